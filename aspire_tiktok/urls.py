@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from integrations import views as integration_views
+
+urlpatterns = [
+    path("", integration_views.home, name="home"),
+    path("healthz/", integration_views.healthz, name="healthz"),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("integrations.urls")),
+    path("creator/", include("creators.urls")),
+    path("", include("sparkads.urls")),
+]

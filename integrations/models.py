@@ -1,0 +1,464 @@
+"""The shared model of TikTok as the platform sees it.
+
+`creators` and `sparkads` import these models and add their own tables; nothing else
+defines them. Remote ids are strings (TikTok's ids exceed 64-bit signed ranges in places
+and are opaque), statuses hold TikTok's own enum values.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .crypto import EncryptedTextField
+
+
+class BrandScopedQuerySet(models.QuerySet):
+    """Every brand-side query goes through `for_user`: it keeps only the user's brands."""
+
+    brand_path = "brand"
+
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(**{f"{self.brand_path}__memberships__user": user})
+
+
+class BrandQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Brand(models.Model):
+    """The tenant."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BrandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            base = slugify(self.name)[:70] or "brand"
+            slug, n = base, 1
+            while Brand.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+                n += 1
+                slug = f"{base}-{n}"
+            self.slug = slug
+        super().save(*args, **kwargs)
+
+    def role_of(self, user) -> str | None:
+        membership = self.memberships.filter(user=user).first()
+        return membership.role if membership else None
+
+
+class BrandMembership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brand_memberships")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "brand"], name="integrations_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.brand} ({self.role})"
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+
+class Credential(models.Model):
+    """An OAuth grant from TikTok. Token values are encrypted and never displayed."""
+
+    class Kind(models.TextChoices):
+        BUSINESS = "business", "API for Business advertiser token"
+        TT_USER = "tt_user", "TikTok account holder token"
+        LOGIN_KIT = "login_kit", "Login Kit token"
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+        REVOKED = "revoked", "Revoked"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.CASCADE, related_name="credentials")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tiktok_credentials"
+    )
+    # For tt_user / Login Kit grants: the TikTok user the token speaks for.
+    open_id = models.CharField(max_length=128, blank=True)
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(max_length=1000, blank=True, help_text="Comma separated, as TikTok returns them")
+    # API for Business tokens list the advertisers they reach.
+    advertiser_ids = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OK)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # When the token-refresh sweep should look at this grant next.
+    next_refresh_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # The refresh sweep reads only healthy, refreshable grants ordered by due time.
+            models.Index(fields=["next_refresh_at"], condition=Q(status="ok"), name="cred_refresh_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == self.Status.OK and bool(self.access_token)
+
+    def access_expires_soon(self, margin: timedelta = timedelta(minutes=5)) -> bool:
+        return self.access_expires_at is not None and self.access_expires_at <= timezone.now() + margin
+
+    def mark_needs_reconnect(self, error: str) -> None:
+        self.status = self.Status.NEEDS_RECONNECT
+        self.last_error = error[:2000]
+        self.last_error_at = timezone.now()
+        self.save(update_fields=["status", "last_error", "last_error_at", "updated_at"])
+
+    def record_error(self, error: str) -> None:
+        self.last_error = error[:2000]
+        self.last_error_at = timezone.now()
+        self.save(update_fields=["last_error", "last_error_at", "updated_at"])
+
+
+class TikTokOneAccount(models.Model):
+    """A TikTok One (formerly TCM) account; brand is null for the platform's internal one."""
+
+    class AccountType(models.TextChoices):
+        CLIENT = "client", "Client"
+        CREATIVE_PARTNER = "creative_partner", "Creative partner"
+
+    class Verification(models.TextChoices):
+        # TikTok's enum for business verification (shared with Business Center).
+        NOT_SUBMITTED = "NOT_SUBMITTED", "Not submitted"
+        REVIEWING = "REVIEWING", "Under review"
+        VERIFIED = "VERIFIED", "Verified"
+        FAILED = "FAILED", "Failed"
+        EXPIRED = "EXPIRED", "Expired"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    tto_tcm_account_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    brand = models.ForeignKey(
+        Brand, null=True, blank=True, on_delete=models.CASCADE, related_name="tiktok_one_accounts"
+    )
+    is_internal = models.BooleanField(default=False, help_text="The platform's own account, used by brands without one")
+    account_type = models.CharField(max_length=20, choices=AccountType.choices, default=AccountType.CLIENT)
+    business_verification_status = models.CharField(
+        max_length=20, choices=Verification.choices, default=Verification.NOT_SUBMITTED
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    timezone = models.CharField(max_length=64, blank=True)
+    country = models.CharField(max_length=8, blank=True)
+    credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="tiktok_one_accounts"
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tto_tcm_account_id"], name="integrations_tto_account_unique"),
+            models.UniqueConstraint(
+                fields=["is_internal"], condition=Q(is_internal=True), name="integrations_one_internal_tto"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["next_poll_at"], condition=Q(status="active"), name="tto_poll_due_idx"),
+        ]
+        verbose_name = "TikTok One account"
+
+    def __str__(self) -> str:
+        return self.name or self.tto_tcm_account_id
+
+    @property
+    def is_verified(self) -> bool:
+        return self.business_verification_status == self.Verification.VERIFIED
+
+
+class BusinessCenter(models.Model):
+    class Status(models.TextChoices):
+        REVIEWING = "REVIEWING", "Reviewing"
+        DENY = "DENY", "Denied"
+        ENABLE = "ENABLE", "Enabled"
+        PUNISH = "PUNISH", "Punished"
+
+    class Role(models.TextChoices):
+        ADMIN = "ADMIN", "Admin"
+        STANDARD = "STANDARD", "Standard"
+
+    bc_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="business_centers")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ENABLE)
+    verification_status = models.CharField(
+        max_length=20, choices=TikTokOneAccount.Verification.choices, default=TikTokOneAccount.Verification.NOT_SUBMITTED
+    )
+    # The role of the user whose token connected this BC.
+    user_role = models.CharField(max_length=10, choices=Role.choices, blank=True)
+    credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="business_centers"
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "bc_id"], name="integrations_bc_unique")]
+
+    def __str__(self) -> str:
+        return self.name or self.bc_id
+
+
+class AdAccount(models.Model):
+    """A TikTok Ads Manager account (advertiser)."""
+
+    advertiser_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="ad_accounts")
+    tiktok_one_account = models.ForeignKey(
+        TikTokOneAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="ad_accounts"
+    )
+    owner_bc = models.ForeignKey(
+        BusinessCenter, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_ad_accounts"
+    )
+    # TikTok's advertiser status, e.g. STATUS_ENABLE; kept verbatim.
+    status = models.CharField(max_length=64, blank=True)
+    currency = models.CharField(max_length=8, blank=True)
+    timezone = models.CharField(max_length=64, blank=True)
+    tto_has_access = models.BooleanField(default=False, help_text="The TikTok One account can reach this ad account")
+    spark_ads_enabled = models.BooleanField(default=True)
+    is_active_for_spark = models.BooleanField(default=False, help_text="The brand's ad account for Spark Ads")
+    credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="ad_accounts"
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "advertiser_id"], name="integrations_ad_account_unique"),
+            models.UniqueConstraint(
+                fields=["brand"], condition=Q(is_active_for_spark=True), name="integrations_one_active_spark_ad_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.advertiser_id
+
+
+class TikTokAccount(models.Model):
+    """A TikTok user: a creator's account, or one authorized to a Business Center."""
+
+    class AccountType(models.TextChoices):
+        PERSONAL = "personal", "Personal"
+        CREATOR = "creator", "Creator"
+        BUSINESS = "business", "Business"
+
+    open_id = models.CharField(max_length=128, blank=True)
+    creator_id = models.CharField(max_length=128, blank=True)
+    handle = models.CharField(max_length=100)
+    display_name = models.CharField(max_length=200, blank=True)
+    avatar_url = models.URLField(max_length=1000, blank=True)
+    follower_count = models.PositiveBigIntegerField(null=True, blank=True)
+    following_count = models.PositiveBigIntegerField(null=True, blank=True)
+    likes_count = models.PositiveBigIntegerField(null=True, blank=True)
+    video_count = models.PositiveIntegerField(null=True, blank=True)
+    is_verified = models.BooleanField(default=False)
+    account_type = models.CharField(max_length=10, choices=AccountType.choices, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tiktok_accounts"
+    )
+    credential = models.ForeignKey(
+        Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="tiktok_accounts"
+    )
+    stats_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["open_id"], condition=~Q(open_id=""), name="integrations_tt_open_id_unique"),
+            models.UniqueConstraint(fields=["handle"], name="integrations_tt_handle_unique"),
+        ]
+        verbose_name = "TikTok account"
+
+    def __str__(self) -> str:
+        return f"@{self.handle}"
+
+
+class BusinessCenterMember(models.Model):
+    business_center = models.ForeignKey(BusinessCenter, on_delete=models.CASCADE, related_name="members")
+    tiktok_user_id = models.CharField(max_length=64)
+    user_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    role = models.CharField(max_length=10, choices=BusinessCenter.Role.choices, default=BusinessCenter.Role.STANDARD)
+    relation_status = models.CharField(max_length=20, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bc_memberships"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["business_center", "tiktok_user_id"], name="integrations_bc_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_name or self.email} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == BusinessCenter.Role.ADMIN
+
+
+class BusinessCenterGrant(models.Model):
+    """One asset granted in a Business Center.
+
+    Either a TikTok account authorized to the BC through the QR link (member is null;
+    scopes "pull" for existing posts and "push" for publishing; long-term until the owner or
+    a BC admin cancels), or a member's assignment to an asset (roles: TikTok-account
+    POST/LIVE/DIRECT_MESSAGE, advertiser ADMIN/OPERATOR/ANALYST).
+    """
+
+    class AssetType(models.TextChoices):
+        TT_ACCOUNT = "TT_ACCOUNT", "TikTok account"
+        ADVERTISER = "ADVERTISER", "Ad account"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PENDING = "pending", "Pending"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Scope(models.TextChoices):
+        PULL = "pull", "Existing posts"
+        PUSH = "push", "Publish ad videos as posts"
+
+    class TikTokAccountRole(models.TextChoices):
+        POST = "POST", "Post"
+        LIVE = "LIVE", "LIVE"
+        DIRECT_MESSAGE = "DIRECT_MESSAGE", "Direct message"
+
+    class AdvertiserRole(models.TextChoices):
+        ADMIN = "ADMIN", "Admin"
+        OPERATOR = "OPERATOR", "Operator"
+        ANALYST = "ANALYST", "Analyst"
+
+    business_center = models.ForeignKey(BusinessCenter, on_delete=models.CASCADE, related_name="grants")
+    asset_type = models.CharField(max_length=20, choices=AssetType.choices)
+    asset_id = models.CharField(max_length=64)
+    member = models.ForeignKey(
+        BusinessCenterMember, null=True, blank=True, on_delete=models.CASCADE, related_name="assignments"
+    )
+    tiktok_account = models.ForeignKey(
+        TikTokAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="bc_grants"
+    )
+    ad_account = models.ForeignKey(AdAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="bc_grants")
+    scopes = models.JSONField(default=list, blank=True)
+    roles = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    granted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business_center", "asset_type", "asset_id"],
+                condition=Q(member__isnull=True),
+                name="integrations_bc_asset_grant_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["business_center", "asset_type", "asset_id", "member"],
+                condition=Q(member__isnull=False),
+                name="integrations_bc_assignment_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = f" to {self.member}" if self.member_id else ""
+        return f"{self.asset_type} {self.asset_id}{who}"
+
+
+class Campaign(models.Model):
+    """A brand's TikTok One campaign, with the requirements creators must meet."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+        DELETED = "deleted", "Deleted on TikTok"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="campaigns")
+    tiktok_one_account = models.ForeignKey(
+        TikTokOneAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
+    )
+    campaign_id = models.CharField(max_length=64, blank=True, help_text="TikTok's id, once created there")
+    name = models.CharField(max_length=200)
+    brand_name = models.CharField(max_length=200, blank=True)
+    invite_link = models.URLField(max_length=1000, blank=True)
+    # The requirements a brand may ask of creators; each shows on the creator's checklist.
+    require_tiktok_authorized = models.BooleanField(default=True)
+    require_sponsored_video_tab = models.BooleanField(default=True)
+    require_original_or_promo_sound = models.BooleanField(default=True)
+    spark_ads_default_days = models.PositiveSmallIntegerField(default=30)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Insights polling: when the report should be fetched next, and where a failed run stopped.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    report_resume_page = models.PositiveIntegerField(default=1)
+    last_poll_error = models.TextField(blank=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign_id"], condition=~Q(campaign_id=""), name="integrations_campaign_id_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["next_poll_at"], condition=Q(status="active"), name="campaign_poll_due_idx"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name

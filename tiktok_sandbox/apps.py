@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class TiktokSandboxConfig(AppConfig):
+    name = 'tiktok_sandbox'

@@ -1,0 +1,66 @@
+"""Settings for the TikTok sandbox: a separate site with its own database.
+
+Started by `python manage.py runsandbox [addrport]`; manage.py selects this module for that
+command. It shares nothing with the platform's database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+SECRET_KEY = env.str("SANDBOX_SECRET_KEY", default="tiktok-sandbox-not-a-secret")
+DEBUG = env.bool("SANDBOX_DEBUG", default=False)
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "tiktok_sandbox",
+]
+MIDDLEWARE = [
+    "django.middleware.common.CommonMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "tiktok_sandbox.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+DATABASES = {"default": env.db("SANDBOX_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'sandbox.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+STATIC_URL = "static/"
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+# The seed makes the sandbox world reproducible.
+SANDBOX_SEED = env.int("SANDBOX_SEED", default=42)
+# Credentials the sandbox accepts; they match the platform's sandbox defaults.
+SANDBOX_APP_ID = env.str("TIKTOK_APP_ID", default="sandbox-business-app")
+SANDBOX_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="sandbox-business-secret")
+SANDBOX_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sandbox-client-key")
+SANDBOX_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sandbox-client-secret")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("SANDBOX_LOG_LEVEL", default="WARNING")},
+}
