@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -71,7 +70,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,6 +81,10 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
 ]
+
+if IS_PRODUCTION:
+    # Serves collected static files (`manage.py collectstatic`) without a separate server.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "aspire_tiktok.urls"
 WSGI_APPLICATION = "aspire_tiktok.wsgi.application"
@@ -167,15 +169,23 @@ AXES_VERBOSE = False
 
 # EMAIL
 # ------------------------------------------------------------------------------
+# Django 6.1 MAILERS: SMTP in production, the console in dev and test (locmem in tests,
+# which Django's test runner swaps in).
 if IS_PRODUCTION:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-    EMAIL_PORT = env.int("EMAIL_PORT", default=587)
-    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env.str("EMAIL_HOST", default="localhost"),
+                "port": env.int("EMAIL_PORT", default=587),
+                "username": env.str("EMAIL_HOST_USER", default=""),
+                "password": env.str("EMAIL_HOST_PASSWORD", default=""),
+                "use_tls": env.bool("EMAIL_USE_TLS", default=True),
+            },
+        }
+    }
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="aspire_tiktok <noreply@localhost>")
 
 # I18N / STATIC
@@ -285,9 +295,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 )
 # One beat schedule. Each entry is a dispatcher that claims due rows (next_poll_at) and
 # enqueues per-row tasks; beat must run exactly once per deployment.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "dispatch-brand-rechecks": {"task": "integrations.tasks.dispatch_brand_rechecks", "schedule": 60.0},
-}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 # LOGGING
 # ------------------------------------------------------------------------------

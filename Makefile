@@ -1,0 +1,56 @@
+# The two commands that matter: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: run test lint format bench install install-browser migrate seed sandbox clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@[ -x $(PY) ] || { PYBOOT=$$(scripts/find-python) && $$PYBOOT -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+## run: web :8000, Celery worker + beat, TikTok sandbox :8001, with demo data (SQLite by default)
+run: export DJANGO_ENV ?= dev
+run: export DJANGO_DEBUG ?= true
+run: export PATH := $(abspath $(BIN)):$(PATH)
+run: install
+	@$(PY) manage.py ensure_redis
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  aspire_tiktok      http://127.0.0.1:8000   (Django admin: /admin/)"
+	@echo "  TikTok sandbox     http://127.0.0.1:8001   (control page: /sandbox/control/)"
+	@echo "  Demo logins (password demo-pass): brand@demo.test  creator@demo.test  member@demo.test  staff@demo.test"
+	@echo "  Stop with Ctrl-C."
+	@echo ""
+	@$(BIN)/honcho start -f Procfile
+
+## test: ruff (lint + format check) and the whole pytest suite
+test: export DJANGO_ENV = test
+test: export PATH := $(abspath $(BIN)):$(PATH)
+test: install
+	@$(PY) manage.py ensure_redis
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## bench: benchmarks, written to docs/benchmarks.md
+bench: export DJANGO_ENV = test
+bench: install
+	@$(PY) manage.py ensure_redis
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) db.sqlite3* sandbox.sqlite3* staticfiles .run

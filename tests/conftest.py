@@ -1,0 +1,73 @@
+"""Fixture factories shared by every test package (allauth style: closures with defaults)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from integrations.models import Brand, BrandMembership
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def user_factory(django_user_model):
+    def make(email: str | None = None, password: str = "pw-for-tests-123", **extra):
+        n = next(_seq)
+        email = email or f"user{n}@example.test"
+        return django_user_model.objects.create_user(username=f"u{n}-{email}"[:150], email=email, password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def brand_factory(user_factory):
+    def make(name: str | None = None, owner=None, members=()):
+        brand = Brand.objects.create(name=name or f"Brand {next(_seq)}")
+        if owner is not None:
+            BrandMembership.objects.create(user=owner, brand=brand, role=BrandMembership.Role.OWNER)
+        for m in members:
+            BrandMembership.objects.create(user=m, brand=brand, role=BrandMembership.Role.MEMBER)
+        return brand
+
+    return make
+
+
+@pytest.fixture
+def alice(user_factory):
+    """Owner of `brand`."""
+    return user_factory(email="alice@example.test")
+
+
+@pytest.fixture
+def bob(user_factory):
+    """A plain member of `brand`."""
+    return user_factory(email="bob@example.test")
+
+
+@pytest.fixture
+def charlie(user_factory):
+    """An outsider: owner of another brand, no access to `brand`."""
+    return user_factory(email="charlie@example.test")
+
+
+@pytest.fixture
+def brand(brand_factory, alice, bob):
+    return brand_factory(name="Acme", owner=alice, members=[bob])
+
+
+@pytest.fixture
+def other_brand(brand_factory, charlie):
+    return brand_factory(name="Globex", owner=charlie)
+
+
+@pytest.fixture
+def client_for(client):
+    """A logged-in test client for a given user."""
+
+    def make(user):
+        client.force_login(user)
+        return client
+
+    return make
