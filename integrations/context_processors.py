@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from django.urls import NoReverseMatch, reverse
+
 from .models import Brand
+
+# The brand workspace's sections, in menu order: (label, url name taking the brand slug).
+# A section whose view is not installed is skipped rather than breaking every page.
+BRAND_SECTIONS = [
+    ("Integrations", "integrations:tiktok_settings"),
+    ("Creators", "integrations:creator_search"),
+    ("Campaigns", "integrations:campaigns"),
+    ("Insights", "integrations:insights"),
+    ("Spark Ads", "sparkads:ledger"),
+    ("Business Center", "sparkads:business_center"),
+    ("Audit", "sparkads:audit"),
+]
+
+
+def _sections(slug: str) -> list[tuple[str, str]]:
+    links = []
+    for label, name in BRAND_SECTIONS:
+        try:
+            links.append((label, reverse(name, args=[slug])))
+        except NoReverseMatch:
+            continue
+    return links
 
 
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    # Brand memberships are few per user; one query, cached for the request.
+    # Brand memberships are few per user; one query per request.
     brands = list(Brand.objects.for_user(user).only("name", "slug"))
+    match = getattr(request, "resolver_match", None)
+    slug = match.kwargs.get("slug") if match else None
+    current = next((b for b in brands if b.slug == slug), brands[0] if brands else None)
     return {
         "nav_brands": brands,
+        "nav_brand": current,
+        "nav_sections": _sections(current.slug) if current else [],
         "nav_is_creator": hasattr(user, "creator_profile"),
         "nav_is_staff": user.is_staff,
     }

@@ -71,3 +71,23 @@ def client_for(client):
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(tmp_path_factory):
+    """One live TikTok sandbox (its own process and database) for the whole test session."""
+    from tiktok_sandbox.testing import start_sandbox
+
+    with start_sandbox(db_path=tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite3") as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def live_sandbox(sandbox_url, settings):
+    """Point the platform's TikTok client at the live sandbox, reset to its seeded world."""
+    import requests
+
+    requests.post(f"{sandbox_url}/sandbox/api/reset", json={}, timeout=60).raise_for_status()
+    settings.TIKTOK_AUTH_BASE_URL = settings.TIKTOK_OPEN_API_BASE_URL = sandbox_url
+    settings.TIKTOK_BUSINESS_API_BASE_URL = sandbox_url
+    return sandbox_url
