@@ -255,6 +255,18 @@ TIKTOK_MAX_RETRIES = env.int("TIKTOK_MAX_RETRIES", default=4)
 TIKTOK_LOGIN_KIT_PER_MINUTE = env.int("TIKTOK_LOGIN_KIT_PER_MINUTE", default=600)
 TIKTOK_BUSINESS_QPS = env.int("TIKTOK_BUSINESS_QPS", default=10)
 TIKTOK_RATE_BUDGET_ENABLED = env.bool("TIKTOK_RATE_BUDGET_ENABLED", default=DJANGO_ENV != "test")
+# Redis key prefix of the budget's sliding windows, and how long a call may wait for a slot
+# before it raises a transient error (a Celery task then reschedules with retry_after).
+TIKTOK_RATE_BUDGET_KEY_PREFIX = env.str("TIKTOK_RATE_BUDGET_KEY_PREFIX", default="tiktok:rate")
+TIKTOK_RATE_BUDGET_MAX_WAIT = env.float("TIKTOK_RATE_BUDGET_MAX_WAIT", default=2.0)
+# Retry backoff: base delay doubles per attempt; a wait longer than TIKTOK_RETRY_MAX_SLEEP
+# (e.g. a long Retry-After) is not slept in-process but raised for the task to reschedule.
+TIKTOK_RETRY_BASE_DELAY = env.float("TIKTOK_RETRY_BASE_DELAY", default=0.5)
+TIKTOK_RETRY_MAX_SLEEP = env.float("TIKTOK_RETRY_MAX_SLEEP", default=30.0)
+# Refresh Login Kit / tt_user access tokens this long before they expire.
+TIKTOK_REFRESH_MARGIN_SECONDS = env.int("TIKTOK_REFRESH_MARGIN_SECONDS", default=600)
+# Webhook signatures older than this are rejected (replay protection).
+TIKTOK_WEBHOOK_TOLERANCE_SECONDS = env.int("TIKTOK_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Business Center: how many TikTok accounts one QR request may gather.
 BC_TIKTOK_ACCOUNT_LIMIT = env.int("BC_TIKTOK_ACCOUNT_LIMIT", default=200)
 

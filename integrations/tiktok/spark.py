@@ -1,0 +1,116 @@
+"""Spark Ads: identities, authorized posts (tt_video/*) and TikTok One post authorization
+requests (tcm/tt_video/*).
+
+Paths and fields: shared/research/tiktok_api.md §4-5, from bububa/tiktok-business
+(model/ttvideo, model/identity, model/tcm/ttvideo) and the official SDK's identity_api.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from .base import BusinessBase
+from .business import PageInfo
+
+AUTHORIZATION_DAYS = (7, 30, 60, 365)
+
+
+class Identity(TypedDict, total=False):
+    identity_id: str
+    identity_type: str  # CUSTOMIZED_USER / AUTH_CODE / TT_USER / BC_AUTH_TT / TTS_TT
+    display_name: str
+    user_name: str
+    profile_image: str
+    available_status: str
+    can_pull_video: bool
+    can_push_video: bool
+    ads_only_mode: bool
+    is_gpppa: bool
+
+
+class IdentityPage(TypedDict, total=False):
+    identity_list: list[Identity]
+    list: list[Identity]
+    page_info: PageInfo
+
+
+class IdentityVideoPage(TypedDict, total=False):
+    video_list: list[dict[str, Any]]
+    cursor: Any
+    has_more: bool
+
+
+class TtVideoInfo(TypedDict, total=False):
+    # auth_info times are UTC "YYYY-MM-DD HH:MM:SS".
+    auth_info: dict[str, Any]  # ad_auth_status, auth_start_time, auth_end_time, invite_start_time
+    item_info: dict[str, Any]  # auth_code, item_id, item_type (VIDEO/CAROUSEL), text, status, ...
+    user_info: dict[str, Any]  # tiktok_name, identity_id, identity_type
+    video_info: dict[str, Any]  # video_id, duration, width, height, poster_url, preview_url
+
+
+class TtVideoPage(TypedDict, total=False):
+    list: list[TtVideoInfo]
+    page_info: PageInfo
+
+
+class TcmVideoAuthStatus(TypedDict, total=False):
+    video_id: str
+    auth_status: str  # WAITING / REJECTED / ACCEPTED
+    num_remaining_request: int  # at most 30 requests per post
+    requested_authorization_days: int
+    auth_code: str  # may be present while WAITING when the creator has "Ad promotion" on
+    auth_code_status: str  # NOT_USED / IN_USE / EXPIRED / DELETED
+    auth_code_start_time: str
+    auth_code_end_time: str
+
+
+class SparkMixin(BusinessBase):
+    """Spark Ads endpoints, named after their paths."""
+
+    def identity_get(self, advertiser_id: str, *, identity_type: str | None = None,
+                     identity_authorized_bc_id: str | None = None, page: int = 1,
+                     page_size: int = 100) -> IdentityPage:
+        """``identity_authorized_bc_id`` is required when ``identity_type`` is BC_AUTH_TT."""
+        return self._get("identity/get/", {"advertiser_id": advertiser_id, "identity_type": identity_type,
+                                           "identity_authorized_bc_id": identity_authorized_bc_id,
+                                           "page": page, "page_size": page_size})
+
+    def identity_video_get(self, advertiser_id: str, identity_id: str, identity_type: str, *,
+                           identity_authorized_bc_id: str | None = None, item_type: str | None = None,
+                           keyword: str | None = None, cursor: Any = None, count: int = 20) -> IdentityVideoPage:
+        """Cursor paginated: ``iter_cursor(lambda c: client.identity_video_get(..., cursor=c))``."""
+        return self._get("identity/video/get/", {
+            "advertiser_id": advertiser_id, "identity_id": identity_id, "identity_type": identity_type,
+            "identity_authorized_bc_id": identity_authorized_bc_id, "item_type": item_type, "keyword": keyword,
+            "cursor": cursor, "count": count})
+
+    def tt_video_authorize(self, advertiser_id: str, auth_code: str, *,
+                           original_post_auth_code: str | None = None) -> dict[str, Any]:
+        """Apply a creator's post code to an ad account (duets/stitches also need the source's)."""
+        body = {"advertiser_id": advertiser_id, "auth_code": auth_code,
+                "original_post_auth_code": original_post_auth_code}
+        return self._post("tt_video/authorize/", body, idempotent=True)
+
+    def tt_video_info(self, advertiser_id: str, auth_code: str) -> TtVideoInfo:
+        return self._get("tt_video/info/", {"advertiser_id": advertiser_id, "auth_code": auth_code})
+
+    def tt_video_list(self, advertiser_id: str, *, item_types: list[str] | None = None, keyword: str | None = None,
+                      page: int = 1, page_size: int = 50) -> TtVideoPage:
+        return self._get("tt_video/list/", {"advertiser_id": advertiser_id, "item_types": item_types,
+                                            "keyword": keyword, "page": page, "page_size": page_size})
+
+    def tt_video_unbind(self, advertiser_id: str, item_id: str) -> dict[str, Any]:
+        return self._post("tt_video/unbind/", {"advertiser_id": advertiser_id, "item_id": item_id}, idempotent=True)
+
+    def tcm_tt_video_apply(self, video_id: str, tcm_account_id: str, authorization_days: int = 30, *,
+                           extend: bool = False) -> dict[str, Any]:
+        """Ask the creator for Spark Ads permission on a campaign post (7/30/60/365 days);
+        ``extend=True`` sends ``action=EXTEND`` to lengthen an approved authorization."""
+        if authorization_days not in AUTHORIZATION_DAYS:
+            raise ValueError(f"authorization_days must be one of {AUTHORIZATION_DAYS}")
+        body = {"video_id": video_id, "tcm_account_id": tcm_account_id, "authorization_days": authorization_days,
+                "action": "EXTEND" if extend else None}
+        return self._post("tcm/tt_video/apply/", body)
+
+    def tcm_tt_video_status(self, video_id: str, tcm_account_id: str) -> TcmVideoAuthStatus:
+        return self._get("tcm/tt_video/status/", {"video_id": video_id, "tcm_account_id": tcm_account_id})

@@ -1,0 +1,163 @@
+"""Token refresh, in one place, under a row lock.
+
+TikTok rotates refresh tokens: once a refresh token is used, it answers ``invalid_grant``
+(https://developers.tiktok.com/doc/oauth-refresh-a-user-access-token). Two processes
+refreshing the same grant at once would therefore lose it: the second sends a dead token and
+the grant needs reconnecting. So every refresh goes through `refresh_credential`, which
+locks the Credential row (``select_for_update`` inside ``transaction.atomic``), re-reads it,
+and skips the refresh when another caller already did it while this one waited.
+
+The row lock is held during the HTTP call (bounded by TIKTOK_HTTP_TIMEOUT and retries); that
+is the point: the other callers must wait for the new token, not race for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import Credential
+
+from .base import TokenGrant
+from .client import BusinessClient
+from .errors import Kind, TikTokError
+from .login_kit import LoginKitClient
+
+logger = logging.getLogger("integrations.tiktok")
+# OAuth errors that mean our app is misconfigured, not that the user's grant is gone.
+_CONFIG_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unsupported_grant_type"})
+
+
+def client_for(credential: Credential) -> BusinessClient | LoginKitClient:
+    """The client that speaks for this credential."""
+    if credential.kind == Credential.Kind.LOGIN_KIT:
+        return LoginKitClient(credential.access_token)
+    return BusinessClient(credential.access_token)
+
+
+def _margin() -> timedelta:
+    return timedelta(seconds=settings.TIKTOK_REFRESH_MARGIN_SECONDS)
+
+
+def apply_grant(credential: Credential, grant: TokenGrant) -> Credential:
+    """Store a token response on the credential (after a code exchange or a refresh)."""
+    now = timezone.now()
+    credential.access_token = grant.access_token
+    if grant.refresh_token:  # rotation: always keep the newest
+        credential.refresh_token = grant.refresh_token
+    credential.access_expires_at = grant.access_expires_at(now)
+    credential.refresh_expires_at = grant.refresh_expires_at(now) or credential.refresh_expires_at
+    credential.scopes = grant.scope or credential.scopes
+    credential.open_id = grant.open_id or credential.open_id
+    if grant.advertiser_ids:
+        credential.advertiser_ids = grant.advertiser_ids
+    credential.next_refresh_at = _next_refresh_at(now, grant.expires_in)
+    credential.status = Credential.Status.OK
+    credential.last_refreshed_at = now
+    credential.last_error = ""
+    credential.save()
+    return credential
+
+
+def _next_refresh_at(now, expires_in: int | None):
+    if expires_in is None:
+        return None  # long-term API for Business tokens are never refreshed
+    lead = min(settings.TIKTOK_REFRESH_MARGIN_SECONDS, expires_in // 2)
+    return now + timedelta(seconds=expires_in - lead)
+
+
+def _request_refresh(credential: Credential) -> TokenGrant:
+    if credential.kind == Credential.Kind.LOGIN_KIT:
+        return LoginKitClient().refresh(credential.refresh_token)
+    return BusinessClient().tt_user_oauth2_refresh_token(credential.refresh_token)
+
+
+def _record_failure(credential: Credential, exc: TikTokError) -> None:
+    if exc.kind == Kind.TRANSIENT or exc.code in _CONFIG_ERRORS:
+        credential.record_error(f"Refresh failed: {exc}")
+    else:
+        # Rejected refresh token (invalid_grant; tt_user answers 40001): only the user can fix it.
+        credential.mark_needs_reconnect(f"Refresh rejected: {exc}")
+    logger.warning("tiktok refresh credential=%s outcome=%s code=%s request_id=%s",
+                   credential.pk, credential.status, exc.code, exc.request_id)
+
+
+def _refresh_needed(cred: Credential, started, stale_access_token: str | None, only_if_expiring: bool) -> bool:
+    if cred.last_refreshed_at and cred.last_refreshed_at >= started:
+        return False  # another caller refreshed while we waited for the lock
+    if stale_access_token is not None and cred.access_token != stale_access_token:
+        return False  # the token we saw fail has already been replaced
+    return not (only_if_expiring and not cred.access_expires_soon(_margin()))
+
+
+def refresh_credential(credential_id: int, *, stale_access_token: str | None = None,
+                       only_if_expiring: bool = False) -> Credential:
+    """Refresh a Login Kit or tt_user grant at most once among concurrent callers.
+
+    Returns the credential holding the newest token. Raises TikTokError: transient (try
+    later; the grant is intact) or auth/permanent (the credential is now needs_reconnect).
+    """
+    started = timezone.now()
+    failure: TikTokError | None = None
+    with transaction.atomic():
+        cred = Credential.objects.select_for_update().get(pk=credential_id)
+        if cred.kind == Credential.Kind.BUSINESS or not _refresh_needed(
+            cred, started, stale_access_token, only_if_expiring
+        ):
+            return cred
+        if cred.status != Credential.Status.OK or not cred.refresh_token:
+            raise TikTokError("Credential cannot be refreshed; reconnect needed", kind=Kind.AUTH,
+                              code="needs_reconnect", sent=False)
+        try:
+            grant = _request_refresh(cred)
+        except TikTokError as exc:
+            failure = exc
+            _record_failure(cred, exc)  # saved inside the transaction, so raise after it commits
+        else:
+            apply_grant(cred, grant)
+            logger.info("tiktok refresh credential=%s outcome=ok", cred.pk)
+    if failure is not None:
+        raise failure
+    return cred
+
+
+def ensure_fresh(credential_id: int) -> Credential:
+    """The credential, refreshed first if its access token expires within the margin."""
+    cred = Credential.objects.get(pk=credential_id)
+    if cred.kind == Credential.Kind.BUSINESS or not cred.access_expires_soon(_margin()):
+        return cred
+    return refresh_credential(credential_id, only_if_expiring=True)
+
+
+def call_with_credential[T](credential_id: int, call: Callable[[BusinessClient | LoginKitClient], T]) -> T:
+    """Run ``call(client)`` with the credential's token.
+
+    An "expired" auth error (40102) triggers one refresh and one retry; an error that means
+    the grant is gone (40105, access_token_invalid, ...) marks the credential needs_reconnect.
+    """
+    cred = ensure_fresh(credential_id)
+    if cred.status != Credential.Status.OK or not cred.access_token:
+        raise TikTokError("Credential needs reconnecting", kind=Kind.AUTH, code="needs_reconnect", sent=False)
+    try:
+        return call(client_for(cred))
+    except TikTokError as exc:
+        if exc.is_expired and cred.refresh_token:
+            cred = refresh_credential(credential_id, stale_access_token=cred.access_token)
+            return _call_once_more(cred, call)
+        if exc.needs_reconnect:
+            cred.mark_needs_reconnect(f"TikTok rejected the token: {exc}")
+        raise
+
+
+def _call_once_more[T](cred: Credential, call: Callable[[BusinessClient | LoginKitClient], T]) -> T:
+    try:
+        return call(client_for(cred))
+    except TikTokError as exc:
+        if exc.kind == Kind.AUTH:
+            cred.mark_needs_reconnect(f"TikTok rejected the refreshed token: {exc}")
+        raise

@@ -1,0 +1,272 @@
+"""The one HTTP transport to TikTok: timeouts, envelopes, classification, retries, budget.
+
+Two API styles share it:
+
+- API for Business (``Api.BUSINESS``, https://business-api.tiktok.com/open_api/v1.3/):
+  JSON bodies, ``Access-Token: <token>`` with no "Bearer", GET arrays/objects JSON-encoded
+  in the query string (``advertiser_ids=["1","2"]``), envelope
+  ``{code, message, request_id, data}`` where HTTP 200 with ``code != 0`` is an error
+  (https://business-api.tiktok.com/portal/docs?id=1737172488964097).
+- Login Kit / Display API v2 (``Api.LOGIN_KIT``, https://open.tiktokapis.com/v2/):
+  ``Authorization: Bearer <token>``, form bodies for OAuth, envelope
+  ``{data, error{code, message, log_id}}`` with ``code == "ok"`` on success; OAuth errors
+  ``{error, error_description, log_id}``
+  (https://developers.tiktok.com/doc/tiktok-api-v2-error-handling).
+
+Transient failures are retried here with exponential backoff and jitter, honouring
+Retry-After, at most TIKTOK_MAX_RETRIES times. A write (``idempotent=False``) is resent
+only when TikTok certainly did not act on it (throttled, or never sent), because resending
+e.g. a campaign create after a read timeout could create it twice.
+
+Logs carry the path, outcome, code and request_id/log_id; never a URL (the query string
+can hold ``secret``), a header or a body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from . import clock
+from .errors import CONNECTION, MALFORMED, TIMEOUT, Kind, TikTokError
+from .ratelimit import RateBudget, default_budget, limit_for
+
+logger = logging.getLogger("integrations.tiktok")
+# urllib3 logs full request lines (with ?secret=...) at DEBUG; keep it above that so a
+# DEBUG root logger cannot leak the app secret of oauth2/advertiser/get and tto/oauth2/tcm.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
+
+BUSINESS_PREFIX = "open_api/v1.3/"
+_local = threading.local()
+
+
+class Api(StrEnum):
+    BUSINESS = "business"
+    LOGIN_KIT = "login_kit"
+
+
+@dataclass
+class Request:
+    """One logical call; ``path`` is relative to the API's root (e.g. ``bc/get/``)."""
+
+    api: Api
+    method: str
+    path: str
+    access_token: str | None = None
+    params: dict[str, Any] | None = None
+    json: Any = None
+    form: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    idempotent: bool | None = None
+
+    @property
+    def safe_to_resend(self) -> bool:
+        return self.method == "GET" if self.idempotent is None else self.idempotent
+
+    def url(self) -> str:
+        if self.api == Api.BUSINESS:
+            return f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/{BUSINESS_PREFIX}{self.path}"
+        return f"{settings.TIKTOK_OPEN_API_BASE_URL}/{self.path}"
+
+    def app(self) -> str:
+        if self.api == Api.BUSINESS:
+            return f"business:{settings.TIKTOK_APP_ID}"
+        return f"login_kit:{settings.TIKTOK_CLIENT_KEY}"
+
+
+def encode_query(params: dict[str, Any] | None) -> dict[str, str]:
+    """API for Business query encoding: arrays/objects as compact JSON, bools lower-case."""
+    out: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple, dict)):
+            out[key] = json.dumps(list(value) if isinstance(value, tuple) else value, separators=(",", ":"))
+        elif isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _session() -> requests.Session:
+    # requests.Session is not documented as thread-safe: one per thread, reused for keep-alive.
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+        session.headers["User-Agent"] = "aspire_tiktok"
+    return session
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _normalize_code(code: Any) -> int | str | None:
+    if isinstance(code, str) and code.lstrip("-").isdigit():
+        return int(code)
+    return code
+
+
+def _json_body(resp: requests.Response, path: str) -> dict[str, Any]:
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    if resp.status_code >= 400:
+        raise TikTokError(f"HTTP {resp.status_code}", http_status=resp.status_code, path=path,
+                          retry_after=_retry_after(resp))
+    # Truncated or non-JSON 200s happen under load; treat them as a failed attempt.
+    raise TikTokError("Malformed JSON in response", code=MALFORMED, http_status=resp.status_code, path=path)
+
+
+def parse_business(resp: requests.Response, path: str) -> tuple[Any, str]:
+    body = _json_body(resp, path)
+    code = _normalize_code(body.get("code"))
+    request_id = str(body.get("request_id") or "")
+    if code == 0 and resp.status_code < 400:
+        return body.get("data") or {}, request_id
+    if code is None and resp.status_code < 400:
+        raise TikTokError("Envelope without code", code=MALFORMED, http_status=resp.status_code, path=path)
+    raise TikTokError(
+        str(body.get("message") or f"HTTP {resp.status_code}"),
+        code=code,
+        request_id=request_id,
+        http_status=resp.status_code,
+        retry_after=_retry_after(resp),
+        path=path,
+    )
+
+
+def parse_login_kit(resp: requests.Response, path: str) -> tuple[Any, str]:
+    body = _json_body(resp, path)
+    error = body.get("error")
+    if isinstance(error, str) and error:
+        # OAuth error: {error, error_description, log_id}.
+        raise TikTokError(str(body.get("error_description") or error), code=error,
+                          request_id=str(body.get("log_id") or ""), http_status=resp.status_code,
+                          retry_after=_retry_after(resp), path=path)
+    log_id = str(error.get("log_id") or "") if isinstance(error, dict) else str(body.get("log_id") or "")
+    code = error.get("code") if isinstance(error, dict) else None
+    if code not in (None, "", "ok") or resp.status_code >= 400:
+        message = (error or {}).get("message") if isinstance(error, dict) else None
+        raise TikTokError(str(message or f"HTTP {resp.status_code}"), code=code or None, request_id=log_id,
+                          http_status=resp.status_code, retry_after=_retry_after(resp), path=path)
+    # v2 data endpoints wrap in {data, error}; /v2/oauth/* answer flat; revoke answers {}.
+    return (body.get("data") if "data" in body else body), log_id
+
+
+class Transport:
+    """Sends `Request`s. One per client is fine; sessions are per thread underneath."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        budget: RateBudget | None | bool = True,
+    ) -> None:
+        self.timeout = timeout
+        self.max_retries = max_retries
+        # True = from settings at call time (so tests can flip TIKTOK_RATE_BUDGET_ENABLED).
+        self._budget = budget
+
+    @property
+    def budget(self) -> RateBudget | None:
+        return default_budget() if self._budget is True else (self._budget or None)
+
+    def send(self, req: Request) -> Any:
+        """Send with retries; return the envelope's data or raise TikTokError."""
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                data, request_id = self._attempt(req)
+            except TikTokError as exc:
+                delay = self._retry_delay(req, exc, attempt)
+                self._log(req, exc, attempt, started, retrying=delay is not None)
+                if delay is None:
+                    raise
+                clock.sleep(delay)
+                attempt += 1
+                continue
+            logger.debug("tiktok %s %s outcome=ok request_id=%s attempt=%d ms=%d", req.method, req.path,
+                         request_id, attempt, (time.monotonic() - started) * 1000)
+            return data
+
+    def _attempt(self, req: Request) -> tuple[Any, str]:
+        budget = self.budget
+        if budget is not None:
+            budget.acquire(req.app(), req.path, limit_for(req.api))
+        try:
+            resp = _session().request(
+                req.method,
+                req.url(),
+                params=encode_query(req.params) if req.params else None,
+                json=req.json,
+                data=req.form,
+                headers=self._headers(req),
+                timeout=self.timeout or settings.TIKTOK_HTTP_TIMEOUT,
+            )
+        except requests.ConnectTimeout as exc:
+            raise TikTokError("Connect timeout", code=TIMEOUT, path=req.path, sent=False) from exc
+        except requests.Timeout as exc:
+            raise TikTokError("Read timeout", code=TIMEOUT, path=req.path) from exc
+        except requests.RequestException as exc:
+            # Never str(exc): requests puts the full URL, query string included, in it.
+            raise TikTokError(f"{type(exc).__name__} talking to TikTok", code=CONNECTION, path=req.path) from exc
+        parse = parse_business if req.api == Api.BUSINESS else parse_login_kit
+        return parse(resp, req.path)
+
+    def _headers(self, req: Request) -> dict[str, str]:
+        headers = dict(req.headers)
+        if req.access_token:
+            if req.api == Api.BUSINESS:
+                headers["Access-Token"] = req.access_token  # no "Bearer" on API for Business
+            else:
+                headers["Authorization"] = f"Bearer {req.access_token}"
+        return headers
+
+    def _retry_delay(self, req: Request, exc: TikTokError, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up and raise."""
+        max_retries = settings.TIKTOK_MAX_RETRIES if self.max_retries is None else self.max_retries
+        if exc.kind != Kind.TRANSIENT or attempt >= max_retries:
+            return None
+        if exc.code == "local_rate_budget":
+            return None  # the budget already waited its bound; the caller reschedules
+        if not req.safe_to_resend and not exc.not_processed:
+            return None
+        base = settings.TIKTOK_RETRY_BASE_DELAY * (2**attempt)
+        delay = max(exc.retry_after or 0.0, base / 2 + random.uniform(0, base / 2))
+        if delay > settings.TIKTOK_RETRY_MAX_SLEEP:
+            exc.retry_after = delay  # too long to block a worker: let the task reschedule
+            return None
+        return delay
+
+    def _log(self, req: Request, exc: TikTokError, attempt: int, started: float, *, retrying: bool) -> None:
+        level = logging.INFO if retrying else logging.WARNING
+        logger.log(level, "tiktok %s %s outcome=%s kind=%s code=%s http=%s request_id=%s attempt=%d ms=%d msg=%s",
+                   req.method, req.path, "retry" if retrying else "error", exc.kind, exc.code, exc.http_status,
+                   exc.request_id, attempt, (time.monotonic() - started) * 1000, exc.message)
