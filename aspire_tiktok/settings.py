@@ -131,6 +131,10 @@ CACHES = {
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="aspire"),
     }
 }
+if DJANGO_ENV == "test":
+    # Per-process cache: login throttles and other cached state must not leak between
+    # test runs that share one Redis (the rate budget and Celery still use Redis).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # AUTH (django-allauth: email login, signup, password reset)
 # ------------------------------------------------------------------------------
