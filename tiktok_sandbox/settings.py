@@ -27,6 +27,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Request log, rate limits and injected faults for TikTok's API paths.
+    "tiktok_sandbox.traffic.SandboxTrafficMiddleware",
 ]
 ROOT_URLCONF = "tiktok_sandbox.urls"
 TEMPLATES = [
@@ -58,6 +60,9 @@ SANDBOX_APP_ID = env.str("TIKTOK_APP_ID", default="sandbox-business-app")
 SANDBOX_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="sandbox-business-secret")
 SANDBOX_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sandbox-client-key")
 SANDBOX_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sandbox-client-secret")
+# Allowed redirect URIs (comma-separated); empty accepts any absolute URI.
+SANDBOX_REDIRECT_URIS = env.list("SANDBOX_REDIRECT_URIS", default=[])
+WSGI_APPLICATION = "tiktok_sandbox.wsgi.application"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,3 +1,67 @@
+"""One server for TikTok's three hosts (www.tiktok.com, open.tiktokapis.com,
+business-api.tiktok.com), the TikTok-side screens and the sandbox control API."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path, re_path
+
+from tiktok_sandbox import api, control, loginkit, screens
+
+api.load_handlers()
+
+urlpatterns = [
+    # www.tiktok.com
+    path("v2/auth/authorize/", screens.authorize, name="authorize"),
+    # open.tiktokapis.com
+    path("v2/oauth/token/", loginkit.token),
+    path("v2/oauth/revoke/", loginkit.revoke),
+    path("v2/user/info/", loginkit.user_info),
+    path("v2/video/list/", loginkit.video_list),
+    path("v2/video/query/", loginkit.video_query),
+    # business-api.tiktok.com
+    re_path(r"^portal/auth/?$", screens.portal_auth, name="portal_auth"),
+    re_path(r"^open_api/v1\.3/(?P<path>.+)$", api.dispatch),
+    # TikTok-side screens
+    path("", screens.home, name="home"),
+    path("sandbox/style.css", screens.stylesheet, name="stylesheet"),
+    path("sandbox/login/", screens.creator_login, name="creator_login"),
+    path("sandbox/business/login/", screens.business_login, name="business_login"),
+    path("sandbox/tiktok/inbox/", screens.inbox, name="inbox"),
+    path("sandbox/tiktok/notifications/", screens.notifications, name="notifications"),
+    path("sandbox/tiktok/posts/", screens.posts, name="posts"),
+    path("sandbox/tiktok/posts/<str:video_id>/ad-settings/", screens.ad_settings, name="ad_settings"),
+    path("sandbox/tiktok/sponsored/", screens.sponsored, name="sponsored"),
+    path("sandbox/tiktok/authorizations/", screens.authorizations, name="authorizations"),
+    path("sandbox/tiktok/link-requests/", screens.link_requests, name="link_requests"),
+    path("sandbox/tto/invite/<str:slug>", screens.campaign_invite, name="campaign_invite"),
+    path("sandbox/bc-auth/<str:token>/", screens.bc_auth, name="bc_auth"),
+    path("sandbox/ads-manager/", screens.ads_manager, name="ads_manager"),
+    path("sandbox/control/", screens.control_page, name="control"),
+    # control API
+    path("sandbox/api/state", control.state),
+    path("sandbox/api/clock/advance", control.clock_advance),
+    path("sandbox/api/clock/reset", control.clock_reset),
+    path("sandbox/api/reset", control.reset),
+    path("sandbox/api/personas", control.personas),
+    path("sandbox/api/faults", control.faults),
+    path("sandbox/api/faults/<int:pk>", control.fault_detail),
+    path("sandbox/api/rate-limits", control.rate_limits),
+    path("sandbox/api/rate-limits/<int:pk>", control.rate_limit_detail),
+    path("sandbox/api/requests", control.request_log),
+    path("sandbox/api/requests/stats", control.request_stats),
+    path("sandbox/api/helpers/authorize", control.helper_authorize),
+    path("sandbox/api/helpers/portal-auth", control.helper_portal_auth),
+    path("sandbox/api/helpers/invites/accept", control.helper_accept_invite),
+    path("sandbox/api/helpers/spark/approve", control.helper_spark_approve),
+    path("sandbox/api/helpers/spark/reject", control.helper_spark_reject),
+    path("sandbox/api/helpers/ad-codes", control.helper_ad_code),
+    path("sandbox/api/helpers/bc-qr/approve", control.helper_bc_qr_approve),
+    path("sandbox/api/helpers/authorizations/cancel", control.helper_cancel_authorization),
+    path("sandbox/api/helpers/ads-manager/link-requests", control.helper_ads_manager_link),
+    path(
+        "sandbox/api/helpers/ads-manager/link-requests/<str:link_id>/<str:decision>",
+        control.helper_ads_manager_decide,
+    ),
+    path("sandbox/api/helpers/link-requests/confirm", control.helper_link_confirm),
+    path("sandbox/api/helpers/sponsored-videos", control.helper_sponsored_video),
+]

@@ -1,0 +1,296 @@
+"""Spark Ads: TCM video authorization requests, auth codes applied to ad accounts, and the
+identities (AUTH_CODE, TT_USER, BC_AUTH_TT) an advertiser can promote with."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tiktok_sandbox import clock, ids
+from tiktok_sandbox.api import Call, endpoint
+from tiktok_sandbox.api_brand import advertiser_for, tto_account_for
+from tiktok_sandbox.envelopes import BusinessError
+from tiktok_sandbox.models import (
+    AdAuthCode,
+    AdsManagerLink,
+    BCAsset,
+    SparkRequest,
+    TikTokUser,
+    Video,
+    VideoAuthorization,
+)
+
+MAX_SPARK_REQUESTS = 30
+DURATIONS = (7, 30, 60, 365)
+
+
+def new_auth_code(video: Video, days: int) -> AdAuthCode:
+    now = clock.now()
+    return AdAuthCode.objects.create(
+        code=ids.spark_code(), video=video, days=days, start_time=now, end_time=now + timedelta(days=days)
+    )
+
+
+def code_status(code: AdAuthCode) -> str:
+    if code.deleted_at:
+        return "DELETED"
+    if code.end_time <= clock.now():
+        return "EXPIRED"
+    return (
+        "IN_USE" if VideoAuthorization.objects.filter(auth_code=code, unbound_at__isnull=True).exists() else "NOT_USED"
+    )
+
+
+# --- TCM video authorization requests -------------------------------------------------------
+
+
+def _campaign_video(call: Call, account) -> Video:
+    video = Video.objects.filter(video_id=call.str("video_id"), links__campaign__tto_account=account).first()
+    if video is None:
+        raise BusinessError(40001, "video_id is not a video of your campaigns.")
+    return video
+
+
+@endpoint("tcm/tt_video/apply/", "POST")
+def spark_apply(call: Call) -> dict:
+    account = tto_account_for(call, "tcm_account_id")
+    video = _campaign_video(call, account)
+    days = int(call.params.get("authorization_days") or 30)
+    if days not in DURATIONS:
+        raise BusinessError(40001, "authorization_days: Must be one of 7, 30, 60, 365.")
+    if video.spark_requests.count() >= MAX_SPARK_REQUESTS:
+        raise BusinessError(40001, "The video has reached the maximum number of authorization requests.")
+    SparkRequest.objects.create(
+        video=video, tto_account=account, days=days, action=call.str("action", required=False), requested_at=clock.now()
+    )
+    return {}
+
+
+@endpoint("tcm/tt_video/status/", "GET")
+def spark_status(call: Call) -> dict:
+    account = tto_account_for(call, "tcm_account_id")
+    video = _campaign_video(call, account)
+    latest = video.spark_requests.filter(tto_account=account).order_by("-requested_at", "-pk").first()
+    code = latest.auth_code if latest else None
+    return {
+        "auth_status": latest.status if latest else "",
+        "num_remaining_request": MAX_SPARK_REQUESTS - video.spark_requests.count(),
+        "auth_code": code.code if code else "",
+        "auth_code_status": code_status(code) if code else "",
+        "auth_code_start_time": clock.fmt(code.start_time) if code else "",
+        "auth_code_end_time": clock.fmt(code.end_time) if code else "",
+    }
+
+
+# --- codes applied to ad accounts -----------------------------------------------------------
+
+
+def _code(value: str) -> AdAuthCode:
+    code = AdAuthCode.objects.filter(code=value).select_related("video__owner").first()
+    if code is None:
+        raise BusinessError(40001, "auth_code is invalid.")
+    return code
+
+
+@endpoint("tt_video/authorize/", "POST")
+def tt_video_authorize(call: Call) -> dict:
+    advertiser = advertiser_for(call)
+    code = _code(call.str("auth_code"))
+    status = code_status(code)
+    if status in ("EXPIRED", "DELETED"):
+        raise BusinessError(40001, f"auth_code is {status.lower()}.")
+    auth, created = VideoAuthorization.objects.get_or_create(
+        advertiser=advertiser, auth_code=code, defaults={"authorized_at": clock.now()}
+    )
+    if not created and auth.unbound_at:
+        auth.unbound_at = None
+        auth.save(update_fields=["unbound_at"])
+    if code.video.boosted_at is None:
+        # Spark Ads start delivering: paid metrics grow from now on.
+        Video.objects.filter(pk=code.video.pk).update(boosted_at=clock.now())
+    return {}
+
+
+def identity_id(user: TikTokUser, kind: str) -> str:
+    suffix = {"AUTH_CODE": "1", "TT_USER": "2", "BC_AUTH_TT": "3"}[kind]
+    return f"7{suffix}{user.creator_id[-17:]}"
+
+
+def _item(video: Video, code: AdAuthCode | None) -> dict:
+    return {
+        "auth_code": code.code if code else "",
+        "item_id": video.video_id,
+        "item_type": "VIDEO",
+        "text": video.description,
+        "status": "ENABLE",
+        "anchor_list": [],
+    }
+
+
+def _video_info(video: Video) -> dict:
+    return {
+        "video_id": video.video_id,
+        "duration": float(video.duration),
+        "width": 1080,
+        "height": 1920,
+        "poster_url": f"https://p16-sign.tiktokcdn.com/sandbox/cover/{video.video_id}.jpeg",
+        "preview_url": f"https://v16-sign.tiktokcdn.com/sandbox/preview/{video.video_id}.mp4",
+        "signature": f"sig-{video.video_id}",
+    }
+
+
+def _auth_info(code: AdAuthCode) -> dict:
+    return {
+        "ad_auth_status": "AUTHORIZED" if code_status(code) in ("IN_USE", "NOT_USED") else code_status(code),
+        "auth_start_time": clock.fmt(code.start_time),
+        "auth_end_time": clock.fmt(code.end_time),
+        "invite_start_time": clock.fmt(code.start_time),
+    }
+
+
+def _user_info(user: TikTokUser) -> dict:
+    return {"tiktok_name": user.handle, "identity_id": identity_id(user, "AUTH_CODE"), "identity_type": "AUTH_CODE"}
+
+
+@endpoint("tt_video/info/", "GET")
+def tt_video_info(call: Call) -> dict:
+    advertiser_for(call)
+    code = _code(call.str("auth_code"))
+    if code_status(code) == "DELETED":
+        raise BusinessError(40001, "auth_code has been cancelled by the creator.")
+    return {
+        "auth_info": _auth_info(code),
+        "item_info": _item(code.video, code),
+        "user_info": _user_info(code.video.owner),
+        "video_info": _video_info(code.video),
+    }
+
+
+@endpoint("tt_video/list/", "GET")
+def tt_video_list(call: Call) -> dict:
+    advertiser = advertiser_for(call)
+    auths = VideoAuthorization.objects.filter(advertiser=advertiser, unbound_at__isnull=True).select_related(
+        "auth_code__video__owner"
+    )
+    keyword = call.params.get("keyword", "")
+    rows = []
+    for auth in auths.order_by("pk"):
+        video = auth.auth_code.video
+        if keyword and keyword != video.video_id and keyword.lower() not in video.description.lower():
+            continue
+        rows.append(
+            {
+                "item_info": _item(video, auth.auth_code),
+                "auth_info": _auth_info(auth.auth_code),
+                "user_info": _user_info(video.owner),
+                "video_info": _video_info(video),
+            }
+        )
+    page, info = call.page(rows, 20, 50)
+    return {"list": page, "page_info": info}
+
+
+@endpoint("tt_video/unbind/", "POST")
+def tt_video_unbind(call: Call) -> dict:
+    advertiser = advertiser_for(call)
+    updated = VideoAuthorization.objects.filter(
+        advertiser=advertiser, auth_code__video__video_id=call.str("item_id"), unbound_at__isnull=True
+    ).update(unbound_at=clock.now())
+    if not updated:
+        raise BusinessError(40001, "item_id is not authorized to this advertiser.")
+    return {}
+
+
+# --- identities -----------------------------------------------------------------------------
+
+
+def _identity(user: TikTokUser, kind: str, status: str, pull: bool, push: bool) -> dict:
+    return {
+        "identity_id": identity_id(user, kind),
+        "identity_type": kind,
+        "display_name": user.display_name,
+        "user_name": user.handle,
+        "profile_image": f"https://p16-sign.tiktokcdn.com/sandbox/{user.handle}.jpeg",
+        "available_status": status,
+        "can_pull_video": pull,
+        "can_push_video": push,
+        "ads_only_mode": False,
+        "is_gpppa": False,
+    }
+
+
+def _bc_assets(advertiser, bc_id: str):
+    """TT_ACCOUNT assets of a BC in which the advertiser is a BOUND asset."""
+    if not BCAsset.objects.filter(bc__bc_id=bc_id, advertiser=advertiser, relation_status="BOUND").exists():
+        raise BusinessError(40001, "identity_authorized_bc_id: the advertiser is not in this Business Center.")
+    return BCAsset.objects.filter(bc__bc_id=bc_id, asset_type="TT_ACCOUNT").select_related("tiktok_user")
+
+
+def identities(call: Call, advertiser, kind: str) -> list[tuple[dict, TikTokUser]]:
+    if kind == "AUTH_CODE":
+        users = {
+            a.auth_code.video.owner
+            for a in VideoAuthorization.objects.filter(advertiser=advertiser, unbound_at__isnull=True).select_related(
+                "auth_code__video__owner"
+            )
+        }
+        return [(_identity(u, kind, "AVAILABLE", True, False), u) for u in sorted(users, key=lambda u: u.creator_id)]
+    if kind == "TT_USER":
+        links = AdsManagerLink.objects.filter(advertiser=advertiser, status="APPROVED").select_related("tiktok_user")
+        return [(_identity(link.tiktok_user, kind, "AVAILABLE", True, True), link.tiktok_user) for link in links]
+    if kind == "BC_AUTH_TT":
+        out = []
+        for asset in _bc_assets(advertiser, call.str("identity_authorized_bc_id")):
+            bound = asset.relation_status == "BOUND"
+            status = "AVAILABLE" if bound else "NO_VALID_BIND_ACCOUNT"
+            out.append(
+                (
+                    _identity(asset.tiktok_user, kind, status, bound and asset.can_pull, bound and asset.can_push),
+                    asset.tiktok_user,
+                )
+            )
+        return out
+    if kind in ("CUSTOMIZED_USER", "TTS_TT"):
+        return []
+    raise BusinessError(40001, "identity_type: Not a valid choice.")
+
+
+@endpoint("identity/get/", "GET")
+def identity_get(call: Call) -> dict:
+    advertiser = advertiser_for(call)
+    kinds = [call.params["identity_type"]] if call.params.get("identity_type") else ["AUTH_CODE", "TT_USER"]
+    rows = [row for kind in kinds for row, _ in identities(call, advertiser, kind)]
+    page, info = call.page(rows, 10, 100)
+    return {"identity_list": page, "page_info": info}
+
+
+@endpoint("identity/video/get/", "GET")
+def identity_video_get(call: Call) -> dict:
+    advertiser = advertiser_for(call)
+    kind = call.str("identity_type")
+    wanted = call.str("identity_id")
+    match = [
+        u
+        for row, u in identities(call, advertiser, kind)
+        if row["identity_id"] == wanted and row["available_status"] == "AVAILABLE"
+    ]
+    if not match:
+        raise BusinessError(40001, "identity_id is not available to this advertiser.")
+    videos = list(match[0].videos.filter(create_time__lte=clock.now()).order_by("-create_time"))
+    if kind == "AUTH_CODE":
+        authorized = set(
+            VideoAuthorization.objects.filter(advertiser=advertiser, unbound_at__isnull=True).values_list(
+                "auth_code__video", flat=True
+            )
+        )
+        videos = [v for v in videos if v.pk in authorized]
+    cursor = call.params.get("cursor")
+    if cursor:
+        # For account identities the cursor is the creation time of the last post returned.
+        videos = [v for v in videos if int(v.create_time.timestamp()) < int(cursor)]
+    count = call.int("count", 20, 1, 20)
+    page = videos[:count]
+    return {
+        "cursor": int(page[-1].create_time.timestamp()) if page else 0,
+        "has_more": len(videos) > count,
+        "video_list": [{"item_id": v.video_id, "text": v.description, "video_info": _video_info(v)} for v in page],
+    }

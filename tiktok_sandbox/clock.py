@@ -1,0 +1,40 @@
+"""The sandbox clock: real time plus an offset that tests and the control page advance.
+
+Every TikTok-side delay (invite delivery, processing, content review, token expiry, metric
+growth) reads this clock, so "up to 24 hours" can happen inside a test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+
+from tiktok_sandbox.models import ClockState
+
+
+def offset() -> float:
+    state = ClockState.objects.first()
+    return state.offset_seconds if state else 0.0
+
+
+def now() -> datetime:
+    return timezone.now() + timedelta(seconds=offset())
+
+
+def advance(seconds: float) -> datetime:
+    state, _ = ClockState.objects.get_or_create(pk=1)
+    state.offset_seconds += max(0.0, seconds)
+    state.save(update_fields=["offset_seconds"])
+    return now()
+
+
+def reset() -> None:
+    ClockState.objects.update_or_create(pk=1, defaults={"offset_seconds": 0.0})
+
+
+def fmt(moment: datetime | None) -> str:
+    """TikTok's API for Business time format: UTC "YYYY-MM-DD HH:MM:SS"."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
