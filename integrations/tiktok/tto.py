@@ -222,6 +222,16 @@ class TTOMixin(BusinessBase):
         body = {"creator_id": creator_id, "link_request_id": link_request_id, "action": action}
         return self._post("tto/creator/link/request/confirm/", body, idempotent=True)
 
+    def tto_creator_authorized(self, creator_id: str, fields: list[str] | None = None) -> Creator:
+        """The authorized creator's own profile and stats [BB model/tto/creator AuthorizedGetRequest]."""
+        return self._get("tto/creator/authorized/", {"creator_id": creator_id, "fields": fields})
+
+    def tto_creator_authorized_video_list(self, creator_id: str, *, video_ids: list[str] | None = None,
+                                          cursor: int | None = None, limit: int | None = None) -> dict[str, Any]:
+        """The creator's published posts: ``posts[]``, ``has_more``, ``cursor``."""
+        return self._get("tto/creator/authorized/video/list/", {"creator_id": creator_id, "video_ids": video_ids,
+                                                                "cursor": cursor, "limit": limit})
+
     # --- Brand-side linking ------------------------------------------------------------
 
     def tto_tcm_campaign_link(self, tto_tcm_account_id: str, campaign_id: str, video_id: str,

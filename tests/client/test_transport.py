@@ -1,0 +1,231 @@
+"""The transport: envelopes, the error table, retries, encodings, and what it logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+
+from integrations.tiktok import BusinessClient, Kind, LoginKitClient, TikTokError
+from integrations.tiktok.errors import classify
+from integrations.tiktok.transport import encode_query
+
+from .conftest import fail, ok
+
+TOKEN = "act.SECRET-token-value-123"
+
+
+@pytest.mark.parametrize("code", [40100, 40200, 40201, 40202, 40700, 50000, 50002])
+def test_it_classifies_every_retryable_business_code_as_transient(code):
+    assert classify(code) == Kind.TRANSIENT
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "kind"),
+    [
+        (40102, 200, Kind.AUTH),
+        (40105, 200, Kind.AUTH),
+        ("access_token_invalid", 401, Kind.AUTH),
+        ("invalid_grant", 400, Kind.AUTH),
+        ("rate_limit_exceeded", 429, Kind.TRANSIENT),
+        ("internal_error", 500, Kind.TRANSIENT),
+        (None, 503, Kind.TRANSIENT),
+        (40001, 200, Kind.PERMANENT),
+        ("invalid_params", 400, Kind.PERMANENT),
+        ("scope_not_authorized", 401, Kind.PERMANENT),
+    ],
+)
+def test_it_classifies_codes_and_statuses_from_one_table(code, status, kind):
+    assert classify(code, status) == kind
+
+
+def test_it_retries_a_40100_with_backoff_then_returns_the_data(mocked, biz, sleeps):
+    mocked.get(biz("tto/oauth2/info/"), json=fail(40100, "App reaches the QPS limit."))
+    mocked.get(biz("tto/oauth2/info/"), json=fail(40100, "App reaches the QPS limit."))
+    mocked.get(biz("tto/oauth2/info/"), json=ok({"account_name": "Demo"}))
+
+    info = BusinessClient(TOKEN).tto_oauth2_info("7200000000000000001")
+
+    assert info == {"account_name": "Demo"}
+    assert len(mocked.calls) == 3
+    assert len(sleeps) == 2
+    # Base 0.5 s doubling per attempt, with jitter in the upper half of each step.
+    assert 0.25 <= sleeps[0] <= 0.5 <= sleeps[1] <= 1.0
+
+
+def test_it_gives_up_after_max_retries_with_a_transient_error(mocked, biz, sleeps, settings):
+    settings.TIKTOK_MAX_RETRIES = 2
+    for _ in range(3):
+        mocked.get(biz("bc/get/"), json=fail(50000, "System error"), status=500)
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient(TOKEN).bc_get()
+
+    assert caught.value.kind == Kind.TRANSIENT
+    assert caught.value.code == 50000
+    assert caught.value.request_id == "req-err"
+    assert len(sleeps) == 2
+
+
+def test_it_honours_retry_after_on_a_429(mocked, open_api, sleeps):
+    mocked.get(open_api("v2/user/info/"), status=429, headers={"Retry-After": "7"},
+               json={"data": {}, "error": {"code": "rate_limit_exceeded", "message": "slow", "log_id": "L1"}})
+    mocked.get(open_api("v2/user/info/"),
+               json={"data": {"user": {"open_id": "o1"}}, "error": {"code": "ok", "message": "", "log_id": "L2"}})
+
+    user = LoginKitClient(TOKEN).user_info(["open_id"])
+
+    assert user == {"open_id": "o1"}
+    assert sleeps == [7.0]
+
+
+def test_it_raises_instead_of_sleeping_through_a_long_retry_after(mocked, biz, sleeps):
+    mocked.get(biz("bc/get/"), status=429, headers={"Retry-After": "120"}, json=fail(40100))
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient(TOKEN).bc_get()
+
+    assert caught.value.kind == Kind.TRANSIENT
+    assert caught.value.retry_after == 120.0
+    assert sleeps == []
+
+
+def test_it_retries_timeouts_and_connection_resets(mocked, biz, sleeps):
+    mocked.get(biz("bc/get/"), body=requests.ReadTimeout("read timed out"))
+    mocked.get(biz("bc/get/"), body=requests.ConnectionError("Connection reset by peer"))
+    mocked.get(biz("bc/get/"), json=ok({"list": []}))
+
+    assert BusinessClient(TOKEN).bc_get() == {"list": []}
+    assert len(sleeps) == 2
+
+
+def test_it_retries_malformed_json_then_reports_it_as_transient(mocked, biz, sleeps, settings):
+    settings.TIKTOK_MAX_RETRIES = 1
+    mocked.get(biz("bc/get/"), body='{"code": 0, "data": {"li')
+    mocked.get(biz("bc/get/"), body="<html>oops</html>")
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient(TOKEN).bc_get()
+
+    assert caught.value.kind == Kind.TRANSIENT
+    assert caught.value.code == "malformed_json"
+
+
+def test_it_does_not_retry_a_permanent_error(mocked, biz, sleeps):
+    mocked.get(biz("advertiser/info/"),
+               json=fail(40001, "advertiser 1 doesn't exist or has been deleted.", request_id="rq-9"))
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient(TOKEN).advertiser_info(["1"])
+
+    assert caught.value.kind == Kind.PERMANENT
+    assert caught.value.request_id == "rq-9"
+    assert "doesn't exist" in caught.value.message
+    assert sleeps == []
+
+
+def test_it_reports_40105_as_an_auth_error_needing_reconnect(mocked, biz, sleeps):
+    mocked.get(biz("bc/get/"), json=fail(40105, "Access token is incorrect or has been revoked."))
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient(TOKEN).bc_get()
+
+    assert caught.value.kind == Kind.AUTH
+    assert caught.value.needs_reconnect and not caught.value.is_expired
+
+
+def test_it_reports_40102_as_an_expired_token(mocked, biz):
+    mocked.get(biz("tto/creator/link/request/get/"), json=fail(40102, "Access token has expired."))
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient(TOKEN).tto_creator_link_request_get("c1", "https://link")
+
+    assert caught.value.is_expired
+
+
+def test_it_reads_the_oauth_error_envelope(mocked, open_api):
+    mocked.post(open_api("v2/oauth/token/"), status=400,
+                json={"error": "invalid_grant", "error_description": "Authorization code is expired.", "log_id": "LG"})
+
+    with pytest.raises(TikTokError) as caught:
+        LoginKitClient().exchange_code("code-1", "https://app.example/cb")
+
+    assert (caught.value.kind, caught.value.code, caught.value.log_id) == (Kind.AUTH, "invalid_grant", "LG")
+
+
+def test_it_does_not_resend_a_write_after_a_read_timeout(mocked, biz, sleeps):
+    mocked.post(biz("tto/tcm/campaign/create/"), body=requests.ReadTimeout("timed out"))
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient(TOKEN).tto_tcm_campaign_create("1", campaign_name="C", brand_name="B")
+
+    assert caught.value.kind == Kind.TRANSIENT
+    assert len(mocked.calls) == 1 and sleeps == []
+
+
+def test_it_resends_a_write_that_tiktok_throttled(mocked, biz, sleeps):
+    mocked.post(biz("tto/tcm/campaign/create/"), json=fail(40100))
+    mocked.post(biz("tto/tcm/campaign/create/"), json=ok({"campaign_id": "79", "invite_link": "https://l"}))
+
+    result = BusinessClient(TOKEN).tto_tcm_campaign_create("1", campaign_name="C", brand_name="B")
+
+    assert result["invite_link"] == "https://l"
+
+
+def test_it_sends_the_business_token_in_access_token_without_bearer(mocked, biz):
+    mocked.get(biz("bc/get/"), json=ok({"list": []}))
+
+    BusinessClient(TOKEN).bc_get()
+
+    headers = mocked.calls[0].request.headers
+    assert headers["Access-Token"] == TOKEN
+    assert "Authorization" not in headers
+
+
+def test_it_sets_a_timeout_on_every_call(mocked, biz, settings):
+    settings.TIKTOK_HTTP_TIMEOUT = 3.5
+    mocked.get(biz("bc/get/"), json=ok({"list": []}))
+
+    BusinessClient(TOKEN).bc_get()
+
+    assert mocked.calls[0].request.req_kwargs["timeout"] == 3.5
+
+
+def test_it_json_encodes_arrays_and_objects_in_the_query_string():
+    assert encode_query({"ids": ["1", "2"], "filtering": {"keyword": "a b"}, "flag": True, "skip": None, "n": 3}) == {
+        "ids": '["1","2"]', "filtering": '{"keyword":"a b"}', "flag": "true", "n": "3"}
+
+
+def test_it_keeps_tokens_secrets_and_codes_out_of_logs_and_errors(mocked, biz, open_api, sleeps, caplog, settings):
+    caplog.set_level(logging.DEBUG)
+    settings.TIKTOK_MAX_RETRIES = 1
+    mocked.get(biz("oauth2/advertiser/get/"), body=requests.ConnectionError(f"url ?secret={settings.TIKTOK_APP_SECRET}"))
+    mocked.get(biz("oauth2/advertiser/get/"), json=fail(40105, "revoked"))
+    mocked.post(biz("oauth2/access_token/"), json=fail(40001, "auth_code is invalid"))
+    mocked.post(open_api("v2/oauth/token/"), json={"access_token": TOKEN, "refresh_token": "rft.SECRET",
+                                                   "expires_in": 7200, "open_id": "o"})
+
+    errors = []
+    for call in (lambda: BusinessClient(TOKEN).oauth2_advertiser_get(),
+                 lambda: BusinessClient().oauth2_access_token("AUTHCODE-SECRET")):
+        with pytest.raises(TikTokError) as caught:
+            call()
+        errors.append(f"{caught.value} {caught.value!r}")
+    grant = LoginKitClient().exchange_code("AUTHCODE-SECRET", "https://app.example/cb")
+
+    text = caplog.text + " ".join(errors) + repr(grant)
+    assert "outcome=retry" in caplog.text and "request_id=req-err" in caplog.text
+    for secret in (TOKEN, "rft.SECRET", "AUTHCODE-SECRET", settings.TIKTOK_APP_SECRET,
+                   settings.TIKTOK_CLIENT_SECRET):
+        assert secret not in text
+
+
+def test_it_turns_a_refused_connection_into_a_transient_error(mocked, biz, sleeps, settings):
+    settings.TIKTOK_MAX_RETRIES = 0
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient(TOKEN).bc_get()
+    # responses raises ConnectionError for unregistered URLs; the transport turns it into ours.
+    assert caught.value.code == "connection_error"
+    assert caught.value.kind == Kind.TRANSIENT
+    assert isinstance(caught.value.__cause__, requests.ConnectionError)
