@@ -132,7 +132,7 @@ def revoke_grant(token: OAuthToken) -> None:
 
 
 def seconds_left(moment) -> int:
-    return max(0, int((moment - clock.now()).total_seconds())) if moment else 0
+    return max(0, round((moment - clock.now()).total_seconds())) if moment else 0
 
 
 def token_payload(token: OAuthToken) -> dict:

@@ -1,0 +1,94 @@
+"""A live sandbox for the whole session, over real HTTP. No platform database is needed."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tiktok_sandbox.testing import start_sandbox
+
+BUSINESS_APP = ("sandbox-business-app", "sandbox-business-secret")
+LOGIN_KIT_APP = ("sandbox-client-key", "sandbox-client-secret")
+REDIRECT = "https://platform.example/callback/"
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(tmp_path_factory):
+    with start_sandbox(tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite3") as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox(sandbox_url):
+    """A pristine world for one test: reseed, and drop the default Business API QPS limit
+    so tests that fire many calls are not throttled unless they mean to be."""
+    requests.post(f"{sandbox_url}/sandbox/api/reset", json={}, timeout=30).raise_for_status()
+    world = Sandbox(sandbox_url)
+    for rule in world.control("GET", "rate-limits").json():
+        if rule["pattern"] == "/open_api/v1.3/*":
+            world.control("DELETE", f"rate-limits/{rule['id']}")
+    return world
+
+
+class Sandbox:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def control(self, method: str, path: str, **kwargs) -> requests.Response:
+        return requests.request(method, f"{self.url}/sandbox/api/{path}", timeout=30, **kwargs)
+
+    def business(self, method: str, path: str, token: str | None = None, **kwargs) -> dict:
+        headers = {"Access-Token": token} if token else {}
+        response = requests.request(method, f"{self.url}/open_api/v1.3/{path}", headers=headers, timeout=30, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def advertiser_token(self, persona: str = "demo-brand") -> str:
+        code = self.control("POST", "helpers/portal-auth", json={"persona": persona, "redirect_uri": REDIRECT}).json()
+        body = self.business(
+            "POST",
+            "oauth2/access_token/",
+            json={"app_id": BUSINESS_APP[0], "secret": BUSINESS_APP[1], "auth_code": code["auth_code"]},
+        )
+        return body["data"]["access_token"]
+
+    def creator_token(self, handle: str = "demo.creator") -> dict:
+        code = self.control(
+            "POST",
+            "helpers/authorize",
+            json={"handle": handle, "client_key": BUSINESS_APP[0], "redirect_uri": REDIRECT},
+        ).json()["code"]
+        body = self.business(
+            "POST",
+            "tt_user/oauth2/token/",
+            json={
+                "client_id": BUSINESS_APP[0],
+                "client_secret": BUSINESS_APP[1],
+                "grant_type": "authorization_code",
+                "auth_code": code,
+                "redirect_uri": REDIRECT,
+            },
+        )
+        return body["data"]
+
+    def login_kit_token(self, handle: str = "demo.creator", scope: str | None = None) -> dict:
+        payload = {"handle": handle, "client_key": LOGIN_KIT_APP[0], "redirect_uri": REDIRECT}
+        if scope:
+            payload["scope"] = scope
+        code = self.control("POST", "helpers/authorize", json=payload).json()["code"]
+        response = requests.post(
+            f"{self.url}/v2/oauth/token/",
+            data={
+                "client_key": LOGIN_KIT_APP[0],
+                "client_secret": LOGIN_KIT_APP[1],
+                "code": code,
+                "grant_type": "authorization_code",
+                "redirect_uri": REDIRECT,
+            },
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def advance(self, **delta) -> None:
+        self.control("POST", "clock/advance", json=delta).raise_for_status()
