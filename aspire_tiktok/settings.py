@@ -273,6 +273,12 @@ TIKTOK_REFRESH_MARGIN_SECONDS = env.int("TIKTOK_REFRESH_MARGIN_SECONDS", default
 TIKTOK_WEBHOOK_TOLERANCE_SECONDS = env.int("TIKTOK_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Business Center: how many TikTok accounts one QR request may gather.
 BC_TIKTOK_ACCOUNT_LIMIT = env.int("BC_TIKTOK_ACCOUNT_LIMIT", default=200)
+# Brand connections: re-check interval (verification, ad accounts, access), first retry delay
+# after TikTok fails (doubling), the dispatcher's claim lease, and an OAuth state's lifetime.
+INTEGRATIONS_RECHECK_SECONDS = env.int("INTEGRATIONS_RECHECK_SECONDS", default=6 * 60 * 60)
+INTEGRATIONS_RECHECK_RETRY_SECONDS = env.int("INTEGRATIONS_RECHECK_RETRY_SECONDS", default=60)
+INTEGRATIONS_RECHECK_LEASE_SECONDS = env.int("INTEGRATIONS_RECHECK_LEASE_SECONDS", default=15 * 60)
+INTEGRATIONS_OAUTH_STATE_SECONDS = env.int("INTEGRATIONS_OAUTH_STATE_SECONDS", default=15 * 60)
 
 # CELERY
 # ------------------------------------------------------------------------------
@@ -312,6 +318,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 # One beat schedule. Each entry is a dispatcher that claims due rows (next_poll_at) and
 # enqueues per-row tasks; beat must run exactly once per deployment.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {"task": "creators.tasks.dispatch_onboarding_polls", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {"task": "creators.tasks.refresh_due_creator_tokens", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["integrations-rechecks"] = {"task": "integrations.tasks.dispatch_rechecks", "schedule": 300.0}
 
 # LOGGING
 # ------------------------------------------------------------------------------

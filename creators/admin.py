@@ -23,3 +23,19 @@ class CampaignPostAdmin(admin.ModelAdmin):
     list_display = ["__str__", "campaign", "tiktok_account", "link_status", "publish_status"]
     list_filter = ["link_status", "publish_status"]
     raw_id_fields = ["campaign", "collaboration", "tiktok_account"]
+
+
+@admin.register(models.MarketplaceOnboarding)
+class MarketplaceOnboardingAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "state", "tiktok_status", "state_changed_at", "next_poll_at", "last_error"]
+    list_filter = ["state", "tiktok_status"]
+    raw_id_fields = ["tiktok_account"]
+    actions = ["poll_now"]
+
+    @admin.action(description="Poll TikTok again now")
+    def poll_now(self, request, queryset):
+        # Replays a poll: making the rows due lets the dispatcher pick them up.
+        from django.utils import timezone
+
+        n = queryset.filter(state__in=models.MarketplaceOnboarding.POLLED_STATES).update(next_poll_at=timezone.now())
+        self.message_user(request, f"{n} onboarding(s) will be polled within a minute.")

@@ -2,4 +2,4 @@ from django.apps import AppConfig
 
 
 class CreatorsConfig(AppConfig):
-    name = 'creators'
+    name = "creators"

@@ -86,3 +86,98 @@ class CampaignPost(models.Model):
 
     def __str__(self) -> str:
         return f"video {self.video_id}"
+
+
+class MarketplaceOnboarding(models.Model):
+    """One creator account's way into the TikTok Creator Marketplace, as a state machine.
+
+    TikTok exposes only `tto/tcm/creator/status/get/` (IN / NOT_IN / INVITED / INVALID): an
+    invite that was requested, delivered or accepted all read INVITED. So "accepted" is what
+    the creator tells us after tapping Accept in the app, and "overdue" is INVITED for longer
+    than TikTok's 24 hours. Each state has its own timestamp so brands see where it stuck.
+    """
+
+    class State(models.TextChoices):
+        AUTHORIZED = "authorized", "TikTok authorized"
+        NOT_ELIGIBLE = "not_eligible", "Not eligible yet"
+        WAITING = "waiting", "Waiting for the invite"
+        OVERDUE = "overdue", "Invite not arrived after 24 hours"
+        PROCESSING = "processing", "TikTok is processing"
+        IN_MARKETPLACE = "in_marketplace", "In the Creator Marketplace"
+        INVALID = "invalid", "TikTok says the account is invalid"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    # States the poller keeps looking at; the others wait for the creator.
+    POLLED_STATES = (State.AUTHORIZED, State.WAITING, State.OVERDUE, State.PROCESSING)
+
+    tiktok_account = models.OneToOneField(TikTokAccount, on_delete=models.CASCADE, related_name="onboarding")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.AUTHORIZED)
+    tiktok_status = models.CharField(max_length=10, blank=True, help_text="TikTok's last onboarding status")
+    # Why TikTok or the platform found the account not eligible: [{"check", "reason", "fix"}].
+    ineligible_reasons = models.JSONField(default=list, blank=True)
+    authorized_at = models.DateTimeField(null=True, blank=True)
+    status_checked_at = models.DateTimeField(null=True, blank=True)
+    eligibility_checked_at = models.DateTimeField(null=True, blank=True)
+    invite_requested_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    # The last change shown once on the creator's page (cleared when seen).
+    notice = models.CharField(max_length=300, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    poll_attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            # The dispatcher's query: due rows in a polled state, oldest first.
+            models.Index(
+                fields=["next_poll_at"],
+                condition=Q(state__in=["authorized", "waiting", "overdue", "processing"]),
+                name="onboarding_poll_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tiktok_account} ({self.state})"
+
+    def steps(self) -> list[dict]:
+        """The step list the creator and the brand see: label, done/current, timestamp."""
+        s, st = self.State, self.state
+        in_mp = st == s.IN_MARKETPLACE
+        rows = [
+            ("TikTok authorized", bool(self.authorized_at), st == s.AUTHORIZED, self.authorized_at),
+            ("Creator Marketplace status checked", bool(self.status_checked_at), False, self.status_checked_at),
+            (
+                "Eligible: 10,000+ followers, age verified, a personal or creator account",
+                in_mp or bool(self.invite_requested_at),
+                st == s.NOT_ELIGIBLE,
+                self.eligibility_checked_at,
+            ),
+            ("Invite requested", in_mp or bool(self.invite_requested_at), False, self.invite_requested_at),
+            (
+                "Invite arrives in the TikTok app under Inbox > Monetization (may take up to 24 hours)",
+                in_mp or bool(self.accepted_at),
+                st in (s.WAITING, s.OVERDUE),
+                self.overdue_at,
+            ),
+            ("Invite accepted", in_mp or bool(self.accepted_at), False, self.accepted_at),
+            ("TikTok is processing (2+ hours): come back and reconnect", in_mp, st == s.PROCESSING, None),
+            ("In the Creator Marketplace", in_mp, False, self.joined_at),
+        ]
+        return [
+            {"label": label, "done": done and not current, "current": current, "at": at}
+            for label, done, current, at in rows
+        ]
+
+    @property
+    def stuck(self) -> str:
+        """Where a brand should look, in one line; empty when nothing is stuck."""
+        s = self.State
+        return {
+            s.NOT_ELIGIBLE: "Not eligible: " + ", ".join(r.get("label", "") for r in self.ineligible_reasons),
+            s.OVERDUE: "Invite not arrived after 24 hours (age verification?)",
+            s.INVALID: "TikTok says the account is invalid",
+            s.DISCONNECTED: "Creator disconnected TikTok; must authorize again",
+        }.get(self.state, "")

@@ -1,12 +1,279 @@
+"""Creator pages: Social Accounts (authorize TikTok, Marketplace steps, collaborations and
+posts), the TikTok callback and webhook, and the brand's view of its campaign creators."""
+
 from __future__ import annotations
 
+import json
+import logging
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from integrations.models import Campaign, TikTokAccount
+from integrations.tenancy import get_brand_for_user, get_for_brand_or_404
+from integrations.tiktok import TikTokError, webhooks
+
+from . import flows
+from .forms import InviteLinkForm, VideoLinkForm
+from .models import CampaignPost, Collaboration, MarketplaceOnboarding
+
+logger = logging.getLogger(__name__)
+
+
+def _accounts(user):
+    return list(TikTokAccount.objects.filter(owner=user).select_related("credential", "onboarding").order_by("handle"))
+
+
+def _collaborations(user):
+    posts = Prefetch("posts", queryset=CampaignPost.objects.order_by("-created_at"))
+    return list(
+        Collaboration.objects.filter(tiktok_account__owner=user)
+        .select_related("campaign__brand", "tiktok_account__credential")
+        .prefetch_related(posts)
+        .order_by("-created_at")
+    )
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "creators/home.html")
+    """Social Accounts."""
+    accounts = _accounts(request.user)
+    collabs = _collaborations(request.user)
+    for collab in collabs:
+        collab.checklist = flows.requirements(collab.campaign, collab.tiktok_account)
+    ctx = {
+        "is_creator": hasattr(request.user, "creator_profile"),
+        "accounts": accounts,
+        "collaborations": collabs,
+        "polling": any(
+            getattr(a, "onboarding", None) and a.onboarding.state in MarketplaceOnboarding.POLLED_STATES
+            for a in accounts
+        ),
+        "invite_form": InviteLinkForm(),
+    }
+    template_name = "creators/home.html"
+    if request.htmx:
+        template_name += "#accounts"
+    return render(request, template_name, ctx)
+
+
+@login_required
+@require_POST
+def become_creator(request: HttpRequest) -> HttpResponse:
+    flows.ensure_profile(request.user)
+    messages.success(request, "You are a creator now. Authorize TikTok to connect your account.")
+    return redirect("creators:home")
+
+
+@login_required
+@require_POST
+def authorize(request: HttpRequest) -> HttpResponse:
+    return redirect(flows.start_authorization(request))
+
+
+@login_required
+@require_GET
+def callback(request: HttpRequest) -> HttpResponse:
+    """TikTok sends the creator back here with `code` + `state`, or `error`."""
+    try:
+        flows.check_state(request, request.GET.get("state", ""))
+    except flows.FlowError as exc:
+        messages.error(request, str(exc))
+        return redirect("creators:home")
+    if request.GET.get("error"):
+        messages.warning(
+            request,
+            "You did not authorize TikTok, so nothing was connected. Click Authorize TikTok when you are ready.",
+        )
+        return redirect("creators:home")
+    try:
+        account = flows.complete_authorization(request.user, request.GET.get("code", ""))
+    except flows.FlowError as exc:
+        messages.error(request, str(exc))
+    except TikTokError as exc:
+        logger.warning("tt_user authorization failed: %s", exc)
+        messages.error(
+            request,
+            "TikTok did not accept the authorization (it may have expired). Click Authorize TikTok to try again.",
+        )
+    else:
+        messages.success(request, f"@{account.handle} is connected. We are checking your Creator Marketplace status.")
+    return redirect("creators:home")
+
+
+def _own_account(request: HttpRequest, pk: int) -> TikTokAccount:
+    return get_object_or_404(TikTokAccount.objects.select_related("credential"), pk=pk, owner=request.user)
+
+
+@login_required
+@require_POST
+def accepted(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _own_account(request, pk)
+    onboarding = get_object_or_404(MarketplaceOnboarding, tiktok_account=account)
+    if flows.mark_accepted(onboarding):
+        messages.success(
+            request,
+            "Thanks. TikTok takes 2+ hours to process an accepted invite; "
+            "come back and reconnect then. We will email you when you are in.",
+        )
+    else:
+        messages.info(request, "There is no invite waiting for this account.")
+    return redirect("creators:home")
+
+
+@login_required
+@require_POST
+def check_status(request: HttpRequest, pk: int) -> HttpResponse:
+    from .tasks import poll_onboarding
+
+    account = _own_account(request, pk)
+    onboarding = get_object_or_404(MarketplaceOnboarding, tiktok_account=account)
+    flows.check_now(onboarding)
+    poll_onboarding.apply(args=[onboarding.pk])  # one status read: quick enough to wait for
+    messages.info(request, "Checked your Creator Marketplace status with TikTok.")
+    return redirect("creators:home")
+
+
+@login_required
+@require_POST
+def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _own_account(request, pk)
+    try:
+        flows.disconnect(account)
+    except flows.FlowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"@{account.handle} is disconnected; its tokens are revoked and deleted.")
+    return redirect("creators:home")
+
+
+def _own_collab(request: HttpRequest, pk: int) -> Collaboration:
+    qs = Collaboration.objects.select_related("campaign", "tiktok_account__credential")
+    return get_object_or_404(qs, pk=pk, tiktok_account__owner=request.user)
+
+
+@login_required
+@require_POST
+def join(request: HttpRequest, pk: int) -> HttpResponse:
+    collab = _own_collab(request, pk)
+    _run(
+        request,
+        lambda: flows.join_campaign(collab.tiktok_account, collab.campaign),
+        f"You joined {collab.campaign.name}.",
+    )
+    return redirect("creators:home")
+
+
+@login_required
+@require_POST
+def join_with_link(request: HttpRequest) -> HttpResponse:
+    form = InviteLinkForm(request.POST, user=request.user)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect("creators:home")
+    account, campaign = form.cleaned_data["account"], form.cleaned_data["campaign"]
+    _run(request, lambda: flows.join_campaign(account, campaign), f"You joined {campaign.name}.")
+    return redirect("creators:home")
+
+
+@login_required
+@require_POST
+def link_video(request: HttpRequest, pk: int) -> HttpResponse:
+    collab = _own_collab(request, pk)
+    form = VideoLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the video's id or its TikTok link.")
+        return redirect("creators:home")
+    post = _run(request, lambda: flows.link_video(collab, form.cleaned_data["video_id"]), "")
+    if post is not None:
+        if post.publish_status == CampaignPost.PublishStatus.REVIEWING:
+            messages.warning(
+                request,
+                "Linked. TikTok is reviewing this post; allow extra time. We will tell you when it is published.",
+            )
+        else:
+            messages.success(request, "Linked: the post counts for the campaign.")
+    return redirect("creators:home")
+
+
+@login_required
+@require_GET
+def link_requests(request: HttpRequest, pk: int) -> HttpResponse:
+    collab = _own_collab(request, pk)
+    found = _run(request, lambda: flows.link_requests(collab), "")
+    template_name = "creators/home.html#link-requests" if request.htmx else "creators/link_requests.html"
+    return render(request, template_name, {"collab": collab, "requests": found or []})
+
+
+@login_required
+@require_POST
+def answer_link_request(request: HttpRequest, pk: int) -> HttpResponse:
+    collab = _own_collab(request, pk)
+    approve = request.POST.get("action") == "APPROVE"
+    link_request_id, video_id = request.POST.get("link_request_id", ""), request.POST.get("video_id", "")
+    if not link_request_id or not video_id:
+        return HttpResponseBadRequest("link_request_id and video_id are required")
+    done = "Approved: the post is linked to the campaign." if approve else "Rejected the brand's link request."
+    _run(request, lambda: flows.answer_link_request(collab, link_request_id, video_id, approve), done)
+    return redirect("creators:home")
+
+
+def _run(request: HttpRequest, action, success: str):
+    """Run a flow step; turn its failure into a message for the creator."""
+    try:
+        result = action()
+    except flows.FlowError as exc:
+        messages.error(request, str(exc))
+        return None
+    except TikTokError as exc:
+        messages.error(request, f"TikTok did not answer ({exc.message}). Try again in a minute.")
+        return None
+    if success:
+        messages.success(request, success)
+    return result
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest) -> HttpResponse:
+    """TikTok's `authorization.removed`: verified by TikTok-Signature, answered at once."""
+    raw = request.body
+    try:
+        payload = json.loads(raw)
+        # The event names the app it is for; each app signs with its own secret.
+        verify = (
+            webhooks.verify_business_signature
+            if payload.get("client_key") == settings.TIKTOK_APP_ID
+            else webhooks.verify_login_kit_signature
+        )
+        verify(raw, request.headers.get(webhooks.SIGNATURE_HEADER))
+    except (ValueError, AttributeError, webhooks.WebhookSignatureError) as exc:
+        logger.warning("creator webhook rejected: %s", exc)
+        return HttpResponseBadRequest("invalid signature or body")
+    if payload.get("event") == "authorization.removed":
+        flows.handle_authorization_removed(str(payload.get("user_openid") or ""))
+    return HttpResponse("ok")
+
+
+@login_required
+@require_GET
+def campaign_creators(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A brand's campaign creators: each one's Marketplace state and where it is stuck."""
+    brand = get_brand_for_user(request.user, slug)
+    campaign = get_for_brand_or_404(Campaign.objects.for_user(request.user), brand, pk=pk)
+    collabs = list(
+        Collaboration.objects.filter(campaign=campaign)
+        .select_related("tiktok_account__onboarding", "tiktok_account__credential")
+        .order_by("tiktok_account__handle")
+    )
+    return render(
+        request, "creators/campaign_creators.html", {"brand": brand, "campaign": campaign, "collaborations": collabs}
+    )
