@@ -317,7 +317,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
 )
 # One beat schedule. Each entry is a dispatcher that claims due rows (next_poll_at) and
 # enqueues per-row tasks; beat must run exactly once per deployment.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Post insights: claim campaigns whose tto/tcm/report/ poll is due (Campaign.next_poll_at).
+    "dispatch-insights-polls": {"task": "integrations.tasks.dispatch_insights_polls", "schedule": 300},
+}
 CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {"task": "creators.tasks.dispatch_onboarding_polls", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 120.0}
 CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {"task": "creators.tasks.refresh_due_creator_tokens", "schedule": 300.0}

@@ -42,6 +42,10 @@ class Brand(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The Spark Ads capability case last told to the brand (integrations.capability), so a
+    # re-check can tell owners when it changes.
+    spark_capability_case = models.CharField(max_length=40, blank=True)
+    spark_capability_changed_at = models.DateTimeField(null=True, blank=True)
 
     objects = BrandQuerySet.as_manager()
 
@@ -190,6 +194,11 @@ class TikTokOneAccount(models.Model):
     )
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # Consecutive failed re-checks (TikTok down or throttling): the poller backs off with it.
+    poll_failures = models.PositiveSmallIntegerField(default=0)
+    # Removed by staff: kept for history (campaigns point at it), ignored everywhere else,
+    # and not brought back by a re-check or a reconnect.
+    removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = BrandScopedQuerySet.as_manager()
@@ -213,6 +222,10 @@ class TikTokOneAccount(models.Model):
     def is_verified(self) -> bool:
         return self.business_verification_status == self.Verification.VERIFIED
 
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
 
 class BusinessCenter(models.Model):
     class Status(models.TextChoices):
@@ -230,7 +243,9 @@ class BusinessCenter(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="business_centers")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ENABLE)
     verification_status = models.CharField(
-        max_length=20, choices=TikTokOneAccount.Verification.choices, default=TikTokOneAccount.Verification.NOT_SUBMITTED
+        max_length=20,
+        choices=TikTokOneAccount.Verification.choices,
+        default=TikTokOneAccount.Verification.NOT_SUBMITTED,
     )
     # The role of the user whose token connected this BC.
     user_role = models.CharField(max_length=10, choices=Role.choices, blank=True)
@@ -271,6 +286,8 @@ class AdAccount(models.Model):
         Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="ad_accounts"
     )
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # Removed by the brand: kept for history and not brought back by a re-check.
+    removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = BrandScopedQuerySet.as_manager()
@@ -285,6 +302,11 @@ class AdAccount(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.advertiser_id
+
+    @property
+    def usable_for_spark(self) -> bool:
+        """Spark Ads enabled and reachable by the TikTok One account."""
+        return self.removed_at is None and self.spark_ads_enabled and self.tto_has_access
 
 
 class TikTokAccount(models.Model):
@@ -317,7 +339,9 @@ class TikTokAccount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["open_id"], condition=~Q(open_id=""), name="integrations_tt_open_id_unique"),
+            models.UniqueConstraint(
+                fields=["open_id"], condition=~Q(open_id=""), name="integrations_tt_open_id_unique"
+            ),
             models.UniqueConstraint(fields=["handle"], name="integrations_tt_handle_unique"),
         ]
         verbose_name = "TikTok account"
@@ -418,6 +442,35 @@ class BusinessCenterGrant(models.Model):
         return f"{self.asset_type} {self.asset_id}{who}"
 
 
+class BrandNotice(models.Model):
+    """A message for a brand shown on its integrations page until dismissed (e.g. the Spark
+    Ads capability changed after a re-check; the connection to TikTok needs reconnecting)."""
+
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        SUCCESS = "success", "Success"
+        WARNING = "warning", "Warning"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="notices")
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["brand", "-created_at"], condition=Q(dismissed_at__isnull=True), name="notice_open_idx"
+            ),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.message[:60]
+
+
 class Campaign(models.Model):
     """A brand's TikTok One campaign, with the requirements creators must meet."""
 
@@ -462,3 +515,139 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Insights
+# ------------------------------------------------------------------------------
+# Post insights from `tto/tcm/report/` (issue 7). Posts are creators.CampaignPost, named by
+# string so this module does not import creators (which imports this one).
+
+
+class PostMetrics(models.Model):
+    """The figures `tto/tcm/report/` gives per post. NULL means TikTok sent "-" or nothing.
+
+    Organic/paid splits exist where TikTok gives them (paid = Spark Ads); ad_* figures only
+    once the post is boosted.
+    """
+
+    video_views = models.BigIntegerField(null=True, blank=True)
+    video_views_organic = models.BigIntegerField(null=True, blank=True)
+    video_views_paid = models.BigIntegerField(null=True, blank=True)
+    reach = models.BigIntegerField(null=True, blank=True)
+    reach_organic = models.BigIntegerField(null=True, blank=True)
+    reach_paid = models.BigIntegerField(null=True, blank=True)
+    likes = models.BigIntegerField(null=True, blank=True)
+    likes_organic = models.BigIntegerField(null=True, blank=True)
+    likes_paid = models.BigIntegerField(null=True, blank=True)
+    comments = models.BigIntegerField(null=True, blank=True)
+    comments_organic = models.BigIntegerField(null=True, blank=True)
+    comments_paid = models.BigIntegerField(null=True, blank=True)
+    shares = models.BigIntegerField(null=True, blank=True)
+    shares_organic = models.BigIntegerField(null=True, blank=True)
+    shares_paid = models.BigIntegerField(null=True, blank=True)
+    favorites = models.BigIntegerField(null=True, blank=True)
+    favorites_organic = models.BigIntegerField(null=True, blank=True)
+    favorites_paid = models.BigIntegerField(null=True, blank=True)
+    engagement_count = models.BigIntegerField(null=True, blank=True)
+    engagement_rate = models.FloatField(null=True, blank=True)
+    engagement_rate_organic = models.FloatField(null=True, blank=True)
+    engagement_rate_paid = models.FloatField(null=True, blank=True)
+    video_completion_rate = models.FloatField(null=True, blank=True)
+    average_view_time = models.FloatField(null=True, blank=True, help_text="Seconds")
+    total_play_time = models.BigIntegerField(null=True, blank=True, help_text="Seconds")
+    # {"for_you": n, "hashtag": n, "sound": n, "personal_profile": n, "search": n, ...}
+    video_views_by_source = models.JSONField(null=True, blank=True)
+    ad_impressions = models.BigIntegerField(null=True, blank=True)
+    ad_clicks = models.BigIntegerField(null=True, blank=True)
+    ad_ctr = models.FloatField(null=True, blank=True)
+    ad_cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    ad_cpm = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    ad_cpc = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    ad_conversions = models.BigIntegerField(null=True, blank=True)
+    video_boosted_date = models.DateField(null=True, blank=True)
+    # {"gender": [...], "age": [...], "country": [...], "device": [...], "locale": ..., ...}
+    # as TikTok lists them ({"<key>": ..., "percentage": 0.x}).
+    audience = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class PostSnapshot(PostMetrics):
+    """One post's figures on one day, upserted by (post, date), never deleted.
+
+    The cumulative fields (from PostMetrics) are the totals as of `fetched_at` on that day;
+    the day_* fields are that day's increase from the report's `daily_stats`. Days only seen
+    in `daily_stats` (a backfill) have day_* figures and NULL totals.
+    """
+
+    post = models.ForeignKey("creators.CampaignPost", on_delete=models.CASCADE, related_name="snapshots")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="post_snapshots")
+    date = models.DateField()
+    day_views = models.BigIntegerField(null=True, blank=True)
+    day_views_organic = models.BigIntegerField(null=True, blank=True)
+    day_views_paid = models.BigIntegerField(null=True, blank=True)
+    day_reach = models.BigIntegerField(null=True, blank=True)
+    day_likes = models.BigIntegerField(null=True, blank=True)
+    day_comments = models.BigIntegerField(null=True, blank=True)
+    day_shares = models.BigIntegerField(null=True, blank=True)
+    day_engagement_rate = models.FloatField(null=True, blank=True)
+    day_completion_rate = models.FloatField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "date"], name="integrations_snapshot_post_date")]
+        # The campaign chart sums a campaign's snapshots per date.
+        indexes = [models.Index(fields=["campaign", "date"], name="snapshot_campaign_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} on {self.date}"
+
+
+class PostInsight(PostMetrics):
+    """A post's latest totals, one row per post, so the campaign table sorts and filters
+    10,000 posts without aggregating their daily snapshots on every page view."""
+
+    post = models.OneToOneField("creators.CampaignPost", on_delete=models.CASCADE, related_name="insight")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="post_insights")
+    as_of = models.DateField(null=True, blank=True, help_text="The latest day TikTok reported")
+    fetched_at = models.DateTimeField(null=True, blank=True, help_text="When TikTok last reported this post")
+    changed_at = models.DateTimeField(null=True, blank=True, help_text="When its figures last changed")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["campaign", "video_views"], name="insight_campaign_views_idx"),
+            models.Index(fields=["campaign", "engagement_count"], name="insight_campaign_eng_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"insight of {self.post_id}"
+
+
+class CampaignDayTotal(models.Model):
+    """A campaign's daily views, organic and paid, summed after each poll for the chart."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="day_totals")
+    date = models.DateField()
+    views_organic = models.BigIntegerField(default=0)
+    views_paid = models.BigIntegerField(default=0)
+    engagement = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "date"], name="integrations_campaign_day_total")]
+        ordering = ["date"]
+
+
+class ReportSubscription(models.Model):
+    """A TCM_VIDEOS webhook subscription of a TikTok One account (one per account)."""
+
+    tiktok_one_account = models.OneToOneField(
+        TikTokOneAccount, on_delete=models.CASCADE, related_name="report_subscription"
+    )
+    subscription_id = models.CharField(max_length=64, blank=True)
+    callback_url = models.URLField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"TCM_VIDEOS {self.subscription_id or '(failed)'}"

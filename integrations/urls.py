@@ -7,4 +7,29 @@ from . import views
 app_name = "integrations"
 urlpatterns = [
     path("brands/<slug:slug>/", views.brand_home, name="brand_home"),
+    # Settings > Integrations > TikTok
+    path("brands/<slug:slug>/integrations/tiktok/", views.tiktok_settings, name="tiktok_settings"),
+    path("brands/<slug:slug>/integrations/tiktok/connect/", views.tiktok_connect, name="tiktok_connect"),
+    path(
+        "brands/<slug:slug>/integrations/tiktok/ad-accounts/<int:pk>/spark/",
+        views.choose_spark_ad_account,
+        name="choose_spark_ad_account",
+    ),
+    path(
+        "brands/<slug:slug>/integrations/tiktok/ad-accounts/<int:pk>/remove/",
+        views.remove_ad_account,
+        name="remove_ad_account",
+    ),
+    path("brands/<slug:slug>/integrations/notices/<int:pk>/dismiss/", views.dismiss_notice, name="dismiss_notice"),
+    # Static: TikTok requires the exact registered redirect URI, no query string.
+    path("integrations/tiktok/callback/", views.tiktok_callback, name="tiktok_callback"),
+    # Creator sourcing and campaigns
+    path("brands/<slug:slug>/creators/", views.creator_search, name="creator_search"),
+    path("brands/<slug:slug>/creators/@<str:handle>/", views.creator_profile, name="creator_profile"),
+    path("brands/<slug:slug>/campaigns/", views.campaigns, name="campaigns"),
+    path("brands/<slug:slug>/campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
 ]
+
+from .insights_urls import urlpatterns as _insights_urls  # noqa: E402
+
+urlpatterns += _insights_urls

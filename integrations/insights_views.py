@@ -1,0 +1,149 @@
+"""Post insights pages: the brand's campaigns, a campaign's posts and charts, one post, the
+CSV export, and TikTok's TCM_VIDEOS webhook."""
+
+from __future__ import annotations
+
+import csv
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from creators.models import CampaignPost
+
+from . import insights
+from .insights_tasks import enqueue_polls
+from .models import Campaign
+from .tenancy import get_brand_for_user, get_for_brand_or_404
+from .tiktok import webhooks
+
+logger = logging.getLogger(__name__)
+PER_PAGE = 25
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@login_required
+@require_GET
+def brand_insights(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    brand = get_brand_for_user(request.user, slug)
+    campaigns = insights.brand_campaigns_with_totals(brand)
+    return render(request, "integrations/insights/brand.html", {"brand": brand, "campaigns": campaigns})
+
+
+def _campaign(request: HttpRequest, slug: str, pk: int, *, manage: bool = False) -> Campaign:
+    brand = get_brand_for_user(request.user, slug, manage=manage)
+    return get_for_brand_or_404(Campaign.objects.select_related("brand", "tiktok_one_account"), brand, pk=pk)
+
+
+@login_required
+@require_GET
+def campaign_insights(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    campaign = _campaign(request, slug, pk)
+    params = insights.table_params(request.GET)
+    page = Paginator(insights.post_table(campaign, params), PER_PAGE).get_page(request.GET.get("page"))
+    ctx = {
+        "brand": campaign.brand,
+        "campaign": campaign,
+        "params": params,
+        "page": page,
+        "rows": [(post, insights.format_row(insights.row_values(post))) for post in page.object_list],
+        "columns": insights.COLUMNS,
+        "can_manage": campaign.brand.role_of(request.user) in {"owner", "admin"},
+    }
+    template_name = "integrations/insights/campaign.html"
+    if request.htmx:
+        template_name += "#table"
+    else:
+        ctx["totals_cells"] = insights.format_totals(insights.campaign_totals(campaign))
+        ctx["charts"] = insights.campaign_charts(campaign)
+    return render(request, template_name, ctx)
+
+
+class _Echo:
+    """A file-like that hands back what csv.writer writes, for streaming."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(posts):
+    writer = csv.writer(_Echo())
+    yield writer.writerow([c.label for c in insights.COLUMNS])
+    for post in posts.iterator(chunk_size=1000):
+        yield writer.writerow(insights.format_row(insights.row_values(post), for_csv=True))
+
+
+@login_required
+@require_GET
+def campaign_export(request: HttpRequest, slug: str, pk: int) -> StreamingHttpResponse:
+    """Every row the table's filters and sort give, in the table's columns, streamed."""
+    campaign = _campaign(request, slug, pk)
+    posts = insights.post_table(campaign, insights.table_params(request.GET))
+    response = StreamingHttpResponse(_csv_lines(posts), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="insights-{campaign.campaign_id or campaign.pk}.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def campaign_poll(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A manager asks for fresh figures now instead of at the next scheduled poll."""
+    campaign = _campaign(request, slug, pk, manage=True)
+    if campaign.status == Campaign.Status.ACTIVE and campaign.campaign_id:
+        Campaign.objects.filter(pk=campaign.pk).update(next_poll_at=timezone.now())
+        enqueue_polls([campaign.pk])
+        messages.success(request, "Fetching fresh figures from TikTok.")
+    else:
+        messages.error(request, "This campaign is not polled: it is not active on TikTok.")
+    return redirect("integrations:insights_campaign", slug=slug, pk=pk)
+
+
+@login_required
+@require_GET
+def post_insights(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    brand = get_brand_for_user(request.user, slug)
+    post = get_object_or_404(
+        CampaignPost.objects.select_related("campaign", "tiktok_account", "insight"), pk=pk, campaign__brand=brand
+    )
+    insight = getattr(post, "insight", None)
+    snapshots = insights.post_series(post)
+    totals = insights.with_derived({f: getattr(insight, f, None) for f in insights.TOTAL_FIELDS})
+    ctx = {
+        "totals_cells": insights.format_totals(totals),
+        "brand": brand,
+        "post": post,
+        "campaign": post.campaign,
+        "insight": insight,
+        "snapshots": snapshots,
+        "charts": insights.post_charts(snapshots, insight.audience if insight else None),
+    }
+    return render(request, "integrations/insights/post.html", ctx)
+
+
+@csrf_exempt
+@require_POST
+def tcm_videos_webhook(request: HttpRequest) -> HttpResponse:
+    """TikTok's TCM_VIDEOS delivery: a video was uploaded to or published in a campaign.
+
+    Answer at once (TikTok retries slow or failed deliveries); the poll runs in Celery.
+    """
+    try:
+        webhooks.verify_business_signature(request.body, request.headers.get(webhooks.SIGNATURE_HEADER))
+        events = webhooks.parse_tcm_videos(request.body)
+    except webhooks.WebhookSignatureError as exc:
+        logger.warning("TCM_VIDEOS webhook rejected: %s", exc)
+        return HttpResponseBadRequest("bad signature")
+    except (ValueError, AttributeError, TypeError):
+        return HttpResponseBadRequest("bad payload")
+    enqueue_polls(insights.poll_now([e.campaign_id for e in events]))
+    return HttpResponse("ok")
