@@ -2,4 +2,4 @@ from django.apps import AppConfig
 
 
 class SparkadsConfig(AppConfig):
-    name = 'sparkads'
+    name = "sparkads"

@@ -1,1 +1,335 @@
+"""Spark Ads authorizations, Ads Manager account links, Business Center promotions and the
+audit trail.
+
+The shared TikTok model (ad accounts, Business Centers, their members and grants) lives in
+`integrations`; these tables sit on top of it. Authorization codes are stored encrypted and
+are looked up by a keyed hash, so two rows can never hold the same code and the plain value
+never has to be compared in SQL.
+"""
+
 from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from creators.models import CampaignPost
+from integrations.crypto import EncryptedTextField
+from integrations.models import (
+    AdAccount,
+    Brand,
+    BrandScopedQuerySet,
+    BusinessCenter,
+    BusinessCenterMember,
+    TikTokAccount,
+)
+
+# TikTok's durations for a Spark Ads authorization (tcm/tt_video/apply/).
+AUTHORIZATION_DAYS = (7, 30, 60, 365)
+# Reminders go out this many days before an authorization ends.
+REMINDER_DAYS = (14, 3, 1)
+# TikTok allows at most this many permission requests per video.
+MAX_REQUESTS_PER_VIDEO = 30
+
+
+def code_digest(code: str) -> str:
+    """A keyed hash of an authorization code: unique per code, useless without the key."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, code.strip().encode(), hashlib.sha256).hexdigest()
+
+
+class SparkAuthorizationQuerySet(BrandScopedQuerySet):
+    def live(self):
+        return self.filter(status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING])
+
+
+class SparkAuthorization(models.Model):
+    """One ledger row per post and code: a request, then the code it produced, or a pasted code."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        ACTIVE = "active", "Active"
+        EXPIRING = "expiring", "Expiring"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+        UNBOUND = "unbound", "Unbound"
+
+    class Source(models.TextChoices):
+        REQUEST = "request", "Requested from the post"
+        PASTED = "pasted", "Pasted code"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spark_authorizations")
+    post = models.ForeignKey(
+        CampaignPost, null=True, blank=True, on_delete=models.SET_NULL, related_name="spark_authorizations"
+    )
+    ad_account = models.ForeignKey(
+        AdAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="spark_authorizations"
+    )
+    tiktok_account = models.ForeignKey(
+        TikTokAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="spark_authorizations"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.REQUEST)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    video_id = models.CharField(max_length=64)
+    item_id = models.CharField(max_length=64, blank=True)
+    tiktok_name = models.CharField(max_length=100, blank=True)
+    identity_id = models.CharField(max_length=64, blank=True)
+    auth_code = EncryptedTextField(blank=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    authorization_days = models.PositiveSmallIntegerField(default=30)
+    num_remaining_request = models.PositiveSmallIntegerField(null=True, blank=True)
+    auth_start = models.DateTimeField(null=True, blank=True)
+    auth_end = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set by the one worker that won the right to call tt_video/authorize/ for this code.
+    apply_claimed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    end_reason = models.CharField(max_length=300, blank=True)
+    extension_requested_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SparkAuthorizationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "code_hash"], condition=~Q(code_hash=""), name="sparkads_one_row_per_code"
+            ),
+            # While a request waits for the creator, no second request row for that post.
+            models.UniqueConstraint(
+                fields=["post"], condition=Q(status="requested"), name="sparkads_one_open_request_per_post"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_poll_at"],
+                condition=Q(status__in=["requested", "approved", "active", "expiring"]),
+                name="spark_auth_poll_due_idx",
+            ),
+        ]
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Spark Ads video {self.video_id} ({self.status})"
+
+    def set_code(self, code: str) -> None:
+        self.auth_code = code.strip()
+        self.code_hash = code_digest(code)
+
+    @property
+    def days_left(self) -> int | None:
+        if self.auth_end is None:
+            return None
+        return max(0, (self.auth_end - timezone.now()).days)
+
+    @property
+    def can_extend(self) -> bool:
+        return self.post_id is not None and self.status in {self.Status.ACTIVE, self.Status.EXPIRING}
+
+    @property
+    def can_unbind(self) -> bool:
+        return bool(self.item_id) and self.status in {self.Status.ACTIVE, self.Status.EXPIRING, self.Status.EXPIRED}
+
+    def lifecycle_status(self, now=None) -> str:
+        """What an applied authorization is now, judged by its window."""
+        now = now or timezone.now()
+        if self.auth_end and self.auth_end <= now:
+            return self.Status.EXPIRED
+        if self.auth_end and self.auth_end - now <= timedelta(days=max(REMINDER_DAYS)):
+            return self.Status.EXPIRING
+        return self.Status.ACTIVE
+
+
+class SparkReminder(models.Model):
+    """One reminder sent: the unique constraint makes each reminder go out once."""
+
+    class Recipient(models.TextChoices):
+        BRAND = "brand", "Brand"
+        CREATOR = "creator", "Creator"
+
+    authorization = models.ForeignKey(SparkAuthorization, on_delete=models.CASCADE, related_name="reminders")
+    days_before = models.PositiveSmallIntegerField()
+    recipient = models.CharField(max_length=10, choices=Recipient.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["authorization", "days_before", "recipient"], name="sparkads_reminder_once")
+        ]
+
+
+class AdsManagerLink(models.Model):
+    """A TikTok account (by username) asked to authorize an ad account in Ads Manager.
+
+    TikTok has no public write API for the request: it is sent on Ads Manager's screen, and
+    the platform observes the outcome through `identity/get/` (identity_type TT_USER).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the account owner"
+        AUTHORIZED = "authorized", "Authorized"
+        REJECTED = "rejected", "Rejected"
+        UNLINKED = "unlinked", "Unlinked"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="ads_manager_links")
+    ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="ads_manager_links")
+    username = models.CharField(max_length=100)
+    tiktok_account = models.ForeignKey(
+        TikTokAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="ads_manager_links"
+    )
+    identity_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ad_account", "username"],
+                condition=Q(status__in=["pending", "authorized"]),
+                name="sparkads_one_open_link_per_account",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["next_poll_at"], condition=Q(status="pending"), name="ads_link_poll_due_idx"),
+        ]
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"@{self.username} → {self.ad_account} ({self.status})"
+
+
+class QrAccessRequest(models.Model):
+    """A "Request TikTok Account" QR link of a Business Center, with the scopes asked for."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="qr_access_requests")
+    business_center = models.ForeignKey(BusinessCenter, on_delete=models.CASCADE, related_name="qr_requests")
+    scopes = models.JSONField(default=list)
+    link = models.URLField(max_length=1000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class SparkAdReference(models.Model):
+    """What a Business Center member chose to promote with "Use other authorized account or post"."""
+
+    class Mode(models.TextChoices):
+        PULL = "pull", "Existing post"
+        PUSH = "push", "Publish an ad video as a post"
+
+    class Status(models.TextChoices):
+        READY = "ready", "Ready to use in an ad"
+        AWAITING_PUBLISH = "awaiting_publish", "Video uploaded, waiting to be published on TikTok"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spark_ad_references")
+    business_center = models.ForeignKey(BusinessCenter, on_delete=models.CASCADE, related_name="spark_ad_references")
+    member = models.ForeignKey(
+        BusinessCenterMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="spark_ad_references"
+    )
+    ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="spark_ad_references")
+    tiktok_account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="spark_ad_references")
+    mode = models.CharField(max_length=4, choices=Mode.choices)
+    identity_id = models.CharField(max_length=64, blank=True)
+    identity_type = models.CharField(max_length=20, default="BC_AUTH_TT")
+    item_id = models.CharField(max_length=64, blank=True)
+    video = models.FileField(upload_to="spark_ad_videos/%Y/%m/", blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class AuditEvent(models.Model):
+    """Every authorization event. Codes, tokens and QR links are never written here."""
+
+    class Kind(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        APPLIED = "applied", "Applied to ad account"
+        EXTENDED = "extended", "Extension requested"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+        UNBOUND = "unbound", "Unbound"
+        LINKED = "linked", "Linked"
+        UNLINKED = "unlinked", "Unlinked"
+        QR_GENERATED = "qr_generated", "QR code generated"
+        ACCOUNT_APPROVED = "account_approved", "TikTok account approved"
+        ASSIGNED = "assigned", "Assigned"
+        UNASSIGNED = "unassigned", "Unassigned"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="audit_events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    summary = models.CharField(max_length=500)
+    authorization = models.ForeignKey(
+        SparkAuthorization, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    ad_account = models.ForeignKey(AdAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tiktok_account = models.ForeignKey(
+        TikTokAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    business_center = models.ForeignKey(
+        BusinessCenter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    member = models.ForeignKey(BusinessCenterMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "-created_at"], name="audit_brand_time_idx")]
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary}"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_id is None:
+            return "TikTok / platform"
+        return self.actor.email or self.actor.get_username()

@@ -1,0 +1,351 @@
+"""Business Center: members, TikTok-account access by QR code, assignments and promotion.
+
+Roles come from the signed-in user's BusinessCenterMember row (ADMIN / STANDARD, TikTok's
+own): admins request access and assign; standard members act only on what they were given
+(AdsHelp article?aid=10006161). TikTok enforces the same on its side, but every check here
+runs on the server before any data is read, so a standard member never sees admin data.
+Paths: shared/research/tiktok_api.md §3-4.
+"""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
+from integrations.tiktok import TikTokError, items, iter_pages
+from integrations.tiktok.tokens import call_with_credential
+
+from .flows import SparkError, audit
+from .models import AuditEvent, QrAccessRequest, SparkAdReference
+
+Grant = BusinessCenterGrant
+ADMIN = BusinessCenter.Role.ADMIN
+TT, ADV = Grant.AssetType.TT_ACCOUNT, Grant.AssetType.ADVERTISER
+PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
+
+
+def _call(bc: BusinessCenter, fn):
+    if bc.credential_id is None:
+        raise SparkError(f"{bc} has no TikTok connection. Reconnect it under Integrations.")
+    return call_with_credential(bc.credential_id, fn)
+
+
+def member_for(user, bc: BusinessCenter) -> BusinessCenterMember | None:
+    if not user.is_authenticated:
+        return None
+    return bc.members.filter(user=user).first()
+
+
+def tiktok_account_limit() -> int:
+    return settings.BC_TIKTOK_ACCOUNT_LIMIT
+
+
+# --- sync -----------------------------------------------------------------------------------
+
+
+def sync_members(bc: BusinessCenter) -> int:
+    """`bc/member/get/` into BusinessCenterMember; link platform users of the brand by email."""
+    rows = list(items(iter_pages(lambda p: _call(bc, lambda c: c.bc_member_get(bc.bc_id, page=p)))))
+    brand_users = {m.user.email.lower(): m.user for m in bc.brand.memberships.select_related("user") if m.user.email}
+    for row in rows:
+        member, _ = BusinessCenterMember.objects.update_or_create(
+            business_center=bc,
+            tiktok_user_id=str(row["user_id"]),
+            defaults={
+                "user_name": row.get("user_name") or "",
+                "email": row.get("user_email") or "",
+                "role": row.get("user_role") or BusinessCenter.Role.STANDARD,
+                "relation_status": row.get("relation_status") or "",
+            },
+        )
+        match = brand_users.get((member.email or "").lower())
+        if member.user_id is None and match is not None:
+            member.user = match
+            member.save(update_fields=["user"])
+    return len(rows)
+
+
+def link_member(bc: BusinessCenter, member: BusinessCenterMember, user, actor) -> None:
+    """Link a BC member to a brand member by hand (emails differ between TikTok and here)."""
+    if user is not None and not bc.brand.memberships.filter(user=user).exists():
+        raise SparkError("Only members of this brand can be linked.")
+    member.user = user
+    member.save(update_fields=["user"])
+
+
+def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
+    """`bc/asset/get/` TT_ACCOUNT into grants: returns (newly approved, newly cancelled)."""
+    rows = list(items(iter_pages(lambda p: _call(bc, lambda c: c.bc_asset_get(bc.bc_id, TT, page=p)))))
+    approved = cancelled = 0
+    for row in rows:
+        handle = row.get("tt_asset_handle") or row.get("asset_name") or ""
+        account, _ = TikTokAccount.objects.get_or_create(
+            handle=handle, defaults={"display_name": row.get("asset_name", "")}
+        )
+        bound = row.get("relation_status") == "BOUND"
+        grant, created = Grant.objects.get_or_create(
+            business_center=bc,
+            asset_type=TT,
+            asset_id=str(row["asset_id"]),
+            member=None,
+            defaults={"tiktok_account": account, "status": Grant.Status.PENDING},
+        )
+        grant.scopes = _scopes(row, grant.scopes)
+        if bound and grant.status != Grant.Status.ACTIVE:
+            grant.status, grant.granted_at, grant.cancelled_at = Grant.Status.ACTIVE, timezone.now(), None
+            approved += 1
+            audit(
+                bc.brand,
+                AuditEvent.Kind.ACCOUNT_APPROVED,
+                f"@{handle} gave {bc} access ({', '.join(grant.scopes)})",
+                business_center=bc,
+                tiktok_account=account,
+            )
+        elif not bound and grant.status == Grant.Status.ACTIVE:
+            grant.status, grant.cancelled_at = Grant.Status.CANCELLED, timezone.now()
+            cancelled += 1
+            audit(
+                bc.brand,
+                AuditEvent.Kind.REVOKED,
+                f"@{handle} cancelled {bc}'s access",
+                business_center=bc,
+                tiktok_account=account,
+            )
+        grant.save()
+    bc.last_checked_at = timezone.now()
+    bc.save(update_fields=["last_checked_at"])
+    return approved, cancelled
+
+
+def _scopes(row: dict, fallback: list) -> list[str]:
+    auth = row.get("tt_account_authorization")
+    if not auth:
+        return fallback
+    return [s for s, on in (("pull", auth.get("can_pull_video")), ("push", auth.get("can_push_video"))) if on]
+
+
+# --- what a member may see ---------------------------------------------------------------------
+
+
+def visible_tiktok_grants(bc: BusinessCenter, member: BusinessCenterMember):
+    """Admins see every authorized account; standard members only those assigned to them."""
+    qs = Grant.objects.filter(business_center=bc, asset_type=TT, member=None).select_related("tiktok_account")
+    if member.role != ADMIN:
+        assigned = Grant.objects.filter(business_center=bc, asset_type=TT, member=member).values("asset_id")
+        qs = qs.filter(asset_id__in=assigned)
+    return qs.order_by("status", "tiktok_account__handle")
+
+
+def approved_count(bc: BusinessCenter) -> int:
+    return Grant.objects.filter(business_center=bc, asset_type=TT, member=None, status=Grant.Status.ACTIVE).count()
+
+
+# --- QR access request ----------------------------------------------------------------------
+
+
+def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: list[str], actor) -> QrAccessRequest:
+    """One account-agnostic link from `bc/asset/account/authorization/`, for any number of owners."""
+    require_admin(member)
+    if not scopes or set(scopes) - {Grant.Scope.PULL, Grant.Scope.PUSH}:
+        raise SparkError("Pick at least one: existing posts, or publishing ad videos as posts.")
+    limit = tiktok_account_limit()
+    if approved_count(bc) >= limit:
+        raise SparkError(
+            f"{bc} already has {limit} of {limit} TikTok accounts, the limit. "
+            "Cancel an account's access before requesting more."
+        )
+    link = _call(bc, lambda c: c.bc_asset_account_authorization(bc.bc_id))
+    qr = QrAccessRequest.objects.create(brand=bc.brand, business_center=bc, scopes=scopes, link=link, created_by=actor)
+    audit(
+        bc.brand,
+        AuditEvent.Kind.QR_GENERATED,
+        f"QR code to request TikTok accounts for {bc} ({', '.join(Grant.Scope(s).label for s in scopes)})",
+        actor=actor,
+        business_center=bc,
+    )
+    return qr
+
+
+def qr_svg(link: str) -> str:
+    return segno.make(link, error="m").svg_inline(scale=5, border=2)
+
+
+def qr_png(link: str) -> bytes:
+    buf = io.BytesIO()
+    segno.make(link, error="m").save(buf, kind="png", scale=10, border=4)
+    return buf.getvalue()
+
+
+def require_admin(member: BusinessCenterMember | None) -> None:
+    if member is None or member.role != ADMIN:
+        raise PermissionError("Only Business Center admins can do this.")
+
+
+# --- assignment -------------------------------------------------------------------------------
+
+
+def validate_roles(asset_type: str, roles: list[str]) -> list[str]:
+    allowed = Grant.TikTokAccountRole.values if asset_type == TT else Grant.AdvertiserRole.values
+    if not roles or set(roles) - set(allowed):
+        raise SparkError(f"TikTok offers only these roles here: {', '.join(allowed)}.")
+    if asset_type == ADV and len(roles) != 1:
+        raise SparkError("An ad account takes exactly one role: ADMIN, OPERATOR or ANALYST.")
+    return roles
+
+
+def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: list[str], actor) -> int:
+    """`bc/asset/assign/` for each member; one grant row per member and asset."""
+    require_admin(actor_member)
+    roles = validate_roles(asset_type, roles)
+    target = _asset_label(bc, asset_type, asset_id)
+    role_kw = {"tt_account_roles": roles} if asset_type == TT else {"advertiser_role": roles[0]}
+    for member in members:
+        try:
+            _call(
+                bc, lambda c, m=member: c.bc_asset_assign(bc.bc_id, m.tiktok_user_id, asset_type, asset_id, **role_kw)
+            )
+        except TikTokError as exc:
+            raise SparkError(f"TikTok refused to assign {member}: {exc.message}") from exc
+        with transaction.atomic():
+            Grant.objects.update_or_create(
+                business_center=bc,
+                asset_type=asset_type,
+                asset_id=asset_id,
+                member=member,
+                defaults={
+                    "roles": roles,
+                    "status": Grant.Status.ACTIVE,
+                    "granted_at": timezone.now(),
+                    **_asset_fk(bc, asset_type, asset_id),
+                },
+            )
+        audit(
+            bc.brand,
+            AuditEvent.Kind.ASSIGNED,
+            f"{member.user_name or member.email} given {target} ({', '.join(roles)})",
+            actor=actor,
+            business_center=bc,
+            member=member,
+            **_asset_fk(bc, asset_type, asset_id),
+        )
+    return len(members)
+
+
+def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) -> None:
+    require_admin(actor_member)
+    try:
+        _call(bc, lambda c: c.bc_asset_unassign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id))
+    except TikTokError as exc:
+        raise SparkError(f"TikTok refused to unassign {member}: {exc.message}") from exc
+    Grant.objects.filter(business_center=bc, asset_type=asset_type, asset_id=asset_id, member=member).delete()
+    audit(
+        bc.brand,
+        AuditEvent.Kind.UNASSIGNED,
+        f"{member.user_name or member.email} no longer has {_asset_label(bc, asset_type, asset_id)}",
+        actor=actor,
+        business_center=bc,
+        member=member,
+        **_asset_fk(bc, asset_type, asset_id),
+    )
+
+
+def _asset_fk(bc, asset_type: str, asset_id: str) -> dict:
+    if asset_type == TT:
+        grant = Grant.objects.filter(business_center=bc, asset_type=TT, asset_id=asset_id, member=None).first()
+        return {"tiktok_account": grant.tiktok_account if grant else None}
+    return {"ad_account": AdAccount.objects.filter(brand=bc.brand, advertiser_id=asset_id).first()}
+
+
+def _asset_label(bc, asset_type: str, asset_id: str) -> str:
+    fk = _asset_fk(bc, asset_type, asset_id)
+    obj = fk.get("tiktok_account") or fk.get("ad_account")
+    return str(obj) if obj else f"{asset_type} {asset_id}"
+
+
+def ad_accounts_of(bc: BusinessCenter):
+    return AdAccount.objects.filter(brand=bc.brand, owner_bc=bc).order_by("name")
+
+
+# --- promote ----------------------------------------------------------------------------------
+
+
+def promote_options(bc: BusinessCenter, member: BusinessCenterMember) -> dict:
+    """What the member may promote with, and exactly which permission is missing if not."""
+    accounts = list(visible_tiktok_grants(bc, member).filter(status=Grant.Status.ACTIVE))
+    if member.role == ADMIN:
+        ad_accounts = list(ad_accounts_of(bc))
+    else:
+        ids = Grant.objects.filter(business_center=bc, asset_type=ADV, member=member).values_list("asset_id", "roles")
+        allowed = [aid for aid, roles in ids if set(roles) & PROMOTE_AD_ROLES]
+        ad_accounts = list(AdAccount.objects.filter(brand=bc.brand, advertiser_id__in=allowed))
+    missing = []
+    if not accounts:
+        missing.append(
+            "permission on an authorized TikTok account in this Business Center (ask an admin to assign one)"
+        )
+    if not ad_accounts:
+        missing.append("Admin or Operator access to an ad account in this Business Center")
+    return {"accounts": accounts, "ad_accounts": ad_accounts, "missing": missing}
+
+
+def bc_identity(bc: BusinessCenter, ad_account: AdAccount, handle: str) -> dict:
+    data = _call(
+        bc,
+        lambda c: c.identity_get(
+            ad_account.advertiser_id, identity_type="BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id
+        ),
+    )
+    for identity in data.get("identity_list") or data.get("list") or []:
+        if identity.get("user_name") == handle:
+            return identity
+    raise SparkError(f"@{handle} is not available to {ad_account} through {bc}. Its owner may have cancelled access.")
+
+
+def account_posts(bc: BusinessCenter, ad_account: AdAccount, identity: dict) -> list[dict]:
+    data = _call(
+        bc,
+        lambda c: c.identity_video_get(
+            ad_account.advertiser_id, identity["identity_id"], "BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id
+        ),
+    )
+    return data.get("video_list") or []
+
+
+def record_promotion(bc, member, grant, ad_account, mode: str, actor, *, item_id: str = "", video=None):
+    """Record the Spark Ad reference chosen with "Use other authorized account or post"."""
+    options = promote_options(bc, member)
+    if options["missing"]:
+        raise SparkError("You need " + " and ".join(options["missing"]) + ".")
+    if grant not in options["accounts"] or ad_account not in options["ad_accounts"]:
+        raise SparkError("Pick an account and an ad account you have permission for.")
+    scope = Grant.Scope.PULL if mode == SparkAdReference.Mode.PULL else Grant.Scope.PUSH
+    if scope not in grant.scopes:
+        raise SparkError(
+            f"@{grant.tiktok_account.handle} did not give {bc} the '{Grant.Scope(scope).label}' permission."
+        )
+    identity = bc_identity(bc, ad_account, grant.tiktok_account.handle)
+    if mode == SparkAdReference.Mode.PULL:
+        posts = {p["item_id"] for p in account_posts(bc, ad_account, identity)}
+        if item_id not in posts:
+            raise SparkError("That post is not one of the account's posts available for Spark Ads.")
+    elif not video:
+        raise SparkError("Choose the ad video to publish as a post.")
+    ref = SparkAdReference.objects.create(
+        brand=bc.brand,
+        business_center=bc,
+        member=member,
+        ad_account=ad_account,
+        tiktok_account=grant.tiktok_account,
+        mode=mode,
+        identity_id=identity["identity_id"],
+        item_id=item_id if mode == "pull" else "",
+        video=video or "",
+        created_by=actor,
+        status=SparkAdReference.Status.READY if mode == "pull" else SparkAdReference.Status.AWAITING_PUBLISH,
+    )
+    return ref

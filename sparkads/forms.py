@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django import forms
+
+from integrations.models import BusinessCenterGrant
+
+from .models import AUTHORIZATION_DAYS, AuditEvent, SparkAdReference
+
+DAY_CHOICES = [(d, f"{d} days") for d in AUTHORIZATION_DAYS]
+
+
+class RequestPermissionForm(forms.Form):
+    post = forms.IntegerField(widget=forms.HiddenInput)
+    days = forms.TypedChoiceField(choices=DAY_CHOICES, coerce=int, initial=30)
+
+
+class ExtendForm(forms.Form):
+    days = forms.TypedChoiceField(choices=DAY_CHOICES, coerce=int, initial=30)
+
+
+class PasteCodeForm(forms.Form):
+    code = forms.CharField(max_length=200, label="Authorization code", strip=True)
+    post = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class LinkRequestForm(forms.Form):
+    ad_account = forms.IntegerField()
+    username = forms.CharField(max_length=100, label="TikTok username")
+
+
+class QrRequestForm(forms.Form):
+    scopes = forms.MultipleChoiceField(
+        choices=BusinessCenterGrant.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[BusinessCenterGrant.Scope.PULL, BusinessCenterGrant.Scope.PUSH],
+        error_messages={"required": "Pick at least one: existing posts, or publishing ad videos as posts."},
+    )
+
+
+class AssignForm(forms.Form):
+    asset = forms.CharField(help_text="TT_ACCOUNT:<id> or ADVERTISER:<id>")
+    members = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple)
+    roles = forms.MultipleChoiceField(
+        choices=BusinessCenterGrant.TikTokAccountRole.choices + BusinessCenterGrant.AdvertiserRole.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, member_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].choices = member_choices
+
+    def asset_parts(self) -> tuple[str, str]:
+        asset_type, _, asset_id = self.cleaned_data["asset"].partition(":")
+        return asset_type, asset_id
+
+
+class PromoteForm(forms.Form):
+    grant = forms.IntegerField()
+    ad_account = forms.IntegerField()
+    mode = forms.ChoiceField(choices=SparkAdReference.Mode.choices)
+    item_id = forms.CharField(required=False, max_length=64)
+    video = forms.FileField(required=False)
+
+
+class AuditFilterForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("", "All events"), *AuditEvent.Kind.choices], required=False)
+    actor = forms.CharField(required=False, max_length=200, label="Who (email)")
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    q = forms.CharField(required=False, max_length=200, label="Search")
