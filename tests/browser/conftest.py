@@ -24,7 +24,7 @@ import shutil
 
 import pytest
 
-from tests.proof.fixtures import celery_redis, private_redis, sandbox, worker_factory  # noqa: F401
+from tests.proof import fixtures as _shared
 from tests.proof.harness import ARTIFACTS, Worker, use_file_backed_sqlite, worker_env
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -37,6 +37,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 _phase_reports = pytest.StashKey[dict]()
+
+
+# Fixtures shared with tests/proof (see tests/proof/fixtures.py).
+private_redis = _shared.private_redis
+celery_redis = _shared.celery_redis
+sandbox = _shared.sandbox
+worker_factory = _shared.worker_factory
 
 
 def pytest_configure(config):
