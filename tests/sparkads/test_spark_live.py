@@ -1,0 +1,94 @@
+"""Spark Ads end to end against the live sandbox: request → creator answers → poll → ledger."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from sparkads import flows, tasks
+from sparkads.models import AuditEvent, SparkAuthorization
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def test_a_request_approved_on_tiktok_becomes_an_active_ledger_row_with_its_window(live_world, control, alice):
+    post = live_world["post"]
+    auth = flows.request_permission(post, alice, 60)
+    assert auth.status == SparkAuthorization.Status.REQUESTED
+
+    assert tasks.poll_spark_request(auth.pk) == SparkAuthorization.Status.REQUESTED  # creator has not answered
+    control("POST", "helpers/spark/approve", {"video_id": post.video_id, "days": 60})
+    tasks.poll_spark_request(auth.pk)
+
+    auth.refresh_from_db()
+    assert auth.status == SparkAuthorization.Status.ACTIVE
+    assert auth.item_id == post.video_id
+    assert auth.ad_account == live_world["ad"]
+    assert 59 <= (auth.auth_end - timezone.now()).days <= 60
+    assert auth.num_remaining_request == 29
+    kinds = set(AuditEvent.objects.filter(authorization=auth).values_list("kind", flat=True))
+    assert kinds == {"requested", "approved", "applied"}
+
+
+def test_a_rejected_request_is_recorded_as_rejected(live_world, control, alice):
+    post = live_world["post"]
+    auth = flows.request_permission(post, alice, 30)
+    control("POST", "helpers/spark/reject", {"video_id": post.video_id})
+    tasks.poll_spark_request(auth.pk)
+    auth.refresh_from_db()
+    assert auth.status == SparkAuthorization.Status.REJECTED
+    assert AuditEvent.objects.filter(authorization=auth, kind="rejected").exists()
+
+
+def test_a_pasted_code_is_checked_with_tiktok_then_applied(live_world, control, alice):
+    post = live_world["post"]
+    code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 30})["auth_code"]
+    auth = flows.accept_pasted_code(live_world["post"].campaign.brand, alice, code, post=post)
+    assert auth.status == SparkAuthorization.Status.ACTIVE
+    assert auth.auth_code == code and auth.item_id == post.video_id
+    with pytest.raises(flows.SparkError, match="already been used"):
+        flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+
+
+def test_a_garbage_code_gets_a_plain_language_error(live_world, alice):
+    with pytest.raises(flows.SparkError, match="doesn't recognise this code"):
+        flows.accept_pasted_code(live_world["post"].campaign.brand, alice, "not-a-real-code")
+
+
+def test_a_code_for_another_video_is_refused(live_world, control, alice):
+    post = live_world["post"]
+    other = next(v for v in _videos(control, "market.star") if v != post.video_id)
+    code = control("POST", "helpers/ad-codes", {"video_id": other, "days": 7})["auth_code"]
+    with pytest.raises(flows.SparkError, match="another video"):
+        flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+
+
+def test_an_expired_code_says_it_expired(live_world, control, alice):
+    post = live_world["post"]
+    code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 7})["auth_code"]
+    control("POST", "clock/advance", {"hours": 24 * 8})
+    with pytest.raises(flows.SparkError, match="expired"):
+        flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+
+
+def test_unbind_removes_the_post_from_the_ad_account(live_world, control, alice):
+    post = live_world["post"]
+    code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 30})["auth_code"]
+    auth = flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+    flows.unbind(auth, alice)
+    auth.refresh_from_db()
+    assert auth.status == SparkAuthorization.Status.UNBOUND and auth.ended_by == alice
+    assert AuditEvent.objects.filter(authorization=auth, kind="unbound").exists()
+
+
+def test_extend_sends_an_extend_request(live_world, control, alice):
+    post = live_world["post"]
+    code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 30})["auth_code"]
+    auth = flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+    flows.extend(auth, alice, 30)
+    assert AuditEvent.objects.filter(authorization=auth, kind="extended").exists()
+    assert control.calls("/open_api/v1.3/tcm/tt_video/apply/") >= 1
+
+
+def _videos(control, handle: str) -> list[str]:
+    return next(c["video_ids"] for c in control("GET", "personas")["creators"] if c["handle"] == handle)
