@@ -1,0 +1,109 @@
+"""Creator pages and the brand's campaign-creators page: access, CSRF, query counts."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from creators.models import CampaignPost, Collaboration, CreatorProfile, MarketplaceOnboarding
+from integrations.models import Campaign, Credential, TikTokAccount
+
+pytestmark = pytest.mark.django_db
+_n = itertools.count(1)
+
+
+def make_account(owner, campaign=None, state=MarketplaceOnboarding.State.WAITING, posts=2):
+    n = next(_n)
+    cred = Credential.objects.create(kind=Credential.Kind.TT_USER, user=owner, access_token=f"t{n}")
+    account = TikTokAccount.objects.create(
+        handle=f"creator.{n}", open_id=f"open-{n}", owner=owner, credential=cred, follower_count=20000
+    )
+    MarketplaceOnboarding.objects.create(
+        tiktok_account=account,
+        state=state,
+        authorized_at=timezone.now(),
+        ineligible_reasons=[{"label": "10,000+ followers", "fix": "Grow"}],
+    )
+    if campaign is not None:
+        collab = Collaboration.objects.create(
+            campaign=campaign, tiktok_account=account, status=Collaboration.Status.JOINED
+        )
+        for i in range(posts):
+            CampaignPost.objects.create(
+                campaign=campaign, collaboration=collab, tiktok_account=account, video_id=f"77{n}{i}"
+            )
+    return account
+
+
+@pytest.fixture
+def campaign(brand):
+    return Campaign.objects.create(brand=brand, name="Spring", invite_link="https://example.test/invite/x")
+
+
+def test_a_user_without_a_profile_is_offered_to_become_a_creator(client_for, user_factory):
+    user = user_factory()
+    client = client_for(user)
+    assert "Become a creator" in client.get(reverse("creators:home")).content.decode()
+    client.post(reverse("creators:become"))
+    assert CreatorProfile.objects.filter(user=user).exists()
+    assert "Become a creator" not in client.get(reverse("creators:home")).content.decode()
+
+
+def test_the_social_accounts_page_query_count_does_not_grow(
+    client_for, user_factory, campaign, django_assert_max_num_queries
+):
+    user = user_factory()
+    CreatorProfile.objects.create(user=user)
+    for state in ("waiting", "not_eligible", "in_marketplace"):
+        make_account(user, campaign, state=state)
+    client = client_for(user)
+    with django_assert_max_num_queries(9):
+        html = client.get(reverse("creators:home")).content.decode()
+    assert html.count('<ol class="steps">') == 3 and "TikTok is reviewing this post" in html
+    assert 'hx-trigger="every 30s"' in html  # a waiting account keeps the page polling
+    fragment = client.get(reverse("creators:home"), headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div id="accounts"')
+
+
+def test_brands_see_their_campaign_creators_states(
+    client_for, alice, campaign, user_factory, django_assert_max_num_queries
+):
+    for state in ("waiting", "overdue", "not_eligible", "in_marketplace"):
+        make_account(user_factory(), campaign, state=state)
+    client = client_for(alice)
+    with django_assert_max_num_queries(7):
+        html = client.get(reverse("creators:campaign_creators", args=[campaign.brand.slug, campaign.pk])).content
+    html = html.decode()
+    assert "Invite not arrived after 24 hours" in html and "Not eligible: 10,000+ followers" in html
+    assert "In the Creator Marketplace" in html
+
+
+def test_an_outsider_gets_a_404_on_the_brand_page(client_for, charlie, other_brand, campaign):
+    client = client_for(charlie)
+    assert client.get(reverse("creators:campaign_creators", args=[campaign.brand.slug, campaign.pk])).status_code == 404
+    # Their own brand's slug with our campaign's pk: still not theirs.
+    assert client.get(reverse("creators:campaign_creators", args=[other_brand.slug, campaign.pk])).status_code == 404
+
+
+def test_another_creators_account_is_a_404(client_for, user_factory):
+    account = make_account(user_factory())
+    client = client_for(user_factory())
+    assert client.post(reverse("creators:disconnect", args=[account.pk])).status_code == 404
+    assert client.post(reverse("creators:accepted", args=[account.pk])).status_code == 404
+
+
+def test_a_post_without_csrf_is_refused(user_factory):
+    user = user_factory()
+    account = make_account(user)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.post(reverse("creators:disconnect", args=[account.pk])).status_code == 403
+    assert client.post(reverse("creators:authorize")).status_code == 403
+
+
+def test_pages_need_a_login(client):
+    assert client.get(reverse("creators:home")).status_code == 302
