@@ -1,0 +1,170 @@
+"""Business Center and Ads Manager links end to end against the live sandbox."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from integrations.models import BrandMembership, BusinessCenterGrant
+from sparkads import business_center as bcflows
+from sparkads import flows
+from sparkads.models import AdsManagerLink, AuditEvent, SparkAdReference, SparkAuthorization
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+Grant = BusinessCenterGrant
+
+
+@pytest.fixture
+def bc_people(live_world, brand, user_factory):
+    """Platform users whose emails match the sandbox BC members (case differs on purpose)."""
+    admin = user_factory(email="Brand@Demo-Brand.example")
+    standard = user_factory(email="member@demo-brand.example")
+    for user in (admin, standard):
+        BrandMembership.objects.create(user=user, brand=brand, role=BrandMembership.Role.MEMBER)
+    bcflows.sync_members(live_world["bc"])
+    bc = live_world["bc"]
+    return {
+        "admin": admin,
+        "standard": standard,
+        "admin_m": bc.members.get(user=admin),
+        "standard_m": bc.members.get(user=standard),
+    }
+
+
+def _approve_qr(control, link: str, handle: str = "bc.owner", publish: bool = True) -> None:
+    control(
+        "POST", "helpers/bc-qr/approve", {"link": link, "handle": handle, "existing_posts": True, "publish": publish}
+    )
+
+
+def test_members_are_synced_and_linked_by_email_case_insensitively(live_world, bc_people):
+    assert bc_people["admin_m"].role == "ADMIN" and bc_people["standard_m"].role == "STANDARD"
+
+
+def test_the_qr_flow_counts_approvals_live_as_n_of_the_limit(live_world, bc_people, control, client):
+    bc = live_world["bc"]
+    qr = bcflows.request_access_qr(bc, bc_people["admin_m"], ["pull", "push"], bc_people["admin"])
+    assert qr.link.startswith("http")
+    client.force_login(bc_people["admin"])
+    url = reverse("sparkads:bc_approvals", args=[bc.brand.slug, bc.pk])
+    assert "0 of 200" in client.get(url, HTTP_HX_REQUEST="true").content.decode()
+
+    _approve_qr(control, qr.link)
+    bc.last_checked_at = None
+    bc.save()
+    page = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "1 of 200" in page and "@bc.owner" in page
+    grant = Grant.objects.get(business_center=bc, member=None, asset_type="TT_ACCOUNT")
+    assert grant.status == Grant.Status.ACTIVE and set(grant.scopes) == {"pull", "push"}
+    kinds = list(AuditEvent.objects.filter(business_center=bc).values_list("kind", flat=True))
+    assert "qr_generated" in kinds and "account_approved" in kinds
+
+    png = client.get(reverse("sparkads:bc_qr_png", args=[bc.brand.slug, bc.pk, qr.pk]))
+    assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
+
+
+def test_past_the_limit_a_qr_request_is_refused_with_a_clear_message(live_world, bc_people, control, settings):
+    settings.BC_TIKTOK_ACCOUNT_LIMIT = 1
+    bc = live_world["bc"]
+    qr = bcflows.request_access_qr(bc, bc_people["admin_m"], ["pull"], bc_people["admin"])
+    _approve_qr(control, qr.link)
+    bcflows.sync_tiktok_accounts(bc)
+    with pytest.raises(flows.SparkError, match="1 of 1 TikTok accounts, the limit"):
+        bcflows.request_access_qr(bc, bc_people["admin_m"], ["pull"], bc_people["admin"])
+
+
+def test_a_cancelled_authorization_shows_as_cancelled(live_world, bc_people, control):
+    bc = live_world["bc"]
+    qr = bcflows.request_access_qr(bc, bc_people["admin_m"], ["pull"], bc_people["admin"])
+    _approve_qr(control, qr.link)
+    bcflows.sync_tiktok_accounts(bc)
+    control("POST", "helpers/authorizations/cancel", {"handle": "bc.owner", "bc_id": bc.bc_id})
+    assert bcflows.sync_tiktok_accounts(bc) == (0, 1)
+    assert Grant.objects.get(business_center=bc, member=None).status == Grant.Status.CANCELLED
+    assert AuditEvent.objects.filter(business_center=bc, kind="revoked").exists()
+
+
+def test_assigning_gives_a_standard_member_the_account_and_promote_records_a_pull_reference(
+    live_world, bc_people, control
+):
+    bc, admin_m, standard_m, ad = live_world["bc"], bc_people["admin_m"], bc_people["standard_m"], live_world["ad"]
+    qr = bcflows.request_access_qr(bc, admin_m, ["pull", "push"], bc_people["admin"])
+    _approve_qr(control, qr.link)
+    bcflows.sync_tiktok_accounts(bc)
+    grant = Grant.objects.get(business_center=bc, member=None)
+    assert list(bcflows.visible_tiktok_grants(bc, standard_m)) == []
+    assert bcflows.promote_options(bc, standard_m)["missing"]
+
+    bcflows.assign(bc, admin_m, [standard_m], "TT_ACCOUNT", grant.asset_id, ["POST"], bc_people["admin"])
+    assert "Admin or Operator" in bcflows.promote_options(bc, standard_m)["missing"][0]
+    bcflows.assign(bc, admin_m, [standard_m], "ADVERTISER", ad.advertiser_id, ["OPERATOR"], bc_people["admin"])
+    options = bcflows.promote_options(bc, standard_m)
+    assert options["missing"] == [] and options["accounts"] == [grant] and options["ad_accounts"] == [ad]
+
+    identity = bcflows.bc_identity(bc, ad, "bc.owner")
+    post = bcflows.account_posts(bc, ad, identity)[0]
+    ref = bcflows.record_promotion(bc, standard_m, grant, ad, "pull", bc_people["standard"], item_id=post["item_id"])
+    assert ref.status == SparkAdReference.Status.READY and ref.identity_id == identity["identity_id"]
+
+    bcflows.unassign(bc, admin_m, standard_m, "TT_ACCOUNT", grant.asset_id, bc_people["admin"])
+    assert list(bcflows.visible_tiktok_grants(bc, standard_m)) == []
+    kinds = set(AuditEvent.objects.filter(business_center=bc).values_list("kind", flat=True))
+    assert {"assigned", "unassigned"} <= kinds
+
+
+def test_an_ads_manager_link_approved_on_tiktok_becomes_authorized(live_world, control, alice):
+    link = flows.record_link_request(live_world["ad"].brand, live_world["ad"], "@demo.creator", alice)
+    req = control(
+        "POST",
+        "helpers/ads-manager/link-requests",
+        {"advertiser_id": live_world["ad"].advertiser_id, "handle": "demo.creator"},
+    )
+    assert flows.poll_links(live_world["ad"].pk) == 0  # still waiting
+    control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/approve")
+    assert flows.poll_links(live_world["ad"].pk) == 1
+    link.refresh_from_db()
+    assert link.status == AdsManagerLink.Status.AUTHORIZED and link.identity_id
+    assert AuditEvent.objects.filter(kind="linked", ad_account=live_world["ad"]).exists()
+
+
+def test_an_ads_manager_link_rejected_on_tiktok_stays_unlisted_and_is_recorded_as_rejected(live_world, control, alice):
+    link = flows.record_link_request(live_world["ad"].brand, live_world["ad"], "demo.creator", alice)
+    req = control(
+        "POST",
+        "helpers/ads-manager/link-requests",
+        {"advertiser_id": live_world["ad"].advertiser_id, "handle": "demo.creator"},
+    )
+    control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/reject")
+    flows.poll_links(live_world["ad"].pk)
+    link.refresh_from_db()
+    assert link.status == AdsManagerLink.Status.PENDING  # identity/get/ lists approved accounts only
+    flows.mark_link_rejected(link, alice)
+    assert link.status == AdsManagerLink.Status.REJECTED
+
+
+def test_an_unknown_username_says_so(live_world, alice):
+    with pytest.raises(flows.SparkError, match="no TikTok account @nobody.here"):
+        flows.record_link_request(live_world["ad"].brand, live_world["ad"], "nobody.here", alice)
+    with pytest.raises(flows.SparkError, match="2-24 letters"):
+        flows.record_link_request(live_world["ad"].brand, live_world["ad"], "bad name!", alice)
+
+
+def test_several_accounts_per_ad_account_and_unlinking_stops_their_spark_ads(live_world, control, alice):
+    ad = live_world["ad"]
+    links = [flows.record_link_request(ad.brand, ad, h, alice) for h in ("demo.creator", "small.creator")]
+    for handle in ("demo.creator", "small.creator"):
+        req = control(
+            "POST", "helpers/ads-manager/link-requests", {"advertiser_id": ad.advertiser_id, "handle": handle}
+        )
+        control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/approve")
+    assert flows.poll_links(ad.pk) == 2
+    video = next(c["video_ids"][0] for c in control("GET", "personas")["creators"] if c["handle"] == "demo.creator")
+    code = control("POST", "helpers/ad-codes", {"video_id": video, "days": 30})["auth_code"]
+    auth = flows.accept_pasted_code(ad.brand, alice, code)
+    assert auth.tiktok_name == "demo.creator"
+
+    links[0].refresh_from_db()
+    assert flows.unlink(links[0], alice) == 1
+    auth.refresh_from_db()
+    assert auth.status == SparkAuthorization.Status.UNBOUND and "unlinked" in auth.end_reason
+    assert AuditEvent.objects.filter(kind="unlinked").exists()
