@@ -1,0 +1,43 @@
+"""Steps a person takes, shared by the journeys: real clicks on both sites."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+
+def sign_in(page: Page, site, email: str, password: str) -> None:
+    page.goto(site("/accounts/login/"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.locator("form:has(input[name=password]) button[type=submit]").click()
+    expect(page.locator("header")).to_contain_text(email)
+
+
+def pick_persona(page: Page, value: str) -> None:
+    """Choose a persona on a sandbox login screen (radio buttons named `key` or `handle`)."""
+    page.locator(f"input[type=radio][value='{value}']").check()
+
+
+def approve_portal_auth(page: Page, persona: str) -> None:
+    """TikTok for Business consent (/portal/auth): log in as `persona`, then Confirm."""
+    page.wait_for_url("**/portal/auth**")
+    pick_persona(page, persona)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Confirm").click()
+
+
+def consent_as_creator(page: Page, handle: str) -> None:
+    """TikTok's authorize screen (/v2/auth/authorize/): log in as `handle`, then Authorize."""
+    page.wait_for_url("**/v2/auth/authorize/**")
+    if page.get_by_role("button", name="Authorize").count() == 0:
+        pick_persona(page, handle)
+        page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Authorize").click()
+
+
+def sandbox_login_as_creator(page: Page, sandbox_url: str, handle: str, next_path: str) -> None:
+    """Open a TikTok app screen as `handle` (the sandbox's /sandbox/login/)."""
+    page.goto(f"{sandbox_url}/sandbox/login/?next={next_path}")
+    pick_persona(page, handle)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{next_path}**")

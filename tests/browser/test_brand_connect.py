@@ -1,0 +1,61 @@
+"""Journey 1: a brand marketer connects TikTok One and ad accounts in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.steps import approve_portal_auth, sign_in
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "marketer-pass-123"
+
+
+@pytest.fixture
+def marketer(user_factory, brand_factory):
+    user = user_factory(email="marketer@acme.test", password=PASSWORD)
+    brand = brand_factory(name="Acme Journeys", owner=user)
+    return user, brand
+
+
+def _connect(site, new_page, marketer, persona):
+    user, brand = marketer
+    page = new_page(persona)
+    sign_in(page, site, user.email, PASSWORD)
+    page.goto(site(f"/brands/{brand.slug}/integrations/tiktok/"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Not connected")
+    page.get_by_role("button", name="Add TikTok One and Ad Account").click()
+    approve_portal_auth(page, persona)
+    page.wait_for_url(f"**/brands/{brand.slug}/integrations/tiktok/**")
+    expect(page.locator(".messages")).to_contain_text("Connected to TikTok")
+    return page
+
+
+def test_a_verified_brand_connects_and_sees_active_and_spark_ads_on(site, new_page, marketer):
+    page = _connect(site, new_page, marketer, "demo-brand")
+    account = page.locator("#accounts article.tto-account").filter(has_text="Demo Brand TikTok One")
+    expect(account.locator("h3 .badge.ok:has(.dot.ok)")).to_have_text("Active")
+    expect(account).to_contain_text("Verified by TikTok")
+    capability = page.locator("#capability")
+    expect(capability).to_contain_text("Spark Ads: on")
+    expect(capability).to_contain_text("Demo Brand US")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Active")
+
+
+def test_an_unverified_brand_connects_and_is_prompted_to_verify(site, new_page, marketer):
+    page = _connect(site, new_page, marketer, "unverified-brand")
+    account = page.locator("#accounts article.tto-account").filter(has_text="Unverified Brand TikTok One")
+    expect(account).to_contain_text("Not verified by TikTok")
+    capability = page.locator("#capability")
+    expect(capability).to_contain_text("Spark Ads: off")
+    expect(capability).to_contain_text("Verify your business")
+
+
+def test_a_brand_without_ad_account_access_connects_and_sees_why_spark_ads_are_off(site, new_page, marketer):
+    page = _connect(site, new_page, marketer, "no-access-brand")
+    account = page.locator("#accounts article.tto-account").filter(has_text="No Access Brand TikTok One")
+    expect(account.locator("h3 .badge.ok:has(.dot.ok)")).to_have_text("Active")
+    capability = page.locator("#capability")
+    expect(capability).to_contain_text("Spark Ads: off")
+    expect(capability).to_contain_text("cannot access")
