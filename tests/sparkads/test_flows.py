@@ -1,0 +1,253 @@
+"""Spark Ads flows with TikTok mocked at the HTTP boundary: reminders, expiry, limits, the
+one-apply claim, and the capability gate."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import responses
+import time_machine
+from django.db import connection
+
+from integrations.models import AdAccount
+from sparkads import flows, tasks
+from sparkads.models import AuditEvent, SparkAuthorization, SparkReminder
+
+pytestmark = pytest.mark.django_db
+API = "/open_api/v1.3/"
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def ok(data):
+    return {"code": 0, "message": "OK", "request_id": "req-1", "data": data}
+
+
+def url(settings, path: str) -> str:
+    return f"{settings.TIKTOK_BUSINESS_API_BASE_URL}{API}{path}"
+
+
+def info(end: datetime, video_id: str = "7700000000000000501") -> dict:
+    fmt = "%Y-%m-%d %H:%M:%S"
+    return ok(
+        {
+            "auth_info": {
+                "ad_auth_status": "AUTHORIZED",
+                "auth_start_time": START.strftime(fmt),
+                "auth_end_time": end.strftime(fmt),
+            },
+            "item_info": {"item_id": video_id},
+            "user_info": {"tiktok_name": "market.star", "identity_id": "9"},
+        }
+    )
+
+
+@pytest.fixture
+def active(world, user_factory):
+    creator = user_factory(email="creator@example.test")
+    world["account"].owner = creator
+    world["account"].save()
+    auth = SparkAuthorization.objects.create(
+        brand=world["bc"].brand,
+        post=world["post"],
+        video_id=world["post"].video_id,
+        status="active",
+        ad_account=world["ad"],
+        tiktok_account=world["account"],
+        item_id=world["post"].video_id,
+        auth_start=START,
+        auth_end=START + timedelta(days=30),
+    )
+    auth.set_code("CODE-ACTIVE")
+    auth.save()
+    return auth
+
+
+def _status(settings, rsps, end):
+    rsps.get(
+        url(settings, "tcm/tt_video/status/"),
+        json=ok(
+            {
+                "auth_status": "ACCEPTED",
+                "auth_code": "CODE-ACTIVE",
+                "auth_code_status": "IN_USE",
+                "auth_code_end_time": end.strftime("%Y-%m-%d %H:%M:%S"),
+                "num_remaining_request": 29,
+            }
+        ),
+    )
+
+
+def test_reminders_go_out_14_3_and_1_days_before_expiry_each_once(active, settings, mailoutbox):
+    end = active.auth_end
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, end)
+        for day, expected in [(10, 0), (16, 2), (16, 2), (27, 4), (27, 4), (29, 6), (29, 6)]:
+            with time_machine.travel(START + timedelta(days=day, hours=1), tick=False):
+                tasks.check_spark_authorization(active.pk)
+            assert len(mailoutbox) == expected, day
+    assert SparkReminder.objects.filter(authorization=active).count() == 6
+    active.refresh_from_db()
+    assert active.status == SparkAuthorization.Status.EXPIRING
+    recipients = {tuple(m.to) for m in mailoutbox}
+    assert ("creator@example.test",) in recipients and ("alice@example.test",) in recipients
+
+
+def test_a_late_first_check_sends_one_reminder_not_three(active, settings, mailoutbox):
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, active.auth_end)
+        with time_machine.travel(START + timedelta(days=29, hours=1), tick=False):
+            tasks.check_spark_authorization(active.pk)
+    assert len(mailoutbox) == 2  # brand and creator, for the 1-day reminder only
+
+
+def test_an_authorization_past_its_end_expires_and_is_audited(active, settings):
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, active.auth_end)
+        with time_machine.travel(START + timedelta(days=31), tick=False):
+            tasks.check_spark_authorization(active.pk)
+    active.refresh_from_db()
+    assert active.status == SparkAuthorization.Status.EXPIRED
+    assert AuditEvent.objects.filter(authorization=active, kind="expired").exists()
+
+
+def test_a_code_cancelled_by_the_creator_is_revoked(active, settings):
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            url(settings, "tcm/tt_video/status/"),
+            json=ok({"auth_status": "ACCEPTED", "auth_code": "CODE-ACTIVE", "auth_code_status": "DELETED"}),
+        )
+        tasks.check_spark_authorization(active.pk)
+    active.refresh_from_db()
+    assert active.status == SparkAuthorization.Status.REVOKED
+    assert AuditEvent.objects.filter(authorization=active, kind="revoked").exists()
+
+
+def test_requests_past_thirty_are_refused(world, alice, settings):
+    SparkAuthorization.objects.create(
+        brand=world["bc"].brand, post=world["post"], video_id="1", status="rejected", num_remaining_request=0
+    )
+    with pytest.raises(flows.SparkError, match="30 requests per video"):
+        flows.request_permission(world["post"], alice, 30)
+
+
+def test_tiktoks_own_limit_message_is_translated(world, alice, settings):
+    with responses.RequestsMock() as rsps:
+        rsps.post(
+            url(settings, "tcm/tt_video/apply/"),
+            json={
+                "code": 40001,
+                "message": "The video has reached the maximum number of authorization requests.",
+                "request_id": "r",
+                "data": {},
+            },
+        )
+        with pytest.raises(flows.SparkError, match="30 requests per video"):
+            flows.request_permission(world["post"], alice, 30)
+
+
+def test_requests_are_refused_while_spark_ads_are_off(world, alice):
+    AdAccount.objects.filter(pk=world["ad"].pk).update(tto_has_access=False)
+    with pytest.raises(flows.SparkError, match="Spark Ads are off"):
+        flows.request_permission(world["post"], alice, 30)
+
+
+def test_an_invalid_duration_is_refused(world, alice):
+    with pytest.raises(flows.SparkError, match="7, 30, 60 or 365"):
+        flows.request_permission(world["post"], alice, 14)
+
+
+def test_the_dispatcher_claims_due_rows_once(active):
+    SparkAuthorization.objects.filter(pk=active.pk).update(next_poll_at=START)
+
+    with time_machine.travel(START + timedelta(minutes=1), tick=False):
+        assert tasks.dispatch_spark_polls() == 1
+        assert tasks.dispatch_spark_polls() == 0
+
+
+def _approved(world):
+    auth = SparkAuthorization.objects.create(
+        brand=world["bc"].brand, post=world["post"], video_id=world["post"].video_id, status="approved"
+    )
+    auth.set_code("CODE-APPROVED")
+    auth.save()
+    return auth
+
+
+def test_applying_the_same_code_twice_calls_authorize_once(world, settings):
+    auth = _approved(world)
+    with responses.RequestsMock() as rsps:
+        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=400)))
+        assert flows.apply_approved(auth.pk) is True
+        assert flows.apply_approved(auth.pk) is False
+    assert authorize.call_count == 1
+    assert AuditEvent.objects.filter(authorization=auth, kind="applied").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row claims across threads need PostgreSQL")
+def test_two_workers_applying_the_same_approved_code_make_one_row_and_one_authorize_call(world, settings):
+    auth = _approved(world)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(flows.apply_approved(auth.pk))
+        finally:
+            connection.close()
+
+    with responses.RequestsMock() as rsps:
+        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=400)))
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(results) == [False, True]
+    assert authorize.call_count == 1
+    assert SparkAuthorization.objects.filter(code_hash=auth.code_hash).count() == 1
+    assert AuditEvent.objects.filter(kind="applied").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row claims across threads need PostgreSQL")
+def test_two_workers_polling_the_same_approval_apply_it_once(world, settings, alice):
+    auth = SparkAuthorization.objects.create(
+        brand=world["bc"].brand, post=world["post"], video_id=world["post"].video_id, requested_by=alice
+    )
+    barrier = threading.Barrier(2)
+
+    def worker():
+        barrier.wait()
+        try:
+            flows.poll_request(auth.pk)
+        finally:
+            connection.close()
+
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            url(settings, "tcm/tt_video/status/"),
+            json=ok(
+                {
+                    "auth_status": "ACCEPTED",
+                    "auth_code": "CODE-POLLED",
+                    "num_remaining_request": 29,
+                    "auth_code_end_time": "2027-01-01 00:00:00",
+                }
+            ),
+        )
+        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "tt_video/info/"), json=info(datetime(2027, 1, 1, tzinfo=UTC)))
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert authorize.call_count == 1
+    assert SparkAuthorization.objects.count() == 1
+    assert AuditEvent.objects.filter(kind="approved").count() == 1
