@@ -146,3 +146,21 @@ def new_page(chromium, request):
         (ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)[:150]}-worker.log").write_text(
             worker.log()[-200_000:]
         )
+
+
+@pytest.fixture
+def internal_tiktok_one_account(site):
+    """The platform's own TikTok One account (staff connect it once; here: Demo Brand's)."""
+    from integrations.models import Credential, TikTokOneAccount
+    from integrations.tiktok import BusinessClient, tokens
+
+    answer = site.sandbox.helper("portal-auth", persona="demo-brand", redirect_uri=f"{site.url}/cb/")
+    grant = BusinessClient().oauth2_access_token(answer["auth_code"])
+    credential = tokens.apply_grant(Credential(kind=Credential.Kind.BUSINESS), grant)
+    return TikTokOneAccount.objects.create(
+        tto_tcm_account_id="7200000000000000001",
+        name="Platform TikTok One",
+        is_internal=True,
+        business_verification_status="VERIFIED",
+        credential=credential,
+    )

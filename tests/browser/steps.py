@@ -35,9 +35,20 @@ def consent_as_creator(page: Page, handle: str) -> None:
     page.get_by_role("button", name="Authorize").click()
 
 
-def sandbox_login_as_creator(page: Page, sandbox_url: str, handle: str, next_path: str) -> None:
-    """Open a TikTok app screen as `handle` (the sandbox's /sandbox/login/)."""
-    page.goto(f"{sandbox_url}/sandbox/login/?next={next_path}")
-    pick_persona(page, handle)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**{next_path}**")
+def open_tiktok_app_screen(page: Page, sandbox_url: str, path: str, handle: str) -> None:
+    """Open a TikTok app screen of the sandbox as `handle` (logging in if it asks)."""
+    page.goto(f"{sandbox_url}{path}")
+    if "/sandbox/login/" in page.url:
+        pick_persona(page, handle)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"**{path}**")
+
+
+def reload_until(page: Page, locator_fn, *, text: str, attempts: int = 60, pause_ms: int = 500) -> None:
+    """Reload until the locator contains `text` (work done by the Celery worker in between)."""
+    for _ in range(attempts):
+        if text in locator_fn().inner_text():
+            return
+        page.wait_for_timeout(pause_ms)
+        page.reload()
+    expect(locator_fn()).to_contain_text(text)

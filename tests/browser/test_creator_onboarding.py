@@ -1,0 +1,51 @@
+"""Journey 2: a creator authorizes TikTok and gets into the Creator Marketplace."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.steps import consent_as_creator, open_tiktok_app_screen, reload_until, sign_in
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "creator-pass-123"
+
+
+def test_a_creator_authorizes_tiktok_accepts_the_invite_and_lands_in_the_marketplace(
+    site, new_page, user_factory, internal_tiktok_one_account
+):
+    user = user_factory(email="dana.creator@example.test", password=PASSWORD)
+    page = new_page("platform")
+    sign_in(page, site, user.email, PASSWORD)
+    page.goto(site("/creator/"))
+    page.get_by_role("button", name="Become a creator").click()
+    page.get_by_role("button", name="Authorize TikTok").click()
+    consent_as_creator(page, "demo.creator")
+
+    page.wait_for_url("**/creator/**")
+    account = page.locator("section.account").filter(has_text="@demo.creator")
+    expect(account.locator("h2 .badge.ok")).to_have_text("Connected")
+    # The worker reads the Marketplace status (NOT_IN), checks eligibility and requests the invite.
+    reload_until(page, lambda: account.locator("h3"), text="Waiting for the invite")
+    expect(account).to_contain_text("Inbox > Monetization")
+
+    # TikTok delivers demo.creator's invite 3 hours (sandbox clock) after the request.
+    site.sandbox.advance(hours=3)
+    app = new_page("tiktok-app")
+    open_tiktok_app_screen(app, site.sandbox.url, "/sandbox/tiktok/inbox/", "demo.creator")
+    expect(app.locator("main, body").first).to_contain_text("you're invited to join")
+    app.get_by_role("button", name="Accept").click()
+    expect(app.locator("body")).to_contain_text("TikTok is processing your application")
+
+    page.get_by_role("button", name="I accepted the invite").click()
+    expect(account.locator("h3")).to_contain_text("TikTok is processing")
+    expect(account).to_contain_text("2+ hours")
+
+    # TikTok's processing ends 2 h 30 min after acceptance; the creator comes back and reconnects.
+    site.sandbox.advance(hours=2, minutes=31)
+    page.get_by_role("button", name="Authorize TikTok again").click()
+    consent_as_creator(page, "demo.creator")
+    page.wait_for_url("**/creator/**")
+    reload_until(page, lambda: account.locator("h3"), text="In the Creator Marketplace")
+    expect(account.locator("h3 .badge.ok")).to_have_text("In the Creator Marketplace")
