@@ -325,6 +325,8 @@ CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {"task": "creators.tasks.dis
 CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 120.0}
 CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {"task": "creators.tasks.refresh_due_creator_tokens", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["integrations-rechecks"] = {"task": "integrations.tasks.dispatch_rechecks", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["sparkads-spark-polls"] = {"task": "sparkads.tasks.dispatch_spark_polls", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["sparkads-ads-manager-polls"] = {"task": "sparkads.tasks.dispatch_ads_manager_polls", "schedule": 120.0}
 
 # LOGGING
 # ------------------------------------------------------------------------------
