@@ -92,3 +92,23 @@ def test_extend_sends_an_extend_request(live_world, control, alice):
 
 def _videos(control, handle: str) -> list[str]:
     return next(c["video_ids"] for c in control("GET", "personas")["creators"] if c["handle"] == handle)
+
+
+def test_the_ledger_page_requests_shows_remaining_requests_and_never_the_code(live_world, control, alice, client):
+    from django.urls import reverse
+
+    post = live_world["post"]
+    client.force_login(alice)
+    slug = post.campaign.brand.slug
+    response = client.post(
+        reverse("sparkads:request_permission", args=[slug]), {"post": post.pk, "days": 30}, follow=True
+    )
+    assert "Request sent" in response.content.decode()
+    auth = SparkAuthorization.objects.get(post=post)
+    code = control("POST", "helpers/spark/approve", {"video_id": post.video_id, "days": 30})["auth_code"]
+    tasks.poll_spark_request(auth.pk)
+    page = client.get(reverse("sparkads:ledger", args=[slug])).content.decode()
+    assert "29 of 30" in page and "Active" in page and code not in page
+    audit_csv = b"".join(client.get(reverse("sparkads:audit", args=[slug]), {"format": "csv"}).streaming_content)
+    assert code.encode() not in audit_csv and live_world["cred"].access_token.encode() not in audit_csv
+    assert not AuditEvent.objects.filter(summary__contains=code).exists()
