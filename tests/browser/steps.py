@@ -52,3 +52,12 @@ def reload_until(page: Page, locator_fn, *, text: str, attempts: int = 60, pause
         page.wait_for_timeout(pause_ms)
         page.reload()
     expect(locator_fn()).to_contain_text(text)
+
+
+def connect_tiktok(page: Page, site, brand_slug: str, persona: str) -> None:
+    """Settings > Integrations > TikTok: "Add TikTok One and Ad Account", approved as `persona`."""
+    page.goto(site(f"/brands/{brand_slug}/integrations/tiktok/"))
+    page.get_by_role("button", name="Add TikTok One and Ad Account").click()
+    approve_portal_auth(page, persona)
+    page.wait_for_url(f"**/brands/{brand_slug}/integrations/tiktok/**")
+    expect(page.locator(".messages")).to_contain_text("Connected to TikTok")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import approve_portal_auth, sign_in
+from tests.browser.steps import connect_tiktok, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,10 +25,7 @@ def _connect(site, new_page, marketer, persona):
     sign_in(page, site, user.email, PASSWORD)
     page.goto(site(f"/brands/{brand.slug}/integrations/tiktok/"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Not connected")
-    page.get_by_role("button", name="Add TikTok One and Ad Account").click()
-    approve_portal_auth(page, persona)
-    page.wait_for_url(f"**/brands/{brand.slug}/integrations/tiktok/**")
-    expect(page.locator(".messages")).to_contain_text("Connected to TikTok")
+    connect_tiktok(page, site, brand.slug, persona)
     return page
 
 
