@@ -12,6 +12,13 @@ LOGIN_KIT_APP = ("sandbox-client-key", "sandbox-client-secret")
 REDIRECT = "https://platform.example/callback/"
 
 
+def pytest_collection_modifyitems(items):
+    # Everything here talks to a live sandbox over HTTP (the project's "integration" marker).
+    for item in items:
+        if "tests/sandbox/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def sandbox_url(tmp_path_factory):
     with start_sandbox(tmp_path_factory.mktemp("sandbox") / "sandbox.sqlite3") as url:
