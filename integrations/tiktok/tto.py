@@ -177,8 +177,11 @@ class TTOMixin(BusinessBase):
         return self._get("tto/tcm/creator/discover/", params)
 
     def tto_tcm_creator_public(self, tto_tcm_account_id: str, handle_name: str) -> Creator:
-        return self._get("tto/tcm/creator/public/", {"tto_tcm_account_id": tto_tcm_account_id,
+        data = self._get("tto/tcm/creator/public/", {"tto_tcm_account_id": tto_tcm_account_id,
                                                      "handle_name": handle_name})
+        # bububa/tiktok-business reads the creator as ``data`` itself; the sandbox nests it in
+        # ``data.creator``. Accept both until checked against live TikTok.
+        return data.get("creator", data) if isinstance(data.get("creator"), dict) else data
 
     # --- Campaigns ---------------------------------------------------------------------
 

@@ -1,0 +1,298 @@
+"""The client over real HTTP against a live sandbox (docs/sandbox.md is the contract)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import threading
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from integrations.models import Credential
+from integrations.tiktok import BusinessClient, Kind, LoginKitClient, TikTokError, items, iter_pages
+from integrations.tiktok.tokens import apply_grant, refresh_credential
+
+from .sandbox_worker import call_bc_get
+
+pytestmark = pytest.mark.integration
+
+REDIRECT = "https://platform.example/tiktok/callback/"
+TTO = "7200000000000000001"
+ADVERTISERS = ["7300000000000000001", "7300000000000000002"]
+BC = "7400000000000000001"
+CAMPAIGN = "7900000000000000001"
+
+
+class Control:
+    """The sandbox's JSON control API (stdlib HTTP: only integrations.tiktok uses requests)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def __call__(self, method: str, path: str, body: dict | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"{self.base_url}/sandbox/api/{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read() or b"null")
+
+    def stats(self, path: str, window_seconds: float = 1) -> dict:
+        data = self("GET", f"requests/stats?window_seconds={window_seconds}")
+        return (data.get("endpoints") or {}).get(path) or {}
+
+    def fault(self, **rule) -> None:
+        self("POST", "faults", rule)
+
+    def no_business_qps_limit(self) -> None:
+        for rule in self("GET", "rate-limits"):
+            if rule["pattern"] == "/open_api/v1.3/*":
+                self("DELETE", f"rate-limits/{rule['id']}")
+
+
+@pytest.fixture
+def control(live_sandbox):
+    return Control(live_sandbox)
+
+
+@pytest.fixture
+def brand_token(control):
+    code = control("POST", "helpers/portal-auth", {"persona": "demo-brand", "redirect_uri": REDIRECT})["auth_code"]
+    return BusinessClient().oauth2_access_token(code).access_token
+
+
+@pytest.fixture
+def unthrottled(control):
+    """Fault tests count retries exactly, so the sandbox's own QPS limit must not add any."""
+    control.no_business_qps_limit()
+    return control
+
+
+def creator_code(control, client_key: str, handle: str = "demo.creator") -> str:
+    return control("POST", "helpers/authorize", {"handle": handle, "client_key": client_key,
+                                                 "redirect_uri": REDIRECT})["code"]
+
+
+# --- OAuth flows ---------------------------------------------------------------------------
+
+
+def test_the_brand_connect_flow_reaches_accounts_and_a_revoked_token_needs_reconnect(control, settings):
+    code = control("POST", "helpers/portal-auth", {"persona": "demo-brand", "redirect_uri": REDIRECT})["auth_code"]
+    grant = BusinessClient().oauth2_access_token(code)
+    client = BusinessClient(grant.access_token)
+
+    assert sorted(grant.advertiser_ids) == ADVERTISERS
+    assert client.tto_oauth2_tcm() == [TTO]
+    assert client.tto_oauth2_info(TTO)["business_verification_status"] == "VERIFIED"
+    assert {a["advertiser_id"] for a in client.advertiser_info(grant.advertiser_ids)} == set(ADVERTISERS)
+    assert BC in {b["bc_info"]["bc_id"] for b in items(iter_pages(lambda p: client.bc_get(page=p)))}
+    assets = client.bc_asset_get(BC, "ADVERTISER")["list"]
+    assert {a["asset_id"]: a["relation_status"] for a in assets} == dict.fromkeys(ADVERTISERS, "BOUND")
+
+    BusinessClient().oauth2_revoke_token(grant.access_token)
+    with pytest.raises(TikTokError) as caught:
+        client.bc_get()
+    assert caught.value.needs_reconnect and caught.value.code == 40105
+
+
+def test_an_auth_code_is_single_use(control):
+    code = control("POST", "helpers/portal-auth", {"persona": "demo-brand", "redirect_uri": REDIRECT})["auth_code"]
+    BusinessClient().oauth2_access_token(code)
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient().oauth2_access_token(code)
+    assert caught.value.kind == Kind.PERMANENT and caught.value.request_id
+
+
+def test_the_login_kit_flow_reads_the_user_and_videos_and_revoke_ends_it(control, settings):
+    grant = LoginKitClient().exchange_code(creator_code(control, settings.TIKTOK_CLIENT_KEY), REDIRECT)
+    client = LoginKitClient(grant.access_token)
+
+    user = client.user_info(["open_id", "display_name", "follower_count"])
+    videos = client.video_list(max_count=5)
+    queried = client.video_query([v["id"] for v in videos["videos"][:2]], fields=["id", "view_count"])
+
+    assert grant.expires_in == 7200 and grant.refresh_token
+    assert user["open_id"] == "open-7500000000000000001" and user["follower_count"] == 52000
+    assert videos["videos"] and "has_more" in videos
+    assert [v["id"] for v in queried] == [v["id"] for v in videos["videos"][:2]]
+
+    client.revoke(grant.access_token)
+    with pytest.raises(TikTokError) as caught:
+        client.user_info()
+    assert caught.value.code == "access_token_invalid" and caught.value.needs_reconnect and caught.value.log_id
+
+
+def test_login_kit_refresh_tokens_rotate(control, settings):
+    grant = LoginKitClient().exchange_code(creator_code(control, settings.TIKTOK_CLIENT_KEY), REDIRECT)
+
+    renewed = LoginKitClient().refresh(grant.refresh_token)
+
+    assert renewed.refresh_token != grant.refresh_token
+    with pytest.raises(TikTokError) as caught:
+        LoginKitClient().refresh(grant.refresh_token)
+    assert caught.value.code == "invalid_grant" and caught.value.kind == Kind.AUTH
+
+
+def test_the_creator_flow_through_the_business_app_yields_a_creator_id(control, settings):
+    grant = BusinessClient().tt_user_oauth2_token(creator_code(control, settings.TIKTOK_APP_ID), REDIRECT)
+
+    info = BusinessClient().tt_user_token_info_get(grant.access_token)
+    renewed = BusinessClient().tt_user_oauth2_refresh_token(grant.refresh_token)
+
+    assert grant.expires_in == 86400 and grant.refresh_expires_in
+    assert info["creator_id"] == "7500000000000000001"
+    assert renewed.access_token != grant.access_token
+    with pytest.raises(TikTokError):
+        BusinessClient().tt_user_oauth2_refresh_token(grant.refresh_token)
+
+
+# --- Endpoint shapes -----------------------------------------------------------------------
+
+
+def test_tiktok_one_endpoints_answer_in_tiktoks_shape(control, brand_token):
+    client = BusinessClient(brand_token)
+
+    statuses = client.tto_tcm_creator_status_get(TTO, ["demo.creator", "market.star"])
+    found = client.tto_tcm_creator_discover(TTO, min_followers=10000, page_size=5)
+    public = client.tto_tcm_creator_public(TTO, "market.star")
+    campaigns = client.tto_tcm_campaign_get(TTO)
+    links = client.tto_tcm_campaign_link_status(TTO, campaign_ids=[CAMPAIGN])
+    report = client.tto_tcm_report(TTO, CAMPAIGN, page=1, page_size=10)
+
+    assert {s["handle_name"]: s["status"] for s in statuses} == {"demo.creator": "NOT_IN", "market.star": "IN"}
+    assert found["creators"] and found["page_info"]["total_page"] >= 1
+    assert public["handle_name"] == "market.star"
+    assert CAMPAIGN in {c["campaign_id"] for c in campaigns["campaigns"]}
+    assert any(v["status"] == "APPROVE" for v in links["video_infos"])
+    assert report["videos"] and "page_info" in report
+
+
+def test_a_campaign_can_be_created_and_creators_invited(control, brand_token):
+    client = BusinessClient(brand_token)
+
+    campaign = client.tto_tcm_campaign_create(TTO, campaign_name="Summer", brand_name="Demo Brand",
+                                              advertiser_ids=[ADVERTISERS[0]])
+    invite = client.tcm_creator_invite(TTO, ["demo.creator", "small.creator"])
+
+    assert campaign["campaign_id"] and campaign["invite_link"]
+    assert "demo.creator" in invite["invited"] and "small.creator" in invite["rejected"]
+    assert client.tto_tcm_creator_status_get(TTO, ["demo.creator"])[0]["status"] == "INVITED"
+
+
+def test_business_center_and_spark_endpoints_answer_in_tiktoks_shape(control, brand_token):
+    client = BusinessClient(brand_token)
+
+    members = client.bc_member_get(BC)
+    link = client.bc_asset_account_authorization(BC)
+    identities = client.identity_get(ADVERTISERS[0])
+    videos = client.tt_video_list(ADVERTISERS[0])
+
+    assert {m["user_role"] for m in members["list"]} == {"ADMIN", "STANDARD"}
+    assert link.startswith("http")
+    assert "page_info" in identities or "list" in identities or "identity_list" in identities
+    assert "list" in videos
+
+
+# --- Faults --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"error_40100": 1}, {"http_429": 1}, {"http_5xx": 1, "status_5xx": 503}, {"malformed_json": 1}],
+    ids=["40100", "http429", "http503", "malformed_json"],
+)
+def test_injected_faults_are_classified_transient_and_retried(control, unthrottled, brand_token, sleeps, fault):
+    control.fault(pattern="/open_api/v1.3/bc/get/", times=2, **fault)
+
+    data = BusinessClient(brand_token).bc_get()
+
+    assert data["list"]
+    assert len(sleeps) == 2  # two failures, two backoffs, then success
+
+
+def test_a_hang_times_out_and_is_retried(control, unthrottled, brand_token, sleeps, settings):
+    settings.TIKTOK_HTTP_TIMEOUT = 1
+    control.fault(pattern="/open_api/v1.3/bc/get/", times=1, hang=1, hang_seconds=3)
+
+    assert BusinessClient(brand_token).bc_get()["list"]
+    assert len(sleeps) == 1
+
+
+def test_login_kit_throttling_is_retried(control, settings, sleeps):
+    grant = LoginKitClient().exchange_code(creator_code(control, settings.TIKTOK_CLIENT_KEY), REDIRECT)
+    control.fault(pattern="/v2/user/info/", times=1, error_40100=1)
+
+    assert LoginKitClient(grant.access_token).user_info()["open_id"]
+    assert len(sleeps) == 1
+
+
+def test_persistent_faults_end_in_a_transient_error(control, unthrottled, brand_token, sleeps, settings):
+    settings.TIKTOK_MAX_RETRIES = 2
+    control.fault(pattern="/open_api/v1.3/bc/get/", http_5xx=1)
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient(brand_token).bc_get()
+
+    assert caught.value.kind == Kind.TRANSIENT
+    assert control.stats("/open_api/v1.3/bc/get/")["statuses"] == {"500": 3}
+
+
+# --- The refresh race ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_concurrent_refreshes_reach_the_sandbox_once(control, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no row locks (set DATABASE_URL=postgres://...)")
+    grant = LoginKitClient().exchange_code(creator_code(control, settings.TIKTOK_CLIENT_KEY), REDIRECT)
+    cred = apply_grant(Credential(kind=Credential.Kind.LOGIN_KIT), grant)
+    Credential.objects.filter(pk=cred.pk).update(access_expires_at=timezone.now() - timedelta(minutes=1))
+    control("DELETE", "requests")
+    barrier = threading.Barrier(8)
+
+    def caller(_):
+        try:
+            barrier.wait()
+            return refresh_credential(cred.pk).access_token
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        tokens = set(pool.map(caller, range(8)))
+
+    cred.refresh_from_db()
+    assert control.stats("/v2/oauth/token/")["count"] == 1
+    assert tokens == {cred.access_token} and cred.access_token != grant.access_token
+    assert cred.status == Credential.Status.OK
+    assert LoginKitClient(cred.access_token).user_info()["open_id"] == "open-7500000000000000001"
+
+
+# --- The rate budget across processes ------------------------------------------------------
+
+
+def test_the_rate_budget_holds_with_several_processes(control, brand_token, live_sandbox, settings):
+    # The sandbox enforces TikTok-like 10 requests/s per endpoint. A request reaches it some
+    # time after its slot was granted, and that delay varies (measured: a 1 s window of grants
+    # can land as ~1.25 s of arrivals), so the budget keeps 6/s of headroom under the limit.
+    env = {
+        "DJANGO_SETTINGS_MODULE": "aspire_tiktok.settings", "DJANGO_ENV": "test",
+        "TIKTOK_BUSINESS_API_BASE_URL": live_sandbox, "TIKTOK_OPEN_API_BASE_URL": live_sandbox,
+        "TIKTOK_AUTH_BASE_URL": live_sandbox, "TIKTOK_RATE_BUDGET_ENABLED": "true", "TIKTOK_BUSINESS_QPS": "6",
+        "TIKTOK_RATE_BUDGET_KEY_PREFIX": f"test:tiktok:{uuid.uuid4().hex}", "TIKTOK_RATE_BUDGET_MAX_WAIT": "60",
+        "TIKTOK_MAX_RETRIES": "0", "REDIS_URL": settings.REDIS_URL,
+    }
+    control("DELETE", "requests")
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        outcomes = pool.starmap(call_bc_get, [(env, brand_token, 10)] * 4)
+
+    stats = control.stats("/open_api/v1.3/bc/get/")
+    assert [o for run in outcomes for o in run] == ["ok"] * 40  # nothing throttled, nothing failed
+    assert stats["count"] == 40 and stats["throttled"] == 0
+    assert stats["max_in_window"] <= 10
