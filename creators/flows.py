@@ -167,6 +167,8 @@ def claim_poll(onboarding_id: int) -> bool:
 
 def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **fields) -> bool:
     """Move from the state we read to `new`, only if nobody else moved it; notify once."""
+    if onboarding.state == new:
+        return False  # a stale read must not "win" a move that already happened
     now = timezone.now()
     values = {"state": new, "state_changed_at": now, "poll_attempts": 0, "last_error": "", **fields}
     if notice:
@@ -295,6 +297,8 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
     """Check eligibility, then ask TikTok for an invite. The state claim comes first, so two
     pollers never send two invites."""
     now = timezone.now()
+    if onboarding.state != State.AUTHORIZED:
+        return False  # only a freshly authorized account asks for an invite
     account = onboarding.tiktok_account
     failures = eligibility_failures(account)
     if failures:
