@@ -132,9 +132,8 @@ def celery_pointed_at(redis_url: str):
     from aspire_tiktok.celery import app
 
     def point(broker: str, backend: str) -> None:
-        if app._pool is not None:
-            with contextlib.suppress(Exception):
-                app._pool.force_close_all()
+        # Drop references only: kombu caches pools per URL, so closing one would break the
+        # next switch back to that URL.
         app.conf.broker_url = broker
         app.conf.result_backend = backend
         app._pool = None
