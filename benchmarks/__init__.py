@@ -1,0 +1,1 @@
+"""`make bench` (`python -m benchmarks`): performance numbers written to docs/benchmarks.md."""
