@@ -177,3 +177,15 @@ def test_the_dispatcher_skips_deleted_and_not_yet_due_campaigns(campaign, monkey
     assert insights.claim_due_campaigns() == []
     Campaign.objects.filter(pk=campaign.pk).update(next_poll_at=timezone.now(), status=Campaign.Status.DELETED)
     assert insights.claim_due_campaigns() == []
+
+
+def test_posts_tiktok_stops_reporting_keep_their_snapshots(campaign, mocked, report_url, report_row):
+    _subscribed(campaign)
+    mocked.get(report_url, json=report_page([report_row(), report_row(video_id="7700000000000000202", handle="b")]))
+    mocked.get(report_url, json=report_page([report_row(video_id="7700000000000000202", handle="b")]))
+    insights.poll_campaign(campaign.pk)
+    stale = PostInsight.objects.get(post__video_id="7700000000000000101")
+    insights.poll_campaign(campaign.pk)
+    kept = PostInsight.objects.get(post__video_id="7700000000000000101")
+    assert kept.video_views == 12000 and kept.fetched_at == stale.fetched_at
+    assert PostSnapshot.objects.filter(post__video_id="7700000000000000101").count() == 2
