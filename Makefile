@@ -34,6 +34,8 @@ test: export DJANGO_ENV = test
 test: export PATH := $(abspath $(BIN)):$(PATH)
 test: install
 	@$(PY) manage.py ensure_redis
+	@# Browser journeys need Debian's Chromium (never a Playwright download); without root they skip.
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium chromium-driver); } || echo "chromium missing (not root): browser tests will skip"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
