@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from . import models
 
@@ -13,11 +16,31 @@ class BrandMembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+def _enqueue_rechecks(credential_ids) -> int:
+    """Staff's "re-check now": one re-check task per connection, enqueued on commit."""
+    from .tasks import recheck_connection
+
+    ids = sorted({pk for pk in credential_ids if pk})
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: recheck_connection.delay(pk))
+    return len(ids)
+
+
 @admin.register(models.Brand)
 class BrandAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "spark_capability_case", "spark_capability_changed_at", "created_at"]
     search_fields = ["name", "slug"]
+    readonly_fields = ["spark_capability_case", "spark_capability_changed_at"]
     inlines = [BrandMembershipInline]
+    actions = ["recheck_now"]
+
+    @admin.action(description="Re-check TikTok now (verification, ad accounts, access)")
+    def recheck_now(self, request, queryset):
+        ids = models.Credential.objects.filter(
+            brand__in=queryset, kind=models.Credential.Kind.BUSINESS, status=models.Credential.Status.OK
+        ).values_list("pk", flat=True)
+        n = _enqueue_rechecks(ids)
+        self.message_user(request, f"Queued {n} re-check(s) of TikTok connections.", messages.SUCCESS)
 
 
 @admin.register(models.BrandMembership)
@@ -31,17 +54,73 @@ class BrandMembershipAdmin(admin.ModelAdmin):
 class CredentialAdmin(admin.ModelAdmin):
     """Token health only: kind, scopes, expiry, refresh and error history."""
 
-    list_display = ["id", "kind", "brand", "status", "access_expires_at", "last_refreshed_at", "last_error_at"]
+    list_display = [
+        "id",
+        "kind",
+        "brand",
+        "user",
+        "status",
+        "needs_reconnect",
+        "scopes_short",
+        "access_expires_at",
+        "refresh_expires_at",
+        "last_refreshed_at",
+        "last_used_at",
+        "last_error_short",
+        "last_error_at",
+    ]
     list_filter = ["kind", "status"]
-    list_select_related = ["brand"]
+    list_select_related = ["brand", "user"]
+    search_fields = ["brand__name", "open_id", "user__email"]
+    actions = ["recheck_now"]
+
+    @admin.display(boolean=True, description="Needs reconnect")
+    def needs_reconnect(self, obj) -> bool:
+        return obj.status != models.Credential.Status.OK
+
+    @admin.display(description="Scopes")
+    def scopes_short(self, obj) -> str:
+        return (obj.scopes[:60] + "…") if len(obj.scopes) > 60 else obj.scopes
+
+    @admin.display(description="Last error")
+    def last_error_short(self, obj) -> str:
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.action(description="Re-check now (brand connections)")
+    def recheck_now(self, request, queryset):
+        n = _enqueue_rechecks(queryset.filter(kind=models.Credential.Kind.BUSINESS).values_list("pk", flat=True))
+        self.message_user(request, f"Queued {n} re-check(s).", messages.SUCCESS)
+
     # access_token and refresh_token are deliberately absent from every admin form and list.
     fields = [
-        "kind", "brand", "user", "open_id", "scopes", "advertiser_ids", "status", "access_expires_at",
-        "refresh_expires_at", "last_refreshed_at", "last_used_at", "next_refresh_at", "last_error", "last_error_at",
+        "kind",
+        "brand",
+        "user",
+        "open_id",
+        "scopes",
+        "advertiser_ids",
+        "status",
+        "access_expires_at",
+        "refresh_expires_at",
+        "last_refreshed_at",
+        "last_used_at",
+        "next_refresh_at",
+        "last_error",
+        "last_error_at",
     ]
     readonly_fields = [
-        "kind", "brand", "user", "open_id", "scopes", "advertiser_ids", "access_expires_at", "refresh_expires_at",
-        "last_refreshed_at", "last_used_at", "last_error", "last_error_at",
+        "kind",
+        "brand",
+        "user",
+        "open_id",
+        "scopes",
+        "advertiser_ids",
+        "access_expires_at",
+        "refresh_expires_at",
+        "last_refreshed_at",
+        "last_used_at",
+        "last_error",
+        "last_error_at",
     ]
 
     def has_add_permission(self, request) -> bool:
@@ -50,17 +129,122 @@ class CredentialAdmin(admin.ModelAdmin):
 
 @admin.register(models.TikTokOneAccount)
 class TikTokOneAccountAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "tto_tcm_account_id", "brand", "is_internal", "business_verification_status", "status"]
-    list_filter = ["is_internal", "status", "business_verification_status"]
+    list_display = [
+        "__str__",
+        "tto_tcm_account_id",
+        "brand",
+        "is_internal",
+        "business_verification_status",
+        "status",
+        "credential_health",
+        "last_checked_at",
+        "next_poll_at",
+        "removed_at",
+    ]
+    list_filter = ["is_internal", "status", "business_verification_status", ("removed_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "tto_tcm_account_id", "brand__name"]
-    list_select_related = ["brand"]
+    list_select_related = ["brand", "credential"]
     raw_id_fields = ["credential"]
+    readonly_fields = ["removed_at", "poll_failures", "last_checked_at"]
+    actions = ["make_internal", "remove_from_brand", "restore", "recheck_now"]
+    change_list_template = "admin/integrations/tiktokoneaccount/change_list.html"
+
+    @admin.display(description="Credential")
+    def credential_health(self, obj) -> str:
+        if obj.credential is None:
+            return "—"
+        url = reverse("admin:integrations_credential_change", args=[obj.credential_id])
+        return format_html('<a href="{}">#{} {}</a>', url, obj.credential_id, obj.credential.get_status_display())
+
+    def get_urls(self):
+        extra = [
+            path(
+                "connect-internal/",
+                self.admin_site.admin_view(self.connect_internal),
+                name="integrations_tiktokoneaccount_connect_internal",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def connect_internal(self, request):
+        """Connect the platform's own TikTok One account through TikTok's consent screen."""
+        from django.views.decorators.http import require_POST
+
+        from .views import _connect_platform_account
+
+        return require_POST(_connect_platform_account)(request)
+
+    @admin.action(description="Make it the platform's internal TikTok One account (used by brands without one)")
+    def make_internal(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one account.", messages.ERROR)
+            return
+        account = queryset.get()
+        if account.brand_id is not None or account.removed_at is not None:
+            self.message_user(
+                request,
+                "Only an account connected for the platform (no brand) can be the internal one. "
+                "Use “Connect the platform's TikTok One account” first.",
+                messages.ERROR,
+            )
+            return
+        with transaction.atomic():
+            models.TikTokOneAccount.objects.filter(is_internal=True).exclude(pk=account.pk).update(is_internal=False)
+            models.TikTokOneAccount.objects.filter(pk=account.pk).update(is_internal=True)
+        self.message_user(request, f"“{account}” is now the platform's internal TikTok One account.", messages.SUCCESS)
+
+    @admin.action(description="Remove from its brand (the brand falls back per the capability table)")
+    def remove_from_brand(self, request, queryset):
+        from . import flows
+
+        removed = 0
+        for account in queryset.filter(removed_at__isnull=True).select_related("brand"):
+            flows.remove_tiktok_one_account(account)
+            if account.brand is not None:
+                flows.record_capability(account.brand)
+            removed += 1
+        self.message_user(request, f"Removed {removed} TikTok One account(s); history is kept.", messages.SUCCESS)
+
+    @admin.action(description="Restore removed accounts")
+    def restore(self, request, queryset):
+        from . import flows
+
+        brands = set()
+        for account in queryset.filter(removed_at__isnull=False).select_related("brand"):
+            models.TikTokOneAccount.objects.filter(pk=account.pk).update(removed_at=None)
+            if account.brand is not None:
+                brands.add(account.brand)
+        for brand in brands:
+            flows.record_capability(brand)
+        n = _enqueue_rechecks(queryset.values_list("credential_id", flat=True))
+        self.message_user(request, f"Restored; queued {n} re-check(s) to refresh their status.", messages.SUCCESS)
+
+    @admin.action(description="Re-check now")
+    def recheck_now(self, request, queryset):
+        n = _enqueue_rechecks(queryset.values_list("credential_id", flat=True))
+        self.message_user(request, f"Queued {n} re-check(s).", messages.SUCCESS)
+
+
+@admin.register(models.BrandNotice)
+class BrandNoticeAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "brand", "level", "created_at", "dismissed_at"]
+    list_filter = ["level"]
+    list_select_related = ["brand"]
 
 
 @admin.register(models.AdAccount)
 class AdAccountAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "advertiser_id", "brand", "tto_has_access", "is_active_for_spark", "status"]
-    list_filter = ["tto_has_access", "is_active_for_spark"]
+    list_display = [
+        "__str__",
+        "advertiser_id",
+        "brand",
+        "tto_has_access",
+        "spark_ads_enabled",
+        "is_active_for_spark",
+        "status",
+        "removed_at",
+    ]
+    list_filter = ["tto_has_access", "is_active_for_spark", ("removed_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "advertiser_id", "brand__name"]
     list_select_related = ["brand"]
     raw_id_fields = ["credential", "tiktok_one_account", "owner_bc"]

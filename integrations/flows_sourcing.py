@@ -1,0 +1,221 @@
+"""Creator sourcing and campaigns through the TikTok One account the capability says to use
+(the brand's verified account, or the platform's internal one when the brand has none)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from creators.models import Collaboration
+
+from .capability import spark_ads_capability
+from .models import Brand, Campaign, TikTokAccount, TikTokOneAccount
+from .tiktok import Kind, TikTokError
+from .tiktok import tokens as tiktok_tokens
+
+logger = logging.getLogger("integrations.sourcing")
+
+PAGE_SIZE = 20
+# Our sort names -> TikTok's sort_field (tto/tcm/creator/discover/).
+SORT_FIELDS = {
+    "followers": "FOLLOWERS",
+    "views": "MEDIAN_VIEWS",
+    "engagement": "ENGAGEMENT_RATE",
+    "relevance": "RELEVANCE",
+}
+BREAKDOWNS = (("countries", "Countries"), ("genders", "Gender"), ("ages", "Age"), ("devices", "Devices"))
+
+
+class SourcingError(Exception):
+    """A TikTok One call that failed; ``message`` is for the page."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+
+
+def sourcing_account(brand: Brand) -> TikTokOneAccount | None:
+    """The TikTok One account whose features the brand uses, with a usable credential."""
+    account = spark_ads_capability(brand).tiktok_one_account
+    if account is None or account.credential_id is None:
+        return None
+    return account
+
+
+def _explain(exc: TikTokError) -> SourcingError:
+    if exc.kind == Kind.TRANSIENT:
+        return SourcingError("TikTok is busy or not answering right now. Please try again in a minute.", retryable=True)
+    if exc.kind == Kind.AUTH:
+        return SourcingError(
+            "TikTok no longer accepts the connection to this TikTok One account. Reconnect it on the Integrations page."
+        )
+    return SourcingError(f"TikTok refused the request: {exc.message}")
+
+
+def _call(account: TikTokOneAccount, fn):
+    try:
+        return tiktok_tokens.call_with_credential(account.credential_id, fn)
+    except TikTokError as exc:
+        logger.warning("tiktok one call failed account=%s code=%s request_id=%s", account.pk, exc.code, exc.request_id)
+        raise _explain(exc) from exc
+
+
+# --- creator search ------------------------------------------------------------------------
+
+
+@dataclass
+class CreatorResults:
+    creators: list[dict[str, Any]]
+    page: int
+    total_pages: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.total_pages
+
+
+def discover_filters(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """Form values -> TikTok's query parameters (only those set)."""
+    params: dict[str, Any] = {}
+    if cleaned.get("country"):
+        params["country_codes"] = [cleaned["country"].upper()]
+    for ours, theirs in (
+        ("min_followers", "min_followers"),
+        ("max_followers", "max_followers"),
+        ("min_views", "min_median_views"),
+    ):
+        if cleaned.get(ours) is not None:
+            params[theirs] = int(cleaned[ours])
+    if cleaned.get("min_engagement") is not None:
+        # The form takes a percentage; TikTok a ratio.
+        params["min_engagement_rate"] = float(cleaned["min_engagement"]) / 100
+    if cleaned.get("keyword"):
+        params["keyword_search"] = cleaned["keyword"]
+    sort = cleaned.get("sort") or "followers"
+    params["sort_field"] = SORT_FIELDS.get(sort, "FOLLOWERS")
+    if sort != "relevance":
+        params["sort_order"] = "DESC"
+    return params
+
+
+def search_creators(account: TikTokOneAccount, cleaned: dict[str, Any], page: int = 1) -> CreatorResults:
+    params = discover_filters(cleaned)
+    data = _call(
+        account,
+        lambda c: c.tto_tcm_creator_discover(account.tto_tcm_account_id, page=page, page_size=PAGE_SIZE, **params),
+    )
+    info = data.get("page_info") or {}
+    creators = [with_breakdowns(c) for c in data.get("creators") or []]
+    return CreatorResults(
+        creators=creators,
+        page=int(info.get("page") or page),
+        total_pages=int(info.get("total_page") or (1 if creators else 0)),
+        total=int(info.get("total_number") or len(creators)),
+    )
+
+
+@dataclass
+class Breakdown:
+    title: str
+    rows: list[tuple[str, float]] = field(default_factory=list)
+
+
+def with_breakdowns(creator: dict[str, Any]) -> dict[str, Any]:
+    """Add ``breakdowns``: audience_{countries,genders,ages,devices} as (label, percent) rows."""
+    breakdowns = []
+    for key, title in BREAKDOWNS:
+        rows = []
+        for item in creator.get(f"audience_{key}") or []:
+            label = next((str(v) for k, v in item.items() if k != "percentage"), "?")
+            rows.append((label, round(float(item.get("percentage") or 0) * 100, 1)))
+        if rows:
+            breakdowns.append(Breakdown(title, rows))
+    engagement = creator.get("engagement_rate")
+    return {
+        **creator,
+        "breakdowns": breakdowns,
+        "engagement_percent": round(float(engagement) * 100, 2) if engagement is not None else None,
+    }
+
+
+def creator_profile(account: TikTokOneAccount, handle: str) -> dict[str, Any]:
+    data = _call(account, lambda c: c.tto_tcm_creator_public(account.tto_tcm_account_id, handle))
+    creator = data.get("creator", data) if isinstance(data, dict) else {}
+    return with_breakdowns(creator or {})
+
+
+# --- campaigns ---------------------------------------------------------------------------
+
+
+def create_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, Any]) -> Campaign:
+    """Create the campaign at TikTok One, then store its id and invite link."""
+    fields: dict[str, Any] = {
+        "campaign_description": cleaned.get("description") or None,
+        "default_spark_ads_requested_authorization_days": int(cleaned["spark_ads_default_days"]),
+    }
+    active_ad = spark_ads_capability(brand).ad_account
+    if active_ad is not None:
+        fields["advertiser_ids"] = [active_ad.advertiser_id]
+    data = _call(
+        account,
+        lambda c: c.tto_tcm_campaign_create(
+            account.tto_tcm_account_id,
+            campaign_name=cleaned["name"],
+            brand_name=cleaned["brand_name"] or brand.name,
+            **fields,
+        ),
+    )
+    return Campaign.objects.create(
+        brand=brand,
+        tiktok_one_account=account,
+        campaign_id=str(data.get("campaign_id") or ""),
+        invite_link=str(data.get("invite_link") or ""),
+        name=cleaned["name"],
+        brand_name=cleaned["brand_name"] or brand.name,
+        spark_ads_default_days=int(cleaned["spark_ads_default_days"]),
+        require_tiktok_authorized=cleaned["require_tiktok_authorized"],
+        require_sponsored_video_tab=cleaned["require_sponsored_video_tab"],
+        require_original_or_promo_sound=cleaned["require_original_or_promo_sound"],
+    )
+
+
+def add_creator_to_campaign(campaign: Campaign, creator: dict[str, Any]) -> tuple[Collaboration, bool]:
+    """Upsert the creator's TikTokAccount by handle and invite them (idempotent)."""
+    handle = str(creator.get("handle_name") or creator.get("handle") or "").lstrip("@").strip()
+    if not handle:
+        raise SourcingError("That creator has no handle.")
+    updates: dict[str, Any] = {}
+    if creator.get("creator_id"):
+        updates["creator_id"] = str(creator["creator_id"])
+    if creator.get("display_name"):
+        updates["display_name"] = str(creator["display_name"])[:200]
+    if creator.get("profile_image"):
+        updates["avatar_url"] = str(creator["profile_image"])[:1000]
+    for ours, theirs in (
+        ("follower_count", "followers_count"),
+        ("likes_count", "likes_count"),
+        ("video_count", "videos_count"),
+    ):
+        if creator.get(theirs) not in (None, ""):
+            updates[ours] = int(creator[theirs])
+    for _ in range(2):  # a concurrent insert of the same handle: the second try finds it
+        try:
+            with transaction.atomic():
+                account, created = TikTokAccount.objects.get_or_create(handle=handle, defaults=updates)
+                if not created and updates:
+                    TikTokAccount.objects.filter(pk=account.pk).update(**updates)
+                return Collaboration.objects.get_or_create(
+                    campaign=campaign, tiktok_account=account, defaults={"status": Collaboration.Status.INVITED}
+                )
+        except IntegrityError:
+            continue
+    raise SourcingError("Could not add that creator; please try again.")
