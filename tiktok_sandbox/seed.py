@@ -27,8 +27,8 @@ from tiktok_sandbox.models import (
 
 BUSINESS_USERS = [
     # key, user_id, name, email
-    ("demo-brand", "7100000000000000001", "Demo Brand", "brand@demo-brand.example"),
-    ("demo-member", "7100000000000000002", "member", "member@demo-brand.example"),
+    ("demo-brand", "7100000000000000001", "Demo Brand", "brand@demo.test"),
+    ("demo-member", "7100000000000000002", "member", "member@demo.test"),
     ("unverified-brand", "7100000000000000003", "Unverified Brand", "brand@unverified.example"),
     ("no-access-brand", "7100000000000000004", "No Access Brand", "brand@no-access.example"),
     ("no-tto-brand", "7100000000000000005", "No TikTok One Brand", "brand@no-tto.example"),

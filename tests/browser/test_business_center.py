@@ -11,8 +11,8 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "bc-pass-123"
 # The sandbox's Demo Brand BC members, matched to platform users by email.
-ADMIN_EMAIL = "brand@demo-brand.example"
-MEMBER_EMAIL = "member@demo-brand.example"
+ADMIN_EMAIL = "brand@demo.test"
+MEMBER_EMAIL = "member@demo.test"
 
 
 def _approve_qr_on_tiktok(new_page, sandbox_url: str, link: str, handle: str) -> None:

@@ -138,7 +138,7 @@ def test_member_invite_adds_a_pending_member(sandbox):
 
 def test_business_user_info_masks_the_email(sandbox):
     body = sandbox.business("GET", "user/info/", token=sandbox.advertiser_token())
-    assert body["data"]["email"] == "b***@demo-brand.example"
+    assert body["data"]["email"] == "b***@demo.test"
 
 
 def test_an_unknown_path_is_not_invented(sandbox):

@@ -17,8 +17,8 @@ Grant = BusinessCenterGrant
 @pytest.fixture
 def bc_people(live_world, brand, user_factory):
     """Platform users whose emails match the sandbox BC members (case differs on purpose)."""
-    admin = user_factory(email="Brand@Demo-Brand.example")
-    standard = user_factory(email="member@demo-brand.example")
+    admin = user_factory(email="Brand@Demo.TEST")
+    standard = user_factory(email="member@demo.test")
     for user in (admin, standard):
         BrandMembership.objects.create(user=user, brand=brand, role=BrandMembership.Role.MEMBER)
     bcflows.sync_members(live_world["bc"])
