@@ -262,6 +262,9 @@ TIKTOK_MAX_RETRIES = env.int("TIKTOK_MAX_RETRIES", default=4)
 TIKTOK_LOGIN_KIT_PER_MINUTE = env.int("TIKTOK_LOGIN_KIT_PER_MINUTE", default=600)
 TIKTOK_BUSINESS_QPS = env.int("TIKTOK_BUSINESS_QPS", default=10)
 TIKTOK_RATE_BUDGET_ENABLED = env.bool("TIKTOK_RATE_BUDGET_ENABLED", default=DJANGO_ENV != "test")
+# Extra seconds on each budget window, absorbing the jitter between a slot being granted and
+# the request reaching TikTok (see integrations/tiktok/ratelimit.py).
+TIKTOK_RATE_BUDGET_GUARD_SECONDS = env.float("TIKTOK_RATE_BUDGET_GUARD_SECONDS", default=0.25)
 # Redis key prefix of the budget's sliding windows, and how long a call may wait for a slot
 # before it raises a transient error (a Celery task then reschedules with retry_after).
 TIKTOK_RATE_BUDGET_KEY_PREFIX = env.str("TIKTOK_RATE_BUDGET_KEY_PREFIX", default="tiktok:rate")

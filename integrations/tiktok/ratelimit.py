@@ -54,10 +54,17 @@ class Limit:
 
 
 def limit_for(api: str) -> Limit:
-    """The configured budget: Login Kit per minute, API for Business per second."""
+    """The configured budget: Login Kit per minute, API for Business per second.
+
+    The window is widened by a guard: slots are granted by Redis time but counted by TikTok
+    on arrival, and two requests granted a window apart can arrive closer together when the
+    first one was delayed on its way out (a busy CPU, a slow connect). Without the guard a
+    budget of N grants N + 1 in some arrival window.
+    """
+    guard = settings.TIKTOK_RATE_BUDGET_GUARD_SECONDS
     if api == "login_kit":
-        return Limit(settings.TIKTOK_LOGIN_KIT_PER_MINUTE, 60.0)
-    return Limit(settings.TIKTOK_BUSINESS_QPS, 1.0)
+        return Limit(settings.TIKTOK_LOGIN_KIT_PER_MINUTE, 60.0 + guard)
+    return Limit(settings.TIKTOK_BUSINESS_QPS, 1.0 + guard)
 
 
 class RateBudget:
