@@ -32,11 +32,14 @@ BUSINESS_USERS = [
     ("unverified-brand", "7100000000000000003", "Unverified Brand", "brand@unverified.example"),
     ("no-access-brand", "7100000000000000004", "No Access Brand", "brand@no-access.example"),
     ("no-tto-brand", "7100000000000000005", "No TikTok One Brand", "brand@no-tto.example"),
+    # The platform's own TikTok One account (the "internal" one brands without one fall back to).
+    ("platform", "7100000000000000006", "aspire_tiktok platform", "platform@demo.test"),
 ]
 TTO_ACCOUNTS = [
     ("demo-brand", "7200000000000000001", "Demo Brand TikTok One", "VERIFIED"),
     ("unverified-brand", "7200000000000000003", "Unverified Brand TikTok One", "REVIEWING"),
     ("no-access-brand", "7200000000000000004", "No Access Brand TikTok One", "VERIFIED"),
+    ("platform", "7200000000000000006", "aspire_tiktok platform TikTok One", "VERIFIED"),
 ]
 BUSINESS_CENTERS = [
     # owner key, bc_id, name

@@ -1,0 +1,61 @@
+"""Connect the platform's internal TikTok One account from the sandbox (demo and dev only).
+
+On real TikTok a staff member connects it in Django admin ("Connect the platform's TikTok
+One account"), consenting on TikTok's screen. Against the sandbox, `make run` does the same
+consent through the sandbox's helper API so creators can request Marketplace invites from
+the first minute.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations import flows
+from integrations.models import TikTokOneAccount
+
+PERSONA = "platform"
+
+
+def _sandbox(path: str, body: dict | None = None, timeout: float = 5) -> dict:
+    # The sandbox's control API is not TikTok, so it is not spoken through the TikTok client.
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        f"{settings.SANDBOX_URL}{path}", data=data, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+class Command(BaseCommand):
+    help = "Connect the sandbox's 'platform' persona as the platform's internal TikTok One account."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the sandbox to answer")
+
+    def handle(self, *args, wait: float = 0, **options) -> str:
+        if TikTokOneAccount.objects.filter(is_internal=True).exists():
+            return "The platform's internal TikTok One account is already connected."
+        if settings.TIKTOK_BUSINESS_API_BASE_URL != settings.SANDBOX_URL:
+            raise CommandError("Not pointed at the sandbox: connect it in Django admin on real TikTok.")
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                _sandbox("/sandbox/api/state")
+                break
+            except (urllib.error.URLError, OSError) as exc:
+                if time.monotonic() >= deadline:
+                    raise CommandError(f"The sandbox does not answer at {settings.SANDBOX_URL}: {exc}") from exc
+                time.sleep(0.5)
+        redirect_uri = f"{settings.SITE_URL}/integrations/tiktok/callback/"
+        code = _sandbox("/sandbox/api/helpers/portal-auth", {"persona": PERSONA, "redirect_uri": redirect_uri})
+        flows.connect(None, code["auth_code"])
+        internal = TikTokOneAccount.objects.filter(is_internal=True).first()
+        if internal is None:
+            raise CommandError(f"The sandbox persona {PERSONA!r} has no TikTok One account to connect.")
+        return f"Connected “{internal}” as the platform's internal TikTok One account."
