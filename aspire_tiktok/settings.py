@@ -35,8 +35,7 @@ def _required(name: str, dev_default: str) -> str:
         return value
     if IS_PRODUCTION:
         raise ImproperlyConfigured(
-            f"{name} is not set. It is required when DJANGO_ENV=production; "
-            "see the configuration table in README.md."
+            f"{name} is not set. It is required when DJANGO_ENV=production; see the configuration table in README.md."
         )
     return dev_default
 
@@ -319,21 +318,28 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULE_FILENAME = env.str(
-    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")
-)
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule"))
 # One beat schedule. Each entry is a dispatcher that claims due rows (next_poll_at) and
 # enqueues per-row tasks; beat must run exactly once per deployment.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Post insights: claim campaigns whose tto/tcm/report/ poll is due (Campaign.next_poll_at).
     "dispatch-insights-polls": {"task": "integrations.tasks.dispatch_insights_polls", "schedule": 300},
 }
-CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {"task": "creators.tasks.dispatch_onboarding_polls", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {
+    "task": "creators.tasks.dispatch_onboarding_polls",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 120.0}
-CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {"task": "creators.tasks.refresh_due_creator_tokens", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {
+    "task": "creators.tasks.refresh_due_creator_tokens",
+    "schedule": 300.0,
+}
 CELERY_BEAT_SCHEDULE["integrations-rechecks"] = {"task": "integrations.tasks.dispatch_rechecks", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["sparkads-spark-polls"] = {"task": "sparkads.tasks.dispatch_spark_polls", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["sparkads-ads-manager-polls"] = {"task": "sparkads.tasks.dispatch_ads_manager_polls", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["sparkads-ads-manager-polls"] = {
+    "task": "sparkads.tasks.dispatch_ads_manager_polls",
+    "schedule": 120.0,
+}
 
 # LOGGING
 # ------------------------------------------------------------------------------

@@ -2,4 +2,4 @@ from django.apps import AppConfig
 
 
 class IntegrationsConfig(AppConfig):
-    name = 'integrations'
+    name = "integrations"

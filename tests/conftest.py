@@ -16,7 +16,9 @@ def user_factory(django_user_model):
     def make(email: str | None = None, password: str = "pw-for-tests-123", **extra):
         n = next(_seq)
         email = email or f"user{n}@example.test"
-        return django_user_model.objects.create_user(username=f"u{n}-{email}"[:150], email=email, password=password, **extra)
+        return django_user_model.objects.create_user(
+            username=f"u{n}-{email}"[:150], email=email, password=password, **extra
+        )
 
     return make
 
@@ -91,3 +93,12 @@ def live_sandbox(sandbox_url, settings):
     settings.TIKTOK_AUTH_BASE_URL = settings.TIKTOK_OPEN_API_BASE_URL = sandbox_url
     settings.TIKTOK_BUSINESS_API_BASE_URL = sandbox_url
     return sandbox_url
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: allauth's per-IP login limits live there."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

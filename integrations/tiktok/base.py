@@ -81,15 +81,23 @@ class BusinessBase:
     def secret(self) -> str:
         return settings.TIKTOK_APP_SECRET
 
-    def _get(self, path: str, params: dict[str, Any] | None = None, *, headers: dict[str, str] | None = None,
-             authed: bool = True) -> Any:
+    def _get(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        authed: bool = True,
+    ) -> Any:
         token = self.access_token if authed else None
-        return self.transport.send(Request(Api.BUSINESS, "GET", path, access_token=token, params=params,
-                                           headers=headers or {}))
+        return self.transport.send(
+            Request(Api.BUSINESS, "GET", path, access_token=token, params=params, headers=headers or {})
+        )
 
     def _post(self, path: str, body: dict[str, Any], *, idempotent: bool = False, authed: bool = True) -> Any:
         """POST JSON; ``None`` values are dropped so optional fields are simply absent."""
         token = self.access_token if authed else None
         clean = {k: v for k, v in body.items() if v is not None}
-        return self.transport.send(Request(Api.BUSINESS, "POST", path, access_token=token, json=clean,
-                                           idempotent=idempotent))
+        return self.transport.send(
+            Request(Api.BUSINESS, "POST", path, access_token=token, json=clean, idempotent=idempotent)
+        )

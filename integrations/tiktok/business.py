@@ -123,8 +123,12 @@ class BusinessMixin(BusinessBase):
 
     def oauth2_access_token(self, auth_code: str, *, return_advertiser_ids: bool | None = None) -> TokenGrant:
         """Exchange the callback's single-use ``auth_code`` (valid 1 h) for a long-term token."""
-        body = {"app_id": self.app_id, "secret": self.secret, "auth_code": auth_code,
-                "return_advertiser_ids": return_advertiser_ids}
+        body = {
+            "app_id": self.app_id,
+            "secret": self.secret,
+            "auth_code": auth_code,
+            "return_advertiser_ids": return_advertiser_ids,
+        }
         return TokenGrant.from_response(self._post("oauth2/access_token/", body, authed=False))
 
     def oauth2_revoke_token(self, access_token: str) -> RevokeResult:
@@ -152,43 +156,97 @@ class BusinessMixin(BusinessBase):
     def bc_get(self, *, bc_id: str | None = None, page: int = 1, page_size: int = 50) -> BcPage:
         return self._get("bc/get/", {"bc_id": bc_id, "page": page, "page_size": page_size})
 
-    def bc_member_get(self, bc_id: str, *, filtering: dict[str, Any] | None = None, page: int = 1,
-                      page_size: int = 20) -> BcMemberPage:
-        return self._get("bc/member/get/", {"bc_id": bc_id, "filtering": filtering, "page": page,
-                                            "page_size": page_size})
+    def bc_member_get(
+        self, bc_id: str, *, filtering: dict[str, Any] | None = None, page: int = 1, page_size: int = 20
+    ) -> BcMemberPage:
+        return self._get(
+            "bc/member/get/", {"bc_id": bc_id, "filtering": filtering, "page": page, "page_size": page_size}
+        )
 
-    def bc_member_invite(self, bc_id: str, emails: list[str], *, user_role: str = "STANDARD",
-                         asset_ids: list[str] | None = None, advertiser_role: str | None = None,
-                         ext_user_role: dict[str, str] | None = None) -> dict[str, Any]:
-        body = {"bc_id": bc_id, "emails": emails, "user_role": user_role, "asset_ids": asset_ids,
-                "advertiser_role": advertiser_role, "ext_user_role": ext_user_role}
+    def bc_member_invite(
+        self,
+        bc_id: str,
+        emails: list[str],
+        *,
+        user_role: str = "STANDARD",
+        asset_ids: list[str] | None = None,
+        advertiser_role: str | None = None,
+        ext_user_role: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "bc_id": bc_id,
+            "emails": emails,
+            "user_role": user_role,
+            "asset_ids": asset_ids,
+            "advertiser_role": advertiser_role,
+            "ext_user_role": ext_user_role,
+        }
         return self._post("bc/member/invite/", body)
 
-    def bc_asset_get(self, bc_id: str, asset_type: str, *, filtering: dict[str, Any] | None = None,
-                     page: int = 1, page_size: int = 50) -> BcAssetPage:
+    def bc_asset_get(
+        self,
+        bc_id: str,
+        asset_type: str,
+        *,
+        filtering: dict[str, Any] | None = None,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> BcAssetPage:
         """``asset_type``: ADVERTISER, TT_ACCOUNT, CATALOG, PIXEL, ... (required by TikTok)."""
-        return self._get("bc/asset/get/", {"bc_id": bc_id, "asset_type": asset_type, "filtering": filtering,
-                                           "page": page, "page_size": page_size})
+        return self._get(
+            "bc/asset/get/",
+            {"bc_id": bc_id, "asset_type": asset_type, "filtering": filtering, "page": page, "page_size": page_size},
+        )
 
-    def bc_asset_assign(self, bc_id: str, user_id: str, asset_type: str, asset_id: str, *,
-                        advertiser_role: str | None = None, tt_account_roles: list[str] | None = None,
-                        catalog_role: str | None = None) -> dict[str, Any]:
+    def bc_asset_assign(
+        self,
+        bc_id: str,
+        user_id: str,
+        asset_type: str,
+        asset_id: str,
+        *,
+        advertiser_role: str | None = None,
+        tt_account_roles: list[str] | None = None,
+        catalog_role: str | None = None,
+    ) -> dict[str, Any]:
         """Give a member an asset: ``advertiser_role`` ADMIN/OPERATOR/ANALYST for ad accounts,
         ``tt_account_roles`` [POST, LIVE, DIRECT_MESSAGE] for TT_ACCOUNT assets."""
-        body = {"bc_id": bc_id, "user_id": user_id, "asset_type": asset_type, "asset_id": asset_id,
-                "advertiser_role": advertiser_role, "tt_account_roles": tt_account_roles,
-                "catalog_role": catalog_role}
+        body = {
+            "bc_id": bc_id,
+            "user_id": user_id,
+            "asset_type": asset_type,
+            "asset_id": asset_id,
+            "advertiser_role": advertiser_role,
+            "tt_account_roles": tt_account_roles,
+            "catalog_role": catalog_role,
+        }
         return self._post("bc/asset/assign/", body, idempotent=True)
 
     def bc_asset_unassign(self, bc_id: str, user_id: str, asset_type: str, asset_id: str) -> dict[str, Any]:
         body = {"bc_id": bc_id, "user_id": user_id, "asset_type": asset_type, "asset_id": asset_id}
         return self._post("bc/asset/unassign/", body, idempotent=True)
 
-    def bc_asset_member_get(self, bc_id: str, asset_type: str, asset_id: str, *,
-                            filtering: dict[str, Any] | None = None, page: int = 1,
-                            page_size: int = 50) -> BcMemberPage:
-        return self._get("bc/asset/member/get/", {"bc_id": bc_id, "asset_type": asset_type, "asset_id": asset_id,
-                                                  "filtering": filtering, "page": page, "page_size": page_size})
+    def bc_asset_member_get(
+        self,
+        bc_id: str,
+        asset_type: str,
+        asset_id: str,
+        *,
+        filtering: dict[str, Any] | None = None,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> BcMemberPage:
+        return self._get(
+            "bc/asset/member/get/",
+            {
+                "bc_id": bc_id,
+                "asset_type": asset_type,
+                "asset_id": asset_id,
+                "filtering": filtering,
+                "page": page,
+                "page_size": page_size,
+            },
+        )
 
     def bc_asset_account_authorization(self, bc_id: str) -> str:
         """The account-agnostic link (``bc_auth_qr_code``) to render as a QR code."""
@@ -196,10 +254,16 @@ class BusinessMixin(BusinessBase):
 
     # --- Webhook subscriptions ---------------------------------------------------------
 
-    def subscription_subscribe(self, subscribe_entity: str, callback_url: str,
-                               subscription_detail: dict[str, Any]) -> str:
+    def subscription_subscribe(
+        self, subscribe_entity: str, callback_url: str, subscription_detail: dict[str, Any]
+    ) -> str:
         """Subscribe e.g. TCM_VIDEOS (detail needs ``tto_tcm_account_id`` and ``access_token``);
         returns ``subscription_id``."""
-        body = {"app_id": self.app_id, "secret": self.secret, "subscribe_entity": subscribe_entity,
-                "callback_url": callback_url, "subscription_detail": subscription_detail}
+        body = {
+            "app_id": self.app_id,
+            "secret": self.secret,
+            "subscribe_entity": subscribe_entity,
+            "callback_url": callback_url,
+            "subscription_detail": subscription_detail,
+        }
         return str(self._post("subscription/subscribe/", body, authed=False).get("subscription_id") or "")

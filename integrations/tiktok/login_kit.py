@@ -18,9 +18,23 @@ from .transport import Api, Request, Transport
 USER_FIELDS_BASIC = ["open_id", "union_id", "avatar_url", "avatar_url_100", "avatar_large_url", "display_name"]
 USER_FIELDS_PROFILE = ["bio_description", "profile_deep_link", "is_verified", "username"]
 USER_FIELDS_STATS = ["follower_count", "following_count", "likes_count", "video_count"]
-VIDEO_FIELDS = ["id", "create_time", "cover_image_url", "share_url", "video_description", "duration", "height",
-                "width", "title", "embed_html", "embed_link", "like_count", "comment_count", "share_count",
-                "view_count"]
+VIDEO_FIELDS = [
+    "id",
+    "create_time",
+    "cover_image_url",
+    "share_url",
+    "video_description",
+    "duration",
+    "height",
+    "width",
+    "title",
+    "embed_html",
+    "embed_link",
+    "like_count",
+    "comment_count",
+    "share_count",
+    "view_count",
+]
 VIDEO_QUERY_MAX_IDS = 20
 VIDEO_LIST_MAX_COUNT = 20
 
@@ -79,8 +93,13 @@ class LoginKitClient:
     @staticmethod
     def authorize_url(state: str, redirect_uri: str, scopes: list[str], *, code_challenge: str | None = None) -> str:
         """TikTok's consent page. PKCE is for mobile/desktop apps only, so it is optional."""
-        params = {"client_key": settings.TIKTOK_CLIENT_KEY, "scope": ",".join(scopes), "response_type": "code",
-                  "redirect_uri": redirect_uri, "state": state}
+        params = {
+            "client_key": settings.TIKTOK_CLIENT_KEY,
+            "scope": ",".join(scopes),
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "state": state,
+        }
         if code_challenge:
             params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
         return f"{settings.TIKTOK_AUTH_BASE_URL}/v2/auth/authorize/?{urlencode(params)}"
@@ -106,8 +125,15 @@ class LoginKitClient:
         self._oauth("v2/oauth/revoke/", {"token": token}, idempotent=True)
 
     def _read(self, method: str, path: str, fields: list[str], body: dict[str, Any] | None = None) -> Any:
-        req = Request(Api.LOGIN_KIT, method, path, access_token=self.access_token,
-                      params={"fields": ",".join(fields)}, json=body, idempotent=True)
+        req = Request(
+            Api.LOGIN_KIT,
+            method,
+            path,
+            access_token=self.access_token,
+            params={"fields": ",".join(fields)},
+            json=body,
+            idempotent=True,
+        )
         return self.transport.send(req)
 
     def user_info(self, fields: list[str] | None = None) -> User:
@@ -115,8 +141,9 @@ class LoginKitClient:
         data = self._read("GET", "v2/user/info/", fields or USER_FIELDS_BASIC)
         return (data or {}).get("user") or {}
 
-    def video_list(self, *, cursor: int | None = None, max_count: int = VIDEO_LIST_MAX_COUNT,
-                   fields: list[str] | None = None) -> VideoPage:
+    def video_list(
+        self, *, cursor: int | None = None, max_count: int = VIDEO_LIST_MAX_COUNT, fields: list[str] | None = None
+    ) -> VideoPage:
         """Newest first; walk with ``iter_cursor(lambda c: client.video_list(cursor=c))``."""
         body: dict[str, Any] = {"max_count": min(max_count, VIDEO_LIST_MAX_COUNT)}
         if cursor is not None:

@@ -34,9 +34,7 @@ def iter_pages(fetch: Callable[[int], Page], *, start_page: int = 1, max_pages: 
         page += 1
 
 
-def iter_cursor(
-    fetch: Callable[[Any], Page], *, cursor: Any = None, max_pages: int | None = None
-) -> Iterator[Page]:
+def iter_cursor(fetch: Callable[[Any], Page], *, cursor: Any = None, max_pages: int | None = None) -> Iterator[Page]:
     """Call ``fetch(cursor)`` (None first) while ``has_more`` is true.
 
     Stops if TikTok hands back the same cursor, so a misbehaving endpoint cannot loop forever.

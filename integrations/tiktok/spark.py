@@ -67,49 +67,104 @@ class TcmVideoAuthStatus(TypedDict, total=False):
 class SparkMixin(BusinessBase):
     """Spark Ads endpoints, named after their paths."""
 
-    def identity_get(self, advertiser_id: str, *, identity_type: str | None = None,
-                     identity_authorized_bc_id: str | None = None, page: int = 1,
-                     page_size: int = 100) -> IdentityPage:
+    def identity_get(
+        self,
+        advertiser_id: str,
+        *,
+        identity_type: str | None = None,
+        identity_authorized_bc_id: str | None = None,
+        page: int = 1,
+        page_size: int = 100,
+    ) -> IdentityPage:
         """``identity_authorized_bc_id`` is required when ``identity_type`` is BC_AUTH_TT."""
-        return self._get("identity/get/", {"advertiser_id": advertiser_id, "identity_type": identity_type,
-                                           "identity_authorized_bc_id": identity_authorized_bc_id,
-                                           "page": page, "page_size": page_size})
+        return self._get(
+            "identity/get/",
+            {
+                "advertiser_id": advertiser_id,
+                "identity_type": identity_type,
+                "identity_authorized_bc_id": identity_authorized_bc_id,
+                "page": page,
+                "page_size": page_size,
+            },
+        )
 
-    def identity_video_get(self, advertiser_id: str, identity_id: str, identity_type: str, *,
-                           identity_authorized_bc_id: str | None = None, item_type: str | None = None,
-                           keyword: str | None = None, cursor: Any = None, count: int = 20) -> IdentityVideoPage:
+    def identity_video_get(
+        self,
+        advertiser_id: str,
+        identity_id: str,
+        identity_type: str,
+        *,
+        identity_authorized_bc_id: str | None = None,
+        item_type: str | None = None,
+        keyword: str | None = None,
+        cursor: Any = None,
+        count: int = 20,
+    ) -> IdentityVideoPage:
         """Cursor paginated: ``iter_cursor(lambda c: client.identity_video_get(..., cursor=c))``."""
-        return self._get("identity/video/get/", {
-            "advertiser_id": advertiser_id, "identity_id": identity_id, "identity_type": identity_type,
-            "identity_authorized_bc_id": identity_authorized_bc_id, "item_type": item_type, "keyword": keyword,
-            "cursor": cursor, "count": count})
+        return self._get(
+            "identity/video/get/",
+            {
+                "advertiser_id": advertiser_id,
+                "identity_id": identity_id,
+                "identity_type": identity_type,
+                "identity_authorized_bc_id": identity_authorized_bc_id,
+                "item_type": item_type,
+                "keyword": keyword,
+                "cursor": cursor,
+                "count": count,
+            },
+        )
 
-    def tt_video_authorize(self, advertiser_id: str, auth_code: str, *,
-                           original_post_auth_code: str | None = None) -> dict[str, Any]:
+    def tt_video_authorize(
+        self, advertiser_id: str, auth_code: str, *, original_post_auth_code: str | None = None
+    ) -> dict[str, Any]:
         """Apply a creator's post code to an ad account (duets/stitches also need the source's)."""
-        body = {"advertiser_id": advertiser_id, "auth_code": auth_code,
-                "original_post_auth_code": original_post_auth_code}
+        body = {
+            "advertiser_id": advertiser_id,
+            "auth_code": auth_code,
+            "original_post_auth_code": original_post_auth_code,
+        }
         return self._post("tt_video/authorize/", body, idempotent=True)
 
     def tt_video_info(self, advertiser_id: str, auth_code: str) -> TtVideoInfo:
         return self._get("tt_video/info/", {"advertiser_id": advertiser_id, "auth_code": auth_code})
 
-    def tt_video_list(self, advertiser_id: str, *, item_types: list[str] | None = None, keyword: str | None = None,
-                      page: int = 1, page_size: int = 50) -> TtVideoPage:
-        return self._get("tt_video/list/", {"advertiser_id": advertiser_id, "item_types": item_types,
-                                            "keyword": keyword, "page": page, "page_size": page_size})
+    def tt_video_list(
+        self,
+        advertiser_id: str,
+        *,
+        item_types: list[str] | None = None,
+        keyword: str | None = None,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> TtVideoPage:
+        return self._get(
+            "tt_video/list/",
+            {
+                "advertiser_id": advertiser_id,
+                "item_types": item_types,
+                "keyword": keyword,
+                "page": page,
+                "page_size": page_size,
+            },
+        )
 
     def tt_video_unbind(self, advertiser_id: str, item_id: str) -> dict[str, Any]:
         return self._post("tt_video/unbind/", {"advertiser_id": advertiser_id, "item_id": item_id}, idempotent=True)
 
-    def tcm_tt_video_apply(self, video_id: str, tcm_account_id: str, authorization_days: int = 30, *,
-                           extend: bool = False) -> dict[str, Any]:
+    def tcm_tt_video_apply(
+        self, video_id: str, tcm_account_id: str, authorization_days: int = 30, *, extend: bool = False
+    ) -> dict[str, Any]:
         """Ask the creator for Spark Ads permission on a campaign post (7/30/60/365 days);
         ``extend=True`` sends ``action=EXTEND`` to lengthen an approved authorization."""
         if authorization_days not in AUTHORIZATION_DAYS:
             raise ValueError(f"authorization_days must be one of {AUTHORIZATION_DAYS}")
-        body = {"video_id": video_id, "tcm_account_id": tcm_account_id, "authorization_days": authorization_days,
-                "action": "EXTEND" if extend else None}
+        body = {
+            "video_id": video_id,
+            "tcm_account_id": tcm_account_id,
+            "authorization_days": authorization_days,
+            "action": "EXTEND" if extend else None,
+        }
         return self._post("tcm/tt_video/apply/", body)
 
     def tcm_tt_video_status(self, video_id: str, tcm_account_id: str) -> TcmVideoAuthStatus:

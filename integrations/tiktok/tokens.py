@@ -83,8 +83,13 @@ def _record_failure(credential: Credential, exc: TikTokError) -> None:
     else:
         # Rejected refresh token (invalid_grant; tt_user answers 40001): only the user can fix it.
         credential.mark_needs_reconnect(f"Refresh rejected: {exc}")
-    logger.warning("tiktok refresh credential=%s outcome=%s code=%s request_id=%s",
-                   credential.pk, credential.status, exc.code, exc.request_id)
+    logger.warning(
+        "tiktok refresh credential=%s outcome=%s code=%s request_id=%s",
+        credential.pk,
+        credential.status,
+        exc.code,
+        exc.request_id,
+    )
 
 
 def _refresh_needed(cred: Credential, started, stale_access_token: str | None, only_if_expiring: bool) -> bool:
@@ -95,8 +100,9 @@ def _refresh_needed(cred: Credential, started, stale_access_token: str | None, o
     return not (only_if_expiring and not cred.access_expires_soon(_margin()))
 
 
-def refresh_credential(credential_id: int, *, stale_access_token: str | None = None,
-                       only_if_expiring: bool = False) -> Credential:
+def refresh_credential(
+    credential_id: int, *, stale_access_token: str | None = None, only_if_expiring: bool = False
+) -> Credential:
     """Refresh a Login Kit or tt_user grant at most once among concurrent callers.
 
     Returns the credential holding the newest token. Raises TikTokError: transient (try
@@ -111,8 +117,9 @@ def refresh_credential(credential_id: int, *, stale_access_token: str | None = N
         ):
             return cred
         if cred.status != Credential.Status.OK or not cred.refresh_token:
-            raise TikTokError("Credential cannot be refreshed; reconnect needed", kind=Kind.AUTH,
-                              code="needs_reconnect", sent=False)
+            raise TikTokError(
+                "Credential cannot be refreshed; reconnect needed", kind=Kind.AUTH, code="needs_reconnect", sent=False
+            )
         try:
             grant = _request_refresh(cred)
         except TikTokError as exc:

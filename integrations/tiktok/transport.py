@@ -136,8 +136,9 @@ def _json_body(resp: requests.Response, path: str) -> dict[str, Any]:
     if isinstance(body, dict):
         return body
     if resp.status_code >= 400:
-        raise TikTokError(f"HTTP {resp.status_code}", http_status=resp.status_code, path=path,
-                          retry_after=_retry_after(resp))
+        raise TikTokError(
+            f"HTTP {resp.status_code}", http_status=resp.status_code, path=path, retry_after=_retry_after(resp)
+        )
     # Truncated or non-JSON 200s happen under load; treat them as a failed attempt.
     raise TikTokError("Malformed JSON in response", code=MALFORMED, http_status=resp.status_code, path=path)
 
@@ -165,15 +166,26 @@ def parse_login_kit(resp: requests.Response, path: str) -> tuple[Any, str]:
     error = body.get("error")
     if isinstance(error, str) and error:
         # OAuth error: {error, error_description, log_id}.
-        raise TikTokError(str(body.get("error_description") or error), code=error,
-                          request_id=str(body.get("log_id") or ""), http_status=resp.status_code,
-                          retry_after=_retry_after(resp), path=path)
+        raise TikTokError(
+            str(body.get("error_description") or error),
+            code=error,
+            request_id=str(body.get("log_id") or ""),
+            http_status=resp.status_code,
+            retry_after=_retry_after(resp),
+            path=path,
+        )
     log_id = str(error.get("log_id") or "") if isinstance(error, dict) else str(body.get("log_id") or "")
     code = error.get("code") if isinstance(error, dict) else None
     if code not in (None, "", "ok") or resp.status_code >= 400:
         message = (error or {}).get("message") if isinstance(error, dict) else None
-        raise TikTokError(str(message or f"HTTP {resp.status_code}"), code=code or None, request_id=log_id,
-                          http_status=resp.status_code, retry_after=_retry_after(resp), path=path)
+        raise TikTokError(
+            str(message or f"HTTP {resp.status_code}"),
+            code=code or None,
+            request_id=log_id,
+            http_status=resp.status_code,
+            retry_after=_retry_after(resp),
+            path=path,
+        )
     # v2 data endpoints wrap in {data, error}; /v2/oauth/* answer flat; revoke answers {}.
     return (body.get("data") if "data" in body else body), log_id
 
@@ -212,8 +224,14 @@ class Transport:
                 clock.sleep(delay)
                 attempt += 1
                 continue
-            logger.debug("tiktok %s %s outcome=ok request_id=%s attempt=%d ms=%d", req.method, req.path,
-                         request_id, attempt, (time.monotonic() - started) * 1000)
+            logger.debug(
+                "tiktok %s %s outcome=ok request_id=%s attempt=%d ms=%d",
+                req.method,
+                req.path,
+                request_id,
+                attempt,
+                (time.monotonic() - started) * 1000,
+            )
             return data
 
     def _attempt(self, req: Request) -> tuple[Any, str]:
@@ -267,6 +285,17 @@ class Transport:
 
     def _log(self, req: Request, exc: TikTokError, attempt: int, started: float, *, retrying: bool) -> None:
         level = logging.INFO if retrying else logging.WARNING
-        logger.log(level, "tiktok %s %s outcome=%s kind=%s code=%s http=%s request_id=%s attempt=%d ms=%d msg=%s",
-                   req.method, req.path, "retry" if retrying else "error", exc.kind, exc.code, exc.http_status,
-                   exc.request_id, attempt, (time.monotonic() - started) * 1000, exc.message)
+        logger.log(
+            level,
+            "tiktok %s %s outcome=%s kind=%s code=%s http=%s request_id=%s attempt=%d ms=%d msg=%s",
+            req.method,
+            req.path,
+            "retry" if retrying else "error",
+            exc.kind,
+            exc.code,
+            exc.http_status,
+            exc.request_id,
+            attempt,
+            (time.monotonic() - started) * 1000,
+            exc.message,
+        )

@@ -126,19 +126,35 @@ class TTOMixin(BusinessBase):
     @staticmethod
     def tt_user_authorize_url(state: str, redirect_uri: str, scopes: list[str]) -> str:
         """TikTok's consent page for a creator; ``client_key`` is the Business app id."""
-        query = urlencode({"client_key": settings.TIKTOK_APP_ID, "scope": ",".join(scopes),
-                           "response_type": "code", "redirect_uri": redirect_uri, "state": state})
+        query = urlencode(
+            {
+                "client_key": settings.TIKTOK_APP_ID,
+                "scope": ",".join(scopes),
+                "response_type": "code",
+                "redirect_uri": redirect_uri,
+                "state": state,
+            }
+        )
         return f"{settings.TIKTOK_AUTH_BASE_URL}/v2/auth/authorize/?{query}"
 
     def tt_user_oauth2_token(self, auth_code: str, redirect_uri: str) -> TokenGrant:
-        body = {"client_id": self.app_id, "client_secret": self.secret, "grant_type": "authorization_code",
-                "auth_code": auth_code, "redirect_uri": redirect_uri}
+        body = {
+            "client_id": self.app_id,
+            "client_secret": self.secret,
+            "grant_type": "authorization_code",
+            "auth_code": auth_code,
+            "redirect_uri": redirect_uri,
+        }
         return TokenGrant.from_response(self._post("tt_user/oauth2/token/", body, authed=False))
 
     def tt_user_oauth2_refresh_token(self, refresh_token: str) -> TokenGrant:
         """Rotating refresh token: call only through tokens.refresh_credential (row lock)."""
-        body = {"client_id": self.app_id, "client_secret": self.secret, "grant_type": "refresh_token",
-                "refresh_token": refresh_token}
+        body = {
+            "client_id": self.app_id,
+            "client_secret": self.secret,
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+        }
         return TokenGrant.from_response(self._post("tt_user/oauth2/refresh_token/", body, authed=False))
 
     def tt_user_oauth2_revoke(self, access_token: str) -> dict[str, Any]:
@@ -152,8 +168,9 @@ class TTOMixin(BusinessBase):
 
     # --- Marketplace onboarding --------------------------------------------------------
 
-    def tcm_creator_invite(self, tcm_account_id: str, handle_names: list[str], *,
-                           advertiser_id: str | None = None) -> CreatorInviteResult:
+    def tcm_creator_invite(
+        self, tcm_account_id: str, handle_names: list[str], *, advertiser_id: str | None = None
+    ) -> CreatorInviteResult:
         body = {"tcm_account_id": tcm_account_id, "handle_names": handle_names, "advertiser_id": advertiser_id}
         return self._post("tcm/creator/invite/", body)
 
@@ -162,36 +179,51 @@ class TTOMixin(BusinessBase):
         out: list[OnboardingStatus] = []
         for start in range(0, len(handle_names), CREATOR_STATUS_BATCH):
             chunk = handle_names[start : start + CREATOR_STATUS_BATCH]
-            data = self._get("tto/tcm/creator/status/get/",
-                             {"tto_tcm_account_id": tto_tcm_account_id, "handle_names": chunk})
+            data = self._get(
+                "tto/tcm/creator/status/get/", {"tto_tcm_account_id": tto_tcm_account_id, "handle_names": chunk}
+            )
             out.extend(data.get("onboarding_status") or [])
         return out
 
     # --- Discovery ---------------------------------------------------------------------
 
-    def tto_tcm_creator_discover(self, tto_tcm_account_id: str, *, page: int = 1, page_size: int = 20,
-                                 **filters: Any) -> CreatorPage:
+    def tto_tcm_creator_discover(
+        self, tto_tcm_account_id: str, *, page: int = 1, page_size: int = 20, **filters: Any
+    ) -> CreatorPage:
         """Filters as TikTok names them: country_codes, min_followers, max_followers,
         min_median_views, min_engagement_rate, keyword_search, sort_field, sort_order, ..."""
         params = {"tto_tcm_account_id": tto_tcm_account_id, "page": page, "page_size": page_size, **filters}
         return self._get("tto/tcm/creator/discover/", params)
 
     def tto_tcm_creator_public(self, tto_tcm_account_id: str, handle_name: str) -> Creator:
-        data = self._get("tto/tcm/creator/public/", {"tto_tcm_account_id": tto_tcm_account_id,
-                                                     "handle_name": handle_name})
+        data = self._get(
+            "tto/tcm/creator/public/", {"tto_tcm_account_id": tto_tcm_account_id, "handle_name": handle_name}
+        )
         # bububa/tiktok-business reads the creator as ``data`` itself; the sandbox nests it in
         # ``data.creator``. Accept both until checked against live TikTok.
         return data.get("creator", data) if isinstance(data.get("creator"), dict) else data
 
     # --- Campaigns ---------------------------------------------------------------------
 
-    def tto_tcm_campaign_create(self, tto_tcm_account_id: str, *, campaign_name: str, brand_name: str,
-                                campaign_type: str = "CAMPAIGN", **fields: Any) -> Campaign:
+    def tto_tcm_campaign_create(
+        self,
+        tto_tcm_account_id: str,
+        *,
+        campaign_name: str,
+        brand_name: str,
+        campaign_type: str = "CAMPAIGN",
+        **fields: Any,
+    ) -> Campaign:
         """Returns ``campaign_id`` and the ``invite_link`` creators join with. Extra fields:
         campaign_description, advertiser_ids, handle_names, send_notification,
         default_spark_ads_requested_authorization_days."""
-        body = {"tto_tcm_account_id": tto_tcm_account_id, "campaign_type": campaign_type,
-                "campaign_name": campaign_name, "brand_name": brand_name, **fields}
+        body = {
+            "tto_tcm_account_id": tto_tcm_account_id,
+            "campaign_type": campaign_type,
+            "campaign_name": campaign_name,
+            "brand_name": brand_name,
+            **fields,
+        }
         return self._post("tto/tcm/campaign/create/", body)
 
     def tto_tcm_campaign_update(self, tto_tcm_account_id: str, campaign_id: str, **fields: Any) -> Campaign:
@@ -199,26 +231,44 @@ class TTOMixin(BusinessBase):
         body = {"tto_tcm_account_id": tto_tcm_account_id, "campaign_id": campaign_id, **fields}
         return self._post("tto/tcm/campaign/update/", body, idempotent=True)
 
-    def tto_tcm_campaign_get(self, tto_tcm_account_id: str, *, campaign_ids: list[str] | None = None,
-                             campaign_type: str | None = None, page: int = 1, page_size: int = 20) -> CampaignPage:
+    def tto_tcm_campaign_get(
+        self,
+        tto_tcm_account_id: str,
+        *,
+        campaign_ids: list[str] | None = None,
+        campaign_type: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> CampaignPage:
         # The read endpoint is GET tto/tcm/campaign/ (no "get/" suffix) [BB api/tto/campaign].
-        return self._get("tto/tcm/campaign/", {"tto_tcm_account_id": tto_tcm_account_id,
-                                               "campaign_ids": campaign_ids, "campaign_type": campaign_type,
-                                               "page": page, "page_size": page_size})
+        return self._get(
+            "tto/tcm/campaign/",
+            {
+                "tto_tcm_account_id": tto_tcm_account_id,
+                "campaign_ids": campaign_ids,
+                "campaign_type": campaign_type,
+                "page": page,
+                "page_size": page_size,
+            },
+        )
 
     # --- Creator side (creator's tt_user token) -----------------------------------------
 
     def tto_creator_campaign_join(self, creator_id: str, tto_invite_link: str) -> dict[str, Any]:
-        return self._post("tto/creator/campaign/join/", {"creator_id": creator_id,
-                                                         "tto_invite_link": tto_invite_link}, idempotent=True)
+        return self._post(
+            "tto/creator/campaign/join/",
+            {"creator_id": creator_id, "tto_invite_link": tto_invite_link},
+            idempotent=True,
+        )
 
     def tto_creator_campaign_video_link(self, creator_id: str, tto_invite_link: str, video_id: str) -> dict[str, Any]:
         body = {"creator_id": creator_id, "tto_invite_link": tto_invite_link, "video_id": video_id}
         return self._post("tto/creator/campaign/video/link/", body, idempotent=True)
 
     def tto_creator_link_request_get(self, creator_id: str, tto_invite_link: str) -> LinkRequests:
-        return self._get("tto/creator/link/request/get/", {"creator_id": creator_id,
-                                                           "tto_invite_link": tto_invite_link})
+        return self._get(
+            "tto/creator/link/request/get/", {"creator_id": creator_id, "tto_invite_link": tto_invite_link}
+        )
 
     def tto_creator_link_request_confirm(self, creator_id: str, link_request_id: str, action: str) -> dict[str, Any]:
         """``action``: APPROVE or REJECT."""
@@ -229,36 +279,78 @@ class TTOMixin(BusinessBase):
         """The authorized creator's own profile and stats [BB model/tto/creator AuthorizedGetRequest]."""
         return self._get("tto/creator/authorized/", {"creator_id": creator_id, "fields": fields})
 
-    def tto_creator_authorized_video_list(self, creator_id: str, *, video_ids: list[str] | None = None,
-                                          cursor: int | None = None, limit: int | None = None) -> dict[str, Any]:
+    def tto_creator_authorized_video_list(
+        self,
+        creator_id: str,
+        *,
+        video_ids: list[str] | None = None,
+        cursor: int | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
         """The creator's published posts: ``posts[]``, ``has_more``, ``cursor``."""
-        return self._get("tto/creator/authorized/video/list/", {"creator_id": creator_id, "video_ids": video_ids,
-                                                                "cursor": cursor, "limit": limit})
+        return self._get(
+            "tto/creator/authorized/video/list/",
+            {"creator_id": creator_id, "video_ids": video_ids, "cursor": cursor, "limit": limit},
+        )
 
     # --- Brand-side linking ------------------------------------------------------------
 
-    def tto_tcm_campaign_link(self, tto_tcm_account_id: str, campaign_id: str, video_id: str,
-                              action: str = "LINK") -> LinkInfo:
+    def tto_tcm_campaign_link(
+        self, tto_tcm_account_id: str, campaign_id: str, video_id: str, action: str = "LINK"
+    ) -> LinkInfo:
         """``action``: LINK or REVOKE; returns the link's status (IN_REVIEW/APPROVE/REJECTED/REVOKE)."""
-        body = {"tto_tcm_account_id": tto_tcm_account_id, "campaign_id": campaign_id, "video_id": video_id,
-                "action": action}
+        body = {
+            "tto_tcm_account_id": tto_tcm_account_id,
+            "campaign_id": campaign_id,
+            "video_id": video_id,
+            "action": action,
+        }
         return self._post("tto/tcm/campaign/link/", body, idempotent=True)
 
-    def tto_tcm_campaign_link_status(self, tto_tcm_account_id: str, *, campaign_ids: list[str] | None = None,
-                                     handle_names: list[str] | None = None, campaign_type: str | None = None,
-                                     page: int = 1, page_size: int = 20) -> LinkStatusPage:
-        return self._get("tto/tcm/campaign/link/status/", {
-            "tto_tcm_account_id": tto_tcm_account_id, "campaign_ids": campaign_ids, "handle_names": handle_names,
-            "campaign_type": campaign_type, "page": page, "page_size": page_size})
+    def tto_tcm_campaign_link_status(
+        self,
+        tto_tcm_account_id: str,
+        *,
+        campaign_ids: list[str] | None = None,
+        handle_names: list[str] | None = None,
+        campaign_type: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> LinkStatusPage:
+        return self._get(
+            "tto/tcm/campaign/link/status/",
+            {
+                "tto_tcm_account_id": tto_tcm_account_id,
+                "campaign_ids": campaign_ids,
+                "handle_names": handle_names,
+                "campaign_type": campaign_type,
+                "page": page,
+                "page_size": page_size,
+            },
+        )
 
     # --- Post insights -----------------------------------------------------------------
 
-    def tto_tcm_report(self, tto_tcm_account_id: str, campaign_id: str, *, start_date: str | None = None,
-                       end_date: str | None = None, page: int = 1, page_size: int = 20,
-                       country_code: str | None = None) -> ReportPage:
+    def tto_tcm_report(
+        self,
+        tto_tcm_account_id: str,
+        campaign_id: str,
+        *,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+        country_code: str | None = None,
+    ) -> ReportPage:
         """One page of per-post metrics; ``country_code`` goes in the ``Country-Code`` header.
         Walk all pages with ``iter_pages(lambda p: client.tto_tcm_report(..., page=p))``."""
-        params = {"tto_tcm_account_id": tto_tcm_account_id, "campaign_id": campaign_id, "start_date": start_date,
-                  "end_date": end_date, "page": page, "page_size": page_size}
+        params = {
+            "tto_tcm_account_id": tto_tcm_account_id,
+            "campaign_id": campaign_id,
+            "start_date": start_date,
+            "end_date": end_date,
+            "page": page,
+            "page_size": page_size,
+        }
         headers = {"Country-Code": country_code} if country_code else None
         return self._get("tto/tcm/report/", params, headers=headers)

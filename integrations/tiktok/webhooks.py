@@ -41,8 +41,9 @@ def _parse_header(header: str) -> tuple[int, str]:
         raise WebhookSignatureError("Malformed TikTok-Signature header") from exc
 
 
-def verify_signature(raw_body: bytes, header: str | None, secret: str, *, tolerance: int | None = None,
-                     now: float | None = None) -> None:
+def verify_signature(
+    raw_body: bytes, header: str | None, secret: str, *, tolerance: int | None = None, now: float | None = None
+) -> None:
     """Raise WebhookSignatureError unless ``header`` signs ``raw_body`` recently enough."""
     if not header:
         raise WebhookSignatureError("Missing TikTok-Signature header")
@@ -86,13 +87,15 @@ def parse_tcm_videos(raw_body: bytes | str | dict[str, Any]) -> list[TcmVideoEve
         if entry.get("event_type") != "tto_campaign_webhook":
             continue
         event_time = entry.get("event_time")
-        events.append(TcmVideoEvent(
-            event_type=str(entry.get("tto_campaign_event_type") or ""),
-            video_id=str(entry.get("video_id") or ""),
-            campaign_id=str(entry.get("campaign_id") or ""),
-            handle_name=str(entry.get("handle_name") or ""),
-            tto_tcm_account_id=str(entry.get("tto_tcm_account_id") or ""),
-            event_time=int(event_time) if event_time not in (None, "") else None,
-            request_id=request_id,
-        ))
+        events.append(
+            TcmVideoEvent(
+                event_type=str(entry.get("tto_campaign_event_type") or ""),
+                video_id=str(entry.get("video_id") or ""),
+                campaign_id=str(entry.get("campaign_id") or ""),
+                handle_name=str(entry.get("handle_name") or ""),
+                tto_tcm_account_id=str(entry.get("tto_tcm_account_id") or ""),
+                event_time=int(event_time) if event_time not in (None, "") else None,
+                request_id=request_id,
+            )
+        )
     return events

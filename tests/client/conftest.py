@@ -73,8 +73,13 @@ def rate_prefix(settings):
 @pytest.fixture
 def credential_factory(db):
     def make(**fields) -> Credential:
-        defaults = {"kind": Credential.Kind.LOGIN_KIT, "access_token": "act.old", "refresh_token": "rft.old",
-                    "open_id": "open-1", "scopes": "user.info.basic"}
+        defaults = {
+            "kind": Credential.Kind.LOGIN_KIT,
+            "access_token": "act.old",
+            "refresh_token": "rft.old",
+            "open_id": "open-1",
+            "scopes": "user.info.basic",
+        }
         return Credential.objects.create(**(defaults | fields))
 
     return make

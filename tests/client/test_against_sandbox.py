@@ -38,8 +38,12 @@ class Control:
 
     def __call__(self, method: str, path: str, body: dict | None = None):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.base_url}/sandbox/api/{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.base_url}/sandbox/api/{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read() or b"null")
 
@@ -75,8 +79,9 @@ def unthrottled(control):
 
 
 def creator_code(control, client_key: str, handle: str = "demo.creator") -> str:
-    return control("POST", "helpers/authorize", {"handle": handle, "client_key": client_key,
-                                                 "redirect_uri": REDIRECT})["code"]
+    return control("POST", "helpers/authorize", {"handle": handle, "client_key": client_key, "redirect_uri": REDIRECT})[
+        "code"
+    ]
 
 
 # --- OAuth flows ---------------------------------------------------------------------------
@@ -177,8 +182,9 @@ def test_tiktok_one_endpoints_answer_in_tiktoks_shape(control, brand_token):
 def test_a_campaign_can_be_created_and_creators_invited(control, brand_token):
     client = BusinessClient(brand_token)
 
-    campaign = client.tto_tcm_campaign_create(TTO, campaign_name="Summer", brand_name="Demo Brand",
-                                              advertiser_ids=[ADVERTISERS[0]])
+    campaign = client.tto_tcm_campaign_create(
+        TTO, campaign_name="Summer", brand_name="Demo Brand", advertiser_ids=[ADVERTISERS[0]]
+    )
     invite = client.tcm_creator_invite(TTO, ["demo.creator", "small.creator"])
 
     assert campaign["campaign_id"] and campaign["invite_link"]
@@ -284,11 +290,17 @@ def test_the_rate_budget_holds_with_several_processes(control, brand_token, live
     # time after its slot was granted, and that delay varies (measured: a 1 s window of grants
     # can land as well over 1 s of arrivals), so the budget keeps half the limit as headroom.
     env = {
-        "DJANGO_SETTINGS_MODULE": "aspire_tiktok.settings", "DJANGO_ENV": "test",
-        "TIKTOK_BUSINESS_API_BASE_URL": live_sandbox, "TIKTOK_OPEN_API_BASE_URL": live_sandbox,
-        "TIKTOK_AUTH_BASE_URL": live_sandbox, "TIKTOK_RATE_BUDGET_ENABLED": "true", "TIKTOK_BUSINESS_QPS": "5",
-        "TIKTOK_RATE_BUDGET_KEY_PREFIX": f"test:tiktok:{uuid.uuid4().hex}", "TIKTOK_RATE_BUDGET_MAX_WAIT": "60",
-        "TIKTOK_MAX_RETRIES": "0", "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "aspire_tiktok.settings",
+        "DJANGO_ENV": "test",
+        "TIKTOK_BUSINESS_API_BASE_URL": live_sandbox,
+        "TIKTOK_OPEN_API_BASE_URL": live_sandbox,
+        "TIKTOK_AUTH_BASE_URL": live_sandbox,
+        "TIKTOK_RATE_BUDGET_ENABLED": "true",
+        "TIKTOK_BUSINESS_QPS": "5",
+        "TIKTOK_RATE_BUDGET_KEY_PREFIX": f"test:tiktok:{uuid.uuid4().hex}",
+        "TIKTOK_RATE_BUDGET_MAX_WAIT": "60",
+        "TIKTOK_MAX_RETRIES": "0",
+        "REDIS_URL": settings.REDIS_URL,
     }
     control("DELETE", "requests")
 

@@ -18,21 +18,35 @@ def test_the_portal_auth_url_carries_app_id_state_and_redirect_uri(settings):
     parsed = urlparse(url)
     assert url.startswith(f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/portal/auth?")
     assert {k: v[0] for k, v in parse_qs(parsed.query).items()} == {
-        "app_id": settings.TIKTOK_APP_ID, "state": "st-9", "redirect_uri": "https://app.example/tiktok/callback"}
+        "app_id": settings.TIKTOK_APP_ID,
+        "state": "st-9",
+        "redirect_uri": "https://app.example/tiktok/callback",
+    }
 
 
 def test_it_exchanges_an_auth_code_with_a_json_body(mocked, biz, settings):
-    mocked.post(biz("oauth2/access_token/"), json=ok({
-        "access_token": "biz.1", "advertiser_ids": ["7300000000000000001", "7300000000000000002"],
-        "scope": [4, 5, 11], "token_type": "Bearer"}))
+    mocked.post(
+        biz("oauth2/access_token/"),
+        json=ok(
+            {
+                "access_token": "biz.1",
+                "advertiser_ids": ["7300000000000000001", "7300000000000000002"],
+                "scope": [4, 5, 11],
+                "token_type": "Bearer",
+            }
+        ),
+    )
 
     grant = BusinessClient().oauth2_access_token("auth-code-1")
 
     request = mocked.calls[0].request
     assert request.headers["Content-Type"] == "application/json"
     assert "Access-Token" not in request.headers
-    assert json_body(mocked.calls[0]) == {"app_id": settings.TIKTOK_APP_ID, "secret": settings.TIKTOK_APP_SECRET,
-                                          "auth_code": "auth-code-1"}
+    assert json_body(mocked.calls[0]) == {
+        "app_id": settings.TIKTOK_APP_ID,
+        "secret": settings.TIKTOK_APP_SECRET,
+        "auth_code": "auth-code-1",
+    }
     assert grant.access_token == "biz.1"
     assert grant.advertiser_ids == ["7300000000000000001", "7300000000000000002"]
     assert grant.scope == "4,5,11" and grant.expires_in is None
@@ -67,12 +81,15 @@ def test_it_fetches_advertiser_info_in_batches_of_100_json_encoded(mocked, biz):
 
 
 def test_it_walks_bc_get_pages_until_total_page(mocked, biz):
-    page = {"bc_info": {"bc_id": BC, "name": "Demo Brand BC", "verification_status": "VERIFIED"},
-            "user_role": "ADMIN"}
-    mocked.get(biz("bc/get/"), json=ok({"list": [page], "page_info": {"page": 1, "page_size": 1,
-                                                                      "total_number": 2, "total_page": 2}}))
-    mocked.get(biz("bc/get/"), json=ok({"list": [page], "page_info": {"page": 2, "page_size": 1,
-                                                                      "total_number": 2, "total_page": 2}}))
+    page = {"bc_info": {"bc_id": BC, "name": "Demo Brand BC", "verification_status": "VERIFIED"}, "user_role": "ADMIN"}
+    mocked.get(
+        biz("bc/get/"),
+        json=ok({"list": [page], "page_info": {"page": 1, "page_size": 1, "total_number": 2, "total_page": 2}}),
+    )
+    mocked.get(
+        biz("bc/get/"),
+        json=ok({"list": [page], "page_info": {"page": 2, "page_size": 1, "total_number": 2, "total_page": 2}}),
+    )
     client = BusinessClient("biz.1")
 
     pages = list(iter_pages(lambda p: client.bc_get(page=p, page_size=1)))
@@ -111,8 +128,13 @@ def test_it_invites_members_and_assigns_and_unassigns_assets(mocked, biz):
     client.bc_asset_unassign(BC, "72", "TT_ACCOUNT", "75")
 
     assert json_body(mocked.calls[0]) == {"bc_id": BC, "emails": ["a@example.test"], "user_role": "STANDARD"}
-    assert json_body(mocked.calls[1]) == {"bc_id": BC, "user_id": "72", "asset_type": "TT_ACCOUNT",
-                                          "asset_id": "75", "tt_account_roles": ["POST"]}
+    assert json_body(mocked.calls[1]) == {
+        "bc_id": BC,
+        "user_id": "72",
+        "asset_type": "TT_ACCOUNT",
+        "asset_id": "75",
+        "tt_account_roles": ["POST"],
+    }
     assert json_body(mocked.calls[2]) == {"bc_id": BC, "user_id": "72", "asset_type": "TT_ACCOUNT", "asset_id": "75"}
 
 
@@ -127,7 +149,8 @@ def test_it_subscribes_to_tcm_videos(mocked, biz, settings):
     mocked.post(biz("subscription/subscribe/"), json=ok({"subscription_id": "sub-1"}))
 
     sub = BusinessClient().subscription_subscribe(
-        "TCM_VIDEOS", "https://app.example/hooks/tiktok", {"tto_tcm_account_id": "72", "access_token": "biz.1"})
+        "TCM_VIDEOS", "https://app.example/hooks/tiktok", {"tto_tcm_account_id": "72", "access_token": "biz.1"}
+    )
 
     assert sub == "sub-1"
     assert json_body(mocked.calls[0])["subscribe_entity"] == "TCM_VIDEOS"

@@ -24,30 +24,53 @@ def test_the_authorize_url_carries_client_key_comma_scopes_and_state(settings):
     parsed = urlparse(url)
     assert f"{parsed.scheme}://{parsed.netloc}{parsed.path}" == f"{settings.TIKTOK_AUTH_BASE_URL}/v2/auth/authorize/"
     assert {k: v[0] for k, v in parse_qs(parsed.query).items()} == {
-        "client_key": settings.TIKTOK_CLIENT_KEY, "scope": "user.info.basic,video.list", "response_type": "code",
-        "redirect_uri": "https://app.example/cb", "state": "st-1"}
+        "client_key": settings.TIKTOK_CLIENT_KEY,
+        "scope": "user.info.basic,video.list",
+        "response_type": "code",
+        "redirect_uri": "https://app.example/cb",
+        "state": "st-1",
+    }
 
 
 def test_it_exchanges_a_code_with_a_form_body_and_reads_the_flat_token_response(mocked, open_api, settings):
-    mocked.post(open_api("v2/oauth/token/"), json={
-        "open_id": "open-1", "scope": "user.info.basic,video.list", "access_token": "act.1", "expires_in": 7200,
-        "refresh_token": "rft.1", "refresh_expires_in": 15552000, "token_type": "Bearer"})
+    mocked.post(
+        open_api("v2/oauth/token/"),
+        json={
+            "open_id": "open-1",
+            "scope": "user.info.basic,video.list",
+            "access_token": "act.1",
+            "expires_in": 7200,
+            "refresh_token": "rft.1",
+            "refresh_expires_in": 15552000,
+            "token_type": "Bearer",
+        },
+    )
 
     grant = LoginKitClient().exchange_code("code-1", "https://app.example/cb")
 
     request = mocked.calls[0].request
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert form_of(mocked.calls[0]) == {
-        "client_key": settings.TIKTOK_CLIENT_KEY, "client_secret": settings.TIKTOK_CLIENT_SECRET, "code": "code-1",
-        "grant_type": "authorization_code", "redirect_uri": "https://app.example/cb"}
+        "client_key": settings.TIKTOK_CLIENT_KEY,
+        "client_secret": settings.TIKTOK_CLIENT_SECRET,
+        "code": "code-1",
+        "grant_type": "authorization_code",
+        "redirect_uri": "https://app.example/cb",
+    }
     assert (grant.access_token, grant.refresh_token, grant.expires_in, grant.refresh_expires_in) == (
-        "act.1", "rft.1", 7200, 15552000)
+        "act.1",
+        "rft.1",
+        7200,
+        15552000,
+    )
     assert grant.open_id == "open-1" and grant.scope == "user.info.basic,video.list"
 
 
 def test_it_refreshes_with_grant_type_refresh_token(mocked, open_api):
-    mocked.post(open_api("v2/oauth/token/"), json={"access_token": "act.2", "refresh_token": "rft.2",
-                                                   "expires_in": 7200, "refresh_expires_in": 100})
+    mocked.post(
+        open_api("v2/oauth/token/"),
+        json={"access_token": "act.2", "refresh_token": "rft.2", "expires_in": 7200, "refresh_expires_in": 100},
+    )
 
     grant = LoginKitClient().refresh("rft.1")
 
@@ -65,8 +88,9 @@ def test_it_revokes_and_accepts_the_empty_success_body(mocked, open_api):
 
 
 def test_it_reads_user_info_with_bearer_and_comma_separated_fields(mocked, open_api):
-    mocked.get(open_api("v2/user/info/"), json=v2({"user": {"open_id": "o1", "display_name": "Demo",
-                                                            "follower_count": 52000}}))
+    mocked.get(
+        open_api("v2/user/info/"), json=v2({"user": {"open_id": "o1", "display_name": "Demo", "follower_count": 52000}})
+    )
 
     user = LoginKitClient("act.1").user_info(["open_id", "display_name", "follower_count"])
 

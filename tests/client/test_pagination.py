@@ -18,14 +18,17 @@ def test_iter_pages_stops_at_total_page():
 
 def test_iter_pages_handles_an_empty_result_and_resumes_from_a_page():
     assert list(iter_pages(lambda p: {"list": [], "page_info": {"total_page": 0}})) == [
-        {"list": [], "page_info": {"total_page": 0}}]
+        {"list": [], "page_info": {"total_page": 0}}
+    ]
     pages = iter_pages(lambda p: {"list": [p], "page_info": {"total_page": 5}}, start_page=4)
     assert list(items(pages)) == [4, 5]
 
 
 def test_iter_cursor_follows_has_more_and_reads_a_nested_page_info():
-    responses_ = {None: {"posts": [1], "page_info": {"cursor": 10, "has_more": True}},
-                  10: {"posts": [2], "page_info": {"cursor": 20, "has_more": False}}}
+    responses_ = {
+        None: {"posts": [1], "page_info": {"cursor": 10, "has_more": True}},
+        10: {"posts": [2], "page_info": {"cursor": 20, "has_more": False}},
+    }
 
     assert list(items(iter_cursor(responses_.__getitem__), key="posts")) == [1, 2]
 

@@ -12,17 +12,24 @@ ADV = "7300000000000000001"
 
 
 def test_it_lists_identities_and_walks_an_identitys_videos_by_cursor(mocked, biz):
-    mocked.get(biz("identity/get/"), json=ok({"identity_list": [{"identity_id": "i1", "identity_type": "BC_AUTH_TT",
-                                                                 "can_pull_video": True}]}))
-    mocked.get(biz("identity/video/get/"), json=ok({"video_list": [{"item_id": "1"}], "cursor": "c2",
-                                                    "has_more": True}))
-    mocked.get(biz("identity/video/get/"), json=ok({"video_list": [{"item_id": "2"}], "cursor": "c3",
-                                                    "has_more": False}))
+    mocked.get(
+        biz("identity/get/"),
+        json=ok({"identity_list": [{"identity_id": "i1", "identity_type": "BC_AUTH_TT", "can_pull_video": True}]}),
+    )
+    mocked.get(
+        biz("identity/video/get/"), json=ok({"video_list": [{"item_id": "1"}], "cursor": "c2", "has_more": True})
+    )
+    mocked.get(
+        biz("identity/video/get/"), json=ok({"video_list": [{"item_id": "2"}], "cursor": "c3", "has_more": False})
+    )
     client = BusinessClient("biz.1")
 
     identities = client.identity_get(ADV, identity_type="BC_AUTH_TT", identity_authorized_bc_id="74")
-    pages = list(iter_cursor(lambda c: client.identity_video_get(ADV, "i1", "BC_AUTH_TT",
-                                                                 identity_authorized_bc_id="74", cursor=c)))
+    pages = list(
+        iter_cursor(
+            lambda c: client.identity_video_get(ADV, "i1", "BC_AUTH_TT", identity_authorized_bc_id="74", cursor=c)
+        )
+    )
 
     assert identities["identity_list"][0]["can_pull_video"] is True
     assert query_of(mocked.calls[0])["identity_authorized_bc_id"] == "74"
@@ -32,10 +39,19 @@ def test_it_lists_identities_and_walks_an_identitys_videos_by_cursor(mocked, biz
 
 def test_it_authorizes_reads_lists_and_unbinds_a_post(mocked, biz):
     mocked.post(biz("tt_video/authorize/"), json=ok({}))
-    mocked.get(biz("tt_video/info/"), json=ok({
-        "auth_info": {"ad_auth_status": "AUTHORIZED", "auth_start_time": "2026-01-01 00:00:00",
-                      "auth_end_time": "2026-01-31 00:00:00"},
-        "item_info": {"item_id": "7700000000000000001", "item_type": "VIDEO"}}))
+    mocked.get(
+        biz("tt_video/info/"),
+        json=ok(
+            {
+                "auth_info": {
+                    "ad_auth_status": "AUTHORIZED",
+                    "auth_start_time": "2026-01-01 00:00:00",
+                    "auth_end_time": "2026-01-31 00:00:00",
+                },
+                "item_info": {"item_id": "7700000000000000001", "item_type": "VIDEO"},
+            }
+        ),
+    )
     mocked.get(biz("tt_video/list/"), json=ok({"list": [], "page_info": {"page": 1, "total_page": 0}}))
     mocked.post(biz("tt_video/unbind/"), json=ok({}))
     client = BusinessClient("biz.1")
@@ -55,10 +71,20 @@ def test_it_authorizes_reads_lists_and_unbinds_a_post(mocked, biz):
 def test_it_requests_extends_and_polls_spark_permission_on_a_campaign_post(mocked, biz):
     mocked.post(biz("tcm/tt_video/apply/"), json=ok({}))
     mocked.post(biz("tcm/tt_video/apply/"), json=ok({}))
-    mocked.get(biz("tcm/tt_video/status/"), json=ok({
-        "video_id": "77", "auth_status": "ACCEPTED", "num_remaining_request": 29, "auth_code": "CODE#2",
-        "auth_code_status": "NOT_USED", "auth_code_start_time": "2026-01-01 00:00:00",
-        "auth_code_end_time": "2026-01-31 00:00:00"}))
+    mocked.get(
+        biz("tcm/tt_video/status/"),
+        json=ok(
+            {
+                "video_id": "77",
+                "auth_status": "ACCEPTED",
+                "num_remaining_request": 29,
+                "auth_code": "CODE#2",
+                "auth_code_status": "NOT_USED",
+                "auth_code_start_time": "2026-01-01 00:00:00",
+                "auth_code_end_time": "2026-01-31 00:00:00",
+            }
+        ),
+    )
     client = BusinessClient("biz.1")
 
     client.tcm_tt_video_apply("77", "72", 30)

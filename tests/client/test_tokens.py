@@ -24,9 +24,15 @@ def expired(**fields):
     return {"access_expires_at": timezone.now() - timedelta(minutes=1)} | fields
 
 
-LOGIN_KIT_GRANT = {"open_id": "open-1", "scope": "user.info.basic,video.list", "access_token": "act.new",
-                   "expires_in": 7200, "refresh_token": "rft.new", "refresh_expires_in": 15552000,
-                   "token_type": "Bearer"}
+LOGIN_KIT_GRANT = {
+    "open_id": "open-1",
+    "scope": "user.info.basic,video.list",
+    "access_token": "act.new",
+    "expires_in": 7200,
+    "refresh_token": "rft.new",
+    "refresh_expires_in": 15552000,
+    "token_type": "Bearer",
+}
 
 
 def test_a_refresh_stores_the_rotated_pair_and_lifetimes_from_the_response(mocked, open_api, credential_factory):
@@ -46,8 +52,11 @@ def test_a_refresh_stores_the_rotated_pair_and_lifetimes_from_the_response(mocke
 
 def test_a_rejected_refresh_token_marks_the_credential_needs_reconnect(mocked, open_api, credential_factory):
     cred = credential_factory(**expired())
-    mocked.post(open_api("v2/oauth/token/"), status=400, json={
-        "error": "invalid_grant", "error_description": "Refresh token has been used.", "log_id": "LG1"})
+    mocked.post(
+        open_api("v2/oauth/token/"),
+        status=400,
+        json={"error": "invalid_grant", "error_description": "Refresh token has been used.", "log_id": "LG1"},
+    )
 
     with pytest.raises(TikTokError) as caught:
         refresh_credential(cred.pk)
@@ -91,12 +100,23 @@ def test_ensure_fresh_sends_nothing_while_the_token_is_valid(mocked, credential_
 
 
 def test_an_expired_token_is_refreshed_once_and_the_call_retried_once(mocked, biz, credential_factory):
-    cred = credential_factory(kind=Credential.Kind.TT_USER, access_token="tt.old",
-                              access_expires_at=timezone.now() + timedelta(hours=5))
+    cred = credential_factory(
+        kind=Credential.Kind.TT_USER, access_token="tt.old", access_expires_at=timezone.now() + timedelta(hours=5)
+    )
     mocked.get(biz("tto/creator/link/request/get/"), json=fail(40102, "Access token has expired."))
-    mocked.post(biz("tt_user/oauth2/refresh_token/"), json=ok({
-        "access_token": "tt.new", "refresh_token": "ttr.new", "expires_in": 86400,
-        "refresh_token_expires_in": 31536000, "open_id": "open-1", "scope": "user.info.basic"}))
+    mocked.post(
+        biz("tt_user/oauth2/refresh_token/"),
+        json=ok(
+            {
+                "access_token": "tt.new",
+                "refresh_token": "ttr.new",
+                "expires_in": 86400,
+                "refresh_token_expires_in": 31536000,
+                "open_id": "open-1",
+                "scope": "user.info.basic",
+            }
+        ),
+    )
     mocked.get(biz("tto/creator/link/request/get/"), json=ok({"link_requests": []}))
 
     result = call_with_credential(cred.pk, lambda c: c.tto_creator_link_request_get("75", "https://l"))
@@ -148,8 +168,13 @@ class RotatingTikTok:
                     return 200, {}, json.dumps(fail(40001, "refresh_token is invalid: used"))
                 return 400, {}, json.dumps({"error": "invalid_grant", "error_description": "used", "log_id": "x"})
             self.valid = {"rft.new"}
-        grant = {"access_token": "act.new", "refresh_token": "rft.new", "expires_in": 7200,
-                 "refresh_expires_in": 15552000, "refresh_token_expires_in": 15552000}
+        grant = {
+            "access_token": "act.new",
+            "refresh_token": "rft.new",
+            "expires_in": 7200,
+            "refresh_expires_in": 15552000,
+            "refresh_token_expires_in": 15552000,
+        }
         return 200, {}, json.dumps(ok(grant) if self.business else grant)
 
 
@@ -161,8 +186,12 @@ def test_eight_concurrent_callers_send_exactly_one_refresh_and_all_get_the_new_t
 ):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite has no row locks (set DATABASE_URL=postgres://...)")
-    cred = Credential.objects.create(kind=kind, access_token="act.old", refresh_token="rft.old",
-                                     access_expires_at=timezone.now() - timedelta(minutes=1))
+    cred = Credential.objects.create(
+        kind=kind,
+        access_token="act.old",
+        refresh_token="rft.old",
+        access_expires_at=timezone.now() - timedelta(minutes=1),
+    )
     tiktok = RotatingTikTok(business=kind == Credential.Kind.TT_USER)
     url = biz("tt_user/oauth2/refresh_token/") if tiktok.business else open_api("v2/oauth/token/")
     mocked.add_callback("POST", url, callback=tiktok)

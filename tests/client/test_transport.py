@@ -69,10 +69,16 @@ def test_it_gives_up_after_max_retries_with_a_transient_error(mocked, biz, sleep
 
 
 def test_it_honours_retry_after_on_a_429(mocked, open_api, sleeps):
-    mocked.get(open_api("v2/user/info/"), status=429, headers={"Retry-After": "7"},
-               json={"data": {}, "error": {"code": "rate_limit_exceeded", "message": "slow", "log_id": "L1"}})
-    mocked.get(open_api("v2/user/info/"),
-               json={"data": {"user": {"open_id": "o1"}}, "error": {"code": "ok", "message": "", "log_id": "L2"}})
+    mocked.get(
+        open_api("v2/user/info/"),
+        status=429,
+        headers={"Retry-After": "7"},
+        json={"data": {}, "error": {"code": "rate_limit_exceeded", "message": "slow", "log_id": "L1"}},
+    )
+    mocked.get(
+        open_api("v2/user/info/"),
+        json={"data": {"user": {"open_id": "o1"}}, "error": {"code": "ok", "message": "", "log_id": "L2"}},
+    )
 
     user = LoginKitClient(TOKEN).user_info(["open_id"])
 
@@ -113,8 +119,9 @@ def test_it_retries_malformed_json_then_reports_it_as_transient(mocked, biz, sle
 
 
 def test_it_does_not_retry_a_permanent_error(mocked, biz, sleeps):
-    mocked.get(biz("advertiser/info/"),
-               json=fail(40001, "advertiser 1 doesn't exist or has been deleted.", request_id="rq-9"))
+    mocked.get(
+        biz("advertiser/info/"), json=fail(40001, "advertiser 1 doesn't exist or has been deleted.", request_id="rq-9")
+    )
 
     with pytest.raises(TikTokError) as caught:
         BusinessClient(TOKEN).advertiser_info(["1"])
@@ -145,8 +152,11 @@ def test_it_reports_40102_as_an_expired_token(mocked, biz):
 
 
 def test_it_reads_the_oauth_error_envelope(mocked, open_api):
-    mocked.post(open_api("v2/oauth/token/"), status=400,
-                json={"error": "invalid_grant", "error_description": "Authorization code is expired.", "log_id": "LG"})
+    mocked.post(
+        open_api("v2/oauth/token/"),
+        status=400,
+        json={"error": "invalid_grant", "error_description": "Authorization code is expired.", "log_id": "LG"},
+    )
 
     with pytest.raises(TikTokError) as caught:
         LoginKitClient().exchange_code("code-1", "https://app.example/cb")
@@ -194,21 +204,31 @@ def test_it_sets_a_timeout_on_every_call(mocked, biz, settings):
 
 def test_it_json_encodes_arrays_and_objects_in_the_query_string():
     assert encode_query({"ids": ["1", "2"], "filtering": {"keyword": "a b"}, "flag": True, "skip": None, "n": 3}) == {
-        "ids": '["1","2"]', "filtering": '{"keyword":"a b"}', "flag": "true", "n": "3"}
+        "ids": '["1","2"]',
+        "filtering": '{"keyword":"a b"}',
+        "flag": "true",
+        "n": "3",
+    }
 
 
 def test_it_keeps_tokens_secrets_and_codes_out_of_logs_and_errors(mocked, biz, open_api, sleeps, caplog, settings):
     caplog.set_level(logging.DEBUG)
     settings.TIKTOK_MAX_RETRIES = 1
-    mocked.get(biz("oauth2/advertiser/get/"), body=requests.ConnectionError(f"url ?secret={settings.TIKTOK_APP_SECRET}"))
+    mocked.get(
+        biz("oauth2/advertiser/get/"), body=requests.ConnectionError(f"url ?secret={settings.TIKTOK_APP_SECRET}")
+    )
     mocked.get(biz("oauth2/advertiser/get/"), json=fail(40105, "revoked"))
     mocked.post(biz("oauth2/access_token/"), json=fail(40001, "auth_code is invalid"))
-    mocked.post(open_api("v2/oauth/token/"), json={"access_token": TOKEN, "refresh_token": "rft.SECRET",
-                                                   "expires_in": 7200, "open_id": "o"})
+    mocked.post(
+        open_api("v2/oauth/token/"),
+        json={"access_token": TOKEN, "refresh_token": "rft.SECRET", "expires_in": 7200, "open_id": "o"},
+    )
 
     errors = []
-    for call in (lambda: BusinessClient(TOKEN).oauth2_advertiser_get(),
-                 lambda: BusinessClient().oauth2_access_token("AUTHCODE-SECRET")):
+    for call in (
+        lambda: BusinessClient(TOKEN).oauth2_advertiser_get(),
+        lambda: BusinessClient().oauth2_access_token("AUTHCODE-SECRET"),
+    ):
         with pytest.raises(TikTokError) as caught:
             call()
         errors.append(f"{caught.value} {caught.value!r}")
@@ -216,8 +236,7 @@ def test_it_keeps_tokens_secrets_and_codes_out_of_logs_and_errors(mocked, biz, o
 
     text = caplog.text + " ".join(errors) + repr(grant)
     assert "outcome=retry" in caplog.text and "request_id=req-err" in caplog.text
-    for secret in (TOKEN, "rft.SECRET", "AUTHCODE-SECRET", settings.TIKTOK_APP_SECRET,
-                   settings.TIKTOK_CLIENT_SECRET):
+    for secret in (TOKEN, "rft.SECRET", "AUTHCODE-SECRET", settings.TIKTOK_APP_SECRET, settings.TIKTOK_CLIENT_SECRET):
         assert secret not in text
 
 

@@ -17,8 +17,17 @@ LINK = "http://127.0.0.1:8001/sandbox/tto/invite/spring-launch"
 
 def test_it_lists_tiktok_one_accounts_and_reads_one(mocked, biz, settings):
     mocked.get(biz("tto/oauth2/tcm/"), json=ok({"tto_tcm_account_ids": [TTO]}))
-    mocked.get(biz("tto/oauth2/info/"), json=ok({"account_name": "Demo Brand TikTok One", "timezone": "UTC",
-                                                 "country": "US", "business_verification_status": "VERIFIED"}))
+    mocked.get(
+        biz("tto/oauth2/info/"),
+        json=ok(
+            {
+                "account_name": "Demo Brand TikTok One",
+                "timezone": "UTC",
+                "country": "US",
+                "business_verification_status": "VERIFIED",
+            }
+        ),
+    )
     client = BusinessClient("biz.1")
 
     assert client.tto_oauth2_tcm() == [TTO]
@@ -39,12 +48,19 @@ def test_the_creator_authorize_url_uses_the_business_app_id_as_client_key(settin
 
 
 def test_it_exchanges_refreshes_and_revokes_tt_user_tokens(mocked, biz, settings):
-    payload = {"access_token": "tt.1", "token_type": "Bearer", "scope": "user.info.basic,video.list",
-               "expires_in": 86400, "refresh_token": "ttr.1", "refresh_token_expires_in": 31536000,
-               "open_id": "open-7500000000000000001"}
+    payload = {
+        "access_token": "tt.1",
+        "token_type": "Bearer",
+        "scope": "user.info.basic,video.list",
+        "expires_in": 86400,
+        "refresh_token": "ttr.1",
+        "refresh_token_expires_in": 31536000,
+        "open_id": "open-7500000000000000001",
+    }
     mocked.post(biz("tt_user/oauth2/token/"), json=ok(payload))
-    mocked.post(biz("tt_user/oauth2/refresh_token/"), json=ok(payload | {"access_token": "tt.2",
-                                                                          "refresh_token": "ttr.2"}))
+    mocked.post(
+        biz("tt_user/oauth2/refresh_token/"), json=ok(payload | {"access_token": "tt.2", "refresh_token": "ttr.2"})
+    )
     mocked.post(biz("tt_user/oauth2/revoke/"), json=ok({}))
     client = BusinessClient()
 
@@ -53,8 +69,12 @@ def test_it_exchanges_refreshes_and_revokes_tt_user_tokens(mocked, biz, settings
     client.tt_user_oauth2_revoke("tt.2")
 
     assert json_body(mocked.calls[0]) == {
-        "client_id": settings.TIKTOK_APP_ID, "client_secret": settings.TIKTOK_APP_SECRET,
-        "grant_type": "authorization_code", "auth_code": "code-1", "redirect_uri": "https://app.example/cb"}
+        "client_id": settings.TIKTOK_APP_ID,
+        "client_secret": settings.TIKTOK_APP_SECRET,
+        "grant_type": "authorization_code",
+        "auth_code": "code-1",
+        "redirect_uri": "https://app.example/cb",
+    }
     assert grant.refresh_expires_in == 31536000 and grant.expires_in == 86400
     assert json_body(mocked.calls[1])["grant_type"] == "refresh_token"
     assert refreshed.refresh_token == "ttr.2"
@@ -71,13 +91,21 @@ def test_it_reads_token_info_for_the_creator_id(mocked, biz, settings):
 
 
 def test_it_invites_creators_and_reads_their_status_20_handles_at_a_time(mocked, biz):
-    mocked.post(biz("tcm/creator/invite/"), json=ok({"in_tcm": [], "invited": ["demo.creator"],
-                                                     "rejected": ["small.creator"], "reject_reasons": ["followers"]}))
+    mocked.post(
+        biz("tcm/creator/invite/"),
+        json=ok(
+            {"in_tcm": [], "invited": ["demo.creator"], "rejected": ["small.creator"], "reject_reasons": ["followers"]}
+        ),
+    )
     handles = [f"creator.{n}" for n in range(25)]
-    mocked.get(biz("tto/tcm/creator/status/get/"),
-               json=ok({"onboarding_status": [{"handle_name": h, "status": "NOT_IN"} for h in handles[:20]]}))
-    mocked.get(biz("tto/tcm/creator/status/get/"),
-               json=ok({"onboarding_status": [{"handle_name": h, "status": "IN"} for h in handles[20:]]}))
+    mocked.get(
+        biz("tto/tcm/creator/status/get/"),
+        json=ok({"onboarding_status": [{"handle_name": h, "status": "NOT_IN"} for h in handles[:20]]}),
+    )
+    mocked.get(
+        biz("tto/tcm/creator/status/get/"),
+        json=ok({"onboarding_status": [{"handle_name": h, "status": "IN"} for h in handles[20:]]}),
+    )
     client = BusinessClient("biz.1")
 
     invite = client.tcm_creator_invite(TTO, ["demo.creator", "small.creator"])
@@ -91,13 +119,14 @@ def test_it_invites_creators_and_reads_their_status_20_handles_at_a_time(mocked,
 
 
 def test_it_discovers_creators_with_tiktok_filter_names(mocked, biz):
-    mocked.get(biz("tto/tcm/creator/discover/"), json=ok({"creators": [{"handle_name": "a.b1"}],
-                                                          "page_info": {"page": 1, "total_page": 1}}))
+    mocked.get(
+        biz("tto/tcm/creator/discover/"),
+        json=ok({"creators": [{"handle_name": "a.b1"}], "page_info": {"page": 1, "total_page": 1}}),
+    )
     mocked.get(biz("tto/tcm/creator/public/"), json=ok({"handle_name": "a.b1", "followers_count": 1000}))
     client = BusinessClient("biz.1")
 
-    found = client.tto_tcm_creator_discover(TTO, country_codes=["US"], min_followers=10000,
-                                            sort_field="FOLLOWERS")
+    found = client.tto_tcm_creator_discover(TTO, country_codes=["US"], min_followers=10000, sort_field="FOLLOWERS")
     public = client.tto_tcm_creator_public(TTO, "a.b1")
 
     query = query_of(mocked.calls[0])
@@ -108,23 +137,33 @@ def test_it_discovers_creators_with_tiktok_filter_names(mocked, biz):
 
 
 def test_it_creates_updates_and_reads_campaigns(mocked, biz):
-    mocked.post(biz("tto/tcm/campaign/create/"), json=ok({"campaign_id": "79", "invite_link": LINK,
-                                                          "failed_handle_names": []}))
+    mocked.post(
+        biz("tto/tcm/campaign/create/"), json=ok({"campaign_id": "79", "invite_link": LINK, "failed_handle_names": []})
+    )
     mocked.post(biz("tto/tcm/campaign/update/"), json=ok({"campaign_id": "79"}))
     mocked.get(biz("tto/tcm/campaign/"), json=ok({"campaigns": [{"campaign_id": "79"}], "page_info": {}}))
     client = BusinessClient("biz.1")
 
-    created = client.tto_tcm_campaign_create(TTO, campaign_name="Spring", brand_name="Demo",
-                                             advertiser_ids=["73"], send_notification=True)
+    created = client.tto_tcm_campaign_create(
+        TTO, campaign_name="Spring", brand_name="Demo", advertiser_ids=["73"], send_notification=True
+    )
     client.tto_tcm_campaign_update(TTO, "79", handle_names=["demo.creator"])
     page = client.tto_tcm_campaign_get(TTO, campaign_ids=["79"])
 
     assert created["invite_link"] == LINK
-    assert json_body(mocked.calls[0]) == {"tto_tcm_account_id": TTO, "campaign_type": "CAMPAIGN",
-                                          "campaign_name": "Spring", "brand_name": "Demo",
-                                          "advertiser_ids": ["73"], "send_notification": True}
-    assert json_body(mocked.calls[1]) == {"tto_tcm_account_id": TTO, "campaign_id": "79",
-                                          "handle_names": ["demo.creator"]}
+    assert json_body(mocked.calls[0]) == {
+        "tto_tcm_account_id": TTO,
+        "campaign_type": "CAMPAIGN",
+        "campaign_name": "Spring",
+        "brand_name": "Demo",
+        "advertiser_ids": ["73"],
+        "send_notification": True,
+    }
+    assert json_body(mocked.calls[1]) == {
+        "tto_tcm_account_id": TTO,
+        "campaign_id": "79",
+        "handle_names": ["demo.creator"],
+    }
     assert query_of(mocked.calls[2])["campaign_ids"] == '["79"]'
     assert page["campaigns"][0]["campaign_id"] == "79"
 
@@ -132,9 +171,16 @@ def test_it_creates_updates_and_reads_campaigns(mocked, biz):
 def test_creators_join_link_videos_and_answer_link_requests_with_their_token(mocked, biz):
     mocked.post(biz("tto/creator/campaign/join/"), json=ok({}))
     mocked.post(biz("tto/creator/campaign/video/link/"), json=ok({}))
-    mocked.get(biz("tto/creator/link/request/get/"), json=ok({
-        "campaign_id": "79", "spark_authorization_days": 30,
-        "link_requests": [{"video_id": "77", "link_request_id": "lr-1"}]}))
+    mocked.get(
+        biz("tto/creator/link/request/get/"),
+        json=ok(
+            {
+                "campaign_id": "79",
+                "spark_authorization_days": 30,
+                "link_requests": [{"video_id": "77", "link_request_id": "lr-1"}],
+            }
+        ),
+    )
     mocked.post(biz("tto/creator/link/request/confirm/"), json=ok({}))
     creator = BusinessClient("tt.creator")
 
@@ -151,18 +197,24 @@ def test_creators_join_link_videos_and_answer_link_requests_with_their_token(moc
 
 
 def test_brands_request_links_and_poll_their_status(mocked, biz):
-    mocked.post(biz("tto/tcm/campaign/link/"), json=ok({"video_id": "77", "status": "IN_REVIEW",
-                                                        "link_request_id": "lr-1"}))
-    mocked.get(biz("tto/tcm/campaign/link/status/"), json=ok({"video_infos": [{"video_id": "77",
-                                                                               "status": "APPROVE"}]}))
+    mocked.post(
+        biz("tto/tcm/campaign/link/"), json=ok({"video_id": "77", "status": "IN_REVIEW", "link_request_id": "lr-1"})
+    )
+    mocked.get(
+        biz("tto/tcm/campaign/link/status/"), json=ok({"video_infos": [{"video_id": "77", "status": "APPROVE"}]})
+    )
     client = BusinessClient("biz.1")
 
     link = client.tto_tcm_campaign_link(TTO, "79", "77", "LINK")
     status = client.tto_tcm_campaign_link_status(TTO, campaign_ids=["79"])
 
     assert link["status"] == "IN_REVIEW"
-    assert json_body(mocked.calls[0]) == {"tto_tcm_account_id": TTO, "campaign_id": "79", "video_id": "77",
-                                          "action": "LINK"}
+    assert json_body(mocked.calls[0]) == {
+        "tto_tcm_account_id": TTO,
+        "campaign_id": "79",
+        "video_id": "77",
+        "action": "LINK",
+    }
     assert status["video_infos"][0]["status"] == "APPROVE"
 
 
@@ -170,14 +222,27 @@ def test_brands_request_links_and_poll_their_status(mocked, biz):
 def test_it_pages_through_the_report_with_an_optional_country_code_header(mocked, biz, country):
     video = {"video_info": {"video_id": "77"}, "video_views": 100, "video_views_paid": 10, "ad_ctr": "-"}
     for page in (1, 2):
-        mocked.get(biz("tto/tcm/report/"), json=ok({"campaign_id": "79", "videos": [video],
-                                                    "page_info": {"page": page, "total_page": 2}}))
+        mocked.get(
+            biz("tto/tcm/report/"),
+            json=ok({"campaign_id": "79", "videos": [video], "page_info": {"page": page, "total_page": 2}}),
+        )
     client = BusinessClient("biz.1")
 
-    pages = list(iter_pages(lambda p: client.tto_tcm_report(TTO, "79", start_date="2026-01-01",
-                                                            end_date="2026-01-31", page=p, country_code=country)))
+    pages = list(
+        iter_pages(
+            lambda p: client.tto_tcm_report(
+                TTO, "79", start_date="2026-01-01", end_date="2026-01-31", page=p, country_code=country
+            )
+        )
+    )
 
     assert [v["video_views"] for p in pages for v in p["videos"]] == [100, 100]
-    assert query_of(mocked.calls[1]) == {"tto_tcm_account_id": TTO, "campaign_id": "79", "start_date": "2026-01-01",
-                                         "end_date": "2026-01-31", "page": "2", "page_size": "20"}
+    assert query_of(mocked.calls[1]) == {
+        "tto_tcm_account_id": TTO,
+        "campaign_id": "79",
+        "start_date": "2026-01-01",
+        "end_date": "2026-01-31",
+        "page": "2",
+        "page_size": "20",
+    }
     assert mocked.calls[0].request.headers.get("Country-Code") == country

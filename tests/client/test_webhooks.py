@@ -16,13 +16,24 @@ from integrations.tiktok.webhooks import (
     verify_signature,
 )
 
-BODY = json.dumps({
-    "request_id": "rq-1", "object": 10, "time": 1767225600,
-    "entry": [{"event_type": "tto_campaign_webhook", "tto_campaign_event_type": "tto_video_published",
-               "video_id": "7700000000000000001", "campaign_id": "7900000000000000001",
-               "handle_name": "market.star", "tto_tcm_account_id": "7200000000000000001",
-               "event_time": 1767225600}],
-}).encode()
+BODY = json.dumps(
+    {
+        "request_id": "rq-1",
+        "object": 10,
+        "time": 1767225600,
+        "entry": [
+            {
+                "event_type": "tto_campaign_webhook",
+                "tto_campaign_event_type": "tto_video_published",
+                "video_id": "7700000000000000001",
+                "campaign_id": "7900000000000000001",
+                "handle_name": "market.star",
+                "tto_tcm_account_id": "7200000000000000001",
+                "event_time": 1767225600,
+            }
+        ],
+    }
+).encode()
 
 
 def test_it_accepts_a_fresh_signature_over_t_dot_body(settings):
@@ -73,6 +84,13 @@ def test_it_parses_tcm_videos_entries_and_skips_other_events():
     assert len(events) == 1
     event = events[0]
     assert (event.event_type, event.video_id, event.campaign_id) == (
-        "tto_video_published", "7700000000000000001", "7900000000000000001")
+        "tto_video_published",
+        "7700000000000000001",
+        "7900000000000000001",
+    )
     assert (event.handle_name, event.tto_tcm_account_id, event.event_time, event.request_id) == (
-        "market.star", "7200000000000000001", 1767225600, "rq-1")
+        "market.star",
+        "7200000000000000001",
+        1767225600,
+        "rq-1",
+    )

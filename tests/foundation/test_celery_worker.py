@@ -21,9 +21,26 @@ def test_a_real_worker_runs_a_task_from_redis():
     queue = f"smoke-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "DJANGO_ENV": "test"}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "aspire_tiktok", "worker", "-Q", queue, "--pool", "solo",
-         "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "aspire_tiktok",
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         result = ping.apply_async(args=["hello"], queue=queue)

@@ -45,8 +45,23 @@ class Command(BaseCommand):
         run_dir = Path(settings.BASE_DIR) / ".run"
         run_dir.mkdir(exist_ok=True)
         subprocess.run(
-            [server, "--port", str(parsed.port or 6379), "--bind", "127.0.0.1", "--daemonize", "yes",
-             "--save", "", "--appendonly", "no", "--dir", str(run_dir), "--logfile", str(run_dir / "redis.log")],
+            [
+                server,
+                "--port",
+                str(parsed.port or 6379),
+                "--bind",
+                "127.0.0.1",
+                "--daemonize",
+                "yes",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(run_dir),
+                "--logfile",
+                str(run_dir / "redis.log"),
+            ],
             check=True,
         )
         for _ in range(50):

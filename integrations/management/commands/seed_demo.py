@@ -38,9 +38,7 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = staff
             user.set_password(DEMO_PASSWORD)
             user.save()
-            EmailAddress.objects.update_or_create(
-                user=user, email=email, defaults={"verified": True, "primary": True}
-            )
+            EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
             if role:
                 BrandMembership.objects.update_or_create(user=user, brand=brand, defaults={"role": role})
             if creator:
