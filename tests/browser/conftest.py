@@ -83,9 +83,13 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform_worker(django_db_setup, django_db_blocker, live_server, sandbox_url, private_redis):
-    """One real Celery worker for the browser session, consuming every queue."""
+    """One real Celery worker for the browser journeys, consuming every queue.
+
+    Package scope: it must stop when the journeys end, or it would keep consuming (and
+    running against the shared test database) while later test packages run.
+    """
     with django_db_blocker.unblock():
         env = worker_env(redis_url=private_redis, sandbox_url=sandbox_url, site_url=live_server.url)
     worker = Worker(env, name="browser-worker", pool="threads", concurrency=4)

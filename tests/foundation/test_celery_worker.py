@@ -19,7 +19,16 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.worker
 def test_a_real_worker_runs_a_task_from_redis():
     queue = f"smoke-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DJANGO_ENV": "test"}
+    from aspire_tiktok.celery import app
+
+    # The worker listens where this process publishes (another test may have pointed the
+    # app at a private Redis database), so the round trip proves the wiring, not luck.
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "test",
+        "CELERY_BROKER_URL": app.conf.broker_url,
+        "CELERY_RESULT_BACKEND": app.conf.result_backend,
+    }
     worker = subprocess.Popen(
         [
             sys.executable,
