@@ -52,7 +52,11 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "static/"
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
-MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+# Browsers share cookies between ports of one host, and the platform runs on 127.0.0.1:8000
+# beside the sandbox on :8001: the sandbox's cookies must not take the platform's names, or
+# signing in on "TikTok" would sign the user out of the platform mid-OAuth.
+SESSION_COOKIE_NAME = "tiktok_sandbox_session"
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # The seed makes the sandbox world reproducible.
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=42)
 # Credentials the sandbox accepts; they match the platform's sandbox defaults.

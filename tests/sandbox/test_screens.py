@@ -103,3 +103,13 @@ def test_the_control_page_advances_the_clock(sandbox):
         f"{sandbox.url}/sandbox/control/", data={"action": "advance", "hours": "2", "minutes": "0"}, timeout=10
     )
     assert sandbox.control("GET", "state").json()["offset_seconds"] - before >= 7200
+
+
+def test_its_cookies_never_take_the_platforms_names(sandbox):
+    """Browsers share cookies across ports of one host: the sandbox runs beside the platform."""
+    creator = _as(sandbox, "demo.creator")
+    business = requests.Session()
+    business.post(f"{sandbox.url}/sandbox/business/login/", data={"key": "demo-brand"}, timeout=10)
+    names = {c.name for c in creator.cookies} | {c.name for c in business.cookies}
+    assert names, "a persona login sets a session cookie"
+    assert not names & {"sessionid", "csrftoken", "messages", "__Secure-sessionid", "__Secure-csrftoken"}
