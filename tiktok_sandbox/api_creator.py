@@ -13,6 +13,8 @@ from tiktok_sandbox.api_brand import tto_account_for
 from tiktok_sandbox.envelopes import BusinessError
 from tiktok_sandbox.models import Campaign, CampaignJoin, MarketplaceInvite, TikTokUser, Video, VideoLink
 
+from .media import media_url
+
 # --- creator OAuth through the Business app ----------------------------------------------
 
 
@@ -105,7 +107,7 @@ def creator_authorized_videos(call: Call) -> dict:
                 "video_id": video.video_id,
                 "display_name": creator.display_name,
                 "caption": video.description,
-                "thumbnail_url": f"https://p16-sign.tiktokcdn.com/sandbox/cover/{video.video_id}.jpeg",
+                "thumbnail_url": media_url(f"cover/{video.video_id}.jpeg"),
                 "embed_url": f"https://www.tiktok.com/player/v1/{video.video_id}",
                 "video_views": m["views_organic"] + m["views_paid"],
                 "create_time": video.create_time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -165,7 +167,7 @@ def creator_payload(user: TikTokUser) -> dict:
         "creator_id": user.creator_id,
         "handle_name": user.handle,
         "display_name": user.display_name,
-        "profile_image": f"https://p16-sign.tiktokcdn.com/sandbox/{user.handle}.jpeg",
+        "profile_image": media_url(f"{user.handle}.jpeg"),
         "bio": user.bio,
         "followers_count": user.follower_count,
         "following_count": user.following_count,

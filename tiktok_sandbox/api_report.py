@@ -11,6 +11,8 @@ from tiktok_sandbox.api_creator import campaign_for
 from tiktok_sandbox.envelopes import BusinessError
 from tiktok_sandbox.models import Video
 
+from .media import media_url
+
 INTERESTS = ["Beauty & Personal Care", "Food & Beverage", "Apparel & Accessories", "Travel", "Games"]
 
 
@@ -178,7 +180,7 @@ def video_report(video: Video, code: str, dates: tuple[date, date] | None) -> di
             "video_info": {
                 "video_id": video.video_id,
                 "embed_url": share,
-                "thumbnail_url": f"https://p16-sign.tiktokcdn.com/sandbox/cover/{video.video_id}.jpeg",
+                "thumbnail_url": media_url(f"cover/{video.video_id}.jpeg"),
                 "create_time": clock.fmt(video.create_time),
                 "authorization_code": code,
             },

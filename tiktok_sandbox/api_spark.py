@@ -19,6 +19,8 @@ from tiktok_sandbox.models import (
     VideoAuthorization,
 )
 
+from .media import media_url
+
 MAX_SPARK_REQUESTS = 30
 DURATIONS = (7, 30, 60, 365)
 
@@ -132,8 +134,8 @@ def _video_info(video: Video) -> dict:
         "duration": float(video.duration),
         "width": 1080,
         "height": 1920,
-        "poster_url": f"https://p16-sign.tiktokcdn.com/sandbox/cover/{video.video_id}.jpeg",
-        "preview_url": f"https://v16-sign.tiktokcdn.com/sandbox/preview/{video.video_id}.mp4",
+        "poster_url": media_url(f"cover/{video.video_id}.jpeg"),
+        "preview_url": media_url(f"preview/{video.video_id}.mp4"),
         "signature": f"sig-{video.video_id}",
     }
 
@@ -209,7 +211,7 @@ def _identity(user: TikTokUser, kind: str, status: str, pull: bool, push: bool) 
         "identity_type": kind,
         "display_name": user.display_name,
         "user_name": user.handle,
-        "profile_image": f"https://p16-sign.tiktokcdn.com/sandbox/{user.handle}.jpeg",
+        "profile_image": media_url(f"{user.handle}.jpeg"),
         "available_status": status,
         "can_pull_video": pull,
         "can_push_video": push,

@@ -14,6 +14,8 @@ from tiktok_sandbox import clock, oauth, world
 from tiktok_sandbox.envelopes import login_kit_error, login_kit_ok, oauth_error
 from tiktok_sandbox.models import OAuthToken, Video
 
+from .media import media_url
+
 FIELD_SCOPES = {
     "user.info.basic": {"open_id", "union_id", "avatar_url", "avatar_url_100", "avatar_large_url", "display_name"},
     "user.info.profile": {"bio_description", "profile_deep_link", "is_verified", "username"},
@@ -102,9 +104,9 @@ def user_payload(user) -> dict:
     return {
         "open_id": user.open_id,
         "union_id": user.union_id,
-        "avatar_url": f"https://p16-sign.tiktokcdn.com/sandbox/{user.handle}.jpeg",
-        "avatar_url_100": f"https://p16-sign.tiktokcdn.com/sandbox/{user.handle}-100.jpeg",
-        "avatar_large_url": f"https://p16-sign.tiktokcdn.com/sandbox/{user.handle}-720.jpeg",
+        "avatar_url": media_url(f"{user.handle}.jpeg"),
+        "avatar_url_100": media_url(f"{user.handle}-100.jpeg"),
+        "avatar_large_url": media_url(f"{user.handle}-720.jpeg"),
         "display_name": user.display_name,
         "bio_description": user.bio,
         "profile_deep_link": f"https://www.tiktok.com/@{user.handle}",
@@ -140,7 +142,7 @@ def video_payload(video: Video) -> dict:
     return {
         "id": video.video_id,
         "create_time": int(video.create_time.timestamp()),
-        "cover_image_url": f"https://p16-sign.tiktokcdn.com/sandbox/cover/{video.video_id}.jpeg",
+        "cover_image_url": media_url(f"cover/{video.video_id}.jpeg"),
         "share_url": share,
         "video_description": video.description,
         "duration": video.duration,

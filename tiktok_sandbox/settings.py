@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "tiktok_sandbox",
 ]
 MIDDLEWARE = [
+    "tiktok_sandbox.media.BaseUrlMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from tiktok_sandbox import api, control, loginkit, screens
+from tiktok_sandbox import api, control, loginkit, media, screens
 
 api.load_handlers()
 
@@ -24,6 +24,7 @@ urlpatterns = [
     # TikTok-side screens
     path("", screens.home, name="home"),
     path("sandbox/style.css", screens.stylesheet, name="stylesheet"),
+    path("sandbox/media/<path:path>", media.placeholder, name="media"),
     path("sandbox/login/", screens.creator_login, name="creator_login"),
     path("sandbox/business/login/", screens.business_login, name="business_login"),
     path("sandbox/tiktok/inbox/", screens.inbox, name="inbox"),

@@ -113,3 +113,11 @@ def test_its_cookies_never_take_the_platforms_names(sandbox):
     names = {c.name for c in creator.cookies} | {c.name for c in business.cookies}
     assert names, "a persona login sets a session cookie"
     assert not names & {"sessionid", "csrftoken", "messages", "__Secure-sessionid", "__Secure-csrftoken"}
+
+
+def test_avatars_are_served_by_the_sandbox_itself_not_a_cdn(sandbox):
+    """No internet at run time: image links TikTok would put on a CDN point here instead."""
+    image = requests.get(f"{sandbox.url}/sandbox/media/demo.creator.jpeg", timeout=10)
+    assert image.status_code == 200
+    assert image.headers["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in image.content
