@@ -1,20 +1,47 @@
-"""Run every benchmark against a throwaway database and write docs/benchmarks.md.
+"""Run the benchmarks against throwaway databases and write docs/benchmarks.md.
 
-A throwaway SQLite file is used unless DATABASE_URL is set (point it at a scratch Postgres
-database to measure that instead). Environment is set here, before Django reads settings.
+`python -m benchmarks` runs all of them; `python -m benchmarks insights` or `... load` runs
+one and rewrites only its section of the file.
+
+insights: a throwaway SQLite file unless DATABASE_URL is set (point it at a scratch Postgres
+database to measure that instead). load: a fresh `aspire_bench` database on the local
+PostgreSQL when one answers (100,000 creators and several polling processes writing at
+once), else a SQLite file. Environment is set here, before Django reads settings.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+BENCHMARKS = ("insights", "load")
+BENCH_PG = "postgres://postgres@127.0.0.1:5432/aspire_bench"
 
-def main() -> int:
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s) {unknown}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    if len(names) > 1:
+        # One process each: every benchmark picks its own database before Django starts.
+        for name in names:
+            code = subprocess.call([sys.executable, "-m", "benchmarks", name])
+            if code:
+                return code
+        return 0
+    return _run(names[0])
+
+
+def _run(name: str) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="aspire-bench-"))
     os.environ.setdefault("DJANGO_ENV", "test")
+    if name == "load" and "DATABASE_URL" not in os.environ and _fresh_postgres():
+        os.environ["DATABASE_URL"] = BENCH_PG
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aspire_tiktok.settings")
     # Polling is measured with the shared rate budget on, as in production (needs Redis).
@@ -22,6 +49,10 @@ def main() -> int:
     import django
 
     django.setup()
+    if name == "load":
+        from . import load
+
+        return load.run(scratch)
     from . import insights
 
     return insights.run(scratch)
@@ -36,5 +67,18 @@ def _redis_up() -> bool:
         return False
 
 
+def _fresh_postgres() -> bool:
+    """Drop and recreate aspire_bench; False when no local PostgreSQL answers."""
+    import psycopg
+
+    try:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3) as c:
+            c.execute("DROP DATABASE IF EXISTS aspire_bench WITH (FORCE)")
+            c.execute("CREATE DATABASE aspire_bench")
+        return True
+    except psycopg.Error:
+        return False
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
