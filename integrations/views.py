@@ -47,8 +47,6 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
-    from .tenancy import get_brand_for_user
-
     brand = get_brand_for_user(request.user, slug)
     return render(request, "integrations/brand_home.html", {"brand": brand})
 
@@ -232,34 +230,32 @@ def _back_somewhere(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
-@login_required
-@require_POST
-def choose_spark_ad_account(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def _ad_account_action(request: HttpRequest, slug: str, pk: int, action, success: str) -> HttpResponse:
+    """Run `action` on one of the brand's live ad accounts; refusals become page messages."""
     brand = get_brand_for_user(request.user, slug, manage=True)
     ad = get_for_brand_or_404(AdAccount.objects.for_user(request.user), brand, pk=pk, removed_at__isnull=True)
     try:
-        flows.set_spark_ad_account(ad)
+        action(ad)
     except flows.RemovalRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"“{ad}” is now the ad account for Spark Ads.")
+        messages.success(request, success.format(ad=ad))
         flows.record_capability(brand, notify=False)
     return _settings_fragment(request, brand)
+
+
+@login_required
+@require_POST
+def choose_spark_ad_account(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _ad_account_action(
+        request, slug, pk, flows.set_spark_ad_account, "“{ad}” is now the ad account for Spark Ads."
+    )
 
 
 @login_required
 @require_POST
 def remove_ad_account(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    brand = get_brand_for_user(request.user, slug, manage=True)
-    ad = get_for_brand_or_404(AdAccount.objects.for_user(request.user), brand, pk=pk, removed_at__isnull=True)
-    try:
-        flows.remove_ad_account(ad)
-    except flows.RemovalRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Removed the ad account “{ad}”.")
-        flows.record_capability(brand, notify=False)
-    return _settings_fragment(request, brand)
+    return _ad_account_action(request, slug, pk, flows.remove_ad_account, "Removed the ad account “{ad}”.")
 
 
 @login_required
