@@ -98,7 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "integrations.context_processors.navigation",
+                "aspire_tiktok.context_processors.navigation",
             ],
         },
     },

@@ -6,8 +6,10 @@ from django.urls import include, path
 
 from integrations import views as integration_views
 
+from . import views
+
 urlpatterns = [
-    path("", integration_views.home, name="home"),
+    path("", views.home, name="home"),
     path("healthz/", integration_views.healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("allauth.urls")),

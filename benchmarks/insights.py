@@ -41,12 +41,12 @@ def _p(values: list[float], pct: float) -> float:
 
 
 def seed():
-    from creators.models import CampaignPost
     from integrations.models import (
         Brand,
         BrandMembership,
         Campaign,
         CampaignDayTotal,
+        CampaignPost,
         PostInsight,
         PostSnapshot,
         TikTokAccount,

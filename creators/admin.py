@@ -11,20 +11,6 @@ class CreatorProfileAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
 
-@admin.register(models.Collaboration)
-class CollaborationAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "status", "joined_at"]
-    list_filter = ["status"]
-    raw_id_fields = ["campaign", "tiktok_account"]
-
-
-@admin.register(models.CampaignPost)
-class CampaignPostAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "campaign", "tiktok_account", "link_status", "publish_status"]
-    list_filter = ["link_status", "publish_status"]
-    raw_id_fields = ["campaign", "collaboration", "tiktok_account"]
-
-
 @admin.register(models.MarketplaceOnboarding)
 class MarketplaceOnboardingAdmin(admin.ModelAdmin):
     list_display = ["__str__", "state", "tiktok_status", "state_changed_at", "next_poll_at", "last_error"]

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import Campaign, Credential, TikTokAccount, TikTokOneAccount
+from integrations.models import Campaign, CampaignPost, Collaboration, Credential, TikTokAccount, TikTokOneAccount
 from integrations.tiktok import BusinessClient, TikTokError, tokens
 
-from .models import CampaignPost, Collaboration, CreatorProfile, MarketplaceOnboarding
+from .models import CreatorProfile, MarketplaceOnboarding
 
 logger = logging.getLogger(__name__)
 State = MarketplaceOnboarding.State

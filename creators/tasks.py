@@ -10,12 +10,12 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import Credential, TikTokAccount
+from integrations.models import CampaignPost, Credential, TikTokAccount
 from integrations.tiktok import TikTokError, tokens
 from integrations.tiktok.errors import Kind
 
 from . import flows
-from .models import CampaignPost, MarketplaceOnboarding
+from .models import MarketplaceOnboarding
 
 logger = logging.getLogger(__name__)
 DISPATCH_BATCH = 500

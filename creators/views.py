@@ -15,13 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.models import Campaign, TikTokAccount
+from integrations.models import Campaign, CampaignPost, Collaboration, TikTokAccount
 from integrations.tenancy import get_brand_for_user, get_for_brand_or_404
 from integrations.tiktok import TikTokError, webhooks
 
 from . import flows
 from .forms import InviteLinkForm, VideoLinkForm
-from .models import CampaignPost, Collaboration, MarketplaceOnboarding
+from .models import MarketplaceOnboarding
 
 logger = logging.getLogger(__name__)
 

@@ -294,3 +294,17 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ["name", "campaign_id"]
     list_select_related = ["brand"]
     raw_id_fields = ["tiktok_one_account"]
+
+
+@admin.register(models.Collaboration)
+class CollaborationAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "joined_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["campaign", "tiktok_account"]
+
+
+@admin.register(models.CampaignPost)
+class CampaignPostAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "campaign", "tiktok_account", "link_status", "publish_status"]
+    list_filter = ["link_status", "publish_status"]
+    raw_id_fields = ["campaign", "collaboration", "tiktok_account"]

@@ -9,10 +9,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from creators.models import Collaboration
-
 from .capability import spark_ads_capability
-from .models import Brand, Campaign, TikTokAccount, TikTokOneAccount
+from .models import Brand, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
 from .tiktok import Kind, TikTokError
 from .tiktok import tokens as tiktok_tokens
 

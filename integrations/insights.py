@@ -25,11 +25,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from creators.models import CampaignPost
-
 from .models import (
     Campaign,
     CampaignDayTotal,
+    CampaignPost,
     PostInsight,
     PostSnapshot,
     ReportSubscription,

@@ -16,11 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from creators.models import CampaignPost
-
 from . import insights
 from .insights_tasks import enqueue_polls
-from .models import Campaign
+from .models import Campaign, CampaignPost
 from .tenancy import get_brand_for_user, get_for_brand_or_404
 from .tiktok import webhooks
 

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,24 +24,13 @@ from .models import (
     BrandNotice,
     BusinessCenter,
     Campaign,
+    CampaignPost,
+    Collaboration,
     Credential,
     TikTokOneAccount,
 )
 from .tenancy import get_brand_for_user, get_for_brand_or_404
 from .tiktok import BusinessClient
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    """Send each person to where their work is: their brand, their creator page, or login."""
-    if not request.user.is_authenticated:
-        return redirect("account_login")
-    brand = Brand.objects.for_user(request.user).first()
-    if brand is not None:
-        return redirect("integrations:brand_home", slug=brand.slug)
-    if hasattr(request.user, "creator_profile"):
-        return redirect("creators:home")
-    return render(request, "home.html")
 
 
 @login_required
@@ -372,19 +361,9 @@ def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _campaign_creators_url(brand, campaign) -> str:
-    """The creators app's per-campaign Marketplace view, when it is installed."""
-    try:
-        return reverse("creators:campaign_creators", args=[brand.slug, campaign.pk])
-    except NoReverseMatch:
-        return ""
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    from creators.models import CampaignPost, Collaboration
-
     brand = get_brand_for_user(request.user, slug)
     campaign = get_for_brand_or_404(Campaign.objects.for_user(request.user), brand, pk=pk)
     form = RequirementsForm(request.POST or None, instance=campaign)
@@ -405,6 +384,5 @@ def campaign_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "form": form,
             "collaborations": collaborations,
             "posts": posts,
-            "creators_url": _campaign_creators_url(brand, campaign),
         },
     )

@@ -18,7 +18,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from creators.models import CampaignPost
 from integrations.crypto import EncryptedTextField
 from integrations.models import (
     AdAccount,
@@ -26,6 +25,7 @@ from integrations.models import (
     BrandScopedQuerySet,
     BusinessCenter,
     BusinessCenterMember,
+    CampaignPost,
     TikTokAccount,
 )
 

@@ -19,8 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from creators.models import CampaignPost
-from integrations.models import AdAccount, BrandMembership, BusinessCenter, BusinessCenterGrant, BusinessCenterMember
+from integrations.models import (
+    AdAccount,
+    BrandMembership,
+    BusinessCenter,
+    BusinessCenterGrant,
+    BusinessCenterMember,
+    CampaignPost,
+)
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 

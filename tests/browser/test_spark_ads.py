@@ -19,8 +19,7 @@ SPRING_LAUNCH = "7900000000000000001"  # the sandbox's seeded campaign; market.s
 
 def _campaign_post(brand):
     """The brand's Spring Launch campaign and market.star's linked post, as campaign sync stores them."""
-    from creators.models import CampaignPost
-    from integrations.models import Campaign, TikTokAccount, TikTokOneAccount
+    from integrations.models import Campaign, CampaignPost, TikTokAccount, TikTokOneAccount
     from integrations.tiktok import BusinessClient
 
     tto = TikTokOneAccount.objects.get(brand=brand, tto_tcm_account_id="7200000000000000001")

@@ -6,9 +6,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from creators.models import CampaignPost, Collaboration
 from creators.tasks import dispatch_post_polls, poll_post_review
-from integrations.models import Campaign
+from integrations.models import Campaign, CampaignPost, Collaboration
 from integrations.tiktok import BusinessClient
 
 from .conftest import DEMO_TTO_ID

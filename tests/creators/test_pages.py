@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from creators.models import CampaignPost, Collaboration, CreatorProfile, MarketplaceOnboarding
-from integrations.models import Campaign, Credential, TikTokAccount
+from creators.models import CreatorProfile, MarketplaceOnboarding
+from integrations.models import Campaign, CampaignPost, Collaboration, Credential, TikTokAccount
 
 pytestmark = pytest.mark.django_db
 _n = itertools.count(1)

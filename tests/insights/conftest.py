@@ -10,10 +10,10 @@ import responses
 from django.conf import settings
 from django.utils import timezone
 
-from creators.models import CampaignPost
 from integrations.models import (
     Campaign,
     CampaignDayTotal,
+    CampaignPost,
     Credential,
     PostInsight,
     PostSnapshot,

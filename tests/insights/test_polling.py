@@ -7,10 +7,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.utils import timezone
 
-from creators.models import CampaignPost
 from integrations import insights
 from integrations.insights_tasks import dispatch_insights_polls, poll_campaign_report
-from integrations.models import Campaign, PostInsight, PostSnapshot, ReportSubscription, TikTokAccount
+from integrations.models import Campaign, CampaignPost, PostInsight, PostSnapshot, ReportSubscription, TikTokAccount
 from integrations.tiktok import TikTokError
 
 from .conftest import report_page

@@ -8,8 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.urls import reverse
 
-from creators.models import CampaignPost, Collaboration
-from integrations.models import Campaign, TikTokAccount, TikTokOneAccount
+from integrations.models import Campaign, CampaignPost, Collaboration, TikTokAccount, TikTokOneAccount
 
 from .conftest import messages_of
 

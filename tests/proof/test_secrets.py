@@ -44,8 +44,7 @@ def _query(location: str) -> dict[str, str]:
 
 def _run_every_flow(sandbox, brand, alice, creator_user) -> list[str]:
     """Run the flows; return the authorization codes TikTok issued along the way."""
-    from creators.models import CampaignPost
-    from integrations.models import Campaign, Credential, TikTokAccount, TikTokOneAccount
+    from integrations.models import Campaign, CampaignPost, Credential, TikTokAccount, TikTokOneAccount
     from integrations.tiktok import BusinessClient, tokens
     from sparkads.models import SparkAuthorization
     from sparkads.tasks import dispatch_spark_polls

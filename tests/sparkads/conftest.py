@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import requests
 
-from creators.models import CampaignPost
 from integrations.models import (
     AdAccount,
     BusinessCenter,
     Campaign,
+    CampaignPost,
     Credential,
     TikTokAccount,
     TikTokOneAccount,

@@ -1,0 +1,41 @@
+"""The shared model of TikTok as the platform sees it.
+
+`creators` and `sparkads` import these models and add their own tables; nothing else
+defines them, and nothing here imports those apps.
+"""
+
+from .brands import Brand, BrandMembership, BrandNotice, BrandQuerySet, BrandScopedQuerySet
+from .campaigns import Campaign, CampaignPost, Collaboration
+from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
+from .tiktok import (
+    AdAccount,
+    BusinessCenter,
+    BusinessCenterGrant,
+    BusinessCenterMember,
+    Credential,
+    TikTokAccount,
+    TikTokOneAccount,
+)
+
+__all__ = [
+    "AdAccount",
+    "Brand",
+    "BrandMembership",
+    "BrandNotice",
+    "BrandQuerySet",
+    "BrandScopedQuerySet",
+    "BusinessCenter",
+    "BusinessCenterGrant",
+    "BusinessCenterMember",
+    "Campaign",
+    "CampaignDayTotal",
+    "CampaignPost",
+    "Collaboration",
+    "Credential",
+    "PostInsight",
+    "PostMetrics",
+    "PostSnapshot",
+    "ReportSubscription",
+    "TikTokAccount",
+    "TikTokOneAccount",
+]

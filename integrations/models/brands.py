@@ -1,0 +1,111 @@
+"""Tenants: brands, their members and the notices shown to them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.text import slugify
+
+
+class BrandScopedQuerySet(models.QuerySet):
+    """Every brand-side query goes through `for_user`: it keeps only the user's brands."""
+
+    brand_path = "brand"
+
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(**{f"{self.brand_path}__memberships__user": user})
+
+
+class BrandQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Brand(models.Model):
+    """The tenant."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The Spark Ads capability case last told to the brand (integrations.capability), so a
+    # re-check can tell owners when it changes.
+    spark_capability_case = models.CharField(max_length=40, blank=True)
+    spark_capability_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BrandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            base = slugify(self.name)[:70] or "brand"
+            slug, n = base, 1
+            while Brand.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+                n += 1
+                slug = f"{base}-{n}"
+            self.slug = slug
+        super().save(*args, **kwargs)
+
+    def role_of(self, user) -> str | None:
+        membership = self.memberships.filter(user=user).first()
+        return membership.role if membership else None
+
+
+class BrandMembership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brand_memberships")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "brand"], name="integrations_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.brand} ({self.role})"
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+
+class BrandNotice(models.Model):
+    """A message for a brand shown on its integrations page until dismissed (e.g. the Spark
+    Ads capability changed after a re-check; the connection to TikTok needs reconnecting)."""
+
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        SUCCESS = "success", "Success"
+        WARNING = "warning", "Warning"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="notices")
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["brand", "-created_at"], condition=Q(dismissed_at__isnull=True), name="notice_open_idx"
+            ),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.message[:60]

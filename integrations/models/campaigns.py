@@ -1,0 +1,124 @@
+"""Campaigns, the creators taking part in them and the posts linked to them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from .brands import Brand, BrandScopedQuerySet
+from .tiktok import TikTokAccount, TikTokOneAccount
+
+
+class Campaign(models.Model):
+    """A brand's TikTok One campaign, with the requirements creators must meet."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+        DELETED = "deleted", "Deleted on TikTok"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="campaigns")
+    tiktok_one_account = models.ForeignKey(
+        TikTokOneAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
+    )
+    campaign_id = models.CharField(max_length=64, blank=True, help_text="TikTok's id, once created there")
+    name = models.CharField(max_length=200)
+    brand_name = models.CharField(max_length=200, blank=True)
+    invite_link = models.URLField(max_length=1000, blank=True)
+    # The requirements a brand may ask of creators; each shows on the creator's checklist.
+    require_tiktok_authorized = models.BooleanField(default=True)
+    require_sponsored_video_tab = models.BooleanField(default=True)
+    require_original_or_promo_sound = models.BooleanField(default=True)
+    spark_ads_default_days = models.PositiveSmallIntegerField(default=30)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Insights polling: when the report should be fetched next, and where a failed run stopped.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    report_resume_page = models.PositiveIntegerField(default=1)
+    last_poll_error = models.TextField(blank=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign_id"], condition=~Q(campaign_id=""), name="integrations_campaign_id_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["next_poll_at"], condition=Q(status="active"), name="campaign_poll_due_idx"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Collaboration(models.Model):
+    """A creator (by TikTok account) taking part in a brand's campaign."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        JOINED = "joined", "Joined"
+        DECLINED = "declined", "Declined"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="collaborations")
+    tiktok_account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="collaborations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Created by the creators app; the table keeps its name.
+        db_table = "creators_collaboration"
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "tiktok_account"], name="creators_collaboration_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tiktok_account} in {self.campaign}"
+
+
+class CampaignPost(models.Model):
+    """A TikTok video linked to a campaign."""
+
+    class LinkStatus(models.TextChoices):
+        # TikTok's link statuses (tto/tcm/campaign/link/).
+        IN_REVIEW = "IN_REVIEW", "Waiting for approval"
+        APPROVE = "APPROVE", "Linked"
+        REJECTED = "REJECTED", "Rejected"
+        REVOKE = "REVOKE", "Revoked"
+
+    class PublishStatus(models.TextChoices):
+        REVIEWING = "reviewing", "TikTok is reviewing this post"
+        PUBLISHED = "published", "Published"
+        REMOVED = "removed", "Removed"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="posts")
+    collaboration = models.ForeignKey(
+        Collaboration, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    tiktok_account = models.ForeignKey(TikTokAccount, on_delete=models.CASCADE, related_name="campaign_posts")
+    video_id = models.CharField(max_length=64)
+    link_status = models.CharField(max_length=10, choices=LinkStatus.choices, default=LinkStatus.IN_REVIEW)
+    link_request_id = models.CharField(max_length=64, blank=True)
+    publish_status = models.CharField(max_length=10, choices=PublishStatus.choices, default=PublishStatus.REVIEWING)
+    caption = models.TextField(blank=True)
+    embed_url = models.URLField(max_length=1000, blank=True)
+    thumbnail_url = models.URLField(max_length=1000, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    linked_at = models.DateTimeField(null=True, blank=True)
+    # Until TikTok publishes the post, it is polled on this schedule.
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "creators_campaignpost"
+        constraints = [models.UniqueConstraint(fields=["campaign", "video_id"], name="creators_campaign_post_unique")]
+        indexes = [
+            models.Index(fields=["next_poll_at"], condition=Q(publish_status="reviewing"), name="post_review_poll_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"video {self.video_id}"

@@ -1,0 +1,69 @@
+"""Moving collaborations and campaign posts into the shared model keeps every row."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+OLD_LAYOUT = [
+    ("contenttypes", "0002_remove_content_type_name"),
+    ("integrations", "0003_adaccount_removed_at_brand_spark_capability_case_and_more"),
+    ("creators", "0002_marketplaceonboarding"),
+    ("sparkads", "0001_initial"),
+]
+NEW_LAYOUT = [
+    ("contenttypes", "0002_remove_content_type_name"),
+    ("integrations", "0004_campaign_posts"),
+    ("creators", "0003_campaign_posts_move_to_integrations"),
+    ("sparkads", "0002_campaign_posts_in_integrations"),
+]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def back_to_latest():
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
+def test_rows_written_in_the_creators_layout_are_found_through_the_shared_model():
+    old = _migrate(OLD_LAYOUT)
+    Brand = old.get_model("integrations", "Brand")
+    Campaign = old.get_model("integrations", "Campaign")
+    TikTokAccount = old.get_model("integrations", "TikTokAccount")
+    PostSnapshot = old.get_model("integrations", "PostSnapshot")
+    Collaboration = old.get_model("creators", "Collaboration")
+    CampaignPost = old.get_model("creators", "CampaignPost")
+    SparkAuthorization = old.get_model("sparkads", "SparkAuthorization")
+    ContentType = old.get_model("contenttypes", "ContentType")
+    ContentType.objects.get_or_create(app_label="creators", model="campaignpost")
+
+    brand = Brand.objects.create(name="Old Brand", slug="old-brand")
+    campaign = Campaign.objects.create(brand=brand, name="Summer", campaign_id="7001")
+    account = TikTokAccount.objects.create(handle="old_creator")
+    collab = Collaboration.objects.create(campaign=campaign, tiktok_account=account, status="joined")
+    post = CampaignPost.objects.create(
+        campaign=campaign, collaboration=collab, tiktok_account=account, video_id="7300000000000000001"
+    )
+    PostSnapshot.objects.create(post=post, campaign=campaign, date="2026-11-01", video_views=1234)
+    SparkAuthorization.objects.create(brand=brand, post=post, tiktok_account=account)
+
+    new = _migrate(NEW_LAYOUT)
+    moved_post = new.get_model("integrations", "CampaignPost").objects.get(video_id="7300000000000000001")
+    assert moved_post.pk == post.pk
+    assert moved_post.collaboration.status == "joined"
+    assert moved_post.collaboration.tiktok_account.handle == "old_creator"
+    assert [s.video_views for s in moved_post.snapshots.all()] == [1234]
+    assert new.get_model("sparkads", "SparkAuthorization").objects.get().post_id == post.pk
+    assert not new.get_model("contenttypes", "ContentType").objects.filter(app_label="creators", model="campaignpost")
+    assert new.get_model("contenttypes", "ContentType").objects.filter(app_label="integrations", model="campaignpost")
