@@ -11,3 +11,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aspire_tiktok.settings")
 app = Celery("aspire_tiktok")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Post insights are a package inside integrations with tasks of their own.
+app.autodiscover_tasks(["integrations.insights"])

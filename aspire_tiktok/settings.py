@@ -308,13 +308,26 @@ CELERY_VISIBILITY_TIMEOUT = 60 * 60 * 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Routes are matched in order: token refreshes first, then one queue per app's kind.
+# Every task is routed by its exact name to one queue per kind, so a deployment can give each
+# kind its own workers. A new task gets a line here (a test fails otherwise).
 CELERY_TASK_ROUTES = {
-    "*.tasks.refresh_*": {"queue": "tokens"},
-    "creators.tasks.*": {"queue": "invites"},
-    "integrations.tasks.*report*": {"queue": "insights"},
-    "integrations.tasks.*insights*": {"queue": "insights"},
-    "sparkads.tasks.*": {"queue": "spark"},
+    "creators.tasks.dispatch_onboarding_polls": {"queue": "invites"},
+    "creators.tasks.dispatch_post_polls": {"queue": "invites"},
+    "creators.tasks.poll_onboarding": {"queue": "invites"},
+    "creators.tasks.poll_post_review": {"queue": "invites"},
+    "creators.tasks.refresh_creator_token": {"queue": "tokens"},
+    "creators.tasks.refresh_due_creator_tokens": {"queue": "tokens"},
+    "integrations.insights.tasks.dispatch_insights_polls": {"queue": "insights"},
+    "integrations.insights.tasks.poll_campaign_report": {"queue": "insights"},
+    "integrations.tasks.dispatch_rechecks": {"queue": "default"},
+    "integrations.tasks.ping": {"queue": "default"},
+    "integrations.tasks.recheck_connection": {"queue": "default"},
+    "sparkads.tasks.apply_spark_authorization": {"queue": "spark"},
+    "sparkads.tasks.check_spark_authorization": {"queue": "spark"},
+    "sparkads.tasks.dispatch_ads_manager_polls": {"queue": "spark"},
+    "sparkads.tasks.dispatch_spark_polls": {"queue": "spark"},
+    "sparkads.tasks.poll_ads_manager_links": {"queue": "spark"},
+    "sparkads.tasks.poll_spark_request": {"queue": "spark"},
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -323,7 +336,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default
 # enqueues per-row tasks; beat must run exactly once per deployment.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Post insights: claim campaigns whose tto/tcm/report/ poll is due (Campaign.next_poll_at).
-    "dispatch-insights-polls": {"task": "integrations.tasks.dispatch_insights_polls", "schedule": 300},
+    "dispatch-insights-polls": {"task": "integrations.insights.tasks.dispatch_insights_polls", "schedule": 300},
 }
 CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {
     "task": "creators.tasks.dispatch_onboarding_polls",

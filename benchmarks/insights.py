@@ -130,7 +130,7 @@ def poll_bench(brand, scratch: Path) -> dict:
 
 
 def _poll_against(base: str, brand) -> dict:
-    from integrations import insights
+    from integrations.insights import report
     from integrations.models import Campaign, Credential, TikTokOneAccount
     from integrations.tiktok import BusinessClient
 
@@ -146,14 +146,14 @@ def _poll_against(base: str, brand) -> dict:
     account = TikTokOneAccount.objects.create(tto_tcm_account_id="7200000000000000001", brand=brand, credential=cred)
     campaign = Campaign.objects.create(brand=brand, tiktok_one_account=account, campaign_id="7900000000000000001",
                                        name="Spring Launch")  # fmt: skip
-    insights.subscribe_tcm_videos(account)  # outside the timing: a one-off call
+    report.subscribe_tcm_videos(account)  # outside the timing: a one-off call
     control.post(f"{base}/sandbox/api/faults", json={"pattern": "*", "latency_ms": 100}, timeout=30).raise_for_status()
     control.delete(f"{base}/sandbox/api/requests", timeout=30)
     runs = []
     for _ in range(POLL_RUNS):
         Campaign.objects.filter(pk=campaign.pk).update(report_resume_page=1, last_polled_at=None)
         cpu, wall = time.process_time(), time.perf_counter()
-        result = insights.poll_campaign(campaign.pk)
+        result = report.poll_campaign(campaign.pk)
         runs.append((result.saved, result.pages, time.perf_counter() - wall, time.process_time() - cpu))
     stats = control.get(f"{base}/sandbox/api/requests/stats", params={"window_seconds": 1}, timeout=30).json()
     posts, pages = sum(r[0] for r in runs), sum(r[1] for r in runs)

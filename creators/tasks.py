@@ -50,7 +50,11 @@ def dispatch_onboarding_polls() -> int:
 
 
 @shared_task(
-    time_limit=120, soft_time_limit=100, autoretry_for=(TransientTikTokError,), retry_backoff=True, max_retries=5
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(TransientTikTokError,),
+    retry_backoff=True,
+    max_retries=5,
 )
 def poll_onboarding(onboarding_id: int) -> str:
     """Check one creator's Marketplace status and move its state machine."""
@@ -83,7 +87,11 @@ def dispatch_post_polls() -> int:
 
 
 @shared_task(
-    time_limit=120, soft_time_limit=100, autoretry_for=(TransientTikTokError,), retry_backoff=True, max_retries=5
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(TransientTikTokError,),
+    retry_backoff=True,
+    max_retries=5,
 )
 def poll_post_review(post_id: int) -> str:
     """Is a reviewed post published yet? Claimed by pushing next_poll_at out first."""
@@ -114,7 +122,11 @@ def refresh_due_creator_tokens() -> int:
 
 
 @shared_task(
-    time_limit=60, soft_time_limit=50, autoretry_for=(TransientTikTokError,), retry_backoff=True, max_retries=5
+    time_limit=60,
+    soft_time_limit=50,
+    autoretry_for=(TransientTikTokError,),
+    retry_backoff=True,
+    max_retries=5,
 )
 def refresh_creator_token(credential_id: int) -> str:
     """Refresh one grant through the client's one refresh function (row lock, rotation)."""

@@ -42,17 +42,3 @@ def recheck_connection(credential_id: int) -> str:
     result = flows.recheck_credential(credential_id)
     logger.info("recheck credential=%s outcome=%s", credential_id, result.outcome)
     return result.outcome
-
-
-@shared_task(time_limit=240, soft_time_limit=200)
-def recheck_tiktok_one_account(account_id: int) -> str:
-    """Re-check the connection of one TikTok One account (staff's "re-check now")."""
-    from .models import TikTokOneAccount
-
-    credential_id = TikTokOneAccount.objects.filter(pk=account_id).values_list("credential_id", flat=True).first()
-    if credential_id is None:
-        return "skipped"
-    return recheck_connection(credential_id)
-
-
-from .insights_tasks import dispatch_insights_polls, poll_campaign_report  # noqa: E402, F401

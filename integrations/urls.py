@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from . import views
+from .insights import urls as insights_urls
 
 app_name = "integrations"
 urlpatterns = [
@@ -28,8 +29,5 @@ urlpatterns = [
     path("brands/<slug:slug>/creators/@<str:handle>/", views.creator_profile, name="creator_profile"),
     path("brands/<slug:slug>/campaigns/", views.campaigns, name="campaigns"),
     path("brands/<slug:slug>/campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    *insights_urls.urlpatterns,
 ]
-
-from .insights_urls import urlpatterns as _insights_urls  # noqa: E402
-
-urlpatterns += _insights_urls

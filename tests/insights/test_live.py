@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from integrations import insights
+from integrations.insights import report
 from integrations.models import Campaign, Credential, PostSnapshot, TikTokOneAccount
 from integrations.tiktok import BusinessClient
 
@@ -31,7 +31,7 @@ def spring_launch(live_sandbox, brand):
 
 
 def test_polling_the_seeded_campaign_keeps_growing_snapshots(spring_launch, live_sandbox):
-    first = insights.poll_campaign(spring_launch.pk)
+    first = report.poll_campaign(spring_launch.pk)
     assert first.status == "ok" and first.saved >= 1
     post = spring_launch.posts.select_related("tiktok_account", "insight").get()
     assert post.tiktok_account.handle == "market.star"
@@ -41,7 +41,7 @@ def test_polling_the_seeded_campaign_keeps_growing_snapshots(spring_launch, live
 
     requests.post(f"{live_sandbox}/sandbox/api/clock/advance", json={"hours": 24}, timeout=30).raise_for_status()
     Campaign.objects.filter(pk=spring_launch.pk).update(next_poll_at=None)
-    insights.poll_campaign(spring_launch.pk)
+    report.poll_campaign(spring_launch.pk)
 
     post.insight.refresh_from_db()
     assert PostSnapshot.objects.filter(post=post).count() > snapshots_before
@@ -52,5 +52,5 @@ def test_polling_the_seeded_campaign_keeps_growing_snapshots(spring_launch, live
 
 
 def test_a_tcm_videos_subscription_is_made_on_the_first_poll(spring_launch):
-    insights.poll_campaign(spring_launch.pk)
+    report.poll_campaign(spring_launch.pk)
     assert spring_launch.tiktok_one_account.report_subscription.subscription_id

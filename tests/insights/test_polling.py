@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.utils import timezone
 
-from integrations import insights
-from integrations.insights_tasks import dispatch_insights_polls, poll_campaign_report
+from integrations.insights import report
+from integrations.insights.tasks import dispatch_insights_polls, poll_campaign_report
 from integrations.models import Campaign, CampaignPost, PostInsight, PostSnapshot, ReportSubscription, TikTokAccount
 from integrations.tiktok import TikTokError
 
@@ -38,7 +38,7 @@ def test_it_polls_every_page_and_upserts_posts_snapshots_and_creators(campaign, 
     _subscribed(campaign)
     for page in _pages(report_row):
         mocked.get(report_url, json=page)
-    result = insights.poll_campaign(campaign.pk)
+    result = report.poll_campaign(campaign.pk)
     assert (result.status, result.pages, result.saved) == ("ok", 2, 6)
     # 6 posts, each with 2 daily snapshots (the latest carries the totals).
     assert _counts() == (6, 6, 12, 6)
@@ -62,10 +62,10 @@ def test_the_same_page_twice_gives_the_same_rows(campaign, mocked, report_url, r
     pages = _pages(report_row, n_pages=1)
     mocked.get(report_url, json=pages[0])
     mocked.get(report_url, json=pages[0])
-    insights.poll_campaign(campaign.pk)
+    report.poll_campaign(campaign.pk)
     before = _counts()
     Campaign.objects.filter(pk=campaign.pk).update(report_resume_page=1)
-    insights.poll_campaign(campaign.pk)
+    report.poll_campaign(campaign.pk)
     assert _counts() == before == (3, 3, 6, 3)
 
 
@@ -78,7 +78,7 @@ def test_it_resumes_at_the_page_that_failed_without_duplicates(campaign, mocked,
     for _ in range(3):  # page 2 throttled beyond the transport's retries
         mocked.get(report_url, json=THROTTLED)
     with pytest.raises(TikTokError):
-        insights.poll_campaign(campaign.pk)
+        report.poll_campaign(campaign.pk)
     campaign.refresh_from_db()
     assert campaign.report_resume_page == 2
     assert "page 2" in campaign.last_poll_error and "40100" in campaign.last_poll_error
@@ -86,7 +86,7 @@ def test_it_resumes_at_the_page_that_failed_without_duplicates(campaign, mocked,
 
     mocked.get(report_url, json=pages[1])
     mocked.get(report_url, json=pages[2])
-    insights.poll_campaign(campaign.pk)
+    report.poll_campaign(campaign.pk)
     assert parse_qs(urlparse(mocked.calls[4].request.url).query)["page"] == ["2"]
     assert _counts() == (9, 9, 18, 9)
     campaign.refresh_from_db()
@@ -105,7 +105,7 @@ def test_a_campaign_deleted_on_tiktok_is_marked_and_its_data_kept(campaign, mock
     _subscribed(campaign)
     mocked.get(report_url, json=_pages(report_row, 1)[0])
     mocked.get(report_url, json={"code": 40001, "message": "campaign_id doesn't exist.", "request_id": "x", "data": {}})
-    insights.poll_campaign(campaign.pk)
+    report.poll_campaign(campaign.pk)
     Campaign.objects.filter(pk=campaign.pk).update(report_resume_page=1)
     assert poll_campaign_report(campaign.pk) == "failed:permanent"
     campaign.refresh_from_db()
@@ -120,7 +120,7 @@ def test_a_malformed_page_is_skipped_and_reported_without_losing_the_rest(campai
     partial = {"code": 0, "message": "OK", "request_id": "p", "data": {"page_info": {"page": 2, "total_page": 2}}}
     mocked.get(report_url, json=bad)
     mocked.get(report_url, json=partial)
-    result = insights.poll_campaign(campaign.pk)
+    result = report.poll_campaign(campaign.pk)
     assert result.saved == 1
     campaign.refresh_from_db()
     assert "could not be read" in campaign.last_poll_error and "no list of videos" in campaign.last_poll_error
@@ -141,9 +141,9 @@ def test_figures_unchanged_keep_their_changed_at(campaign, mocked, report_url, r
     page = report_page([report_row()])
     mocked.get(report_url, json=page)
     mocked.get(report_url, json=page)
-    insights.poll_campaign(campaign.pk)
+    report.poll_campaign(campaign.pk)
     first = PostInsight.objects.get().changed_at
-    insights.poll_campaign(campaign.pk)
+    report.poll_campaign(campaign.pk)
     assert PostInsight.objects.get().changed_at == first
     assert PostInsight.objects.get().fetched_at > first
 
@@ -151,7 +151,7 @@ def test_figures_unchanged_keep_their_changed_at(campaign, mocked, report_url, r
 def test_the_first_poll_subscribes_to_tcm_videos(campaign, mocked, report_url, subscribe_url, report_row):
     mocked.post(subscribe_url, json={"code": 0, "message": "OK", "request_id": "s", "data": {"subscription_id": "99"}})
     mocked.get(report_url, json=report_page([report_row()]))
-    insights.poll_campaign(campaign.pk)
+    report.poll_campaign(campaign.pk)
     body = json.loads(mocked.calls[0].request.body)
     assert body["subscribe_entity"] == "TCM_VIDEOS"
     assert body["subscription_detail"] == {"tto_tcm_account_id": "7200000000000000001", "access_token": "brand-token"}
@@ -173,18 +173,18 @@ def test_the_dispatcher_claims_due_campaigns_once(campaign, django_capture_on_co
 def test_the_dispatcher_skips_deleted_and_not_yet_due_campaigns(campaign, monkeypatch):
     monkeypatch.setattr(poll_campaign_report, "delay", lambda pk: None)
     Campaign.objects.filter(pk=campaign.pk).update(next_poll_at=timezone.now() + timedelta(hours=1))
-    assert insights.claim_due_campaigns() == []
+    assert report.claim_due_campaigns() == []
     Campaign.objects.filter(pk=campaign.pk).update(next_poll_at=timezone.now(), status=Campaign.Status.DELETED)
-    assert insights.claim_due_campaigns() == []
+    assert report.claim_due_campaigns() == []
 
 
 def test_posts_tiktok_stops_reporting_keep_their_snapshots(campaign, mocked, report_url, report_row):
     _subscribed(campaign)
     mocked.get(report_url, json=report_page([report_row(), report_row(video_id="7700000000000000202", handle="b")]))
     mocked.get(report_url, json=report_page([report_row(video_id="7700000000000000202", handle="b")]))
-    insights.poll_campaign(campaign.pk)
+    report.poll_campaign(campaign.pk)
     stale = PostInsight.objects.get(post__video_id="7700000000000000101")
-    insights.poll_campaign(campaign.pk)
+    report.poll_campaign(campaign.pk)
     kept = PostInsight.objects.get(post__video_id="7700000000000000101")
     assert kept.video_views == 12000 and kept.fetched_at == stale.fetched_at
     assert PostSnapshot.objects.filter(post__video_id="7700000000000000101").count() == 2

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.insights_tasks import poll_campaign_report
+from integrations.insights.tasks import poll_campaign_report
 from integrations.models import Campaign
 from integrations.tiktok import webhooks
 

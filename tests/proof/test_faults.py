@@ -81,8 +81,8 @@ def test_under_injected_faults_every_due_poll_completes_once_and_auth_errors_are
     sandbox, celery_redis, worker_factory, brand
 ):
     from creators.tasks import dispatch_onboarding_polls
+    from integrations.insights.tasks import dispatch_insights_polls
     from integrations.models import Campaign
-    from integrations.tasks import dispatch_insights_polls
     from integrations.tiktok import BusinessClient
 
     _internal_tiktok_one_account(sandbox)

@@ -16,11 +16,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from . import insights
-from .insights_tasks import enqueue_polls
-from .models import Campaign, CampaignPost
-from .tenancy import get_brand_for_user, get_for_brand_or_404
-from .tiktok import webhooks
+from ..models import Campaign, CampaignPost
+from ..tenancy import get_brand_for_user, get_for_brand_or_404
+from ..tiktok import webhooks
+from . import charts, queries, report
+from .tasks import enqueue_polls
 
 logger = logging.getLogger(__name__)
 PER_PAGE = 25
@@ -34,7 +34,7 @@ class HtmxHttpRequest(HttpRequest):
 @require_GET
 def brand_insights(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
-    campaigns = insights.brand_campaigns_with_totals(brand)
+    campaigns = queries.brand_campaigns_with_totals(brand)
     return render(request, "integrations/insights/brand.html", {"brand": brand, "campaigns": campaigns})
 
 
@@ -47,23 +47,23 @@ def _campaign(request: HttpRequest, slug: str, pk: int, *, manage: bool = False)
 @require_GET
 def campaign_insights(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = _campaign(request, slug, pk)
-    params = insights.table_params(request.GET)
-    page = Paginator(insights.post_table(campaign, params), PER_PAGE).get_page(request.GET.get("page"))
+    params = queries.table_params(request.GET)
+    page = Paginator(queries.post_table(campaign, params), PER_PAGE).get_page(request.GET.get("page"))
     ctx = {
         "brand": campaign.brand,
         "campaign": campaign,
         "params": params,
         "page": page,
-        "rows": [(post, insights.format_row(insights.row_values(post))) for post in page.object_list],
-        "columns": insights.COLUMNS,
+        "rows": [(post, queries.format_row(queries.row_values(post))) for post in page.object_list],
+        "columns": queries.COLUMNS,
         "can_manage": campaign.brand.role_of(request.user) in {"owner", "admin"},
     }
     template_name = "integrations/insights/campaign.html"
     if request.htmx:
         template_name += "#table"
     else:
-        ctx["totals_cells"] = insights.format_totals(insights.campaign_totals(campaign))
-        ctx["charts"] = insights.campaign_charts(campaign)
+        ctx["totals_cells"] = queries.format_totals(queries.campaign_totals(campaign))
+        ctx["charts"] = charts.campaign_charts(campaign)
     return render(request, template_name, ctx)
 
 
@@ -76,9 +76,9 @@ class _Echo:
 
 def _csv_lines(posts):
     writer = csv.writer(_Echo())
-    yield writer.writerow([c.label for c in insights.COLUMNS])
+    yield writer.writerow([c.label for c in queries.COLUMNS])
     for post in posts.iterator(chunk_size=1000):
-        yield writer.writerow(insights.format_row(insights.row_values(post), for_csv=True))
+        yield writer.writerow(queries.format_row(queries.row_values(post), for_csv=True))
 
 
 @login_required
@@ -86,7 +86,7 @@ def _csv_lines(posts):
 def campaign_export(request: HttpRequest, slug: str, pk: int) -> StreamingHttpResponse:
     """Every row the table's filters and sort give, in the table's columns, streamed."""
     campaign = _campaign(request, slug, pk)
-    posts = insights.post_table(campaign, insights.table_params(request.GET))
+    posts = queries.post_table(campaign, queries.table_params(request.GET))
     response = StreamingHttpResponse(_csv_lines(posts), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="insights-{campaign.campaign_id or campaign.pk}.csv"'
     return response
@@ -114,16 +114,16 @@ def post_insights(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         CampaignPost.objects.select_related("campaign", "tiktok_account", "insight"), pk=pk, campaign__brand=brand
     )
     insight = getattr(post, "insight", None)
-    snapshots = insights.post_series(post)
-    totals = insights.with_derived({f: getattr(insight, f, None) for f in insights.TOTAL_FIELDS})
+    snapshots = charts.post_series(post)
+    totals = queries.with_derived({f: getattr(insight, f, None) for f in queries.TOTAL_FIELDS})
     ctx = {
-        "totals_cells": insights.format_totals(totals),
+        "totals_cells": queries.format_totals(totals),
         "brand": brand,
         "post": post,
         "campaign": post.campaign,
         "insight": insight,
         "snapshots": snapshots,
-        "charts": insights.post_charts(snapshots, insight.audience if insight else None),
+        "charts": charts.post_charts(snapshots, insight.audience if insight else None),
     }
     return render(request, "integrations/insights/post.html", ctx)
 
@@ -143,5 +143,5 @@ def tcm_videos_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("bad signature")
     except (ValueError, AttributeError, TypeError):
         return HttpResponseBadRequest("bad payload")
-    enqueue_polls(insights.poll_now([e.campaign_id for e in events]))
+    enqueue_polls(report.poll_now([e.campaign_id for e in events]))
     return HttpResponse("ok")

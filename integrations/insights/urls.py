@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import insights_views as views
+from . import views
 
 urlpatterns = [
     path("brands/<slug:slug>/insights/", views.brand_insights, name="insights"),

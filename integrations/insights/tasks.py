@@ -1,13 +1,12 @@
-"""Celery tasks of post insights. Named under `integrations.tasks.` so the `*report*` and
-`*insights*` routes in settings send them to the insights queue."""
+"""Celery tasks of post insights, on the insights queue."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.db import transaction
 
-from . import insights
-from .tiktok import TikTokError
+from ..tiktok import TikTokError
+from . import report
 
 
 class ReportUnavailable(Exception):
@@ -16,7 +15,6 @@ class ReportUnavailable(Exception):
 
 
 @shared_task(
-    name="integrations.tasks.poll_campaign_report",
     autoretry_for=(ReportUnavailable,),
     retry_backoff=True,
     max_retries=5,
@@ -26,7 +24,7 @@ class ReportUnavailable(Exception):
 def poll_campaign_report(campaign_id: int) -> str:
     """Poll one campaign's `tto/tcm/report/` from its resume page on."""
     try:
-        result = insights.poll_campaign(campaign_id)
+        result = report.poll_campaign(campaign_id)
     except TikTokError as exc:
         if exc.is_transient:
             raise ReportUnavailable(str(exc)) from exc
@@ -34,10 +32,10 @@ def poll_campaign_report(campaign_id: int) -> str:
     return f"{result.status}:pages={result.pages}:posts={result.saved}"
 
 
-@shared_task(name="integrations.tasks.dispatch_insights_polls", time_limit=60, soft_time_limit=50)
+@shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_insights_polls() -> int:
     """Beat: claim the campaigns whose report is due and enqueue one poll each."""
-    ids = insights.claim_due_campaigns()
+    ids = report.claim_due_campaigns()
     enqueue_polls(ids)
     return len(ids)
 

@@ -1,0 +1,168 @@
+"""Charts drawn on the server as SVG: no JavaScript, no CDN."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from ..models import Campaign, CampaignDayTotal, CampaignPost, PostInsight, PostSnapshot
+
+CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 220, 56, 28, 12
+ORGANIC, PAID = "#2f855a", "#c05621"
+
+
+def _nice_max(value: float) -> float:
+    """A round axis maximum at or above the value (1, 2 or 5 times a power of ten)."""
+    if value <= 0:
+        return 1
+    power = 10 ** (len(str(int(value))) - 1)
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= value)
+
+
+def _short(n: float) -> str:
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= div:
+            return f"{n / div:.3g}{suffix}"
+    return f"{n:.3g}"
+
+
+def line_chart(title: str, dates: list[date], series: list[tuple[str, str, list[int]]]) -> str:
+    """Lines over dates; `series` is (label, colour, values). Returns SVG markup (escaped)."""
+    if not dates:
+        return ""
+    top = _nice_max(max((max(v, default=0) for _, _, v in series), default=0))
+    plot_w, plot_h = CHART_W - PAD_L - 8, CHART_H - PAD_B - PAD_T
+    step = plot_w / max(len(dates) - 1, 1)
+
+    def point(i: int, v: int) -> str:
+        return f"{PAD_L + i * step:.1f},{PAD_T + plot_h - (v or 0) / top * plot_h:.1f}"
+
+    parts = [_axis(top, plot_h)]
+    for label, colour, values in series:
+        points = " ".join(point(i, v) for i, v in enumerate(values))
+        parts.append(
+            format_html(
+                '<polyline fill="none" stroke="{}" stroke-width="2" points="{}"><title>{}</title></polyline>',
+                colour,
+                points,
+                label,
+            )
+        )
+    for i in sorted({0, len(dates) - 1, len(dates) // 2}):
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>',
+                f"{PAD_L + i * step:.1f}",
+                CHART_H - 8,
+                dates[i].strftime("%b %d"),
+            )
+        )
+    legend = [format_html('<tspan fill="{}">■ {}</tspan> ', colour, label) for label, colour, _ in series]
+    parts.append(format_html('<text x="{}" y="10" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
+    return _svg(title, parts)
+
+
+def bar_chart(title: str, bars: list[tuple[str, float | None]], unit: str = "") -> str:
+    """Horizontal bars, one per (label, value); None draws no bar."""
+    if not bars:
+        return ""
+    top = _nice_max(max((v or 0 for _, v in bars), default=0))
+    row, label_w = 22, 150
+    height = row * len(bars) + 8
+    parts = []
+    for i, (label, value) in enumerate(bars):
+        y = 4 + i * row
+        width = (value or 0) / top * (CHART_W - label_w - 70)
+        shown = "–" if value is None else f"{_short(value)}{unit}"
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>'
+                '<rect x="{}" y="{}" width="{}" height="14" fill="{}"><title>{}: {}</title></rect>'
+                '<text x="{}" y="{}" font-size="11">{}</text>',
+                label_w - 6,
+                y + 11,
+                label[:24],
+                label_w,
+                y,
+                f"{width:.1f}",
+                ORGANIC,
+                label,
+                shown,
+                f"{label_w + width + 4:.1f}",
+                y + 11,
+                shown,
+            )
+        )
+    return _svg(title, parts, height=height)
+
+
+def _axis(top: float, plot_h: float) -> str:
+    ticks = []
+    for frac in (0, 0.5, 1):
+        y = PAD_T + plot_h - frac * plot_h
+        ticks.append(
+            format_html(
+                '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#ddd"/>'
+                '<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>',
+                PAD_L,
+                CHART_W - 8,
+                f"{y:.1f}",
+                f"{y:.1f}",
+                PAD_L - 4,
+                f"{y + 4:.1f}",
+                _short(top * frac),
+            )
+        )
+    return mark_safe("".join(ticks))
+
+
+def _svg(title: str, parts: list[str], height: int = CHART_H) -> str:
+    return format_html(
+        '<svg class="chart" role="img" viewBox="0 0 {} {}" width="100%" xmlns="http://www.w3.org/2000/svg">'
+        "<title>{}</title>{}</svg>",
+        CHART_W,
+        height,
+        title,
+        mark_safe("".join(parts)),
+    )
+
+
+def campaign_charts(campaign: Campaign, days: int = 90) -> dict[str, str]:
+    """Paid vs organic views per day, and engagement of the top posts: two queries."""
+    totals = list(CampaignDayTotal.objects.filter(campaign=campaign).order_by("-date")[:days])[::-1]
+    views = line_chart(
+        "Daily views, organic vs paid",
+        [t.date for t in totals],
+        [("Organic", ORGANIC, [t.views_organic for t in totals]), ("Paid", PAID, [t.views_paid for t in totals])],
+    )
+    top = (
+        PostInsight.objects.filter(campaign=campaign, engagement_count__isnull=False)
+        .select_related("post__tiktok_account")
+        .order_by("-engagement_count")[:15]
+    )
+    bars = [(f"@{i.post.tiktok_account.handle} {i.post.video_id[-4:]}", i.engagement_count) for i in top]
+    return {"views": views, "engagement": bar_chart("Engagement per post (top 15)", bars)}
+
+
+def post_series(post: CampaignPost, days: int = 90) -> list[PostSnapshot]:
+    return list(PostSnapshot.objects.filter(post=post).order_by("-date")[:days])[::-1]
+
+
+def post_charts(snapshots: list[PostSnapshot], audience: dict[str, list] | None) -> dict[str, Any]:
+    views = line_chart(
+        "Daily views, organic vs paid",
+        [s.date for s in snapshots],
+        [
+            ("Organic", ORGANIC, [s.day_views_organic or 0 for s in snapshots]),
+            ("Paid", PAID, [s.day_views_paid or 0 for s in snapshots]),
+        ],
+    )
+    breakdowns = {}
+    for key in ("gender", "age", "country", "device"):
+        items = (audience or {}).get(key) or []
+        bars = [(i["label"], (i["percentage"] or 0) * 100 if i["percentage"] is not None else None) for i in items]
+        breakdowns[key] = bar_chart(f"Audience by {key}", bars[:10], unit="%")
+    return {"views": views, "audience": breakdowns}
