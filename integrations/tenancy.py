@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Brand, BrandMembership
+from .models import Brand
 
 
 def get_brand_for_user(user, slug: str, *, manage: bool = False) -> Brand:
@@ -19,7 +19,7 @@ def get_brand_for_user(user, slug: str, *, manage: bool = False) -> Brand:
     invisible as another brand's.
     """
     brand = get_object_or_404(Brand.objects.for_user(user), slug=slug)
-    if manage and brand.role_of(user) not in {BrandMembership.Role.OWNER, BrandMembership.Role.ADMIN}:
+    if manage and not brand.can_manage(user):
         raise Http404("No brand matches the given query.")
     return brand
 

@@ -56,8 +56,16 @@ class Brand(models.Model):
         super().save(*args, **kwargs)
 
     def role_of(self, user) -> str | None:
-        membership = self.memberships.filter(user=user).first()
-        return membership.role if membership else None
+        """The user's role in this brand, or None; read once per brand instance."""
+        roles = self.__dict__.setdefault("_roles", {})
+        if user.pk not in roles:
+            membership = self.memberships.filter(user=user).first() if user.is_authenticated else None
+            roles[user.pk] = membership.role if membership else None
+        return roles[user.pk]
+
+    def can_manage(self, user) -> bool:
+        """The one role rule: owners and admins manage a brand; members read it."""
+        return self.role_of(user) in BrandMembership.MANAGER_ROLES
 
 
 class BrandMembership(models.Model):
@@ -65,6 +73,8 @@ class BrandMembership(models.Model):
         OWNER = "owner", "Owner"
         ADMIN = "admin", "Admin"
         MEMBER = "member", "Member"
+
+    MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brand_memberships")
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="memberships")
@@ -79,7 +89,7 @@ class BrandMembership(models.Model):
 
     @property
     def can_manage(self) -> bool:
-        return self.role in {self.Role.OWNER, self.Role.ADMIN}
+        return self.role in self.MANAGER_ROLES
 
 
 class BrandNotice(models.Model):

@@ -1,0 +1,99 @@
+"""The one way background work finds, claims and retries due rows.
+
+Every poller follows the same three steps:
+
+1. A beat-driven dispatcher claims up to `limit` due rows with `claim_due`: their
+   `next_poll_at` moves out by a lease, so a second dispatcher (or the next beat) does not
+   claim them again while the work runs. The work sets the real next time when it ends;
+   if a worker dies, the lease runs out and the row is due again.
+2. The dispatcher enqueues one task per row (or per batch) with `enqueue_on_commit`, so a
+   worker never reads a row before the claim is committed.
+3. Tasks use `base=TikTokTask`: a transient TikTok error (throttling, 5xx, timeouts) is
+   retried with TikTok's back-off; an auth or permanent error was already recorded by the
+   flow on the row and is not retried.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery.contrib.django.task import DjangoTask
+from django.db import connection, transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+from .tiktok import TikTokError
+
+# Retry delays of TikTokTask: the first retry after about 30 s, doubling, at most 30 minutes.
+RETRY_BASE_SECONDS = 30.0
+RETRY_MAX_SECONDS = 30 * 60.0
+
+
+def claim_due[M: Model](
+    queryset: QuerySet[M], *, lease: timedelta, limit: int, now: datetime | None = None, field: str = "next_poll_at"
+) -> list[M]:
+    """Claim up to `limit` rows of `queryset` whose `field` is due, oldest first.
+
+    A NULL `field` is never due: a row is scheduled by setting it. Of concurrent callers,
+    each row goes to exactly one.
+    """
+    now = now or timezone.now()
+    until = now + lease
+    model = queryset.model
+    with transaction.atomic():
+        rows = list(
+            queryset.filter(**{f"{field}__lte": now}).order_by(field).select_for_update(skip_locked=True)[:limit]
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            # The rows are locked until commit and skipped by every other claimer.
+            model._default_manager.filter(pk__in=[row.pk for row in rows]).update(**{field: until})
+            claimed = rows
+        else:
+            # No row locks (SQLite): a row is ours only if nobody moved it since we read it.
+            claimed = [
+                row
+                for row in rows
+                if model._default_manager.filter(pk=row.pk, **{field: getattr(row, field)}).update(**{field: until})
+            ]
+    for row in claimed:
+        setattr(row, field, until)
+    return claimed
+
+
+def enqueue_on_commit(task: DjangoTask, ids: Iterable[Any]) -> int:
+    """Send `task(id)` for each id once the current transaction commits."""
+    count = 0
+    for pk in ids:
+        task.delay_on_commit(pk)
+        count += 1
+    return count
+
+
+def retry_delay(exc: TikTokError, retries: int) -> float:
+    """Seconds before retry number `retries + 1`: TikTok's own wait when it gives one,
+    otherwise an exponential back-off; always with jitter and never zero, so a burst of
+    throttled tasks does not come back at the same instant."""
+    backoff = min(RETRY_BASE_SECONDS * 2**retries, RETRY_MAX_SECONDS)
+    wait = max(exc.retry_after or 0.0, backoff)
+    return wait * random.uniform(1.0, 1.25)
+
+
+class TikTokTask(DjangoTask):
+    """A task that retries transient TikTok errors and leaves the others to the flow.
+
+    Flows record auth and permanent errors on their rows (with what to do next) and
+    re-raise; retrying those would only repeat a refusal.
+    """
+
+    max_retries = 5
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except TikTokError as exc:
+            if not exc.is_transient:
+                return None
+            raise self.retry(exc=exc, countdown=retry_delay(exc, self.request.retries)) from exc
