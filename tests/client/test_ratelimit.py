@@ -218,6 +218,20 @@ def test_several_processes_together_never_put_more_than_the_limit_in_any_window(
     assert min(gaps) >= ((1.0 + jitter + LATE_CREDIT_SECONDS) / limit - LATE_CREDIT_SECONDS) * 1_000_000
 
 
+def test_background_and_interactive_processes_together_never_exceed_the_limit_either(rate_prefix):
+    limit, jitter = 5, 0.03
+    runs = [
+        (settings.REDIS_URL, rate_prefix, 4, Limits(per_second=limit), jitter, background)
+        for background in (True, False)
+    ]
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.starmap(hammer, runs * 2)
+    grants = sorted(t for r in results for t in r)
+
+    assert len(grants) == 16
+    assert max_in_window(grants, 1.0 + jitter) <= limit
+
+
 # --- the reserved share -----------------------------------------------------------------------
 
 
