@@ -119,3 +119,12 @@ def test_request_stats_count_the_app_over_every_endpoint(sandbox):
     stats = sandbox.control("GET", "requests/stats", params={"window_seconds": 60}).json()
 
     assert stats["app"]["count"] == 3 and stats["app"]["max_in_window"] == 3
+
+
+def test_the_control_page_shows_and_sets_the_tier(sandbox):
+    requests.post(f"{sandbox.url}/sandbox/control/", data={"action": "tier", "tier": "sandbox"}, timeout=10)
+
+    page = requests.get(f"{sandbox.url}/sandbox/control/", timeout=10).text
+
+    assert "Tier sandbox: 1 per second, 30 per minute, 1000 per UTC day" in page
+    assert sandbox.control("GET", "rate-limits/app").json()["tier"] == "sandbox"
