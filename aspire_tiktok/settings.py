@@ -257,14 +257,22 @@ TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sandbox-client-key")
 TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sandbox-client-secret")
 TIKTOK_HTTP_TIMEOUT = env.float("TIKTOK_HTTP_TIMEOUT", default=10.0)
 TIKTOK_MAX_RETRIES = env.int("TIKTOK_MAX_RETRIES", default=4)
-# Shared rate budget (all processes together, counted in Redis).
+# Shared rate budget (all processes together, counted in Redis; integrations/tiktok/ratelimit.py).
+# API for Business: one budget per app in TikTok's three windows, preset by the app's tier
+# (basic, advanced, premium, ultimate, sandbox); each window can be overridden (0 = no limit).
+TIKTOK_API_TIER = env.str("TIKTOK_API_TIER", default="basic")
+TIKTOK_RATE_QPS = env.int("TIKTOK_RATE_QPS", default=None)
+TIKTOK_RATE_QPM = env.int("TIKTOK_RATE_QPM", default=None)
+TIKTOK_RATE_PER_DAY = env.int("TIKTOK_RATE_PER_DAY", default=None)
+# Login Kit / Display API: per endpoint.
 TIKTOK_LOGIN_KIT_PER_MINUTE = env.int("TIKTOK_LOGIN_KIT_PER_MINUTE", default=600)
-TIKTOK_BUSINESS_QPS = env.int("TIKTOK_BUSINESS_QPS", default=10)
 TIKTOK_RATE_BUDGET_ENABLED = env.bool("TIKTOK_RATE_BUDGET_ENABLED", default=DJANGO_ENV != "test")
-# Extra seconds on each budget window, absorbing the jitter between a slot being granted and
-# the request reaching TikTok (see integrations/tiktok/ratelimit.py).
-TIKTOK_RATE_BUDGET_GUARD_SECONDS = env.float("TIKTOK_RATE_BUDGET_GUARD_SECONDS", default=0.25)
-# Redis key prefix of the budget's sliding windows, and how long a call may wait for a slot
+# The share of every budget kept for calls a person is waiting on (not made in a Celery task).
+TIKTOK_RATE_RESERVED_SHARE = env.float("TIKTOK_RATE_RESERVED_SHARE", default=0.2)
+# How much later than its slot a request may reach TikTok without TikTok counting more than
+# the limit in any window: grants are paced so that L + 1 of them span each window plus this.
+TIKTOK_RATE_JITTER_SECONDS = env.float("TIKTOK_RATE_JITTER_SECONDS", default=0.03)
+# Redis key prefix of the budgets, and how long a call may wait for a slot
 # before it raises a transient error (a Celery task then reschedules with retry_after).
 TIKTOK_RATE_BUDGET_KEY_PREFIX = env.str("TIKTOK_RATE_BUDGET_KEY_PREFIX", default="tiktok:rate")
 TIKTOK_RATE_BUDGET_MAX_WAIT = env.float("TIKTOK_RATE_BUDGET_MAX_WAIT", default=2.0)

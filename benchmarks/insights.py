@@ -249,7 +249,7 @@ def write_report(pages: dict, poll: dict, seed_seconds: float, total_seconds: fl
         "50 posts with up to 60 days of daily stats), not by our CPU: the CPU per call is a small share of the "
         "wall time per call. Pages of one campaign are fetched in sequence (a page's resume point is saved "
         "before the next is asked for); more campaigns poll in parallel on more insights-queue workers, up "
-        "to the shared per-endpoint budget (TIKTOK_BUSINESS_QPS).",
+        "to the app's shared budget (TIKTOK_API_TIER).",
         "",
     ]
     # The head of the file; other benchmarks' sections after it are kept.

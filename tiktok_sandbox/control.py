@@ -110,7 +110,7 @@ def clock_reset(request, body) -> dict:
 @control("POST")
 def reset(request, body) -> dict:
     seed.reseed(body.get("seed"))
-    traffic.reset_windows()
+    traffic.reset_app_limits()
     return {"ok": True, "now": clock.now().isoformat()}
 
 
@@ -190,8 +190,24 @@ def rate_limits(request, body) -> dict | list:
         return model_to_dict(rule)
     if request.method == "DELETE":
         RateLimit.objects.all().delete()
-        traffic.reset_windows()
+        traffic.set_app_limits(None)  # every limit, the app's tier included, until reset
     return [model_to_dict(r) for r in RateLimit.objects.order_by("pk")]
+
+
+@control("GET", "POST", "DELETE")
+def app_rate_limits(request, body) -> dict:
+    """The app's API for Business limits: POST {tier?, qps?, qpm?, per_day?} sets a tier
+    (default: the current one) with any window overridden; DELETE lifts them until reset."""
+    if request.method == "POST":
+        current = traffic.app_limits()["tier"] or settings.SANDBOX_API_TIER
+        overrides = {k: body[k] for k in ("qps", "qpm", "per_day") if body.get(k) is not None}
+        try:
+            traffic.set_app_limits(traffic.AppLimits.of(body.get("tier") or current, **overrides))
+        except (TypeError, ValueError) as exc:
+            raise Problem(str(exc)) from exc
+    elif request.method == "DELETE":
+        traffic.set_app_limits(None)
+    return traffic.app_limits()
 
 
 @control("DELETE")
@@ -216,7 +232,7 @@ def request_log(request, body) -> list:
 @control("GET")
 def request_stats(request, body) -> dict:
     window = float(request.GET.get("window_seconds", 1))
-    return {"window_seconds": window, "endpoints": traffic.stats(window)}
+    return {"window_seconds": window, "endpoints": traffic.stats(window), "app": traffic.app_stats(window)}
 
 
 # --- helpers: what the screens do -----------------------------------------------------------

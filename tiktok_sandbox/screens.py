@@ -360,6 +360,8 @@ def control_page(request: HttpRequest) -> HttpResponse:
         "control.html",
         faults=FaultRule.objects.order_by("pk"),
         limits=RateLimit.objects.order_by("pk"),
+        app_limits=traffic.app_limits(),
+        tiers=list(traffic.TIERS),
         stats=sorted(traffic.stats(60).items()),
         offset_hours=round(clock.offset() / 3600, 2),
     )
@@ -374,7 +376,7 @@ def _control_action(post, seed, traffic) -> None:
         events.tick()
     elif action == "reset":
         seed.reseed()
-        traffic.reset_windows()
+        traffic.reset_app_limits()
     elif action == "fault":
         fields = ("error_40100", "http_429", "http_5xx", "hang", "malformed_json")
         FaultRule.objects.create(
@@ -391,6 +393,8 @@ def _control_action(post, seed, traffic) -> None:
             window_seconds=float(post.get("window_seconds") or 1),
         )
         traffic.reset_windows()
+    elif action == "tier" and post.get("tier") in traffic.TIERS:
+        traffic.set_app_limits(traffic.AppLimits.of(post["tier"]))
     elif action == "clear_limits":
         RateLimit.objects.all().delete()
-        traffic.reset_windows()
+        traffic.set_app_limits(None)

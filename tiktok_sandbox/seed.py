@@ -126,10 +126,10 @@ def seed_world(seed: int | None = None) -> None:
 
 
 def default_rate_limits() -> None:
-    """TikTok's documented Login Kit limit, and a QPS for the API for Business."""
+    """TikTok's documented Login Kit limit (the API for Business is limited by the app's tier,
+    tiktok_sandbox.traffic)."""
     for path in ("/v2/user/info/", "/v2/video/list/", "/v2/video/query/"):
         RateLimit.objects.create(pattern=path, limit=600, window_seconds=60)
-    RateLimit.objects.create(pattern="/open_api/v1.3/*", limit=10, window_seconds=1)
 
 
 def is_seeded() -> bool:

@@ -65,6 +65,9 @@ SANDBOX_APP_ID = env.str("TIKTOK_APP_ID", default="sandbox-business-app")
 SANDBOX_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="sandbox-business-secret")
 SANDBOX_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sandbox-client-key")
 SANDBOX_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sandbox-client-secret")
+# The API for Business rate-limit tier the sandbox enforces per app (basic, advanced, premium,
+# ultimate, sandbox): the platform's TIKTOK_API_TIER unless set on its own.
+SANDBOX_API_TIER = env.str("SANDBOX_API_TIER", default=env.str("TIKTOK_API_TIER", default="basic"))
 # Allowed redirect URIs (comma-separated); empty accepts any absolute URI.
 SANDBOX_REDIRECT_URIS = env.list("SANDBOX_REDIRECT_URIS", default=[])
 WSGI_APPLICATION = "tiktok_sandbox.wsgi.application"

@@ -1,5 +1,6 @@
-"""Everything between the network and the fake endpoints: the request log, sliding-window
-rate limits like TikTok's, injected faults, and applying due world events."""
+"""Everything between the network and the fake endpoints: the request log, rate limits
+like TikTok's (the app's tier, plus sliding-window rules), injected faults, and applying due
+world events."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from tiktok_sandbox import envelopes
@@ -20,10 +23,104 @@ _lock = threading.Lock()
 _windows: dict[tuple, deque] = defaultdict(deque)
 _rng = random.Random()
 
+# TikTok's API for Business tiers: requests per second, per minute and per UTC day, counted
+# per app over every endpoint (portal/docs/rate-limits/v1.3).
+TIERS: dict[str, tuple[int, int, int]] = {
+    "basic": (10, 600, 864_000),
+    "advanced": (20, 1_200, 1_728_000),
+    "premium": (30, 1_800, 2_592_000),
+    "ultimate": (50, 3_000, 4_320_000),
+    "sandbox": (1, 30, 1_000),
+}
+
+
+@dataclass
+class AppLimits:
+    """The app's limits now; 0 means no limit in that window."""
+
+    tier: str
+    qps: int
+    qpm: int
+    per_day: int
+
+    @classmethod
+    def of(cls, tier: str, **overrides: int) -> AppLimits:
+        if tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r}; one of {', '.join(TIERS)}")
+        qps, qpm, per_day = TIERS[tier]
+        limits = cls(tier, qps, qpm, per_day)
+        for name, value in overrides.items():
+            setattr(limits, name, int(value))
+        return limits
+
+
+_app: AppLimits | None = AppLimits.of(settings.SANDBOX_API_TIER)  # None: lifted (control API)
+_app_second: deque = deque()
+_app_minute: deque = deque()
+_app_day = [0, 0]  # [UTC day number, requests counted that day]
+
 
 def reset_windows() -> None:
     with _lock:
         _windows.clear()
+        _app_second.clear()
+        _app_minute.clear()
+        _app_day[:] = [0, 0]
+
+
+def set_app_limits(limits: AppLimits | None) -> None:
+    global _app
+    with _lock:
+        _app = limits
+    reset_windows()
+
+
+def reset_app_limits() -> None:
+    """Back to the tier the sandbox was started with (SANDBOX_API_TIER)."""
+    set_app_limits(AppLimits.of(settings.SANDBOX_API_TIER))
+
+
+def app_limits() -> dict:
+    """The app's limits and what each window holds right now."""
+    now = time.time()
+    with _lock:
+        limits = asdict(_app) if _app else {"tier": None, "qps": 0, "qpm": 0, "per_day": 0}
+        used = {
+            "second": sum(1 for t in _app_second if t > now - 1),
+            "minute": sum(1 for t in _app_minute if t > now - 60),
+            "day": _app_day[1] if _app_day[0] == int(now // 86_400) else 0,
+        }
+    return limits | {"app_id": settings.SANDBOX_APP_ID, "used": used}
+
+
+def _app_throttle(at: float) -> str | None:
+    """Count an API for Business request against the app, or say which limit it is over.
+
+    QPS and QPM are sliding windows (stricter than fixed ones, so a client that passes here
+    passes TikTok either way); the daily quota resets at 00:00 UTC. When several windows are
+    full the longest one is named, since that is the back-off that applies. The wording of
+    the QPM and daily messages is the sandbox's choice (docs/sandbox.md).
+    """
+    if _app is None:
+        return None
+    app_id, today = settings.SANDBOX_APP_ID, int(at // 86_400)
+    with _lock:
+        while _app_second and _app_second[0] <= at - 1:
+            _app_second.popleft()
+        while _app_minute and _app_minute[0] <= at - 60:
+            _app_minute.popleft()
+        if _app_day[0] != today:
+            _app_day[:] = [today, 0]
+        if _app.per_day and _app_day[1] >= _app.per_day:
+            return f"App {app_id} reaches the QPD limit {_app.per_day}, current QPD is {_app_day[1] + 1}."
+        if _app.qpm and len(_app_minute) >= _app.qpm:
+            return f"App {app_id} reaches the QPM limit {_app.qpm}, current QPM is {len(_app_minute) + 1}."
+        if _app.qps and len(_app_second) >= _app.qps:
+            return f"App {app_id} reaches the QPS limit {_app.qps}, current QPS is {len(_app_second) + 1}."
+        _app_second.append(at)
+        _app_minute.append(at)
+        _app_day[1] += 1
+    return None
 
 
 def is_api_path(path: str) -> bool:
@@ -38,9 +135,8 @@ def _caller_key(request: HttpRequest) -> str:
     return request.headers.get("Access-Token") or request.headers.get("Authorization") or "-"
 
 
-def _over_limit(request: HttpRequest) -> bool:
+def _over_limit(request: HttpRequest, now: float) -> bool:
     """Sliding window: count accepted requests in the last window_seconds of real time."""
-    now = time.monotonic()
     for rule in RateLimit.objects.all():
         if not fnmatch.fnmatchcase(request.path, rule.pattern):
             continue
@@ -56,9 +152,9 @@ def _over_limit(request: HttpRequest) -> bool:
     return False
 
 
-def _throttled(path: str, status: int = 200) -> HttpResponse:
+def _throttled(path: str, status: int = 200, message: str = "App reaches the QPS limit.") -> HttpResponse:
     if is_business(path):
-        return envelopes.business_error(40100, "App reaches the QPS limit.", status=status)
+        return envelopes.business_error(40100, message, status=status)
     return envelopes.login_kit_error("rate_limit_exceeded", "Rate limit exceeded.")
 
 
@@ -137,19 +233,22 @@ class SandboxTrafficMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not is_api_path(request.path):
             return self.get_response(request)
+        # Limits count a request when it arrives, as TikTok does: before any work is done on it.
         at = time.time()
         from tiktok_sandbox import events
 
         events.tick()
-        response, throttled = self._handle(request)
+        response, throttled = self._handle(request, at)
         _log(request, response, at, throttled)
         return response
 
-    def _handle(self, request: HttpRequest) -> tuple[HttpResponse, bool]:
+    def _handle(self, request: HttpRequest, at: float) -> tuple[HttpResponse, bool]:
         rule = _take_fault(request.path)
         if rule and rule.latency_ms:
             time.sleep(rule.latency_ms / 1000)
-        if _over_limit(request):
+        if is_business(request.path) and (message := _app_throttle(at)):
+            return _throttled(request.path, message=message), True
+        if _over_limit(request, at):
             return _throttled(request.path, status=200 if is_business(request.path) else 429), True
         mangle = False
         if rule:
@@ -172,13 +271,23 @@ def stats(window_seconds: float) -> dict:
     return {path: _path_stats(rows, window_seconds) for path, rows in by_path.items()}
 
 
-def _path_stats(rows: list, window: float) -> dict:
+def app_stats(window_seconds: float) -> dict:
+    """The same figures for every API for Business request together: what the app's limits count."""
+    rows = RequestLog.objects.filter(path__startswith="/open_api/").order_by("at")
+    return _path_stats(list(rows.values_list("at", "status", "throttled")), window_seconds)
+
+
+def _max_in_window(times: list[float], window: float) -> int:
     best, start = 0, 0
-    times = [r[0] for r in rows]
     for end, t in enumerate(times):
         while times[start] <= t - window:
             start += 1
         best = max(best, end - start + 1)
+    return best
+
+
+def _path_stats(rows: list, window: float) -> dict:
+    best = _max_in_window([r[0] for r in rows], window)
     statuses: dict[str, int] = defaultdict(int)
     for _, status, _ in rows:
         statuses[str(status)] += 1

@@ -47,6 +47,7 @@ urlpatterns = [
     path("sandbox/api/faults", control.faults),
     path("sandbox/api/faults/<int:pk>", control.fault_detail),
     path("sandbox/api/rate-limits", control.rate_limits),
+    path("sandbox/api/rate-limits/app", control.app_rate_limits),
     path("sandbox/api/rate-limits/<int:pk>", control.rate_limit_detail),
     path("sandbox/api/requests", control.request_log),
     path("sandbox/api/requests/stats", control.request_stats),

@@ -37,9 +37,9 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from . import clock
-from .errors import CONNECTION, MALFORMED, TIMEOUT, Kind, TikTokError
-from .ratelimit import RateBudget, default_budget, limit_for
+from . import clock, ratelimit
+from .errors import CONNECTION, MALFORMED, RATE_BUDGET, TIMEOUT, Kind, TikTokError
+from .ratelimit import RateBudget, default_budget
 
 logger = logging.getLogger("integrations.tiktok")
 # urllib3 logs full request lines (with ?secret=...) at DEBUG; keep it above that so a
@@ -78,10 +78,11 @@ class Request:
             return f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/{BUSINESS_PREFIX}{self.path}"
         return f"{settings.TIKTOK_OPEN_API_BASE_URL}/{self.path}"
 
-    def app(self) -> str:
+    def budget_key(self) -> str:
+        """TikTok counts API for Business calls per app, Login Kit calls per app and endpoint."""
         if self.api == Api.BUSINESS:
             return f"business:{settings.TIKTOK_APP_ID}"
-        return f"login_kit:{settings.TIKTOK_CLIENT_KEY}"
+        return f"login_kit:{settings.TIKTOK_CLIENT_KEY}:{self.path}"
 
 
 def encode_query(params: dict[str, Any] | None) -> dict[str, str]:
@@ -237,7 +238,8 @@ class Transport:
     def _attempt(self, req: Request) -> tuple[Any, str]:
         budget = self.budget
         if budget is not None:
-            budget.acquire(req.app(), req.path, limit_for(req.api))
+            limits = ratelimit.limits_for(req.api)
+            budget.acquire(req.budget_key(), limits, background=ratelimit.in_background(), path=req.path)
         try:
             resp = _session().request(
                 req.method,
@@ -255,8 +257,18 @@ class Transport:
         except requests.RequestException as exc:
             # Never str(exc): requests puts the full URL, query string included, in it.
             raise TikTokError(f"{type(exc).__name__} talking to TikTok", code=CONNECTION, path=req.path) from exc
-        parse = parse_business if req.api == Api.BUSINESS else parse_login_kit
-        return parse(resp, req.path)
+        if req.api == Api.LOGIN_KIT:
+            return parse_login_kit(resp, req.path)
+        try:
+            return parse_business(resp, req.path)
+        except TikTokError as exc:
+            if exc.code == ratelimit.THROTTLED:
+                # TikTok names the window in the message and says how long to stay away;
+                # with the shared budget every process stays away, not only this one.
+                window = ratelimit.throttled_window(exc.message)
+                told = budget.back_off(req.budget_key(), window) if budget else ratelimit.back_off_seconds(window)
+                exc.retry_after = max(exc.retry_after or 0.0, told)
+            raise
 
     def _headers(self, req: Request) -> dict[str, str]:
         headers = dict(req.headers)
@@ -272,7 +284,7 @@ class Transport:
         max_retries = settings.TIKTOK_MAX_RETRIES if self.max_retries is None else self.max_retries
         if exc.kind != Kind.TRANSIENT or attempt >= max_retries:
             return None
-        if exc.code == "local_rate_budget":
+        if exc.code == RATE_BUDGET:
             return None  # the budget already waited its bound; the caller reschedules
         if not req.safe_to_resend and not exc.not_processed:
             return None

@@ -55,9 +55,7 @@ class Control:
         self("POST", "faults", rule)
 
     def no_business_qps_limit(self) -> None:
-        for rule in self("GET", "rate-limits"):
-            if rule["pattern"] == "/open_api/v1.3/*":
-                self("DELETE", f"rate-limits/{rule['id']}")
+        self("DELETE", "rate-limits/app")
 
 
 @pytest.fixture
@@ -285,10 +283,11 @@ def test_eight_concurrent_refreshes_reach_the_sandbox_once(control, settings):
 # --- The rate budget across processes ------------------------------------------------------
 
 
-def test_the_rate_budget_holds_with_several_processes(control, brand_token, live_sandbox, settings):
-    # The sandbox enforces TikTok-like 10 requests/s per endpoint. A request reaches it some
-    # time after its slot was granted, and that delay varies (measured: a 1 s window of grants
-    # can land as well over 1 s of arrivals), so the budget keeps half the limit as headroom.
+def test_the_sandboxs_counters_never_exceed_the_tier_under_the_clients_budget(
+    control, brand_token, live_sandbox, settings
+):
+    # Both sides at the Basic tier: the sandbox counts every API for Business call of the app
+    # on arrival, in sliding windows; three platform processes share one paced budget.
     env = {
         "DJANGO_SETTINGS_MODULE": "aspire_tiktok.settings",
         "DJANGO_ENV": "test",
@@ -296,18 +295,68 @@ def test_the_rate_budget_holds_with_several_processes(control, brand_token, live
         "TIKTOK_OPEN_API_BASE_URL": live_sandbox,
         "TIKTOK_AUTH_BASE_URL": live_sandbox,
         "TIKTOK_RATE_BUDGET_ENABLED": "true",
-        "TIKTOK_BUSINESS_QPS": "5",
+        "TIKTOK_API_TIER": "basic",
         "TIKTOK_RATE_BUDGET_KEY_PREFIX": f"test:tiktok:{uuid.uuid4().hex}",
         "TIKTOK_RATE_BUDGET_MAX_WAIT": "60",
         "TIKTOK_MAX_RETRIES": "0",
         "REDIS_URL": settings.REDIS_URL,
     }
+    assert control("POST", "rate-limits/app", {"tier": "basic"})["qps"] == 10
     control("DELETE", "requests")
 
     with multiprocessing.get_context("spawn").Pool(3) as pool:
-        outcomes = pool.starmap(call_bc_get, [(env, brand_token, 8)] * 3)
+        outcomes = pool.starmap(call_bc_get, [(env, brand_token, 12)] * 3)
 
-    stats = control.stats("/open_api/v1.3/bc/get/")
-    assert [o for run in outcomes for o in run] == ["ok"] * 24  # nothing throttled, nothing failed
-    assert stats["count"] == 24 and stats["throttled"] == 0
-    assert stats["max_in_window"] <= 10
+    per_second = control("GET", "requests/stats?window_seconds=1")["app"]
+    per_minute = control("GET", "requests/stats?window_seconds=60")["app"]
+    assert [o for run in outcomes for o in run] == ["ok"] * 36  # nothing throttled, nothing failed
+    assert per_second["count"] == 36 and per_second["throttled"] == 0
+    assert per_second["max_in_window"] <= 10
+    assert per_minute["max_in_window"] <= 600
+
+
+@pytest.mark.parametrize(
+    ("limits", "told"),
+    [
+        ({"qps": 1}, lambda: 1.0),
+        ({"qps": 100, "qpm": 1}, lambda: 300.0),
+        ({"qps": 100, "qpm": 100, "per_day": 1}, lambda: _seconds_to_utc_midnight()),
+    ],
+    ids=["qps", "qpm", "daily"],
+)
+def test_the_client_reads_each_window_from_the_sandboxs_40100_and_backs_off_as_tiktok_says(
+    control, brand_token, settings, sleeps, limits, told
+):
+    settings.TIKTOK_MAX_RETRIES = 0
+    control("POST", "rate-limits/app", {"tier": "basic", **limits})
+    client = BusinessClient(brand_token)
+    client.bc_get()
+
+    with pytest.raises(TikTokError) as caught:
+        client.bc_get()
+
+    assert caught.value.code == 40100
+    assert caught.value.retry_after == pytest.approx(told(), abs=1.0)
+
+
+def test_after_the_daily_quota_no_process_calls_tiktok_again_today(control, brand_token, settings, rate_prefix, sleeps):
+    settings.TIKTOK_RATE_BUDGET_ENABLED = True
+    settings.TIKTOK_RATE_QPS = settings.TIKTOK_RATE_QPM = 0  # our budget knows no daily quota this low
+    control("POST", "rate-limits/app", {"tier": "basic", "per_day": 1})
+    BusinessClient(brand_token).bc_get()
+    with pytest.raises(TikTokError) as told:
+        BusinessClient(brand_token).bc_get()
+    sent = control.stats("/open_api/v1.3/bc/get/")["count"]
+
+    with pytest.raises(TikTokError) as held:
+        BusinessClient(brand_token).bc_get()
+
+    assert told.value.code == 40100
+    assert held.value.code == "local_rate_budget" and held.value.sent is False
+    assert held.value.retry_after == pytest.approx(_seconds_to_utc_midnight(), abs=2.0)
+    assert control.stats("/open_api/v1.3/bc/get/")["count"] == sent
+
+
+def _seconds_to_utc_midnight() -> float:
+    now = timezone.now()
+    return (now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1) - now).total_seconds()

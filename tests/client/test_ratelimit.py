@@ -1,18 +1,34 @@
-"""The shared rate budget, against the real Redis."""
+"""The shared rate budget, against the real Redis: TikTok's windows, tiers, pacing, the
+reserved share and the back-off after a 40100."""
 
 from __future__ import annotations
 
 import multiprocessing
-import time
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
+import redis
+from celery import shared_task
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from integrations.tiktok import BusinessClient, Kind, TikTokError
-from integrations.tiktok.ratelimit import Limit, RateBudget, default_budget
+from integrations.tiktok.ratelimit import (
+    LATE_CREDIT_SECONDS,
+    Limits,
+    RateBudget,
+    Reason,
+    Window,
+    default_budget,
+    limits_for,
+    throttled_window,
+)
 
 from .budget_worker import hammer
-from .conftest import ok
+from .conftest import fail, ok
+
+APP = "business:app"
 
 
 def max_in_window(grants_us: list[int], window_s: float) -> int:
@@ -27,72 +43,323 @@ def max_in_window(grants_us: list[int], window_s: float) -> int:
     return best
 
 
+def seconds_to_utc_midnight(redis_now_us: int) -> float:
+    now = datetime.fromtimestamp(redis_now_us / 1_000_000, UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return (midnight - now).total_seconds()
+
+
+@pytest.fixture
+def budget(rate_prefix):
+    return RateBudget(settings.REDIS_URL, prefix=rate_prefix, max_wait=0, jitter=0.03, reserved_share=0.2)
+
+
+@pytest.fixture
+def budget_on(settings, rate_prefix):
+    settings.TIKTOK_RATE_BUDGET_ENABLED = True
+    settings.TIKTOK_RATE_BUDGET_MAX_WAIT = 0
+    return settings
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
 def test_it_is_a_no_op_when_disabled(settings):
     settings.TIKTOK_RATE_BUDGET_ENABLED = False
 
     assert default_budget() is None
 
 
-def test_it_grants_up_to_the_limit_then_raises_a_transient_error_with_retry_after(rate_prefix):
-    budget = RateBudget(settings.REDIS_URL, prefix=rate_prefix, max_wait=0)
-    limit = Limit(3, 1.0)
+@pytest.mark.parametrize(
+    ("tier", "expected"),
+    [
+        ("basic", Limits(10, 600, 864_000)),
+        ("advanced", Limits(20, 1_200, 1_728_000)),
+        ("premium", Limits(30, 1_800, 2_592_000)),
+        ("ultimate", Limits(50, 3_000, 4_320_000)),
+        ("sandbox", Limits(1, 30, 1_000)),
+    ],
+)
+def test_each_tier_presets_tiktoks_three_windows(settings, tier, expected):
+    settings.TIKTOK_API_TIER = tier
 
-    for _ in range(3):
-        budget.acquire("business:app", "bc/get/", limit)
+    assert limits_for("business") == expected
+
+
+def test_each_window_can_be_overridden_on_its_own(settings):
+    settings.TIKTOK_API_TIER = "advanced"
+    settings.TIKTOK_RATE_QPM = 900
+
+    assert limits_for("business") == Limits(20, 900, 1_728_000)
+
+    settings.TIKTOK_RATE_QPS, settings.TIKTOK_RATE_PER_DAY = 5, 0
+
+    assert limits_for("business") == Limits(5, 900, 0)
+
+
+def test_an_unknown_tier_is_a_configuration_error(settings):
+    settings.TIKTOK_API_TIER = "gold"
+
+    with pytest.raises(ImproperlyConfigured, match="TIKTOK_API_TIER"):
+        limits_for("business")
+
+
+def test_login_kit_stays_600_per_minute_per_endpoint(settings):
+    assert limits_for("login_kit") == Limits(per_minute=600)
+
+
+# --- the windows ------------------------------------------------------------------------------
+
+
+def test_the_second_window_paces_grants_a_tenth_of_a_second_apart_at_10_qps(budget):
+    limits = Limits(per_second=10)
+    interval = (1.0 + 0.03 + LATE_CREDIT_SECONDS) / 10
+
+    first = budget.try_acquire(APP, limits, background=False)
+    wait, _, reason = budget.try_acquire(APP, limits, background=False)
+
+    assert first[2] == Reason.GRANTED
+    assert reason == Reason.PACING
+    assert interval - LATE_CREDIT_SECONDS - 0.02 < wait <= interval
+
+
+def test_the_minute_window_paces_grants_when_it_is_the_tighter_one(budget):
+    limits = Limits(per_second=100, per_minute=3)
+
+    budget.try_acquire(APP, limits, background=False)
+    wait, _, reason = budget.try_acquire(APP, limits, background=False)
+
+    assert reason == Reason.PACING
+    assert 19.5 < wait <= (60 + 0.03 + LATE_CREDIT_SECONDS) / 3
+
+
+def test_the_daily_quota_stops_grants_until_midnight_utc(budget):
+    limits = Limits(per_day=2)
+
+    for _ in range(2):
+        assert budget.try_acquire(APP, limits, background=False)[2] == Reason.GRANTED
+    wait, now_us, reason = budget.try_acquire(APP, limits, background=False)
+
+    assert reason == Reason.DAILY_QUOTA
+    assert wait == pytest.approx(seconds_to_utc_midnight(now_us), abs=0.001)
+
+
+def test_a_grant_over_budget_raises_a_transient_error_and_is_not_sent(budget):
+    limits = Limits(per_day=1)
+    budget.acquire(APP, limits, background=False)
+
     with pytest.raises(TikTokError) as caught:
-        budget.acquire("business:app", "bc/get/", limit)
+        budget.acquire(APP, limits, background=False, path="bc/get/")
 
     assert caught.value.kind == Kind.TRANSIENT
     assert caught.value.code == "local_rate_budget" and caught.value.sent is False
-    assert 0 < caught.value.retry_after <= 1.0
+    assert caught.value.retry_after > 0 and caught.value.path == "bc/get/"
 
 
-def test_it_counts_each_endpoint_and_app_separately(rate_prefix):
-    budget = RateBudget(settings.REDIS_URL, prefix=rate_prefix, max_wait=0)
-    limit = Limit(1, 5.0)
+def test_each_app_has_its_own_budget(budget):
+    limits = Limits(per_day=1)
 
-    budget.acquire("business:app", "bc/get/", limit)
-    budget.acquire("business:app", "bc/asset/get/", limit)
-    budget.acquire("login_kit:key", "bc/get/", limit)
+    budget.acquire("business:one", limits, background=False)
+    budget.acquire("business:two", limits, background=False)
     with pytest.raises(TikTokError):
-        budget.acquire("business:app", "bc/get/", limit)
+        budget.acquire("business:one", limits, background=False)
 
 
-def test_a_call_over_budget_waits_for_the_window_to_slide(rate_prefix):
-    budget = RateBudget(settings.REDIS_URL, prefix=rate_prefix, max_wait=2.0)
-    limit = Limit(2, 0.3)
-
-    started = time.monotonic()
-    grants = [budget.acquire("business:app", "bc/get/", limit) for _ in range(3)]
-
-    assert time.monotonic() - started >= 0.25
-    assert grants[2] - grants[0] >= 300_000
-
-
-def test_the_transport_never_sends_a_call_over_budget(mocked, biz, rate_prefix, settings, sleeps):
-    settings.TIKTOK_RATE_BUDGET_ENABLED = True
-    settings.TIKTOK_BUSINESS_QPS = 2
-    settings.TIKTOK_RATE_BUDGET_MAX_WAIT = 0
+def test_every_business_endpoint_draws_on_the_one_app_budget(mocked, biz, budget_on, rate_prefix):
+    budget_on.TIKTOK_RATE_PER_DAY = 2
+    budget_on.TIKTOK_RATE_QPS = budget_on.TIKTOK_RATE_QPM = 0
     mocked.get(biz("bc/get/"), json=ok({"list": []}))
-    mocked.get(biz("bc/get/"), json=ok({"list": []}))
+    mocked.get(biz("bc/asset/get/"), json=ok({"list": []}))
     client = BusinessClient("biz.1")
 
     client.bc_get()
-    client.bc_get()
+    client.transport.send(_business_get("bc/asset/get/"))
+    with pytest.raises(TikTokError) as caught:
+        client.transport.send(_business_get("advertiser/info/"))
+
+    assert caught.value.code == "local_rate_budget"
+    assert len(mocked.calls) == 2  # the third was never sent
+
+
+def _business_get(path):
+    from integrations.tiktok.transport import Api, Request
+
+    return Request(Api.BUSINESS, "GET", path, access_token="biz.1")
+
+
+def test_login_kit_counts_each_endpoint_separately(budget_on, rate_prefix):
+    from integrations.tiktok.transport import Api, Request
+
+    budget = default_budget()
+    user_info = Request(Api.LOGIN_KIT, "GET", "v2/user/info/").budget_key()
+    video_list = Request(Api.LOGIN_KIT, "POST", "v2/video/list/").budget_key()
+    limits = limits_for("login_kit")
+
+    assert budget.try_acquire(user_info, limits, background=False)[2] == Reason.GRANTED
+    assert budget.try_acquire(video_list, limits, background=False)[2] == Reason.GRANTED
+    assert budget.try_acquire(user_info, limits, background=False)[2] == Reason.PACING
+
+
+# --- pacing -----------------------------------------------------------------------------------
+
+
+def test_several_processes_together_never_put_more_than_the_limit_in_any_window(rate_prefix):
+    # Four processes race for one app at 5 QPS. Paced grants must keep any L + 1 of them
+    # W + jitter apart, so a request reaching TikTok up to the jitter late still cannot make
+    # TikTok count more than L in any 1 s window.
+    limit, jitter = 5, 0.03
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.starmap(hammer, [(settings.REDIS_URL, rate_prefix, 4, Limits(per_second=limit), jitter)] * 4)
+    grants = sorted(t for r in results for t in r)
+
+    assert len(grants) == 16
+    assert max_in_window(grants, 1.0 + jitter) == limit
+    gaps = [b - a for a, b in pairwise(grants)]
+    assert min(gaps) >= ((1.0 + jitter + LATE_CREDIT_SECONDS) / limit - LATE_CREDIT_SECONDS) * 1_000_000
+
+
+def test_background_and_interactive_processes_together_never_exceed_the_limit_either(rate_prefix):
+    limit, jitter = 5, 0.03
+    runs = [
+        (settings.REDIS_URL, rate_prefix, 4, Limits(per_second=limit), jitter, background)
+        for background in (True, False)
+    ]
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.starmap(hammer, runs * 2)
+    grants = sorted(t for r in results for t in r)
+
+    assert len(grants) == 16
+    assert max_in_window(grants, 1.0 + jitter) <= limit
+
+
+# --- the reserved share -----------------------------------------------------------------------
+
+
+def test_background_calls_cannot_take_the_reserved_share_of_the_daily_quota(budget):
+    limits = Limits(per_day=10)
+
+    background = [budget.try_acquire(APP, limits, background=True)[2] for _ in range(9)]
+    interactive = [budget.try_acquire(APP, limits, background=False)[2] for _ in range(3)]
+
+    assert background == [Reason.GRANTED] * 8 + [Reason.DAILY_QUOTA]
+    assert interactive == [Reason.GRANTED, Reason.GRANTED, Reason.DAILY_QUOTA]
+
+
+def test_background_calls_are_paced_slower_so_an_interactive_call_finds_a_slot_sooner(budget):
+    limits = Limits(per_second=10)
+    budget.try_acquire(APP, limits, background=True)
+
+    background_wait = budget.try_acquire(APP, limits, background=True)[0]
+    interactive_wait = budget.try_acquire(APP, limits, background=False)[0]
+
+    interval = (1.0 + 0.03 + LATE_CREDIT_SECONDS) / 10
+    assert background_wait > interval  # T / (1 - 0.2)
+    assert interactive_wait <= interval
+    assert background_wait - interactive_wait == pytest.approx(interval / 0.8 - interval, abs=0.005)
+
+
+@shared_task
+def _bc_get_in_a_task():
+    return BusinessClient("biz.1").bc_get()
+
+
+def test_a_call_made_inside_a_celery_task_is_background_and_one_outside_is_interactive(mocked, biz, budget_on):
+    budget_on.TIKTOK_RATE_PER_DAY = 5  # background may use 4
+    budget_on.TIKTOK_RATE_QPS = budget_on.TIKTOK_RATE_QPM = 0
+    for _ in range(5):
+        mocked.get(biz("bc/get/"), json=ok({"list": []}))
+
+    for _ in range(4):
+        _bc_get_in_a_task.apply().get()
+    with pytest.raises(TikTokError) as in_task:
+        _bc_get_in_a_task.apply()
+    BusinessClient("biz.1").bc_get()  # a person waiting: the reserved share
+
+    assert in_task.value.code == "local_rate_budget"
+    assert len(mocked.calls) == 5
+
+
+# --- back-off after a 40100 -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "window"),
+    [
+        ("App reaches the QPS limit.", Window.SECOND),
+        ("App 7055107885017071618 reaches the QPS limit 10, current QPS is 11.", Window.SECOND),
+        ("App 7055107885017071618 reaches the QPM limit 600, current QPM is 601.", Window.MINUTE),
+        ("App 7055107885017071618 reaches the QPD limit 864000, current QPD is 864001.", Window.DAY),
+        ("Requests per minute exceeded", Window.MINUTE),
+        ("Daily request quota used up", Window.DAY),
+        ("Due to too many requests, requests from App 1 are temporarily restricted.", Window.SECOND),
+    ],
+)
+def test_a_40100_message_tells_which_window_tiktok_means(message, window):
+    assert throttled_window(message) == window
+
+
+@pytest.mark.parametrize(
+    ("message", "window"),
+    [
+        ("App 1 reaches the QPS limit 10, current QPS is 11.", Window.SECOND),
+        ("App 1 reaches the QPM limit 600, current QPM is 601.", Window.MINUTE),
+        ("App 1 reaches the QPD limit 864000, current QPD is 864001.", Window.DAY),
+    ],
+)
+def test_a_40100_backs_every_process_off_as_long_as_tiktok_says(
+    mocked, biz, budget_on, rate_prefix, sleeps, message, window
+):
+    budget_on.TIKTOK_MAX_RETRIES = 0
+    mocked.get(biz("bc/get/"), json=fail(40100, message))
+    client = BusinessClient("biz.1")
+
     with pytest.raises(TikTokError) as caught:
         client.bc_get()
+    wait, now_us, reason = default_budget().try_acquire(
+        f"business:{settings.TIKTOK_APP_ID}", Limits(), background=False
+    )
 
-    assert caught.value.retry_after > 0
-    assert len(mocked.calls) == 2  # the third was never sent
-    assert sleeps == []  # and not retried in-process: the Celery task reschedules
+    expected = {Window.SECOND: 1.0, Window.MINUTE: 300.0, Window.DAY: seconds_to_utc_midnight(now_us)}[window]
+    assert caught.value.code == 40100
+    assert caught.value.retry_after == pytest.approx(expected, abs=0.5)
+    assert reason == Reason.BACKING_OFF  # another process asking now is told to wait too
+    assert wait == pytest.approx(expected, abs=0.5)
 
 
-def test_several_processes_together_stay_under_the_limit(rate_prefix):
-    limit, window = 5, 0.5
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(4) as pool:
-        results = pool.starmap(hammer, [(settings.REDIS_URL, rate_prefix, 6, limit, window)] * 4)
-    grants = [t for r in results for t in r]
+def test_after_a_qpm_40100_no_process_sends_for_five_minutes(mocked, biz, budget_on, rate_prefix, sleeps):
+    mocked.get(biz("bc/get/"), json=fail(40100, "App 1 reaches the QPM limit 600, current QPM is 601."))
+    client = BusinessClient("biz.1")
 
-    assert len(grants) == 24
-    assert max_in_window(grants, window) == limit
+    with pytest.raises(TikTokError) as first:
+        client.bc_get()  # 300 s is too long to sleep in a worker: the task reschedules
+    with pytest.raises(TikTokError) as second:
+        BusinessClient("biz.2").bc_get()
+
+    assert first.value.code == 40100 and first.value.retry_after == pytest.approx(300, abs=0.5)
+    assert second.value.code == "local_rate_budget" and second.value.sent is False
+    assert second.value.retry_after == pytest.approx(300, abs=0.5)
+    assert len(mocked.calls) == 1 and sleeps == []
+
+
+def test_a_back_off_is_never_shortened_by_a_shorter_one(budget):
+    budget.back_off(APP, Window.MINUTE)
+
+    left = budget.back_off(APP, Window.SECOND)
+
+    assert left == pytest.approx(300, abs=0.5)
+
+
+def test_without_the_shared_budget_a_40100_still_waits_as_long_as_tiktok_says(mocked, biz, sleeps, settings):
+    mocked.get(biz("bc/get/"), json=fail(40100, "App 1 reaches the QPS limit 10, current QPS is 11."))
+    mocked.get(biz("bc/get/"), json=ok({"list": []}))
+
+    assert BusinessClient("biz.1").bc_get() == {"list": []}
+    assert len(sleeps) == 1 and sleeps[0] >= 1.0
+
+
+def test_budget_keys_expire_so_redis_does_not_fill_up(budget, rate_prefix):
+    budget.try_acquire(APP, Limits(per_second=10), background=False)
+
+    ttl = redis.Redis.from_url(settings.REDIS_URL).pttl(f"{rate_prefix}:{APP}")
+
+    assert 0 < ttl <= 2 * 86_400_000

@@ -40,7 +40,7 @@ def test_it_classifies_codes_and_statuses_from_one_table(code, status, kind):
     assert classify(code, status) == kind
 
 
-def test_it_retries_a_40100_with_backoff_then_returns_the_data(mocked, biz, sleeps):
+def test_it_retries_a_40100_after_the_second_tiktok_asks_for_then_returns_the_data(mocked, biz, sleeps):
     mocked.get(biz("tto/oauth2/info/"), json=fail(40100, "App reaches the QPS limit."))
     mocked.get(biz("tto/oauth2/info/"), json=fail(40100, "App reaches the QPS limit."))
     mocked.get(biz("tto/oauth2/info/"), json=ok({"account_name": "Demo"}))
@@ -49,6 +49,17 @@ def test_it_retries_a_40100_with_backoff_then_returns_the_data(mocked, biz, slee
 
     assert info == {"account_name": "Demo"}
     assert len(mocked.calls) == 3
+    assert sleeps == [1.0, 1.0]  # TikTok: back off 1 s after the QPS limit
+
+
+def test_it_retries_a_system_error_with_backoff_then_returns_the_data(mocked, biz, sleeps):
+    mocked.get(biz("tto/oauth2/info/"), json=fail(50000, "System error"))
+    mocked.get(biz("tto/oauth2/info/"), json=fail(50000, "System error"))
+    mocked.get(biz("tto/oauth2/info/"), json=ok({"account_name": "Demo"}))
+
+    info = BusinessClient(TOKEN).tto_oauth2_info("7200000000000000001")
+
+    assert info == {"account_name": "Demo"}
     assert len(sleeps) == 2
     # Base 0.5 s doubling per attempt, with jitter in the upper half of each step.
     assert 0.25 <= sleeps[0] <= 0.5 <= sleeps[1] <= 1.0

@@ -228,7 +228,7 @@ def test_the_shared_rate_budget_holds_the_sandbox_window_under_the_limit_with_se
     rows = _due_onboardings([f"rate.creator{i}" for i in range(24)])
     sandbox.clear_requests()
     worker_factory(
-        2, concurrency=4, TIKTOK_RATE_BUDGET_ENABLED="true", TIKTOK_BUSINESS_QPS=str(limit),
+        2, concurrency=4, TIKTOK_RATE_BUDGET_ENABLED="true", TIKTOK_RATE_QPS=str(limit),
         TIKTOK_RATE_BUDGET_MAX_WAIT="10",
     )  # fmt: skip
 
