@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "integrations.middleware.tiktok_deadline",
     # Last, as django-axes asks: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -257,6 +258,9 @@ TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sandbox-client-key")
 TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sandbox-client-secret")
 TIKTOK_HTTP_TIMEOUT = env.float("TIKTOK_HTTP_TIMEOUT", default=10.0)
 TIKTOK_MAX_RETRIES = env.int("TIKTOK_MAX_RETRIES", default=4)
+# A person never waits on TikTok longer than this: inside a web request each call gets one
+# attempt that ends within it (gunicorn's worker timeout, 30 s, is far above it).
+TIKTOK_REQUEST_DEADLINE_SECONDS = env.float("TIKTOK_REQUEST_DEADLINE_SECONDS", default=8.0)
 # Shared rate budget (all processes together, counted in Redis; integrations/tiktok/ratelimit.py).
 # API for Business: one budget per app in TikTok's three windows, preset by the app's tier
 # (basic, advanced, premium, ultimate, sandbox); each window can be overridden (0 = no limit).

@@ -86,10 +86,13 @@ def sandbox_url(tmp_path_factory):
 
 @pytest.fixture
 def live_sandbox(sandbox_url, settings):
-    """Point the platform's TikTok client at the live sandbox, reset to its seeded world."""
+    """Point the platform's TikTok client at the live sandbox, reset to its seeded world, with
+    the app's rate limits lifted: tests fire calls faster than a person would, and the tests
+    of throttling set the limits they mean."""
     import requests
 
     requests.post(f"{sandbox_url}/sandbox/api/reset", json={}, timeout=60).raise_for_status()
+    requests.delete(f"{sandbox_url}/sandbox/api/rate-limits/app", timeout=60).raise_for_status()
     settings.TIKTOK_AUTH_BASE_URL = settings.TIKTOK_OPEN_API_BASE_URL = sandbox_url
     settings.TIKTOK_BUSINESS_API_BASE_URL = sandbox_url
     return sandbox_url

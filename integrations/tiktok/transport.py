@@ -14,7 +14,11 @@ Two API styles share it:
   (https://developers.tiktok.com/doc/tiktok-api-v2-error-handling).
 
 Transient failures are retried here with exponential backoff and jitter, honouring
-Retry-After, at most TIKTOK_MAX_RETRIES times. A write (``idempotent=False``) is resent
+Retry-After, at most TIKTOK_MAX_RETRIES times. Two exceptions keep people and TikTok's
+limits safe: inside a web request (`request_deadline`) a call gets one attempt that ends
+before the deadline, so a hanging TikTok never holds a server worker; inside a Celery task a
+throttled call is not retried in-process but raised with TikTok's wait, for the task to
+reschedule, so a throttled poll costs one HTTP call per task run. A write (``idempotent=False``) is resent
 only when TikTok certainly did not act on it (throttled, or never sent), because resending
 e.g. a campaign create after a read timeout could create it twice.
 
@@ -29,6 +33,9 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -48,6 +55,20 @@ logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 BUSINESS_PREFIX = "open_api/v1.3/"
 _local = threading.local()
+# When set, the monotonic time by which every TikTok call of this web request must end.
+_deadline: ContextVar[float | None] = ContextVar("tiktok_deadline", default=None)
+# Never spend more than this of the remaining deadline connecting.
+CONNECT_TIMEOUT_SECONDS = 3.0
+
+
+@contextmanager
+def request_deadline(seconds: float) -> Iterator[None]:
+    """Calls made inside get one attempt each, and none outlives `seconds` from now."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
 
 
 class Api(StrEnum):
@@ -235,11 +256,24 @@ class Transport:
             )
             return data
 
+    def _timeout(self, req: Request) -> float | tuple[float, float]:
+        timeout = self.timeout or settings.TIKTOK_HTTP_TIMEOUT
+        deadline = _deadline.get()
+        if deadline is None:
+            return timeout
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            raise TikTokError("No time left to call TikTok in this request", code=TIMEOUT, path=req.path, sent=False)
+        connect = min(CONNECT_TIMEOUT_SECONDS, left / 2, timeout)
+        # requests' read timeout bounds each wait for bytes, so the read gets what is left.
+        return connect, min(timeout, left - connect)
+
     def _attempt(self, req: Request) -> tuple[Any, str]:
         budget = self.budget
         if budget is not None:
             limits = ratelimit.limits_for(req.api)
             budget.acquire(req.budget_key(), limits, background=ratelimit.in_background(), path=req.path)
+        timeout = self._timeout(req)
         try:
             resp = _session().request(
                 req.method,
@@ -248,7 +282,7 @@ class Transport:
                 json=req.json,
                 data=req.form,
                 headers=self._headers(req),
-                timeout=self.timeout or settings.TIKTOK_HTTP_TIMEOUT,
+                timeout=timeout,
             )
         except requests.ConnectTimeout as exc:
             raise TikTokError("Connect timeout", code=TIMEOUT, path=req.path, sent=False) from exc
@@ -282,10 +316,12 @@ class Transport:
     def _retry_delay(self, req: Request, exc: TikTokError, attempt: int) -> float | None:
         """Seconds to wait before the next attempt, or None to give up and raise."""
         max_retries = settings.TIKTOK_MAX_RETRIES if self.max_retries is None else self.max_retries
-        if exc.kind != Kind.TRANSIENT or attempt >= max_retries:
+        if exc.kind != Kind.TRANSIENT or attempt >= max_retries or _deadline.get() is not None:
             return None
         if exc.code == RATE_BUDGET:
             return None  # the budget already waited its bound; the caller reschedules
+        if ratelimit.in_background() and (exc.code == ratelimit.THROTTLED or exc.http_status == 429):
+            return None  # TikTok said how long to stay away: the task reschedules for that
         if not req.safe_to_resend and not exc.not_processed:
             return None
         base = settings.TIKTOK_RETRY_BASE_DELAY * (2**attempt)

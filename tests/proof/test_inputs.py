@@ -99,5 +99,3 @@ def test_no_page_answers_500_to_hostile_values(world, brand, alice, creator, who
     assert errors == []
     client.force_login(user)
     assert client.get(reverse("integrations:brand_home", args=[brand.slug])).status_code in (200, 404)
-
-
