@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from aspire_tiktok import tiktok_safety
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -242,19 +244,35 @@ if not TOKEN_ENCRYPTION_KEYS:
 
 # TIKTOK
 # ------------------------------------------------------------------------------
-# The three hosts default to the local sandbox (python manage.py runsandbox). To talk to
-# real TikTok set them to https://www.tiktok.com, https://open.tiktokapis.com and
-# https://business-api.tiktok.com, and set the app credentials below.
+# Outside production the three hosts and the app credentials default to the local sandbox
+# (python manage.py runsandbox). Production talks to TikTok: its hosts are the defaults and
+# the four credentials are required. A production deployment that is a demo on the sandbox
+# says so with TIKTOK_SANDBOX=true; otherwise any sandbox value stops start-up here and
+# fails `manage.py check --deploy` (aspire_tiktok/tiktok_safety.py).
+TIKTOK_SANDBOX = env.bool("TIKTOK_SANDBOX", default=False)
+_TALKS_TO_TIKTOK = IS_PRODUCTION and not TIKTOK_SANDBOX
 SANDBOX_URL = env.str("TIKTOK_SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
-TIKTOK_AUTH_BASE_URL = env.str("TIKTOK_AUTH_BASE_URL", default=SANDBOX_URL).rstrip("/")
-TIKTOK_OPEN_API_BASE_URL = env.str("TIKTOK_OPEN_API_BASE_URL", default=SANDBOX_URL).rstrip("/")
-TIKTOK_BUSINESS_API_BASE_URL = env.str("TIKTOK_BUSINESS_API_BASE_URL", default=SANDBOX_URL).rstrip("/")
+
+
+def _tiktok_url(name: str, tiktok: str) -> str:
+    return env.str(name, default=tiktok if _TALKS_TO_TIKTOK else SANDBOX_URL).rstrip("/")
+
+
+def _tiktok_credential(name: str) -> str:
+    return env.str(name, default="" if _TALKS_TO_TIKTOK else tiktok_safety.SANDBOX_CREDENTIALS[name])
+
+
+TIKTOK_AUTH_BASE_URL = _tiktok_url("TIKTOK_AUTH_BASE_URL", "https://www.tiktok.com")
+TIKTOK_OPEN_API_BASE_URL = _tiktok_url("TIKTOK_OPEN_API_BASE_URL", "https://open.tiktokapis.com")
+TIKTOK_BUSINESS_API_BASE_URL = _tiktok_url("TIKTOK_BUSINESS_API_BASE_URL", "https://business-api.tiktok.com")
 # TikTok API for Business app (brand connect, TikTok One, creator auth via tt_user).
-TIKTOK_APP_ID = env.str("TIKTOK_APP_ID", default="sandbox-business-app")
-TIKTOK_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="sandbox-business-secret")
+TIKTOK_APP_ID = _tiktok_credential("TIKTOK_APP_ID")
+TIKTOK_APP_SECRET = _tiktok_credential("TIKTOK_APP_SECRET")
 # TikTok for Developers app (Login Kit).
-TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sandbox-client-key")
-TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sandbox-client-secret")
+TIKTOK_CLIENT_KEY = _tiktok_credential("TIKTOK_CLIENT_KEY")
+TIKTOK_CLIENT_SECRET = _tiktok_credential("TIKTOK_CLIENT_SECRET")
+if _TALKS_TO_TIKTOK and (_leftovers := tiktok_safety.sandbox_leftovers(globals(), SANDBOX_URL)):
+    raise ImproperlyConfigured(tiktok_safety.explain(_leftovers))
 TIKTOK_HTTP_TIMEOUT = env.float("TIKTOK_HTTP_TIMEOUT", default=10.0)
 TIKTOK_MAX_RETRIES = env.int("TIKTOK_MAX_RETRIES", default=4)
 # Shared rate budget (all processes together, counted in Redis).
