@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A request that needed Redis while it was down answers 503 with a page saying so.
+    "integrations.outage.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -125,13 +127,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # REDIS: broker, cache, locks and the shared TikTok rate budget
 # ------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="aspire"),
-    }
+# The cache reads as empty while Redis is down (integrations/outage.py), and gives up on a
+# dead Redis within REDIS_CACHE_TIMEOUT seconds, so signing in works through an outage.
+REDIS_CACHE = {
+    "BACKEND": "integrations.outage.DegradingRedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="aspire"),
+    "OPTIONS": {
+        "socket_connect_timeout": env.float("REDIS_CACHE_TIMEOUT", default=0.5),
+        "socket_timeout": env.float("REDIS_CACHE_TIMEOUT", default=0.5),
+    },
 }
+CACHES = {"default": REDIS_CACHE}
 if DJANGO_ENV == "test":
     # Per-process cache: login throttles and other cached state must not leak between
     # test runs that share one Redis (the rate budget and Celery still use Redis).
@@ -149,7 +156,13 @@ LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_ADAPTER = "integrations.auth.AccountAdapter"
+# Mandatory in production: an address counts (e.g. to link a Business Center member) only once
+# its owner proved it, and only then can signup hide whether an address is registered.
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory" if IS_PRODUCTION else "optional")
+# Signup and password reset answer alike for registered and unknown addresses (the owner of
+# a registered one gets a mail instead); at signup this needs mandatory verification.
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if IS_PRODUCTION else "http"
@@ -195,6 +208,9 @@ if IS_PRODUCTION:
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="aspire_tiktok <noreply@localhost>")
+# All mail goes through the integrations.tasks.send_email task (integrations/mail.py), which
+# retries SMTP failures. Tests run that task in-process, so Django's test outbox sees the mail.
+EMAIL_VIA_WORKER = DJANGO_ENV != "test"
 
 # I18N / STATIC
 # ------------------------------------------------------------------------------
@@ -358,6 +374,10 @@ CELERY_BEAT_SCHEDULE["sparkads-ads-manager-polls"] = {
     "task": "sparkads.tasks.dispatch_ads_manager_polls",
     "schedule": 120.0,
 }
+# Publishing (web and workers enqueueing a task) reconnects to a lost broker once, not with
+# kombu's default backoff of several seconds: a request that enqueues while Redis is down
+# answers 503 at once (integrations/outage.py) instead of hanging.
+CELERY_BROKER_TRANSPORT_OPTIONS |= {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 # LOGGING
 # ------------------------------------------------------------------------------

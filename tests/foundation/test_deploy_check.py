@@ -186,3 +186,13 @@ def test_a_webhook_signed_with_the_sandboxs_secret_is_refused_in_a_production_co
     assert response.status_code == 200
     credential.refresh_from_db()
     assert credential.status == Credential.Status.REVOKED
+
+
+def test_production_verifies_emails_hides_registrations_and_queues_mail():
+    code = (
+        "from django.conf import settings as s; print(s.ACCOUNT_EMAIL_VERIFICATION, s.ACCOUNT_PREVENT_ENUMERATION,"
+        " s.EMAIL_VIA_WORKER, s.CACHES['default']['BACKEND'])"
+    )
+    result = run_manage("shell", "-v", "0", "-c", code, env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["mandatory", "True", "True", "integrations.outage.DegradingRedisCache"]
