@@ -321,6 +321,8 @@ INTEGRATIONS_RECHECK_SECONDS = env.int("INTEGRATIONS_RECHECK_SECONDS", default=6
 INTEGRATIONS_RECHECK_RETRY_SECONDS = env.int("INTEGRATIONS_RECHECK_RETRY_SECONDS", default=60)
 INTEGRATIONS_RECHECK_LEASE_SECONDS = env.int("INTEGRATIONS_RECHECK_LEASE_SECONDS", default=15 * 60)
 INTEGRATIONS_OAUTH_STATE_SECONDS = env.int("INTEGRATIONS_OAUTH_STATE_SECONDS", default=15 * 60)
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@localhost")  # "contact support" on brand pages
+
 # CONTENT SECURITY POLICY (Django's ContentSecurityPolicyMiddleware)
 # ------------------------------------------------------------------------------
 # Scripts and styles come from static/ only: templates hold no inline <script>, on*="" or
@@ -335,8 +337,6 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-
-SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@localhost")  # "contact support" on brand pages
 
 # CELERY
 # ------------------------------------------------------------------------------
