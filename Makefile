@@ -18,7 +18,7 @@ run: export DJANGO_ENV ?= dev
 run: export DJANGO_DEBUG ?= true
 run: export PATH := $(abspath $(BIN)):$(PATH)
 run: install
-	@$(PY) manage.py ensure_redis
+	@$(PY) manage.py ensure_redis --install
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py seed_demo
 	@echo ""
@@ -33,7 +33,7 @@ run: install
 test: export DJANGO_ENV = test
 test: export PATH := $(abspath $(BIN)):$(PATH)
 test: install
-	@$(PY) manage.py ensure_redis
+	@$(PY) manage.py ensure_redis --install
 	@# Browser journeys need Debian's Chromium (never a Playwright download); without root they skip.
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium chromium-driver); } || echo "chromium missing (not root): browser tests will skip"
 	$(BIN)/ruff check .
@@ -51,7 +51,7 @@ format: install
 ## bench: benchmarks, written to docs/benchmarks.md
 bench: export DJANGO_ENV = test
 bench: install
-	@$(PY) manage.py ensure_redis
+	@$(PY) manage.py ensure_redis --install
 	$(PY) -m benchmarks
 
 clean:

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from aspire_tiktok import tiktok_safety
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +72,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A request that needed Redis while it was down answers 503 with a page saying so.
+    "integrations.outage.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "aspire_tiktok.context_processors.navigation",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -124,13 +131,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # REDIS: broker, cache, locks and the shared TikTok rate budget
 # ------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="aspire"),
-    }
+# The cache reads as empty while Redis is down (integrations/outage.py), and gives up on a
+# dead Redis within REDIS_CACHE_TIMEOUT seconds, so signing in works through an outage.
+REDIS_CACHE = {
+    "BACKEND": "integrations.outage.DegradingRedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="aspire"),
+    "OPTIONS": {
+        "socket_connect_timeout": env.float("REDIS_CACHE_TIMEOUT", default=0.5),
+        "socket_timeout": env.float("REDIS_CACHE_TIMEOUT", default=0.5),
+    },
 }
+CACHES = {"default": REDIS_CACHE}
 if DJANGO_ENV == "test":
     # Per-process cache: login throttles and other cached state must not leak between
     # test runs that share one Redis (the rate budget and Celery still use Redis).
@@ -148,7 +160,13 @@ LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_ADAPTER = "integrations.auth.AccountAdapter"
+# Mandatory in production: an address counts (e.g. to link a Business Center member) only once
+# its owner proved it, and only then can signup hide whether an address is registered.
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory" if IS_PRODUCTION else "optional")
+# Signup and password reset answer alike for registered and unknown addresses (the owner of
+# a registered one gets a mail instead); at signup this needs mandatory verification.
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if IS_PRODUCTION else "http"
@@ -194,6 +212,9 @@ if IS_PRODUCTION:
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="aspire_tiktok <noreply@localhost>")
+# All mail goes through the integrations.tasks.send_email task (integrations/mail.py), which
+# retries SMTP failures. Tests run that task in-process, so Django's test outbox sees the mail.
+EMAIL_VIA_WORKER = DJANGO_ENV != "test"
 
 # I18N / STATIC
 # ------------------------------------------------------------------------------
@@ -243,19 +264,35 @@ if not TOKEN_ENCRYPTION_KEYS:
 
 # TIKTOK
 # ------------------------------------------------------------------------------
-# The three hosts default to the local sandbox (python manage.py runsandbox). To talk to
-# real TikTok set them to https://www.tiktok.com, https://open.tiktokapis.com and
-# https://business-api.tiktok.com, and set the app credentials below.
+# Outside production the three hosts and the app credentials default to the local sandbox
+# (python manage.py runsandbox). Production talks to TikTok: its hosts are the defaults and
+# the four credentials are required. A production deployment that is a demo on the sandbox
+# says so with TIKTOK_SANDBOX=true; otherwise any sandbox value stops start-up here and
+# fails `manage.py check --deploy` (aspire_tiktok/tiktok_safety.py).
+TIKTOK_SANDBOX = env.bool("TIKTOK_SANDBOX", default=False)
+_TALKS_TO_TIKTOK = IS_PRODUCTION and not TIKTOK_SANDBOX
 SANDBOX_URL = env.str("TIKTOK_SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
-TIKTOK_AUTH_BASE_URL = env.str("TIKTOK_AUTH_BASE_URL", default=SANDBOX_URL).rstrip("/")
-TIKTOK_OPEN_API_BASE_URL = env.str("TIKTOK_OPEN_API_BASE_URL", default=SANDBOX_URL).rstrip("/")
-TIKTOK_BUSINESS_API_BASE_URL = env.str("TIKTOK_BUSINESS_API_BASE_URL", default=SANDBOX_URL).rstrip("/")
+
+
+def _tiktok_url(name: str, tiktok: str) -> str:
+    return env.str(name, default=tiktok if _TALKS_TO_TIKTOK else SANDBOX_URL).rstrip("/")
+
+
+def _tiktok_credential(name: str) -> str:
+    return env.str(name, default="" if _TALKS_TO_TIKTOK else tiktok_safety.SANDBOX_CREDENTIALS[name])
+
+
+TIKTOK_AUTH_BASE_URL = _tiktok_url("TIKTOK_AUTH_BASE_URL", "https://www.tiktok.com")
+TIKTOK_OPEN_API_BASE_URL = _tiktok_url("TIKTOK_OPEN_API_BASE_URL", "https://open.tiktokapis.com")
+TIKTOK_BUSINESS_API_BASE_URL = _tiktok_url("TIKTOK_BUSINESS_API_BASE_URL", "https://business-api.tiktok.com")
 # TikTok API for Business app (brand connect, TikTok One, creator auth via tt_user).
-TIKTOK_APP_ID = env.str("TIKTOK_APP_ID", default="sandbox-business-app")
-TIKTOK_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="sandbox-business-secret")
+TIKTOK_APP_ID = _tiktok_credential("TIKTOK_APP_ID")
+TIKTOK_APP_SECRET = _tiktok_credential("TIKTOK_APP_SECRET")
 # TikTok for Developers app (Login Kit).
-TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sandbox-client-key")
-TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sandbox-client-secret")
+TIKTOK_CLIENT_KEY = _tiktok_credential("TIKTOK_CLIENT_KEY")
+TIKTOK_CLIENT_SECRET = _tiktok_credential("TIKTOK_CLIENT_SECRET")
+if _TALKS_TO_TIKTOK and (_leftovers := tiktok_safety.sandbox_leftovers(globals(), SANDBOX_URL)):
+    raise ImproperlyConfigured(tiktok_safety.explain(_leftovers))
 TIKTOK_HTTP_TIMEOUT = env.float("TIKTOK_HTTP_TIMEOUT", default=10.0)
 TIKTOK_MAX_RETRIES = env.int("TIKTOK_MAX_RETRIES", default=4)
 # A person never waits on TikTok longer than this: inside a web request each call gets one
@@ -297,6 +334,21 @@ INTEGRATIONS_RECHECK_RETRY_SECONDS = env.int("INTEGRATIONS_RECHECK_RETRY_SECONDS
 INTEGRATIONS_RECHECK_LEASE_SECONDS = env.int("INTEGRATIONS_RECHECK_LEASE_SECONDS", default=15 * 60)
 INTEGRATIONS_OAUTH_STATE_SECONDS = env.int("INTEGRATIONS_OAUTH_STATE_SECONDS", default=15 * 60)
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@localhost")  # "contact support" on brand pages
+
+# CONTENT SECURITY POLICY (Django's ContentSecurityPolicyMiddleware)
+# ------------------------------------------------------------------------------
+# Scripts and styles come from static/ only: templates hold no inline <script>, on*="" or
+# style="" (tests/foundation/test_csp.py). The nonce lets Django admin's one <style> through.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    # Avatars and video covers come from TikTok's CDN (https), or from the sandbox.
+    "img-src": [CSP.SELF, "data:", "https:", *([] if _TALKS_TO_TIKTOK else [SANDBOX_URL])],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # CELERY
 # ------------------------------------------------------------------------------
@@ -365,6 +417,10 @@ CELERY_BEAT_SCHEDULE["sparkads-ads-manager-polls"] = {
     "task": "sparkads.tasks.dispatch_ads_manager_polls",
     "schedule": 120.0,
 }
+# Publishing (web and workers enqueueing a task) reconnects to a lost broker once, not with
+# kombu's default backoff of several seconds: a request that enqueues while Redis is down
+# answers 503 at once (integrations/outage.py) instead of hanging.
+CELERY_BROKER_TRANSPORT_OPTIONS |= {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
 # LOGGING
 # ------------------------------------------------------------------------------

@@ -11,11 +11,11 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations import mail
 from integrations.models import Campaign, CampaignPost, Collaboration, Credential, TikTokAccount, TikTokOneAccount
 from integrations.tiktok import BusinessClient, TikTokError, tokens
 
@@ -190,7 +190,7 @@ def notify(account: TikTokAccount, text: str) -> None:
         return
     subject = f"TikTok @{account.handle}: {text[:60]}"
     body = f"{text}\n\nSee your Social Accounts page: {settings.SITE_URL}{reverse('creators:home')}"
-    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
+    mail.send_later(subject, body, [user.email])
 
 
 def _reschedule(onboarding: MarketplaceOnboarding, error: str = "") -> None:

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from . import mail
 from .capability import ENABLED, NO_TIKTOK_ONE_ACCOUNT, Capability, spark_ads_capability
 from .models import (
     AdAccount,
@@ -491,13 +491,7 @@ def _tell_owners(brand: Brand, capability: Capability, previous: str) -> None:
     link = settings.SITE_URL + reverse("integrations:tiktok_settings", args=[brand.slug])
     body = f"{text}\n\nSee your TikTok integration: {link}\n"
 
-    def send() -> None:
-        try:
-            send_mail(f"[{brand.name}] {headline}", body, None, recipients)
-        except Exception:  # the notice on the page stands even if mail is down
-            logger.exception("could not email brand=%s about its Spark Ads capability", brand.pk)
-
-    transaction.on_commit(send)
+    mail.send_later(f"[{brand.name}] {headline}", body, recipients)
 
 
 # --- the periodic re-check ---------------------------------------------------------------

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import smtplib
 
 from celery import shared_task
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 
 
@@ -12,6 +14,25 @@ from django.db import transaction
 def ping(value: str) -> str:
     """Round-trip check used by the worker smoke test and `make run`'s readiness probe."""
     return f"pong:{value}"
+
+
+# Mail: 5 retries at 1, 2, 4, 8 and 16 minutes, then the message is given up (and logged).
+MAIL_MAX_RETRIES = 5
+MAIL_RETRY_BASE_SECONDS = 60
+
+
+@shared_task(bind=True, max_retries=MAIL_MAX_RETRIES, time_limit=60, soft_time_limit=50)
+def send_email(self, subject: str, body: str, to: list[str], from_email: str, html: str = "", headers=None) -> int:
+    """Send one message (integrations.mail.send_later queues it). Not idempotent by nature:
+    a retry after SMTP accepted the message but dropped the connection may send it twice,
+    which beats losing a password reset."""
+    message = EmailMultiAlternatives(subject, body, from_email, to, headers=headers or {})
+    if html:
+        message.attach_alternative(html, "text/html")
+    try:
+        return message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        raise self.retry(exc=exc, countdown=MAIL_RETRY_BASE_SECONDS * 2**self.request.retries) from exc
 
 
 # --- brand connections: periodic re-check ------------------------------------------------

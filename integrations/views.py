@@ -29,6 +29,7 @@ from .models import (
     Credential,
     TikTokOneAccount,
 )
+from .outage import database_answers, redis_answers
 from .tenancy import get_brand_for_user, get_for_brand_or_404
 from .tiktok import BusinessClient
 
@@ -42,7 +43,11 @@ def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"ok": True})
+    """For load balancers and people: each dependency separately; 503 when one is down."""
+    checks = {"database": database_answers(), "redis": redis_answers(settings.REDIS_URL)}
+    healthy = all(checks.values())
+    body = {"ok": healthy} | {name: "ok" if up else "down" for name, up in checks.items()}
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 # --- Settings > Integrations > TikTok ---------------------------------------------------

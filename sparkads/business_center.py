@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 
 import segno
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -49,9 +50,14 @@ def tiktok_account_limit() -> int:
 
 
 def sync_members(bc: BusinessCenter) -> int:
-    """`bc/member/get/` into BusinessCenterMember; link platform users of the brand by email."""
+    """`bc/member/get/` into BusinessCenterMember; link platform users of the brand by email.
+
+    Only addresses the user proved they own (allauth's verified EmailAddress) count: anyone
+    can type a BC admin's address into their profile, and the link grants the BC role.
+    """
     rows = list(items(iter_pages(lambda p: _call(bc, lambda c: c.bc_member_get(bc.bc_id, page=p)))))
-    brand_users = {m.user.email.lower(): m.user for m in bc.brand.memberships.select_related("user") if m.user.email}
+    verified = EmailAddress.objects.filter(verified=True, user__in=bc.brand.memberships.values("user"))
+    brand_users = {address.email.lower(): address.user for address in verified.select_related("user")}
     for row in rows:
         member, _ = BusinessCenterMember.objects.update_or_create(
             business_center=bc,

@@ -13,12 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations import mail
 from integrations.models import AdAccount, Brand, BrandMembership, TikTokAccount
 from integrations.tiktok import TikTokError
 from integrations.tiktok.tokens import call_with_credential
@@ -502,12 +501,11 @@ def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
             SparkReminder.objects.get_or_create(authorization=auth, days_before=d, recipient=recipient)[1] for d in due
         ]
         if created[due.index(days)] and emails:
-            send_mail(
+            mail.send_later(
                 f"Spark Ads authorization ends in {auth.days_left} day(s)",
                 f"The Spark Ads authorization for video {auth.video_id} ends on {auth.auth_end:%Y-%m-%d %H:%M} UTC. "
                 "Brands can ask for more time with Extend on the Spark Ads page; creators will get the request "
                 "in TikTok's notifications.",
-                settings.DEFAULT_FROM_EMAIL,
                 emails,
             )
             sent += 1

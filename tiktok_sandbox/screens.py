@@ -62,9 +62,13 @@ def _needs_creator(request: HttpRequest) -> TikTokUser | HttpResponse:
     return creator
 
 
-def stylesheet(request: HttpRequest) -> HttpResponse:
-    css = (Path(__file__).parent / "static" / "sandbox" / "style.css").read_text()
-    return HttpResponse(css, content_type="text/css")
+ASSET_TYPES = {"style.css": "text/css", "sandbox.js": "text/javascript"}
+
+
+def asset(request: HttpRequest, name: str) -> HttpResponse:
+    """The sandbox's stylesheet and script, served by itself (it runs without collectstatic)."""
+    body = (Path(__file__).parent / "static" / "sandbox" / name).read_text()
+    return HttpResponse(body, content_type=ASSET_TYPES[name])
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -24,6 +25,7 @@ INSTALLED_APPS = [
     "tiktok_sandbox",
 ]
 MIDDLEWARE = [
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tiktok_sandbox.media.BaseUrlMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -31,6 +33,13 @@ MIDDLEWARE = [
     # Request log, rate limits and injected faults for TikTok's API paths.
     "tiktok_sandbox.traffic.SandboxTrafficMiddleware",
 ]
+# Like the platform's: the sandbox's screens load their style and script from itself only.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+}
 ROOT_URLCONF = "tiktok_sandbox.urls"
 TEMPLATES = [
     {
@@ -47,7 +56,14 @@ TEMPLATES = [
 ]
 DATABASES = {"default": env.db("SANDBOX_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'sandbox.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    # IMMEDIATE transactions take the write lock up front, so two concurrent writers (token
+    # exchanges from two web workers) queue on the busy timeout instead of failing with
+    # "database is locked" when a reader upgrades to a writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -23,7 +23,8 @@ urlpatterns = [
     re_path(r"^open_api/v1\.3/(?P<path>.+)$", api.dispatch),
     # TikTok-side screens
     path("", screens.home, name="home"),
-    path("sandbox/style.css", screens.stylesheet, name="stylesheet"),
+    path("sandbox/style.css", screens.asset, {"name": "style.css"}, name="stylesheet"),
+    path("sandbox/sandbox.js", screens.asset, {"name": "sandbox.js"}, name="script"),
     path("sandbox/media/<path:path>", media.placeholder, name="media"),
     path("sandbox/login/", screens.creator_login, name="creator_login"),
     path("sandbox/business/login/", screens.business_login, name="business_login"),

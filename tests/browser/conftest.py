@@ -122,17 +122,26 @@ def new_page(chromium, request):
     """``new_page(label)``: a page in a fresh browser context (its own cookies).
 
     On failure every page opened is saved as ``test-artifacts/<test>-<label>.png`` (+ .html).
+    A Content-Security-Policy violation in any page's console fails the test.
     """
     opened = []
+    violations: list[str] = []
 
     def make(label: str = "page"):
         context = chromium.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(15_000)
         page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(f"{label}: {message.text}") if "Content Security Policy" in message.text else None
+            ),
+        )
         opened.append((label, context, page))
         return page
 
     yield make
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
     reports = request.node.stash.get(_phase_reports, {})
     failed = any(r.failed for r in reports.values())
     for label, context, page in opened:

@@ -10,7 +10,7 @@ from tests.browser.steps import connect_tiktok, open_tiktok_app_screen, sign_in
 pytestmark = pytest.mark.browser
 
 PASSWORD = "bc-pass-123"
-# The sandbox's Demo Brand BC members, matched to platform users by email.
+# The sandbox's Demo Brand BC members, matched to platform users by verified email.
 ADMIN_EMAIL = "brand@demo.test"
 MEMBER_EMAIL = "member@demo.test"
 
@@ -28,11 +28,15 @@ def _approve_qr_on_tiktok(new_page, sandbox_url: str, link: str, handle: str) ->
 def test_an_admin_gathers_accounts_by_qr_and_a_standard_member_sees_only_the_one_assigned(
     site, new_page, user_factory, brand_factory
 ):
+    from allauth.account.models import EmailAddress
+
     from integrations.models import BrandMembership
     from sparkads.models import QrAccessRequest
 
     admin = user_factory(email=ADMIN_EMAIL, password=PASSWORD)
     member = user_factory(email=MEMBER_EMAIL, password=PASSWORD)
+    for user in (admin, member):  # BC members are matched by verified addresses only
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     brand = brand_factory(name="Demo Brand Journeys", owner=admin)
     BrandMembership.objects.create(user=member, brand=brand, role=BrandMembership.Role.MEMBER)
 

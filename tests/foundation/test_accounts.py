@@ -58,3 +58,28 @@ def test_staff_see_the_admin_and_never_a_token_field(client, django_user_model):
     assert "very-secret-token-abc" not in page
     assert 'name="access_token"' not in page
     assert client.get(reverse("admin:integrations_credential_changelist")).status_code == 200
+
+
+def test_signup_does_not_reveal_whether_an_email_is_registered(
+    client, settings, user_factory, django_capture_on_commit_callbacks
+):
+    """Production's settings (mandatory verification, enumeration prevention): both answers alike."""
+    from django.core import mail
+
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    user_factory(email="taken@example.test")
+    answers = {}
+    for email in ("taken@example.test", "free@example.test"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("account_signup"),
+                {"email": email, "password1": "a-Long-pass-9876", "password2": "a-Long-pass-9876"},
+            )
+        answers[email] = (response.status_code, response["Location"])
+        assert "_auth_user_id" not in client.session
+    assert answers["taken@example.test"] == answers["free@example.test"]
+    assert answers["taken@example.test"][0] == 302
+    page = client.get(answers["taken@example.test"][1]).content.decode()
+    assert "already registered" not in page
+    # The owner of the registered address hears about the attempt; the newcomer gets a link.
+    assert sorted(m.to[0] for m in mail.outbox) == ["free@example.test", "taken@example.test"]

@@ -5,19 +5,30 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# A production deployment's own TikTok apps (made-up values that are not the sandbox's).
+REAL_LOOKING_TIKTOK = {
+    "TIKTOK_APP_ID": "7311112222333344445",
+    "TIKTOK_APP_SECRET": "b3f1c0ffee5ecret0f7he8us1ness4pp",
+    "TIKTOK_CLIENT_KEY": "awq81kx0l9example",
+    "TIKTOK_CLIENT_SECRET": "Zq8v1Login-Kit-secret-of-this-deployment",
+}
+
+
 def production_env(**overrides) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TOKEN_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TOKEN_", "TIKTOK_"))}
     env.update(
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY="x" * 20 + "production-secret-key-for-the-deploy-check-0123456789",
         DJANGO_ALLOWED_HOSTS="tiktok.example.com",
         TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         DATABASE_URL="sqlite:////tmp/aspire-deploy-check.sqlite3",
+        **REAL_LOOKING_TIKTOK,
     )
     env.update(overrides)
     return env
@@ -49,3 +60,139 @@ def test_production_refuses_to_start_without_token_keys():
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "TOKEN_ENCRYPTION_KEYS is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"TIKTOK_APP_SECRET": None}, "TIKTOK_APP_SECRET is not set"),
+        (
+            {"TIKTOK_CLIENT_SECRET": "sandbox-client-secret"},
+            "TIKTOK_CLIENT_SECRET is the TikTok sandbox's public value",
+        ),
+        ({"TIKTOK_APP_ID": "sandbox-business-app"}, "TIKTOK_APP_ID is the TikTok sandbox's public value"),
+        ({"TIKTOK_OPEN_API_BASE_URL": "http://127.0.0.1:8001"}, "TIKTOK_OPEN_API_BASE_URL (http://127.0.0.1:8001)"),
+        ({"TIKTOK_AUTH_BASE_URL": "http://localhost:9001"}, "TIKTOK_AUTH_BASE_URL (http://localhost:9001)"),
+        (
+            {
+                "TIKTOK_SANDBOX_URL": "https://sandbox.example.com",
+                "TIKTOK_BUSINESS_API_BASE_URL": "https://sandbox.example.com",
+            },
+            "TIKTOK_BUSINESS_API_BASE_URL (https://sandbox.example.com) points at the TikTok sandbox",
+        ),
+    ],
+)
+def test_production_refuses_to_start_on_the_sandboxs_tiktok_settings(overrides, message):
+    env = production_env()
+    for name, value in overrides.items():
+        if value is None:
+            del env[name]
+        else:
+            env[name] = value
+    result = run_manage("check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_a_production_deployment_with_no_tiktok_settings_at_all_refuses_to_start():
+    env = production_env()
+    for name in REAL_LOOKING_TIKTOK:
+        del env[name]
+    result = run_manage("check", "--deploy", env=env)
+    assert result.returncode != 0
+    assert all(f"{name} is not set" in result.stderr for name in REAL_LOOKING_TIKTOK)
+
+
+def test_a_declared_demo_deployment_may_run_on_the_sandbox():
+    env = production_env(TIKTOK_SANDBOX="true")
+    for name in REAL_LOOKING_TIKTOK:
+        del env[name]
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_check_itself_reports_sandbox_settings_that_reached_django(settings):
+    """Settings layered over ours (or edited at runtime) are caught by `check --deploy` too."""
+    from integrations.checks import tiktok_is_not_the_sandbox
+
+    settings.TIKTOK_SANDBOX = False
+    settings.TIKTOK_APP_SECRET = "sandbox-business-secret"
+    errors = tiktok_is_not_the_sandbox(None)
+    assert [e.id for e in errors] == ["integrations.E001"]
+    assert "TIKTOK_APP_SECRET is the TikTok sandbox's public value" in errors[0].msg
+
+    for name, value in REAL_LOOKING_TIKTOK.items():
+        setattr(settings, name, value)
+    settings.TIKTOK_AUTH_BASE_URL = "https://www.tiktok.com"
+    settings.TIKTOK_OPEN_API_BASE_URL = "https://open.tiktokapis.com"
+    settings.TIKTOK_BUSINESS_API_BASE_URL = "https://business-api.tiktok.com"
+    assert tiktok_is_not_the_sandbox(None) == []
+    settings.TIKTOK_SANDBOX = True
+    settings.TIKTOK_APP_SECRET = "sandbox-business-secret"
+    assert tiktok_is_not_the_sandbox(None) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "client_key", ["sandbox-business-app", "sandbox-client-key", REAL_LOOKING_TIKTOK["TIKTOK_APP_ID"]]
+)
+def test_a_webhook_signed_with_the_sandboxs_secret_is_refused_in_a_production_configuration(
+    settings, client, django_capture_on_commit_callbacks, client_key
+):
+    """The sandbox's secrets are public, so production must never verify with them."""
+    import json
+    import time
+
+    from django.urls import reverse
+
+    from integrations.models import Credential, TikTokAccount
+    from integrations.tiktok import webhooks
+
+    for name, value in REAL_LOOKING_TIKTOK.items():  # what production's start-up insists on
+        setattr(settings, name, value)
+    credential = Credential.objects.create(kind=Credential.Kind.LOGIN_KIT, open_id="open-victim")
+    TikTokAccount.objects.create(handle="victim", open_id="open-victim", credential=credential)
+    body = json.dumps(
+        {
+            "client_key": client_key,
+            "event": "authorization.removed",
+            "create_time": int(time.time()),
+            "user_openid": "open-victim",
+            "content": "{}",
+        }
+    ).encode()
+
+    for sandbox_secret in ("sandbox-business-secret", "sandbox-client-secret"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("creators:webhook"),
+                body,
+                content_type="application/json",
+                headers={"TikTok-Signature": webhooks.sign(body, sandbox_secret)},
+            )
+        assert response.status_code == 400
+        credential.refresh_from_db()
+        assert credential.status == Credential.Status.OK
+
+    # The deployment's own secret is still honoured, so the refusal above is the secret's doing.
+    own = settings.TIKTOK_APP_SECRET if client_key == settings.TIKTOK_APP_ID else settings.TIKTOK_CLIENT_SECRET
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("creators:webhook"),
+            body,
+            content_type="application/json",
+            headers={"TikTok-Signature": webhooks.sign(body, own)},
+        )
+    assert response.status_code == 200
+    credential.refresh_from_db()
+    assert credential.status == Credential.Status.REVOKED
+
+
+def test_production_verifies_emails_hides_registrations_and_queues_mail():
+    code = (
+        "from django.conf import settings as s; print(s.ACCOUNT_EMAIL_VERIFICATION, s.ACCOUNT_PREVENT_ENUMERATION,"
+        " s.EMAIL_VIA_WORKER, s.CACHES['default']['BACKEND'])"
+    )
+    result = run_manage("shell", "-v", "0", "-c", code, env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["mandatory", "True", "True", "integrations.outage.DegradingRedisCache"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.urls import reverse
 
 from integrations.models import BrandMembership, BusinessCenterGrant
@@ -16,11 +17,12 @@ Grant = BusinessCenterGrant
 
 @pytest.fixture
 def bc_people(live_world, brand, user_factory):
-    """Platform users whose emails match the sandbox BC members (case differs on purpose)."""
+    """Platform users whose verified emails match the sandbox BC members (case differs on purpose)."""
     admin = user_factory(email="Brand@Demo.TEST")
     standard = user_factory(email="member@demo.test")
     for user in (admin, standard):
         BrandMembership.objects.create(user=user, brand=brand, role=BrandMembership.Role.MEMBER)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     bcflows.sync_members(live_world["bc"])
     bc = live_world["bc"]
     return {

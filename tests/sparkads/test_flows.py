@@ -79,12 +79,18 @@ def _status(settings, rsps, end):
     )
 
 
-def test_reminders_go_out_14_3_and_1_days_before_expiry_each_once(active, settings, mailoutbox):
+def test_reminders_go_out_14_3_and_1_days_before_expiry_each_once(
+    active, settings, mailoutbox, django_capture_on_commit_callbacks
+):
     end = active.auth_end
     with responses.RequestsMock() as rsps:
         _status(settings, rsps, end)
         for day, expected in [(10, 0), (16, 2), (16, 2), (27, 4), (27, 4), (29, 6), (29, 6)]:
-            with time_machine.travel(START + timedelta(days=day, hours=1), tick=False):
+            # Mail is queued when the task's transaction commits.
+            with (
+                time_machine.travel(START + timedelta(days=day, hours=1), tick=False),
+                django_capture_on_commit_callbacks(execute=True),
+            ):
                 tasks.check_spark_authorization(active.pk)
             assert len(mailoutbox) == expected, day
     assert SparkReminder.objects.filter(authorization=active).count() == 6
@@ -94,10 +100,15 @@ def test_reminders_go_out_14_3_and_1_days_before_expiry_each_once(active, settin
     assert ("creator@example.test",) in recipients and ("alice@example.test",) in recipients
 
 
-def test_a_late_first_check_sends_one_reminder_not_three(active, settings, mailoutbox):
+def test_a_late_first_check_sends_one_reminder_not_three(
+    active, settings, mailoutbox, django_capture_on_commit_callbacks
+):
     with responses.RequestsMock() as rsps:
         _status(settings, rsps, active.auth_end)
-        with time_machine.travel(START + timedelta(days=29, hours=1), tick=False):
+        with (
+            time_machine.travel(START + timedelta(days=29, hours=1), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
             tasks.check_spark_authorization(active.pk)
     assert len(mailoutbox) == 2  # brand and creator, for the 1-day reminder only
 

@@ -1,33 +1,35 @@
 """Make sure Redis answers at REDIS_URL, starting a private redis-server if needed.
 
-`make run` and `make test` call this first: Celery, the cache and the TikTok rate budget
-all need Redis, and a clear line now beats a stack trace from the worker later.
+`make run` and `make test` call this first (with --install): Celery, the cache and the
+TikTok rate budget all need Redis, and a clear line now beats a stack trace from the worker
+later. With --install, running as root on a machine with apt-get and no redis-server, it
+installs Debian's redis-server first, as `make test` does for Chromium.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import redis
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from integrations.outage import redis_answers
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-def redis_answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
 class Command(BaseCommand):
     help = "Check that Redis answers at REDIS_URL; start a private redis-server on this machine if it does not."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--install", action="store_true", help="apt-get install redis-server when missing (root only)"
+        )
 
     def handle(self, *args, **options) -> str:
         url = settings.REDIS_URL
@@ -35,6 +37,8 @@ class Command(BaseCommand):
             return f"Redis is up at {url}."
         parsed = urlparse(url)
         server = shutil.which("redis-server")
+        if server is None and parsed.hostname in LOCAL_HOSTS and options["install"]:
+            server = self._install()
         if parsed.hostname not in LOCAL_HOSTS or server is None:
             raise CommandError(
                 f"Redis is not reachable at {url} and cannot be started here"
@@ -69,3 +73,13 @@ class Command(BaseCommand):
                 return f"Started a private redis-server at {url} (log: .run/redis.log)."
             time.sleep(0.1)
         raise CommandError(f"Started redis-server but it does not answer at {url}; see .run/redis.log.")
+
+    def _install(self) -> str | None:
+        """Debian's redis-server, when this process may install packages; None otherwise."""
+        if os.geteuid() != 0 or shutil.which("apt-get") is None:
+            return None
+        self.stderr.write("redis-server is missing: installing it with apt-get ...")
+        quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=False, **quiet)
+        return shutil.which("redis-server")

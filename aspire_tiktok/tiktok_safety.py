@@ -1,0 +1,52 @@
+"""What makes a production deployment talk to the TikTok sandbox instead of TikTok.
+
+Used twice: by settings.py, which refuses to start, and by the `check --deploy` system check
+(integrations/checks.py), so a settings module layered on top cannot slip past either.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+# The sandbox's app credentials (tiktok_sandbox/settings.py accepts exactly these by
+# default). They are public: anything signed with them proves nothing.
+SANDBOX_CREDENTIALS = {
+    "TIKTOK_APP_ID": "sandbox-business-app",
+    "TIKTOK_APP_SECRET": "sandbox-business-secret",
+    "TIKTOK_CLIENT_KEY": "sandbox-client-key",
+    "TIKTOK_CLIENT_SECRET": "sandbox-client-secret",
+}
+BASE_URL_SETTINGS = ("TIKTOK_AUTH_BASE_URL", "TIKTOK_OPEN_API_BASE_URL", "TIKTOK_BUSINESS_API_BASE_URL")
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+def _points_at_sandbox(url: str, sandbox_url: str) -> bool:
+    if sandbox_url and url.rstrip("/").startswith(sandbox_url.rstrip("/")):
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return host in _LOOPBACK_HOSTS or host.endswith(".localhost") or host.startswith("127.")
+
+
+def sandbox_leftovers(values: dict[str, str], sandbox_url: str) -> list[str]:
+    """One sentence per TikTok setting that is unset, the sandbox's, or aims at the sandbox."""
+    problems = []
+    for name, sandbox_value in SANDBOX_CREDENTIALS.items():
+        value = values.get(name) or ""
+        if not value:
+            problems.append(f"{name} is not set")
+        elif value == sandbox_value:
+            problems.append(f"{name} is the TikTok sandbox's public value")
+    for name in BASE_URL_SETTINGS:
+        value = values.get(name) or ""
+        if not value or _points_at_sandbox(value, sandbox_url):
+            problems.append(f"{name} ({value or 'unset'}) points at the TikTok sandbox, not TikTok")
+    return problems
+
+
+def explain(problems: list[str]) -> str:
+    return (
+        "Production must talk to TikTok with its own app: "
+        + "; ".join(problems)
+        + ". Set them (see the configuration table in README.md), or TIKTOK_SANDBOX=true for a demo "
+        "deployment that talks to the sandbox."
+    )
