@@ -7,13 +7,19 @@ import logging
 import pytest
 import requests
 
-from integrations.tiktok import BusinessClient, Kind, LoginKitClient, TikTokError
+from integrations.tiktok import BusinessClient, Kind, TikTokError
+from integrations.tiktok.base import TokenGrant
 from integrations.tiktok.errors import classify
-from integrations.tiktok.transport import encode_query
+from integrations.tiktok.transport import Api, Request, Transport, encode_query
 
 from .conftest import fail, ok
 
 TOKEN = "act.SECRET-token-value-123"
+
+
+def login_kit(method: str, path: str, **fields):
+    """A Login Kit / Display API v2 call through the transport (its second envelope)."""
+    return Transport().send(Request(Api.LOGIN_KIT, method, path, **fields))
 
 
 @pytest.mark.parametrize("code", [40100, 40200, 40201, 40202, 40700, 50000, 50002])
@@ -80,9 +86,9 @@ def test_it_honours_retry_after_on_a_429(mocked, open_api, sleeps):
         json={"data": {"user": {"open_id": "o1"}}, "error": {"code": "ok", "message": "", "log_id": "L2"}},
     )
 
-    user = LoginKitClient(TOKEN).user_info(["open_id"])
+    data = login_kit("GET", "v2/user/info/", access_token=TOKEN, params={"fields": "open_id"})
 
-    assert user == {"open_id": "o1"}
+    assert data == {"user": {"open_id": "o1"}}
     assert sleeps == [7.0]
 
 
@@ -159,7 +165,7 @@ def test_it_reads_the_oauth_error_envelope(mocked, open_api):
     )
 
     with pytest.raises(TikTokError) as caught:
-        LoginKitClient().exchange_code("code-1", "https://app.example/cb")
+        login_kit("POST", "v2/oauth/token/", form={"code": "code-1", "grant_type": "authorization_code"})
 
     assert (caught.value.kind, caught.value.code, caught.value.log_id) == (Kind.AUTH, "invalid_grant", "LG")
 
@@ -232,7 +238,7 @@ def test_it_keeps_tokens_secrets_and_codes_out_of_logs_and_errors(mocked, biz, o
         with pytest.raises(TikTokError) as caught:
             call()
         errors.append(f"{caught.value} {caught.value!r}")
-    grant = LoginKitClient().exchange_code("AUTHCODE-SECRET", "https://app.example/cb")
+    grant = TokenGrant.from_response(login_kit("POST", "v2/oauth/token/", form={"code": "AUTHCODE-SECRET"}))
 
     text = caplog.text + " ".join(errors) + repr(grant)
     assert "outcome=retry" in caplog.text and "request_id=req-err" in caplog.text

@@ -156,7 +156,7 @@ def test_a_tt_user_refresh_token_rotates(sandbox):
         "refresh_token": data["refresh_token"],
     }
     assert sandbox.business("POST", "tt_user/oauth2/refresh_token/", json=body)["code"] == 0
-    assert sandbox.business("POST", "tt_user/oauth2/refresh_token/", json=body)["code"] == 40001
+    assert sandbox.business("POST", "tt_user/oauth2/refresh_token/", json=body)["code"] == 40107
 
 
 def test_an_expired_tt_user_token_answers_40102(sandbox):
@@ -187,7 +187,7 @@ def test_the_portal_issues_a_single_use_auth_code(sandbox):
     first = sandbox.business("POST", "oauth2/access_token/", json=body)
     assert first["code"] == 0
     assert first["data"]["advertiser_ids"] == ["7300000000000000001", "7300000000000000002"]
-    assert sandbox.business("POST", "oauth2/access_token/", json=body)["code"] == 40001
+    assert sandbox.business("POST", "oauth2/access_token/", json=body)["code"] == 40110
 
 
 def test_a_portal_auth_code_expires_after_an_hour(sandbox):
@@ -196,7 +196,7 @@ def test_a_portal_auth_code_expires_after_an_hour(sandbox):
     ).json()
     sandbox.advance(minutes=61)
     body = {"app_id": BUSINESS_APP[0], "secret": BUSINESS_APP[1], "auth_code": code["auth_code"]}
-    assert sandbox.business("POST", "oauth2/access_token/", json=body)["code"] == 40001
+    assert sandbox.business("POST", "oauth2/access_token/", json=body)["code"] == 40110
 
 
 def test_a_revoked_advertiser_token_answers_40105(sandbox):
