@@ -255,6 +255,10 @@ TIKTOK_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="sandbox-business-secre
 # TikTok for Developers app (Login Kit).
 TIKTOK_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sandbox-client-key")
 TIKTOK_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sandbox-client-secret")
+# The redirect URIs registered with TikTok (URL names, under SITE_URL). TikTok matches them
+# exactly; `check --deploy` requires each to be absolute https, end in "/" and carry no
+# query, fragment or port.
+TIKTOK_REDIRECT_URL_NAMES = ["integrations:tiktok_callback", "creators:callback"]
 TIKTOK_HTTP_TIMEOUT = env.float("TIKTOK_HTTP_TIMEOUT", default=10.0)
 TIKTOK_MAX_RETRIES = env.int("TIKTOK_MAX_RETRIES", default=4)
 # Shared rate budget (all processes together, counted in Redis).
