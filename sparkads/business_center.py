@@ -4,7 +4,7 @@ Roles come from the signed-in user's BusinessCenterMember row (ADMIN / STANDARD,
 own): admins request access and assign; standard members act only on what they were given
 (AdsHelp article?aid=10006161). TikTok enforces the same on its side, but every check here
 runs on the server before any data is read, so a standard member never sees admin data.
-Paths: shared/research/tiktok_api.md §3-4.
+Paths and fields: see integrations/tiktok/business.py and tests/contract/endpoints.py.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Request: `tcm/tt_video/apply/` → the creator answers on TikTok → `tcm/tt_video/status/` →
 the code is applied once (`tt_video/authorize/`, guarded by a conditional-update claim so two
 workers never apply it twice) → `tt_video/info/` gives the item id and the window.
-Paths: shared/research/tiktok_api.md §4-5.
+Paths and fields: see integrations/tiktok/spark.py and tests/contract/endpoints.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """API for Business: advertiser OAuth, ad accounts, Business Center, subscriptions.
 
-Paths and fields: shared/research/tiktok_api.md §2-3 and §6, from the official Python SDK
+Paths and fields: from the official Python SDK
 (tiktok/tiktok-business-api-sdk) and bububa/tiktok-business. Results are the envelope's
 ``data``, typed with TypedDicts (plain dicts at runtime; unknown fields are kept).
 """

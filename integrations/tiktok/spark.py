@@ -1,7 +1,7 @@
 """Spark Ads: identities, authorized posts (tt_video/*) and TikTok One post authorization
 requests (tcm/tt_video/*).
 
-Paths and fields: shared/research/tiktok_api.md §4-5, from bububa/tiktok-business
+Paths and fields: from bububa/tiktok-business
 (model/ttvideo, model/identity, model/tcm/ttvideo) and the official SDK's identity_api.py.
 """
 

@@ -1,7 +1,7 @@
 """TikTok One (formerly Creator Marketplace, TCM): brand accounts, creator OAuth through the
 Business app (tt_user), onboarding, discovery, campaigns, video linking, post insights.
 
-Paths and fields: shared/research/tiktok_api.md §5, from bububa/tiktok-business
+Paths and fields: from bububa/tiktok-business
 (model/tto/*, model/ttuser/*). Brand calls use the brand's token; ``tto/creator/*`` calls
 use the creator's tt_user token with the ``creator_id`` from ``tt_user/token_info/get/``.
 """

@@ -179,3 +179,16 @@ def test_the_creator_public_answer_is_the_creator_itself():
     result, _ = _run("tto/tcm/creator/public/", creator)
 
     assert result == creator and result["audience_ages"][0]["age"] == "18-24"
+
+
+@pytest.mark.parametrize("mode", ["minimal", "nulls", "edge", "deep", "full"])
+def test_a_creators_audience_breakdowns_survive_any_answer(mode):
+    from integrations.flows_sourcing import with_breakdowns
+
+    creator = edge_answers(ENDPOINTS["tto/tcm/creator/public/"].answer)[mode]
+
+    shown = with_breakdowns(creator)
+
+    assert {k: shown[k] for k in creator} == creator
+    if mode == "full":
+        assert [b.title for b in shown["breakdowns"] if b.rows] == ["Countries", "Gender", "Age", "Devices"]
