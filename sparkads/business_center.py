@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
 from integrations.tiktok import TikTokError, items, iter_pages
+from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
 from .flows import SparkError, audit
@@ -121,11 +122,6 @@ def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
     bc.last_checked_at = timezone.now()
     bc.save(update_fields=["last_checked_at"])
     return approved, cancelled
-
-
-def identity_handle(identity: dict) -> str:
-    # TikTok added ``username`` to identities in 2026; the SDKs' models call it ``user_name``.
-    return str(identity.get("username") or identity.get("user_name") or "")
 
 
 def bc_identities(bc: BusinessCenter) -> dict[str, dict] | None:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from integrations.models import AdAccount, Brand, BrandMembership, TikTokAccount
 from integrations.tiktok import TikTokError
+from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
 from .models import (
@@ -589,7 +590,7 @@ def poll_links(ad_account_id: int) -> int:
     data = call_with_credential(
         _credential_id(ad_account), lambda c: c.identity_get(ad_account.advertiser_id, identity_type="TT_USER")
     )
-    listed = {i.get("user_name"): i for i in data.get("identity_list") or data.get("list") or []}
+    listed = {identity_handle(i): i for i in data.get("identity_list") or []}
     changed = 0
     for link in AdsManagerLink.objects.filter(ad_account=ad_account, status__in=["pending", "authorized"]):
         identity = listed.get(link.username)

@@ -20,6 +20,7 @@ class Identity(TypedDict, total=False):
     identity_type: str  # CUSTOMIZED_USER / AUTH_CODE / TT_USER / BC_AUTH_TT / TTS_TT
     display_name: str
     user_name: str
+    username: str
     profile_image: str
     available_status: str
     can_pull_video: bool
@@ -28,9 +29,14 @@ class Identity(TypedDict, total=False):
     is_gpppa: bool
 
 
+def identity_handle(identity: Identity) -> str:
+    """The identity's TikTok handle: ``username`` (added to identity/get on 2026-03-13, TikTok's
+    changelog), else ``user_name`` (the SDKs' models)."""
+    return str(identity.get("username") or identity.get("user_name") or "")
+
+
 class IdentityPage(TypedDict, total=False):
     identity_list: list[Identity]
-    list: list[Identity]
     page_info: PageInfo
 
 
