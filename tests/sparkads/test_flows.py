@@ -291,3 +291,23 @@ def test_an_explicitly_expired_code_is_still_refused(world, settings):
 )
 def test_tiktok_times_are_read_in_every_form_tiktoks_sdk_reads_and_nothing_else_raises(value, expected):
     assert flows.parse_tiktok_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "state"),
+    [
+        ({"auth_status": "SOMETHING_NEW", "num_remaining_request": 29}, SparkAuthorization.Status.REQUESTED),
+        ({"auth_status": "WAITING", "auth_code_start_time": None, "auth_code_end_time": None}, "requested"),
+        ({}, SparkAuthorization.Status.REQUESTED),
+    ],
+    ids=["unknown status", "null times while waiting", "nothing yet"],
+)
+def test_a_waiting_request_survives_whatever_tiktok_answers_while_it_waits(world, settings, alice, answer, state):
+    auth = SparkAuthorization.objects.create(
+        brand=world["bc"].brand, post=world["post"], video_id=world["post"].video_id, requested_by=alice
+    )
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "tcm/tt_video/status/"), json=ok(answer))
+        assert flows.poll_request(auth.pk) == state
+    auth.refresh_from_db()
+    assert auth.status == state and auth.next_poll_at is not None
