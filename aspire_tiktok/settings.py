@@ -293,6 +293,10 @@ TIKTOK_CLIENT_KEY = _tiktok_credential("TIKTOK_CLIENT_KEY")
 TIKTOK_CLIENT_SECRET = _tiktok_credential("TIKTOK_CLIENT_SECRET")
 if _TALKS_TO_TIKTOK and (_leftovers := tiktok_safety.sandbox_leftovers(globals(), SANDBOX_URL)):
     raise ImproperlyConfigured(tiktok_safety.explain(_leftovers))
+# The redirect URIs registered with TikTok (URL names, under SITE_URL). TikTok matches them
+# exactly; `check --deploy` requires each to be absolute https, end in "/" and carry no
+# query, fragment or port.
+TIKTOK_REDIRECT_URL_NAMES = ["integrations:tiktok_callback", "creators:callback"]
 TIKTOK_HTTP_TIMEOUT = env.float("TIKTOK_HTTP_TIMEOUT", default=10.0)
 TIKTOK_MAX_RETRIES = env.int("TIKTOK_MAX_RETRIES", default=4)
 # A person never waits on TikTok longer than this: inside a web request each call gets one

@@ -56,12 +56,15 @@ def ensure_profile(user) -> CreatorProfile:
     return profile
 
 
-def start_authorization(request) -> str:
-    """The TikTok consent URL, with a fresh single-use state bound to this session."""
+def start_authorization(request, *, another_account: bool = False) -> str:
+    """The TikTok consent URL, with a fresh single-use state bound to this session.
+
+    ``another_account`` asks TikTok to show its consent screen even to a creator already
+    signed in there (``disable_auto_auth=1``), so they can switch to another TikTok account."""
     ensure_profile(request.user)
     state = secrets.token_urlsafe(32)
     request.session[SESSION_STATE_KEY] = state
-    return BusinessClient.tt_user_authorize_url(state, redirect_uri(), SCOPES)
+    return BusinessClient.tt_user_authorize_url(state, redirect_uri(), SCOPES, disable_auto_auth=another_account)
 
 
 def check_state(request, state: str) -> None:
@@ -340,7 +343,7 @@ def _apply_invite_result(onboarding: MarketplaceOnboarding, account: TikTokAccou
             next_poll_at=None,
         )
     if account.handle in (result.get("rejected") or []):
-        reasons = [str(r) for r in result.get("reject_reasons") or []] or ["TikTok rejected the invite."]
+        reasons = result["reject_reasons"].get(account.handle) or ["TikTok rejected the invite."]
         failures = [_reason(_classify_rejection(r), r) for r in reasons]
         if any(f["check"] == "account_type" for f in failures):
             TikTokAccount.objects.filter(pk=account.pk).update(account_type=TikTokAccount.AccountType.BUSINESS)
@@ -457,6 +460,16 @@ def _creator_call(account: TikTokAccount, call):
         if exc.needs_reconnect:
             mark_disconnected(account, "TikTok no longer accepts this platform's access.", revoked=False)
             raise FlowError("TikTok no longer accepts our access to your account. Authorize TikTok again.") from exc
+        if exc.is_not_tcm_creator:
+            raise FlowError(
+                "TikTok says you are not in the Creator Marketplace (or not in one of its countries) yet. "
+                "Join it first; campaigns open to you once TikTok lists you."
+            ) from exc
+        if exc.is_scope_missing:
+            raise FlowError(
+                "You did not give this platform the TikTok permission this needs. "
+                "Authorize TikTok again and leave every permission ticked."
+            ) from exc
         raise FlowError(f"TikTok said: {exc.message}") from exc
 
 

@@ -75,7 +75,7 @@ def become_creator(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def authorize(request: HttpRequest) -> HttpResponse:
-    return redirect(flows.start_authorization(request))
+    return redirect(flows.start_authorization(request, another_account=request.POST.get("another") == "1"))
 
 
 @login_required

@@ -5,4 +5,4 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self) -> None:
-        from integrations import checks  # noqa: F401  (registers the deploy checks)
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -146,8 +146,7 @@ def with_breakdowns(creator: dict[str, Any]) -> dict[str, Any]:
 
 
 def creator_profile(account: TikTokOneAccount, handle: str) -> dict[str, Any]:
-    data = _call(account, lambda c: c.tto_tcm_creator_public(account.tto_tcm_account_id, handle))
-    creator = data.get("creator", data) if isinstance(data, dict) else {}
+    creator = _call(account, lambda c: c.tto_tcm_creator_public(account.tto_tcm_account_id, handle))
     return with_breakdowns(creator or {})
 
 

@@ -4,7 +4,7 @@ Roles come from the signed-in user's BusinessCenterMember row (ADMIN / STANDARD,
 own): admins request access and assign; standard members act only on what they were given
 (AdsHelp article?aid=10006161). TikTok enforces the same on its side, but every check here
 runs on the server before any data is read, so a standard member never sees admin data.
-Paths: shared/research/tiktok_api.md §3-4.
+Paths and fields: see integrations/tiktok/business.py and tests/contract/endpoints.py.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
 from integrations.tiktok import TikTokError, items, iter_pages
+from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
 from .flows import SparkError, audit
@@ -87,6 +88,7 @@ def link_member(bc: BusinessCenter, member: BusinessCenterMember, user, actor) -
 def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
     """`bc/asset/get/` TT_ACCOUNT into grants: returns (newly approved, newly cancelled)."""
     rows = list(items(iter_pages(lambda p: _call(bc, lambda c: c.bc_asset_get(bc.bc_id, TT, page=p)))))
+    identities = bc_identities(bc) if rows else {}
     approved = cancelled = 0
     for row in rows:
         handle = row.get("tt_asset_handle") or row.get("asset_name") or ""
@@ -101,7 +103,7 @@ def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
             member=None,
             defaults={"tiktok_account": account, "status": Grant.Status.PENDING},
         )
-        grant.scopes = _scopes(row, grant.scopes)
+        grant.scopes = _scopes(identities, handle, grant.scopes)
         if bound and grant.status != Grant.Status.ACTIVE:
             grant.status, grant.granted_at, grant.cancelled_at = Grant.Status.ACTIVE, timezone.now(), None
             approved += 1
@@ -128,11 +130,31 @@ def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
     return approved, cancelled
 
 
-def _scopes(row: dict, fallback: list) -> list[str]:
-    auth = row.get("tt_account_authorization")
-    if not auth:
-        return fallback
-    return [s for s, on in (("pull", auth.get("can_pull_video")), ("push", auth.get("can_push_video"))) if on]
+def bc_identities(bc: BusinessCenter) -> dict[str, dict] | None:
+    """The BC's TikTok accounts as ``identity/get/`` BC_AUTH_TT identities, by handle: the only
+    place TikTok reports what each account allowed (``can_pull_video`` = existing posts,
+    ``can_push_video`` = publish). None when the BC has no ad account to ask through."""
+    ad_account = ad_accounts_of(bc).first()
+    if ad_account is None:
+        return None
+
+    def page(p: int):
+        return _call(
+            bc,
+            lambda c: c.identity_get(
+                ad_account.advertiser_id, identity_type="BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id, page=p
+            ),
+        )
+
+    return {identity_handle(i): i for i in items(iter_pages(page), key="identity_list")}
+
+
+def _scopes(identities: dict[str, dict] | None, handle: str, fallback: list) -> list[str]:
+    identity = (identities or {}).get(handle)
+    if identity is None:
+        return fallback if identities is None else []
+    pairs = ((Grant.Scope.PULL, identity.get("can_pull_video")), (Grant.Scope.PUSH, identity.get("can_push_video")))
+    return [str(scope) for scope, on in pairs if on is True]
 
 
 # --- what a member may see ---------------------------------------------------------------------
@@ -306,8 +328,8 @@ def bc_identity(bc: BusinessCenter, ad_account: AdAccount, handle: str) -> dict:
             ad_account.advertiser_id, identity_type="BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id
         ),
     )
-    for identity in data.get("identity_list") or data.get("list") or []:
-        if identity.get("user_name") == handle:
+    for identity in data.get("identity_list") or []:
+        if identity_handle(identity) == handle:
             return identity
     raise SparkError(f"@{handle} is not available to {ad_account} through {bc}. Its owner may have cancelled access.")
 

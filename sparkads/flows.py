@@ -3,7 +3,7 @@
 Request: `tcm/tt_video/apply/` → the creator answers on TikTok → `tcm/tt_video/status/` →
 the code is applied once (`tt_video/authorize/`, guarded by a conditional-update claim so two
 workers never apply it twice) → `tt_video/info/` gives the item id and the window.
-Paths: shared/research/tiktok_api.md §4-5.
+Paths and fields: see integrations/tiktok/spark.py and tests/contract/endpoints.py.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.utils import timezone
 from integrations import mail
 from integrations.models import AdAccount, Brand, BrandMembership, TikTokAccount
 from integrations.tiktok import TikTokError
+from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
 from .models import (
@@ -53,11 +54,22 @@ def audit(brand: Brand, kind: str, summary: str, *, actor=None, **objects) -> Au
     return AuditEvent.objects.create(brand=brand, kind=kind, summary=summary[:500], actor=user, **objects)
 
 
-def parse_tiktok_time(value: str | None) -> datetime | None:
-    """TikTok's UTC "YYYY-MM-DD HH:MM:SS"."""
-    if not value:
+def parse_tiktok_time(value: str | int | None) -> datetime | None:
+    """TikTok's UTC "YYYY-MM-DD HH:MM:SS"; absent, null, "" or "-" is None. Epoch seconds or
+    milliseconds and "YYYY-MM-DD" are read too, as TikTok's Go SDK reads its DateTime fields;
+    anything else is None rather than an error."""
+    if value in (None, "", "-") or isinstance(value, bool):
         return None
-    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    text = str(value).strip()
+    if text.isdigit():
+        stamp = int(text)
+        return datetime.fromtimestamp(stamp / 1000 if stamp > 10**12 else stamp, tz=UTC)
+    for layout in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, layout).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
 
 
 def capability_for(brand: Brand):
@@ -297,15 +309,10 @@ def check_code(brand: Brand, code: str, *, post=None) -> CodeCheck:
         return CodeCheck(False, _code_error(exc), {})
     window = info.get("auth_info") or {}
     end = parse_tiktok_time(window.get("auth_end_time"))
+    # TikTok documents no values for ad_auth_status: only an explicit EXPIRED (or an end
+    # time in the past) refuses a code; any other value is kept and shown as TikTok sent it.
     if window.get("ad_auth_status") == "EXPIRED" or (end and end <= timezone.now()):
         return CodeCheck(False, "This code has expired. Ask the creator to generate a new one.", info)
-    if window.get("ad_auth_status") not in (None, "", "AUTHORIZED"):
-        return CodeCheck(
-            False,
-            "The creator has not authorized this post for ads. Ask them to turn on "
-            "ad authorization for it and send a new code.",
-            info,
-        )
     item_id = str((info.get("item_info") or {}).get("item_id") or "")
     if post is not None and item_id and item_id != post.video_id:
         return CodeCheck(
@@ -322,7 +329,7 @@ def _code_error(exc: TikTokError) -> str:
         return "This code has expired. Ask the creator to generate a new one."
     if "cancel" in text or "deleted" in text:
         return "The creator cancelled this code on TikTok, so it no longer authorizes the post."
-    if "advertiser" in text or exc.code == 40002:
+    if "advertiser" in text:
         return "This code can't be used with your Spark Ads ad account. Check the ad account under Integrations."
     if exc.is_transient:
         return "TikTok is busy right now; the code was not checked. Try again in a minute."
@@ -335,6 +342,7 @@ def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuth
     if not result.ok:
         raise SparkError(result.message)
     item = result.info.get("item_info") or {}
+    tiktok_status = str((result.info.get("auth_info") or {}).get("ad_auth_status") or "")
     video_id = str(item.get("item_id") or (post.video_id if post else ""))
     try:
         with transaction.atomic():
@@ -355,7 +363,7 @@ def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuth
     audit(
         brand,
         AuditEvent.Kind.APPROVED,
-        f"Code for video {video_id} pasted and checked",
+        f"Code for video {video_id} pasted and checked" + (f" (TikTok: {tiktok_status})" if tiktok_status else ""),
         actor=user,
         authorization=auth,
         tiktok_account_id=auth.tiktok_account_id,
@@ -580,7 +588,7 @@ def poll_links(ad_account_id: int) -> int:
     data = call_with_credential(
         _credential_id(ad_account), lambda c: c.identity_get(ad_account.advertiser_id, identity_type="TT_USER")
     )
-    listed = {i.get("user_name"): i for i in data.get("identity_list") or data.get("list") or []}
+    listed = {identity_handle(i): i for i in data.get("identity_list") or []}
     changed = 0
     for link in AdsManagerLink.objects.filter(ad_account=ad_account, status__in=["pending", "authorized"]):
         identity = listed.get(link.username)

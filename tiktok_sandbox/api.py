@@ -52,7 +52,7 @@ class Call:
         value = self.params.get(name)
         if value in (None, ""):
             if required:
-                raise BusinessError(40001, f"{name}: Missing data for required field.")
+                raise BusinessError(40002, f"{name}: Missing data for required field.")
             return default
         return str(value)
 
@@ -63,13 +63,13 @@ class Call:
             try:
                 value = json.loads(value)
             except ValueError as exc:
-                raise BusinessError(40001, f"{name}: Not a valid list.") from exc
+                raise BusinessError(40002, f"{name}: Not a valid list.") from exc
         if value in (None, ""):
             value = []
         if not isinstance(value, list):
-            raise BusinessError(40001, f"{name}: Not a valid list.")
+            raise BusinessError(40002, f"{name}: Not a valid list.")
         if required and not value:
-            raise BusinessError(40001, f"{name}: Missing data for required field.")
+            raise BusinessError(40002, f"{name}: Missing data for required field.")
         return [str(v) if isinstance(v, int) else v for v in value]
 
     def dict(self, name: str) -> dict:
@@ -78,9 +78,9 @@ class Call:
             try:
                 value = json.loads(value)
             except ValueError as exc:
-                raise BusinessError(40001, f"{name}: Not a valid object.") from exc
+                raise BusinessError(40002, f"{name}: Not a valid object.") from exc
         if not isinstance(value, dict):
-            raise BusinessError(40001, f"{name}: Not a valid object.")
+            raise BusinessError(40002, f"{name}: Not a valid object.")
         return value
 
     def int(self, name: str, default: int, low: int = 1, high: int = 1000) -> int:
@@ -88,9 +88,9 @@ class Call:
         try:
             value = int(raw)
         except (TypeError, ValueError) as exc:
-            raise BusinessError(40001, f"{name}: Not a valid integer.") from exc
+            raise BusinessError(40002, f"{name}: Not a valid integer.") from exc
         if not low <= value <= high:
-            raise BusinessError(40001, f"{name}: Must be between {low} and {high}.")
+            raise BusinessError(40002, f"{name}: Must be between {low} and {high}.")
         return value
 
     def page(self, items: list, default_size: int = 10, max_size: int = 50) -> tuple[list, dict]:
@@ -113,15 +113,15 @@ def _params(request: HttpRequest) -> dict:
     try:
         body = json.loads(request.body)
     except ValueError as exc:
-        raise BusinessError(40001, "Request body is not valid JSON.") from exc
+        raise BusinessError(40000, "Request body is not valid JSON.") from exc
     if not isinstance(body, dict):
-        raise BusinessError(40001, "Request body must be a JSON object.")
+        raise BusinessError(40000, "Request body must be a JSON object.")
     return body
 
 
 def token_for(value: str, kind: str) -> OAuthToken:
     if not value:
-        raise BusinessError(40105, "Access token is null.")
+        raise BusinessError(40104, "Access token is null.")
     token = OAuthToken.objects.select_related("business_user", "tiktok_user").filter(access_token=value).first()
     if token is None or token.revoked_at or token.kind != kind:
         raise BusinessError(40105, "Access token is incorrect or has been revoked.")
@@ -135,9 +135,9 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
     key = path if path.endswith("/") else path + "/"
     spec = REGISTRY.get(key)
     if spec is None:
-        return business_error(40001, f"Path /open_api/v1.3/{key} is not supported.", status=404)
+        return business_error(40400, f"Path /open_api/v1.3/{key} is not found.")
     if request.method != spec.method:
-        return business_error(40001, f"Method {request.method} is not allowed; use {spec.method}.", status=405)
+        return business_error(40400, f"Method {request.method} is not allowed; use {spec.method}.")
     try:
         params = _params(request)
         token = None

@@ -33,7 +33,7 @@ def access_token(call: Call) -> dict:
     try:
         code = oauth.consume_code(call.str("auth_code"), "portal", settings.SANDBOX_APP_ID, None)
     except oauth.OAuthFailure as exc:
-        raise BusinessError(40001, f"auth_code is invalid: {exc.description}") from exc
+        raise BusinessError(40110, f"auth_code is invalid: {exc.description}") from exc
     token = oauth.issue_token("advertiser", settings.SANDBOX_APP_ID, "", business_user=code.business_user)
     data = {"access_token": token.access_token, "scope": oauth.ADVERTISER_SCOPES, "token_type": "Bearer"}
     if call.params.get("return_advertiser_ids", True) not in (False, "false"):
@@ -103,7 +103,7 @@ def membership_for(call: Call, admin: bool = False) -> BCMember:
     if member is None:
         raise BusinessError(40001, f"bc_id {bc_id} doesn't exist or you have no permission.")
     if admin and member.user_role != "ADMIN":
-        raise BusinessError(40002, "Only Business Center admins can perform this action.")
+        raise BusinessError(40001, "Only Business Center admins can perform this action.")
     return member
 
 
@@ -156,7 +156,7 @@ def advertiser_payload(adv: Advertiser) -> dict:
 def advertiser_info(call: Call) -> dict:
     wanted = call.list("advertiser_ids", required=True)
     if len(wanted) > 100:
-        raise BusinessError(40001, "advertiser_ids: Longer than maximum length 100.")
+        raise BusinessError(40002, "advertiser_ids: Longer than maximum length 100.")
     fields = call.list("fields") or ADVERTISER_FIELDS
     visible = {a.advertiser_id: a for a in visible_advertisers(call.user)}
     missing = [i for i in wanted if i not in visible]
@@ -253,11 +253,15 @@ def bc_member_get(call: Call) -> dict:
 def bc_member_invite(call: Call) -> dict:
     me = membership_for(call, admin=True)
     emails = call.list("emails", required=True)
+    if "asset_ids" not in call.params:
+        # Required by TikTok (official SDK MemberInviteBody); an empty list shares nothing.
+        raise BusinessError(40002, "asset_ids: Missing data for required field.")
+    call.list("asset_ids")
     if len(emails) > 50:
-        raise BusinessError(40001, "emails: Longer than maximum length 50.")
+        raise BusinessError(40002, "emails: Longer than maximum length 50.")
     role = call.str("user_role", required=False, default="STANDARD")
     if role not in ("ADMIN", "STANDARD"):
-        raise BusinessError(40001, "user_role: Must be one of ADMIN, STANDARD.")
+        raise BusinessError(40002, "user_role: Must be one of ADMIN, STANDARD.")
     for email in emails:
         if not me.bc.members.filter(user_email=email).exists():
             known = BusinessUser.objects.filter(email=email).first()
@@ -296,7 +300,6 @@ def _asset_payload(asset: BCAsset, member: BCMember | None = None) -> dict:
             tt_asset_handle=user.handle if user else "",
             is_business_verified=False,
             tt_account_roles=assignment.tt_account_roles if assignment else [],
-            tt_account_authorization={"can_pull_video": asset.can_pull, "can_push_video": asset.can_push},
         )
     return data
 
@@ -346,12 +349,12 @@ def bc_asset_assign(call: Call) -> dict:
     if asset.asset_type == "ADVERTISER":
         role = call.str("advertiser_role")
         if role not in ADVERTISER_ROLES:
-            raise BusinessError(40001, "advertiser_role: Must be one of ADMIN, OPERATOR, ANALYST.")
+            raise BusinessError(40002, "advertiser_role: Must be one of ADMIN, OPERATOR, ANALYST.")
         defaults = {"advertiser_role": role}
     else:
         roles = call.list("tt_account_roles", required=True)
         if set(roles) - TT_ACCOUNT_ROLES:
-            raise BusinessError(40001, "tt_account_roles: Must be POST, LIVE or DIRECT_MESSAGE.")
+            raise BusinessError(40002, "tt_account_roles: Must be POST, LIVE or DIRECT_MESSAGE.")
         defaults = {"tt_account_roles": roles}
     BCAssetAssignment.objects.update_or_create(asset=asset, member=member, defaults=defaults)
     return {}
@@ -414,7 +417,7 @@ def subscribe(call: Call) -> dict:
     call.check_app()
     entity = call.str("subscribe_entity")
     if entity not in ENTITIES:
-        raise BusinessError(40001, "subscribe_entity: Not a valid choice.")
+        raise BusinessError(40002, "subscribe_entity: Not a valid choice.")
     callback = call.str("callback_url")
     detail = call.dict("subscription_detail")
     account, token = None, None

@@ -38,11 +38,11 @@ def _check_client(call: Call) -> None:
 def tt_user_token(call: Call) -> dict:
     _check_client(call)
     if call.str("grant_type") != "authorization_code":
-        raise BusinessError(40001, "grant_type: Must be authorization_code.")
+        raise BusinessError(40002, "grant_type: Must be authorization_code.")
     try:
         code = oauth.consume_code(call.str("auth_code"), "tt_user", settings.SANDBOX_APP_ID, call.str("redirect_uri"))
     except oauth.OAuthFailure as exc:
-        raise BusinessError(40001, f"auth_code is invalid: {exc.description}") from exc
+        raise BusinessError(40110, f"auth_code is invalid: {exc.description}") from exc
     token = oauth.issue_token("tt_user", settings.SANDBOX_APP_ID, code.scope, tiktok_user=code.tiktok_user)
     return _tt_user_payload(token)
 
@@ -51,11 +51,11 @@ def tt_user_token(call: Call) -> dict:
 def tt_user_refresh(call: Call) -> dict:
     _check_client(call)
     if call.str("grant_type") != "refresh_token":
-        raise BusinessError(40001, "grant_type: Must be refresh_token.")
+        raise BusinessError(40002, "grant_type: Must be refresh_token.")
     try:
         token = oauth.rotate(call.str("refresh_token"), "tt_user", settings.SANDBOX_APP_ID)
     except oauth.OAuthFailure as exc:
-        raise BusinessError(40001, f"refresh_token is invalid: {exc.description}") from exc
+        raise BusinessError(exc.code or 40107, f"refresh_token is invalid: {exc.description}") from exc
     return _tt_user_payload(token)
 
 
@@ -92,6 +92,8 @@ def creator_authorized(call: Call) -> dict:
 def creator_authorized_videos(call: Call) -> dict:
     """The creator's published posts; a post still in review is not listed yet."""
     creator = creator_for(call)
+    if "video.list" not in call.token.scope.split(","):
+        raise BusinessError(40130, "The scope video.list is not authorized.")
     videos = creator.videos.order_by("-create_time")
     wanted = call.list("video_ids")
     if wanted:
@@ -131,20 +133,23 @@ def creator_invite(call: Call) -> dict:
     account = tto_account_for(call, "tcm_account_id")
     handles = call.list("handle_names", required=True)
     if len(handles) > 20:
-        raise BusinessError(40001, "handle_names: Longer than maximum length 20.")
-    result = {"in_tcm": [], "invited": [], "rejected": [], "reject_reasons": []}
+        raise BusinessError(40002, "handle_names: Longer than maximum length 20.")
+    # TikTok's Go model: in_tcm lists handles; invited and rejected are one bool per requested
+    # handle; reject_reasons is untyped (here: handle -> reason). See docs/sandbox.md.
+    in_tcm, invited, rejected, reasons = [], [], [], {}
     for handle in handles:
         user = TikTokUser.objects.filter(handle=handle).first()
         reason = "The handle name does not exist." if user is None else world.invite_rejection(user)
+        is_in = not reason and world.marketplace_status(user) == "IN"
         if reason:
-            result["rejected"].append(handle)
-            result["reject_reasons"].append(reason)
-        elif world.marketplace_status(user) == "IN":
-            result["in_tcm"].append(handle)
+            reasons[handle] = reason
+        elif is_in:
+            in_tcm.append(handle)
         else:
             request_invite(user, account)
-            result["invited"].append(handle)
-    return result
+        invited.append(not reason and not is_in)
+        rejected.append(bool(reason))
+    return {"in_tcm": in_tcm, "invited": invited, "rejected": rejected, "reject_reasons": reasons}
 
 
 @endpoint("tto/tcm/creator/status/get/", "GET")
@@ -192,7 +197,7 @@ def _float(call: Call, name: str) -> float | None:
     try:
         return float(raw)
     except ValueError as exc:
-        raise BusinessError(40001, f"{name}: Not a valid number.") from exc
+        raise BusinessError(40002, f"{name}: Not a valid number.") from exc
 
 
 SORT_FIELDS = {"FOLLOWERS": "follower_count", "MEDIAN_VIEWS": "median_views", "ENGAGEMENT_RATE": "engagement_rate"}
@@ -235,7 +240,7 @@ def creator_public(call: Call) -> dict:
     user = TikTokUser.objects.filter(handle=handle).first()
     if user is None:
         raise BusinessError(40001, f"handle_name {handle} does not exist.")
-    return {"creator": creator_payload(user)}
+    return creator_payload(user)  # TikTok answers the creator as `data` itself
 
 
 # --- campaigns ------------------------------------------------------------------------------
@@ -270,7 +275,7 @@ def _split_handles(handles: list) -> tuple[list, list]:
 def _spark_days(call: Call, name: str, default: int) -> int:
     days = int(call.params.get(name) or default)
     if days not in (7, 30, 60, 365):
-        raise BusinessError(40001, f"{name}: Must be one of 7, 30, 60, 365.")
+        raise BusinessError(40002, f"{name}: Must be one of 7, 30, 60, 365.")
     return days
 
 
@@ -279,7 +284,7 @@ def campaign_create(call: Call) -> dict:
     account = tto_account_for(call)
     campaign_type = call.str("campaign_type", required=False, default="CAMPAIGN")
     if campaign_type not in ("CAMPAIGN", "BRAND_LINK"):
-        raise BusinessError(40001, "campaign_type: Must be CAMPAIGN or BRAND_LINK.")
+        raise BusinessError(40002, "campaign_type: Must be CAMPAIGN or BRAND_LINK.")
     handles, failed = _split_handles(call.list("handle_names"))
     now = clock.now()
     campaign_id = ids.numeric_id("79")
@@ -356,7 +361,7 @@ def campaign_join(call: Call) -> dict:
     creator = creator_for(call)
     campaign = campaign_by_link(call.str("tto_invite_link"))
     if world.marketplace_status(creator) != "IN":
-        raise BusinessError(40001, "The creator has not joined the Creator Marketplace.")
+        raise BusinessError(40121, "The creator is not a TCM creator.")
     CampaignJoin.objects.get_or_create(campaign=campaign, creator=creator, defaults={"joined_at": clock.now()})
     return {}
 
@@ -412,7 +417,7 @@ def campaign_link(call: Call) -> dict:
         link.status = "REVOKE"
         link.save(update_fields=["status"])
         return link_payload(link)
-    raise BusinessError(40001, "action: Must be LINK or REVOKE.")
+    raise BusinessError(40002, "action: Must be LINK or REVOKE.")
 
 
 def _request_link(campaign: Campaign, video: Video, link: VideoLink | None) -> VideoLink:
@@ -458,7 +463,7 @@ def link_request_get(call: Call) -> dict:
 
 def confirm_link(link: VideoLink, action: str) -> None:
     if action not in ("APPROVE", "REJECT"):
-        raise BusinessError(40001, "action: Must be APPROVE or REJECT.")
+        raise BusinessError(40002, "action: Must be APPROVE or REJECT.")
     link.status = "APPROVE" if action == "APPROVE" else "REJECTED"
     link.save(update_fields=["status"])
 

@@ -199,9 +199,9 @@ def _dates(call: Call) -> tuple[date, date] | None:
     try:
         first, last = date.fromisoformat(call.str("start_date")), date.fromisoformat(call.str("end_date"))
     except ValueError as exc:
-        raise BusinessError(40001, "start_date/end_date: Must be YYYY-MM-DD.") from exc
+        raise BusinessError(40002, "start_date/end_date: Must be YYYY-MM-DD.") from exc
     if last < first or (last - first).days > 60:
-        raise BusinessError(40001, "The date range must be 0 to 60 days.")
+        raise BusinessError(40002, "The date range must be 0 to 60 days.")
     return first, last
 
 

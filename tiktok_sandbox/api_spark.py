@@ -58,7 +58,7 @@ def spark_apply(call: Call) -> dict:
     video = _campaign_video(call, account)
     days = int(call.params.get("authorization_days") or 30)
     if days not in DURATIONS:
-        raise BusinessError(40001, "authorization_days: Must be one of 7, 30, 60, 365.")
+        raise BusinessError(40002, "authorization_days: Must be one of 7, 30, 60, 365.")
     if video.spark_requests.count() >= MAX_SPARK_REQUESTS:
         raise BusinessError(40001, "The video has reached the maximum number of authorization requests.")
     SparkRequest.objects.create(
@@ -73,14 +73,18 @@ def spark_status(call: Call) -> dict:
     video = _campaign_video(call, account)
     latest = video.spark_requests.filter(tto_account=account).order_by("-requested_at", "-pk").first()
     code = latest.auth_code if latest else None
-    return {
-        "auth_status": latest.status if latest else "",
-        "num_remaining_request": MAX_SPARK_REQUESTS - video.spark_requests.count(),
-        "auth_code": code.code if code else "",
-        "auth_code_status": code_status(code) if code else "",
-        "auth_code_start_time": clock.fmt(code.start_time) if code else "",
-        "auth_code_end_time": clock.fmt(code.end_time) if code else "",
-    }
+    data = {"video_id": video.video_id, "num_remaining_request": MAX_SPARK_REQUESTS - video.spark_requests.count()}
+    if latest:
+        data.update(auth_status=latest.status, requested_authorization_days=latest.days)
+    if code:
+        # Absent until there is a code (TikTok's models omit empty fields), never "".
+        data.update(
+            auth_code=code.code,
+            auth_code_status=code_status(code),
+            auth_code_start_time=clock.fmt(code.start_time),
+            auth_code_end_time=clock.fmt(code.end_time),
+        )
+    return data
 
 
 # --- codes applied to ad accounts -----------------------------------------------------------
@@ -123,7 +127,8 @@ def _item(video: Video, code: AdAuthCode | None) -> dict:
         "item_id": video.video_id,
         "item_type": "VIDEO",
         "text": video.description,
-        "status": "ENABLE",
+        # TikTokItemStatus: the post is public.
+        "status": "ITEM_STATUS_HESITATE_RECOMMEND",
         "anchor_list": [],
     }
 
@@ -211,6 +216,7 @@ def _identity(user: TikTokUser, kind: str, status: str, pull: bool, push: bool) 
         "identity_type": kind,
         "display_name": user.display_name,
         "user_name": user.handle,
+        "username": user.handle,  # added to identity/get on 2026-03-13 (TikTok's changelog)
         "profile_image": media_url(f"{user.handle}.jpeg"),
         "available_status": status,
         "can_pull_video": pull,
@@ -253,7 +259,7 @@ def identities(call: Call, advertiser, kind: str) -> list[tuple[dict, TikTokUser
         return out
     if kind in ("CUSTOMIZED_USER", "TTS_TT"):
         return []
-    raise BusinessError(40001, "identity_type: Not a valid choice.")
+    raise BusinessError(40002, "identity_type: Not a valid choice.")
 
 
 @endpoint("identity/get/", "GET")
@@ -292,7 +298,8 @@ def identity_video_get(call: Call) -> dict:
     count = call.int("count", 20, 1, 20)
     page = videos[:count]
     return {
-        "cursor": int(page[-1].create_time.timestamp()) if page else 0,
+        # A string, as TikTok types it; for account identities the last post's creation time.
+        "cursor": str(int(page[-1].create_time.timestamp())) if page else "",
         "has_more": len(videos) > count,
         "video_list": [{"item_id": v.video_id, "text": v.description, "video_info": _video_info(v)} for v in page],
     }

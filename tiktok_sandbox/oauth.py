@@ -12,7 +12,12 @@ from django.db import transaction
 from tiktok_sandbox import clock, ids
 from tiktok_sandbox.models import BusinessUser, OAuthCode, OAuthToken, TikTokUser
 
-CODE_TTL = {"login_kit": timedelta(minutes=5), "tt_user": timedelta(minutes=5), "portal": timedelta(hours=1)}
+# The creator's (tt_user) code: 10 minutes, single use (TikTok's Accounts API authorization
+# guide); the portal's auth_code: 1 hour, single use. Login Kit does not publish its code's
+# lifetime: 5 minutes here (docs/sandbox.md).
+CODE_TTL = {"login_kit": timedelta(minutes=5), "tt_user": timedelta(minutes=10), "portal": timedelta(hours=1)}
+# Login Kit: access 2 h, refresh 180 days, rotating (TikTok's 2026 refresh guide); tt_user:
+# access 24 h, refresh 1 year. Clients must use each answer's expires_in, not these.
 ACCESS_TTL = {"login_kit": timedelta(hours=2), "tt_user": timedelta(hours=24)}
 REFRESH_TTL = {"login_kit": timedelta(days=180), "tt_user": timedelta(days=365)}
 LOGIN_KIT_SCOPES = ["user.info.basic", "user.info.profile", "user.info.stats", "video.list"]
@@ -21,10 +26,15 @@ ADVERTISER_SCOPES = [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14]
 
 
 class OAuthFailure(Exception):
-    def __init__(self, error: str, description: str) -> None:
+    """``error`` is the OAuth error string (Login Kit); ``code`` the API for Business code the
+    tt_user endpoints answer with (TikTok's table: 40107 invalid refresh token, 40103 refresh
+    token expired)."""
+
+    def __init__(self, error: str, description: str, code: int | None = None) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
+        self.code = code
 
 
 def code_kind_for(client_key: str) -> str | None:
@@ -108,15 +118,15 @@ def rotate(refresh_token: str, kind: str, client_key: str) -> OAuthToken:
     with transaction.atomic():
         old = OAuthToken.objects.filter(refresh_token=refresh_token, kind=kind).first()
         if old is None or old.client_key != client_key:
-            raise OAuthFailure("invalid_grant", "Refresh token is invalid.")
+            raise OAuthFailure("invalid_grant", "Refresh token is invalid.", 40107)
         if old.revoked_at:
-            raise OAuthFailure("invalid_grant", "Refresh token has been revoked.")
+            raise OAuthFailure("invalid_grant", "Refresh token has been revoked.", 40107)
         if old.refresh_used_at:
-            raise OAuthFailure("invalid_grant", "Refresh token has been used.")
+            raise OAuthFailure("invalid_grant", "Refresh token has been used.", 40107)
         if old.refresh_expires_at and old.refresh_expires_at <= clock.now():
-            raise OAuthFailure("invalid_grant", "Refresh token is expired.")
+            raise OAuthFailure("invalid_grant", "Refresh token is expired.", 40103)
         if not OAuthToken.objects.filter(pk=old.pk, refresh_used_at__isnull=True).update(refresh_used_at=clock.now()):
-            raise OAuthFailure("invalid_grant", "Refresh token has been used.")
+            raise OAuthFailure("invalid_grant", "Refresh token has been used.", 40107)
         return issue_token(kind, client_key, old.scope, tiktok_user=old.tiktok_user, business_user=old.business_user)
 
 

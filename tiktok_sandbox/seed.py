@@ -209,12 +209,18 @@ def _audience(rng: random.Random, home: str) -> dict:
     other = rng.choice([c for c in COUNTRIES if c != home])
     home_share = round(rng.uniform(0.5, 0.85), 2)
     ios = round(rng.uniform(0.35, 0.7), 2)
+    # TikTok's age buckets (TTOAudienceAge): 18-24, 25-34, 35-44, 45-54, 55+. The older
+    # share is split by fixed ratios so the seeded random sequence stays the same.
+    older = 1 - young - mid
+    a35, a45 = round(older * 0.5, 2), round(older * 0.3, 2)
     return {
         "genders": [{"gender": "FEMALE", "percentage": female}, {"gender": "MALE", "percentage": round(1 - female, 2)}],
         "ages": [
             {"age": "18-24", "percentage": young},
             {"age": "25-34", "percentage": mid},
-            {"age": "35+", "percentage": round(1 - young - mid, 2)},
+            {"age": "35-44", "percentage": a35},
+            {"age": "45-54", "percentage": a45},
+            {"age": "55+", "percentage": round(older - a35 - a45, 2)},
         ],
         "countries": [
             {"country": home, "percentage": home_share},

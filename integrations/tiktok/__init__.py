@@ -9,32 +9,31 @@ one method per endpoint, named after its path (``tto/oauth2/info/`` ->
 - ``business.py``: ``portal_auth_url(state, redirect_uri)`` (static), ``oauth2_access_token(auth_code)``
   -> TokenGrant, ``oauth2_revoke_token(access_token)``, ``oauth2_advertiser_get()``,
   ``advertiser_info(advertiser_ids, fields=None)`` (100 ids per call), ``bc_get(bc_id=, page=, page_size=)``,
-  ``bc_member_get(bc_id, ...)``, ``bc_member_invite(bc_id, emails, user_role=, ...)``,
+  ``bc_member_get(bc_id, ...)``, ``bc_member_invite(bc_id, emails, asset_ids, user_role=, ...)``,
   ``bc_asset_get(bc_id, asset_type, ...)``,
   ``bc_asset_assign(bc_id, user_id, asset_type, asset_id, advertiser_role=|tt_account_roles=)``,
-  ``bc_asset_unassign(...)``, ``bc_asset_member_get(bc_id, asset_type, asset_id, ...)``,
+  ``bc_asset_unassign(...)``,
   ``bc_asset_account_authorization(bc_id)`` -> QR link, ``subscription_subscribe(entity, callback_url, detail)``.
-- ``tto.py``: ``tto_oauth2_tcm()``, ``tto_oauth2_info(id)``, ``tt_user_authorize_url(state, redirect_uri, scopes)``,
+- ``tto.py``: ``tto_oauth2_tcm()``, ``tto_oauth2_info(id)``,
+  ``tt_user_authorize_url(state, redirect_uri, scopes, disable_auto_auth=False)``,
   ``tt_user_oauth2_token(auth_code, redirect_uri)``, ``tt_user_oauth2_refresh_token(rt)``,
   ``tt_user_oauth2_revoke(at)``,
-  ``tt_user_token_info_get(at)``, ``tcm_creator_invite(tcm_account_id, handle_names)``,
+  ``tt_user_token_info_get(at)``, ``tcm_creator_invite(tcm_account_id, handle_names)`` (normalized),
   ``tto_tcm_creator_status_get(id, handle_names)`` (20 per call), ``tto_tcm_creator_discover(id, **filters)``,
-  ``tto_tcm_creator_public(id, handle_name)``, ``tto_tcm_campaign_create|update|get(...)``,
+  ``tto_tcm_creator_public(id, handle_name)``, ``tto_tcm_campaign_create|get(...)``,
   ``tto_creator_campaign_join(creator_id, link)``, ``tto_creator_campaign_video_link(creator_id, link, video_id)``,
   ``tto_tcm_campaign_link(id, campaign_id, video_id, action)``, ``tto_tcm_campaign_link_status(id, ...)``,
   ``tto_creator_link_request_get(creator_id, link)``, ``tto_creator_link_request_confirm(creator_id, id, action)``,
-  ``tto_tcm_report(id, campaign_id, start_date=, end_date=, page=, country_code=)``.
+  ``tto_tcm_report(id, campaign_id, start_date=, end_date=, page=, country_code=)``,
+  ``tto_creator_authorized(creator_id)``, ``tto_creator_authorized_video_list(creator_id, ...)``.
 - ``spark.py``: ``identity_get``, ``identity_video_get``, ``tt_video_authorize``, ``tt_video_info``,
-  ``tt_video_list``, ``tt_video_unbind``, ``tcm_tt_video_apply(video_id, tcm_account_id, days, extend=False)``,
+  ``tt_video_unbind``, ``tcm_tt_video_apply(video_id, tcm_account_id, days, extend=False)``,
   ``tcm_tt_video_status(video_id, tcm_account_id)``.
 
-``LoginKitClient(access_token=None)`` (``login_kit.py``): ``authorize_url(state, redirect_uri, scopes)``
-(static), ``exchange_code(code, redirect_uri)``, ``refresh(rt)``, ``revoke(token)``, ``user_info(fields)``,
-``video_list(cursor=, max_count=)``, ``video_query(video_ids)``.
-
-Results are the envelope's ``data`` typed as TypedDicts (plain dicts), or ``TokenGrant`` for
-token responses. Paged results: ``iter_pages(lambda p: client.bc_get(page=p))`` and
-``iter_cursor(lambda c: client.video_list(cursor=c))`` yield one page's data at a time.
+Results are the envelope's ``data`` typed as TypedDicts (plain dicts; unknown fields and
+enum values TikTok adds are kept as sent), or ``TokenGrant`` for token responses. Paged
+results: ``iter_pages(lambda p: client.bc_get(page=p))`` yields one page's data at a time.
+Every endpoint's request and answer is pinned by a schema in ``tests/contract/``.
 
 Errors
 ------
@@ -42,11 +41,14 @@ Every failure is a ``TikTokError`` with ``kind`` transient / auth / permanent (o
 ``errors.py``), ``code``, ``request_id`` (= ``log_id``), ``retry_after``, ``http_status``.
 Transient errors were already retried (backoff + jitter, Retry-After, TIKTOK_MAX_RETRIES); a
 Celery task catching one should ``self.retry(countdown=exc.retry_after or ...)``.
-``exc.is_expired``: refresh once; ``exc.needs_reconnect``: the grant is gone.
+``exc.is_expired``: refresh once; ``exc.needs_reconnect``: the grant is gone. Predicates on
+TikTok's code table: ``is_permission_error`` (40001), ``is_param_error`` (40000/40002),
+``is_auth_code_error`` (40110), ``is_not_tcm_creator`` (40121/40122), ``is_scope_missing``
+(40130), ``is_interface_offline`` (41001/41002), ``is_campaign_gone``.
 
 Tokens
 ------
-``tokens.call_with_credential(credential_id, lambda client: client.user_info())`` refreshes
+``tokens.call_with_credential(credential_id, lambda client: client.tto_creator_authorized(cid))`` refreshes
 ahead of expiry, refreshes once on 40102, and marks the credential needs_reconnect when
 TikTok says the grant is gone. ``tokens.refresh_credential(id)`` / ``tokens.ensure_fresh(id)``
 are the only refresh paths (row lock; safe with many workers); ``tokens.apply_grant(cred, grant)``
@@ -71,16 +73,13 @@ from __future__ import annotations
 from .base import TokenGrant
 from .client import BusinessClient
 from .errors import Kind, TikTokError
-from .login_kit import LoginKitClient
-from .pagination import items, iter_cursor, iter_pages
+from .pagination import items, iter_pages
 
 __all__ = [
     "BusinessClient",
     "Kind",
-    "LoginKitClient",
     "TikTokError",
     "TokenGrant",
     "items",
-    "iter_cursor",
     "iter_pages",
 ]

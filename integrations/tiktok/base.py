@@ -16,8 +16,9 @@ from .transport import Api, Request, Transport
 class TokenGrant:
     """An OAuth token response, normalized across Login Kit, tt_user and API for Business.
 
-    Lifetimes come from each response (TikTok's docs disagree on them: 24 h / 365 d vs
-    2 h / 180 d, https://developers.tiktok.com/doc/oauth-user-access-token-management).
+    Lifetimes always come from each response's ``expires_in`` / ``refresh_(token_)expires_in``:
+    TikTok documents tt_user tokens as 24 h / 1 year and Login Kit tokens as 2 h / 180 days,
+    and has changed these before.
     Token values are excluded from repr so they never reach a log or a traceback.
     """
 
@@ -66,9 +67,9 @@ class TokenGrant:
 class BusinessBase:
     """Holds the API for Business token and transport; family mixins add the endpoints."""
 
-    def __init__(self, access_token: str | None = None, *, transport: Transport | None = None) -> None:
+    def __init__(self, access_token: str | None = None) -> None:
         self.access_token = access_token
-        self.transport = transport or Transport()
+        self.transport = Transport()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(access_token={'***' if self.access_token else None})"

@@ -1,6 +1,6 @@
 """API for Business: advertiser OAuth, ad accounts, Business Center, subscriptions.
 
-Paths and fields: shared/research/tiktok_api.md §2-3 and §6, from the official Python SDK
+Paths and fields: from the official Python SDK
 (tiktok/tiktok-business-api-sdk) and bububa/tiktok-business. Results are the envelope's
 ``data``, typed with TypedDicts (plain dicts at runtime; unknown fields are kept).
 """
@@ -167,12 +167,14 @@ class BusinessMixin(BusinessBase):
         self,
         bc_id: str,
         emails: list[str],
+        asset_ids: list[str],
         *,
         user_role: str = "STANDARD",
-        asset_ids: list[str] | None = None,
         advertiser_role: str | None = None,
         ext_user_role: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        """Invite people by email; ``asset_ids`` (ad accounts to share, may be empty) is required
+        by TikTok (official SDK ``MemberInviteBody``)."""
         body = {
             "bc_id": bc_id,
             "emails": emails,
@@ -225,28 +227,6 @@ class BusinessMixin(BusinessBase):
     def bc_asset_unassign(self, bc_id: str, user_id: str, asset_type: str, asset_id: str) -> dict[str, Any]:
         body = {"bc_id": bc_id, "user_id": user_id, "asset_type": asset_type, "asset_id": asset_id}
         return self._post("bc/asset/unassign/", body, idempotent=True)
-
-    def bc_asset_member_get(
-        self,
-        bc_id: str,
-        asset_type: str,
-        asset_id: str,
-        *,
-        filtering: dict[str, Any] | None = None,
-        page: int = 1,
-        page_size: int = 50,
-    ) -> BcMemberPage:
-        return self._get(
-            "bc/asset/member/get/",
-            {
-                "bc_id": bc_id,
-                "asset_type": asset_type,
-                "asset_id": asset_id,
-                "filtering": filtering,
-                "page": page,
-                "page_size": page_size,
-            },
-        )
 
     def bc_asset_account_authorization(self, bc_id: str) -> str:
         """The account-agnostic link (``bc_auth_qr_code``) to render as a QR code."""

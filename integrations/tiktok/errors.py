@@ -9,7 +9,8 @@ should do:
   the grant is gone and the credential needs reconnecting;
 - ``permanent``: the request is wrong for TikTok; record it, do not retry.
 
-Codes: https://business-api.tiktok.com/portal/docs?id=1737172488964097 (API for Business),
+Codes: TikTok's table (the official SDK's ``tiktok_business/tiktok_code.py``;
+https://business-api.tiktok.com/portal/docs?id=1737172488964097) for API for Business,
 https://developers.tiktok.com/doc/tiktok-api-v2-error-handling (Login Kit v2),
 https://developers.tiktok.com/doc/oauth-error-handling (OAuth).
 """
@@ -25,12 +26,33 @@ class Kind(StrEnum):
     PERMANENT = "permanent"
 
 
+# API for Business codes by name, as TikTok's code table has them.
+INVALID_PARAMS = 40000
+PERMISSION_ERROR = 40001
+PARAM_ERROR = 40002
+NOT_EXIST = 40007
+REQUEST_TOO_FREQUENT = 40100
+ACCESS_TOKEN_EXPIRED = 40102
+REFRESH_TOKEN_EXPIRED = 40103
+EMPTY_ACCESS_TOKEN = 40104
+INVALID_ACCESS_TOKEN = 40105
+INVALID_REFRESH_TOKEN = 40107
+AUTH_CODE_ERROR = 40110
+NOT_A_TCM_CREATOR = 40121
+TCM_CREATOR_INVALID_COUNTRY = 40122
+SCOPE_NOT_AUTHORIZED = 40130
+REQUEST_FREQUENCY_LIMITED = 40132
+ROUTE_NOT_FOUND = 40400
+INTERFACE_OFFLINE = 41001
+FIELDS_OFFLINE = 41002
+
 # Business API codes that mean "the request was not served, try again": 40100 is the QPS
-# limit, 402xx task/conflict states, 40700 and 500xx TikTok-side failures (the same list
-# singer-io/tap-tiktok-ads retries on).
+# limit and 40132 a per-action frequency limit, 402xx task/conflict states, 40700 and 500xx
+# TikTok-side failures (the same list singer-io/tap-tiktok-ads retries on).
 TRANSIENT_CODES: frozenset[int | str] = frozenset(
     {
-        40100,
+        REQUEST_TOO_FREQUENT,
+        REQUEST_FREQUENCY_LIMITED,
         40200,
         40201,
         40202,
@@ -45,12 +67,24 @@ TRANSIENT_CODES: frozenset[int | str] = frozenset(
     }
 )
 # The access token expired: one refresh under the row lock, then one retry.
-EXPIRED_CODES: frozenset[int | str] = frozenset({40102, "access_token_expired"})
-# The grant is gone (revoked, invalid, refresh token rejected): the user must reconnect.
-RECONNECT_CODES: frozenset[int | str] = frozenset({40105, "access_token_invalid", "invalid_grant"})
+EXPIRED_CODES: frozenset[int | str] = frozenset({ACCESS_TOKEN_EXPIRED, "access_token_expired"})
+# The grant is gone (no token, revoked or invalid token, refresh token expired or rejected):
+# the user must reconnect.
+RECONNECT_CODES: frozenset[int | str] = frozenset(
+    {
+        EMPTY_ACCESS_TOKEN,
+        INVALID_ACCESS_TOKEN,
+        REFRESH_TOKEN_EXPIRED,
+        INVALID_REFRESH_TOKEN,
+        "access_token_invalid",
+        "invalid_grant",
+    }
+)
 # Codes that say TikTok rejected the request before acting on it, so even a write can be
 # resent safely.
-NOT_PROCESSED_CODES: frozenset[int | str] = frozenset({40100, "rate_limit_exceeded"})
+NOT_PROCESSED_CODES: frozenset[int | str] = frozenset(
+    {REQUEST_TOO_FREQUENT, REQUEST_FREQUENCY_LIMITED, "rate_limit_exceeded"}
+)
 
 # Synthetic codes for outcomes that carry no TikTok code.
 TIMEOUT = "timeout"
@@ -120,6 +154,45 @@ class TikTokError(Exception):
     def not_processed(self) -> bool:
         """TikTok certainly did not act on the request (throttled, or never sent)."""
         return not self.sent or self.code in NOT_PROCESSED_CODES or self.http_status == 429
+
+    @property
+    def is_permission_error(self) -> bool:
+        """40001: the token may not act on this object (TikTok also says so for an id that
+        does not exist or was deleted, so the message tells which)."""
+        return self.code == PERMISSION_ERROR
+
+    @property
+    def is_campaign_gone(self) -> bool:
+        """A TikTok One campaign that no longer exists on TikTok's side (deleted there): TikTok
+        answers 40001 (or 40007 not exist) naming the campaign. Other 40001s (a bad account
+        id, no permission) must not end a campaign."""
+        return self.code in (PERMISSION_ERROR, NOT_EXIST) and "campaign" in self.message.lower()
+
+    @property
+    def is_param_error(self) -> bool:
+        """40000 / 40002: a parameter is missing or has a value TikTok does not take."""
+        return self.code in (INVALID_PARAMS, PARAM_ERROR)
+
+    @property
+    def is_auth_code_error(self) -> bool:
+        """40110: an authorization code that is unknown, expired or already used."""
+        return self.code == AUTH_CODE_ERROR
+
+    @property
+    def is_not_tcm_creator(self) -> bool:
+        """40121 / 40122: the creator is not in the Creator Marketplace (or not in a
+        Marketplace country), so TikTok One creator calls refuse them."""
+        return self.code in (NOT_A_TCM_CREATOR, TCM_CREATOR_INVALID_COUNTRY)
+
+    @property
+    def is_scope_missing(self) -> bool:
+        """40130: the user did not grant the scope this call needs; authorizing again with it fixes it."""
+        return self.code in (SCOPE_NOT_AUTHORIZED, "scope_not_authorized", "scope_permission_missed")
+
+    @property
+    def is_interface_offline(self) -> bool:
+        """41001 / 41002: TikTok took the endpoint (or the fields asked for) offline."""
+        return self.code in (INTERFACE_OFFLINE, FIELDS_OFFLINE)
 
     def __str__(self) -> str:
         ident = f" request_id={self.request_id}" if self.request_id else ""

@@ -1,7 +1,7 @@
 """Spark Ads: identities, authorized posts (tt_video/*) and TikTok One post authorization
 requests (tcm/tt_video/*).
 
-Paths and fields: shared/research/tiktok_api.md §4-5, from bububa/tiktok-business
+Paths and fields: from bububa/tiktok-business
 (model/ttvideo, model/identity, model/tcm/ttvideo) and the official SDK's identity_api.py.
 """
 
@@ -20,6 +20,7 @@ class Identity(TypedDict, total=False):
     identity_type: str  # CUSTOMIZED_USER / AUTH_CODE / TT_USER / BC_AUTH_TT / TTS_TT
     display_name: str
     user_name: str
+    username: str
     profile_image: str
     available_status: str
     can_pull_video: bool
@@ -28,15 +29,20 @@ class Identity(TypedDict, total=False):
     is_gpppa: bool
 
 
+def identity_handle(identity: Identity) -> str:
+    """The identity's TikTok handle: ``username`` (added to identity/get on 2026-03-13, TikTok's
+    changelog), else ``user_name`` (the SDKs' models)."""
+    return str(identity.get("username") or identity.get("user_name") or "")
+
+
 class IdentityPage(TypedDict, total=False):
     identity_list: list[Identity]
-    list: list[Identity]
     page_info: PageInfo
 
 
 class IdentityVideoPage(TypedDict, total=False):
     video_list: list[dict[str, Any]]
-    cursor: Any
+    cursor: str  # opaque; for TT_USER / BC_AUTH_TT the time of the last post
     has_more: bool
 
 
@@ -48,20 +54,15 @@ class TtVideoInfo(TypedDict, total=False):
     video_info: dict[str, Any]  # video_id, duration, width, height, poster_url, preview_url
 
 
-class TtVideoPage(TypedDict, total=False):
-    list: list[TtVideoInfo]
-    page_info: PageInfo
-
-
 class TcmVideoAuthStatus(TypedDict, total=False):
     video_id: str
-    auth_status: str  # WAITING / REJECTED / ACCEPTED
+    auth_status: str  # WAITING / REJECTED / ACCEPTED (others shown as TikTok sends them)
     num_remaining_request: int  # at most 30 requests per post
     requested_authorization_days: int
     auth_code: str  # may be present while WAITING when the creator has "Ad promotion" on
     auth_code_status: str  # NOT_USED / IN_USE / EXPIRED / DELETED
-    auth_code_start_time: str
-    auth_code_end_time: str
+    auth_code_start_time: str | None  # "YYYY-MM-DD HH:MM:SS" UTC; absent or null until approved
+    auth_code_end_time: str | None
 
 
 class SparkMixin(BusinessBase):
@@ -97,10 +98,10 @@ class SparkMixin(BusinessBase):
         identity_authorized_bc_id: str | None = None,
         item_type: str | None = None,
         keyword: str | None = None,
-        cursor: Any = None,
+        cursor: str | None = None,
         count: int = 20,
     ) -> IdentityVideoPage:
-        """Cursor paginated: ``iter_cursor(lambda c: client.identity_video_get(..., cursor=c))``."""
+        """One page of the identity's posts; pass the answer's ``cursor`` back for the next."""
         return self._get(
             "identity/video/get/",
             {
@@ -128,26 +129,6 @@ class SparkMixin(BusinessBase):
 
     def tt_video_info(self, advertiser_id: str, auth_code: str) -> TtVideoInfo:
         return self._get("tt_video/info/", {"advertiser_id": advertiser_id, "auth_code": auth_code})
-
-    def tt_video_list(
-        self,
-        advertiser_id: str,
-        *,
-        item_types: list[str] | None = None,
-        keyword: str | None = None,
-        page: int = 1,
-        page_size: int = 50,
-    ) -> TtVideoPage:
-        return self._get(
-            "tt_video/list/",
-            {
-                "advertiser_id": advertiser_id,
-                "item_types": item_types,
-                "keyword": keyword,
-                "page": page,
-                "page_size": page_size,
-            },
-        )
 
     def tt_video_unbind(self, advertiser_id: str, item_id: str) -> dict[str, Any]:
         return self._post("tt_video/unbind/", {"advertiser_id": advertiser_id, "item_id": item_id}, idempotent=True)

@@ -1,7 +1,7 @@
 """Token refresh, in one place, under a row lock.
 
-TikTok rotates refresh tokens: once a refresh token is used, it answers ``invalid_grant``
-(https://developers.tiktok.com/doc/oauth-refresh-a-user-access-token). Two processes
+TikTok rotates refresh tokens: once a refresh token is used, it answers 40107 (invalid
+refresh token). Two processes
 refreshing the same grant at once would therefore lose it: the second sends a dead token and
 the grant needs reconnecting. So every refresh goes through `refresh_credential`, which
 locks the Credential row (``select_for_update`` inside ``transaction.atomic``), re-reads it,
@@ -26,17 +26,14 @@ from integrations.models import Credential
 from .base import TokenGrant
 from .client import BusinessClient
 from .errors import Kind, TikTokError
-from .login_kit import LoginKitClient
 
 logger = logging.getLogger("integrations.tiktok")
 # OAuth errors that mean our app is misconfigured, not that the user's grant is gone.
 _CONFIG_ERRORS = frozenset({"invalid_client", "unauthorized_client", "unsupported_grant_type"})
 
 
-def client_for(credential: Credential) -> BusinessClient | LoginKitClient:
-    """The client that speaks for this credential."""
-    if credential.kind == Credential.Kind.LOGIN_KIT:
-        return LoginKitClient(credential.access_token)
+def client_for(credential: Credential) -> BusinessClient:
+    """The client that speaks for this credential (an advertiser or a tt_user token)."""
     return BusinessClient(credential.access_token)
 
 
@@ -72,8 +69,6 @@ def _next_refresh_at(now, expires_in: int | None):
 
 
 def _request_refresh(credential: Credential) -> TokenGrant:
-    if credential.kind == Credential.Kind.LOGIN_KIT:
-        return LoginKitClient().refresh(credential.refresh_token)
     return BusinessClient().tt_user_oauth2_refresh_token(credential.refresh_token)
 
 
@@ -81,7 +76,7 @@ def _record_failure(credential: Credential, exc: TikTokError) -> None:
     if exc.kind == Kind.TRANSIENT or exc.code in _CONFIG_ERRORS:
         credential.record_error(f"Refresh failed: {exc}")
     else:
-        # Rejected refresh token (invalid_grant; tt_user answers 40001): only the user can fix it.
+        # Rejected refresh token (40107 invalid, 40103 expired): only the user can fix it.
         credential.mark_needs_reconnect(f"Refresh rejected: {exc}")
     logger.warning(
         "tiktok refresh credential=%s outcome=%s code=%s request_id=%s",
@@ -103,7 +98,7 @@ def _refresh_needed(cred: Credential, started, stale_access_token: str | None, o
 def refresh_credential(
     credential_id: int, *, stale_access_token: str | None = None, only_if_expiring: bool = False
 ) -> Credential:
-    """Refresh a Login Kit or tt_user grant at most once among concurrent callers.
+    """Refresh a tt_user grant at most once among concurrent callers.
 
     Returns the credential holding the newest token. Raises TikTokError: transient (try
     later; the grant is intact) or auth/permanent (the credential is now needs_reconnect).
@@ -141,7 +136,7 @@ def ensure_fresh(credential_id: int) -> Credential:
     return refresh_credential(credential_id, only_if_expiring=True)
 
 
-def call_with_credential[T](credential_id: int, call: Callable[[BusinessClient | LoginKitClient], T]) -> T:
+def call_with_credential[T](credential_id: int, call: Callable[[BusinessClient], T]) -> T:
     """Run ``call(client)`` with the credential's token.
 
     An "expired" auth error (40102) triggers one refresh and one retry; an error that means
@@ -161,7 +156,7 @@ def call_with_credential[T](credential_id: int, call: Callable[[BusinessClient |
         raise
 
 
-def _call_once_more[T](cred: Credential, call: Callable[[BusinessClient | LoginKitClient], T]) -> T:
+def _call_once_more[T](cred: Credential, call: Callable[[BusinessClient], T]) -> T:
     try:
         return call(client_for(cred))
     except TikTokError as exc:

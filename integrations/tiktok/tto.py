@@ -1,7 +1,7 @@
 """TikTok One (formerly Creator Marketplace, TCM): brand accounts, creator OAuth through the
 Business app (tt_user), onboarding, discovery, campaigns, video linking, post insights.
 
-Paths and fields: shared/research/tiktok_api.md §5, from bububa/tiktok-business
+Paths and fields: from bububa/tiktok-business
 (model/tto/*, model/ttuser/*). Brand calls use the brand's token; ``tto/creator/*`` calls
 use the creator's tt_user token with the ``creator_id`` from ``tt_user/token_info/get/``.
 """
@@ -31,11 +31,13 @@ class TokenInfo(TypedDict, total=False):
     creator_id: str
 
 
-class CreatorInviteResult(TypedDict, total=False):
+class CreatorInviteResult(TypedDict):
+    """``tcm/creator/invite/`` normalized: handles per outcome and each rejected handle's reasons."""
+
     in_tcm: list[str]
     invited: list[str]
     rejected: list[str]
-    reject_reasons: list[Any]
+    reject_reasons: dict[str, list[str]]
 
 
 class OnboardingStatus(TypedDict, total=False):
@@ -108,6 +110,46 @@ class ReportPage(TypedDict, total=False):
     page_info: PageInfo
 
 
+def _outcome(handles: list[str], values: Any) -> list[str]:
+    """One outcome list of ``tcm/creator/invite/``: TikTok's Go model types it as one bool per
+    requested handle (``invited: [true, false]``); handle names are accepted too."""
+    out = []
+    for i, value in enumerate(values or []):
+        if isinstance(value, bool):
+            if value and i < len(handles):
+                out.append(handles[i])
+        elif value not in (None, ""):
+            out.append(str(value))
+    return out
+
+
+def _reasons(handles: list[str], rejected: list[str], raw: Any) -> dict[str, list[str]]:
+    """``reject_reasons`` is untyped in every source ("the reasons for each handle"): a map
+    handle -> reason(s), or a list in the order of the rejected handles."""
+
+    def as_list(value: Any) -> list[str]:
+        if value in (None, ""):
+            return []
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+    if isinstance(raw, dict):
+        return {str(h): as_list(r) for h, r in raw.items()}
+    if isinstance(raw, list):
+        order = rejected if len(raw) == len(rejected) else handles
+        return {h: as_list(r) for h, r in zip(order, raw, strict=False)}
+    return {}
+
+
+def invite_result(handles: list[str], data: dict[str, Any]) -> CreatorInviteResult:
+    rejected = _outcome(handles, data.get("rejected"))
+    return {
+        "in_tcm": [str(h) for h in data.get("in_tcm") or []],
+        "invited": _outcome(handles, data.get("invited")),
+        "rejected": rejected,
+        "reject_reasons": _reasons(handles, rejected, data.get("reject_reasons")),
+    }
+
+
 class TTOMixin(BusinessBase):
     """TikTok One endpoints, named after their paths."""
 
@@ -124,18 +166,22 @@ class TTOMixin(BusinessBase):
     # --- Creator OAuth through the Business app (tt_user) -------------------------------
 
     @staticmethod
-    def tt_user_authorize_url(state: str, redirect_uri: str, scopes: list[str]) -> str:
-        """TikTok's consent page for a creator; ``client_key`` is the Business app id."""
-        query = urlencode(
-            {
-                "client_key": settings.TIKTOK_APP_ID,
-                "scope": ",".join(scopes),
-                "response_type": "code",
-                "redirect_uri": redirect_uri,
-                "state": state,
-            }
-        )
-        return f"{settings.TIKTOK_AUTH_BASE_URL}/v2/auth/authorize/?{query}"
+    def tt_user_authorize_url(
+        state: str, redirect_uri: str, scopes: list[str], *, disable_auto_auth: bool = False
+    ) -> str:
+        """TikTok's consent page for a creator; ``client_key`` is the Business app id.
+        ``disable_auto_auth`` always shows the consent screen, so a creator signed in to TikTok
+        can pick another account instead of being sent straight back."""
+        params = {
+            "client_key": settings.TIKTOK_APP_ID,
+            "scope": ",".join(scopes),
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "state": state,
+        }
+        if disable_auto_auth:
+            params["disable_auto_auth"] = "1"
+        return f"{settings.TIKTOK_AUTH_BASE_URL}/v2/auth/authorize/?{urlencode(params)}"
 
     def tt_user_oauth2_token(self, auth_code: str, redirect_uri: str) -> TokenGrant:
         body = {
@@ -172,7 +218,7 @@ class TTOMixin(BusinessBase):
         self, tcm_account_id: str, handle_names: list[str], *, advertiser_id: str | None = None
     ) -> CreatorInviteResult:
         body = {"tcm_account_id": tcm_account_id, "handle_names": handle_names, "advertiser_id": advertiser_id}
-        return self._post("tcm/creator/invite/", body)
+        return invite_result(handle_names, self._post("tcm/creator/invite/", body))
 
     def tto_tcm_creator_status_get(self, tto_tcm_account_id: str, handle_names: list[str]) -> list[OnboardingStatus]:
         """Marketplace status of any number of handles, asked 20 at a time."""
@@ -199,9 +245,7 @@ class TTOMixin(BusinessBase):
         data = self._get(
             "tto/tcm/creator/public/", {"tto_tcm_account_id": tto_tcm_account_id, "handle_name": handle_name}
         )
-        # bububa/tiktok-business reads the creator as ``data`` itself; the sandbox nests it in
-        # ``data.creator``. Accept both until checked against live TikTok.
-        return data.get("creator", data) if isinstance(data.get("creator"), dict) else data
+        return data  # the creator is ``data`` itself [BB model/tto/creator CreatorResponse]
 
     # --- Campaigns ---------------------------------------------------------------------
 
@@ -225,11 +269,6 @@ class TTOMixin(BusinessBase):
             **fields,
         }
         return self._post("tto/tcm/campaign/create/", body)
-
-    def tto_tcm_campaign_update(self, tto_tcm_account_id: str, campaign_id: str, **fields: Any) -> Campaign:
-        """Fields: campaign_type, handle_names, send_notification, advertiser_ids."""
-        body = {"tto_tcm_account_id": tto_tcm_account_id, "campaign_id": campaign_id, **fields}
-        return self._post("tto/tcm/campaign/update/", body, idempotent=True)
 
     def tto_tcm_campaign_get(
         self,

@@ -74,7 +74,7 @@ def rate_prefix(settings):
 def credential_factory(db):
     def make(**fields) -> Credential:
         defaults = {
-            "kind": Credential.Kind.LOGIN_KIT,
+            "kind": Credential.Kind.TT_USER,
             "access_token": "act.old",
             "refresh_token": "rft.old",
             "open_id": "open-1",

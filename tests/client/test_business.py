@@ -102,19 +102,15 @@ def test_it_walks_bc_get_pages_until_total_page(mocked, biz):
 def test_it_reads_members_and_assets_with_json_encoded_filtering(mocked, biz):
     mocked.get(biz("bc/member/get/"), json=ok({"list": [{"user_id": "71", "user_role": "ADMIN"}], "page_info": {}}))
     mocked.get(biz("bc/asset/get/"), json=ok({"list": [{"asset_id": "73", "relation_status": "BOUND"}]}))
-    mocked.get(biz("bc/asset/member/get/"), json=ok({"list": [{"user_id": "72"}]}))
     client = BusinessClient("biz.1")
 
     members = client.bc_member_get(BC, filtering={"user_role": "ADMIN"})
     assets = client.bc_asset_get(BC, "ADVERTISER", filtering={"keyword": "Demo"})
-    asset_members = client.bc_asset_member_get(BC, "TT_ACCOUNT", "7500000000000000006")
 
     assert members["list"][0]["user_role"] == "ADMIN"
     assert query_of(mocked.calls[0])["filtering"] == '{"user_role":"ADMIN"}'
     assert assets["list"][0]["relation_status"] == "BOUND"
     assert query_of(mocked.calls[1])["asset_type"] == "ADVERTISER"
-    assert asset_members["list"] == [{"user_id": "72"}]
-    assert query_of(mocked.calls[2])["asset_id"] == "7500000000000000006"
 
 
 def test_it_invites_members_and_assigns_and_unassigns_assets(mocked, biz):
@@ -123,11 +119,16 @@ def test_it_invites_members_and_assigns_and_unassigns_assets(mocked, biz):
     mocked.post(biz("bc/asset/unassign/"), json=ok({}))
     client = BusinessClient("biz.1")
 
-    client.bc_member_invite(BC, ["a@example.test"], user_role="STANDARD")
+    client.bc_member_invite(BC, ["a@example.test"], [], user_role="STANDARD")
     client.bc_asset_assign(BC, "72", "TT_ACCOUNT", "75", tt_account_roles=["POST"])
     client.bc_asset_unassign(BC, "72", "TT_ACCOUNT", "75")
 
-    assert json_body(mocked.calls[0]) == {"bc_id": BC, "emails": ["a@example.test"], "user_role": "STANDARD"}
+    assert json_body(mocked.calls[0]) == {
+        "bc_id": BC,
+        "emails": ["a@example.test"],
+        "asset_ids": [],
+        "user_role": "STANDARD",
+    }
     assert json_body(mocked.calls[1]) == {
         "bc_id": BC,
         "user_id": "72",

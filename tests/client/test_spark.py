@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.tiktok import BusinessClient, iter_cursor
+from integrations.tiktok import BusinessClient
 
 from .conftest import json_body, ok, query_of
 
@@ -25,19 +25,16 @@ def test_it_lists_identities_and_walks_an_identitys_videos_by_cursor(mocked, biz
     client = BusinessClient("biz.1")
 
     identities = client.identity_get(ADV, identity_type="BC_AUTH_TT", identity_authorized_bc_id="74")
-    pages = list(
-        iter_cursor(
-            lambda c: client.identity_video_get(ADV, "i1", "BC_AUTH_TT", identity_authorized_bc_id="74", cursor=c)
-        )
-    )
+    first = client.identity_video_get(ADV, "i1", "BC_AUTH_TT", identity_authorized_bc_id="74")
+    second = client.identity_video_get(ADV, "i1", "BC_AUTH_TT", identity_authorized_bc_id="74", cursor=first["cursor"])
 
     assert identities["identity_list"][0]["can_pull_video"] is True
     assert query_of(mocked.calls[0])["identity_authorized_bc_id"] == "74"
-    assert [v["item_id"] for p in pages for v in p["video_list"]] == ["1", "2"]
+    assert [v["item_id"] for p in (first, second) for v in p["video_list"]] == ["1", "2"]
     assert "cursor" not in query_of(mocked.calls[1]) and query_of(mocked.calls[2])["cursor"] == "c2"
 
 
-def test_it_authorizes_reads_lists_and_unbinds_a_post(mocked, biz):
+def test_it_authorizes_reads_and_unbinds_a_post(mocked, biz):
     mocked.post(biz("tt_video/authorize/"), json=ok({}))
     mocked.get(
         biz("tt_video/info/"),
@@ -52,20 +49,17 @@ def test_it_authorizes_reads_lists_and_unbinds_a_post(mocked, biz):
             }
         ),
     )
-    mocked.get(biz("tt_video/list/"), json=ok({"list": [], "page_info": {"page": 1, "total_page": 0}}))
     mocked.post(biz("tt_video/unbind/"), json=ok({}))
     client = BusinessClient("biz.1")
 
     client.tt_video_authorize(ADV, "CODE#1")
     info = client.tt_video_info(ADV, "CODE#1")
-    client.tt_video_list(ADV, item_types=["VIDEO"])
     client.tt_video_unbind(ADV, "7700000000000000001")
 
     assert json_body(mocked.calls[0]) == {"advertiser_id": ADV, "auth_code": "CODE#1"}
     assert query_of(mocked.calls[1]) == {"advertiser_id": ADV, "auth_code": "CODE#1"}
     assert info["item_info"]["item_id"] == "7700000000000000001"
-    assert query_of(mocked.calls[2])["item_types"] == '["VIDEO"]'
-    assert json_body(mocked.calls[3]) == {"advertiser_id": ADV, "item_id": "7700000000000000001"}
+    assert json_body(mocked.calls[2]) == {"advertiser_id": ADV, "item_id": "7700000000000000001"}
 
 
 def test_it_requests_extends_and_polls_spark_permission_on_a_campaign_post(mocked, biz):

@@ -7,7 +7,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from urllib.parse import parse_qs
 
 import pytest
 from django.db import connection
@@ -24,38 +23,39 @@ def expired(**fields):
     return {"access_expires_at": timezone.now() - timedelta(minutes=1)} | fields
 
 
-LOGIN_KIT_GRANT = {
+# A lifetime TikTok has never documented: the credential must follow the answer, not a table.
+TT_USER_GRANT = {
     "open_id": "open-1",
     "scope": "user.info.basic,video.list",
     "access_token": "act.new",
     "expires_in": 7200,
     "refresh_token": "rft.new",
-    "refresh_expires_in": 15552000,
+    "refresh_token_expires_in": 15552000,
     "token_type": "Bearer",
 }
 
 
-def test_a_refresh_stores_the_rotated_pair_and_lifetimes_from_the_response(mocked, open_api, credential_factory):
+def test_a_refresh_stores_the_rotated_pair_and_lifetimes_from_the_response(mocked, biz, credential_factory):
     cred = credential_factory(**expired())
-    mocked.post(open_api("v2/oauth/token/"), json=LOGIN_KIT_GRANT)
+    mocked.post(biz("tt_user/oauth2/refresh_token/"), json=ok(TT_USER_GRANT))
 
     before = timezone.now()
     refresh_credential(cred.pk)
 
     cred.refresh_from_db()
     assert (cred.access_token, cred.refresh_token) == ("act.new", "rft.new")
-    assert cred.access_expires_at - before >= timedelta(seconds=7199)
-    assert cred.refresh_expires_at - before >= timedelta(days=179)
+    assert timedelta(seconds=7199) <= cred.access_expires_at - before <= timedelta(seconds=7201)
+    assert timedelta(days=179) <= cred.refresh_expires_at - before <= timedelta(days=180, seconds=1)
     assert before < cred.next_refresh_at < cred.access_expires_at  # refreshed ahead of expiry
     assert cred.scopes == "user.info.basic,video.list" and cred.status == Credential.Status.OK
 
 
-def test_a_rejected_refresh_token_marks_the_credential_needs_reconnect(mocked, open_api, credential_factory):
+@pytest.mark.parametrize("code", [40107, 40103], ids=["invalid refresh token", "refresh token expired"])
+def test_a_rejected_refresh_token_marks_the_credential_needs_reconnect(mocked, biz, credential_factory, code):
     cred = credential_factory(**expired())
     mocked.post(
-        open_api("v2/oauth/token/"),
-        status=400,
-        json={"error": "invalid_grant", "error_description": "Refresh token has been used.", "log_id": "LG1"},
+        biz("tt_user/oauth2/refresh_token/"),
+        json={"code": code, "message": "Refresh token has been used.", "request_id": "LG1", "data": {}},
     )
 
     with pytest.raises(TikTokError) as caught:
@@ -69,7 +69,7 @@ def test_a_rejected_refresh_token_marks_the_credential_needs_reconnect(mocked, o
 
 def test_a_rejected_tt_user_refresh_marks_the_credential_needs_reconnect(mocked, biz, credential_factory):
     cred = credential_factory(kind=Credential.Kind.TT_USER, **expired())
-    mocked.post(biz("tt_user/oauth2/refresh_token/"), json=fail(40001, "refresh_token is invalid: used"))
+    mocked.post(biz("tt_user/oauth2/refresh_token/"), json=fail(40107, "refresh_token is invalid: used"))
 
     with pytest.raises(TikTokError):
         refresh_credential(cred.pk)
@@ -141,60 +141,49 @@ def test_a_credential_needing_reconnect_is_not_used(mocked, credential_factory):
     cred = credential_factory(status=Credential.Status.NEEDS_RECONNECT)
 
     with pytest.raises(TikTokError) as caught:
-        call_with_credential(cred.pk, lambda c: c.user_info())
+        call_with_credential(cred.pk, lambda c: c.tto_creator_authorized("75"))
 
     assert caught.value.needs_reconnect and caught.value.sent is False
 
 
 class RotatingTikTok:
-    """A token endpoint whose refresh tokens rotate: a used one answers invalid_grant."""
+    """A token endpoint whose refresh tokens rotate: a used one answers 40107."""
 
-    def __init__(self, business: bool):
-        self.business = business
+    def __init__(self):
         self.valid = {"rft.old"}
         self.sent: list[str] = []
         self.lock = threading.Lock()
 
     def __call__(self, request):
-        if self.business:
-            token = json.loads(request.body)["refresh_token"]
-        else:
-            token = parse_qs(request.body)["refresh_token"][0]
+        token = json.loads(request.body)["refresh_token"]
         time.sleep(0.3)  # hold the row lock long enough for every other caller to queue on it
         with self.lock:
             self.sent.append(token)
             if token not in self.valid:
-                if self.business:
-                    return 200, {}, json.dumps(fail(40001, "refresh_token is invalid: used"))
-                return 400, {}, json.dumps({"error": "invalid_grant", "error_description": "used", "log_id": "x"})
+                return 200, {}, json.dumps(fail(40107, "refresh_token is invalid: used"))
             self.valid = {"rft.new"}
         grant = {
             "access_token": "act.new",
             "refresh_token": "rft.new",
-            "expires_in": 7200,
-            "refresh_expires_in": 15552000,
-            "refresh_token_expires_in": 15552000,
+            "expires_in": 86400,
+            "refresh_token_expires_in": 31536000,
         }
-        return 200, {}, json.dumps(ok(grant) if self.business else grant)
+        return 200, {}, json.dumps(ok(grant))
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("kind", [Credential.Kind.LOGIN_KIT, Credential.Kind.TT_USER])
 @pytest.mark.parametrize("entry", [refresh_credential, ensure_fresh], ids=["refresh_credential", "ensure_fresh"])
-def test_eight_concurrent_callers_send_exactly_one_refresh_and_all_get_the_new_token(
-    mocked, biz, open_api, kind, entry
-):
+def test_eight_concurrent_callers_send_exactly_one_refresh_and_all_get_the_new_token(mocked, biz, entry):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite has no row locks (set DATABASE_URL=postgres://...)")
     cred = Credential.objects.create(
-        kind=kind,
+        kind=Credential.Kind.TT_USER,
         access_token="act.old",
         refresh_token="rft.old",
         access_expires_at=timezone.now() - timedelta(minutes=1),
     )
-    tiktok = RotatingTikTok(business=kind == Credential.Kind.TT_USER)
-    url = biz("tt_user/oauth2/refresh_token/") if tiktok.business else open_api("v2/oauth/token/")
-    mocked.add_callback("POST", url, callback=tiktok)
+    tiktok = RotatingTikTok()
+    mocked.add_callback("POST", biz("tt_user/oauth2/refresh_token/"), callback=tiktok)
     barrier = threading.Barrier(8)
 
     def caller(_):

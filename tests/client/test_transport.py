@@ -7,16 +7,22 @@ import logging
 import pytest
 import requests
 
-from integrations.tiktok import BusinessClient, Kind, LoginKitClient, TikTokError
+from integrations.tiktok import BusinessClient, Kind, TikTokError
+from integrations.tiktok.base import TokenGrant
 from integrations.tiktok.errors import classify
-from integrations.tiktok.transport import encode_query
+from integrations.tiktok.transport import Api, Request, Transport, encode_query
 
 from .conftest import fail, ok
 
 TOKEN = "act.SECRET-token-value-123"
 
 
-@pytest.mark.parametrize("code", [40100, 40200, 40201, 40202, 40700, 50000, 50002])
+def login_kit(method: str, path: str, **fields):
+    """A Login Kit / Display API v2 call through the transport (its second envelope)."""
+    return Transport().send(Request(Api.LOGIN_KIT, method, path, **fields))
+
+
+@pytest.mark.parametrize("code", [40100, 40132, 40200, 40201, 40202, 40700, 50000, 50002])
 def test_it_classifies_every_retryable_business_code_as_transient(code):
     assert classify(code) == Kind.TRANSIENT
 
@@ -31,13 +37,65 @@ def test_it_classifies_every_retryable_business_code_as_transient(code):
         ("rate_limit_exceeded", 429, Kind.TRANSIENT),
         ("internal_error", 500, Kind.TRANSIENT),
         (None, 503, Kind.TRANSIENT),
+        (40104, 200, Kind.AUTH),
+        (40103, 200, Kind.AUTH),
+        (40107, 200, Kind.AUTH),
         (40001, 200, Kind.PERMANENT),
+        (40000, 200, Kind.PERMANENT),
+        (40002, 200, Kind.PERMANENT),
+        (40110, 200, Kind.PERMANENT),
+        (40121, 200, Kind.PERMANENT),
+        (40130, 200, Kind.PERMANENT),
+        (40400, 200, Kind.PERMANENT),
+        (41001, 200, Kind.PERMANENT),
         ("invalid_params", 400, Kind.PERMANENT),
         ("scope_not_authorized", 401, Kind.PERMANENT),
     ],
 )
 def test_it_classifies_codes_and_statuses_from_one_table(code, status, kind):
     assert classify(code, status) == kind
+
+
+PREDICATES = [
+    "is_permission_error",
+    "is_param_error",
+    "is_auth_code_error",
+    "is_not_tcm_creator",
+    "is_scope_missing",
+    "is_interface_offline",
+    "is_campaign_gone",
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "meanings"),
+    [
+        (40001, "No permission to operate advertiser 73.", {"is_permission_error"}),
+        (40000, "Invalid params.", {"is_param_error"}),
+        (40002, "handle_names: Missing data for required field.", {"is_param_error"}),
+        (40110, "auth_code is invalid: Authorization code has been used.", {"is_auth_code_error"}),
+        (40121, "The creator is not a TCM creator.", {"is_not_tcm_creator"}),
+        (40122, "TCM creator invalid country.", {"is_not_tcm_creator"}),
+        (40130, "The scope video.list is not authorized.", {"is_scope_missing"}),
+        (41001, "The interface is offline.", {"is_interface_offline"}),
+        (40001, "campaign_id doesn't exist.", {"is_permission_error", "is_campaign_gone"}),
+        (40007, "Campaign not exist.", {"is_campaign_gone"}),
+    ],
+)
+def test_tiktoks_code_table_gives_each_failure_its_meaning(code, message, meanings):
+    exc = TikTokError(message, code=code)
+    assert {p for p in PREDICATES if getattr(exc, p)} == meanings
+
+
+def test_a_40001_about_something_else_does_not_end_a_campaign():
+    assert not TikTokError("No permission to operate advertiser 73.", code=40001).is_campaign_gone
+    assert not TikTokError("start_date: Must be YYYY-MM-DD.", code=40002).is_campaign_gone
+
+
+@pytest.mark.parametrize(("code", "expired"), [(40102, True), (40104, False), (40105, False), (40107, False)])
+def test_only_an_expired_access_token_is_worth_a_refresh(code, expired):
+    exc = TikTokError("token", code=code)
+    assert (exc.is_expired, exc.needs_reconnect) == (expired, not expired)
 
 
 def test_it_retries_a_40100_after_the_second_tiktok_asks_for_then_returns_the_data(mocked, biz, sleeps):
@@ -91,9 +149,9 @@ def test_it_honours_retry_after_on_a_429(mocked, open_api, sleeps):
         json={"data": {"user": {"open_id": "o1"}}, "error": {"code": "ok", "message": "", "log_id": "L2"}},
     )
 
-    user = LoginKitClient(TOKEN).user_info(["open_id"])
+    data = login_kit("GET", "v2/user/info/", access_token=TOKEN, params={"fields": "open_id"})
 
-    assert user == {"open_id": "o1"}
+    assert data == {"user": {"open_id": "o1"}}
     assert sleeps == [7.0]
 
 
@@ -170,7 +228,7 @@ def test_it_reads_the_oauth_error_envelope(mocked, open_api):
     )
 
     with pytest.raises(TikTokError) as caught:
-        LoginKitClient().exchange_code("code-1", "https://app.example/cb")
+        login_kit("POST", "v2/oauth/token/", form={"code": "code-1", "grant_type": "authorization_code"})
 
     assert (caught.value.kind, caught.value.code, caught.value.log_id) == (Kind.AUTH, "invalid_grant", "LG")
 
@@ -243,7 +301,7 @@ def test_it_keeps_tokens_secrets_and_codes_out_of_logs_and_errors(mocked, biz, o
         with pytest.raises(TikTokError) as caught:
             call()
         errors.append(f"{caught.value} {caught.value!r}")
-    grant = LoginKitClient().exchange_code("AUTHCODE-SECRET", "https://app.example/cb")
+    grant = TokenGrant.from_response(login_kit("POST", "v2/oauth/token/", form={"code": "AUTHCODE-SECRET"}))
 
     text = caplog.text + " ".join(errors) + repr(grant)
     assert "outcome=retry" in caplog.text and "request_id=req-err" in caplog.text

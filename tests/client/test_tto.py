@@ -94,7 +94,12 @@ def test_it_invites_creators_and_reads_their_status_20_handles_at_a_time(mocked,
     mocked.post(
         biz("tcm/creator/invite/"),
         json=ok(
-            {"in_tcm": [], "invited": ["demo.creator"], "rejected": ["small.creator"], "reject_reasons": ["followers"]}
+            {
+                "in_tcm": [],
+                "invited": [True, False],
+                "rejected": [False, True],
+                "reject_reasons": {"small.creator": "followers"},
+            }
         ),
     )
     handles = [f"creator.{n}" for n in range(25)]
@@ -111,7 +116,8 @@ def test_it_invites_creators_and_reads_their_status_20_handles_at_a_time(mocked,
     invite = client.tcm_creator_invite(TTO, ["demo.creator", "small.creator"])
     statuses = client.tto_tcm_creator_status_get(TTO, handles)
 
-    assert invite["invited"] == ["demo.creator"]
+    assert invite["invited"] == ["demo.creator"] and invite["rejected"] == ["small.creator"]
+    assert invite["reject_reasons"] == {"small.creator": ["followers"]}
     assert json_body(mocked.calls[0]) == {"tcm_account_id": TTO, "handle_names": ["demo.creator", "small.creator"]}
     assert len(statuses) == 25 and statuses[-1]["status"] == "IN"
     assert json.loads(query_of(mocked.calls[1])["handle_names"]) == handles[:20]
@@ -136,18 +142,16 @@ def test_it_discovers_creators_with_tiktok_filter_names(mocked, biz):
     assert public["followers_count"] == 1000
 
 
-def test_it_creates_updates_and_reads_campaigns(mocked, biz):
+def test_it_creates_and_reads_campaigns(mocked, biz):
     mocked.post(
         biz("tto/tcm/campaign/create/"), json=ok({"campaign_id": "79", "invite_link": LINK, "failed_handle_names": []})
     )
-    mocked.post(biz("tto/tcm/campaign/update/"), json=ok({"campaign_id": "79"}))
     mocked.get(biz("tto/tcm/campaign/"), json=ok({"campaigns": [{"campaign_id": "79"}], "page_info": {}}))
     client = BusinessClient("biz.1")
 
     created = client.tto_tcm_campaign_create(
         TTO, campaign_name="Spring", brand_name="Demo", advertiser_ids=["73"], send_notification=True
     )
-    client.tto_tcm_campaign_update(TTO, "79", handle_names=["demo.creator"])
     page = client.tto_tcm_campaign_get(TTO, campaign_ids=["79"])
 
     assert created["invite_link"] == LINK
@@ -159,12 +163,7 @@ def test_it_creates_updates_and_reads_campaigns(mocked, biz):
         "advertiser_ids": ["73"],
         "send_notification": True,
     }
-    assert json_body(mocked.calls[1]) == {
-        "tto_tcm_account_id": TTO,
-        "campaign_id": "79",
-        "handle_names": ["demo.creator"],
-    }
-    assert query_of(mocked.calls[2])["campaign_ids"] == '["79"]'
+    assert query_of(mocked.calls[1])["campaign_ids"] == '["79"]'
     assert page["campaigns"][0]["campaign_id"] == "79"
 
 

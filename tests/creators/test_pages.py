@@ -107,3 +107,38 @@ def test_a_post_without_csrf_is_refused(user_factory):
 
 def test_pages_need_a_login(client):
     assert client.get(reverse("creators:home")).status_code == 302
+
+
+def test_use_another_tiktok_account_asks_tiktok_to_show_its_consent_screen(client_for, user_factory):
+    user = user_factory()
+    make_account(user)
+    CreatorProfile.objects.create(user=user)
+    client = client_for(user)
+    assert "Use another TikTok account" in client.get(reverse("creators:home")).content.decode()
+
+    again = client.post(reverse("creators:authorize"))["Location"]
+    another = client.post(reverse("creators:authorize"), {"another": "1"})["Location"]
+
+    assert "disable_auto_auth" not in again
+    assert "disable_auto_auth=1" in another and "/v2/auth/authorize/" in another
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [(40121, "not in the Creator Marketplace"), (40130, "Authorize TikTok again and leave every permission ticked")],
+)
+def test_tiktoks_creator_refusals_are_explained(user_factory, campaign, settings, code, says):
+    import responses
+
+    from creators import flows
+
+    account = make_account(user_factory())
+    account.creator_id = "7500000000000000001"
+    account.save()
+    with responses.RequestsMock() as rsps:
+        rsps.post(
+            f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/open_api/v1.3/tto/creator/campaign/join/",
+            json={"code": code, "message": "refused", "request_id": "r", "data": {}},
+        )
+        with pytest.raises(flows.FlowError, match=says):
+            flows.join_campaign(account, campaign)

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from integrations.checks import redirect_uri_problems
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,6 +31,7 @@ def production_env(**overrides) -> dict:
         TOKEN_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         DATABASE_URL="sqlite:////tmp/aspire-deploy-check.sqlite3",
         **REAL_LOOKING_TIKTOK,
+        SITE_URL="https://tiktok.example.com",
     )
     env.update(overrides)
     return env
@@ -196,3 +199,23 @@ def test_production_verifies_emails_hides_registrations_and_queues_mail():
     result = run_manage("shell", "-v", "0", "-c", code, env=production_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["mandatory", "True", "True", "integrations.outage.DegradingRedisCache"]
+
+
+def test_check_deploy_refuses_redirect_uris_tiktok_would_reject():
+    result = run_manage("check", "--deploy", env=production_env(SITE_URL="http://tiktok.example.com:8000"))
+    assert result.returncode != 0
+    assert "integrations.E002" in result.stderr + result.stdout
+    assert "is not an absolute https URL" in result.stderr + result.stdout and "carries a port" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("uri", "problems"),
+    [
+        ("https://tiktok.example.com/tiktok/callback/", []),
+        ("https://tiktok.example.com/tiktok/callback", ['does not end in "/"']),
+        ("https://tiktok.example.com/cb/?next=/home", ["carries a query string or fragment"]),
+        ("http://127.0.0.1:8000/cb/", ["is not an absolute https URL", "carries a port"]),
+    ],
+)
+def test_a_redirect_uri_must_be_absolute_https_static_and_end_in_a_slash(uri, problems):
+    assert redirect_uri_problems(uri) == problems

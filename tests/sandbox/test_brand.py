@@ -15,8 +15,20 @@ def test_every_answer_has_the_business_envelope(sandbox):
     assert body["code"] == 0 and body["data"]["tto_tcm_account_ids"] == ["7200000000000000001"]
 
 
-def test_a_missing_token_is_an_http_200_error(sandbox):
-    assert sandbox.business("GET", "bc/get/")["code"] == 40105
+def test_a_missing_token_is_an_http_200_error_with_tiktoks_empty_token_code(sandbox):
+    assert sandbox.business("GET", "bc/get/")["code"] == 40104
+
+
+def test_a_wrong_token_answers_40105(sandbox):
+    assert sandbox.business("GET", "bc/get/", token="act.nonsense")["code"] == 40105
+
+
+def test_an_unknown_path_answers_route_not_found(sandbox):
+    assert sandbox.business("GET", "no/such/endpoint/", token=sandbox.advertiser_token())["code"] == 40400
+
+
+def test_a_missing_parameter_answers_param_error(sandbox):
+    assert sandbox.business("GET", "bc/asset/get/", token=sandbox.advertiser_token())["code"] == 40002
 
 
 def test_the_demo_brand_account_is_verified(sandbox):
@@ -109,7 +121,7 @@ def test_a_standard_member_sees_only_assigned_assets_and_cannot_assign(sandbox):
         "asset_id": "7300000000000000001",
         "advertiser_role": "OPERATOR",
     }
-    assert sandbox.business("POST", "bc/asset/assign/", token=member, json=assign)["code"] == 40002
+    assert sandbox.business("POST", "bc/asset/assign/", token=member, json=assign)["code"] == 40001  # permission
     assert sandbox.business("POST", "bc/asset/assign/", token=admin, json=assign)["code"] == 0
     seen = sandbox.business("GET", "bc/asset/get/", token=member, params=query)["data"]["list"]
     assert [(a["asset_id"], a["advertiser_role"]) for a in seen] == [("7300000000000000001", "OPERATOR")]
@@ -126,9 +138,11 @@ def test_a_standard_member_sees_only_assigned_assets_and_cannot_assign(sandbox):
     assert sandbox.business("GET", "bc/asset/get/", token=member, params=query)["data"]["list"] == []
 
 
-def test_member_invite_adds_a_pending_member(sandbox):
+def test_member_invite_requires_asset_ids_and_adds_a_pending_member(sandbox):
     token = sandbox.advertiser_token()
     body = {"bc_id": "7400000000000000001", "emails": ["new@demo-brand.example"], "user_role": "STANDARD"}
+    assert sandbox.business("POST", "bc/member/invite/", token=token, json=body)["code"] == 40002
+    body["asset_ids"] = []
     assert sandbox.business("POST", "bc/member/invite/", token=token, json=body)["code"] == 0
     members = sandbox.business("GET", "bc/member/get/", token=token, params={"bc_id": "7400000000000000001"})
     assert {m["user_email"]: m["relation_status"] for m in members["data"]["list"]}[
@@ -145,4 +159,4 @@ def test_an_unknown_path_is_not_invented(sandbox):
     import requests
 
     answer = requests.post(f"{sandbox.url}/open_api/v1.3/tto/creator/invite/accept/", json={}, timeout=10)
-    assert answer.status_code == 404
+    assert answer.json()["code"] == 40400  # TikTok's "route not found", in its envelope

@@ -33,7 +33,7 @@ def _invite(sandbox, token: str, handles: list[str]) -> dict:
 
 def test_an_invite_arrives_after_three_hours_and_processing_takes_two_more(sandbox):
     token = sandbox.advertiser_token()
-    assert _invite(sandbox, token, ["demo.creator"])["invited"] == ["demo.creator"]
+    assert _invite(sandbox, token, ["demo.creator"])["invited"] == [True]
     assert _status(sandbox, token, "demo.creator") == "INVITED"
     assert sandbox.control("POST", "helpers/invites/accept", json={"handle": "demo.creator"}).status_code == 409
     sandbox.advance(hours=3)
@@ -46,7 +46,7 @@ def test_an_invite_arrives_after_three_hours_and_processing_takes_two_more(sandb
 
 def test_a_creator_who_is_not_age_verified_never_gets_the_invite(sandbox):
     token = sandbox.advertiser_token()
-    assert _invite(sandbox, token, ["young.creator"])["invited"] == ["young.creator"]
+    assert _invite(sandbox, token, ["young.creator"])["invited"] == [True]
     sandbox.advance(hours=30)
     assert sandbox.control("POST", "helpers/invites/accept", json={"handle": "young.creator"}).status_code == 409
 
@@ -55,9 +55,11 @@ def test_ineligible_and_existing_creators_are_sorted_out(sandbox):
     result = _invite(
         sandbox, sandbox.advertiser_token(), ["small.creator", "brand.business", "market.star", "nobody.here"]
     )
+    # TikTok's shape: handles in in_tcm, one bool per requested handle in invited/rejected.
     assert result["in_tcm"] == ["market.star"]
-    assert result["rejected"] == ["small.creator", "brand.business", "nobody.here"]
-    assert len(result["reject_reasons"]) == 3
+    assert result["invited"] == [False, False, False, False]
+    assert result["rejected"] == [True, True, False, True]
+    assert set(result["reject_reasons"]) == {"small.creator", "brand.business", "nobody.here"}
 
 
 def test_discover_pages_marketplace_creators_with_filters(sandbox):
@@ -146,6 +148,54 @@ def test_a_brand_link_request_is_confirmed_by_the_creator(sandbox):
     assert listed["data"]["campaigns"][0]["invite_link"] == link
 
 
+def test_the_public_creator_is_the_answers_data_with_tiktoks_age_buckets(sandbox):
+    body = sandbox.business(
+        "GET",
+        "tto/tcm/creator/public/",
+        token=sandbox.advertiser_token(),
+        params={"tto_tcm_account_id": TTO, "handle_name": "market.star"},
+    )
+    creator = body["data"]
+    assert creator["handle_name"] == "market.star" and "creator" not in creator
+    assert [a["age"] for a in creator["audience_ages"]] == ["18-24", "25-34", "35-44", "45-54", "55+"]
+
+
+def test_a_creator_outside_the_marketplace_is_refused_as_not_a_tcm_creator(sandbox):
+    creator = sandbox.creator_token("demo.creator")
+    body = sandbox.business(
+        "POST",
+        "tto/creator/campaign/join/",
+        token=creator["access_token"],
+        json={"creator_id": "7500000000000000001", "tto_invite_link": "spring-launch"},
+    )
+    assert body["code"] == 40121
+
+
+def test_a_creator_who_did_not_grant_video_list_gets_scope_not_authorized(sandbox):
+    payload = {
+        "handle": "market.star",
+        "client_key": BUSINESS_APP[0],
+        "redirect_uri": "https://platform.example/tiktok/callback/",
+        "scope": "user.info.basic",
+    }
+    code = sandbox.control("POST", "helpers/authorize", json=payload).json()["code"]
+    token = sandbox.business(
+        "POST",
+        "tt_user/oauth2/token/",
+        json={
+            "client_id": BUSINESS_APP[0],
+            "client_secret": BUSINESS_APP[1],
+            "grant_type": "authorization_code",
+            "auth_code": code,
+            "redirect_uri": payload["redirect_uri"],
+        },
+    )["data"]["access_token"]
+    body = sandbox.business(
+        "GET", "tto/creator/authorized/video/list/", token=token, params={"creator_id": "7500000000000000005"}
+    )
+    assert body["code"] == 40130
+
+
 def test_a_creator_token_cannot_act_for_another_creator(sandbox):
     creator = sandbox.creator_token("demo.creator")
     body = sandbox.business(
@@ -174,6 +224,8 @@ def test_a_spark_request_approved_on_tiktok_yields_a_usable_code(sandbox):
     assert applied["code"] == 0
     waiting = _spark_status(sandbox, brand)
     assert waiting["auth_status"] == "WAITING" and waiting["num_remaining_request"] == 29
+    # No code yet: its fields are absent (TikTok's models omit them), never "".
+    assert not {"auth_code", "auth_code_status", "auth_code_start_time", "auth_code_end_time"} & set(waiting)
     approved = sandbox.control("POST", "helpers/spark/approve", json={"video_id": STAR_VIDEO, "days": 60}).json()
     status = _spark_status(sandbox, brand)
     assert status["auth_status"] == "ACCEPTED" and status["auth_code"] == approved["auth_code"]
@@ -182,6 +234,7 @@ def test_a_spark_request_approved_on_tiktok_yields_a_usable_code(sandbox):
     assert sandbox.business("POST", "tt_video/authorize/", token=brand, json=query)["code"] == 0
     info = sandbox.business("GET", "tt_video/info/", token=brand, params=query)["data"]
     assert info["item_info"]["item_id"] == STAR_VIDEO and info["user_info"]["identity_type"] == "AUTH_CODE"
+    assert info["item_info"]["status"] == "ITEM_STATUS_HESITATE_RECOMMEND"  # a TikTokItemStatus value
     assert _spark_status(sandbox, brand)["auth_code_status"] == "IN_USE"
     listed = sandbox.business("GET", "tt_video/list/", token=brand, params={"advertiser_id": "7300000000000000001"})
     assert [row["item_info"]["item_id"] for row in listed["data"]["list"]] == [STAR_VIDEO]
@@ -244,6 +297,7 @@ def test_a_qr_approval_shows_up_as_a_bc_asset_and_identity_until_cancelled(sandb
         "GET", "bc/asset/get/", token=brand, params={"bc_id": "7400000000000000001", "asset_type": "TT_ACCOUNT"}
     )["data"]["list"]
     assert [(a["tt_asset_handle"], a["relation_status"]) for a in assets] == [("bc.owner", "BOUND")]
+    assert "tt_account_authorization" not in assets[0]  # TikTok reports permissions on identity/get
     query = {
         "advertiser_id": "7300000000000000001",
         "identity_type": "BC_AUTH_TT",
@@ -251,10 +305,27 @@ def test_a_qr_approval_shows_up_as_a_bc_asset_and_identity_until_cancelled(sandb
     }
     identity = sandbox.business("GET", "identity/get/", token=brand, params=query)["data"]["identity_list"][0]
     assert identity["can_pull_video"] and identity["can_push_video"]
-    videos = sandbox.business(
-        "GET", "identity/video/get/", token=brand, params={**query, "identity_id": identity["identity_id"]}
+    assert (identity["username"], identity["available_status"], identity["ads_only_mode"]) == (
+        "bc.owner",
+        "AVAILABLE",
+        False,
     )
-    assert len(videos["data"]["video_list"]) == 6
+    without_bc = {k: v for k, v in query.items() if k != "identity_authorized_bc_id"}
+    assert sandbox.business("GET", "identity/get/", token=brand, params=without_bc)["code"] == 40002
+    videos = sandbox.business(
+        "GET",
+        "identity/video/get/",
+        token=brand,
+        params={**query, "identity_id": identity["identity_id"], "count": 4},
+    )["data"]
+    assert len(videos["video_list"]) == 4 and isinstance(videos["cursor"], str) and videos["has_more"]
+    rest = sandbox.business(
+        "GET",
+        "identity/video/get/",
+        token=brand,
+        params={**query, "identity_id": identity["identity_id"], "cursor": videos["cursor"]},
+    )["data"]
+    assert len(rest["video_list"]) == 2 and not rest["has_more"]
     sandbox.control(
         "POST", "helpers/authorizations/cancel", json={"handle": "bc.owner", "bc_id": "7400000000000000001"}
     )

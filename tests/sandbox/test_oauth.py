@@ -156,7 +156,7 @@ def test_a_tt_user_refresh_token_rotates(sandbox):
         "refresh_token": data["refresh_token"],
     }
     assert sandbox.business("POST", "tt_user/oauth2/refresh_token/", json=body)["code"] == 0
-    assert sandbox.business("POST", "tt_user/oauth2/refresh_token/", json=body)["code"] == 40001
+    assert sandbox.business("POST", "tt_user/oauth2/refresh_token/", json=body)["code"] == 40107
 
 
 def test_an_expired_tt_user_token_answers_40102(sandbox):
@@ -187,7 +187,7 @@ def test_the_portal_issues_a_single_use_auth_code(sandbox):
     first = sandbox.business("POST", "oauth2/access_token/", json=body)
     assert first["code"] == 0
     assert first["data"]["advertiser_ids"] == ["7300000000000000001", "7300000000000000002"]
-    assert sandbox.business("POST", "oauth2/access_token/", json=body)["code"] == 40001
+    assert sandbox.business("POST", "oauth2/access_token/", json=body)["code"] == 40110
 
 
 def test_a_portal_auth_code_expires_after_an_hour(sandbox):
@@ -196,7 +196,7 @@ def test_a_portal_auth_code_expires_after_an_hour(sandbox):
     ).json()
     sandbox.advance(minutes=61)
     body = {"app_id": BUSINESS_APP[0], "secret": BUSINESS_APP[1], "auth_code": code["auth_code"]}
-    assert sandbox.business("POST", "oauth2/access_token/", json=body)["code"] == 40001
+    assert sandbox.business("POST", "oauth2/access_token/", json=body)["code"] == 40110
 
 
 def test_a_revoked_advertiser_token_answers_40105(sandbox):
@@ -208,3 +208,55 @@ def test_a_revoked_advertiser_token_answers_40105(sandbox):
     )
     assert revoked["code"] == 0 and "7300000000000000001" in revoked["data"]["advertiser_ids"]
     assert sandbox.business("GET", "bc/get/", token=token)["code"] == 40105
+
+
+def _tt_user_exchange(sandbox, code: str) -> dict:
+    body = {
+        "client_id": BUSINESS_APP[0],
+        "client_secret": BUSINESS_APP[1],
+        "grant_type": "authorization_code",
+        "auth_code": code,
+        "redirect_uri": REDIRECT,
+    }
+    return sandbox.business("POST", "tt_user/oauth2/token/", json=body)
+
+
+def _tt_user_code(sandbox) -> str:
+    payload = {"handle": "demo.creator", "client_key": BUSINESS_APP[0], "redirect_uri": REDIRECT}
+    return sandbox.control("POST", "helpers/authorize", json=payload).json()["code"]
+
+
+def test_a_tt_user_token_lives_24_hours_and_its_refresh_token_one_year(sandbox):
+    data = sandbox.creator_token()
+    assert (data["expires_in"], data["refresh_token_expires_in"]) == (86400, 365 * 86400)
+
+
+def test_a_creators_authorization_code_is_valid_ten_minutes(sandbox):
+    fresh, stale = _tt_user_code(sandbox), _tt_user_code(sandbox)
+    sandbox.advance(minutes=9)
+    assert _tt_user_exchange(sandbox, fresh)["code"] == 0
+    sandbox.advance(minutes=2)
+    assert _tt_user_exchange(sandbox, stale)["code"] == 40110
+
+
+def test_a_creators_authorization_code_is_single_use(sandbox):
+    code = _tt_user_code(sandbox)
+    assert _tt_user_exchange(sandbox, code)["code"] == 0
+    assert _tt_user_exchange(sandbox, code)["code"] == 40110
+
+
+def test_an_expired_tt_user_refresh_token_answers_40103(sandbox):
+    data = sandbox.creator_token()
+    sandbox.advance(hours=24 * 366)
+    body = {
+        "client_id": BUSINESS_APP[0],
+        "client_secret": BUSINESS_APP[1],
+        "grant_type": "refresh_token",
+        "refresh_token": data["refresh_token"],
+    }
+    assert sandbox.business("POST", "tt_user/oauth2/refresh_token/", json=body)["code"] == 40103
+
+
+def test_login_kit_tokens_live_two_hours_and_refresh_tokens_180_days(sandbox):
+    token = sandbox.login_kit_token()
+    assert (token["expires_in"], token["refresh_expires_in"]) == (7200, 180 * 86400)

@@ -65,6 +65,16 @@ def test_the_qr_flow_counts_approvals_live_as_n_of_the_limit(live_world, bc_peop
     assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
 
 
+def test_an_account_that_allowed_existing_posts_only_has_only_the_pull_permission(live_world, bc_people, control):
+    # TikTok reports what the owner allowed on identity/get (BC_AUTH_TT), not on bc/asset/get.
+    bc = live_world["bc"]
+    qr = bcflows.request_access_qr(bc, bc_people["admin_m"], ["pull", "push"], bc_people["admin"])
+    _approve_qr(control, qr.link, publish=False)
+    bcflows.sync_tiktok_accounts(bc)
+    grant = Grant.objects.get(business_center=bc, member=None, asset_type="TT_ACCOUNT")
+    assert grant.status == Grant.Status.ACTIVE and grant.scopes == ["pull"]
+
+
 def test_past_the_limit_a_qr_request_is_refused_with_a_clear_message(live_world, bc_people, control, settings):
     settings.BC_TIKTOK_ACCOUNT_LIMIT = 1
     bc = live_world["bc"]

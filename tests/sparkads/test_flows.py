@@ -28,12 +28,12 @@ def url(settings, path: str) -> str:
     return f"{settings.TIKTOK_BUSINESS_API_BASE_URL}{API}{path}"
 
 
-def info(end: datetime, video_id: str = "7700000000000000501") -> dict:
+def info(end: datetime, video_id: str = "7700000000000000501", status: str = "AUTHORIZED") -> dict:
     fmt = "%Y-%m-%d %H:%M:%S"
     return ok(
         {
             "auth_info": {
-                "ad_auth_status": "AUTHORIZED",
+                "ad_auth_status": status,
                 "auth_start_time": START.strftime(fmt),
                 "auth_end_time": end.strftime(fmt),
             },
@@ -262,3 +262,63 @@ def test_two_workers_polling_the_same_approval_apply_it_once(world, settings, al
     assert authorize.call_count == 1
     assert SparkAuthorization.objects.count() == 1
     assert AuditEvent.objects.filter(kind="approved").count() == 1
+
+
+def test_a_code_whose_status_tiktok_never_documented_is_accepted_and_its_value_kept(world, settings, alice):
+    # TikTok documents no ad_auth_status values: refusing unknown ones would refuse real codes.
+    end = datetime.now(UTC) + timedelta(days=30)
+    post = world["post"]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(url(settings, "tt_video/info/"), json=info(end, post.video_id, status="SOMETHING_NEW"))
+        rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        check = flows.check_code(world["bc"].brand, "CODE-NEW", post=post)
+        auth = flows.accept_pasted_code(world["bc"].brand, alice, "CODE-NEW-2", post=post)
+
+    assert check.ok and check.info["auth_info"]["ad_auth_status"] == "SOMETHING_NEW"
+    assert auth.status in (SparkAuthorization.Status.APPROVED, SparkAuthorization.Status.ACTIVE)
+    assert AuditEvent.objects.filter(authorization=auth, summary__contains="(TikTok: SOMETHING_NEW)").exists()
+
+
+def test_an_explicitly_expired_code_is_still_refused(world, settings):
+    end = datetime.now(UTC) + timedelta(days=30)
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "tt_video/info/"), json=info(end, world["post"].video_id, status="EXPIRED"))
+        check = flows.check_code(world["bc"].brand, "CODE-OLD", post=world["post"])
+    assert not check.ok and "expired" in check.message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-03-01 12:00:00", START),
+        ("2026-03-01", datetime(2026, 3, 1, tzinfo=UTC)),
+        (1772366400, START),
+        ("1772366400000", START),
+        (None, None),
+        ("", None),
+        ("-", None),
+        ("not a time", None),
+    ],
+)
+def test_tiktok_times_are_read_in_every_form_tiktoks_sdk_reads_and_nothing_else_raises(value, expected):
+    assert flows.parse_tiktok_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "state"),
+    [
+        ({"auth_status": "SOMETHING_NEW", "num_remaining_request": 29}, SparkAuthorization.Status.REQUESTED),
+        ({"auth_status": "WAITING", "auth_code_start_time": None, "auth_code_end_time": None}, "requested"),
+        ({}, SparkAuthorization.Status.REQUESTED),
+    ],
+    ids=["unknown status", "null times while waiting", "nothing yet"],
+)
+def test_a_waiting_request_survives_whatever_tiktok_answers_while_it_waits(world, settings, alice, answer, state):
+    auth = SparkAuthorization.objects.create(
+        brand=world["bc"].brand, post=world["post"], video_id=world["post"].video_id, requested_by=alice
+    )
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "tcm/tt_video/status/"), json=ok(answer))
+        assert flows.poll_request(auth.pk) == state
+    auth.refresh_from_db()
+    assert auth.status == state and auth.next_poll_at is not None

@@ -1,0 +1,138 @@
+"""How the client calls each endpoint, with arguments a product flow would pass.
+
+`CALLS[path] = Call(run, returns)`: ``run(client)`` calls the one client method for that
+path; ``returns`` says what the method hands back from TikTok's ``data``: "data" (as sent,
+unknown fields and enum values included), or a named transformation the tests check apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from integrations.tiktok import BusinessClient
+
+TTO = "7200000000000000001"
+ADV = "7300000000000000001"
+BC = "7400000000000000001"
+CREATOR = "7500000000000000001"
+VIDEO = "7700000000000000101"
+CAMPAIGN = "7900000000000000001"
+LINK = "https://www.tiktok.com/tto/invite/spring-launch"
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str  # the client method's name
+    run: Callable[[BusinessClient], Any]
+    returns: str = "data"
+
+
+CALLS: dict[str, Call] = {
+    "oauth2/access_token/": Call("oauth2_access_token", lambda c: c.oauth2_access_token("auth.code"), "grant"),
+    "oauth2/revoke_token/": Call("oauth2_revoke_token", lambda c: c.oauth2_revoke_token("act.brand")),
+    "oauth2/advertiser/get/": Call("oauth2_advertiser_get", lambda c: c.oauth2_advertiser_get(), "list"),
+    "advertiser/info/": Call("advertiser_info", lambda c: c.advertiser_info([ADV]), "list"),
+    "bc/get/": Call("bc_get", lambda c: c.bc_get(page=1)),
+    "bc/member/get/": Call("bc_member_get", lambda c: c.bc_member_get(BC, filtering={"user_role": "ADMIN"})),
+    "bc/member/invite/": Call("bc_member_invite", lambda c: c.bc_member_invite(BC, ["new@example.test"], [ADV])),
+    "bc/asset/get/": Call("bc_asset_get", lambda c: c.bc_asset_get(BC, "TT_ACCOUNT")),
+    "bc/asset/assign/": Call(
+        "bc_asset_assign",
+        lambda c: c.bc_asset_assign(BC, "7100000000000000002", "ADVERTISER", ADV, advertiser_role="OPERATOR"),
+    ),
+    "bc/asset/unassign/": Call(
+        "bc_asset_unassign", lambda c: c.bc_asset_unassign(BC, "7100000000000000002", "ADVERTISER", ADV)
+    ),
+    "bc/asset/account/authorization/": Call(
+        "bc_asset_account_authorization", lambda c: c.bc_asset_account_authorization(BC), "qr_link"
+    ),
+    "subscription/subscribe/": Call(
+        "subscription_subscribe",
+        lambda c: c.subscription_subscribe(
+            "TCM_VIDEOS", "https://platform.example/hooks/", {"tto_tcm_account_id": TTO, "access_token": "act.brand"}
+        ),
+        "subscription_id",
+    ),
+    "tto/oauth2/tcm/": Call("tto_oauth2_tcm", lambda c: c.tto_oauth2_tcm(), "account_ids"),
+    "tto/oauth2/info/": Call("tto_oauth2_info", lambda c: c.tto_oauth2_info(TTO)),
+    "tt_user/oauth2/token/": Call(
+        "tt_user_oauth2_token", lambda c: c.tt_user_oauth2_token("code.1", "https://platform.example/cb/"), "grant"
+    ),
+    "tt_user/oauth2/refresh_token/": Call(
+        "tt_user_oauth2_refresh_token", lambda c: c.tt_user_oauth2_refresh_token("rft.1"), "grant"
+    ),
+    "tt_user/oauth2/revoke/": Call("tt_user_oauth2_revoke", lambda c: c.tt_user_oauth2_revoke("act.creator")),
+    "tt_user/token_info/get/": Call("tt_user_token_info_get", lambda c: c.tt_user_token_info_get("act.creator")),
+    "tcm/creator/invite/": Call(
+        "tcm_creator_invite", lambda c: c.tcm_creator_invite(TTO, ["demo.creator", "small.creator"]), "invite"
+    ),
+    "tto/tcm/creator/status/get/": Call(
+        "tto_tcm_creator_status_get", lambda c: c.tto_tcm_creator_status_get(TTO, ["demo.creator"]), "statuses"
+    ),
+    "tto/tcm/creator/discover/": Call(
+        "tto_tcm_creator_discover",
+        lambda c: c.tto_tcm_creator_discover(
+            TTO, country_codes=["US"], min_followers=10000, follower_age="18-24", sort_field="FOLLOWERS"
+        ),
+    ),
+    "tto/tcm/creator/public/": Call("tto_tcm_creator_public", lambda c: c.tto_tcm_creator_public(TTO, "demo.creator")),
+    "tto/tcm/campaign/create/": Call(
+        "tto_tcm_campaign_create",
+        lambda c: c.tto_tcm_campaign_create(
+            TTO,
+            campaign_name="Summer",
+            brand_name="Demo Brand",
+            advertiser_ids=[ADV],
+            handle_names=["demo.creator"],
+            send_notification=True,
+            default_spark_ads_requested_authorization_days=30,
+        ),
+    ),
+    "tto/tcm/campaign/": Call("tto_tcm_campaign_get", lambda c: c.tto_tcm_campaign_get(TTO, campaign_ids=[CAMPAIGN])),
+    "tto/tcm/campaign/link/": Call(
+        "tto_tcm_campaign_link", lambda c: c.tto_tcm_campaign_link(TTO, CAMPAIGN, VIDEO, "LINK")
+    ),
+    "tto/tcm/campaign/link/status/": Call(
+        "tto_tcm_campaign_link_status", lambda c: c.tto_tcm_campaign_link_status(TTO, campaign_ids=[CAMPAIGN])
+    ),
+    "tto/tcm/report/": Call(
+        "tto_tcm_report",
+        lambda c: c.tto_tcm_report(TTO, CAMPAIGN, start_date="2026-03-01", end_date="2026-03-31", country_code="US"),
+    ),
+    "tto/creator/campaign/join/": Call(
+        "tto_creator_campaign_join", lambda c: c.tto_creator_campaign_join(CREATOR, LINK)
+    ),
+    "tto/creator/campaign/video/link/": Call(
+        "tto_creator_campaign_video_link", lambda c: c.tto_creator_campaign_video_link(CREATOR, LINK, VIDEO)
+    ),
+    "tto/creator/link/request/get/": Call(
+        "tto_creator_link_request_get", lambda c: c.tto_creator_link_request_get(CREATOR, LINK)
+    ),
+    "tto/creator/link/request/confirm/": Call(
+        "tto_creator_link_request_confirm",
+        lambda c: c.tto_creator_link_request_confirm(CREATOR, "7910000000000000001", "APPROVE"),
+    ),
+    "tto/creator/authorized/": Call("tto_creator_authorized", lambda c: c.tto_creator_authorized(CREATOR)),
+    "tto/creator/authorized/video/list/": Call(
+        "tto_creator_authorized_video_list", lambda c: c.tto_creator_authorized_video_list(CREATOR, video_ids=[VIDEO])
+    ),
+    "identity/get/": Call(
+        "identity_get",
+        lambda c: c.identity_get(ADV, identity_type="BC_AUTH_TT", identity_authorized_bc_id=BC),
+    ),
+    "identity/video/get/": Call(
+        "identity_video_get",
+        lambda c: c.identity_video_get(
+            ADV, "7350000000000000001", "BC_AUTH_TT", identity_authorized_bc_id=BC, cursor="1767225600"
+        ),
+    ),
+    "tt_video/authorize/": Call("tt_video_authorize", lambda c: c.tt_video_authorize(ADV, "#SparkCode1")),
+    "tt_video/info/": Call("tt_video_info", lambda c: c.tt_video_info(ADV, "#SparkCode1")),
+    "tt_video/unbind/": Call("tt_video_unbind", lambda c: c.tt_video_unbind(ADV, VIDEO)),
+    "tcm/tt_video/apply/": Call("tcm_tt_video_apply", lambda c: c.tcm_tt_video_apply(VIDEO, TTO, 60, extend=True)),
+    "tcm/tt_video/status/": Call("tcm_tt_video_status", lambda c: c.tcm_tt_video_status(VIDEO, TTO)),
+}
+# Methods that build a URL for the browser rather than call TikTok.
+URL_BUILDERS = {"portal_auth_url", "tt_user_authorize_url"}
