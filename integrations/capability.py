@@ -1,4 +1,4 @@
-"""What a brand may do with Spark Ads, and why: DESIGN.md's capability table in one function.
+"""What a brand may do with Spark Ads, and why: the capability table, in one function.
 
 | brand's situation                               | TikTok One account used | Spark Ads            |
 |-------------------------------------------------|-------------------------|----------------------|
@@ -35,7 +35,6 @@ NO_AD_ACCOUNT = "no_ad_account"
 ENABLED = "enabled"
 NO_ACCESS = "no_access"
 NOT_VERIFIED = "not_verified"
-CASES = (NO_TIKTOK_ONE_ACCOUNT, NO_AD_ACCOUNT, ENABLED, NO_ACCESS, NOT_VERIFIED)
 
 CASE_TITLES = {
     NO_TIKTOK_ONE_ACCOUNT: "No TikTok One account connected",
