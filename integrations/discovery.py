@@ -261,6 +261,7 @@ def _primary(accounts: list[TikTokOneAccount]) -> TikTokOneAccount | None:
 
 
 def apply(brand: Brand | None, credential: Credential, discovery: Discovery, now) -> tuple[list, list]:
+    """Upsert what `discovery` found for this credential; returns (TikTok One accounts, ad accounts)."""
     accounts = _apply_accounts(brand, credential, discovery, now)
     if brand is None:
         # The platform's own connection: only its TikTok One accounts matter.
