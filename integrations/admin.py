@@ -7,7 +7,8 @@ from django.db import transaction
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import models
+from . import flows_accounts, models
+from .capability import record_capability
 
 
 class BrandMembershipInline(admin.TabularInline):
@@ -195,27 +196,23 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
 
     @admin.action(description="Remove from its brand (the brand falls back per the capability table)")
     def remove_from_brand(self, request, queryset):
-        from . import flows
-
         removed = 0
         for account in queryset.filter(removed_at__isnull=True).select_related("brand"):
-            flows.remove_tiktok_one_account(account)
+            flows_accounts.remove_tiktok_one_account(account)
             if account.brand is not None:
-                flows.record_capability(account.brand)
+                record_capability(account.brand)
             removed += 1
         self.message_user(request, f"Removed {removed} TikTok One account(s); history is kept.", messages.SUCCESS)
 
     @admin.action(description="Restore removed accounts")
     def restore(self, request, queryset):
-        from . import flows
-
         brands = set()
         for account in queryset.filter(removed_at__isnull=False).select_related("brand"):
             models.TikTokOneAccount.objects.filter(pk=account.pk).update(removed_at=None)
             if account.brand is not None:
                 brands.add(account.brand)
         for brand in brands:
-            flows.record_capability(brand)
+            record_capability(brand)
         n = _enqueue_rechecks(queryset.values_list("credential_id", flat=True))
         self.message_user(request, f"Restored; queued {n} re-check(s) to refresh their status.", messages.SUCCESS)
 

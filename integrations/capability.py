@@ -1,4 +1,4 @@
-"""What a brand may do with Spark Ads, and why: DESIGN.md's capability table in one function.
+"""What a brand may do with Spark Ads, and why: the capability table, in one function.
 
 | brand's situation                               | TikTok One account used | Spark Ads            |
 |-------------------------------------------------|-------------------------|----------------------|
@@ -17,16 +17,23 @@ Other apps import exactly ``from integrations.capability import spark_ads_capabi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from .models import AdAccount, Brand, Credential, TikTokOneAccount
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from . import mail
+from .models import AdAccount, Brand, BrandMembership, BrandNotice, Credential, TikTokOneAccount
+
+logger = logging.getLogger("integrations.capability")
 
 NO_TIKTOK_ONE_ACCOUNT = "no_tiktok_one_account"
 NO_AD_ACCOUNT = "no_ad_account"
 ENABLED = "enabled"
 NO_ACCESS = "no_access"
 NOT_VERIFIED = "not_verified"
-CASES = (NO_TIKTOK_ONE_ACCOUNT, NO_AD_ACCOUNT, ENABLED, NO_ACCESS, NOT_VERIFIED)
 
 CASE_TITLES = {
     NO_TIKTOK_ONE_ACCOUNT: "No TikTok One account connected",
@@ -188,3 +195,46 @@ def spark_ads_capability(brand: Brand) -> Capability:
         ad_account=active,
         brand_account=account,
     )
+
+
+# --- the capability, remembered, and told to owners when it changes ----------------------
+
+
+def record_capability(brand: Brand, *, notify: bool = True) -> Capability:
+    """Compute the capability; when its case differs from the last one told, remember it and
+    (with ``notify``) tell the brand's owners by email and on the page."""
+    capability = spark_ads_capability(brand)
+    previous = brand.spark_capability_case
+    if capability.case == previous:
+        return capability
+    Brand.objects.filter(pk=brand.pk).update(
+        spark_capability_case=capability.case, spark_capability_changed_at=timezone.now()
+    )
+    brand.spark_capability_case = capability.case
+    if notify and previous:
+        _tell_owners(brand, capability, previous)
+    return capability
+
+
+def _tell_owners(brand: Brand, capability: Capability, previous: str) -> None:
+    if capability.enabled:
+        headline = "Spark Ads are now enabled"
+        level = BrandNotice.Level.SUCCESS
+    elif previous == ENABLED:
+        headline = "Spark Ads are now off"
+        level = BrandNotice.Level.WARNING
+    else:
+        headline = f"Spark Ads: {capability.title.lower()}"
+        level = BrandNotice.Level.WARNING if capability.case != NO_TIKTOK_ONE_ACCOUNT else BrandNotice.Level.INFO
+    text = f"{headline}. {capability.reason} Next step: {capability.next_step}"
+    BrandNotice.objects.create(brand=brand, level=level, message=text)
+    recipients = list(
+        BrandMembership.objects.filter(brand=brand, role=BrandMembership.Role.OWNER)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return
+    link = settings.SITE_URL + reverse("integrations:tiktok_settings", args=[brand.slug])
+    body = f"{text}\n\nSee your TikTok integration: {link}\n"
+    mail.send_later(f"[{brand.name}] {headline}", body, recipients)

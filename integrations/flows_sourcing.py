@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from .capability import spark_ads_capability
+from .errors import FlowError
 from .models import Brand, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
 from .tiktok import Kind, TikTokError
 from .tiktok import tokens as tiktok_tokens
@@ -27,15 +28,6 @@ SORT_FIELDS = {
 BREAKDOWNS = (("countries", "Countries"), ("genders", "Gender"), ("ages", "Age"), ("devices", "Devices"))
 
 
-class SourcingError(Exception):
-    """A TikTok One call that failed; ``message`` is for the page."""
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retryable = retryable
-
-
 def sourcing_account(brand: Brand) -> TikTokOneAccount | None:
     """The TikTok One account whose features the brand uses, with a usable credential."""
     account = spark_ads_capability(brand).tiktok_one_account
@@ -44,14 +36,14 @@ def sourcing_account(brand: Brand) -> TikTokOneAccount | None:
     return account
 
 
-def _explain(exc: TikTokError) -> SourcingError:
+def _explain(exc: TikTokError) -> FlowError:
     if exc.kind == Kind.TRANSIENT:
-        return SourcingError("TikTok is busy or not answering right now. Please try again in a minute.", retryable=True)
+        return FlowError("TikTok is busy or not answering right now. Please try again in a minute.", retryable=True)
     if exc.kind == Kind.AUTH:
-        return SourcingError(
+        return FlowError(
             "TikTok no longer accepts the connection to this TikTok One account. Reconnect it on the Integrations page."
         )
-    return SourcingError(f"TikTok refused the request: {exc.message}")
+    return FlowError(f"TikTok refused the request: {exc.message}")
 
 
 def _call(account: TikTokOneAccount, fn):
@@ -189,7 +181,7 @@ def add_creator_to_campaign(campaign: Campaign, creator: dict[str, Any]) -> tupl
     """Upsert the creator's TikTokAccount by handle and invite them (idempotent)."""
     handle = str(creator.get("handle_name") or creator.get("handle") or "").lstrip("@").strip()
     if not handle:
-        raise SourcingError("That creator has no handle.")
+        raise FlowError("That creator has no handle.")
     updates: dict[str, Any] = {}
     if creator.get("creator_id"):
         updates["creator_id"] = str(creator["creator_id"])
@@ -215,4 +207,4 @@ def add_creator_to_campaign(campaign: Campaign, creator: dict[str, Any]) -> tupl
                 )
         except IntegrityError:
             continue
-    raise SourcingError("Could not add that creator; please try again.")
+    raise FlowError("Could not add that creator; please try again.")

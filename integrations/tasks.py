@@ -7,7 +7,11 @@ import smtplib
 
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+
+from . import flows_recheck
+from .polling import TikTokTask, enqueue_on_commit
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(time_limit=30, soft_time_limit=20)
@@ -37,29 +41,19 @@ def send_email(self, subject: str, body: str, to: list[str], from_email: str, ht
 
 # --- brand connections: periodic re-check ------------------------------------------------
 
-logger = logging.getLogger(__name__)
-
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_rechecks() -> int:
     """Beat: claim the brand connections whose TikTok One accounts are due (next_poll_at,
     partial index tto_poll_due_idx) and enqueue one re-check per connection."""
-    from . import flows
-
-    with transaction.atomic():
-        credential_ids = flows.due_credentials()
-        for credential_id in credential_ids:
-            transaction.on_commit(lambda pk=credential_id: recheck_connection.delay(pk))
-    return len(credential_ids)
+    return enqueue_on_commit(recheck_connection, flows_recheck.due_credentials())
 
 
-@shared_task(time_limit=240, soft_time_limit=200)
+@shared_task(base=TikTokTask, time_limit=240, soft_time_limit=200)
 def recheck_connection(credential_id: int) -> str:
     """Re-read one connection's TikTok One accounts (verification), ad accounts, Business
     Center assets and access; tell the brand's owners when the Spark Ads capability changes.
-    TikTok being down or throttling backs the next poll off (no Celery retry storm)."""
-    from . import flows
-
-    result = flows.recheck_credential(credential_id)
+    TikTok being down or throttling backs the next poll off (recorded on the accounts)."""
+    result = flows_recheck.recheck_credential(credential_id)
     logger.info("recheck credential=%s outcome=%s", credential_id, result.outcome)
     return result.outcome

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import flows, flows_sourcing
-from .capability import spark_ads_capability
+from . import flows_accounts, flows_connect, flows_sourcing
+from .capability import record_capability, spark_ads_capability
+from .errors import FlowError
 from .forms import AddToCampaignForm, CampaignForm, CreatorSearchForm, RequirementsForm
 from .models import (
     AdAccount,
@@ -104,10 +105,6 @@ STATE_PROBLEMS = {
 }
 
 
-def _can_manage(brand, user) -> bool:
-    return brand.role_of(user) in {BrandMembership.Role.OWNER, BrandMembership.Role.ADMIN}
-
-
 def _settings_context(request: HttpRequest, brand) -> dict:
     live_ads = AdAccount.objects.filter(brand=brand, removed_at__isnull=True).select_related("owner_bc")
     accounts = list(
@@ -122,7 +119,7 @@ def _settings_context(request: HttpRequest, brand) -> dict:
     )
     return {
         "brand": brand,
-        "can_manage": _can_manage(brand, request.user),
+        "can_manage": brand.can_manage(request.user),
         "capability": spark_ads_capability(brand),
         "accounts": accounts,
         "unlinked_ad_accounts": unlinked,
@@ -200,8 +197,8 @@ def tiktok_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, "TikTok's reply had no authorization code, so nothing was connected. Please try again.")
         return redirect(done)
     try:
-        result = flows.connect(brand, auth_code, user=request.user)
-    except flows.ConnectError as exc:
+        result = flows_connect.connect(brand, auth_code, user=request.user)
+    except FlowError as exc:
         messages.error(request, exc.message)
         return redirect(done)
     n_accounts, n_ads = len(result.accounts), len(result.ad_accounts)
@@ -216,7 +213,7 @@ def tiktok_callback(request: HttpRequest) -> HttpResponse:
 def _back_somewhere(request: HttpRequest) -> HttpResponse:
     brand = (
         Brand.objects.for_user(request.user)
-        .filter(memberships__user=request.user, memberships__role__in=["owner", "admin"])
+        .filter(memberships__user=request.user, memberships__role__in=BrandMembership.MANAGER_ROLES)
         .first()
     )
     if brand is not None:
@@ -230,11 +227,11 @@ def _ad_account_action(request: HttpRequest, slug: str, pk: int, action, success
     ad = get_for_brand_or_404(AdAccount.objects.for_user(request.user), brand, pk=pk, removed_at__isnull=True)
     try:
         action(ad)
-    except flows.RemovalRefused as exc:
-        messages.error(request, str(exc))
+    except FlowError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, success.format(ad=ad))
-        flows.record_capability(brand, notify=False)
+        record_capability(brand, notify=False)
     return _settings_fragment(request, brand)
 
 
@@ -242,20 +239,20 @@ def _ad_account_action(request: HttpRequest, slug: str, pk: int, action, success
 @require_POST
 def choose_spark_ad_account(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return _ad_account_action(
-        request, slug, pk, flows.set_spark_ad_account, "“{ad}” is now the ad account for Spark Ads."
+        request, slug, pk, flows_accounts.set_spark_ad_account, "“{ad}” is now the ad account for Spark Ads."
     )
 
 
 @login_required
 @require_POST
 def remove_ad_account(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return _ad_account_action(request, slug, pk, flows.remove_ad_account, "Removed the ad account “{ad}”.")
+    return _ad_account_action(request, slug, pk, flows_accounts.remove_ad_account, "Removed the ad account “{ad}”.")
 
 
 @login_required
 @require_POST
 def dismiss_notice(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    brand = get_brand_for_user(request.user, slug)
+    brand = get_brand_for_user(request.user, slug, manage=True)
     notice = get_for_brand_or_404(BrandNotice.objects.for_user(request.user), brand, pk=pk)
     BrandNotice.objects.filter(pk=notice.pk).update(dismissed_at=timezone.now())
     if request.htmx:
@@ -277,7 +274,7 @@ def creator_search(request: HttpRequest, slug: str) -> HttpResponse:
         cleaned = form.cleaned_data if form.is_bound else {}
         try:
             results = flows_sourcing.search_creators(account, cleaned, page=cleaned.get("page") or 1)
-        except flows_sourcing.SourcingError as exc:
+        except FlowError as exc:
             error = exc.message
     ctx = {
         "brand": brand,
@@ -301,7 +298,8 @@ def _query_without_page(request: HttpRequest) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def creator_profile(request: HttpRequest, slug: str, handle: str) -> HttpResponse:
-    brand = get_brand_for_user(request.user, slug)
+    # Members read the page; only managers may send its form.
+    brand = get_brand_for_user(request.user, slug, manage=request.method == "POST")
     account = flows_sourcing.sourcing_account(brand)
     if account is None:
         messages.error(request, "Creator sourcing needs a TikTok One account; see Integrations.")
@@ -309,14 +307,14 @@ def creator_profile(request: HttpRequest, slug: str, handle: str) -> HttpRespons
     form = AddToCampaignForm(request.POST or None, brand=brand)
     try:
         creator = flows_sourcing.creator_profile(account, handle)
-    except flows_sourcing.SourcingError as exc:
+    except FlowError as exc:
         messages.error(request, exc.message)
         return redirect("integrations:creator_search", slug=brand.slug)
     if request.method == "POST" and form.is_valid():
         campaign = form.cleaned_data["campaign"]
         try:
             _, created = flows_sourcing.add_creator_to_campaign(campaign, creator)
-        except flows_sourcing.SourcingError as exc:
+        except FlowError as exc:
             messages.error(request, exc.message)
         else:
             who = creator.get("handle_name") or handle
@@ -328,7 +326,13 @@ def creator_profile(request: HttpRequest, slug: str, handle: str) -> HttpRespons
     return render(
         request,
         "integrations/creator_profile.html",
-        {"brand": brand, "creator": creator, "form": form, "handle": handle},
+        {
+            "brand": brand,
+            "creator": creator,
+            "form": form,
+            "handle": handle,
+            "can_manage": brand.can_manage(request.user),
+        },
     )
 
 
@@ -338,7 +342,8 @@ def creator_profile(request: HttpRequest, slug: str, handle: str) -> HttpRespons
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
-    brand = get_brand_for_user(request.user, slug)
+    # Members read the page; only managers may send its form.
+    brand = get_brand_for_user(request.user, slug, manage=request.method == "POST")
     account = flows_sourcing.sourcing_account(brand)
     form = CampaignForm(request.POST or None, initial={"brand_name": brand.name})
     if request.method == "POST":
@@ -347,7 +352,7 @@ def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
         elif form.is_valid():
             try:
                 campaign = flows_sourcing.create_campaign(brand, account, form.cleaned_data)
-            except flows_sourcing.SourcingError as exc:
+            except FlowError as exc:
                 messages.error(request, exc.message)
             else:
                 messages.success(request, f"Created “{campaign}” on TikTok One. Share its invite link with creators.")
@@ -362,6 +367,7 @@ def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "account": account,
             "capability": spark_ads_capability(brand) if account is None else None,
+            "can_manage": brand.can_manage(request.user),
         },
     )
 
@@ -369,7 +375,8 @@ def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def campaign_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    brand = get_brand_for_user(request.user, slug)
+    # Members read the page; only managers may send its form.
+    brand = get_brand_for_user(request.user, slug, manage=request.method == "POST")
     campaign = get_for_brand_or_404(Campaign.objects.for_user(request.user), brand, pk=pk)
     form = RequirementsForm(request.POST or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
@@ -389,5 +396,6 @@ def campaign_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "form": form,
             "collaborations": collaborations,
             "posts": posts,
+            "can_manage": brand.can_manage(request.user),
         },
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from ..models import (
     TikTokAccount,
     TikTokOneAccount,
 )
+from ..polling import claim_due
 from ..tiktok import BusinessClient, Kind, TikTokError, iter_pages, tokens
 from .parse import DAY_FIELDS, METRIC_FIELDS, ParsedVideo, parse_page
 
@@ -215,12 +216,6 @@ def report_window(campaign: Campaign, today: date) -> tuple[date, date]:
     return max(start, end - timedelta(days=FIRST_POLL_DAYS)), end
 
 
-def is_deleted_campaign_error(exc: TikTokError) -> bool:
-    # TikTok answers 40001 "campaign_id doesn't exist." for a campaign deleted on its side;
-    # other 40001s (a bad date, a bad account id) must not end the campaign.
-    return exc.code == 40001 and "campaign" in exc.message.lower()
-
-
 def _fail(campaign: Campaign, message: str, **fields: Any) -> None:
     Campaign.objects.filter(pk=campaign.pk).update(last_poll_error=message[:2000], **fields)
 
@@ -228,7 +223,7 @@ def _fail(campaign: Campaign, message: str, **fields: Any) -> None:
 def record_failure(campaign: Campaign, exc: TikTokError, page: int) -> None:
     """Say on the page what went wrong and when polling continues; nothing saved is lost."""
     now = timezone.now()
-    if is_deleted_campaign_error(exc):
+    if exc.is_campaign_gone:
         _fail(
             campaign,
             "TikTok says this campaign no longer exists. Its figures are kept; polling stopped.",
@@ -241,6 +236,12 @@ def record_failure(campaign: Campaign, exc: TikTokError, page: int) -> None:
             "TikTok rejected the TikTok One connection; reconnect it in Integrations.",
             next_poll_at=now + POLL_INTERVAL,
         )
+    elif not exc.sent:
+        # Our rate budget had no room, so TikTok was never asked: due again at once rather
+        # than held for the claim's lease; nothing is recorded as TikTok's failure.
+        Campaign.objects.filter(pk=campaign.pk).update(next_poll_at=now)
+        logger.info("insights poll campaign=%s page=%s not sent: %s", campaign.pk, page, exc)
+        return
     elif exc.is_transient:
         wait = timedelta(seconds=exc.retry_after) if exc.retry_after else FAILURE_BACKOFF
         _fail(
@@ -302,7 +303,7 @@ def poll_campaign(campaign_id: int, *, country_code: str | None = None) -> PollR
             _fail(
                 campaign,
                 "No TikTok One account with a working connection; connect one to see insights.",
-                next_poll_at=None,
+                next_poll_at=timezone.now() + POLL_INTERVAL,  # looked at again, so a reconnect resumes it
             )
         return PollResult(status=reason)
     if campaign.last_polled_at is None:
@@ -319,6 +320,9 @@ def poll_campaign(campaign_id: int, *, country_code: str | None = None) -> PollR
             page += 1
     except TikTokError as exc:
         record_failure(campaign, exc, page)
+        if exc.is_transient and not exc.sent:
+            result.status = "deferred"  # the next dispatcher run picks it up; no Celery retry too
+            return result
         raise
     now = timezone.now()
     Campaign.objects.filter(pk=campaign.pk).update(
@@ -331,20 +335,9 @@ def poll_campaign(campaign_id: int, *, country_code: str | None = None) -> PollR
 
 
 def claim_due_campaigns(limit: int = 200) -> list[int]:
-    """Claim due campaigns for this dispatcher run; a claim pushes next_poll_at out by the
-    lease, so a second beat (or a slow one) does not enqueue the same campaign again."""
-    now = timezone.now()
-    due = Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, last_polled_at__isnull=True)
-    with transaction.atomic():
-        ids = list(
-            Campaign.objects.select_for_update(skip_locked=True)
-            .filter(due, status=Campaign.Status.ACTIVE)
-            .exclude(campaign_id="")
-            .order_by("next_poll_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        Campaign.objects.filter(pk__in=ids).update(next_poll_at=now + CLAIM_LEASE)
-    return ids
+    """Claim the due campaigns for this dispatcher run (a new campaign is due at once)."""
+    due = Campaign.objects.filter(status=Campaign.Status.ACTIVE).exclude(campaign_id="")
+    return [c.pk for c in claim_due(due, lease=CLAIM_LEASE, limit=limit)]
 
 
 def subscribe_tcm_videos(account: TikTokOneAccount) -> ReportSubscription | None:

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from ..models import Campaign, CampaignPost
+from ..polling import enqueue_on_commit
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from ..tiktok import webhooks
 from . import charts, queries, report
-from .tasks import enqueue_polls
+from .tasks import poll_campaign_report
 
 logger = logging.getLogger(__name__)
 PER_PAGE = 25
@@ -56,7 +57,7 @@ def campaign_insights(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
         "page": page,
         "rows": [(post, queries.format_row(queries.row_values(post))) for post in page.object_list],
         "columns": queries.COLUMNS,
-        "can_manage": campaign.brand.role_of(request.user) in {"owner", "admin"},
+        "can_manage": campaign.brand.can_manage(request.user),
     }
     template_name = "integrations/insights/campaign.html"
     if request.htmx:
@@ -99,7 +100,7 @@ def campaign_poll(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = _campaign(request, slug, pk, manage=True)
     if campaign.status == Campaign.Status.ACTIVE and campaign.campaign_id:
         Campaign.objects.filter(pk=campaign.pk).update(next_poll_at=timezone.now())
-        enqueue_polls([campaign.pk])
+        enqueue_on_commit(poll_campaign_report, [campaign.pk])
         messages.success(request, "Fetching fresh figures from TikTok.")
     else:
         messages.error(request, "This campaign is not polled: it is not active on TikTok.")
@@ -143,5 +144,5 @@ def tcm_videos_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("bad signature")
     except (ValueError, AttributeError, TypeError):
         return HttpResponseBadRequest("bad payload")
-    enqueue_polls(report.poll_now([e.campaign_id for e in events]))
+    enqueue_on_commit(poll_campaign_report, report.poll_now([e.campaign_id for e in events]))
     return HttpResponse("ok")

@@ -11,12 +11,10 @@ from django.utils.text import slugify
 class BrandScopedQuerySet(models.QuerySet):
     """Every brand-side query goes through `for_user`: it keeps only the user's brands."""
 
-    brand_path = "brand"
-
     def for_user(self, user):
         if not user.is_authenticated:
             return self.none()
-        return self.filter(**{f"{self.brand_path}__memberships__user": user})
+        return self.filter(brand__memberships__user=user)
 
 
 class BrandQuerySet(models.QuerySet):
@@ -86,10 +84,6 @@ class BrandMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.brand} ({self.role})"
-
-    @property
-    def can_manage(self) -> bool:
-        return self.role in self.MANAGER_ROLES
 
 
 class BrandNotice(models.Model):

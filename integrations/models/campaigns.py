@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .brands import Brand, BrandScopedQuerySet
 from .tiktok import TikTokAccount, TikTokOneAccount
@@ -32,8 +33,9 @@ class Campaign(models.Model):
     spark_ads_default_days = models.PositiveSmallIntegerField(default=30)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Insights polling: when the report should be fetched next, and where a failed run stopped.
-    next_poll_at = models.DateTimeField(null=True, blank=True)
+    # Insights polling: when the report should be fetched next (a new campaign at once; NULL
+    # once polling stopped), and where a failed run stopped.
+    next_poll_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     report_resume_page = models.PositiveIntegerField(default=1)
     last_poll_error = models.TextField(blank=True)

@@ -63,10 +63,6 @@ class Credential(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"
 
-    @property
-    def is_usable(self) -> bool:
-        return self.status == self.Status.OK and bool(self.access_token)
-
     def access_expires_soon(self, margin: timedelta = timedelta(minutes=5)) -> bool:
         return self.access_expires_at is not None and self.access_expires_at <= timezone.now() + margin
 

@@ -67,3 +67,20 @@ def test_rows_written_in_the_creators_layout_are_found_through_the_shared_model(
     assert new.get_model("sparkads", "SparkAuthorization").objects.get().post_id == post.pk
     assert not new.get_model("contenttypes", "ContentType").objects.filter(app_label="creators", model="campaignpost")
     assert new.get_model("contenttypes", "ContentType").objects.filter(app_label="integrations", model="campaignpost")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
+def test_campaigns_never_polled_are_scheduled_so_a_null_next_poll_is_never_due():
+    before = _migrate([("integrations", "0004_campaign_posts")])
+    Brand = before.get_model("integrations", "Brand")
+    Campaign = before.get_model("integrations", "Campaign")
+    brand = Brand.objects.create(name="Old Brand", slug="old-brand")
+    never = Campaign.objects.create(brand=brand, name="Never polled", campaign_id="7001")
+    stopped = Campaign.objects.create(brand=brand, name="Deleted", campaign_id="7002", status="deleted")
+    local = Campaign.objects.create(brand=brand, name="Not on TikTok", campaign_id="")
+
+    after = _migrate([("integrations", "0005_campaign_due_when_created")])
+    rows = {c.pk: c.next_poll_at for c in after.get_model("integrations", "Campaign").objects.all()}
+    assert rows[never.pk] is not None
+    assert rows[stopped.pk] is None and rows[local.pk] is None

@@ -22,7 +22,7 @@ from integrations.models import (
 )
 
 # One row of tto/tcm/report/ with every metric family, shaped as in bububa
-# model/tcm/report/metrics.go and shared/research/tiktok_api.md §5.
+# model/tcm/report/metrics.go.
 REPORT_ROW = {
     "video_info": {
         "video_id": "7700000000000000101",

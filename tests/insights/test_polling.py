@@ -8,9 +8,11 @@ import pytest
 from django.utils import timezone
 
 from integrations.insights import report
+from integrations.insights.report import CLAIM_LEASE
 from integrations.insights.tasks import dispatch_insights_polls, poll_campaign_report
 from integrations.models import Campaign, CampaignPost, PostInsight, PostSnapshot, ReportSubscription, TikTokAccount
 from integrations.tiktok import TikTokError
+from tests.integrations.conftest import exhaust_rate_budget
 
 from .conftest import report_page
 
@@ -107,7 +109,7 @@ def test_a_campaign_deleted_on_tiktok_is_marked_and_its_data_kept(campaign, mock
     mocked.get(report_url, json={"code": 40001, "message": "campaign_id doesn't exist.", "request_id": "x", "data": {}})
     report.poll_campaign(campaign.pk)
     Campaign.objects.filter(pk=campaign.pk).update(report_resume_page=1)
-    assert poll_campaign_report(campaign.pk) == "failed:permanent"
+    assert poll_campaign_report(campaign.pk) is None  # recorded on the campaign, not retried
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DELETED and campaign.next_poll_at is None
     assert "no longer exists" in campaign.last_poll_error
@@ -131,7 +133,7 @@ def test_a_revoked_token_is_reported_on_the_campaign(campaign, mocked, report_ur
     _subscribed(campaign)
     mocked.get(report_url, json={"code": 40105, "message": "Access token is incorrect or has been revoked.",
                                  "request_id": "x", "data": {}})  # fmt: skip
-    assert poll_campaign_report(campaign.pk) == "failed:auth"
+    assert poll_campaign_report(campaign.pk) is None  # recorded on the campaign, not retried
     campaign.refresh_from_db()
     assert "reconnect" in campaign.last_poll_error and campaign.status == Campaign.Status.ACTIVE
 
@@ -168,6 +170,25 @@ def test_the_dispatcher_claims_due_campaigns_once(campaign, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         assert dispatch_insights_polls() == 0  # the claim pushed next_poll_at out
     assert sent == [campaign.pk]
+
+
+def test_a_new_campaign_is_due_at_once_and_one_whose_polling_stopped_never(brand, campaign, monkeypatch):
+    monkeypatch.setattr(poll_campaign_report, "delay", lambda pk: None)
+    stopped = Campaign.objects.create(brand=brand, campaign_id="7900000000000000002", name="Stopped")
+    Campaign.objects.filter(pk=stopped.pk).update(next_poll_at=None)
+    assert report.claim_due_campaigns() == [campaign.pk]
+
+
+def test_a_poll_our_rate_budget_never_sent_gives_the_campaign_back_at_once(campaign, mocked, settings):
+    _subscribed(campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(report_resume_page=2, next_poll_at=timezone.now() + CLAIM_LEASE)
+    exhaust_rate_budget(settings, "tto/tcm/report/")
+    assert poll_campaign_report(campaign.pk) == "deferred:pages=0:posts=0"  # no Celery retry on top
+    assert len(mocked.calls) == 0
+    campaign.refresh_from_db()
+    assert campaign.next_poll_at <= timezone.now() and campaign.report_resume_page == 2
+    assert campaign.last_poll_error == ""
+    assert report.claim_due_campaigns() == [campaign.pk]
 
 
 def test_the_dispatcher_skips_deleted_and_not_yet_due_campaigns(campaign, monkeypatch):

@@ -4,6 +4,7 @@ driven through the live sandbox with the state our own connect view put in the s
 from __future__ import annotations
 
 import itertools
+import uuid
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -11,8 +12,22 @@ import requests
 from django.urls import reverse
 
 from integrations.models import AdAccount, Credential, TikTokOneAccount
+from integrations.tiktok.ratelimit import RateBudget, limit_for
+from integrations.tiktok.transport import Api
 
 _ids = itertools.count(1)
+
+
+def exhaust_rate_budget(settings, endpoint: str) -> None:
+    """Turn the shared rate budget (real Redis) on and use up `endpoint`'s: one request per
+    half minute, already taken, and no waiting for a slot."""
+    settings.TIKTOK_RATE_BUDGET_ENABLED = True
+    settings.TIKTOK_RATE_BUDGET_KEY_PREFIX = f"test:tiktok:{uuid.uuid4().hex}"
+    settings.TIKTOK_RATE_BUDGET_MAX_WAIT = 0
+    settings.TIKTOK_BUSINESS_QPS = 1
+    settings.TIKTOK_RATE_BUDGET_GUARD_SECONDS = 30
+    budget = RateBudget(settings.REDIS_URL, prefix=settings.TIKTOK_RATE_BUDGET_KEY_PREFIX, max_wait=0)
+    budget.acquire(f"business:{settings.TIKTOK_APP_ID}", endpoint, limit_for(Api.BUSINESS))
 
 
 @pytest.fixture

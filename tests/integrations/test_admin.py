@@ -67,7 +67,7 @@ def test_removing_a_brands_account_falls_back_and_tells_the_owners(staff_client,
     internal = tto_factory(brand=None, is_internal=True)
     account = tto_factory(brand=brand)
     ad_factory(brand, account, is_active_for_spark=True)
-    from integrations.flows import record_capability
+    from integrations.capability import record_capability
 
     record_capability(brand, notify=False)
     mail.outbox.clear()

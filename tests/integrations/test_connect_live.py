@@ -32,7 +32,8 @@ def test_demo_brand_connects_and_spark_ads_are_on(client_for, alice, brand, conn
     assert "Demo Brand TikTok One" in html and "Active" in html and "dot ok" in html
 
     credential = Credential.objects.get(brand=brand)
-    assert credential.kind == Credential.Kind.BUSINESS and credential.is_usable
+    assert credential.kind == Credential.Kind.BUSINESS and credential.status == Credential.Status.OK
+    assert credential.access_token
     with connection.cursor() as cursor:
         cursor.execute("SELECT access_token FROM integrations_credential WHERE id = %s", [credential.pk])
         raw = cursor.fetchone()[0]

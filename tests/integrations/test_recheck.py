@@ -16,10 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations import capability as cap
-from integrations import flows, tasks
-from integrations.capability import spark_ads_capability
+from integrations import flows_recheck, tasks
+from integrations.capability import record_capability, spark_ads_capability
 from integrations.models import AdAccount, Brand, BrandNotice, Credential, TikTokOneAccount
 from integrations.tiktok import BusinessClient
+
+from .conftest import exhaust_rate_budget
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,7 @@ def test_a_recheck_that_finds_access_tells_the_owners(client_for, alice, brand, 
     connect_as(client_for(alice), brand, "demo-brand")
     # As if the last check had found no access: the next one finds it again.
     AdAccount.objects.filter(brand=brand).update(tto_has_access=False, is_active_for_spark=False)
-    flows.record_capability(_brand(brand), notify=False)
+    record_capability(_brand(brand), notify=False)
     assert _brand(brand).spark_capability_case == cap.NO_ACCESS
     mail.outbox.clear()
     credential = Credential.objects.get(brand=brand)
@@ -116,6 +118,20 @@ def test_tiktok_down_backs_the_poll_off_and_changes_nothing(
     credential.refresh_from_db()
     assert credential.status == Credential.Status.OK and "40100" in credential.last_error
     assert spark_ads_capability(brand).enabled
+
+
+def test_a_recheck_our_rate_budget_never_sent_gives_the_accounts_back_at_once(
+    brand, tto_factory, settings, django_capture_on_commit_callbacks
+):
+    account = tto_factory(brand=brand, next_poll_at=timezone.now() + timedelta(minutes=30))  # as claimed
+    exhaust_rate_budget(settings, "tto/oauth2/tcm/")
+    with responses.RequestsMock():  # nothing may reach TikTok
+        assert tasks.recheck_connection(account.credential_id) == "deferred"
+    account.refresh_from_db()
+    assert account.next_poll_at <= timezone.now() and account.poll_failures == 0
+    assert Credential.objects.get(pk=account.credential_id).last_error == ""
+    with django_capture_on_commit_callbacks():
+        assert flows_recheck.due_credentials() == [account.credential_id]
 
 
 def test_the_dispatcher_enqueues_each_due_connection_once(brand, tto_factory, credential_factory, monkeypatch):
@@ -212,7 +228,7 @@ def test_a_recheck_asks_advertiser_info_at_most_100_ids_at_a_time(brand, tto_fac
     )
     responses.add_callback(responses.GET, base + "advertiser/info/", callback=advertiser_info)
 
-    assert flows.recheck_credential(account.credential_id).outcome == "ok"
+    assert flows_recheck.recheck_credential(account.credential_id).outcome == "ok"
 
     info_calls = [c for c in responses.calls if "advertiser/info/" in c.request.url]
     assert len(info_calls) == 3
@@ -243,4 +259,4 @@ def test_a_revoked_token_without_a_capability_change_says_reconnect_on_the_page(
     html = client.get(reverse("integrations:tiktok_settings", args=[brand.slug])).content.decode()
     assert "Reconnect TikTok: TikTok no longer accepts" in html
     # Once inactive, the connection is no longer polled.
-    assert flows.due_credentials(timezone.now() + timedelta(days=30)) == []
+    assert flows_recheck.due_credentials(timezone.now() + timedelta(days=30)) == []

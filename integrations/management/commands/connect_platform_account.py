@@ -16,7 +16,7 @@ import urllib.request
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations import flows
+from integrations import flows_connect
 from integrations.models import TikTokOneAccount
 
 PERSONA = "platform"
@@ -54,7 +54,7 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         redirect_uri = f"{settings.SITE_URL}/integrations/tiktok/callback/"
         code = _sandbox("/sandbox/api/helpers/portal-auth", {"persona": PERSONA, "redirect_uri": redirect_uri})
-        flows.connect(None, code["auth_code"])
+        flows_connect.connect(None, code["auth_code"])
         internal = TikTokOneAccount.objects.filter(is_internal=True).first()
         if internal is None:
             raise CommandError(f"The sandbox persona {PERSONA!r} has no TikTok One account to connect.")
