@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -38,6 +40,7 @@ from .models import (
 )
 from .tiktok import BusinessClient, Kind, TikTokError, iter_pages
 from .tiktok import tokens as tiktok_tokens
+from .tiktok.business import BcAssetPage
 
 logger = logging.getLogger("integrations.flows")
 
@@ -85,7 +88,7 @@ class Discovery:
     """Everything one token sees, fetched before anything is written."""
 
     accounts: list[DiscoveredAccount] = field(default_factory=list)
-    ad_accounts: list[dict] = field(default_factory=list)
+    ad_accounts: list[Mapping[str, Any]] = field(default_factory=list)
     business_centers: list[DiscoveredBC] = field(default_factory=list)
 
     @property
@@ -130,21 +133,22 @@ def discover(client: BusinessClient, advertiser_ids: list[str] | None, *, with_a
         return found
     for page in iter_pages(lambda p: client.bc_get(page=p, page_size=BC_PAGE_SIZE)):
         for row in page.get("list") or []:
-            info = row.get("bc_info") or {}
+            bc_info = row.get("bc_info") or {}
             bc = DiscoveredBC(
-                bc_id=str(info.get("bc_id") or ""),
-                name=str(info.get("name") or ""),
-                status=str(info.get("status") or BusinessCenter.Status.ENABLE),
-                verification_status=_verification(info.get("verification_status")),
+                bc_id=str(bc_info.get("bc_id") or ""),
+                name=str(bc_info.get("name") or ""),
+                status=str(bc_info.get("status") or BusinessCenter.Status.ENABLE),
+                verification_status=_verification(bc_info.get("verification_status")),
                 user_role=str(row.get("user_role") or ""),
             )
             if bc.bc_id:
                 found.business_centers.append(bc)
     for bc in found.business_centers:
-        pages = iter_pages(
-            lambda p, bc_id=bc.bc_id: client.bc_asset_get(bc_id, "ADVERTISER", page=p, page_size=BC_PAGE_SIZE)
-        )
-        for page in pages:
+
+        def assets(p: int, bc_id: str = bc.bc_id) -> BcAssetPage:
+            return client.bc_asset_get(bc_id, "ADVERTISER", page=p, page_size=BC_PAGE_SIZE)
+
+        for page in iter_pages(assets):
             for asset in page.get("list") or []:
                 bc.advertiser_assets[str(asset.get("asset_id"))] = str(asset.get("relation_status") or "")
     if advertiser_ids is None:
@@ -330,8 +334,9 @@ def _apply(brand: Brand | None, credential: Credential, discovery: Discovery, no
     accounts = _apply_accounts(brand, credential, discovery, now)
     if brand is None:
         # The platform's own connection: only its TikTok One accounts matter.
-        if not TikTokOneAccount.objects.filter(is_internal=True).exists() and accounts:
-            TikTokOneAccount.objects.filter(pk=_primary(accounts).pk).update(is_internal=True)
+        primary = _primary(accounts)
+        if primary is not None and not TikTokOneAccount.objects.filter(is_internal=True).exists():
+            TikTokOneAccount.objects.filter(pk=primary.pk).update(is_internal=True)
         return accounts, []
     centers = _apply_business_centers(brand, credential, discovery, now)
     ads = _apply_ad_accounts(brand, credential, discovery, centers, _primary(accounts), now)
@@ -566,8 +571,7 @@ def recheck_credential(credential_id: int) -> RecheckResult:
     with transaction.atomic():
         _apply(brand, credential, discovery, now)
         Credential.objects.filter(pk=credential.pk).update(last_used_at=now, last_error="")
-    capability = record_capability(brand) if brand else None
-    return RecheckResult("ok", capability)
+    return RecheckResult("ok", record_capability(brand) if brand else None)
 
 
 def _notice_reconnect(brand: Brand) -> None:
@@ -618,9 +622,10 @@ def remove_ad_account(ad: AdAccount) -> None:
     with transaction.atomic():
         live = AdAccount.objects.select_for_update().filter(brand_id=ad.brand_id, removed_at__isnull=True)
         rows = {a.pk: a for a in live}
-        ad = rows.get(ad.pk)
-        if ad is None:
+        locked = rows.get(ad.pk)
+        if locked is None:
             return
+        ad = locked
         others_usable = [a for a in rows.values() if a.pk != ad.pk and a.usable_for_spark]
         if ad.usable_for_spark and not others_usable:
             raise RemovalRefused(

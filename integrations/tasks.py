@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from celery import shared_task
 from django.db import transaction
@@ -28,7 +29,7 @@ def dispatch_rechecks() -> int:
     with transaction.atomic():
         credential_ids = flows.due_credentials()
         for credential_id in credential_ids:
-            transaction.on_commit(lambda pk=credential_id: recheck_connection.delay(pk))
+            transaction.on_commit(partial(recheck_connection.delay, credential_id))
     return len(credential_ids)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from celery import shared_task
 from django.db import transaction
 
@@ -43,4 +45,4 @@ def dispatch_insights_polls() -> int:
 def enqueue_polls(campaign_ids: list[int]) -> None:
     """Poll these campaigns once the current transaction commits."""
     for campaign_id in campaign_ids:
-        transaction.on_commit(lambda pk=campaign_id: poll_campaign_report.delay(pk))
+        transaction.on_commit(partial(poll_campaign_report.delay, campaign_id))

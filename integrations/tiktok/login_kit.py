@@ -139,7 +139,7 @@ class LoginKitClient:
     def user_info(self, fields: list[str] | None = None) -> User:
         """Fields need scopes: basic (user.info.basic), profile, stats (user.info.stats)."""
         data = self._read("GET", "v2/user/info/", fields or USER_FIELDS_BASIC)
-        return (data or {}).get("user") or {}
+        return (data or {}).get("user") or User()
 
     def video_list(
         self, *, cursor: int | None = None, max_count: int = VIDEO_LIST_MAX_COUNT, fields: list[str] | None = None
@@ -148,7 +148,7 @@ class LoginKitClient:
         body: dict[str, Any] = {"max_count": min(max_count, VIDEO_LIST_MAX_COUNT)}
         if cursor is not None:
             body["cursor"] = cursor
-        return self._read("POST", "v2/video/list/", fields or VIDEO_FIELDS, body) or {}
+        return self._read("POST", "v2/video/list/", fields or VIDEO_FIELDS, body) or VideoPage()
 
     def video_query(self, video_ids: list[str], *, fields: list[str] | None = None) -> list[Video]:
         """Any number of ids, asked 20 at a time (TikTok's maximum per call)."""

@@ -44,7 +44,7 @@ def iter_cursor(fetch: Callable[[Any], Page], *, cursor: Any = None, max_pages: 
         data = fetch(cursor)
         yield data
         fetched += 1
-        info = data.get("page_info") if isinstance(data.get("page_info"), Mapping) else data
+        info = data["page_info"] if isinstance(data.get("page_info"), Mapping) else data
         has_more = bool(info.get("has_more", data.get("has_more")))
         next_cursor = info.get("cursor", data.get("cursor"))
         if not has_more or next_cursor in (None, "") or next_cursor == cursor:

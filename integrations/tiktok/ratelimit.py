@@ -79,7 +79,7 @@ class RateBudget:
     def try_acquire(self, app: str, endpoint: str, limit: Limit) -> tuple[float, int]:
         """One attempt: (seconds to wait, 0.0 if granted; Redis time of the attempt in µs)."""
         key = f"{self.prefix}:{app}:{endpoint}"
-        args = [limit.requests, int(limit.window_seconds * 1_000_000), uuid.uuid4().hex]
+        args: list[int | str] = [limit.requests, int(limit.window_seconds * 1_000_000), uuid.uuid4().hex]
         wait_us, now_us = self.script(keys=[key], args=args)
         return int(wait_us) / 1_000_000, int(now_us)
 

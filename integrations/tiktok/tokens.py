@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -141,17 +142,23 @@ def ensure_fresh(credential_id: int) -> Credential:
     return refresh_credential(credential_id, only_if_expiring=True)
 
 
-def call_with_credential[T](credential_id: int, call: Callable[[BusinessClient | LoginKitClient], T]) -> T:
+def call_with_credential[T](credential_id: int | None, call: Callable[[BusinessClient], T]) -> T:
     """Run ``call(client)`` with the credential's token.
 
     An "expired" auth error (40102) triggers one refresh and one retry; an error that means
     the grant is gone (40105, access_token_invalid, ...) marks the credential needs_reconnect.
+    An account with no credential at all (``credential_id`` None) needs connecting too.
     """
+    if credential_id is None:
+        raise TikTokError(
+            "No credential: connect the account first", kind=Kind.AUTH, code="needs_reconnect", sent=False
+        )
     cred = ensure_fresh(credential_id)
     if cred.status != Credential.Status.OK or not cred.access_token:
         raise TikTokError("Credential needs reconnecting", kind=Kind.AUTH, code="needs_reconnect", sent=False)
     try:
-        return call(client_for(cred))
+        # Every caller speaks API for Business: no product path stores a Login Kit credential.
+        return call(cast(BusinessClient, client_for(cred)))
     except TikTokError as exc:
         if exc.is_expired and cred.refresh_token:
             cred = refresh_credential(credential_id, stale_access_token=cred.access_token)
@@ -161,9 +168,9 @@ def call_with_credential[T](credential_id: int, call: Callable[[BusinessClient |
         raise
 
 
-def _call_once_more[T](cred: Credential, call: Callable[[BusinessClient | LoginKitClient], T]) -> T:
+def _call_once_more[T](cred: Credential, call: Callable[[BusinessClient], T]) -> T:
     try:
-        return call(client_for(cred))
+        return call(cast(BusinessClient, client_for(cred)))
     except TikTokError as exc:
         if exc.kind == Kind.AUTH:
             cred.mark_needs_reconnect(f"TikTok rejected the refreshed token: {exc}")
