@@ -29,7 +29,7 @@ run: install
 	@echo ""
 	@$(BIN)/honcho start -f Procfile
 
-## test: ruff (lint + format check) and the whole pytest suite
+## test: ruff (lint + format check), mypy and the whole pytest suite
 test: export DJANGO_ENV = test
 test: export PATH := $(abspath $(BIN)):$(PATH)
 test: install
@@ -38,11 +38,13 @@ test: install
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium chromium-driver); } || echo "chromium missing (not root): browser tests will skip"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -81,7 +83,7 @@ def _account_type(value: str) -> str:
     return value if value in TikTokAccount.AccountType.values else ""
 
 
-def _apply_profile(account: TikTokAccount, profile: dict) -> None:
+def _apply_profile(account: TikTokAccount, profile: Mapping[str, Any]) -> None:
     account.handle = profile.get("handle_name") or profile.get("username") or account.handle
     account.display_name = profile.get("display_name") or account.display_name
     account.avatar_url = profile.get("profile_image") or profile.get("avatar_url") or account.avatar_url
@@ -245,7 +247,11 @@ def _advance(onboarding: MarketplaceOnboarding, status: str, tto: TikTokOneAccou
         if status == "NOT_IN" or overdue:
             return request_invite(onboarding, tto)
         return transition(onboarding, State.WAITING, next_poll_at=now + POLL_BASE)
-    if onboarding.state == State.WAITING and onboarding.invite_requested_at + INVITE_DEADLINE <= now:
+    if (
+        onboarding.state == State.WAITING
+        and onboarding.invite_requested_at is not None
+        and onboarding.invite_requested_at + INVITE_DEADLINE <= now
+    ):
         return transition(onboarding, State.OVERDUE, OVERDUE_NOTICE, overdue_at=now, next_poll_at=now + POLL_MAX)
     return False
 
@@ -333,7 +339,7 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
     return _apply_invite_result(onboarding, account, result)
 
 
-def _apply_invite_result(onboarding: MarketplaceOnboarding, account: TikTokAccount, result: dict) -> bool:
+def _apply_invite_result(onboarding: MarketplaceOnboarding, account: TikTokAccount, result: Mapping[str, Any]) -> bool:
     if account.handle in (result.get("in_tcm") or []):
         return transition(
             onboarding,

@@ -20,7 +20,8 @@ class InviteLinkForm(forms.Form):
         self.user = user
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         link = (data.get("invite_link") or "").rstrip("/")
         campaign = Campaign.objects.filter(invite_link__in=[link, link + "/"]).first() if link else None
         if link and campaign is None:
@@ -36,7 +37,8 @@ class VideoLinkForm(forms.Form):
     video = forms.CharField(max_length=300, label="Video id or link")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         match = VIDEO_ID_RE.search((data.get("video") or "").strip())
         if not match:
             raise forms.ValidationError("Enter the video's id or its TikTok link.")

@@ -108,9 +108,10 @@ class MarketplaceOnboarding(models.Model):
     def stuck(self) -> str:
         """Where a brand should look, in one line; empty when nothing is stuck."""
         s = self.State
-        return {
+        reasons: dict[str, str] = {
             s.NOT_ELIGIBLE: "Not eligible: " + ", ".join(r.get("label", "") for r in self.ineligible_reasons),
             s.OVERDUE: "Invite not arrived after 24 hours (age verification?)",
             s.INVALID: "TikTok says the account is invalid",
             s.DISCONNECTED: "Creator disconnected TikTok; must authorize again",
-        }.get(self.state, "")
+        }
+        return reasons.get(self.state, "")

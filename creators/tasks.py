@@ -5,6 +5,7 @@ CELERY_BEAT_SCHEDULE) find due rows by `next_poll_at` / `next_refresh_at`."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from celery import shared_task
 from django.db import transaction
@@ -32,7 +33,7 @@ def _transient_only(exc: TikTokError) -> None:
 
 def _enqueue_each(task, ids: list[int]) -> int:
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: task.delay(pk))
+        transaction.on_commit(partial(task.delay, pk))
     return len(ids)
 
 

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations.http import HtmxHttpRequest
 from integrations.models import Campaign, CampaignPost, Collaboration, TikTokAccount
 from integrations.tenancy import get_brand_for_user, get_for_brand_or_404
 from integrations.tiktok import TikTokError, webhooks
@@ -42,7 +43,7 @@ def _collaborations(user):
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     """Social Accounts."""
     accounts = _accounts(request.user)
     collabs = _collaborations(request.user)
@@ -136,7 +137,7 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponse:
     account = _own_account(request, pk)
     onboarding = get_object_or_404(MarketplaceOnboarding, tiktok_account=account)
     flows.check_now(onboarding)
-    poll_onboarding.apply(args=[onboarding.pk])  # one status read: quick enough to wait for
+    poll_onboarding.apply(args=(onboarding.pk,))  # one status read: quick enough to wait for
     messages.info(request, "Checked your Creator Marketplace status with TikTok.")
     return redirect("creators:home")
 
@@ -177,7 +178,7 @@ def join_with_link(request: HttpRequest) -> HttpResponse:
     form = InviteLinkForm(request.POST, user=request.user)
     if not form.is_valid():
         for error in form.errors.values():
-            messages.error(request, " ".join(error))
+            messages.error(request, " ".join(map(str, error)))
         return redirect("creators:home")
     account, campaign = form.cleaned_data["account"], form.cleaned_data["campaign"]
     _run(request, lambda: flows.join_campaign(account, campaign), f"You joined {campaign.name}.")
@@ -206,7 +207,7 @@ def link_video(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def link_requests(request: HttpRequest, pk: int) -> HttpResponse:
+def link_requests(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     collab = _own_collab(request, pk)
     found = _run(request, lambda: flows.link_requests(collab), "")
     template_name = "creators/home.html#link-requests" if request.htmx else "creators/link_requests.html"

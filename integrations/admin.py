@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.urls import path, reverse
@@ -23,7 +25,7 @@ def _enqueue_rechecks(credential_ids) -> int:
 
     ids = sorted({pk for pk in credential_ids if pk})
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: recheck_connection.delay(pk))
+        transaction.on_commit(partial(recheck_connection.delay, pk))
     return len(ids)
 
 

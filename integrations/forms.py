@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from .flows_sourcing import SORT_FIELDS
@@ -45,7 +47,8 @@ class CreatorSearchForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         low, high = cleaned.get("min_followers"), cleaned.get("max_followers")
         if low is not None and high is not None and low > high:
             self.add_error("max_followers", "Must be at least the lower bound.")
@@ -86,4 +89,6 @@ class AddToCampaignForm(forms.Form):
 
     def __init__(self, *args, brand=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].queryset = Campaign.objects.filter(brand=brand, status=Campaign.Status.ACTIVE)
+        cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = Campaign.objects.filter(
+            brand=brand, status=Campaign.Status.ACTIVE
+        )

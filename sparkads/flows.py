@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -88,7 +90,7 @@ def _enabled_capability(brand: Brand):
 
 def _credential_id(ad_account: AdAccount) -> int:
     cred = ad_account.credential_id or (
-        ad_account.tiktok_one_account.credential_id if ad_account.tiktok_one_account_id else None
+        ad_account.tiktok_one_account.credential_id if ad_account.tiktok_one_account else None
     )
     if cred is None:
         raise SparkError(f"Ad account {ad_account} has no TikTok connection. Reconnect it under Integrations.")
@@ -181,7 +183,7 @@ def poll_request(auth_id: int) -> str | None:
     return Status.APPROVED
 
 
-def _record_approval(auth, code: str, data: dict, remaining, now) -> bool:
+def _record_approval(auth, code: str, data: Mapping[str, Any], remaining, now) -> bool:
     """REQUESTED → APPROVED exactly once, whoever polls; returns whether this caller did it."""
     try:
         with transaction.atomic():
@@ -215,7 +217,7 @@ def _record_approval(auth, code: str, data: dict, remaining, now) -> bool:
 
 
 def _handle(auth: SparkAuthorization) -> str:
-    return auth.tiktok_name or (auth.tiktok_account.handle if auth.tiktok_account_id else "creator")
+    return auth.tiktok_name or (auth.tiktok_account.handle if auth.tiktok_account else "creator")
 
 
 def claim_for_apply(auth_id: int) -> bool:
@@ -269,7 +271,7 @@ def _plain(exc: Exception) -> str:
     return exc.message if isinstance(exc, TikTokError) else str(exc)
 
 
-def _store_window(auth: SparkAuthorization, info: dict, ad_account: AdAccount) -> None:
+def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account: AdAccount) -> None:
     window = info.get("auth_info") or {}
     item = info.get("item_info") or {}
     user = info.get("user_info") or {}
@@ -290,7 +292,7 @@ def _store_window(auth: SparkAuthorization, info: dict, ad_account: AdAccount) -
 class CodeCheck:
     ok: bool
     message: str
-    info: dict
+    info: Mapping[str, Any]
 
 
 def check_code(brand: Brand, code: str, *, post=None) -> CodeCheck:
@@ -407,7 +409,7 @@ def extend(auth: SparkAuthorization, user, days: int) -> None:
 
 def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
     """Remove the post from the ad account (`tt_video/unbind/`)."""
-    if not auth.can_unbind or auth.ad_account_id is None:
+    if not auth.can_unbind or auth.ad_account is None:
         raise SparkError("Only a post that is authorized to an ad account can be unbound.")
     ad_account = auth.ad_account
     try:
@@ -526,9 +528,9 @@ def _recipients(auth: SparkAuthorization) -> dict[str, list[str]]:
             brand=auth.brand, role__in=[BrandMembership.Role.OWNER, BrandMembership.Role.ADMIN]
         ).values_list("user__email", flat=True)
     )
-    if auth.requested_by_id:
+    if auth.requested_by is not None:
         brand_emails.add(auth.requested_by.email)
-    owner = auth.tiktok_account.owner if auth.tiktok_account_id and auth.tiktok_account.owner_id else None
+    owner = auth.tiktok_account.owner if auth.tiktok_account else None
     return {
         SparkReminder.Recipient.BRAND: sorted(e for e in brand_emails if e),
         SparkReminder.Recipient.CREATOR: [owner.email] if owner and owner.email else [],
@@ -603,7 +605,7 @@ def poll_links(ad_account_id: int) -> int:
     return changed
 
 
-def _authorize_link(link: AdsManagerLink, identity: dict) -> None:
+def _authorize_link(link: AdsManagerLink, identity: Mapping[str, Any]) -> None:
     account, _ = TikTokAccount.objects.get_or_create(
         handle=link.username, defaults={"display_name": identity.get("display_name") or ""}
     )

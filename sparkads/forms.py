@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from integrations.models import BusinessCenterGrant
@@ -47,7 +49,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, member_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["members"].choices = member_choices
+        cast(forms.MultipleChoiceField, self.fields["members"]).choices = member_choices
 
     def asset_parts(self) -> tuple[str, str]:
         asset_type, _, asset_id = self.cleaned_data["asset"].partition(":")

@@ -330,6 +330,6 @@ class AuditEvent(models.Model):
 
     @property
     def actor_label(self) -> str:
-        if self.actor_id is None:
+        if self.actor is None:
             return "TikTok / platform"
         return self.actor.email or self.actor.get_username()

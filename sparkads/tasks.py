@@ -4,6 +4,8 @@ due rows through `next_poll_at` (partial indexes) and claims them with skip-lock
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from celery import shared_task
 from django.db import transaction
@@ -14,7 +16,7 @@ from integrations.tiktok import TikTokError
 from . import flows
 from .models import AdsManagerLink, SparkAuthorization
 
-RETRY = {
+RETRY: dict[str, Any] = {
     "autoretry_for": (TikTokError,),
     "retry_backoff": True,
     "max_retries": 5,
@@ -90,7 +92,7 @@ def dispatch_spark_polls() -> int:
     task_for = {Status.REQUESTED: poll_spark_request, Status.APPROVED: apply_spark_authorization}
     for pk, status in rows:
         task = task_for.get(status, check_spark_authorization)
-        transaction.on_commit(lambda t=task, pk=pk: t.delay(pk))
+        transaction.on_commit(partial(task.delay, pk))
     return len(rows)
 
 
@@ -102,5 +104,5 @@ def dispatch_ads_manager_polls() -> int:
         AdsManagerLink.objects.filter(pk__in=[pk for pk, _ in rows]).values_list("ad_account_id", flat=True)
     )
     for ad_account_id in ad_accounts:
-        transaction.on_commit(lambda a=ad_account_id: poll_ads_manager_links.delay(a))
+        transaction.on_commit(partial(poll_ads_manager_links.delay, ad_account_id))
     return len(ad_accounts)

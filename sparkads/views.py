@@ -486,7 +486,7 @@ def _int(value) -> int | None:
 
 @login_required
 @require_GET
-def audit(request, slug: str) -> HttpResponse:
+def audit(request, slug: str) -> HttpResponse | StreamingHttpResponse:
     brand = get_brand_for_user(request.user, slug)
     form = AuditFilterForm(request.GET or None)
     events = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -65,7 +66,7 @@ def line_chart(title: str, dates: list[date], series: list[tuple[str, str, list[
     return _svg(title, parts)
 
 
-def bar_chart(title: str, bars: list[tuple[str, float | None]], unit: str = "") -> str:
+def bar_chart(title: str, bars: Sequence[tuple[str, float | None]], unit: str = "") -> str:
     """Horizontal bars, one per (label, value); None draws no bar."""
     if not bars:
         return ""
@@ -119,7 +120,7 @@ def _axis(top: float, plot_h: float) -> str:
     return mark_safe("".join(ticks))
 
 
-def _svg(title: str, parts: list[str], height: int = CHART_H) -> str:
+def _svg(title: str, parts: Sequence[str], height: int = CHART_H) -> str:
     return format_html(
         '<svg class="chart" role="img" viewBox="0 0 {} {}" width="100%" xmlns="http://www.w3.org/2000/svg">'
         "<title>{}</title>{}</svg>",

@@ -8,7 +8,7 @@ increase). TikTok writes "-" where it has no figure: that is None here, never 0.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -170,15 +170,15 @@ def _create_time(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, timezone.UTC)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 def parse_video(row: Any) -> ParsedVideo | None:
     """One report row, or None if it names no video (a malformed row is skipped, not fatal)."""
     if not isinstance(row, dict):
         return None
-    info = row.get("video_info") if isinstance(row.get("video_info"), dict) else {}
-    creator = row.get("creator_info") if isinstance(row.get("creator_info"), dict) else {}
+    info = row["video_info"] if isinstance(row.get("video_info"), dict) else {}
+    creator = row["creator_info"] if isinstance(row.get("creator_info"), dict) else {}
     video_id = str(info.get("video_id") or row.get("video_id") or "").strip()
     if not video_id:
         return None

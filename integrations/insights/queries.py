@@ -46,12 +46,13 @@ def campaign_totals(campaign: Campaign) -> dict[str, Any]:
 
 
 def brand_campaigns_with_totals(brand) -> list[Campaign]:
-    """The brand's campaigns, each with `totals` (one query for all of them)."""
+    """The brand's campaigns, each with `cells`, its formatted totals (one query for all of them)."""
     annotations = {f"t_{f}": Sum(f"post_insights__{f}") for f in TOTAL_FIELDS}
     campaigns = list(Campaign.objects.filter(brand=brand).annotate(**annotations).order_by("-created_at"))
     for c in campaigns:
-        c.totals = with_derived({f: getattr(c, f"t_{f}") for f in TOTAL_FIELDS})
-        c.cells = format_totals(c.totals, BRAND_TABLE_KEYS)
+        totals = with_derived({f: getattr(c, f"t_{f}") for f in TOTAL_FIELDS})
+        # A row attribute for the template only, not a model field.
+        c.cells = format_totals(totals, BRAND_TABLE_KEYS)  # type: ignore[attr-defined]
     return campaigns
 
 
@@ -121,7 +122,7 @@ def post_table(campaign: Campaign, params: dict[str, str]):
 def row_values(post: CampaignPost) -> list[Any]:
     """The table's cells for one post, raw (the template and the CSV format them)."""
     insight = getattr(post, "insight", None)
-    values = []
+    values: list[Any] = []
     for column in COLUMNS:
         if column.key == "handle":
             values.append(post.tiktok_account.handle)

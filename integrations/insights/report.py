@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -117,7 +117,7 @@ def save_videos(campaign: Campaign, videos: list[ParsedVideo], now: datetime) ->
             continue  # no creator handle to attach the post to; counted as skipped by the caller
         as_of = max(video.daily, default=timezone.localdate(now))
         previous = old.get(post.pk)
-        changed_at = now if _changed(previous, video.metrics) else previous.changed_at
+        changed_at = now if previous is None or _changed(previous, video.metrics) else previous.changed_at
         insights.append(
             PostInsight(
                 post=post, campaign=campaign, as_of=as_of, fetched_at=now, changed_at=changed_at, **video.metrics
@@ -254,9 +254,7 @@ def record_failure(campaign: Campaign, exc: TikTokError, page: int) -> None:
     logger.warning("insights poll campaign=%s page=%s failed: %s", campaign.pk, page, exc)
 
 
-def _fetch_page(campaign: Campaign, window: tuple[date, date], country_code: str | None):
-    account = campaign.tiktok_one_account
-
+def _fetch_page(campaign: Campaign, account: TikTokOneAccount, window: tuple[date, date], country_code: str | None):
     def fetch(page: int) -> Any:
         return tokens.call_with_credential(
             account.credential_id,
@@ -297,6 +295,8 @@ def pollable(campaign: Campaign | None) -> str:
 def poll_campaign(campaign_id: int, *, country_code: str | None = None) -> PollResult:
     """Fetch the campaign's report from its resume page on; raise TikTokError after recording it."""
     campaign = Campaign.objects.select_related("tiktok_one_account").filter(pk=campaign_id).first()
+    if campaign is None:
+        return PollResult(status="gone")
     reason = pollable(campaign)
     if reason:
         if reason == "no_account":
@@ -306,11 +306,12 @@ def poll_campaign(campaign_id: int, *, country_code: str | None = None) -> PollR
                 next_poll_at=timezone.now() + POLL_INTERVAL,  # looked at again, so a reconnect resumes it
             )
         return PollResult(status=reason)
+    account = cast(TikTokOneAccount, campaign.tiktok_one_account)  # pollable() checked it has one
     if campaign.last_polled_at is None:
-        subscribe_tcm_videos(campaign.tiktok_one_account)  # first poll: ask TikTok to tell us about new videos
+        subscribe_tcm_videos(account)  # first poll: ask TikTok to tell us about new videos
     page = campaign.report_resume_page or 1
     result = PollResult(status="ok")
-    fetch = _fetch_page(campaign, report_window(campaign, timezone.localdate()), country_code)
+    fetch = _fetch_page(campaign, account, report_window(campaign, timezone.localdate()), country_code)
     try:
         for data in iter_pages(fetch, start_page=page):
             outcome = save_report_page(campaign, data, page)
@@ -345,8 +346,10 @@ def subscribe_tcm_videos(account: TikTokOneAccount) -> ReportSubscription | None
     existing = ReportSubscription.objects.filter(tiktok_one_account=account).first()
     if existing is not None and existing.subscription_id:
         return existing
-    callback = settings.SITE_URL + reverse("integrations:insights_webhook")
     credential = account.credential
+    if credential is None:
+        return None  # nothing to subscribe with until the account is connected
+    callback = settings.SITE_URL + reverse("integrations:insights_webhook")
     sub, _ = ReportSubscription.objects.get_or_create(tiktok_one_account=account, defaults={"callback_url": callback})
     try:
         detail = {"tto_tcm_account_id": account.tto_tcm_account_id, "access_token": credential.access_token}

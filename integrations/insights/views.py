@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
+from ..http import HtmxHttpRequest
 from ..models import Campaign, CampaignPost
 from ..polling import enqueue_on_commit
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
@@ -25,10 +25,6 @@ from .tasks import poll_campaign_report
 
 logger = logging.getLogger(__name__)
 PER_PAGE = 25
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @login_required

@@ -146,6 +146,14 @@ def test_a_credential_needing_reconnect_is_not_used(mocked, credential_factory):
     assert caught.value.needs_reconnect and caught.value.sent is False
 
 
+def test_an_account_without_a_credential_is_asked_to_connect_and_nothing_is_sent(mocked):
+    with pytest.raises(TikTokError) as caught:
+        call_with_credential(None, lambda c: c.bc_get())
+
+    assert caught.value.needs_reconnect and caught.value.sent is False
+    assert len(mocked.calls) == 0
+
+
 class RotatingTikTok:
     """A token endpoint whose refresh tokens rotate: a used one answers 40107."""
 
