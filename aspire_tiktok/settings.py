@@ -373,7 +373,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis redelivers unacked tasks after the visibility timeout; it must exceed the longest
 # task time limit and countdown, or a running task is delivered twice.
 CELERY_VISIBILITY_TIMEOUT = 60 * 60 * 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, float] = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every task is routed by its exact name to one queue per kind, so a deployment can give each
@@ -424,7 +424,7 @@ CELERY_BEAT_SCHEDULE["sparkads-ads-manager-polls"] = {
 # Publishing (web and workers enqueueing a task) reconnects to a lost broker once, not with
 # kombu's default backoff of several seconds: a request that enqueues while Redis is down
 # answers 503 at once (integrations/outage.py) instead of hanging.
-CELERY_BROKER_TRANSPORT_OPTIONS |= {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS.update(max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.5)
 
 # LOGGING
 # ------------------------------------------------------------------------------

@@ -16,13 +16,16 @@ advertiser is a BOUND ADVERTISER asset of a Business Center the same token sees 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 
 from .models import AdAccount, Brand, BusinessCenter, BusinessCenterGrant, Credential, TikTokOneAccount
 from .tiktok import BusinessClient, iter_pages
+from .tiktok.business import BcAssetPage
 
 # TikTok's advertiser statuses under which an ad account can run ads (Spark Ads included).
 RUNNABLE_AD_STATUSES = {"", "STATUS_ENABLE"}
@@ -59,7 +62,7 @@ class Discovery:
     """Everything one token sees, fetched before anything is written."""
 
     accounts: list[DiscoveredAccount] = field(default_factory=list)
-    ad_accounts: list[dict] = field(default_factory=list)
+    ad_accounts: list[Mapping[str, Any]] = field(default_factory=list)
     business_centers: list[DiscoveredBC] = field(default_factory=list)
 
     @property
@@ -95,21 +98,22 @@ def discover(client: BusinessClient, advertiser_ids: list[str] | None, *, with_a
         return found
     for page in iter_pages(lambda p: client.bc_get(page=p, page_size=BC_PAGE_SIZE)):
         for row in page.get("list") or []:
-            info = row.get("bc_info") or {}
+            bc_info = row.get("bc_info") or {}
             bc = DiscoveredBC(
-                bc_id=str(info.get("bc_id") or ""),
-                name=str(info.get("name") or ""),
-                status=str(info.get("status") or BusinessCenter.Status.ENABLE),
-                verification_status=_verification(info.get("verification_status")),
+                bc_id=str(bc_info.get("bc_id") or ""),
+                name=str(bc_info.get("name") or ""),
+                status=str(bc_info.get("status") or BusinessCenter.Status.ENABLE),
+                verification_status=_verification(bc_info.get("verification_status")),
                 user_role=str(row.get("user_role") or ""),
             )
             if bc.bc_id:
                 found.business_centers.append(bc)
     for bc in found.business_centers:
-        pages = iter_pages(
-            lambda p, bc_id=bc.bc_id: client.bc_asset_get(bc_id, "ADVERTISER", page=p, page_size=BC_PAGE_SIZE)
-        )
-        for page in pages:
+
+        def assets(p: int, bc_id: str = bc.bc_id) -> BcAssetPage:
+            return client.bc_asset_get(bc_id, "ADVERTISER", page=p, page_size=BC_PAGE_SIZE)
+
+        for page in iter_pages(assets):
             for asset in page.get("list") or []:
                 bc.advertiser_assets[str(asset.get("asset_id"))] = str(asset.get("relation_status") or "")
     if advertiser_ids is None:
@@ -265,8 +269,9 @@ def apply(brand: Brand | None, credential: Credential, discovery: Discovery, now
     accounts = _apply_accounts(brand, credential, discovery, now)
     if brand is None:
         # The platform's own connection: only its TikTok One accounts matter.
-        if not TikTokOneAccount.objects.filter(is_internal=True).exists() and accounts:
-            TikTokOneAccount.objects.filter(pk=_primary(accounts).pk).update(is_internal=True)
+        primary = _primary(accounts)
+        if primary is not None and not TikTokOneAccount.objects.filter(is_internal=True).exists():
+            TikTokOneAccount.objects.filter(pk=primary.pk).update(is_internal=True)
         return accounts, []
     centers = _apply_business_centers(brand, credential, discovery, now)
     ads = _apply_ad_accounts(brand, credential, discovery, centers, _primary(accounts), now)

@@ -15,9 +15,10 @@ def remove_ad_account(ad: AdAccount) -> None:
     with transaction.atomic():
         live = AdAccount.objects.select_for_update().filter(brand_id=ad.brand_id, removed_at__isnull=True)
         rows = {a.pk: a for a in live}
-        ad = rows.get(ad.pk)
-        if ad is None:
+        locked = rows.get(ad.pk)
+        if locked is None:
             return
+        ad = locked
         others_usable = [a for a in rows.values() if a.pk != ad.pk and a.usable_for_spark]
         if ad.usable_for_spark and not others_usable:
             raise FlowError(

@@ -89,8 +89,7 @@ def recheck_credential(credential_id: int) -> RecheckResult:
     with transaction.atomic():
         apply(brand, credential, discovery, now)
         Credential.objects.filter(pk=credential.pk).update(last_used_at=now, last_error="")
-    capability = record_capability(brand) if brand else None
-    return RecheckResult("ok", capability)
+    return RecheckResult("ok", record_capability(brand) if brand else None)
 
 
 def _notice_reconnect(brand: Brand) -> None:
@@ -111,4 +110,5 @@ def due_credentials(now=None, limit: int = 500) -> list[int]:
         status=TikTokOneAccount.Status.ACTIVE, removed_at__isnull=True, credential__isnull=False
     )
     lease = timedelta(seconds=settings.INTEGRATIONS_RECHECK_LEASE_SECONDS)
-    return list(dict.fromkeys(a.credential_id for a in claim_due(due, lease=lease, limit=limit, now=now)))
+    claimed = claim_due(due, lease=lease, limit=limit, now=now)
+    return list(dict.fromkeys(a.credential_id for a in claimed if a.credential_id is not None))

@@ -18,6 +18,7 @@ from . import flows_accounts, flows_connect, flows_sourcing
 from .capability import record_capability, spark_ads_capability
 from .errors import FlowError
 from .forms import AddToCampaignForm, CampaignForm, CreatorSearchForm, RequirementsForm
+from .http import HtmxHttpRequest
 from .models import (
     AdAccount,
     Brand,
@@ -140,7 +141,7 @@ def tiktok_settings(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "integrations/tiktok_settings.html", _settings_context(request, brand))
 
 
-def _settings_fragment(request: HttpRequest, brand) -> HttpResponse:
+def _settings_fragment(request: HtmxHttpRequest, brand) -> HttpResponse:
     """htmx: the capability panel and the accounts, re-rendered after an action."""
     if request.htmx:
         return render(request, "integrations/_tiktok_body.html", _settings_context(request, brand))
@@ -221,7 +222,7 @@ def _back_somewhere(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
-def _ad_account_action(request: HttpRequest, slug: str, pk: int, action, success: str) -> HttpResponse:
+def _ad_account_action(request: HtmxHttpRequest, slug: str, pk: int, action, success: str) -> HttpResponse:
     """Run `action` on one of the brand's live ad accounts; refusals become page messages."""
     brand = get_brand_for_user(request.user, slug, manage=True)
     ad = get_for_brand_or_404(AdAccount.objects.for_user(request.user), brand, pk=pk, removed_at__isnull=True)
@@ -237,7 +238,7 @@ def _ad_account_action(request: HttpRequest, slug: str, pk: int, action, success
 
 @login_required
 @require_POST
-def choose_spark_ad_account(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def choose_spark_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _ad_account_action(
         request, slug, pk, flows_accounts.set_spark_ad_account, "“{ad}” is now the ad account for Spark Ads."
     )
@@ -245,13 +246,13 @@ def choose_spark_ad_account(request: HttpRequest, slug: str, pk: int) -> HttpRes
 
 @login_required
 @require_POST
-def remove_ad_account(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def remove_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _ad_account_action(request, slug, pk, flows_accounts.remove_ad_account, "Removed the ad account “{ad}”.")
 
 
 @login_required
 @require_POST
-def dismiss_notice(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def dismiss_notice(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     notice = get_for_brand_or_404(BrandNotice.objects.for_user(request.user), brand, pk=pk)
     BrandNotice.objects.filter(pk=notice.pk).update(dismissed_at=timezone.now())
@@ -265,7 +266,7 @@ def dismiss_notice(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def creator_search(request: HttpRequest, slug: str) -> HttpResponse:
+def creator_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
     account = flows_sourcing.sourcing_account(brand)
     form = CreatorSearchForm(request.GET or None)

@@ -182,7 +182,7 @@ def test_a_new_campaign_is_due_at_once_and_one_whose_polling_stopped_never(brand
 def test_a_poll_our_rate_budget_never_sent_gives_the_campaign_back_at_once(campaign, mocked, settings):
     _subscribed(campaign)
     Campaign.objects.filter(pk=campaign.pk).update(report_resume_page=2, next_poll_at=timezone.now() + CLAIM_LEASE)
-    exhaust_rate_budget(settings, "tto/tcm/report/")
+    exhaust_rate_budget(settings)
     assert poll_campaign_report(campaign.pk) == "deferred:pages=0:posts=0"  # no Celery retry on top
     assert len(mocked.calls) == 0
     campaign.refresh_from_db()

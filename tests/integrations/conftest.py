@@ -12,22 +12,22 @@ import requests
 from django.urls import reverse
 
 from integrations.models import AdAccount, Credential, TikTokOneAccount
-from integrations.tiktok.ratelimit import RateBudget, limit_for
+from integrations.tiktok.ratelimit import RateBudget, limits_for
 from integrations.tiktok.transport import Api
 
 _ids = itertools.count(1)
 
 
-def exhaust_rate_budget(settings, endpoint: str) -> None:
-    """Turn the shared rate budget (real Redis) on and use up `endpoint`'s: one request per
-    half minute, already taken, and no waiting for a slot."""
+def exhaust_rate_budget(settings) -> None:
+    """Turn the shared rate budget (real Redis) on and use up the app's day: one request a
+    day, already taken, and no waiting for a slot."""
     settings.TIKTOK_RATE_BUDGET_ENABLED = True
     settings.TIKTOK_RATE_BUDGET_KEY_PREFIX = f"test:tiktok:{uuid.uuid4().hex}"
     settings.TIKTOK_RATE_BUDGET_MAX_WAIT = 0
-    settings.TIKTOK_BUSINESS_QPS = 1
-    settings.TIKTOK_RATE_BUDGET_GUARD_SECONDS = 30
+    settings.TIKTOK_RATE_QPS = settings.TIKTOK_RATE_QPM = 0
+    settings.TIKTOK_RATE_PER_DAY = 1
     budget = RateBudget(settings.REDIS_URL, prefix=settings.TIKTOK_RATE_BUDGET_KEY_PREFIX, max_wait=0)
-    budget.acquire(f"business:{settings.TIKTOK_APP_ID}", endpoint, limit_for(Api.BUSINESS))
+    budget.acquire(f"business:{settings.TIKTOK_APP_ID}", limits_for(Api.BUSINESS), background=False)
 
 
 @pytest.fixture

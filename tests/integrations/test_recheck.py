@@ -124,7 +124,7 @@ def test_a_recheck_our_rate_budget_never_sent_gives_the_accounts_back_at_once(
     brand, tto_factory, settings, django_capture_on_commit_callbacks
 ):
     account = tto_factory(brand=brand, next_poll_at=timezone.now() + timedelta(minutes=30))  # as claimed
-    exhaust_rate_budget(settings, "tto/oauth2/tcm/")
+    exhaust_rate_budget(settings)
     with responses.RequestsMock():  # nothing may reach TikTok
         assert tasks.recheck_connection(account.credential_id) == "deferred"
     account.refresh_from_db()

@@ -79,7 +79,9 @@ class Command(BaseCommand):
         if os.geteuid() != 0 or shutil.which("apt-get") is None:
             return None
         self.stderr.write("redis-server is missing: installing it with apt-get ...")
-        quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=False, **quiet)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "redis-server"], check=False, stdout=subprocess.DEVNULL, env=env
+        )
         return shutil.which("redis-server")
