@@ -1,0 +1,20 @@
+"""The one way a creator is told about a change: an email after the change commits."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+
+from integrations.models import TikTokAccount
+
+
+def notify(account: TikTokAccount, text: str) -> None:
+    """Email the creator (after commit, so a rolled-back change sends nothing)."""
+    user = account.owner
+    if user is None or not user.email:
+        return
+    subject = f"TikTok @{account.handle}: {text[:60]}"
+    body = f"{text}\n\nSee your Social Accounts page: {settings.SITE_URL}{reverse('creators:home')}"
+    transaction.on_commit(lambda: send_mail(subject, body, None, [user.email]))
