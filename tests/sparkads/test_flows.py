@@ -11,6 +11,7 @@ import responses
 import time_machine
 from django.db import connection
 
+from integrations.errors import FlowError
 from integrations.models import AdAccount
 from sparkads import flows, tasks
 from sparkads.models import AuditEvent, SparkAuthorization, SparkReminder
@@ -128,7 +129,7 @@ def test_requests_past_thirty_are_refused(world, alice, settings):
     SparkAuthorization.objects.create(
         brand=world["bc"].brand, post=world["post"], video_id="1", status="rejected", num_remaining_request=0
     )
-    with pytest.raises(flows.SparkError, match="30 requests per video"):
+    with pytest.raises(FlowError, match="30 requests per video"):
         flows.request_permission(world["post"], alice, 30)
 
 
@@ -143,18 +144,18 @@ def test_tiktoks_own_limit_message_is_translated(world, alice, settings):
                 "data": {},
             },
         )
-        with pytest.raises(flows.SparkError, match="30 requests per video"):
+        with pytest.raises(FlowError, match="30 requests per video"):
             flows.request_permission(world["post"], alice, 30)
 
 
 def test_requests_are_refused_while_spark_ads_are_off(world, alice):
     AdAccount.objects.filter(pk=world["ad"].pk).update(tto_has_access=False)
-    with pytest.raises(flows.SparkError, match="Spark Ads are off"):
+    with pytest.raises(FlowError, match="Spark Ads are off"):
         flows.request_permission(world["post"], alice, 30)
 
 
 def test_an_invalid_duration_is_refused(world, alice):
-    with pytest.raises(flows.SparkError, match="7, 30, 60 or 365"):
+    with pytest.raises(FlowError, match="7, 30, 60 or 365"):
         flows.request_permission(world["post"], alice, 14)
 
 
