@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import responses
 import time_machine
+from celery.exceptions import Retry
 from django.db import connection
+from django.utils import timezone
 
 from integrations.errors import FlowError
 from integrations.models import AdAccount
-from sparkads import flows, tasks
-from sparkads.models import AuditEvent, SparkAuthorization, SparkReminder
+from integrations.tiktok import Kind, TikTokError
+from sparkads import ads_manager, flows, tasks
+from sparkads.models import AdsManagerLink, AuditEvent, SparkAuthorization, SparkReminder
 
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
@@ -252,3 +255,36 @@ def test_two_workers_polling_the_same_approval_apply_it_once(world, settings, al
     assert authorize.call_count == 1
     assert SparkAuthorization.objects.count() == 1
     assert AuditEvent.objects.filter(kind="approved").count() == 1
+
+
+def _unsent(*args, **kwargs):
+    raise TikTokError("Rate budget exhausted", kind=Kind.TRANSIENT, code=40100, sent=False)
+
+
+def test_a_spark_poll_the_rate_budget_never_sent_gives_its_row_back_at_once(world, alice, monkeypatch):
+    auth = SparkAuthorization.objects.create(
+        brand=world["bc"].brand, post=world["post"], video_id=world["post"].video_id, requested_by=alice
+    )
+    SparkAuthorization.objects.filter(pk=auth.pk).update(next_poll_at=timezone.now() - timedelta(minutes=1))
+    assert tasks.dispatch_spark_polls() == 1  # claimed: held for the lease
+    monkeypatch.setattr(flows, "poll_request", _unsent)
+    with pytest.raises(Retry):
+        tasks.poll_spark_request.apply(args=[auth.pk])
+    auth.refresh_from_db()
+    assert auth.next_poll_at <= timezone.now()
+
+
+def test_an_ads_manager_poll_the_rate_budget_never_sent_gives_its_links_back_at_once(world, alice, monkeypatch):
+    link = AdsManagerLink.objects.create(
+        brand=world["bc"].brand,
+        ad_account=world["ad"],
+        username="demo.creator",
+        next_poll_at=timezone.now() - timedelta(minutes=1),
+    )
+    assert tasks.dispatch_ads_manager_polls() == 1
+    assert tasks.dispatch_ads_manager_polls() == 0  # held by the first claim
+    monkeypatch.setattr(ads_manager, "poll_links", _unsent)
+    with pytest.raises(Retry):
+        tasks.poll_ads_manager_links.apply(args=[world["ad"].pk])
+    link.refresh_from_db()
+    assert link.next_poll_at <= timezone.now()
