@@ -26,17 +26,17 @@ from .models import AdsManagerLink
 @require_GET
 def page(request, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
-    links = (
+    rows = (
         AdsManagerLink.objects.for_user(request.user)
         .filter(brand=brand)
         .select_related("ad_account", "requested_by", "decided_by")
     )
     return render(
         request,
-        "sparkads/links.html",
+        "sparkads/ads_manager.html",
         {
             "brand": brand,
-            "links": links,
+            "links": rows,
             "form": LinkRequestForm(),
             "can_manage": brand.can_manage(request.user),
             "ad_accounts": AdAccount.objects.for_user(request.user).filter(brand=brand, removed_at__isnull=True),

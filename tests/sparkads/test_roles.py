@@ -77,6 +77,14 @@ def _snapshot(o) -> tuple:
     )
 
 
+@pytest.mark.parametrize("name", ["ledger", "ads_manager", "business_center", "audit"])
+def test_every_spark_ads_page_renders_for_the_owner_and_for_a_plain_member(objects, alice, bob, client, name):
+    url = reverse(f"sparkads:{name}", args=[objects["brand"].slug])
+    for user in (alice, bob):
+        client.force_login(user)
+        assert client.get(url).status_code == 200, user
+
+
 BRAND_MEMBER_FORBIDDEN = [
     "request_permission",
     "paste_code",
