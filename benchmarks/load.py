@@ -307,7 +307,7 @@ def worker(shard: int, shards: int, seconds: float) -> None:
 
     from django.db import connections
 
-    from creators.flows import marketplace_account
+    from creators.marketplace import marketplace_account
     from creators.models import MarketplaceOnboarding
     from integrations.tiktok import TikTokError, tokens
 

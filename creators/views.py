@@ -15,12 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations.errors import FlowError
 from integrations.http import HtmxHttpRequest
 from integrations.models import Campaign, CampaignPost, Collaboration, TikTokAccount
 from integrations.tenancy import get_brand_for_user, get_for_brand_or_404
 from integrations.tiktok import TikTokError, webhooks
 
-from . import flows
+from . import collaborations, flows, marketplace
 from .forms import InviteLinkForm, VideoLinkForm
 from .models import MarketplaceOnboarding
 
@@ -48,7 +49,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     accounts = _accounts(request.user)
     collabs = _collaborations(request.user)
     for collab in collabs:
-        collab.checklist = flows.requirements(collab.campaign, collab.tiktok_account)
+        collab.checklist = collaborations.requirements(collab.campaign, collab.tiktok_account)
     ctx = {
         "is_creator": hasattr(request.user, "creator_profile"),
         "accounts": accounts,
@@ -85,8 +86,8 @@ def callback(request: HttpRequest) -> HttpResponse:
     """TikTok sends the creator back here with `code` + `state`, or `error`."""
     try:
         flows.check_state(request, request.GET.get("state", ""))
-    except flows.FlowError as exc:
-        messages.error(request, str(exc))
+    except FlowError as exc:
+        messages.error(request, exc.message)
         return redirect("creators:home")
     if request.GET.get("error"):
         messages.warning(
@@ -96,8 +97,8 @@ def callback(request: HttpRequest) -> HttpResponse:
         return redirect("creators:home")
     try:
         account = flows.complete_authorization(request.user, request.GET.get("code", ""))
-    except flows.FlowError as exc:
-        messages.error(request, str(exc))
+    except FlowError as exc:
+        messages.error(request, exc.message)
     except TikTokError as exc:
         logger.warning("tt_user authorization failed: %s", exc)
         messages.error(
@@ -118,7 +119,7 @@ def _own_account(request: HttpRequest, pk: int) -> TikTokAccount:
 def accepted(request: HttpRequest, pk: int) -> HttpResponse:
     account = _own_account(request, pk)
     onboarding = get_object_or_404(MarketplaceOnboarding, tiktok_account=account)
-    if flows.mark_accepted(onboarding):
+    if marketplace.mark_accepted(onboarding):
         messages.success(
             request,
             "Thanks. TikTok takes 2+ hours to process an accepted invite; "
@@ -136,7 +137,7 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponse:
 
     account = _own_account(request, pk)
     onboarding = get_object_or_404(MarketplaceOnboarding, tiktok_account=account)
-    flows.check_now(onboarding)
+    marketplace.check_now(onboarding)
     poll_onboarding.apply(args=(onboarding.pk,))  # one status read: quick enough to wait for
     messages.info(request, "Checked your Creator Marketplace status with TikTok.")
     return redirect("creators:home")
@@ -148,8 +149,8 @@ def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     account = _own_account(request, pk)
     try:
         flows.disconnect(account)
-    except flows.FlowError as exc:
-        messages.error(request, str(exc))
+    except FlowError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"@{account.handle} is disconnected; its tokens are revoked and deleted.")
     return redirect("creators:home")
@@ -166,7 +167,7 @@ def join(request: HttpRequest, pk: int) -> HttpResponse:
     collab = _own_collab(request, pk)
     _run(
         request,
-        lambda: flows.join_campaign(collab.tiktok_account, collab.campaign),
+        lambda: collaborations.join_campaign(collab.tiktok_account, collab.campaign),
         f"You joined {collab.campaign.name}.",
     )
     return redirect("creators:home")
@@ -181,7 +182,7 @@ def join_with_link(request: HttpRequest) -> HttpResponse:
             messages.error(request, " ".join(map(str, error)))
         return redirect("creators:home")
     account, campaign = form.cleaned_data["account"], form.cleaned_data["campaign"]
-    _run(request, lambda: flows.join_campaign(account, campaign), f"You joined {campaign.name}.")
+    _run(request, lambda: collaborations.join_campaign(account, campaign), f"You joined {campaign.name}.")
     return redirect("creators:home")
 
 
@@ -193,7 +194,7 @@ def link_video(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Enter the video's id or its TikTok link.")
         return redirect("creators:home")
-    post = _run(request, lambda: flows.link_video(collab, form.cleaned_data["video_id"]), "")
+    post = _run(request, lambda: collaborations.link_video(collab, form.cleaned_data["video_id"]), "")
     if post is not None:
         if post.publish_status == CampaignPost.PublishStatus.REVIEWING:
             messages.warning(
@@ -209,7 +210,7 @@ def link_video(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def link_requests(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     collab = _own_collab(request, pk)
-    found = _run(request, lambda: flows.link_requests(collab), "")
+    found = _run(request, lambda: collaborations.link_requests(collab), "")
     template_name = "creators/home.html#link-requests" if request.htmx else "creators/link_requests.html"
     return render(request, template_name, {"collab": collab, "requests": found or []})
 
@@ -223,7 +224,7 @@ def answer_link_request(request: HttpRequest, pk: int) -> HttpResponse:
     if not link_request_id or not video_id:
         return HttpResponseBadRequest("link_request_id and video_id are required")
     done = "Approved: the post is linked to the campaign." if approve else "Rejected the brand's link request."
-    _run(request, lambda: flows.answer_link_request(collab, link_request_id, video_id, approve), done)
+    _run(request, lambda: collaborations.answer_link_request(collab, link_request_id, video_id, approve), done)
     return redirect("creators:home")
 
 
@@ -231,8 +232,8 @@ def _run(request: HttpRequest, action, success: str):
     """Run a flow step; turn its failure into a message for the creator."""
     try:
         result = action()
-    except flows.FlowError as exc:
-        messages.error(request, str(exc))
+    except FlowError as exc:
+        messages.error(request, exc.message)
         return None
     except TikTokError as exc:
         messages.error(request, f"TikTok did not answer ({exc.message}). Try again in a minute.")

@@ -4,7 +4,6 @@ Roles come from the signed-in user's BusinessCenterMember row (ADMIN / STANDARD,
 own): admins request access and assign; standard members act only on what they were given
 (AdsHelp article?aid=10006161). TikTok enforces the same on its side, but every check here
 runs on the server before any data is read, so a standard member never sees admin data.
-Paths and fields: see integrations/tiktok/business.py and tests/contract/endpoints.py.
 """
 
 from __future__ import annotations
@@ -17,12 +16,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.errors import FlowError
 from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
 from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
-from .flows import SparkError, audit
+from .flows import audit
 from .models import AuditEvent, QrAccessRequest, SparkAdReference
 
 Grant = BusinessCenterGrant
@@ -33,7 +33,7 @@ PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
 
 def _call(bc: BusinessCenter, fn):
     if bc.credential_id is None:
-        raise SparkError(f"{bc} has no TikTok connection. Reconnect it under Integrations.")
+        raise FlowError(f"{bc} has no TikTok connection. Reconnect it under Integrations.")
     return call_with_credential(bc.credential_id, fn)
 
 
@@ -80,7 +80,7 @@ def sync_members(bc: BusinessCenter) -> int:
 def link_member(bc: BusinessCenter, member: BusinessCenterMember, user, actor) -> None:
     """Link a BC member to a brand member by hand (emails differ between TikTok and here)."""
     if user is not None and not bc.brand.memberships.filter(user=user).exists():
-        raise SparkError("Only members of this brand can be linked.")
+        raise FlowError("Only members of this brand can be linked.")
     member.user = user
     member.save(update_fields=["user"])
 
@@ -180,10 +180,10 @@ def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: 
     """One account-agnostic link from `bc/asset/account/authorization/`, for any number of owners."""
     require_admin(member)
     if not scopes or set(scopes) - {Grant.Scope.PULL, Grant.Scope.PUSH}:
-        raise SparkError("Pick at least one: existing posts, or publishing ad videos as posts.")
+        raise FlowError("Pick at least one: existing posts, or publishing ad videos as posts.")
     limit = tiktok_account_limit()
     if approved_count(bc) >= limit:
-        raise SparkError(
+        raise FlowError(
             f"{bc} already has {limit} of {limit} TikTok accounts, the limit. "
             "Cancel an account's access before requesting more."
         )
@@ -220,9 +220,9 @@ def require_admin(member: BusinessCenterMember | None) -> None:
 def validate_roles(asset_type: str, roles: list[str]) -> list[str]:
     allowed = Grant.TikTokAccountRole.values if asset_type == TT else Grant.AdvertiserRole.values
     if not roles or set(roles) - set(allowed):
-        raise SparkError(f"TikTok offers only these roles here: {', '.join(allowed)}.")
+        raise FlowError(f"TikTok offers only these roles here: {', '.join(allowed)}.")
     if asset_type == ADV and len(roles) != 1:
-        raise SparkError("An ad account takes exactly one role: ADMIN, OPERATOR or ANALYST.")
+        raise FlowError("An ad account takes exactly one role: ADMIN, OPERATOR or ANALYST.")
     return roles
 
 
@@ -238,7 +238,7 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
                 bc, lambda c, m=member: c.bc_asset_assign(bc.bc_id, m.tiktok_user_id, asset_type, asset_id, **role_kw)
             )
         except TikTokError as exc:
-            raise SparkError(f"TikTok refused to assign {member}: {exc.message}") from exc
+            raise FlowError(f"TikTok refused to assign {member}: {exc.message}") from exc
         with transaction.atomic():
             Grant.objects.update_or_create(
                 business_center=bc,
@@ -269,7 +269,7 @@ def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) ->
     try:
         _call(bc, lambda c: c.bc_asset_unassign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id))
     except TikTokError as exc:
-        raise SparkError(f"TikTok refused to unassign {member}: {exc.message}") from exc
+        raise FlowError(f"TikTok refused to unassign {member}: {exc.message}") from exc
     Grant.objects.filter(business_center=bc, asset_type=asset_type, asset_id=asset_id, member=member).delete()
     audit(
         bc.brand,
@@ -331,7 +331,7 @@ def bc_identity(bc: BusinessCenter, ad_account: AdAccount, handle: str) -> dict:
     for identity in data.get("identity_list") or []:
         if identity_handle(identity) == handle:
             return identity
-    raise SparkError(f"@{handle} is not available to {ad_account} through {bc}. Its owner may have cancelled access.")
+    raise FlowError(f"@{handle} is not available to {ad_account} through {bc}. Its owner may have cancelled access.")
 
 
 def account_posts(bc: BusinessCenter, ad_account: AdAccount, identity: dict) -> list[dict]:
@@ -348,21 +348,21 @@ def record_promotion(bc, member, grant, ad_account, mode: str, actor, *, item_id
     """Record the Spark Ad reference chosen with "Use other authorized account or post"."""
     options = promote_options(bc, member)
     if options["missing"]:
-        raise SparkError("You need " + " and ".join(options["missing"]) + ".")
+        raise FlowError("You need " + " and ".join(options["missing"]) + ".")
     if grant not in options["accounts"] or ad_account not in options["ad_accounts"]:
-        raise SparkError("Pick an account and an ad account you have permission for.")
+        raise FlowError("Pick an account and an ad account you have permission for.")
     scope = Grant.Scope.PULL if mode == SparkAdReference.Mode.PULL else Grant.Scope.PUSH
     if scope not in grant.scopes:
-        raise SparkError(
+        raise FlowError(
             f"@{grant.tiktok_account.handle} did not give {bc} the '{Grant.Scope(scope).label}' permission."
         )
     identity = bc_identity(bc, ad_account, grant.tiktok_account.handle)
     if mode == SparkAdReference.Mode.PULL:
         posts = {p["item_id"] for p in account_posts(bc, ad_account, identity)}
         if item_id not in posts:
-            raise SparkError("That post is not one of the account's posts available for Spark Ads.")
+            raise FlowError("That post is not one of the account's posts available for Spark Ads.")
     elif not video:
-        raise SparkError("Choose the ad video to publish as a post.")
+        raise FlowError("Choose the ad video to publish as a post.")
     ref = SparkAdReference.objects.create(
         brand=bc.brand,
         business_center=bc,

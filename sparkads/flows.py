@@ -1,15 +1,15 @@
-"""Spark Ads authorizations and Ads Manager links: the steps, one function each.
+"""Spark Ads authorizations: the steps, one function each.
 
 Request: `tcm/tt_video/apply/` → the creator answers on TikTok → `tcm/tt_video/status/` →
 the code is applied once (`tt_video/authorize/`, guarded by a conditional-update claim so two
-workers never apply it twice) → `tt_video/info/` gives the item id and the window.
-Paths and fields: see integrations/tiktok/spark.py and tests/contract/endpoints.py.
+workers never apply it twice) → `tt_video/info/` gives the item id and the window. A pasted
+code joins at the apply step. The window's lifecycle is in ledger.py, Ads Manager links in
+ads_manager.py.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,35 +19,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations import mail
-from integrations.models import AdAccount, Brand, BrandMembership, TikTokAccount
+from integrations.errors import FlowError
+from integrations.models import AdAccount, Brand, TikTokAccount
 from integrations.tiktok import TikTokError
-from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
-from .models import (
-    AUTHORIZATION_DAYS,
-    MAX_REQUESTS_PER_VIDEO,
-    REMINDER_DAYS,
-    AdsManagerLink,
-    AuditEvent,
-    SparkAuthorization,
-    SparkReminder,
-    code_digest,
-)
+from .models import AUTHORIZATION_DAYS, MAX_REQUESTS_PER_VIDEO, AuditEvent, SparkAuthorization, code_digest
 
 logger = logging.getLogger("sparkads")
 Status = SparkAuthorization.Status
 # A claim older than this belonged to a worker that died mid-call; another may take it over.
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 REQUEST_POLL_EVERY = timedelta(minutes=5)
-LINK_POLL_EVERY = timedelta(minutes=5)
-# TikTok usernames: letters, digits, underscores and periods, 2-24 characters.
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.]{2,24}$")
-
-
-class SparkError(Exception):
-    """A step the user asked for could not be done; the message says why and what to do."""
 
 
 def audit(brand: Brand, kind: str, summary: str, *, actor=None, **objects) -> AuditEvent:
@@ -84,16 +67,16 @@ def capability_for(brand: Brand):
 def _enabled_capability(brand: Brand):
     cap = capability_for(brand)
     if not cap.enabled:
-        raise SparkError(f"Spark Ads are off for this brand: {cap.reason} {cap.next_step}".strip())
+        raise FlowError(f"Spark Ads are off for this brand: {cap.reason} {cap.next_step}".strip())
     return cap
 
 
-def _credential_id(ad_account: AdAccount) -> int:
+def credential_id(ad_account: AdAccount) -> int:
     cred = ad_account.credential_id or (
         ad_account.tiktok_one_account.credential_id if ad_account.tiktok_one_account else None
     )
     if cred is None:
-        raise SparkError(f"Ad account {ad_account} has no TikTok connection. Reconnect it under Integrations.")
+        raise FlowError(f"Ad account {ad_account} has no TikTok connection. Reconnect it under Integrations.")
     return cred
 
 
@@ -105,19 +88,19 @@ def request_permission(post, user, days: int) -> SparkAuthorization:
     brand = post.campaign.brand
     cap = _enabled_capability(brand)
     if days not in AUTHORIZATION_DAYS:
-        raise SparkError("Pick 7, 30, 60 or 365 days.")
+        raise FlowError("Pick 7, 30, 60 or 365 days.")
     last = SparkAuthorization.objects.filter(post=post).exclude(num_remaining_request=None).first()
     if last is not None and last.num_remaining_request == 0:
-        raise SparkError(f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used.")
+        raise FlowError(f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used.")
     if SparkAuthorization.objects.filter(post=post, status=Status.REQUESTED).exists():
-        raise SparkError("A request for this post is already waiting for the creator.")
+        raise FlowError("A request for this post is already waiting for the creator.")
     tto = cap.tiktok_one_account
     try:
         call_with_credential(
             tto.credential_id, lambda c: c.tcm_tt_video_apply(post.video_id, tto.tto_tcm_account_id, days)
         )
     except TikTokError as exc:
-        raise SparkError(_apply_error(exc)) from exc
+        raise FlowError(_apply_error(exc)) from exc
     auth = SparkAuthorization.objects.create(
         brand=brand,
         post=post,
@@ -168,7 +151,7 @@ def poll_request(auth_id: int) -> str | None:
             audit(
                 auth.brand,
                 AuditEvent.Kind.REJECTED,
-                f"@{_handle(auth)} declined Spark Ads for video {auth.video_id}",
+                f"@{handle_of(auth)} declined Spark Ads for video {auth.video_id}",
                 authorization=auth,
                 tiktok_account_id=auth.tiktok_account_id,
             )
@@ -209,14 +192,14 @@ def _record_approval(auth, code: str, data: Mapping[str, Any], remaining, now) -
         audit(
             auth.brand,
             AuditEvent.Kind.APPROVED,
-            f"@{_handle(auth)} approved Spark Ads for video {auth.video_id}",
+            f"@{handle_of(auth)} approved Spark Ads for video {auth.video_id}",
             authorization=auth,
             tiktok_account_id=auth.tiktok_account_id,
         )
     return bool(won)
 
 
-def _handle(auth: SparkAuthorization) -> str:
+def handle_of(auth: SparkAuthorization) -> str:
     return auth.tiktok_name or (auth.tiktok_account.handle if auth.tiktok_account else "creator")
 
 
@@ -237,15 +220,16 @@ def apply_approved(auth_id: int, actor=None) -> bool:
     auth = SparkAuthorization.objects.select_related("brand").get(pk=auth_id)
     try:
         ad_account = _enabled_capability(auth.brand).ad_account
-        cred = _credential_id(ad_account)
+        cred = credential_id(ad_account)
         call_with_credential(cred, lambda c: c.tt_video_authorize(ad_account.advertiser_id, auth.auth_code))
         info = call_with_credential(cred, lambda c: c.tt_video_info(ad_account.advertiser_id, auth.auth_code))
-    except (SparkError, TikTokError) as exc:
+    except (FlowError, TikTokError) as exc:
         transient = isinstance(exc, TikTokError) and exc.is_transient
+        unsent = isinstance(exc, TikTokError) and not exc.sent
+        # Not sent at all (the rate budget had no room): due again at once.
+        wait = timedelta(0) if transient and unsent else timedelta(minutes=1 if transient else 60)
         SparkAuthorization.objects.filter(pk=auth_id).update(
-            apply_claimed_at=None,
-            last_error=_plain(exc)[:500],
-            next_poll_at=timezone.now() + timedelta(minutes=1 if transient else 60),
+            apply_claimed_at=None, last_error=_plain(exc)[:500], next_poll_at=timezone.now() + wait
         )
         if transient:
             raise
@@ -253,7 +237,7 @@ def apply_approved(auth_id: int, actor=None) -> bool:
     _store_window(auth, info, ad_account)
     auth.applied_at, auth.applied_by, auth.last_error = timezone.now(), actor, ""
     auth.status = auth.lifecycle_status()
-    auth.next_poll_at = next_check_at(auth)
+    auth.next_poll_at = auth.next_check_at()
     auth.save()
     audit(
         auth.brand,
@@ -268,7 +252,7 @@ def apply_approved(auth_id: int, actor=None) -> bool:
 
 
 def _plain(exc: Exception) -> str:
-    return exc.message if isinstance(exc, TikTokError) else str(exc)
+    return exc.message if isinstance(exc, TikTokError | FlowError) else str(exc)
 
 
 def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account: AdAccount) -> None:
@@ -305,7 +289,7 @@ def check_code(brand: Brand, code: str, *, post=None) -> CodeCheck:
     ad_account = _enabled_capability(brand).ad_account
     try:
         info = call_with_credential(
-            _credential_id(ad_account), lambda c: c.tt_video_info(ad_account.advertiser_id, code)
+            credential_id(ad_account), lambda c: c.tt_video_info(ad_account.advertiser_id, code)
         )
     except TikTokError as exc:
         return CodeCheck(False, _code_error(exc), {})
@@ -342,7 +326,7 @@ def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuth
     """A code pasted by a creator or the brand: checked first, then applied once."""
     result = check_code(brand, code, post=post)
     if not result.ok:
-        raise SparkError(result.message)
+        raise FlowError(result.message)
     item = result.info.get("item_info") or {}
     tiktok_status = str((result.info.get("auth_info") or {}).get("ad_auth_status") or "")
     video_id = str(item.get("item_id") or (post.video_id if post else ""))
@@ -361,7 +345,7 @@ def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuth
             auth.set_code(code)
             auth.save()
     except IntegrityError as exc:
-        raise SparkError("This code has already been used: it is in your ledger.") from exc
+        raise FlowError("This code has already been used: it is in your ledger.") from exc
     audit(
         brand,
         AuditEvent.Kind.APPROVED,
@@ -373,7 +357,7 @@ def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuth
     apply_approved(auth.pk, actor=user)
     auth.refresh_from_db()
     if auth.status == Status.APPROVED and auth.last_error:
-        raise SparkError(f"The code is valid but could not be applied yet: {auth.last_error}")
+        raise FlowError(f"The code is valid but could not be applied yet: {auth.last_error}")
     return auth
 
 
@@ -383,9 +367,9 @@ def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuth
 def extend(auth: SparkAuthorization, user, days: int) -> None:
     """Ask the creator for more time before the authorization lapses (`action=EXTEND`)."""
     if not auth.can_extend:
-        raise SparkError("Only an active authorization of a campaign post can be extended.")
+        raise FlowError("Only an active authorization of a campaign post can be extended.")
     if days not in AUTHORIZATION_DAYS:
-        raise SparkError("Pick 7, 30, 60 or 365 days.")
+        raise FlowError("Pick 7, 30, 60 or 365 days.")
     tto = _enabled_capability(auth.brand).tiktok_one_account
     try:
         call_with_credential(
@@ -393,14 +377,14 @@ def extend(auth: SparkAuthorization, user, days: int) -> None:
             lambda c: c.tcm_tt_video_apply(auth.video_id, tto.tto_tcm_account_id, days, extend=True),
         )
     except TikTokError as exc:
-        raise SparkError(_apply_error(exc)) from exc
+        raise FlowError(_apply_error(exc)) from exc
     auth.extension_requested_at = timezone.now()
     auth.next_poll_at = timezone.now() + REQUEST_POLL_EVERY
     auth.save(update_fields=["extension_requested_at", "next_poll_at", "updated_at"])
     audit(
         auth.brand,
         AuditEvent.Kind.EXTENDED,
-        f"Asked @{_handle(auth)} to extend video {auth.video_id} by {days} days",
+        f"Asked @{handle_of(auth)} to extend video {auth.video_id} by {days} days",
         actor=user,
         authorization=auth,
         tiktok_account_id=auth.tiktok_account_id,
@@ -410,16 +394,16 @@ def extend(auth: SparkAuthorization, user, days: int) -> None:
 def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
     """Remove the post from the ad account (`tt_video/unbind/`)."""
     if not auth.can_unbind or auth.ad_account is None:
-        raise SparkError("Only a post that is authorized to an ad account can be unbound.")
+        raise FlowError("Only a post that is authorized to an ad account can be unbound.")
     ad_account = auth.ad_account
     try:
         call_with_credential(
-            _credential_id(ad_account), lambda c: c.tt_video_unbind(ad_account.advertiser_id, auth.item_id)
+            credential_id(ad_account), lambda c: c.tt_video_unbind(ad_account.advertiser_id, auth.item_id)
         )
     except TikTokError as exc:
         if "not authorized" not in exc.message:  # already gone on TikTok: record it anyway
-            raise SparkError(f"TikTok could not unbind the post: {exc.message}") from exc
-    _end(auth, Status.UNBOUND, user, reason or "Unbound from the ad account")
+            raise FlowError(f"TikTok could not unbind the post: {exc.message}") from exc
+    end_authorization(auth, Status.UNBOUND, user, reason or "Unbound from the ad account")
     audit(
         auth.brand,
         AuditEvent.Kind.UNBOUND,
@@ -431,240 +415,7 @@ def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
     )
 
 
-def _end(auth: SparkAuthorization, status: str, user, reason: str) -> None:
+def end_authorization(auth: SparkAuthorization, status: str, user, reason: str) -> None:
     auth.status, auth.ended_at, auth.end_reason, auth.next_poll_at = status, timezone.now(), reason[:300], None
     auth.ended_by = user if user is not None and getattr(user, "is_authenticated", False) else None
     auth.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "next_poll_at", "updated_at"])
-
-
-def next_check_at(auth: SparkAuthorization, now=None) -> datetime | None:
-    """The next reminder threshold or the end of the window, whichever comes first; daily at most."""
-    now = now or timezone.now()
-    if auth.auth_end is None:
-        return now + timedelta(days=1)
-    moments = [auth.auth_end - timedelta(days=d) for d in REMINDER_DAYS] + [auth.auth_end]
-    upcoming = [m for m in moments if m > now]
-    return min([*upcoming, now + timedelta(days=1)])
-
-
-def refresh_from_tiktok(auth: SparkAuthorization) -> None:
-    """Notice a creator's cancellation or an approved extension."""
-    if auth.post_id is not None:
-        tto = capability_for(auth.brand).tiktok_one_account
-        if tto is not None and tto.credential_id:
-            data = call_with_credential(
-                tto.credential_id, lambda c: c.tcm_tt_video_status(auth.video_id, tto.tto_tcm_account_id)
-            )
-            if data.get("auth_code_status") == "DELETED" and code_digest(data.get("auth_code") or "") == auth.code_hash:
-                _revoke(auth)
-                return
-            new_end = parse_tiktok_time(data.get("auth_code_end_time"))
-            if new_end and auth.auth_end and new_end > auth.auth_end:
-                auth.auth_end = new_end
-                auth.reminders.all().delete()  # a new window earns new reminders
-
-
-def _revoke(auth: SparkAuthorization) -> None:
-    _end(auth, Status.REVOKED, None, "The creator cancelled the authorization on TikTok")
-    audit(
-        auth.brand,
-        AuditEvent.Kind.REVOKED,
-        f"@{_handle(auth)} cancelled Spark Ads for video {auth.video_id}",
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
-    )
-
-
-def advance(auth: SparkAuthorization, now=None) -> None:
-    """Move an applied authorization to expiring/expired and send the reminders that are due."""
-    now = now or timezone.now()
-    status = auth.lifecycle_status(now)
-    if status == Status.EXPIRED and auth.status != Status.EXPIRED:
-        auth.status, auth.ended_at, auth.next_poll_at = status, now, None
-        auth.save(update_fields=["status", "ended_at", "next_poll_at", "updated_at", "auth_end"])
-        audit(
-            auth.brand,
-            AuditEvent.Kind.EXPIRED,
-            f"Spark Ads authorization for video {auth.video_id} expired",
-            authorization=auth,
-            tiktok_account_id=auth.tiktok_account_id,
-        )
-        return
-    auth.status = status
-    auth.next_poll_at = next_check_at(auth, now)
-    auth.save(update_fields=["status", "next_poll_at", "updated_at", "auth_end"])
-    send_due_reminders(auth, now)
-
-
-def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
-    """Each reminder (14, 3, 1 days; brand and creator) goes out once: the row is the receipt."""
-    now = now or timezone.now()
-    if auth.auth_end is None or auth.auth_end <= now:
-        return 0
-    due = [d for d in REMINDER_DAYS if auth.auth_end - timedelta(days=d) <= now]
-    if not due:
-        return 0
-    days, sent = min(due), 0
-    for recipient, emails in _recipients(auth).items():
-        # Thresholds already passed are recorded too, so a late first check sends one mail, not three.
-        created = [
-            SparkReminder.objects.get_or_create(authorization=auth, days_before=d, recipient=recipient)[1] for d in due
-        ]
-        if created[due.index(days)] and emails:
-            mail.send_later(
-                f"Spark Ads authorization ends in {auth.days_left} day(s)",
-                f"The Spark Ads authorization for video {auth.video_id} ends on {auth.auth_end:%Y-%m-%d %H:%M} UTC. "
-                "Brands can ask for more time with Extend on the Spark Ads page; creators will get the request "
-                "in TikTok's notifications.",
-                emails,
-            )
-            sent += 1
-    return sent
-
-
-def _recipients(auth: SparkAuthorization) -> dict[str, list[str]]:
-    brand_emails = set(
-        BrandMembership.objects.filter(
-            brand=auth.brand, role__in=[BrandMembership.Role.OWNER, BrandMembership.Role.ADMIN]
-        ).values_list("user__email", flat=True)
-    )
-    if auth.requested_by is not None:
-        brand_emails.add(auth.requested_by.email)
-    owner = auth.tiktok_account.owner if auth.tiktok_account else None
-    return {
-        SparkReminder.Recipient.BRAND: sorted(e for e in brand_emails if e),
-        SparkReminder.Recipient.CREATOR: [owner.email] if owner and owner.email else [],
-    }
-
-
-# --- Ads Manager links -----------------------------------------------------------------------
-
-
-def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user) -> AdsManagerLink:
-    """Record that the brand asked @username in Ads Manager; the outcome is read from identity/get/."""
-    username = username.strip().lstrip("@")
-    if not USERNAME_RE.match(username):
-        raise SparkError("A TikTok username has 2-24 letters, digits, underscores or periods, e.g. demo.creator.")
-    _check_username_exists(brand, username)
-    try:
-        with transaction.atomic():
-            link = AdsManagerLink.objects.create(
-                brand=brand,
-                ad_account=ad_account,
-                username=username,
-                requested_by=user,
-                next_poll_at=timezone.now(),
-                tiktok_account=TikTokAccount.objects.filter(handle=username).first(),
-            )
-    except IntegrityError as exc:
-        raise SparkError(f"@{username} is already linked or waiting for {ad_account}.") from exc
-    audit(
-        brand,
-        AuditEvent.Kind.REQUESTED,
-        f"Asked @{username} to authorize ad account {ad_account} in Ads Manager",
-        actor=user,
-        ad_account=ad_account,
-        tiktok_account=link.tiktok_account,
-    )
-    return link
-
-
-def _check_username_exists(brand: Brand, username: str) -> None:
-    tto = brand.tiktok_one_accounts.filter(credential__isnull=False).first()
-    if tto is None:
-        return  # without a TikTok One account there is no public lookup; Ads Manager will say
-    try:
-        call_with_credential(tto.credential_id, lambda c: c.tto_tcm_creator_public(tto.tto_tcm_account_id, username))
-    except TikTokError as exc:
-        if "not exist" in exc.message or "handle" in exc.message.lower():
-            raise SparkError(f"There is no TikTok account @{username}. Check the spelling.") from exc
-        if not exc.is_transient:
-            raise
-
-
-def poll_links(ad_account_id: int) -> int:
-    """Compare the ad account's TT_USER identities with its link requests; return changes."""
-    ad_account = AdAccount.objects.select_related("brand").filter(pk=ad_account_id).first()
-    if ad_account is None:
-        return 0
-    data = call_with_credential(
-        _credential_id(ad_account), lambda c: c.identity_get(ad_account.advertiser_id, identity_type="TT_USER")
-    )
-    listed = {identity_handle(i): i for i in data.get("identity_list") or []}
-    changed = 0
-    for link in AdsManagerLink.objects.filter(ad_account=ad_account, status__in=["pending", "authorized"]):
-        identity = listed.get(link.username)
-        if link.status == AdsManagerLink.Status.PENDING and identity:
-            _authorize_link(link, identity)
-            changed += 1
-        elif link.status == AdsManagerLink.Status.AUTHORIZED and not identity:
-            unlink(link, None, reason=f"@{link.username} removed the link on TikTok")
-            changed += 1
-        elif link.status == AdsManagerLink.Status.PENDING:
-            AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=timezone.now() + LINK_POLL_EVERY)
-    return changed
-
-
-def _authorize_link(link: AdsManagerLink, identity: Mapping[str, Any]) -> None:
-    account, _ = TikTokAccount.objects.get_or_create(
-        handle=link.username, defaults={"display_name": identity.get("display_name") or ""}
-    )
-    link.status, link.identity_id, link.tiktok_account = (
-        AdsManagerLink.Status.AUTHORIZED,
-        identity["identity_id"],
-        account,
-    )
-    link.decided_at, link.next_poll_at = timezone.now(), None
-    link.save()
-    audit(
-        link.brand,
-        AuditEvent.Kind.LINKED,
-        f"@{link.username} authorized ad account {link.ad_account}",
-        ad_account=link.ad_account,
-        tiktok_account=account,
-    )
-
-
-def mark_link_rejected(link: AdsManagerLink, user) -> None:
-    """The documented read (identity/get/) lists only approved accounts, so a rejection seen in
-    Ads Manager is recorded by the brand."""
-    if link.status != AdsManagerLink.Status.PENDING:
-        raise SparkError("Only a waiting request can be marked rejected.")
-    link.status, link.decided_at, link.decided_by, link.next_poll_at = "rejected", timezone.now(), user, None
-    link.save()
-    audit(
-        link.brand,
-        AuditEvent.Kind.REJECTED,
-        f"@{link.username} rejected the link to {link.ad_account}",
-        actor=user,
-        ad_account=link.ad_account,
-        tiktok_account=link.tiktok_account,
-    )
-
-
-def unlink(link: AdsManagerLink, user, *, reason: str = "") -> int:
-    """Stop using the account: its Spark Ads on this ad account are unbound; returns how many."""
-    link.status, link.decided_at, link.next_poll_at = AdsManagerLink.Status.UNLINKED, timezone.now(), None
-    link.decided_by = user if user is not None and getattr(user, "is_authenticated", False) else None
-    link.save()
-    audit(
-        link.brand,
-        AuditEvent.Kind.UNLINKED,
-        reason or f"@{link.username} unlinked from {link.ad_account}",
-        actor=user,
-        ad_account=link.ad_account,
-        tiktok_account=link.tiktok_account,
-    )
-    affected = (
-        SparkAuthorization.objects.live()
-        .filter(ad_account=link.ad_account)
-        .filter(Q(tiktok_name=link.username) | Q(tiktok_account__handle=link.username))
-    )
-    count = 0
-    for auth in affected.select_related("brand", "ad_account"):
-        try:
-            unbind(auth, user, reason=f"@{link.username} was unlinked from {link.ad_account}")
-        except SparkError:
-            _end(auth, Status.UNBOUND, user, f"@{link.username} was unlinked; TikTok did not confirm the unbind")
-        count += 1
-    return count

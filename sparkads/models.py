@@ -159,6 +159,15 @@ class SparkAuthorization(models.Model):
             return self.Status.EXPIRING
         return self.Status.ACTIVE
 
+    def next_check_at(self, now=None):
+        """The next reminder threshold or the end of the window, whichever comes first; daily at most."""
+        now = now or timezone.now()
+        if self.auth_end is None:
+            return now + timedelta(days=1)
+        moments = [self.auth_end - timedelta(days=d) for d in REMINDER_DAYS] + [self.auth_end]
+        upcoming = [m for m in moments if m > now]
+        return min([*upcoming, now + timedelta(days=1)])
+
 
 class SparkReminder(models.Model):
     """One reminder sent: the unique constraint makes each reminder go out once."""

@@ -1,108 +1,95 @@
-"""Celery tasks: per-row tasks take ids and are idempotent; one dispatcher per kind finds
-due rows through `next_poll_at` (partial indexes) and claims them with skip-locked rows."""
+"""Celery tasks of Spark Ads, in the project's polling idiom (integrations.polling): one
+dispatcher per kind claims due rows in batches and enqueues per-row tasks on commit; tasks
+take ids, are idempotent (each step is a conditional update, the apply is claimed once) and
+retry transient TikTok errors through TikTokTask."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
-from typing import Any
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
+from integrations.polling import TikTokTask, claim_due, enqueue_on_commit
 from integrations.tiktok import TikTokError
 
-from . import flows
-from .models import AdsManagerLink, SparkAuthorization
+from . import ads_manager, flows, ledger
+from .models import SparkAuthorization
 
-RETRY: dict[str, Any] = {
-    "autoretry_for": (TikTokError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-    "time_limit": 120,
-    "soft_time_limit": 100,
-}
 Status = SparkAuthorization.Status
-# A claimed row is pushed this far out, so a second dispatcher run does not enqueue it again.
+# A claimed row is not claimed again for this long; the task sets the real next time.
 CLAIM_LEASE = timedelta(minutes=5)
 BATCH = 200
 
 
-def _transient_only(fn):
-    """Permanent and auth TikTok errors are recorded by the flows, not retried."""
-
-    def run(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except TikTokError as exc:
-            if exc.is_transient:
-                raise
-            return None
-
-    return run
+def _give_back_if_unsent(auth_id: int, exc: TikTokError) -> None:
+    """A call the rate budget never sent does not hold its row for the lease."""
+    if exc.is_transient and not exc.sent:
+        SparkAuthorization.objects.filter(pk=auth_id, next_poll_at__isnull=False).update(next_poll_at=timezone.now())
 
 
-@shared_task(**RETRY)
+@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
 def poll_spark_request(auth_id: int) -> str | None:
-    return _transient_only(flows.poll_request)(auth_id)
+    try:
+        return flows.poll_request(auth_id)
+    except TikTokError as exc:
+        _give_back_if_unsent(auth_id, exc)
+        raise
 
 
-@shared_task(**RETRY)
-def apply_spark_authorization(auth_id: int) -> bool | None:
-    return _transient_only(flows.apply_approved)(auth_id)
+@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+def apply_spark_authorization(auth_id: int) -> bool:
+    return flows.apply_approved(auth_id)
 
 
-@shared_task(**RETRY)
+@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
 def check_spark_authorization(auth_id: int) -> str | None:
     """Notice cancellations and extensions, move to expiring/expired, send due reminders."""
     auth = SparkAuthorization.objects.select_related("brand", "tiktok_account__owner").filter(pk=auth_id).first()
     if auth is None or auth.status not in (Status.ACTIVE, Status.EXPIRING):
         return None
-    _transient_only(flows.refresh_from_tiktok)(auth)
+    try:
+        ledger.refresh_from_tiktok(auth)
+    except TikTokError as exc:
+        _give_back_if_unsent(auth_id, exc)
+        raise
     if auth.status in (Status.ACTIVE, Status.EXPIRING):
-        flows.advance(auth)
+        ledger.advance(auth)
     return auth.status
 
 
-@shared_task(**RETRY)
-def poll_ads_manager_links(ad_account_id: int) -> int | None:
-    return _transient_only(flows.poll_links)(ad_account_id)
-
-
-def _claim_due(queryset, now) -> list:
-    with transaction.atomic():
-        rows = list(
-            queryset.filter(next_poll_at__lte=now)
-            .order_by("next_poll_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", "status")[:BATCH]
-        )
-        queryset.model.objects.filter(pk__in=[pk for pk, _ in rows]).update(next_poll_at=now + CLAIM_LEASE)
-    return rows
+@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+def poll_ads_manager_links(ad_account_id: int) -> int:
+    try:
+        return ads_manager.poll_links(ad_account_id)
+    except TikTokError as exc:
+        if exc.is_transient and not exc.sent:
+            ads_manager.give_back(ad_account_id)
+        raise
 
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_spark_polls() -> int:
-    now = timezone.now()
+    """Claim due requests, approved codes and live authorizations; one task per row."""
     due = SparkAuthorization.objects.filter(
         status__in=[Status.REQUESTED, Status.APPROVED, Status.ACTIVE, Status.EXPIRING]
     )
-    rows = _claim_due(due, now)
-    task_for = {Status.REQUESTED: poll_spark_request, Status.APPROVED: apply_spark_authorization}
-    for pk, status in rows:
-        task = task_for.get(status, check_spark_authorization)
-        transaction.on_commit(partial(task.delay, pk))
-    return len(rows)
+    rows = claim_due(due, lease=CLAIM_LEASE, limit=BATCH)
+    sent = 0
+    for task in (poll_spark_request, apply_spark_authorization, check_spark_authorization):
+        sent += enqueue_on_commit(task, [row.pk for row in rows if _task_for(row.status) is task])
+    return sent
+
+
+def _task_for(status: str) -> TikTokTask:
+    if status == Status.REQUESTED:
+        return poll_spark_request
+    if status == Status.APPROVED:
+        return apply_spark_authorization
+    return check_spark_authorization
 
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_ads_manager_polls() -> int:
-    now = timezone.now()
-    rows = _claim_due(AdsManagerLink.objects.filter(status=AdsManagerLink.Status.PENDING), now)
-    ad_accounts = set(
-        AdsManagerLink.objects.filter(pk__in=[pk for pk, _ in rows]).values_list("ad_account_id", flat=True)
-    )
-    for ad_account_id in ad_accounts:
-        transaction.on_commit(partial(poll_ads_manager_links.delay, ad_account_id))
-    return len(ad_accounts)
+    """Claim due waiting links; one `identity/get/` poll per ad account."""
+    return enqueue_on_commit(poll_ads_manager_links, ads_manager.claim_due_ad_accounts(BATCH))

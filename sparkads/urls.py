@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import ads_manager_views, business_center_views, views
 
 app_name = "sparkads"
 B = "brands/<slug:slug>/"
@@ -13,18 +13,18 @@ urlpatterns = [
     path(B + "spark-ads/paste/", views.paste_code, name="paste_code"),
     path(B + "spark-ads/<int:pk>/extend/", views.extend, name="extend"),
     path(B + "spark-ads/<int:pk>/unbind/", views.unbind, name="unbind"),
-    path(B + "spark-ads/ads-manager/", views.ads_manager, name="ads_manager"),
-    path(B + "spark-ads/ads-manager/request/", views.link_request, name="link_request"),
-    path(B + "spark-ads/ads-manager/<int:pk>/<str:action>/", views.link_action, name="link_action"),
-    path(B + "business-center/", views.business_center, name="business_center"),
-    path(BC + "sync/", views.bc_sync, name="bc_sync"),
-    path(BC + "members/<int:member_pk>/link/", views.bc_link_member, name="bc_link_member"),
-    path(BC + "qr/", views.bc_request_qr, name="bc_request_qr"),
-    path(BC + "qr/<int:qr_pk>.png", views.bc_qr_png, name="bc_qr_png"),
-    path(BC + "approvals/", views.bc_approvals, name="bc_approvals"),
-    path(BC + "assign/", views.bc_assign, name="bc_assign"),
-    path(BC + "unassign/<int:grant_pk>/", views.bc_unassign, name="bc_unassign"),
-    path(BC + "promote/", views.promote, name="promote"),
+    path(B + "spark-ads/ads-manager/", ads_manager_views.page, name="ads_manager"),
+    path(B + "spark-ads/ads-manager/request/", ads_manager_views.request_link, name="link_request"),
+    path(B + "spark-ads/ads-manager/<int:pk>/<str:action>/", ads_manager_views.act, name="link_action"),
+    path(B + "business-center/", business_center_views.business_center, name="business_center"),
+    path(BC + "sync/", business_center_views.bc_sync, name="bc_sync"),
+    path(BC + "members/<int:member_pk>/link/", business_center_views.bc_link_member, name="bc_link_member"),
+    path(BC + "qr/", business_center_views.bc_request_qr, name="bc_request_qr"),
+    path(BC + "qr/<int:qr_pk>.png", business_center_views.bc_qr_png, name="bc_qr_png"),
+    path(BC + "approvals/", business_center_views.bc_approvals, name="bc_approvals"),
+    path(BC + "assign/", business_center_views.bc_assign, name="bc_assign"),
+    path(BC + "unassign/<int:grant_pk>/", business_center_views.bc_unassign, name="bc_unassign"),
+    path(BC + "promote/", business_center_views.promote, name="promote"),
     path(B + "audit/", views.audit, name="audit"),
     path("creator/spark-ads/", views.creator_codes, name="creator_codes"),
 ]

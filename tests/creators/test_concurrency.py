@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.db import connection, connections
 
-from creators import flows
+from creators import marketplace
 from creators.models import MarketplaceOnboarding
 from creators.tasks import poll_onboarding
 
@@ -52,7 +52,7 @@ def test_concurrent_pollers_send_one_invite_and_one_email(
         results = run_together(lambda: poll_onboarding(ob.pk))
     else:
         # Past the claim (as if two claims raced): the state transition still lets one through.
-        results = run_together(lambda: flows.request_invite(onboarding_of(account), internal_tto))
+        results = run_together(lambda: marketplace.request_invite(onboarding_of(account), internal_tto))
     assert not [r for r in results if isinstance(r, Exception)], results
     invites = sandbox_api("requests?path=/open_api/v1.3/tcm/creator/invite/&limit=100", method="get").json()
     invites = invites if isinstance(invites, list) else invites.get("requests", [])

@@ -124,7 +124,7 @@ def test_under_injected_faults_every_due_poll_completes_once_and_auth_errors_are
         """Done when every row is where one good poll leaves it. Meanwhile, time passes: a row
         a failed poll pushed back (beyond the 10-min claim lease) is brought due now, after
         checking it was rescheduled within twice the poll interval."""
-        from creators.flows import CLAIM_LEASE, POLL_BASE
+        from creators.marketplace import CLAIM_LEASE, POLL_BASE
 
         now = timezone.now()
         pushed = MarketplaceOnboarding.objects.filter(

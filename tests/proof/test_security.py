@@ -13,6 +13,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from integrations.models import BusinessCenter, BusinessCenterMember
 from tests.proof.urlsweep import all_url_cases, brand_scoped_urls, populate_brand_world, url_kwargs
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,10 @@ def world(brand, alice, creator, other_brand, settings):
     settings.TIKTOK_AUTH_BASE_URL = settings.TIKTOK_OPEN_API_BASE_URL = DEAD_TIKTOK
     settings.TIKTOK_BUSINESS_API_BASE_URL = DEAD_TIKTOK
     settings.TIKTOK_MAX_RETRIES = 0
-    return populate_brand_world(brand, alice, creator)
+    made = populate_brand_world(brand, alice, creator)
+    # The owner is the Business Center's admin, so its admin-only pages are reachable to them.
+    BusinessCenterMember.objects.filter(user=alice).update(role=BusinessCenter.Role.ADMIN)
+    return made
 
 
 def _undone(client, method: str, url: str) -> int:

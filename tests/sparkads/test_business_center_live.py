@@ -6,9 +6,10 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 
+from integrations.errors import FlowError
 from integrations.models import BrandMembership, BusinessCenterGrant
+from sparkads import ads_manager, flows
 from sparkads import business_center as bcflows
-from sparkads import flows
 from sparkads.models import AdsManagerLink, AuditEvent, SparkAdReference, SparkAuthorization
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -81,7 +82,7 @@ def test_past_the_limit_a_qr_request_is_refused_with_a_clear_message(live_world,
     qr = bcflows.request_access_qr(bc, bc_people["admin_m"], ["pull"], bc_people["admin"])
     _approve_qr(control, qr.link)
     bcflows.sync_tiktok_accounts(bc)
-    with pytest.raises(flows.SparkError, match="1 of 1 TikTok accounts, the limit"):
+    with pytest.raises(FlowError, match="1 of 1 TikTok accounts, the limit"):
         bcflows.request_access_qr(bc, bc_people["admin_m"], ["pull"], bc_people["admin"])
 
 
@@ -125,58 +126,58 @@ def test_assigning_gives_a_standard_member_the_account_and_promote_records_a_pul
 
 
 def test_an_ads_manager_link_approved_on_tiktok_becomes_authorized(live_world, control, alice):
-    link = flows.record_link_request(live_world["ad"].brand, live_world["ad"], "@demo.creator", alice)
+    link = ads_manager.record_link_request(live_world["ad"].brand, live_world["ad"], "@demo.creator", alice)
     req = control(
         "POST",
         "helpers/ads-manager/link-requests",
         {"advertiser_id": live_world["ad"].advertiser_id, "handle": "demo.creator"},
     )
-    assert flows.poll_links(live_world["ad"].pk) == 0  # still waiting
+    assert ads_manager.poll_links(live_world["ad"].pk) == 0  # still waiting
     control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/approve")
-    assert flows.poll_links(live_world["ad"].pk) == 1
+    assert ads_manager.poll_links(live_world["ad"].pk) == 1
     link.refresh_from_db()
     assert link.status == AdsManagerLink.Status.AUTHORIZED and link.identity_id
     assert AuditEvent.objects.filter(kind="linked", ad_account=live_world["ad"]).exists()
 
 
 def test_an_ads_manager_link_rejected_on_tiktok_stays_unlisted_and_is_recorded_as_rejected(live_world, control, alice):
-    link = flows.record_link_request(live_world["ad"].brand, live_world["ad"], "demo.creator", alice)
+    link = ads_manager.record_link_request(live_world["ad"].brand, live_world["ad"], "demo.creator", alice)
     req = control(
         "POST",
         "helpers/ads-manager/link-requests",
         {"advertiser_id": live_world["ad"].advertiser_id, "handle": "demo.creator"},
     )
     control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/reject")
-    flows.poll_links(live_world["ad"].pk)
+    ads_manager.poll_links(live_world["ad"].pk)
     link.refresh_from_db()
     assert link.status == AdsManagerLink.Status.PENDING  # identity/get/ lists approved accounts only
-    flows.mark_link_rejected(link, alice)
+    ads_manager.mark_link_rejected(link, alice)
     assert link.status == AdsManagerLink.Status.REJECTED
 
 
 def test_an_unknown_username_says_so(live_world, alice):
-    with pytest.raises(flows.SparkError, match="no TikTok account @nobody.here"):
-        flows.record_link_request(live_world["ad"].brand, live_world["ad"], "nobody.here", alice)
-    with pytest.raises(flows.SparkError, match="2-24 letters"):
-        flows.record_link_request(live_world["ad"].brand, live_world["ad"], "bad name!", alice)
+    with pytest.raises(FlowError, match="no TikTok account @nobody.here"):
+        ads_manager.record_link_request(live_world["ad"].brand, live_world["ad"], "nobody.here", alice)
+    with pytest.raises(FlowError, match="2-24 letters"):
+        ads_manager.record_link_request(live_world["ad"].brand, live_world["ad"], "bad name!", alice)
 
 
 def test_several_accounts_per_ad_account_and_unlinking_stops_their_spark_ads(live_world, control, alice):
     ad = live_world["ad"]
-    links = [flows.record_link_request(ad.brand, ad, h, alice) for h in ("demo.creator", "small.creator")]
+    links = [ads_manager.record_link_request(ad.brand, ad, h, alice) for h in ("demo.creator", "small.creator")]
     for handle in ("demo.creator", "small.creator"):
         req = control(
             "POST", "helpers/ads-manager/link-requests", {"advertiser_id": ad.advertiser_id, "handle": handle}
         )
         control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/approve")
-    assert flows.poll_links(ad.pk) == 2
+    assert ads_manager.poll_links(ad.pk) == 2
     video = next(c["video_ids"][0] for c in control("GET", "personas")["creators"] if c["handle"] == "demo.creator")
     code = control("POST", "helpers/ad-codes", {"video_id": video, "days": 30})["auth_code"]
     auth = flows.accept_pasted_code(ad.brand, alice, code)
     assert auth.tiktok_name == "demo.creator"
 
     links[0].refresh_from_db()
-    assert flows.unlink(links[0], alice) == 1
+    assert ads_manager.unlink(links[0], alice) == 1
     auth.refresh_from_db()
     assert auth.status == SparkAuthorization.Status.UNBOUND and "unlinked" in auth.end_reason
     assert AuditEvent.objects.filter(kind="unlinked").exists()

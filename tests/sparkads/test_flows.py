@@ -9,11 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import responses
 import time_machine
+from celery.exceptions import Retry
 from django.db import connection
+from django.utils import timezone
 
+from integrations.errors import FlowError
 from integrations.models import AdAccount
-from sparkads import flows, tasks
-from sparkads.models import AuditEvent, SparkAuthorization, SparkReminder
+from integrations.tiktok import Kind, TikTokError
+from sparkads import ads_manager, flows, tasks
+from sparkads.models import AdsManagerLink, AuditEvent, SparkAuthorization, SparkReminder
 
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
@@ -139,7 +143,7 @@ def test_requests_past_thirty_are_refused(world, alice, settings):
     SparkAuthorization.objects.create(
         brand=world["bc"].brand, post=world["post"], video_id="1", status="rejected", num_remaining_request=0
     )
-    with pytest.raises(flows.SparkError, match="30 requests per video"):
+    with pytest.raises(FlowError, match="30 requests per video"):
         flows.request_permission(world["post"], alice, 30)
 
 
@@ -154,18 +158,18 @@ def test_tiktoks_own_limit_message_is_translated(world, alice, settings):
                 "data": {},
             },
         )
-        with pytest.raises(flows.SparkError, match="30 requests per video"):
+        with pytest.raises(FlowError, match="30 requests per video"):
             flows.request_permission(world["post"], alice, 30)
 
 
 def test_requests_are_refused_while_spark_ads_are_off(world, alice):
     AdAccount.objects.filter(pk=world["ad"].pk).update(tto_has_access=False)
-    with pytest.raises(flows.SparkError, match="Spark Ads are off"):
+    with pytest.raises(FlowError, match="Spark Ads are off"):
         flows.request_permission(world["post"], alice, 30)
 
 
 def test_an_invalid_duration_is_refused(world, alice):
-    with pytest.raises(flows.SparkError, match="7, 30, 60 or 365"):
+    with pytest.raises(FlowError, match="7, 30, 60 or 365"):
         flows.request_permission(world["post"], alice, 14)
 
 
@@ -322,3 +326,36 @@ def test_a_waiting_request_survives_whatever_tiktok_answers_while_it_waits(world
         assert flows.poll_request(auth.pk) == state
     auth.refresh_from_db()
     assert auth.status == state and auth.next_poll_at is not None
+
+
+def _unsent(*args, **kwargs):
+    raise TikTokError("Rate budget exhausted", kind=Kind.TRANSIENT, code=40100, sent=False)
+
+
+def test_a_spark_poll_the_rate_budget_never_sent_gives_its_row_back_at_once(world, alice, monkeypatch):
+    auth = SparkAuthorization.objects.create(
+        brand=world["bc"].brand, post=world["post"], video_id=world["post"].video_id, requested_by=alice
+    )
+    SparkAuthorization.objects.filter(pk=auth.pk).update(next_poll_at=timezone.now() - timedelta(minutes=1))
+    assert tasks.dispatch_spark_polls() == 1  # claimed: held for the lease
+    monkeypatch.setattr(flows, "poll_request", _unsent)
+    with pytest.raises(Retry):
+        tasks.poll_spark_request.apply(args=[auth.pk])
+    auth.refresh_from_db()
+    assert auth.next_poll_at <= timezone.now()
+
+
+def test_an_ads_manager_poll_the_rate_budget_never_sent_gives_its_links_back_at_once(world, alice, monkeypatch):
+    link = AdsManagerLink.objects.create(
+        brand=world["bc"].brand,
+        ad_account=world["ad"],
+        username="demo.creator",
+        next_poll_at=timezone.now() - timedelta(minutes=1),
+    )
+    assert tasks.dispatch_ads_manager_polls() == 1
+    assert tasks.dispatch_ads_manager_polls() == 0  # held by the first claim
+    monkeypatch.setattr(ads_manager, "poll_links", _unsent)
+    with pytest.raises(Retry):
+        tasks.poll_ads_manager_links.apply(args=[world["ad"].pk])
+    link.refresh_from_db()
+    assert link.next_poll_at <= timezone.now()

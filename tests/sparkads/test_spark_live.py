@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from integrations.errors import FlowError
 from sparkads import flows, tasks
 from sparkads.models import AuditEvent, SparkAuthorization
 
@@ -46,12 +47,12 @@ def test_a_pasted_code_is_checked_with_tiktok_then_applied(live_world, control, 
     auth = flows.accept_pasted_code(live_world["post"].campaign.brand, alice, code, post=post)
     assert auth.status == SparkAuthorization.Status.ACTIVE
     assert auth.auth_code == code and auth.item_id == post.video_id
-    with pytest.raises(flows.SparkError, match="already been used"):
+    with pytest.raises(FlowError, match="already been used"):
         flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
 
 
 def test_a_garbage_code_gets_a_plain_language_error(live_world, alice):
-    with pytest.raises(flows.SparkError, match="doesn't recognise this code"):
+    with pytest.raises(FlowError, match="doesn't recognise this code"):
         flows.accept_pasted_code(live_world["post"].campaign.brand, alice, "not-a-real-code")
 
 
@@ -59,7 +60,7 @@ def test_a_code_for_another_video_is_refused(live_world, control, alice):
     post = live_world["post"]
     other = next(v for v in _videos(control, "market.star") if v != post.video_id)
     code = control("POST", "helpers/ad-codes", {"video_id": other, "days": 7})["auth_code"]
-    with pytest.raises(flows.SparkError, match="another video"):
+    with pytest.raises(FlowError, match="another video"):
         flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
 
 
@@ -67,7 +68,7 @@ def test_an_expired_code_says_it_expired(live_world, control, alice):
     post = live_world["post"]
     code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 7})["auth_code"]
     control("POST", "clock/advance", {"hours": 24 * 8})
-    with pytest.raises(flows.SparkError, match="expired"):
+    with pytest.raises(FlowError, match="expired"):
         flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
 
 

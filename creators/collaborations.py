@@ -1,0 +1,167 @@
+"""Campaigns and posts from the creator's side: the brand's checklist, joining, linking a
+posted video, the review poll until it is published, and the brand's link requests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from integrations.errors import FlowError
+from integrations.models import Campaign, CampaignPost, Collaboration, Credential, TikTokAccount
+from integrations.polling import claim_due
+from integrations.tiktok import TikTokError, tokens
+
+from .flows import mark_disconnected
+from .notify import notify
+
+# A post in review is checked this often; a claimed poll holds its row as long.
+POST_POLL = timedelta(minutes=10)
+# The dispatcher holds a claimed post until its task takes it (shorter than POST_POLL).
+DISPATCH_LEASE = timedelta(minutes=5)
+
+
+def claim_due_post_polls(limit: int) -> list[int]:
+    """The dispatcher's claim: up to `limit` posts in review whose check is due."""
+    due = CampaignPost.objects.filter(publish_status=CampaignPost.PublishStatus.REVIEWING)
+    return [row.pk for row in claim_due(due, lease=DISPATCH_LEASE, limit=limit)]
+
+
+def claim_post_poll(post_id: int) -> bool:
+    """Of concurrent executors of one post's check exactly one wins this conditional update:
+    the post qualifies while due or held only by the dispatcher, and the winner holds it for
+    POST_POLL."""
+    now = timezone.now()
+    return bool(
+        CampaignPost.objects.filter(
+            pk=post_id, publish_status=CampaignPost.PublishStatus.REVIEWING, next_poll_at__lte=now + DISPATCH_LEASE
+        ).update(next_poll_at=now + POST_POLL)
+    )
+
+
+def requirements(campaign: Campaign, account: TikTokAccount | None) -> list[dict]:
+    """The brand's checklist; only the items this campaign requires."""
+    items = []
+    if campaign.require_tiktok_authorized:
+        ok = bool(account and account.credential and account.credential.status == Credential.Status.OK)
+        items.append({"label": "TikTok authenticated on this platform", "done": ok})
+    if campaign.require_sponsored_video_tab:
+        items.append({"label": f'Post through the "Sponsored Video" tab with "{campaign.name}" selected', "done": None})
+    if campaign.require_original_or_promo_sound:
+        items.append({"label": "Use Original Sound or a Promo+ sound only", "done": None})
+    return items
+
+
+def _creator_call(account: TikTokAccount, call):
+    if account.credential_id is None:
+        raise FlowError("Authorize TikTok first.")
+    try:
+        return tokens.call_with_credential(account.credential_id, call)
+    except TikTokError as exc:
+        if exc.needs_reconnect:
+            mark_disconnected(account, "TikTok no longer accepts this platform's access.", revoked=False)
+            raise FlowError("TikTok no longer accepts our access to your account. Authorize TikTok again.") from exc
+        if exc.is_not_tcm_creator:
+            raise FlowError(
+                "TikTok says you are not in the Creator Marketplace (or not in one of its countries) yet. "
+                "Join it first; campaigns open to you once TikTok lists you."
+            ) from exc
+        if exc.is_scope_missing:
+            raise FlowError(
+                "You did not give this platform the TikTok permission this needs. "
+                "Authorize TikTok again and leave every permission ticked."
+            ) from exc
+        raise FlowError(f"TikTok said: {exc.message}") from exc
+
+
+def join_campaign(account: TikTokAccount, campaign: Campaign) -> Collaboration:
+    if not campaign.invite_link:
+        raise FlowError("This campaign has no TikTok invite link yet; ask the brand.")
+    _creator_call(account, lambda c: c.tto_creator_campaign_join(account.creator_id, campaign.invite_link))
+    collab, _ = Collaboration.objects.update_or_create(
+        campaign=campaign,
+        tiktok_account=account,
+        defaults={"status": Collaboration.Status.JOINED, "joined_at": timezone.now()},
+    )
+    return collab
+
+
+def _published(account: TikTokAccount, video_id: str) -> dict | None:
+    data = _creator_call(
+        account, lambda c: c.tto_creator_authorized_video_list(account.creator_id, video_ids=[video_id])
+    )
+    return next((p for p in data.get("posts") or [] if str(p.get("video_id")) == video_id), None)
+
+
+def link_video(collab: Collaboration, video_id: str) -> CampaignPost:
+    """Link a posted video to the campaign; a post still in review is polled until published."""
+    account, campaign = collab.tiktok_account, collab.campaign
+    _creator_call(
+        account, lambda c: c.tto_creator_campaign_video_link(account.creator_id, campaign.invite_link, video_id)
+    )
+    post, _ = CampaignPost.objects.update_or_create(
+        campaign=campaign,
+        video_id=video_id,
+        defaults={
+            "collaboration": collab,
+            "tiktok_account": account,
+            "link_status": CampaignPost.LinkStatus.APPROVE,
+            "linked_at": timezone.now(),
+        },
+    )
+    refresh_publish_status(post)
+    return post
+
+
+def refresh_publish_status(post: CampaignPost, *, announce: bool = False) -> bool:
+    """True once TikTok shows the post; until then it stays reviewing and due for a poll.
+    With `announce` (the poller), the creator is told once when it goes live."""
+    found = _published(post.tiktok_account, post.video_id)
+    if found is None:
+        post.publish_status = CampaignPost.PublishStatus.REVIEWING
+        post.next_poll_at = timezone.now() + POST_POLL
+        post.save(update_fields=["publish_status", "next_poll_at"])
+        return False
+    won = (
+        CampaignPost.objects.filter(pk=post.pk)
+        .exclude(publish_status=CampaignPost.PublishStatus.PUBLISHED)
+        .update(
+            publish_status=CampaignPost.PublishStatus.PUBLISHED,
+            next_poll_at=None,
+            caption=found.get("caption") or "",
+            embed_url=found.get("embed_url") or "",
+            thumbnail_url=found.get("thumbnail_url") or "",
+        )
+    )
+    if won and announce:
+        notify(post.tiktok_account, f"Your post {post.video_id} for {post.campaign.name} is live on TikTok.")
+    post.publish_status = CampaignPost.PublishStatus.PUBLISHED
+    return True
+
+
+def link_requests(collab: Collaboration) -> list[dict]:
+    account = collab.tiktok_account
+    data = _creator_call(
+        account, lambda c: c.tto_creator_link_request_get(account.creator_id, collab.campaign.invite_link)
+    )
+    return list(data.get("link_requests") or [])
+
+
+def answer_link_request(collab: Collaboration, link_request_id: str, video_id: str, approve: bool) -> None:
+    account = collab.tiktok_account
+    action = "APPROVE" if approve else "REJECT"
+    _creator_call(account, lambda c: c.tto_creator_link_request_confirm(account.creator_id, link_request_id, action))
+    status = CampaignPost.LinkStatus.APPROVE if approve else CampaignPost.LinkStatus.REJECTED
+    post, created = CampaignPost.objects.update_or_create(
+        campaign=collab.campaign,
+        video_id=video_id,
+        defaults={
+            "collaboration": collab,
+            "tiktok_account": account,
+            "link_status": status,
+            "link_request_id": link_request_id,
+            "linked_at": timezone.now() if approve else None,
+        },
+    )
+    if approve:
+        refresh_publish_status(post)

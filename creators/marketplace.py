@@ -1,0 +1,312 @@
+"""The Marketplace onboarding state machine: the invite, TikTok's status, the backoff.
+
+authorized -> waiting (invite requested) -> overdue / processing -> in the Marketplace, or
+not eligible / invalid. Each move is a conditional update from the state that was read, so
+two pollers never both move a row (nor both send an invite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from integrations.errors import FlowError
+from integrations.models import TikTokAccount, TikTokOneAccount
+from integrations.polling import claim_due
+from integrations.tiktok import TikTokError, tokens
+
+from .models import MarketplaceOnboarding
+from .notify import notify
+
+State = MarketplaceOnboarding.State
+
+MIN_FOLLOWERS = 10_000
+# TikTok: an invite "may take up to 24 hours" to reach Inbox > Monetization; processing after
+# acceptance takes "2+ hours".
+INVITE_DEADLINE = timedelta(hours=24)
+PROCESSING_TIME = timedelta(hours=2)
+# Polling backoff: start soon after a change, slow down while nothing happens.
+POLL_BASE = timedelta(minutes=15)
+POLL_MAX = timedelta(hours=2)
+# The dispatcher holds a claimed row this long, until its task takes it; the task holds it
+# for CLAIM_LEASE while it polls. A crashed poll's row is due again when the hold ends.
+DISPATCH_LEASE = timedelta(minutes=5)
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+def restart_onboarding(account: TikTokAccount) -> MarketplaceOnboarding:
+    """A fresh authorization puts the account back at the start (unless already IN)."""
+    now = timezone.now()
+    onboarding, _ = MarketplaceOnboarding.objects.get_or_create(tiktok_account=account)
+    if onboarding.state != State.IN_MARKETPLACE:
+        onboarding.state = State.AUTHORIZED
+        onboarding.ineligible_reasons = []
+    onboarding.authorized_at = onboarding.state_changed_at = now
+    onboarding.next_poll_at, onboarding.poll_attempts, onboarding.last_error = now, 0, ""
+    onboarding.save()
+    return onboarding
+
+
+def marketplace_account() -> TikTokOneAccount:
+    """The platform's internal TikTok One account, which requests invites and reads status."""
+    account = TikTokOneAccount.objects.select_related("credential").filter(is_internal=True).first()
+    if account is None or account.credential is None:
+        raise FlowError("The platform's TikTok One account is not set up yet. Contact support.")
+    return account
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(POLL_BASE * (2 ** min(attempts, 8)), POLL_MAX)
+
+
+def claim_poll(onboarding_id: int) -> bool:
+    """Take one row for this poll: of concurrent executors (a message delivered twice, a
+    retry racing the dispatcher) exactly one wins this conditional update.
+
+    The row qualifies while it is due or only held by a dispatcher's claim (DISPATCH_LEASE);
+    the winner holds it for CLAIM_LEASE, beyond any dispatcher's claim, so the others find
+    it taken.
+    """
+    now = timezone.now()
+    return bool(
+        MarketplaceOnboarding.objects.filter(
+            pk=onboarding_id, next_poll_at__lte=now + DISPATCH_LEASE, state__in=MarketplaceOnboarding.POLLED_STATES
+        ).update(next_poll_at=now + CLAIM_LEASE)
+    )
+
+
+def claim_due_polls(limit: int) -> list[int]:
+    """The dispatcher's claim: up to `limit` due rows, held for DISPATCH_LEASE."""
+    due = MarketplaceOnboarding.objects.filter(state__in=MarketplaceOnboarding.POLLED_STATES)
+    return [row.pk for row in claim_due(due, lease=DISPATCH_LEASE, limit=limit)]
+
+
+def release(onboarding_id: int, error: TikTokError) -> None:
+    """A poll that failed on a transient error lets go of its row: at once when TikTok never
+    received the call (the rate budget had no room), otherwise to a dispatcher-length hold,
+    so the task's own retry can take it and the dispatcher does if no retry comes."""
+    now = timezone.now()
+    until = now if not error.sent else now + DISPATCH_LEASE
+    # A row the flow already rescheduled (beyond this poll's hold) keeps its time.
+    MarketplaceOnboarding.objects.filter(
+        pk=onboarding_id, state__in=MarketplaceOnboarding.POLLED_STATES, next_poll_at__lte=now + CLAIM_LEASE
+    ).update(next_poll_at=until, last_error=str(error)[:2000])
+
+
+def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **fields) -> bool:
+    """Move from the state we read to `new`, only if nobody else moved it; notify once."""
+    if onboarding.state == new:
+        return False  # a stale read must not "win" a move that already happened
+    now = timezone.now()
+    values = {"state": new, "state_changed_at": now, "poll_attempts": 0, "last_error": "", **fields}
+    if notice:
+        values["notice"] = notice
+    won = MarketplaceOnboarding.objects.filter(pk=onboarding.pk, state=onboarding.state).update(**values)
+    if not won:
+        return False
+    for name, value in values.items():
+        setattr(onboarding, name, value)
+    if notice:
+        notify(onboarding.tiktok_account, notice)
+    return True
+
+
+def _reschedule(onboarding: MarketplaceOnboarding, error: str = "") -> None:
+    attempts = onboarding.poll_attempts + 1
+    MarketplaceOnboarding.objects.filter(pk=onboarding.pk).update(
+        next_poll_at=timezone.now() + _backoff(attempts), poll_attempts=attempts, last_error=error[:2000]
+    )
+
+
+def poll(onboarding_id: int) -> str:
+    """One look at TikTok for a claimed row; returns the state it ends in."""
+    onboarding = MarketplaceOnboarding.objects.select_related("tiktok_account__owner").get(pk=onboarding_id)
+    tto = marketplace_account()
+    handle = onboarding.tiktok_account.handle
+    rows = tokens.call_with_credential(
+        tto.credential_id, lambda c: c.tto_tcm_creator_status_get(tto.tto_tcm_account_id, [handle])
+    )
+    status = next((r.get("status", "") for r in rows if r.get("handle_name") == handle), "INVALID")
+    MarketplaceOnboarding.objects.filter(pk=onboarding.pk).update(
+        tiktok_status=status, status_checked_at=timezone.now()
+    )
+    onboarding.tiktok_status = status
+    if not _advance(onboarding, status, tto):
+        _reschedule(onboarding)
+    return MarketplaceOnboarding.objects.values_list("state", flat=True).get(pk=onboarding.pk)
+
+
+def _advance(onboarding: MarketplaceOnboarding, status: str, tto: TikTokOneAccount) -> bool:
+    """Apply TikTok's status to the state machine; True if the row changed state."""
+    now = timezone.now()
+    if status == "IN":
+        return transition(
+            onboarding,
+            State.IN_MARKETPLACE,
+            "You are in the TikTok Creator Marketplace.",
+            joined_at=now,
+            next_poll_at=None,
+        )
+    if status == "INVALID":
+        return transition(
+            onboarding,
+            State.INVALID,
+            "TikTok does not recognise this account for the "
+            "Creator Marketplace. Check the handle in the TikTok app, or contact support.",
+            next_poll_at=None,
+        )
+    if onboarding.state == State.AUTHORIZED:
+        overdue = onboarding.invite_requested_at is None or onboarding.invite_requested_at + INVITE_DEADLINE <= now
+        if status == "NOT_IN" or overdue:
+            return request_invite(onboarding, tto)
+        return transition(onboarding, State.WAITING, next_poll_at=now + POLL_BASE)
+    if (
+        onboarding.state == State.WAITING
+        and onboarding.invite_requested_at is not None
+        and onboarding.invite_requested_at + INVITE_DEADLINE <= now
+    ):
+        return transition(onboarding, State.OVERDUE, OVERDUE_NOTICE, overdue_at=now, next_poll_at=now + POLL_MAX)
+    return False
+
+
+OVERDUE_NOTICE = (
+    "Your Creator Marketplace invite has not arrived after 24 hours. Check that your age is verified in "
+    "the TikTok app, authorize TikTok again to request another invite, or contact support."
+)
+
+
+def eligibility_failures(account: TikTokAccount) -> list[dict]:
+    """What the platform can check before asking TikTok; TikTok's own answers add the rest."""
+    failures = []
+    if account.follower_count is not None and account.follower_count < MIN_FOLLOWERS:
+        failures.append(_reason("followers", ""))
+    if account.account_type == TikTokAccount.AccountType.BUSINESS:
+        failures.append(_reason("account_type", ""))
+    return failures
+
+
+REASON_TEXT = {
+    "followers": ("10,000+ followers", "Grow your audience to at least 10,000 followers, then authorize again."),
+    "account_type": (
+        "A personal or creator account",
+        "Switch to a personal or creator account in the TikTok app (Settings > Account), then authorize again.",
+    ),
+    "age": ("Age verified", "Verify your age in the TikTok app (Settings > Account), then authorize again."),
+    "other": (
+        "TikTok's requirements",
+        "Check the Creator Marketplace requirements in the TikTok app, or contact support.",
+    ),
+}
+
+
+def _reason(check: str, tiktok_reason: str) -> dict:
+    label, fix = REASON_TEXT[check]
+    return {"check": check, "label": label, "reason": tiktok_reason, "fix": fix}
+
+
+def _classify_rejection(text: str) -> str:
+    lowered = text.lower()
+    if "business" in lowered:
+        return "account_type"
+    if "follower" in lowered:
+        return "followers"
+    if "age" in lowered:
+        return "age"
+    return "other"
+
+
+def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> bool:
+    """Check eligibility, then ask TikTok for an invite. The state claim comes first, so two
+    pollers never send two invites."""
+    now = timezone.now()
+    if onboarding.state != State.AUTHORIZED:
+        return False  # only a freshly authorized account asks for an invite
+    account = onboarding.tiktok_account
+    failures = eligibility_failures(account)
+    if failures:
+        return transition(
+            onboarding,
+            State.NOT_ELIGIBLE,
+            _not_eligible_notice(failures),
+            ineligible_reasons=failures,
+            eligibility_checked_at=now,
+            next_poll_at=None,
+        )
+    if not transition(
+        onboarding, State.WAITING, eligibility_checked_at=now, invite_requested_at=now, next_poll_at=now + POLL_BASE
+    ):
+        return False
+    try:
+        result = tokens.call_with_credential(
+            tto.credential_id, lambda c: c.tcm_creator_invite(tto.tto_tcm_account_id, [account.handle])
+        )
+    except TikTokError as exc:
+        # Put the row back so the next poll asks again; the error is kept for staff.
+        MarketplaceOnboarding.objects.filter(pk=onboarding.pk).update(
+            state=State.AUTHORIZED,
+            invite_requested_at=None,
+            last_error=str(exc)[:2000],
+            next_poll_at=now + POLL_BASE,
+        )
+        raise
+    return _apply_invite_result(onboarding, account, result)
+
+
+def _apply_invite_result(onboarding: MarketplaceOnboarding, account: TikTokAccount, result: Mapping[str, Any]) -> bool:
+    if account.handle in (result.get("in_tcm") or []):
+        return transition(
+            onboarding,
+            State.IN_MARKETPLACE,
+            "You are in the TikTok Creator Marketplace.",
+            joined_at=timezone.now(),
+            next_poll_at=None,
+        )
+    if account.handle in (result.get("rejected") or []):
+        reasons = result["reject_reasons"].get(account.handle) or ["TikTok rejected the invite."]
+        failures = [_reason(_classify_rejection(r), r) for r in reasons]
+        if any(f["check"] == "account_type" for f in failures):
+            TikTokAccount.objects.filter(pk=account.pk).update(account_type=TikTokAccount.AccountType.BUSINESS)
+        return transition(
+            onboarding,
+            State.NOT_ELIGIBLE,
+            _not_eligible_notice(failures),
+            ineligible_reasons=failures,
+            next_poll_at=None,
+        )
+    notify(
+        account,
+        "We asked TikTok to invite you to the Creator Marketplace. The invite may take up to 24 hours "
+        "to arrive in the TikTok app under Inbox > Monetization.",
+    )
+    MarketplaceOnboarding.objects.filter(pk=onboarding.pk).update(
+        notice="Invite requested: it may take up to 24 hours to arrive in the TikTok app under Inbox > Monetization."
+    )
+    return True
+
+
+def _not_eligible_notice(failures: list[dict]) -> str:
+    return "Not eligible for the Creator Marketplace yet: " + "; ".join(f["label"] for f in failures) + "."
+
+
+def mark_accepted(onboarding: MarketplaceOnboarding) -> bool:
+    """The creator tapped Accept in the app: TikTok now processes for 2+ hours."""
+    if onboarding.state not in (State.WAITING, State.OVERDUE):
+        return False
+    now = timezone.now()
+    return transition(
+        onboarding,
+        State.PROCESSING,
+        accepted_at=now,
+        next_poll_at=now + PROCESSING_TIME,
+        notice="Invite accepted. TikTok is processing it (2+ hours): come back and reconnect then.",
+    )
+
+
+def check_now(onboarding: MarketplaceOnboarding) -> None:
+    """The creator asked to check again: make the row due at once."""
+    MarketplaceOnboarding.objects.filter(pk=onboarding.pk, state__in=MarketplaceOnboarding.POLLED_STATES).update(
+        next_poll_at=timezone.now()
+    )

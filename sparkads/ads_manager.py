@@ -1,0 +1,180 @@
+"""Ads Manager links: the brand asks a creator (by username) in TikTok Ads Manager to link
+their account to an ad account; the outcome is read from `identity/get/`. Unlinking stops
+the Spark Ads that use the account's posts on that ad account."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.errors import FlowError
+from integrations.models import AdAccount, Brand, TikTokAccount
+from integrations.polling import claim_due
+from integrations.tiktok import TikTokError
+from integrations.tiktok.spark import identity_handle
+from integrations.tiktok.tokens import call_with_credential
+
+from .flows import audit, credential_id, end_authorization, unbind
+from .models import AdsManagerLink, AuditEvent, SparkAuthorization
+
+Status = SparkAuthorization.Status
+
+LINK_POLL_EVERY = timedelta(minutes=5)
+# A claimed waiting link is not claimed again for this long; its poll sets the real next time.
+CLAIM_LEASE = timedelta(minutes=5)
+# TikTok usernames: letters, digits, underscores and periods, 2-24 characters.
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.]{2,24}$")
+
+
+def claim_due_ad_accounts(limit: int) -> list[int]:
+    """The dispatcher's claim: waiting links that are due, as the ad accounts to read (one
+    `identity/get/` answers every link of an ad account)."""
+    links = claim_due(
+        AdsManagerLink.objects.filter(status=AdsManagerLink.Status.PENDING), lease=CLAIM_LEASE, limit=limit
+    )
+    return sorted({link.ad_account_id for link in links})
+
+
+def give_back(ad_account_id: int) -> None:
+    """The poll was never sent (the rate budget had no room): its links are due again now."""
+    AdsManagerLink.objects.filter(ad_account_id=ad_account_id, status=AdsManagerLink.Status.PENDING).update(
+        next_poll_at=timezone.now()
+    )
+
+
+def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user) -> AdsManagerLink:
+    """Record that the brand asked @username in Ads Manager; the outcome is read from identity/get/."""
+    username = username.strip().lstrip("@")
+    if not USERNAME_RE.match(username):
+        raise FlowError("A TikTok username has 2-24 letters, digits, underscores or periods, e.g. demo.creator.")
+    _check_username_exists(brand, username)
+    try:
+        with transaction.atomic():
+            link = AdsManagerLink.objects.create(
+                brand=brand,
+                ad_account=ad_account,
+                username=username,
+                requested_by=user,
+                next_poll_at=timezone.now(),
+                tiktok_account=TikTokAccount.objects.filter(handle=username).first(),
+            )
+    except IntegrityError as exc:
+        raise FlowError(f"@{username} is already linked or waiting for {ad_account}.") from exc
+    audit(
+        brand,
+        AuditEvent.Kind.REQUESTED,
+        f"Asked @{username} to authorize ad account {ad_account} in Ads Manager",
+        actor=user,
+        ad_account=ad_account,
+        tiktok_account=link.tiktok_account,
+    )
+    return link
+
+
+def _check_username_exists(brand: Brand, username: str) -> None:
+    tto = brand.tiktok_one_accounts.filter(credential__isnull=False).first()
+    if tto is None:
+        return  # without a TikTok One account there is no public lookup; Ads Manager will say
+    try:
+        call_with_credential(tto.credential_id, lambda c: c.tto_tcm_creator_public(tto.tto_tcm_account_id, username))
+    except TikTokError as exc:
+        if "not exist" in exc.message or "handle" in exc.message.lower():
+            raise FlowError(f"There is no TikTok account @{username}. Check the spelling.") from exc
+        if not exc.is_transient:
+            raise
+
+
+def poll_links(ad_account_id: int) -> int:
+    """Compare the ad account's TT_USER identities with its link requests; return changes."""
+    ad_account = AdAccount.objects.select_related("brand").filter(pk=ad_account_id).first()
+    if ad_account is None:
+        return 0
+    data = call_with_credential(
+        credential_id(ad_account), lambda c: c.identity_get(ad_account.advertiser_id, identity_type="TT_USER")
+    )
+    listed = {identity_handle(i): i for i in data.get("identity_list") or []}
+    changed = 0
+    for link in AdsManagerLink.objects.filter(ad_account=ad_account, status__in=["pending", "authorized"]):
+        identity = listed.get(link.username)
+        if link.status == AdsManagerLink.Status.PENDING and identity:
+            _authorize_link(link, identity)
+            changed += 1
+        elif link.status == AdsManagerLink.Status.AUTHORIZED and not identity:
+            unlink(link, None, reason=f"@{link.username} removed the link on TikTok")
+            changed += 1
+        elif link.status == AdsManagerLink.Status.PENDING:
+            AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=timezone.now() + LINK_POLL_EVERY)
+    return changed
+
+
+def _authorize_link(link: AdsManagerLink, identity: Mapping[str, Any]) -> None:
+    account, _ = TikTokAccount.objects.get_or_create(
+        handle=link.username, defaults={"display_name": identity.get("display_name") or ""}
+    )
+    link.status, link.identity_id, link.tiktok_account = (
+        AdsManagerLink.Status.AUTHORIZED,
+        identity["identity_id"],
+        account,
+    )
+    link.decided_at, link.next_poll_at = timezone.now(), None
+    link.save()
+    audit(
+        link.brand,
+        AuditEvent.Kind.LINKED,
+        f"@{link.username} authorized ad account {link.ad_account}",
+        ad_account=link.ad_account,
+        tiktok_account=account,
+    )
+
+
+def mark_link_rejected(link: AdsManagerLink, user) -> None:
+    """The documented read (identity/get/) lists only approved accounts, so a rejection seen in
+    Ads Manager is recorded by the brand."""
+    if link.status != AdsManagerLink.Status.PENDING:
+        raise FlowError("Only a waiting request can be marked rejected.")
+    link.status, link.decided_at, link.decided_by, link.next_poll_at = "rejected", timezone.now(), user, None
+    link.save()
+    audit(
+        link.brand,
+        AuditEvent.Kind.REJECTED,
+        f"@{link.username} rejected the link to {link.ad_account}",
+        actor=user,
+        ad_account=link.ad_account,
+        tiktok_account=link.tiktok_account,
+    )
+
+
+def unlink(link: AdsManagerLink, user, *, reason: str = "") -> int:
+    """Stop using the account: its Spark Ads on this ad account are unbound; returns how many."""
+    link.status, link.decided_at, link.next_poll_at = AdsManagerLink.Status.UNLINKED, timezone.now(), None
+    link.decided_by = user if user is not None and getattr(user, "is_authenticated", False) else None
+    link.save()
+    audit(
+        link.brand,
+        AuditEvent.Kind.UNLINKED,
+        reason or f"@{link.username} unlinked from {link.ad_account}",
+        actor=user,
+        ad_account=link.ad_account,
+        tiktok_account=link.tiktok_account,
+    )
+    affected = (
+        SparkAuthorization.objects.live()
+        .filter(ad_account=link.ad_account)
+        .filter(Q(tiktok_name=link.username) | Q(tiktok_account__handle=link.username))
+    )
+    count = 0
+    for auth in affected.select_related("brand", "ad_account"):
+        try:
+            unbind(auth, user, reason=f"@{link.username} was unlinked from {link.ad_account}")
+        except FlowError:
+            end_authorization(
+                auth, Status.UNBOUND, user, f"@{link.username} was unlinked; TikTok did not confirm the unbind"
+            )
+        count += 1
+    return count

@@ -1,0 +1,89 @@
+"""Ads Manager links: the brand's list, recording a request, and acting on a link.
+
+Everyone in the brand reads the list; recording, checking, marking rejected and unlinking
+are for the brand's owners and admins (`manage=True`: a 404 for anyone else).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from integrations.errors import FlowError
+from integrations.models import AdAccount
+from integrations.tenancy import get_brand_for_user
+from integrations.tiktok import TikTokError
+
+from . import ads_manager as links
+from .forms import LinkRequestForm
+from .models import AdsManagerLink
+
+
+@login_required
+@require_GET
+def page(request, slug: str) -> HttpResponse:
+    brand = get_brand_for_user(request.user, slug)
+    rows = (
+        AdsManagerLink.objects.for_user(request.user)
+        .filter(brand=brand)
+        .select_related("ad_account", "requested_by", "decided_by")
+    )
+    return render(
+        request,
+        "sparkads/ads_manager.html",
+        {
+            "brand": brand,
+            "links": rows,
+            "form": LinkRequestForm(),
+            "can_manage": brand.can_manage(request.user),
+            "ad_accounts": AdAccount.objects.for_user(request.user).filter(brand=brand, removed_at__isnull=True),
+        },
+    )
+
+
+@login_required
+@require_POST
+def request_link(request, slug: str) -> HttpResponse:
+    brand = get_brand_for_user(request.user, slug, manage=True)
+    form = LinkRequestForm(request.POST)
+    if form.is_valid():
+        ad_account = get_object_or_404(AdAccount, pk=form.cleaned_data["ad_account"], brand=brand)
+        try:
+            link = links.record_link_request(brand, ad_account, form.cleaned_data["username"], request.user)
+            messages.success(
+                request,
+                f"Recorded. In TikTok Ads Manager (Assets > Identities > Link TikTok account) "
+                f"send the request to @{link.username}; once they approve it on TikTok, "
+                "this page shows Authorized.",
+            )
+        except FlowError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "Pick an ad account and type a TikTok username.")
+    return redirect("sparkads:ads_manager", slug=brand.slug)
+
+
+@login_required
+@require_POST
+def act(request, slug: str, pk: int, action: str) -> HttpResponse:
+    brand = get_brand_for_user(request.user, slug, manage=True)
+    link = get_object_or_404(
+        AdsManagerLink.objects.for_user(request.user).select_related("ad_account", "brand"), pk=pk, brand=brand
+    )
+    try:
+        if action == "check":
+            links.poll_links(link.ad_account_id)
+            messages.info(request, "Checked with TikTok.")
+        elif action == "rejected":
+            links.mark_link_rejected(link, request.user)
+        elif action == "unlink":
+            n = links.unlink(link, request.user)
+            messages.success(request, f"@{link.username} unlinked; {n} Spark Ad(s) using its posts were stopped.")
+        else:
+            raise Http404
+    except (FlowError, TikTokError) as exc:
+        messages.error(request, exc.message)
+    return redirect("sparkads:ads_manager", slug=brand.slug)

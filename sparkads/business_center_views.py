@@ -1,0 +1,265 @@
+"""Business Center pages: members, TikTok-account access by QR code, assignments, promotion.
+
+Brand objects come through `get_brand_for_user` (404 for outsiders). Then the signed-in
+user's BusinessCenterMember row decides: no row is a 404, and so is an admin action for a
+standard member; neither renders any data.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from integrations.errors import FlowError
+from integrations.models import BusinessCenter, BusinessCenterGrant, BusinessCenterMember
+from integrations.tenancy import get_brand_for_user
+from integrations.tiktok import TikTokError
+
+from . import business_center as bcflows
+from .forms import AssignForm, PromoteForm, QrRequestForm
+from .models import QrAccessRequest
+
+Grant = BusinessCenterGrant
+
+
+def _bc_context(request, slug: str, bc_pk: int, *, admin: bool = False):
+    """The brand, the BC and the signed-in user's member row; 404 without one, and 404 for a
+    standard member where `admin` is required."""
+    brand = get_brand_for_user(request.user, slug)
+    bc = get_object_or_404(BusinessCenter.objects.for_user(request.user), pk=bc_pk, brand=brand)
+    member = bcflows.member_for(request.user, bc)
+    if member is None:
+        raise Http404("You are not a member of this Business Center.")
+    if admin and member.role != BusinessCenter.Role.ADMIN:
+        raise Http404("Only Business Center admins can do this.")
+    return brand, bc, member
+
+
+@login_required
+@require_GET
+def business_center(request, slug: str) -> HttpResponse:
+    brand = get_brand_for_user(request.user, slug)
+    bcs = list(BusinessCenter.objects.for_user(request.user).filter(brand=brand).order_by("name"))
+    bc = next((b for b in bcs if str(b.pk) == request.GET.get("bc")), bcs[0] if bcs else None)
+    member = bcflows.member_for(request.user, bc) if bc else None
+    ctx = {
+        "brand": brand,
+        "bcs": bcs,
+        "bc": bc,
+        "member": member,
+        "can_manage": brand.can_manage(request.user),
+        "limit": bcflows.tiktok_account_limit(),
+    }
+    if bc is not None and (member is not None or ctx["can_manage"]):
+        ctx["members"] = bc.members.select_related("user").order_by("role", "user_name")
+        ctx["brand_users"] = [m.user for m in brand.memberships.select_related("user")]
+    if member is not None:
+        ctx.update(_bc_member_context(bc, member))
+    return render(request, "sparkads/business_center.html", ctx)
+
+
+def _bc_member_context(bc, member) -> dict:
+    ctx = {
+        "grants": bcflows.visible_tiktok_grants(bc, member),
+        "approved": bcflows.approved_count(bc),
+        "is_admin": member.role == BusinessCenter.Role.ADMIN,
+        "options": bcflows.promote_options(bc, member),
+    }
+    if ctx["is_admin"]:
+        ctx["qr"] = QrAccessRequest.objects.filter(business_center=bc).first()
+        ctx["qr_form"] = QrRequestForm()
+        ctx["ad_accounts"] = bcflows.ad_accounts_of(bc)
+        ctx["assignments"] = (
+            Grant.objects.filter(business_center=bc, member__isnull=False)
+            .select_related("member", "tiktok_account", "ad_account")
+            .order_by("asset_type", "asset_id")
+        )
+        ctx["tt_roles"], ctx["adv_roles"] = Grant.TikTokAccountRole.choices, Grant.AdvertiserRole.choices
+        if ctx["qr"] is not None:
+            ctx["qr_svg"] = bcflows.qr_svg(ctx["qr"].link)
+    return ctx
+
+
+def _bc_for_managers(request, slug: str, bc_pk: int):
+    """Reading members from TikTok and linking them to users: the brand's owners and admins,
+    or the BC's admins; a 404 for anyone else."""
+    brand = get_brand_for_user(request.user, slug)
+    bc = get_object_or_404(BusinessCenter.objects.for_user(request.user), pk=bc_pk, brand=brand)
+    if not brand.can_manage(request.user):
+        member = bcflows.member_for(request.user, bc)
+        if member is None or member.role != BusinessCenter.Role.ADMIN:
+            raise Http404("Only brand or Business Center admins can do this.")
+    return brand, bc
+
+
+@login_required
+@require_POST
+def bc_sync(request, slug: str, bc_pk: int) -> HttpResponse:
+    brand, bc = _bc_for_managers(request, slug, bc_pk)
+    try:
+        n = bcflows.sync_members(bc)
+        bcflows.sync_tiktok_accounts(bc)
+        messages.success(request, f"{n} member(s) and the authorized TikTok accounts were read from TikTok.")
+    except (FlowError, TikTokError) as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{_bc_url(brand)}?bc={bc.pk}")
+
+
+def _bc_url(brand) -> str:
+    return reverse("sparkads:business_center", args=[brand.slug])
+
+
+@login_required
+@require_POST
+def bc_link_member(request, slug: str, bc_pk: int, member_pk: int) -> HttpResponse:
+    brand, bc = _bc_for_managers(request, slug, bc_pk)
+    target = get_object_or_404(BusinessCenterMember, pk=member_pk, business_center=bc)
+    user_id = request.POST.get("user") or None
+    user = None
+    if user_id:
+        membership = get_object_or_404(brand.memberships.select_related("user"), user_id=user_id)
+        user = membership.user
+    bcflows.link_member(bc, target, user, request.user)
+    messages.success(request, f"{target.user_name or target.email} is now linked to {user or 'nobody'}.")
+    return redirect(f"{_bc_url(brand)}?bc={bc.pk}")
+
+
+@login_required
+@require_POST
+def bc_request_qr(request, slug: str, bc_pk: int) -> HttpResponse:
+    brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
+    form = QrRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick at least one: existing posts, or publishing ad videos as posts.")
+    else:
+        try:
+            bcflows.request_access_qr(bc, member, form.cleaned_data["scopes"], request.user)
+            messages.success(
+                request,
+                "Share this QR code with the TikTok account owners. Each one scans it and "
+                "approves on TikTok; approvals appear below as they come in.",
+            )
+        except (FlowError, TikTokError) as exc:
+            messages.error(request, exc.message)
+    return redirect(f"{_bc_url(brand)}?bc={bc.pk}#qr")
+
+
+@login_required
+@require_GET
+def bc_qr_png(request, slug: str, bc_pk: int, qr_pk: int) -> HttpResponse:
+    _brand, bc, _member = _bc_context(request, slug, bc_pk, admin=True)
+    qr = get_object_or_404(QrAccessRequest, pk=qr_pk, business_center=bc)
+    response = HttpResponse(bcflows.qr_png(qr.link), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="tiktok-access-{bc.bc_id}.png"'
+    return response
+
+
+@login_required
+@require_GET
+def bc_approvals(request, slug: str, bc_pk: int) -> HttpResponse:
+    """The live "N of 200" fragment; reads TikTok at most every 10 seconds per BC."""
+    brand, bc, member = _bc_context(request, slug, bc_pk)
+    if bc.last_checked_at is None or bc.last_checked_at < timezone.now() - timedelta(seconds=10):
+        try:
+            bcflows.sync_tiktok_accounts(bc)
+        except (FlowError, TikTokError):
+            pass  # the fragment shows what is known; the next poll tries again
+    ctx = {
+        "brand": brand,
+        "bc": bc,
+        "member": member,
+        "limit": bcflows.tiktok_account_limit(),
+        **_bc_member_context(bc, member),
+    }
+    template = "sparkads/business_center.html"
+    if request.htmx:
+        template += "#approvals"
+    return render(request, template, ctx)
+
+
+@login_required
+@require_POST
+def bc_assign(request, slug: str, bc_pk: int) -> HttpResponse:
+    brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
+    members = {str(m.pk): m for m in bc.members.all()}
+    form = AssignForm(request.POST, member_choices=[(k, str(v)) for k, v in members.items()])
+    try:
+        if not form.is_valid():
+            raise FlowError("Pick an asset, at least one member and a role TikTok offers for it.")
+        asset_type, asset_id = form.asset_parts()
+        if asset_type not in Grant.AssetType.values:
+            raise FlowError("Pick a TikTok account or an ad account.")
+        chosen = [members[k] for k in form.cleaned_data["members"]]
+        n = bcflows.assign(bc, member, chosen, asset_type, asset_id, form.cleaned_data["roles"], request.user)
+        messages.success(request, f"Assigned to {n} member(s).")
+    except (FlowError, TikTokError) as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{_bc_url(brand)}?bc={bc.pk}#assign")
+
+
+@login_required
+@require_POST
+def bc_unassign(request, slug: str, bc_pk: int, grant_pk: int) -> HttpResponse:
+    brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
+    grant = get_object_or_404(
+        Grant.objects.select_related("member"), pk=grant_pk, business_center=bc, member__isnull=False
+    )
+    try:
+        bcflows.unassign(bc, member, grant.member, grant.asset_type, grant.asset_id, request.user)
+        messages.success(request, "Unassigned.")
+    except (FlowError, TikTokError) as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{_bc_url(brand)}?bc={bc.pk}#assign")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def promote(request, slug: str, bc_pk: int) -> HttpResponse:
+    brand, bc, member = _bc_context(request, slug, bc_pk)
+    options = bcflows.promote_options(bc, member)
+    grants = {g.pk: g for g in options["accounts"]}
+    ad_accounts = {a.pk: a for a in options["ad_accounts"]}
+    ctx = {"brand": brand, "bc": bc, "member": member, "options": options, "posts": [], "reference": None}
+    grant, ad_account = grants.get(_int(request.GET.get("grant"))), ad_accounts.get(_int(request.GET.get("ad_account")))
+    if request.method == "POST":
+        form = PromoteForm(request.POST, request.FILES)
+        try:
+            if not form.is_valid():
+                raise FlowError("Pick an account, an ad account and a post or a video.")
+            grant, ad_account = grants.get(form.cleaned_data["grant"]), ad_accounts.get(form.cleaned_data["ad_account"])
+            if grant is None or ad_account is None:
+                raise FlowError("Pick an account and an ad account you have permission for.")
+            ctx["reference"] = bcflows.record_promotion(
+                bc,
+                member,
+                grant,
+                ad_account,
+                form.cleaned_data["mode"],
+                request.user,
+                item_id=form.cleaned_data["item_id"],
+                video=form.cleaned_data["video"],
+            )
+        except (FlowError, TikTokError) as exc:
+            messages.error(request, exc.message)
+    elif grant is not None and ad_account is not None and not options["missing"]:
+        try:
+            identity = bcflows.bc_identity(bc, ad_account, grant.tiktok_account.handle)
+            ctx["posts"] = bcflows.account_posts(bc, ad_account, identity)
+        except (FlowError, TikTokError) as exc:
+            messages.error(request, exc.message)
+    ctx.update(grant=grant, ad_account=ad_account)
+    return render(request, "sparkads/promote.html", ctx)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

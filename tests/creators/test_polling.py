@@ -1,0 +1,68 @@
+"""Marketplace polls in the polling idiom: the dispatcher's claim, the task's own claim (one
+executor per row), and what a failed poll does with its row."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from celery.exceptions import Retry
+from django.utils import timezone
+
+from creators import marketplace, tasks
+from creators.models import MarketplaceOnboarding
+from integrations.models import TikTokAccount
+from integrations.tiktok import Kind, TikTokError
+
+pytestmark = pytest.mark.django_db
+State = MarketplaceOnboarding.State
+
+
+def _onboarding(handle: str, due_in_minutes: float | None = -1) -> MarketplaceOnboarding:
+    account = TikTokAccount.objects.create(handle=handle, open_id=f"open-{handle}")
+    due = None if due_in_minutes is None else timezone.now() + timedelta(minutes=due_in_minutes)
+    return MarketplaceOnboarding.objects.create(tiktok_account=account, state=State.AUTHORIZED, next_poll_at=due)
+
+
+def test_the_dispatcher_claims_each_due_row_once_and_enqueues_it_on_commit(django_capture_on_commit_callbacks):
+    due, _later, _unscheduled = _onboarding("a.one"), _onboarding("b.two", 30), _onboarding("c.three", None)
+    with django_capture_on_commit_callbacks() as queued:
+        assert tasks.dispatch_onboarding_polls() == 1
+    assert len(queued) == 1
+    assert tasks.dispatch_onboarding_polls() == 0  # held by the first claim
+    due.refresh_from_db()
+    assert due.next_poll_at > timezone.now()
+
+
+def test_after_the_dispatchers_claim_exactly_one_executor_takes_the_row():
+    row = _onboarding("a.one")
+    assert marketplace.claim_due_polls(10) == [row.pk]
+    assert marketplace.claim_poll(row.pk) is True
+    assert marketplace.claim_poll(row.pk) is False  # a second delivery of the same message
+
+
+def _failing_poll(monkeypatch, *, sent: bool) -> None:
+    def poll(onboarding_id):
+        raise TikTokError("Rate budget exhausted", kind=Kind.TRANSIENT, code=40100, sent=sent)
+
+    monkeypatch.setattr(marketplace, "poll", poll)
+
+
+def test_a_poll_the_rate_budget_never_sent_gives_its_row_back_at_once(monkeypatch):
+    row = _onboarding("a.one")
+    _failing_poll(monkeypatch, sent=False)
+    with pytest.raises(Retry):
+        tasks.poll_onboarding.apply(args=[row.pk])
+    row.refresh_from_db()
+    assert row.next_poll_at <= timezone.now()
+    assert "Rate budget exhausted" in row.last_error
+
+
+def test_a_poll_that_failed_after_sending_is_left_for_its_retry_not_for_the_whole_lease(monkeypatch):
+    row = _onboarding("a.one")
+    _failing_poll(monkeypatch, sent=True)
+    with pytest.raises(Retry):
+        tasks.poll_onboarding.apply(args=[row.pk])
+    row.refresh_from_db()
+    assert timezone.now() < row.next_poll_at <= timezone.now() + marketplace.DISPATCH_LEASE
+    assert marketplace.claim_poll(row.pk) is True  # the retry can take it
