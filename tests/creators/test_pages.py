@@ -130,7 +130,8 @@ def test_use_another_tiktok_account_asks_tiktok_to_show_its_consent_screen(clien
 def test_tiktoks_creator_refusals_are_explained(user_factory, campaign, settings, code, says):
     import responses
 
-    from creators import flows
+    from creators import collaborations
+    from integrations.errors import FlowError
 
     account = make_account(user_factory())
     account.creator_id = "7500000000000000001"
@@ -140,5 +141,5 @@ def test_tiktoks_creator_refusals_are_explained(user_factory, campaign, settings
             f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/open_api/v1.3/tto/creator/campaign/join/",
             json={"code": code, "message": "refused", "request_id": "r", "data": {}},
         )
-        with pytest.raises(flows.FlowError, match=says):
-            flows.join_campaign(account, campaign)
+        with pytest.raises(FlowError, match=says):
+            collaborations.join_campaign(account, campaign)
