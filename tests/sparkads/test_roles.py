@@ -1,5 +1,5 @@
 """The role matrix of Spark Ads, Ads Manager links, Business Center and the audit trail
-(docs/roles-spark.md), enforced on the server: a POST someone may not make is a 404, like a
+(docs/roles.md), enforced on the server: a POST someone may not make is a 404, like a
 foreign brand's object, and changes nothing."""
 
 from __future__ import annotations
