@@ -41,10 +41,8 @@ def test_requests_are_cut_at_30_seconds_and_restarts_are_graceful():
 def test_the_readme_production_command_uses_the_config_file():
     readme = (ROOT / "README.md").read_text()
     assert "gunicorn -c gunicorn.conf.py" in readme
-    assert readme.splitlines()[3:5] == [
-        "make run    # the whole system on this machine: web, worker, beat and the TikTok sandbox, with demo data",
-        "make test   # every test: ruff (lint + format check) and the whole pytest suite",
-    ]
+    # The README still starts with the two commands that matter.
+    assert [line.split("#")[0].strip() for line in readme.splitlines()[3:5]] == ["make run", "make test"]
 
 
 def test_gunicorn_with_the_config_serves_the_site(tmp_path):
