@@ -1,9 +1,10 @@
 """The Marketplace onboarding state machine: the invite, TikTok's status, the backoff.
 
 authorized -> waiting (invite requested) -> overdue / processing -> in the Marketplace, or
-not eligible / invalid. Where TikTok no longer serves the legacy invite endpoint to this app,
-authorized -> join in app (the creator joins in the TikTok app) -> in the Marketplace. Each move is a conditional update from the state that was read, so
-two pollers never both move a row (nor both send an invite).
+not eligible / invalid. Where TikTok no longer serves the legacy invite endpoint to this app:
+authorized -> join in app (the creator joins in the TikTok app) -> in the Marketplace. Each
+move is a conditional update from the state that was read, so two pollers never both move a
+row (nor both send an invite).
 """
 
 from __future__ import annotations
