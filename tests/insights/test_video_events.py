@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
+import requests
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.insights import video_events
+from integrations.insights import report, video_events
 from integrations.insights.tasks import poll_campaign_report
-from integrations.models import CampaignPost, Collaboration, TikTokAccount
-from integrations.tiktok import webhooks
+from integrations.models import Campaign, CampaignPost, Collaboration, Credential, TikTokAccount, TikTokOneAccount
+from integrations.tiktok import BusinessClient, webhooks
 
 pytestmark = pytest.mark.django_db
 Status = CampaignPost.PublishStatus
@@ -130,3 +132,45 @@ def test_event_types_other_than_uploaded_and_published_are_left_alone(reviewing)
     assert video_events.apply(events) == []
     reviewing.refresh_from_db()
     assert reviewing.publish_status == Status.REVIEWING
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_the_sandboxs_tcm_videos_deliveries_move_a_sponsored_post_from_review_to_published(
+    live_sandbox, live_server, settings, brand
+):
+    """End to end: the sandbox signs and sends TikTok's payloads to the platform over HTTP."""
+    settings.SITE_URL = live_server.url
+    auth = requests.post(
+        f"{live_sandbox}/sandbox/api/helpers/portal-auth",
+        json={"persona": "demo-brand", "redirect_uri": "http://testserver/cb"},
+        timeout=30,
+    ).json()
+    token = BusinessClient().oauth2_access_token(auth["auth_code"]).access_token
+    credential = Credential.objects.create(kind=Credential.Kind.BUSINESS, brand=brand, access_token=token)
+    account = TikTokOneAccount.objects.create(
+        tto_tcm_account_id="7200000000000000001", brand=brand, credential=credential
+    )
+    campaign = Campaign.objects.create(
+        brand=brand, tiktok_one_account=account, campaign_id="7900000000000000001", name="Spring Launch"
+    )
+    assert report.subscribe_tcm_videos(account).subscription_id
+
+    def post_status(video_id: str, wanted: str) -> str:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            found = CampaignPost.objects.filter(campaign=campaign, video_id=video_id).first()
+            if found is not None and found.publish_status == wanted:
+                return wanted
+            time.sleep(0.2)
+        return found.publish_status if found else "absent"
+
+    video_id = requests.post(
+        f"{live_sandbox}/sandbox/api/helpers/sponsored-videos",
+        json={"handle": "market.star", "campaign_id": "7900000000000000001"},
+        timeout=30,
+    ).json()["video_id"]
+    assert post_status(video_id, Status.REVIEWING) == Status.REVIEWING  # tto_video_uploaded
+
+    requests.post(f"{live_sandbox}/sandbox/api/clock/advance", json={"hours": 1.2}, timeout=30).raise_for_status()
+    assert post_status(video_id, Status.PUBLISHED) == Status.PUBLISHED  # tto_video_published
