@@ -16,6 +16,8 @@ SANDBOX_CREDENTIALS = {
     "TIKTOK_CLIENT_KEY": "sandbox-client-key",
     "TIKTOK_CLIENT_SECRET": "sandbox-client-secret",
 }
+# The sandbox's second API for Business app (one without the legacy invite permission): as public.
+SANDBOX_OTHER_APP = {"TIKTOK_APP_ID": "sandbox-tto-app", "TIKTOK_APP_SECRET": "sandbox-tto-secret"}
 BASE_URL_SETTINGS = ("TIKTOK_AUTH_BASE_URL", "TIKTOK_OPEN_API_BASE_URL", "TIKTOK_BUSINESS_API_BASE_URL")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
@@ -34,7 +36,7 @@ def sandbox_leftovers(values: dict[str, str], sandbox_url: str) -> list[str]:
         value = values.get(name) or ""
         if not value:
             problems.append(f"{name} is not set")
-        elif value == sandbox_value:
+        elif value in (sandbox_value, SANDBOX_OTHER_APP.get(name)):
             problems.append(f"{name} is the TikTok sandbox's public value")
     for name in BASE_URL_SETTINGS:
         value = values.get(name) or ""

@@ -1,8 +1,10 @@
 """The Marketplace onboarding state machine: the invite, TikTok's status, the backoff.
 
 authorized -> waiting (invite requested) -> overdue / processing -> in the Marketplace, or
-not eligible / invalid. Each move is a conditional update from the state that was read, so
-two pollers never both move a row (nor both send an invite).
+not eligible / invalid. Where TikTok no longer serves the legacy invite endpoint to this app:
+authorized -> join in app (the creator joins in the TikTok app) -> in the Marketplace. Each
+move is a conditional update from the state that was read, so two pollers never both move a
+row (nor both send an invite).
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from integrations.errors import FlowError
 from integrations.models import TikTokAccount, TikTokOneAccount
 from integrations.polling import claim_due
 from integrations.tiktok import TikTokError, tokens
+from integrations.tiktok.errors import ROUTE_NOT_FOUND
 
-from .models import MarketplaceOnboarding
+from .models import MIN_FOLLOWERS, MarketplaceOnboarding
 from .notify import notify
 
 State = MarketplaceOnboarding.State
 
-MIN_FOLLOWERS = 10_000
 # TikTok: an invite "may take up to 24 hours" to reach Inbox > Monetization; processing after
 # acceptance takes "2+ hours".
 INVITE_DEADLINE = timedelta(hours=24)
@@ -44,6 +46,7 @@ def restart_onboarding(account: TikTokAccount) -> MarketplaceOnboarding:
     if onboarding.state != State.IN_MARKETPLACE:
         onboarding.state = State.AUTHORIZED
         onboarding.ineligible_reasons = []
+        onboarding.join_in_app_at = None
     onboarding.authorized_at = onboarding.state_changed_at = now
     onboarding.next_poll_at, onboarding.poll_attempts, onboarding.last_error = now, 0, ""
     onboarding.save()
@@ -244,6 +247,15 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
             tto.credential_id, lambda c: c.tcm_creator_invite(tto.tto_tcm_account_id, [account.handle])
         )
     except TikTokError as exc:
+        if invite_unavailable(exc):
+            return transition(
+                onboarding,
+                State.JOIN_IN_APP,
+                JOIN_IN_APP_NOTICE,
+                invite_requested_at=None,
+                join_in_app_at=now,
+                next_poll_at=now + POLL_BASE,
+            )
         # Put the row back so the next poll asks again; the error is kept for staff.
         MarketplaceOnboarding.objects.filter(pk=onboarding.pk).update(
             state=State.AUTHORIZED,
@@ -253,6 +265,18 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
         )
         raise
     return _apply_invite_result(onboarding, account, result)
+
+
+JOIN_IN_APP_NOTICE = (
+    "Join the Creator Marketplace in the TikTok app: TikTok Studio › Monetization › Creator Marketplace › "
+    "Join. We keep checking your status and will tell you when you are in."
+)
+
+
+def invite_unavailable(error: TikTokError) -> bool:
+    """TikTok no longer serves `tcm/creator/invite/` to this app: 41001 interface offline (its
+    answer for the legacy endpoint), or a route it no longer knows. Asking again cannot help."""
+    return error.is_interface_offline or error.code == ROUTE_NOT_FOUND
 
 
 def _apply_invite_result(onboarding: MarketplaceOnboarding, account: TikTokAccount, result: Mapping[str, Any]) -> bool:

@@ -11,6 +11,10 @@ from django.db.models import Q
 
 from integrations.models import TikTokAccount
 
+# TikTok's Creator Marketplace eligibility (its support page): 18+, 10,000 followers, 1,000 post
+# views and 3 posts in the last 30 days, a personal or creator account.
+MIN_FOLLOWERS = 10_000
+
 
 class CreatorProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creator_profile")
@@ -27,7 +31,9 @@ class MarketplaceOnboarding(models.Model):
     TikTok exposes only `tto/tcm/creator/status/get/` (IN / NOT_IN / INVITED / INVALID): an
     invite that was requested, delivered or accepted all read INVITED. So "accepted" is what
     the creator tells us after tapping Accept in the app, and "overdue" is INVITED for longer
-    than TikTok's 24 hours. Each state has its own timestamp so brands see where it stuck.
+    than TikTok's 24 hours. An app without the legacy invite endpoint (TikTok answers 41001)
+    leads the creator to join in the TikTok app instead ("join in app") and keeps polling.
+    Each state has its own timestamp so brands see where it stuck.
     """
 
     class State(models.TextChoices):
@@ -36,12 +42,13 @@ class MarketplaceOnboarding(models.Model):
         WAITING = "waiting", "Waiting for the invite"
         OVERDUE = "overdue", "Invite not arrived after 24 hours"
         PROCESSING = "processing", "TikTok is processing"
+        JOIN_IN_APP = "join_in_app", "Join in the TikTok app"
         IN_MARKETPLACE = "in_marketplace", "In the Creator Marketplace"
         INVALID = "invalid", "TikTok says the account is invalid"
         DISCONNECTED = "disconnected", "Disconnected"
 
     # States the poller keeps looking at; the others wait for the creator.
-    POLLED_STATES = (State.AUTHORIZED, State.WAITING, State.OVERDUE, State.PROCESSING)
+    POLLED_STATES = (State.AUTHORIZED, State.WAITING, State.OVERDUE, State.PROCESSING, State.JOIN_IN_APP)
 
     tiktok_account = models.OneToOneField(TikTokAccount, on_delete=models.CASCADE, related_name="onboarding")
     state = models.CharField(max_length=20, choices=State.choices, default=State.AUTHORIZED)
@@ -54,6 +61,8 @@ class MarketplaceOnboarding(models.Model):
     invite_requested_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # When TikTok told us it no longer takes invites from this app: the creator joins in the app.
+    join_in_app_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(null=True, blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
     # The last change shown once on the creator's page (cleared when seen).
@@ -67,7 +76,7 @@ class MarketplaceOnboarding(models.Model):
             # The dispatcher's query: due rows in a polled state, oldest first.
             models.Index(
                 fields=["next_poll_at"],
-                condition=Q(state__in=["authorized", "waiting", "overdue", "processing"]),
+                condition=Q(state__in=["authorized", "waiting", "overdue", "processing", "join_in_app"]),
                 name="onboarding_poll_due_idx",
             ),
         ]
@@ -84,10 +93,23 @@ class MarketplaceOnboarding(models.Model):
             ("Creator Marketplace status checked", bool(self.status_checked_at), False, self.status_checked_at),
             (
                 "Eligible: 10,000+ followers, age verified, a personal or creator account",
-                in_mp or bool(self.invite_requested_at),
+                in_mp or bool(self.invite_requested_at) or bool(self.join_in_app_at),
                 st == s.NOT_ELIGIBLE,
                 self.eligibility_checked_at,
             ),
+        ]
+        if self.join_in_app_at:
+            rows += [
+                (
+                    "Join in the TikTok app: TikTok Studio › Monetization › Creator Marketplace › Join",
+                    in_mp,
+                    st == s.JOIN_IN_APP,
+                    self.join_in_app_at,
+                ),
+                ("In the Creator Marketplace", in_mp, False, self.joined_at),
+            ]
+            return self._step_rows(rows)
+        rows += [
             ("Invite requested", in_mp or bool(self.invite_requested_at), False, self.invite_requested_at),
             (
                 "Invite arrives in the TikTok app under Inbox > Monetization (may take up to 24 hours)",
@@ -99,10 +121,29 @@ class MarketplaceOnboarding(models.Model):
             ("TikTok is processing (2+ hours): come back and reconnect", in_mp, st == s.PROCESSING, None),
             ("In the Creator Marketplace", in_mp, False, self.joined_at),
         ]
+        return self._step_rows(rows)
+
+    @staticmethod
+    def _step_rows(rows: list) -> list[dict]:
         return [
             {"label": label, "done": done and not current, "current": current, "at": at}
             for label, done, current, at in rows
         ]
+
+    def join_checklist(self) -> list[dict]:
+        """TikTok's requirements to join in the app, each met (True), not met (False) or only
+        checked by TikTok in the app (None): the platform knows followers and account type."""
+        account = self.tiktok_account
+        followers = None if account.follower_count is None else account.follower_count >= MIN_FOLLOWERS
+        account_type = None if not account.account_type else account.account_type != TikTokAccount.AccountType.BUSINESS
+        rows = [
+            ("18 or older", None),
+            (f"{MIN_FOLLOWERS:,} followers or more", followers),
+            ("1,000 post views in the last 30 days", None),
+            ("3 posts in the last 30 days", None),
+            ("A personal or creator account (not a business account)", account_type),
+        ]
+        return [{"label": label, "met": met} for label, met in rows]
 
     @property
     def stuck(self) -> str:

@@ -44,6 +44,19 @@ def accept_invite(user: TikTokUser) -> MarketplaceInvite:
     return invite
 
 
+def join_marketplace(user: TikTokUser) -> TikTokUser:
+    """Creator Marketplace > Join in TikTok Studio: only an eligible creator may; TikTok then
+    processes the application (2+ hours) before the status reads IN."""
+    if world.marketplace_status(user) == "IN" or user.joined_in_app_at:
+        raise ActionError("You have already joined the Creator Marketplace.")
+    unmet = [label for label, ok in world.join_checks(user) if not ok]
+    if unmet:
+        raise ActionError("Not eligible yet: " + "; ".join(unmet) + ".")
+    user.joined_in_app_at = clock.now()
+    user.save(update_fields=["joined_in_app_at"])
+    return user
+
+
 def _check_days(days: int) -> int:
     if days not in DURATIONS:
         raise ActionError("Choose 7, 30, 60 or 365 days.")

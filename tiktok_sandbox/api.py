@@ -100,9 +100,12 @@ class Call:
         info = {"page": page, "page_size": size, "total_number": total, "total_page": (total + size - 1) // size}
         return items[(page - 1) * size : page * size], info
 
-    def check_app(self, id_field: str = "app_id", secret_field: str = "secret") -> None:
-        if self.str(id_field) != settings.SANDBOX_APP_ID or self.str(secret_field) != settings.SANDBOX_APP_SECRET:
+    def check_app(self, id_field: str = "app_id", secret_field: str = "secret") -> str:
+        """The calling app's id, once its id and secret match one of the sandbox's apps."""
+        app_id = self.str(id_field)
+        if app_id not in settings.SANDBOX_APPS or self.str(secret_field) != settings.SANDBOX_APPS[app_id]:
             raise BusinessError(40001, "Invalid app_id or secret.")
+        return app_id
 
 
 def _params(request: HttpRequest) -> dict:

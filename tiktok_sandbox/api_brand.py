@@ -3,7 +3,6 @@ TikTok One account discovery and webhook subscriptions."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Q
 
 from tiktok_sandbox import clock, ids, oauth
@@ -29,12 +28,12 @@ TT_ACCOUNT_ROLES = {"POST", "LIVE", "DIRECT_MESSAGE"}
 
 @endpoint("oauth2/access_token/", "POST", auth="app")
 def access_token(call: Call) -> dict:
-    call.check_app()
+    app_id = call.check_app()
     try:
-        code = oauth.consume_code(call.str("auth_code"), "portal", settings.SANDBOX_APP_ID, None)
+        code = oauth.consume_code(call.str("auth_code"), "portal", app_id, None)
     except oauth.OAuthFailure as exc:
         raise BusinessError(40110, f"auth_code is invalid: {exc.description}") from exc
-    token = oauth.issue_token("advertiser", settings.SANDBOX_APP_ID, "", business_user=code.business_user)
+    token = oauth.issue_token("advertiser", app_id, "", business_user=code.business_user)
     data = {"access_token": token.access_token, "scope": oauth.ADVERTISER_SCOPES, "token_type": "Bearer"}
     if call.params.get("return_advertiser_ids", True) not in (False, "false"):
         data["advertiser_ids"] = [a.advertiser_id for a in visible_advertisers(code.business_user)]
@@ -43,12 +42,12 @@ def access_token(call: Call) -> dict:
 
 @endpoint("oauth2/revoke_token/", "POST", auth="app")
 def revoke_token(call: Call) -> dict:
-    call.check_app()
+    app_id = call.check_app()
     token = token_for(call.str("access_token"), "advertiser")
     token.revoked_at = clock.now()
     token.save(update_fields=["revoked_at"])
     lost = [a.advertiser_id for a in visible_advertisers(token.business_user)]
-    return {"app_id": settings.SANDBOX_APP_ID, "advertiser_ids": lost}
+    return {"app_id": app_id, "advertiser_ids": lost}
 
 
 @endpoint("oauth2/advertiser/get/", "GET")

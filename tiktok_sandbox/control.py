@@ -268,6 +268,12 @@ def helper_accept_invite(request, body) -> dict:
 
 
 @control("POST")
+def helper_join_marketplace(request, body) -> dict:
+    user = actions.join_marketplace(_user(body.get("handle", "")))
+    return {"joined_in_app_at": user.joined_in_app_at.isoformat()}
+
+
+@control("POST")
 def helper_spark_approve(request, body) -> dict:
     video = _video(body.get("video_id", ""))
     code = actions.approve_spark(actions.waiting_spark(video), body.get("days"))

@@ -40,20 +40,22 @@ def video_event(video: Video, event_type: str) -> None:
     }
     subs = Subscription.objects.filter(
         subscribe_entity="TCM_VIDEOS", tto_account=account, token__revoked_at__isnull=True
-    )
+    ).select_related("token")
     for sub in subs:
         body = {"request_id": envelopes.request_id(), "object": 10, "time": int(time.time()), "entry": [entry]}
-        threading.Thread(target=_deliver, args=(sub.callback_url, body), daemon=True).start()
+        # Each app's events are signed with that app's secret.
+        secret = settings.SANDBOX_APPS.get(sub.token.client_key, "") if sub.token else settings.SANDBOX_APP_SECRET
+        threading.Thread(target=_deliver, args=(sub.callback_url, body, secret), daemon=True).start()
 
 
-def signature(body: bytes, timestamp: int) -> str:
-    mac = hmac.new(settings.SANDBOX_APP_SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+def signature(body: bytes, timestamp: int, secret: str) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"t={timestamp},s={mac.hexdigest()}"
 
 
-def _deliver(url: str, payload: dict) -> None:
+def _deliver(url: str, payload: dict, secret: str) -> None:
     raw = json.dumps(payload).encode()
-    headers = {"Content-Type": "application/json", "TikTok-Signature": signature(raw, int(time.time()))}
+    headers = {"Content-Type": "application/json", "TikTok-Signature": signature(raw, int(time.time()), secret)}
     try:
         requests.post(url, data=raw, headers=headers, timeout=5)
     except requests.RequestException:

@@ -89,6 +89,9 @@ class TikTokUser(models.Model):
     # Base Marketplace state; INVITED/IN after an invite are derived from MarketplaceInvite.
     marketplace_status = models.CharField(max_length=10, default="NOT_IN")
     invite_delay_minutes = models.IntegerField(default=180)
+    # Joined in the app (TikTok Studio > Monetization > Creator Marketplace > Join): IN once
+    # TikTok has processed it, with or without an invite.
+    joined_in_app_at = models.DateTimeField(null=True, blank=True)
     engagement_rate = models.FloatField(default=0.05)
     median_views = models.IntegerField(default=0)
     creator_price = models.FloatField(default=0)

@@ -40,7 +40,7 @@ class OAuthFailure(Exception):
 def code_kind_for(client_key: str) -> str | None:
     if client_key == settings.SANDBOX_CLIENT_KEY:
         return "login_kit"
-    if client_key == settings.SANDBOX_APP_ID:
+    if client_key in settings.SANDBOX_APPS:
         return "tt_user"
     return None
 

@@ -145,7 +145,7 @@ def _decide(request: HttpRequest, params, kind: str, creator: TikTokUser | None,
 def portal_auth(request: HttpRequest) -> HttpResponse:
     params = request.GET if request.method == "GET" else request.POST
     app_id, redirect_uri, state = params.get("app_id", ""), params.get("redirect_uri", ""), params.get("state", "")
-    if app_id != settings.SANDBOX_APP_ID or not oauth.redirect_allowed(redirect_uri):
+    if app_id not in settings.SANDBOX_APPS or not oauth.redirect_allowed(redirect_uri):
         return _page(request, "error.html", message="This app (app_id or redirect_uri) is not recognised.")
     business = current_business(request)
     if request.method == "POST" and params.get("key"):
@@ -185,6 +185,26 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "inbox.html",
         invite=actions.delivered_invite(creator),
         latest=world.latest_invite(creator),
+        status=world.marketplace_status(creator),
+    )
+
+
+def creator_marketplace(request: HttpRequest) -> HttpResponse:
+    """TikTok Studio > Monetization > Creator Marketplace: check eligibility, then Join."""
+    creator = _needs_creator(request)
+    if isinstance(creator, HttpResponse):
+        return creator
+    if request.method == "POST":
+        try:
+            actions.join_marketplace(creator)
+            messages.success(request, "Application sent. TikTok is reviewing it; this takes 2+ hours.")
+        except actions.ActionError as exc:
+            messages.error(request, str(exc))
+        return redirect("creator_marketplace")
+    return _page(
+        request,
+        "creator_marketplace.html",
+        checks=world.join_checks(creator),
         status=world.marketplace_status(creator),
     )
 

@@ -79,6 +79,14 @@ SANDBOX_SEED = env.int("SANDBOX_SEED", default=42)
 # Credentials the sandbox accepts; they match the platform's sandbox defaults.
 SANDBOX_APP_ID = env.str("TIKTOK_APP_ID", default="sandbox-business-app")
 SANDBOX_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="sandbox-business-secret")
+# The API for Business apps the sandbox serves (app id -> secret): the platform's (above) and a
+# second one. TikTok took the legacy `tcm/creator/invite/` endpoint offline, yet apps that held
+# its permission before (as the one the platform grew up with did) keep it: the apps listed in
+# SANDBOX_LEGACY_INVITE_APPS are served, every other app gets 41001 "interface offline".
+SANDBOX_TTO_APP_ID = "sandbox-tto-app"
+SANDBOX_TTO_APP_SECRET = "sandbox-tto-secret"
+SANDBOX_APPS = {SANDBOX_TTO_APP_ID: SANDBOX_TTO_APP_SECRET, SANDBOX_APP_ID: SANDBOX_APP_SECRET}
+SANDBOX_LEGACY_INVITE_APPS = env.list("SANDBOX_LEGACY_INVITE_APPS", default=["sandbox-business-app"])
 SANDBOX_CLIENT_KEY = env.str("TIKTOK_CLIENT_KEY", default="sandbox-client-key")
 SANDBOX_CLIENT_SECRET = env.str("TIKTOK_CLIENT_SECRET", default="sandbox-client-secret")
 # The API for Business rate-limit tier the sandbox enforces per app (basic, advanced, premium,

@@ -12,6 +12,10 @@ CONTENT_REVIEW = timedelta(hours=1)
 GROWTH_HALF_LIFE_HOURS = 36.0
 PAID_HALF_LIFE_HOURS = 12.0
 MIN_FOLLOWERS = 10_000
+# TikTok's other requirements to join in the app: 1,000 post views and 3 posts in 30 days.
+ACTIVITY_WINDOW = timedelta(days=30)
+MIN_RECENT_VIEWS = 1_000
+MIN_RECENT_POSTS = 3
 
 
 def latest_invite(user: TikTokUser) -> MarketplaceInvite | None:
@@ -27,6 +31,8 @@ def marketplace_status(user: TikTokUser) -> str:
     """TikTok's onboarding status: IN / NOT_IN / INVITED / INVALID."""
     if user.marketplace_status in ("IN", "INVALID"):
         return user.marketplace_status
+    if user.joined_in_app_at and user.joined_in_app_at + PROCESSING <= clock.now():
+        return "IN"
     invite = latest_invite(user)
     if invite is None:
         return "NOT_IN"
@@ -42,6 +48,20 @@ def invite_rejection(user: TikTokUser) -> str | None:
     if user.follower_count < MIN_FOLLOWERS:
         return "The creator does not meet the minimum follower requirement."
     return None
+
+
+def join_checks(user: TikTokUser) -> list[tuple[str, bool]]:
+    """TikTok's eligibility to join in the app, as the app's "Check eligibility" lists it."""
+    since = clock.now() - ACTIVITY_WINDOW
+    recent = [v for v in user.videos.all() if v.create_time >= since]
+    views = sum(metrics(v)["views_organic"] for v in recent)
+    return [
+        ("18 or older (age verified)", user.age_verified),
+        (f"{MIN_FOLLOWERS:,} followers or more", user.follower_count >= MIN_FOLLOWERS),
+        (f"{MIN_RECENT_VIEWS:,} post views in the last 30 days", views >= MIN_RECENT_VIEWS),
+        (f"{MIN_RECENT_POSTS} posts in the last 30 days", len(recent) >= MIN_RECENT_POSTS),
+        ("A personal or creator account", user.account_type != "BUSINESS"),
+    ]
 
 
 def video_status(video: Video, at: datetime | None = None) -> str:

@@ -20,7 +20,7 @@ from ..models import Campaign, CampaignPost
 from ..polling import enqueue_on_commit
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from ..tiktok import webhooks
-from . import charts, queries, report
+from . import charts, queries, report, video_events
 from .tasks import poll_campaign_report
 
 logger = logging.getLogger(__name__)
@@ -140,5 +140,6 @@ def tcm_videos_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("bad signature")
     except (ValueError, AttributeError, TypeError):
         return HttpResponseBadRequest("bad payload")
+    video_events.apply(events)
     enqueue_on_commit(poll_campaign_report, report.poll_now([e.campaign_id for e in events]))
     return HttpResponse("ok")

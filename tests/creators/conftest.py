@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,10 +24,10 @@ DEMO_TTO_ID = "7200000000000000001"
 @pytest.fixture
 def internal_tto(live_sandbox):
     """The platform's internal TikTok One account (Demo Brand's in the sandbox), with a
-    business token obtained the way the portal consent screen issues it."""
+    business token obtained the way the portal consent screen issues it to the platform's app."""
     answer = requests.post(
         f"{live_sandbox}/sandbox/api/helpers/portal-auth",
-        json={"persona": "demo-brand", "redirect_uri": "http://127.0.0.1:8000/cb/"},
+        json={"persona": "demo-brand", "redirect_uri": "http://127.0.0.1:8000/cb/", "app_id": settings.TIKTOK_APP_ID},
         timeout=30,
     )
     answer.raise_for_status()
@@ -61,7 +62,7 @@ def authorize_tiktok(sandbox_api):
             "helpers/authorize",
             {
                 "handle": handle,
-                "client_key": "sandbox-business-app",
+                "client_key": settings.TIKTOK_APP_ID,
                 "redirect_uri": flows.redirect_uri(),
                 "state": state,
             },

@@ -74,6 +74,7 @@ def test_production_refuses_to_start_without_token_keys():
             "TIKTOK_CLIENT_SECRET is the TikTok sandbox's public value",
         ),
         ({"TIKTOK_APP_ID": "sandbox-business-app"}, "TIKTOK_APP_ID is the TikTok sandbox's public value"),
+        ({"TIKTOK_APP_SECRET": "sandbox-tto-secret"}, "TIKTOK_APP_SECRET is the TikTok sandbox's public value"),
         ({"TIKTOK_OPEN_API_BASE_URL": "http://127.0.0.1:8001"}, "TIKTOK_OPEN_API_BASE_URL (http://127.0.0.1:8001)"),
         ({"TIKTOK_AUTH_BASE_URL": "http://localhost:9001"}, "TIKTOK_AUTH_BASE_URL (http://localhost:9001)"),
         (
@@ -165,7 +166,7 @@ def test_a_webhook_signed_with_the_sandboxs_secret_is_refused_in_a_production_co
         }
     ).encode()
 
-    for sandbox_secret in ("sandbox-business-secret", "sandbox-client-secret"):
+    for sandbox_secret in ("sandbox-business-secret", "sandbox-client-secret", "sandbox-tto-secret"):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 reverse("creators:webhook"),

@@ -8,6 +8,8 @@ import requests
 from tiktok_sandbox.testing import start_sandbox
 
 BUSINESS_APP = ("sandbox-business-app", "sandbox-business-secret")
+# The sandbox's second API for Business app: no legacy `tcm/creator/invite/` permission.
+TTO_APP = ("sandbox-tto-app", "sandbox-tto-secret")
 LOGIN_KIT_APP = ("sandbox-client-key", "sandbox-client-secret")
 REDIRECT = "https://platform.example/callback/"
 
@@ -48,12 +50,12 @@ class Sandbox:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def advertiser_token(self, persona: str = "demo-brand") -> str:
-        code = self.control("POST", "helpers/portal-auth", json={"persona": persona, "redirect_uri": REDIRECT}).json()
+    def advertiser_token(self, persona: str = "demo-brand", app: tuple[str, str] = BUSINESS_APP) -> str:
+        code = self.control(
+            "POST", "helpers/portal-auth", json={"persona": persona, "redirect_uri": REDIRECT, "app_id": app[0]}
+        ).json()
         body = self.business(
-            "POST",
-            "oauth2/access_token/",
-            json={"app_id": BUSINESS_APP[0], "secret": BUSINESS_APP[1], "auth_code": code["auth_code"]},
+            "POST", "oauth2/access_token/", json={"app_id": app[0], "secret": app[1], "auth_code": code["auth_code"]}
         )
         return body["data"]["access_token"]
 

@@ -21,6 +21,7 @@ def test_every_creator_screen_renders_for_a_logged_in_persona(sandbox):
         "sponsored/",
         "authorizations/",
         "link-requests/",
+        "studio/creator-marketplace/",
     ):
         answer = session.get(f"{sandbox.url}/sandbox/tiktok/{path}", timeout=10)
         assert answer.status_code == 200 and "@demo.creator" in answer.text, path

@@ -53,7 +53,11 @@ class Command(BaseCommand):
                     raise CommandError(f"The sandbox does not answer at {settings.SANDBOX_URL}: {exc}") from exc
                 time.sleep(0.5)
         redirect_uri = f"{settings.SITE_URL}/integrations/tiktok/callback/"
-        code = _sandbox("/sandbox/api/helpers/portal-auth", {"persona": PERSONA, "redirect_uri": redirect_uri})
+        # Issued to the platform's app: the sandbox serves more than one (docs/sandbox.md).
+        code = _sandbox(
+            "/sandbox/api/helpers/portal-auth",
+            {"persona": PERSONA, "redirect_uri": redirect_uri, "app_id": settings.TIKTOK_APP_ID},
+        )
         flows_connect.connect(None, code["auth_code"])
         internal = TikTokOneAccount.objects.filter(is_internal=True).first()
         if internal is None:
