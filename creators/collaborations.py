@@ -118,10 +118,14 @@ def refresh_publish_status(post: CampaignPost, *, announce: bool = False) -> boo
     With `announce` (the poller), the creator is told once when it goes live."""
     found = _published(post.tiktok_account, post.video_id)
     if found is None:
-        post.publish_status = CampaignPost.PublishStatus.REVIEWING
-        post.next_poll_at = timezone.now() + POST_POLL
-        post.save(update_fields=["publish_status", "next_poll_at"])
-        return False
+        # Not in the creator's list yet: poll again, but never undo what TikTok already told us
+        # (a TCM_VIDEOS "published" event may have arrived first).
+        still = CampaignPost.objects.filter(pk=post.pk).exclude(publish_status=CampaignPost.PublishStatus.PUBLISHED)
+        if still.update(publish_status=CampaignPost.PublishStatus.REVIEWING, next_poll_at=timezone.now() + POST_POLL):
+            post.publish_status = CampaignPost.PublishStatus.REVIEWING
+            return False
+        post.publish_status = CampaignPost.PublishStatus.PUBLISHED
+        return True
     won = (
         CampaignPost.objects.filter(pk=post.pk)
         .exclude(publish_status=CampaignPost.PublishStatus.PUBLISHED)

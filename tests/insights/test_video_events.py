@@ -174,3 +174,25 @@ def test_the_sandboxs_tcm_videos_deliveries_move_a_sponsored_post_from_review_to
 
     requests.post(f"{live_sandbox}/sandbox/api/clock/advance", json={"hours": 1.2}, timeout=30).raise_for_status()
     assert post_status(video_id, Status.PUBLISHED) == Status.PUBLISHED  # tto_video_published
+
+
+def test_a_review_poll_that_does_not_see_the_post_yet_never_undoes_tiktoks_published_event(
+    reviewing, deliver, star, settings
+):
+    import responses
+
+    from creators import collaborations
+
+    star.creator_id = "7500000000000000009"
+    star.credential = Credential.objects.create(kind=Credential.Kind.TT_USER, access_token="act.star")
+    star.save()
+    stale = CampaignPost.objects.get(pk=reviewing.pk)  # read before the event, as a running poll would
+    deliver(delivery("tto_video_published"))
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/open_api/v1.3/tto/creator/authorized/video/list/",
+            json={"code": 0, "message": "OK", "request_id": "r", "data": {"posts": []}},
+        )
+        assert collaborations.refresh_publish_status(stale) is True
+    reviewing.refresh_from_db()
+    assert reviewing.publish_status == Status.PUBLISHED and reviewing.next_poll_at is None
