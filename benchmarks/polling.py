@@ -157,11 +157,13 @@ def seed_waiting_creators(control: requests.Session, base: str) -> None:
         )  # fmt: skip
 
 
-def _polled(since) -> list[float]:
+def _polled(since, until) -> list[float]:
+    """When each creator's status was stored; `until` leaves out a second round of polls
+    (a waiting creator is polled again after 15 minutes or more)."""
     from creators.models import MarketplaceOnboarding
 
     times = MarketplaceOnboarding.objects.filter(
-        tiktok_account__handle__startswith=HANDLE_PREFIX, status_checked_at__gte=since
+        tiktok_account__handle__startswith=HANDLE_PREFIX, status_checked_at__gte=since, status_checked_at__lte=until
     ).values_list("status_checked_at", flat=True)
     return sorted(t.timestamp() for t in times)
 
@@ -178,7 +180,7 @@ def marketplace(control: requests.Session, base: str, worker: subprocess.Popen, 
         elapsed = time.time() - beat_started
         rss.append((elapsed, _rss_mib(worker.pid)))
         if done_at is None and waiting.filter(status_checked_at__gte=since).count() >= CREATORS:
-            done_at, cpu_done = time.time(), _cpu_seconds(worker.pid)
+            done_at, cpu_done, done_when = time.time(), _cpu_seconds(worker.pid), timezone.now()
             calls_done = _path_count(_stats(control, base, 1), STATUS_PATH)
         if worker.poll() is not None:
             raise RuntimeError("the Celery worker exited; see its log in the scratch directory")
@@ -186,9 +188,10 @@ def marketplace(control: requests.Session, base: str, worker: subprocess.Popen, 
             break
         if elapsed >= SOAK_SECONDS * 3:
             break  # the product did not get through them: report what it did
-    times = _polled(since)
     if done_at is None:
         cpu_done, calls_done = _cpu_seconds(worker.pid), _path_count(_stats(control, base, 1), STATUS_PATH)
+        done_when = timezone.now()
+    times = _polled(since, done_when)
     first, last = (times[0], times[-1]) if times else (beat_started, beat_started)
     return {
         "polled": len(times),
@@ -300,13 +303,13 @@ def run(scratch: Path) -> int:
             print(market | {"rss": market["rss"][-3:]}, flush=True)
             posts = insights(control, base, worker)
             print(posts, flush=True)
-            rss_end = _rss_mib(worker.pid)
+            rss_end, load = _rss_mib(worker.pid), os.getloadavg()
             windows = {w: _stats(control, base, s)["app"] for w, s in (("second", 1), ("minute", 60), ("day", 86400))}
         finally:
             if beat is not None:
                 _stop(beat)
             _stop(worker)
-    path = write_section(market, posts, windows, rss_end, time.perf_counter() - started)
+    path = write_section(market, posts, windows, rss_end, load, time.perf_counter() - started)
     print(f"wrote {path}")
     return 0
 
@@ -314,7 +317,9 @@ def run(scratch: Path) -> int:
 # --- report ---------------------------------------------------------------------------------
 
 
-def write_section(market: dict, posts: dict, windows: dict, rss_end: float, total_seconds: float) -> Path:
+def write_section(
+    market: dict, posts: dict, windows: dict, rss_end: float, load: tuple[float, ...], total_seconds: float
+) -> Path:
     from integrations.tiktok.ratelimit import limits_for
 
     limits, share = limits_for("business"), settings.TIKTOK_RATE_RESERVED_SHARE
@@ -335,7 +340,9 @@ def write_section(market: dict, posts: dict, windows: dict, rss_end: float, tota
         "Produced by `python -m benchmarks polling` (part of `make bench`). "
         f"Commit {_commit()}, {time.strftime('%Y-%m-%d %H:%M %Z')}. Machine: {_machine()}. "
         f"Database: a throwaway `{connection.vendor}` database shared by the benchmark, the worker and beat. "
-        f"Whole run: {total_seconds:.0f} s.",
+        f"Whole run: {total_seconds:.0f} s. Load average at the end (1/5/15 min): "
+        + "/".join(f"{v:.1f}" for v in load)
+        + " (other processes share the machine: read CPU figures with that in mind).",
         "",
         f"`celery -A aspire_tiktok worker --concurrency {CONCURRENCY}` and `celery -A aspire_tiktok beat` run as "
         "separate processes with the project's settings (`DJANGO_ENV=test`, shared Redis rate budget on, tier "
@@ -363,6 +370,7 @@ def write_section(market: dict, posts: dict, windows: dict, rss_end: float, tota
         f"{rate / background:.3f} |",
         f"| `{STATUS_PATH}` calls (sandbox's count) | {market['calls']:,} "
         f"({market['polled'] / max(market['calls'], 1):.1f} creators per call) |",
+        f"| calls per second (steady) | {market['calls'] / span if span else 0.0:.2f} |",
         f"| time for 100,000 (extrapolated from this run: first-status delay + 100,000 / rate) | {full / 60:.1f} min |",
         f"| budget time for 100,000 at the ceiling / at the background ceiling | {budget_time / 60:.1f} min / "
         f"{background_time / 60:.1f} min |",

@@ -205,3 +205,21 @@ def test_metrics_answer_a_staff_session_and_refuse_every_token_when_none_is_conf
     assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
     client.force_login(user_factory(is_staff=True))
     assert client.get("/metrics").status_code == 200
+
+
+def test_the_snapshot_shows_each_window_against_its_limit_with_todays_grants_and_a_back_off(counters):
+    counters.TIKTOK_RATE_BUDGET_ENABLED = True
+    counters.TIKTOK_API_TIER = "advanced"
+    counters.TIKTOK_RATE_QPS = counters.TIKTOK_RATE_QPM = 0  # no pacing, so two grants come at once
+    budget = RateBudget(counters.REDIS_URL, prefix=counters.TIKTOK_RATE_BUDGET_KEY_PREFIX, max_wait=0)
+    for _ in range(2):
+        budget.acquire(business_budget_key(), limits_for(Api.BUSINESS), background=True)
+    budget.back_off(business_budget_key(), Window.SECOND)
+
+    snap = freshness.snapshot()
+
+    windows = {w.window: w for w in snap.windows}
+    assert (windows["day"].limit, windows["day"].used) == (1_728_000, 2)
+    assert windows["day"].background_limit == pytest.approx(1_728_000 * 0.8)
+    assert windows["second"].limit == 0 and windows["minute"].limit == 0
+    assert 0 < snap.blocked_for <= 1
