@@ -161,10 +161,13 @@ def test_the_staff_page_shows_every_kind_with_the_same_number_of_queries_at_any_
     assert '<tr id="kind-marketplace">' in response.text and "<td>41</td>" in response.text
 
 
-def test_the_staff_page_is_for_staff_only(counters, client, user_factory):
+def test_the_staff_page_is_for_staff_only_and_linked_only_for_staff(counters, client, user_factory):
     client.force_login(user_factory())
     response = client.get(reverse("staff_freshness"))
     assert response.status_code == 302 and "login" in response["Location"]
+    assert reverse("staff_freshness") not in client.get(reverse("home")).text
+    client.force_login(user_factory(is_staff=True))
+    assert reverse("staff_freshness") in client.get(reverse("home")).text
 
 
 def _metrics(text: str) -> dict[tuple[str, tuple], float]:
