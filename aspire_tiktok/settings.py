@@ -321,6 +321,12 @@ TIKTOK_RATE_JITTER_SECONDS = env.float("TIKTOK_RATE_JITTER_SECONDS", default=0.0
 # before it raises a transient error (a Celery task then reschedules with retry_after).
 TIKTOK_RATE_BUDGET_KEY_PREFIX = env.str("TIKTOK_RATE_BUDGET_KEY_PREFIX", default="tiktok:rate")
 TIKTOK_RATE_BUDGET_MAX_WAIT = env.float("TIKTOK_RATE_BUDGET_MAX_WAIT", default=2.0)
+# Per-minute counters of TikTok calls, throttles and failures in Redis (the freshness page and
+# /metrics read them); off in tests unless a test turns them on.
+TIKTOK_CALL_COUNTERS_ENABLED = env.bool("TIKTOK_CALL_COUNTERS_ENABLED", default=DJANGO_ENV != "test")
+# /metrics (Prometheus text format) answers a staff session or "Authorization: Bearer <this>";
+# empty = staff sessions only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Retry backoff: base delay doubles per attempt; a wait longer than TIKTOK_RETRY_MAX_SLEEP
 # (e.g. a long Retry-After) is not slept in-process but raised for the task to reschedule.
 TIKTOK_RETRY_BASE_DELAY = env.float("TIKTOK_RETRY_BASE_DELAY", default=0.5)

@@ -11,6 +11,8 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", integration_views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
+    path("staff/freshness/", views.freshness, name="staff_freshness"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("integrations.urls")),

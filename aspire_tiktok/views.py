@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from integrations.models import Brand
+
+from . import freshness as freshness_data
 
 
 @require_GET
@@ -20,3 +26,24 @@ def home(request: HttpRequest) -> HttpResponse:
     if hasattr(request.user, "creator_profile"):
         return redirect("creators:home")
     return render(request, "home.html")
+
+
+@staff_member_required
+@require_GET
+def freshness(request: HttpRequest) -> HttpResponse:
+    """Staff: how fresh each kind of polled data is and what TikTok's budget carries."""
+    return render(request, "staff/freshness.html", {"snap": freshness_data.snapshot()})
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """The same figures for Prometheus: a staff session, or `Authorization: Bearer
+    METRICS_TOKEN`. Without either the URL does not exist (404); a wrong token is 403."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        token = settings.METRICS_TOKEN
+        if not token or not constant_time_compare(header.removeprefix("Bearer "), token):
+            return HttpResponseForbidden("Invalid metrics token")
+    elif not (request.user.is_authenticated and request.user.is_staff):
+        raise Http404
+    return HttpResponse(freshness_data.prometheus_text(freshness_data.snapshot()), content_type=CONTENT_TYPE_LATEST)

@@ -3,6 +3,9 @@
 `python -m benchmarks` runs all of them; `python -m benchmarks insights` or `... load` runs
 one and rewrites only its section of the file.
 
+polling: the product's beat and Celery workers against a sandbox (benchmarks/polling.py), on
+a throwaway SQLite file (WAL) and Redis database 12 (BENCH_REDIS_URL).
+
 insights: a throwaway SQLite file unless DATABASE_URL is set (point it at a scratch Postgres
 database to measure that instead). load: a fresh `aspire_bench` database on the local
 PostgreSQL when one answers (100,000 creators and several polling processes writing at
@@ -17,7 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCHMARKS = ("insights", "load")
+BENCHMARKS = ("insights", "load", "polling")
+# The polling benchmark's own Redis database (broker, rate budget, counters): flushed at its start.
+BENCH_REDIS = "redis://127.0.0.1:6379/12"
 BENCH_PG = "postgres://postgres@127.0.0.1:5432/aspire_bench"
 
 
@@ -44,6 +49,11 @@ def _run(name: str) -> int:
         os.environ["DATABASE_URL"] = BENCH_PG
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aspire_tiktok.settings")
+    if name == "polling":
+        # Read by this process and by the worker and beat it starts.
+        redis_url = os.environ.get("BENCH_REDIS_URL", BENCH_REDIS)
+        os.environ.update(REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url)
+        os.environ.update(TIKTOK_CALL_COUNTERS_ENABLED="true")
     # Polling is measured with the shared rate budget on, as in production (needs Redis).
     os.environ.setdefault("TIKTOK_RATE_BUDGET_ENABLED", "true" if _redis_up() else "false")
     import django
@@ -53,6 +63,10 @@ def _run(name: str) -> int:
         from . import load
 
         return load.run(scratch)
+    if name == "polling":
+        from . import polling
+
+        return polling.run(scratch)
     from . import insights
 
     return insights.run(scratch)

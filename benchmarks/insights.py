@@ -1,12 +1,11 @@
-"""Post insights benchmarks: the campaign page at 10,000 posts × 90 days, and polling.
+"""Post insights benchmark: the campaign page at 10,000 posts × 90 days.
 
 1. Seed a brand with 1,000 creators and 10,000 posts in one campaign with 90 days of
    snapshots (bulk_create), then time the campaign insights page (full page and its htmx
    table fragment) against a trivial Django view in the same process, with the Django test
    Client (no network or WSGI server in the loop), and count its queries.
-2. Start a sandbox, add 100 ms latency to every request (fault rule `latency_ms`), post
-   videos to the seeded "Spring Launch" campaign, and poll its report through the real
-   client and shared rate budget: posts refreshed per second and CPU time per API call.
+
+Polling the report is measured with the product's own worker by `python -m benchmarks polling`.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import requests
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
@@ -31,7 +28,6 @@ from . import report
 
 CREATORS, POSTS, DAYS = 1_000, 10_000, 90
 PAGE_RUNS, TRIVIAL_RUNS = 60, 300
-SANDBOX_VIDEOS, POLL_RUNS = 300, 3
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -120,63 +116,6 @@ def page_bench(user, brand, campaign) -> dict:
     return results
 
 
-def poll_bench(brand, scratch: Path) -> dict:
-    from tiktok_sandbox.testing import start_sandbox
-
-    with start_sandbox(db_path=scratch / "sandbox.sqlite3") as base:
-        for name in ("TIKTOK_AUTH_BASE_URL", "TIKTOK_OPEN_API_BASE_URL", "TIKTOK_BUSINESS_API_BASE_URL"):
-            setattr(settings, name, base)
-        return _poll_against(base, brand)
-
-
-def _poll_against(base: str, brand) -> dict:
-    from integrations.insights import report
-    from integrations.models import Campaign, Credential, TikTokOneAccount
-    from integrations.tiktok import BusinessClient
-
-    control = requests.Session()
-    for _ in range(SANDBOX_VIDEOS):
-        control.post(f"{base}/sandbox/api/helpers/sponsored-videos",
-                     json={"handle": "market.star", "campaign_id": "7900000000000000001"}, timeout=30).raise_for_status()  # fmt: skip
-    control.post(f"{base}/sandbox/api/clock/advance", json={"hours": 30}, timeout=60).raise_for_status()
-    code = control.post(f"{base}/sandbox/api/helpers/portal-auth",
-                        json={"persona": "demo-brand", "redirect_uri": "http://bench/cb"}, timeout=30).json()  # fmt: skip
-    token = BusinessClient().oauth2_access_token(code["auth_code"]).access_token
-    cred = Credential.objects.create(kind=Credential.Kind.BUSINESS, brand=brand, access_token=token)
-    account = TikTokOneAccount.objects.create(tto_tcm_account_id="7200000000000000001", brand=brand, credential=cred)
-    campaign = Campaign.objects.create(brand=brand, tiktok_one_account=account, campaign_id="7900000000000000001",
-                                       name="Spring Launch")  # fmt: skip
-    report.subscribe_tcm_videos(account)  # outside the timing: a one-off call
-    control.post(f"{base}/sandbox/api/faults", json={"pattern": "*", "latency_ms": 100}, timeout=30).raise_for_status()
-    control.delete(f"{base}/sandbox/api/requests", timeout=30)
-    runs = []
-    for _ in range(POLL_RUNS):
-        Campaign.objects.filter(pk=campaign.pk).update(report_resume_page=1, last_polled_at=None)
-        cpu, wall = time.process_time(), time.perf_counter()
-        result = report.poll_campaign(campaign.pk)
-        runs.append((result.saved, result.pages, time.perf_counter() - wall, time.process_time() - cpu))
-    stats = control.get(f"{base}/sandbox/api/requests/stats", params={"window_seconds": 1}, timeout=30).json()
-    posts, pages = sum(r[0] for r in runs), sum(r[1] for r in runs)
-    return {
-        "posts_per_poll": runs[0][0],
-        "pages_per_poll": runs[0][1],
-        "posts_per_second": posts / sum(r[2] for r in runs),
-        "cpu_ms_per_call": sum(r[3] for r in runs) / pages * 1000,
-        "wall_ms_per_call": sum(r[2] for r in runs) / pages * 1000,
-        "budget": settings.TIKTOK_RATE_BUDGET_ENABLED,
-        "report_stats": _report_stats(stats),
-    }
-
-
-def _report_stats(stats) -> str:
-    rows = stats.get("endpoints", stats) if isinstance(stats, dict) else stats
-    items = rows.items() if isinstance(rows, dict) else [(r.get("path"), r) for r in rows or []]
-    for path, row in items:
-        if path and "tto/tcm/report" in path:
-            return f"{row.get('count')} requests, max {row.get('max_in_window')} in any 1 s window"
-    return "n/a"
-
-
 def _machine() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
@@ -203,7 +142,7 @@ def _commit() -> str:
         return "unknown"
 
 
-def write_report(pages: dict, poll: dict, seed_seconds: float, total_seconds: float) -> Path:
+def write_report(pages: dict, seed_seconds: float, total_seconds: float) -> Path:
     db = connection.vendor
     lines = [
         "# Benchmarks",
@@ -230,26 +169,8 @@ def write_report(pages: dict, poll: dict, seed_seconds: float, total_seconds: fl
         "`tests/insights/test_views.py`): totals come from one aggregate over the per-post latest-figures "
         "table, the chart from per-day campaign totals kept at poll time, the table from one paginated join.",
         "",
-        "## Post insights: polling `tto/tcm/report/`",
-        "",
-        f"Against a live sandbox with 100 ms added to every request (fault rule `latency_ms`), "
-        f'{poll["posts_per_poll"]} posts in the "Spring Launch" campaign, {poll["pages_per_poll"]} report pages '
-        f"of 50 per poll, {POLL_RUNS} polls, each page upserted in its own transaction. Shared Redis rate budget "
-        f"{'on' if poll['budget'] else 'off (Redis unavailable)'}.",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| posts refreshed per second (one campaign, pages in sequence) | {poll['posts_per_second']:.0f} |",
-        f"| wall time per API call (100 ms latency + sandbox + upsert) | {poll['wall_ms_per_call']:.0f} ms |",
-        f"| CPU time per API call in the polling process (request, JSON, parse, upsert 50 posts) "
-        f"| {poll['cpu_ms_per_call']:.1f} ms |",
-        f"| sandbox's view of `tto/tcm/report/` | {poll['report_stats']} |",
-        "",
-        "A poll is bound by the API's response time (the 100 ms added plus the sandbox's own time to compute "
-        "50 posts with up to 60 days of daily stats), not by our CPU: the CPU per call is a small share of the "
-        "wall time per call. Pages of one campaign are fetched in sequence (a page's resume point is saved "
-        "before the next is asked for); more campaigns poll in parallel on more insights-queue workers, up "
-        "to the app's shared budget (TIKTOK_API_TIER).",
+        "Polling `tto/tcm/report/` is measured with the product's own worker in the polling section "
+        "(`python -m benchmarks polling`).",
         "",
     ]
     # The head of the file; other benchmarks' sections after it are kept.
@@ -271,8 +192,6 @@ def run(scratch: Path) -> int:
     print(f"seeded in {seed_seconds:.0f} s", flush=True)
     pages = page_bench(user, brand, campaign)
     print(pages, flush=True)
-    poll = poll_bench(brand, scratch)
-    print(poll, flush=True)
-    path = write_report(pages, poll, seed_seconds, time.perf_counter() - started)
+    path = write_report(pages, seed_seconds, time.perf_counter() - started)
     print(f"wrote {path}")
     return 0

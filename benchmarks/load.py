@@ -1,4 +1,4 @@
-"""Load benchmark (issue 8): the main pages at scale under gunicorn, and Marketplace polling.
+"""Load benchmark: the main pages at scale under gunicorn.
 
 1. Seed 100,000 creators (user, CreatorProfile, TikTok account, Marketplace onboarding
    waiting for its invite) and 2,000 brands (owner, TikTok One account with its credential,
@@ -7,20 +7,17 @@
    fixed request rate from an open-loop Python generator, logged in by a session cookie;
    report p50/p99 as a ratio to /healthz/ measured in the same run, and each page's query
    count (test Client in this process, CaptureQueriesContext).
-3. Start a sandbox with 100 ms added to every request and run several polling processes
-   (threads inside each) that read Marketplace status 20 handles per call through the real
-   client and the shared Redis rate budget; report creators per second, the extrapolated
-   time for 100,000 and the sandbox's `max_in_window`, and sample each polling process's
-   RSS from /proc every 5 s over the same run (the soak; BENCH_SOAK_SECONDS to lengthen it).
 
-`python -m benchmarks load`; the worker side is `python -m benchmarks.load worker ...`.
+Marketplace polling is measured with the product's own beat and workers by
+`python -m benchmarks polling` (benchmarks/polling.py).
+
+`python -m benchmarks load`.
 """
 
 from __future__ import annotations
 
 import http.client
 import itertools
-import json
 import os
 import subprocess
 import sys
@@ -36,8 +33,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.tiktok.ratelimit import LATE_CREDIT_SECONDS, limits_for
-
 from . import report
 from .insights import _commit, _machine, _p, _time
 
@@ -46,9 +41,6 @@ AD_ACCOUNTS_PER_BRAND, CAMPAIGNS_PER_BRAND = 2, 5
 # Each page gets RATE requests/s for PAGE_SECONDS: low enough that 2 gunicorn workers on a
 # small machine keep up (an open-loop generator past capacity measures only its queue).
 RATE, PAGE_SECONDS, GUNICORN_WORKERS = 10, 20, 2
-POLL_PROCESSES, POLL_THREADS, BATCH, LATENCY_MS = 3, 2, 20, 100
-SOAK_SECONDS = int(os.environ.get("BENCH_SOAK_SECONDS", "120"))
-RSS_EVERY = 5
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -84,7 +76,7 @@ def seed():
     )  # fmt: skip
     MarketplaceOnboarding.objects.bulk_create(
         [MarketplaceOnboarding(tiktok_account=a, state=MarketplaceOnboarding.State.WAITING, authorized_at=now,
-                               next_poll_at=now) for a in accounts],
+                               invite_requested_at=now, next_poll_at=now) for a in accounts],
         batch_size=5000,
     )  # fmt: skip
     owners = User.objects.bulk_create(
@@ -224,151 +216,13 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up in {timeout} s")
 
 
-# --- 3 and 4. Marketplace polling throughput and the RSS soak ----------------------------
-
-
-def poll_bench(scratch: Path) -> dict:
-    from tiktok_sandbox.testing import start_sandbox
-
-    with start_sandbox(db_path=scratch / "sandbox.sqlite3") as base:
-        for name in ("SANDBOX_URL", "TIKTOK_AUTH_BASE_URL", "TIKTOK_OPEN_API_BASE_URL", "TIKTOK_BUSINESS_API_BASE_URL"):
-            setattr(settings, name, base)
-        call_command("connect_platform_account", wait=10)
-        control = requests.Session()
-        control.post(f"{base}/sandbox/api/faults", json={"pattern": "*", "latency_ms": LATENCY_MS},
-                     timeout=30).raise_for_status()  # fmt: skip
-        control.delete(f"{base}/sandbox/api/requests", timeout=30)
-        env = {**os.environ, "TIKTOK_SANDBOX_URL": base}
-        for name in ("TIKTOK_AUTH_BASE_URL", "TIKTOK_OPEN_API_BASE_URL", "TIKTOK_BUSINESS_API_BASE_URL"):
-            env[name] = base
-        procs = [
-            subprocess.Popen([sys.executable, "-m", "benchmarks.load", "worker", str(k), str(POLL_PROCESSES),
-                              str(SOAK_SECONDS)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-            for k in range(POLL_PROCESSES)
-        ]  # fmt: skip
-        rss: list[list[float]] = []
-        try:
-            while any(p.poll() is None for p in procs):
-                time.sleep(RSS_EVERY)
-                rss.append([_rss_mib(p.pid) for p in procs])
-            outputs = [json.loads(p.stdout.read().strip().splitlines()[-1]) for p in procs]
-        finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.kill()
-                p.wait()
-        stats = control.get(f"{base}/sandbox/api/requests/stats", params={"window_seconds": 1}, timeout=30).json()
-    calls = sum(o["calls"] for o in outputs)
-    handles = sum(o["handles"] for o in outputs)
-    wall = max(o["wall"] for o in outputs)
-    per_second = handles / wall
-    rss = [row for row in rss if all(v > 0 for v in row)]  # drop the sample taken as they exit
-    return {
-        "calls": calls,
-        "handles": handles,
-        "wall": wall,
-        "per_second": per_second,
-        "calls_per_second": calls / wall,
-        "full_minutes": CREATORS / per_second / 60,
-        "cpu_ms_per_call": sum(o["cpu"] for o in outputs) / max(calls, 1) * 1000,
-        "budget_waits": sum(o["budget_waits"] for o in outputs),
-        "errors": sum(o["errors"] for o in outputs),
-        "stats": _status_stats(stats),
-        "budget": settings.TIKTOK_RATE_BUDGET_ENABLED,
-        "qps": limits_for("business").per_second,
-        "rate": 1 / limits_for("business").interval(settings.TIKTOK_RATE_JITTER_SECONDS + LATE_CREDIT_SECONDS),
-        "rss": rss,
-    }
-
-
-def _rss_mib(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def _status_stats(stats) -> dict:
-    rows = stats.get("endpoints", stats) if isinstance(stats, dict) else stats
-    items = rows.items() if isinstance(rows, dict) else [(r.get("path"), r) for r in rows or []]
-    for path, row in items:
-        if path and "creator/status" in path:
-            return row
-    return {}
-
-
-def worker(shard: int, shards: int, seconds: float) -> None:
-    """One polling process: POLL_THREADS threads take the next 20 due creators of this shard,
-    ask TikTok for their status in one call and store it (one UPDATE per distinct status)."""
-    from collections import defaultdict
-
-    from django.db import connections
-
-    from creators.marketplace import marketplace_account
-    from creators.models import MarketplaceOnboarding
-    from integrations.tiktok import TikTokError, tokens
-
-    tto = marketplace_account()
-    pks = list(
-        MarketplaceOnboarding.objects.filter(tiktok_account__handle__startswith="load.creator")
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )[shard::shards]
-    chunks = itertools.cycle([pks[i : i + BATCH] for i in range(0, len(pks), BATCH)])
-    lock, totals = threading.Lock(), {"calls": 0, "handles": 0, "errors": 0, "budget_waits": 0}
-    started, cpu_started = time.perf_counter(), time.process_time()  # Django's start-up is not per call
-    deadline = started + seconds
-
-    def run() -> None:
-        while time.perf_counter() < deadline:
-            with lock:
-                chunk = next(chunks)
-            rows = dict(MarketplaceOnboarding.objects.filter(pk__in=chunk).values_list("tiktok_account__handle", "pk"))
-            try:
-                found = tokens.call_with_credential(
-                    tto.credential_id, lambda c, h=list(rows): c.tto_tcm_creator_status_get(tto.tto_tcm_account_id, h)
-                )
-            except TikTokError as exc:
-                # Over budget for longer than the client waits: back off as a Celery retry would.
-                with lock:
-                    totals["budget_waits" if exc.retry_after else "errors"] += 1
-                time.sleep(exc.retry_after or 0.5)
-                continue
-            by_status = defaultdict(list)
-            for item in found:
-                if item.get("handle_name") in rows:
-                    by_status[(item.get("status") or "")[:10]].append(rows[item["handle_name"]])
-            now = timezone.now()
-            for status, ids in by_status.items():
-                MarketplaceOnboarding.objects.filter(pk__in=ids).update(tiktok_status=status, status_checked_at=now)
-            with lock:
-                totals["calls"] += 1
-                totals["handles"] += len(rows)
-        connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(POLL_THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    cpu = time.process_time() - cpu_started
-    print(json.dumps({**totals, "wall": time.perf_counter() - started, "cpu": cpu}), flush=True)
-
-
 # --- Report ------------------------------------------------------------------------------
 
 
-def write_section(pages: dict, poll: dict, seed_seconds: float, total_seconds: float) -> Path:
+def write_section(pages: dict, seed_seconds: float, total_seconds: float) -> Path:
     trivial = pages["trivial view (/healthz/)"]
-    stats = poll["stats"]
-    rss = poll["rss"]
-    first, last = (rss[0], rss[-1]) if rss else ([0.0], [0.0])
-    peak = [max(col) for col in zip(*rss, strict=True)] if rss else [0.0]
     lines = [
-        "## Load: pages at scale under gunicorn, Marketplace polling",
+        "## Load: pages at scale under gunicorn",
         "",
         "Produced by `python -m benchmarks load` (part of `make bench`); rerun it to refresh this section. "
         f"Commit {_commit()}, {time.strftime('%Y-%m-%d %H:%M %Z')}. Machine: {_machine()}. "
@@ -401,52 +255,8 @@ def write_section(pages: dict, poll: dict, seed_seconds: float, total_seconds: f
         "Every page reads only the logged-in user's brand or accounts, through indexed foreign keys; the "
         "query counts match a trial run of this benchmark at 2,000 creators and 50 brands.",
         "",
-        "### Marketplace-status polling",
-        "",
-        f"Against a live sandbox with {LATENCY_MS} ms added to every request (fault rule `latency_ms`): "
-        f"{POLL_PROCESSES} polling processes × {POLL_THREADS} threads for {SOAK_SECONDS} s, each taking the next "
-        f"{BATCH} waiting creators, asking `tto/tcm/creator/status/get/` for all {BATCH} handles in one call "
-        "through the real client (`tto_tcm_creator_status_get`) and storing the statuses. Shared Redis rate "
-        f"budget {'on' if poll['budget'] else 'OFF (Redis unavailable)'}, {poll['qps']} QPS for the app.",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| creators' statuses read and stored per second | {poll['per_second']:.0f} |",
-        f"| API calls per second | {poll['calls_per_second']:.2f} |",
-        f"| extrapolated time for {CREATORS:,} creators | {poll['full_minutes']:.1f} min |",
-        f"| sandbox's view of `tto/tcm/creator/status/get/` | {stats.get('count', 'n/a')} requests, max "
-        f"{stats.get('max_in_window', 'n/a')} in any 1 s window, {stats.get('throttled', 0)} throttled |",
-        f"| CPU per call in the polling processes (query, request, JSON, updates) | {poll['cpu_ms_per_call']:.1f} ms |",
-        f"| calls that waited past the client's budget wait and backed off | {poll['budget_waits']} |",
-        f"| other errors | {poll['errors']} |",
-        "",
-        f"The budget paces {poll['rate']:.2f} calls per second ({poll['qps']} QPS less the arrival-jitter allowance, "
-        "TIKTOK_RATE_JITTER_SECONDS), so the ceiling is "
-        f"{poll['rate'] * BATCH:.0f} creators/s, "
-        f"{CREATORS / (poll['rate'] * BATCH) / 60:.1f} min for {CREATORS:,}: the budget, not "
-        "the CPU, is the "
-        "limit (the CPU per call is a small share of the 100 ms a call takes, and the processes wait for "
-        "budget). Note that the app's Celery task `creators.tasks.poll_onboarding` still asks for one handle "
-        f"per call, which at the same budget would take {CREATORS / poll['rate'] / 3600:.1f} h for "
-        f"{CREATORS:,} creators; batching it the way this benchmark does is what brings a full pass to about 10 minutes.",
-        "",
-        "### Polling processes' RSS (soak)",
-        "",
-        f"Resident set size of each polling process from /proc/PID/status, every {RSS_EVERY} s over the "
-        f"{SOAK_SECONDS} s run above ({len(rss)} samples). The issue asks for a 10-minute soak; this run is "
-        "kept short so `make bench` stays bounded. For the full soak run "
-        "`BENCH_SOAK_SECONDS=600 python -m benchmarks load` (or `BENCH_SOAK_SECONDS=600 make bench`).",
-        "",
-        "| process | first sample MiB | last sample MiB | peak MiB |",
-        "|---|---|---|---|",
-    ]
-    for k in range(len(peak)):
-        lines.append(f"| polling process {k + 1} | {first[k]:.1f} | {last[k]:.1f} | {peak[k]:.1f} |")
-    lines += [
-        "",
-        "RSS samples (MiB, one column per process): "
-        + "; ".join("/".join(f"{v:.0f}" for v in row) for row in rss)
-        + ".",
+        "Marketplace-status polling is measured with the product's own beat and workers in the "
+        "polling section below (`python -m benchmarks polling`).",
         "",
     ]
     return report.write_section("load", "\n".join(lines))
@@ -469,16 +279,6 @@ def run(scratch: Path) -> int:
     seed_seconds = time.perf_counter() - t0
     print(f"seeded in {seed_seconds:.0f} s", flush=True)
     pages = page_bench(user, brand, scratch)
-    poll = poll_bench(scratch)
-    print({k: v for k, v in poll.items() if k != "rss"}, flush=True)
-    path = write_section(pages, poll, seed_seconds, time.perf_counter() - started)
+    path = write_section(pages, seed_seconds, time.perf_counter() - started)
     print(f"wrote {path}")
     return 0
-
-
-if __name__ == "__main__":
-    import django
-
-    django.setup()
-    if sys.argv[1:2] == ["worker"]:
-        worker(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))

@@ -357,3 +357,13 @@ def helper_sponsored_video(request, body) -> dict:
     campaign = _get(Campaign, "unknown campaign", campaign_id=str(body.get("campaign_id", "")))
     video = actions.post_sponsored_video(_user(body.get("handle", "")), campaign, body.get("title", ""))
     return {"video_id": video.video_id, "review_until": video.review_until.isoformat()}
+
+
+@control("POST")
+def helper_creators(request, body) -> dict:
+    prefix, count = str(body.get("prefix", "")), body.get("count")
+    if not (2 <= len(prefix) <= 16 and prefix.replace(".", "").replace("_", "").isalnum()):
+        raise Problem("prefix: 2-16 letters, digits, periods or underscores")
+    if not isinstance(count, int) or not 0 < count <= 200_000:
+        raise Problem("count: an integer from 1 to 200000")
+    return {"created": seed.invited_creators(prefix, count)}

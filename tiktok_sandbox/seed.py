@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
-from tiktok_sandbox import clock
+from tiktok_sandbox import clock, ids
 from tiktok_sandbox.models import (
     Advertiser,
     BCAsset,
@@ -18,6 +18,7 @@ from tiktok_sandbox.models import (
     BusinessUser,
     Campaign,
     CampaignJoin,
+    MarketplaceInvite,
     RateLimit,
     TikTokUser,
     TTOAccount,
@@ -249,6 +250,32 @@ def _creator(rng: random.Random, handle: str, creator_id: str, followers: int, *
         audience=_audience(rng, country),
         **extra,
     )
+
+
+def invited_creators(prefix: str, count: int) -> int:
+    """`count` more creators, handles `<prefix><n>`, each waiting for a Marketplace invite that
+    has not arrived yet (status INVITED): the load a platform's status polls meet."""
+    start = TikTokUser.objects.filter(handle__startswith=prefix).count()
+    users = TikTokUser.objects.bulk_create(
+        [
+            TikTokUser(
+                creator_id=ids.numeric_id("69"),
+                open_id=f"open-{prefix}{n}",
+                union_id=f"union-{prefix}{n}",
+                handle=f"{prefix}{n}",
+                display_name=f"{prefix}{n}",
+                follower_count=20_000,
+                account_type="CREATOR",
+            )
+            for n in range(start, start + count)
+        ],
+        batch_size=2000,
+    )
+    now = clock.now()
+    MarketplaceInvite.objects.bulk_create(
+        [MarketplaceInvite(creator=user, requested_at=now) for user in users], batch_size=2000
+    )
+    return len(users)
 
 
 def _posts(rng: random.Random, user: TikTokUser, first_id: int, count: int) -> None:

@@ -69,4 +69,5 @@ urlpatterns = [
     ),
     path("sandbox/api/helpers/link-requests/confirm", control.helper_link_confirm),
     path("sandbox/api/helpers/sponsored-videos", control.helper_sponsored_video),
+    path("sandbox/api/helpers/creators", control.helper_creators),
 ]

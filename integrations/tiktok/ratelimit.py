@@ -156,6 +156,14 @@ _MINUTE_WORDS = re.compile(r"\b(qpm|minute)\b", re.IGNORECASE)
 _BACK_OFF_SECONDS = {Window.SECOND: 1.0, Window.MINUTE: 300.0}
 
 
+@dataclass(frozen=True)
+class BudgetState:
+    """Grants counted today (UTC) and the seconds left of a back-off after a 40100."""
+
+    used_today: int
+    blocked_for: float
+
+
 def throttled_window(message: str) -> Window:
     """Which of TikTok's windows a 40100 message is about."""
     if _DAY_WORDS.search(message):
@@ -251,6 +259,18 @@ class RateBudget:
                 )
             clock.sleep(wait)
             waited += wait
+
+    def state(self, budget: str) -> BudgetState:
+        """What the budget holds now, read without taking a slot (for the freshness page)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.time()
+        pipe.hmget(self._key(budget), "blocked", "day", "used")
+        (seconds, micros), (blocked, day, used) = pipe.execute()
+        now = int(seconds) * 1_000_000 + int(micros)
+        today = now // 86_400_000_000
+        used_today = int(used) if used is not None and day is not None and int(day) == today else 0
+        blocked_for = max(0, int(blocked or 0) - now) / 1_000_000
+        return BudgetState(used_today=used_today, blocked_for=blocked_for)
 
     def back_off(self, budget: str, window: Window) -> float:
         """Stop every process using ``budget`` for as long as TikTok says; seconds to wait."""

@@ -44,7 +44,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from . import clock, ratelimit
+from . import callstats, clock, ratelimit
 from .errors import CONNECTION, MALFORMED, RATE_BUDGET, TIMEOUT, Kind, TikTokError
 from .ratelimit import RateBudget, default_budget
 
@@ -102,8 +102,12 @@ class Request:
     def budget_key(self) -> str:
         """TikTok counts API for Business calls per app, Login Kit calls per app and endpoint."""
         if self.api == Api.BUSINESS:
-            return f"business:{settings.TIKTOK_APP_ID}"
+            return business_budget_key()
         return f"login_kit:{settings.TIKTOK_CLIENT_KEY}:{self.path}"
+
+
+def business_budget_key() -> str:
+    return f"business:{settings.TIKTOK_APP_ID}"
 
 
 def encode_query(params: dict[str, Any] | None) -> dict[str, str]:
@@ -239,6 +243,7 @@ class Transport:
             try:
                 data, request_id = self._attempt(req)
             except TikTokError as exc:
+                callstats.record(req.path, exc)
                 delay = self._retry_delay(req, exc, attempt)
                 self._log(req, exc, attempt, started, retrying=delay is not None)
                 if delay is None:
@@ -246,6 +251,7 @@ class Transport:
                 clock.sleep(delay)
                 attempt += 1
                 continue
+            callstats.record(req.path, None)
             logger.debug(
                 "tiktok %s %s outcome=ok request_id=%s attempt=%d ms=%d",
                 req.method,

@@ -441,3 +441,13 @@ def _wait_for(condition, seconds: float = 5) -> None:
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert condition()
+
+
+def test_the_creators_helper_adds_numbered_creators_whose_invites_have_not_arrived(sandbox):
+    assert sandbox.control("POST", "helpers/creators", json={"prefix": "many.c", "count": 3}).json() == {"created": 3}
+    assert sandbox.control("POST", "helpers/creators", json={"prefix": "many.c", "count": 2}).json() == {"created": 2}
+    token = sandbox.advertiser_token()
+    assert [_status(sandbox, token, f"many.c{n}") for n in (0, 4)] == ["INVITED", "INVITED"]
+    assert _status(sandbox, token, "many.c5") == "INVALID"
+    refused = sandbox.control("POST", "helpers/creators", json={"prefix": "x y", "count": 1})
+    assert refused.status_code == 400
