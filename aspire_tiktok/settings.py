@@ -76,7 +76,7 @@ MIDDLEWARE = [
     # A request that needed Redis while it was down answers 503 with a page saying so.
     "integrations.outage.ServiceUnavailableMiddleware",
     # Before anything reads a form: NUL in a field or parameter is a 400 (PostgreSQL refuses it).
-    "integrations.middleware.reject_nul_bytes",
+    "integrations.middleware.RejectNulBytes",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
