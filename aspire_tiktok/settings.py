@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # A request that needed Redis while it was down answers 503 with a page saying so.
     "integrations.outage.ServiceUnavailableMiddleware",
+    # Before anything reads a form: NUL in a field or parameter is a 400 (PostgreSQL refuses it).
+    "integrations.middleware.RejectNulBytes",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -395,6 +397,7 @@ CELERY_TASK_ROUTES = {
     "integrations.insights.tasks.poll_campaign_report": {"queue": "insights"},
     "integrations.tasks.dispatch_rechecks": {"queue": "default"},
     "integrations.tasks.ping": {"queue": "default"},
+    "integrations.tasks.purge_webhook_deliveries": {"queue": "default"},
     "integrations.tasks.recheck_connection": {"queue": "default"},
     "sparkads.tasks.apply_spark_authorization": {"queue": "spark"},
     "sparkads.tasks.check_spark_authorization": {"queue": "spark"},
@@ -420,6 +423,10 @@ CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.di
 CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {
     "task": "creators.tasks.refresh_due_creator_tokens",
     "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["integrations-webhook-purge"] = {
+    "task": "integrations.tasks.purge_webhook_deliveries",
+    "schedule": 24 * 3600.0,
 }
 CELERY_BEAT_SCHEDULE["integrations-rechecks"] = {"task": "integrations.tasks.dispatch_rechecks", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["sparkads-spark-polls"] = {"task": "sparkads.tasks.dispatch_spark_polls", "schedule": 60.0}

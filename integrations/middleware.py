@@ -1,11 +1,11 @@
-"""Request-wide rules for calls to TikTok."""
+"""Request-wide rules: what a request may carry, and how long it may wait on TikTok."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from .tiktok.transport import request_deadline
 
@@ -20,3 +20,30 @@ def tiktok_deadline(get_response: Callable[[HttpRequest], HttpResponse]) -> Call
             return get_response(request)
 
     return middleware
+
+
+NUL_REFUSED = "Text may not contain NUL characters (\\0). Remove them and send the form again."
+
+
+class RejectNulBytes:
+    """A NUL in a query parameter or form field is refused with a 400 that says why.
+
+    PostgreSQL cannot store or compare text holding NUL, so such a value would otherwise
+    fail deep inside a query: a 500, or a streamed CSV export cut off mid-way. No form of
+    this site has a use for it. Views exempt from CSRF (the webhooks) read their raw body
+    to check its signature, so, as Django's CSRF check does, their form data is not read.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        sources = [request.GET] if getattr(view_func, "csrf_exempt", False) else [request.GET, request.POST]
+        for data in sources:
+            for key, values in data.lists():
+                if "\0" in key or any("\0" in value for value in values):
+                    return HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain; charset=utf-8")
+        return None

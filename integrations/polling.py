@@ -7,7 +7,8 @@ Every poller follows the same three steps:
    claim them again while the work runs. The work sets the real next time when it ends;
    if a worker dies, the lease runs out and the row is due again.
 2. The dispatcher enqueues one task per row (or per batch) with `enqueue_on_commit`, so a
-   worker never reads a row before the claim is committed.
+   worker never reads a row before the claim is committed. Triggers outside the schedule
+   (a webhook, a "poll now" click) use `enqueue_coalesced`: at most one pending task per row.
 3. Tasks use `base=TikTokTask`: a transient TikTok error (throttling, 5xx, timeouts) is
    retried with TikTok's back-off; an auth or permanent error was already recorded by the
    flow on the row and is not retried.
@@ -15,12 +16,14 @@ Every poller follows the same three steps:
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from celery.contrib.django.task import DjangoTask
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
@@ -70,6 +73,30 @@ def enqueue_on_commit(task: DjangoTask, ids: Iterable[Any]) -> int:
         task.delay_on_commit(pk)
         count += 1
     return count
+
+
+def _pending_key(task: DjangoTask, pk: Any) -> str:
+    return f"pending:{task.name}:{pk}"
+
+
+def _send_unless_pending(task: DjangoTask, pk: Any, ttl: timedelta) -> None:
+    # cache.add is atomic (SET NX): of concurrent triggers exactly one sends.
+    if cache.add(_pending_key(task, pk), 1, ttl.total_seconds()):
+        task.delay(pk)
+
+
+def enqueue_coalesced(task: DjangoTask, ids: Iterable[Any], *, ttl: timedelta) -> None:
+    """Send `task(id)` once the current transaction commits, unless one is already queued
+    for that id: a burst of triggers (webhook deliveries, double clicks) makes one pending
+    task, not one each. The task calls `mark_started` first, so a trigger arriving while it
+    runs queues the next run. A task lost in the broker stops coalescing after `ttl`."""
+    for pk in ids:
+        transaction.on_commit(functools.partial(_send_unless_pending, task, pk, ttl))
+
+
+def mark_started(task: DjangoTask, pk: Any) -> None:
+    """The queued `task(pk)` is running: the next trigger may queue another."""
+    cache.delete(_pending_key(task, pk))
 
 
 def retry_delay(exc: TikTokError, retries: int) -> float:

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 
 from . import flows_recheck
+from .models import WebhookDelivery
 from .polling import TikTokTask, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -57,3 +58,9 @@ def recheck_connection(credential_id: int) -> str:
     result = flows_recheck.recheck_credential(credential_id)
     logger.info("recheck credential=%s outcome=%s", credential_id, result.outcome)
     return result.outcome
+
+
+@shared_task(time_limit=300, soft_time_limit=240)
+def purge_webhook_deliveries() -> int:
+    """Beat, daily: forget webhook deliveries past TikTok's retry window."""
+    return WebhookDelivery.purge()

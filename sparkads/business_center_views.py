@@ -23,7 +23,7 @@ from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 
 from . import business_center as bcflows
-from .forms import AssignForm, PromoteForm, QrRequestForm
+from .forms import AssignForm, LinkMemberForm, PromoteForm, QrRequestForm
 from .models import QrAccessRequest
 
 Grant = BusinessCenterGrant
@@ -121,13 +121,13 @@ def _bc_url(brand) -> str:
 def bc_link_member(request, slug: str, bc_pk: int, member_pk: int) -> HttpResponse:
     brand, bc = _bc_for_managers(request, slug, bc_pk)
     target = get_object_or_404(BusinessCenterMember, pk=member_pk, business_center=bc)
-    user_id = request.POST.get("user") or None
-    user = None
-    if user_id:
-        membership = get_object_or_404(brand.memberships.select_related("user"), user_id=user_id)
-        user = membership.user
-    bcflows.link_member(bc, target, user, request.user)
-    messages.success(request, f"{target.user_name or target.email} is now linked to {user or 'nobody'}.")
+    form = LinkMemberForm(request.POST, brand=brand)
+    if form.is_valid():
+        user = form.cleaned_data["user"]
+        bcflows.link_member(bc, target, user, request.user)
+        messages.success(request, f"{target.user_name or target.email} is now linked to {user or 'nobody'}.")
+    else:
+        messages.error(request, "Pick one of this brand's users.")
     return redirect(f"{_bc_url(brand)}?bc={bc.pk}")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from integrations.models import BusinessCenterGrant
 
@@ -22,7 +23,19 @@ class ExtendForm(forms.Form):
 
 class PasteCodeForm(forms.Form):
     code = forms.CharField(max_length=200, label="Authorization code", strip=True)
-    post = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The id of a post; the view looks it up among the posts the user may use.
+    post = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+
+
+class LinkMemberForm(forms.Form):
+    """Link a Business Center member to one of the brand's users, or to nobody."""
+
+    user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
+
+    def __init__(self, *args, brand, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(pk__in=brand.memberships.values("user_id"))
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = users
 
 
 class LinkRequestForm(forms.Form):

@@ -10,8 +10,6 @@ ads_manager_views.py.
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -19,6 +17,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integrations import csvexport
 from integrations.errors import FlowError
 from integrations.models import (
     BusinessCenter,
@@ -196,13 +195,7 @@ def _filter_events(events, data: dict):
     return events
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _csv(brand, events) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
     header = ["time (UTC)", "event", "who", "summary", "ad account", "TikTok account", "Business Center"]
     rows = (
         [
@@ -216,9 +209,7 @@ def _csv(brand, events) -> StreamingHttpResponse:
         ]
         for e in events.iterator(chunk_size=500)
     )
-    response = StreamingHttpResponse((writer.writerow(r) for r in [header, *rows]), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{brand.slug}-spark-ads-audit.csv"'
-    return response
+    return csvexport.streaming_csv(f"{brand.slug}-spark-ads-audit.csv", header, rows)
 
 
 # --- creators paste a code --------------------------------------------------------------------------
@@ -230,8 +221,12 @@ def creator_codes(request) -> HttpResponse:
     posts = CampaignPost.objects.filter(tiktok_account__owner=request.user).select_related("campaign__brand")
     if request.method == "POST":
         form = PasteCodeForm(request.POST)
-        post = posts.filter(pk=form.data.get("post") or 0).first()
-        if post is None or not form.is_valid():
+        post = (
+            posts.filter(pk=form.cleaned_data["post"]).first()
+            if form.is_valid() and form.cleaned_data["post"]
+            else None
+        )
+        if post is None:
             messages.error(request, "Pick one of your campaign posts and paste its code.")
         else:
             try:

@@ -363,11 +363,12 @@ def subscribe_tcm_videos(account: TikTokOneAccount) -> ReportSubscription | None
 
 
 def poll_now(campaign_ids: list[str]) -> list[int]:
-    """Make these TikTok campaigns due at once; returns our ids (the caller enqueues them)."""
+    """Claim these TikTok campaigns for a poll now; returns our ids (the caller enqueues them
+    with `enqueue_coalesced`). The claim keeps the dispatcher from queueing a second poll."""
     ids = list(
         Campaign.objects.filter(
             campaign_id__in=[c for c in campaign_ids if c], status=Campaign.Status.ACTIVE
         ).values_list("pk", flat=True)
     )
-    Campaign.objects.filter(pk__in=ids).update(next_poll_at=timezone.now())
+    Campaign.objects.filter(pk__in=ids).update(next_poll_at=timezone.now() + CLAIM_LEASE)
     return ids

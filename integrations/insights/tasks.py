@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from ..polling import TikTokTask, enqueue_on_commit
+from ..polling import TikTokTask, enqueue_on_commit, mark_started
 from . import report
 
 
 @shared_task(base=TikTokTask, time_limit=15 * 60, soft_time_limit=14 * 60)
 def poll_campaign_report(campaign_id: int) -> str:
     """Poll one campaign's `tto/tcm/report/` from its resume page on."""
+    mark_started(poll_campaign_report, campaign_id)
     result = report.poll_campaign(campaign_id)
     return f"{result.status}:pages={result.pages}:posts={result.saved}"
 

@@ -3,21 +3,21 @@ CSV export, and TikTok's TCM_VIDEOS webhook."""
 
 from __future__ import annotations
 
-import csv
 import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import csvexport
 from ..http import HtmxHttpRequest
-from ..models import Campaign, CampaignPost
-from ..polling import enqueue_on_commit
+from ..models import Campaign, CampaignPost, WebhookDelivery
+from ..polling import enqueue_coalesced
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from ..tiktok import webhooks
 from . import charts, queries, report, video_events
@@ -64,29 +64,17 @@ def campaign_insights(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
     return render(request, template_name, ctx)
 
 
-class _Echo:
-    """A file-like that hands back what csv.writer writes, for streaming."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(posts):
-    writer = csv.writer(_Echo())
-    yield writer.writerow([c.label for c in queries.COLUMNS])
-    for post in posts.iterator(chunk_size=1000):
-        yield writer.writerow(queries.format_row(queries.row_values(post), for_csv=True))
-
-
 @login_required
 @require_GET
 def campaign_export(request: HttpRequest, slug: str, pk: int) -> StreamingHttpResponse:
     """Every row the table's filters and sort give, in the table's columns, streamed."""
     campaign = _campaign(request, slug, pk)
-    posts = queries.post_table(campaign, queries.table_params(request.GET))
-    response = StreamingHttpResponse(_csv_lines(posts), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="insights-{campaign.campaign_id or campaign.pk}.csv"'
-    return response
+    posts = queries.post_table(campaign, queries.table_params(request.GET)).iterator(chunk_size=1000)
+    return csvexport.streaming_csv(
+        f"insights-{campaign.campaign_id or campaign.pk}.csv",
+        [c.label for c in queries.COLUMNS],
+        (queries.format_row(queries.row_values(post), for_csv=True) for post in posts),
+    )
 
 
 @login_required
@@ -95,8 +83,7 @@ def campaign_poll(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """A manager asks for fresh figures now instead of at the next scheduled poll."""
     campaign = _campaign(request, slug, pk, manage=True)
     if campaign.status == Campaign.Status.ACTIVE and campaign.campaign_id:
-        Campaign.objects.filter(pk=campaign.pk).update(next_poll_at=timezone.now())
-        enqueue_on_commit(poll_campaign_report, [campaign.pk])
+        enqueue_coalesced(poll_campaign_report, report.poll_now([campaign.campaign_id]), ttl=report.CLAIM_LEASE)
         messages.success(request, "Fetching fresh figures from TikTok.")
     else:
         messages.error(request, "This campaign is not polled: it is not active on TikTok.")
@@ -130,16 +117,24 @@ def post_insights(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def tcm_videos_webhook(request: HttpRequest) -> HttpResponse:
     """TikTok's TCM_VIDEOS delivery: a video was uploaded to or published in a campaign.
 
-    Answer at once (TikTok retries slow or failed deliveries); the poll runs in Celery.
+    Answer at once (TikTok retries slow or failed deliveries); the poll runs in Celery. A
+    delivery seen before is answered without work, and a burst of deliveries for one
+    campaign queues one poll.
     """
+    raw = request.body
     try:
-        webhooks.verify_business_signature(request.body, request.headers.get(webhooks.SIGNATURE_HEADER))
-        events = webhooks.parse_tcm_videos(request.body)
+        webhooks.verify_business_signature(raw, request.headers.get(webhooks.SIGNATURE_HEADER))
     except webhooks.WebhookSignatureError as exc:
         logger.warning("TCM_VIDEOS webhook rejected: %s", exc)
         return HttpResponseBadRequest("bad signature")
-    except (ValueError, AttributeError, TypeError):
+    try:
+        events = webhooks.parse_tcm_videos(raw)
+    except webhooks.WebhookPayloadError as exc:
+        logger.warning("TCM_VIDEOS webhook signed but malformed: %s", exc)
         return HttpResponseBadRequest("bad payload")
-    video_events.apply(events)
-    enqueue_on_commit(poll_campaign_report, report.poll_now([e.campaign_id for e in events]))
+    with transaction.atomic():
+        if WebhookDelivery.first_time("tcm_videos", raw):
+            video_events.apply(events)
+            campaigns = report.poll_now([e.campaign_id for e in events])
+            enqueue_coalesced(poll_campaign_report, campaigns, ttl=report.CLAIM_LEASE)
     return HttpResponse("ok")

@@ -16,6 +16,7 @@ from .tiktok import (
     TikTokAccount,
     TikTokOneAccount,
 )
+from .webhooks import WebhookDelivery
 
 __all__ = [
     "AdAccount",
@@ -38,4 +39,5 @@ __all__ = [
     "ReportSubscription",
     "TikTokAccount",
     "TikTokOneAccount",
+    "WebhookDelivery",
 ]

@@ -5,6 +5,10 @@ Signature (https://developers.tiktok.com/doc/webhooks-verification): header
 app's secret over ``"<t>." + raw body``. Login Kit events use the client secret. TikTok does
 not document API for Business signing; the sandbox signs TCM_VIDEOS the same way with the
 Business app secret, so `verify_business_signature` uses that.
+
+A delivery is read in this order: the signature over the raw bytes, then the JSON, then
+each field's type. An unsigned body is never parsed, and a signed one that is not what
+TikTok documents is a `WebhookPayloadError` (a 400), never an exception of the parser.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ TCM_VIDEOS_OBJECT = 10  # "object" of TikTok One video-linking events
 
 class WebhookSignatureError(Exception):
     """Missing, malformed, wrong or stale signature: answer 400 and do nothing."""
+
+
+class WebhookPayloadError(ValueError):
+    """A signed body that is not the JSON TikTok documents: answer 400 and do nothing."""
 
 
 def sign(raw_body: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -64,6 +72,47 @@ def verify_business_signature(raw_body: bytes, header: str | None, **kwargs: Any
     verify_signature(raw_body, header, settings.TIKTOK_APP_SECRET, **kwargs)
 
 
+def verify_either_app_signature(raw_body: bytes, header: str | None, **kwargs: Any) -> None:
+    """Creator events come from either app, each signed with its own secret. The body names
+    the app, but it is read only once signed, so the signature is tried with both secrets."""
+    try:
+        verify_login_kit_signature(raw_body, header, **kwargs)
+    except WebhookSignatureError:
+        verify_business_signature(raw_body, header, **kwargs)
+
+
+def load_payload(raw_body: bytes | str) -> dict[str, Any]:
+    """The signed body as a JSON object."""
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the parser goes
+        raise WebhookPayloadError("Body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise WebhookPayloadError("Body is not a JSON object")
+    return payload
+
+
+def text_field(data: dict[str, Any], key: str) -> str:
+    """A string field; TikTok's ids may come as JSON numbers, anything else is refused."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise WebhookPayloadError(f"{key} is not a string")
+    return str(value)
+
+
+def _unix_time(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    # bool is an int to Python; 1e400 parses as float("inf"); neither is a time.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise WebhookPayloadError("event_time is not a unix time")
+    return value
+
+
 @dataclass(frozen=True)
 class TcmVideoEvent:
     """One TCM_VIDEOS entry: a video uploaded to, or published in, a TikTok One campaign."""
@@ -79,22 +128,25 @@ class TcmVideoEvent:
 
 def parse_tcm_videos(raw_body: bytes | str | dict[str, Any]) -> list[TcmVideoEvent]:
     """Entries of a TCM_VIDEOS delivery; other event types are skipped. Delivery is
-    at-least-once, so handlers must be idempotent (key on video_id + event_type)."""
-    payload = raw_body if isinstance(raw_body, dict) else json.loads(raw_body)
-    request_id = str(payload.get("request_id") or "")
+    at-least-once, so handlers must be idempotent (key on video_id + event_type).
+    Raises WebhookPayloadError for anything but the documented shape."""
+    payload = raw_body if isinstance(raw_body, dict) else load_payload(raw_body)
+    request_id = text_field(payload, "request_id")
+    entries = payload.get("entry") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise WebhookPayloadError("entry is not a list of objects")
     events = []
-    for entry in payload.get("entry") or []:
+    for entry in entries:
         if entry.get("event_type") != "tto_campaign_webhook":
             continue
-        event_time = entry.get("event_time")
         events.append(
             TcmVideoEvent(
-                event_type=str(entry.get("tto_campaign_event_type") or ""),
-                video_id=str(entry.get("video_id") or ""),
-                campaign_id=str(entry.get("campaign_id") or ""),
-                handle_name=str(entry.get("handle_name") or ""),
-                tto_tcm_account_id=str(entry.get("tto_tcm_account_id") or ""),
-                event_time=int(event_time) if event_time not in (None, "") else None,
+                event_type=text_field(entry, "tto_campaign_event_type"),
+                video_id=text_field(entry, "video_id"),
+                campaign_id=text_field(entry, "campaign_id"),
+                handle_name=text_field(entry, "handle_name"),
+                tto_tcm_account_id=text_field(entry, "tto_tcm_account_id"),
+                event_time=_unix_time(entry.get("event_time")),
                 request_id=request_id,
             )
         )

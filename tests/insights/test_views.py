@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.insights import report
 from integrations.insights.tasks import poll_campaign_report
 from integrations.models import Campaign
 from integrations.tiktok import webhooks
@@ -67,6 +68,18 @@ def test_an_owner_can_fetch_now(campaign, client_for, alice, monkeypatch, django
             reverse("integrations:insights_poll", args=[campaign.brand.slug, campaign.pk])
         )
     assert response.status_code == 302 and sent == [campaign.pk]
+
+
+def test_clicking_fetch_now_again_while_a_poll_is_pending_queues_no_second_one(
+    campaign, client_for, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(poll_campaign_report, "delay", sent.append)
+    client = client_for(alice)
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("integrations:insights_poll", args=[campaign.brand.slug, campaign.pk]))
+    assert sent == [campaign.pk]
 
 
 def test_the_campaign_page_query_count_does_not_grow_with_the_data(campaign, client_for, bob,
@@ -169,7 +182,7 @@ PAYLOAD = {"request_id": "r1", "object": 10, "time": 1, "entry": [{
     "tto_tcm_account_id": "7200000000000000001", "event_time": 1}]}  # fmt: skip
 
 
-def test_a_signed_tcm_videos_webhook_schedules_a_poll_now(campaign, client, monkeypatch,
+def test_a_signed_tcm_videos_webhook_claims_the_campaign_and_queues_a_poll(campaign, client, monkeypatch,
                                                           django_capture_on_commit_callbacks):  # fmt: skip
     sent = []
     monkeypatch.setattr(poll_campaign_report, "delay", sent.append)
@@ -178,7 +191,8 @@ def test_a_signed_tcm_videos_webhook_schedules_a_poll_now(campaign, client, monk
         response = _deliver(client, PAYLOAD)
     assert response.status_code == 200 and sent == [campaign.pk]
     campaign.refresh_from_db()
-    assert campaign.next_poll_at <= timezone.now()
+    # Claimed for the queued poll: due before the scheduled time, not due for the dispatcher.
+    assert timezone.now() < campaign.next_poll_at <= timezone.now() + report.CLAIM_LEASE
 
 
 def test_a_webhook_with_a_bad_signature_is_rejected(campaign, client, monkeypatch):

@@ -99,3 +99,23 @@ def test_no_page_answers_500_to_hostile_values(world, brand, alice, creator, who
     assert errors == []
     client.force_login(user)
     assert client.get(reverse("integrations:brand_home", args=[brand.slug])).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_nul_byte_in_any_field_is_a_400_that_says_why(world, brand, alice, method):
+    client = Client()
+    client.force_login(alice)
+    url = reverse("integrations:insights", args=[brand.slug])
+    response = getattr(client, method)(url, {"q": "a\x00b"})
+    assert response.status_code == 400 and b"NUL" in response.content
+    assert getattr(client, method)(url, {"a\x00": "b"}).status_code == 400
+
+
+def test_a_nul_byte_in_the_export_filter_is_refused_not_a_cut_off_csv(world, brand, alice):
+    client = Client()
+    client.force_login(alice)
+    from integrations.models import Campaign
+
+    url = reverse("integrations:insights_export", args=[brand.slug, world[Campaign].pk])
+    assert client.get(url, {"q": "\x00"}).status_code == 400
+    assert client.get(url, {"q": "x"}).status_code == 200
