@@ -338,6 +338,20 @@ INTEGRATIONS_RECHECK_RETRY_SECONDS = env.int("INTEGRATIONS_RECHECK_RETRY_SECONDS
 INTEGRATIONS_RECHECK_LEASE_SECONDS = env.int("INTEGRATIONS_RECHECK_LEASE_SECONDS", default=15 * 60)
 INTEGRATIONS_OAUTH_STATE_SECONDS = env.int("INTEGRATIONS_OAUTH_STATE_SECONDS", default=15 * 60)
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@localhost")  # "contact support" on brand pages
+# Post insights: how often a campaign's report is read, by the age of its youngest post
+# (integrations/insights/schedule.py, docs/polling.md). Every 3 h for the first 10 days after
+# posting, daily to day 90, weekly to day 365; none after, since TikTok stops updating a
+# post's figures at 365 days. Each poll re-reads the last 3 days, which TikTok revises
+# (conversions arrive late).
+INSIGHTS_SCHEDULE: list[tuple[int, int]] = [  # (posts younger than this many days, poll every this many seconds)
+    (env.int("INSIGHTS_FRESH_DAYS", default=10), env.int("INSIGHTS_FRESH_EVERY_SECONDS", default=3 * 60 * 60)),
+    (env.int("INSIGHTS_DAILY_UNTIL_DAYS", default=90), env.int("INSIGHTS_DAILY_EVERY_SECONDS", default=24 * 60 * 60)),
+    (
+        env.int("INSIGHTS_WEEKLY_UNTIL_DAYS", default=365),
+        env.int("INSIGHTS_WEEKLY_EVERY_SECONDS", default=7 * 24 * 60 * 60),
+    ),
+]
+INSIGHTS_RESTATE_DAYS = env.int("INSIGHTS_RESTATE_DAYS", default=3)
 
 # CONTENT SECURITY POLICY (Django's ContentSecurityPolicyMiddleware)
 # ------------------------------------------------------------------------------
