@@ -84,7 +84,7 @@ def seed():
     )  # fmt: skip
     MarketplaceOnboarding.objects.bulk_create(
         [MarketplaceOnboarding(tiktok_account=a, state=MarketplaceOnboarding.State.WAITING, authorized_at=now,
-                               next_poll_at=now) for a in accounts],
+                               invite_requested_at=now, next_poll_at=now) for a in accounts],
         batch_size=5000,
     )  # fmt: skip
     owners = User.objects.bulk_create(
@@ -121,7 +121,9 @@ def seed():
     mine = TikTokAccount.objects.create(
         handle="load.bench", open_id="load-open-bench", owner=user, account_type="creator"
     )
-    MarketplaceOnboarding.objects.create(tiktok_account=mine, state=MarketplaceOnboarding.State.WAITING)
+    MarketplaceOnboarding.objects.create(
+        tiktok_account=mine, state=MarketplaceOnboarding.State.WAITING, authorized_at=now, invite_requested_at=now
+    )
     return user, brands[0]
 
 
