@@ -1,8 +1,8 @@
 """Celery tasks of creator onboarding, in the project's polling idiom (integrations.polling):
-dispatchers claim due rows in batches and enqueue one task per row on commit; each task takes
-an id, takes its row by a conditional update (so of two executors one acts) and is safe to
-run twice. Transient TikTok errors are retried by TikTokTask. Marketplace status is polled
-in batches of 20, TikTok's most per call."""
+dispatchers claim due rows in batches and enqueue tasks on commit, one per row or, for
+Marketplace status, one per 20 rows (TikTok's most per call); each task takes ids, takes each
+row by a conditional update (so of two executors one acts) and is safe to run twice.
+Transient TikTok errors are retried by TikTokTask."""
 
 from __future__ import annotations
 
