@@ -346,6 +346,20 @@ INTEGRATIONS_RECHECK_RETRY_SECONDS = env.int("INTEGRATIONS_RECHECK_RETRY_SECONDS
 INTEGRATIONS_RECHECK_LEASE_SECONDS = env.int("INTEGRATIONS_RECHECK_LEASE_SECONDS", default=15 * 60)
 INTEGRATIONS_OAUTH_STATE_SECONDS = env.int("INTEGRATIONS_OAUTH_STATE_SECONDS", default=15 * 60)
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@localhost")  # "contact support" on brand pages
+# Post insights: how often a campaign's report is read, by the age of its youngest post
+# (integrations/insights/schedule.py, docs/polling.md). Every 3 h for the first 10 days after
+# posting, daily to day 90, weekly to day 365; none after, since TikTok stops updating a
+# post's figures at 365 days. Each poll re-reads the last 3 days, which TikTok revises
+# (conversions arrive late).
+INSIGHTS_SCHEDULE: list[tuple[int, int]] = [  # (posts younger than this many days, poll every this many seconds)
+    (env.int("INSIGHTS_FRESH_DAYS", default=10), env.int("INSIGHTS_FRESH_EVERY_SECONDS", default=3 * 60 * 60)),
+    (env.int("INSIGHTS_DAILY_UNTIL_DAYS", default=90), env.int("INSIGHTS_DAILY_EVERY_SECONDS", default=24 * 60 * 60)),
+    (
+        env.int("INSIGHTS_WEEKLY_UNTIL_DAYS", default=365),
+        env.int("INSIGHTS_WEEKLY_EVERY_SECONDS", default=7 * 24 * 60 * 60),
+    ),
+]
+INSIGHTS_RESTATE_DAYS = env.int("INSIGHTS_RESTATE_DAYS", default=3)
 
 # CONTENT SECURITY POLICY (Django's ContentSecurityPolicyMiddleware)
 # ------------------------------------------------------------------------------
@@ -390,6 +404,7 @@ CELERY_TASK_ROUTES = {
     "creators.tasks.dispatch_onboarding_polls": {"queue": "invites"},
     "creators.tasks.dispatch_post_polls": {"queue": "invites"},
     "creators.tasks.poll_onboarding": {"queue": "invites"},
+    "creators.tasks.poll_onboardings": {"queue": "invites"},
     "creators.tasks.poll_post_review": {"queue": "invites"},
     "creators.tasks.refresh_creator_token": {"queue": "tokens"},
     "creators.tasks.refresh_due_creator_tokens": {"queue": "tokens"},
@@ -410,14 +425,20 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule"))
 # One beat schedule. Each entry is a dispatcher that claims due rows (next_poll_at) and
-# enqueues per-row tasks; beat must run exactly once per deployment.
+# enqueues per-row (or per-batch) tasks; beat must run exactly once per deployment, and sends
+# every dispatcher once when it starts (aspire_tiktok/celery.py), not one interval later.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Post insights: claim campaigns whose tto/tcm/report/ poll is due (Campaign.next_poll_at).
     "dispatch-insights-polls": {"task": "integrations.insights.tasks.dispatch_insights_polls", "schedule": 300},
 }
+# Marketplace status: the dispatcher runs this often (and when beat starts) and keeps this
+# many seconds of TikTok's ceiling (tier QPS x 20 creators per call) claimed and queued; see
+# creators.marketplace.dispatch_target.
+MARKETPLACE_DISPATCH_SECONDS = env.float("MARKETPLACE_DISPATCH_SECONDS", default=10.0)
+MARKETPLACE_DISPATCH_QUEUE_SECONDS = env.float("MARKETPLACE_DISPATCH_QUEUE_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {
     "task": "creators.tasks.dispatch_onboarding_polls",
-    "schedule": 60.0,
+    "schedule": MARKETPLACE_DISPATCH_SECONDS,
 }
 CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 120.0}
 CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {

@@ -113,7 +113,9 @@ def seed():
     mine = TikTokAccount.objects.create(
         handle="load.bench", open_id="load-open-bench", owner=user, account_type="creator"
     )
-    MarketplaceOnboarding.objects.create(tiktok_account=mine, state=MarketplaceOnboarding.State.WAITING)
+    MarketplaceOnboarding.objects.create(
+        tiktok_account=mine, state=MarketplaceOnboarding.State.WAITING, authorized_at=now, invite_requested_at=now
+    )
     return user, brands[0]
 
 

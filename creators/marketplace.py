@@ -9,10 +9,13 @@ row (nor both send an invite).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.errors import FlowError
@@ -20,6 +23,9 @@ from integrations.models import TikTokAccount, TikTokOneAccount
 from integrations.polling import claim_due
 from integrations.tiktok import TikTokError, tokens
 from integrations.tiktok.errors import ROUTE_NOT_FOUND
+from integrations.tiktok.ratelimit import limits_for
+from integrations.tiktok.transport import Api
+from integrations.tiktok.tto import CREATOR_STATUS_BATCH
 
 from .models import MIN_FOLLOWERS, MarketplaceOnboarding
 from .notify import notify
@@ -81,21 +87,56 @@ def claim_poll(onboarding_id: int) -> bool:
     )
 
 
-def claim_due_polls(limit: int) -> list[int]:
-    """The dispatcher's claim: up to `limit` due rows, held for DISPATCH_LEASE."""
-    due = MarketplaceOnboarding.objects.filter(state__in=MarketplaceOnboarding.POLLED_STATES)
-    return [row.pk for row in claim_due(due, lease=DISPATCH_LEASE, limit=limit)]
+def claim_polls(onboarding_ids: list[int]) -> list[int]:
+    """The rows of a batch this executor takes, each by claim_poll's conditional update: a
+    row another executor holds is left out, the rest are polled together."""
+    return [pk for pk in onboarding_ids if claim_poll(pk)]
 
 
-def release(onboarding_id: int, error: TikTokError) -> None:
-    """A poll that failed on a transient error lets go of its row: at once when TikTok never
+def _polled() -> QuerySet[MarketplaceOnboarding]:
+    return MarketplaceOnboarding.objects.filter(state__in=MarketplaceOnboarding.POLLED_STATES)
+
+
+def dispatch_target() -> int:
+    """How many claimed rows the dispatcher keeps waiting for a worker.
+
+    Dispatch must never be what limits polling. TikTok's ceiling is the tier's QPS x 20
+    handles per call: 10 x 20 = 200 creators/s at Basic (1,000/s at Ultimate). A beat-run
+    dispatcher that claimed a fixed 500 rows every 60 s capped polling at 8.3 creators/s.
+    This one runs every MARKETPLACE_DISPATCH_SECONDS (10 s) and when beat starts, and tops
+    the queue up to MARKETPLACE_DISPATCH_QUEUE_SECONDS (30 s) of the ceiling: 6,000 rows at
+    Basic, three runs' worth, so workers never run dry between runs (>= 200/s can be
+    dispatched), while what waits in the queue is polled in ~30 s, far inside DISPATCH_LEASE
+    (5 min): no claim runs out in the queue and gets dispatched twice.
+    """
+    limits = limits_for(Api.BUSINESS)
+    per_second = limits.per_second or limits.per_minute / 60 or 50
+    return math.ceil(per_second * CREATOR_STATUS_BATCH * settings.MARKETPLACE_DISPATCH_QUEUE_SECONDS)
+
+
+def claim_due_polls(limit: int | None = None) -> list[int]:
+    """The dispatcher's claim: due rows, held for DISPATCH_LEASE, up to `limit` or else as
+    many as tops the queue up to dispatch_target(). Rows still under a dispatcher's hold
+    (due within DISPATCH_LEASE, not yet taken by a task, which holds for longer) are what
+    waits in the queue; counting them is a range scan of the same partial index."""
+    if limit is None:
+        now = timezone.now()
+        queued = _polled().filter(next_poll_at__gt=now, next_poll_at__lte=now + DISPATCH_LEASE).count()
+        limit = dispatch_target() - queued
+    if limit <= 0:
+        return []
+    return [row.pk for row in claim_due(_polled(), lease=DISPATCH_LEASE, limit=limit)]
+
+
+def release(onboarding_ids: list[int], error: TikTokError) -> None:
+    """Polls that failed on a transient error let go of their rows: at once when TikTok never
     received the call (the rate budget had no room), otherwise to a dispatcher-length hold,
-    so the task's own retry can take it and the dispatcher does if no retry comes."""
+    so the task's own retry can take them and the dispatcher does if no retry comes."""
     now = timezone.now()
     until = now if not error.sent else now + DISPATCH_LEASE
-    # A row the flow already rescheduled (beyond this poll's hold) keeps its time.
+    # A row the flow already rescheduled or moved (beyond this poll's hold) keeps its time.
     MarketplaceOnboarding.objects.filter(
-        pk=onboarding_id, state__in=MarketplaceOnboarding.POLLED_STATES, next_poll_at__lte=now + CLAIM_LEASE
+        pk__in=onboarding_ids, state__in=MarketplaceOnboarding.POLLED_STATES, next_poll_at__lte=now + CLAIM_LEASE
     ).update(next_poll_at=until, last_error=str(error)[:2000])
 
 
@@ -124,22 +165,47 @@ def _reschedule(onboarding: MarketplaceOnboarding, error: str = "") -> None:
     )
 
 
-def poll(onboarding_id: int) -> str:
-    """One look at TikTok for a claimed row; returns the state it ends in."""
-    onboarding = MarketplaceOnboarding.objects.select_related("tiktok_account__owner").get(pk=onboarding_id)
+def poll(onboarding_ids: list[int]) -> dict[int, str]:
+    """One look at TikTok for claimed rows: their handles in ONE `tto/tcm/creator/status/get/`
+    call (at most CREATOR_STATUS_BATCH), then each row's state machine. Returns each row's
+    state.
+
+    A row whose own step fails (its invite call) does not stop the others: a transient error
+    gives that row back and is raised after the rest are done, so the task's retry takes it.
+    """
+    if len(onboarding_ids) > CREATOR_STATUS_BATCH:
+        raise ValueError(f"at most {CREATOR_STATUS_BATCH} creators per status call")
+    rows = list(MarketplaceOnboarding.objects.select_related("tiktok_account__owner").filter(pk__in=onboarding_ids))
+    if not rows:
+        return {}
     tto = marketplace_account()
-    handle = onboarding.tiktok_account.handle
-    rows = tokens.call_with_credential(
-        tto.credential_id, lambda c: c.tto_tcm_creator_status_get(tto.tto_tcm_account_id, [handle])
+    handles = sorted({row.tiktok_account.handle for row in rows})
+    answer = tokens.call_with_credential(
+        tto.credential_id, lambda c: c.tto_tcm_creator_status_get(tto.tto_tcm_account_id, handles)
     )
-    status = next((r.get("status", "") for r in rows if r.get("handle_name") == handle), "INVALID")
-    MarketplaceOnboarding.objects.filter(pk=onboarding.pk).update(
-        tiktok_status=status, status_checked_at=timezone.now()
-    )
-    onboarding.tiktok_status = status
-    if not _advance(onboarding, status, tto):
-        _reschedule(onboarding)
-    return MarketplaceOnboarding.objects.values_list("state", flat=True).get(pk=onboarding.pk)
+    statuses = {r.get("handle_name"): r.get("status", "") for r in answer}
+    now = timezone.now()
+    for row in rows:
+        # A handle TikTok leaves out of its answer is one it does not know.
+        row.tiktok_status = statuses.get(row.tiktok_account.handle) or "INVALID"
+    for status in {row.tiktok_status for row in rows}:
+        MarketplaceOnboarding.objects.filter(pk__in=[r.pk for r in rows if r.tiktok_status == status]).update(
+            tiktok_status=status, status_checked_at=now
+        )
+    retry: TikTokError | None = None
+    for row in rows:
+        try:
+            if not _advance(row, row.tiktok_status, tto):
+                _reschedule(row)
+        except TikTokError as exc:
+            if exc.is_transient:
+                release([row.pk], exc)
+                retry = retry or exc
+            else:
+                MarketplaceOnboarding.objects.filter(pk=row.pk).update(last_error=str(exc)[:2000])
+    if retry is not None:
+        raise retry
+    return dict(MarketplaceOnboarding.objects.filter(pk__in=onboarding_ids).values_list("pk", "state"))
 
 
 def _advance(onboarding: MarketplaceOnboarding, status: str, tto: TikTokOneAccount) -> bool:

@@ -1,7 +1,8 @@
 """Celery tasks of creator onboarding, in the project's polling idiom (integrations.polling):
-dispatchers claim due rows in batches and enqueue one task per row on commit; each task takes
-an id, takes its row by a conditional update (so of two executors one acts) and is safe to
-run twice. Transient TikTok errors are retried by TikTokTask."""
+dispatchers claim due rows in batches and enqueue tasks on commit, one per row or, for
+Marketplace status, one per 20 rows (TikTok's most per call); each task takes ids, takes each
+row by a conditional update (so of two executors one acts) and is safe to run twice.
+Transient TikTok errors are retried by TikTokTask."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from integrations.errors import FlowError
 from integrations.models import CampaignPost, Credential, TikTokAccount
 from integrations.polling import TikTokTask, claim_due, enqueue_on_commit
 from integrations.tiktok import TikTokError, tokens
+from integrations.tiktok.tto import CREATOR_STATUS_BATCH
 
 from . import collaborations, marketplace
 from .flows import mark_disconnected
@@ -26,27 +28,40 @@ REFRESH_LEASE = timedelta(minutes=10)
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_onboarding_polls() -> int:
-    """Enqueue a poll for every waiting creator that is due (partial index onboarding_poll_due_idx)."""
-    return enqueue_on_commit(poll_onboarding, marketplace.claim_due_polls(DISPATCH_BATCH))
+    """Claim due waiting creators (partial index onboarding_poll_due_idx) and enqueue one
+    poll per CREATOR_STATUS_BATCH of them; see marketplace.dispatch_target for how many."""
+    return enqueue_on_commit(poll_onboardings, marketplace.claim_due_polls(), batch=CREATOR_STATUS_BATCH)
+
+
+@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+def poll_onboardings(onboarding_ids: list[int]) -> dict[int, str]:
+    """Check up to 20 creators' Marketplace status in one call and move their state machines."""
+    return _poll(onboarding_ids)
 
 
 @shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
 def poll_onboarding(onboarding_id: int) -> str:
-    """Check one creator's Marketplace status and move its state machine."""
+    """Check one creator at once (just authorized, so not worth waiting for a batch)."""
     if not MarketplaceOnboarding.objects.filter(pk=onboarding_id).exists():
         return "gone"
-    if not marketplace.claim_poll(onboarding_id):
-        return "not due or claimed by another worker"
+    return _poll([onboarding_id]).get(onboarding_id, "not due or claimed by another worker")
+
+
+def _poll(onboarding_ids: list[int]) -> dict[int, str]:
+    """Take the rows no other executor holds, poll them together, record what failed."""
+    claimed = marketplace.claim_polls(onboarding_ids)
+    if not claimed:
+        return {}
     try:
-        return marketplace.poll(onboarding_id)
+        return marketplace.poll(claimed)
     except FlowError as exc:
-        MarketplaceOnboarding.objects.filter(pk=onboarding_id).update(last_error=exc.message)
-        return "not configured"
+        MarketplaceOnboarding.objects.filter(pk__in=claimed).update(last_error=exc.message)
+        return dict.fromkeys(claimed, "not configured")
     except TikTokError as exc:
         if exc.is_transient:
-            marketplace.release(onboarding_id, exc)
+            marketplace.release(claimed, exc)
         else:
-            MarketplaceOnboarding.objects.filter(pk=onboarding_id).update(last_error=str(exc)[:2000])
+            MarketplaceOnboarding.objects.filter(pk__in=claimed).update(last_error=str(exc)[:2000])
         raise
 
 

@@ -66,13 +66,18 @@ def claim_due[M: Model](
     return claimed
 
 
-def enqueue_on_commit(task: DjangoTask, ids: Iterable[Any]) -> int:
-    """Send `task(id)` for each id once the current transaction commits."""
-    count = 0
-    for pk in ids:
-        task.delay_on_commit(pk)
-        count += 1
-    return count
+def enqueue_on_commit(task: DjangoTask, ids: Iterable[Any], *, batch: int | None = None) -> int:
+    """Send `task(id)` for each id once the current transaction commits; with `batch`,
+    `task([id, ...])` for each run of up to `batch` ids (one TikTok call that takes several).
+    Returns the number of ids."""
+    ids = list(ids)
+    if batch is None:
+        for pk in ids:
+            task.delay_on_commit(pk)
+    else:
+        for start in range(0, len(ids), batch):
+            task.delay_on_commit(ids[start : start + batch])
+    return len(ids)
 
 
 def _pending_key(task: DjangoTask, pk: Any) -> str:

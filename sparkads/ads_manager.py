@@ -16,7 +16,7 @@ from django.utils import timezone
 from integrations.errors import FlowError
 from integrations.models import AdAccount, Brand, TikTokAccount
 from integrations.polling import claim_due
-from integrations.tiktok import TikTokError
+from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
@@ -91,14 +91,21 @@ def _check_username_exists(brand: Brand, username: str) -> None:
 
 
 def poll_links(ad_account_id: int) -> int:
-    """Compare the ad account's TT_USER identities with its link requests; return changes."""
+    """Compare the ad account's TT_USER identities with its link requests; return changes.
+    One read of `identity/get/` answers for every link of the ad account."""
     ad_account = AdAccount.objects.select_related("brand").filter(pk=ad_account_id).first()
     if ad_account is None:
         return 0
-    data = call_with_credential(
-        credential_id(ad_account), lambda c: c.identity_get(ad_account.advertiser_id, identity_type="TT_USER")
-    )
-    listed = {identity_handle(i): i for i in data.get("identity_list") or []}
+    cred = credential_id(ad_account)
+
+    def fetch(page: int) -> Any:
+        return call_with_credential(
+            cred, lambda c: c.identity_get(ad_account.advertiser_id, identity_type="TT_USER", page=page)
+        )
+
+    # Every page (100 identities each): a link missing from page 1 may be on a later one, and
+    # reading only the first would unlink authorized accounts that are not on it.
+    listed = {identity_handle(i): i for i in items(iter_pages(fetch), key="identity_list")}
     changed = 0
     for link in AdsManagerLink.objects.filter(ad_account=ad_account, status__in=["pending", "authorized"]):
         identity = listed.get(link.username)

@@ -30,16 +30,17 @@ from ..models import (
 )
 from ..polling import claim_due
 from ..tiktok import BusinessClient, Kind, TikTokError, iter_pages, tokens
+from . import schedule
 from .parse import DAY_FIELDS, METRIC_FIELDS, ParsedVideo, parse_page
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50  # the report's largest page; fewer calls against the shared rate budget
-POLL_INTERVAL = timedelta(hours=4)  # TikTok's report figures settle over hours, not minutes
+# After a failure TikTok should not see again soon (an auth error, a refusal, no account).
+POLL_INTERVAL = timedelta(hours=4)
 CLAIM_LEASE = timedelta(minutes=30)  # a claimed campaign is not claimed again while this runs
 FAILURE_BACKOFF = timedelta(minutes=15)
 FIRST_POLL_DAYS = 60  # the report accepts a date range of at most 60 days
-RESTATE_DAYS = 2  # TikTok revises the latest days; ask for them again each poll
 
 
 def _accounts_by_handle(videos: list[ParsedVideo]) -> dict[str, TikTokAccount]:
@@ -204,7 +205,9 @@ def save_report_page(campaign: Campaign, data: Any, page: int, now: datetime | N
 
 
 def report_window(campaign: Campaign, today: date) -> tuple[date, date]:
-    """The dates to ask for: 60 days on the first poll, then from just before the last one.
+    """The dates to ask for: 60 days on the first poll, then from INSIGHTS_RESTATE_DAYS before
+    the last one (TikTok revises recent days, conversions above all), so the last few days
+    are always read again.
 
     The end is tomorrow because the TikTok One account's timezone may be ahead of ours;
     TikTok leaves out days that have not begun.
@@ -212,7 +215,7 @@ def report_window(campaign: Campaign, today: date) -> tuple[date, date]:
     end = today + timedelta(days=1)
     if campaign.last_polled_at is None:
         return end - timedelta(days=FIRST_POLL_DAYS), end
-    start = timezone.localdate(campaign.last_polled_at) - timedelta(days=RESTATE_DAYS)
+    start = timezone.localdate(campaign.last_polled_at) - timedelta(days=settings.INSIGHTS_RESTATE_DAYS)
     return max(start, end - timedelta(days=FIRST_POLL_DAYS)), end
 
 
@@ -329,7 +332,7 @@ def poll_campaign(campaign_id: int, *, country_code: str | None = None) -> PollR
     Campaign.objects.filter(pk=campaign.pk).update(
         report_resume_page=1,
         last_polled_at=now,
-        next_poll_at=now + POLL_INTERVAL,
+        next_poll_at=schedule.next_poll_at(campaign, now),
         last_poll_error=" ".join(result.notes)[:2000],
     )
     return result

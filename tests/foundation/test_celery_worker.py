@@ -85,3 +85,13 @@ def test_every_task_is_routed_by_name_to_a_queue_that_the_worker_consumes():
     assert queues["creators.tasks.refresh_creator_token"].name == "tokens"
     # Exact names only: a pattern route is a trap for the next task someone names.
     assert not [pattern for pattern in settings.CELERY_TASK_ROUTES if "*" in pattern]
+
+
+def test_beat_sends_every_dispatcher_when_it_starts_not_one_interval_later(monkeypatch):
+    from aspire_tiktok import celery as celery_module
+
+    sent = []
+    monkeypatch.setattr(celery_module.app, "send_task", lambda name, *a, **kw: sent.append(name))
+    celery_module.dispatch_on_start()
+    assert sorted(sent) == sorted(entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values())
+    assert "creators.tasks.dispatch_onboarding_polls" in sent

@@ -359,3 +359,35 @@ def test_an_ads_manager_poll_the_rate_budget_never_sent_gives_its_links_back_at_
         tasks.poll_ads_manager_links.apply(args=[world["ad"].pk])
     link.refresh_from_db()
     assert link.next_poll_at <= timezone.now()
+
+
+def _identities(settings, rsps, pages: list[list[str]]) -> None:
+    for number, handles in enumerate(pages, start=1):
+        identities = [{"identity_id": f"id-{h}", "identity_type": "TT_USER", "username": h} for h in handles]
+        page_info = {"page": number, "page_size": 100, "total_number": 150, "total_page": len(pages)}
+        rsps.get(
+            url(settings, "identity/get/"),
+            json=ok({"identity_list": identities, "page_info": page_info}),
+            match=[responses.matchers.query_param_matcher({"page": str(number)}, strict_match=False)],
+        )
+
+
+def test_an_ads_manager_poll_reads_every_page_of_identities_so_a_link_on_page_two_is_neither_missed_nor_unlinked(
+    world, settings
+):
+    def link(username: str, status: str) -> AdsManagerLink:
+        return AdsManagerLink.objects.create(
+            brand=world["bc"].brand, ad_account=world["ad"], username=username, status=status,
+            next_poll_at=timezone.now() if status == "pending" else None,
+        )  # fmt: skip
+
+    waiting, linked = link("late.page.creator", "pending"), link("kept.creator", "authorized")
+    first = [f"someone.{i}" for i in range(100)]
+    with responses.RequestsMock() as rsps:
+        _identities(settings, rsps, [first, ["late.page.creator", "kept.creator"]])
+        assert ads_manager.poll_links(world["ad"].pk) == 1
+        assert len(rsps.calls) == 2  # one read of each page answers every link of the ad account
+    waiting.refresh_from_db()
+    linked.refresh_from_db()
+    assert waiting.status == "authorized" and waiting.identity_id == "id-late.page.creator"
+    assert linked.status == "authorized"
