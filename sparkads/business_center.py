@@ -9,11 +9,12 @@ runs on the server before any data is read, so a standard member never sees admi
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import segno
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.errors import FlowError
@@ -29,6 +30,11 @@ Grant = BusinessCenterGrant
 ADMIN = BusinessCenter.Role.ADMIN
 TT, ADV = Grant.AssetType.TT_ACCOUNT, Grant.AssetType.ADVERTISER
 PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
+# The QR link is account-agnostic and reusable: a second "generate" this soon after the last
+# one is a double submit, answered with the link already made.
+QR_REPEAT_WINDOW = timedelta(minutes=1)
+# A link request older than this without an answer belonged to a process that died.
+QR_STALE_AFTER = timedelta(minutes=10)
 
 
 def _call(bc: BusinessCenter, fn):
@@ -187,8 +193,14 @@ def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: 
             f"{bc} already has {limit} of {limit} TikTok accounts, the limit. "
             "Cancel an account's access before requesting more."
         )
-    link = _call(bc, lambda c: c.bc_asset_account_authorization(bc.bc_id))
-    qr = QrAccessRequest.objects.create(brand=bc.brand, business_center=bc, scopes=scopes, link=link, created_by=actor)
+    qr = _claim_qr(bc, scopes, actor)
+    try:
+        link = _call(bc, lambda c: c.bc_asset_account_authorization(bc.bc_id))
+    except (FlowError, TikTokError):
+        qr.delete()  # nothing was generated: the next submit asks TikTok again
+        raise
+    qr.link = link
+    qr.save(update_fields=["link"])
     audit(
         bc.brand,
         AuditEvent.Kind.QR_GENERATED,
@@ -197,6 +209,24 @@ def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: 
         business_center=bc,
     )
     return qr
+
+
+def _claim_qr(bc: BusinessCenter, scopes: list[str], actor) -> QrAccessRequest:
+    """The committed row without a link that makes this caller the one who asks TikTok; a
+    double submit finds it, or the link it produced moments ago."""
+    latest = QrAccessRequest.objects.filter(business_center=bc).first()
+    if latest is not None and latest.link and latest.created_at > timezone.now() - QR_REPEAT_WINDOW:
+        raise FlowError(f"Already generated at {timezone.localtime(latest.created_at):%H:%M}: share the QR code below.")
+    try:
+        with transaction.atomic():
+            return QrAccessRequest.objects.create(
+                brand=bc.brand, business_center=bc, scopes=scopes, link="", created_by=actor
+            )
+    except IntegrityError:
+        pending = QrAccessRequest.objects.filter(business_center=bc, link="").first()
+        if pending is not None and pending.created_at < timezone.now() - QR_STALE_AFTER:
+            pending.delete()  # its process died before TikTok answered; the next submit asks again
+        raise FlowError("Already requested: the QR code is being generated; it appears below in a moment.") from None
 
 
 def qr_svg(link: str) -> str:

@@ -73,7 +73,7 @@ def _bc_member_context(bc, member) -> dict:
         "options": bcflows.promote_options(bc, member),
     }
     if ctx["is_admin"]:
-        ctx["qr"] = QrAccessRequest.objects.filter(business_center=bc).first()
+        ctx["qr"] = QrAccessRequest.objects.filter(business_center=bc).exclude(link="").first()
         ctx["qr_form"] = QrRequestForm()
         ctx["ad_accounts"] = bcflows.ad_accounts_of(bc)
         ctx["assignments"] = (
@@ -155,7 +155,7 @@ def bc_request_qr(request, slug: str, bc_pk: int) -> HttpResponse:
 @require_GET
 def bc_qr_png(request, slug: str, bc_pk: int, qr_pk: int) -> HttpResponse:
     _brand, bc, _member = _bc_context(request, slug, bc_pk, admin=True)
-    qr = get_object_or_404(QrAccessRequest, pk=qr_pk, business_center=bc)
+    qr = get_object_or_404(QrAccessRequest.objects.exclude(link=""), pk=qr_pk, business_center=bc)
     response = HttpResponse(bcflows.qr_png(qr.link), content_type="image/png")
     response["Content-Disposition"] = f'attachment; filename="tiktok-access-{bc.bc_id}.png"'
     return response

@@ -31,6 +31,9 @@ Status = SparkAuthorization.Status
 # A claim older than this belonged to a worker that died mid-call; another may take it over.
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 REQUEST_POLL_EVERY = timedelta(minutes=5)
+# An extension asked for is in the creator's TikTok notifications; asking again sooner than
+# this only repeats the notification (a double submit is the usual cause).
+EXTENSION_WAIT = timedelta(days=1)
 
 
 def audit(brand: Brand, kind: str, summary: str, *, actor=None, **objects) -> AuditEvent:
@@ -84,7 +87,11 @@ def credential_id(ad_account: AdAccount) -> int:
 
 
 def request_permission(post, user, days: int) -> SparkAuthorization:
-    """Ask the creator for Spark Ads permission on a campaign post (`tcm/tt_video/apply/`)."""
+    """Ask the creator for Spark Ads permission on a campaign post (`tcm/tt_video/apply/`).
+
+    The row is inserted and committed first, under the one-open-request-per-post constraint,
+    and only its inserter calls TikTok: a double submit or a race finds that row instead.
+    """
     brand = post.campaign.brand
     cap = _enabled_capability(brand)
     if days not in AUTHORIZATION_DAYS:
@@ -92,25 +99,18 @@ def request_permission(post, user, days: int) -> SparkAuthorization:
     last = SparkAuthorization.objects.filter(post=post).exclude(num_remaining_request=None).first()
     if last is not None and last.num_remaining_request == 0:
         raise FlowError(f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used.")
-    if SparkAuthorization.objects.filter(post=post, status=Status.REQUESTED).exists():
-        raise FlowError("A request for this post is already waiting for the creator.")
+    auth = _insert_request(post, user, days, cap, last)
     tto = cap.tiktok_one_account
     try:
         call_with_credential(
             tto.credential_id, lambda c: c.tcm_tt_video_apply(post.video_id, tto.tto_tcm_account_id, days)
         )
     except TikTokError as exc:
-        raise FlowError(_apply_error(exc)) from exc
-    auth = SparkAuthorization.objects.create(
-        brand=brand,
-        post=post,
-        tiktok_account=post.tiktok_account,
-        video_id=post.video_id,
-        authorization_days=days,
-        requested_by=user,
-        ad_account=cap.ad_account,
-        num_remaining_request=(last.num_remaining_request - 1) if last and last.num_remaining_request else None,
-        next_poll_at=timezone.now(),
+        message = _apply_error(exc)
+        _fail_request(auth, message)
+        raise FlowError(message) from exc
+    SparkAuthorization.objects.filter(pk=auth.pk).update(
+        pending_write="", pending_since=None, next_poll_at=timezone.now()
     )
     audit(
         brand,
@@ -121,6 +121,62 @@ def request_permission(post, user, days: int) -> SparkAuthorization:
         tiktok_account=post.tiktok_account,
     )
     return auth
+
+
+def _insert_request(post, user, days: int, cap, last) -> SparkAuthorization:
+    """The committed pending row that makes this caller the one who sends the request."""
+    for _ in range(2):  # the second try follows the take-over of an abandoned row
+        try:
+            with transaction.atomic():
+                return SparkAuthorization.objects.create(
+                    brand=post.campaign.brand,
+                    post=post,
+                    tiktok_account=post.tiktok_account,
+                    video_id=post.video_id,
+                    authorization_days=days,
+                    requested_by=user,
+                    ad_account=cap.ad_account,
+                    num_remaining_request=(last.num_remaining_request - 1)
+                    if last and last.num_remaining_request
+                    else None,
+                    pending_write="request",
+                    pending_since=timezone.now(),
+                )
+        except IntegrityError:
+            existing = SparkAuthorization.objects.filter(post=post, status=Status.REQUESTED).first()
+            if existing is None:
+                continue  # it was answered or failed in between
+            if not _abandoned(existing, "request"):
+                raise FlowError(already_requested(existing)) from None
+            _fail_request(existing, "The request was never confirmed sent to TikTok.")
+    raise FlowError("This post's request changed while you asked; reload the page and try again.")
+
+
+def _abandoned(auth: SparkAuthorization, action: str) -> bool:
+    """A write claimed by a process that died before recording TikTok's answer."""
+    return (
+        auth.pending_write == action
+        and auth.pending_since is not None
+        and auth.pending_since < timezone.now() - CLAIM_STALE_AFTER
+    )
+
+
+def _fail_request(auth: SparkAuthorization, message: str) -> None:
+    """TikTok refused or never got the request: the row says so and frees the post for a retry."""
+    SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED).update(
+        status=Status.FAILED, pending_write="", pending_since=None, next_poll_at=None, last_error=message[:500]
+    )
+
+
+def already_requested(auth: SparkAuthorization) -> str:
+    who = auth.requested_by.email if auth.requested_by else "someone"
+    when = timezone.localtime(auth.requested_at)
+    if auth.pending_write == "request":
+        return f"Already requested: {who}'s {auth.authorization_days}-day request is being sent to TikTok right now."
+    return (
+        f"Already requested: {who} asked for {auth.authorization_days} days on {when:%Y-%m-%d %H:%M}; "
+        "it is waiting for the creator's answer."
+    )
 
 
 def _apply_error(exc: TikTokError) -> str:
@@ -364,23 +420,57 @@ def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuth
 # --- extend, unbind, expiry and reminders -------------------------------------------------------
 
 
+def claim_write(auth: SparkAuthorization, action: str) -> bool:
+    """Win the right to send `action` to TikTok for this row: one committed conditional UPDATE
+    (a claim left by a dead process is taken over after CLAIM_STALE_AFTER)."""
+    now = timezone.now()
+    won = (
+        SparkAuthorization.objects.filter(pk=auth.pk)
+        .filter(Q(pending_write="") | Q(pending_since__lt=now - CLAIM_STALE_AFTER))
+        .update(pending_write=action, pending_since=now)
+    )
+    return bool(won)
+
+
+def _release(auth: SparkAuthorization, error: str | None = None) -> None:
+    """Give the claim back; TikTok's refusal, if any, stays on the row and a retry may follow."""
+    fields: dict[str, Any] = {"pending_write": "", "pending_since": None}
+    if error is not None:
+        fields["last_error"] = error[:500]
+    SparkAuthorization.objects.filter(pk=auth.pk).update(**fields)
+
+
 def extend(auth: SparkAuthorization, user, days: int) -> None:
     """Ask the creator for more time before the authorization lapses (`action=EXTEND`)."""
-    if not auth.can_extend:
-        raise FlowError("Only an active authorization of a campaign post can be extended.")
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
     tto = _enabled_capability(auth.brand).tiktok_one_account
+    if not claim_write(auth, "extend"):
+        raise FlowError(f"Already requested: the extension of video {auth.video_id} is being sent to TikTok.")
+    auth.refresh_from_db()
     try:
+        if not auth.can_extend:
+            raise FlowError("Only an active authorization of a campaign post can be extended.")
+        asked = auth.extension_requested_at
+        if asked is not None and asked > timezone.now() - EXTENSION_WAIT:
+            raise FlowError(
+                f"Already requested: an extension was asked for on {timezone.localtime(asked):%Y-%m-%d %H:%M}; "
+                "the creator answers in TikTok's notifications."
+            )
         call_with_credential(
             tto.credential_id,
             lambda c: c.tcm_tt_video_apply(auth.video_id, tto.tto_tcm_account_id, days, extend=True),
         )
     except TikTokError as exc:
+        _release(auth, _apply_error(exc))
         raise FlowError(_apply_error(exc)) from exc
-    auth.extension_requested_at = timezone.now()
-    auth.next_poll_at = timezone.now() + REQUEST_POLL_EVERY
-    auth.save(update_fields=["extension_requested_at", "next_poll_at", "updated_at"])
+    except FlowError:
+        _release(auth)
+        raise
+    now = timezone.now()
+    SparkAuthorization.objects.filter(pk=auth.pk).update(
+        extension_requested_at=now, next_poll_at=now + REQUEST_POLL_EVERY, pending_write="", pending_since=None
+    )
     audit(
         auth.brand,
         AuditEvent.Kind.EXTENDED,
@@ -393,17 +483,31 @@ def extend(auth: SparkAuthorization, user, days: int) -> None:
 
 def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
     """Remove the post from the ad account (`tt_video/unbind/`)."""
-    if not auth.can_unbind or auth.ad_account is None:
-        raise FlowError("Only a post that is authorized to an ad account can be unbound.")
-    ad_account = auth.ad_account
+    if not claim_write(auth, "unbind"):
+        raise FlowError(f"Already requested: video {auth.video_id} is being unbound right now.")
+    auth.refresh_from_db()
     try:
+        if auth.status == Status.UNBOUND:
+            raise FlowError(
+                f"Already unbound: video {auth.video_id} was removed from its ad account "
+                f"on {timezone.localtime(auth.ended_at or auth.updated_at):%Y-%m-%d %H:%M}."
+            )
+        if not auth.can_unbind or auth.ad_account is None:
+            raise FlowError("Only a post that is authorized to an ad account can be unbound.")
+        ad_account = auth.ad_account
         call_with_credential(
             credential_id(ad_account), lambda c: c.tt_video_unbind(ad_account.advertiser_id, auth.item_id)
         )
     except TikTokError as exc:
         if "not authorized" not in exc.message:  # already gone on TikTok: record it anyway
-            raise FlowError(f"TikTok could not unbind the post: {exc.message}") from exc
+            message = f"TikTok could not unbind the post: {exc.message}"
+            _release(auth, message)
+            raise FlowError(message) from exc
+    except FlowError:
+        _release(auth)
+        raise
     end_authorization(auth, Status.UNBOUND, user, reason or "Unbound from the ad account")
+    _release(auth, "")
     audit(
         auth.brand,
         AuditEvent.Kind.UNBOUND,
