@@ -208,10 +208,10 @@ def bc_assign(request, slug: str, bc_pk: int) -> HttpResponse:
 @require_POST
 def bc_unassign(request, slug: str, bc_pk: int, grant_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
-    grant = get_object_or_404(
-        Grant.objects.select_related("member"), pk=grant_pk, business_center=bc, member__isnull=False
-    )
+    grant = Grant.objects.select_related("member").filter(pk=grant_pk, business_center=bc, member__isnull=False).first()
     try:
+        if grant is None:  # a double submit: the first one removed it
+            raise FlowError("Already unassigned.")
         bcflows.unassign(bc, member, grant.member, grant.asset_type, grant.asset_id, request.user)
         messages.success(request, "Unassigned.")
     except (FlowError, TikTokError) as exc:

@@ -14,7 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import BusinessCenterMember
+from integrations.models import BusinessCenterGrant as Grant
+from integrations.models import BusinessCenterMember, TikTokAccount
 from sparkads.models import AuditEvent, QrAccessRequest, SparkAuthorization
 
 pytestmark = pytest.mark.django_db
@@ -261,3 +262,101 @@ def test_a_qr_request_tiktok_fails_leaves_nothing_pending(world, alice, client, 
         sent = len(rsps.calls)
     assert sent == 2
     assert list(QrAccessRequest.objects.values_list("link", flat=True)) == ["https://www.tiktok.com/bc-auth/one-link"]
+
+
+@pytest.fixture
+def bc_members(world, alice, bob):
+    bc = world["bc"]
+    admin = BusinessCenterMember.objects.create(business_center=bc, tiktok_user_id="1", role="ADMIN", user=alice)
+    standard = BusinessCenterMember.objects.create(
+        business_center=bc, tiktok_user_id="2", role="STANDARD", user=bob, user_name="Bob"
+    )
+    account = TikTokAccount.objects.create(handle="assigned.one")
+    Grant.objects.create(
+        business_center=bc, asset_type="TT_ACCOUNT", asset_id="900", tiktok_account=account, scopes=["pull"]
+    )
+    return {"bc": bc, "admin": admin, "standard": standard}
+
+
+def bc_page(bc) -> str:
+    return reverse("sparkads:business_center", args=[bc.brand.slug]) + f"?bc={bc.pk}"
+
+
+def test_a_double_submitted_assignment_sends_one_assign(bc_members, alice, client, settings):
+    bc, standard = bc_members["bc"], bc_members["standard"]
+    client.force_login(alice)
+    form = {"asset": "TT_ACCOUNT:900", "members": [standard.pk], "roles": ["POST"]}
+    with responses.RequestsMock() as rsps:
+        assign = rsps.post(url(settings, "bc/asset/assign/"), json=ok({}))
+        first = client.post(reverse("sparkads:bc_assign", args=[bc.brand.slug, bc.pk]), form, follow=True)
+        second = client.post(reverse("sparkads:bc_assign", args=[bc.brand.slug, bc.pk]), form, follow=True)
+    assert assign.call_count == 1
+    assert first.redirect_chain[-1][0] == second.redirect_chain[-1][0] == bc_page(bc) + "#assign"
+    assert "Assigned to 1 member(s)." in first.content.decode()
+    assert "Already assigned: Bob already has @assigned.one (POST)." in second.content.decode()
+    grant = Grant.objects.get(member=standard)
+    assert (grant.status, grant.roles) == ("active", ["POST"])
+    assert AuditEvent.objects.filter(kind="assigned").count() == 1
+
+
+def test_an_assignment_tiktok_refuses_leaves_no_row_and_can_be_retried(bc_members, alice, client, settings):
+    bc, standard = bc_members["bc"], bc_members["standard"]
+    client.force_login(alice)
+    form = {"asset": "TT_ACCOUNT:900", "members": [standard.pk], "roles": ["POST"]}
+    target = reverse("sparkads:bc_assign", args=[bc.brand.slug, bc.pk])
+    with responses.RequestsMock() as rsps:
+        rsps.post(url(settings, "bc/asset/assign/"), json={"code": 40002, "message": "No", "request_id": "r"})
+        refused = client.post(target, form, follow=True)
+        assert not Grant.objects.filter(member=standard).exists()
+        rsps.replace(responses.POST, url(settings, "bc/asset/assign/"), json=ok({}))
+        client.post(target, form)
+        sent = len(rsps.calls)
+    assert sent == 2
+    assert "TikTok refused to assign" in refused.content.decode()
+    assert Grant.objects.get(member=standard).status == "active"
+
+
+def test_an_assignment_in_flight_is_not_sent_again(bc_members, alice, client, settings):
+    bc, standard = bc_members["bc"], bc_members["standard"]
+    Grant.objects.create(
+        business_center=bc, asset_type="TT_ACCOUNT", asset_id="900", member=standard, roles=["POST"], status="pending"
+    )
+    client.force_login(alice)
+    form = {"asset": "TT_ACCOUNT:900", "members": [standard.pk], "roles": ["POST"]}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        assign = rsps.post(url(settings, "bc/asset/assign/"), json=ok({}))
+        page = client.post(reverse("sparkads:bc_assign", args=[bc.brand.slug, bc.pk]), form, follow=True)
+    assert assign.call_count == 0
+    assert "is being changed at TikTok" in page.content.decode()
+
+
+def test_a_double_submitted_unassignment_sends_one_unassign(bc_members, alice, client, settings):
+    bc, standard = bc_members["bc"], bc_members["standard"]
+    grant = Grant.objects.create(
+        business_center=bc, asset_type="TT_ACCOUNT", asset_id="900", member=standard, roles=["POST"]
+    )
+    client.force_login(alice)
+    target = reverse("sparkads:bc_unassign", args=[bc.brand.slug, bc.pk, grant.pk])
+    with responses.RequestsMock() as rsps:
+        unassign = rsps.post(url(settings, "bc/asset/unassign/"), json=ok({}))
+        first = client.post(target, follow=True)
+        second = client.post(target, follow=True)
+    assert unassign.call_count == 1
+    assert first.redirect_chain[-1][0] == second.redirect_chain[-1][0] == bc_page(bc) + "#assign"
+    assert "Unassigned." in first.content.decode()
+    assert "Already unassigned." in second.content.decode()
+    assert not Grant.objects.filter(member=standard).exists()
+
+
+def test_an_unassignment_tiktok_refuses_keeps_the_assignment(bc_members, alice, client, settings):
+    bc, standard = bc_members["bc"], bc_members["standard"]
+    grant = Grant.objects.create(
+        business_center=bc, asset_type="TT_ACCOUNT", asset_id="900", member=standard, roles=["POST"]
+    )
+    client.force_login(alice)
+    with responses.RequestsMock() as rsps:
+        rsps.post(url(settings, "bc/asset/unassign/"), status=503)
+        page = client.post(reverse("sparkads:bc_unassign", args=[bc.brand.slug, bc.pk, grant.pk]), follow=True)
+    assert "TikTok refused to unassign" in page.content.decode()
+    grant.refresh_from_db()
+    assert (grant.status, grant.roles) == ("active", ["POST"])
