@@ -49,11 +49,14 @@ def give_back(ad_account_id: int) -> None:
 
 
 def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user) -> AdsManagerLink:
-    """Record that the brand asked @username in Ads Manager; the outcome is read from identity/get/."""
+    """Record that the brand asked @username in Ads Manager; the outcome is read from identity/get/.
+
+    The row goes in first (one open link per ad account and username), so a double submit
+    finds it and TikTok is asked about the username once.
+    """
     username = username.strip().lstrip("@")
     if not USERNAME_RE.match(username):
         raise FlowError("A TikTok username has 2-24 letters, digits, underscores or periods, e.g. demo.creator.")
-    _check_username_exists(brand, username)
     try:
         with transaction.atomic():
             link = AdsManagerLink.objects.create(
@@ -61,11 +64,16 @@ def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user
                 ad_account=ad_account,
                 username=username,
                 requested_by=user,
-                next_poll_at=timezone.now(),
                 tiktok_account=TikTokAccount.objects.filter(handle=username).first(),
             )
-    except IntegrityError as exc:
-        raise FlowError(f"@{username} is already linked or waiting for {ad_account}.") from exc
+    except IntegrityError:
+        raise FlowError(_already(ad_account, username)) from None
+    try:
+        _check_username_exists(brand, username)
+    except (FlowError, TikTokError):
+        link.delete()  # nothing to wait for: the form may be sent again
+        raise
+    AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=timezone.now())
     audit(
         brand,
         AuditEvent.Kind.REQUESTED,
@@ -75,6 +83,21 @@ def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user
         tiktok_account=link.tiktok_account,
     )
     return link
+
+
+def _already(ad_account: AdAccount, username: str) -> str:
+    open_link = (
+        AdsManagerLink.objects.filter(ad_account=ad_account, username=username, status__in=["pending", "authorized"])
+        .select_related("requested_by")
+        .first()
+    )
+    if open_link is not None and open_link.status == AdsManagerLink.Status.AUTHORIZED:
+        return f"Already linked: @{username} authorized {ad_account}."
+    if open_link is not None:
+        who = open_link.requested_by.email if open_link.requested_by else "someone"
+        when = timezone.localtime(open_link.requested_at)
+        return f"Already requested: {who} asked @{username} for {ad_account} on {when:%Y-%m-%d %H:%M}."
+    return f"@{username} is already linked or waiting for {ad_account}."
 
 
 def _check_username_exists(brand: Brand, username: str) -> None:

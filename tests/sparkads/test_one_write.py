@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from integrations.models import BusinessCenterGrant as Grant
 from integrations.models import BusinessCenterMember, TikTokAccount
-from sparkads.models import AuditEvent, QrAccessRequest, SparkAuthorization
+from sparkads.models import AdsManagerLink, AuditEvent, QrAccessRequest, SparkAuthorization
 
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
@@ -360,3 +360,38 @@ def test_an_unassignment_tiktok_refuses_keeps_the_assignment(bc_members, alice, 
     assert "TikTok refused to unassign" in page.content.decode()
     grant.refresh_from_db()
     assert (grant.status, grant.roles) == ("active", ["POST"])
+
+
+def ads_manager_page(world) -> str:
+    return reverse("sparkads:ads_manager", args=[world["campaign"].brand.slug])
+
+
+def test_a_double_submitted_ads_manager_link_asks_tiktok_once_and_shows_the_waiting_request(
+    world, alice, client, settings
+):
+    client.force_login(alice)
+    target = reverse("sparkads:link_request", args=[world["campaign"].brand.slug])
+    form = {"ad_account": world["ad"].pk, "username": "market.star"}
+    with responses.RequestsMock() as rsps:
+        lookup = rsps.get(url(settings, "tto/tcm/creator/public/"), json=ok({"handle_name": "market.star"}))
+        first = client.post(target, form, follow=True)
+        second = client.post(target, form, follow=True)
+    assert lookup.call_count == 1
+    assert first.redirect_chain[-1][0] == second.redirect_chain[-1][0] == ads_manager_page(world)
+    assert "Already requested: alice@example.test asked @market.star for" in second.content.decode()
+    link = AdsManagerLink.objects.get()
+    assert (link.status, link.next_poll_at is not None) == ("pending", True)
+    assert AuditEvent.objects.filter(kind="requested").count() == 1
+
+
+def test_a_link_to_an_unknown_username_leaves_no_row_behind(world, alice, client, settings):
+    client.force_login(alice)
+    target = reverse("sparkads:link_request", args=[world["campaign"].brand.slug])
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            url(settings, "tto/tcm/creator/public/"),
+            json={"code": 40002, "message": "The creator does not exist", "request_id": "r", "data": {}},
+        )
+        page = client.post(target, {"ad_account": world["ad"].pk, "username": "no.such"}, follow=True)
+    assert "There is no TikTok account @no.such" in page.content.decode()
+    assert not AdsManagerLink.objects.exists()
