@@ -76,6 +76,10 @@ class Collaboration(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
     joined_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The creator's TikTok write in flight for this collaboration (join, link a video, answer a
+    # link request), claimed in a committed update before the call: a double submit finds it.
+    pending_write = models.CharField(max_length=10, blank=True)
+    pending_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # Created by the creators app; the table keeps its name.

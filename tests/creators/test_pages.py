@@ -130,7 +130,7 @@ def test_use_another_tiktok_account_asks_tiktok_to_show_its_consent_screen(clien
 def test_tiktoks_creator_refusals_are_explained(user_factory, campaign, settings, code, says):
     import responses
 
-    from creators import flows
+    from creators import collaborations as flows
 
     account = make_account(user_factory())
     account.creator_id = "7500000000000000001"
