@@ -3,15 +3,14 @@
 Request: `tcm/tt_video/apply/` → the creator answers on TikTok → `tcm/tt_video/status/` →
 the code is applied once (`tt_video/authorize/`, guarded by a conditional-update claim so two
 workers never apply it twice) → `tt_video/info/` gives the item id and the window. A pasted
-code joins at the apply step. The window's lifecycle is in ledger.py, Ads Manager links in
-ads_manager.py.
+code (codes.py) joins at the apply step. The window's lifecycle is in ledger.py, Ads Manager
+links in ads_manager.py.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,7 +66,7 @@ def capability_for(brand: Brand):
     return spark_ads_capability(brand)
 
 
-def _enabled_capability(brand: Brand):
+def enabled_capability(brand: Brand):
     cap = capability_for(brand)
     if not cap.enabled:
         raise FlowError(f"Spark Ads are off for this brand: {cap.reason} {cap.next_step}".strip())
@@ -93,7 +92,7 @@ def request_permission(post, user, days: int) -> SparkAuthorization:
     and only its inserter calls TikTok: a double submit or a race finds that row instead.
     """
     brand = post.campaign.brand
-    cap = _enabled_capability(brand)
+    cap = enabled_capability(brand)
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
     last = SparkAuthorization.objects.filter(post=post).exclude(num_remaining_request=None).first()
@@ -275,7 +274,7 @@ def apply_approved(auth_id: int, actor=None) -> bool:
         return False
     auth = SparkAuthorization.objects.select_related("brand").get(pk=auth_id)
     try:
-        ad_account = _enabled_capability(auth.brand).ad_account
+        ad_account = enabled_capability(auth.brand).ad_account
         cred = credential_id(ad_account)
         call_with_credential(cred, lambda c: c.tt_video_authorize(ad_account.advertiser_id, auth.auth_code))
         info = call_with_credential(cred, lambda c: c.tt_video_info(ad_account.advertiser_id, auth.auth_code))
@@ -325,98 +324,6 @@ def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account:
         auth.tiktok_account = TikTokAccount.objects.filter(handle=auth.tiktok_name).first()
 
 
-# --- pasted codes ----------------------------------------------------------------------------
-
-
-@dataclass
-class CodeCheck:
-    ok: bool
-    message: str
-    info: Mapping[str, Any]
-
-
-def check_code(brand: Brand, code: str, *, post=None) -> CodeCheck:
-    """`tt_video/info/` on the brand's Spark ad account, translated into plain language."""
-    code = code.strip()
-    if not code or len(code) > 200 or any(ch.isspace() for ch in code):
-        return CodeCheck(False, "That doesn't look like a TikTok authorization code. Copy it again from TikTok.", {})
-    if SparkAuthorization.objects.filter(brand=brand, code_hash=code_digest(code)).exists():
-        return CodeCheck(False, "This code has already been used: it is in your ledger.", {})
-    ad_account = _enabled_capability(brand).ad_account
-    try:
-        info = call_with_credential(
-            credential_id(ad_account), lambda c: c.tt_video_info(ad_account.advertiser_id, code)
-        )
-    except TikTokError as exc:
-        return CodeCheck(False, _code_error(exc), {})
-    window = info.get("auth_info") or {}
-    end = parse_tiktok_time(window.get("auth_end_time"))
-    # TikTok documents no values for ad_auth_status: only an explicit EXPIRED (or an end
-    # time in the past) refuses a code; any other value is kept and shown as TikTok sent it.
-    if window.get("ad_auth_status") == "EXPIRED" or (end and end <= timezone.now()):
-        return CodeCheck(False, "This code has expired. Ask the creator to generate a new one.", info)
-    item_id = str((info.get("item_info") or {}).get("item_id") or "")
-    if post is not None and item_id and item_id != post.video_id:
-        return CodeCheck(
-            False,
-            f"This code is for another video ({item_id}), not video {post.video_id}. Check you picked the right post.",
-            info,
-        )
-    return CodeCheck(True, "", info)
-
-
-def _code_error(exc: TikTokError) -> str:
-    text = exc.message.lower()
-    if "expired" in text:
-        return "This code has expired. Ask the creator to generate a new one."
-    if "cancel" in text or "deleted" in text:
-        return "The creator cancelled this code on TikTok, so it no longer authorizes the post."
-    if "advertiser" in text:
-        return "This code can't be used with your Spark Ads ad account. Check the ad account under Integrations."
-    if exc.is_transient:
-        return "TikTok is busy right now; the code was not checked. Try again in a minute."
-    return "TikTok doesn't recognise this code. Check you copied all of it, or ask the creator for a new one."
-
-
-def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuthorization:
-    """A code pasted by a creator or the brand: checked first, then applied once."""
-    result = check_code(brand, code, post=post)
-    if not result.ok:
-        raise FlowError(result.message)
-    item = result.info.get("item_info") or {}
-    tiktok_status = str((result.info.get("auth_info") or {}).get("ad_auth_status") or "")
-    video_id = str(item.get("item_id") or (post.video_id if post else ""))
-    try:
-        with transaction.atomic():
-            auth = SparkAuthorization(
-                brand=brand,
-                post=post,
-                source=SparkAuthorization.Source.PASTED,
-                status=Status.APPROVED,
-                video_id=video_id,
-                requested_by=user,
-                decided_at=timezone.now(),
-                tiktok_account=post.tiktok_account if post else None,
-            )
-            auth.set_code(code)
-            auth.save()
-    except IntegrityError as exc:
-        raise FlowError("This code has already been used: it is in your ledger.") from exc
-    audit(
-        brand,
-        AuditEvent.Kind.APPROVED,
-        f"Code for video {video_id} pasted and checked" + (f" (TikTok: {tiktok_status})" if tiktok_status else ""),
-        actor=user,
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
-    )
-    apply_approved(auth.pk, actor=user)
-    auth.refresh_from_db()
-    if auth.status == Status.APPROVED and auth.last_error:
-        raise FlowError(f"The code is valid but could not be applied yet: {auth.last_error}")
-    return auth
-
-
 # --- extend, unbind, expiry and reminders -------------------------------------------------------
 
 
@@ -444,7 +351,7 @@ def extend(auth: SparkAuthorization, user, days: int) -> None:
     """Ask the creator for more time before the authorization lapses (`action=EXTEND`)."""
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
-    tto = _enabled_capability(auth.brand).tiktok_one_account
+    tto = enabled_capability(auth.brand).tiktok_one_account
     if not claim_write(auth, "extend"):
         raise FlowError(f"Already requested: the extension of video {auth.video_id} is being sent to TikTok.")
     auth.refresh_from_db()
