@@ -3,15 +3,19 @@ go to TikTok once per intent: a double submit finds the first one and lands on t
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import timedelta
 
 import pytest
 import responses
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
 from integrations.models import Campaign, CampaignPost, Collaboration, Credential, TikTokAccount
+from tests.races import submit_together
 
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
@@ -133,3 +137,24 @@ def test_a_double_submitted_answer_to_a_link_request_is_sent_once(creator, setti
     assert escape(f"Already answered: you approved the brand's request for video {VIDEO}.") in second.content.decode()
     post = CampaignPost.objects.get()
     assert (post.link_status, post.link_request_id) == ("APPROVE", "lr-1")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent claims need PostgreSQL")
+def test_ten_concurrent_joins_send_one_join_and_no_500(creator, settings):
+    user, campaign = creator["account"].owner, creator["campaign"]
+
+    def slow_ok(_request):
+        time.sleep(0.3)  # TikTok answering after a moment, so the submits overlap the call
+        return 200, {}, json.dumps(ok())
+
+    with responses.RequestsMock() as rsps:
+        join = rsps.add_callback(responses.POST, url(settings, "tto/creator/campaign/join/"), callback=slow_ok)
+        results = submit_together(user, 10, reverse("creators:join_with_link"), {"invite_link": campaign.invite_link})
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert join.call_count == 1
+    assert {r.redirect_chain[-1][0] for r in results} == {reverse("creators:home")}
+    pages = [r.content.decode() for r in results]
+    assert sum("You joined Spring." in p for p in pages) == 1
+    assert sum("Already" in p for p in pages) == 9
+    assert Collaboration.objects.get().status == "joined"

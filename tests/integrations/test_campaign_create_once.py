@@ -3,14 +3,18 @@ submits: the campaign row is written before TikTok is called."""
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import timedelta
 
 import pytest
 import responses
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import Campaign
+from tests.races import submit_together
 
 pytestmark = pytest.mark.django_db
 CREATE = "/open_api/v1.3/tto/tcm/campaign/create/"
@@ -79,3 +83,27 @@ def test_a_campaign_whose_creator_died_is_taken_over(page, brand, settings):
         client.post(url, FORM)
     assert create.call_count == 1
     assert list(Campaign.objects.filter(brand=brand).values_list("status", flat=True)) == ["active"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent inserts under a constraint need PostgreSQL")
+def test_ten_concurrent_creates_of_one_campaign_make_one_at_tiktok_and_no_500(brand, tto_factory, alice, settings):
+    tto_factory(brand=brand)
+
+    def slow_created(_request):
+        time.sleep(0.3)  # TikTok answering after a moment, so the submits overlap the call
+        return 200, {}, json.dumps(created())
+
+    with responses.RequestsMock() as rsps:
+        create = rsps.add_callback(
+            responses.POST, settings.TIKTOK_BUSINESS_API_BASE_URL + CREATE, callback=slow_created
+        )
+        results = submit_together(alice, 10, reverse("integrations:campaigns", args=[brand.slug]), FORM)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert create.call_count == 1
+    assert {r.status_code for r in results} == {200}
+    campaign = Campaign.objects.get(brand=brand)
+    pages = [r.content.decode() for r in results]
+    assert sum("Created “Autumn drop” on TikTok One" in p for p in pages) == 1
+    assert all("Autumn drop" in p and ("Already" in p or "Created" in p) for p in pages)
+    assert campaign.status == "active"

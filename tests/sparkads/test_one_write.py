@@ -3,20 +3,20 @@ Center forms send TikTok one call and give every submitter the same page, never 
 
 from __future__ import annotations
 
-import threading
+import json
 import time
 from datetime import timedelta
 
 import pytest
 import responses
-from django.db import connection, connections
-from django.test import Client
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import BusinessCenterGrant as Grant
 from integrations.models import BusinessCenterMember, TikTokAccount
 from sparkads.models import AdsManagerLink, AuditEvent, QrAccessRequest, SparkAuthorization
+from tests.races import submit_together
 
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
@@ -36,7 +36,7 @@ def slow_ok(data, seconds: float = 0.3):
 
     def answer(_request):
         time.sleep(seconds)
-        return 200, {}, __import__("json").dumps(ok(data))
+        return 200, {}, json.dumps(ok(data))
 
     return answer
 
@@ -54,27 +54,9 @@ def request_url(world) -> str:
 def test_twenty_concurrent_spark_requests_for_one_post_send_one_apply_and_give_everyone_the_ledger(
     world, alice, settings
 ):
-    barrier = threading.Barrier(SUBMITTERS)
-    results: list = []
-
-    def submit():
-        client = Client()
-        client.force_login(alice)
-        try:
-            barrier.wait()
-            results.append(client.post(request_url(world), {"post": world["post"].pk, "days": 30}, follow=True))
-        except Exception as exc:  # noqa: BLE001 - the assertions below report it
-            results.append(exc)
-        finally:
-            connections.close_all()
-
     with responses.RequestsMock() as rsps:
         apply = rsps.add_callback(responses.POST, url(settings, "tcm/tt_video/apply/"), callback=slow_ok({}))
-        threads = [threading.Thread(target=submit) for _ in range(SUBMITTERS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
+        results = submit_together(alice, SUBMITTERS, request_url(world), {"post": world["post"].pk, "days": 30})
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len(results) == SUBMITTERS
