@@ -4,6 +4,7 @@ the Spark Ads that use the account's posts on that ad account."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -129,8 +130,9 @@ def poll_links(ad_account_id: int) -> int:
             _authorize_link(link, identity)
             changed += 1
         elif link.status == AdsManagerLink.Status.AUTHORIZED and not identity:
-            unlink(link, None, reason=f"@{link.username} removed the link on TikTok")
-            changed += 1
+            with contextlib.suppress(FlowError):  # a person unlinked it meanwhile
+                unlink(link, None, reason=f"@{link.username} removed the link on TikTok")
+                changed += 1
         elif link.status == AdsManagerLink.Status.PENDING:
             AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=timezone.now() + LINK_POLL_EVERY)
     return changed
@@ -174,10 +176,19 @@ def mark_link_rejected(link: AdsManagerLink, user) -> None:
 
 
 def unlink(link: AdsManagerLink, user, *, reason: str = "") -> int:
-    """Stop using the account: its Spark Ads on this ad account are unbound; returns how many."""
-    link.status, link.decided_at, link.next_poll_at = AdsManagerLink.Status.UNLINKED, timezone.now(), None
-    link.decided_by = user if user is not None and getattr(user, "is_authenticated", False) else None
-    link.save()
+    """Stop using the account: its Spark Ads on this ad account are unbound; returns how many.
+    The link turns unlinked in one conditional UPDATE first, so a double submit or a poll
+    arriving at the same time does not unbind them a second time."""
+    decided_by = user if user is not None and getattr(user, "is_authenticated", False) else None
+    now = timezone.now()
+    won = (
+        AdsManagerLink.objects.filter(pk=link.pk)
+        .exclude(status=AdsManagerLink.Status.UNLINKED)
+        .update(status=AdsManagerLink.Status.UNLINKED, decided_at=now, decided_by=decided_by, next_poll_at=None)
+    )
+    if not won:
+        raise FlowError(f"Already unlinked: @{link.username} no longer runs Spark Ads on {link.ad_account}.")
+    link.status, link.decided_at, link.decided_by, link.next_poll_at = "unlinked", now, decided_by, None
     audit(
         link.brand,
         AuditEvent.Kind.UNLINKED,

@@ -377,3 +377,21 @@ def test_a_link_to_an_unknown_username_leaves_no_row_behind(world, alice, client
         page = client.post(target, {"ad_account": world["ad"].pk, "username": "no.such"}, follow=True)
     assert "There is no TikTok account @no.such" in page.content.decode()
     assert not AdsManagerLink.objects.exists()
+
+
+def test_a_double_submitted_unlink_unbinds_the_accounts_spark_ads_once(world, active, alice, client, settings):
+    link = AdsManagerLink.objects.create(
+        brand=world["campaign"].brand, ad_account=world["ad"], username="market.star", status="authorized"
+    )
+    SparkAuthorization.objects.filter(pk=active.pk).update(tiktok_name="market.star")
+    client.force_login(alice)
+    target = reverse("sparkads:link_action", args=[world["campaign"].brand.slug, link.pk, "unlink"])
+    with responses.RequestsMock() as rsps:
+        unbind = rsps.post(url(settings, "tt_video/unbind/"), json=ok({}))
+        first = client.post(target, follow=True)
+        second = client.post(target, follow=True)
+    assert unbind.call_count == 1
+    assert first.redirect_chain[-1][0] == second.redirect_chain[-1][0] == ads_manager_page(world)
+    assert "1 Spark Ad(s) using its posts were stopped." in first.content.decode()
+    assert "Already unlinked: @market.star" in second.content.decode()
+    assert AuditEvent.objects.filter(kind="unlinked").count() == 1
