@@ -161,9 +161,15 @@ def _abandoned(auth: SparkAuthorization, action: str) -> bool:
 
 
 def _fail_request(auth: SparkAuthorization, message: str) -> None:
-    """TikTok refused or never got the request: the row says so and frees the post for a retry."""
+    """TikTok refused or never got the request: the row says so and frees the post for a retry.
+    It did not use one of the video's requests, so it carries no remaining count."""
     SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED).update(
-        status=Status.FAILED, pending_write="", pending_since=None, next_poll_at=None, last_error=message[:500]
+        status=Status.FAILED,
+        pending_write="",
+        pending_since=None,
+        next_poll_at=None,
+        num_remaining_request=None,
+        last_error=message[:500],
     )
 
 

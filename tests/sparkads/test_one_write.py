@@ -13,8 +13,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.errors import FlowError
 from integrations.models import BusinessCenterGrant as Grant
 from integrations.models import BusinessCenterMember, TikTokAccount
+from sparkads import flows
 from sparkads.models import AdsManagerLink, AuditEvent, QrAccessRequest, SparkAuthorization
 from tests.races import submit_together
 
@@ -103,6 +105,20 @@ def test_a_request_tiktok_refuses_is_recorded_and_can_be_sent_again(world, alice
     failed, sent = SparkAuthorization.objects.filter(post=world["post"]).order_by("pk")
     assert (failed.status, failed.last_error) == ("failed", "TikTok refused the request: Invalid video id")
     assert (sent.status, sent.pending_write) == ("requested", "")
+
+
+def test_failed_requests_do_not_count_against_tiktoks_thirty(world, alice, settings):
+    SparkAuthorization.objects.create(
+        brand=world["campaign"].brand, post=world["post"], video_id="1", status="rejected", num_remaining_request=1
+    )
+    with responses.RequestsMock() as rsps:
+        rsps.post(url(settings, "tcm/tt_video/apply/"), status=503)
+        for _ in range(2):
+            with pytest.raises(FlowError, match="TikTok is busy"):
+                flows.request_permission(world["post"], alice, 30)
+        rsps.replace(responses.POST, url(settings, "tcm/tt_video/apply/"), json=ok({}))
+        sent = flows.request_permission(world["post"], alice, 30)
+    assert sent.num_remaining_request == 0
 
 
 def test_a_request_whose_sender_died_is_taken_over_after_the_claim_goes_stale(world, alice, client, settings):
