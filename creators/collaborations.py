@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.errors import FlowError
@@ -19,6 +21,8 @@ from .notify import notify
 POST_POLL = timedelta(minutes=10)
 # The dispatcher holds a claimed post until its task takes it (shorter than POST_POLL).
 DISPATCH_LEASE = timedelta(minutes=5)
+# A creator's write claimed longer ago than this belonged to a process that died mid-call.
+CLAIM_STALE_AFTER = timedelta(minutes=10)
 
 
 def claim_due_post_polls(limit: int) -> list[int]:
@@ -74,15 +78,55 @@ def _creator_call(account: TikTokAccount, call):
         raise FlowError(f"TikTok said: {exc.message}") from exc
 
 
+def claim_write(collab: Collaboration, action: str) -> None:
+    """Win the right to send the creator's `action` to TikTok for this collaboration: one
+    committed conditional UPDATE. A claim left by a dead process is taken over after
+    CLAIM_STALE_AFTER; otherwise a second submit is told the first is on its way."""
+    now = timezone.now()
+    won = (
+        Collaboration.objects.filter(pk=collab.pk)
+        .filter(Q(pending_write="") | Q(pending_since__lt=now - CLAIM_STALE_AFTER))
+        .update(pending_write=action, pending_since=now)
+    )
+    if not won:
+        raise FlowError(
+            f"Already requested: your last step on {collab.campaign.name} is being sent to TikTok; "
+            "this page shows it in a moment."
+        )
+
+
+def release(collab: Collaboration) -> None:
+    Collaboration.objects.filter(pk=collab.pk).update(pending_write="", pending_since=None)
+
+
+def _collaboration(account: TikTokAccount, campaign: Campaign) -> tuple[Collaboration, bool]:
+    for _ in range(2):  # a concurrent insert of the same pair: the second try finds it
+        try:
+            with transaction.atomic():
+                return Collaboration.objects.get_or_create(campaign=campaign, tiktok_account=account)
+        except IntegrityError:
+            continue
+    raise FlowError("Could not open this campaign; please try again.")
+
+
 def join_campaign(account: TikTokAccount, campaign: Campaign) -> Collaboration:
     if not campaign.invite_link:
         raise FlowError("This campaign has no TikTok invite link yet; ask the brand.")
-    _creator_call(account, lambda c: c.tto_creator_campaign_join(account.creator_id, campaign.invite_link))
-    collab, _ = Collaboration.objects.update_or_create(
-        campaign=campaign,
-        tiktok_account=account,
-        defaults={"status": Collaboration.Status.JOINED, "joined_at": timezone.now()},
-    )
+    collab, created = _collaboration(account, campaign)
+    claim_write(collab, "join")
+    try:
+        collab.refresh_from_db()
+        if collab.status == Collaboration.Status.JOINED:
+            raise FlowError(f"Already joined: you are in {campaign.name} since {collab.joined_at:%Y-%m-%d %H:%M}.")
+        _creator_call(account, lambda c: c.tto_creator_campaign_join(account.creator_id, campaign.invite_link))
+    except FlowError:
+        if created:  # joining by link failed: the creator was never in this campaign
+            Collaboration.objects.filter(pk=collab.pk, status=Collaboration.Status.INVITED).delete()
+        release(collab)
+        raise
+    collab.status, collab.joined_at = Collaboration.Status.JOINED, timezone.now()
+    collab.pending_write, collab.pending_since = "", None
+    collab.save(update_fields=["status", "joined_at", "pending_write", "pending_since"])
     return collab
 
 
@@ -96,19 +140,27 @@ def _published(account: TikTokAccount, video_id: str) -> dict | None:
 def link_video(collab: Collaboration, video_id: str) -> CampaignPost:
     """Link a posted video to the campaign; a post still in review is polled until published."""
     account, campaign = collab.tiktok_account, collab.campaign
-    _creator_call(
-        account, lambda c: c.tto_creator_campaign_video_link(account.creator_id, campaign.invite_link, video_id)
-    )
-    post, _ = CampaignPost.objects.update_or_create(
-        campaign=campaign,
-        video_id=video_id,
-        defaults={
-            "collaboration": collab,
-            "tiktok_account": account,
-            "link_status": CampaignPost.LinkStatus.APPROVE,
-            "linked_at": timezone.now(),
-        },
-    )
+    claim_write(collab, "link")
+    try:
+        if CampaignPost.objects.filter(
+            campaign=campaign, video_id=video_id, link_status=CampaignPost.LinkStatus.APPROVE
+        ).exists():
+            raise FlowError(f"Already linked: video {video_id} counts for {campaign.name}.")
+        _creator_call(
+            account, lambda c: c.tto_creator_campaign_video_link(account.creator_id, campaign.invite_link, video_id)
+        )
+        post, _ = CampaignPost.objects.update_or_create(
+            campaign=campaign,
+            video_id=video_id,
+            defaults={
+                "collaboration": collab,
+                "tiktok_account": account,
+                "link_status": CampaignPost.LinkStatus.APPROVE,
+                "linked_at": timezone.now(),
+            },
+        )
+    finally:
+        release(collab)
     refresh_publish_status(post)
     return post
 
@@ -154,18 +206,32 @@ def link_requests(collab: Collaboration) -> list[dict]:
 def answer_link_request(collab: Collaboration, link_request_id: str, video_id: str, approve: bool) -> None:
     account = collab.tiktok_account
     action = "APPROVE" if approve else "REJECT"
-    _creator_call(account, lambda c: c.tto_creator_link_request_confirm(account.creator_id, link_request_id, action))
-    status = CampaignPost.LinkStatus.APPROVE if approve else CampaignPost.LinkStatus.REJECTED
-    post, created = CampaignPost.objects.update_or_create(
-        campaign=collab.campaign,
-        video_id=video_id,
-        defaults={
-            "collaboration": collab,
-            "tiktok_account": account,
-            "link_status": status,
-            "link_request_id": link_request_id,
-            "linked_at": timezone.now() if approve else None,
-        },
-    )
+    claim_write(collab, "answer")
+    try:
+        answered = CampaignPost.objects.filter(
+            campaign=collab.campaign,
+            link_request_id=link_request_id,
+            link_status__in=[CampaignPost.LinkStatus.APPROVE, CampaignPost.LinkStatus.REJECTED],
+        ).first()
+        if answered is not None:
+            verb = "approved" if answered.link_status == CampaignPost.LinkStatus.APPROVE else "rejected"
+            raise FlowError(f"Already answered: you {verb} the brand's request for video {answered.video_id}.")
+        _creator_call(
+            account, lambda c: c.tto_creator_link_request_confirm(account.creator_id, link_request_id, action)
+        )
+        status = CampaignPost.LinkStatus.APPROVE if approve else CampaignPost.LinkStatus.REJECTED
+        post, _ = CampaignPost.objects.update_or_create(
+            campaign=collab.campaign,
+            video_id=video_id,
+            defaults={
+                "collaboration": collab,
+                "tiktok_account": account,
+                "link_status": status,
+                "link_request_id": link_request_id,
+                "linked_at": timezone.now() if approve else None,
+            },
+        )
+    finally:
+        release(collab)
     if approve:
         refresh_publish_status(post)

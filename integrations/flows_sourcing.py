@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .capability import spark_ads_capability
 from .errors import FlowError
@@ -18,6 +20,11 @@ from .tiktok import tokens as tiktok_tokens
 logger = logging.getLogger("integrations.sourcing")
 
 PAGE_SIZE = 20
+# A second "create" of the same campaign name this soon after the first is a double submit:
+# it gets the campaign just created rather than a second one at TikTok.
+CAMPAIGN_REPEAT_WINDOW = timedelta(minutes=2)
+# A campaign still "creating" after this belonged to a process that died mid-call.
+CAMPAIGN_CREATE_STALE_AFTER = timedelta(minutes=10)
 # Our sort names -> TikTok's sort_field (tto/tcm/creator/discover/).
 SORT_FIELDS = {
     "followers": "FOLLOWERS",
@@ -145,8 +152,20 @@ def creator_profile(account: TikTokOneAccount, handle: str) -> dict[str, Any]:
 # --- campaigns ---------------------------------------------------------------------------
 
 
-def create_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, Any]) -> Campaign:
-    """Create the campaign at TikTok One, then store its id and invite link."""
+def create_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, Any]) -> tuple[Campaign, bool]:
+    """Create the campaign at TikTok One, then store its id and invite link; returns the
+    campaign and whether this call created it (False: a double submit of one just made).
+
+    The campaign row is written and committed first (status creating, unique per brand and
+    name), and only its writer calls TikTok.
+    """
+    name = cleaned["name"]
+    recent = Campaign.objects.filter(
+        brand=brand, name=name, created_at__gte=timezone.now() - CAMPAIGN_REPEAT_WINDOW
+    ).exclude(status=Campaign.Status.CREATING)
+    if (done := recent.first()) is not None:
+        return done, False
+    campaign = _insert_pending_campaign(brand, account, cleaned)
     fields: dict[str, Any] = {
         "campaign_description": cleaned.get("description") or None,
         "default_spark_ads_requested_authorization_days": int(cleaned["spark_ads_default_days"]),
@@ -154,27 +173,54 @@ def create_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, 
     active_ad = spark_ads_capability(brand).ad_account
     if active_ad is not None:
         fields["advertiser_ids"] = [active_ad.advertiser_id]
-    data = _call(
-        account,
-        lambda c: c.tto_tcm_campaign_create(
-            account.tto_tcm_account_id,
-            campaign_name=cleaned["name"],
-            brand_name=cleaned["brand_name"] or brand.name,
-            **fields,
-        ),
-    )
-    return Campaign.objects.create(
-        brand=brand,
-        tiktok_one_account=account,
-        campaign_id=str(data.get("campaign_id") or ""),
-        invite_link=str(data.get("invite_link") or ""),
-        name=cleaned["name"],
-        brand_name=cleaned["brand_name"] or brand.name,
-        spark_ads_default_days=int(cleaned["spark_ads_default_days"]),
-        require_tiktok_authorized=cleaned["require_tiktok_authorized"],
-        require_sponsored_video_tab=cleaned["require_sponsored_video_tab"],
-        require_original_or_promo_sound=cleaned["require_original_or_promo_sound"],
-    )
+    try:
+        data = _call(
+            account,
+            lambda c: c.tto_tcm_campaign_create(
+                account.tto_tcm_account_id, campaign_name=name, brand_name=campaign.brand_name, **fields
+            ),
+        )
+    except FlowError:
+        campaign.delete()  # TikTok has no campaign: the form may be sent again
+        raise
+    campaign.campaign_id = str(data.get("campaign_id") or "")
+    campaign.invite_link = str(data.get("invite_link") or "")
+    campaign.status = Campaign.Status.ACTIVE
+    campaign.next_poll_at = timezone.now()
+    campaign.save(update_fields=["campaign_id", "invite_link", "status", "next_poll_at"])
+    return campaign, True
+
+
+def _insert_pending_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, Any]) -> Campaign:
+    for _ in range(2):  # the second try follows the take-over of an abandoned row
+        try:
+            with transaction.atomic():
+                return Campaign.objects.create(
+                    brand=brand,
+                    tiktok_one_account=account,
+                    status=Campaign.Status.CREATING,
+                    next_poll_at=None,
+                    name=cleaned["name"],
+                    brand_name=cleaned["brand_name"] or brand.name,
+                    spark_ads_default_days=int(cleaned["spark_ads_default_days"]),
+                    require_tiktok_authorized=cleaned["require_tiktok_authorized"],
+                    require_sponsored_video_tab=cleaned["require_sponsored_video_tab"],
+                    require_original_or_promo_sound=cleaned["require_original_or_promo_sound"],
+                )
+        except IntegrityError:
+            # A process that died mid-call leaves its row; past the window it is taken over.
+            stale = Campaign.objects.filter(
+                brand=brand,
+                name=cleaned["name"],
+                status=Campaign.Status.CREATING,
+                created_at__lt=timezone.now() - CAMPAIGN_CREATE_STALE_AFTER,
+            ).delete()[0]
+            if not stale:
+                raise FlowError(
+                    f"Already requested: “{cleaned['name']}” is being created on TikTok One; "
+                    "it is listed below and opens in a moment."
+                ) from None
+    raise FlowError("The campaign changed while you created it; reload the page and try again.")
 
 
 def add_creator_to_campaign(campaign: Campaign, creator: dict[str, Any]) -> tuple[Collaboration, bool]:

@@ -352,11 +352,16 @@ def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
             messages.error(request, "Creating a campaign needs a TikTok One account; see Integrations.")
         elif form.is_valid():
             try:
-                campaign = flows_sourcing.create_campaign(brand, account, form.cleaned_data)
+                campaign, created = flows_sourcing.create_campaign(brand, account, form.cleaned_data)
             except FlowError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"Created “{campaign}” on TikTok One. Share its invite link with creators.")
+                if created:
+                    messages.success(
+                        request, f"Created “{campaign}” on TikTok One. Share its invite link with creators."
+                    )
+                else:
+                    messages.info(request, f"Already created: “{campaign}” was made on TikTok One a moment ago.")
                 return redirect("integrations:campaign_detail", slug=brand.slug, pk=campaign.pk)
     rows = Campaign.objects.filter(brand=brand).select_related("tiktok_one_account").order_by("-created_at")
     return render(

@@ -4,6 +4,7 @@ the Spark Ads that use the account's posts on that ad account."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -49,11 +50,14 @@ def give_back(ad_account_id: int) -> None:
 
 
 def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user) -> AdsManagerLink:
-    """Record that the brand asked @username in Ads Manager; the outcome is read from identity/get/."""
+    """Record that the brand asked @username in Ads Manager; the outcome is read from identity/get/.
+
+    The row goes in first (one open link per ad account and username), so a double submit
+    finds it and TikTok is asked about the username once.
+    """
     username = username.strip().lstrip("@")
     if not USERNAME_RE.match(username):
         raise FlowError("A TikTok username has 2-24 letters, digits, underscores or periods, e.g. demo.creator.")
-    _check_username_exists(brand, username)
     try:
         with transaction.atomic():
             link = AdsManagerLink.objects.create(
@@ -61,11 +65,16 @@ def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user
                 ad_account=ad_account,
                 username=username,
                 requested_by=user,
-                next_poll_at=timezone.now(),
                 tiktok_account=TikTokAccount.objects.filter(handle=username).first(),
             )
-    except IntegrityError as exc:
-        raise FlowError(f"@{username} is already linked or waiting for {ad_account}.") from exc
+    except IntegrityError:
+        raise FlowError(_already(ad_account, username)) from None
+    try:
+        _check_username_exists(brand, username)
+    except (FlowError, TikTokError):
+        link.delete()  # nothing to wait for: the form may be sent again
+        raise
+    AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=timezone.now())
     audit(
         brand,
         AuditEvent.Kind.REQUESTED,
@@ -75,6 +84,21 @@ def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user
         tiktok_account=link.tiktok_account,
     )
     return link
+
+
+def _already(ad_account: AdAccount, username: str) -> str:
+    open_link = (
+        AdsManagerLink.objects.filter(ad_account=ad_account, username=username, status__in=["pending", "authorized"])
+        .select_related("requested_by")
+        .first()
+    )
+    if open_link is not None and open_link.status == AdsManagerLink.Status.AUTHORIZED:
+        return f"Already linked: @{username} authorized {ad_account}."
+    if open_link is not None:
+        who = open_link.requested_by.email if open_link.requested_by else "someone"
+        when = timezone.localtime(open_link.requested_at)
+        return f"Already requested: {who} asked @{username} for {ad_account} on {when:%Y-%m-%d %H:%M}."
+    return f"@{username} is already linked or waiting for {ad_account}."
 
 
 def _check_username_exists(brand: Brand, username: str) -> None:
@@ -113,8 +137,9 @@ def poll_links(ad_account_id: int) -> int:
             _authorize_link(link, identity)
             changed += 1
         elif link.status == AdsManagerLink.Status.AUTHORIZED and not identity:
-            unlink(link, None, reason=f"@{link.username} removed the link on TikTok")
-            changed += 1
+            with contextlib.suppress(FlowError):  # a person unlinked it meanwhile
+                unlink(link, None, reason=f"@{link.username} removed the link on TikTok")
+                changed += 1
         elif link.status == AdsManagerLink.Status.PENDING:
             AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=timezone.now() + LINK_POLL_EVERY)
     return changed
@@ -158,10 +183,19 @@ def mark_link_rejected(link: AdsManagerLink, user) -> None:
 
 
 def unlink(link: AdsManagerLink, user, *, reason: str = "") -> int:
-    """Stop using the account: its Spark Ads on this ad account are unbound; returns how many."""
-    link.status, link.decided_at, link.next_poll_at = AdsManagerLink.Status.UNLINKED, timezone.now(), None
-    link.decided_by = user if user is not None and getattr(user, "is_authenticated", False) else None
-    link.save()
+    """Stop using the account: its Spark Ads on this ad account are unbound; returns how many.
+    The link turns unlinked in one conditional UPDATE first, so a double submit or a poll
+    arriving at the same time does not unbind them a second time."""
+    decided_by = user if user is not None and getattr(user, "is_authenticated", False) else None
+    now = timezone.now()
+    won = (
+        AdsManagerLink.objects.filter(pk=link.pk)
+        .exclude(status=AdsManagerLink.Status.UNLINKED)
+        .update(status=AdsManagerLink.Status.UNLINKED, decided_at=now, decided_by=decided_by, next_poll_at=None)
+    )
+    if not won:
+        raise FlowError(f"Already unlinked: @{link.username} no longer runs Spark Ads on {link.ad_account}.")
+    link.status, link.decided_at, link.decided_by, link.next_poll_at = "unlinked", now, decided_by, None
     audit(
         link.brand,
         AuditEvent.Kind.UNLINKED,

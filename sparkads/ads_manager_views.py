@@ -59,7 +59,7 @@ def request_link(request, slug: str) -> HttpResponse:
                 f"send the request to @{link.username}; once they approve it on TikTok, "
                 "this page shows Authorized.",
             )
-        except FlowError as exc:
+        except (FlowError, TikTokError) as exc:
             messages.error(request, exc.message)
     else:
         messages.error(request, "Pick an ad account and type a TikTok username.")

@@ -9,11 +9,12 @@ runs on the server before any data is read, so a standard member never sees admi
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import segno
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.errors import FlowError
@@ -29,6 +30,13 @@ Grant = BusinessCenterGrant
 ADMIN = BusinessCenter.Role.ADMIN
 TT, ADV = Grant.AssetType.TT_ACCOUNT, Grant.AssetType.ADVERTISER
 PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
+# The QR link is account-agnostic and reusable: a second "generate" this soon after the last
+# one is a double submit, answered with the link already made.
+QR_REPEAT_WINDOW = timedelta(minutes=1)
+# A link request older than this without an answer belonged to a process that died.
+QR_STALE_AFTER = timedelta(minutes=10)
+# An assignment left pending this long belonged to a process that died mid-call.
+ASSIGN_STALE_AFTER = timedelta(minutes=10)
 
 
 def _call(bc: BusinessCenter, fn):
@@ -187,8 +195,14 @@ def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: 
             f"{bc} already has {limit} of {limit} TikTok accounts, the limit. "
             "Cancel an account's access before requesting more."
         )
-    link = _call(bc, lambda c: c.bc_asset_account_authorization(bc.bc_id))
-    qr = QrAccessRequest.objects.create(brand=bc.brand, business_center=bc, scopes=scopes, link=link, created_by=actor)
+    qr = _claim_qr(bc, scopes, actor)
+    try:
+        link = _call(bc, lambda c: c.bc_asset_account_authorization(bc.bc_id))
+    except (FlowError, TikTokError):
+        qr.delete()  # nothing was generated: the next submit asks TikTok again
+        raise
+    qr.link = link
+    qr.save(update_fields=["link"])
     audit(
         bc.brand,
         AuditEvent.Kind.QR_GENERATED,
@@ -197,6 +211,24 @@ def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: 
         business_center=bc,
     )
     return qr
+
+
+def _claim_qr(bc: BusinessCenter, scopes: list[str], actor) -> QrAccessRequest:
+    """The committed row without a link that makes this caller the one who asks TikTok; a
+    double submit finds it, or the link it produced moments ago."""
+    latest = QrAccessRequest.objects.filter(business_center=bc).first()
+    if latest is not None and latest.link and latest.created_at > timezone.now() - QR_REPEAT_WINDOW:
+        raise FlowError(f"Already generated at {timezone.localtime(latest.created_at):%H:%M}: share the QR code below.")
+    try:
+        with transaction.atomic():
+            return QrAccessRequest.objects.create(
+                brand=bc.brand, business_center=bc, scopes=scopes, link="", created_by=actor
+            )
+    except IntegrityError:
+        pending = QrAccessRequest.objects.filter(business_center=bc, link="").first()
+        if pending is not None and pending.created_at < timezone.now() - QR_STALE_AFTER:
+            pending.delete()  # its process died before TikTok answered; the next submit asks again
+        raise FlowError("Already requested: the QR code is being generated; it appears below in a moment.") from None
 
 
 def qr_svg(link: str) -> str:
@@ -227,58 +259,124 @@ def validate_roles(asset_type: str, roles: list[str]) -> list[str]:
 
 
 def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: list[str], actor) -> int:
-    """`bc/asset/assign/` for each member; one grant row per member and asset."""
+    """`bc/asset/assign/` for each member that does not already hold exactly these roles; one
+    grant row per member and asset, marked pending (committed) before TikTok is called."""
     require_admin(actor_member)
     roles = validate_roles(asset_type, roles)
     target = _asset_label(bc, asset_type, asset_id)
     role_kw = {"tt_account_roles": roles} if asset_type == TT else {"advertiser_role": roles[0]}
-    for member in members:
+    todo = []
+    try:
+        for m in members:
+            claim = _claim_assignment(bc, m, asset_type, asset_id, roles)
+            if claim is not None:
+                todo.append((m, claim))
+    except FlowError:
+        for _m, (g, b) in todo:
+            _restore(g, b)
+        raise
+    if not todo:
+        names = ", ".join(_member_name(m) for m in members)
+        raise FlowError(f"Already assigned: {names} already has {target} ({', '.join(roles)}).")
+    for n, (member, (grant, _before)) in enumerate(todo):
         try:
             _call(
                 bc, lambda c, m=member: c.bc_asset_assign(bc.bc_id, m.tiktok_user_id, asset_type, asset_id, **role_kw)
             )
-        except TikTokError as exc:
+        except (FlowError, TikTokError) as exc:
+            for _m, (g, b) in todo[n:]:
+                _restore(g, b)
             raise FlowError(f"TikTok refused to assign {member}: {exc.message}") from exc
-        with transaction.atomic():
-            Grant.objects.update_or_create(
-                business_center=bc,
-                asset_type=asset_type,
-                asset_id=asset_id,
-                member=member,
-                defaults={
-                    "roles": roles,
-                    "status": Grant.Status.ACTIVE,
-                    "granted_at": timezone.now(),
-                    **_asset_fk(bc, asset_type, asset_id),
-                },
-            )
+        Grant.objects.filter(pk=grant.pk).update(
+            status=Grant.Status.ACTIVE, granted_at=timezone.now(), **_asset_fk(bc, asset_type, asset_id)
+        )
         audit(
             bc.brand,
             AuditEvent.Kind.ASSIGNED,
-            f"{member.user_name or member.email} given {target} ({', '.join(roles)})",
+            f"{_member_name(member)} given {target} ({', '.join(roles)})",
             actor=actor,
             business_center=bc,
             member=member,
             **_asset_fk(bc, asset_type, asset_id),
         )
-    return len(members)
+    return len(todo)
+
+
+def _member_name(member: BusinessCenterMember) -> str:
+    return member.user_name or member.email or str(member)
+
+
+def _claim_assignment(bc, member, asset_type: str, asset_id: str, roles: list[str]):
+    """Under a lock on the member's row: None when the member already holds exactly `roles`;
+    else the assignment row marked pending and committed, with what it was before."""
+    with transaction.atomic():
+        BusinessCenterMember.objects.select_for_update().filter(pk=member.pk).first()
+        grant = Grant.objects.filter(
+            business_center=bc, asset_type=asset_type, asset_id=asset_id, member=member
+        ).first()
+        if grant is not None and grant.status == Grant.Status.ACTIVE and grant.roles == roles:
+            return None
+        if grant is not None and _in_flight(grant):
+            raise FlowError(f"Already requested: {_member_name(member)}'s access is being changed at TikTok.")
+        before = (grant.status, grant.roles) if grant is not None else None
+        if grant is None:
+            grant = Grant.objects.create(
+                business_center=bc,
+                asset_type=asset_type,
+                asset_id=asset_id,
+                member=member,
+                roles=roles,
+                status=Grant.Status.PENDING,
+            )
+        else:
+            grant.roles, grant.status = roles, Grant.Status.PENDING
+            grant.save(update_fields=["roles", "status", "updated_at"])
+    return grant, before
+
+
+def _in_flight(grant: BusinessCenterGrant) -> bool:
+    """A member's assignment marked pending is a call in flight, unless its process died."""
+    return grant.status == Grant.Status.PENDING and grant.updated_at > timezone.now() - ASSIGN_STALE_AFTER
+
+
+def _restore(grant: BusinessCenterGrant, before) -> None:
+    """TikTok refused or never got the call: the assignment is what it was, and may be retried."""
+    if before is None:
+        Grant.objects.filter(pk=grant.pk, status=Grant.Status.PENDING).delete()
+    else:
+        Grant.objects.filter(pk=grant.pk).update(status=before[0], roles=before[1])
 
 
 def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) -> None:
     require_admin(actor_member)
+    with transaction.atomic():
+        BusinessCenterMember.objects.select_for_update().filter(pk=member.pk).first()
+        grant = Grant.objects.filter(
+            business_center=bc, asset_type=asset_type, asset_id=asset_id, member=member
+        ).first()
+        if grant is None:
+            raise FlowError(f"Already unassigned: {_member_name(member)} no longer has this asset.")
+        if _in_flight(grant):
+            raise FlowError(f"Already requested: {_member_name(member)}'s access is being changed at TikTok.")
+        before = (grant.status, grant.roles)
+        grant.status = Grant.Status.PENDING
+        grant.save(update_fields=["status", "updated_at"])
     try:
         _call(bc, lambda c: c.bc_asset_unassign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id))
-    except TikTokError as exc:
+    except (FlowError, TikTokError) as exc:
+        _restore(grant, before)
         raise FlowError(f"TikTok refused to unassign {member}: {exc.message}") from exc
-    Grant.objects.filter(business_center=bc, asset_type=asset_type, asset_id=asset_id, member=member).delete()
+    label = _asset_label(bc, asset_type, asset_id)
+    fk = _asset_fk(bc, asset_type, asset_id)
+    grant.delete()
     audit(
         bc.brand,
         AuditEvent.Kind.UNASSIGNED,
-        f"{member.user_name or member.email} no longer has {_asset_label(bc, asset_type, asset_id)}",
+        f"{_member_name(member)} no longer has {label}",
         actor=actor,
         business_center=bc,
         member=member,
-        **_asset_fk(bc, asset_type, asset_id),
+        **fk,
     )
 
 

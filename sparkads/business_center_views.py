@@ -73,7 +73,7 @@ def _bc_member_context(bc, member) -> dict:
         "options": bcflows.promote_options(bc, member),
     }
     if ctx["is_admin"]:
-        ctx["qr"] = QrAccessRequest.objects.filter(business_center=bc).first()
+        ctx["qr"] = QrAccessRequest.objects.filter(business_center=bc).exclude(link="").first()
         ctx["qr_form"] = QrRequestForm()
         ctx["ad_accounts"] = bcflows.ad_accounts_of(bc)
         ctx["assignments"] = (
@@ -155,7 +155,7 @@ def bc_request_qr(request, slug: str, bc_pk: int) -> HttpResponse:
 @require_GET
 def bc_qr_png(request, slug: str, bc_pk: int, qr_pk: int) -> HttpResponse:
     _brand, bc, _member = _bc_context(request, slug, bc_pk, admin=True)
-    qr = get_object_or_404(QrAccessRequest, pk=qr_pk, business_center=bc)
+    qr = get_object_or_404(QrAccessRequest.objects.exclude(link=""), pk=qr_pk, business_center=bc)
     response = HttpResponse(bcflows.qr_png(qr.link), content_type="image/png")
     response["Content-Disposition"] = f'attachment; filename="tiktok-access-{bc.bc_id}.png"'
     return response
@@ -208,10 +208,10 @@ def bc_assign(request, slug: str, bc_pk: int) -> HttpResponse:
 @require_POST
 def bc_unassign(request, slug: str, bc_pk: int, grant_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
-    grant = get_object_or_404(
-        Grant.objects.select_related("member"), pk=grant_pk, business_center=bc, member__isnull=False
-    )
+    grant = Grant.objects.select_related("member").filter(pk=grant_pk, business_center=bc, member__isnull=False).first()
     try:
+        if grant is None:  # a double submit: the first one removed it
+            raise FlowError("Already unassigned.")
         bcflows.unassign(bc, member, grant.member, grant.asset_type, grant.asset_id, request.user)
         messages.success(request, "Unassigned.")
     except (FlowError, TikTokError) as exc:

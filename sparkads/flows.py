@@ -3,15 +3,14 @@
 Request: `tcm/tt_video/apply/` → the creator answers on TikTok → `tcm/tt_video/status/` →
 the code is applied once (`tt_video/authorize/`, guarded by a conditional-update claim so two
 workers never apply it twice) → `tt_video/info/` gives the item id and the window. A pasted
-code joins at the apply step. The window's lifecycle is in ledger.py, Ads Manager links in
-ads_manager.py.
+code (codes.py) joins at the apply step. The window's lifecycle is in ledger.py, Ads Manager
+links in ads_manager.py.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +30,9 @@ Status = SparkAuthorization.Status
 # A claim older than this belonged to a worker that died mid-call; another may take it over.
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 REQUEST_POLL_EVERY = timedelta(minutes=5)
+# An extension asked for is in the creator's TikTok notifications; asking again sooner than
+# this only repeats the notification (a double submit is the usual cause).
+EXTENSION_WAIT = timedelta(days=1)
 
 
 def audit(brand: Brand, kind: str, summary: str, *, actor=None, **objects) -> AuditEvent:
@@ -64,7 +66,7 @@ def capability_for(brand: Brand):
     return spark_ads_capability(brand)
 
 
-def _enabled_capability(brand: Brand):
+def enabled_capability(brand: Brand):
     cap = capability_for(brand)
     if not cap.enabled:
         raise FlowError(f"Spark Ads are off for this brand: {cap.reason} {cap.next_step}".strip())
@@ -84,33 +86,30 @@ def credential_id(ad_account: AdAccount) -> int:
 
 
 def request_permission(post, user, days: int) -> SparkAuthorization:
-    """Ask the creator for Spark Ads permission on a campaign post (`tcm/tt_video/apply/`)."""
+    """Ask the creator for Spark Ads permission on a campaign post (`tcm/tt_video/apply/`).
+
+    The row is inserted and committed first, under the one-open-request-per-post constraint,
+    and only its inserter calls TikTok: a double submit or a race finds that row instead.
+    """
     brand = post.campaign.brand
-    cap = _enabled_capability(brand)
+    cap = enabled_capability(brand)
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
     last = SparkAuthorization.objects.filter(post=post).exclude(num_remaining_request=None).first()
     if last is not None and last.num_remaining_request == 0:
         raise FlowError(f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used.")
-    if SparkAuthorization.objects.filter(post=post, status=Status.REQUESTED).exists():
-        raise FlowError("A request for this post is already waiting for the creator.")
+    auth = _insert_request(post, user, days, cap, last)
     tto = cap.tiktok_one_account
     try:
         call_with_credential(
             tto.credential_id, lambda c: c.tcm_tt_video_apply(post.video_id, tto.tto_tcm_account_id, days)
         )
     except TikTokError as exc:
-        raise FlowError(_apply_error(exc)) from exc
-    auth = SparkAuthorization.objects.create(
-        brand=brand,
-        post=post,
-        tiktok_account=post.tiktok_account,
-        video_id=post.video_id,
-        authorization_days=days,
-        requested_by=user,
-        ad_account=cap.ad_account,
-        num_remaining_request=(last.num_remaining_request - 1) if last and last.num_remaining_request else None,
-        next_poll_at=timezone.now(),
+        message = _apply_error(exc)
+        _fail_request(auth, message)
+        raise FlowError(message) from exc
+    SparkAuthorization.objects.filter(pk=auth.pk).update(
+        pending_write="", pending_since=None, next_poll_at=timezone.now()
     )
     audit(
         brand,
@@ -121,6 +120,68 @@ def request_permission(post, user, days: int) -> SparkAuthorization:
         tiktok_account=post.tiktok_account,
     )
     return auth
+
+
+def _insert_request(post, user, days: int, cap, last) -> SparkAuthorization:
+    """The committed pending row that makes this caller the one who sends the request."""
+    for _ in range(2):  # the second try follows the take-over of an abandoned row
+        try:
+            with transaction.atomic():
+                return SparkAuthorization.objects.create(
+                    brand=post.campaign.brand,
+                    post=post,
+                    tiktok_account=post.tiktok_account,
+                    video_id=post.video_id,
+                    authorization_days=days,
+                    requested_by=user,
+                    ad_account=cap.ad_account,
+                    num_remaining_request=(last.num_remaining_request - 1)
+                    if last and last.num_remaining_request
+                    else None,
+                    pending_write="request",
+                    pending_since=timezone.now(),
+                )
+        except IntegrityError:
+            existing = SparkAuthorization.objects.filter(post=post, status=Status.REQUESTED).first()
+            if existing is None:
+                continue  # it was answered or failed in between
+            if not _abandoned(existing, "request"):
+                raise FlowError(already_requested(existing)) from None
+            _fail_request(existing, "The request was never confirmed sent to TikTok.")
+    raise FlowError("This post's request changed while you asked; reload the page and try again.")
+
+
+def _abandoned(auth: SparkAuthorization, action: str) -> bool:
+    """A write claimed by a process that died before recording TikTok's answer."""
+    return (
+        auth.pending_write == action
+        and auth.pending_since is not None
+        and auth.pending_since < timezone.now() - CLAIM_STALE_AFTER
+    )
+
+
+def _fail_request(auth: SparkAuthorization, message: str) -> None:
+    """TikTok refused or never got the request: the row says so and frees the post for a retry.
+    It did not use one of the video's requests, so it carries no remaining count."""
+    SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED).update(
+        status=Status.FAILED,
+        pending_write="",
+        pending_since=None,
+        next_poll_at=None,
+        num_remaining_request=None,
+        last_error=message[:500],
+    )
+
+
+def already_requested(auth: SparkAuthorization) -> str:
+    who = auth.requested_by.email if auth.requested_by else "someone"
+    when = timezone.localtime(auth.requested_at)
+    if auth.pending_write == "request":
+        return f"Already requested: {who}'s {auth.authorization_days}-day request is being sent to TikTok right now."
+    return (
+        f"Already requested: {who} asked for {auth.authorization_days} days on {when:%Y-%m-%d %H:%M}; "
+        "it is waiting for the creator's answer."
+    )
 
 
 def _apply_error(exc: TikTokError) -> str:
@@ -219,7 +280,7 @@ def apply_approved(auth_id: int, actor=None) -> bool:
         return False
     auth = SparkAuthorization.objects.select_related("brand").get(pk=auth_id)
     try:
-        ad_account = _enabled_capability(auth.brand).ad_account
+        ad_account = enabled_capability(auth.brand).ad_account
         cred = credential_id(ad_account)
         call_with_credential(cred, lambda c: c.tt_video_authorize(ad_account.advertiser_id, auth.auth_code))
         info = call_with_credential(cred, lambda c: c.tt_video_info(ad_account.advertiser_id, auth.auth_code))
@@ -269,118 +330,60 @@ def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account:
         auth.tiktok_account = TikTokAccount.objects.filter(handle=auth.tiktok_name).first()
 
 
-# --- pasted codes ----------------------------------------------------------------------------
-
-
-@dataclass
-class CodeCheck:
-    ok: bool
-    message: str
-    info: Mapping[str, Any]
-
-
-def check_code(brand: Brand, code: str, *, post=None) -> CodeCheck:
-    """`tt_video/info/` on the brand's Spark ad account, translated into plain language."""
-    code = code.strip()
-    if not code or len(code) > 200 or any(ch.isspace() for ch in code):
-        return CodeCheck(False, "That doesn't look like a TikTok authorization code. Copy it again from TikTok.", {})
-    if SparkAuthorization.objects.filter(brand=brand, code_hash=code_digest(code)).exists():
-        return CodeCheck(False, "This code has already been used: it is in your ledger.", {})
-    ad_account = _enabled_capability(brand).ad_account
-    try:
-        info = call_with_credential(
-            credential_id(ad_account), lambda c: c.tt_video_info(ad_account.advertiser_id, code)
-        )
-    except TikTokError as exc:
-        return CodeCheck(False, _code_error(exc), {})
-    window = info.get("auth_info") or {}
-    end = parse_tiktok_time(window.get("auth_end_time"))
-    # TikTok documents no values for ad_auth_status: only an explicit EXPIRED (or an end
-    # time in the past) refuses a code; any other value is kept and shown as TikTok sent it.
-    if window.get("ad_auth_status") == "EXPIRED" or (end and end <= timezone.now()):
-        return CodeCheck(False, "This code has expired. Ask the creator to generate a new one.", info)
-    item_id = str((info.get("item_info") or {}).get("item_id") or "")
-    if post is not None and item_id and item_id != post.video_id:
-        return CodeCheck(
-            False,
-            f"This code is for another video ({item_id}), not video {post.video_id}. Check you picked the right post.",
-            info,
-        )
-    return CodeCheck(True, "", info)
-
-
-def _code_error(exc: TikTokError) -> str:
-    text = exc.message.lower()
-    if "expired" in text:
-        return "This code has expired. Ask the creator to generate a new one."
-    if "cancel" in text or "deleted" in text:
-        return "The creator cancelled this code on TikTok, so it no longer authorizes the post."
-    if "advertiser" in text:
-        return "This code can't be used with your Spark Ads ad account. Check the ad account under Integrations."
-    if exc.is_transient:
-        return "TikTok is busy right now; the code was not checked. Try again in a minute."
-    return "TikTok doesn't recognise this code. Check you copied all of it, or ask the creator for a new one."
-
-
-def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuthorization:
-    """A code pasted by a creator or the brand: checked first, then applied once."""
-    result = check_code(brand, code, post=post)
-    if not result.ok:
-        raise FlowError(result.message)
-    item = result.info.get("item_info") or {}
-    tiktok_status = str((result.info.get("auth_info") or {}).get("ad_auth_status") or "")
-    video_id = str(item.get("item_id") or (post.video_id if post else ""))
-    try:
-        with transaction.atomic():
-            auth = SparkAuthorization(
-                brand=brand,
-                post=post,
-                source=SparkAuthorization.Source.PASTED,
-                status=Status.APPROVED,
-                video_id=video_id,
-                requested_by=user,
-                decided_at=timezone.now(),
-                tiktok_account=post.tiktok_account if post else None,
-            )
-            auth.set_code(code)
-            auth.save()
-    except IntegrityError as exc:
-        raise FlowError("This code has already been used: it is in your ledger.") from exc
-    audit(
-        brand,
-        AuditEvent.Kind.APPROVED,
-        f"Code for video {video_id} pasted and checked" + (f" (TikTok: {tiktok_status})" if tiktok_status else ""),
-        actor=user,
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
-    )
-    apply_approved(auth.pk, actor=user)
-    auth.refresh_from_db()
-    if auth.status == Status.APPROVED and auth.last_error:
-        raise FlowError(f"The code is valid but could not be applied yet: {auth.last_error}")
-    return auth
-
-
 # --- extend, unbind, expiry and reminders -------------------------------------------------------
+
+
+def claim_write(auth: SparkAuthorization, action: str) -> bool:
+    """Win the right to send `action` to TikTok for this row: one committed conditional UPDATE
+    (a claim left by a dead process is taken over after CLAIM_STALE_AFTER)."""
+    now = timezone.now()
+    won = (
+        SparkAuthorization.objects.filter(pk=auth.pk)
+        .filter(Q(pending_write="") | Q(pending_since__lt=now - CLAIM_STALE_AFTER))
+        .update(pending_write=action, pending_since=now)
+    )
+    return bool(won)
+
+
+def _release(auth: SparkAuthorization, error: str | None = None) -> None:
+    """Give the claim back; TikTok's refusal, if any, stays on the row and a retry may follow."""
+    fields: dict[str, Any] = {"pending_write": "", "pending_since": None}
+    if error is not None:
+        fields["last_error"] = error[:500]
+    SparkAuthorization.objects.filter(pk=auth.pk).update(**fields)
 
 
 def extend(auth: SparkAuthorization, user, days: int) -> None:
     """Ask the creator for more time before the authorization lapses (`action=EXTEND`)."""
-    if not auth.can_extend:
-        raise FlowError("Only an active authorization of a campaign post can be extended.")
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
-    tto = _enabled_capability(auth.brand).tiktok_one_account
+    tto = enabled_capability(auth.brand).tiktok_one_account
+    if not claim_write(auth, "extend"):
+        raise FlowError(f"Already requested: the extension of video {auth.video_id} is being sent to TikTok.")
+    auth.refresh_from_db()
     try:
+        if not auth.can_extend:
+            raise FlowError("Only an active authorization of a campaign post can be extended.")
+        asked = auth.extension_requested_at
+        if asked is not None and asked > timezone.now() - EXTENSION_WAIT:
+            raise FlowError(
+                f"Already requested: an extension was asked for on {timezone.localtime(asked):%Y-%m-%d %H:%M}; "
+                "the creator answers in TikTok's notifications."
+            )
         call_with_credential(
             tto.credential_id,
             lambda c: c.tcm_tt_video_apply(auth.video_id, tto.tto_tcm_account_id, days, extend=True),
         )
     except TikTokError as exc:
+        _release(auth, _apply_error(exc))
         raise FlowError(_apply_error(exc)) from exc
-    auth.extension_requested_at = timezone.now()
-    auth.next_poll_at = timezone.now() + REQUEST_POLL_EVERY
-    auth.save(update_fields=["extension_requested_at", "next_poll_at", "updated_at"])
+    except FlowError:
+        _release(auth)
+        raise
+    now = timezone.now()
+    SparkAuthorization.objects.filter(pk=auth.pk).update(
+        extension_requested_at=now, next_poll_at=now + REQUEST_POLL_EVERY, pending_write="", pending_since=None
+    )
     audit(
         auth.brand,
         AuditEvent.Kind.EXTENDED,
@@ -393,17 +396,31 @@ def extend(auth: SparkAuthorization, user, days: int) -> None:
 
 def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
     """Remove the post from the ad account (`tt_video/unbind/`)."""
-    if not auth.can_unbind or auth.ad_account is None:
-        raise FlowError("Only a post that is authorized to an ad account can be unbound.")
-    ad_account = auth.ad_account
+    if not claim_write(auth, "unbind"):
+        raise FlowError(f"Already requested: video {auth.video_id} is being unbound right now.")
+    auth.refresh_from_db()
     try:
+        if auth.status == Status.UNBOUND:
+            raise FlowError(
+                f"Already unbound: video {auth.video_id} was removed from its ad account "
+                f"on {timezone.localtime(auth.ended_at or auth.updated_at):%Y-%m-%d %H:%M}."
+            )
+        if not auth.can_unbind or auth.ad_account is None:
+            raise FlowError("Only a post that is authorized to an ad account can be unbound.")
+        ad_account = auth.ad_account
         call_with_credential(
             credential_id(ad_account), lambda c: c.tt_video_unbind(ad_account.advertiser_id, auth.item_id)
         )
     except TikTokError as exc:
         if "not authorized" not in exc.message:  # already gone on TikTok: record it anyway
-            raise FlowError(f"TikTok could not unbind the post: {exc.message}") from exc
+            message = f"TikTok could not unbind the post: {exc.message}"
+            _release(auth, message)
+            raise FlowError(message) from exc
+    except FlowError:
+        _release(auth)
+        raise
     end_authorization(auth, Status.UNBOUND, user, reason or "Unbound from the ad account")
+    _release(auth, "")
     audit(
         auth.brand,
         AuditEvent.Kind.UNBOUND,

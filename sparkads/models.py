@@ -60,6 +60,8 @@ class SparkAuthorization(models.Model):
         EXPIRED = "expired", "Expired"
         REVOKED = "revoked", "Revoked"
         UNBOUND = "unbound", "Unbound"
+        # A request TikTok refused or never confirmed: kept as the record, and another may follow.
+        FAILED = "failed", "Not sent"
 
     class Source(models.TextChoices):
         REQUEST = "request", "Requested from the post"
@@ -104,6 +106,10 @@ class SparkAuthorization(models.Model):
     )
     end_reason = models.CharField(max_length=300, blank=True)
     extension_requested_at = models.DateTimeField(null=True, blank=True)
+    # The TikTok write in flight for this row ("request", "extend", "unbind"), claimed in a
+    # committed update before the call so a double submit or a race sends it once.
+    pending_write = models.CharField(max_length=10, blank=True)
+    pending_since = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -252,6 +258,12 @@ class QrAccessRequest(models.Model):
     objects = BrandScopedQuerySet.as_manager()
 
     class Meta:
+        constraints = [
+            # A row without a link is the one call to TikTok in flight for this Business Center.
+            models.UniqueConstraint(
+                fields=["business_center"], condition=Q(link=""), name="sparkads_one_pending_qr_per_bc"
+            )
+        ]
         ordering = ["-created_at", "-pk"]
 
 

@@ -25,7 +25,7 @@ from integrations.models import (
 )
 from integrations.tenancy import get_brand_for_user
 
-from . import flows
+from . import codes, flows
 from .forms import (
     AuditFilterForm,
     ExtendForm,
@@ -109,7 +109,7 @@ def paste_code(request, slug: str) -> HttpResponse:
         if form.cleaned_data["post"]:
             post = get_object_or_404(CampaignPost, pk=form.cleaned_data["post"], campaign__brand=brand)
         try:
-            auth = flows.accept_pasted_code(brand, request.user, form.cleaned_data["code"], post=post)
+            auth = codes.accept_pasted_code(brand, request.user, form.cleaned_data["code"], post=post)
             messages.success(
                 request, f"Code accepted: video {auth.video_id} can run as a Spark Ad until {auth.auth_end:%Y-%m-%d}."
             )
@@ -230,7 +230,7 @@ def creator_codes(request) -> HttpResponse:
             messages.error(request, "Pick one of your campaign posts and paste its code.")
         else:
             try:
-                auth = flows.accept_pasted_code(post.campaign.brand, request.user, form.cleaned_data["code"], post=post)
+                auth = codes.accept_pasted_code(post.campaign.brand, request.user, form.cleaned_data["code"], post=post)
                 messages.success(
                     request,
                     f"Thanks: {post.campaign.brand} can now promote video {auth.video_id} "

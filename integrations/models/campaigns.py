@@ -14,6 +14,9 @@ class Campaign(models.Model):
     """A brand's TikTok One campaign, with the requirements creators must meet."""
 
     class Status(models.TextChoices):
+        # The row is written before tto/tcm/campaign/create/ is called, so that a double
+        # submit finds it instead of creating a second campaign at TikTok.
+        CREATING = "creating", "Being created on TikTok One"
         ACTIVE = "active", "Active"
         ENDED = "ended", "Ended"
         DELETED = "deleted", "Deleted on TikTok"
@@ -46,7 +49,10 @@ class Campaign(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign_id"], condition=~Q(campaign_id=""), name="integrations_campaign_id_unique"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["brand", "name"], condition=Q(status="creating"), name="integrations_one_campaign_create"
+            ),
         ]
         indexes = [
             models.Index(fields=["next_poll_at"], condition=Q(status="active"), name="campaign_poll_due_idx"),
@@ -70,6 +76,10 @@ class Collaboration(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
     joined_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The creator's TikTok write in flight for this collaboration (join, link a video, answer a
+    # link request), claimed in a committed update before the call: a double submit finds it.
+    pending_write = models.CharField(max_length=10, blank=True)
+    pending_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # Created by the creators app; the table keeps its name.

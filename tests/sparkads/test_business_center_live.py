@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from integrations.errors import FlowError
 from integrations.models import BrandMembership, BusinessCenterGrant
-from sparkads import ads_manager, flows
+from sparkads import ads_manager, codes
 from sparkads import business_center as bcflows
 from sparkads.models import AdsManagerLink, AuditEvent, SparkAdReference, SparkAuthorization
 
@@ -173,7 +173,7 @@ def test_several_accounts_per_ad_account_and_unlinking_stops_their_spark_ads(liv
     assert ads_manager.poll_links(ad.pk) == 2
     video = next(c["video_ids"][0] for c in control("GET", "personas")["creators"] if c["handle"] == "demo.creator")
     code = control("POST", "helpers/ad-codes", {"video_id": video, "days": 30})["auth_code"]
-    auth = flows.accept_pasted_code(ad.brand, alice, code)
+    auth = codes.accept_pasted_code(ad.brand, alice, code)
     assert auth.tiktok_name == "demo.creator"
 
     links[0].refresh_from_db()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from integrations.errors import FlowError
 from integrations.models import AdAccount
 from integrations.tiktok import Kind, TikTokError
-from sparkads import ads_manager, flows, tasks
+from sparkads import ads_manager, codes, flows, tasks
 from sparkads.models import AdsManagerLink, AuditEvent, SparkAuthorization, SparkReminder
 
 pytestmark = pytest.mark.django_db
@@ -275,8 +275,8 @@ def test_a_code_whose_status_tiktok_never_documented_is_accepted_and_its_value_k
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.get(url(settings, "tt_video/info/"), json=info(end, post.video_id, status="SOMETHING_NEW"))
         rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
-        check = flows.check_code(world["bc"].brand, "CODE-NEW", post=post)
-        auth = flows.accept_pasted_code(world["bc"].brand, alice, "CODE-NEW-2", post=post)
+        check = codes.check_code(world["bc"].brand, "CODE-NEW", post=post)
+        auth = codes.accept_pasted_code(world["bc"].brand, alice, "CODE-NEW-2", post=post)
 
     assert check.ok and check.info["auth_info"]["ad_auth_status"] == "SOMETHING_NEW"
     assert auth.status in (SparkAuthorization.Status.APPROVED, SparkAuthorization.Status.ACTIVE)
@@ -287,7 +287,7 @@ def test_an_explicitly_expired_code_is_still_refused(world, settings):
     end = datetime.now(UTC) + timedelta(days=30)
     with responses.RequestsMock() as rsps:
         rsps.get(url(settings, "tt_video/info/"), json=info(end, world["post"].video_id, status="EXPIRED"))
-        check = flows.check_code(world["bc"].brand, "CODE-OLD", post=world["post"])
+        check = codes.check_code(world["bc"].brand, "CODE-OLD", post=world["post"])
     assert not check.ok and "expired" in check.message
 
 

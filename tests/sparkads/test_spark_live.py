@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.errors import FlowError
-from sparkads import flows, tasks
+from sparkads import codes, flows, tasks
 from sparkads.models import AuditEvent, SparkAuthorization
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -44,16 +44,16 @@ def test_a_rejected_request_is_recorded_as_rejected(live_world, control, alice):
 def test_a_pasted_code_is_checked_with_tiktok_then_applied(live_world, control, alice):
     post = live_world["post"]
     code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 30})["auth_code"]
-    auth = flows.accept_pasted_code(live_world["post"].campaign.brand, alice, code, post=post)
+    auth = codes.accept_pasted_code(live_world["post"].campaign.brand, alice, code, post=post)
     assert auth.status == SparkAuthorization.Status.ACTIVE
     assert auth.auth_code == code and auth.item_id == post.video_id
     with pytest.raises(FlowError, match="already been used"):
-        flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+        codes.accept_pasted_code(post.campaign.brand, alice, code, post=post)
 
 
 def test_a_garbage_code_gets_a_plain_language_error(live_world, alice):
     with pytest.raises(FlowError, match="doesn't recognise this code"):
-        flows.accept_pasted_code(live_world["post"].campaign.brand, alice, "not-a-real-code")
+        codes.accept_pasted_code(live_world["post"].campaign.brand, alice, "not-a-real-code")
 
 
 def test_a_code_for_another_video_is_refused(live_world, control, alice):
@@ -61,7 +61,7 @@ def test_a_code_for_another_video_is_refused(live_world, control, alice):
     other = next(v for v in _videos(control, "market.star") if v != post.video_id)
     code = control("POST", "helpers/ad-codes", {"video_id": other, "days": 7})["auth_code"]
     with pytest.raises(FlowError, match="another video"):
-        flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+        codes.accept_pasted_code(post.campaign.brand, alice, code, post=post)
 
 
 def test_an_expired_code_says_it_expired(live_world, control, alice):
@@ -69,13 +69,13 @@ def test_an_expired_code_says_it_expired(live_world, control, alice):
     code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 7})["auth_code"]
     control("POST", "clock/advance", {"hours": 24 * 8})
     with pytest.raises(FlowError, match="expired"):
-        flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+        codes.accept_pasted_code(post.campaign.brand, alice, code, post=post)
 
 
 def test_unbind_removes_the_post_from_the_ad_account(live_world, control, alice):
     post = live_world["post"]
     code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 30})["auth_code"]
-    auth = flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+    auth = codes.accept_pasted_code(post.campaign.brand, alice, code, post=post)
     flows.unbind(auth, alice)
     auth.refresh_from_db()
     assert auth.status == SparkAuthorization.Status.UNBOUND and auth.ended_by == alice
@@ -85,7 +85,7 @@ def test_unbind_removes_the_post_from_the_ad_account(live_world, control, alice)
 def test_extend_sends_an_extend_request(live_world, control, alice):
     post = live_world["post"]
     code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 30})["auth_code"]
-    auth = flows.accept_pasted_code(post.campaign.brand, alice, code, post=post)
+    auth = codes.accept_pasted_code(post.campaign.brand, alice, code, post=post)
     flows.extend(auth, alice, 30)
     assert AuditEvent.objects.filter(authorization=auth, kind="extended").exists()
     assert control.calls("/open_api/v1.3/tcm/tt_video/apply/") >= 1
