@@ -168,15 +168,37 @@ def _polled(since, until) -> list[float]:
     return sorted(t.timestamp() for t in times)
 
 
+def interactive_call() -> float | None:
+    """One call a person would wait on, as a web request makes it: the product's client, the
+    shared budget (outside a Celery task, so the reserved share is open to it) and the request
+    deadline. Seconds it took, or None if it failed."""
+    from integrations.models import TikTokOneAccount
+    from integrations.tiktok import TikTokError, tokens
+    from integrations.tiktok.transport import request_deadline
+
+    account = TikTokOneAccount.objects.get(is_internal=True)
+    started = time.perf_counter()
+    try:
+        with request_deadline(settings.TIKTOK_REQUEST_DEADLINE_SECONDS):
+            tokens.call_with_credential(account.credential_id, lambda c: c.tto_oauth2_info(account.tto_tcm_account_id))
+    except TikTokError:
+        return None
+    return time.perf_counter() - started
+
+
 def marketplace(control: requests.Session, base: str, worker: subprocess.Popen, beat_started: float) -> dict:
-    """Watch the product poll the waiting creators; at least SOAK_SECONDS in all."""
+    """Watch the product poll the waiting creators; at least SOAK_SECONDS in all. Every sample
+    also times one interactive call while the background polls use their share of the budget."""
     from creators.models import MarketplaceOnboarding
 
     cpu0, since = _cpu_seconds(worker.pid), timezone.now()
     rss, done_at = [(0.0, _rss_mib(worker.pid))], None
+    people: list[float | None] = []
     waiting = MarketplaceOnboarding.objects.filter(tiktok_account__handle__startswith=HANDLE_PREFIX)
     while True:
         time.sleep(SAMPLE_EVERY)
+        if done_at is None:
+            people.append(interactive_call())
         elapsed = time.time() - beat_started
         rss.append((elapsed, _rss_mib(worker.pid)))
         if done_at is None and waiting.filter(status_checked_at__gte=since).count() >= CREATORS:
@@ -201,6 +223,7 @@ def marketplace(control: requests.Session, base: str, worker: subprocess.Popen, 
         "calls": calls_done,
         "cpu_ms_per_call": (cpu_done - cpu0) / max(calls_done, 1) * 1000,
         "rss": rss,
+        "people": people,
     }
 
 
@@ -317,6 +340,17 @@ def run(scratch: Path) -> int:
 # --- report ---------------------------------------------------------------------------------
 
 
+def _people(samples: list[float | None]) -> str:
+    done = sorted(s for s in samples if s is not None)
+    if not done:
+        return f"{len(samples)} made, none answered"
+    p50 = done[len(done) // 2]
+    return (
+        f"{len(samples)} made, {len(samples) - len(done)} failed; p50 {p50 * 1000:.0f} ms, "
+        f"max {done[-1] * 1000:.0f} ms, {sum(s <= 2 for s in done)} of {len(samples)} within 2 s"
+    )
+
+
 def write_section(
     market: dict, posts: dict, windows: dict, rss_end: float, load: tuple[float, ...], total_seconds: float
 ) -> Path:
@@ -377,6 +411,8 @@ def write_section(
         f"| time for 100,000 over budget time (ceiling / background ceiling) | {full / budget_time:.1f} × / "
         f"{full / background_time:.1f} × |",
         f"| worker CPU per call (worker and pool processes, dispatcher included) | {market['cpu_ms_per_call']:.1f} ms |",
+        f"| interactive calls while the creators were polled (one per {SAMPLE_EVERY:.0f} s, the product's client "
+        f"under the request deadline, outside Celery) | {_people(market['people'])} |",
         "",
         f"100,000 creators were not run on this 2-core machine: the figure above extrapolates the measured rate "
         f"of {market['polled']:,}. BENCH_CREATORS sets the number.",
