@@ -8,7 +8,7 @@ import smtplib
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 
-from . import flows_recheck
+from . import flows_recheck, jobs
 from .polling import TikTokTask, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -57,3 +57,10 @@ def recheck_connection(credential_id: int) -> str:
     result = flows_recheck.recheck_credential(credential_id)
     logger.info("recheck credential=%s outcome=%s", credential_id, result.outcome)
     return result.outcome
+
+
+@shared_task(time_limit=5 * 60, soft_time_limit=4 * 60)
+def run_job(job_id: int) -> str:
+    """One slow piece of work a person is watching (integrations.jobs); not retried: the
+    transport already retried TikTok, and the page tells the person to try again."""
+    return jobs.run(job_id)

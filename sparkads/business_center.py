@@ -157,6 +157,21 @@ def _scopes(identities: dict[str, dict] | None, handle: str, fallback: list) -> 
     return [str(scope) for scope, on in pairs if on is True]
 
 
+def sync_job(job) -> tuple[str, dict]:
+    """integrations.jobs runner of "Read members and accounts from TikTok"."""
+    bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
+    n = sync_members(bc)
+    sync_tiktok_accounts(bc)
+    return f"{n} member(s) and the authorized TikTok accounts were read from TikTok.", {}
+
+
+def approvals_job(job) -> tuple[str, dict]:
+    """integrations.jobs runner of the live approvals count's refresh."""
+    bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
+    approved, cancelled = sync_tiktok_accounts(bc)
+    return "", {"approved": approved, "cancelled": cancelled}
+
+
 # --- what a member may see ---------------------------------------------------------------------
 
 
@@ -342,6 +357,22 @@ def account_posts(bc: BusinessCenter, ad_account: AdAccount, identity: dict) -> 
         ),
     )
     return data.get("video_list") or []
+
+
+def promote_posts_job(job) -> tuple[str, dict]:
+    """integrations.jobs runner: the posts a member may promote, read again from TikTok with
+    the member's permissions as they are now."""
+    bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
+    member = member_for(job.user, bc)
+    if member is None:
+        raise FlowError("You are no longer a member of this Business Center.")
+    options = promote_options(bc, member)
+    grant = next((g for g in options["accounts"] if g.pk == job.params["grant"]), None)
+    ad_account = next((a for a in options["ad_accounts"] if a.pk == job.params["ad_account"]), None)
+    if grant is None or ad_account is None:
+        raise FlowError("Pick an account and an ad account you have permission for.")
+    posts = account_posts(bc, ad_account, bc_identity(bc, ad_account, grant.tiktok_account.handle))
+    return "", {"posts": [{"item_id": str(p.get("item_id", "")), "text": p.get("text") or ""} for p in posts]}
 
 
 def record_promotion(bc, member, grant, ad_account, mode: str, actor, *, item_id: str = "", video=None):
