@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from integrations.errors import FlowError
+from integrations.errors import FlowError, message_for
 from integrations.models import Campaign, CampaignPost, Collaboration, Credential, TikTokAccount
 from integrations.polling import claim_due
 from integrations.tiktok import TikTokError, tokens
@@ -71,7 +71,7 @@ def _creator_call(account: TikTokAccount, call):
                 "You did not give this platform the TikTok permission this needs. "
                 "Authorize TikTok again and leave every permission ticked."
             ) from exc
-        raise FlowError(f"TikTok said: {exc.message}") from exc
+        raise FlowError(message_for(exc)) from exc
 
 
 def join_campaign(account: TikTokAccount, campaign: Campaign) -> Collaboration:

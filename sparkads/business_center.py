@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.errors import FlowError
+from integrations.errors import FlowError, message_for
 from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
 from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
@@ -253,7 +253,9 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
                 bc, lambda c, m=member: c.bc_asset_assign(bc.bc_id, m.tiktok_user_id, asset_type, asset_id, **role_kw)
             )
         except TikTokError as exc:
-            raise FlowError(f"TikTok refused to assign {member}: {exc.message}") from exc
+            raise FlowError(
+                message_for(exc) if exc.is_transient else f"TikTok refused to assign {member}: {exc.message}"
+            ) from exc
         with transaction.atomic():
             Grant.objects.update_or_create(
                 business_center=bc,
@@ -284,7 +286,9 @@ def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) ->
     try:
         _call(bc, lambda c: c.bc_asset_unassign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id))
     except TikTokError as exc:
-        raise FlowError(f"TikTok refused to unassign {member}: {exc.message}") from exc
+        raise FlowError(
+            message_for(exc) if exc.is_transient else f"TikTok refused to unassign {member}: {exc.message}"
+        ) from exc
     Grant.objects.filter(business_center=bc, asset_type=asset_type, asset_id=asset_id, member=member).delete()
     audit(
         bc.brand,
