@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -25,6 +26,7 @@ from .tiktok import TikTokError
 logger = logging.getLogger("integrations.jobs")
 Kind = BackgroundJob.Kind
 State = BackgroundJob.State
+KEEP_FINISHED = timedelta(days=1)
 
 RUNNERS: dict[str, str] = {
     Kind.BC_SYNC: "sparkads.business_center.sync_job",
@@ -46,6 +48,9 @@ RELOAD_WHEN_DONE = {Kind.BC_SYNC, Kind.ONBOARDING_CHECK}
 def start(kind: str, user, brand=None, **params: Any) -> BackgroundJob:
     from .tasks import run_job
 
+    # Jobs are for watching, not for history (the audit log is): finished ones go after a day,
+    # so the approvals refresh every ten seconds does not grow the table without bound.
+    BackgroundJob.objects.filter(kind=kind, brand=brand, finished_at__lt=timezone.now() - KEEP_FINISHED).delete()
     job = BackgroundJob.objects.create(kind=kind, user=user, brand=brand, params=params)
     transaction.on_commit(lambda: run_job.delay(job.pk))
     return job

@@ -151,3 +151,16 @@ def test_every_job_kind_has_a_runner_and_the_task_is_on_the_interactive_queue(se
     assert settings.CELERY_TASK_ROUTES["integrations.tasks.run_job"] == {"queue": "interactive"}
     background = {r["queue"] for name, r in settings.CELERY_TASK_ROUTES.items() if name != "integrations.tasks.run_job"}
     assert "interactive" not in background
+
+
+def test_finished_jobs_are_dropped_after_a_day_when_the_next_of_their_kind_starts(brand, alice):
+    old = jobs.start(Kind.BC_APPROVALS, alice, brand, bc=1)
+    BackgroundJob.objects.filter(pk=old.pk).update(state="done", finished_at=timezone.now() - timedelta(days=2))
+    recent = jobs.start(Kind.BC_APPROVALS, alice, brand, bc=1)
+    BackgroundJob.objects.filter(pk=recent.pk).update(state="done", finished_at=timezone.now())
+    other_kind = jobs.start(Kind.BC_SYNC, alice, brand, bc=1)
+    BackgroundJob.objects.filter(pk=other_kind.pk).update(state="done", finished_at=timezone.now() - timedelta(days=2))
+
+    newest = jobs.start(Kind.BC_APPROVALS, alice, brand, bc=1)
+
+    assert set(BackgroundJob.objects.values_list("pk", flat=True)) == {recent.pk, other_kind.pk, newest.pk}
