@@ -146,9 +146,7 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponse:
     """A worker asks TikTok while the page shows its progress (integrations.jobs)."""
     account = _own_account(request, pk)
     onboarding = get_object_or_404(MarketplaceOnboarding, tiktok_account=account)
-    job = jobs.pending(Kind.ONBOARDING_CHECK, None, onboarding=onboarding.pk) or jobs.start(
-        Kind.ONBOARDING_CHECK, request.user, onboarding=onboarding.pk
-    )
+    job = jobs.start_once(Kind.ONBOARDING_CHECK, request.user, onboarding=onboarding.pk)
     return redirect(f"{reverse('creators:home')}?job={job.pk}")
 
 

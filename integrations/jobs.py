@@ -56,13 +56,18 @@ def start(kind: str, user, brand=None, **params: Any) -> BackgroundJob:
     return job
 
 
-def pending(kind: str, brand, **params: Any) -> BackgroundJob | None:
-    """The unfinished job of this kind for these parameters, if one is still on its way."""
-    jobs = BackgroundJob.objects.filter(kind=kind, brand=brand, state__in=[State.PENDING, State.RUNNING])
+def pending(kind: str, user, brand, **params: Any) -> BackgroundJob | None:
+    """The user's unfinished job of this kind for these parameters, if still on its way."""
+    jobs = BackgroundJob.objects.filter(kind=kind, user=user, brand=brand, state__in=[State.PENDING, State.RUNNING])
     for name, value in params.items():
         jobs = jobs.filter(**{f"params__{name}": value})
     job = jobs.order_by("-created_at").first()
     return None if job is None or job.lost else job
+
+
+def start_once(kind: str, user, brand=None, **params: Any) -> BackgroundJob:
+    """What a double click or a reload asks again joins the job already on its way."""
+    return pending(kind, user, brand, **params) or start(kind, user, brand, **params)
 
 
 def run(job_id: int) -> str:

@@ -281,7 +281,7 @@ def creator_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         page = cleaned.get("page") or 1
         if page > 1:
             filters = flows_sourcing.json_filters(cleaned)
-            job = jobs.pending(Kind.CREATOR_SEARCH, brand, filters=filters, page=page) or jobs.start(
+            job = jobs.start_once(
                 Kind.CREATOR_SEARCH, request.user, brand, filters=filters, page=page, query=_query_without_page(request)
             )
         else:

@@ -116,7 +116,7 @@ def bc_sync(request, slug: str, bc_pk: int) -> HttpResponse:
     """Reading every member and account page from TikTok is slow: a worker does it while the
     page shows its progress."""
     brand, bc = _bc_for_managers(request, slug, bc_pk)
-    job = jobs.pending(Kind.BC_SYNC, brand, bc=bc.pk) or jobs.start(Kind.BC_SYNC, request.user, brand, bc=bc.pk)
+    job = jobs.start_once(Kind.BC_SYNC, request.user, brand, bc=bc.pk)
     return redirect(f"{_bc_url(brand)}?bc={bc.pk}&job={job.pk}")
 
 
@@ -187,11 +187,6 @@ def bc_approvals(request, slug: str, bc_pk: int) -> HttpResponse:
     if request.htmx:
         template += "#approvals"
     return render(request, template, ctx)
-
-
-def _own_pending(user, kind: str, brand, params: dict) -> BackgroundJob | None:
-    job = jobs.pending(kind, brand, **params)
-    return job if job is not None and job.user_id == user.pk else None
 
 
 def _approvals_refresh(user, brand, bc) -> BackgroundJob | None:
@@ -274,9 +269,7 @@ def promote(request, slug: str, bc_pk: int) -> HttpResponse:
         # Reading the account's posts takes two TikTok calls: a worker makes them while the
         # page shows its progress.
         params = {"bc": bc.pk, "grant": grant.pk, "ad_account": ad_account.pk}
-        ctx["job"] = _own_pending(request.user, Kind.PROMOTE_POSTS, brand, params) or jobs.start(
-            Kind.PROMOTE_POSTS, request.user, brand, **params
-        )
+        ctx["job"] = jobs.start_once(Kind.PROMOTE_POSTS, request.user, brand, **params)
     ctx.update(grant=grant, ad_account=ad_account)
     return render(request, "sparkads/promote.html", ctx)
 

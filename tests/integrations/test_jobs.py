@@ -75,12 +75,15 @@ def test_a_later_page_of_creators_is_loaded_by_a_worker_while_the_results_area_p
     assert "country=us" in done and "page=3" in done and "page=1" in done
 
 
-def test_the_same_later_page_asked_twice_while_loading_is_one_job(brand, alice, client_for, sourcing):
-    client = client_for(alice)
+def test_the_same_later_page_asked_twice_while_loading_is_one_job_per_person(brand, alice, bob, client_for, sourcing):
     url = reverse("integrations:creator_search", args=[brand.slug])
-    client.get(url, {"page": 2}, **HTMX)
-    client.get(url, {"page": 2}, **HTMX)
-    assert BackgroundJob.objects.count() == 1
+    for user in (alice, alice, bob):
+        response = client_for(user).get(url, {"page": 2}, **HTMX)
+        # Each person polls a job they may see.
+        job = response.context["job"]
+        assert client_for(user).get(reverse("integrations:job", args=[job.pk])).status_code == 200
+    assert BackgroundJob.objects.filter(user=alice).count() == 1
+    assert BackgroundJob.objects.filter(user=bob).count() == 1
 
 
 def test_a_hanging_discover_ends_the_job_with_a_clear_message(brand, alice, client_for, sourcing, run_jobs):
@@ -128,7 +131,7 @@ def test_a_job_whose_worker_died_says_so_instead_of_spinning(brand, alice, clien
     html = client_for(alice).get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
 
     assert "did not finish. Please try again." in html and "every 2s" not in html
-    assert jobs.pending(Kind.CREATOR_SEARCH, brand, page=2) is None
+    assert jobs.pending(Kind.CREATOR_SEARCH, alice, brand, page=2) is None
 
 
 def test_a_tiktok_error_no_view_caught_is_a_clear_503_page_not_a_500(settings):

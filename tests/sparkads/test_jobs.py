@@ -174,3 +174,12 @@ def test_promote_loads_the_accounts_posts_in_a_worker(world, admin_member, alice
     done = client.get(reverse("integrations:job", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
     assert done.lstrip().startswith('<div id="pull-posts"') and "every 2s" not in done
     assert 'value="7711"' in done and "Summer haul" in done and "Use this post" in done
+
+
+def test_a_double_clicked_sync_is_one_job(world, alice, client_for):
+    client = client_for(alice)
+    bc = world["bc"]
+    url = reverse("sparkads:bc_sync", args=[bc.brand.slug, bc.pk])
+    first, second = client.post(url), client.post(url)
+    assert first["Location"] == second["Location"]
+    assert BackgroundJob.objects.filter(kind=BackgroundJob.Kind.BC_SYNC).count() == 1
