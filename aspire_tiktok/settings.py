@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "integrations.middleware.tiktok_deadline",
+    "integrations.middleware.TikTokDeadlineMiddleware",
     # Last, as django-axes asks: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -414,6 +414,8 @@ CELERY_TASK_ROUTES = {
     "integrations.tasks.ping": {"queue": "default"},
     "integrations.tasks.purge_webhook_deliveries": {"queue": "default"},
     "integrations.tasks.recheck_connection": {"queue": "default"},
+    # Work a person is watching: its own queue, never behind background polling.
+    "integrations.tasks.run_job": {"queue": "interactive"},
     "sparkads.tasks.apply_spark_authorization": {"queue": "spark"},
     "sparkads.tasks.check_spark_authorization": {"queue": "spark"},
     "sparkads.tasks.dispatch_ads_manager_polls": {"queue": "spark"},

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.errors import FlowError
+from integrations.errors import FlowError, message_for
 from integrations.models import Campaign, CampaignPost, Collaboration, Credential, TikTokAccount
 from integrations.polling import claim_due
 from integrations.tiktok import TikTokError, tokens
@@ -75,7 +75,7 @@ def _creator_call(account: TikTokAccount, call):
                 "You did not give this platform the TikTok permission this needs. "
                 "Authorize TikTok again and leave every permission ticked."
             ) from exc
-        raise FlowError(f"TikTok said: {exc.message}") from exc
+        raise FlowError(message_for(exc)) from exc
 
 
 def claim_write(collab: Collaboration, action: str) -> None:

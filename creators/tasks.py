@@ -65,6 +65,19 @@ def _poll(onboarding_ids: list[int]) -> dict[int, str]:
         raise
 
 
+def check_job(job) -> tuple[str, dict]:
+    """integrations.jobs runner of the creator's "Check again now": one status read, made by
+    a worker so the creator never waits on TikTok in their request."""
+    onboarding = MarketplaceOnboarding.objects.get(pk=job.params["onboarding"], tiktok_account__owner=job.user)
+    marketplace.check_now(onboarding)
+    # Without the task's retries: a transient failure ends the job and the page says try again.
+    if poll_onboarding.run(onboarding.pk) == "not configured":
+        onboarding.refresh_from_db()
+        raise FlowError(onboarding.last_error)
+    onboarding.refresh_from_db()
+    return f"Checked your Creator Marketplace status with TikTok: {onboarding.get_state_display()}.", {}
+
+
 @shared_task(time_limit=60, soft_time_limit=50)
 def dispatch_post_polls() -> int:
     """Enqueue a check for every campaign post TikTok is still reviewing (post_review_poll_idx)."""

@@ -11,12 +11,14 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.errors import FlowError
+from integrations import jobs
+from integrations.errors import FlowError, message_for
 from integrations.http import HtmxHttpRequest
-from integrations.models import Campaign, CampaignPost, Collaboration, TikTokAccount, WebhookDelivery
+from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, TikTokAccount, WebhookDelivery
 from integrations.tenancy import get_brand_for_user, get_for_brand_or_404
 from integrations.tiktok import TikTokError, webhooks
 
@@ -24,6 +26,7 @@ from . import collaborations, flows, marketplace
 from .forms import InviteLinkForm, VideoLinkForm
 from .models import MarketplaceOnboarding
 
+Kind = BackgroundJob.Kind
 logger = logging.getLogger(__name__)
 
 
@@ -58,11 +61,18 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             for a in accounts
         ),
         "invite_form": InviteLinkForm(),
+        "job": _own_job(request),
     }
     template_name = "creators/home.html"
     if request.htmx:
         template_name += "#accounts"
     return render(request, template_name, ctx)
+
+
+def _own_job(request: HttpRequest) -> BackgroundJob | None:
+    """The job named in ?job=; anyone else's is a 404."""
+    pk = request.GET.get("job", "")
+    return get_object_or_404(BackgroundJob, pk=pk, user=request.user, brand=None) if pk.isdecimal() else None
 
 
 @login_required
@@ -132,14 +142,11 @@ def accepted(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def check_status(request: HttpRequest, pk: int) -> HttpResponse:
-    from .tasks import poll_onboarding
-
+    """A worker asks TikTok while the page shows its progress (integrations.jobs)."""
     account = _own_account(request, pk)
     onboarding = get_object_or_404(MarketplaceOnboarding, tiktok_account=account)
-    marketplace.check_now(onboarding)
-    poll_onboarding.apply(args=(onboarding.pk,))  # one status read: quick enough to wait for
-    messages.info(request, "Checked your Creator Marketplace status with TikTok.")
-    return redirect("creators:home")
+    job = jobs.start_once(Kind.ONBOARDING_CHECK, request.user, onboarding=onboarding.pk)
+    return redirect(f"{reverse('creators:home')}?job={job.pk}")
 
 
 @login_required
@@ -235,7 +242,7 @@ def _run(request: HttpRequest, action, success: str):
         messages.error(request, exc.message)
         return None
     except TikTokError as exc:
-        messages.error(request, f"TikTok did not answer ({exc.message}). Try again in a minute.")
+        messages.error(request, message_for(exc))
         return None
     if success:
         messages.success(request, success)

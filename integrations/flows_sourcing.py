@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .capability import spark_ads_capability
-from .errors import FlowError
+from .errors import FlowError, message_for
 from .models import Brand, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
 from .tiktok import Kind, TikTokError
 from .tiktok import tokens as tiktok_tokens
@@ -44,13 +45,11 @@ def sourcing_account(brand: Brand) -> TikTokOneAccount | None:
 
 
 def _explain(exc: TikTokError) -> FlowError:
-    if exc.kind == Kind.TRANSIENT:
-        return FlowError("TikTok is busy or not answering right now. Please try again in a minute.", retryable=True)
     if exc.kind == Kind.AUTH:
         return FlowError(
             "TikTok no longer accepts the connection to this TikTok One account. Reconnect it on the Integrations page."
         )
-    return FlowError(f"TikTok refused the request: {exc.message}")
+    return FlowError(message_for(exc), retryable=exc.kind == Kind.TRANSIENT)
 
 
 def _call(account: TikTokOneAccount, fn):
@@ -102,6 +101,22 @@ def discover_filters(cleaned: dict[str, Any]) -> dict[str, Any]:
     if sort != "relevance":
         params["sort_order"] = "DESC"
     return params
+
+
+def json_filters(cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The search form's values as a job stores them (JSON: decimals as text)."""
+    return {
+        k: str(v) if isinstance(v, Decimal) else v for k, v in cleaned.items() if k != "page" and v not in (None, "")
+    }
+
+
+def search_job(job) -> tuple[str, dict[str, Any]]:
+    """integrations.jobs runner: one page of creators for the results area."""
+    account = sourcing_account(job.brand)
+    if account is None:
+        raise FlowError("Creator sourcing is not available for this brand any more. See Integrations.")
+    results = search_creators(account, job.params["filters"], page=job.params["page"])
+    return "", {**asdict(results), "has_previous": results.has_previous, "has_next": results.has_next}
 
 
 def search_creators(account: TikTokOneAccount, cleaned: dict[str, Any], page: int = 1) -> CreatorResults:

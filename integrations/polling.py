@@ -109,7 +109,10 @@ def retry_delay(exc: TikTokError, retries: int) -> float:
     otherwise an exponential back-off; always with jitter and never zero, so a burst of
     throttled tasks does not come back at the same instant."""
     backoff = min(RETRY_BASE_SECONDS * 2**retries, RETRY_MAX_SECONDS)
-    wait = max(exc.retry_after or 0.0, backoff)
+    # Capped: a retry waiting in Redis longer than the broker's visibility timeout would be
+    # handed out again. TikTok's longer waits (its daily quota) are kept by the shared rate
+    # budget's back-off, which holds the retried call unsent until then.
+    wait = min(max(exc.retry_after or 0.0, backoff), RETRY_MAX_SECONDS)
     return wait * random.uniform(1.0, 1.25)
 
 

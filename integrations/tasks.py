@@ -8,7 +8,7 @@ import smtplib
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 
-from . import flows_recheck
+from . import flows_recheck, jobs
 from .models import WebhookDelivery
 from .polling import TikTokTask, enqueue_on_commit
 
@@ -64,3 +64,10 @@ def recheck_connection(credential_id: int) -> str:
 def purge_webhook_deliveries() -> int:
     """Beat, daily: forget webhook deliveries past TikTok's retry window."""
     return WebhookDelivery.purge()
+
+
+@shared_task(time_limit=5 * 60, soft_time_limit=4 * 60)
+def run_job(job_id: int) -> str:
+    """One slow piece of work a person is watching (integrations.jobs); not retried: the
+    transport already retried TikTok, and the page tells the person to try again."""
+    return jobs.run(job_id)

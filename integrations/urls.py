@@ -8,6 +8,8 @@ from .insights import urls as insights_urls
 app_name = "integrations"
 urlpatterns = [
     path("brands/<slug:slug>/", views.brand_home, name="brand_home"),
+    # Progress of slow work a person started (integrations.jobs)
+    path("jobs/<int:pk>/", views.job, name="job"),
     # Settings > Integrations > TikTok
     path("brands/<slug:slug>/integrations/tiktok/", views.tiktok_settings, name="tiktok_settings"),
     path("brands/<slug:slug>/integrations/tiktok/connect/", views.tiktok_connect, name="tiktok_connect"),

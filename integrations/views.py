@@ -9,18 +9,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import flows_accounts, flows_connect, flows_sourcing
+from . import flows_accounts, flows_connect, flows_sourcing, jobs
 from .capability import record_capability, spark_ads_capability
 from .errors import FlowError
 from .forms import AddToCampaignForm, CampaignForm, CreatorSearchForm, RequirementsForm
 from .http import HtmxHttpRequest
 from .models import (
     AdAccount,
+    BackgroundJob,
     Brand,
     BrandMembership,
     BrandNotice,
@@ -34,6 +35,8 @@ from .models import (
 from .outage import database_answers, redis_answers
 from .tenancy import get_brand_for_user, get_for_brand_or_404
 from .tiktok import BusinessClient
+
+Kind = BackgroundJob.Kind
 
 
 @login_required
@@ -267,16 +270,25 @@ def dismiss_notice(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
 @login_required
 @require_GET
 def creator_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The first page asks TikTok inside the request (under the deadline); later pages are
+    loaded by a worker while the results area shows its progress."""
     brand = get_brand_for_user(request.user, slug)
     account = flows_sourcing.sourcing_account(brand)
     form = CreatorSearchForm(request.GET or None)
-    results, error = None, ""
+    results, error, job = None, "", None
     if account is not None and (form.is_valid() if form.is_bound else True):
         cleaned = form.cleaned_data if form.is_bound else {}
-        try:
-            results = flows_sourcing.search_creators(account, cleaned, page=cleaned.get("page") or 1)
-        except FlowError as exc:
-            error = exc.message
+        page = cleaned.get("page") or 1
+        if page > 1:
+            filters = flows_sourcing.json_filters(cleaned)
+            job = jobs.start_once(
+                Kind.CREATOR_SEARCH, request.user, brand, filters=filters, page=page, query=_query_without_page(request)
+            )
+        else:
+            try:
+                results = flows_sourcing.search_creators(account, cleaned, page=page)
+            except FlowError as exc:
+                error = exc.message
     ctx = {
         "brand": brand,
         "form": form,
@@ -284,10 +296,31 @@ def creator_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "capability": spark_ads_capability(brand) if account is None else None,
         "results": results,
         "error": error,
+        "job": job,
         "query": _query_without_page(request),
     }
     template = "integrations/_creator_results.html" if request.htmx else "integrations/creator_search.html"
     return render(request, template, ctx)
+
+
+@login_required
+@require_GET
+def job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment of a job the signed-in user started; its brand's members only."""
+    found = get_object_or_404(BackgroundJob.objects.select_related("brand"), pk=pk, user=request.user)
+    if found.brand is not None:
+        get_brand_for_user(request.user, found.brand.slug)
+    done = found.state == BackgroundJob.State.DONE
+    ctx = {
+        "job": found,
+        "brand": found.brand,
+        "results": found.result if done else None,
+        "query": found.params.get("query", ""),
+    }
+    response = render(request, jobs.TEMPLATES.get(found.kind, "integrations/_job.html"), ctx)
+    if request.htmx and done and found.kind in jobs.RELOAD_WHEN_DONE:
+        response["HX-Refresh"] = "true"  # the whole page changed: show it as it is now
+    return response
 
 
 def _query_without_page(request: HttpRequest) -> str:

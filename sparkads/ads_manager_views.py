@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.errors import FlowError
+from integrations.errors import FlowError, message_for
 from integrations.models import AdAccount
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
@@ -60,7 +60,7 @@ def request_link(request, slug: str) -> HttpResponse:
                 "this page shows Authorized.",
             )
         except (FlowError, TikTokError) as exc:
-            messages.error(request, exc.message)
+            messages.error(request, message_for(exc))
     else:
         messages.error(request, "Pick an ad account and type a TikTok username.")
     return redirect("sparkads:ads_manager", slug=brand.slug)
@@ -85,5 +85,5 @@ def act(request, slug: str, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404
     except (FlowError, TikTokError) as exc:
-        messages.error(request, exc.message)
+        messages.error(request, message_for(exc))
     return redirect("sparkads:ads_manager", slug=brand.slug)

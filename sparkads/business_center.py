@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.errors import FlowError
+from integrations.errors import FlowError, message_for
 from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
 from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
@@ -165,6 +165,21 @@ def _scopes(identities: dict[str, dict] | None, handle: str, fallback: list) -> 
     return [str(scope) for scope, on in pairs if on is True]
 
 
+def sync_job(job) -> tuple[str, dict]:
+    """integrations.jobs runner of "Read members and accounts from TikTok"."""
+    bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
+    n = sync_members(bc)
+    sync_tiktok_accounts(bc)
+    return f"{n} member(s) and the authorized TikTok accounts were read from TikTok.", {}
+
+
+def approvals_job(job) -> tuple[str, dict]:
+    """integrations.jobs runner of the live approvals count's refresh."""
+    bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
+    approved, cancelled = sync_tiktok_accounts(bc)
+    return "", {"approved": approved, "cancelled": cancelled}
+
+
 # --- what a member may see ---------------------------------------------------------------------
 
 
@@ -286,7 +301,7 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
         except (FlowError, TikTokError) as exc:
             for _m, (g, b) in todo[n:]:
                 _restore(g, b)
-            raise FlowError(f"TikTok refused to assign {member}: {exc.message}") from exc
+            raise FlowError(_refusal(exc, f"TikTok refused to assign {member}")) from exc
         Grant.objects.filter(pk=grant.pk).update(
             status=Grant.Status.ACTIVE, granted_at=timezone.now(), **_asset_fk(bc, asset_type, asset_id)
         )
@@ -365,7 +380,7 @@ def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) ->
         _call(bc, lambda c: c.bc_asset_unassign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id))
     except (FlowError, TikTokError) as exc:
         _restore(grant, before)
-        raise FlowError(f"TikTok refused to unassign {member}: {exc.message}") from exc
+        raise FlowError(_refusal(exc, f"TikTok refused to unassign {member}")) from exc
     label = _asset_label(bc, asset_type, asset_id)
     fk = _asset_fk(bc, asset_type, asset_id)
     grant.delete()
@@ -442,6 +457,22 @@ def account_posts(bc: BusinessCenter, ad_account: AdAccount, identity: dict) -> 
     return data.get("video_list") or []
 
 
+def promote_posts_job(job) -> tuple[str, dict]:
+    """integrations.jobs runner: the posts a member may promote, read again from TikTok with
+    the member's permissions as they are now."""
+    bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
+    member = member_for(job.user, bc)
+    if member is None:
+        raise FlowError("You are no longer a member of this Business Center.")
+    options = promote_options(bc, member)
+    grant = next((g for g in options["accounts"] if g.pk == job.params["grant"]), None)
+    ad_account = next((a for a in options["ad_accounts"] if a.pk == job.params["ad_account"]), None)
+    if grant is None or ad_account is None:
+        raise FlowError("Pick an account and an ad account you have permission for.")
+    posts = account_posts(bc, ad_account, bc_identity(bc, ad_account, grant.tiktok_account.handle))
+    return "", {"posts": [{"item_id": str(p.get("item_id", "")), "text": p.get("text") or ""} for p in posts]}
+
+
 def record_promotion(bc, member, grant, ad_account, mode: str, actor, *, item_id: str = "", video=None):
     """Record the Spark Ad reference chosen with "Use other authorized account or post"."""
     options = promote_options(bc, member)
@@ -475,3 +506,10 @@ def record_promotion(bc, member, grant, ad_account, mode: str, actor, *, item_id
         status=SparkAdReference.Status.READY if mode == "pull" else SparkAdReference.Status.AWAITING_PUBLISH,
     )
     return ref
+
+
+def _refusal(exc: FlowError | TikTokError, what: str) -> str:
+    """A transient failure says try again; a refusal says what TikTok refused and why."""
+    if isinstance(exc, TikTokError) and exc.is_transient:
+        return message_for(exc)
+    return f"{what}: {exc.message}"

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integrations.errors import FlowError
-from integrations.models import BusinessCenter, BusinessCenterGrant, BusinessCenterMember
+from integrations import jobs
+from integrations.errors import FlowError, message_for
+from integrations.models import BackgroundJob, BusinessCenter, BusinessCenterGrant, BusinessCenterMember
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 
@@ -27,6 +28,9 @@ from .forms import AssignForm, LinkMemberForm, PromoteForm, QrRequestForm
 from .models import QrAccessRequest
 
 Grant = BusinessCenterGrant
+Kind = BackgroundJob.Kind
+# How old the approvals count may be before the live fragment asks a worker to read TikTok.
+APPROVALS_FRESH = timedelta(seconds=10)
 
 
 def _bc_context(request, slug: str, bc_pk: int, *, admin: bool = False):
@@ -56,6 +60,7 @@ def business_center(request, slug: str) -> HttpResponse:
         "member": member,
         "can_manage": brand.can_manage(request.user),
         "limit": bcflows.tiktok_account_limit(),
+        "job": _own_job(request, brand),
     }
     if bc is not None and (member is not None or ctx["can_manage"]):
         ctx["members"] = bc.members.select_related("user").order_by("role", "user_name")
@@ -99,17 +104,20 @@ def _bc_for_managers(request, slug: str, bc_pk: int):
     return brand, bc
 
 
+def _own_job(request, brand) -> BackgroundJob | None:
+    """The job named in ?job=, started by the signed-in user for this brand; anyone else's is a 404."""
+    pk = _int(request.GET.get("job"))
+    return get_object_or_404(BackgroundJob, pk=pk, user=request.user, brand=brand) if pk else None
+
+
 @login_required
 @require_POST
 def bc_sync(request, slug: str, bc_pk: int) -> HttpResponse:
+    """Reading every member and account page from TikTok is slow: a worker does it while the
+    page shows its progress."""
     brand, bc = _bc_for_managers(request, slug, bc_pk)
-    try:
-        n = bcflows.sync_members(bc)
-        bcflows.sync_tiktok_accounts(bc)
-        messages.success(request, f"{n} member(s) and the authorized TikTok accounts were read from TikTok.")
-    except (FlowError, TikTokError) as exc:
-        messages.error(request, exc.message)
-    return redirect(f"{_bc_url(brand)}?bc={bc.pk}")
+    job = jobs.start_once(Kind.BC_SYNC, request.user, brand, bc=bc.pk)
+    return redirect(f"{_bc_url(brand)}?bc={bc.pk}&job={job.pk}")
 
 
 def _bc_url(brand) -> str:
@@ -147,7 +155,7 @@ def bc_request_qr(request, slug: str, bc_pk: int) -> HttpResponse:
                 "approves on TikTok; approvals appear below as they come in.",
             )
         except (FlowError, TikTokError) as exc:
-            messages.error(request, exc.message)
+            messages.error(request, message_for(exc))
     return redirect(f"{_bc_url(brand)}?bc={bc.pk}#qr")
 
 
@@ -166,22 +174,31 @@ def bc_qr_png(request, slug: str, bc_pk: int, qr_pk: int) -> HttpResponse:
 def bc_approvals(request, slug: str, bc_pk: int) -> HttpResponse:
     """The live "N of 200" fragment; reads TikTok at most every 10 seconds per BC."""
     brand, bc, member = _bc_context(request, slug, bc_pk)
-    if bc.last_checked_at is None or bc.last_checked_at < timezone.now() - timedelta(seconds=10):
-        try:
-            bcflows.sync_tiktok_accounts(bc)
-        except (FlowError, TikTokError):
-            pass  # the fragment shows what is known; the next poll tries again
+    refresh = _approvals_refresh(request.user, brand, bc)
     ctx = {
         "brand": brand,
         "bc": bc,
         "member": member,
         "limit": bcflows.tiktok_account_limit(),
+        "refresh": refresh,
         **_bc_member_context(bc, member),
     }
     template = "sparkads/business_center.html"
     if request.htmx:
         template += "#approvals"
     return render(request, template, ctx)
+
+
+def _approvals_refresh(user, brand, bc) -> BackgroundJob | None:
+    """The latest refresh of the BC's accounts; a new one is queued when what we know is
+    older than APPROVALS_FRESH and none was asked for in that time (so a page open in many
+    tabs, or a TikTok that keeps failing, costs one call per interval, not one per poll)."""
+    latest = BackgroundJob.objects.filter(kind=Kind.BC_APPROVALS, brand=brand, params__bc=bc.pk).order_by("-pk").first()
+    since = timezone.now() - APPROVALS_FRESH
+    stale = bc.last_checked_at is None or bc.last_checked_at < since
+    if stale and (latest is None or (not latest.in_progress and latest.created_at < since)):
+        latest = jobs.start(Kind.BC_APPROVALS, user, brand, bc=bc.pk)
+    return latest
 
 
 @login_required
@@ -200,7 +217,7 @@ def bc_assign(request, slug: str, bc_pk: int) -> HttpResponse:
         n = bcflows.assign(bc, member, chosen, asset_type, asset_id, form.cleaned_data["roles"], request.user)
         messages.success(request, f"Assigned to {n} member(s).")
     except (FlowError, TikTokError) as exc:
-        messages.error(request, exc.message)
+        messages.error(request, message_for(exc))
     return redirect(f"{_bc_url(brand)}?bc={bc.pk}#assign")
 
 
@@ -215,7 +232,7 @@ def bc_unassign(request, slug: str, bc_pk: int, grant_pk: int) -> HttpResponse:
         bcflows.unassign(bc, member, grant.member, grant.asset_type, grant.asset_id, request.user)
         messages.success(request, "Unassigned.")
     except (FlowError, TikTokError) as exc:
-        messages.error(request, exc.message)
+        messages.error(request, message_for(exc))
     return redirect(f"{_bc_url(brand)}?bc={bc.pk}#assign")
 
 
@@ -226,7 +243,7 @@ def promote(request, slug: str, bc_pk: int) -> HttpResponse:
     options = bcflows.promote_options(bc, member)
     grants = {g.pk: g for g in options["accounts"]}
     ad_accounts = {a.pk: a for a in options["ad_accounts"]}
-    ctx = {"brand": brand, "bc": bc, "member": member, "options": options, "posts": [], "reference": None}
+    ctx = {"brand": brand, "bc": bc, "member": member, "options": options, "reference": None}
     grant, ad_account = grants.get(_int(request.GET.get("grant"))), ad_accounts.get(_int(request.GET.get("ad_account")))
     if request.method == "POST":
         form = PromoteForm(request.POST, request.FILES)
@@ -247,13 +264,12 @@ def promote(request, slug: str, bc_pk: int) -> HttpResponse:
                 video=form.cleaned_data["video"],
             )
         except (FlowError, TikTokError) as exc:
-            messages.error(request, exc.message)
-    elif grant is not None and ad_account is not None and not options["missing"]:
-        try:
-            identity = bcflows.bc_identity(bc, ad_account, grant.tiktok_account.handle)
-            ctx["posts"] = bcflows.account_posts(bc, ad_account, identity)
-        except (FlowError, TikTokError) as exc:
-            messages.error(request, exc.message)
+            messages.error(request, message_for(exc))
+    elif grant is not None and ad_account is not None and not options["missing"] and "pull" in grant.scopes:
+        # Reading the account's posts takes two TikTok calls: a worker makes them while the
+        # page shows its progress.
+        params = {"bc": bc.pk, "grant": grant.pk, "ad_account": ad_account.pk}
+        ctx["job"] = jobs.start_once(Kind.PROMOTE_POSTS, request.user, brand, **params)
     ctx.update(grant=grant, ad_account=ad_account)
     return render(request, "sparkads/promote.html", ctx)
 

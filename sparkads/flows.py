@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.errors import FlowError
+from integrations.errors import FlowError, message_for
 from integrations.models import AdAccount, Brand, TikTokAccount
 from integrations.tiktok import TikTokError
 from integrations.tiktok.tokens import call_with_credential
@@ -290,7 +290,7 @@ def apply_approved(auth_id: int, actor=None) -> bool:
         # Not sent at all (the rate budget had no room): due again at once.
         wait = timedelta(0) if transient and unsent else timedelta(minutes=1 if transient else 60)
         SparkAuthorization.objects.filter(pk=auth_id).update(
-            apply_claimed_at=None, last_error=_plain(exc)[:500], next_poll_at=timezone.now() + wait
+            apply_claimed_at=None, last_error=message_for(exc)[:500], next_poll_at=timezone.now() + wait
         )
         if transient:
             raise
@@ -310,10 +310,6 @@ def apply_approved(auth_id: int, actor=None) -> bool:
         tiktok_account_id=auth.tiktok_account_id,
     )
     return True
-
-
-def _plain(exc: Exception) -> str:
-    return exc.message if isinstance(exc, TikTokError | FlowError) else str(exc)
 
 
 def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account: AdAccount) -> None:
@@ -413,7 +409,7 @@ def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
         )
     except TikTokError as exc:
         if "not authorized" not in exc.message:  # already gone on TikTok: record it anyway
-            message = f"TikTok could not unbind the post: {exc.message}"
+            message = message_for(exc) if exc.is_transient else f"TikTok could not unbind the post: {exc.message}"
             _release(auth, message)
             raise FlowError(message) from exc
     except FlowError:

@@ -107,3 +107,13 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def run_jobs(monkeypatch, django_capture_on_commit_callbacks):
+    """`with run_jobs(): client.post(...)`: the background jobs (integrations.jobs) the block
+    starts run in this process, through the Celery task, when its transaction commits."""
+    from aspire_tiktok.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -7,6 +7,7 @@ defines them, and nothing here imports those apps.
 from .brands import Brand, BrandMembership, BrandNotice, BrandQuerySet, BrandScopedQuerySet
 from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
+from .jobs import BackgroundJob
 from .tiktok import (
     AdAccount,
     BusinessCenter,
@@ -20,6 +21,7 @@ from .webhooks import WebhookDelivery
 
 __all__ = [
     "AdAccount",
+    "BackgroundJob",
     "Brand",
     "BrandMembership",
     "BrandNotice",

@@ -10,7 +10,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from integrations.middleware import tiktok_deadline
+from integrations.middleware import TikTokDeadlineMiddleware
 from integrations.tiktok import BusinessClient, Kind, TikTokError
 from integrations.tiktok import transport as transport_module
 from integrations.tiktok.transport import request_deadline
@@ -109,7 +109,7 @@ def test_the_middleware_puts_every_request_under_the_deadline(settings):
         seen.append(transport_module._deadline.get() - time.monotonic())
         return HttpResponse("ok")
 
-    tiktok_deadline(view)(RequestFactory().get("/"))
+    TikTokDeadlineMiddleware(view)(RequestFactory().get("/"))
 
     assert 3 < seen[0] <= 4
     assert transport_module._deadline.get() is None

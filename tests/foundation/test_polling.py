@@ -121,3 +121,8 @@ def test_a_retry_never_fires_at_once_and_waits_at_least_as_long_as_tiktok_asks()
     long_wait = TikTokError("throttled", kind=Kind.TRANSIENT, code=40100, retry_after=300)
     assert retry_delay(long_wait, 0) >= 300
     assert retry_delay(zero, 20) <= 30 * 60 * 1.25
+
+
+def test_a_retry_never_waits_in_the_broker_past_its_visibility_timeout(settings):
+    until_midnight = TikTokError("daily quota", kind=Kind.TRANSIENT, code=40100, retry_after=20 * 3600)
+    assert retry_delay(until_midnight, 0) < settings.CELERY_VISIBILITY_TIMEOUT

@@ -23,7 +23,7 @@ def connected(client_for, alice, brand, connect_as):
     return client
 
 
-def test_search_lists_marketplace_creators_with_filters_and_pages(connected, brand):
+def test_search_lists_marketplace_creators_with_filters_and_pages(connected, brand, run_jobs):
     url = reverse("integrations:creator_search", args=[brand.slug])
     page = connected.get(url)
     assert page.status_code == 200
@@ -40,11 +40,18 @@ def test_search_lists_marketplace_creators_with_filters_and_pages(connected, bra
     views = [c["median_views"] for c in creators]
     assert views == sorted(views, reverse=True)
 
-    second = connected.get(url, {"page": 2}, **HTMX)
+    # Later pages come from a worker: the results area polls the job until it is done.
+    with run_jobs():
+        second = connected.get(url, {"page": 2}, **HTMX)
     html = second.content.decode()
-    assert html.lstrip().startswith('<section id="creator-results">') and "<html" not in html
-    assert second.context["results"].page == 2
-    assert {c["handle_name"] for c in second.context["results"].creators}.isdisjoint(
+    assert html.lstrip().startswith('<section id="creator-results"') and "<html" not in html
+    job = second.context["job"]
+    assert 'hx-trigger="every 2s"' in html and reverse("integrations:job", args=[job.pk]) in html
+    done = connected.get(reverse("integrations:job", args=[job.pk]), **HTMX)
+    html = done.content.decode()
+    assert html.lstrip().startswith('<section id="creator-results"') and "every 2s" not in html
+    assert done.context["results"]["page"] == 2 and "page 2 of" in html
+    assert {c["handle_name"] for c in done.context["results"]["creators"]}.isdisjoint(
         {c["handle_name"] for c in results.creators}
     )
 

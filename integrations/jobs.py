@@ -1,0 +1,93 @@
+"""Slow TikTok work a person asked for runs in a worker, never in their request.
+
+A view calls `start(...)`: one BackgroundJob row, and once it commits the `run_job` task on the
+`interactive` queue (which no background polling shares, so a person never queues behind a
+poll). The page shows the job's progress fragment, which polls `integrations:job` every two
+seconds until the worker has stored the outcome: a result for the page, or what went wrong and
+what to do. Each kind's runner lives with its flow and takes the job, returning
+(message, result).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .errors import FlowError, message_for
+from .models import BackgroundJob
+from .tiktok import TikTokError
+
+logger = logging.getLogger("integrations.jobs")
+Kind = BackgroundJob.Kind
+State = BackgroundJob.State
+KEEP_FINISHED = timedelta(days=1)
+
+RUNNERS: dict[str, str] = {
+    Kind.BC_SYNC: "sparkads.business_center.sync_job",
+    Kind.BC_APPROVALS: "sparkads.business_center.approvals_job",
+    Kind.PROMOTE_POSTS: "sparkads.business_center.promote_posts_job",
+    Kind.CREATOR_SEARCH: "integrations.flows_sourcing.search_job",
+    Kind.ONBOARDING_CHECK: "creators.tasks.check_job",
+}
+
+# The fragment that shows a kind's result in place (default: integrations/_job.html).
+TEMPLATES: dict[str, str] = {
+    Kind.CREATOR_SEARCH: "integrations/_creator_results.html",
+    Kind.PROMOTE_POSTS: "sparkads/promote.html#pull_posts",
+}
+# Kinds whose result changes the whole page: once done, the page reloads itself.
+RELOAD_WHEN_DONE = {Kind.BC_SYNC, Kind.ONBOARDING_CHECK}
+
+
+def start(kind: str, user, brand=None, **params: Any) -> BackgroundJob:
+    from .tasks import run_job
+
+    # Jobs are for watching, not for history (the audit log is): finished ones go after a day,
+    # so the approvals refresh every ten seconds does not grow the table without bound.
+    BackgroundJob.objects.filter(kind=kind, brand=brand, finished_at__lt=timezone.now() - KEEP_FINISHED).delete()
+    job = BackgroundJob.objects.create(kind=kind, user=user, brand=brand, params=params)
+    transaction.on_commit(lambda: run_job.delay(job.pk))
+    return job
+
+
+def pending(kind: str, user, brand, **params: Any) -> BackgroundJob | None:
+    """The user's unfinished job of this kind for these parameters, if still on its way."""
+    jobs = BackgroundJob.objects.filter(kind=kind, user=user, brand=brand, state__in=[State.PENDING, State.RUNNING])
+    for name, value in params.items():
+        jobs = jobs.filter(**{f"params__{name}": value})
+    job = jobs.order_by("-created_at").first()
+    return None if job is None or job.lost else job
+
+
+def start_once(kind: str, user, brand=None, **params: Any) -> BackgroundJob:
+    """What a double click or a reload asks again joins the job already on its way."""
+    return pending(kind, user, brand, **params) or start(kind, user, brand, **params)
+
+
+def run(job_id: int) -> str:
+    """Run one job once: of two deliveries of the same task only the first takes the row."""
+    if not BackgroundJob.objects.filter(pk=job_id, state=State.PENDING).update(state=State.RUNNING):
+        return "taken or gone"
+    job = BackgroundJob.objects.get(pk=job_id)
+    runner: Callable[[BackgroundJob], tuple[str, dict]] = import_string(RUNNERS[job.kind])
+    try:
+        job.message, job.result = runner(job)
+        job.state = State.DONE
+    except FlowError as exc:
+        job.state, job.message = State.FAILED, exc.message
+    except TikTokError as exc:
+        logger.warning("job %s %s failed: %s", job.pk, job.kind, exc)
+        job.state, job.message = State.FAILED, message_for(exc)
+    except Exception:
+        # The person still gets an answer; the error itself goes to the logs.
+        logger.exception("job %s %s crashed", job.pk, job.kind)
+        job.state, job.message = State.FAILED, "Something went wrong on our side. Please try again."
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "message", "result", "finished_at"])
+    return job.state

@@ -1,0 +1,169 @@
+"""Slow work a person asked for runs in a worker (integrations.jobs); TikTok failing inside a
+request is a page that says what happened, never a 500 or the transport's own words."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import requests
+import responses
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations import flows_sourcing, jobs
+from integrations.middleware import TikTokDeadlineMiddleware
+from integrations.models import BackgroundJob
+from integrations.tiktok import TikTokError
+from integrations.tiktok.errors import CONNECTION
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+Kind = BackgroundJob.Kind
+
+
+def _creators(page: int, total_page: int = 3) -> dict:
+    creators = [{"handle_name": f"p{page}.c{n}", "followers_count": 1000 - n} for n in range(2)]
+    info = {"page": page, "page_size": 20, "total_page": total_page, "total_number": 41}
+    return {"code": 0, "message": "OK", "request_id": "r", "data": {"creators": creators, "page_info": info}}
+
+
+@pytest.fixture
+def sourcing(brand, tto_factory, ad_factory, settings):
+    tto = tto_factory(brand)
+    ad_factory(brand, tto)
+    assert flows_sourcing.sourcing_account(brand) == tto
+    settings.TIKTOK_MAX_RETRIES = 0
+    discover = f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/open_api/v1.3/tto/tcm/creator/discover/"
+    with responses.RequestsMock() as rsps:
+        yield discover, rsps
+
+
+def test_the_first_page_of_creators_is_read_in_the_request(brand, alice, client_for, sourcing):
+    discover, rsps = sourcing
+    rsps.get(discover, json=_creators(1))
+
+    page = client_for(alice).get(reverse("integrations:creator_search", args=[brand.slug]), **HTMX)
+
+    assert page.context["results"].page == 1 and "p1.c0" in page.content.decode()
+    assert not BackgroundJob.objects.exists()
+
+
+def test_a_later_page_of_creators_is_loaded_by_a_worker_while_the_results_area_polls(
+    brand, alice, client_for, sourcing, run_jobs
+):
+    discover, rsps = sourcing
+    rsps.get(discover, json=_creators(2))
+    client = client_for(alice)
+    url = reverse("integrations:creator_search", args=[brand.slug])
+
+    with run_jobs():
+        waiting = client.get(url, {"country": "us", "min_engagement": "2.5", "page": 2}, **HTMX)
+        assert len(rsps.calls) == 0
+    job = BackgroundJob.objects.get(kind=Kind.CREATOR_SEARCH)
+    html = waiting.content.decode()
+    assert html.lstrip().startswith('<section id="creator-results"') and 'hx-trigger="every 2s"' in html
+    assert "Load a page of creators: waiting for a worker" in html
+    query = dict(p.split("=") for p in rsps.calls[0].request.url.split("?")[1].split("&"))
+    assert query["page"] == "2" and query["min_engagement_rate"] == "0.025"
+
+    done = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert "every 2s" not in done and "p2.c0" in done and "page 2 of 3" in done
+    # The pager keeps the filters and goes on from here.
+    assert "country=us" in done and "page=3" in done and "page=1" in done
+
+
+def test_the_same_later_page_asked_twice_while_loading_is_one_job_per_person(brand, alice, bob, client_for, sourcing):
+    url = reverse("integrations:creator_search", args=[brand.slug])
+    for user in (alice, alice, bob):
+        response = client_for(user).get(url, {"page": 2}, **HTMX)
+        # Each person polls a job they may see.
+        job = response.context["job"]
+        assert client_for(user).get(reverse("integrations:job", args=[job.pk])).status_code == 200
+    assert BackgroundJob.objects.filter(user=alice).count() == 1
+    assert BackgroundJob.objects.filter(user=bob).count() == 1
+
+
+def test_a_hanging_discover_ends_the_job_with_a_clear_message(brand, alice, client_for, sourcing, run_jobs):
+    discover, rsps = sourcing
+    rsps.get(discover, body=requests.ConnectTimeout("connect timed out"))
+    client = client_for(alice)
+
+    with run_jobs():
+        client.get(reverse("integrations:creator_search", args=[brand.slug]), {"page": 2}, **HTMX)
+    job = BackgroundJob.objects.get()
+    assert job.state == BackgroundJob.State.FAILED
+    html = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert "TikTok did not answer in time; try again in a minute." in html
+    assert "ConnectTimeout" not in html and "every 2s" not in html
+
+
+def test_a_job_is_shown_only_to_who_started_it_and_only_while_in_its_brand(
+    brand, alice, bob, charlie, client_for, sourcing
+):
+    client_for(alice).get(reverse("integrations:creator_search", args=[brand.slug]), {"page": 2}, **HTMX)
+    job = BackgroundJob.objects.get()
+    url = reverse("integrations:job", args=[job.pk])
+
+    assert client_for(alice).get(url).status_code == 200
+    assert client_for(charlie).get(url).status_code == 404
+    assert client_for(bob).get(url).status_code == 404  # same brand, someone else's job
+    brand.memberships.filter(user=alice).delete()
+    assert client_for(alice).get(url).status_code == 404
+
+
+def test_a_job_runs_once_however_often_its_task_is_delivered(brand, alice, sourcing):
+    discover, rsps = sourcing
+    rsps.get(discover, json=_creators(2))
+    job = jobs.start(Kind.CREATOR_SEARCH, alice, brand, filters={}, page=2, query="")
+
+    assert jobs.run(job.pk) == "done"
+    assert jobs.run(job.pk) == "taken or gone"
+    assert len(rsps.calls) == 1
+
+
+def test_a_job_whose_worker_died_says_so_instead_of_spinning(brand, alice, client_for):
+    job = jobs.start(Kind.CREATOR_SEARCH, alice, brand, filters={}, page=2, query="")
+    BackgroundJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=7))
+
+    html = client_for(alice).get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+
+    assert "did not finish. Please try again." in html and "every 2s" not in html
+    assert jobs.pending(Kind.CREATOR_SEARCH, alice, brand, page=2) is None
+
+
+def test_a_tiktok_error_no_view_caught_is_a_clear_503_page_not_a_500(settings):
+    assert "integrations.middleware.TikTokDeadlineMiddleware" in settings.MIDDLEWARE
+    request = RequestFactory().get("/somewhere/")
+    middleware = TikTokDeadlineMiddleware(lambda r: HttpResponse())
+    failure = TikTokError("ConnectionError talking to TikTok", code=CONNECTION, path="bc/get/")
+
+    response = middleware.process_exception(request, failure)
+
+    assert response is not None and response.status_code == 503
+    html = response.content.decode()
+    assert "TikTok did not answer in time; try again in a minute." in html and "ConnectionError" not in html
+    assert response["Retry-After"] == "60"
+    assert middleware.process_exception(request, ValueError("not TikTok")) is None
+
+
+def test_every_job_kind_has_a_runner_and_the_task_is_on_the_interactive_queue(settings):
+    assert set(jobs.RUNNERS) == set(Kind.values)
+    assert settings.CELERY_TASK_ROUTES["integrations.tasks.run_job"] == {"queue": "interactive"}
+    background = {r["queue"] for name, r in settings.CELERY_TASK_ROUTES.items() if name != "integrations.tasks.run_job"}
+    assert "interactive" not in background
+
+
+def test_finished_jobs_are_dropped_after_a_day_when_the_next_of_their_kind_starts(brand, alice):
+    old = jobs.start(Kind.BC_APPROVALS, alice, brand, bc=1)
+    BackgroundJob.objects.filter(pk=old.pk).update(state="done", finished_at=timezone.now() - timedelta(days=2))
+    recent = jobs.start(Kind.BC_APPROVALS, alice, brand, bc=1)
+    BackgroundJob.objects.filter(pk=recent.pk).update(state="done", finished_at=timezone.now())
+    other_kind = jobs.start(Kind.BC_SYNC, alice, brand, bc=1)
+    BackgroundJob.objects.filter(pk=other_kind.pk).update(state="done", finished_at=timezone.now() - timedelta(days=2))
+
+    newest = jobs.start(Kind.BC_APPROVALS, alice, brand, bc=1)
+
+    assert set(BackgroundJob.objects.values_list("pk", flat=True)) == {recent.pk, other_kind.pk, newest.pk}
