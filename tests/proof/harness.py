@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,6 +37,11 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 _REDIS_SLOT_KEY = "aspire-tests:redis-db:{n}"
+# Celery's own log lines of a task's life (celery.app.trace, celery.worker.strategy).
+_TASK_LINE = re.compile(
+    r"Task (?P<name>[\w.]+)\[(?P<id>[0-9a-f-]+)\] "
+    r"(?P<event>received|succeeded|retry|raised unexpected)(?:: Retry in (?P<countdown>[\d.]+)s)?"
+)
 
 
 # --- database --------------------------------------------------------------------------
@@ -238,6 +244,40 @@ class Worker:
             return self.log_path.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def task_events(self, name: str | None = None) -> list[tuple[str, str, float | None]]:
+        """(task id, event, retry countdown) from the log, in order; `event` is received,
+        succeeded, retry or raised (a failure)."""
+        events = []
+        for match in _TASK_LINE.finditer(self.log()):
+            if name is None or match["name"] == name:
+                countdown = float(match["countdown"]) if match["countdown"] else None
+                events.append((match["id"], match["event"].split()[0], countdown))
+        return events
+
+    def unfinished_tasks(self) -> set[str]:
+        """Ids of tasks this worker received and has not finished (succeeded, raised or
+        handed back for a retry)."""
+        open_ids: set[str] = set()
+        for task_id, event, _ in self.task_events():
+            (open_ids.add if event == "received" else open_ids.discard)(task_id)
+        return open_ids
+
+    def processes(self) -> set[int]:
+        """Live (not zombie) processes of the worker's process group: the main process and
+        its pool's children."""
+        pids = set()
+        if self.proc is None:
+            return pids
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after it.
+                state, _ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            except (OSError, IndexError, ValueError):
+                continue
+            if int(pgrp) == self.proc.pid and state != "Z":
+                pids.add(int(stat.parent.name))
+        return pids
 
     @property
     def alive(self) -> bool:

@@ -247,3 +247,113 @@ def test_the_shared_rate_budget_holds_the_sandbox_window_under_the_limit_with_se
         stats[status_path],
         " ".join(f"{t - times[0]:.3f}" for t in times),
     )
+
+
+def test_a_worker_killed_whole_mid_poll_has_its_due_work_done_by_another_worker_within_twice_the_poll_interval(
+    sandbox, celery_redis, private_redis, worker_factory, settings
+):
+    """kill -9 of the main process and its pool children: nothing acknowledges or hands back
+    the messages, so Redis keeps them unacked for the visibility timeout. The rows they
+    claimed are due again when the claim's lease ends; beat's dispatcher re-claims them then."""
+    import redis as redis_lib
+    from django.db.models import F
+
+    from creators.marketplace import CLAIM_LEASE, DISPATCH_LEASE, POLL_BASE
+    from creators.tasks import dispatch_onboarding_polls
+
+    _internal_tiktok_one_account(sandbox)
+    handles = ["demo.creator", "young.creator", "market.star"]
+    ids = [row.pk for row in _due_onboardings(handles)]
+    # The victim's status calls hang: it dies holding its claims, mid-call.
+    sandbox.add_fault(pattern="*/tto/tcm/creator/status/get/", latency_ms=20_000)
+    sandbox.clear_requests()
+    victim = worker_factory(1, pool="prefork", concurrency=len(ids), queues=["invites"], TIKTOK_HTTP_TIMEOUT="60")[0]
+
+    dispatch_onboarding_polls.delay()  # what beat sends
+    polling = MarketplaceOnboarding.objects.filter(
+        pk__in=ids, state=State.AUTHORIZED, next_poll_at__gt=timezone.now() + DISPATCH_LEASE + timedelta(minutes=1)
+    )
+    wait_until(lambda: polling.count() == len(ids), timeout=60, message="the victim's polls to claim every row")
+    assert len(victim.unfinished_tasks()) == len(ids)
+
+    processes = victim.processes()
+    assert len(processes) == 1 + len(ids)  # the main process and one pool child per task
+    killed_at = timezone.now()
+    victim.kill()
+    assert not processes & victim.processes()
+    sandbox.clear_faults()
+
+    # Nothing hands the messages back: they wait in Redis for the visibility timeout (hours)...
+    broker = redis_lib.Redis.from_url(private_redis)
+    assert broker.hlen("unacked") == len(ids)
+    # ...and while the dead claims hold, the dispatcher sends no second poll.
+    assert dispatch_onboarding_polls.apply().get() == 0
+
+    # Each row is due again when its claim ends, at most CLAIM_LEASE after the kill.
+    held_until = max(MarketplaceOnboarding.objects.filter(pk__in=ids).values_list("next_poll_at", flat=True))
+    assert held_until <= killed_at + CLAIM_LEASE
+    # Time passes to the end of the claims (rows are what the clock is read against).
+    MarketplaceOnboarding.objects.filter(pk__in=ids).update(next_poll_at=F("next_poll_at") - (held_until - killed_at))
+
+    rescuer = worker_factory(1, concurrency=2)[0]
+    started = time.monotonic()
+    expected = {handle: PERSONAS[handle][2] for handle in handles}
+
+    def polled():
+        return dict(MarketplaceOnboarding.objects.values_list("tiktok_account__handle", "state")) == expected
+
+    _beat(dispatch_onboarding_polls, 1.0, polled, 60, "the rescuer to poll the dead worker's rows")
+    work = timedelta(seconds=time.monotonic() - started)
+    beat_every = timedelta(seconds=settings.CELERY_BEAT_SCHEDULE["creators-onboarding-polls"]["schedule"])
+    # Dead claim + the next beat + the work itself: due work is done within twice the poll interval.
+    assert (held_until - killed_at) + beat_every + work <= 2 * POLL_BASE
+
+    done = [task for task, event, _ in rescuer.task_events("creators.tasks.poll_onboarding") if event == "succeeded"]
+    assert len(done) >= len(ids)
+    invited = _ok_responses(sandbox, "/tcm/creator/invite/")
+    assert len(invited) == sum(1 for h in handles if expected[h] == State.WAITING)  # once each, never twice
+
+
+def test_under_full_throttling_a_poll_makes_one_call_per_run_and_never_retries_before_the_back_off(
+    sandbox, celery_redis, worker_factory
+):
+    """Every API for Business call answers 40100. A poll's task run sends one call (the
+    transport does not retry a throttled call inside a task) and the task retries after
+    TikTokTask's back-off (30 s, doubling), at most `max_retries` times: a poll costs at most
+    1 + max_retries calls, spread over about a quarter of an hour."""
+    from creators.tasks import poll_onboarding
+    from integrations.polling import RETRY_BASE_SECONDS, TikTokTask
+
+    status_path = "/tto/tcm/creator/status/get/"
+    _internal_tiktok_one_account(sandbox)
+    first, last = (row.pk for row in _due_onboardings(["demo.creator", "young.creator"]))
+    sandbox.clear_requests()
+    sandbox.add_fault(pattern="/open_api/*", error_40100=1.0)
+    # The transport's own retries stay at their defaults: a throttled call retried in-process shows here.
+    worker = worker_factory(1, concurrency=2, TIKTOK_RATE_BUDGET_ENABLED="true")[0]
+    poll = "creators.tasks.poll_onboarding"
+
+    def ends(task_id: str) -> list[tuple[str, float | None]]:
+        """How each run of the task ended: (succeeded | retry | raised, retry countdown)."""
+        return [(e, countdown) for tid, e, countdown in worker.task_events(poll) if tid == task_id and e != "received"]
+
+    # The first run of a poll.
+    chain = poll_onboarding.delay(first).id
+    wait_until(lambda: ends(chain), timeout=60, message="the first run to end")
+    # The last run a poll may have.
+    final = poll_onboarding.apply_async((last,), retries=TikTokTask.max_retries).id
+    wait_until(lambda: ends(final), timeout=60, message="the last run to end")
+
+    calls = sorted(sandbox.requests(path="/open_api/"), key=lambda r: r["at"])
+    assert [(r["path"].endswith(status_path), r["code"]) for r in calls] == [(True, "40100")] * 2
+    assert [e for e, _ in ends(final)] == ["raised"]  # gives up: no further run
+    [(e, first_wait)] = ends(chain)
+    assert e == "retry" and first_wait is not None and first_wait >= RETRY_BASE_SECONDS
+
+    # The retry comes after its back-off, not at once; it too sends one call and backs off longer.
+    wait_until(lambda: len(ends(chain)) == 2, timeout=RETRY_BASE_SECONDS * 1.25 + 30, message="the retry to run")
+    calls = sorted(sandbox.requests(path="/open_api/"), key=lambda r: r["at"])
+    assert len(calls) == 3 and all(r["code"] == "40100" for r in calls)
+    assert calls[2]["at"] - calls[0]["at"] >= RETRY_BASE_SECONDS
+    [_, (e, second_wait)] = ends(chain)
+    assert e == "retry" and second_wait is not None and second_wait >= 2 * RETRY_BASE_SECONDS > first_wait
