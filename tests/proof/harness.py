@@ -158,6 +158,19 @@ def celery_pointed_at(redis_url: str):
         point(*old)
 
 
+def redeliver_unacked(app) -> int:
+    """What Redis does once the visibility timeout has passed: every message delivered and
+    not acknowledged goes back to its queue (a killed worker's, and any still running).
+    Returns how many."""
+    with app.connection_for_write() as conn:
+        qos = conn.default_channel.qos
+        with qos.channel.conn_or_acquire() as client:
+            tags = client.hkeys(qos.unacked_key)
+        for tag in tags:
+            qos.restore_by_tag(tag)
+    return len(tags)
+
+
 def worker_queues() -> list[str]:
     from django.conf import settings
 
@@ -326,6 +339,9 @@ class Sandbox:
 
     def add_fault(self, **rule) -> dict:
         return self._call("POST", "faults", json=rule)
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "faults")
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from creators.models import MarketplaceOnboarding
 from integrations.models import Credential, TikTokAccount, TikTokOneAccount
-from tests.proof.harness import requires_postgres, wait_until
+from tests.proof.harness import redeliver_unacked, requires_postgres, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 State = MarketplaceOnboarding.State
@@ -185,18 +185,26 @@ def test_eight_concurrent_workers_with_double_delivery_and_a_killed_worker_dupli
     onboarding_ids = list(MarketplaceOnboarding.objects.values_list("pk", flat=True))
     MarketplaceOnboarding.objects.update(state=State.AUTHORIZED, next_poll_at=timezone.now())
     Credential.objects.filter(pk__in=grants).update(access_expires_at=timezone.now())  # due for refresh
+    authorized_at = dict(Credential.objects.filter(pk__in=grants).values_list("pk", "last_refreshed_at"))
     sandbox.clear_requests()
+    sandbox.add_fault(pattern="*/tto/tcm/creator/status/get/", latency_ms=1500)  # polls stay in flight a while
     assert len(onboarding_ids) == 6 and extra
 
     # 8 concurrent executors: one process with 4 threads, four single-thread processes.
     victim, *others = worker_factory(1, concurrency=4) + worker_factory(4, concurrency=1)
+    sent = []
     for _ in range(2):  # every batch delivered twice
-        for pk in onboarding_ids:
-            poll_onboarding.delay(pk)
-        for pk in grants:
-            for _ in range(4):
-                refresh_creator_token.delay(pk)
-    time.sleep(0.5)
+        sent += [poll_onboarding.delay(pk) for pk in onboarding_ids]
+        sent += [refresh_creator_token.delay(pk) for pk in grants for _ in range(4)]
+
+    # The kill waits until both rotations are saved. Killed during a rotation, a worker takes
+    # the grant with it, as it would with TikTok: the refresh token it sent is spent once
+    # TikTok answers, and the answer dies unsaved (see the test of a kill mid-refresh).
+    def rotated():
+        now = dict(Credential.objects.filter(pk__in=grants).values_list("pk", "last_refreshed_at"))
+        return all(now[pk] != authorized_at[pk] for pk in grants)
+
+    wait_until(rotated, timeout=60, message="both grants to be rotated")
     victim.kill()  # mid-batch: its claimed rows come back when their lease ends, never twice
 
     def settled():
@@ -204,7 +212,10 @@ def test_eight_concurrent_workers_with_double_delivery_and_a_killed_worker_dupli
         return not busy.exists() and all(w.alive for w in others)
 
     wait_until(settled, timeout=90, message="the surviving workers to drain the queues")
-    time.sleep(2)  # let the last duplicate deliveries finish (they find nothing to do)
+    # The visibility timeout passes: the dead worker's messages (and any still running) are
+    # delivered again. Every message sent is then done by a survivor, none doing anything twice.
+    redeliver_unacked(celery_redis)
+    wait_until(lambda: all(r.ready() for r in sent), timeout=90, message="every message to be done")
 
     refreshes = sandbox.requests(path="/tt_user/oauth2/refresh_token/")
     assert len([r for r in refreshes if r.get("code") == "0"]) == len(grants)  # one rotation per grant
@@ -215,6 +226,53 @@ def test_eight_concurrent_workers_with_double_delivery_and_a_killed_worker_dupli
     assert MarketplaceOnboarding.objects.count() == 6
     leased = MarketplaceOnboarding.objects.filter(state=State.AUTHORIZED)
     assert all(ob.next_poll_at and ob.next_poll_at > timezone.now() for ob in leased)  # due again, not lost
+
+
+def test_a_worker_killed_during_a_token_rotation_costs_the_grant_and_the_creator_is_asked_to_reconnect(
+    sandbox, celery_redis, worker_factory
+):
+    """TikTok rotates refresh tokens: the one sent is spent when TikTok acts on the call. A
+    worker that dies before saving the answer leaves the platform with a dead refresh token,
+    and TikTok offers no way to read the new one. The platform owes an honest state: the
+    grant is marked for reconnecting once, the creator is told, nothing keeps calling TikTok."""
+    from django.contrib.auth import get_user_model
+
+    from creators import flows
+    from creators.tasks import refresh_creator_token
+
+    user = get_user_model().objects.create_user(
+        username="c1@example.test", email="c1@example.test", password="x-pass-1"
+    )
+    code = sandbox.helper(
+        "authorize", handle="demo.creator", client_key="sandbox-business-app", redirect_uri=flows.redirect_uri()
+    )["code"]
+    account = flows.complete_authorization(user, code)
+    Credential.objects.filter(pk=account.credential_id).update(access_expires_at=timezone.now())  # due for refresh
+    saved = Credential.objects.get(pk=account.credential_id)
+    refresh_path = "/tt_user/oauth2/refresh_token/"
+    sandbox.clear_requests()
+    rule = sandbox.add_fault(pattern=f"*{refresh_path}", latency_ms=3000, times=1)
+    victim = worker_factory(1, concurrency=1, queues=["tokens"])[0]
+
+    refresh_creator_token.delay(saved.pk)
+    # The one-shot rule is used up when the call reaches TikTok, which acts on it after the latency.
+    wait_until(lambda: not any(r["id"] == rule["id"] and r["times"] for r in sandbox.faults()), timeout=60,
+               message="the refresh to reach TikTok")  # fmt: skip
+    victim.kill()
+    wait_until(lambda: sandbox.requests(path=refresh_path), timeout=30, message="TikTok to rotate the grant")
+    kept = Credential.objects.get(pk=saved.pk)
+    assert (kept.refresh_token, kept.status) == (saved.refresh_token, Credential.Status.OK)  # the new pair is lost
+
+    worker_factory(1, concurrency=1, queues=["tokens"])
+    assert refresh_creator_token.delay(saved.pk).get(timeout=60) == "needs reconnect"
+    assert [r["code"] for r in sorted(sandbox.requests(path=refresh_path), key=lambda r: r["at"])] == ["0", "40107"]
+    lost = Credential.objects.get(pk=saved.pk)
+    assert lost.status == Credential.Status.NEEDS_RECONNECT and not lost.refresh_token
+    onboarding = MarketplaceOnboarding.objects.get(tiktok_account=account)
+    assert onboarding.state == State.DISCONNECTED and "Authorize TikTok again" in onboarding.notice
+    # Nothing was retried: the task gives up on a rejected refresh token, and the grant is no longer due.
+    assert refresh_creator_token.delay(saved.pk).get(timeout=60) == "gone"
+    assert len(sandbox.requests(path=refresh_path)) == 2
 
 
 def test_the_shared_rate_budget_holds_the_sandbox_window_under_the_limit_with_several_workers(
