@@ -332,7 +332,8 @@ def test_a_worker_killed_whole_mid_poll_has_its_due_work_done_by_another_worker_
         pk__in=ids, state=State.AUTHORIZED, next_poll_at__gt=timezone.now() + DISPATCH_LEASE + timedelta(minutes=1)
     )
     wait_until(lambda: polling.count() == len(ids), timeout=60, message="the victim's polls to claim every row")
-    assert len(victim.unfinished_tasks()) == len(ids)
+    held = victim.unfinished_tasks()
+    assert len(held) == len(ids)
 
     processes = victim.processes()
     assert len(processes) == 1 + len(ids)  # the main process and one pool child per task
@@ -370,6 +371,13 @@ def test_a_worker_killed_whole_mid_poll_has_its_due_work_done_by_another_worker_
     assert len(done) >= len(ids)
     invited = _ok_responses(sandbox, "/tcm/creator/invite/")
     assert len(invited) == sum(1 for h in handles if expected[h] == State.WAITING)  # once each, never twice
+
+    # Hours later the visibility timeout hands the dead worker's messages out again: they find
+    # their rows polled and do nothing.
+    assert redeliver_unacked(celery_redis) >= len(ids)
+    assert {celery_redis.AsyncResult(task).get(timeout=60) for task in held} == {"not due or claimed by another worker"}
+    assert _ok_responses(sandbox, "/tcm/creator/invite/") == invited
+    assert dict(MarketplaceOnboarding.objects.values_list("tiktok_account__handle", "state")) == expected
 
 
 def test_under_full_throttling_a_poll_makes_one_call_per_run_and_never_retries_before_the_back_off(
