@@ -288,7 +288,7 @@ class Worker:
                 state, _ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
             except (OSError, IndexError, ValueError):
                 continue
-            if int(pgrp) == self.proc.pid and state != "Z":
+            if int(pgrp) == self.proc.pid and state not in ("Z", "X"):
                 pids.add(int(stat.parent.name))
         return pids
 
@@ -302,6 +302,10 @@ class Worker:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
+            # The pool's children die on their own schedule once signalled.
+            deadline = time.monotonic() + 30
+            while self.processes() and time.monotonic() < deadline:
+                time.sleep(0.05)
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.alive:
