@@ -21,9 +21,11 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -318,6 +320,41 @@ class Worker:
         if getattr(self, "_log", None) is not None:
             self._log.close()
             self._log = None
+
+
+class BlackHole:
+    """A TikTok that accepts every call and never answers: calls sent to ``url`` hang until
+    their caller gives up or dies. ``calls`` counts the requests that arrived."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self._held: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self.calls = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._swallow, args=(conn,), daemon=True).start()
+
+    def _swallow(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._held.append(conn)
+        with contextlib.suppress(OSError):
+            if conn.recv(65536):  # a request line arrived; it gets no answer
+                with self._lock:
+                    self.calls += 1
+
+    def close(self) -> None:
+        self._server.close()
+        with self._lock:
+            for conn in self._held:
+                conn.close()
 
 
 # --- the sandbox's control API -----------------------------------------------------------
