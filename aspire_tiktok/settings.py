@@ -393,7 +393,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis redelivers unacked tasks after the visibility timeout; it must exceed the longest
-# task time limit and countdown, or a running task is delivered twice.
+# task time limit and countdown, or a running task is delivered twice. A whole worker killed
+# (kill -9, OOM, a lost machine) leaves its tasks unacked until then, but no poll waits for
+# that: the row a dead task had claimed is due again when its claim lease ends (minutes) and
+# beat's dispatcher claims it again; the late redelivery claims the row like any poll, so it
+# acts only if the row is due again by then.
 CELERY_VISIBILITY_TIMEOUT = 60 * 60 * 2
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, float] = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}

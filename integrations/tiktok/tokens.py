@@ -9,6 +9,10 @@ and skips the refresh when another caller already did it while this one waited.
 
 The row lock is held during the HTTP call (bounded by TIKTOK_HTTP_TIMEOUT and retries); that
 is the point: the other callers must wait for the new token, not race for it.
+
+No lock helps a process killed while its refresh is in flight: TikTok has spent the refresh
+token it was sent, the answer dies unsaved with the process, and TikTok offers no way to read
+the new one. The next refresh then gets 40107 and the creator is asked to reconnect.
 """
 
 from __future__ import annotations

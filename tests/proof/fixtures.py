@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import redis
 
 from tests.proof.harness import Sandbox, Worker, celery_pointed_at, private_redis_db, worker_env
 
@@ -18,7 +19,10 @@ def private_redis():
 
 @pytest.fixture
 def celery_redis(private_redis, settings):
-    """The in-process platform (test code, live server) enqueues on the run's private Redis."""
+    """The in-process platform (test code, live server) enqueues on the run's private Redis,
+    emptied first: a killed worker's unacknowledged messages, or messages no worker of the
+    last test consumed, must not reach this test's workers."""
+    redis.Redis.from_url(private_redis, socket_timeout=5).flushdb()
     settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = private_redis
     with celery_pointed_at(private_redis) as app:
         yield app

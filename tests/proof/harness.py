@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +39,11 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 _REDIS_SLOT_KEY = "aspire-tests:redis-db:{n}"
+# Celery's own log lines of a task's life (celery.app.trace, celery.worker.strategy).
+_TASK_LINE = re.compile(
+    r"Task (?P<name>[\w.]+)\[(?P<id>[0-9a-f-]+)\] "
+    r"(?P<event>received|succeeded|retry|raised unexpected)(?:: Retry in (?P<countdown>[\d.]+)s)?"
+)
 
 
 # --- database --------------------------------------------------------------------------
@@ -152,6 +160,19 @@ def celery_pointed_at(redis_url: str):
         point(*old)
 
 
+def redeliver_unacked(app) -> int:
+    """What Redis does once the visibility timeout has passed: every message delivered and
+    not acknowledged goes back to its queue (a killed worker's, and any still running).
+    Returns how many."""
+    with app.connection_for_write() as conn:
+        qos = conn.default_channel.qos
+        with qos.channel.conn_or_acquire() as client:
+            tags = client.hkeys(qos.unacked_key)
+        for tag in tags:
+            qos.restore_by_tag(tag)
+    return len(tags)
+
+
 def worker_queues() -> list[str]:
     from django.conf import settings
 
@@ -239,6 +260,40 @@ class Worker:
         except FileNotFoundError:
             return ""
 
+    def task_events(self, name: str | None = None) -> list[tuple[str, str, float | None]]:
+        """(task id, event, retry countdown) from the log, in order; `event` is received,
+        succeeded, retry or raised (a failure)."""
+        events = []
+        for match in _TASK_LINE.finditer(self.log()):
+            if name is None or match["name"] == name:
+                countdown = float(match["countdown"]) if match["countdown"] else None
+                events.append((match["id"], match["event"].split()[0], countdown))
+        return events
+
+    def unfinished_tasks(self) -> set[str]:
+        """Ids of tasks this worker received and has not finished (succeeded, raised or
+        handed back for a retry)."""
+        open_ids: set[str] = set()
+        for task_id, event, _ in self.task_events():
+            (open_ids.add if event == "received" else open_ids.discard)(task_id)
+        return open_ids
+
+    def processes(self) -> set[int]:
+        """Live (not zombie) processes of the worker's process group: the main process and
+        its pool's children."""
+        pids = set()
+        if self.proc is None:
+            return pids
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after it.
+                state, _ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            except (OSError, IndexError, ValueError):
+                continue
+            if int(pgrp) == self.proc.pid and state not in ("Z", "X"):
+                pids.add(int(stat.parent.name))
+        return pids
+
     @property
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -249,6 +304,10 @@ class Worker:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
+            # The pool's children die on their own schedule once signalled.
+            deadline = time.monotonic() + 30
+            while self.processes() and time.monotonic() < deadline:
+                time.sleep(0.05)
 
     def stop(self, timeout: float = 20.0) -> None:
         if self.alive:
@@ -261,6 +320,41 @@ class Worker:
         if getattr(self, "_log", None) is not None:
             self._log.close()
             self._log = None
+
+
+class BlackHole:
+    """A TikTok that accepts every call and never answers: calls sent to ``url`` hang until
+    their caller gives up or dies. ``calls`` counts the requests that arrived."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self._held: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self.calls = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._swallow, args=(conn,), daemon=True).start()
+
+    def _swallow(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._held.append(conn)
+        with contextlib.suppress(OSError):
+            if conn.recv(65536):  # a request line arrived; it gets no answer
+                with self._lock:
+                    self.calls += 1
+
+    def close(self) -> None:
+        self._server.close()
+        with self._lock:
+            for conn in self._held:
+                conn.close()
 
 
 # --- the sandbox's control API -----------------------------------------------------------
@@ -286,6 +380,9 @@ class Sandbox:
 
     def add_fault(self, **rule) -> dict:
         return self._call("POST", "faults", json=rule)
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "faults")
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")

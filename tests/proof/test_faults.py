@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from creators.models import MarketplaceOnboarding
 from integrations.models import Credential, TikTokAccount, TikTokOneAccount
-from tests.proof.harness import requires_postgres, wait_until
+from tests.proof.harness import BlackHole, redeliver_unacked, requires_postgres, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 State = MarketplaceOnboarding.State
@@ -185,18 +185,26 @@ def test_eight_concurrent_workers_with_double_delivery_and_a_killed_worker_dupli
     onboarding_ids = list(MarketplaceOnboarding.objects.values_list("pk", flat=True))
     MarketplaceOnboarding.objects.update(state=State.AUTHORIZED, next_poll_at=timezone.now())
     Credential.objects.filter(pk__in=grants).update(access_expires_at=timezone.now())  # due for refresh
+    authorized_at = dict(Credential.objects.filter(pk__in=grants).values_list("pk", "last_refreshed_at"))
     sandbox.clear_requests()
+    sandbox.add_fault(pattern="*/tto/tcm/creator/status/get/", latency_ms=1500)  # polls stay in flight a while
     assert len(onboarding_ids) == 6 and extra
 
     # 8 concurrent executors: one process with 4 threads, four single-thread processes.
     victim, *others = worker_factory(1, concurrency=4) + worker_factory(4, concurrency=1)
+    sent = []
     for _ in range(2):  # every batch delivered twice
-        for pk in onboarding_ids:
-            poll_onboarding.delay(pk)
-        for pk in grants:
-            for _ in range(4):
-                refresh_creator_token.delay(pk)
-    time.sleep(0.5)
+        sent += [poll_onboarding.delay(pk) for pk in onboarding_ids]
+        sent += [refresh_creator_token.delay(pk) for pk in grants for _ in range(4)]
+
+    # The kill waits until both rotations are saved. Killed during a rotation, a worker takes
+    # the grant with it, as it would with TikTok: the refresh token it sent is spent once
+    # TikTok answers, and the answer dies unsaved (see the test of a kill mid-refresh).
+    def rotated():
+        now = dict(Credential.objects.filter(pk__in=grants).values_list("pk", "last_refreshed_at"))
+        return all(now[pk] != authorized_at[pk] for pk in grants)
+
+    wait_until(rotated, timeout=60, message="both grants to be rotated")
     victim.kill()  # mid-batch: its claimed rows come back when their lease ends, never twice
 
     def settled():
@@ -204,7 +212,10 @@ def test_eight_concurrent_workers_with_double_delivery_and_a_killed_worker_dupli
         return not busy.exists() and all(w.alive for w in others)
 
     wait_until(settled, timeout=90, message="the surviving workers to drain the queues")
-    time.sleep(2)  # let the last duplicate deliveries finish (they find nothing to do)
+    # The visibility timeout passes: the dead worker's messages (and any still running) are
+    # delivered again. Every message sent is then done by a survivor, none doing anything twice.
+    redeliver_unacked(celery_redis)
+    wait_until(lambda: all(r.ready() for r in sent), timeout=90, message="every message to be done")
 
     refreshes = sandbox.requests(path="/tt_user/oauth2/refresh_token/")
     assert len([r for r in refreshes if r.get("code") == "0"]) == len(grants)  # one rotation per grant
@@ -215,6 +226,53 @@ def test_eight_concurrent_workers_with_double_delivery_and_a_killed_worker_dupli
     assert MarketplaceOnboarding.objects.count() == 6
     leased = MarketplaceOnboarding.objects.filter(state=State.AUTHORIZED)
     assert all(ob.next_poll_at and ob.next_poll_at > timezone.now() for ob in leased)  # due again, not lost
+
+
+def test_a_worker_killed_during_a_token_rotation_costs_the_grant_and_the_creator_is_asked_to_reconnect(
+    sandbox, celery_redis, worker_factory
+):
+    """TikTok rotates refresh tokens: the one sent is spent when TikTok acts on the call. A
+    worker that dies before saving the answer leaves the platform with a dead refresh token,
+    and TikTok offers no way to read the new one. The platform owes an honest state: the
+    grant is marked for reconnecting once, the creator is told, nothing keeps calling TikTok."""
+    from django.contrib.auth import get_user_model
+
+    from creators import flows
+    from creators.tasks import refresh_creator_token
+
+    user = get_user_model().objects.create_user(
+        username="c1@example.test", email="c1@example.test", password="x-pass-1"
+    )
+    code = sandbox.helper(
+        "authorize", handle="demo.creator", client_key="sandbox-business-app", redirect_uri=flows.redirect_uri()
+    )["code"]
+    account = flows.complete_authorization(user, code)
+    Credential.objects.filter(pk=account.credential_id).update(access_expires_at=timezone.now())  # due for refresh
+    saved = Credential.objects.get(pk=account.credential_id)
+    refresh_path = "/tt_user/oauth2/refresh_token/"
+    sandbox.clear_requests()
+    rule = sandbox.add_fault(pattern=f"*{refresh_path}", latency_ms=3000, times=1)
+    victim = worker_factory(1, concurrency=1, queues=["tokens"])[0]
+
+    refresh_creator_token.delay(saved.pk)
+    # The one-shot rule is used up when the call reaches TikTok, which acts on it after the latency.
+    wait_until(lambda: not any(r["id"] == rule["id"] and r["times"] for r in sandbox.faults()), timeout=60,
+               message="the refresh to reach TikTok")  # fmt: skip
+    victim.kill()
+    wait_until(lambda: sandbox.requests(path=refresh_path), timeout=30, message="TikTok to rotate the grant")
+    kept = Credential.objects.get(pk=saved.pk)
+    assert (kept.refresh_token, kept.status) == (saved.refresh_token, Credential.Status.OK)  # the new pair is lost
+
+    worker_factory(1, concurrency=1, queues=["tokens"])
+    assert refresh_creator_token.delay(saved.pk).get(timeout=60) == "needs reconnect"
+    assert [r["code"] for r in sorted(sandbox.requests(path=refresh_path), key=lambda r: r["at"])] == ["0", "40107"]
+    lost = Credential.objects.get(pk=saved.pk)
+    assert lost.status == Credential.Status.NEEDS_RECONNECT and not lost.refresh_token
+    onboarding = MarketplaceOnboarding.objects.get(tiktok_account=account)
+    assert onboarding.state == State.DISCONNECTED and "Authorize TikTok again" in onboarding.notice
+    # Nothing was retried: the task gives up on a rejected refresh token, and the grant is no longer due.
+    assert refresh_creator_token.delay(saved.pk).get(timeout=60) == "gone"
+    assert len(sandbox.requests(path=refresh_path)) == 2
 
 
 def test_the_shared_rate_budget_holds_the_sandbox_window_under_the_limit_with_several_workers(
@@ -249,3 +307,125 @@ def test_the_shared_rate_budget_holds_the_sandbox_window_under_the_limit_with_se
         stats[status_path],
         " ".join(f"{t - times[0]:.3f}" for t in times),
     )
+
+
+def test_a_worker_killed_whole_mid_poll_has_its_due_work_done_by_another_worker_within_twice_the_poll_interval(
+    sandbox, celery_redis, private_redis, worker_factory, settings, request
+):
+    """kill -9 of the main process and its pool children: nothing acknowledges or hands back
+    the messages, so Redis keeps them unacked for the visibility timeout. The rows they
+    claimed are due again when the claim's lease ends; beat's dispatcher re-claims them then."""
+    import redis as redis_lib
+    from django.db.models import F
+
+    from creators.marketplace import CLAIM_LEASE, DISPATCH_LEASE, POLL_BASE
+    from creators.tasks import dispatch_onboarding_polls
+
+    _internal_tiktok_one_account(sandbox)
+    handles = ["demo.creator", "young.creator", "market.star"]
+    ids = [row.pk for row in _due_onboardings(handles)]
+    sandbox.clear_requests()
+    # TikTok hangs for the victim: it dies holding its claims, in the middle of its calls.
+    hanging = BlackHole()
+    request.addfinalizer(hanging.close)
+    victim = worker_factory(1, pool="prefork", concurrency=len(ids), queues=["invites"],
+                            TIKTOK_BUSINESS_API_BASE_URL=hanging.url, TIKTOK_HTTP_TIMEOUT="60")[0]  # fmt: skip
+
+    dispatch_onboarding_polls.delay()  # what beat sends
+    polling = MarketplaceOnboarding.objects.filter(
+        pk__in=ids, state=State.AUTHORIZED, next_poll_at__gt=timezone.now() + DISPATCH_LEASE + timedelta(minutes=1)
+    )
+    wait_until(lambda: polling.count() == len(ids) and hanging.calls == len(ids), timeout=60,
+               message="the victim's polls to claim every row and call TikTok")  # fmt: skip
+    held = victim.unfinished_tasks()
+    assert len(held) == len(ids)
+
+    processes = victim.processes()
+    assert len(processes) == 1 + len(ids)  # the main process and one pool child per task
+    killed_at = timezone.now()
+    victim.kill()
+    assert not processes & victim.processes()
+
+    # Nothing hands the messages back: they wait in Redis for the visibility timeout (hours)...
+    broker = redis_lib.Redis.from_url(private_redis)
+    assert broker.hlen("unacked") == len(ids)
+    # ...and while the dead claims hold, the dispatcher sends no second poll.
+    assert dispatch_onboarding_polls.apply().get() == 0
+
+    # Each row is due again when its claim ends, at most CLAIM_LEASE after the kill.
+    held_until = max(MarketplaceOnboarding.objects.filter(pk__in=ids).values_list("next_poll_at", flat=True))
+    assert held_until <= killed_at + CLAIM_LEASE
+    # Time passes to the end of the claims (rows are what the clock is read against).
+    MarketplaceOnboarding.objects.filter(pk__in=ids).update(next_poll_at=F("next_poll_at") - (held_until - killed_at))
+
+    rescuer = worker_factory(1, concurrency=2)[0]
+    started = time.monotonic()
+    expected = {handle: PERSONAS[handle][2] for handle in handles}
+
+    def polled():
+        return dict(MarketplaceOnboarding.objects.values_list("tiktok_account__handle", "state")) == expected
+
+    _beat(dispatch_onboarding_polls, 1.0, polled, 60, "the rescuer to poll the dead worker's rows")
+    work = timedelta(seconds=time.monotonic() - started)
+    beat_every = timedelta(seconds=settings.CELERY_BEAT_SCHEDULE["creators-onboarding-polls"]["schedule"])
+    # Dead claim + the next beat + the work itself: due work is done within twice the poll interval.
+    assert (held_until - killed_at) + beat_every + work <= 2 * POLL_BASE
+
+    done = [task for task, event, _ in rescuer.task_events("creators.tasks.poll_onboarding") if event == "succeeded"]
+    assert len(done) >= len(ids)
+    invited = _ok_responses(sandbox, "/tcm/creator/invite/")
+    assert len(invited) == sum(1 for h in handles if expected[h] == State.WAITING)  # once each, never twice
+
+    # Hours later the visibility timeout hands the dead worker's messages out again: they find
+    # their rows polled and do nothing.
+    assert redeliver_unacked(celery_redis) >= len(ids)
+    assert {celery_redis.AsyncResult(task).get(timeout=60) for task in held} == {"not due or claimed by another worker"}
+    assert _ok_responses(sandbox, "/tcm/creator/invite/") == invited
+    assert dict(MarketplaceOnboarding.objects.values_list("tiktok_account__handle", "state")) == expected
+    assert len(sandbox.requests(path="/tto/tcm/creator/status/get/")) == len(ids)  # the rescuer's, one per row
+
+
+def test_under_full_throttling_a_poll_makes_one_call_per_run_and_never_retries_before_the_back_off(
+    sandbox, celery_redis, worker_factory
+):
+    """Every API for Business call answers 40100. A poll's task run sends one call (the
+    transport does not retry a throttled call inside a task) and the task retries after
+    TikTokTask's back-off (30 s, doubling), at most `max_retries` times: a poll costs at most
+    1 + max_retries calls, spread over about a quarter of an hour."""
+    from creators.tasks import poll_onboarding
+    from integrations.polling import RETRY_BASE_SECONDS, TikTokTask
+
+    status_path = "/tto/tcm/creator/status/get/"
+    _internal_tiktok_one_account(sandbox)
+    first, last = (row.pk for row in _due_onboardings(["demo.creator", "young.creator"]))
+    sandbox.clear_requests()
+    since = time.time()  # the sandbox logs a call's arrival by this machine's clock
+    sandbox.add_fault(pattern="/open_api/*", error_40100=1.0)
+    # The transport's own retries stay at their defaults: a throttled call retried in-process shows here.
+    worker = worker_factory(1, concurrency=2, TIKTOK_RATE_BUDGET_ENABLED="true")[0]
+    poll = "creators.tasks.poll_onboarding"
+
+    def ends(task_id: str) -> list[tuple[str, float | None]]:
+        """How each run of the task ended: (succeeded | retry | raised, retry countdown)."""
+        return [(e, countdown) for tid, e, countdown in worker.task_events(poll) if tid == task_id and e != "received"]
+
+    # The first run of a poll.
+    chain = poll_onboarding.delay(first).id
+    wait_until(lambda: ends(chain), timeout=60, message="the first run to end")
+    # The last run a poll may have.
+    final = poll_onboarding.apply_async((last,), retries=TikTokTask.max_retries).id
+    wait_until(lambda: ends(final), timeout=60, message="the last run to end")
+
+    calls = sorted((r for r in sandbox.requests(path="/open_api/") if r["at"] >= since), key=lambda r: r["at"])
+    assert [(r["path"].endswith(status_path), r["code"]) for r in calls] == [(True, "40100")] * 2
+    assert [e for e, _ in ends(final)] == ["raised"]  # gives up: no further run
+    [(e, first_wait)] = ends(chain)
+    assert e == "retry" and first_wait is not None and first_wait >= RETRY_BASE_SECONDS
+
+    # The retry comes after its back-off, not at once; it too sends one call and backs off longer.
+    wait_until(lambda: len(ends(chain)) == 2, timeout=RETRY_BASE_SECONDS * 1.25 + 30, message="the retry to run")
+    calls = sorted((r for r in sandbox.requests(path="/open_api/") if r["at"] >= since), key=lambda r: r["at"])
+    assert len(calls) == 3 and all(r["code"] == "40100" for r in calls)
+    assert calls[2]["at"] - calls[0]["at"] >= RETRY_BASE_SECONDS
+    [_, (e, second_wait)] = ends(chain)
+    assert e == "retry" and second_wait is not None and second_wait >= 2 * RETRY_BASE_SECONDS > first_wait
