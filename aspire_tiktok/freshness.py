@@ -19,7 +19,7 @@ from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from integrations.tiktok import callstats, ratelimit
-from integrations.tiktok.transport import Api, business_budget_key
+from integrations.tiktok.transport import business_budget_key
 
 # Averages over this many whole minutes, next to the last whole minute.
 AVERAGE_MINUTES = 15
@@ -181,7 +181,7 @@ def _traffic() -> tuple[dict[str, Traffic], dict[str, list[callstats.RecentError
 
 
 def _windows(calls_last_minute: int, counters_on: bool) -> tuple[list[WindowUse], float | None]:
-    limits = ratelimit.limits_for(Api.BUSINESS)
+    limits = ratelimit.limits_for()
     background = 1 - settings.TIKTOK_RATE_RESERVED_SHARE
     budget = ratelimit.default_budget()
     state = budget.state(business_budget_key()) if budget is not None else None

@@ -285,12 +285,11 @@ def _tiktok_credential(name: str) -> str:
 
 
 TIKTOK_AUTH_BASE_URL = _tiktok_url("TIKTOK_AUTH_BASE_URL", "https://www.tiktok.com")
-TIKTOK_OPEN_API_BASE_URL = _tiktok_url("TIKTOK_OPEN_API_BASE_URL", "https://open.tiktokapis.com")
 TIKTOK_BUSINESS_API_BASE_URL = _tiktok_url("TIKTOK_BUSINESS_API_BASE_URL", "https://business-api.tiktok.com")
 # TikTok API for Business app (brand connect, TikTok One, creator auth via tt_user).
 TIKTOK_APP_ID = _tiktok_credential("TIKTOK_APP_ID")
 TIKTOK_APP_SECRET = _tiktok_credential("TIKTOK_APP_SECRET")
-# TikTok for Developers app (Login Kit).
+# TikTok for Developers app: its client secret signs the creators' authorization.removed webhooks.
 TIKTOK_CLIENT_KEY = _tiktok_credential("TIKTOK_CLIENT_KEY")
 TIKTOK_CLIENT_SECRET = _tiktok_credential("TIKTOK_CLIENT_SECRET")
 if _TALKS_TO_TIKTOK and (_leftovers := tiktok_safety.sandbox_leftovers(globals(), SANDBOX_URL)):
@@ -311,8 +310,6 @@ TIKTOK_API_TIER = env.str("TIKTOK_API_TIER", default="basic")
 TIKTOK_RATE_QPS = env.int("TIKTOK_RATE_QPS", default=None)
 TIKTOK_RATE_QPM = env.int("TIKTOK_RATE_QPM", default=None)
 TIKTOK_RATE_PER_DAY = env.int("TIKTOK_RATE_PER_DAY", default=None)
-# Login Kit / Display API: per endpoint.
-TIKTOK_LOGIN_KIT_PER_MINUTE = env.int("TIKTOK_LOGIN_KIT_PER_MINUTE", default=600)
 TIKTOK_RATE_BUDGET_ENABLED = env.bool("TIKTOK_RATE_BUDGET_ENABLED", default=DJANGO_ENV != "test")
 # The share of every budget kept for calls a person is waiting on (not made in a Celery task).
 TIKTOK_RATE_RESERVED_SHARE = env.float("TIKTOK_RATE_RESERVED_SHARE", default=0.2)
@@ -333,7 +330,7 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # (e.g. a long Retry-After) is not slept in-process but raised for the task to reschedule.
 TIKTOK_RETRY_BASE_DELAY = env.float("TIKTOK_RETRY_BASE_DELAY", default=0.5)
 TIKTOK_RETRY_MAX_SLEEP = env.float("TIKTOK_RETRY_MAX_SLEEP", default=30.0)
-# Refresh Login Kit / tt_user access tokens this long before they expire.
+# Refresh tt_user access tokens this long before they expire.
 TIKTOK_REFRESH_MARGIN_SECONDS = env.int("TIKTOK_REFRESH_MARGIN_SECONDS", default=600)
 # Webhook signatures older than this are rejected (replay protection).
 TIKTOK_WEBHOOK_TOLERANCE_SECONDS = env.int("TIKTOK_WEBHOOK_TOLERANCE_SECONDS", default=300)

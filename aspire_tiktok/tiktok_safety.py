@@ -18,7 +18,7 @@ SANDBOX_CREDENTIALS = {
 }
 # The sandbox's second API for Business app (one without the legacy invite permission): as public.
 SANDBOX_OTHER_APP = {"TIKTOK_APP_ID": "sandbox-tto-app", "TIKTOK_APP_SECRET": "sandbox-tto-secret"}
-BASE_URL_SETTINGS = ("TIKTOK_AUTH_BASE_URL", "TIKTOK_OPEN_API_BASE_URL", "TIKTOK_BUSINESS_API_BASE_URL")
+BASE_URL_SETTINGS = ("TIKTOK_AUTH_BASE_URL", "TIKTOK_BUSINESS_API_BASE_URL")
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 

@@ -282,14 +282,12 @@ def environment(base: str, scratch: Path) -> None:
     os.environ.update(
         TIKTOK_SANDBOX_URL=base,
         TIKTOK_AUTH_BASE_URL=base,
-        TIKTOK_OPEN_API_BASE_URL=base,
         TIKTOK_BUSINESS_API_BASE_URL=base,
         CELERY_BEAT_SCHEDULE_FILENAME=str(scratch / "celerybeat-schedule"),
     )
     for name in (
         "SANDBOX_URL",
         "TIKTOK_AUTH_BASE_URL",
-        "TIKTOK_OPEN_API_BASE_URL",
         "TIKTOK_BUSINESS_API_BASE_URL",
     ):
         setattr(settings, name, base)
@@ -356,7 +354,7 @@ def write_section(
 ) -> Path:
     from integrations.tiktok.ratelimit import limits_for
 
-    limits, share = limits_for("business"), settings.TIKTOK_RATE_RESERVED_SHARE
+    limits, share = limits_for(), settings.TIKTOK_RATE_RESERVED_SHARE
     ceiling = limits.per_second * HANDLES_PER_CALL
     background = ceiling * (1 - share)
     rate = market["steady_per_second"]

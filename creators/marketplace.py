@@ -24,7 +24,6 @@ from integrations.polling import claim_due
 from integrations.tiktok import TikTokError, tokens
 from integrations.tiktok.errors import ROUTE_NOT_FOUND
 from integrations.tiktok.ratelimit import limits_for
-from integrations.tiktok.transport import Api
 from integrations.tiktok.tto import CREATOR_STATUS_BATCH
 
 from .models import MIN_FOLLOWERS, MarketplaceOnboarding
@@ -109,7 +108,7 @@ def dispatch_target() -> int:
     dispatched), while what waits in the queue is polled in ~30 s, far inside DISPATCH_LEASE
     (5 min): no claim runs out in the queue and gets dispatched twice.
     """
-    limits = limits_for(Api.BUSINESS)
+    limits = limits_for()
     per_second = limits.per_second or limits.per_minute / 60 or 50
     return math.ceil(per_second * CREATOR_STATUS_BATCH * settings.MARKETPLACE_DISPATCH_QUEUE_SECONDS)
 

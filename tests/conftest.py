@@ -93,7 +93,7 @@ def live_sandbox(sandbox_url, settings):
 
     requests.post(f"{sandbox_url}/sandbox/api/reset", json={}, timeout=60).raise_for_status()
     requests.delete(f"{sandbox_url}/sandbox/api/rate-limits/app", timeout=60).raise_for_status()
-    settings.TIKTOK_AUTH_BASE_URL = settings.TIKTOK_OPEN_API_BASE_URL = sandbox_url
+    settings.TIKTOK_AUTH_BASE_URL = sandbox_url
     settings.TIKTOK_BUSINESS_API_BASE_URL = sandbox_url
     # As settings.py does for TIKTOK_SANDBOX_URL: pages may show the sandbox's avatars.
     settings.SECURE_CSP = {**settings.SECURE_CSP, "img-src": [*settings.SECURE_CSP["img-src"], sandbox_url]}

@@ -23,7 +23,6 @@ class Credential(models.Model):
     class Kind(models.TextChoices):
         BUSINESS = "business", "API for Business advertiser token"
         TT_USER = "tt_user", "TikTok account holder token"
-        LOGIN_KIT = "login_kit", "Login Kit token"
 
     class Status(models.TextChoices):
         OK = "ok", "OK"
@@ -35,7 +34,7 @@ class Credential(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tiktok_credentials"
     )
-    # For tt_user / Login Kit grants: the TikTok user the token speaks for.
+    # For tt_user grants: the TikTok user the token speaks for.
     open_id = models.CharField(max_length=128, blank=True)
     access_token = EncryptedTextField(blank=True)
     refresh_token = EncryptedTextField(blank=True)

@@ -38,7 +38,7 @@ Every endpoint's request and answer is pinned by a schema in ``tests/contract/``
 Errors
 ------
 Every failure is a ``TikTokError`` with ``kind`` transient / auth / permanent (one table in
-``errors.py``), ``code``, ``request_id`` (= ``log_id``), ``retry_after``, ``http_status``.
+``errors.py``), ``code``, ``request_id``, ``retry_after``, ``http_status``.
 Transient errors were already retried (backoff + jitter, Retry-After, TIKTOK_MAX_RETRIES); a
 Celery task catching one should ``self.retry(countdown=exc.retry_after or ...)``.
 ``exc.is_expired``: refresh once; ``exc.needs_reconnect``: the grant is gone. Predicates on
@@ -57,14 +57,15 @@ stores a freshly exchanged TokenGrant.
 Webhooks
 --------
 ``webhooks.verify_business_signature(raw_body, header)`` / ``verify_login_kit_signature``
-raise ``WebhookSignatureError``; ``webhooks.parse_tcm_videos(raw_body)`` -> [TcmVideoEvent].
+(the creators' ``authorization.removed``, signed with the client secret) raise
+``WebhookSignatureError``; ``webhooks.parse_tcm_videos(raw_body)`` -> [TcmVideoEvent].
 
 Configuration: base URLs and app credentials come from settings (TIKTOK_*); they default to
 the local sandbox. A shared Redis rate budget (``ratelimit.py``) guards every call when
 TIKTOK_RATE_BUDGET_ENABLED is on.
 
 Testing: mock with ``responses`` against ``settings.TIKTOK_BUSINESS_API_BASE_URL +
-"/open_api/v1.3/<path>"`` or ``settings.TIKTOK_OPEN_API_BASE_URL + "/v2/<path>"``; patch
+"/open_api/v1.3/<path>"``; patch
 ``integrations.tiktok.clock.sleep`` to skip backoff waits.
 """
 

@@ -9,16 +9,15 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from .transport import Api, Request, Transport
+from .transport import Request, Transport
 
 
 @dataclass
 class TokenGrant:
-    """An OAuth token response, normalized across Login Kit, tt_user and API for Business.
+    """An OAuth token response, normalized across tt_user and API for Business advertiser grants.
 
-    Lifetimes always come from each response's ``expires_in`` / ``refresh_(token_)expires_in``:
-    TikTok documents tt_user tokens as 24 h / 1 year and Login Kit tokens as 2 h / 180 days,
-    and has changed these before.
+    Lifetimes always come from each response's ``expires_in`` / ``refresh_token_expires_in``:
+    TikTok documents tt_user tokens as 24 h / 1 year, and has changed these before.
     Token values are excluded from repr so they never reach a log or a traceback.
     """
 
@@ -38,8 +37,7 @@ class TokenGrant:
         scope = data.get("scope") or ""
         if isinstance(scope, list):  # API for Business returns integer permission ids
             scope = ",".join(str(s) for s in scope)
-        # Login Kit says refresh_expires_in, tt_user says refresh_token_expires_in.
-        refresh_expires_in = data.get("refresh_expires_in", data.get("refresh_token_expires_in"))
+        refresh_expires_in = data.get("refresh_token_expires_in")
         return cls(
             access_token=str(data.get("access_token") or ""),
             refresh_token=str(data.get("refresh_token") or ""),
@@ -91,14 +89,10 @@ class BusinessBase:
         authed: bool = True,
     ) -> Any:
         token = self.access_token if authed else None
-        return self.transport.send(
-            Request(Api.BUSINESS, "GET", path, access_token=token, params=params, headers=headers or {})
-        )
+        return self.transport.send(Request("GET", path, access_token=token, params=params, headers=headers or {}))
 
     def _post(self, path: str, body: dict[str, Any], *, idempotent: bool = False, authed: bool = True) -> Any:
         """POST JSON; ``None`` values are dropped so optional fields are simply absent."""
         token = self.access_token if authed else None
         clean = {k: v for k, v in body.items() if v is not None}
-        return self.transport.send(
-            Request(Api.BUSINESS, "POST", path, access_token=token, json=clean, idempotent=idempotent)
-        )
+        return self.transport.send(Request("POST", path, access_token=token, json=clean, idempotent=idempotent))

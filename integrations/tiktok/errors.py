@@ -10,9 +10,8 @@ should do:
 - ``permanent``: the request is wrong for TikTok; record it, do not retry.
 
 Codes: TikTok's table (the official SDK's ``tiktok_business/tiktok_code.py``;
-https://business-api.tiktok.com/portal/docs?id=1737172488964097) for API for Business,
-https://developers.tiktok.com/doc/tiktok-api-v2-error-handling (Login Kit v2),
-https://developers.tiktok.com/doc/oauth-error-handling (OAuth).
+https://business-api.tiktok.com/portal/docs?id=1737172488964097); API for Business answers
+its OAuth calls (advertiser and tt_user grants) in the same envelope, with the same codes.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ FIELDS_OFFLINE = 41002
 # Business API codes that mean "the request was not served, try again": 40100 is the QPS
 # limit and 40132 a per-action frequency limit, 402xx task/conflict states, 40700 and 500xx
 # TikTok-side failures (the same list singer-io/tap-tiktok-ads retries on).
-TRANSIENT_CODES: frozenset[int | str] = frozenset(
+TRANSIENT_CODES: frozenset[int] = frozenset(
     {
         REQUEST_TOO_FREQUENT,
         REQUEST_FREQUENCY_LIMITED,
@@ -59,32 +58,23 @@ TRANSIENT_CODES: frozenset[int | str] = frozenset(
         40700,
         50000,
         50002,
-        # Login Kit v2 (HTTP 429 / 500) and OAuth error strings.
-        "rate_limit_exceeded",
-        "internal_error",
-        "server_error",
-        "temporarily_unavailable",
     }
 )
 # The access token expired: one refresh under the row lock, then one retry.
-EXPIRED_CODES: frozenset[int | str] = frozenset({ACCESS_TOKEN_EXPIRED, "access_token_expired"})
+EXPIRED_CODES: frozenset[int] = frozenset({ACCESS_TOKEN_EXPIRED})
 # The grant is gone (no token, revoked or invalid token, refresh token expired or rejected):
 # the user must reconnect.
-RECONNECT_CODES: frozenset[int | str] = frozenset(
+RECONNECT_CODES: frozenset[int] = frozenset(
     {
         EMPTY_ACCESS_TOKEN,
         INVALID_ACCESS_TOKEN,
         REFRESH_TOKEN_EXPIRED,
         INVALID_REFRESH_TOKEN,
-        "access_token_invalid",
-        "invalid_grant",
     }
 )
 # Codes that say TikTok rejected the request before acting on it, so even a write can be
 # resent safely.
-NOT_PROCESSED_CODES: frozenset[int | str] = frozenset(
-    {REQUEST_TOO_FREQUENT, REQUEST_FREQUENCY_LIMITED, "rate_limit_exceeded"}
-)
+NOT_PROCESSED_CODES: frozenset[int] = frozenset({REQUEST_TOO_FREQUENT, REQUEST_FREQUENCY_LIMITED})
 
 # Synthetic codes for outcomes that carry no TikTok code.
 TIMEOUT = "timeout"
@@ -125,16 +115,11 @@ class TikTokError(Exception):
         self.code = code
         self.http_status = http_status
         self.kind = Kind(kind) if kind else classify(code, http_status)
-        # Business API calls it request_id, Login Kit calls it log_id; one attribute.
         self.request_id = request_id
         self.retry_after = retry_after
         self.path = path
         # False when the request never left this process (rate budget): safe to resend.
         self.sent = sent
-
-    @property
-    def log_id(self) -> str:
-        return self.request_id
 
     @property
     def is_transient(self) -> bool:

@@ -1,9 +1,8 @@
 """The rate budget, shared by every process through Redis, counted the way TikTok counts.
 
-API for Business: one budget per app (the Business API app id), in TikTok's three windows:
+One budget per API for Business app (its app id), in TikTok's three windows:
 requests per second, per minute and per UTC day, preset by the app's tier
-(https://business-api.tiktok.com/portal/docs/rate-limits/v1.3). Login Kit / Display API:
-600 requests per minute per endpoint (https://developers.tiktok.com/doc/tiktok-api-v2-rate-limit).
+(https://business-api.tiktok.com/portal/docs/rate-limits/v1.3).
 A request is counted before it is sent; one over budget is never sent. The caller waits up to
 ``max_wait`` seconds for a slot, otherwise gets a transient `TikTokError` whose
 ``retry_after`` tells a Celery task when to come back.
@@ -182,10 +181,8 @@ def back_off_seconds(window: Window) -> float:
     return _BACK_OFF_SECONDS[window]
 
 
-def limits_for(api: str) -> Limits:
-    """The configured budget: Login Kit per minute (per endpoint), API for Business by tier."""
-    if api == "login_kit":
-        return Limits(per_minute=settings.TIKTOK_LOGIN_KIT_PER_MINUTE)
+def limits_for() -> Limits:
+    """The configured budget of the API for Business app: its tier's, window by window overridable."""
     tier = TIERS.get(settings.TIKTOK_API_TIER)
     if tier is None:
         raise ImproperlyConfigured(f"TIKTOK_API_TIER must be one of {', '.join(TIERS)}")

@@ -144,7 +144,7 @@ def call_with_credential[T](credential_id: int | None, call: Callable[[BusinessC
     """Run ``call(client)`` with the credential's token.
 
     An "expired" auth error (40102) triggers one refresh and one retry; an error that means
-    the grant is gone (40105, access_token_invalid, ...) marks the credential needs_reconnect.
+    the grant is gone (40105, 40107, ...) marks the credential needs_reconnect.
     An account with no credential at all (``credential_id`` None) needs connecting too.
     """
     if credential_id is None:

@@ -1,17 +1,11 @@
 """The one HTTP transport to TikTok: timeouts, envelopes, classification, retries, budget.
 
-Two API styles share it:
-
-- API for Business (``Api.BUSINESS``, https://business-api.tiktok.com/open_api/v1.3/):
-  JSON bodies, ``Access-Token: <token>`` with no "Bearer", GET arrays/objects JSON-encoded
-  in the query string (``advertiser_ids=["1","2"]``), envelope
-  ``{code, message, request_id, data}`` where HTTP 200 with ``code != 0`` is an error
-  (https://business-api.tiktok.com/portal/docs?id=1737172488964097).
-- Login Kit / Display API v2 (``Api.LOGIN_KIT``, https://open.tiktokapis.com/v2/):
-  ``Authorization: Bearer <token>``, form bodies for OAuth, envelope
-  ``{data, error{code, message, log_id}}`` with ``code == "ok"`` on success; OAuth errors
-  ``{error, error_description, log_id}``
-  (https://developers.tiktok.com/doc/tiktok-api-v2-error-handling).
+It speaks API for Business (https://business-api.tiktok.com/open_api/v1.3/): JSON bodies,
+``Access-Token: <token>`` with no "Bearer", GET arrays/objects JSON-encoded in the query
+string (``advertiser_ids=["1","2"]``), envelope ``{code, message, request_id, data}`` where
+HTTP 200 with ``code != 0`` is an error
+(https://business-api.tiktok.com/portal/docs?id=1737172488964097). Creators authorize through
+the same app (tt_user OAuth).
 
 Transient failures are retried here with exponential backoff and jitter, honouring
 Retry-After, at most TIKTOK_MAX_RETRIES times. Two exceptions keep people and TikTok's
@@ -22,7 +16,7 @@ reschedule, so a throttled poll costs one HTTP call per task run. A write (``ide
 only when TikTok certainly did not act on it (throttled, or never sent), because resending
 e.g. a campaign create after a read timeout could create it twice.
 
-Logs carry the path, outcome, code and request_id/log_id; never a URL (the query string
+Logs carry the path, outcome, code and request_id; never a URL (the query string
 can hold ``secret``), a header or a body.
 """
 
@@ -38,7 +32,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from typing import Any
 
 import requests
@@ -71,22 +64,15 @@ def request_deadline(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
-class Api(StrEnum):
-    BUSINESS = "business"
-    LOGIN_KIT = "login_kit"
-
-
 @dataclass
 class Request:
     """One logical call; ``path`` is relative to the API's root (e.g. ``bc/get/``)."""
 
-    api: Api
     method: str
     path: str
     access_token: str | None = None
     params: dict[str, Any] | None = None
     json: Any = None
-    form: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     idempotent: bool | None = None
 
@@ -95,18 +81,11 @@ class Request:
         return self.method == "GET" if self.idempotent is None else self.idempotent
 
     def url(self) -> str:
-        if self.api == Api.BUSINESS:
-            return f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/{BUSINESS_PREFIX}{self.path}"
-        return f"{settings.TIKTOK_OPEN_API_BASE_URL}/{self.path}"
-
-    def budget_key(self) -> str:
-        """TikTok counts API for Business calls per app, Login Kit calls per app and endpoint."""
-        if self.api == Api.BUSINESS:
-            return business_budget_key()
-        return f"login_kit:{settings.TIKTOK_CLIENT_KEY}:{self.path}"
+        return f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/{BUSINESS_PREFIX}{self.path}"
 
 
 def business_budget_key() -> str:
+    """TikTok counts API for Business calls per app, all endpoints together."""
     return f"business:{settings.TIKTOK_APP_ID}"
 
 
@@ -187,35 +166,6 @@ def parse_business(resp: requests.Response, path: str) -> tuple[Any, str]:
     )
 
 
-def parse_login_kit(resp: requests.Response, path: str) -> tuple[Any, str]:
-    body = _json_body(resp, path)
-    error = body.get("error")
-    if isinstance(error, str) and error:
-        # OAuth error: {error, error_description, log_id}.
-        raise TikTokError(
-            str(body.get("error_description") or error),
-            code=error,
-            request_id=str(body.get("log_id") or ""),
-            http_status=resp.status_code,
-            retry_after=_retry_after(resp),
-            path=path,
-        )
-    log_id = str(error.get("log_id") or "") if isinstance(error, dict) else str(body.get("log_id") or "")
-    code = error.get("code") if isinstance(error, dict) else None
-    if code not in (None, "", "ok") or resp.status_code >= 400:
-        message = (error or {}).get("message") if isinstance(error, dict) else None
-        raise TikTokError(
-            str(message or f"HTTP {resp.status_code}"),
-            code=code or None,
-            request_id=log_id,
-            http_status=resp.status_code,
-            retry_after=_retry_after(resp),
-            path=path,
-        )
-    # v2 data endpoints wrap in {data, error}; /v2/oauth/* answer flat; revoke answers {}.
-    return (body.get("data") if "data" in body else body), log_id
-
-
 class Transport:
     """Sends `Request`s. One per client is fine; sessions are per thread underneath."""
 
@@ -277,8 +227,9 @@ class Transport:
     def _attempt(self, req: Request) -> tuple[Any, str]:
         budget = self.budget
         if budget is not None:
-            limits = ratelimit.limits_for(req.api)
-            budget.acquire(req.budget_key(), limits, background=ratelimit.in_background(), path=req.path)
+            budget.acquire(
+                business_budget_key(), ratelimit.limits_for(), background=ratelimit.in_background(), path=req.path
+            )
         timeout = self._timeout(req)
         try:
             resp = _session().request(
@@ -286,7 +237,6 @@ class Transport:
                 req.url(),
                 params=encode_query(req.params) if req.params else None,
                 json=req.json,
-                data=req.form,
                 headers=self._headers(req),
                 timeout=timeout,
             )
@@ -297,8 +247,6 @@ class Transport:
         except requests.RequestException as exc:
             # Never str(exc): requests puts the full URL, query string included, in it.
             raise TikTokError(f"{type(exc).__name__} talking to TikTok", code=CONNECTION, path=req.path) from exc
-        if req.api == Api.LOGIN_KIT:
-            return parse_login_kit(resp, req.path)
         try:
             return parse_business(resp, req.path)
         except TikTokError as exc:
@@ -306,17 +254,14 @@ class Transport:
                 # TikTok names the window in the message and says how long to stay away;
                 # with the shared budget every process stays away, not only this one.
                 window = ratelimit.throttled_window(exc.message)
-                told = budget.back_off(req.budget_key(), window) if budget else ratelimit.back_off_seconds(window)
+                told = budget.back_off(business_budget_key(), window) if budget else ratelimit.back_off_seconds(window)
                 exc.retry_after = max(exc.retry_after or 0.0, told)
             raise
 
     def _headers(self, req: Request) -> dict[str, str]:
         headers = dict(req.headers)
         if req.access_token:
-            if req.api == Api.BUSINESS:
-                headers["Access-Token"] = req.access_token  # no "Bearer" on API for Business
-            else:
-                headers["Authorization"] = f"Bearer {req.access_token}"
+            headers["Access-Token"] = req.access_token  # no "Bearer" on API for Business
         return headers
 
     def _retry_delay(self, req: Request, exc: TikTokError, attempt: int) -> float | None:

@@ -36,14 +36,6 @@ def biz():
     return url
 
 
-@pytest.fixture
-def open_api():
-    def url(path: str) -> str:
-        return f"{settings.TIKTOK_OPEN_API_BASE_URL}/{path}"
-
-    return url
-
-
 def ok(data, request_id: str = "req-1") -> dict:
     """The API for Business success envelope."""
     return {"code": 0, "message": "OK", "request_id": request_id, "data": data}

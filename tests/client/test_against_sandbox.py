@@ -252,7 +252,6 @@ def test_the_sandboxs_counters_never_exceed_the_tier_under_the_clients_budget(
         "DJANGO_SETTINGS_MODULE": "aspire_tiktok.settings",
         "DJANGO_ENV": "test",
         "TIKTOK_BUSINESS_API_BASE_URL": live_sandbox,
-        "TIKTOK_OPEN_API_BASE_URL": live_sandbox,
         "TIKTOK_AUTH_BASE_URL": live_sandbox,
         "TIKTOK_RATE_BUDGET_ENABLED": "true",
         "TIKTOK_API_TIER": "basic",

@@ -83,29 +83,25 @@ def test_it_is_a_no_op_when_disabled(settings):
 def test_each_tier_presets_tiktoks_three_windows(settings, tier, expected):
     settings.TIKTOK_API_TIER = tier
 
-    assert limits_for("business") == expected
+    assert limits_for() == expected
 
 
 def test_each_window_can_be_overridden_on_its_own(settings):
     settings.TIKTOK_API_TIER = "advanced"
     settings.TIKTOK_RATE_QPM = 900
 
-    assert limits_for("business") == Limits(20, 900, 1_728_000)
+    assert limits_for() == Limits(20, 900, 1_728_000)
 
     settings.TIKTOK_RATE_QPS, settings.TIKTOK_RATE_PER_DAY = 5, 0
 
-    assert limits_for("business") == Limits(5, 900, 0)
+    assert limits_for() == Limits(5, 900, 0)
 
 
 def test_an_unknown_tier_is_a_configuration_error(settings):
     settings.TIKTOK_API_TIER = "gold"
 
     with pytest.raises(ImproperlyConfigured, match="TIKTOK_API_TIER"):
-        limits_for("business")
-
-
-def test_login_kit_stays_600_per_minute_per_endpoint(settings):
-    assert limits_for("login_kit") == Limits(per_minute=600)
+        limits_for()
 
 
 # --- the windows ------------------------------------------------------------------------------
@@ -182,22 +178,9 @@ def test_every_business_endpoint_draws_on_the_one_app_budget(mocked, biz, budget
 
 
 def _business_get(path):
-    from integrations.tiktok.transport import Api, Request
+    from integrations.tiktok.transport import Request
 
-    return Request(Api.BUSINESS, "GET", path, access_token="biz.1")
-
-
-def test_login_kit_counts_each_endpoint_separately(budget_on, rate_prefix):
-    from integrations.tiktok.transport import Api, Request
-
-    budget = default_budget()
-    user_info = Request(Api.LOGIN_KIT, "GET", "v2/user/info/").budget_key()
-    video_list = Request(Api.LOGIN_KIT, "POST", "v2/video/list/").budget_key()
-    limits = limits_for("login_kit")
-
-    assert budget.try_acquire(user_info, limits, background=False)[2] == Reason.GRANTED
-    assert budget.try_acquire(video_list, limits, background=False)[2] == Reason.GRANTED
-    assert budget.try_acquire(user_info, limits, background=False)[2] == Reason.PACING
+    return Request("GET", path, access_token="biz.1")
 
 
 # --- pacing -----------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_the_authorization_removed_webhook_does_not_500_after_its_commit_when_ma
     from integrations.tiktok import webhooks
 
     owner = user_factory(email="creator@example.test")
-    credential = Credential.objects.create(kind=Credential.Kind.LOGIN_KIT, open_id="open-1")
+    credential = Credential.objects.create(kind=Credential.Kind.TT_USER, open_id="open-1")
     TikTokAccount.objects.create(handle="someone", open_id="open-1", credential=credential, owner=owner)
     body = json.dumps(
         {

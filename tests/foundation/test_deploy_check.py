@@ -75,7 +75,10 @@ def test_production_refuses_to_start_without_token_keys():
         ),
         ({"TIKTOK_APP_ID": "sandbox-business-app"}, "TIKTOK_APP_ID is the TikTok sandbox's public value"),
         ({"TIKTOK_APP_SECRET": "sandbox-tto-secret"}, "TIKTOK_APP_SECRET is the TikTok sandbox's public value"),
-        ({"TIKTOK_OPEN_API_BASE_URL": "http://127.0.0.1:8001"}, "TIKTOK_OPEN_API_BASE_URL (http://127.0.0.1:8001)"),
+        (
+            {"TIKTOK_BUSINESS_API_BASE_URL": "http://127.0.0.1:8001"},
+            "TIKTOK_BUSINESS_API_BASE_URL (http://127.0.0.1:8001)",
+        ),
         ({"TIKTOK_AUTH_BASE_URL": "http://localhost:9001"}, "TIKTOK_AUTH_BASE_URL (http://localhost:9001)"),
         (
             {
@@ -128,7 +131,6 @@ def test_the_deploy_check_itself_reports_sandbox_settings_that_reached_django(se
     for name, value in REAL_LOOKING_TIKTOK.items():
         setattr(settings, name, value)
     settings.TIKTOK_AUTH_BASE_URL = "https://www.tiktok.com"
-    settings.TIKTOK_OPEN_API_BASE_URL = "https://open.tiktokapis.com"
     settings.TIKTOK_BUSINESS_API_BASE_URL = "https://business-api.tiktok.com"
     assert tiktok_is_not_the_sandbox(None) == []
     settings.TIKTOK_SANDBOX = True
@@ -154,7 +156,7 @@ def test_a_webhook_signed_with_the_sandboxs_secret_is_refused_in_a_production_co
 
     for name, value in REAL_LOOKING_TIKTOK.items():  # what production's start-up insists on
         setattr(settings, name, value)
-    credential = Credential.objects.create(kind=Credential.Kind.LOGIN_KIT, open_id="open-victim")
+    credential = Credential.objects.create(kind=Credential.Kind.TT_USER, open_id="open-victim")
     TikTokAccount.objects.create(handle="victim", open_id="open-victim", credential=credential)
     body = json.dumps(
         {

@@ -18,7 +18,7 @@ from creators.models import MarketplaceOnboarding
 from integrations.models import TikTokAccount
 from integrations.tiktok import TikTokError, callstats
 from integrations.tiktok.ratelimit import RateBudget, Window, limits_for
-from integrations.tiktok.transport import Api, Request, Transport, business_budget_key
+from integrations.tiktok.transport import Request, Transport, business_budget_key
 
 pytestmark = pytest.mark.django_db
 BASE = "https://business-api.test"
@@ -41,7 +41,7 @@ def _envelope(code=0, message="OK"):
 
 def _send(transport: Transport) -> TikTokError | None:
     try:
-        transport.send(Request(Api.BUSINESS, "GET", PATH, access_token="t"))
+        transport.send(Request("GET", PATH, access_token="t"))
     except TikTokError as exc:
         return exc
     return None
@@ -106,7 +106,7 @@ def test_the_budget_state_reads_todays_grants_and_a_back_off_without_taking_a_sl
     budget = RateBudget(counters.REDIS_URL, prefix=counters.TIKTOK_RATE_BUDGET_KEY_PREFIX, max_wait=0)
     key = business_budget_key()
     assert budget.state(key).used_today == 0
-    budget.acquire(key, limits_for(Api.BUSINESS), background=False)
+    budget.acquire(key, limits_for(), background=False)
     assert budget.state(key).used_today == 1
     assert budget.state(key).used_today == 1  # reading took nothing
     budget.back_off(key, Window.MINUTE)
@@ -216,7 +216,7 @@ def test_the_snapshot_shows_each_window_against_its_limit_with_todays_grants_and
     counters.TIKTOK_RATE_QPS = counters.TIKTOK_RATE_QPM = 0  # no pacing, so two grants come at once
     budget = RateBudget(counters.REDIS_URL, prefix=counters.TIKTOK_RATE_BUDGET_KEY_PREFIX, max_wait=0)
     for _ in range(2):
-        budget.acquire(business_budget_key(), limits_for(Api.BUSINESS), background=True)
+        budget.acquire(business_budget_key(), limits_for(), background=True)
     budget.back_off(business_budget_key(), Window.SECOND)
 
     snap = freshness.snapshot()

@@ -1,4 +1,4 @@
-"""Moving collaborations and campaign posts into the shared model keeps every row."""
+"""Data migrations keep every row, in the shape the models now expect."""
 
 from __future__ import annotations
 
@@ -84,3 +84,26 @@ def test_campaigns_never_polled_are_scheduled_so_a_null_next_poll_is_never_due()
     rows = {c.pk: c.next_poll_at for c in after.get_model("integrations", "Campaign").objects.all()}
     assert rows[never.pk] is not None
     assert rows[stopped.pk] is None and rows[local.pk] is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
+def test_login_kit_grants_become_creator_grants_that_need_reconnecting_and_keep_their_account():
+    before = _migrate([("integrations", "0007_one_write_per_intent")])
+    Credential = before.get_model("integrations", "Credential")
+    TikTokAccount = before.get_model("integrations", "TikTokAccount")
+    old = Credential.objects.create(
+        kind="login_kit", open_id="open-lk", access_token="act.lk", refresh_token="rft.lk", status="ok"
+    )
+    account = TikTokAccount.objects.create(handle="lk_creator", open_id="open-lk", credential=old)
+    current = Credential.objects.create(kind="tt_user", open_id="open-tt", access_token="act.tt", status="ok")
+
+    after = _migrate([("integrations", "0008_no_login_kit_credentials")])
+    rows = after.get_model("integrations", "Credential").objects
+    retired, kept = rows.get(pk=old.pk), rows.get(pk=current.pk)
+    assert (retired.kind, retired.status, retired.open_id) == ("tt_user", "needs_reconnect", "open-lk")
+    assert (retired.access_token, retired.refresh_token, retired.next_refresh_at) == ("", "", None)
+    assert "authorize TikTok again" in retired.last_error
+    assert after.get_model("integrations", "TikTokAccount").objects.get(pk=account.pk).credential_id == old.pk
+    assert (kept.kind, kept.status, kept.access_token) == ("tt_user", "ok", "act.tt")
+    assert not rows.filter(kind="login_kit").exists()

@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from integrations.models import AdAccount, Credential, TikTokOneAccount
 from integrations.tiktok.ratelimit import RateBudget, limits_for
-from integrations.tiktok.transport import Api
 
 _ids = itertools.count(1)
 
@@ -27,7 +26,7 @@ def exhaust_rate_budget(settings) -> None:
     settings.TIKTOK_RATE_QPS = settings.TIKTOK_RATE_QPM = 0
     settings.TIKTOK_RATE_PER_DAY = 1
     budget = RateBudget(settings.REDIS_URL, prefix=settings.TIKTOK_RATE_BUDGET_KEY_PREFIX, max_wait=0)
-    budget.acquire(f"business:{settings.TIKTOK_APP_ID}", limits_for(Api.BUSINESS), background=False)
+    budget.acquire(f"business:{settings.TIKTOK_APP_ID}", limits_for(), background=False)
 
 
 @pytest.fixture

@@ -197,7 +197,6 @@ def worker_env(*, redis_url: str, sandbox_url: str, site_url: str, **extra: str)
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "TIKTOK_SANDBOX_URL": sandbox_url,
         "TIKTOK_AUTH_BASE_URL": sandbox_url,
-        "TIKTOK_OPEN_API_BASE_URL": sandbox_url,
         "TIKTOK_BUSINESS_API_BASE_URL": sandbox_url,
         "SITE_URL": site_url,
         "TIKTOK_RATE_BUDGET_KEY_PREFIX": f"tiktok:rate:test-{uuid.uuid4().hex[:8]}",

@@ -34,7 +34,7 @@ def creator(user_factory):
 
 @pytest.fixture
 def world(brand, alice, creator, other_brand, settings):
-    settings.TIKTOK_AUTH_BASE_URL = settings.TIKTOK_OPEN_API_BASE_URL = DEAD_TIKTOK
+    settings.TIKTOK_AUTH_BASE_URL = DEAD_TIKTOK
     settings.TIKTOK_BUSINESS_API_BASE_URL = DEAD_TIKTOK
     settings.TIKTOK_MAX_RETRIES = 0
     made = populate_brand_world(brand, alice, creator)
