@@ -89,7 +89,7 @@ def test_campaigns_never_polled_are_scheduled_so_a_null_next_poll_is_never_due()
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("back_to_latest")
 def test_login_kit_grants_become_creator_grants_that_need_reconnecting_and_keep_their_account():
-    before = _migrate([("integrations", "0007_one_write_per_intent")])
+    before = _migrate([("integrations", "0008_background_job")])
     Credential = before.get_model("integrations", "Credential")
     TikTokAccount = before.get_model("integrations", "TikTokAccount")
     old = Credential.objects.create(
@@ -98,7 +98,7 @@ def test_login_kit_grants_become_creator_grants_that_need_reconnecting_and_keep_
     account = TikTokAccount.objects.create(handle="lk_creator", open_id="open-lk", credential=old)
     current = Credential.objects.create(kind="tt_user", open_id="open-tt", access_token="act.tt", status="ok")
 
-    after = _migrate([("integrations", "0008_no_login_kit_credentials")])
+    after = _migrate([("integrations", "0009_no_login_kit_credentials")])
     rows = after.get_model("integrations", "Credential").objects
     retired, kept = rows.get(pk=old.pk), rows.get(pk=current.pk)
     assert (retired.kind, retired.status, retired.open_id) == ("tt_user", "needs_reconnect", "open-lk")

@@ -33,7 +33,7 @@ def retire_login_kit_grants(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0007_one_write_per_intent"),
+        ("integrations", "0008_background_job"),
     ]
 
     operations = [
