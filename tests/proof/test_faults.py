@@ -335,7 +335,7 @@ def test_a_worker_killed_whole_mid_poll_has_its_due_work_done_by_another_worker_
     polling = MarketplaceOnboarding.objects.filter(
         pk__in=ids, state=State.AUTHORIZED, next_poll_at__gt=timezone.now() + DISPATCH_LEASE + timedelta(minutes=1)
     )
-    wait_until(lambda: polling.count() == len(ids) and hanging.calls == len(ids), timeout=60,
+    wait_until(lambda: polling.count() == len(ids) and hanging.calls == len(ids), timeout=180,
                message="the victim's polls to claim every row and call TikTok")  # fmt: skip
     held = victim.unfinished_tasks()
     assert len(held) == len(ids)
