@@ -16,13 +16,16 @@ from .tiktok import (
     TikTokAccount,
     TikTokOneAccount,
 )
+from .tto_assets import Anchor, BrandProfile
 from .webhooks import WebhookDelivery
 
 __all__ = [
     "AdAccount",
+    "Anchor",
     "Brand",
     "BrandMembership",
     "BrandNotice",
+    "BrandProfile",
     "BrandQuerySet",
     "BrandScopedQuerySet",
     "BusinessCenter",

@@ -260,7 +260,8 @@ class TTOMixin(BusinessBase):
     ) -> Campaign:
         """Returns ``campaign_id`` and the ``invite_link`` creators join with. Extra fields:
         campaign_description, advertiser_ids, handle_names, send_notification,
-        default_spark_ads_requested_authorization_days."""
+        default_spark_ads_requested_authorization_days, country_codes, brand_profile_id,
+        anchor_id, dm_info ``{business_account_handle, dm_allowed}``."""
         body = {
             "tto_tcm_account_id": tto_tcm_account_id,
             "campaign_type": campaign_type,

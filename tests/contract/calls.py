@@ -88,6 +88,8 @@ CALLS: dict[str, Call] = {
             handle_names=["demo.creator"],
             send_notification=True,
             default_spark_ads_requested_authorization_days=30,
+            country_codes=["US", "GB"],
+            dm_info={"business_account_handle": "demo.brand", "dm_allowed": True},
         ),
     ),
     "tto/tcm/campaign/": Call("tto_tcm_campaign_get", lambda c: c.tto_tcm_campaign_get(TTO, campaign_ids=[CAMPAIGN])),

@@ -109,7 +109,13 @@ def walk_every_endpoint(base: str) -> None:
 
     # Campaigns: one created; the seeded one joined, posts linked by the creator and by the brand.
     brand.tto_tcm_campaign_create(
-        TTO, campaign_name="Contract", brand_name="Demo Brand", advertiser_ids=[ADVERTISERS[0]], handle_names=[]
+        TTO,
+        campaign_name="Contract",
+        brand_name="Demo Brand",
+        advertiser_ids=[ADVERTISERS[0]],
+        handle_names=[],
+        country_codes=["US"],
+        dm_info={"business_account_handle": "demo.brand", "dm_allowed": True},
     )
     spring = brand.tto_tcm_campaign_get(TTO, campaign_ids=[CAMPAIGN])["campaigns"][0]
     star, star_id, star_grant = creator_client(base, "market.star")
