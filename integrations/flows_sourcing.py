@@ -53,7 +53,7 @@ def _explain(exc: TikTokError) -> FlowError:
     return FlowError(f"TikTok refused the request: {exc.message}")
 
 
-def _call(account: TikTokOneAccount, fn):
+def call_tiktok_one(account: TikTokOneAccount, fn):
     try:
         return tiktok_tokens.call_with_credential(account.credential_id, fn)
     except TikTokError as exc:
@@ -106,7 +106,7 @@ def discover_filters(cleaned: dict[str, Any]) -> dict[str, Any]:
 
 def search_creators(account: TikTokOneAccount, cleaned: dict[str, Any], page: int = 1) -> CreatorResults:
     params = discover_filters(cleaned)
-    data = _call(
+    data = call_tiktok_one(
         account,
         lambda c: c.tto_tcm_creator_discover(account.tto_tcm_account_id, page=page, page_size=PAGE_SIZE, **params),
     )
@@ -145,7 +145,7 @@ def with_breakdowns(creator: dict[str, Any]) -> dict[str, Any]:
 
 
 def creator_profile(account: TikTokOneAccount, handle: str) -> dict[str, Any]:
-    creator = _call(account, lambda c: c.tto_tcm_creator_public(account.tto_tcm_account_id, handle))
+    creator = call_tiktok_one(account, lambda c: c.tto_tcm_creator_public(account.tto_tcm_account_id, handle))
     return with_breakdowns(creator or {})
 
 
@@ -175,7 +175,7 @@ def create_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, 
     if active_ad is not None:
         fields["advertiser_ids"] = [active_ad.advertiser_id]
     try:
-        data = _call(
+        data = call_tiktok_one(
             account,
             lambda c: c.tto_tcm_campaign_create(
                 account.tto_tcm_account_id, campaign_name=name, brand_name=campaign.brand_name, **fields

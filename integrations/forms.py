@@ -134,3 +134,38 @@ class AddToCampaignForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = Campaign.objects.filter(
             brand=brand, status=Campaign.Status.ACTIVE
         )
+
+
+class BrandProfileForm(forms.Form):
+    """tto/tcm/brand/profile/create/: TikTok keeps the name once set (≤ 60 characters)."""
+
+    brand_name = forms.CharField(max_length=60, label="Brand name")
+    brand_website = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Website (https)")
+    tiktok_account_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="TikTok account URL",
+        help_text="https://www.tiktok.com/@…",
+    )
+
+    def clean_brand_website(self) -> str:
+        url = self.cleaned_data.get("brand_website") or ""
+        if url and not url.startswith("https://"):
+            raise forms.ValidationError("TikTok takes an https:// address.")
+        return url
+
+    def clean_tiktok_account_url(self) -> str:
+        url = self.cleaned_data.get("tiktok_account_url") or ""
+        if url and not url.startswith("https://www.tiktok.com/@"):
+            raise forms.ValidationError("Use the account's address, https://www.tiktok.com/@handle.")
+        return url
+
+
+class AnchorForm(forms.Form):
+    """tto/tcm/anchor/create/ for a link anchor (TikTok's WEB_ANCHOR)."""
+
+    anchor_sub_type = forms.ChoiceField(choices=Anchor.SUB_TYPES, label="Kind")
+    anchor_name = forms.CharField(max_length=100, label="Name (for you)")
+    anchor_title = forms.CharField(max_length=100, label="Title shown on posts")
+    landing_page_url = forms.URLField(max_length=1000, assume_scheme="https", label="Landing page")
