@@ -1,5 +1,6 @@
-"""Campaign pages: the brand profiles and anchors a brand's TikTok One campaigns point at.
-Members read them; managers make and delete them."""
+"""Campaign pages: the brand profiles and anchors a brand's TikTok One campaigns point at
+(members read them; managers make and delete them), and importing the campaigns a brand
+already runs on TikTok One."""
 
 from __future__ import annotations
 
@@ -77,3 +78,24 @@ def delete_anchor(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Deleted the anchor “{anchor}” on TikTok One.")
     return redirect("integrations:campaign_assets", slug=brand.slug)
+
+
+@login_required
+@require_POST
+def import_campaigns(request: HttpRequest, slug: str) -> HttpResponse:
+    """The campaigns the brand already runs on its TikTok One account, listed here too."""
+    brand = get_brand_for_user(request.user, slug, manage=True)
+    account = flows_sourcing.sourcing_account(brand)
+    if account is None:
+        messages.error(request, "Importing campaigns needs the brand's TikTok One account; see Integrations.")
+        return redirect("integrations:campaigns", slug=brand.slug)
+    try:
+        result = flows_sourcing.import_campaigns(brand, account)
+    except FlowError as exc:
+        messages.error(request, exc.message)
+    else:
+        text = f"Imported from TikTok One: {result.created} new, {result.updated} already here."
+        if result.skipped:
+            text += f" {result.skipped} could not be imported (another brand on this platform has them)."
+        messages.success(request, text)
+    return redirect("integrations:campaigns", slug=brand.slug)

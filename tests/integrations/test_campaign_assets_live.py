@@ -1,5 +1,6 @@
-"""A brand profile and an anchor made from the campaign pages against the live sandbox, the
-anchor through TikTok's review, then a campaign that points at both."""
+"""The campaign pages against the live sandbox: a brand profile and an anchor made there, the
+anchor through TikTok's review, a campaign that points at both; the campaigns the brand
+already runs on TikTok One imported."""
 
 from __future__ import annotations
 
@@ -69,3 +70,16 @@ def test_a_campaign_points_at_a_brand_profile_and_an_anchor_tiktok_approved(
         ["US"],
     )
     assert made["dm_info"] == {"business_account_handle": "acme", "dm_allowed": True}
+
+
+def test_importing_lists_the_campaigns_the_brand_already_runs_once(client_for, alice, brand, connect_as, live_sandbox):
+    client = client_for(alice)
+    connect_as(client, brand, "demo-brand")
+    url = reverse("integrations:import_campaigns", args=[brand.slug])
+    client.post(url)
+    client.post(url)
+    spring = Campaign.objects.get(brand=brand, campaign_id="7900000000000000001")
+    assert spring.name == "Spring Launch" and spring.invite_link
+    assert Campaign.objects.filter(campaign_id="7900000000000000001").count() == 1
+    page = client.get(reverse("integrations:campaigns", args=[brand.slug]))
+    assert "Spring Launch" in page.content.decode()
