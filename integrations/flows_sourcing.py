@@ -334,7 +334,8 @@ def import_campaigns(brand: Brand, account: TikTokOneAccount) -> ImportResult:
 
 
 def _imported_values(item: dict[str, Any], account: TikTokOneAccount) -> dict[str, Any]:
-    dm = item.get("dm_info") if isinstance(item.get("dm_info"), dict) else {}
+    dm = item.get("dm_info")
+    dm = dm if isinstance(dm, dict) else {}
     countries = item.get("country_codes")
     values: dict[str, Any] = {
         "tiktok_one_account": account,
