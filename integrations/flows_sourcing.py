@@ -15,7 +15,7 @@ from django.utils import timezone
 from .capability import spark_ads_capability
 from .errors import FlowError, message_for
 from .models import Brand, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
-from .tiktok import Kind, TikTokError
+from .tiktok import Kind, TikTokError, items, iter_pages
 from .tiktok import tokens as tiktok_tokens
 
 logger = logging.getLogger("integrations.sourcing")
@@ -52,7 +52,7 @@ def _explain(exc: TikTokError) -> FlowError:
     return FlowError(message_for(exc), retryable=exc.kind == Kind.TRANSIENT)
 
 
-def _call(account: TikTokOneAccount, fn):
+def call_tiktok_one(account: TikTokOneAccount, fn):
     try:
         return tiktok_tokens.call_with_credential(account.credential_id, fn)
     except TikTokError as exc:
@@ -121,7 +121,7 @@ def search_job(job) -> tuple[str, dict[str, Any]]:
 
 def search_creators(account: TikTokOneAccount, cleaned: dict[str, Any], page: int = 1) -> CreatorResults:
     params = discover_filters(cleaned)
-    data = _call(
+    data = call_tiktok_one(
         account,
         lambda c: c.tto_tcm_creator_discover(account.tto_tcm_account_id, page=page, page_size=PAGE_SIZE, **params),
     )
@@ -160,7 +160,7 @@ def with_breakdowns(creator: dict[str, Any]) -> dict[str, Any]:
 
 
 def creator_profile(account: TikTokOneAccount, handle: str) -> dict[str, Any]:
-    creator = _call(account, lambda c: c.tto_tcm_creator_public(account.tto_tcm_account_id, handle))
+    creator = call_tiktok_one(account, lambda c: c.tto_tcm_creator_public(account.tto_tcm_account_id, handle))
     return with_breakdowns(creator or {})
 
 
@@ -184,12 +184,13 @@ def create_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, 
     fields: dict[str, Any] = {
         "campaign_description": cleaned.get("description") or None,
         "default_spark_ads_requested_authorization_days": int(cleaned["spark_ads_default_days"]),
+        **_tiktok_one_fields(campaign),
     }
     active_ad = spark_ads_capability(brand).ad_account
     if active_ad is not None:
         fields["advertiser_ids"] = [active_ad.advertiser_id]
     try:
-        data = _call(
+        data = call_tiktok_one(
             account,
             lambda c: c.tto_tcm_campaign_create(
                 account.tto_tcm_account_id, campaign_name=name, brand_name=campaign.brand_name, **fields
@@ -204,6 +205,23 @@ def create_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, 
     campaign.next_poll_at = timezone.now()
     campaign.save(update_fields=["campaign_id", "invite_link", "status", "next_poll_at"])
     return campaign, True
+
+
+def _tiktok_one_fields(campaign: Campaign) -> dict[str, Any]:
+    """The optional create fields the campaign was given; TikTok gets only those set."""
+    fields: dict[str, Any] = {}
+    if campaign.country_codes:
+        fields["country_codes"] = campaign.country_codes
+    if campaign.brand_profile_id:
+        fields["brand_profile_id"] = campaign.brand_profile_id
+    if campaign.anchor_id:
+        fields["anchor_id"] = campaign.anchor_id
+    if campaign.dm_business_account_handle:
+        fields["dm_info"] = {
+            "business_account_handle": campaign.dm_business_account_handle,
+            "dm_allowed": campaign.dm_allowed,
+        }
+    return fields
 
 
 def _insert_pending_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, Any]) -> Campaign:
@@ -221,6 +239,11 @@ def _insert_pending_campaign(brand: Brand, account: TikTokOneAccount, cleaned: d
                     require_tiktok_authorized=cleaned["require_tiktok_authorized"],
                     require_sponsored_video_tab=cleaned["require_sponsored_video_tab"],
                     require_original_or_promo_sound=cleaned["require_original_or_promo_sound"],
+                    country_codes=cleaned.get("country_codes") or [],
+                    dm_business_account_handle=cleaned.get("dm_business_account_handle") or "",
+                    dm_allowed=bool(cleaned.get("dm_allowed")),
+                    brand_profile_id=cleaned.get("brand_profile_id") or "",
+                    anchor_id=cleaned.get("anchor_id") or "",
                 )
         except IntegrityError:
             # A process that died mid-call leaves its row; past the window it is taken over.
@@ -269,3 +292,78 @@ def add_creator_to_campaign(campaign: Campaign, creator: dict[str, Any]) -> tupl
         except IntegrityError:
             continue
     raise FlowError("Could not add that creator; please try again.")
+
+
+# --- campaigns the brand already runs on TikTok One ------------------------------------------
+
+IMPORT_PAGE_SIZE = 50  # tto/tcm/campaign/ pages
+IMPORT_MAX_PAGES = 40
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+
+
+def import_campaigns(brand: Brand, account: TikTokOneAccount) -> ImportResult:
+    """Create or update a Campaign row per campaign of the brand's own TikTok One account,
+    keyed by TikTok's campaign_id, so importing again changes nothing it need not.
+
+    The platform's internal account serves many brands: its campaigns are not one brand's.
+    """
+    if account.is_internal or account.brand_id != brand.pk:
+        raise FlowError("Only a brand's own TikTok One account has campaigns to import; connect it on Integrations.")
+    result = ImportResult()
+    pages = iter_pages(
+        lambda page: call_tiktok_one(
+            account,
+            lambda c: c.tto_tcm_campaign_get(account.tto_tcm_account_id, page=page, page_size=IMPORT_PAGE_SIZE),
+        ),
+        max_pages=IMPORT_MAX_PAGES,
+    )
+    for item in items(pages, "campaigns"):
+        campaign_id = str(item.get("campaign_id") or "").strip() if isinstance(item, dict) else ""
+        if not campaign_id:
+            result.skipped += 1
+            continue
+        values = _imported_values(item, account)
+        try:
+            with transaction.atomic():
+                _, created = Campaign.objects.update_or_create(
+                    campaign_id=campaign_id,
+                    brand=brand,
+                    defaults=values,
+                    create_defaults={**values, "status": Campaign.Status.ACTIVE, "next_poll_at": timezone.now()},
+                )
+        except IntegrityError:
+            # Held by another brand's row, or made a moment ago by a concurrent import.
+            result.skipped += 1
+            continue
+        if created:
+            result.created += 1
+        else:
+            result.updated += 1
+    return result
+
+
+def _imported_values(item: dict[str, Any], account: TikTokOneAccount) -> dict[str, Any]:
+    dm = item.get("dm_info")
+    dm = dm if isinstance(dm, dict) else {}
+    countries = item.get("country_codes")
+    values: dict[str, Any] = {
+        "tiktok_one_account": account,
+        "name": str(item.get("campaign_name") or item.get("campaign_id"))[:200],
+        "brand_name": str(item.get("brand_name") or "")[:200],
+        "invite_link": str(item.get("invite_link") or "")[:1000],
+        "country_codes": [str(c) for c in countries] if isinstance(countries, list) else [],
+        "brand_profile_id": str(item.get("brand_profile_id") or "")[:64],
+        "anchor_id": str(item.get("anchor_id") or "")[:64],
+        "dm_business_account_handle": str(dm.get("business_account_handle") or "")[:100],
+        "dm_allowed": dm.get("dm_allowed") is True,
+    }
+    days = item.get("spark_ads_requested_authorization_days")
+    if str(days) in {"7", "30", "60", "365"}:
+        values["spark_ads_default_days"] = int(str(days))
+    return values

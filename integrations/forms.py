@@ -5,7 +5,7 @@ from typing import cast
 from django import forms
 
 from .flows_sourcing import SORT_FIELDS
-from .models import Campaign
+from .models import Anchor, BrandProfile, Campaign
 
 SPARK_DAYS = [(7, "7 days"), (30, "30 days"), (60, "60 days"), (365, "365 days")]
 
@@ -82,6 +82,48 @@ class CampaignForm(forms.Form):
     require_original_or_promo_sound = forms.BooleanField(
         required=False, initial=True, label=RequirementsForm.Meta.labels["require_original_or_promo_sound"]
     )
+    country_codes = forms.RegexField(
+        required=False,
+        max_length=200,
+        regex=r"^\s*[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*\s*$",
+        label="Creators' countries",
+        help_text="Two-letter codes separated by commas, e.g. US, GB. Empty: any country.",
+        error_messages={"invalid": "Use two-letter country codes separated by commas, e.g. US, GB."},
+    )
+    brand_profile_id = forms.ChoiceField(required=False, label="Brand profile")
+    anchor_id = forms.ChoiceField(required=False, label="Anchor (link shown on creators' posts)")
+    dm_business_account_handle = forms.RegexField(
+        required=False,
+        max_length=100,
+        regex=r"^@?[A-Za-z0-9._]{1,100}$",
+        label="TikTok account creators may message",
+        error_messages={"invalid": "A TikTok handle: letters, digits, dots and underscores."},
+    )
+    dm_allowed = forms.BooleanField(required=False, label="Let creators send that account direct messages")
+
+    def __init__(self, *args, brand=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        profiles = BrandProfile.objects.filter(brand=brand)
+        anchors = [a for a in Anchor.objects.filter(brand=brand) if a.usable]
+        cast(forms.ChoiceField, self.fields["brand_profile_id"]).choices = [("", "None")] + [
+            (p.brand_profile_id, p.brand_name) for p in profiles
+        ]
+        cast(forms.ChoiceField, self.fields["anchor_id"]).choices = [("", "None")] + [
+            (a.anchor_id, f"{a.anchor_name} ({a.status_label})") for a in anchors
+        ]
+
+    def clean_country_codes(self) -> list[str]:
+        raw = self.cleaned_data.get("country_codes") or ""
+        return sorted({code.strip().upper() for code in raw.split(",") if code.strip()})
+
+    def clean_dm_business_account_handle(self) -> str:
+        return (self.cleaned_data.get("dm_business_account_handle") or "").lstrip("@")
+
+    def clean(self):
+        super().clean()
+        if self.cleaned_data.get("dm_allowed") and not self.cleaned_data.get("dm_business_account_handle"):
+            self.add_error("dm_business_account_handle", "Name the account creators may message.")
+        return self.cleaned_data
 
 
 class AddToCampaignForm(forms.Form):
@@ -92,3 +134,38 @@ class AddToCampaignForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = Campaign.objects.filter(
             brand=brand, status=Campaign.Status.ACTIVE
         )
+
+
+class BrandProfileForm(forms.Form):
+    """tto/tcm/brand/profile/create/: TikTok keeps the name once set (≤ 60 characters)."""
+
+    brand_name = forms.CharField(max_length=60, label="Brand name")
+    brand_website = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Website (https)")
+    tiktok_account_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="TikTok account URL",
+        help_text="https://www.tiktok.com/@…",
+    )
+
+    def clean_brand_website(self) -> str:
+        url = self.cleaned_data.get("brand_website") or ""
+        if url and not url.startswith("https://"):
+            raise forms.ValidationError("TikTok takes an https:// address.")
+        return url
+
+    def clean_tiktok_account_url(self) -> str:
+        url = self.cleaned_data.get("tiktok_account_url") or ""
+        if url and not url.startswith("https://www.tiktok.com/@"):
+            raise forms.ValidationError("Use the account's address, https://www.tiktok.com/@handle.")
+        return url
+
+
+class AnchorForm(forms.Form):
+    """tto/tcm/anchor/create/ for a link anchor (TikTok's WEB_ANCHOR)."""
+
+    anchor_sub_type = forms.ChoiceField(choices=Anchor.SUB_TYPES, label="Kind")
+    anchor_name = forms.CharField(max_length=100, label="Name (for you)")
+    anchor_title = forms.CharField(max_length=100, label="Title shown on posts")
+    landing_page_url = forms.URLField(max_length=1000, assume_scheme="https", label="Landing page")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, views_tto_assets
 from .insights import urls as insights_urls
 
 app_name = "integrations"
@@ -31,5 +31,12 @@ urlpatterns = [
     path("brands/<slug:slug>/creators/@<str:handle>/", views.creator_profile, name="creator_profile"),
     path("brands/<slug:slug>/campaigns/", views.campaigns, name="campaigns"),
     path("brands/<slug:slug>/campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("brands/<slug:slug>/campaigns/import/", views_tto_assets.import_campaigns, name="import_campaigns"),
+    path("brands/<slug:slug>/campaigns/assets/", views_tto_assets.campaign_assets, name="campaign_assets"),
+    path(
+        "brands/<slug:slug>/campaigns/anchors/<int:pk>/delete/",
+        views_tto_assets.delete_anchor,
+        name="delete_anchor",
+    ),
     *insights_urls.urlpatterns,
 ]

@@ -379,7 +379,7 @@ def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
     # Members read the page; only managers may send its form.
     brand = get_brand_for_user(request.user, slug, manage=request.method == "POST")
     account = flows_sourcing.sourcing_account(brand)
-    form = CampaignForm(request.POST or None, initial={"brand_name": brand.name})
+    form = CampaignForm(request.POST or None, initial={"brand_name": brand.name}, brand=brand)
     if request.method == "POST":
         if account is None:
             messages.error(request, "Creating a campaign needs a TikTok One account; see Integrations.")

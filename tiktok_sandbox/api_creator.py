@@ -10,6 +10,7 @@ from django.conf import settings
 from tiktok_sandbox import clock, ids, oauth, world
 from tiktok_sandbox.api import Call, endpoint, token_for
 from tiktok_sandbox.api_brand import tto_account_for
+from tiktok_sandbox.api_tto_assets import campaign_fields
 from tiktok_sandbox.envelopes import BusinessError
 from tiktok_sandbox.models import Campaign, CampaignJoin, MarketplaceInvite, TikTokUser, Video, VideoLink
 
@@ -268,6 +269,17 @@ def campaign_payload(call: Call, campaign: Campaign) -> dict:
         "invite_link": invite_link(call, campaign),
         "create_time": clock.fmt(campaign.create_time),
         "update_time": clock.fmt(campaign.update_time),
+        "country_codes": campaign.country_codes,
+        # Left out when unset, as TikTok's omitempty fields are.
+        **{
+            name: value
+            for name, value in (
+                ("brand_profile_id", campaign.brand_profile_id),
+                ("anchor_id", campaign.anchor_id),
+                ("dm_info", campaign.dm_info),
+            )
+            if value
+        },
     }
 
 
@@ -289,10 +301,12 @@ def campaign_create(call: Call) -> dict:
     campaign_type = call.str("campaign_type", required=False, default="CAMPAIGN")
     if campaign_type not in ("CAMPAIGN", "BRAND_LINK"):
         raise BusinessError(40002, "campaign_type: Must be CAMPAIGN or BRAND_LINK.")
+    extras = campaign_fields(call, account)
     handles, failed = _split_handles(call.list("handle_names"))
     now = clock.now()
     campaign_id = ids.numeric_id("79")
     campaign = Campaign.objects.create(
+        **extras,
         campaign_id=campaign_id,
         tto_account=account,
         campaign_type=campaign_type,

@@ -156,9 +156,19 @@ def daily_stats(video: Video, start: date, end: date) -> list[dict]:
                             "shares",
                             "shares_organic",
                             "shares_paid",
+                            "favorites",
+                            "favorites_organic",
+                            "favorites_paid",
                         )
                     },
                     "engagement_rate": _rate(delta["engagement_count"], delta["video_views"]),
+                    "engagement_rate_organic": _rate(
+                        sum(delta[f"{k}_organic"] for k in ("likes", "comments", "shares")),
+                        delta["video_views_organic"],
+                    ),
+                    "engagement_rate_paid": _rate(
+                        sum(delta[f"{k}_paid"] for k in ("likes", "comments", "shares")), delta["video_views_paid"]
+                    ),
                     "video_completion_rate": _watch(video, 0)["video_completion_rate"],
                 }
             )
@@ -166,7 +176,18 @@ def daily_stats(video: Video, start: date, end: date) -> list[dict]:
     return rows
 
 
-def video_report(video: Video, code: str, dates: tuple[date, date] | None) -> dict:
+def anchor_metrics(views: int) -> dict:
+    # A share of the post's viewers see the anchor and a few of them tap it.
+    seen, unique_seen = int(views * 0.3), int(views * 0.24)
+    return {
+        "anchor_views": seen,
+        "anchor_clicks": int(seen * 0.04),
+        "anchor_unique_views": unique_seen,
+        "anchor_unique_clicks": int(unique_seen * 0.04),
+    }
+
+
+def video_report(video: Video, code: str, dates: tuple[date, date] | None, anchor_id: str = "") -> dict:
     m = world.metrics(video)
     row = totals(m)
     row.update(_ads(m, video.boosted_at is not None))
@@ -187,6 +208,8 @@ def video_report(video: Video, code: str, dates: tuple[date, date] | None) -> di
             "creator_info": {"handle_name": video.owner.handle, "display_name": video.owner.display_name},
         }
     )
+    if anchor_id:
+        row.update({"anchor_id": anchor_id, "anchor_metrics": anchor_metrics(row["video_views"])})
     if dates:
         row["daily_stats"] = daily_stats(video, *dates)
     return row
@@ -217,7 +240,7 @@ def report(call: Call) -> dict:
     rows = []
     for video in page:
         code = video.auth_codes.order_by("-start_time").first()
-        rows.append(video_report(video, code.code if code else "", dates))
+        rows.append(video_report(video, code.code if code else "", dates, campaign.anchor_id))
     return {
         "tto_tcm_account_id": account.tto_tcm_account_id,
         "campaign_id": campaign.campaign_id,

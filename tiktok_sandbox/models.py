@@ -180,6 +180,35 @@ class Campaign(models.Model):
     invite_slug = models.CharField(max_length=64, unique=True)
     create_time = models.DateTimeField()
     update_time = models.DateTimeField()
+    country_codes = models.JSONField(default=list)
+    dm_info = models.JSONField(null=True, blank=True)  # {business_account_handle, dm_allowed}
+    brand_profile_id = models.CharField(max_length=32, blank=True)
+    anchor_id = models.CharField(max_length=32, blank=True)
+
+
+class BrandProfile(models.Model):
+    brand_profile_id = models.CharField(max_length=32, unique=True)
+    tto_account = models.ForeignKey(TTOAccount, on_delete=models.CASCADE, related_name="brand_profiles")
+    brand_name = models.CharField(max_length=100)
+    brand_industry_id = models.CharField(max_length=32, blank=True)
+    brand_website = models.CharField(max_length=500, blank=True)
+    logo_url = models.CharField(max_length=1000, blank=True)
+    tiktok_account_url = models.CharField(max_length=500, blank=True)
+
+
+class Anchor(models.Model):
+    """A campaign anchor; its review starts when it is created and ends on the sandbox clock."""
+
+    anchor_id = models.CharField(max_length=32, unique=True)
+    tto_account = models.ForeignKey(TTOAccount, on_delete=models.CASCADE, related_name="anchors")
+    anchor_type = models.CharField(max_length=20)
+    anchor_sub_type = models.CharField(max_length=20)
+    anchor_name = models.CharField(max_length=100)
+    anchor_title = models.CharField(max_length=100)
+    country_code = models.CharField(max_length=2, blank=True)
+    call_to_action = models.JSONField(default=dict)
+    thumbnail_url = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField()
 
 
 class CampaignJoin(models.Model):

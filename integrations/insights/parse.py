@@ -48,6 +48,8 @@ FLOAT_METRICS = [
     "ad_ctr",
 ]
 DECIMAL_METRICS = ["ad_cost", "ad_cpm", "ad_cpc"]
+# anchor_metrics{...}: how often the campaign's anchor on the post was seen and tapped.
+ANCHOR_METRICS = ["anchor_views", "anchor_clicks", "anchor_unique_views", "anchor_unique_clicks"]
 # Our audience key -> TikTok's field, and the field's label key inside each item.
 AUDIENCE_FIELDS = {
     "gender": ("audience_genders_distribution", "gender"),
@@ -65,15 +67,28 @@ DAILY_FIELDS = {
     "video_views_paid": "day_views_paid",
     "reach": "day_reach",
     "likes": "day_likes",
+    "likes_organic": "day_likes_organic",
+    "likes_paid": "day_likes_paid",
     "comments": "day_comments",
+    "comments_organic": "day_comments_organic",
+    "comments_paid": "day_comments_paid",
     "shares": "day_shares",
+    "shares_organic": "day_shares_organic",
+    "shares_paid": "day_shares_paid",
+    "favorites": "day_favorites",
+    "favorites_organic": "day_favorites_organic",
+    "favorites_paid": "day_favorites_paid",
     "engagement_rate": "day_engagement_rate",
+    "engagement_rate_organic": "day_engagement_rate_organic",
+    "engagement_rate_paid": "day_engagement_rate_paid",
     "video_completion_rate": "day_completion_rate",
 }
+DAILY_RATES = {"engagement_rate", "engagement_rate_organic", "engagement_rate_paid", "video_completion_rate"}
 METRIC_FIELDS = [
     *INT_METRICS,
     *FLOAT_METRICS,
     *DECIMAL_METRICS,
+    *ANCHOR_METRICS,
     "video_views_by_source",
     "video_boosted_date",
     "audience",
@@ -149,6 +164,9 @@ def parse_metrics(row: dict[str, Any]) -> dict[str, Any]:
     metrics["video_views_by_source"] = (
         {str(k): to_int(v) for k, v in by_source.items()} if isinstance(by_source, dict) else None
     )
+    anchor = row.get("anchor_metrics")
+    anchor = anchor if isinstance(anchor, dict) else {}
+    metrics.update({name: to_int(anchor.get(name)) for name in ANCHOR_METRICS})
     metrics["video_boosted_date"] = to_date(row.get("video_boosted_date"))
     metrics["audience"] = _audience(row)
     return metrics
@@ -160,8 +178,10 @@ def parse_daily(items: Any) -> dict[date, dict[str, Any]]:
         day = to_date(item.get("date")) if isinstance(item, dict) else None
         if day is None:
             continue
-        cast = {"engagement_rate": to_float, "video_completion_rate": to_float}
-        out[day] = {ours: cast.get(theirs, to_int)(item.get(theirs)) for theirs, ours in DAILY_FIELDS.items()}
+        out[day] = {
+            ours: (to_float if theirs in DAILY_RATES else to_int)(item.get(theirs))
+            for theirs, ours in DAILY_FIELDS.items()
+        }
     return out
 
 

@@ -17,14 +17,17 @@ from .tiktok import (
     TikTokAccount,
     TikTokOneAccount,
 )
+from .tto_assets import Anchor, BrandProfile
 from .webhooks import WebhookDelivery
 
 __all__ = [
     "AdAccount",
+    "Anchor",
     "BackgroundJob",
     "Brand",
     "BrandMembership",
     "BrandNotice",
+    "BrandProfile",
     "BrandQuerySet",
     "BrandScopedQuerySet",
     "BusinessCenter",

@@ -34,6 +34,12 @@ class Campaign(models.Model):
     require_sponsored_video_tab = models.BooleanField(default=True)
     require_original_or_promo_sound = models.BooleanField(default=True)
     spark_ads_default_days = models.PositiveSmallIntegerField(default=30)
+    # What the campaign was created with at TikTok One (tto/tcm/campaign/create/).
+    country_codes = models.JSONField(default=list, blank=True)
+    dm_business_account_handle = models.CharField(max_length=100, blank=True)
+    dm_allowed = models.BooleanField(default=False)
+    brand_profile_id = models.CharField(max_length=64, blank=True)
+    anchor_id = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     # Insights polling: when the report should be fetched next (a new campaign at once; NULL

@@ -50,6 +50,11 @@ class PostMetrics(models.Model):
     ad_cpc = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     ad_conversions = models.BigIntegerField(null=True, blank=True)
     video_boosted_date = models.DateField(null=True, blank=True)
+    # anchor_metrics: the campaign anchor on the post, seen and tapped (NULL without an anchor).
+    anchor_views = models.BigIntegerField(null=True, blank=True)
+    anchor_clicks = models.BigIntegerField(null=True, blank=True)
+    anchor_unique_views = models.BigIntegerField(null=True, blank=True)
+    anchor_unique_clicks = models.BigIntegerField(null=True, blank=True)
     # {"gender": [...], "age": [...], "country": [...], "device": [...], "locale": ..., ...}
     # as TikTok lists them ({"<key>": ..., "percentage": 0.x}).
     audience = models.JSONField(null=True, blank=True)
@@ -74,9 +79,20 @@ class PostSnapshot(PostMetrics):
     day_views_paid = models.BigIntegerField(null=True, blank=True)
     day_reach = models.BigIntegerField(null=True, blank=True)
     day_likes = models.BigIntegerField(null=True, blank=True)
+    day_likes_organic = models.BigIntegerField(null=True, blank=True)
+    day_likes_paid = models.BigIntegerField(null=True, blank=True)
     day_comments = models.BigIntegerField(null=True, blank=True)
+    day_comments_organic = models.BigIntegerField(null=True, blank=True)
+    day_comments_paid = models.BigIntegerField(null=True, blank=True)
     day_shares = models.BigIntegerField(null=True, blank=True)
+    day_shares_organic = models.BigIntegerField(null=True, blank=True)
+    day_shares_paid = models.BigIntegerField(null=True, blank=True)
+    day_favorites = models.BigIntegerField(null=True, blank=True)
+    day_favorites_organic = models.BigIntegerField(null=True, blank=True)
+    day_favorites_paid = models.BigIntegerField(null=True, blank=True)
     day_engagement_rate = models.FloatField(null=True, blank=True)
+    day_engagement_rate_organic = models.FloatField(null=True, blank=True)
+    day_engagement_rate_paid = models.FloatField(null=True, blank=True)
     day_completion_rate = models.FloatField(null=True, blank=True)
     fetched_at = models.DateTimeField(null=True, blank=True)
 

@@ -74,6 +74,42 @@ class Campaign(TypedDict, total=False):
     failed_handle_names: list[str]
     create_time: str
     update_time: str
+    campaign_description: str
+    country_codes: list[str]
+    brand_profile_id: str
+    anchor_id: str
+    dm_info: dict[str, Any]  # {business_account_handle, dm_allowed}
+
+
+class BrandProfile(TypedDict, total=False):
+    brand_profile_id: str
+    brand_name: str
+    brand_industry_id: str
+    brand_website: str
+    logo_url: str
+    tiktok_account_url: str
+
+
+class BrandProfilePage(TypedDict, total=False):
+    brands: list[BrandProfile]
+    page_info: PageInfo
+
+
+class Anchor(TypedDict, total=False):
+    anchor_id: str
+    status: str  # DRAFT / CREATED / IN_REVIEW / APPROVED / REJECTED_BY_AUDIT
+    anchor_type: str  # WEB_ANCHOR
+    anchor_sub_type: str  # DESTINATION / ECOMMERCE / ENTERTAINMENT
+    anchor_name: str
+    anchor_title: str
+    country_code: str
+    call_to_action: dict[str, str]  # landing_page_url, ios/android download and deep links
+    thumbnail_url: str
+
+
+class AnchorPage(TypedDict, total=False):
+    anchors: list[Anchor]
+    page_info: PageInfo
 
 
 class CampaignPage(TypedDict, total=False):
@@ -260,7 +296,8 @@ class TTOMixin(BusinessBase):
     ) -> Campaign:
         """Returns ``campaign_id`` and the ``invite_link`` creators join with. Extra fields:
         campaign_description, advertiser_ids, handle_names, send_notification,
-        default_spark_ads_requested_authorization_days."""
+        default_spark_ads_requested_authorization_days, country_codes, brand_profile_id,
+        anchor_id, dm_info ``{business_account_handle, dm_allowed}``."""
         body = {
             "tto_tcm_account_id": tto_tcm_account_id,
             "campaign_type": campaign_type,
@@ -289,6 +326,67 @@ class TTOMixin(BusinessBase):
                 "page": page,
                 "page_size": page_size,
             },
+        )
+
+    # --- Brand profiles and anchors a campaign points at ----------------------------------
+
+    def tto_tcm_brand_profile_create(self, tto_tcm_account_id: str, brand_name: str, **fields: Any) -> BrandProfile:
+        """Extra fields: brand_industry_id, brand_website, logo_url, tiktok_account_url."""
+        return self._post(
+            "tto/tcm/brand/profile/create/",
+            {"tto_tcm_account_id": tto_tcm_account_id, "brand_name": brand_name, **fields},
+        )
+
+    def tto_tcm_brand_profile_get(
+        self, tto_tcm_account_id: str, *, brand_profile_ids: list[str] | None = None, page: int = 1, page_size: int = 20
+    ) -> BrandProfilePage:
+        return self._get(
+            "tto/tcm/brand/profile/get/",
+            {
+                "tto_tcm_account_id": tto_tcm_account_id,
+                "brand_profile_ids": brand_profile_ids,
+                "page": page,
+                "page_size": page_size,
+            },
+        )
+
+    def tto_tcm_anchor_create(
+        self,
+        tto_tcm_account_id: str,
+        *,
+        anchor_sub_type: str,
+        anchor_name: str,
+        anchor_title: str,
+        call_to_action: dict[str, str],
+        anchor_type: str = "WEB_ANCHOR",
+        **fields: Any,
+    ) -> Anchor:
+        """Extra fields: country_code, category_label_id, thumbnail_url. TikTok reviews the
+        anchor after it is made (``status``)."""
+        body = {
+            "tto_tcm_account_id": tto_tcm_account_id,
+            "anchor_type": anchor_type,
+            "anchor_sub_type": anchor_sub_type,
+            "anchor_name": anchor_name,
+            "anchor_title": anchor_title,
+            "call_to_action": call_to_action,
+            **fields,
+        }
+        return self._post("tto/tcm/anchor/create/", body)
+
+    def tto_tcm_anchor_get(
+        self, tto_tcm_account_id: str, *, anchor_ids: list[str] | None = None, page: int = 1, page_size: int = 20
+    ) -> AnchorPage:
+        return self._get(
+            "tto/tcm/anchor/get/",
+            {"tto_tcm_account_id": tto_tcm_account_id, "anchor_ids": anchor_ids, "page": page, "page_size": page_size},
+        )
+
+    def tto_tcm_anchor_delete(self, tto_tcm_account_id: str, anchor_id: str) -> dict[str, Any]:
+        return self._post(
+            "tto/tcm/anchor/delete/",
+            {"tto_tcm_account_id": tto_tcm_account_id, "anchor_id": anchor_id},
+            idempotent=True,
         )
 
     # --- Creator side (creator's tt_user token) -----------------------------------------

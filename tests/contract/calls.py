@@ -19,6 +19,8 @@ BC = "7400000000000000001"
 CREATOR = "7500000000000000001"
 VIDEO = "7700000000000000101"
 CAMPAIGN = "7900000000000000001"
+PROFILE = "7500000000000000901"
+ANCHOR = "7600000000000000901"
 LINK = "https://www.tiktok.com/tto/invite/spring-launch"
 
 
@@ -88,9 +90,33 @@ CALLS: dict[str, Call] = {
             handle_names=["demo.creator"],
             send_notification=True,
             default_spark_ads_requested_authorization_days=30,
+            country_codes=["US", "GB"],
+            dm_info={"business_account_handle": "demo.brand", "dm_allowed": True},
         ),
     ),
     "tto/tcm/campaign/": Call("tto_tcm_campaign_get", lambda c: c.tto_tcm_campaign_get(TTO, campaign_ids=[CAMPAIGN])),
+    "tto/tcm/brand/profile/create/": Call(
+        "tto_tcm_brand_profile_create",
+        lambda c: c.tto_tcm_brand_profile_create(
+            TTO, "Demo Brand", brand_website="https://demo.example", tiktok_account_url="https://www.tiktok.com/@demo"
+        ),
+    ),
+    "tto/tcm/brand/profile/get/": Call(
+        "tto_tcm_brand_profile_get", lambda c: c.tto_tcm_brand_profile_get(TTO, brand_profile_ids=[PROFILE])
+    ),
+    "tto/tcm/anchor/create/": Call(
+        "tto_tcm_anchor_create",
+        lambda c: c.tto_tcm_anchor_create(
+            TTO,
+            anchor_sub_type="ECOMMERCE",
+            anchor_name="Shop",
+            anchor_title="Shop the drop",
+            call_to_action={"landing_page_url": "https://demo.example/shop"},
+            country_code="US",
+        ),
+    ),
+    "tto/tcm/anchor/get/": Call("tto_tcm_anchor_get", lambda c: c.tto_tcm_anchor_get(TTO, anchor_ids=[ANCHOR])),
+    "tto/tcm/anchor/delete/": Call("tto_tcm_anchor_delete", lambda c: c.tto_tcm_anchor_delete(TTO, ANCHOR)),
     "tto/tcm/campaign/link/": Call(
         "tto_tcm_campaign_link", lambda c: c.tto_tcm_campaign_link(TTO, CAMPAIGN, VIDEO, "LINK")
     ),

@@ -156,6 +156,47 @@ CAMPAIGN = Obj(
         "dm_info": opt(Obj({"business_account_handle": opt(Str()), "dm_allowed": opt(Bool())})),
     }
 )  # [BB model/tto/campaign/campaign.go Campaign]
+BRAND_PROFILE = Obj(
+    {
+        "brand_profile_id": req(Id()),
+        "brand_name": opt(Str()),
+        "brand_industry_id": opt(Str()),
+        "brand_industry": opt(Str()),
+        "brand_website": opt(Str()),
+        "logo_url": opt(Str()),
+        "tiktok_account_url": opt(Str()),
+    }
+)  # [BB model/tcm/brand/profile.go Profile]
+CALL_TO_ACTION = Obj(
+    {
+        "landing_page_url": opt(Str()),
+        "ios_download_link": opt(Str()),
+        "ios_deep_link": opt(Str()),
+        "android_download_link": opt(Str()),
+        "android_deep_link": opt(Str()),
+    }
+)  # [BB model/tto/anchor/anchor.go CallToAction]
+ANCHOR_TYPE = Enum("WEB_ANCHOR")  # [BB enum/tto_anchor.go]
+ANCHOR_SUB_TYPE = Enum("DESTINATION", "ECOMMERCE", "ENTERTAINMENT")
+ANCHOR = Obj(
+    {
+        "anchor_id": req(Id()),
+        "status": opt(Enum("DRAFT", "CREATED", "IN_REVIEW", "APPROVED", "REJECTED_BY_AUDIT")),
+        "anchor_type": opt(ANCHOR_TYPE),
+        "anchor_sub_type": opt(ANCHOR_SUB_TYPE),
+        "category_label_id": opt(Id()),
+        "country_code": opt(Str()),
+        "call_to_action": opt(CALL_TO_ACTION),
+        "anchor_title": opt(Str()),
+        "anchor_name": opt(Str()),
+        "anchor_sub_title": opt(Str()),
+        "thumbnail_url": opt(Str()),
+        "coupon_link": opt(Obj({"discount": opt(Num()), "coupon_url": opt(Str()), "coupon_code": opt(Str())})),
+        "pixel_id": opt(Id()),
+        "creator_preview_url": opt(Str()),
+        "advertiser_preview_url": opt(Str()),
+    }
+)  # [BB model/tto/anchor/anchor.go Anchor]
 LINK_INFO = Obj(
     {
         "video_id": opt(Id()),
@@ -782,6 +823,59 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         Obj({"campaigns": req(List(CAMPAIGN)), "page_info": opt(PAGE_INFO)}),
         "BB model/tto/campaign/campaign.go GetRequest/GetResult",
+    ),
+    # Brand profiles and anchors a campaign points at
+    "tto/tcm/brand/profile/create/": Endpoint(
+        "POST",
+        Obj(
+            {
+                "tto_tcm_account_id": req(Id()),
+                "brand_name": req(Str()),
+                "brand_industry_id": opt(Str(), nullable=False),
+                "brand_website": opt(Str(), nullable=False),
+                "logo_url": opt(Str(), nullable=False),
+                "tiktok_account_url": opt(Str(), nullable=False),
+            }
+        ),
+        BRAND_PROFILE,
+        "BB model/tcm/brand/profile_create.go CreateRequest/CreateResponse; tiktok_account_url [CL 2026-06-26]",
+    ),
+    "tto/tcm/brand/profile/get/": Endpoint(
+        "GET",
+        Obj({"tto_tcm_account_id": req(Id()), "brand_profile_ids": opt(List(Id())), **PAGING}),
+        Obj({"brands": req(List(BRAND_PROFILE)), "page_info": opt(PAGE_INFO)}),
+        "BB model/tcm/brand/profile_get.go GetRequest/GetResult",
+    ),
+    "tto/tcm/anchor/create/": Endpoint(
+        "POST",
+        Obj(
+            {
+                "tto_tcm_account_id": req(Id()),
+                "anchor_type": req(ANCHOR_TYPE),
+                "anchor_sub_type": req(ANCHOR_SUB_TYPE),
+                "category_label_id": opt(Id(), nullable=False),
+                "country_code": opt(Str(), nullable=False),
+                "call_to_action": req(CALL_TO_ACTION),
+                "anchor_title": req(Str()),
+                "anchor_name": req(Str()),
+                "upload_type": opt(Str(), nullable=False),
+                "thumbnail_url": opt(Str(), nullable=False),
+            }
+        ),
+        ANCHOR,
+        "BB model/tto/anchor/anchor.go CreateRequest/CreateResponse; required fields: the sandbox's choice",
+    ),
+    "tto/tcm/anchor/get/": Endpoint(
+        "GET",
+        Obj({"tto_tcm_account_id": req(Id()), "anchor_ids": opt(List(Id())), **PAGING}),
+        Obj({"anchors": req(List(ANCHOR)), "page_info": opt(PAGE_INFO)}),
+        "BB model/tto/anchor/anchor.go GetRequest/GetResult",
+    ),
+    "tto/tcm/anchor/delete/": Endpoint(
+        "POST",
+        Obj({"tto_tcm_account_id": req(Id()), "anchor_id": req(Id())}),
+        EMPTY,
+        "BB model/tto/anchor/anchor.go DeleteRequest/DeleteResponse",
     ),
     "tto/tcm/campaign/link/": Endpoint(
         "POST",

@@ -108,8 +108,28 @@ def walk_every_endpoint(base: str) -> None:
     brand.tto_tcm_creator_public(TTO, "market.star")
 
     # Campaigns: one created; the seeded one joined, posts linked by the creator and by the brand.
+    profile = brand.tto_tcm_brand_profile_create(
+        TTO, "Demo Brand", brand_website="https://demo.example", tiktok_account_url="https://www.tiktok.com/@demo"
+    )
+    brand.tto_tcm_brand_profile_get(TTO, brand_profile_ids=[profile["brand_profile_id"]])
+    anchor = brand.tto_tcm_anchor_create(
+        TTO,
+        anchor_sub_type="DESTINATION",
+        anchor_name="Site",
+        anchor_title="Visit",
+        call_to_action={"landing_page_url": "https://demo.example"},
+    )
+    brand.tto_tcm_anchor_get(TTO, anchor_ids=[anchor["anchor_id"]])
     brand.tto_tcm_campaign_create(
-        TTO, campaign_name="Contract", brand_name="Demo Brand", advertiser_ids=[ADVERTISERS[0]], handle_names=[]
+        TTO,
+        campaign_name="Contract",
+        brand_profile_id=profile["brand_profile_id"],
+        anchor_id=anchor["anchor_id"],
+        brand_name="Demo Brand",
+        advertiser_ids=[ADVERTISERS[0]],
+        handle_names=[],
+        country_codes=["US"],
+        dm_info={"business_account_handle": "demo.brand", "dm_allowed": True},
     )
     spring = brand.tto_tcm_campaign_get(TTO, campaign_ids=[CAMPAIGN])["campaigns"][0]
     star, star_id, star_grant = creator_client(base, "market.star")
@@ -118,6 +138,7 @@ def walk_every_endpoint(base: str) -> None:
     star.tto_creator_campaign_join(star_id, spring["invite_link"])
     star.tto_creator_campaign_video_link(star_id, spring["invite_link"], posts[1]["video_id"])
     brand.tto_tcm_campaign_link(TTO, CAMPAIGN, posts[2]["video_id"], "LINK")
+    brand.tto_tcm_anchor_delete(TTO, anchor["anchor_id"])
     request = star.tto_creator_link_request_get(star_id, spring["invite_link"])["link_requests"][0]
     star.tto_creator_link_request_confirm(star_id, request["link_request_id"], "APPROVE")
     linked = brand.tto_tcm_campaign_link_status(TTO, campaign_ids=[CAMPAIGN])["video_infos"]

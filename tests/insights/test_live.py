@@ -49,6 +49,9 @@ def test_polling_the_seeded_campaign_keeps_growing_snapshots(spring_launch, live
     latest = PostSnapshot.objects.filter(post=post).order_by("-date").first()
     assert latest.audience and latest.video_views_by_source and latest.day_views is not None
     assert post.insight.ad_cost is None  # not boosted: TikTok's "-" stays empty
+    assert latest.day_likes_organic is not None and latest.day_favorites is not None
+    assert latest.day_favorites == latest.day_favorites_organic + latest.day_favorites_paid
+    assert post.insight.anchor_views is None  # the seeded campaign has no anchor
 
 
 def test_a_tcm_videos_subscription_is_made_on_the_first_poll(spring_launch):

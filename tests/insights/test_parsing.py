@@ -93,3 +93,25 @@ def test_it_skips_rows_without_a_video_id_and_counts_them():
 def test_it_reads_a_page_without_videos_as_empty():
     assert parse.parse_page({"page_info": {}}) == ([], 0)
     assert parse.parse_page(None) == ([], 0)
+
+
+def test_it_parses_anchor_metrics_and_leaves_them_empty_without_an_anchor():
+    row = {**REPORT_ROW, "anchor_id": "7600000000000000001",
+           "anchor_metrics": {"anchor_views": 3600, "anchor_clicks": "144", "anchor_unique_views": "-"}}  # fmt: skip
+    m = parse.parse_video(row).metrics
+    assert (m["anchor_views"], m["anchor_clicks"], m["anchor_unique_views"], m["anchor_unique_clicks"]) == (
+        3600, 144, None, None)  # fmt: skip
+    plain = parse.parse_video(REPORT_ROW).metrics
+    assert plain["anchor_views"] is None and plain["anchor_clicks"] is None
+
+
+def test_it_parses_each_days_organic_and_paid_engagement_and_favorites():
+    day = {"date": "2026-03-03", "views": 100, "likes": 9, "likes_organic": 6, "likes_paid": 3, "comments_organic": 2,
+           "comments_paid": "-", "shares_organic": 1, "shares_paid": 0, "favorites": 4, "favorites_organic": 3,
+           "favorites_paid": 1, "engagement_rate_organic": "0.09", "engagement_rate_paid": "-"}  # fmt: skip
+    parsed = parse.parse_daily([day])[date(2026, 3, 3)]
+    assert (parsed["day_likes_organic"], parsed["day_likes_paid"]) == (6, 3)
+    assert (parsed["day_comments_organic"], parsed["day_comments_paid"]) == (2, None)
+    assert (parsed["day_shares_organic"], parsed["day_shares_paid"]) == (1, 0)
+    assert (parsed["day_favorites"], parsed["day_favorites_organic"], parsed["day_favorites_paid"]) == (4, 3, 1)
+    assert (parsed["day_engagement_rate_organic"], parsed["day_engagement_rate_paid"]) == (0.09, None)

@@ -167,6 +167,18 @@ def test_the_post_page_shows_breakdowns_series_and_when_figures_changed(campaign
     assert "FEMALE" in html and "figures last changed" in html and html.count("<svg") >= 3
 
 
+def test_the_post_page_shows_anchor_metrics_and_each_days_organic_and_paid_favorites(campaign, client_for, bob):
+    post = build_campaign_data(campaign, posts=1, days=2)[0]
+    post.insight.anchor_views, post.insight.anchor_clicks = 3617, 149
+    post.insight.save()
+    post.snapshots.update(day_favorites=41, day_favorites_organic=37, day_favorites_paid=4)
+    html = (
+        client_for(bob).get(reverse("integrations:insights_post", args=[campaign.brand.slug, post.pk])).content.decode()
+    )
+    assert "Anchor views / clicks" in html and "3617 / 149" in html
+    assert '41 <span class="muted">37 / 4</span>' in html
+
+
 def _deliver(client, payload, header=None):
     raw = json.dumps(payload).encode()
     from django.conf import settings

@@ -1,0 +1,155 @@
+"""Brand profiles and anchors on the campaign pages: managers make and delete them at
+TikTok One, members read them, the anchors' review status is read from TikTok."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from django.urls import reverse
+
+from integrations.models import Anchor, BrandProfile
+
+from .conftest import messages_of
+
+pytestmark = pytest.mark.django_db
+API = "/open_api/v1.3/"
+
+
+def ok(data: dict) -> dict:
+    return {"code": 0, "message": "OK", "request_id": "r", "data": data}
+
+
+@pytest.fixture
+def account(brand, tto_factory):
+    return tto_factory(brand=brand)
+
+
+@pytest.fixture
+def url(brand):
+    return reverse("integrations:campaign_assets", args=[brand.slug])
+
+
+def anchor_of(brand, account, anchor_id="7600000000000000001", status="IN_REVIEW") -> Anchor:
+    return Anchor.objects.create(
+        brand=brand,
+        tiktok_one_account=account,
+        anchor_id=anchor_id,
+        anchor_sub_type="DESTINATION",
+        anchor_name=f"Anchor {anchor_id[-3:]}",
+        anchor_title="Visit",
+        landing_page_url="https://acme.example",
+        status=status,
+    )
+
+
+def test_a_manager_makes_a_brand_profile_once_even_when_the_form_is_sent_twice(
+    account, url, brand, client_for, alice, settings
+):
+    client = client_for(alice)
+    form = {
+        "kind": "profile",
+        "profile-brand_name": "Acme",
+        "profile-tiktok_account_url": "https://www.tiktok.com/@acme",
+    }
+    with responses.RequestsMock() as rsps:
+        create = rsps.post(
+            settings.TIKTOK_BUSINESS_API_BASE_URL + API + "tto/tcm/brand/profile/create/",
+            json=ok({"brand_profile_id": "7500000000000000001", "brand_name": "Acme"}),
+        )
+        client.post(url, form)
+        client.post(url, form)
+    assert create.call_count == 1
+    assert json.loads(create.calls[0].request.body)["tiktok_account_url"] == "https://www.tiktok.com/@acme"
+    profile = BrandProfile.objects.get(brand=brand)
+    assert (profile.brand_profile_id, profile.tiktok_account_url) == (
+        "7500000000000000001",
+        "https://www.tiktok.com/@acme",
+    )
+
+
+def test_a_profile_url_tiktok_would_refuse_is_caught_before_sending(account, url, client_for, alice):
+    response = client_for(alice).post(
+        url, {"kind": "profile", "profile-brand_name": "Acme", "profile-tiktok_account_url": "https://x.com/acme"}
+    )
+    assert "address, https://www.tiktok.com/@handle." in response.content.decode()
+    assert not BrandProfile.objects.exists()
+
+
+def test_a_manager_makes_an_anchor_that_starts_in_tiktoks_review(account, url, brand, client_for, alice, settings):
+    form = {
+        "kind": "anchor",
+        "anchor-anchor_sub_type": "ECOMMERCE",
+        "anchor-anchor_name": "Shop",
+        "anchor-anchor_title": "Shop the drop",
+        "anchor-landing_page_url": "https://acme.example/shop",
+    }
+    with responses.RequestsMock() as rsps:
+        create = rsps.post(
+            settings.TIKTOK_BUSINESS_API_BASE_URL + API + "tto/tcm/anchor/create/",
+            json=ok({"anchor_id": "7600000000000000001", "status": "DRAFT"}),
+        )
+        page = client_for(alice).post(url, form, follow=True)
+    body = json.loads(create.calls[0].request.body)
+    assert (body["anchor_type"], body["call_to_action"]) == (
+        "WEB_ANCHOR",
+        {"landing_page_url": "https://acme.example/shop"},
+    )
+    assert Anchor.objects.get(brand=brand).status == "DRAFT"
+    assert "TikTok reviews it before creators see it" in messages_of(page)
+
+
+def test_the_page_reads_each_anchors_review_and_drops_one_tiktok_no_longer_has(
+    account, url, brand, client_for, bob, settings
+):
+    approved = anchor_of(brand, account, "7600000000000000001")
+    gone = anchor_of(brand, account, "7600000000000000002")
+    with responses.RequestsMock() as rsps:
+        get = rsps.get(
+            settings.TIKTOK_BUSINESS_API_BASE_URL + API + "tto/tcm/anchor/get/",
+            json=ok({"anchors": [{"anchor_id": approved.anchor_id, "status": "SOME_NEW_STATE"}]}),
+        )
+        page = client_for(bob).get(url)  # a member reads the page
+    assert json.loads(get.calls[0].request.params["anchor_ids"]) == [approved.anchor_id, gone.anchor_id]
+    approved.refresh_from_db()
+    assert approved.status == "SOME_NEW_STATE"  # TikTok's value, shown as sent
+    assert not Anchor.objects.filter(pk=gone.pk).exists()
+    assert "SOME_NEW_STATE" in page.content.decode()
+    assert "Create anchor" not in page.content.decode()
+
+
+def test_a_member_cannot_make_or_delete_and_another_brands_anchor_is_not_found(
+    account, url, brand, other_brand, client_for, bob, charlie
+):
+    mine = anchor_of(brand, account)
+    member = client_for(bob)
+    assert member.post(url, {"kind": "profile", "profile-brand_name": "Acme"}).status_code == 404
+    delete = reverse("integrations:delete_anchor", args=[brand.slug, mine.pk])
+    assert member.post(delete).status_code == 404
+    outsider = client_for(charlie)
+    assert outsider.post(reverse("integrations:delete_anchor", args=[other_brand.slug, mine.pk])).status_code == 404
+    assert Anchor.objects.filter(pk=mine.pk).exists()
+
+
+def test_deleting_an_anchor_tiktok_already_removed_removes_it_here_too(account, brand, client_for, alice, settings):
+    anchor = anchor_of(brand, account)
+    with responses.RequestsMock() as rsps:
+        rsps.post(
+            settings.TIKTOK_BUSINESS_API_BASE_URL + API + "tto/tcm/anchor/delete/",
+            json={"code": 40007, "message": "anchor_id doesn't exist.", "request_id": "r", "data": {}},
+        )
+        client_for(alice).post(reverse("integrations:delete_anchor", args=[brand.slug, anchor.pk]))
+    assert not Anchor.objects.filter(pk=anchor.pk).exists()
+
+
+def test_an_anchor_tiktok_will_not_delete_stays(account, brand, client_for, alice, settings):
+    anchor = anchor_of(brand, account)
+    with responses.RequestsMock() as rsps:
+        rsps.post(
+            settings.TIKTOK_BUSINESS_API_BASE_URL + API + "tto/tcm/anchor/delete/",
+            json={"code": 40002, "message": "anchor is used by a campaign", "request_id": "r", "data": {}},
+        )
+        page = client_for(alice).post(reverse("integrations:delete_anchor", args=[brand.slug, anchor.pk]), follow=True)
+    assert Anchor.objects.filter(pk=anchor.pk).exists()
+    assert "anchor is used by a campaign" in messages_of(page)
