@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "aspire_tiktok.context_processors.navigation",
+                "aspire_tiktok.context_processors.tiktok_one_status",
                 "django.template.context_processors.csp",
             ],
         },

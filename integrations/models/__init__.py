@@ -7,6 +7,7 @@ defines them, and nothing here imports those apps.
 from .brands import Brand, BrandMembership, BrandNotice, BrandQuerySet, BrandScopedQuerySet
 from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
+from .service_status import ApiIncident, ApiStatusSubscription
 from .tiktok import (
     AdAccount,
     BusinessCenter,
@@ -19,6 +20,8 @@ from .tiktok import (
 from .webhooks import WebhookDelivery
 
 __all__ = [
+    "ApiIncident",
+    "ApiStatusSubscription",
     "AdAccount",
     "Brand",
     "BrandMembership",
