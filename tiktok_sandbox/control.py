@@ -14,6 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from tiktok_sandbox import actions, clock, events, ids, oauth, seed, traffic
+from tiktok_sandbox.api_brand import API_PRODUCTS
 from tiktok_sandbox.models import (
     AdsManagerLink,
     Advertiser,
@@ -388,7 +389,7 @@ def incidents(request, body) -> dict | list:
     if request.method == "GET":
         return [_incident_json(i) for i in Incident.objects.order_by("pk")]
     products = body.get("products", ["TIKTOK_ONE_API"])
-    if not isinstance(products, list) or not products or any(not isinstance(p, str) for p in products):
+    if not isinstance(products, list) or not products or any(p not in API_PRODUCTS for p in products):
         raise Problem('products: a non-empty list of API products, e.g. ["TIKTOK_ONE_API"]')
     level = body.get("level", "MAJOR_DISRUPTION")
     if level not in INCIDENT_LEVELS:
