@@ -83,11 +83,8 @@ def _merge(incident: ApiIncident, event: ServiceStatusEvent) -> bool:
 
 
 def _open_from_db() -> list[dict]:
-    return list(
-        ApiIncident.objects.filter(status=ApiIncident.Status.OPEN)
-        .order_by("started_at", "pk")
-        .values("incident_id", "title", "detail", "level", "started_at")
-    )
+    rows = ApiIncident.objects.filter(status=ApiIncident.Status.OPEN).order_by("started_at", "pk")
+    return [dict(row) for row in rows.values("incident_id", "title", "detail", "level", "started_at")]
 
 
 def refresh_cache() -> list[dict]:
