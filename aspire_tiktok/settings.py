@@ -414,6 +414,7 @@ CELERY_TASK_ROUTES = {
     "integrations.tasks.dispatch_rechecks": {"queue": "default"},
     "integrations.tasks.ping": {"queue": "default"},
     "integrations.tasks.purge_webhook_deliveries": {"queue": "default"},
+    "integrations.tasks.refresh_incident_banner": {"queue": "default"},
     "integrations.tasks.recheck_connection": {"queue": "default"},
     "sparkads.tasks.apply_spark_authorization": {"queue": "spark"},
     "sparkads.tasks.check_spark_authorization": {"queue": "spark"},
@@ -449,6 +450,10 @@ CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {
 CELERY_BEAT_SCHEDULE["integrations-webhook-purge"] = {
     "task": "integrations.tasks.purge_webhook_deliveries",
     "schedule": 24 * 3600.0,
+}
+CELERY_BEAT_SCHEDULE["integrations-incident-banner"] = {
+    "task": "integrations.tasks.refresh_incident_banner",
+    "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["integrations-rechecks"] = {"task": "integrations.tasks.dispatch_rechecks", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["sparkads-spark-polls"] = {"task": "sparkads.tasks.dispatch_spark_polls", "schedule": 60.0}

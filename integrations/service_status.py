@@ -1,9 +1,8 @@
 """TikTok's API incidents that touch the TikTok One API: the app's API_SERVICE_STATUS
 subscription, the incidents TikTok reports, and the open ones the banner shows.
 
-Pages read the open incidents from the cache, which every delivery rewrites after it
-commits, so a page costs no query while the cache holds the answer (with or without an
-incident); only a cold cache reads the table once.
+Pages read the open incidents from the cache only, so the banner costs a page no query;
+every delivery rewrites the cache after it commits, and a beat task every minute.
 """
 
 from __future__ import annotations
@@ -94,6 +93,10 @@ def refresh_cache() -> list[dict]:
 
 
 def open_incidents() -> list[dict]:
-    """TikTok One API incidents open now, oldest first (from the cache when it has them)."""
-    incidents = cache.get(CACHE_KEY)
-    return refresh_cache() if incidents is None else incidents
+    """TikTok One API incidents open now, oldest first, as the cache holds them.
+
+    Never a query: an empty cache (Redis restarted or flushed) shows no banner until the
+    beat task `refresh_incident_banner` (every minute, and when beat starts) or the next
+    delivery writes it again.
+    """
+    return cache.get(CACHE_KEY) or []

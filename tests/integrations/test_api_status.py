@@ -197,7 +197,6 @@ def test_the_banner_costs_a_page_no_query_with_or_without_an_incident(
 ):
     client = client_for(bob)
     url = reverse("integrations:insights", args=[brand.slug])
-    client.get(url)  # the cache learns there is no incident
     with_banner_check = _queries(client, url, django_assert_max_num_queries)
     processors = settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
     settings.TEMPLATES = [
@@ -268,3 +267,15 @@ def test_a_refused_subscription_is_recorded_and_staff_can_try_again(subscribe_ur
 def test_only_staff_may_subscribe(client_for, bob):
     response = client_for(bob).post(reverse("integrations:staff_api_status_subscribe"))
     assert response.status_code == 302 and not ApiStatusSubscription.objects.exists()
+
+
+def test_after_the_cache_is_flushed_the_beat_task_brings_the_banner_back(deliver, client_for, bob, brand):
+    from django.core.cache import cache
+
+    from integrations.tasks import refresh_incident_banner
+
+    deliver(_delivery())
+    cache.clear()  # Redis restarted
+    assert b"tiktok-one-incident" not in _insights(client_for, bob, brand).content
+    assert refresh_incident_banner.run() == 1
+    assert b"Elevated errors on TikTok One API" in _insights(client_for, bob, brand).content
