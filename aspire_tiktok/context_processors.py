@@ -1,9 +1,11 @@
-"""Navigation that depends on who is signed in: brand marketer, creator, staff."""
+"""Navigation that depends on who is signed in (brand marketer, creator, staff), and the
+banner of TikTok One API incidents on the pages that depend on that API."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 
+from integrations import service_status
 from integrations.models import Brand
 
 # The brand workspace's sections, in menu order: (label, url name taking the brand slug).
@@ -38,3 +40,26 @@ def navigation(request) -> dict:
         "nav_is_creator": hasattr(user, "creator_profile"),
         "nav_is_staff": user.is_staff,
     }
+
+
+# Brand pages whose data comes from the TikTok One API: sourcing, campaigns, insights, Spark Ads.
+TIKTOK_ONE_PAGES = {
+    "integrations:creator_search",
+    "integrations:creator_profile",
+    "integrations:campaigns",
+    "integrations:campaign_detail",
+    "integrations:insights",
+    "integrations:insights_campaign",
+    "integrations:insights_post",
+    "creators:campaign_creators",
+    "sparkads:ledger",
+    "sparkads:promote",
+}
+
+
+def tiktok_one_status(request) -> dict:
+    """The open TikTok One API incidents, on the pages they affect (read from the cache)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.view_name not in TIKTOK_ONE_PAGES:
+        return {}
+    return {"tiktok_one_incidents": service_status.open_incidents()}

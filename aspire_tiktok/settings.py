@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "aspire_tiktok.context_processors.navigation",
+                "aspire_tiktok.context_processors.tiktok_one_status",
                 "django.template.context_processors.csp",
             ],
         },
@@ -414,6 +415,7 @@ CELERY_TASK_ROUTES = {
     "integrations.tasks.dispatch_rechecks": {"queue": "default"},
     "integrations.tasks.ping": {"queue": "default"},
     "integrations.tasks.purge_webhook_deliveries": {"queue": "default"},
+    "integrations.tasks.refresh_incident_banner": {"queue": "default"},
     "integrations.tasks.recheck_connection": {"queue": "default"},
     # Work a person is watching: its own queue, never behind background polling.
     "integrations.tasks.run_job": {"queue": "interactive"},
@@ -451,6 +453,10 @@ CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {
 CELERY_BEAT_SCHEDULE["integrations-webhook-purge"] = {
     "task": "integrations.tasks.purge_webhook_deliveries",
     "schedule": 24 * 3600.0,
+}
+CELERY_BEAT_SCHEDULE["integrations-incident-banner"] = {
+    "task": "integrations.tasks.refresh_incident_banner",
+    "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["integrations-rechecks"] = {"task": "integrations.tasks.dispatch_rechecks", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["sparkads-spark-polls"] = {"task": "sparkads.tasks.dispatch_spark_polls", "schedule": 60.0}

@@ -8,7 +8,7 @@ import smtplib
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 
-from . import flows_recheck, jobs
+from . import flows_recheck, jobs, service_status
 from .models import WebhookDelivery
 from .polling import TikTokTask, enqueue_on_commit
 
@@ -58,6 +58,13 @@ def recheck_connection(credential_id: int) -> str:
     result = flows_recheck.recheck_credential(credential_id)
     logger.info("recheck credential=%s outcome=%s", credential_id, result.outcome)
     return result.outcome
+
+
+@shared_task(time_limit=30, soft_time_limit=20)
+def refresh_incident_banner() -> int:
+    """Beat, every minute: the cache that pages read open TikTok One incidents from, rewritten
+    from the table, so a flushed cache shows an open incident again within a minute."""
+    return len(service_status.refresh_cache())
 
 
 @shared_task(time_limit=300, soft_time_limit=240)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_tto_assets
+from . import service_status_views, views, views_tto_assets
 from .insights import urls as insights_urls
 
 app_name = "integrations"
@@ -39,4 +39,8 @@ urlpatterns = [
         name="delete_anchor",
     ),
     *insights_urls.urlpatterns,
+    # TikTok's API incidents
+    path("webhooks/tiktok/api-service-status/", service_status_views.api_status_webhook, name="api_status_webhook"),
+    path("staff/tiktok-status/", service_status_views.staff_incidents, name="staff_api_status"),
+    path("staff/tiktok-status/subscribe/", service_status_views.staff_subscribe, name="staff_api_status_subscribe"),
 ]

@@ -411,9 +411,27 @@ ENTITIES = {
 }
 
 
+# enum APIServiceType (Go SDK): the products an API_SERVICE_STATUS subscription may filter on.
+API_PRODUCTS = {
+    "BUSINESS_CENTER_API", "CREATIVES_API", "CATALOG_API", "TIKTOK_STORE_API", "CAMPAIGN_API",
+    "REPORTING_API", "AUDIENCE_API", "STREAMING_API", "EVENTS_API", "ACCOUNTS_API", "MENTIONS_API",
+    "TIKTOK_ONE_API", "DISCOVERY_API", "SPARK_RECOMMEND_API", "BUSINESS_MESSAGING_API",
+}  # fmt: skip
+
+
+def _product_filters(entity: str, detail: dict) -> list[str]:
+    """`product_filters` applies to API_SERVICE_STATUS only; none means every product."""
+    filters = detail.get("product_filters") or []
+    if entity != "API_SERVICE_STATUS":
+        return []
+    if not isinstance(filters, list) or any(f not in API_PRODUCTS for f in filters):
+        raise BusinessError(40002, "subscription_detail.product_filters: Not a valid choice.")
+    return filters
+
+
 @endpoint("subscription/subscribe/", "POST", auth="app")
 def subscribe(call: Call) -> dict:
-    call.check_app()
+    app_id = call.check_app()
     entity = call.str("subscribe_entity")
     if entity not in ENTITIES:
         raise BusinessError(40002, "subscribe_entity: Not a valid choice.")
@@ -434,5 +452,7 @@ def subscribe(call: Call) -> dict:
         tto_account=account,
         token=token,
         created_at=clock.now(),
+        app_id=app_id,
+        product_filters=_product_filters(entity, detail),
     )
     return {"subscription_id": sub.subscription_id}

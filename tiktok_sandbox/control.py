@@ -13,7 +13,8 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from tiktok_sandbox import actions, clock, events, oauth, seed, traffic
+from tiktok_sandbox import actions, clock, events, ids, oauth, seed, traffic
+from tiktok_sandbox.api_brand import API_PRODUCTS
 from tiktok_sandbox.models import (
     AdsManagerLink,
     Advertiser,
@@ -22,6 +23,7 @@ from tiktok_sandbox.models import (
     BusinessUser,
     Campaign,
     FaultRule,
+    Incident,
     RateLimit,
     RequestLog,
     TikTokUser,
@@ -367,3 +369,48 @@ def helper_creators(request, body) -> dict:
     if not isinstance(count, int) or not 0 < count <= 200_000:
         raise Problem("count: an integer from 1 to 200000")
     return {"created": seed.invited_creators(prefix, count)}
+
+
+# --- API incidents (API_SERVICE_STATUS) -------------------------------------------------------
+
+INCIDENT_LEVELS = {"LOW_DISRUPTION", "MAJOR_DISRUPTION"}
+
+
+def _incident_json(incident: Incident, sent: int | None = None) -> dict:
+    found = model_to_dict(incident, exclude=["id"])
+    found["started_at"] = incident.started_at.isoformat()
+    found["resolved_at"] = incident.resolved_at.isoformat() if incident.resolved_at else None
+    return found if sent is None else {**found, "sent": sent}
+
+
+@control("GET", "POST")
+def incidents(request, body) -> dict | list:
+    """TikTok starts an incident: CREATE goes to the API_SERVICE_STATUS subscribers."""
+    if request.method == "GET":
+        return [_incident_json(i) for i in Incident.objects.order_by("pk")]
+    products = body.get("products", ["TIKTOK_ONE_API"])
+    if not isinstance(products, list) or not products or any(p not in API_PRODUCTS for p in products):
+        raise Problem('products: a non-empty list of API products, e.g. ["TIKTOK_ONE_API"]')
+    level = body.get("level", "MAJOR_DISRUPTION")
+    if level not in INCIDENT_LEVELS:
+        raise Problem(f"level: one of {sorted(INCIDENT_LEVELS)}")
+    incident = Incident.objects.create(
+        incident_id=ids.numeric_id("76"),
+        title=str(body.get("title") or "Elevated error rates on TikTok One API")[:200],
+        detail=str(body.get("detail") or ""),
+        level=level,
+        products=products,
+        started_at=clock.now(),
+    )
+    return _incident_json(incident, events.incident_event(incident, "CREATE"))
+
+
+@control("POST")
+def incident_resolve(request, body, incident_id: str) -> dict:
+    """TikTok resolves the incident: RESOLVE (with the resolution time) goes to subscribers."""
+    incident = _get(Incident, f"no incident {incident_id}", incident_id=incident_id)
+    if incident.resolved_at is not None:
+        raise Problem(f"incident {incident_id} is already resolved", 409)
+    incident.resolved_at = clock.now()
+    incident.save(update_fields=["resolved_at"])
+    return _incident_json(incident, events.incident_event(incident, "RESOLVE"))

@@ -1,4 +1,5 @@
-"""World events that happen on the sandbox clock, and TCM_VIDEOS webhooks about them."""
+"""World events that happen on the sandbox clock, and the webhooks about them: TCM_VIDEOS for
+campaign videos, API_SERVICE_STATUS for API incidents."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import hmac
 import json
 import threading
 import time
+from datetime import UTC, datetime
 
 import requests
 from django.conf import settings
 
 from tiktok_sandbox import clock, envelopes
-from tiktok_sandbox.models import Subscription, Video
+from tiktok_sandbox.models import Incident, Subscription, Video
 
 
 def tick() -> None:
@@ -46,6 +48,38 @@ def video_event(video: Video, event_type: str) -> None:
         # Each app's events are signed with that app's secret.
         secret = settings.SANDBOX_APPS.get(sub.token.client_key, "") if sub.token else settings.SANDBOX_APP_SECRET
         threading.Thread(target=_deliver, args=(sub.callback_url, body, secret), daemon=True).start()
+
+
+INCIDENT_TIME = "%Y-%m-%d %H:%M:%S"  # TikTok's format for incident times, in UTC
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(INCIDENT_TIME)
+
+
+def incident_event(incident: Incident, event_type: str) -> int:
+    """Send CREATE / UPDATE / RESOLVE of an incident to the API_SERVICE_STATUS subscriptions
+    whose product filter (none = every product) covers one of its products; returns how many."""
+    entry = {
+        "incident_id": incident.incident_id,
+        "incident_title": incident.title,
+        "incident_products": incident.products,
+        "incident_event_type": event_type,
+        "incident_level": incident.level,
+        "incident_start_time": _utc(incident.started_at),
+        "incident_detail": incident.detail,
+    }
+    if incident.resolved_at is not None:
+        entry["incident_resolve_time"] = _utc(incident.resolved_at)
+    sent = 0
+    for sub in Subscription.objects.filter(subscribe_entity="API_SERVICE_STATUS"):
+        if sub.product_filters and not set(sub.product_filters) & set(incident.products):
+            continue
+        body = {"request_id": envelopes.request_id(), "object": 14, "time": int(time.time()), "entry": [entry]}
+        secret = settings.SANDBOX_APPS.get(sub.app_id, settings.SANDBOX_APP_SECRET)
+        threading.Thread(target=_deliver, args=(sub.callback_url, body, secret), daemon=True).start()
+        sent += 1
+    return sent
 
 
 def signature(body: bytes, timestamp: int, secret: str) -> str:

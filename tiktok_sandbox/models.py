@@ -329,6 +329,20 @@ class Subscription(models.Model):
     tto_account = models.ForeignKey(TTOAccount, null=True, blank=True, on_delete=models.CASCADE)
     token = models.ForeignKey(OAuthToken, null=True, blank=True, on_delete=models.CASCADE)
     created_at = models.DateTimeField()
+    app_id = models.CharField(max_length=32, blank=True)  # the subscribing app, whose secret signs
+    product_filters = models.JSONField(default=list)  # API_SERVICE_STATUS: empty = every API product
+
+
+class Incident(models.Model):
+    """An API incident TikTok announces through API_SERVICE_STATUS (started from the control API)."""
+
+    incident_id = models.CharField(max_length=32, unique=True)
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    level = models.CharField(max_length=20, default="MAJOR_DISRUPTION")
+    products = models.JSONField(default=list)
+    started_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
 
 class ClockState(models.Model):

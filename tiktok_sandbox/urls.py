@@ -70,4 +70,6 @@ urlpatterns = [
     path("sandbox/api/helpers/link-requests/confirm", control.helper_link_confirm),
     path("sandbox/api/helpers/sponsored-videos", control.helper_sponsored_video),
     path("sandbox/api/helpers/creators", control.helper_creators),
+    path("sandbox/api/incidents", control.incidents),
+    path("sandbox/api/incidents/<str:incident_id>/resolve", control.incident_resolve),
 ]

@@ -8,6 +8,7 @@ from .brands import Brand, BrandMembership, BrandNotice, BrandQuerySet, BrandSco
 from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
 from .jobs import BackgroundJob
+from .service_status import ApiIncident, ApiStatusSubscription
 from .tiktok import (
     AdAccount,
     BusinessCenter,
@@ -21,6 +22,8 @@ from .tto_assets import Anchor, BrandProfile
 from .webhooks import WebhookDelivery
 
 __all__ = [
+    "ApiIncident",
+    "ApiStatusSubscription",
     "AdAccount",
     "Anchor",
     "BackgroundJob",

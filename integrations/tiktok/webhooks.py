@@ -1,4 +1,4 @@
-"""Webhook signature checks and the TCM_VIDEOS payload.
+"""Webhook signature checks and the TCM_VIDEOS and API_SERVICE_STATUS payloads.
 
 Signature (https://developers.tiktok.com/doc/webhooks-verification): header
 ``TikTok-Signature: t=<unix seconds>,s=<hex>``, where ``s`` is HMAC-SHA256 keyed by the
@@ -18,6 +18,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -147,6 +148,91 @@ def parse_tcm_videos(raw_body: bytes | str | dict[str, Any]) -> list[TcmVideoEve
                 handle_name=text_field(entry, "handle_name"),
                 tto_tcm_account_id=text_field(entry, "tto_tcm_account_id"),
                 event_time=_unix_time(entry.get("event_time")),
+                request_id=request_id,
+            )
+        )
+    return events
+
+
+# --- API_SERVICE_STATUS: incidents of TikTok's API products -------------------------------
+
+API_SERVICE_STATUS_OBJECT = 14  # "object" of API_SERVICE_STATUS deliveries (Go SDK webhook/request.go)
+TIKTOK_ONE_API = "TIKTOK_ONE_API"  # the API product the platform depends on (enum APIServiceType)
+# TikTok documents incident times as "YYYY-MM-DD HH:MM:SS" in UTC.
+_INCIDENT_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class ServiceStatusEvent:
+    """One API_SERVICE_STATUS entry: an incident created, updated or resolved."""
+
+    incident_id: str
+    event_type: str  # CREATE / UPDATE / RESOLVE, kept as TikTok sent it
+    title: str
+    detail: str
+    level: str  # LOW_DISRUPTION / MAJOR_DISRUPTION, kept as TikTok sent it
+    products: tuple[str, ...]
+    started_at: datetime | None
+    resolved_at: datetime | None
+    request_id: str
+
+    @property
+    def affects_tiktok_one(self) -> bool:
+        return TIKTOK_ONE_API in self.products
+
+
+def _incident_time(value: Any) -> datetime | None:
+    """TikTok's documented format, or an ISO time or unix seconds; anything else is no time
+    (an incident is still worth showing when its time cannot be read)."""
+    if isinstance(value, bool) or value in (None, "", 0):
+        return None
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        seconds = int(value)
+        return datetime.fromtimestamp(seconds, UTC) if 0 < seconds < 2**37 else None
+    if not isinstance(value, str):
+        return None
+    for fmt in _INCIDENT_TIME_FORMATS:
+        try:
+            parsed = datetime.strptime(value.strip(), fmt)
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _products(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        raise WebhookPayloadError("incident_products is not a list of strings")
+    return tuple(value)
+
+
+def parse_api_service_status(raw_body: bytes | str | dict[str, Any]) -> list[ServiceStatusEvent]:
+    """Entries of an API_SERVICE_STATUS delivery; an entry without an incident id is skipped.
+    Raises WebhookPayloadError when the body or a field has the wrong JSON type."""
+    payload = raw_body if isinstance(raw_body, dict) else load_payload(raw_body)
+    request_id = text_field(payload, "request_id")
+    entries = payload.get("entry") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise WebhookPayloadError("entry is not a list of objects")
+    events = []
+    for entry in entries:
+        incident_id = text_field(entry, "incident_id")
+        if not incident_id:
+            continue
+        events.append(
+            ServiceStatusEvent(
+                incident_id=incident_id,
+                event_type=text_field(entry, "incident_event_type").upper(),
+                title=text_field(entry, "incident_title"),
+                detail=text_field(entry, "incident_detail"),
+                level=text_field(entry, "incident_level"),
+                products=_products(entry.get("incident_products")),
+                started_at=_incident_time(entry.get("incident_start_time")),
+                resolved_at=_incident_time(entry.get("incident_resolve_time")),
                 request_id=request_id,
             )
         )

@@ -35,6 +35,12 @@ PAGE_INFO = Obj(
 )  # [BB model/types.go PageInfo]
 PAGING = {"page": opt(Int(1)), "page_size": opt(Int(1, 100))}
 APP = {"app_id": req(Str()), "secret": req(Str())}
+# enum APIServiceType (BB enum/api_service_type.go): API products of API_SERVICE_STATUS.
+API_PRODUCTS = (
+    "BUSINESS_CENTER_API", "CREATIVES_API", "CATALOG_API", "TIKTOK_STORE_API", "CAMPAIGN_API", "REPORTING_API",
+    "AUDIENCE_API", "STREAMING_API", "EVENTS_API", "ACCOUNTS_API", "MENTIONS_API", "TIKTOK_ONE_API",
+    "DISCOVERY_API", "SPARK_RECOMMEND_API", "BUSINESS_MESSAGING_API",
+)  # fmt: skip
 TT_APP = {"client_id": req(Str()), "client_secret": req(Str())}
 EMPTY = Obj({})  # answers whose data TikTok leaves empty
 
@@ -663,13 +669,15 @@ ENDPOINTS: dict[str, Endpoint] = {
                             "tto_tcm_account_id": opt(Id()),
                             "access_token": opt(Str()),
                             "advertiser_id": opt(Id()),
+                            # API_SERVICE_STATUS only; enum APIServiceType
+                            "product_filters": opt(List(Enum(*API_PRODUCTS))),
                         }
                     )
                 ),
             }
         ),
         Obj({"subscription_id": req(Id())}),
-        "BB model/subscription/subscribe.go; enum/subscribe_entity.go",
+        "BB model/subscription/subscribe.go, subscription.go SubscriptionDetail; enum/subscribe_entity.go, api_service_type.go",
     ),
     # TikTok One: the brand's account
     "tto/oauth2/tcm/": Endpoint(

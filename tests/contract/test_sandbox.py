@@ -80,6 +80,9 @@ def walk_every_endpoint(base: str) -> None:
     brand.subscription_subscribe(
         "TCM_VIDEOS", "http://127.0.0.1:9/hooks/", {"tto_tcm_account_id": TTO, "access_token": brand.access_token}
     )
+    brand.subscription_subscribe(
+        "API_SERVICE_STATUS", "http://127.0.0.1:9/hooks/", {"product_filters": ["TIKTOK_ONE_API"]}
+    )
 
     # Business Center: members, assignment, the QR link approved, the account as an identity.
     brand.bc_get()

@@ -3,7 +3,8 @@
 On real TikTok a staff member connects it in Django admin ("Connect the platform's TikTok
 One account"), consenting on TikTok's screen. Against the sandbox, `make run` does the same
 consent through the sandbox's helper API so creators can request Marketplace invites from
-the first minute.
+the first minute, and subscribes the app to TikTok One API incidents (API_SERVICE_STATUS);
+on real TikTok staff subscribe from the staff "TikTok status" page.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import urllib.request
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations import flows_connect
+from integrations import flows_connect, service_status
 from integrations.models import TikTokOneAccount
 
 PERSONA = "platform"
@@ -32,6 +33,14 @@ def _sandbox(path: str, body: dict | None = None, timeout: float = 5) -> dict:
         return json.loads(response.read())
 
 
+def _subscribe() -> str:
+    """The app hears of TikTok One API incidents from here on (once; a refusal is reported)."""
+    sub = service_status.subscribe()
+    if sub.subscription_id:
+        return f"Subscribed to TikTok One API incidents ({sub.subscription_id})."
+    return f"TikTok refused the API_SERVICE_STATUS subscription: {sub.last_error}"
+
+
 class Command(BaseCommand):
     help = "Connect the sandbox's 'platform' persona as the platform's internal TikTok One account."
 
@@ -40,7 +49,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, wait: float = 0, **options) -> str:
         if TikTokOneAccount.objects.filter(is_internal=True).exists():
-            return "The platform's internal TikTok One account is already connected."
+            return "The platform's internal TikTok One account is already connected. " + _subscribe()
         if settings.TIKTOK_BUSINESS_API_BASE_URL != settings.SANDBOX_URL:
             raise CommandError("Not pointed at the sandbox: connect it in Django admin on real TikTok.")
         deadline = time.monotonic() + wait
@@ -62,4 +71,4 @@ class Command(BaseCommand):
         internal = TikTokOneAccount.objects.filter(is_internal=True).first()
         if internal is None:
             raise CommandError(f"The sandbox persona {PERSONA!r} has no TikTok One account to connect.")
-        return f"Connected “{internal}” as the platform's internal TikTok One account."
+        return f"Connected “{internal}” as the platform's internal TikTok One account. " + _subscribe()
