@@ -31,7 +31,7 @@ KEEP_FINISHED = timedelta(days=1)
 RUNNERS: dict[str, str] = {
     Kind.BC_SYNC: "sparkads.business_center.sync_job",
     Kind.BC_APPROVALS: "sparkads.business_center.approvals_job",
-    Kind.PROMOTE_POSTS: "sparkads.business_center.promote_posts_job",
+    Kind.PROMOTE_POSTS: "sparkads.promote.promote_posts_job",
     Kind.CREATOR_SEARCH: "integrations.flows_sourcing.search_job",
     Kind.ONBOARDING_CHECK: "creators.tasks.check_job",
 }

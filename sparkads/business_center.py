@@ -1,4 +1,4 @@
-"""Business Center: members, TikTok-account access by QR code, assignments and promotion.
+"""Business Center: members, TikTok-account access by QR code and assignments.
 
 Roles come from the signed-in user's BusinessCenterMember row (ADMIN / STANDARD, TikTok's
 own): admins request access and assign; standard members act only on what they were given
@@ -24,12 +24,11 @@ from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
 from .flows import audit
-from .models import AuditEvent, QrAccessRequest, SparkAdReference
+from .models import AuditEvent, QrAccessRequest
 
 Grant = BusinessCenterGrant
 ADMIN = BusinessCenter.Role.ADMIN
 TT, ADV = Grant.AssetType.TT_ACCOUNT, Grant.AssetType.ADVERTISER
-PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
 # The QR link is account-agnostic and reusable: a second "generate" this soon after the last
 # one is a double submit, answered with the link already made.
 QR_REPEAT_WINDOW = timedelta(minutes=1)
@@ -410,102 +409,6 @@ def _asset_label(bc, asset_type: str, asset_id: str) -> str:
 
 def ad_accounts_of(bc: BusinessCenter):
     return AdAccount.objects.filter(brand=bc.brand, owner_bc=bc).order_by("name")
-
-
-# --- promote ----------------------------------------------------------------------------------
-
-
-def promote_options(bc: BusinessCenter, member: BusinessCenterMember) -> dict:
-    """What the member may promote with, and exactly which permission is missing if not."""
-    accounts = list(visible_tiktok_grants(bc, member).filter(status=Grant.Status.ACTIVE))
-    if member.role == ADMIN:
-        ad_accounts = list(ad_accounts_of(bc))
-    else:
-        ids = Grant.objects.filter(business_center=bc, asset_type=ADV, member=member).values_list("asset_id", "roles")
-        allowed = [aid for aid, roles in ids if set(roles) & PROMOTE_AD_ROLES]
-        ad_accounts = list(AdAccount.objects.filter(brand=bc.brand, advertiser_id__in=allowed))
-    missing = []
-    if not accounts:
-        missing.append(
-            "permission on an authorized TikTok account in this Business Center (ask an admin to assign one)"
-        )
-    if not ad_accounts:
-        missing.append("Admin or Operator access to an ad account in this Business Center")
-    return {"accounts": accounts, "ad_accounts": ad_accounts, "missing": missing}
-
-
-def bc_identity(bc: BusinessCenter, ad_account: AdAccount, handle: str) -> dict:
-    data = _call(
-        bc,
-        lambda c: c.identity_get(
-            ad_account.advertiser_id, identity_type="BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id
-        ),
-    )
-    for identity in data.get("identity_list") or []:
-        if identity_handle(identity) == handle:
-            return identity
-    raise FlowError(f"@{handle} is not available to {ad_account} through {bc}. Its owner may have cancelled access.")
-
-
-def account_posts(bc: BusinessCenter, ad_account: AdAccount, identity: dict) -> list[dict]:
-    data = _call(
-        bc,
-        lambda c: c.identity_video_get(
-            ad_account.advertiser_id, identity["identity_id"], "BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id
-        ),
-    )
-    return data.get("video_list") or []
-
-
-def promote_posts_job(job) -> tuple[str, dict]:
-    """integrations.jobs runner: the posts a member may promote, read again from TikTok with
-    the member's permissions as they are now."""
-    bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
-    member = member_for(job.user, bc)
-    if member is None:
-        raise FlowError("You are no longer a member of this Business Center.")
-    options = promote_options(bc, member)
-    grant = next((g for g in options["accounts"] if g.pk == job.params["grant"]), None)
-    ad_account = next((a for a in options["ad_accounts"] if a.pk == job.params["ad_account"]), None)
-    if grant is None or ad_account is None:
-        raise FlowError("Pick an account and an ad account you have permission for.")
-    posts = account_posts(bc, ad_account, bc_identity(bc, ad_account, grant.tiktok_account.handle))
-    return "", {"posts": [{"item_id": str(p.get("item_id", "")), "text": p.get("text") or ""} for p in posts]}
-
-
-def record_promotion(bc, member, grant, ad_account, mode: str, actor, *, item_id: str = "", video=None):
-    """Record the Spark Ad reference chosen with "Use other authorized account or post"."""
-    options = promote_options(bc, member)
-    if options["missing"]:
-        raise FlowError("You need " + " and ".join(options["missing"]) + ".")
-    if grant not in options["accounts"] or ad_account not in options["ad_accounts"]:
-        raise FlowError("Pick an account and an ad account you have permission for.")
-    scope = Grant.Scope.PULL if mode == SparkAdReference.Mode.PULL else Grant.Scope.PUSH
-    if scope not in grant.scopes:
-        raise FlowError(
-            f"@{grant.tiktok_account.handle} did not give {bc} the '{Grant.Scope(scope).label}' permission."
-        )
-    identity = bc_identity(bc, ad_account, grant.tiktok_account.handle)
-    if mode == SparkAdReference.Mode.PULL:
-        posts = {p["item_id"] for p in account_posts(bc, ad_account, identity)}
-        if item_id not in posts:
-            raise FlowError("That post is not one of the account's posts available for Spark Ads.")
-    elif not video:
-        raise FlowError("Choose the ad video to publish as a post.")
-    ref = SparkAdReference.objects.create(
-        brand=bc.brand,
-        business_center=bc,
-        member=member,
-        ad_account=ad_account,
-        tiktok_account=grant.tiktok_account,
-        mode=mode,
-        identity_id=identity["identity_id"],
-        item_id=item_id if mode == "pull" else "",
-        video=video or "",
-        created_by=actor,
-        status=SparkAdReference.Status.READY if mode == "pull" else SparkAdReference.Status.AWAITING_PUBLISH,
-    )
-    return ref
 
 
 def _refusal(exc: FlowError | TikTokError, what: str) -> str:

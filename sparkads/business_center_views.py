@@ -24,6 +24,7 @@ from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 
 from . import business_center as bcflows
+from . import promote as promotion
 from .forms import AssignForm, LinkMemberForm, PromoteForm, QrRequestForm
 from .models import QrAccessRequest
 
@@ -75,7 +76,7 @@ def _bc_member_context(bc, member) -> dict:
         "grants": bcflows.visible_tiktok_grants(bc, member),
         "approved": bcflows.approved_count(bc),
         "is_admin": member.role == BusinessCenter.Role.ADMIN,
-        "options": bcflows.promote_options(bc, member),
+        "options": promotion.promote_options(bc, member),
     }
     if ctx["is_admin"]:
         ctx["qr"] = QrAccessRequest.objects.filter(business_center=bc).exclude(link="").first()
@@ -240,7 +241,7 @@ def bc_unassign(request, slug: str, bc_pk: int, grant_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def promote(request, slug: str, bc_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk)
-    options = bcflows.promote_options(bc, member)
+    options = promotion.promote_options(bc, member)
     grants = {g.pk: g for g in options["accounts"]}
     ad_accounts = {a.pk: a for a in options["ad_accounts"]}
     ctx = {"brand": brand, "bc": bc, "member": member, "options": options, "reference": None}
@@ -253,7 +254,7 @@ def promote(request, slug: str, bc_pk: int) -> HttpResponse:
             grant, ad_account = grants.get(form.cleaned_data["grant"]), ad_accounts.get(form.cleaned_data["ad_account"])
             if grant is None or ad_account is None:
                 raise FlowError("Pick an account and an ad account you have permission for.")
-            ctx["reference"] = bcflows.record_promotion(
+            ctx["reference"] = promotion.record_promotion(
                 bc,
                 member,
                 grant,

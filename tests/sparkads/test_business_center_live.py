@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from integrations.errors import FlowError
 from integrations.models import BackgroundJob, BrandMembership, BusinessCenterGrant
-from sparkads import ads_manager, codes
+from sparkads import ads_manager, codes, promote
 from sparkads import business_center as bcflows
 from sparkads.models import AdsManagerLink, AuditEvent, SparkAdReference, SparkAuthorization
 
@@ -115,17 +115,17 @@ def test_assigning_gives_a_standard_member_the_account_and_promote_records_a_pul
     bcflows.sync_tiktok_accounts(bc)
     grant = Grant.objects.get(business_center=bc, member=None)
     assert list(bcflows.visible_tiktok_grants(bc, standard_m)) == []
-    assert bcflows.promote_options(bc, standard_m)["missing"]
+    assert promote.promote_options(bc, standard_m)["missing"]
 
     bcflows.assign(bc, admin_m, [standard_m], "TT_ACCOUNT", grant.asset_id, ["POST"], bc_people["admin"])
-    assert "Admin or Operator" in bcflows.promote_options(bc, standard_m)["missing"][0]
+    assert "Admin or Operator" in promote.promote_options(bc, standard_m)["missing"][0]
     bcflows.assign(bc, admin_m, [standard_m], "ADVERTISER", ad.advertiser_id, ["OPERATOR"], bc_people["admin"])
-    options = bcflows.promote_options(bc, standard_m)
+    options = promote.promote_options(bc, standard_m)
     assert options["missing"] == [] and options["accounts"] == [grant] and options["ad_accounts"] == [ad]
 
-    identity = bcflows.bc_identity(bc, ad, "bc.owner")
-    post = bcflows.account_posts(bc, ad, identity)[0]
-    ref = bcflows.record_promotion(bc, standard_m, grant, ad, "pull", bc_people["standard"], item_id=post["item_id"])
+    identity = promote.bc_identity(bc, ad, "bc.owner")
+    post = promote.account_posts(bc, ad, identity)[0]
+    ref = promote.record_promotion(bc, standard_m, grant, ad, "pull", bc_people["standard"], item_id=post["item_id"])
     assert ref.status == SparkAdReference.Status.READY and ref.identity_id == identity["identity_id"]
 
     bcflows.unassign(bc, admin_m, standard_m, "TT_ACCOUNT", grant.asset_id, bc_people["admin"])
