@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from .errors import FlowError, message_for
 from .models import BackgroundJob
@@ -28,21 +28,25 @@ Kind = BackgroundJob.Kind
 State = BackgroundJob.State
 KEEP_FINISHED = timedelta(days=1)
 
-RUNNERS: dict[str, str] = {
-    Kind.BC_SYNC: "sparkads.business_center.sync_job",
-    Kind.BC_APPROVALS: "sparkads.business_center.approvals_job",
-    Kind.PROMOTE_POSTS: "sparkads.promote.promote_posts_job",
-    Kind.CREATOR_SEARCH: "integrations.flows_sourcing.search_job",
-    Kind.ONBOARDING_CHECK: "creators.tasks.check_job",
-}
+Runner = Callable[[BackgroundJob], tuple[str, dict]]
 
-# The fragment that shows a kind's result in place (default: integrations/_job.html).
-TEMPLATES: dict[str, str] = {
-    Kind.CREATOR_SEARCH: "integrations/_creator_results.html",
-    Kind.PROMOTE_POSTS: "sparkads/promote.html#pull_posts",
-}
-# Kinds whose result changes the whole page: once done, the page reloads itself.
-RELOAD_WHEN_DONE = {Kind.BC_SYNC, Kind.ONBOARDING_CHECK}
+
+@dataclass(frozen=True)
+class JobKind:
+    runner: Runner
+    # The fragment that shows the result in place (default: integrations/_job.html).
+    template: str = "integrations/_job.html"
+    # The result changes the whole page: once done, the page reloads itself.
+    reload_when_done: bool = False
+
+
+# Filled by each app's AppConfig.ready() with `register`: the runner lives with its flow, and
+# integrations never imports the apps built on it.
+KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: str, runner: Runner, *, template: str = "", reload_when_done: bool = False) -> None:
+    KINDS[kind] = JobKind(runner, template or JobKind.template, reload_when_done)
 
 
 def start(kind: str, user, brand=None, **params: Any) -> BackgroundJob:
@@ -75,7 +79,7 @@ def run(job_id: int) -> str:
     if not BackgroundJob.objects.filter(pk=job_id, state=State.PENDING).update(state=State.RUNNING):
         return "taken or gone"
     job = BackgroundJob.objects.get(pk=job_id)
-    runner: Callable[[BackgroundJob], tuple[str, dict]] = import_string(RUNNERS[job.kind])
+    runner = KINDS[job.kind].runner
     try:
         job.message, job.result = runner(job)
         job.state = State.DONE

@@ -317,8 +317,9 @@ def job(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "results": found.result if done else None,
         "query": found.params.get("query", ""),
     }
-    response = render(request, jobs.TEMPLATES.get(found.kind, "integrations/_job.html"), ctx)
-    if request.htmx and done and found.kind in jobs.RELOAD_WHEN_DONE:
+    kind = jobs.KINDS[found.kind]
+    response = render(request, kind.template, ctx)
+    if request.htmx and done and kind.reload_when_done:
         response["HX-Refresh"] = "true"  # the whole page changed: show it as it is now
     return response
 

@@ -150,7 +150,7 @@ def test_a_tiktok_error_no_view_caught_is_a_clear_503_page_not_a_500(settings):
 
 
 def test_every_job_kind_has_a_runner_and_the_task_is_on_the_interactive_queue(settings):
-    assert set(jobs.RUNNERS) == set(Kind.values)
+    assert set(jobs.KINDS) == set(Kind.values)
     assert settings.CELERY_TASK_ROUTES["integrations.tasks.run_job"] == {"queue": "interactive"}
     background = {r["queue"] for name, r in settings.CELERY_TASK_ROUTES.items() if name != "integrations.tasks.run_job"}
     assert "interactive" not in background
