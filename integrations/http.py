@@ -1,10 +1,45 @@
-"""The request that django-htmx's middleware hands to views: a Django request with ``htmx``."""
+"""What views share: the request django-htmx hands them, and the receipt of TikTok's signed
+API for Business webhooks."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import logging
+from collections.abc import Callable
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django_htmx.middleware import HtmxDetails
+
+from .models import WebhookDelivery
+from .tiktok import webhooks
+
+logger = logging.getLogger(__name__)
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+def receive_webhook[T](
+    request: HttpRequest, endpoint: str, parse: Callable[[bytes], T], handle: Callable[[T], object]
+) -> HttpResponse:
+    """One delivery of an API for Business webhook (`endpoint` names it in logs and in the
+    de-duplication table): the signature is checked on the raw bytes before anything is
+    parsed; a delivery seen before is answered without work; `handle` runs once, in the
+    transaction that records the delivery, so a failure lets TikTok's retry count as new.
+    Answered at once: TikTok retries slow or failed deliveries."""
+    raw = request.body
+    try:
+        webhooks.verify_business_signature(raw, request.headers.get(webhooks.SIGNATURE_HEADER))
+    except webhooks.WebhookSignatureError as exc:
+        logger.warning("%s webhook rejected: %s", endpoint, exc)
+        return HttpResponseBadRequest("bad signature")
+    try:
+        events = parse(raw)
+    except webhooks.WebhookPayloadError as exc:
+        logger.warning("%s webhook signed but malformed: %s", endpoint, exc)
+        return HttpResponseBadRequest("bad payload")
+    with transaction.atomic():
+        if WebhookDelivery.first_time(endpoint, raw):
+            handle(events)
+    return HttpResponse("ok")

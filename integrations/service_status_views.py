@@ -2,47 +2,26 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from . import service_status
-from .models import ApiIncident, ApiStatusSubscription, WebhookDelivery
+from .http import receive_webhook
+from .models import ApiIncident, ApiStatusSubscription
 from .tiktok import webhooks
 
-logger = logging.getLogger(__name__)
 INCIDENTS_SHOWN = 100
 
 
 @csrf_exempt
 @require_POST
 def api_status_webhook(request: HttpRequest) -> HttpResponse:
-    """TikTok's API_SERVICE_STATUS delivery: an API incident was created, updated or resolved.
-
-    The signature is checked on the raw bytes before anything is parsed; a delivery seen
-    before is answered without work.
-    """
-    raw = request.body
-    try:
-        webhooks.verify_business_signature(raw, request.headers.get(webhooks.SIGNATURE_HEADER))
-    except webhooks.WebhookSignatureError as exc:
-        logger.warning("API_SERVICE_STATUS webhook rejected: %s", exc)
-        return HttpResponseBadRequest("bad signature")
-    try:
-        events = webhooks.parse_api_service_status(raw)
-    except webhooks.WebhookPayloadError as exc:
-        logger.warning("API_SERVICE_STATUS webhook signed but malformed: %s", exc)
-        return HttpResponseBadRequest("bad payload")
-    with transaction.atomic():
-        if WebhookDelivery.first_time("api_service_status", raw):
-            service_status.apply(events)
-    return HttpResponse("ok")
+    """TikTok's API_SERVICE_STATUS delivery: an API incident was created, updated or resolved."""
+    return receive_webhook(request, "api_service_status", webhooks.parse_api_service_status, service_status.apply)
 
 
 @staff_member_required

@@ -3,27 +3,23 @@ CSV export, and TikTok's TCM_VIDEOS webhook."""
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import csvexport
-from ..http import HtmxHttpRequest
-from ..models import Campaign, CampaignPost, WebhookDelivery
+from ..http import HtmxHttpRequest, receive_webhook
+from ..models import Campaign, CampaignPost
 from ..polling import enqueue_coalesced
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from ..tiktok import webhooks
 from . import charts, queries, report, video_events
 from .tasks import poll_campaign_report
 
-logger = logging.getLogger(__name__)
 PER_PAGE = 25
 
 
@@ -116,25 +112,12 @@ def post_insights(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def tcm_videos_webhook(request: HttpRequest) -> HttpResponse:
     """TikTok's TCM_VIDEOS delivery: a video was uploaded to or published in a campaign.
+    The review status moves at once; the report poll runs in Celery, and a burst of
+    deliveries for one campaign queues one poll."""
+    return receive_webhook(request, "tcm_videos", webhooks.parse_tcm_videos, _video_events)
 
-    Answer at once (TikTok retries slow or failed deliveries); the poll runs in Celery. A
-    delivery seen before is answered without work, and a burst of deliveries for one
-    campaign queues one poll.
-    """
-    raw = request.body
-    try:
-        webhooks.verify_business_signature(raw, request.headers.get(webhooks.SIGNATURE_HEADER))
-    except webhooks.WebhookSignatureError as exc:
-        logger.warning("TCM_VIDEOS webhook rejected: %s", exc)
-        return HttpResponseBadRequest("bad signature")
-    try:
-        events = webhooks.parse_tcm_videos(raw)
-    except webhooks.WebhookPayloadError as exc:
-        logger.warning("TCM_VIDEOS webhook signed but malformed: %s", exc)
-        return HttpResponseBadRequest("bad payload")
-    with transaction.atomic():
-        if WebhookDelivery.first_time("tcm_videos", raw):
-            video_events.apply(events)
-            campaigns = report.poll_now([e.campaign_id for e in events])
-            enqueue_coalesced(poll_campaign_report, campaigns, ttl=report.CLAIM_LEASE)
-    return HttpResponse("ok")
+
+def _video_events(events) -> None:
+    video_events.apply(events)
+    campaigns = report.poll_now([e.campaign_id for e in events])
+    enqueue_coalesced(poll_campaign_report, campaigns, ttl=report.CLAIM_LEASE)
