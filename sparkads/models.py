@@ -66,6 +66,14 @@ class SparkAuthorization(models.Model):
     class Source(models.TextChoices):
         REQUEST = "request", "Requested from the post"
         PASTED = "pasted", "Pasted code"
+        # The creator approved on this platform: business/post/authorize/setting with their
+        # own TikTok account token (scope biz.spark.auth) made the code.
+        CREATOR = "creator", "Approved by the creator here"
+
+    class Payment(models.TextChoices):
+        NONE = "none", "No fee"
+        UNPAID = "unpaid", "Unpaid"
+        PAID = "paid", "Paid"
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spark_authorizations")
     post = models.ForeignKey(
@@ -106,6 +114,14 @@ class SparkAuthorization(models.Model):
     )
     end_reason = models.CharField(max_length=300, blank=True)
     extension_requested_at = models.DateTimeField(null=True, blank=True)
+    # The usage-rights terms agreed with the request and shown to both sides.
+    fee_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    fee_currency = models.CharField(max_length=3, blank=True)
+    payment_status = models.CharField(max_length=10, choices=Payment.choices, default=Payment.NONE)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The TikTok write in flight for this row ("request", "extend", "unbind"), claimed in a
     # committed update before the call so a double submit or a race sends it once.
     pending_write = models.CharField(max_length=10, blank=True)
