@@ -324,6 +324,11 @@ TIKTOK_RATE_BUDGET_MAX_WAIT = env.float("TIKTOK_RATE_BUDGET_MAX_WAIT", default=2
 # Per-minute counters of TikTok calls, throttles and failures in Redis (the freshness page and
 # /metrics read them); off in tests unless a test turns them on.
 TIKTOK_CALL_COUNTERS_ENABLED = env.bool("TIKTOK_CALL_COUNTERS_ENABLED", default=DJANGO_ENV != "test")
+# Spark Ads renewal reminders go to the brand and the creator this many days before an
+# authorization ends (0 = the day it ends); each mark once per authorization.
+SPARK_RENEWAL_REMINDER_DAYS = tuple(
+    sorted({int(d) for d in env.list("SPARK_RENEWAL_REMINDER_DAYS", default=["45", "30", "14", "0"])}, reverse=True)
+)
 # /metrics (Prometheus text format) answers a staff session or "Authorization: Bearer <this>";
 # empty = staff sessions only.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

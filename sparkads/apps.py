@@ -8,6 +8,7 @@ class SparkadsConfig(AppConfig):
         from integrations import jobs
         from integrations.models import BackgroundJob
 
+        from .bulk import bulk_request_job
         from .business_center import approvals_job, sync_job
         from .promote import promote_posts_job
 
@@ -15,3 +16,4 @@ class SparkadsConfig(AppConfig):
         jobs.register(Kind.BC_SYNC, sync_job, reload_when_done=True)
         jobs.register(Kind.BC_APPROVALS, approvals_job)
         jobs.register(Kind.PROMOTE_POSTS, promote_posts_job, template="sparkads/promote.html#pull_posts")
+        jobs.register(Kind.SPARK_BULK_REQUEST, bulk_request_job, template="sparkads/bulk.html#progress")

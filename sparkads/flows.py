@@ -23,7 +23,14 @@ from integrations.models import AdAccount, Brand, TikTokAccount
 from integrations.tiktok import TikTokError
 from integrations.tiktok.tokens import call_with_credential
 
-from .models import AUTHORIZATION_DAYS, MAX_REQUESTS_PER_VIDEO, AuditEvent, SparkAuthorization, code_digest
+from .models import (
+    AUTHORIZATION_DAYS,
+    MAX_REQUESTS_PER_VIDEO,
+    AuditEvent,
+    SparkAuthorization,
+    UsageTerms,
+    code_digest,
+)
 
 logger = logging.getLogger("sparkads")
 Status = SparkAuthorization.Status
@@ -85,7 +92,7 @@ def credential_id(ad_account: AdAccount) -> int:
 # --- requests from a campaign post ------------------------------------------------------------
 
 
-def request_permission(post, user, days: int) -> SparkAuthorization:
+def request_permission(post, user, days: int, terms: UsageTerms | None = None) -> SparkAuthorization:
     """Ask the creator for Spark Ads permission on a campaign post (`tcm/tt_video/apply/`).
 
     The row is inserted and committed first, under the one-open-request-per-post constraint,
@@ -98,7 +105,7 @@ def request_permission(post, user, days: int) -> SparkAuthorization:
     last = SparkAuthorization.objects.filter(post=post).exclude(num_remaining_request=None).first()
     if last is not None and last.num_remaining_request == 0:
         raise FlowError(f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used.")
-    auth = _insert_request(post, user, days, cap, last)
+    auth = _insert_request(post, user, days, cap, last, terms or UsageTerms())
     tto = cap.tiktok_one_account
     try:
         call_with_credential(
@@ -114,7 +121,8 @@ def request_permission(post, user, days: int) -> SparkAuthorization:
     audit(
         brand,
         AuditEvent.Kind.REQUESTED,
-        f"Requested {days}-day Spark Ads permission for video {post.video_id} from @{post.tiktok_account.handle}",
+        f"Requested Spark Ads permission for video {post.video_id} from @{post.tiktok_account.handle}: "
+        f"{auth.terms_summary}",
         actor=user,
         authorization=auth,
         tiktok_account=post.tiktok_account,
@@ -122,7 +130,7 @@ def request_permission(post, user, days: int) -> SparkAuthorization:
     return auth
 
 
-def _insert_request(post, user, days: int, cap, last) -> SparkAuthorization:
+def _insert_request(post, user, days: int, cap, last, terms: UsageTerms) -> SparkAuthorization:
     """The committed pending row that makes this caller the one who sends the request."""
     for _ in range(2):  # the second try follows the take-over of an abandoned row
         try:
@@ -140,6 +148,7 @@ def _insert_request(post, user, days: int, cap, last) -> SparkAuthorization:
                     else None,
                     pending_write="request",
                     pending_since=timezone.now(),
+                    **terms.fields(),
                 )
         except IntegrityError:
             existing = SparkAuthorization.objects.filter(post=post, status=Status.REQUESTED).first()
@@ -275,8 +284,9 @@ def claim_for_apply(auth_id: int) -> bool:
 
 
 def apply_approved(auth_id: int, actor=None) -> bool:
-    """Apply an approved code to the brand's active Spark ad account, once, and read it back."""
-    if not claim_for_apply(auth_id):
+    """Apply an approved code to the brand's active Spark ad account, once, and read it back.
+    Every path that applies a code comes here, so the payment hold is checked here."""
+    if held_for_payment(auth_id) or not claim_for_apply(auth_id):
         return False
     auth = SparkAuthorization.objects.select_related("brand").get(pk=auth_id)
     try:
@@ -312,6 +322,25 @@ def apply_approved(auth_id: int, actor=None) -> bool:
     return True
 
 
+def held_for_payment(auth_id: int) -> bool:
+    """The release gate: with the brand's "release only after payment" setting on, an approved
+    code whose fee is unpaid is not applied. Its row stops polling and waits for "Mark paid"
+    (terms.mark_paid), which comes back through apply_approved."""
+    auth = SparkAuthorization.objects.select_related("brand").filter(pk=auth_id).first()
+    if auth is None or not auth.awaiting_payment:
+        return False
+    # Audited once: the first caller to stop the row's polling records the hold.
+    if SparkAuthorization.objects.filter(pk=auth_id, next_poll_at__isnull=False).update(next_poll_at=None):
+        audit(
+            auth.brand,
+            AuditEvent.Kind.HELD,
+            f"Code for video {auth.video_id} approved; held until the fee ({auth.fee_label}) is marked paid",
+            authorization=auth,
+            tiktok_account_id=auth.tiktok_account_id,
+        )
+    return True
+
+
 def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account: AdAccount) -> None:
     window = info.get("auth_info") or {}
     item = info.get("item_info") or {}
@@ -341,7 +370,7 @@ def claim_write(auth: SparkAuthorization, action: str) -> bool:
     return bool(won)
 
 
-def _release(auth: SparkAuthorization, error: str | None = None) -> None:
+def release_write(auth: SparkAuthorization, error: str | None = None) -> None:
     """Give the claim back; TikTok's refusal, if any, stays on the row and a retry may follow."""
     fields: dict[str, Any] = {"pending_write": "", "pending_since": None}
     if error is not None:
@@ -371,10 +400,10 @@ def extend(auth: SparkAuthorization, user, days: int) -> None:
             lambda c: c.tcm_tt_video_apply(auth.video_id, tto.tto_tcm_account_id, days, extend=True),
         )
     except TikTokError as exc:
-        _release(auth, _apply_error(exc))
+        release_write(auth, _apply_error(exc))
         raise FlowError(_apply_error(exc)) from exc
     except FlowError:
-        _release(auth)
+        release_write(auth)
         raise
     now = timezone.now()
     SparkAuthorization.objects.filter(pk=auth.pk).update(
@@ -410,13 +439,13 @@ def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
     except TikTokError as exc:
         if "not authorized" not in exc.message:  # already gone on TikTok: record it anyway
             message = message_for(exc) if exc.is_transient else f"TikTok could not unbind the post: {exc.message}"
-            _release(auth, message)
+            release_write(auth, message)
             raise FlowError(message) from exc
     except FlowError:
-        _release(auth)
+        release_write(auth)
         raise
     end_authorization(auth, Status.UNBOUND, user, reason or "Unbound from the ad account")
-    _release(auth, "")
+    release_write(auth, "")
     audit(
         auth.brand,
         AuditEvent.Kind.UNBOUND,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import cast
 
 from django import forms
@@ -7,14 +8,52 @@ from django.contrib.auth import get_user_model
 
 from integrations.models import BusinessCenterGrant
 
-from .models import AUTHORIZATION_DAYS, AuditEvent, SparkAdReference
+from .models import AUTHORIZATION_DAYS, AuditEvent, SparkAdReference, UsageTerms
 
 DAY_CHOICES = [(d, f"{d} days") for d in AUTHORIZATION_DAYS]
 
 
-class RequestPermissionForm(forms.Form):
+class TermsForm(forms.Form):
+    """The usage-rights terms of a request: its duration, and a fee in a currency if any."""
+
+    days = forms.TypedChoiceField(choices=DAY_CHOICES, coerce=int, initial=30, label="Duration")
+    fee = forms.DecimalField(
+        required=False, min_value=Decimal("0"), max_digits=12, decimal_places=2, label="Fee (optional)"
+    )
+    currency = forms.RegexField(
+        regex=r"^[A-Za-z]{3}$",
+        required=False,
+        max_length=3,
+        label="Currency",
+        error_messages={"invalid": "Use a three-letter currency code, e.g. USD or EUR."},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("fee") and not data.get("currency"):
+            self.add_error("currency", "Say which currency the fee is in, e.g. USD or EUR.")
+        return data
+
+    def terms(self) -> UsageTerms:
+        return UsageTerms(self.cleaned_data.get("fee") or None, (self.cleaned_data.get("currency") or "").upper())
+
+
+class RequestPermissionForm(TermsForm):
     post = forms.IntegerField(widget=forms.HiddenInput)
-    days = forms.TypedChoiceField(choices=DAY_CHOICES, coerce=int, initial=30)
+
+
+class BulkRequestForm(TermsForm):
+    campaign = forms.IntegerField(widget=forms.HiddenInput)
+    # Empty: every linked post of the campaign.
+    posts = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+
+    def __init__(self, *args, post_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedMultipleChoiceField, self.fields["posts"]).choices = post_choices
+
+
+class ReleaseSettingForm(forms.Form):
+    release_after_payment = forms.BooleanField(required=False)
 
 
 class ExtendForm(forms.Form):

@@ -1,37 +1,58 @@
 """An applied Spark Ads authorization over its window: the creator's cancellation or
-extension seen on TikTok, expiring and expired, and the reminders (each sent once)."""
+extension seen on TikTok, expiring, the renewal reminders (each mark once per recipient) and,
+at the end of an unrenewed term, the post unbound from the ad account."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from integrations import mail
+from integrations.errors import FlowError
 from integrations.models import BrandMembership
 from integrations.tiktok.tokens import call_with_credential
 
-from .flows import audit, capability_for, end_authorization, handle_of, parse_tiktok_time
-from .models import REMINDER_DAYS, AuditEvent, SparkAuthorization, SparkReminder, code_digest
+from .flows import audit, capability_for, end_authorization, handle_of, parse_tiktok_time, unbind
+from .models import AuditEvent, SparkAuthorization, SparkReminder, code_digest
 
 Status = SparkAuthorization.Status
 
 
 def refresh_from_tiktok(auth: SparkAuthorization) -> None:
-    """Notice a creator's cancellation or an approved extension."""
-    if auth.post_id is not None:
-        tto = capability_for(auth.brand).tiktok_one_account
-        if tto is not None and tto.credential_id:
-            data = call_with_credential(
-                tto.credential_id, lambda c: c.tcm_tt_video_status(auth.video_id, tto.tto_tcm_account_id)
-            )
-            if data.get("auth_code_status") == "DELETED" and code_digest(data.get("auth_code") or "") == auth.code_hash:
-                _revoke(auth)
-                return
-            new_end = parse_tiktok_time(data.get("auth_code_end_time"))
-            if new_end and auth.auth_end and new_end > auth.auth_end:
-                auth.auth_end = new_end
-                auth.reminders.all().delete()  # a new window earns new reminders
+    """Notice a creator's cancellation or an approved extension of a code that came through
+    TikTok One (a code the creator approved here is extended synchronously, in renewal.py)."""
+    if auth.post_id is None or auth.source == SparkAuthorization.Source.CREATOR:
+        return
+    tto = capability_for(auth.brand).tiktok_one_account
+    if tto is None or not tto.credential_id:
+        return
+    data = call_with_credential(
+        tto.credential_id, lambda c: c.tcm_tt_video_status(auth.video_id, tto.tto_tcm_account_id)
+    )
+    if data.get("auth_code_status") == "DELETED" and code_digest(data.get("auth_code") or "") == auth.code_hash:
+        _revoke(auth)
+        return
+    new_end = parse_tiktok_time(data.get("auth_code_end_time"))
+    if new_end and auth.auth_end and new_end > auth.auth_end:
+        renewed(auth, new_end)
+
+
+def renewed(auth: SparkAuthorization, new_end) -> None:
+    """TikTok confirmed a longer window: the pending extension is done and the new window earns
+    its own reminders."""
+    auth.auth_end, auth.extension_requested_at = new_end, None
+    auth.status, auth.next_poll_at = auth.lifecycle_status(), auth.next_check_at()
+    auth.save(update_fields=["auth_end", "extension_requested_at", "status", "next_poll_at", "updated_at"])
+    auth.reminders.all().delete()
+    audit(
+        auth.brand,
+        AuditEvent.Kind.RENEWED,
+        f"Spark Ads authorization for video {auth.video_id} renewed until {new_end:%Y-%m-%d}",
+        authorization=auth,
+        tiktok_account_id=auth.tiktok_account_id,
+    )
 
 
 def _revoke(auth: SparkAuthorization) -> None:
@@ -46,50 +67,118 @@ def _revoke(auth: SparkAuthorization) -> None:
 
 
 def advance(auth: SparkAuthorization, now=None) -> None:
-    """Move an applied authorization to expiring/expired and send the reminders that are due."""
+    """Move an applied authorization to expiring, send the renewal reminders that are due, and
+    at the end of its term unbind the post from the ad account."""
     now = now or timezone.now()
+    send_due_reminders(auth, now)
     status = auth.lifecycle_status(now)
-    if status == Status.EXPIRED and auth.status != Status.EXPIRED:
-        auth.status, auth.ended_at, auth.next_poll_at = status, now, None
-        auth.save(update_fields=["status", "ended_at", "next_poll_at", "updated_at", "auth_end"])
-        audit(
-            auth.brand,
-            AuditEvent.Kind.EXPIRED,
-            f"Spark Ads authorization for video {auth.video_id} expired",
-            authorization=auth,
-            tiktok_account_id=auth.tiktok_account_id,
-        )
+    if status == Status.EXPIRED:
+        end_of_term(auth, now)
         return
     auth.status = status
     auth.next_poll_at = auth.next_check_at(now)
     auth.save(update_fields=["status", "next_poll_at", "updated_at", "auth_end"])
-    send_due_reminders(auth, now)
+
+
+UNBIND_RETRY = timedelta(minutes=30)
+
+
+def end_of_term(auth: SparkAuthorization, now) -> None:
+    """The term ended without a renewal: the platform unbinds the post (`tt_video/unbind/`),
+    records it and tells the brand. A code never bound to an ad account simply expires."""
+    reason = f"The authorization ended on {auth.auth_end:%Y-%m-%d} without a renewal"
+    if auth.can_unbind and auth.ad_account_id is not None:
+        try:
+            unbind(auth, None, reason=reason)
+        except FlowError as exc:
+            # TikTok did not take it now: the row stays live and the next check tries again.
+            SparkAuthorization.objects.filter(pk=auth.pk).update(
+                last_error=exc.message[:500], next_poll_at=now + UNBIND_RETRY
+            )
+            return
+        _tell_brand(
+            auth,
+            f"Spark Ads: video {auth.video_id} was unbound from {auth.ad_account}",
+            f"The Spark Ads authorization for video {auth.video_id} by @{handle_of(auth)} ended on "
+            f"{auth.auth_end:%Y-%m-%d %H:%M} UTC without a renewal, so the post was unbound from ad account "
+            f"{auth.ad_account}. Ads using it stop delivering. To run it again, ask the creator for a new code.",
+        )
+        return
+    auth.status, auth.ended_at, auth.next_poll_at = Status.EXPIRED, now, None
+    auth.save(update_fields=["status", "ended_at", "next_poll_at", "updated_at", "auth_end"])
+    audit(
+        auth.brand,
+        AuditEvent.Kind.EXPIRED,
+        f"Spark Ads authorization for video {auth.video_id} expired",
+        authorization=auth,
+        tiktok_account_id=auth.tiktok_account_id,
+    )
+
+
+def due_marks(auth: SparkAuthorization, now) -> list[int]:
+    """The renewal marks (days before the end) reached by now."""
+    if auth.auth_end is None:
+        return []
+    return [d for d in settings.SPARK_RENEWAL_REMINDER_DAYS if auth.auth_end - timedelta(days=d) <= now]
 
 
 def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
-    """Each reminder (14, 3, 1 days; brand and creator) goes out once: the row is the receipt."""
+    """Each renewal mark goes out once to the brand and once to the creator: the SparkReminder
+    row is the receipt. Marks already passed when the window began, or missed by a late first
+    check, are recorded without a mail, so a check sends at most one reminder."""
     now = now or timezone.now()
-    if auth.auth_end is None or auth.auth_end <= now:
-        return 0
-    due = [d for d in REMINDER_DAYS if auth.auth_end - timedelta(days=d) <= now]
+    due = due_marks(auth, now)
     if not due:
         return 0
     days, sent = min(due), 0
+    began = auth.auth_start or auth.applied_at
+    if days and began is not None and auth.auth_end - timedelta(days=days) <= began:
+        days = -1  # this window began inside the mark: nothing to remind about yet
     for recipient, emails in _recipients(auth).items():
-        # Thresholds already passed are recorded too, so a late first check sends one mail, not three.
         created = [
             SparkReminder.objects.get_or_create(authorization=auth, days_before=d, recipient=recipient)[1] for d in due
         ]
-        if created[due.index(days)] and emails:
-            mail.send_later(
-                f"Spark Ads authorization ends in {auth.days_left} day(s)",
-                f"The Spark Ads authorization for video {auth.video_id} ends on {auth.auth_end:%Y-%m-%d %H:%M} UTC. "
-                "Brands can ask for more time with Extend on the Spark Ads page; creators will get the request "
-                "in TikTok's notifications.",
-                emails,
-            )
+        if days in due and created[due.index(days)] and emails:
+            mail.send_later(*_reminder(auth, days), emails)
             sent += 1
+    if sent:
+        audit(
+            auth.brand,
+            AuditEvent.Kind.REMINDED,
+            f"Renewal reminder ({_when(days)}) for video {auth.video_id} sent to brand and creator",
+            authorization=auth,
+            tiktok_account_id=auth.tiktok_account_id,
+        )
     return sent
+
+
+def _when(days: int) -> str:
+    return "on the last day" if days == 0 else f"{days} days before the end"
+
+
+def _reminder(auth: SparkAuthorization, days: int) -> tuple[str, str]:
+    end = f"{auth.auth_end:%Y-%m-%d %H:%M} UTC"
+    how = (
+        "Brands renew with Extend on the Spark Ads page; the creator approves it."
+        if auth.source != SparkAuthorization.Source.PASTED
+        else "This code was pasted, so it cannot be extended: the creator makes a new code on TikTok."
+    )
+    if days == 0:
+        return (
+            f"Spark Ads authorization for video {auth.video_id} ends today",
+            f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. "
+            "Unless it is renewed, the post is unbound from the brand's ad account and its ads stop. " + how,
+        )
+    return (
+        f"Spark Ads authorization ends in {days} days",
+        f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. " + how,
+    )
+
+
+def _tell_brand(auth: SparkAuthorization, subject: str, body: str) -> None:
+    emails = _recipients(auth)[SparkReminder.Recipient.BRAND]
+    if emails:
+        mail.send_later(subject, body, emails)
 
 
 def _recipients(auth: SparkAuthorization) -> dict[str, list[str]]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -31,10 +33,29 @@ from integrations.models import (
 
 # TikTok's durations for a Spark Ads authorization (tcm/tt_video/apply/).
 AUTHORIZATION_DAYS = (7, 30, 60, 365)
-# Reminders go out this many days before an authorization ends.
-REMINDER_DAYS = (14, 3, 1)
+# An applied authorization shows as "expiring" this close to its end. The renewal reminders'
+# marks are settings.SPARK_RENEWAL_REMINDER_DAYS.
+EXPIRING_WITHIN = timedelta(days=14)
 # TikTok allows at most this many permission requests per video.
 MAX_REQUESTS_PER_VIDEO = 30
+
+
+@dataclass(frozen=True)
+class UsageTerms:
+    """The usage-rights terms a brand sets when it asks for a code: the duration is the
+    request's authorization_days; a fee makes the row unpaid until the brand marks it paid."""
+
+    fee_amount: Decimal | None = None
+    fee_currency: str = ""
+
+    def fields(self) -> dict:
+        if not self.fee_amount:
+            return {"fee_amount": None, "fee_currency": "", "payment_status": SparkAuthorization.Payment.NONE}
+        return {
+            "fee_amount": self.fee_amount,
+            "fee_currency": self.fee_currency.upper(),
+            "payment_status": SparkAuthorization.Payment.UNPAID,
+        }
 
 
 def code_digest(code: str) -> str:
@@ -166,7 +187,53 @@ class SparkAuthorization(models.Model):
 
     @property
     def can_extend(self) -> bool:
-        return self.post_id is not None and self.status in {self.Status.ACTIVE, self.Status.EXPIRING}
+        """Renewable through the path the code came by; a pasted code cannot be renewed by the
+        brand (the creator makes a new one)."""
+        if self.source == self.Source.PASTED:
+            return False
+        return (self.post_id is not None or self.source == self.Source.CREATOR) and self.status in {
+            self.Status.ACTIVE,
+            self.Status.EXPIRING,
+        }
+
+    @property
+    def extension_pending(self) -> bool:
+        """An extension asked for in TikTok's notifications that TikTok has not confirmed yet."""
+        return self.extension_requested_at is not None and self.status in {self.Status.ACTIVE, self.Status.EXPIRING}
+
+    @property
+    def awaiting_payment(self) -> bool:
+        """An approved code held back until the fee is marked paid (the brand's release setting)."""
+        return (
+            self.status == self.Status.APPROVED
+            and self.payment_status == self.Payment.UNPAID
+            and self.brand.spark_release_after_payment
+        )
+
+    @property
+    def status_label(self) -> str:
+        if self.awaiting_payment:
+            return "Approved — waiting for payment"
+        return self.get_status_display()
+
+    @property
+    def fee_label(self) -> str:
+        if self.fee_amount is None:
+            return "No fee"
+        return f"{self.fee_amount:,.2f} {self.fee_currency}".strip()
+
+    @property
+    def terms_summary(self) -> str:
+        """The agreed usage-rights terms in one line, for the brand's ledger and the creator's page:
+        duration, fee and whether it is paid, and the window once TikTok has set it."""
+        parts = [f"{self.authorization_days} days", self.fee_label]
+        if self.payment_status != self.Payment.NONE:
+            parts.append(self.get_payment_status_display().lower())
+        if self.auth_start and self.auth_end:
+            parts.append(f"{self.auth_start:%Y-%m-%d} → {self.auth_end:%Y-%m-%d}")
+        elif self.auth_end:
+            parts.append(f"until {self.auth_end:%Y-%m-%d}")
+        return " · ".join(parts)
 
     @property
     def can_unbind(self) -> bool:
@@ -177,16 +244,17 @@ class SparkAuthorization(models.Model):
         now = now or timezone.now()
         if self.auth_end and self.auth_end <= now:
             return self.Status.EXPIRED
-        if self.auth_end and self.auth_end - now <= timedelta(days=max(REMINDER_DAYS)):
+        if self.auth_end and self.auth_end - now <= EXPIRING_WITHIN:
             return self.Status.EXPIRING
         return self.Status.ACTIVE
 
     def next_check_at(self, now=None):
-        """The next reminder threshold or the end of the window, whichever comes first; daily at most."""
+        """The next renewal mark or the end of the window, whichever comes first; daily at most."""
         now = now or timezone.now()
         if self.auth_end is None:
             return now + timedelta(days=1)
-        moments = [self.auth_end - timedelta(days=d) for d in REMINDER_DAYS] + [self.auth_end]
+        marks = settings.SPARK_RENEWAL_REMINDER_DAYS
+        moments = [self.auth_end - timedelta(days=d) for d in marks] + [self.auth_end]
         upcoming = [m for m in moments if m > now]
         return min([*upcoming, now + timedelta(days=1)])
 
@@ -336,6 +404,12 @@ class AuditEvent(models.Model):
         ACCOUNT_APPROVED = "account_approved", "TikTok account approved"
         ASSIGNED = "assigned", "Assigned"
         UNASSIGNED = "unassigned", "Unassigned"
+        BULK_REQUESTED = "bulk_requested", "Bulk request"
+        HELD = "held", "Held until the fee is paid"
+        PAID = "paid", "Fee marked paid"
+        SETTING = "setting", "Setting changed"
+        REMINDED = "reminded", "Renewal reminder sent"
+        RENEWED = "renewed", "Renewed"
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="audit_events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

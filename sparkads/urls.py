@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import ads_manager_views, business_center_views, views
+from . import ads_manager_views, business_center_views, deal_views, views
 
 app_name = "sparkads"
 B = "brands/<slug:slug>/"
@@ -13,6 +13,11 @@ urlpatterns = [
     path(B + "spark-ads/paste/", views.paste_code, name="paste_code"),
     path(B + "spark-ads/<int:pk>/extend/", views.extend, name="extend"),
     path(B + "spark-ads/<int:pk>/unbind/", views.unbind, name="unbind"),
+    path(B + "spark-ads/<int:pk>/paid/", deal_views.mark_paid, name="mark_paid"),
+    path(B + "spark-ads/bulk/", deal_views.bulk_request, name="bulk_request"),
+    path(B + "spark-ads/bulk/<int:pk>/", deal_views.bulk_progress, name="bulk_progress"),
+    path(B + "spark-ads/release-setting/", deal_views.release_setting, name="release_setting"),
+    path(B + "spark-ads/ledger.csv", deal_views.ledger_csv, name="ledger_csv"),
     path(B + "spark-ads/ads-manager/", ads_manager_views.page, name="ads_manager"),
     path(B + "spark-ads/ads-manager/request/", ads_manager_views.request_link, name="link_request"),
     path(B + "spark-ads/ads-manager/<int:pk>/<str:action>/", ads_manager_views.act, name="link_action"),

@@ -25,9 +25,10 @@ from integrations.models import (
 )
 from integrations.tenancy import get_brand_for_user
 
-from . import codes, flows
+from . import codes, flows, renewal
 from .forms import (
     AuditFilterForm,
+    BulkRequestForm,
     ExtendForm,
     PasteCodeForm,
     RequestPermissionForm,
@@ -44,12 +45,16 @@ def ledger(request, slug: str) -> HttpResponse:
     rows = (
         SparkAuthorization.objects.for_user(request.user)
         .filter(brand=brand)
-        .select_related("post", "ad_account", "tiktok_account", "requested_by", "applied_by", "ended_by")
+        .select_related(
+            "brand", "post", "ad_account", "tiktok_account", "requested_by", "applied_by", "ended_by", "paid_by"
+        )
     )
     status = request.GET.get("status", "")
     if status in SparkAuthorization.Status.values:
         rows = rows.filter(status=status)
-    posts = CampaignPost.objects.filter(campaign__brand=brand, link_status=CampaignPost.LinkStatus.APPROVE)
+    posts = CampaignPost.objects.filter(campaign__brand=brand, link_status=CampaignPost.LinkStatus.APPROVE).order_by(
+        "campaign_id", "pk"
+    )
     remaining = {
         a.post_id: a.num_remaining_request
         for a in SparkAuthorization.objects.filter(brand=brand, num_remaining_request__isnull=False).order_by(
@@ -71,6 +76,7 @@ def ledger(request, slug: str) -> HttpResponse:
             "can_manage": brand.can_manage(request.user),
             "posts": [(p, remaining.get(p.pk)) for p in posts.select_related("tiktok_account", "campaign")],
             "request_form": RequestPermissionForm(),
+            "bulk_form": BulkRequestForm(),
             "paste_form": PasteCodeForm(),
             "extend_form": ExtendForm(),
             "max_requests": MAX_REQUESTS_PER_VIDEO,
@@ -86,7 +92,7 @@ def request_permission(request, slug: str) -> HttpResponse:
     if form.is_valid():
         post = get_object_or_404(CampaignPost, pk=form.cleaned_data["post"], campaign__brand=brand)
         try:
-            flows.request_permission(post, request.user, form.cleaned_data["days"])
+            flows.request_permission(post, request.user, form.cleaned_data["days"], form.terms())
             messages.success(
                 request,
                 f"Request sent. @{post.tiktok_account.handle} gets it in TikTok's "
@@ -95,8 +101,14 @@ def request_permission(request, slug: str) -> HttpResponse:
         except FlowError as exc:
             messages.error(request, exc.message)
     else:
-        messages.error(request, "Pick a post and 7, 30, 60 or 365 days.")
+        messages.error(request, form_errors(form, "Pick a post and 7, 30, 60 or 365 days."))
     return redirect("sparkads:ledger", slug=brand.slug)
+
+
+def form_errors(form, fallback: str) -> str:
+    """The form's own messages in one line (the ledger shows them as a flash message)."""
+    errors = [str(e) for field in form.errors.values() for e in field]
+    return " ".join(errors) if errors else fallback
 
 
 @login_required
@@ -136,8 +148,7 @@ def extend(request, slug: str, pk: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise FlowError("Pick 7, 30, 60 or 365 days.")
-        flows.extend(auth, request.user, form.cleaned_data["days"])
-        messages.success(request, "Extension requested: the creator answers in TikTok's notifications.")
+        messages.success(request, renewal.extend(auth, request.user, form.cleaned_data["days"]))
     except FlowError as exc:
         messages.error(request, exc.message)
     return redirect("sparkads:ledger", slug=brand.slug)

@@ -34,6 +34,9 @@ class Brand(models.Model):
     # re-check can tell owners when it changes.
     spark_capability_case = models.CharField(max_length=40, blank=True)
     spark_capability_changed_at = models.DateTimeField(null=True, blank=True)
+    # Spark Ads usage rights: an approved code with an unpaid fee waits for "Mark paid" before it
+    # is applied to the ad account.
+    spark_release_after_payment = models.BooleanField(default=False)
 
     objects = BrandQuerySet.as_manager()
 

@@ -19,6 +19,7 @@ class BackgroundJob(models.Model):
         PROMOTE_POSTS = "promote_posts", "Load the account's posts for Spark Ads"
         CREATOR_SEARCH = "creator_search", "Load a page of creators"
         ONBOARDING_CHECK = "onboarding_check", "Check the Creator Marketplace status"
+        SPARK_BULK_REQUEST = "spark_bulk_request", "Request Spark Ads codes for a campaign's posts"
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting for a worker"

@@ -65,6 +65,17 @@ class TcmVideoAuthStatus(TypedDict, total=False):
     auth_code_end_time: str | None
 
 
+class PostAuthorization(TypedDict, total=False):
+    """A post's own code, as every business/post/authorize/* endpoint answers it."""
+
+    item_id: str
+    auth_code: str
+    auth_code_start_time: str | None  # "YYYY-MM-DD HH:MM:SS" UTC
+    auth_code_end_time: str | None
+    authorization_days: int
+    auth_code_status: str  # NOT_USED / IN_USE / EXPIRED / DELETED
+
+
 class SparkMixin(BusinessBase):
     """Spark Ads endpoints, named after their paths."""
 
@@ -150,3 +161,12 @@ class SparkMixin(BusinessBase):
 
     def tcm_tt_video_status(self, video_id: str, tcm_account_id: str) -> TcmVideoAuthStatus:
         return self._get("tcm/tt_video/status/", {"video_id": video_id, "tcm_account_id": tcm_account_id})
+
+    # --- a creator's own posts (the creator's tt_user token) ----------------------------------
+
+    def business_post_authorize(self, business_id: str, item_id: str, authorization_days: int) -> PostAuthorization:
+        """Extend the post's code by ``authorization_days`` (7/30/60/365)."""
+        if authorization_days not in AUTHORIZATION_DAYS:
+            raise ValueError(f"authorization_days must be one of {AUTHORIZATION_DAYS}")
+        body = {"business_id": business_id, "item_id": item_id, "authorization_days": authorization_days}
+        return self._post("business/post/authorize/", body)

@@ -22,6 +22,7 @@ CAMPAIGN = "7900000000000000001"
 PROFILE = "7500000000000000901"
 ANCHOR = "7600000000000000901"
 LINK = "https://www.tiktok.com/tto/invite/spring-launch"
+OPEN_ID = "open-7500000000000000001"
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,9 @@ CALLS: dict[str, Call] = {
     "tt_video/unbind/": Call("tt_video_unbind", lambda c: c.tt_video_unbind(ADV, VIDEO)),
     "tcm/tt_video/apply/": Call("tcm_tt_video_apply", lambda c: c.tcm_tt_video_apply(VIDEO, TTO, 60, extend=True)),
     "tcm/tt_video/status/": Call("tcm_tt_video_status", lambda c: c.tcm_tt_video_status(VIDEO, TTO)),
+    "business/post/authorize/": Call(
+        "business_post_authorize", lambda c: c.business_post_authorize(OPEN_ID, VIDEO, 30)
+    ),
 }
 # Methods that build a URL for the browser rather than call TikTok.
 URL_BUILDERS = {"portal_auth_url", "tt_user_authorize_url"}

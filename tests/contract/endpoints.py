@@ -472,6 +472,18 @@ def _days_are_tiktoks(params: dict) -> str | None:
 
 # --- the endpoints ------------------------------------------------------------------------------
 
+POST_AUTHORIZATION = Obj(
+    {
+        "item_id": opt(Id()),
+        "auth_code": opt(Str()),
+        "auth_code_start_time": opt(Time()),  # model.DateTime, omitzero: absent or null, never ""
+        "auth_code_end_time": opt(Time()),
+        "authorization_days": opt(Int(0)),
+        "auth_code_status": opt(AUTH_CODE_STATUS),
+    }
+)  # [BB model/business/post/authorize_status.go AuthorizeStatus]
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     # Advertiser OAuth
     "oauth2/access_token/": Endpoint(
@@ -1084,6 +1096,20 @@ ENDPOINTS: dict[str, Endpoint] = {
             }
         ),
         "BB model/tcm/ttvideo/status.go (model.DateTime times, omitzero)",
+    ),
+    # A creator's own posts (the creator's tt_user token; business_id is the token's open_id)
+    "business/post/authorize/": Endpoint(
+        "POST",
+        Obj(
+            {
+                "business_id": req(Str(), nullable=False),
+                "item_id": req(Id()),
+                "authorization_days": opt(Int(7, 365), nullable=False),
+            }
+        ),
+        POST_AUTHORIZATION,
+        "BB model/business/post/authorize.go; api/business/post/authorize.go (answers AuthorizeStatus)",
+        rules=(_days_are_tiktoks,),
     ),
 }
 

@@ -17,7 +17,7 @@ from integrations.errors import FlowError
 from integrations.models import AdAccount
 from integrations.tiktok import Kind, TikTokError
 from sparkads import ads_manager, codes, flows, tasks
-from sparkads.models import AdsManagerLink, AuditEvent, SparkAuthorization, SparkReminder
+from sparkads.models import AdsManagerLink, AuditEvent, SparkAuthorization
 
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
@@ -81,50 +81,6 @@ def _status(settings, rsps, end):
             }
         ),
     )
-
-
-def test_reminders_go_out_14_3_and_1_days_before_expiry_each_once(
-    active, settings, mailoutbox, django_capture_on_commit_callbacks
-):
-    end = active.auth_end
-    with responses.RequestsMock() as rsps:
-        _status(settings, rsps, end)
-        for day, expected in [(10, 0), (16, 2), (16, 2), (27, 4), (27, 4), (29, 6), (29, 6)]:
-            # Mail is queued when the task's transaction commits.
-            with (
-                time_machine.travel(START + timedelta(days=day, hours=1), tick=False),
-                django_capture_on_commit_callbacks(execute=True),
-            ):
-                tasks.check_spark_authorization(active.pk)
-            assert len(mailoutbox) == expected, day
-    assert SparkReminder.objects.filter(authorization=active).count() == 6
-    active.refresh_from_db()
-    assert active.status == SparkAuthorization.Status.EXPIRING
-    recipients = {tuple(m.to) for m in mailoutbox}
-    assert ("creator@example.test",) in recipients and ("alice@example.test",) in recipients
-
-
-def test_a_late_first_check_sends_one_reminder_not_three(
-    active, settings, mailoutbox, django_capture_on_commit_callbacks
-):
-    with responses.RequestsMock() as rsps:
-        _status(settings, rsps, active.auth_end)
-        with (
-            time_machine.travel(START + timedelta(days=29, hours=1), tick=False),
-            django_capture_on_commit_callbacks(execute=True),
-        ):
-            tasks.check_spark_authorization(active.pk)
-    assert len(mailoutbox) == 2  # brand and creator, for the 1-day reminder only
-
-
-def test_an_authorization_past_its_end_expires_and_is_audited(active, settings):
-    with responses.RequestsMock() as rsps:
-        _status(settings, rsps, active.auth_end)
-        with time_machine.travel(START + timedelta(days=31), tick=False):
-            tasks.check_spark_authorization(active.pk)
-    active.refresh_from_db()
-    assert active.status == SparkAuthorization.Status.EXPIRED
-    assert AuditEvent.objects.filter(authorization=active, kind="expired").exists()
 
 
 def test_a_code_cancelled_by_the_creator_is_revoked(active, settings):

@@ -1,0 +1,78 @@
+"""Renewing an authorization through the path its code came by.
+
+A code the creator approved here is extended at once with their own token
+(`business/post/authorize/`, which answers the new window); a requested code is extended by a
+new request with `action=EXTEND` that the creator approves in TikTok's notifications (pending
+until ledger.refresh_from_tiktok sees the longer window); a pasted code cannot be extended by
+the brand, only replaced by a new code the creator makes.
+"""
+
+from __future__ import annotations
+
+from integrations.errors import FlowError, message_for
+from integrations.tiktok import TikTokError
+from integrations.tiktok.tokens import call_with_credential
+
+from . import flows, ledger
+from .models import AUTHORIZATION_DAYS, AuditEvent, SparkAuthorization
+
+Source = SparkAuthorization.Source
+
+
+def extend(auth: SparkAuthorization, user, days: int) -> str:
+    """Renew `auth` by `days`; returns what the brand should be told."""
+    if auth.source == Source.PASTED:
+        raise FlowError(
+            f"Video {auth.video_id}'s code was pasted, so it cannot be extended from here: ask "
+            f"@{flows.handle_of(auth)} for a new code (TikTok: the post's Ad settings) and paste it."
+        )
+    if auth.source == Source.CREATOR:
+        return _extend_creator_code(auth, user, days)
+    flows.extend(auth, user, days)
+    return "Extension requested: the creator answers in TikTok's notifications. It shows as pending until then."
+
+
+def _extend_creator_code(auth: SparkAuthorization, user, days: int) -> str:
+    if days not in AUTHORIZATION_DAYS:
+        raise FlowError("Pick 7, 30, 60 or 365 days.")
+    if not flows.claim_write(auth, "extend"):
+        raise FlowError(f"Already requested: the extension of video {auth.video_id} is being sent to TikTok.")
+    auth.refresh_from_db()
+    account = auth.tiktok_account
+    try:
+        if not auth.can_extend:
+            raise FlowError("Only an active authorization can be extended.")
+        if account is None or not account.open_id or account.credential_id is None:
+            raise FlowError(
+                f"@{flows.handle_of(auth)} is no longer connected here, so the code cannot be extended: "
+                "ask them to reconnect TikTok, or to extend it in TikTok."
+            )
+        data = call_with_credential(
+            account.credential_id,
+            lambda c: c.business_post_authorize(account.open_id, auth.item_id or auth.video_id, days),
+        )
+    except TikTokError as exc:
+        message = message_for(exc) if exc.is_transient else f"TikTok refused the extension: {exc.message}"
+        flows.release_write(auth, message)
+        raise FlowError(message) from exc
+    except FlowError:
+        flows.release_write(auth)
+        raise
+    flows.release_write(auth, "")
+    audit_extended(auth, user, days)
+    new_end = flows.parse_tiktok_time(data.get("auth_code_end_time"))
+    if new_end is None or (auth.auth_end and new_end <= auth.auth_end):
+        return f"Extension sent; TikTok has not shown the new end date yet for video {auth.video_id}."
+    ledger.renewed(auth, new_end)
+    return f"Extended: video {auth.video_id} can run as a Spark Ad until {new_end:%Y-%m-%d}."
+
+
+def audit_extended(auth: SparkAuthorization, user, days: int) -> None:
+    flows.audit(
+        auth.brand,
+        AuditEvent.Kind.EXTENDED,
+        f"Extended video {auth.video_id} by {days} days with @{flows.handle_of(auth)}'s authorization",
+        actor=user,
+        authorization=auth,
+        tiktok_account_id=auth.tiktok_account_id,
+    )

@@ -1,0 +1,65 @@
+"""Usage rights that follow the deal: the fee is marked paid, and a brand may hold approved
+codes back from its ad account until then (the gate itself is flows.held_for_payment, which
+every apply path passes)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from integrations.errors import FlowError
+from integrations.models import Brand
+
+from .flows import apply_approved, audit
+from .models import AuditEvent, SparkAuthorization
+
+Payment = SparkAuthorization.Payment
+
+
+def mark_paid(auth: SparkAuthorization, user) -> bool:
+    """Record the fee as paid, once; a code held for the payment is applied now (the one
+    `tt_video/authorize/` write goes through apply_approved's claim). Returns whether it was."""
+    now = timezone.now()
+    marked = SparkAuthorization.objects.filter(pk=auth.pk, payment_status=Payment.UNPAID).update(
+        payment_status=Payment.PAID, paid_at=now, paid_by=user
+    )
+    if not marked:
+        auth.refresh_from_db()
+        if auth.payment_status == Payment.PAID:
+            who = auth.paid_by.email if auth.paid_by else "someone"
+            raise FlowError(f"Already marked paid by {who} on {timezone.localtime(auth.paid_at):%Y-%m-%d %H:%M}.")
+        raise FlowError("This authorization has no fee to pay.")
+    auth.refresh_from_db()
+    audit(
+        auth.brand,
+        AuditEvent.Kind.PAID,
+        f"Fee of {auth.fee_label} for video {auth.video_id} marked paid",
+        actor=user,
+        authorization=auth,
+        tiktok_account_id=auth.tiktok_account_id,
+    )
+    if auth.status != SparkAuthorization.Status.APPROVED:
+        return False
+    return apply_approved(auth.pk, actor=user)
+
+
+def set_release_after_payment(brand: Brand, user, on: bool) -> None:
+    if (
+        not Brand.objects.filter(pk=brand.pk)
+        .exclude(spark_release_after_payment=on)
+        .update(spark_release_after_payment=on)
+    ):
+        return  # already so: nothing changed, nothing to record
+    brand.spark_release_after_payment = on
+    audit(
+        brand,
+        AuditEvent.Kind.SETTING,
+        "Approved codes are now applied only after the fee is marked paid"
+        if on
+        else "Approved codes are now applied as soon as they arrive",
+        actor=user,
+    )
+    if not on:
+        # Codes held for payment are released now, through the usual dispatcher.
+        SparkAuthorization.objects.filter(
+            brand=brand, status=SparkAuthorization.Status.APPROVED, payment_status=Payment.UNPAID, next_poll_at=None
+        ).update(next_poll_at=timezone.now())

@@ -1,0 +1,223 @@
+"""Renewal with TikTok mocked at the HTTP boundary and time moved by time-machine: the
+45/30/14/0-day reminders (each once, to brand and creator), the end of an unrenewed term
+(unbound, recorded, brand told), and Extend through the path the code came by."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import responses
+import time_machine
+from django.urls import reverse
+
+from integrations.models import Credential
+from sparkads import ledger, renewal, tasks
+from sparkads.models import AuditEvent, SparkAuthorization, SparkReminder
+from tests.sparkads.test_flows import START, _status, ok, url
+
+pytestmark = pytest.mark.django_db
+Status = SparkAuthorization.Status
+
+
+@pytest.fixture
+def applied(world, user_factory):
+    """An applied authorization of a requested code, from START for `days` days."""
+    creator = user_factory(email="creator@example.test")
+    world["account"].owner = creator
+    world["account"].save()
+    return lambda days: _applied(world, days)
+
+
+@pytest.fixture
+def sixty_days(applied):
+    return applied(60)
+
+
+def _applied(world, days: int) -> SparkAuthorization:
+    auth = SparkAuthorization.objects.create(
+        brand=world["bc"].brand,
+        post=world["post"],
+        video_id=world["post"].video_id,
+        status=Status.ACTIVE,
+        ad_account=world["ad"],
+        tiktok_account=world["account"],
+        item_id=world["post"].video_id,
+        authorization_days=days,
+        auth_start=START,
+        auth_end=START + timedelta(days=days),
+    )
+    auth.set_code("CODE-SIXTY")
+    auth.save()
+    return auth
+
+
+def _check_at(auth, moment, capture):
+    with time_machine.travel(moment, tick=False), capture(execute=True):
+        tasks.check_spark_authorization(auth.pk)
+
+
+def test_the_schedule_is_a_setting_read_from_the_environment_in_settings_only(settings):
+    assert settings.SPARK_RENEWAL_REMINDER_DAYS == (45, 30, 14, 0)
+
+
+def test_reminders_go_out_45_30_14_and_0_days_before_the_end_each_once_to_brand_and_creator(
+    sixty_days, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    end = sixty_days.auth_end
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, end)
+        rsps.post(url(settings, "tt_video/unbind/"), json=ok({}))
+        for day, expected in [(10, 0), (15, 2), (15, 2), (30, 4), (31, 4), (46, 6), (46, 6)]:
+            _check_at(sixty_days, START + timedelta(days=day, hours=1), django_capture_on_commit_callbacks)
+            assert len(mailoutbox) == expected, day
+        sixty_days.refresh_from_db()
+        assert sixty_days.status == Status.EXPIRING
+        _check_at(sixty_days, end + timedelta(hours=1), django_capture_on_commit_callbacks)
+    subjects = [m.subject for m in mailoutbox]
+    assert subjects.count("Spark Ads authorization ends in 45 days") == 2
+    assert subjects.count("Spark Ads authorization ends in 30 days") == 2
+    assert subjects.count("Spark Ads authorization ends in 14 days") == 2
+    assert subjects.count(f"Spark Ads authorization for video {sixty_days.video_id} ends today") == 2
+    assert SparkReminder.objects.filter(authorization=sixty_days).count() == 8
+    recipients = {tuple(m.to) for m in mailoutbox}
+    assert ("creator@example.test",) in recipients and ("alice@example.test",) in recipients
+    assert "CODE-SIXTY" not in " ".join(m.body for m in mailoutbox)
+    assert AuditEvent.objects.filter(authorization=sixty_days, kind="reminded").count() == 4
+
+
+def test_marks_that_passed_before_the_window_began_are_recorded_without_a_mail(
+    applied, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A 30-day code starts inside the 45- and 30-day marks: its first reminder is the 14-day one."""
+    active = applied(30)
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, active.auth_end)
+        _check_at(active, START + timedelta(hours=1), django_capture_on_commit_callbacks)
+        assert mailoutbox == []
+        _check_at(active, START + timedelta(days=16, hours=1), django_capture_on_commit_callbacks)
+    assert [m.subject for m in mailoutbox] == ["Spark Ads authorization ends in 14 days"] * 2
+
+
+def test_a_late_first_check_sends_one_reminder_not_three(
+    sixty_days, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, sixty_days.auth_end)
+        _check_at(sixty_days, START + timedelta(days=50), django_capture_on_commit_callbacks)
+    assert [m.subject for m in mailoutbox] == ["Spark Ads authorization ends in 14 days"] * 2
+
+
+def test_an_unrenewed_term_ends_with_the_post_unbound_recorded_and_the_brand_told(
+    sixty_days, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, sixty_days.auth_end)
+        unbind = rsps.post(url(settings, "tt_video/unbind/"), json=ok({}))
+        _check_at(sixty_days, sixty_days.auth_end + timedelta(minutes=5), django_capture_on_commit_callbacks)
+        _check_at(sixty_days, sixty_days.auth_end + timedelta(days=1), django_capture_on_commit_callbacks)
+    assert unbind.call_count == 1
+    assert json.loads(unbind.calls[0].request.body) == {
+        "advertiser_id": sixty_days.ad_account.advertiser_id,
+        "item_id": sixty_days.item_id,
+    }
+    sixty_days.refresh_from_db()
+    assert sixty_days.status == Status.UNBOUND and sixty_days.ended_by is None
+    assert "without a renewal" in sixty_days.end_reason
+    event = AuditEvent.objects.get(authorization=sixty_days, kind="unbound")
+    assert event.actor is None and "without a renewal" in event.summary
+    told = [m for m in mailoutbox if "was unbound" in m.subject]
+    assert len(told) == 1 and told[0].to == ["alice@example.test"]
+
+
+def test_an_unbind_tiktok_cannot_take_now_keeps_the_row_and_is_tried_again(
+    sixty_days, settings, django_capture_on_commit_callbacks
+):
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, sixty_days.auth_end)
+        rsps.post(url(settings, "tt_video/unbind/"), status=503)
+        _check_at(sixty_days, sixty_days.auth_end + timedelta(minutes=5), django_capture_on_commit_callbacks)
+    sixty_days.refresh_from_db()
+    assert sixty_days.status == Status.ACTIVE and sixty_days.last_error
+    assert sixty_days.next_poll_at == sixty_days.auth_end + timedelta(minutes=5) + ledger.UNBIND_RETRY
+
+
+def test_a_renewal_seen_on_tiktok_before_the_end_keeps_the_post_bound(
+    sixty_days, settings, django_capture_on_commit_callbacks
+):
+    sixty_days.extension_requested_at = START + timedelta(days=40)
+    sixty_days.save()
+    new_end = sixty_days.auth_end + timedelta(days=30)
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, new_end)  # the creator approved the extension
+        _check_at(sixty_days, sixty_days.auth_end + timedelta(minutes=5), django_capture_on_commit_callbacks)
+    sixty_days.refresh_from_db()
+    assert sixty_days.status == Status.ACTIVE and sixty_days.auth_end == new_end
+    assert not sixty_days.extension_pending
+    assert AuditEvent.objects.filter(authorization=sixty_days, kind="renewed").exists()
+
+
+def test_a_requested_code_is_extended_with_action_extend_and_shows_pending_until_tiktok_confirms(
+    sixty_days, world, alice, client, settings
+):
+    client.force_login(alice)
+    with responses.RequestsMock() as rsps:
+        apply = rsps.post(url(settings, "tcm/tt_video/apply/"), json=ok({}))
+        page = client.post(
+            reverse("sparkads:extend", args=[world["bc"].brand.slug, sixty_days.pk]), {"days": 30}, follow=True
+        )
+    assert json.loads(apply.calls[0].request.body)["action"] == "EXTEND"
+    html = page.content.decode()
+    assert "Extension requested" in html and "Extension pending" in html
+    sixty_days.refresh_from_db()
+    assert sixty_days.extension_pending
+
+
+def test_a_creator_approved_code_is_extended_with_the_creators_token_and_the_new_end_is_recorded(
+    sixty_days, alice, settings
+):
+    cred = Credential.objects.create(kind=Credential.Kind.TT_USER, access_token="creator-token", open_id="open-1")
+    account = sixty_days.tiktok_account
+    account.credential, account.open_id = cred, "open-1"
+    account.save()
+    sixty_days.source = SparkAuthorization.Source.CREATOR
+    sixty_days.save()
+    new_end = sixty_days.auth_end + timedelta(days=30)
+    with responses.RequestsMock() as rsps:
+        extend = rsps.post(
+            url(settings, "business/post/authorize/"),
+            json=ok(
+                {
+                    "item_id": sixty_days.item_id,
+                    "auth_code_end_time": new_end.strftime("%Y-%m-%d %H:%M:%S"),
+                    "authorization_days": 90,
+                    "auth_code_status": "IN_USE",
+                }
+            ),
+        )
+        message = renewal.extend(sixty_days, alice, 30)
+    assert json.loads(extend.calls[0].request.body) == {
+        "business_id": "open-1",
+        "item_id": sixty_days.item_id,
+        "authorization_days": 30,
+    }
+    assert extend.calls[0].request.headers["Access-Token"] == "creator-token"
+    assert "Extended" in message
+    sixty_days.refresh_from_db()
+    assert sixty_days.auth_end == new_end and sixty_days.pending_write == ""
+    kinds = list(AuditEvent.objects.filter(authorization=sixty_days).values_list("kind", flat=True))
+    assert "extended" in kinds and "renewed" in kinds
+
+
+def test_a_pasted_code_cannot_be_extended_and_the_brand_is_told_to_ask_for_a_new_code(sixty_days, alice, client):
+    sixty_days.source = SparkAuthorization.Source.PASTED
+    sixty_days.save()
+    client.force_login(alice)
+    with responses.RequestsMock():  # nothing may reach TikTok
+        page = client.post(
+            reverse("sparkads:extend", args=[sixty_days.brand.slug, sixty_days.pk]), {"days": 30}, follow=True
+        )
+    html = page.content.decode()
+    assert "cannot be extended from here" in html and "ask @market.star for a new code" in html
+    assert "Pasted code: to renew, ask the creator for a new code." in html
