@@ -1,0 +1,191 @@
+"""Usage-rights terms with TikTok mocked at the HTTP boundary: terms set with the request and
+shown on the ledger and in the CSV, the release-after-payment gate in the one apply path,
+"Mark paid" (one write), and who may do what."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import responses
+from django.urls import reverse
+from django.utils import timezone
+
+from sparkads import flows, tasks, terms
+from sparkads.models import AuditEvent, SparkAuthorization, UsageTerms
+from tests.sparkads.test_flows import START, info, ok, url
+
+pytestmark = pytest.mark.django_db
+Status = SparkAuthorization.Status
+Payment = SparkAuthorization.Payment
+
+
+def _ledger(world) -> str:
+    return reverse("sparkads:ledger", args=[world["bc"].brand.slug])
+
+
+@pytest.fixture
+def requested(world, alice, settings):
+    """A 60-day request for 250 EUR, sent to TikTok."""
+    with responses.RequestsMock() as rsps:
+        rsps.post(url(settings, "tcm/tt_video/apply/"), json=ok({}))
+        return flows.request_permission(world["post"], alice, 60, UsageTerms(Decimal("250"), "eur"))
+
+
+def _approve(settings, rsps, code: str = "CODE-TERMS") -> None:
+    rsps.get(
+        url(settings, "tcm/tt_video/status/"),
+        json=ok({"auth_status": "ACCEPTED", "auth_code": code, "num_remaining_request": 29}),
+    )
+
+
+def test_a_request_carries_its_terms_and_the_ledger_and_audit_show_them(requested, world, alice, client):
+    assert (requested.fee_amount, requested.fee_currency, requested.payment_status) == (Decimal("250"), "EUR", "unpaid")
+    assert requested.terms_summary == "60 days · 250.00 EUR · unpaid"
+    client.force_login(alice)
+    assert "60 days · 250.00 EUR · unpaid" in client.get(_ledger(world)).content.decode()
+    assert "250.00 EUR" in AuditEvent.objects.get(kind="requested").summary
+
+
+def test_the_request_form_sets_fee_and_currency_and_refuses_a_fee_without_a_currency(world, alice, client, settings):
+    client.force_login(alice)
+    target = reverse("sparkads:request_permission", args=[world["bc"].brand.slug])
+    with responses.RequestsMock():  # refused before TikTok is asked
+        refused = client.post(target, {"post": world["post"].pk, "days": 30, "fee": "99"}, follow=True)
+    assert "Say which currency the fee is in" in refused.content.decode()
+    with responses.RequestsMock() as rsps:
+        rsps.post(url(settings, "tcm/tt_video/apply/"), json=ok({}))
+        client.post(target, {"post": world["post"].pk, "days": 30, "fee": "99.50", "currency": "usd"})
+    auth = SparkAuthorization.objects.get()
+    assert auth.terms_summary == "30 days · 99.50 USD · unpaid"
+
+
+def test_without_a_fee_the_terms_say_no_fee_and_nothing_is_owed(world, alice, settings):
+    with responses.RequestsMock() as rsps:
+        rsps.post(url(settings, "tcm/tt_video/apply/"), json=ok({}))
+        auth = flows.request_permission(world["post"], alice, 7)
+    assert auth.payment_status == Payment.NONE and auth.terms_summary == "7 days · No fee"
+
+
+def test_with_the_setting_off_an_approved_code_with_an_unpaid_fee_is_applied_at_once(requested, settings):
+    with responses.RequestsMock() as rsps:
+        _approve(settings, rsps)
+        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=60)))
+        tasks.poll_spark_request(requested.pk)
+    assert authorize.call_count == 1
+    requested.refresh_from_db()
+    assert requested.status in (Status.ACTIVE, Status.EXPIRED)
+
+
+def test_with_the_setting_on_an_unpaid_code_waits_and_mark_paid_applies_it_once(
+    requested, world, alice, client, settings
+):
+    brand = world["bc"].brand
+    terms.set_release_after_payment(brand, alice, True)
+    with responses.RequestsMock() as rsps:
+        _approve(settings, rsps)
+        tasks.poll_spark_request(requested.pk)  # no tt_video/authorize is registered: none may be sent
+        flows.apply_approved(requested.pk)  # any other apply path meets the same gate
+    requested.refresh_from_db()
+    assert requested.status == Status.APPROVED and requested.applied_at is None
+    assert requested.status_label == "Approved — waiting for payment"
+    assert requested.next_poll_at is None  # the dispatcher leaves it alone
+    assert AuditEvent.objects.filter(authorization=requested, kind="held").count() == 1
+
+    client.force_login(alice)
+    page = client.get(_ledger(world)).content.decode()
+    assert "Approved — waiting for payment" in page and "Mark paid" in page and "CODE-TERMS" not in page
+
+    target = reverse("sparkads:mark_paid", args=[brand.slug, requested.pk])
+    with responses.RequestsMock() as rsps:
+        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "tt_video/info/"), json=info(timezone.now() + timedelta(days=60)))
+        first = client.post(target, HTTP_HX_REQUEST="true")
+        second = client.post(target, follow=True)
+    assert authorize.call_count == 1
+    assert json.loads(authorize.calls[0].request.body)["auth_code"] == "CODE-TERMS"
+    assert first.status_code == 204 and first["HX-Redirect"] == _ledger(world)
+    assert "Already marked paid by alice@example.test" in second.content.decode()
+    requested.refresh_from_db()
+    assert (requested.status, requested.payment_status, requested.paid_by) == (Status.ACTIVE, Payment.PAID, alice)
+    kinds = list(AuditEvent.objects.filter(authorization=requested).values_list("kind", flat=True))
+    assert kinds.count("paid") == 1 and kinds.count("applied") == 1
+    assert not AuditEvent.objects.filter(summary__contains="CODE-TERMS").exists()
+
+
+def test_marking_paid_before_the_creator_answers_records_it_and_the_code_is_applied_when_it_comes(
+    requested, world, alice, settings
+):
+    terms.set_release_after_payment(world["bc"].brand, alice, True)
+    assert terms.mark_paid(requested, alice) is False
+    with responses.RequestsMock() as rsps:
+        _approve(settings, rsps)
+        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "tt_video/info/"), json=info(timezone.now() + timedelta(days=60)))
+        tasks.poll_spark_request(requested.pk)
+    assert authorize.call_count == 1
+
+
+def test_turning_the_setting_off_releases_held_codes_to_the_poller(requested, world, alice, settings, client):
+    brand = world["bc"].brand
+    client.force_login(alice)
+    target = reverse("sparkads:release_setting", args=[brand.slug])
+    client.post(target, {"release_after_payment": "on"})
+    brand.refresh_from_db()
+    assert brand.spark_release_after_payment
+    with responses.RequestsMock() as rsps:
+        _approve(settings, rsps)
+        tasks.poll_spark_request(requested.pk)
+    client.post(target, {})
+    brand.refresh_from_db()
+    requested.refresh_from_db()
+    assert not brand.spark_release_after_payment and requested.next_poll_at is not None
+    assert AuditEvent.objects.filter(kind="setting").count() == 2
+
+
+def test_only_owners_and_admins_mark_paid_and_another_brand_gets_404(requested, world, bob, charlie, client):
+    target = reverse("sparkads:mark_paid", args=[world["bc"].brand.slug, requested.pk])
+    for user in (bob, charlie):
+        client.force_login(user)
+        assert client.post(target).status_code == 404
+    requested.refresh_from_db()
+    assert requested.payment_status == Payment.UNPAID
+
+
+def test_the_ledger_csv_has_the_terms_never_the_code_and_no_formulas(requested, world, alice, client):
+    SparkAuthorization.objects.filter(pk=requested.pk).update(
+        status=Status.ACTIVE, auth_start=START, auth_end=START + timedelta(days=60), tiktok_name="=cmd()"
+    )
+    requested.refresh_from_db()
+    requested.set_code("CODE-SECRET")
+    requested.save()
+    client.force_login(alice)
+    response = client.get(reverse("sparkads:ledger_csv", args=[world["bc"].brand.slug]))
+    body = b"".join(response.streaming_content).decode()
+    header, row = body.splitlines()[:2]
+    assert header.startswith("video,campaign,creator,source,status,duration (days),fee,currency,payment")
+    assert "250.00,EUR,Unpaid" in row and "2026-03-01 12:00:00" in row and "Spring Launch" in row
+    assert "CODE-SECRET" not in body
+
+
+def test_the_ledger_page_query_count_does_not_grow_with_rows(world, alice, client, django_assert_num_queries):
+    for n in range(6):  # with range(1) the count is the same
+        SparkAuthorization.objects.create(
+            brand=world["bc"].brand,
+            post=world["post"],
+            video_id=f"77{n}",
+            status=Status.ACTIVE if n % 2 else Status.APPROVED,
+            payment_status=Payment.UNPAID,
+            fee_amount=Decimal("10"),
+            fee_currency="USD",
+            tiktok_account=world["account"],
+            requested_by=alice,
+            paid_by=alice,
+        )
+    client.force_login(alice)
+    with django_assert_num_queries(11):  # the same for one row: nothing per row
+        page = client.get(_ledger(world))
+    assert page.content.decode().count("Mark paid") == 6
