@@ -46,6 +46,16 @@ def renewed(auth: SparkAuthorization, new_end) -> None:
     auth.status, auth.next_poll_at = auth.lifecycle_status(), auth.next_check_at()
     auth.save(update_fields=["auth_end", "extension_requested_at", "status", "next_poll_at", "updated_at"])
     auth.reminders.all().delete()
+    # Marks the new window is already inside were reminded about in the old one.
+    now = timezone.now()
+    SparkReminder.objects.bulk_create(
+        [
+            SparkReminder(authorization=auth, days_before=d, recipient=r, sent_at=now)
+            for d in due_marks(auth, now)
+            for r in SparkReminder.Recipient.values
+        ],
+        ignore_conflicts=True,
+    )
     audit(
         auth.brand,
         AuditEvent.Kind.RENEWED,

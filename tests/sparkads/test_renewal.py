@@ -221,3 +221,16 @@ def test_a_pasted_code_cannot_be_extended_and_the_brand_is_told_to_ask_for_a_new
     html = page.content.decode()
     assert "cannot be extended from here" in html and "ask @market.star for a new code" in html
     assert "Pasted code: to renew, ask the creator for a new code." in html
+
+
+def test_a_renewed_window_does_not_repeat_marks_it_starts_inside(
+    sixty_days, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    new_end = sixty_days.auth_end + timedelta(days=10)  # renewed on day 50: 20 days left
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, new_end)
+        _check_at(sixty_days, START + timedelta(days=50), django_capture_on_commit_callbacks)
+    sixty_days.refresh_from_db()
+    assert sixty_days.auth_end == new_end
+    assert mailoutbox == []  # the 45- and 30-day marks of the new window had already passed
+    assert set(SparkReminder.objects.filter(authorization=sixty_days).values_list("days_before", flat=True)) == {45, 30}

@@ -1,0 +1,154 @@
+"""The deal around Spark codes end to end against the live sandbox: a bulk request for a
+campaign, a code held until its fee is marked paid, and the renewal schedule, an extension and
+an unrenewed term's unbind as the sandbox clock moves (the platform's clock moved with it)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import BackgroundJob, CampaignPost
+from integrations.tiktok import BusinessClient
+from sparkads import flows, renewal, tasks, terms
+from sparkads.models import AuditEvent, SparkAuthorization, UsageTerms
+from tests.sparkads.conftest import CAMPAIGN_ID, TTO_ID
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+Status = SparkAuthorization.Status
+APPLY = "/open_api/v1.3/tcm/tt_video/apply/"
+AUTHORIZE = "/open_api/v1.3/tt_video/authorize/"
+UNBIND = "/open_api/v1.3/tt_video/unbind/"
+
+
+def link_more_posts(world, control, count: int) -> list[CampaignPost]:
+    """Link `count` more of market.star's videos to Spring Launch (asked by the brand, approved
+    by the creator) and return all the campaign's posts."""
+    star = next(c for c in control("GET", "personas")["creators"] if c["handle"] == "market.star")
+    brand_client = BusinessClient(world["cred"].access_token)
+    others = [v for v in star["video_ids"] if v != world["post"].video_id][:count]
+    for video_id in others:
+        link = brand_client.tto_tcm_campaign_link(TTO_ID, CAMPAIGN_ID, video_id)
+        control(
+            "POST", "helpers/link-requests/confirm", {"link_request_id": link["link_request_id"], "action": "APPROVE"}
+        )
+        CampaignPost.objects.create(
+            campaign=world["campaign"],
+            tiktok_account=world["account"],
+            video_id=video_id,
+            link_status=CampaignPost.LinkStatus.APPROVE,
+        )
+    return list(CampaignPost.objects.filter(campaign=world["campaign"]).order_by("pk"))
+
+
+class Clocks:
+    """The sandbox clock and the platform's, moved together."""
+
+    def __init__(self, control) -> None:
+        self.control, self.offset = control, timedelta(0)
+
+    def advance(self, days: float) -> None:
+        self.control("POST", "clock/advance", {"hours": 24 * days})
+        self.offset += timedelta(days=days)
+
+    def check(self, auth: SparkAuthorization, capture) -> None:
+        with time_machine.travel(timezone.now() + self.offset, tick=True), capture(execute=True):
+            tasks.check_spark_authorization(auth.pk)
+        auth.refresh_from_db()
+
+
+def test_a_bulk_request_sends_each_linked_post_once_and_shows_tiktoks_refusal(
+    live_world, control, alice, client, run_jobs
+):
+    posts = link_more_posts(live_world, control, 1)
+    unlinked = CampaignPost.objects.create(  # linked here, not on TikTok: TikTok refuses it
+        campaign=live_world["campaign"],
+        tiktok_account=live_world["account"],
+        video_id="7700000000000099999",
+        link_status=CampaignPost.LinkStatus.APPROVE,
+    )
+    client.force_login(alice)
+    target = reverse("sparkads:bulk_request", args=[live_world["campaign"].brand.slug])
+    data = {"campaign": live_world["campaign"].pk, "days": 30, "fee": "80", "currency": "GBP"}
+    with run_jobs():
+        client.post(target, data)
+    job = BackgroundJob.objects.get()
+    states = {row["video_id"]: (row["state"], row["remaining"]) for row in job.result["rows"]}
+    assert states[posts[0].video_id] == ("sent", 29) and states[posts[1].video_id] == ("sent", 29)
+    assert states[unlinked.video_id][0] == "refused"
+    assert "not a video of your campaigns" in job.result["rows"][-1]["detail"]
+
+    with run_jobs():
+        client.post(target, data)  # again: the two waiting requests are not sent twice
+    again = BackgroundJob.objects.order_by("-pk").first()
+    assert [row["state"] for row in again.result["rows"]] == ["waiting", "waiting", "refused"]
+    assert control.calls(APPLY) == 4  # two sent, and the refused one asked twice
+    assert SparkAuthorization.objects.filter(status=Status.REQUESTED, fee_currency="GBP").count() == 2
+
+
+def test_a_code_waits_for_payment_and_is_applied_once_when_marked_paid(live_world, control, alice):
+    post = live_world["post"]
+    terms.set_release_after_payment(post.campaign.brand, alice, True)
+    auth = flows.request_permission(post, alice, 60, UsageTerms(Decimal("300"), "USD"))
+    control("POST", "helpers/spark/approve", {"video_id": post.video_id, "days": 60})
+    tasks.poll_spark_request(auth.pk)
+    auth.refresh_from_db()
+    assert auth.status_label == "Approved — waiting for payment"
+    assert control.calls(AUTHORIZE) == 0
+
+    assert terms.mark_paid(auth, alice) is True
+    auth.refresh_from_db()
+    assert auth.status == Status.ACTIVE and auth.payment_status == "paid"
+    assert control.calls(AUTHORIZE) == 1
+    assert auth.terms_summary.startswith("60 days · 300.00 USD · paid · ")
+
+
+def test_the_schedule_runs_on_the_sandbox_clock_one_extended_and_one_unbound_at_its_end(
+    live_world, control, alice, user_factory, mailoutbox, django_capture_on_commit_callbacks
+):
+    live_world["account"].owner = user_factory(email="star@example.test")
+    live_world["account"].save()
+    posts = link_more_posts(live_world, control, 1)
+    codes = []
+    for post in posts:
+        auth = flows.request_permission(post, alice, 60)
+        control("POST", "helpers/spark/approve", {"video_id": post.video_id, "days": 60})
+        tasks.poll_spark_request(auth.pk)
+        auth.refresh_from_db()
+        assert auth.status == Status.ACTIVE
+        codes.append(auth)
+    ending, extended = codes
+    clocks = Clocks(control)
+
+    for days, subject in [(15.05, "ends in 45 days"), (15, "ends in 30 days"), (16, "ends in 14 days")]:
+        clocks.advance(days)
+        before = len(mailoutbox)
+        for auth in codes:
+            clocks.check(auth, django_capture_on_commit_callbacks)
+        new = mailoutbox[before:]
+        assert len(new) == 4 and all(subject in m.subject for m in new), [m.subject for m in new]
+
+    message = renewal.extend(extended, alice, 30)
+    assert "pending" in message
+    extended.refresh_from_db()
+    assert extended.extension_pending
+    control("POST", "helpers/spark/approve", {"video_id": extended.video_id, "days": 30})
+
+    clocks.advance(14)  # past the end of both 60-day windows
+    before = len(mailoutbox)
+    for auth in codes:
+        clocks.check(auth, django_capture_on_commit_callbacks)
+    assert len(mailoutbox) - before == 3  # the ending one's last-day reminders and the unbind notice
+    assert ending.status == Status.UNBOUND and "without a renewal" in ending.end_reason
+    assert control.calls(UNBIND) == 1
+    assert extended.status == Status.ACTIVE and not extended.extension_pending
+    assert extended.auth_end > ending.auth_end + timedelta(days=14)
+    subjects = [m.subject for m in mailoutbox]
+    assert subjects.count(f"Spark Ads authorization for video {ending.video_id} ends today") == 2
+    assert f"Spark Ads: video {ending.video_id} was unbound from Demo Brand US" in subjects
+    assert AuditEvent.objects.filter(authorization=extended, kind="renewed").exists()
+    assert AuditEvent.objects.filter(authorization=ending, kind="unbound", actor=None).exists()
