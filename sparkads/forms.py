@@ -29,7 +29,7 @@ class TermsForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("fee") and not data.get("currency"):
             self.add_error("currency", "Say which currency the fee is in, e.g. USD or EUR.")
         return data

@@ -138,7 +138,7 @@ def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
     check, are recorded without a mail, so a check sends at most one reminder."""
     now = now or timezone.now()
     due = due_marks(auth, now)
-    if not due:
+    if not due or auth.auth_end is None:
         return 0
     days, sent = min(due), 0
     began = auth.auth_start or auth.applied_at

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.errors import FlowError
-from sparkads import codes, flows, tasks
+from sparkads import codes, flows, renewal, tasks
 from sparkads.models import AuditEvent, SparkAuthorization
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -82,13 +82,24 @@ def test_unbind_removes_the_post_from_the_ad_account(live_world, control, alice)
     assert AuditEvent.objects.filter(authorization=auth, kind="unbound").exists()
 
 
-def test_extend_sends_an_extend_request(live_world, control, alice):
+def test_extend_sends_an_extend_request_for_a_requested_code(live_world, control, alice):
+    post = live_world["post"]
+    auth = flows.request_permission(post, alice, 30)
+    control("POST", "helpers/spark/approve", {"video_id": post.video_id, "days": 30})
+    tasks.poll_spark_request(auth.pk)
+    auth.refresh_from_db()
+    flows.extend(auth, alice, 30)
+    assert AuditEvent.objects.filter(authorization=auth, kind="extended").exists()
+    assert control.calls("/open_api/v1.3/tcm/tt_video/apply/") == 2
+
+
+def test_a_pasted_code_is_not_extended_the_brand_asks_for_a_new_one(live_world, control, alice):
     post = live_world["post"]
     code = control("POST", "helpers/ad-codes", {"video_id": post.video_id, "days": 30})["auth_code"]
     auth = codes.accept_pasted_code(post.campaign.brand, alice, code, post=post)
-    flows.extend(auth, alice, 30)
-    assert AuditEvent.objects.filter(authorization=auth, kind="extended").exists()
-    assert control.calls("/open_api/v1.3/tcm/tt_video/apply/") >= 1
+    with pytest.raises(FlowError, match="ask @market.star for a new code"):
+        renewal.extend(auth, alice, 30)
+    assert control.calls("/open_api/v1.3/tcm/tt_video/apply/") == 0
 
 
 def _videos(control, handle: str) -> list[str]:
