@@ -211,6 +211,14 @@ class SparkAuthorization(models.Model):
         )
 
     @property
+    def can_mark_paid(self) -> bool:
+        """A fee is owed for a code that was or may still be given, not for a refused request."""
+        return self.payment_status == self.Payment.UNPAID and self.status not in {
+            self.Status.FAILED,
+            self.Status.REJECTED,
+        }
+
+    @property
     def status_label(self) -> str:
         if self.awaiting_payment:
             return "Approved — waiting for payment"

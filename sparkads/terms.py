@@ -19,15 +19,21 @@ def mark_paid(auth: SparkAuthorization, user) -> bool:
     """Record the fee as paid, once; a code held for the payment is applied now (the one
     `tt_video/authorize/` write goes through apply_approved's claim). Returns whether it was."""
     now = timezone.now()
-    marked = SparkAuthorization.objects.filter(pk=auth.pk, payment_status=Payment.UNPAID).update(
-        payment_status=Payment.PAID, paid_at=now, paid_by=user
+    marked = (
+        SparkAuthorization.objects.filter(pk=auth.pk, payment_status=Payment.UNPAID)
+        .exclude(status__in=[SparkAuthorization.Status.FAILED, SparkAuthorization.Status.REJECTED])
+        .update(payment_status=Payment.PAID, paid_at=now, paid_by=user)
     )
     if not marked:
         auth.refresh_from_db()
         if auth.payment_status == Payment.PAID:
             who = auth.paid_by.email if auth.paid_by else "someone"
             raise FlowError(f"Already marked paid by {who} on {timezone.localtime(auth.paid_at):%Y-%m-%d %H:%M}.")
-        raise FlowError("This authorization has no fee to pay.")
+        if auth.payment_status == Payment.NONE:
+            raise FlowError("This authorization has no fee to pay.")
+        raise FlowError(
+            f"Nothing to pay: the request for video {auth.video_id} was {auth.get_status_display().lower()}."
+        )
     auth.refresh_from_db()
     audit(
         auth.brand,

@@ -8,7 +8,7 @@ import pytest
 import responses
 from django.urls import reverse
 
-from integrations.models import BrandMembership, BusinessCenterGrant, BusinessCenterMember
+from integrations.models import BackgroundJob, BrandMembership, BusinessCenterGrant, BusinessCenterMember
 from sparkads.models import AdsManagerLink, AuditEvent, QrAccessRequest, SparkAuthorization
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,15 @@ def objects(world, alice, bob):
         business_center=bc, asset_type="TT_ACCOUNT", asset_id="900", member=other_m, roles=["POST"]
     )
     auth = SparkAuthorization.objects.create(
-        brand=brand, video_id="1", status="active", ad_account=world["ad"], item_id="1", code_hash="h1"
+        brand=brand,
+        video_id="1",
+        status="active",
+        ad_account=world["ad"],
+        item_id="1",
+        code_hash="h1",
+        fee_amount=10,
+        fee_currency="USD",
+        payment_status="unpaid",
     )
     link = AdsManagerLink.objects.create(brand=brand, ad_account=world["ad"], username="demo.creator")
     QrAccessRequest.objects.create(brand=brand, business_center=bc, scopes=["pull"], link="http://sandbox.test/q/")
@@ -36,6 +44,7 @@ def objects(world, alice, bob):
         "other_m": other_m,
         "grant": grant,
         "auth": auth,
+        "campaign": world["campaign"],
         "link": link,
     }
 
@@ -48,6 +57,9 @@ def _posts(o, bob) -> dict[str, tuple[str, dict]]:
         "paste_code": (reverse("sparkads:paste_code", args=[slug]), {"code": "SOME-CODE"}),
         "extend": (reverse("sparkads:extend", args=[slug, o["auth"].pk]), {"days": 30}),
         "unbind": (reverse("sparkads:unbind", args=[slug, o["auth"].pk]), {}),
+        "mark_paid": (reverse("sparkads:mark_paid", args=[slug, o["auth"].pk]), {}),
+        "bulk_request": (reverse("sparkads:bulk_request", args=[slug]), {"campaign": o["campaign"].pk, "days": 30}),
+        "release_setting": (reverse("sparkads:release_setting", args=[slug]), {"release_after_payment": "on"}),
         "link_request": (reverse("sparkads:link_request", args=[slug]), {"ad_account": 1, "username": "x.y"}),
         "link_check": (reverse("sparkads:link_action", args=[slug, link, "check"]), {}),
         "link_rejected": (reverse("sparkads:link_action", args=[slug, link, "rejected"]), {}),
@@ -70,6 +82,9 @@ def _snapshot(o) -> tuple:
         AuditEvent.objects.count(),
         SparkAuthorization.objects.count(),
         SparkAuthorization.objects.get(pk=o["auth"].pk).status,
+        SparkAuthorization.objects.get(pk=o["auth"].pk).payment_status,
+        o["brand"].__class__.objects.get(pk=o["brand"].pk).spark_release_after_payment,
+        BackgroundJob.objects.count(),
         list(AdsManagerLink.objects.values_list("status", flat=True)),
         list(BusinessCenterMember.objects.order_by("pk").values_list("user_id", flat=True)),
         list(Grant.objects.order_by("pk").values_list("member_id", "roles")),
@@ -77,7 +92,7 @@ def _snapshot(o) -> tuple:
     )
 
 
-@pytest.mark.parametrize("name", ["ledger", "ads_manager", "business_center", "audit"])
+@pytest.mark.parametrize("name", ["ledger", "ads_manager", "business_center", "audit", "ledger_csv"])
 def test_every_spark_ads_page_renders_for_the_owner_and_for_a_plain_member(objects, alice, bob, client, name):
     url = reverse(f"sparkads:{name}", args=[objects["brand"].slug])
     for user in (alice, bob):
@@ -90,6 +105,9 @@ BRAND_MEMBER_FORBIDDEN = [
     "paste_code",
     "extend",
     "unbind",
+    "mark_paid",
+    "bulk_request",
+    "release_setting",
     "link_request",
     "link_check",
     "link_rejected",

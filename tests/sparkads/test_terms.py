@@ -13,6 +13,7 @@ import responses
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.errors import FlowError
 from sparkads import flows, tasks, terms
 from sparkads.models import AuditEvent, SparkAuthorization, UsageTerms
 from tests.sparkads.test_flows import START, info, ok, url
@@ -189,3 +190,13 @@ def test_the_ledger_page_query_count_does_not_grow_with_rows(world, alice, clien
     with django_assert_num_queries(11):  # the same for one row: nothing per row
         page = client.get(_ledger(world))
     assert page.content.decode().count("Mark paid") == 6
+
+
+def test_a_refused_request_owes_nothing_and_cannot_be_marked_paid(requested, alice):
+    SparkAuthorization.objects.filter(pk=requested.pk).update(status=Status.REJECTED)
+    requested.refresh_from_db()
+    assert not requested.can_mark_paid
+    with pytest.raises(FlowError, match="Nothing to pay: the request for video .* was rejected"):
+        terms.mark_paid(requested, alice)
+    requested.refresh_from_db()
+    assert requested.payment_status == Payment.UNPAID
