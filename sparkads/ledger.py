@@ -167,7 +167,7 @@ def _when(days: int) -> str:
 
 
 def _reminder(auth: SparkAuthorization, days: int) -> tuple[str, str]:
-    end = f"{auth.auth_end:%Y-%m-%d %H:%M} UTC"
+    end = f"{auth.auth_end:%Y-%m-%d %H:%M} UTC, between {auth.brand} and @{handle_of(auth)}"
     how = (
         "Brands renew with Extend on the Spark Ads page; the creator approves it."
         if auth.source != SparkAuthorization.Source.PASTED

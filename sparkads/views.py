@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from integrations import csvexport
 from integrations.errors import FlowError
 from integrations.models import (
+    BackgroundJob,
     BusinessCenter,
     CampaignPost,
 )
@@ -77,6 +78,11 @@ def ledger(request, slug: str) -> HttpResponse:
             "posts": [(p, remaining.get(p.pk)) for p in posts.select_related("tiktok_account", "campaign")],
             "request_form": RequestPermissionForm(),
             "bulk_form": BulkRequestForm(),
+            "last_bulk": BackgroundJob.objects.filter(
+                kind=BackgroundJob.Kind.SPARK_BULK_REQUEST, brand=brand, user=request.user
+            )
+            .order_by("-created_at")
+            .first(),
             "paste_form": PasteCodeForm(),
             "extend_form": ExtendForm(),
             "max_requests": MAX_REQUESTS_PER_VIDEO,

@@ -135,6 +135,8 @@ def test_a_double_click_joins_the_job_already_on_its_way(campaign, alice, client
     second = _start(client, camp.brand, camp)
     assert first["Location"] == second["Location"]
     assert BackgroundJob.objects.count() == 1
+    ledger = client.get(reverse("sparkads:ledger", args=[camp.brand.slug])).content.decode()
+    assert f'href="{first["Location"]}"' in ledger and "still running" in ledger  # come back to it later
 
 
 def test_the_progress_fragment_shows_rows_as_they_go_and_polls_until_done(campaign, alice, client, world):
