@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from integrations.errors import FlowError
 from integrations.models import TikTokAccount, TikTokOneAccount
-from integrations.polling import claim_due
+from integrations.polling import claim_due, give_back
 from integrations.tiktok import TikTokError, tokens
 from integrations.tiktok.errors import ROUTE_NOT_FOUND
 from integrations.tiktok.ratelimit import limits_for
@@ -132,11 +132,13 @@ def release(onboarding_ids: list[int], error: TikTokError) -> None:
     received the call (the rate budget had no room), otherwise to a dispatcher-length hold,
     so the task's own retry can take them and the dispatcher does if no retry comes."""
     now = timezone.now()
-    until = now if not error.sent else now + DISPATCH_LEASE
     # A row the flow already rescheduled or moved (beyond this poll's hold) keeps its time.
-    MarketplaceOnboarding.objects.filter(
+    rows = MarketplaceOnboarding.objects.filter(
         pk__in=onboarding_ids, state__in=MarketplaceOnboarding.POLLED_STATES, next_poll_at__lte=now + CLAIM_LEASE
-    ).update(next_poll_at=until, last_error=str(error)[:2000])
+    )
+    rows.update(last_error=str(error)[:2000])
+    if not give_back(rows, error, now=now):
+        rows.update(next_poll_at=now + DISPATCH_LEASE)
 
 
 def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **fields) -> bool:
