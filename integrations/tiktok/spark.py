@@ -15,6 +15,8 @@ from .base import BusinessBase
 from .business import PageInfo
 
 AUTHORIZATION_DAYS = (7, 30, 60, 365)
+# The tt_user scope the business/post/authorize/* endpoints need (TikTok answers 40130 without it).
+SPARK_AUTH_SCOPE = "biz.spark.auth"
 
 
 class Identity(TypedDict, total=False):
