@@ -144,9 +144,9 @@ def test_a_second_click_after_the_first_sends_nothing_to_tiktok(request_row, cre
 def test_a_click_while_another_is_in_flight_sends_nothing(request_row, creator):
     assert creator_codes.flows.claim_write(request_row, "approve")
 
-    with responses.RequestsMock():  # any call would fail: none is registered
-        with pytest.raises(FlowError, match="Already approving"):
-            creator_codes.approve(request_row, creator)
+    # Any call would fail: no answer is registered.
+    with responses.RequestsMock(), pytest.raises(FlowError, match="Already approving"):
+        creator_codes.approve(request_row, creator)
 
 
 def test_without_the_scope_the_creator_is_told_to_authorize_again_and_nothing_is_sent(request_row, creator):
