@@ -37,7 +37,9 @@ def _accounts(user):
     )
     for account in accounts:
         # Older grants lack it: the page shows how to grant it (authorize again).
-        account.spark_allowed = bool(account.credential and account.credential.has_scope(SPARK_AUTH_SCOPE))
+        account.spark_allowed = bool(  # type: ignore[attr-defined]
+            account.credential and account.credential.has_scope(SPARK_AUTH_SCOPE)
+        )
     return accounts
 
 

@@ -43,9 +43,9 @@ SCOPE_MISSING = (
 REVOCABLE = (Status.APPROVED, Status.ACTIVE, Status.EXPIRING)
 
 
-def has_spark_scope(account: TikTokAccount) -> bool:
+def has_spark_scope(account: TikTokAccount | None) -> bool:
     """Whether the account's TikTok grant lets this platform make post codes."""
-    return bool(account.credential and account.credential.has_scope(SPARK_AUTH_SCOPE))
+    return bool(account and account.credential and account.credential.has_scope(SPARK_AUTH_SCOPE))
 
 
 def _owned(user) -> Q:
@@ -72,8 +72,13 @@ def given(user) -> QuerySet[SparkAuthorization]:
     )
 
 
+def account_of(auth: SparkAuthorization) -> TikTokAccount | None:
+    """The creator's TikTok account the authorization is for."""
+    return auth.post.tiktok_account if auth.post is not None else auth.tiktok_account
+
+
 def _account(auth: SparkAuthorization) -> TikTokAccount:
-    account = auth.post.tiktok_account if auth.post_id else auth.tiktok_account
+    account = account_of(auth)
     if account is None:
         raise FlowError("This authorization is not tied to one of your TikTok accounts.")
     return account

@@ -36,13 +36,16 @@ def creator_codes_page(request) -> HttpResponse:
         _paste(request, posts)
         return redirect("sparkads:creator_codes")
     accounts = list(TikTokAccount.objects.filter(owner=request.user).select_related("credential").order_by("handle"))
-    waiting = list(creator_codes.waiting_requests(request.user))
-    for req in waiting:
-        req.can_approve_here = creator_codes.has_spark_scope(req.post.tiktok_account)
-    rows = list(creator_codes.given(request.user))
-    for row in rows:
-        row.revocable_here = creator_codes.can_revoke_here(row)
-        row.revocable_in_app = row.status in creator_codes.REVOCABLE and not row.revocable_here
+    # (request, whether the creator's grant lets them approve it here)
+    waiting = [
+        (req, creator_codes.has_spark_scope(creator_codes.account_of(req)))
+        for req in creator_codes.waiting_requests(request.user)
+    ]
+    # (authorization, revoked here in one click, or turned off in the TikTok app)
+    rows = [
+        (row, creator_codes.can_revoke_here(row), row.status in creator_codes.REVOCABLE)
+        for row in creator_codes.given(request.user)
+    ]
     return render(
         request,
         "sparkads/creator_codes.html",
