@@ -257,7 +257,7 @@ def test_the_page_shows_the_request_with_its_days_and_fee_and_one_approve_button
     request_row, creator, client_for, django_assert_max_num_queries
 ):
     client = client_for(creator)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         page = client.get(reverse("sparkads:creator_codes"))
 
     body = page.content.decode()
@@ -283,7 +283,7 @@ def test_the_pages_query_count_does_not_grow_with_the_authorizations(
         )
         row.set_code(f"#code-{n}")
         row.save()
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         page = client.get(reverse("sparkads:creator_codes"))
 
     assert page.content.decode().count("Yes, revoke") == 8
