@@ -164,17 +164,20 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) 
         )
         _release_claim(auth)
         return False
-    if won:
-        flows.audit(
-            auth.brand,
-            AuditEvent.Kind.APPROVED,
-            f"@{flows.handle_of(auth)} approved Spark Ads for video {auth.video_id} here "
-            f"for {fields['authorization_days']} days (code made with their TikTok account)",
-            actor=user,
-            authorization=auth,
-            tiktok_account_id=auth.tiktok_account_id,
-        )
-    return bool(won)
+    if not won:
+        # The poller recorded TikTok's answer first (the same code, seen by tcm/tt_video/status).
+        _release_claim(auth)
+        return False
+    flows.audit(
+        auth.brand,
+        AuditEvent.Kind.APPROVED,
+        f"@{flows.handle_of(auth)} approved Spark Ads for video {auth.video_id} here "
+        f"for {fields['authorization_days']} days (code made with their TikTok account)",
+        actor=user,
+        authorization=auth,
+        tiktok_account_id=auth.tiktok_account_id,
+    )
+    return True
 
 
 def _days(value, default: int) -> int:

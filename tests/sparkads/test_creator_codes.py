@@ -328,3 +328,21 @@ def test_the_creators_authorize_link_asks_for_the_spark_scope(creator, client_fo
     response = client_for(creator).post(reverse("creators:authorize"))
 
     assert "biz.spark.auth" in response.url
+
+
+def test_when_the_poller_recorded_the_answer_first_the_click_records_nothing_more_and_frees_the_row(
+    request_row, creator, settings
+):
+    def poller_wins(request):
+        # TikTok answers the click; meanwhile the poller moved the row on with the same code.
+        SparkAuthorization.objects.filter(pk=request_row.pk).update(status=Status.APPROVED)
+        return 200, {}, json.dumps(ok(made(request_row.video_id)))
+
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback(responses.POST, url(settings, "business/post/authorize/setting/"), callback=poller_wins)
+
+        auth = creator_codes.approve(request_row, creator)
+
+    assert auth.status == Status.APPROVED and auth.pending_write == ""
+    assert auth.source == SparkAuthorization.Source.REQUEST
+    assert not AuditEvent.objects.filter(authorization=auth).exists()
