@@ -100,6 +100,12 @@ def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
     account = _account(auth)
     if not has_spark_scope(account):
         raise FlowError(SCOPE_MISSING)
+    if not flows.capability_for(auth.brand).enabled:
+        # The window would start now while the brand cannot use it: make no code yet.
+        raise FlowError(
+            f"{auth.brand} can't receive Spark Ads codes right now, so nothing was approved. "
+            "The request stays here; approve it once they have fixed their ad account."
+        )
     if not flows.claim_write(auth, "approve"):
         raise FlowError(f"Already approving video {auth.video_id}: your answer is being sent to TikTok right now.")
     auth.refresh_from_db()

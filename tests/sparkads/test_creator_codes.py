@@ -346,3 +346,14 @@ def test_when_the_poller_recorded_the_answer_first_the_click_records_nothing_mor
     assert auth.status == Status.APPROVED and auth.pending_write == ""
     assert auth.source == SparkAuthorization.Source.REQUEST
     assert not AuditEvent.objects.filter(authorization=auth).exists()
+
+
+def test_while_the_brand_cannot_use_spark_ads_no_code_is_made(request_row, creator, world):
+    world["ad"].is_active_for_spark = False
+    world["ad"].save()
+
+    with responses.RequestsMock(), pytest.raises(FlowError, match="nothing was approved"):
+        creator_codes.approve(request_row, creator)
+
+    request_row.refresh_from_db()
+    assert request_row.status == Status.REQUESTED and request_row.pending_write == ""
