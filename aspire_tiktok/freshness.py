@@ -182,6 +182,8 @@ def _traffic() -> tuple[dict[str, Traffic], dict[str, list[callstats.RecentError
 
 def _windows(calls_last_minute: int, counters_on: bool) -> tuple[list[WindowUse], float | None]:
     limits = ratelimit.limits_for()
+    # Background polling may use every slot of the second and minute windows that people leave
+    # (their calls go first); of the day it may use only the unreserved share.
     background = 1 - settings.TIKTOK_RATE_RESERVED_SHARE
     budget = ratelimit.default_budget()
     state = budget.state(business_budget_key()) if budget is not None else None
@@ -190,11 +192,11 @@ def _windows(calls_last_minute: int, counters_on: bool) -> tuple[list[WindowUse]
         WindowUse(
             "second",
             limits.per_second,
-            limits.per_second * background,
+            limits.per_second,
             None if used_minute is None else used_minute / 60,
             "average over the last whole minute",
         ),
-        WindowUse("minute", limits.per_minute, limits.per_minute * background, used_minute, "last whole minute"),
+        WindowUse("minute", limits.per_minute, limits.per_minute, used_minute, "last whole minute"),
         WindowUse(
             "day",
             limits.per_day,

@@ -20,12 +20,15 @@ from integrations.errors import FlowError
 from integrations.models import Credential, TikTokAccount
 from integrations.polling import enqueue_on_commit
 from integrations.tiktok import BusinessClient, TikTokError, tokens
+from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 
 from .marketplace import State, restart_onboarding, transition
 from .models import CreatorProfile, MarketplaceOnboarding
 from .notify import notify
 
-SCOPES = ["user.info.basic", "user.info.profile", "user.info.stats", "video.list"]
+# biz.spark.auth lets the creator approve a brand's Spark Ads request here in one click
+# (business/post/authorize/*); it cannot post or change the profile.
+SCOPES = ["user.info.basic", "user.info.profile", "user.info.stats", "video.list", SPARK_AUTH_SCOPE]
 SESSION_STATE_KEY = "creators_tiktok_oauth_state"
 
 

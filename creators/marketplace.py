@@ -15,12 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.errors import FlowError
 from integrations.models import TikTokAccount, TikTokOneAccount
-from integrations.polling import claim_due
+from integrations.polling import claim_due, give_back
 from integrations.tiktok import TikTokError, tokens
 from integrations.tiktok.errors import ROUTE_NOT_FOUND
 from integrations.tiktok.ratelimit import limits_for
@@ -88,8 +89,10 @@ def claim_poll(onboarding_id: int) -> bool:
 
 def claim_polls(onboarding_ids: list[int]) -> list[int]:
     """The rows of a batch this executor takes, each by claim_poll's conditional update: a
-    row another executor holds is left out, the rest are polled together."""
-    return [pk for pk in onboarding_ids if claim_poll(pk)]
+    row another executor holds is left out, the rest are polled together. One transaction
+    for the batch: one commit, not one per row, on the path every poll takes."""
+    with transaction.atomic():
+        return [pk for pk in onboarding_ids if claim_poll(pk)]
 
 
 def _polled() -> QuerySet[MarketplaceOnboarding]:
@@ -132,11 +135,13 @@ def release(onboarding_ids: list[int], error: TikTokError) -> None:
     received the call (the rate budget had no room), otherwise to a dispatcher-length hold,
     so the task's own retry can take them and the dispatcher does if no retry comes."""
     now = timezone.now()
-    until = now if not error.sent else now + DISPATCH_LEASE
     # A row the flow already rescheduled or moved (beyond this poll's hold) keeps its time.
-    MarketplaceOnboarding.objects.filter(
+    rows = MarketplaceOnboarding.objects.filter(
         pk__in=onboarding_ids, state__in=MarketplaceOnboarding.POLLED_STATES, next_poll_at__lte=now + CLAIM_LEASE
-    ).update(next_poll_at=until, last_error=str(error)[:2000])
+    )
+    rows.update(last_error=str(error)[:2000])
+    if not give_back(rows, error, now=now):
+        rows.update(next_poll_at=now + DISPATCH_LEASE)
 
 
 def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **fields) -> bool:
@@ -157,11 +162,18 @@ def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **
     return True
 
 
-def _reschedule(onboarding: MarketplaceOnboarding, error: str = "") -> None:
-    attempts = onboarding.poll_attempts + 1
-    MarketplaceOnboarding.objects.filter(pk=onboarding.pk).update(
-        next_poll_at=timezone.now() + _backoff(attempts), poll_attempts=attempts, last_error=error[:2000]
-    )
+def _reschedule(onboardings: list[MarketplaceOnboarding]) -> None:
+    """Poll again after each row's back-off: one update per attempt count, in one transaction
+    (a batch is mostly rows TikTok has not moved, all on the same attempt)."""
+    now = timezone.now()
+    by_attempts: dict[int, list[int]] = {}
+    for onboarding in onboardings:
+        by_attempts.setdefault(onboarding.poll_attempts + 1, []).append(onboarding.pk)
+    with transaction.atomic():
+        for attempts, pks in by_attempts.items():
+            MarketplaceOnboarding.objects.filter(pk__in=pks).update(
+                next_poll_at=now + _backoff(attempts), poll_attempts=attempts, last_error=""
+            )
 
 
 def poll(onboarding_ids: list[int]) -> dict[int, str]:
@@ -192,16 +204,18 @@ def poll(onboarding_ids: list[int]) -> dict[int, str]:
             tiktok_status=status, status_checked_at=now
         )
     retry: TikTokError | None = None
+    unmoved = []
     for row in rows:
         try:
             if not _advance(row, row.tiktok_status, tto):
-                _reschedule(row)
+                unmoved.append(row)
         except TikTokError as exc:
             if exc.is_transient:
                 release([row.pk], exc)
                 retry = retry or exc
             else:
                 MarketplaceOnboarding.objects.filter(pk=row.pk).update(last_error=str(exc)[:2000])
+    _reschedule(unmoved)
     if retry is not None:
         raise retry
     return dict(MarketplaceOnboarding.objects.filter(pk__in=onboarding_ids).values_list("pk", "state"))

@@ -21,6 +21,7 @@ from integrations.http import HtmxHttpRequest
 from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, TikTokAccount, WebhookDelivery
 from integrations.tenancy import get_brand_for_user, get_for_brand_or_404
 from integrations.tiktok import TikTokError, webhooks
+from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 
 from . import collaborations, flows, marketplace
 from .forms import InviteLinkForm, VideoLinkForm
@@ -31,7 +32,15 @@ logger = logging.getLogger(__name__)
 
 
 def _accounts(user):
-    return list(TikTokAccount.objects.filter(owner=user).select_related("credential", "onboarding").order_by("handle"))
+    accounts = list(
+        TikTokAccount.objects.filter(owner=user).select_related("credential", "onboarding").order_by("handle")
+    )
+    for account in accounts:
+        # Older grants lack it: the page shows how to grant it (authorize again).
+        account.spark_allowed = bool(  # type: ignore[attr-defined]
+            account.credential and account.credential.has_scope(SPARK_AUTH_SCOPE)
+        )
+    return accounts
 
 
 def _collaborations(user):

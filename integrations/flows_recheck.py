@@ -14,7 +14,7 @@ from django.utils import timezone
 from .capability import Capability, record_capability
 from .discovery import apply, discover
 from .models import Brand, BrandNotice, Credential, TikTokOneAccount
-from .polling import claim_due
+from .polling import claim_due, give_back
 from .tiktok import Kind, TikTokError
 from .tiktok import tokens as tiktok_tokens
 
@@ -72,10 +72,7 @@ def recheck_credential(credential_id: int) -> RecheckResult:
             if capability.case == previous:  # no capability notice went out: say it on the page
                 _notice_reconnect(brand)
             return RecheckResult("reconnect", capability)
-        if not exc.sent:
-            # Our rate budget had no room, so TikTok was never asked: the accounts are due
-            # again at once instead of waiting out the claim's lease.
-            accounts.update(next_poll_at=now)
+        if give_back(accounts, exc, now=now):
             return RecheckResult("deferred")
         credential.record_error(f"Re-check failed: {exc}")
         failures = (accounts.order_by("-poll_failures").values_list("poll_failures", flat=True).first() or 0) + 1

@@ -5,7 +5,8 @@ Every poller follows the same three steps:
 1. A beat-driven dispatcher claims up to `limit` due rows with `claim_due`: their
    `next_poll_at` moves out by a lease, so a second dispatcher (or the next beat) does not
    claim them again while the work runs. The work sets the real next time when it ends;
-   if a worker dies, the lease runs out and the row is due again.
+   if a worker dies, the lease runs out and the row is due again; if the rate budget never
+   sent the call, `give_back` makes the row due again at once.
 2. The dispatcher enqueues one task per row (or per batch) with `enqueue_on_commit`, so a
    worker never reads a row before the claim is committed. Triggers outside the schedule
    (a webhook, a "poll now" click) use `enqueue_coalesced`: at most one pending task per row.
@@ -64,6 +65,18 @@ def claim_due[M: Model](
     for row in claimed:
         setattr(row, field, until)
     return claimed
+
+
+def give_back(
+    queryset: QuerySet, exc: TikTokError, *, now: datetime | None = None, field: str = "next_poll_at"
+) -> bool:
+    """A claimed row whose call our rate budget never sent is due again at once, not held for
+    the claim's lease: TikTok was never asked, so nothing is recorded as TikTok's failure.
+    Returns whether that was the case (otherwise the caller records the failure)."""
+    if not (exc.is_transient and not exc.sent):
+        return False
+    queryset.update(**{field: now or timezone.now()})
+    return True
 
 
 def enqueue_on_commit(task: DjangoTask, ids: Iterable[Any], *, batch: int | None = None) -> int:

@@ -42,13 +42,6 @@ def claim_due_ad_accounts(limit: int) -> list[int]:
     return sorted({link.ad_account_id for link in links})
 
 
-def give_back(ad_account_id: int) -> None:
-    """The poll was never sent (the rate budget had no room): its links are due again now."""
-    AdsManagerLink.objects.filter(ad_account_id=ad_account_id, status=AdsManagerLink.Status.PENDING).update(
-        next_poll_at=timezone.now()
-    )
-
-
 def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user) -> AdsManagerLink:
     """Record that the brand asked @username in Ads Manager; the outcome is read from identity/get/.
 

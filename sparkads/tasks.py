@@ -8,13 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
-from django.utils import timezone
 
-from integrations.polling import TikTokTask, claim_due, enqueue_on_commit
+from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, give_back
 from integrations.tiktok import TikTokError
 
 from . import ads_manager, flows, ledger
-from .models import SparkAuthorization
+from .models import AdsManagerLink, SparkAuthorization
 
 Status = SparkAuthorization.Status
 # A claimed row is not claimed again for this long; the task sets the real next time.
@@ -23,9 +22,7 @@ BATCH = 200
 
 
 def _give_back_if_unsent(auth_id: int, exc: TikTokError) -> None:
-    """A call the rate budget never sent does not hold its row for the lease."""
-    if exc.is_transient and not exc.sent:
-        SparkAuthorization.objects.filter(pk=auth_id, next_poll_at__isnull=False).update(next_poll_at=timezone.now())
+    give_back(SparkAuthorization.objects.filter(pk=auth_id, next_poll_at__isnull=False), exc)
 
 
 @shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
@@ -63,8 +60,7 @@ def poll_ads_manager_links(ad_account_id: int) -> int:
     try:
         return ads_manager.poll_links(ad_account_id)
     except TikTokError as exc:
-        if exc.is_transient and not exc.sent:
-            ads_manager.give_back(ad_account_id)
+        give_back(AdsManagerLink.objects.filter(ad_account_id=ad_account_id, status=AdsManagerLink.Status.PENDING), exc)
         raise
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import ads_manager_views, business_center_views, deal_views, views
+from . import ads_manager_views, business_center_views, creator_views, deal_views, views
 
 app_name = "sparkads"
 B = "brands/<slug:slug>/"
@@ -31,5 +31,7 @@ urlpatterns = [
     path(BC + "unassign/<int:grant_pk>/", business_center_views.bc_unassign, name="bc_unassign"),
     path(BC + "promote/", business_center_views.promote, name="promote"),
     path(B + "audit/", views.audit, name="audit"),
-    path("creator/spark-ads/", views.creator_codes, name="creator_codes"),
+    path("creator/spark-ads/", creator_views.creator_codes_page, name="creator_codes"),
+    path("creator/spark-ads/<int:pk>/approve/", creator_views.approve, name="creator_approve"),
+    path("creator/spark-ads/<int:pk>/revoke/", creator_views.revoke, name="creator_revoke"),
 ]

@@ -1,11 +1,11 @@
-"""Spark Ads pages: the ledger and its actions, the audit trail, and a creator's own codes.
+"""Spark Ads pages: the ledger and its actions, and the audit trail.
 
 Brand objects come through `get_brand_for_user` (404 for outsiders). Everyone in the brand
 reads the ledger; requesting, pasting, extending and unbinding are for its owners and admins
 (`manage=True`: a 404 for anyone else). The audit trail is read by the whole brand, except
 Business Center events, which only that Business Center's admins and the brand's owners and
 admins see. The Business Center pages are in business_center_views.py, Ads Manager links in
-ads_manager_views.py.
+ads_manager_views.py, the creator's own page in creator_views.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from integrations import csvexport
 from integrations.errors import FlowError
@@ -227,36 +227,3 @@ def _csv(brand, events) -> StreamingHttpResponse:
         for e in events.iterator(chunk_size=500)
     )
     return csvexport.streaming_csv(f"{brand.slug}-spark-ads-audit.csv", header, rows)
-
-
-# --- creators paste a code --------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def creator_codes(request) -> HttpResponse:
-    posts = CampaignPost.objects.filter(tiktok_account__owner=request.user).select_related("campaign__brand")
-    if request.method == "POST":
-        form = PasteCodeForm(request.POST)
-        post = (
-            posts.filter(pk=form.cleaned_data["post"]).first()
-            if form.is_valid() and form.cleaned_data["post"]
-            else None
-        )
-        if post is None:
-            messages.error(request, "Pick one of your campaign posts and paste its code.")
-        else:
-            try:
-                auth = codes.accept_pasted_code(post.campaign.brand, request.user, form.cleaned_data["code"], post=post)
-                messages.success(
-                    request,
-                    f"Thanks: {post.campaign.brand} can now promote video {auth.video_id} "
-                    f"until {auth.auth_end:%Y-%m-%d}.",
-                )
-            except FlowError as exc:
-                messages.error(request, exc.message)
-        return redirect("sparkads:creator_codes")
-    ledger_rows = SparkAuthorization.objects.filter(post__in=posts).select_related("post", "brand")
-    return render(
-        request, "sparkads/creator_codes.html", {"posts": posts, "rows": ledger_rows, "form": PasteCodeForm()}
-    )

@@ -153,4 +153,4 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
 
 def load_handlers() -> None:
     """Import the handler modules so their @endpoint decorators register."""
-    from tiktok_sandbox import api_brand, api_creator, api_report, api_spark, api_tto_assets  # noqa: F401
+    from tiktok_sandbox import api_brand, api_creator, api_posts, api_report, api_spark, api_tto_assets  # noqa: F401

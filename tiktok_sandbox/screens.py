@@ -35,6 +35,7 @@ SCOPE_LABELS = {
     "user.info.profile": "Read your profile details (username, bio, verified)",
     "user.info.stats": "Read your stats (followers, likes, videos)",
     "video.list": "Read your public videos",
+    "biz.spark.auth": "Turn on ad authorization for your posts and create, extend or delete their Spark Ads codes",
 }
 
 

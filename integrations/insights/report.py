@@ -28,7 +28,7 @@ from ..models import (
     TikTokAccount,
     TikTokOneAccount,
 )
-from ..polling import claim_due
+from ..polling import claim_due, give_back
 from ..tiktok import BusinessClient, Kind, TikTokError, iter_pages, tokens
 from . import schedule
 from .parse import DAY_FIELDS, METRIC_FIELDS, ParsedVideo, parse_page
@@ -239,10 +239,7 @@ def record_failure(campaign: Campaign, exc: TikTokError, page: int) -> None:
             "TikTok rejected the TikTok One connection; reconnect it in Integrations.",
             next_poll_at=now + POLL_INTERVAL,
         )
-    elif not exc.sent:
-        # Our rate budget had no room, so TikTok was never asked: due again at once rather
-        # than held for the claim's lease; nothing is recorded as TikTok's failure.
-        Campaign.objects.filter(pk=campaign.pk).update(next_poll_at=now)
+    elif give_back(Campaign.objects.filter(pk=campaign.pk), exc, now=now):
         logger.info("insights poll campaign=%s page=%s not sent: %s", campaign.pk, page, exc)
         return
     elif exc.is_transient:

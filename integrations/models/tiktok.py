@@ -65,6 +65,11 @@ class Credential(models.Model):
     def access_expires_soon(self, margin: timedelta = timedelta(minutes=5)) -> bool:
         return self.access_expires_at is not None and self.access_expires_at <= timezone.now() + margin
 
+    def has_scope(self, scope: str) -> bool:
+        """Whether this grant is healthy and holds ``scope`` (TikTok lists scopes comma separated)."""
+        granted = {s for s in self.scopes.replace(" ", ",").split(",") if s}
+        return self.status == self.Status.OK and scope in granted
+
     def mark_needs_reconnect(self, error: str) -> None:
         self.status = self.Status.NEEDS_RECONNECT
         self.last_error = error[:2000]

@@ -28,7 +28,11 @@ one method per endpoint, named after its path (``tto/oauth2/info/`` ->
   ``tto_creator_authorized(creator_id)``, ``tto_creator_authorized_video_list(creator_id, ...)``.
 - ``spark.py``: ``identity_get``, ``identity_video_get``, ``tt_video_authorize``, ``tt_video_info``,
   ``tt_video_unbind``, ``tcm_tt_video_apply(video_id, tcm_account_id, days, extend=False)``,
-  ``tcm_tt_video_status(video_id, tcm_account_id)``.
+  ``tcm_tt_video_status(video_id, tcm_account_id)``; with a creator's tt_user token (scope
+  ``SPARK_AUTH_SCOPE``, ``biz.spark.auth``): ``business_post_authorize_setting(open_id, item_id,
+  is_ad_promotable=True, authorization_days=30)``, ``business_post_authorize(open_id, item_id, days)``
+  (extend), ``business_post_authorize_status|delete(open_id, item_id)``, and
+  ``business_video_list(open_id, fields=, video_ids=, cursor=, max_count=)``.
 
 Results are the envelope's ``data`` typed as TypedDicts (plain dicts; unknown fields and
 enum values TikTok adds are kept as sent), or ``TokenGrant`` for token responses. Paged

@@ -28,12 +28,14 @@ span L * T - credit = W + jitter).
 
 The daily quota is a counter per UTC day (TikTok resets it at 00:00 UTC).
 
-Reserved share: a fraction of the budget (TIKTOK_RATE_RESERVED_SHARE) is kept for calls a
-person is waiting on. Background calls, the ones made inside a Celery task, are paced at
-T / (1 - share) and may use only (1 - share) of the daily quota; interactive calls (web
-requests, management commands) are paced at T and may use all of it. Under saturating
-background polling a lone interactive call therefore waits at most about T for its slot.
-Background work alone thus reaches (1 - share) of the paced ceiling, by design.
+Reserved share: calls a person is waiting on (web requests, management commands) come
+first, and background calls (the ones made inside a Celery task) use what they leave. Both are
+paced on the same grid of T, so background polling alone reaches the whole paced ceiling; but a
+person's call that finds the slot taken claims the next one (field ``iwant``), and no
+background call is granted before that claim is used or lapses one interval later. Under
+saturating background polling a lone interactive call therefore waits about one or two T. The
+daily quota is where a share is set aside outright: background calls may use only
+(1 - TIKTOK_RATE_RESERVED_SHARE) of it, so polling can never spend the day a person needs.
 
 Back-off: when TikTok answers code 40100 anyway (HTTP 200, no headers), its message names the
 window and TikTok says how long to stay away: 1 s (QPS), 5 min (QPM), until 00:00 UTC
@@ -65,8 +67,9 @@ THROTTLED = 40100
 # A waiting process that wakes this much late still gets its grid slot (see the docstring).
 LATE_CREDIT_SECONDS = 0.005
 
-# KEYS[1]: the budget's hash (fields grid, day, used, blocked; times in µs of Redis time).
-# ARGV: interval between grants (µs), late credit (µs), daily limit (0 = none).
+# KEYS[1]: the budget's hash (fields grid, day, used, blocked, iwant; times in µs of Redis time).
+# ARGV: interval between grants (µs), late credit (µs), daily limit (0 = none), 1 for a
+# background call (0 for a person's), how long a person's claim on a slot holds (µs).
 # Returns {wait_us, now_us, reason}: reason 0 = granted at now_us, 1 = pacing, 2 = daily
 # quota, 3 = backing off after a 40100. Numbers are written with %.0f: Lua's own conversion
 # keeps 14 digits and would round microsecond timestamps.
@@ -76,11 +79,23 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local credit = tonumber(ARGV[2])
 local day_limit = tonumber(ARGV[3])
-local s = redis.call('HMGET', KEYS[1], 'blocked', 'grid', 'day', 'used')
+local background = tonumber(ARGV[4]) == 1
+local hold = tonumber(ARGV[5])
+local s = redis.call('HMGET', KEYS[1], 'blocked', 'grid', 'day', 'used', 'iwant')
 local blocked = tonumber(s[1]) or 0
 if now < blocked then return {blocked - now, now, 3} end
 local grid = tonumber(s[2])
-if grid and now < grid + interval then return {grid + interval - now, now, 1} end
+local iwant = tonumber(s[5]) or 0
+if grid and now < grid + interval then
+  local slot = grid + interval
+  if background then
+    if iwant > slot then slot = iwant end
+  elseif slot + hold > iwant then
+    redis.call('HSET', KEYS[1], 'iwant', string.format('%.0f', slot + hold))
+  end
+  return {slot - now, now, 1}
+end
+if background and now < iwant then return {iwant - now, now, 1} end
 local today = math.floor(now / 86400000000)
 local used = 0
 if tonumber(s[3]) == today then used = tonumber(s[4]) or 0 end
@@ -89,6 +104,7 @@ local next_grid = now - credit
 if grid and grid + interval > next_grid then next_grid = grid + interval end
 redis.call('HSET', KEYS[1], 'grid', string.format('%.0f', next_grid), 'day', string.format('%.0f', today),
   'used', string.format('%.0f', used + 1))
+if not background then redis.call('HDEL', KEYS[1], 'iwant') end
 redis.call('PEXPIRE', KEYS[1], 2 * 86400 * 1000)
 return {0, now, 0}
 """
@@ -230,10 +246,12 @@ class RateBudget:
     def try_acquire(self, budget: str, limits: Limits, *, background: bool) -> tuple[float, int, Reason]:
         """One attempt: (seconds to wait, 0.0 if granted; Redis time in µs; why)."""
         interval, per_day = limits.interval(self.margin), limits.per_day
-        if background:
-            interval /= 1 - self.reserved_share
-            per_day = max(1, int(per_day * (1 - self.reserved_share))) if per_day else 0
-        args = [round(interval * 1_000_000), round(LATE_CREDIT_SECONDS * 1_000_000), per_day]
+        if background and per_day:
+            per_day = max(1, int(per_day * (1 - self.reserved_share)))
+        interval_us = round(interval * 1_000_000)
+        # A person's claim on the next slot holds one interval past it: long enough for a
+        # waiter that wakes late, short enough that a caller who gave up costs one slot.
+        args = [interval_us, round(LATE_CREDIT_SECONDS * 1_000_000), per_day, int(background), interval_us]
         wait_us, now_us, reason = self.take(keys=[self._key(budget)], args=args)
         return int(wait_us) / 1_000_000, int(now_us), Reason(int(reason))
 

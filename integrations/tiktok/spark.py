@@ -1,8 +1,10 @@
-"""Spark Ads: identities, authorized posts (tt_video/*) and TikTok One post authorization
-requests (tcm/tt_video/*).
+"""Spark Ads: identities, authorized posts (tt_video/*), TikTok One post authorization
+requests (tcm/tt_video/*), and a creator's own post codes (business/post/authorize/*, with the
+creator's tt_user token and scope ``biz.spark.auth``) and posts (business/video/list/).
 
 Paths and fields: from bububa/tiktok-business
-(model/ttvideo, model/identity, model/tcm/ttvideo) and the official SDK's identity_api.py.
+(model/ttvideo, model/identity, model/tcm/ttvideo, model/business/post, model/business/video)
+and the official SDK's identity_api.py.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from .base import BusinessBase
 from .business import PageInfo
 
 AUTHORIZATION_DAYS = (7, 30, 60, 365)
+# The tt_user scope the business/post/authorize/* endpoints need (TikTok answers 40130 without it).
+SPARK_AUTH_SCOPE = "biz.spark.auth"
 
 
 class Identity(TypedDict, total=False):
@@ -74,6 +78,30 @@ class PostAuthorization(TypedDict, total=False):
     auth_code_end_time: str | None
     authorization_days: int
     auth_code_status: str  # NOT_USED / IN_USE / EXPIRED / DELETED
+
+
+class BusinessVideo(TypedDict, total=False):
+    item_id: str
+    media_type: str  # VIDEO / PHOTO
+    is_ad: bool  # used in an ad (TikTok's changelog, 2026-05-15)
+    thumbnail_url: str
+    share_url: str
+    embed_url: str
+    caption: str
+    video_duration: float
+    likes: int
+    comments: int
+    shares: int
+    favorites: int
+    create_time: int  # epoch seconds
+    reach: int
+    video_views: int
+
+
+class BusinessVideoPage(TypedDict, total=False):
+    videos: list[BusinessVideo]
+    cursor: int  # UTC milliseconds: pass it back for the posts before it
+    has_more: bool
 
 
 class SparkMixin(BusinessBase):
@@ -164,9 +192,53 @@ class SparkMixin(BusinessBase):
 
     # --- a creator's own posts (the creator's tt_user token) ----------------------------------
 
+    def business_post_authorize_setting(
+        self, business_id: str, item_id: str, *, is_ad_promotable: bool = True, authorization_days: int = 30
+    ) -> PostAuthorization:
+        """Turn the post's "Ad authorization" on (TikTok makes the code and answers it) or off
+        (refused while the post runs in Spark Ads). ``business_id`` is the creator's open_id."""
+        if authorization_days not in AUTHORIZATION_DAYS:
+            raise ValueError(f"authorization_days must be one of {AUTHORIZATION_DAYS}")
+        body = {
+            "business_id": business_id,
+            "item_id": item_id,
+            "is_ad_promotable": is_ad_promotable,
+            "authorization_days": authorization_days,
+        }
+        return self._post("business/post/authorize/setting/", body)
+
     def business_post_authorize(self, business_id: str, item_id: str, authorization_days: int) -> PostAuthorization:
         """Extend the post's code by ``authorization_days`` (7/30/60/365)."""
         if authorization_days not in AUTHORIZATION_DAYS:
             raise ValueError(f"authorization_days must be one of {AUTHORIZATION_DAYS}")
         body = {"business_id": business_id, "item_id": item_id, "authorization_days": authorization_days}
         return self._post("business/post/authorize/", body)
+
+    def business_post_authorize_status(self, business_id: str, item_id: str) -> PostAuthorization:
+        return self._get("business/post/authorize/status/", {"business_id": business_id, "item_id": item_id})
+
+    def business_post_authorize_delete(self, business_id: str, item_id: str) -> PostAuthorization:
+        """Delete the post's code: brands can no longer use it, and Spark Ads with it stop."""
+        return self._post("business/post/authorize/delete/", {"business_id": business_id, "item_id": item_id})
+
+    def business_video_list(
+        self,
+        business_id: str,
+        *,
+        fields: list[str] | None = None,
+        video_ids: list[str] | None = None,
+        cursor: int | None = None,
+        max_count: int = 20,
+    ) -> BusinessVideoPage:
+        """One page of the creator's public posts, newest first (``item_id`` is always sent back)."""
+        wanted = ["item_id", *[f for f in fields or [] if f != "item_id"]]
+        return self._get(
+            "business/video/list/",
+            {
+                "business_id": business_id,
+                "fields": wanted,
+                "filters": {"video_ids": video_ids} if video_ids else None,
+                "cursor": cursor,
+                "max_count": max_count,
+            },
+        )

@@ -4,6 +4,7 @@ reserved share and the back-off after a 40100."""
 from __future__ import annotations
 
 import multiprocessing
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -228,17 +229,43 @@ def test_background_calls_cannot_take_the_reserved_share_of_the_daily_quota(budg
     assert interactive == [Reason.GRANTED, Reason.GRANTED, Reason.DAILY_QUOTA]
 
 
-def test_background_calls_are_paced_slower_so_an_interactive_call_finds_a_slot_sooner(budget):
+def test_background_calls_alone_are_paced_as_fast_as_a_persons(budget):
     limits = Limits(per_second=10)
     budget.try_acquire(APP, limits, background=True)
 
     background_wait = budget.try_acquire(APP, limits, background=True)[0]
-    interactive_wait = budget.try_acquire(APP, limits, background=False)[0]
 
     interval = (1.0 + 0.03 + LATE_CREDIT_SECONDS) / 10
-    assert background_wait > interval  # T / (1 - 0.2)
-    assert interactive_wait <= interval
-    assert background_wait - interactive_wait == pytest.approx(interval / 0.8 - interval, abs=0.005)
+    assert 0 < background_wait <= interval
+
+
+def test_a_person_waiting_for_a_slot_gets_it_before_any_background_call(budget):
+    limits = Limits(per_second=10)
+    interval = (1.0 + 0.03 + LATE_CREDIT_SECONDS) / 10
+    budget.try_acquire(APP, limits, background=True)
+    person_wait = budget.try_acquire(APP, limits, background=False)[0]
+
+    background_wait, _, reason = budget.try_acquire(APP, limits, background=True)
+    time.sleep(person_wait)
+    person = budget.try_acquire(APP, limits, background=False)[2]
+    after_person = budget.try_acquire(APP, limits, background=True)[0]
+
+    assert reason == Reason.PACING
+    assert background_wait == pytest.approx(person_wait + interval, abs=0.005)
+    assert person == Reason.GRANTED
+    # The person's grant releases the claim: background pacing carries on from it.
+    assert 0 < after_person <= interval
+
+
+def test_a_person_who_gave_up_holds_background_calls_back_for_one_interval_only(budget):
+    limits = Limits(per_second=10)
+    interval = (1.0 + 0.03 + LATE_CREDIT_SECONDS) / 10
+    budget.try_acquire(APP, limits, background=True)
+    person_wait = budget.try_acquire(APP, limits, background=False)[0]
+
+    time.sleep(person_wait + interval + 0.01)
+
+    assert budget.try_acquire(APP, limits, background=True)[2] == Reason.GRANTED
 
 
 @shared_task

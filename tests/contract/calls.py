@@ -160,8 +160,22 @@ CALLS: dict[str, Call] = {
     "tt_video/unbind/": Call("tt_video_unbind", lambda c: c.tt_video_unbind(ADV, VIDEO)),
     "tcm/tt_video/apply/": Call("tcm_tt_video_apply", lambda c: c.tcm_tt_video_apply(VIDEO, TTO, 60, extend=True)),
     "tcm/tt_video/status/": Call("tcm_tt_video_status", lambda c: c.tcm_tt_video_status(VIDEO, TTO)),
+    "business/post/authorize/setting/": Call(
+        "business_post_authorize_setting",
+        lambda c: c.business_post_authorize_setting(OPEN_ID, VIDEO, is_ad_promotable=True, authorization_days=60),
+    ),
     "business/post/authorize/": Call(
         "business_post_authorize", lambda c: c.business_post_authorize(OPEN_ID, VIDEO, 30)
+    ),
+    "business/post/authorize/status/": Call(
+        "business_post_authorize_status", lambda c: c.business_post_authorize_status(OPEN_ID, VIDEO)
+    ),
+    "business/post/authorize/delete/": Call(
+        "business_post_authorize_delete", lambda c: c.business_post_authorize_delete(OPEN_ID, VIDEO)
+    ),
+    "business/video/list/": Call(
+        "business_video_list",
+        lambda c: c.business_video_list(OPEN_ID, fields=["caption", "is_ad"], video_ids=[VIDEO], cursor=1767225600000),
     ),
 }
 # Methods that build a URL for the browser rather than call TikTok.

@@ -482,6 +482,33 @@ POST_AUTHORIZATION = Obj(
         "auth_code_status": opt(AUTH_CODE_STATUS),
     }
 )  # [BB model/business/post/authorize_status.go AuthorizeStatus]
+BUSINESS_VIDEO_FIELDS = (
+    "item_id", "media_type", "is_ad", "thumbnail_url", "share_url", "embed_url", "caption", "video_duration",
+    "likes", "comments", "shares", "favorites", "create_time", "reach", "video_views", "total_time_watched",
+    "average_time_watched", "full_video_watched_rate", "new_followers", "profile_views", "website_clicks",
+    "phone_number_clicks", "lead_submissions", "app_download_clicks", "email_clicks", "address_clicks",
+    "video_view_retention", "impression_sources", "audience_genders", "audience_countries", "audience_cities",
+    "audience_types", "engagement_likes",
+)  # fmt: skip  # [BB model/business/video/list.go ListRequest.Fields]
+BUSINESS_VIDEO = Obj(
+    {
+        "item_id": req(Id()),
+        "media_type": opt(Enum("VIDEO", "PHOTO")),
+        "is_ad": opt(Bool()),
+        "thumbnail_url": opt(Str()),
+        "share_url": opt(Str()),
+        "embed_url": opt(Str()),
+        "caption": opt(Str()),
+        "video_duration": opt(Num()),
+        "likes": opt(Int(0)),
+        "comments": opt(Int(0)),
+        "shares": opt(Int(0)),
+        "favorites": opt(Int(0)),
+        "create_time": opt(Int(0)),
+        "reach": opt(Int(0)),
+        "video_views": opt(Int(0)),
+    }
+)  # [BB model/business/video/video.go Video; the other metrics are not requested by the client]
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -1098,6 +1125,20 @@ ENDPOINTS: dict[str, Endpoint] = {
         "BB model/tcm/ttvideo/status.go (model.DateTime times, omitzero)",
     ),
     # A creator's own posts (the creator's tt_user token; business_id is the token's open_id)
+    "business/post/authorize/setting/": Endpoint(
+        "POST",
+        Obj(
+            {
+                "business_id": req(Str(), nullable=False),
+                "item_id": req(Id()),
+                "is_ad_promotable": req(Bool(), nullable=False),
+                "authorization_days": opt(Int(7, 365), nullable=False),
+            }
+        ),
+        POST_AUTHORIZATION,
+        "BB model/business/post/authorize_setting.go; api/business/post/authorize_setting.go (answers AuthorizeStatus)",
+        rules=(_days_are_tiktoks,),
+    ),
     "business/post/authorize/": Endpoint(
         "POST",
         Obj(
@@ -1110,6 +1151,33 @@ ENDPOINTS: dict[str, Endpoint] = {
         POST_AUTHORIZATION,
         "BB model/business/post/authorize.go; api/business/post/authorize.go (answers AuthorizeStatus)",
         rules=(_days_are_tiktoks,),
+    ),
+    "business/post/authorize/status/": Endpoint(
+        "GET",
+        Obj({"business_id": req(Str(), nullable=False), "item_id": req(Id())}),
+        POST_AUTHORIZATION,
+        "BB model/business/post/authorize_status.go AuthorizeStatusRequest/AuthorizeStatus",
+    ),
+    "business/post/authorize/delete/": Endpoint(
+        "POST",
+        Obj({"business_id": req(Str(), nullable=False), "item_id": req(Id())}),
+        POST_AUTHORIZATION,
+        "BB model/business/post/authorize_delete.go; api/business/post/authorize_delete.go (answers AuthorizeStatus)",
+    ),
+    "business/video/list/": Endpoint(
+        "GET",
+        Obj(
+            {
+                "business_id": req(Str(), nullable=False),
+                "fields": opt(List(Enum(*BUSINESS_VIDEO_FIELDS))),
+                "filters": opt(Obj({"video_ids": opt(List(Id())), "ad_post_only": opt(Bool())})),
+                "cursor": opt(Int(0)),
+                "max_count": opt(Int(1, 20)),
+            }
+        ),
+        Obj({"videos": req(List(BUSINESS_VIDEO)), "cursor": opt(Int(0)), "has_more": opt(Bool())}),
+        "BB model/business/video/list.go, video.go (path business/video/list/ as TikTok's Accounts API "
+        "endpoint list spells it); is_ad, media_type [CL 2026-05-15]",
     ),
 }
 

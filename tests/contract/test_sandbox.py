@@ -58,10 +58,9 @@ def helper(base: str, path: str, body: dict | None = None, method: str = "POST")
     return response.json()
 
 
-def creator_client(base: str, handle: str) -> tuple[BusinessClient, str, object]:
-    code = helper(
-        base, "helpers/authorize", {"handle": handle, "client_key": "sandbox-business-app", "redirect_uri": REDIRECT}
-    )
+def creator_client(base: str, handle: str, scope: str = "") -> tuple[BusinessClient, str, object]:
+    body = {"handle": handle, "client_key": "sandbox-business-app", "redirect_uri": REDIRECT, "scope": scope}
+    code = helper(base, "helpers/authorize", body)
     grant = BusinessClient().tt_user_oauth2_token(code["code"], REDIRECT)
     creator_id = BusinessClient().tt_user_token_info_get(grant.access_token)["creator_id"]
     return BusinessClient(grant.access_token), creator_id, grant
@@ -157,6 +156,19 @@ def walk_every_endpoint(base: str) -> None:
     today = date.today()
     brand.tto_tcm_report(TTO, CAMPAIGN, start_date=str(today - timedelta(days=30)), end_date=str(today))
     brand.tt_video_unbind(ADVERTISERS[0], video_id)
+
+    # The creator's own post code, made with their token (scope biz.spark.auth), applied by the
+    # brand, extended, read and deleted.
+    owner, _, owner_grant = creator_client(base, "market.star", "user.info.basic,video.list,biz.spark.auth")
+    open_id = owner_grant.open_id
+    own = owner.business_video_list(open_id, fields=["caption", "is_ad", "create_time"], max_count=2)
+    owner.business_video_list(open_id, video_ids=[own["videos"][1]["item_id"]], cursor=own["cursor"])
+    item = own["videos"][0]["item_id"]
+    made = owner.business_post_authorize_setting(open_id, item, authorization_days=7)
+    brand.tt_video_authorize(ADVERTISERS[0], made["auth_code"])
+    owner.business_post_authorize(open_id, item, 30)
+    owner.business_post_authorize_status(open_id, item)
+    owner.business_post_authorize_delete(open_id, item)
 
     # Tokens end their lives.
     renewed = BusinessClient().tt_user_oauth2_refresh_token(star_grant.refresh_token)

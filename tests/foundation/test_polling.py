@@ -12,7 +12,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from integrations.models import Campaign
-from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, retry_delay
+from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, give_back, retry_delay
 from integrations.tiktok import Kind, TikTokError
 
 LEASE = timedelta(minutes=10)

@@ -1,0 +1,279 @@
+"""The creator's side of Spark Ads on this platform: approve a brand's request in one click,
+see every authorization given, and revoke one.
+
+Approve: with the creator's own TikTok token (scope ``biz.spark.auth``),
+`business/post/authorize/setting/` turns on ad authorization for the post and answers its
+code; the code goes straight into the brand's ledger row (source CREATOR, encrypted, keyed
+hash) and is released to the brand's active Spark ad account by `release_code`, the same
+apply step every code takes (`flows.apply_approved`). The row is claimed first
+(`flows.claim_write`), so a double click or a second tab sends one setting call.
+
+Revoke: a code made here is deleted on TikTok (`business/post/authorize/delete/`). A code the
+creator made in the TikTok app or approved in TikTok's notifications is turned off there: the
+page says how. Either way the brand's managers are emailed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from integrations import mail
+from integrations.errors import FlowError, message_for
+from integrations.models import BrandMembership, TikTokAccount
+from integrations.tiktok import TikTokError
+from integrations.tiktok.spark import SPARK_AUTH_SCOPE
+from integrations.tiktok.tokens import call_with_credential
+
+from . import flows
+from .models import AuditEvent, SparkAuthorization, code_digest
+
+Status = SparkAuthorization.Status
+Source = SparkAuthorization.Source
+SCOPE_MISSING = (
+    "To approve here, allow this platform to manage your posts' ad authorization: click "
+    "“Authorize TikTok again” on Social Accounts and keep “Spark Ads codes” ticked. "
+    "Until then, approve in the TikTok app (Inbox › notifications) or paste a code below."
+)
+# Revoking one of these is possible; an ended or refused row has nothing left to revoke.
+REVOCABLE = (Status.APPROVED, Status.ACTIVE, Status.EXPIRING)
+
+
+def has_spark_scope(account: TikTokAccount | None) -> bool:
+    """Whether the account's TikTok grant lets this platform make post codes."""
+    return bool(account and account.credential and account.credential.has_scope(SPARK_AUTH_SCOPE))
+
+
+def _owned(user) -> Q:
+    return Q(tiktok_account__owner=user) | Q(post__tiktok_account__owner=user)
+
+
+def waiting_requests(user) -> QuerySet[SparkAuthorization]:
+    """Brands' requests for this creator's posts that TikTok has and nobody answered yet."""
+    return (
+        SparkAuthorization.objects.filter(_owned(user), status=Status.REQUESTED)
+        .exclude(pending_write="request")
+        .select_related("brand", "post__campaign", "post__tiktok_account__credential")
+        .order_by("requested_at", "pk")
+    )
+
+
+def given(user) -> QuerySet[SparkAuthorization]:
+    """Every authorization this creator gave, to any brand, newest first."""
+    return (
+        SparkAuthorization.objects.filter(_owned(user))
+        .exclude(status__in=[Status.REQUESTED, Status.FAILED, Status.REJECTED])
+        .select_related("brand", "post__campaign", "tiktok_account", "ad_account")
+        .order_by("-decided_at", "-pk")
+    )
+
+
+def account_of(auth: SparkAuthorization) -> TikTokAccount | None:
+    """The creator's TikTok account the authorization is for."""
+    return auth.post.tiktok_account if auth.post is not None else auth.tiktok_account
+
+
+def _account(auth: SparkAuthorization) -> TikTokAccount:
+    account = account_of(auth)
+    if account is None:
+        raise FlowError("This authorization is not tied to one of your TikTok accounts.")
+    return account
+
+
+def _release_claim(auth: SparkAuthorization, error: str | None = None) -> None:
+    fields: dict[str, Any] = {"pending_write": "", "pending_since": None}
+    if error is not None:
+        fields["last_error"] = error[:500]
+    SparkAuthorization.objects.filter(pk=auth.pk).update(**fields)
+
+
+# --- approve in one click -----------------------------------------------------------------------
+
+
+def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
+    """Make the post's code with the creator's token and hand it to the brand: one TikTok
+    write (`business/post/authorize/setting/`) per click, whatever the double clicks."""
+    account = _account(auth)
+    if not has_spark_scope(account):
+        raise FlowError(SCOPE_MISSING)
+    if not flows.capability_for(auth.brand).enabled:
+        # The window would start now while the brand cannot use it: make no code yet.
+        raise FlowError(
+            f"{auth.brand} can't receive Spark Ads codes right now, so nothing was approved. "
+            "The request stays here; approve it once they have fixed their ad account."
+        )
+    if not flows.claim_write(auth, "approve"):
+        raise FlowError(f"Already approving video {auth.video_id}: your answer is being sent to TikTok right now.")
+    auth.refresh_from_db()
+    if auth.status != Status.REQUESTED:
+        _release_claim(auth)
+        raise FlowError(f"Already answered: this request is {auth.get_status_display().lower()}.")
+    days = auth.authorization_days
+    try:
+        data = call_with_credential(
+            account.credential_id,
+            lambda c: c.business_post_authorize_setting(account.open_id, auth.video_id, authorization_days=days),
+        )
+    except TikTokError as exc:
+        message = _setting_error(exc)
+        _release_claim(auth, message)
+        raise FlowError(message) from exc
+    code = str(data.get("auth_code") or "").strip()
+    if not code:
+        _release_claim(auth, "TikTok turned ad authorization on but sent no code.")
+        raise FlowError("TikTok turned ad authorization on but sent no code. Try again in a minute.")
+    if _record(auth, code, data, user):
+        release_code(auth.pk, user)
+    auth.refresh_from_db()
+    return auth
+
+
+def _setting_error(exc: TikTokError) -> str:
+    if exc.is_scope_missing:
+        return SCOPE_MISSING
+    if exc.needs_reconnect:
+        return "TikTok no longer accepts this platform's access to your account. Authorize TikTok again, then approve."
+    if exc.is_transient:
+        return "TikTok is busy right now; nothing was approved. Try again in a minute."
+    return f"TikTok did not approve the post: {exc.message}"
+
+
+def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) -> bool:
+    """REQUESTED → APPROVED with the code, exactly once; returns whether this caller did it."""
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "status": Status.APPROVED,
+        "source": Source.CREATOR,
+        "decided_at": now,
+        "pending_write": "",
+        "pending_since": None,
+        "last_error": "",
+        # Due at once: if applying below fails, the poller applies it.
+        "next_poll_at": now,
+        "auth_start": flows.parse_tiktok_time(data.get("auth_code_start_time")),
+        "auth_end": flows.parse_tiktok_time(data.get("auth_code_end_time")),
+        "authorization_days": _days(data.get("authorization_days"), auth.authorization_days),
+    }
+    base = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED)
+    try:
+        with transaction.atomic():
+            won = base.update(auth_code=code, code_hash=code_digest(code), **fields)
+    except IntegrityError:
+        # The post's live code is already in this brand's ledger (pasted, or approved before):
+        # that row carries it.
+        base.update(
+            **{**fields, "next_poll_at": None, "last_error": "The code is already in the ledger; see that row."}
+        )
+        _release_claim(auth)
+        return False
+    if not won:
+        # The poller recorded TikTok's answer first (the same code, seen by tcm/tt_video/status).
+        _release_claim(auth)
+        return False
+    flows.audit(
+        auth.brand,
+        AuditEvent.Kind.APPROVED,
+        f"@{flows.handle_of(auth)} approved Spark Ads for video {auth.video_id} here "
+        f"for {fields['authorization_days']} days (code made with their TikTok account)",
+        actor=user,
+        authorization=auth,
+        tiktok_account_id=auth.tiktok_account_id,
+    )
+    return True
+
+
+def _days(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def release_code(auth_id: int, actor=None) -> bool:
+    """Hand an approved code to the brand's active Spark ad account (`tt_video/authorize/`),
+    once. The one place a creator-approved code is released: usage terms that hold a code
+    back (until the fee is paid) gate here. A transient TikTok failure leaves the row
+    approved and due, and the poller applies it."""
+    try:
+        return flows.apply_approved(auth_id, actor=actor)
+    except TikTokError:
+        return False
+
+
+# --- revoke ---------------------------------------------------------------------------------------
+
+
+def can_revoke_here(auth: SparkAuthorization) -> bool:
+    """A code made on this platform is deleted here; other codes are turned off in TikTok."""
+    return auth.source == Source.CREATOR and auth.status in REVOCABLE
+
+
+def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
+    """Delete a code the creator made here (`business/post/authorize/delete/`), record it,
+    and tell the brand. Running ads using the post stop: TikTok no longer authorizes it."""
+    if auth.source != Source.CREATOR:
+        raise FlowError(
+            "This code was made in the TikTok app, so it is turned off there: open the post, tap “…” › "
+            "Ad settings, and turn off Ad authorization (or delete the code)."
+        )
+    if auth.status not in REVOCABLE:
+        raise FlowError(f"Nothing to revoke: this authorization is {auth.get_status_display().lower()}.")
+    account = _account(auth)
+    if not flows.claim_write(auth, "revoke"):
+        raise FlowError(f"Already revoking video {auth.video_id}: it is being sent to TikTok right now.")
+    auth.refresh_from_db()
+    if auth.status not in REVOCABLE:
+        _release_claim(auth)
+        raise FlowError(f"Already done: this authorization is {auth.get_status_display().lower()}.")
+    try:
+        call_with_credential(
+            account.credential_id,
+            lambda c: c.business_post_authorize_delete(account.open_id, auth.item_id or auth.video_id),
+        )
+    except TikTokError as exc:
+        # 40007: TikTok has no code for the post any more (deleted in the app): already done.
+        if exc.code != 40007:
+            message = (
+                message_for(exc)
+                if exc.is_transient or exc.needs_reconnect
+                else f"TikTok did not delete the code: {exc.message}"
+            )
+            _release_claim(auth, message)
+            raise FlowError(message) from exc
+    flows.end_authorization(auth, Status.REVOKED, user, "The creator revoked the authorization here")
+    _release_claim(auth, "")
+    flows.audit(
+        auth.brand,
+        AuditEvent.Kind.REVOKED,
+        f"@{flows.handle_of(auth)} revoked Spark Ads for video {auth.video_id}; the code was deleted on TikTok",
+        actor=user,
+        authorization=auth,
+        ad_account=auth.ad_account,
+        tiktok_account_id=auth.tiktok_account_id,
+    )
+    _tell_brand(auth)
+    return auth
+
+
+def _tell_brand(auth: SparkAuthorization) -> None:
+    emails = sorted(
+        e
+        for e in BrandMembership.objects.filter(brand=auth.brand, role__in=BrandMembership.MANAGER_ROLES).values_list(
+            "user__email", flat=True
+        )
+        if e
+    )
+    if not emails:
+        return
+    where = f" on ad account {auth.ad_account}" if auth.ad_account_id else ""
+    mail.send_later(
+        f"@{flows.handle_of(auth)} revoked Spark Ads for video {auth.video_id}",
+        f"@{flows.handle_of(auth)} revoked the Spark Ads authorization for video {auth.video_id}{where}. "
+        "TikTok no longer authorizes the post, so ads using it stop delivering. "
+        "Ask the creator for a new authorization on the Spark Ads page if you need it again.",
+        emails,
+    )

@@ -1,0 +1,115 @@
+"""The creator's Spark Ads page (`creator/spark-ads/`): brands' requests to approve in one
+click, every authorization given with its terms and a revoke, and pasting a code made in
+the TikTok app. Every row is looked up among the signed-in creator's own posts: another
+creator's is a 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from integrations.errors import FlowError
+from integrations.models import CampaignPost, TikTokAccount
+
+from . import codes, creator_codes
+from .forms import PasteCodeForm
+from .models import SparkAuthorization
+
+
+def _own_row(request, pk: int) -> SparkAuthorization:
+    owned = Q(tiktok_account__owner=request.user) | Q(post__tiktok_account__owner=request.user)
+    rows = SparkAuthorization.objects.filter(owned).select_related(
+        "brand", "ad_account", "tiktok_account__credential", "post__tiktok_account__credential"
+    )
+    return get_object_or_404(rows, pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def creator_codes_page(request) -> HttpResponse:
+    posts = CampaignPost.objects.filter(tiktok_account__owner=request.user).select_related("campaign__brand")
+    if request.method == "POST":
+        _paste(request, posts)
+        return redirect("sparkads:creator_codes")
+    accounts = list(TikTokAccount.objects.filter(owner=request.user).select_related("credential").order_by("handle"))
+    # (request, whether the creator's grant lets them approve it here)
+    waiting = [
+        (req, creator_codes.has_spark_scope(creator_codes.account_of(req)))
+        for req in creator_codes.waiting_requests(request.user)
+    ]
+    # (authorization, revoked here in one click, or turned off in the TikTok app)
+    rows = [
+        (row, creator_codes.can_revoke_here(row), row.status in creator_codes.REVOCABLE)
+        for row in creator_codes.given(request.user)
+    ]
+    return render(
+        request,
+        "sparkads/creator_codes.html",
+        {
+            "posts": posts,
+            "accounts": [(a, creator_codes.has_spark_scope(a)) for a in accounts],
+            "waiting": waiting,
+            "rows": rows,
+            "form": PasteCodeForm(),
+        },
+    )
+
+
+def _paste(request, posts) -> None:
+    form = PasteCodeForm(request.POST)
+    post = posts.filter(pk=form.cleaned_data["post"]).first() if form.is_valid() and form.cleaned_data["post"] else None
+    if post is None:
+        messages.error(request, "Pick one of your campaign posts and paste its code.")
+        return
+    try:
+        auth = codes.accept_pasted_code(post.campaign.brand, request.user, form.cleaned_data["code"], post=post)
+        messages.success(
+            request,
+            f"Thanks: {post.campaign.brand} can now promote video {auth.video_id} until {auth.auth_end:%Y-%m-%d}.",
+        )
+    except FlowError as exc:
+        messages.error(request, exc.message)
+
+
+@login_required
+@require_POST
+def approve(request, pk: int) -> HttpResponse:
+    auth = _own_row(request, pk)
+    try:
+        auth = creator_codes.approve(auth, request.user)
+    except FlowError as exc:
+        messages.error(request, exc.message)
+        return redirect("sparkads:creator_codes")
+    if auth.status in (SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING):
+        messages.success(
+            request,
+            f"Approved: {auth.brand} can promote video {auth.video_id} as a Spark Ad "
+            f"until {auth.auth_end:%Y-%m-%d}. The code went straight to them.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Approved for {auth.authorization_days} days: the code is in {auth.brand}'s ledger and reaches "
+            "their ad account shortly.",
+        )
+    return redirect("sparkads:creator_codes")
+
+
+@login_required
+@require_POST
+def revoke(request, pk: int) -> HttpResponse:
+    auth = _own_row(request, pk)
+    try:
+        creator_codes.revoke(auth, request.user)
+        messages.success(
+            request,
+            f"Revoked: the code for video {auth.video_id} is deleted on TikTok, so {auth.brand}'s ads with it "
+            "stop. We told the brand.",
+        )
+    except FlowError as exc:
+        messages.error(request, exc.message)
+    return redirect("sparkads:creator_codes")
