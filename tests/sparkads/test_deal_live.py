@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.models import BackgroundJob, CampaignPost
 from integrations.tiktok import BusinessClient
-from sparkads import flows, renewal, tasks, terms
+from sparkads import creator_codes, flows, renewal, tasks, terms
 from sparkads.models import AuditEvent, SparkAuthorization, UsageTerms
 from tests.sparkads.conftest import CAMPAIGN_ID, TTO_ID
 
@@ -152,3 +152,30 @@ def test_the_schedule_runs_on_the_sandbox_clock_one_extended_and_one_unbound_at_
     assert f"Spark Ads: video {ending.video_id} was unbound from Demo Brand US" in subjects
     assert AuditEvent.objects.filter(authorization=extended, kind="renewed").exists()
     assert AuditEvent.objects.filter(authorization=ending, kind="unbound", actor=None).exists()
+
+
+def test_a_code_the_creator_approved_here_is_extended_with_business_post_authorize(
+    live_world, control, alice, client_for, user_factory
+):
+    from tests.sparkads.test_creator_codes_live import authorize
+
+    star = user_factory(email="star@example.test")
+    authorize(control, client_for(star), "market.star")
+    requested = flows.request_permission(live_world["post"], alice, 30)
+    auth = SparkAuthorization.objects.get(pk=requested.pk)  # with the account as the creator connected it
+    creator_codes.approve(auth, star)
+    auth.refresh_from_db()
+    assert auth.status == Status.ACTIVE and auth.source == SparkAuthorization.Source.CREATOR
+    end = auth.auth_end
+
+    page = client_for(alice).post(
+        reverse("sparkads:extend", args=[live_world["campaign"].brand.slug, auth.pk]), {"days": 30}, follow=True
+    )
+    auth.refresh_from_db()
+    assert "Extended: video" in page.content.decode()
+    # path filters match a substring: the setting call that made the code, then the extension
+    assert control.calls("business/post/authorize/") - control.calls("business/post/authorize/setting/") == 1
+    assert control.calls(APPLY) == 1  # the brand's request only: no TikTok One extension
+    assert auth.auth_end >= end + timedelta(days=29) and not auth.extension_pending
+    kinds = list(AuditEvent.objects.filter(authorization=auth).values_list("kind", flat=True))
+    assert "extended" in kinds and "renewed" in kinds

@@ -14,13 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.errors import FlowError
-from sparkads import flows, tasks, terms
+from integrations.models import Credential
+from sparkads import creator_codes, flows, tasks, terms
 from sparkads.models import AuditEvent, SparkAuthorization, UsageTerms
 from tests.sparkads.test_flows import START, info, ok, url
 
 pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
 Payment = SparkAuthorization.Payment
+SCOPES = "user.info.basic,user.info.profile,user.info.stats,video.list,biz.spark.auth"
 
 
 def _ledger(world) -> str:
@@ -200,3 +202,44 @@ def test_a_refused_request_owes_nothing_and_cannot_be_marked_paid(requested, ali
         terms.mark_paid(requested, alice)
     requested.refresh_from_db()
     assert requested.payment_status == Payment.UNPAID
+
+
+def test_a_code_the_creator_approves_here_meets_the_same_payment_hold(world, alice, user_factory, settings):
+    star = user_factory(email="star@example.test")
+    account = world["account"]
+    account.owner, account.open_id = star, "open-star"
+    account.credential = Credential.objects.create(
+        kind=Credential.Kind.TT_USER, user=star, open_id="open-star", access_token="tt-user-token", scopes=SCOPES
+    )
+    account.save()
+    brand = world["bc"].brand
+    terms.set_release_after_payment(brand, alice, True)
+    row = SparkAuthorization.objects.create(
+        brand=brand,
+        post=world["post"],
+        tiktok_account=account,
+        video_id=world["post"].video_id,
+        authorization_days=60,
+        requested_by=alice,
+        ad_account=world["ad"],
+        **UsageTerms(Decimal("90"), "USD").fields(),
+    )
+    made = {
+        "item_id": row.video_id,
+        "auth_code": "CODE-HERE",
+        "auth_code_start_time": "2026-03-01 12:00:00",
+        "auth_code_end_time": "2026-04-30 12:00:00",
+        "authorization_days": 60,
+        "auth_code_status": "NOT_USED",
+    }
+    with responses.RequestsMock() as rsps:  # no tt_video/authorize is registered: none may be sent
+        rsps.post(url(settings, "business/post/authorize/setting/"), json=ok(made))
+        auth = creator_codes.approve(row, star)
+    auth.refresh_from_db()
+    assert auth.source == SparkAuthorization.Source.CREATOR
+    assert auth.status_label == "Approved — waiting for payment"
+    with responses.RequestsMock() as rsps:
+        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "tt_video/info/"), json=info(timezone.now() + timedelta(days=60)))
+        assert terms.mark_paid(auth, alice) is True
+    assert authorize.call_count == 1
