@@ -79,6 +79,33 @@ def test_concurrent_claimers_split_the_due_rows_without_overlap(brand):
 
 
 @pytest.mark.django_db
+def test_a_claimed_row_whose_call_was_never_sent_is_due_again_at_once(brand):
+    (row,) = _campaigns(brand, -1)
+    claim_due(Campaign.objects.all(), lease=LEASE, limit=10)
+    unsent = TikTokError("Rate budget exhausted; not sent", kind=Kind.TRANSIENT, sent=False)
+
+    assert give_back(Campaign.objects.filter(pk=row.pk), unsent) is True
+    assert claim_due(Campaign.objects.all(), lease=LEASE, limit=10) == [row]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "error",
+    [
+        TikTokError("TikTok timed out", kind=Kind.TRANSIENT, sent=True),
+        TikTokError("invalid params", kind=Kind.PERMANENT, sent=True),
+    ],
+    ids=["sent-transient", "sent-permanent"],
+)
+def test_a_call_tiktok_received_keeps_its_row_claimed_for_the_lease(brand, error):
+    (row,) = _campaigns(brand, -1)
+    claim_due(Campaign.objects.all(), lease=LEASE, limit=10)
+
+    assert give_back(Campaign.objects.filter(pk=row.pk), error) is False
+    assert claim_due(Campaign.objects.all(), lease=LEASE, limit=10) == []
+
+
+@pytest.mark.django_db
 def test_enqueue_on_commit_sends_nothing_before_the_commit(monkeypatch, django_capture_on_commit_callbacks):
     sent = []
     monkeypatch.setattr(_flaky, "delay", sent.append)
