@@ -10,6 +10,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("brands/<slug:slug>/", views.brand_home, name="brand_home"),
     path("healthz/", integration_views.healthz, name="healthz"),
     path("metrics", views.metrics, name="metrics"),
     path("staff/freshness/", views.freshness, name="staff_freshness"),

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.utils import timezone
-
 from integrations import mail
 from integrations.models import BrandMembership
+from integrations.tiktok import clock
 from integrations.tiktok.tokens import call_with_credential
 
 from .flows import audit, capability_for, end_authorization, handle_of, parse_tiktok_time
@@ -46,8 +45,9 @@ def _revoke(auth: SparkAuthorization) -> None:
 
 
 def advance(auth: SparkAuthorization, now=None) -> None:
-    """Move an applied authorization to expiring/expired and send the reminders that are due."""
-    now = now or timezone.now()
+    """Move an applied authorization to expiring/expired and send the reminders that are due.
+    The window is judged on TikTok's clock; the next check is scheduled in real time."""
+    now = now or clock.now()
     status = auth.lifecycle_status(now)
     if status == Status.EXPIRED and auth.status != Status.EXPIRED:
         auth.status, auth.ended_at, auth.next_poll_at = status, now, None
@@ -61,14 +61,14 @@ def advance(auth: SparkAuthorization, now=None) -> None:
         )
         return
     auth.status = status
-    auth.next_poll_at = auth.next_check_at(now)
+    auth.next_poll_at = clock.to_real(auth.next_check_at(now))
     auth.save(update_fields=["status", "next_poll_at", "updated_at", "auth_end"])
     send_due_reminders(auth, now)
 
 
 def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
     """Each reminder (14, 3, 1 days; brand and creator) goes out once: the row is the receipt."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if auth.auth_end is None or auth.auth_end <= now:
         return 0
     due = [d for d in REMINDER_DAYS if auth.auth_end - timedelta(days=d) <= now]
