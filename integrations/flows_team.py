@@ -99,7 +99,7 @@ def _send(invitation: BrandInvitation, token: str, by) -> None:
     body = (
         f"{inviter} invited you to join {invitation.brand.name} on aspire_tiktok as {role}.\n\n"
         f"Accept the invitation: {link}\n\n"
-        f"The link works once and for {days} days. Sign up or sign in with {invitation.email} to accept it.\n"
+        f"The link works once, for {days} days. Sign up or sign in with {invitation.email} to accept it.\n"
     )
     mail.send_later(f"Join {invitation.brand.name} on aspire_tiktok", body, [invitation.email])
 
