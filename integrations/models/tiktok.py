@@ -196,14 +196,14 @@ class TikTokOneAccount(models.Model):
             )
         if not self.is_verified:
             return Standing(
-                "Not verified",
+                "Not verified by TikTok",
                 "warn",
                 f"TikTok has not verified the business behind it (verification: "
                 f"{self.get_business_verification_status_display().lower()}), so none of its features can be used.",
                 "Verify your business in TikTok One (Settings > Business verification). Once TikTok approves it, "
                 "this page picks it up on its next check.",
             )
-        return Standing("Active", "ok", "Connected and verified by TikTok.")
+        return Standing("Active", "ok", "Verified by TikTok and connected.")
 
 
 class BusinessCenter(models.Model):

@@ -19,7 +19,7 @@ def _accounts_section(client, brand) -> str:
 
 def test_an_unverified_account_is_not_active_and_says_how_to_verify(tto_factory, brand):
     standing = tto_factory(brand=brand, verified=False).standing
-    assert (standing.label, standing.tone) == ("Not verified", "warn")
+    assert (standing.label, standing.tone) == ("Not verified by TikTok", "warn")
     assert "under review" in standing.reason
     assert "Settings > Business verification" in standing.next_step
 
@@ -52,7 +52,7 @@ def test_the_settings_page_never_shows_an_unverified_account_as_active(client_fo
     tto_factory(brand=brand, verified=False)
     section = _accounts_section(client_for(alice), brand)
     assert ">Active<" not in section
-    assert "Not verified" in section and "Business verification" in section
+    assert "Not verified by TikTok" in section and "Business verification" in section
     page = client_for(alice).get(reverse("integrations:tiktok_settings", args=[brand.slug])).content.decode()
     heading = page[page.index("<h1>") : page.index("</h1>")]
     assert "Active" not in heading and "Not verified by TikTok" in heading
