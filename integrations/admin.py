@@ -65,8 +65,18 @@ class BrandInvitationAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     list_select_related = ["brand", "invited_by"]
     search_fields = ["email", "brand__name"]
-    fields = list_display + ["accepted_by"]
-    readonly_fields = fields
+    readonly_fields = [
+        "email",
+        "brand",
+        "role",
+        "invited_by",
+        "sent_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+        "cancelled_at",
+    ]
+    exclude = ["token_hash"]
     actions = ["cancel"]
 
     def has_add_permission(self, request) -> bool:

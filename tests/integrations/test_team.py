@@ -262,3 +262,22 @@ def test_staff_add_a_person_to_a_brand_in_admin_with_an_email_picker(client, bra
         )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert brand.role_of(person) == Role.ADMIN
+
+
+def test_staff_read_and_cancel_invitations_in_admin_without_ever_seeing_the_token(client, brand, alice, user_factory):
+    client.force_login(alice)
+    _invite(client, brand, "quinn@example.test")
+    token = _link_in_last_mail().rstrip("/").rsplit("/", 1)[1]
+    invitation = BrandInvitation.objects.get(email="quinn@example.test")
+    client.force_login(user_factory(email="root@example.test", is_staff=True, is_superuser=True))
+    listing = client.get(reverse("admin:integrations_brandinvitation_changelist")).content.decode()
+    change = client.get(reverse("admin:integrations_brandinvitation_change", args=[invitation.pk])).content.decode()
+    assert "quinn@example.test" in listing and "quinn@example.test" in change
+    for page in (listing, change):
+        assert token not in page and invitation.token_hash not in page
+    client.post(
+        reverse("admin:integrations_brandinvitation_changelist"),
+        {"action": "cancel", "_selected_action": [str(invitation.pk)]},
+    )
+    invitation.refresh_from_db()
+    assert not invitation.is_open
