@@ -92,7 +92,7 @@ def cancel(invitation: BrandInvitation, by) -> None:
 
 
 def _send(invitation: BrandInvitation, token: str, by) -> None:
-    link = settings.SITE_URL + reverse("integrations:accept_invitation", args=[token])
+    link = settings.SITE_URL + reverse("accept_invitation", args=[token])
     inviter = getattr(by, "email", "") or "A teammate"
     role = invitation.get_role_display().lower()
     days = INVITATION_VALID_FOR.days

@@ -20,7 +20,6 @@ urlpatterns = [
         views_team.cancel_invitation,
         name="cancel_invitation",
     ),
-    path("invitations/<str:token>/", views_team.accept_invitation, name="accept_invitation"),
     # Progress of slow work a person started (integrations.jobs)
     path("jobs/<int:pk>/", views.job, name="job"),
     # Settings > Integrations > TikTok

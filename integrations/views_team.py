@@ -113,7 +113,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         else:
             messages.success(request, f"Welcome to {brand.name}.")
             return redirect("brand_home", slug=brand.slug)
-    here = urlencode({"next": reverse("integrations:accept_invitation", args=[token])})
+    here = urlencode({"next": reverse("accept_invitation", args=[token])})
     return render(
         request,
         "integrations/accept_invitation.html",

@@ -85,7 +85,10 @@ class Credential(models.Model):
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"
 
     def access_expires_soon(self, margin: timedelta = timedelta(minutes=5)) -> bool:
-        return self.access_expires_at is not None and self.access_expires_at <= timezone.now() + margin
+        """By TikTok's clock: the window is TikTok's (integrations.tiktok.clock)."""
+        from ..tiktok import clock  # the client package imports these models
+
+        return self.access_expires_at is not None and self.access_expires_at <= clock.now() + margin
 
     def mark_needs_reconnect(self, error: str) -> None:
         self.status = self.Status.NEEDS_RECONNECT

@@ -83,3 +83,20 @@ def test_a_spark_code_window_counts_its_days_left_on_the_sandboxs_clock(sandbox_
         responses.GET, f"{SANDBOX}/sandbox/api/state", json={"offset_seconds": 24 * 3600 * 20, "counts": {}}
     )
     assert auth.lifecycle_status() == SparkAuthorization.Status.EXPIRING
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_a_token_window_is_kept_and_judged_on_the_sandboxs_clock(sandbox_deployment):
+    from integrations.models import Credential
+    from integrations.tiktok import tokens
+    from integrations.tiktok.base import TokenGrant
+
+    _offset(0)
+    grant = TokenGrant(access_token="a", refresh_token="r", expires_in=86400, refresh_expires_in=86400 * 365)
+    credential = tokens.apply_grant(Credential(kind=Credential.Kind.TT_USER), grant)
+    assert not credential.access_expires_soon()
+    # A day passes on TikTok's side only: TikTok's token has expired, and the platform knows it.
+    clock.forget()
+    responses.replace(responses.GET, f"{SANDBOX}/sandbox/api/state", json={"offset_seconds": 86400 + 60})
+    assert credential.access_expires_soon()

@@ -31,7 +31,7 @@ def _invite(client, brand, email, role="member"):
 def _link_in_last_mail() -> str:
     match = re.search(r"http://\S+/invitations/(\S+)/", mail.outbox[-1].body)
     assert match, mail.outbox[-1].body
-    return reverse("integrations:accept_invitation", args=[match.group(1)])
+    return reverse("accept_invitation", args=[match.group(1)])
 
 
 def test_a_new_sign_up_is_offered_to_create_a_brand_not_sent_to_an_owner(client, user_factory):
