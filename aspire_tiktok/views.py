@@ -11,6 +11,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from integrations import flows_team
 from integrations.models import Brand
 from integrations.tenancy import get_brand_for_user
 
@@ -28,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("brand_home", slug=brand.slug)
     if hasattr(request.user, "creator_profile"):
         return redirect("creators:home")
-    return render(request, "home.html")
+    return render(request, "home.html", {"invitations": flows_team.waiting_for(request.user)})
 
 
 @login_required

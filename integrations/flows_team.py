@@ -104,6 +104,15 @@ def _send(invitation: BrandInvitation, token: str, by) -> None:
     mail.send_later(f"Join {invitation.brand.name} on aspire_tiktok", body, [invitation.email])
 
 
+def waiting_for(user) -> list[BrandInvitation]:
+    """Open, unexpired invitations to this person's address (their links are in their email)."""
+    return list(
+        BrandInvitation.objects.filter(
+            email=user.email.lower(), accepted_at__isnull=True, cancelled_at__isnull=True, expires_at__gt=timezone.now()
+        ).select_related("brand")
+    )
+
+
 def find(token: str) -> BrandInvitation | None:
     """The invitation this link's token belongs to, whatever its state."""
     return BrandInvitation.objects.select_related("brand").filter(token_hash=hash_invitation_token(token)).first()

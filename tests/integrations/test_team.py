@@ -281,3 +281,12 @@ def test_staff_read_and_cancel_invitations_in_admin_without_ever_seeing_the_toke
     )
     invitation.refresh_from_db()
     assert not invitation.is_open
+
+
+def test_an_invitee_who_signed_up_elsewhere_is_told_where_their_invitation_is(client, brand, alice, user_factory):
+    client.force_login(alice)
+    _invite(client, brand, "rae@example.test", "admin")
+    client.force_login(user_factory(email="rae@example.test"))
+    page = client.get(reverse("home")).content.decode()
+    assert f"<strong>{brand.name}</strong> invited you as admin" in page
+    assert "Open the link in the email sent to rae@example.test" in page
