@@ -52,7 +52,8 @@ def _sandbox_offset() -> float:
     if time.monotonic() - _offset["read_at"] < OFFSET_TTL_SECONDS:
         return _offset["value"]
     try:
-        answer = requests.get(f"{settings.SANDBOX_URL}/sandbox/api/state", timeout=2)
+        # A short timeout: a page must not wait long on a sandbox that is down.
+        answer = requests.get(f"{settings.SANDBOX_URL}/sandbox/api/state", timeout=1)
         answer.raise_for_status()
         _offset["value"] = float(answer.json()["offset_seconds"])
     except (requests.RequestException, ValueError, KeyError) as exc:
