@@ -16,6 +16,7 @@ install: $(VENV)/.installed
 ## run: web :8000, Celery worker + beat, TikTok sandbox :8001, with demo data (SQLite by default)
 run: export DJANGO_ENV ?= dev
 run: export DJANGO_DEBUG ?= true
+run: export TIKTOK_SANDBOX ?= true
 run: export PATH := $(abspath $(BIN)):$(PATH)
 run: install
 	@$(PY) manage.py ensure_redis --install

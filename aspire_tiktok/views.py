@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from integrations import flows_team
 from integrations.models import Brand
+from integrations.tenancy import get_brand_for_user
 
+from . import brand_home as brand_home_data
 from . import freshness as freshness_data
 
 
@@ -22,10 +26,22 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("account_login")
     brand = Brand.objects.for_user(request.user).first()
     if brand is not None:
-        return redirect("integrations:brand_home", slug=brand.slug)
+        return redirect("brand_home", slug=brand.slug)
     if hasattr(request.user, "creator_profile"):
         return redirect("creators:home")
-    return render(request, "home.html")
+    return render(request, "home.html", {"invitations": flows_team.waiting_for(request.user)})
+
+
+@login_required
+@require_GET
+def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
+    """The brand's home: what needs attention now, each with the page where to act."""
+    brand = get_brand_for_user(request.user, slug)
+    return render(
+        request,
+        "brand_home.html",
+        {"brand": brand, "items": brand_home_data.attention(brand), "can_manage": brand.can_manage(request.user)},
+    )
 
 
 @staff_member_required

@@ -8,7 +8,7 @@ from . import models
 @admin.register(models.CreatorProfile)
 class CreatorProfileAdmin(admin.ModelAdmin):
     list_display = ["__str__", "user", "created_at"]
-    raw_id_fields = ["user"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(models.MarketplaceOnboarding)

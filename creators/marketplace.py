@@ -22,7 +22,7 @@ from django.utils import timezone
 from integrations.errors import FlowError
 from integrations.models import TikTokAccount, TikTokOneAccount
 from integrations.polling import claim_due, give_back
-from integrations.tiktok import TikTokError, tokens
+from integrations.tiktok import TikTokError, clock, tokens
 from integrations.tiktok.errors import ROUTE_NOT_FOUND
 from integrations.tiktok.ratelimit import limits_for
 from integrations.tiktok.tto import CREATOR_STATUS_BATCH
@@ -222,14 +222,16 @@ def poll(onboarding_ids: list[int]) -> dict[int, str]:
 
 
 def _advance(onboarding: MarketplaceOnboarding, status: str, tto: TikTokOneAccount) -> bool:
-    """Apply TikTok's status to the state machine; True if the row changed state."""
-    now = timezone.now()
+    """Apply TikTok's status to the state machine; True if the row changed state.
+
+    TikTok's deadlines ("up to 24 hours") run on TikTok's clock; the next poll on real time."""
+    now, tiktok_now = timezone.now(), clock.now()
     if status == "IN":
         return transition(
             onboarding,
             State.IN_MARKETPLACE,
             "You are in the TikTok Creator Marketplace.",
-            joined_at=now,
+            joined_at=tiktok_now,
             next_poll_at=None,
         )
     if status == "INVALID":
@@ -241,16 +243,18 @@ def _advance(onboarding: MarketplaceOnboarding, status: str, tto: TikTokOneAccou
             next_poll_at=None,
         )
     if onboarding.state == State.AUTHORIZED:
-        overdue = onboarding.invite_requested_at is None or onboarding.invite_requested_at + INVITE_DEADLINE <= now
+        overdue = (
+            onboarding.invite_requested_at is None or onboarding.invite_requested_at + INVITE_DEADLINE <= tiktok_now
+        )
         if status == "NOT_IN" or overdue:
             return request_invite(onboarding, tto)
         return transition(onboarding, State.WAITING, next_poll_at=now + POLL_BASE)
     if (
         onboarding.state == State.WAITING
         and onboarding.invite_requested_at is not None
-        and onboarding.invite_requested_at + INVITE_DEADLINE <= now
+        and onboarding.invite_requested_at + INVITE_DEADLINE <= tiktok_now
     ):
-        return transition(onboarding, State.OVERDUE, OVERDUE_NOTICE, overdue_at=now, next_poll_at=now + POLL_MAX)
+        return transition(onboarding, State.OVERDUE, OVERDUE_NOTICE, overdue_at=tiktok_now, next_poll_at=now + POLL_MAX)
     return False
 
 
@@ -303,7 +307,7 @@ def _classify_rejection(text: str) -> str:
 def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> bool:
     """Check eligibility, then ask TikTok for an invite. The state claim comes first, so two
     pollers never send two invites."""
-    now = timezone.now()
+    now, tiktok_now = timezone.now(), clock.now()
     if onboarding.state != State.AUTHORIZED:
         return False  # only a freshly authorized account asks for an invite
     account = onboarding.tiktok_account
@@ -318,7 +322,11 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
             next_poll_at=None,
         )
     if not transition(
-        onboarding, State.WAITING, eligibility_checked_at=now, invite_requested_at=now, next_poll_at=now + POLL_BASE
+        onboarding,
+        State.WAITING,
+        eligibility_checked_at=tiktok_now,
+        invite_requested_at=tiktok_now,
+        next_poll_at=now + POLL_BASE,
     ):
         return False
     try:
@@ -402,7 +410,7 @@ def mark_accepted(onboarding: MarketplaceOnboarding) -> bool:
     return transition(
         onboarding,
         State.PROCESSING,
-        accepted_at=now,
+        accepted_at=clock.now(),
         next_poll_at=now + PROCESSING_TIME,
         notice="Invite accepted. TikTok is processing it (2+ hours): come back and reconnect then.",
     )

@@ -7,6 +7,7 @@ from functools import partial
 from django.contrib import admin, messages
 from django.db import transaction
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from . import flows_accounts, models
@@ -51,6 +52,40 @@ class BrandMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "brand", "role"]
     list_filter = ["role"]
     list_select_related = ["user", "brand"]
+    search_fields = ["user__email", "brand__name"]
+    autocomplete_fields = ["user", "brand"]
+
+
+@admin.register(models.BrandInvitation)
+class BrandInvitationAdmin(admin.ModelAdmin):
+    """Invitations are read here (the token is never stored); staff add people to a brand
+    directly on the brand's page, or cancel an invitation."""
+
+    list_display = ["email", "brand", "role", "invited_by", "sent_at", "expires_at", "accepted_at", "cancelled_at"]
+    list_filter = ["role"]
+    list_select_related = ["brand", "invited_by"]
+    search_fields = ["email", "brand__name"]
+    readonly_fields = [
+        "email",
+        "brand",
+        "role",
+        "invited_by",
+        "sent_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+        "cancelled_at",
+    ]
+    exclude = ["token_hash"]
+    actions = ["cancel"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Cancel (the link stops working)")
+    def cancel(self, request, queryset):
+        n = queryset.filter(accepted_at__isnull=True, cancelled_at__isnull=True).update(cancelled_at=timezone.now())
+        self.message_user(request, f"{n} invitation(s) cancelled.", messages.SUCCESS)
 
 
 @admin.register(models.Credential)
@@ -139,6 +174,7 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
         "is_internal",
         "business_verification_status",
         "status",
+        "standing_label",
         "credential_health",
         "last_checked_at",
         "next_poll_at",
@@ -151,6 +187,10 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
     readonly_fields = ["removed_at", "poll_failures", "last_checked_at"]
     actions = ["make_internal", "remove_from_brand", "restore", "recheck_now"]
     change_list_template = "admin/integrations/tiktokoneaccount/change_list.html"
+
+    @admin.display(description="Brand sees")
+    def standing_label(self, obj) -> str:
+        return obj.standing.label
 
     @admin.display(description="Credential")
     def credential_health(self, obj) -> str:
@@ -252,7 +292,7 @@ class AdAccountAdmin(admin.ModelAdmin):
 class BusinessCenterMemberInline(admin.TabularInline):
     model = models.BusinessCenterMember
     extra = 0
-    raw_id_fields = ["user"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(models.BusinessCenter)
@@ -268,7 +308,7 @@ class BusinessCenterAdmin(admin.ModelAdmin):
 class BusinessCenterMemberAdmin(admin.ModelAdmin):
     list_display = ["__str__", "business_center", "role", "user"]
     list_filter = ["role"]
-    raw_id_fields = ["user"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(models.BusinessCenterGrant)
@@ -283,7 +323,8 @@ class TikTokAccountAdmin(admin.ModelAdmin):
     list_display = ["__str__", "display_name", "follower_count", "account_type", "owner"]
     list_filter = ["account_type", "is_verified"]
     search_fields = ["handle", "display_name", "open_id"]
-    raw_id_fields = ["owner", "credential"]
+    autocomplete_fields = ["owner"]
+    raw_id_fields = ["credential"]
 
 
 @admin.register(models.Campaign)

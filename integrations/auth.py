@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.utils import user_email, user_username
 from allauth.core import context as allauth_context
+from django.contrib.auth import get_user_model
 from django.contrib.sites.shortcuts import get_current_site
 
 from . import mail
@@ -24,6 +26,15 @@ def axes_username(request, credentials: dict | None) -> str | None:
 
 class AccountAdapter(DefaultAccountAdapter):
     """allauth's adapter, with its mail (verification, password reset) queued like all mail."""
+
+    def populate_username(self, request, user) -> None:
+        """The username is the email address, so staff see who a user is wherever Django admin
+        names one (user pickers, lists). People sign in with their email; nobody types it."""
+        email = (user_email(user) or "")[:150]
+        if email and not get_user_model().objects.filter(username__iexact=email).exists():
+            user_username(user, email)
+        else:
+            super().populate_username(request, user)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         request = allauth_context.request

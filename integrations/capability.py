@@ -44,6 +44,15 @@ CASE_TITLES = {
 }
 
 
+# Worded after TikTok's advertiser consent screen (/portal/auth), which lists the ad accounts
+# the app will manage for the signed-in TikTok for Business user.
+NO_AD_ACCOUNT_NEXT_STEP = (
+    "Click “Add TikTok One and Ad Account” again and sign in on TikTok as a TikTok for Business user "
+    "whose consent screen lists your ad account under “Ad accounts this app will manage”. If it lists "
+    "none, create an ad account in TikTok Ads Manager first (or ask its owner to add your user to it)."
+)
+
+
 @dataclass(frozen=True)
 class Capability:
     enabled: bool
@@ -151,8 +160,7 @@ def spark_ads_capability(brand: Brand) -> Capability:
             case=NO_AD_ACCOUNT,
             reason=f"“{account}” has no ad account linked on this platform. Spark Ads are paid for "
             "and run from an ad account.",
-            next_step="Click “Add TikTok One and Ad Account” again and tick your ad account on "
-            "TikTok's consent screen, or create one in TikTok Ads Manager first.",
+            next_step=NO_AD_ACCOUNT_NEXT_STEP,
             tiktok_one_account=account,
             ad_account=None,
             brand_account=account,

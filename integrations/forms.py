@@ -5,7 +5,7 @@ from typing import cast
 from django import forms
 
 from .flows_sourcing import SORT_FIELDS
-from .models import Anchor, BrandProfile, Campaign
+from .models import Anchor, BrandMembership, BrandProfile, Campaign
 
 SPARK_DAYS = [(7, "7 days"), (30, "30 days"), (60, "60 days"), (365, "365 days")]
 
@@ -169,3 +169,18 @@ class AnchorForm(forms.Form):
     anchor_name = forms.CharField(max_length=100, label="Name (for you)")
     anchor_title = forms.CharField(max_length=100, label="Title shown on posts")
     landing_page_url = forms.URLField(max_length=1000, assume_scheme="https", label="Landing page")
+
+
+class BrandForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Brand name", strip=True)
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    role = forms.ChoiceField(label="Role", choices=[])
+
+    def __init__(self, *args, roles: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        labels = dict(BrandMembership.Role.choices)
+        cast(forms.ChoiceField, self.fields["role"]).choices = [(r, labels[r]) for r in roles]
+        self.fields["role"].initial = BrandMembership.Role.MEMBER

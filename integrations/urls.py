@@ -2,12 +2,24 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import service_status_views, views, views_tto_assets
+from . import service_status_views, views, views_team, views_tto_assets
 from .insights import urls as insights_urls
 
 app_name = "integrations"
 urlpatterns = [
-    path("brands/<slug:slug>/", views.brand_home, name="brand_home"),
+    # A brand's people (the brand home itself is the project's: aspire_tiktok/urls.py)
+    path("new-brand/", views_team.brand_create, name="brand_create"),
+    path("brands/<slug:slug>/team/", views_team.team, name="team"),
+    path(
+        "brands/<slug:slug>/team/invitations/<int:pk>/resend/",
+        views_team.resend_invitation,
+        name="resend_invitation",
+    ),
+    path(
+        "brands/<slug:slug>/team/invitations/<int:pk>/cancel/",
+        views_team.cancel_invitation,
+        name="cancel_invitation",
+    ),
     # Progress of slow work a person started (integrations.jobs)
     path("jobs/<int:pk>/", views.job, name="job"),
     # Settings > Integrations > TikTok

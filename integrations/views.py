@@ -29,7 +29,6 @@ from .models import (
     Campaign,
     CampaignPost,
     Collaboration,
-    Credential,
     TikTokOneAccount,
 )
 from .outage import database_answers, redis_answers
@@ -37,13 +36,6 @@ from .tenancy import get_brand_for_user, get_for_brand_or_404
 from .tiktok import BusinessClient
 
 Kind = BackgroundJob.Kind
-
-
-@login_required
-@require_GET
-def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
-    brand = get_brand_for_user(request.user, slug)
-    return render(request, "integrations/brand_home.html", {"brand": brand})
 
 
 @require_GET
@@ -118,9 +110,7 @@ def _settings_context(request: HttpRequest, brand) -> dict:
         .order_by("created_at", "pk")
     )
     unlinked = list(live_ads.filter(tiktok_one_account__isnull=True).order_by("created_at", "pk"))
-    needs_reconnect = any(
-        not a.is_active or (a.credential and a.credential.status != Credential.Status.OK) for a in accounts
-    )
+    needs_reconnect = any(a.standing.label == "Inactive" for a in accounts)
     return {
         "brand": brand,
         "can_manage": brand.can_manage(request.user),
@@ -131,7 +121,7 @@ def _settings_context(request: HttpRequest, brand) -> dict:
         "notices": list(BrandNotice.objects.filter(brand=brand, dismissed_at__isnull=True)[:5]),
         "connected": bool(accounts or unlinked),
         "needs_reconnect": needs_reconnect,
-        "all_active": bool(accounts) and not needs_reconnect,
+        "all_active": bool(accounts) and all(a.standing.is_ok for a in accounts),
         "verify_help_url": VERIFY_HELP_URL,
         "support_email": settings.SUPPORT_EMAIL,
     }

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from integrations.errors import FlowError
 from integrations.models import Brand
-from integrations.tiktok import TikTokError
+from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
 from .flows import apply_approved, audit, credential_id, enabled_capability, parse_tiktok_time
@@ -47,7 +47,7 @@ def check_code(brand: Brand, code: str, *, post=None) -> CodeCheck:
     end = parse_tiktok_time(window.get("auth_end_time"))
     # TikTok documents no values for ad_auth_status: only an explicit EXPIRED (or an end
     # time in the past) refuses a code; any other value is kept and shown as TikTok sent it.
-    if window.get("ad_auth_status") == "EXPIRED" or (end and end <= timezone.now()):
+    if window.get("ad_auth_status") == "EXPIRED" or (end and end <= clock.now()):
         return CodeCheck(False, "This code has expired. Ask the creator to generate a new one.", info)
     item_id = str((info.get("item_info") or {}).get("item_id") or "")
     if post is not None and item_id and item_id != post.video_id:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
 from integrations.models import AdAccount, Brand, TikTokAccount
-from integrations.tiktok import TikTokError
+from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
 from .models import (
@@ -308,7 +308,7 @@ def apply_approved(auth_id: int, actor=None) -> bool:
     _store_window(auth, info, ad_account)
     auth.applied_at, auth.applied_by, auth.last_error = timezone.now(), actor, ""
     auth.status = auth.lifecycle_status()
-    auth.next_poll_at = auth.next_check_at()
+    auth.next_poll_at = clock.to_real(auth.next_check_at())
     auth.save()
     audit(
         auth.brand,

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.utils import timezone
 
 from integrations import mail
 from integrations.errors import FlowError
 from integrations.models import BrandMembership
+from integrations.tiktok import clock
 from integrations.tiktok.tokens import call_with_credential
 
 from .flows import audit, capability_for, end_authorization, handle_of, parse_tiktok_time, unbind
@@ -43,11 +43,11 @@ def renewed(auth: SparkAuthorization, new_end) -> None:
     """TikTok confirmed a longer window: the pending extension is done and the new window earns
     its own reminders."""
     auth.auth_end, auth.extension_requested_at = new_end, None
-    auth.status, auth.next_poll_at = auth.lifecycle_status(), auth.next_check_at()
+    auth.status, auth.next_poll_at = auth.lifecycle_status(), clock.to_real(auth.next_check_at())
     auth.save(update_fields=["auth_end", "extension_requested_at", "status", "next_poll_at", "updated_at"])
     auth.reminders.all().delete()
     # Marks the new window is already inside were reminded about in the old one.
-    now = timezone.now()
+    now = clock.now()
     SparkReminder.objects.bulk_create(
         [
             SparkReminder(authorization=auth, days_before=d, recipient=r, sent_at=now)
@@ -78,15 +78,16 @@ def _revoke(auth: SparkAuthorization) -> None:
 
 def advance(auth: SparkAuthorization, now=None) -> None:
     """Move an applied authorization to expiring, send the renewal reminders that are due, and
-    at the end of its term unbind the post from the ad account."""
-    now = now or timezone.now()
+    at the end of its term unbind the post from the ad account. The window is judged on
+    TikTok's clock; the next check is scheduled in real time."""
+    now = now or clock.now()
     send_due_reminders(auth, now)
     status = auth.lifecycle_status(now)
     if status == Status.EXPIRED:
         end_of_term(auth, now)
         return
     auth.status = status
-    auth.next_poll_at = auth.next_check_at(now)
+    auth.next_poll_at = clock.to_real(auth.next_check_at(now))
     auth.save(update_fields=["status", "next_poll_at", "updated_at", "auth_end"])
 
 
@@ -103,7 +104,7 @@ def end_of_term(auth: SparkAuthorization, now) -> None:
         except FlowError as exc:
             # TikTok did not take it now: the row stays live and the next check tries again.
             SparkAuthorization.objects.filter(pk=auth.pk).update(
-                last_error=exc.message[:500], next_poll_at=now + UNBIND_RETRY
+                last_error=exc.message[:500], next_poll_at=clock.to_real(now) + UNBIND_RETRY
             )
             return
         _tell_brand(
@@ -136,7 +137,7 @@ def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
     """Each renewal mark goes out once to the brand and once to the creator: the SparkReminder
     row is the receipt. Marks already passed when the window began, or missed by a late first
     check, are recorded without a mail, so a check sends at most one reminder."""
-    now = now or timezone.now()
+    now = now or clock.now()
     due = due_marks(auth, now)
     if not due or auth.auth_end is None:
         return 0

@@ -30,6 +30,7 @@ from integrations.models import (
     CampaignPost,
     TikTokAccount,
 )
+from integrations.tiktok import clock
 
 # TikTok's durations for a Spark Ads authorization (tcm/tt_video/apply/).
 AUTHORIZATION_DAYS = (7, 30, 60, 365)
@@ -183,7 +184,7 @@ class SparkAuthorization(models.Model):
     def days_left(self) -> int | None:
         if self.auth_end is None:
             return None
-        return max(0, (self.auth_end - timezone.now()).days)
+        return max(0, (self.auth_end - clock.now()).days)
 
     @property
     def can_extend(self) -> bool:
@@ -248,8 +249,8 @@ class SparkAuthorization(models.Model):
         return bool(self.item_id) and self.status in {self.Status.ACTIVE, self.Status.EXPIRING, self.Status.EXPIRED}
 
     def lifecycle_status(self, now=None) -> str:
-        """What an applied authorization is now, judged by its window."""
-        now = now or timezone.now()
+        """What an applied authorization is now, judged by its window (on TikTok's clock)."""
+        now = now or clock.now()
         if self.auth_end and self.auth_end <= now:
             return self.Status.EXPIRED
         if self.auth_end and self.auth_end - now <= EXPIRING_WITHIN:
@@ -257,8 +258,9 @@ class SparkAuthorization(models.Model):
         return self.Status.ACTIVE
 
     def next_check_at(self, now=None):
-        """The next renewal mark or the end of the window, whichever comes first; daily at most."""
-        now = now or timezone.now()
+        """The next renewal mark or the end of the window, whichever comes first; daily at most.
+        On TikTok's clock, like the window: callers scheduling a poll convert with clock.to_real."""
+        now = now or clock.now()
         if self.auth_end is None:
             return now + timedelta(days=1)
         marks = settings.SPARK_RENEWAL_REMINDER_DAYS

@@ -35,12 +35,15 @@ BUSINESS_USERS = [
     ("no-tto-brand", "7100000000000000005", "No TikTok One Brand", "brand@no-tto.example"),
     # The platform's own TikTok One account (the "internal" one brands without one fall back to).
     ("platform", "7100000000000000006", "aspire_tiktok platform", "platform@demo.test"),
+    # A verified TikTok One account and no ad account at all (the "no ad account linked" case).
+    ("tto-only-brand", "7100000000000000007", "TikTok One Only Brand", "brand@tto-only.example"),
 ]
 TTO_ACCOUNTS = [
     ("demo-brand", "7200000000000000001", "Demo Brand TikTok One", "VERIFIED"),
     ("unverified-brand", "7200000000000000003", "Unverified Brand TikTok One", "REVIEWING"),
     ("no-access-brand", "7200000000000000004", "No Access Brand TikTok One", "VERIFIED"),
     ("platform", "7200000000000000006", "aspire_tiktok platform TikTok One", "VERIFIED"),
+    ("tto-only-brand", "7200000000000000007", "TikTok One Only Brand TikTok One", "VERIFIED"),
 ]
 BUSINESS_CENTERS = [
     # owner key, bc_id, name

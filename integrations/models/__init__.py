@@ -4,7 +4,7 @@
 defines them, and nothing here imports those apps.
 """
 
-from .brands import Brand, BrandMembership, BrandNotice, BrandQuerySet, BrandScopedQuerySet
+from .brands import Brand, BrandInvitation, BrandMembership, BrandNotice, BrandQuerySet, BrandScopedQuerySet
 from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
 from .jobs import BackgroundJob
@@ -28,6 +28,7 @@ __all__ = [
     "Anchor",
     "BackgroundJob",
     "Brand",
+    "BrandInvitation",
     "BrandMembership",
     "BrandNotice",
     "BrandProfile",

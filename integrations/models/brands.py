@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -68,6 +70,15 @@ class Brand(models.Model):
         """The one role rule: owners and admins manage a brand; members read it."""
         return self.role_of(user) in BrandMembership.MANAGER_ROLES
 
+    def roles_grantable_by(self, user) -> list[str]:
+        """The roles `user` may invite people with: managers invite, and nobody hands out a
+        role above their own (an admin cannot make an owner)."""
+        if not self.can_manage(user):
+            return []
+        if self.role_of(user) == BrandMembership.Role.OWNER:
+            return list(BrandMembership.Role.values)
+        return [BrandMembership.Role.ADMIN, BrandMembership.Role.MEMBER]
+
 
 class BrandMembership(models.Model):
     class Role(models.TextChoices):
@@ -116,3 +127,52 @@ class BrandNotice(models.Model):
 
     def __str__(self) -> str:
         return self.message[:60]
+
+
+def hash_invitation_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class BrandInvitation(models.Model):
+    """An invitation to join a brand with a role, accepted once through an emailed link.
+
+    Only the token's SHA-256 is stored: the link in the email is the one copy of the token,
+    so a database read does not yield working links. Resending makes a new token.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=BrandMembership.Role.choices, default=BrandMembership.Role.MEMBER)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # One open invitation per address and brand: inviting again resends it.
+            models.UniqueConstraint(
+                fields=["brand", "email"],
+                condition=Q(accepted_at__isnull=True, cancelled_at__isnull=True),
+                name="integrations_one_open_invitation",
+            ),
+        ]
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.brand} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.cancelled_at is None
+
+    def is_expired(self, now) -> bool:
+        return self.expires_at <= now

@@ -6,6 +6,7 @@ statuses hold TikTok's own enum values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +16,27 @@ from django.utils import timezone
 
 from ..crypto import EncryptedTextField
 from .brands import Brand, BrandScopedQuerySet
+
+
+@dataclass(frozen=True)
+class Standing:
+    """How a TikTok One account or ad account stands, in the one vocabulary every page uses:
+    a label, a tone for its badge (ok / warn / bad), why, and what to do next."""
+
+    label: str
+    tone: str
+    reason: str = ""
+    next_step: str = ""
+
+    @property
+    def is_ok(self) -> bool:
+        return self.tone == "ok"
+
+
+RECONNECT_STEP = (
+    "Click “Reconnect” and sign in with the TikTok for Business user that owns the account. "
+    "Your accounts and history are kept."
+)
 
 
 class Credential(models.Model):
@@ -63,7 +85,10 @@ class Credential(models.Model):
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"
 
     def access_expires_soon(self, margin: timedelta = timedelta(minutes=5)) -> bool:
-        return self.access_expires_at is not None and self.access_expires_at <= timezone.now() + margin
+        """By TikTok's clock: the window is TikTok's (integrations.tiktok.clock)."""
+        from ..tiktok import clock  # the client package imports these models
+
+        return self.access_expires_at is not None and self.access_expires_at <= clock.now() + margin
 
     def has_scope(self, scope: str) -> bool:
         """Whether this grant is healthy and holds ``scope`` (TikTok lists scopes comma separated)."""
@@ -151,6 +176,43 @@ class TikTokOneAccount(models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    @property
+    def standing(self) -> Standing:
+        """The one mapping from this account's state to what a person reads. "Active" means
+        usable: connected, accepted by TikTok and verified."""
+        if self.removed_at is not None:
+            return Standing(
+                "Removed",
+                "bad",
+                "Support removed this TikTok One account from the brand; none of its features are used.",
+                "Contact support to restore it, or connect another TikTok One account.",
+            )
+        credential = self.credential
+        if credential is not None and credential.status != Credential.Status.OK:
+            return Standing(
+                "Inactive",
+                "bad",
+                "TikTok no longer accepts this platform's access to it (the authorization was revoked or expired).",
+                RECONNECT_STEP,
+            )
+        if not self.is_active:
+            return Standing(
+                "Inactive",
+                "bad",
+                "TikTok no longer lists it for the TikTok for Business user who connected it.",
+                RECONNECT_STEP + " If another user owns it now, sign in as that user.",
+            )
+        if not self.is_verified:
+            return Standing(
+                "Not verified by TikTok",
+                "warn",
+                f"TikTok has not verified the business behind it (verification: "
+                f"{self.get_business_verification_status_display().lower()}), so none of its features can be used.",
+                "Verify your business in TikTok One (Settings > Business verification). Once TikTok approves it, "
+                "this page picks it up on its next check.",
+            )
+        return Standing("Active", "ok", "Verified by TikTok and connected.")
+
 
 class BusinessCenter(models.Model):
     class Status(models.TextChoices):
@@ -232,6 +294,29 @@ class AdAccount(models.Model):
     def usable_for_spark(self) -> bool:
         """Spark Ads enabled and reachable by the TikTok One account."""
         return self.removed_at is None and self.spark_ads_enabled and self.tto_has_access
+
+    @property
+    def standing(self) -> Standing:
+        """The one mapping from this ad account's state to what a person reads."""
+        if self.removed_at is not None:
+            return Standing("Removed", "bad", "Removed from this brand.")
+        if not self.tto_has_access:
+            return Standing(
+                "No access",
+                "bad",
+                "The TikTok One account cannot reach it: it is not a bound asset of a Business Center "
+                "the TikTok One account sees.",
+                "In TikTok Business Center, add the ad account (Assets > Ad accounts) and make sure the "
+                "request is accepted; this page updates on its next check.",
+            )
+        if not self.spark_ads_enabled:
+            return Standing(
+                "Spark Ads off",
+                "warn",
+                f"TikTok reports the ad account as {self.status or 'disabled'}.",
+                "Check the ad account's status in TikTok Ads Manager.",
+            )
+        return Standing("Has access", "ok", "The TikTok One account can reach it.")
 
 
 class TikTokAccount(models.Model):

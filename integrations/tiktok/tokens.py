@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from integrations.models import Credential
 
+from . import clock
 from .base import TokenGrant
 from .client import BusinessClient
 from .errors import Kind, TikTokError
@@ -46,13 +47,15 @@ def _margin() -> timedelta:
 
 
 def apply_grant(credential: Credential, grant: TokenGrant) -> Credential:
-    """Store a token response on the credential (after a code exchange or a refresh)."""
+    """Store a token response on the credential (after a code exchange or a refresh). Expiries
+    are on TikTok's clock (they are TikTok's windows); the refresh sweep runs on real time."""
     now = timezone.now()
+    tiktok_now = clock.now()
     credential.access_token = grant.access_token
     if grant.refresh_token:  # rotation: always keep the newest
         credential.refresh_token = grant.refresh_token
-    credential.access_expires_at = grant.access_expires_at(now)
-    credential.refresh_expires_at = grant.refresh_expires_at(now) or credential.refresh_expires_at
+    credential.access_expires_at = grant.access_expires_at(tiktok_now)
+    credential.refresh_expires_at = grant.refresh_expires_at(tiktok_now) or credential.refresh_expires_at
     credential.scopes = grant.scope or credential.scopes
     credential.open_id = grant.open_id or credential.open_id
     if grant.advertiser_ids:

@@ -59,3 +59,9 @@ document.addEventListener("htmx:timeout", () => {
 document.addEventListener("htmx:afterRequest", (event) => {
   if (event.detail.successful) document.getElementById(ERROR_LIST_ID)?.remove();
 });
+
+// A plain (non-htmx) form whose action cannot be undone asks first: data-confirm holds the question.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});

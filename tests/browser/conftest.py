@@ -91,7 +91,10 @@ def platform_worker(django_db_setup, django_db_blocker, live_server, sandbox_url
     running against the shared test database) while later test packages run.
     """
     with django_db_blocker.unblock():
-        env = worker_env(redis_url=private_redis, sandbox_url=sandbox_url, site_url=live_server.url)
+        # A sandbox deployment, as `make run` is: the platform follows the sandbox's clock.
+        env = worker_env(
+            redis_url=private_redis, sandbox_url=sandbox_url, site_url=live_server.url, TIKTOK_SANDBOX="true"
+        )
     worker = Worker(env, name="browser-worker", pool="threads", concurrency=4)
     worker.start().wait_ready()
     yield worker
@@ -112,8 +115,14 @@ class Site:
 
 @pytest.fixture
 def site(live_server, sandbox, platform_worker, celery_redis, settings) -> Site:
-    """Live server + worker + reset sandbox, with the in-process settings pointed at them."""
+    """Live server + worker + reset sandbox, with the in-process settings pointed at them (a
+    sandbox deployment: the platform's clock is the sandbox's, reset with it)."""
+    from integrations.tiktok import clock
+
     settings.SITE_URL = live_server.url
+    settings.TIKTOK_SANDBOX = True
+    settings.SANDBOX_URL = sandbox.url
+    clock.forget()
     return Site(live_server.url, sandbox, platform_worker)
 
 

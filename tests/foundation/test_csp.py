@@ -44,7 +44,7 @@ def test_no_template_holds_inline_script_or_style(kind):
 @pytest.mark.django_db
 def test_pages_send_a_policy_that_allows_no_inline_script(client, alice, brand):
     client.force_login(alice)
-    for url in (reverse("integrations:brand_home", args=[brand.slug]), reverse("healthz")):
+    for url in (reverse("brand_home", args=[brand.slug]), reverse("healthz")):
         policy = client.get(url)["Content-Security-Policy"]
         directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
         assert directives["script-src"] == "'self'"

@@ -182,7 +182,7 @@ def test_tiktok_one_pages_show_the_banner_while_an_incident_is_open_and_not_afte
 
 def test_pages_that_do_not_use_tiktok_one_show_no_banner(deliver, client_for, bob, brand):
     deliver(_delivery())
-    for name in ("integrations:brand_home", "integrations:tiktok_settings"):
+    for name in ("brand_home", "integrations:tiktok_settings"):
         assert b"tiktok-one-incident" not in client_for(bob).get(reverse(name, args=[brand.slug])).content, name
 
 

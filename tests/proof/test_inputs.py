@@ -98,7 +98,7 @@ def test_no_page_answers_500_to_hostile_values(world, brand, alice, creator, who
                 errors.append(f"{method.upper()} {case.name} -> {response.status_code}")
     assert errors == []
     client.force_login(user)
-    assert client.get(reverse("integrations:brand_home", args=[brand.slug])).status_code in (200, 404)
+    assert client.get(reverse("brand_home", args=[brand.slug])).status_code in (200, 404)
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         for email, (staff, role, creator) in DEMO_USERS.items():
             user = User.objects.filter(email__iexact=email).first()
             if user is None:
-                user = User(username=email.split("@")[0], email=email)
+                user = User(username=email, email=email)
                 created += 1
             user.is_staff = user.is_superuser = staff
             user.set_password(DEMO_PASSWORD)

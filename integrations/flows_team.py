@@ -1,0 +1,152 @@
+"""A brand's people: creating a brand, inviting teammates with a role, accepting by link.
+
+Who may invite whom follows the one role rule (`Brand.can_manage`, `roles_grantable_by`).
+An invitation link carries a random token whose SHA-256 alone is stored; it works once,
+until it expires, and only for a person signed in with the invited address.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from . import mail
+from .errors import FlowError
+from .models import Brand, BrandInvitation, BrandMembership
+from .models.brands import hash_invitation_token
+
+INVITATION_VALID_FOR = timedelta(days=7)
+
+
+def create_brand(user, name: str) -> Brand:
+    """A new brand whose first owner is the person creating it."""
+    with transaction.atomic():
+        brand = Brand.objects.create(name=name.strip())
+        BrandMembership.objects.create(brand=brand, user=user, role=BrandMembership.Role.OWNER)
+    return brand
+
+
+def _check_role(brand: Brand, by, role: str) -> None:
+    if role not in brand.roles_grantable_by(by):
+        raise FlowError(f"You cannot invite someone as {BrandMembership.Role(role).label.lower()} of {brand.name}.")
+
+
+def invite(brand: Brand, by, email: str, role: str) -> BrandInvitation:
+    """Invite `email` with `role` and email them the link. Inviting an address that already has
+    an open invitation sends it again with the new role."""
+    email = email.strip().lower()
+    _check_role(brand, by, role)
+    if brand.memberships.filter(user__email__iexact=email).exists():
+        raise FlowError(f"{email} is already in {brand.name}.")
+    existing = BrandInvitation.objects.filter(
+        brand=brand, email=email, accepted_at__isnull=True, cancelled_at__isnull=True
+    ).first()
+    if existing is not None:
+        existing.role = role
+        return resend(existing, by)
+    token = secrets.token_urlsafe(32)
+    sent = timezone.now()
+    try:
+        with transaction.atomic():
+            invitation = BrandInvitation.objects.create(
+                brand=brand,
+                email=email,
+                role=role,
+                invited_by=by,
+                token_hash=hash_invitation_token(token),
+                sent_at=sent,
+                expires_at=sent + INVITATION_VALID_FOR,
+            )
+    except IntegrityError as exc:
+        # The same address invited at the same moment by a teammate: one invitation stands.
+        raise FlowError(f"{email} was just invited by someone else; see the list below.") from exc
+    _send(invitation, token, by)
+    return invitation
+
+
+def resend(invitation: BrandInvitation, by) -> BrandInvitation:
+    """A new link (the old one stops working) valid for another full period."""
+    if not invitation.is_open:
+        raise FlowError(f"The invitation to {invitation.email} was already accepted or cancelled.")
+    _check_role(invitation.brand, by, invitation.role)
+    token = secrets.token_urlsafe(32)
+    invitation.token_hash = hash_invitation_token(token)
+    invitation.sent_at = timezone.now()
+    invitation.expires_at = invitation.sent_at + INVITATION_VALID_FOR
+    invitation.invited_by = by
+    invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "invited_by", "role"])
+    _send(invitation, token, by)
+    return invitation
+
+
+def cancel(invitation: BrandInvitation, by) -> None:
+    if not invitation.is_open:
+        raise FlowError(f"The invitation to {invitation.email} was already accepted or cancelled.")
+    _check_role(invitation.brand, by, invitation.role)
+    BrandInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(cancelled_at=timezone.now())
+
+
+def _send(invitation: BrandInvitation, token: str, by) -> None:
+    link = settings.SITE_URL + reverse("accept_invitation", args=[token])
+    inviter = getattr(by, "email", "") or "A teammate"
+    role = invitation.get_role_display().lower()
+    days = INVITATION_VALID_FOR.days
+    body = (
+        f"{inviter} invited you to join {invitation.brand.name} on aspire_tiktok as {role}.\n\n"
+        f"Accept the invitation: {link}\n\n"
+        f"The link works once, for {days} days. Sign up or sign in with {invitation.email} to accept it.\n"
+    )
+    mail.send_later(f"Join {invitation.brand.name} on aspire_tiktok", body, [invitation.email])
+
+
+def waiting_for(user) -> list[BrandInvitation]:
+    """Open, unexpired invitations to this person's address (their links are in their email)."""
+    return list(
+        BrandInvitation.objects.filter(
+            email=user.email.lower(), accepted_at__isnull=True, cancelled_at__isnull=True, expires_at__gt=timezone.now()
+        ).select_related("brand")
+    )
+
+
+def find(token: str) -> BrandInvitation | None:
+    """The invitation this link's token belongs to, whatever its state."""
+    return BrandInvitation.objects.select_related("brand").filter(token_hash=hash_invitation_token(token)).first()
+
+
+def problem_with(invitation: BrandInvitation | None, user) -> str:
+    """Why this person cannot accept this invitation now, or "" when they can."""
+    if invitation is None:
+        return "This invitation link is not valid. It may have been replaced by a newer one: check your latest email."
+    if invitation.cancelled_at is not None:
+        return f"This invitation to {invitation.brand.name} was cancelled. Ask the brand's owner for a new one."
+    if invitation.accepted_at is not None:
+        return f"This invitation to {invitation.brand.name} was already used."
+    if invitation.is_expired(timezone.now()):
+        return f"This invitation to {invitation.brand.name} has expired. Ask the brand's owner to send it again."
+    if user.is_authenticated and user.email.lower() != invitation.email:
+        return (
+            f"This invitation is for {invitation.email}, and you are signed in as {user.email}. "
+            f"Sign out, then sign in or sign up as {invitation.email}."
+        )
+    return ""
+
+
+def accept(token: str, user) -> Brand:
+    """Join the brand with the invited role; the link then stops working."""
+    with transaction.atomic():
+        invitation = BrandInvitation.objects.select_for_update().filter(token_hash=hash_invitation_token(token)).first()
+        problem = problem_with(invitation, user)
+        if problem:
+            raise FlowError(problem)
+        assert invitation is not None
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        # Someone already in the brand keeps their role: an invitation never demotes.
+        BrandMembership.objects.get_or_create(brand=invitation.brand, user=user, defaults={"role": invitation.role})
+    return invitation.brand

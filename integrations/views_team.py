@@ -1,0 +1,127 @@
+"""A brand's people: create a brand, the team page, invitations and accepting one."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import flows_team
+from .errors import FlowError
+from .forms import BrandForm, InvitationForm
+from .models import BrandInvitation
+from .tenancy import get_brand_for_user, get_for_brand_or_404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def brand_create(request: HttpRequest) -> HttpResponse:
+    """ "Create your brand": the person creating it becomes its owner."""
+    form = BrandForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        brand = flows_team.create_brand(request.user, form.cleaned_data["name"])
+        messages.success(
+            request, f"{brand.name} is ready and you are its owner. Invite your teammates from the Team page."
+        )
+        return redirect("brand_home", slug=brand.slug)
+    return render(request, "integrations/brand_create.html", {"form": form})
+
+
+def _team_context(request: HttpRequest, brand, form: InvitationForm | None = None) -> dict:
+    roles = brand.roles_grantable_by(request.user)
+    return {
+        "brand": brand,
+        "can_manage": bool(roles),
+        "form": form or InvitationForm(roles=roles),
+        "memberships": list(brand.memberships.select_related("user").order_by("role", "user__email")),
+        "invitations": list(
+            BrandInvitation.objects.filter(brand=brand, accepted_at__isnull=True, cancelled_at__isnull=True)
+            .select_related("invited_by")
+            .order_by("email")
+        ),
+        "grantable": roles,
+        "now": timezone.now(),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team(request: HttpRequest, slug: str) -> HttpResponse:
+    """Who is in the brand, the open invitations, and (for managers) the invite form."""
+    brand = get_brand_for_user(request.user, slug, manage=request.method == "POST")
+    if request.method == "POST":
+        form = InvitationForm(request.POST, roles=brand.roles_grantable_by(request.user))
+        if form.is_valid():
+            try:
+                invitation = flows_team.invite(
+                    brand, request.user, form.cleaned_data["email"], form.cleaned_data["role"]
+                )
+            except FlowError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request,
+                    f"Invitation sent to {invitation.email} as {invitation.get_role_display().lower()}. "
+                    f"The link works once, for {flows_team.INVITATION_VALID_FOR.days} days.",
+                )
+                return redirect("integrations:team", slug=brand.slug)
+        return render(request, "integrations/team.html", _team_context(request, brand, form), status=400)
+    return render(request, "integrations/team.html", _team_context(request, brand))
+
+
+def _invitation_action(request: HttpRequest, slug: str, pk: int, action, success: str) -> HttpResponse:
+    brand = get_brand_for_user(request.user, slug, manage=True)
+    invitation = get_for_brand_or_404(BrandInvitation.objects.all(), brand, pk=pk)
+    try:
+        action(invitation, request.user)
+    except FlowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success.format(email=invitation.email))
+    return redirect("integrations:team", slug=brand.slug)
+
+
+@login_required
+@require_POST
+def resend_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _invitation_action(
+        request, slug, pk, flows_team.resend, "Invitation sent again to {email}; the earlier link no longer works."
+    )
+
+
+@login_required
+@require_POST
+def cancel_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _invitation_action(request, slug, pk, flows_team.cancel, "Invitation to {email} cancelled.")
+
+
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: sign up or sign in as the invited address, then join in one click."""
+    invitation = flows_team.find(token)
+    if request.method == "POST" and request.user.is_authenticated:
+        try:
+            brand = flows_team.accept(token, request.user)
+        except FlowError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Welcome to {brand.name}.")
+            return redirect("brand_home", slug=brand.slug)
+    here = urlencode({"next": reverse("accept_invitation", args=[token])})
+    return render(
+        request,
+        "integrations/accept_invitation.html",
+        {
+            "invitation": invitation,
+            "problem": flows_team.problem_with(invitation, request.user),
+            "signup_url": f"{reverse('account_signup')}?{here}",
+            "login_url": f"{reverse('account_login')}?{here}",
+        },
+        status=200 if invitation is not None else 404,
+    )

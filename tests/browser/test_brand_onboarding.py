@@ -1,0 +1,69 @@
+"""A new user's brand: sign up, create the brand, invite a teammate, who accepts by the
+emailed link in their own browser and lands in the brand with the role given."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from integrations.models import Brand, BrandMembership
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a-long-pass-phrase-1"
+
+
+def sign_up(page, site, email: str, start: str = "/accounts/signup/") -> None:
+    page.goto(site(start)) if start.startswith("/") else page.goto(start)
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password1]").fill(PASSWORD)
+    page.locator("input[name=password2]").fill(PASSWORD)
+    page.locator("form:has(input[name=password1]) button[type=submit]").click()
+    expect(page.locator("header")).to_contain_text(email)
+
+
+def test_a_new_user_creates_a_brand_and_brings_in_a_teammate_by_email(site, new_page):
+    owner = new_page("owner")
+    sign_up(owner, site, "founder@northwind.test")
+    expect(owner.locator("main")).not_to_contain_text("Ask your brand's owner")
+    owner.get_by_role("link", name="Create your brand").click()
+    owner.get_by_label("Brand name").fill("Northwind Tea")
+    owner.get_by_role("button", name="Create brand").click()
+    expect(owner.get_by_role("heading", level=1)).to_have_text("Northwind Tea")
+    expect(owner.locator(".messages")).to_contain_text("you are its owner")
+    expect(owner.locator("#attention")).to_contain_text("All is well")
+
+    owner.get_by_role("link", name="Team").first.click()
+    expect(owner.locator("#members")).to_contain_text("founder@northwind.test")
+    owner.get_by_label("Email").fill("sam@northwind.test")
+    owner.get_by_label("Role").select_option("admin")
+    mail.outbox.clear()
+    owner.get_by_role("button", name="Send invitation").click()
+    expect(owner.locator(".messages")).to_contain_text("Invitation sent to sam@northwind.test as admin")
+    expect(owner.locator("#invitations")).to_contain_text("sam@northwind.test")
+
+    [message] = [m for m in mail.outbox if m.to == ["sam@northwind.test"]]
+    link = re.search(r"http://\S+/invitations/\S+/", message.body).group(0)
+
+    teammate = new_page("teammate")
+    teammate.goto(link)
+    expect(teammate.get_by_role("heading", level=1)).to_have_text("Join Northwind Tea")
+    teammate.locator("#invitation").get_by_role("link", name="Sign up").click()
+    teammate.wait_for_url("**/accounts/signup/**")
+    sign_up(teammate, site, "sam@northwind.test", start=teammate.url)
+    teammate.wait_for_url("**/invitations/**")
+    teammate.get_by_role("button", name="Join Northwind Tea").click()
+    expect(teammate.get_by_role("heading", level=1)).to_have_text("Northwind Tea")
+    expect(teammate.locator(".messages")).to_contain_text("Welcome to Northwind Tea")
+    brand = Brand.objects.get(name="Northwind Tea")
+    assert brand.memberships.get(user__email="sam@northwind.test").role == BrandMembership.Role.ADMIN
+
+    # The link worked once.
+    teammate.goto(link)
+    expect(teammate.locator("#invitation")).to_contain_text("already used")
+    owner.reload()
+    expect(owner.locator("#invitations")).to_contain_text("No invitation is waiting")
+    expect(owner.locator("#members")).to_contain_text("sam@northwind.test")

@@ -1,0 +1,292 @@
+"""Self-serve brands: a new sign-up creates its brand, invites teammates with a role, and
+they accept by a single-use, expiring link; staff still add people in Django admin."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations import flows_team
+from integrations.models import Brand, BrandInvitation, BrandMembership
+
+pytestmark = pytest.mark.django_db
+
+Role = BrandMembership.Role
+
+
+def _invite(client, brand, email, role="member"):
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("integrations:team", args=[brand.slug]), {"email": email, "role": role})
+    return response
+
+
+def _link_in_last_mail() -> str:
+    match = re.search(r"http://\S+/invitations/(\S+)/", mail.outbox[-1].body)
+    assert match, mail.outbox[-1].body
+    return reverse("accept_invitation", args=[match.group(1)])
+
+
+def test_a_new_sign_up_is_offered_to_create_a_brand_not_sent_to_an_owner(client, user_factory):
+    client.force_login(user_factory(email="new@example.test"))
+    page = client.get(reverse("home")).content.decode()
+    assert "Create your brand" in page
+    assert reverse("integrations:brand_create") in page
+
+
+def test_creating_a_brand_makes_its_creator_the_owner_and_lands_on_its_home(client, user_factory):
+    user = user_factory(email="founder@example.test")
+    client.force_login(user)
+    response = client.post(reverse("integrations:brand_create"), {"name": "Northwind"}, follow=True)
+    brand = Brand.objects.get(name="Northwind")
+    assert brand.role_of(user) == Role.OWNER
+    assert response.redirect_chain[-1][0] == reverse("brand_home", args=[brand.slug])
+    assert "you are its owner" in response.content.decode()
+
+
+def test_a_brand_without_a_name_is_refused_with_a_message(client, user_factory):
+    client.force_login(user_factory())
+    response = client.post(reverse("integrations:brand_create"), {"name": "  "})
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert not Brand.objects.exists()
+
+
+def test_an_owner_invites_by_email_and_the_invitee_joins_with_the_role_by_the_link(client, brand, alice, user_factory):
+    client.force_login(alice)
+    response = _invite(client, brand, "Dana@Example.test", "admin")
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [["dana@example.test"]]
+    assert f"join {brand.name} on aspire_tiktok as admin" in mail.outbox[0].body
+    link = _link_in_last_mail()
+
+    dana = user_factory(email="dana@example.test")
+    client.force_login(dana)
+    assert f"Join {brand.name}" in client.get(link).content.decode()
+    response = client.post(link, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("brand_home", args=[brand.slug])
+    assert brand.memberships.get(user=dana).role == Role.ADMIN
+
+
+def test_the_link_works_once(client, brand, alice, user_factory):
+    client.force_login(alice)
+    _invite(client, brand, "eve@example.test")
+    link = _link_in_last_mail()
+    eve = user_factory(email="eve@example.test")
+    client.force_login(eve)
+    client.post(link)
+    again = client.post(link)
+    assert "already used" in again.content.decode()
+    assert brand.memberships.filter(user=eve).count() == 1
+
+
+def test_an_expired_link_is_refused_and_says_to_ask_for_a_new_one(client, brand, alice, user_factory):
+    client.force_login(alice)
+    _invite(client, brand, "late@example.test")
+    link = _link_in_last_mail()
+    late = user_factory(email="late@example.test")
+    client.force_login(late)
+    with time_machine.travel(timezone.now() + flows_team.INVITATION_VALID_FOR + timedelta(minutes=1)):
+        page = client.post(link).content.decode()
+    assert "has expired" in page and "send it again" in page
+    assert not brand.memberships.filter(user=late).exists()
+
+
+def test_a_link_opened_by_another_address_does_not_let_them_in(client, brand, alice, charlie):
+    client.force_login(alice)
+    _invite(client, brand, "frank@example.test")
+    link = _link_in_last_mail()
+    client.force_login(charlie)
+    page = client.post(link).content.decode()
+    assert "This invitation is for frank@example.test" in page
+    assert not brand.memberships.filter(user=charlie).exists()
+
+
+def test_someone_signed_out_is_led_to_sign_up_or_sign_in_and_back(client, brand, alice):
+    client.force_login(alice)
+    _invite(client, brand, "gina@example.test")
+    link = _link_in_last_mail()
+    client.logout()
+    page = client.get(link).content.decode()
+    assert f"{reverse('account_signup')}?next={link.replace('/', '%2F')}" in page
+    assert f"{reverse('account_login')}?next={link.replace('/', '%2F')}" in page
+
+
+def test_signing_up_from_the_link_comes_back_to_the_invitation(client, brand, alice):
+    client.force_login(alice)
+    _invite(client, brand, "hana@example.test")
+    link = _link_in_last_mail()
+    client.logout()
+    response = client.post(
+        f"{reverse('account_signup')}?next={link}",
+        {"email": "hana@example.test", "password1": "a-long-pass-phrase-1", "password2": "a-long-pass-phrase-1"},
+    )
+    assert response.status_code == 302 and response["Location"] == link
+    client.post(link)
+    assert brand.memberships.filter(user__email="hana@example.test", role=Role.MEMBER).exists()
+
+
+def test_only_the_tokens_hash_is_stored(client, brand, alice):
+    client.force_login(alice)
+    _invite(client, brand, "ivy@example.test")
+    token = _link_in_last_mail().rstrip("/").rsplit("/", 1)[1]
+    stored = BrandInvitation.objects.get(email="ivy@example.test")
+    assert token not in stored.token_hash and stored.token_hash == flows_team.hash_invitation_token(token)
+
+
+def test_sending_again_replaces_the_link(client, brand, alice, user_factory):
+    client.force_login(alice)
+    _invite(client, brand, "jo@example.test")
+    old = _link_in_last_mail()
+    invitation = BrandInvitation.objects.get(email="jo@example.test")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("integrations:resend_invitation", args=[brand.slug, invitation.pk]))
+    new = _link_in_last_mail()
+    assert new != old
+    client.force_login(user_factory(email="jo@example.test"))
+    assert "not valid" in client.post(old).content.decode()
+    client.post(new)
+    assert brand.memberships.filter(user__email="jo@example.test").exists()
+
+
+def test_a_cancelled_invitation_no_longer_lets_anyone_in(client, brand, alice, user_factory):
+    client.force_login(alice)
+    _invite(client, brand, "kim@example.test")
+    link = _link_in_last_mail()
+    invitation = BrandInvitation.objects.get(email="kim@example.test")
+    client.post(reverse("integrations:cancel_invitation", args=[brand.slug, invitation.pk]))
+    client.force_login(user_factory(email="kim@example.test"))
+    assert "was cancelled" in client.post(link).content.decode()
+    assert not brand.memberships.filter(user__email="kim@example.test").exists()
+
+
+def test_a_member_cannot_invite_resend_or_cancel_404(client, brand, alice, bob):
+    client.force_login(alice)
+    _invite(client, brand, "lee@example.test")
+    invitation = BrandInvitation.objects.get(email="lee@example.test")
+    client.force_login(bob)  # a member
+    assert _invite(client, brand, "mo@example.test").status_code == 404
+    for name in ("integrations:resend_invitation", "integrations:cancel_invitation"):
+        assert client.post(reverse(name, args=[brand.slug, invitation.pk])).status_code == 404
+    assert not mail.outbox
+    invitation.refresh_from_db()
+    assert invitation.is_open
+    page = client.get(reverse("integrations:team", args=[brand.slug])).content.decode()
+    assert "lee@example.test" in page and "Send invitation" not in page
+
+
+def test_an_admin_invites_admins_and_members_but_not_owners(client, brand, user_factory):
+    admin = user_factory(email="admin@example.test")
+    BrandMembership.objects.create(brand=brand, user=admin, role=Role.ADMIN)
+    client.force_login(admin)
+    response = _invite(client, brand, "boss@example.test", "owner")
+    assert response.status_code == 400
+    assert not BrandInvitation.objects.filter(email="boss@example.test").exists()
+    assert _invite(client, brand, "helper@example.test", "admin").status_code == 302
+
+
+def test_inviting_someone_already_in_the_brand_says_so(client, brand, alice, bob):
+    client.force_login(alice)
+    page = _invite(client, brand, bob.email).content.decode()
+    assert "already in" in page
+    assert not BrandInvitation.objects.exists()
+
+
+def test_an_invitation_to_another_brand_is_404(client, brand, other_brand, alice, charlie):
+    client.force_login(charlie)
+    _invite(client, other_brand, "nia@example.test")
+    foreign = BrandInvitation.objects.get(email="nia@example.test")
+    client.force_login(alice)
+    response = client.post(reverse("integrations:cancel_invitation", args=[brand.slug, foreign.pk]))
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.is_open
+
+
+def test_the_team_page_costs_the_same_queries_with_more_people(
+    client, brand, alice, user_factory, django_assert_max_num_queries
+):
+    client.force_login(alice)
+    url = reverse("integrations:team", args=[brand.slug])
+
+    def count() -> int:
+        with django_assert_max_num_queries(50) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = count()
+    for n in range(6):
+        BrandMembership.objects.create(brand=brand, user=user_factory(), role=Role.MEMBER)
+        flows_team.invite(brand, alice, f"more{n}@example.test", Role.MEMBER)
+    assert count() == few
+
+
+def test_a_sign_up_gets_their_email_as_username_so_admin_pickers_show_it(client):
+    client.post(
+        reverse("account_signup"),
+        {"email": "Oli@Example.test", "password1": "a-long-pass-phrase-1", "password2": "a-long-pass-phrase-1"},
+    )
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(email__iexact="oli@example.test")
+    assert str(user).lower() == "oli@example.test"
+
+
+def test_staff_add_a_person_to_a_brand_in_admin_with_an_email_picker(client, brand, user_factory):
+    staff = user_factory(email="staff@example.test", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    person = user_factory(email="pat@example.test")
+    answer = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "integrations", "model_name": "brandmembership", "field_name": "user", "term": "pat@"},
+    ).json()
+    assert [(r["id"], "pat@example.test" in r["text"]) for r in answer["results"]] == [(str(person.pk), True)]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            reverse("admin:integrations_brand_change", args=[brand.pk]),
+            {
+                "name": brand.name,
+                "slug": brand.slug,
+                "memberships-TOTAL_FORMS": "1",
+                "memberships-INITIAL_FORMS": "0",
+                "memberships-0-user": str(person.pk),
+                "memberships-0-role": "admin",
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert brand.role_of(person) == Role.ADMIN
+
+
+def test_staff_read_and_cancel_invitations_in_admin_without_ever_seeing_the_token(client, brand, alice, user_factory):
+    client.force_login(alice)
+    _invite(client, brand, "quinn@example.test")
+    token = _link_in_last_mail().rstrip("/").rsplit("/", 1)[1]
+    invitation = BrandInvitation.objects.get(email="quinn@example.test")
+    client.force_login(user_factory(email="root@example.test", is_staff=True, is_superuser=True))
+    listing = client.get(reverse("admin:integrations_brandinvitation_changelist")).content.decode()
+    change = client.get(reverse("admin:integrations_brandinvitation_change", args=[invitation.pk])).content.decode()
+    assert "quinn@example.test" in listing and "quinn@example.test" in change
+    for page in (listing, change):
+        assert token not in page and invitation.token_hash not in page
+    client.post(
+        reverse("admin:integrations_brandinvitation_changelist"),
+        {"action": "cancel", "_selected_action": [str(invitation.pk)]},
+    )
+    invitation.refresh_from_db()
+    assert not invitation.is_open
+
+
+def test_an_invitee_who_signed_up_elsewhere_is_told_where_their_invitation_is(client, brand, alice, user_factory):
+    client.force_login(alice)
+    _invite(client, brand, "rae@example.test", "admin")
+    client.force_login(user_factory(email="rae@example.test"))
+    page = client.get(reverse("home")).content.decode()
+    assert f"<strong>{brand.name}</strong> invited you as admin" in page
+    assert "Open the link in the email sent to rae@example.test" in page
