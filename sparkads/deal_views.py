@@ -31,7 +31,10 @@ from .views import form_errors
 def bulk_request(request, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     campaign_id = request.POST.get("campaign", "")
-    campaign = get_object_or_404(Campaign, pk=int(campaign_id) if campaign_id.isdigit() else 0, brand=brand)
+    if not campaign_id.isdigit():
+        messages.error(request, "Pick the campaign whose posts should get Spark codes.")
+        return redirect("sparkads:ledger", slug=brand.slug)
+    campaign = get_object_or_404(Campaign, pk=int(campaign_id), brand=brand)
     choices = [(p.pk, p.video_id) for p in bulk.campaign_posts(campaign)]
     form = BulkRequestForm(request.POST, post_choices=choices)
     if not form.is_valid():
@@ -60,9 +63,9 @@ def bulk_request(request, slug: str) -> HttpResponse:
 @require_GET
 def bulk_progress(request, slug: str, pk: int) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
-    job = get_object_or_404(
-        BackgroundJob, pk=pk, brand=brand, user=request.user, kind=BackgroundJob.Kind.SPARK_BULK_REQUEST
-    )
+    job = get_object_or_404(BackgroundJob, pk=pk, brand=brand, user=request.user)
+    if job.kind != BackgroundJob.Kind.SPARK_BULK_REQUEST:
+        return redirect("integrations:job", pk=job.pk)  # another kind of work: its own progress
     campaign = Campaign.objects.filter(pk=job.params.get("campaign"), brand=brand).first()
     return render(request, "sparkads/bulk.html", {"brand": brand, "job": job, "campaign": campaign})
 

@@ -169,3 +169,13 @@ def test_the_progress_page_query_count_is_fixed(campaign, alice, client, django_
     started = _start(client, camp.brand, camp)
     with django_assert_num_queries(8):
         assert client.get(started["Location"]).status_code == 200
+
+
+def test_a_bulk_request_without_a_campaign_says_what_to_pick_and_starts_nothing(campaign, alice, client):
+    camp, _posts = campaign
+    client.force_login(alice)
+
+    response = client.post(reverse("sparkads:bulk_request", args=[camp.brand.slug]), {"days": 30}, follow=True)
+
+    assert "Pick the campaign whose posts should get Spark codes." in response.content.decode()
+    assert not BackgroundJob.objects.exists()
