@@ -16,7 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.errors import FlowError
+from integrations.errors import FlowError, message_for
 from integrations.models import Credential, TikTokAccount
 from integrations.polling import enqueue_on_commit
 from integrations.tiktok import BusinessClient, TikTokError, tokens
@@ -140,16 +140,29 @@ def mark_disconnected(account: TikTokAccount, reason: str, *, revoked: bool = Tr
             notify(account, f"{reason} Authorize TikTok again to continue.")
 
 
-def disconnect(account: TikTokAccount) -> None:
-    """The creator's Disconnect: revoke at TikTok, then forget the tokens."""
+def disconnect(account: TikTokAccount) -> str:
+    """The creator's Disconnect: revoke at TikTok, then forget the tokens. Returns what to
+    tell the creator.
+
+    The revoke goes through `call_with_credential` like every other call: an expired access
+    token (40102) is refreshed once and the revoke sent again. When TikTok no longer holds
+    the grant (refresh token expired or rejected, token revoked), there is nothing left to
+    revoke there: the account is disconnected here all the same, and the creator is told so.
+    """
     credential = account.credential
     if credential is not None and credential.access_token and credential.status == Credential.Status.OK:
         try:
-            BusinessClient().tt_user_oauth2_revoke(credential.access_token)
+            tokens.call_with_credential(credential.pk, lambda c: c.tt_user_oauth2_revoke(c.access_token or ""))
         except TikTokError as exc:
-            if not exc.needs_reconnect:  # already revoked at TikTok is fine
-                raise FlowError("TikTok did not answer; your account is still connected. Try again.") from exc
+            if not exc.needs_reconnect:
+                raise FlowError(f"{message_for(exc)} Your account is still connected.", retryable=True) from exc
+            mark_disconnected(account, "You disconnected TikTok.")
+            return (
+                f"TikTok had already ended this platform's access to @{account.handle}, so there was nothing left "
+                "to revoke there. It is disconnected here and its tokens are deleted."
+            )
     mark_disconnected(account, "You disconnected TikTok.")
+    return f"@{account.handle} is disconnected; its tokens are revoked and deleted."
 
 
 def handle_authorization_removed(open_id: str) -> bool:

@@ -154,11 +154,11 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponse:
 def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     account = _own_account(request, pk)
     try:
-        flows.disconnect(account)
+        said = flows.disconnect(account)
     except FlowError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"@{account.handle} is disconnected; its tokens are revoked and deleted.")
+        messages.success(request, said)
     return redirect("creators:home")
 
 
