@@ -445,7 +445,8 @@ CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {
     "task": "creators.tasks.dispatch_onboarding_polls",
     "schedule": MARKETPLACE_DISPATCH_SECONDS,
 }
-CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 120.0}
+# Every 15 s: a post the creator just linked is due again within seconds (POST_POLL_FIRST).
+CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 15.0}
 CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {
     "task": "creators.tasks.refresh_due_creator_tokens",
     "schedule": 300.0,

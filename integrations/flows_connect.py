@@ -109,7 +109,7 @@ def _store(brand: Brand | None, grant, discovery: Discovery, user, now):
     # The credential keeps the advertisers TikTok actually showed (advertiser/info).
     seen = [str(a.get("advertiser_id")) for a in discovery.ad_accounts]
     tiktok_tokens.apply_grant(credential, replace(grant, advertiser_ids=seen or list(grant.advertiser_ids)))
-    accounts, ads = apply(brand, credential, discovery, now)
+    accounts, ads = apply(brand, credential, discovery, now, restore_removed=True)
     return credential, accounts, ads, reused
 
 

@@ -23,6 +23,11 @@ urlpatterns = [
         views.remove_ad_account,
         name="remove_ad_account",
     ),
+    path(
+        "brands/<slug:slug>/integrations/tiktok/ad-accounts/<int:pk>/restore/",
+        views.restore_ad_account,
+        name="restore_ad_account",
+    ),
     path("brands/<slug:slug>/integrations/notices/<int:pk>/dismiss/", views.dismiss_notice, name="dismiss_notice"),
     # Static: TikTok requires the exact registered redirect URI, no query string.
     path("integrations/tiktok/callback/", views.tiktok_callback, name="tiktok_callback"),

@@ -127,6 +127,9 @@ def _settings_context(request: HttpRequest, brand) -> dict:
         "capability": spark_ads_capability(brand),
         "accounts": accounts,
         "unlinked_ad_accounts": unlinked,
+        "removed_ad_accounts": list(
+            AdAccount.objects.filter(brand=brand, removed_at__isnull=False).order_by("-removed_at", "pk")
+        ),
         "business_centers": list(BusinessCenter.objects.filter(brand=brand).order_by("name")),
         "notices": list(BrandNotice.objects.filter(brand=brand, dismissed_at__isnull=True)[:5]),
         "connected": bool(accounts or unlinked),
@@ -251,6 +254,22 @@ def choose_spark_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> Htt
 @require_POST
 def remove_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _ad_account_action(request, slug, pk, flows_accounts.remove_ad_account, "Removed the ad account “{ad}”.")
+
+
+@login_required
+@require_POST
+def restore_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """“Add back” a removed ad account."""
+    brand = get_brand_for_user(request.user, slug, manage=True)
+    ad = get_for_brand_or_404(AdAccount.objects.for_user(request.user), brand, pk=pk, removed_at__isnull=False)
+    try:
+        flows_accounts.restore_ad_account(ad)
+    except FlowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"“{ad}” is back among this brand's ad accounts.")
+        record_capability(brand, notify=False)
+    return _settings_fragment(request, brand)
 
 
 @login_required

@@ -63,3 +63,11 @@ def test_a_creator_authorizes_tiktok_accepts_the_invite_and_lands_in_the_marketp
     page.wait_for_url("**/creator/**")
     reload_until(page, lambda: account.locator("h3"), text="In the Creator Marketplace")
     expect(account.locator("h3 .badge.ok")).to_have_text("In the Creator Marketplace")
+
+    # A day later (sandbox clock) the access token has expired at TikTok: Disconnect refreshes
+    # it first, revokes, and says so (never "TikTok did not answer").
+    site.sandbox.advance(hours=25)
+    page.get_by_role("button", name="Disconnect").click()
+    expect(page.locator(".messages")).to_contain_text("is disconnected; its tokens are revoked and deleted")
+    expect(page.locator(".messages")).not_to_contain_text("did not answer")
+    expect(account.locator("h2 .badge.bad")).to_have_text("Disconnected")
