@@ -62,12 +62,21 @@ def _reusable_credential(brand: Brand | None, discovery: Discovery) -> Credentia
     return ad.credential if ad else None
 
 
-def _friendly(exc: TikTokError) -> FlowError:
+def _friendly(exc: TikTokError, *, code_unspent: bool = False) -> FlowError:
+    """The words for a failed step. ``retryable`` only where the same code can be exchanged
+    again: TikTok did not answer the exchange itself (an unanswered exchange spent nothing
+    that TikTok will not refuse cleanly if it did)."""
+    if exc.kind == Kind.TRANSIENT and code_unspent:
+        return FlowError(
+            "TikTok is busy or not answering right now (it may be down), so nothing was connected yet. "
+            "Try again in a minute.",
+            retryable=True,
+        )
     if exc.kind == Kind.TRANSIENT:
         return FlowError(
-            "TikTok is busy or not answering right now, so nothing was connected. "
-            "Please try “Add TikTok One and Ad Account” again in a minute.",
-            retryable=True,
+            "TikTok is busy or not answering right now (it may be down): it stopped answering while we "
+            "read your accounts, so nothing was connected. Please try “Add TikTok One and Ad Account” "
+            "again in a few minutes."
         )
     if exc.path.endswith("oauth2/access_token/"):
         return FlowError(
@@ -117,12 +126,13 @@ def connect(brand: Brand | None, auth_code: str, *, user=None) -> ConnectResult:
     """Exchange the portal's ``auth_code`` and store everything the token sees.
 
     ``brand=None`` connects the platform's own TikTok One account (staff only). Raises
-    FlowError with nothing stored.
+    FlowError with nothing stored; ``retryable`` when TikTok did not answer the code exchange,
+    so the same code may be exchanged again (integrations.oauth_retry).
     """
     try:
         grant = BusinessClient().oauth2_access_token(auth_code)
     except TikTokError as exc:
-        raise _friendly(exc) from exc
+        raise _friendly(exc, code_unspent=True) from exc
     try:
         discovery = discover(
             BusinessClient(grant.access_token), grant.advertiser_ids or None, with_ads=brand is not None
@@ -141,8 +151,7 @@ def connect(brand: Brand | None, auth_code: str, *, user=None) -> ConnectResult:
         _revoke_quietly(grant.access_token)
         raise FlowError(
             "Another connection of these accounts was saved at the same moment; nothing was "
-            "changed by this one. Reload the page to see it.",
-            retryable=True,
+            "changed by this one. Reload the page to see it."
         ) from exc
     except FlowError:
         _revoke_quietly(grant.access_token)
