@@ -11,9 +11,13 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from .test_oauth_state import FLOWS, _exchanges, _messages, _signed_in, flow_for  # noqa: F401 - a fixture
+from . import test_oauth_state
+from .test_oauth_state import FLOWS, _exchanges, _messages, _signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+# The same flows as the state tests (brand connect, creator authorize).
+flows = test_oauth_state.flow_for
 
 RETRY_URLS = {"brand connect": "integrations:tiktok_callback_retry", "creator authorize": "creators:callback_retry"}
 
@@ -34,8 +38,8 @@ def _down_callback(flow, sandbox, client):
 
 
 @pytest.mark.parametrize("flow_cls", FLOWS)
-def test_a_callback_while_tiktok_is_down_says_so_and_offers_try_again(flow_for, sandbox, alice, flow_cls):
-    flow = flow_for(flow_cls)
+def test_a_callback_while_tiktok_is_down_says_so_and_offers_try_again(flows, sandbox, alice, flow_cls):
+    flow = flows(flow_cls)
     client = _signed_in(alice)
     _, _, response = _down_callback(flow, sandbox, client)
 
@@ -48,8 +52,8 @@ def test_a_callback_while_tiktok_is_down_says_so_and_offers_try_again(flow_for, 
 
 
 @pytest.mark.parametrize("flow_cls", FLOWS)
-def test_try_again_exchanges_the_same_code_once_tiktok_answers(flow_for, sandbox, alice, flow_cls):
-    flow = flow_for(flow_cls)
+def test_try_again_exchanges_the_same_code_once_tiktok_answers(flows, sandbox, alice, flow_cls):
+    flow = flows(flow_cls)
     client = _signed_in(alice)
     state, code, response = _down_callback(flow, sandbox, client)
     key = _retry_key(response)
@@ -68,8 +72,8 @@ def test_try_again_exchanges_the_same_code_once_tiktok_answers(flow_for, sandbox
 
 
 @pytest.mark.parametrize("flow_cls", FLOWS)
-def test_try_again_while_tiktok_is_still_down_offers_it_again(flow_for, sandbox, alice, flow_cls):
-    flow = flow_for(flow_cls)
+def test_try_again_while_tiktok_is_still_down_offers_it_again(flows, sandbox, alice, flow_cls):
+    flow = flows(flow_cls)
     client = _signed_in(alice)
     _, _, response = _down_callback(flow, sandbox, client)
 
@@ -82,8 +86,8 @@ def test_try_again_while_tiktok_is_still_down_offers_it_again(flow_for, sandbox,
 
 
 @pytest.mark.parametrize("flow_cls", FLOWS)
-def test_a_retry_key_is_useless_in_another_session(flow_for, sandbox, alice, flow_cls):
-    flow = flow_for(flow_cls)
+def test_a_retry_key_is_useless_in_another_session(flows, sandbox, alice, flow_cls):
+    flow = flows(flow_cls)
     _, _, response = _down_callback(flow, sandbox, _signed_in(alice))
     sandbox.clear_faults()
 
@@ -95,8 +99,8 @@ def test_a_retry_key_is_useless_in_another_session(flow_for, sandbox, alice, flo
 
 
 @pytest.mark.parametrize("flow_cls", FLOWS)
-def test_a_held_code_is_dropped_once_tiktoks_code_would_have_expired(flow_for, sandbox, alice, flow_cls):
-    flow = flow_for(flow_cls)
+def test_a_held_code_is_dropped_once_tiktoks_code_would_have_expired(flows, sandbox, alice, flow_cls):
+    flow = flows(flow_cls)
     client = _signed_in(alice)
     _, _, response = _down_callback(flow, sandbox, client)
     sandbox.clear_faults()
@@ -109,8 +113,8 @@ def test_a_held_code_is_dropped_once_tiktoks_code_would_have_expired(flow_for, s
 
 
 @pytest.mark.parametrize("flow_cls", FLOWS)
-def test_a_code_tiktok_refuses_on_retry_ends_the_retry_with_a_clear_message(flow_for, sandbox, alice, flow_cls):
-    flow = flow_for(flow_cls)
+def test_a_code_tiktok_refuses_on_retry_ends_the_retry_with_a_clear_message(flows, sandbox, alice, flow_cls):
+    flow = flows(flow_cls)
     client = _signed_in(alice)
     _, code, response = _down_callback(flow, sandbox, client)
     sandbox.clear_faults()
