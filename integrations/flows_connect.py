@@ -7,7 +7,7 @@ transaction stores it; a failure anywhere stores nothing and revokes the unused 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,6 +29,9 @@ class ConnectResult:
     ad_accounts: list[AdAccount]
     capability: Capability | None
     reused: bool
+    # TikTok One accounts the token reaches that support removed from the brand: left out, and
+    # the brand is told how they come back (support restores them).
+    removed: list[TikTokOneAccount] = field(default_factory=list)
 
 
 def _conflicts(brand: Brand | None, discovery: Discovery) -> list[TikTokOneAccount]:
@@ -169,4 +172,11 @@ def connect(brand: Brand | None, auth_code: str, *, user=None) -> ConnectResult:
         len(accounts),
         len(ads),
     )
-    return ConnectResult(credential, accounts, ads, capability, reused)
+    removed = list(
+        TikTokOneAccount.objects.filter(
+            brand=brand,
+            removed_at__isnull=False,
+            tto_tcm_account_id__in=[a.tto_tcm_account_id for a in discovery.accounts],
+        )
+    )
+    return ConnectResult(credential, accounts, ads, capability, reused, removed)

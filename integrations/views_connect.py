@@ -52,6 +52,13 @@ def exchange(request: HttpRequest, target: str, auth_code: str) -> HttpResponse:
         parts.append(f"{n_ads} ad account{'s' if n_ads != 1 else ''}")
     verb = "Reconnected" if result.reused else "Connected"
     messages.success(request, f"{verb} to TikTok: {' and '.join(parts)}.")
+    if result.removed:
+        names = ", ".join(f"“{a}”" for a in result.removed)
+        messages.warning(
+            request,
+            f"{names} was removed from this brand by support, so this connection left it out. "
+            "To use it again, contact support and ask them to restore it.",
+        )
     return redirect(done)
 
 

@@ -75,3 +75,17 @@ def test_a_member_cannot_add_back_and_another_brand_gets_a_404(
     assert client_for(bob).post(url).status_code == 404
     assert client_for(charlie).post(url).status_code == 404
     assert AdAccount.objects.get(pk=eu.pk).removed_at is not None
+
+
+def test_reconnecting_a_tiktok_one_account_support_removed_says_how_it_comes_back(client_for, alice, brand, connect_as):
+    from django.utils import timezone
+
+    from integrations.models import TikTokOneAccount
+
+    client = client_for(alice)
+    connect_as(client, brand, "demo-brand")
+    TikTokOneAccount.objects.filter(brand=brand).update(removed_at=timezone.now())  # staff's "Remove"
+
+    said = messages_of(connect_as(client, brand, "demo-brand"))
+
+    assert "removed from this brand by support" in said and "contact support" in said
