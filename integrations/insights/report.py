@@ -78,10 +78,9 @@ def upsert_posts(campaign: Campaign, videos: list[ParsedVideo]) -> dict[str, Cam
     if missing:
         posts = {p.video_id: p for p in CampaignPost.objects.filter(campaign=campaign, video_id__in=ids)}
     # A post TikTok reports figures for is live, whatever the review poll last saw.
-    live = [p.pk for p in posts.values() if p.publish_status == CampaignPost.PublishStatus.REVIEWING]
-    if live:
-        for pk in video_events.went_live(CampaignPost.objects.filter(pk__in=live)):
-            next(p for p in posts.values() if p.pk == pk).publish_status = CampaignPost.PublishStatus.PUBLISHED
+    reviewing = [p.pk for p in posts.values() if p.publish_status == CampaignPost.PublishStatus.REVIEWING]
+    if reviewing:
+        video_events.went_live(CampaignPost.objects.filter(pk__in=reviewing))
     return posts
 
 
