@@ -227,9 +227,9 @@ def remove_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
 @login_required
 @require_POST
 def restore_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    """“Add back” a removed ad account."""
+    """“Add back” a removed ad account (one already back, e.g. after a double click, is said so)."""
     brand = get_brand_for_user(request.user, slug, manage=True)
-    ad = get_for_brand_or_404(AdAccount.objects.for_user(request.user), brand, pk=pk, removed_at__isnull=False)
+    ad = get_for_brand_or_404(AdAccount.objects.for_user(request.user), brand, pk=pk)
     try:
         flows_accounts.restore_ad_account(ad)
     except FlowError as exc:

@@ -89,3 +89,13 @@ def test_reconnecting_a_tiktok_one_account_support_removed_says_how_it_comes_bac
     said = messages_of(connect_as(client, brand, "demo-brand"))
 
     assert "removed from this brand by support" in said and "contact support" in said
+
+
+def test_add_back_twice_says_it_is_already_back(client_for, alice, brand, connect_as):
+    client = client_for(alice)
+    connect_as(client, brand, "demo-brand")
+    _remove(client, brand, EU)
+    eu = AdAccount.objects.get(brand=brand, advertiser_id=EU)
+    url = reverse("integrations:restore_ad_account", args=[brand.slug, eu.pk])
+    client.post(url)
+    assert "already one of this brand's ad accounts" in messages_of(client.post(url, follow=True))
