@@ -450,7 +450,8 @@ CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {
     "task": "creators.tasks.dispatch_onboarding_polls",
     "schedule": MARKETPLACE_DISPATCH_SECONDS,
 }
-CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 120.0}
+# Every 15 s: a post the creator just linked is due again within seconds (POST_POLL_FIRST).
+CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 15.0}
 CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {
     "task": "creators.tasks.refresh_due_creator_tokens",
     "schedule": 300.0,
@@ -464,7 +465,8 @@ CELERY_BEAT_SCHEDULE["integrations-incident-banner"] = {
     "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["integrations-rechecks"] = {"task": "integrations.tasks.dispatch_rechecks", "schedule": 300.0}
-CELERY_BEAT_SCHEDULE["sparkads-spark-polls"] = {"task": "sparkads.tasks.dispatch_spark_polls", "schedule": 60.0}
+# Every 15 s: a Spark request just sent is due again within seconds (REQUEST_POLL_FIRST).
+CELERY_BEAT_SCHEDULE["sparkads-spark-polls"] = {"task": "sparkads.tasks.dispatch_spark_polls", "schedule": 15.0}
 CELERY_BEAT_SCHEDULE["sparkads-ads-manager-polls"] = {
     "task": "sparkads.tasks.dispatch_ads_manager_polls",
     "schedule": 120.0,

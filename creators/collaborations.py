@@ -17,8 +17,12 @@ from integrations.tiktok import TikTokError, tokens
 from .flows import mark_disconnected
 from .notify import notify
 
-# A post in review is checked this often; a claimed poll holds its row as long.
+# A post in review is checked at most this far apart; a claimed poll holds its row as long.
 POST_POLL = timedelta(minutes=10)
+# Right after the creator linked it, TikTok's answer is close: the post is checked this soon,
+# then ever less often (a quarter of its time in review) up to POST_POLL, so an approval shows
+# within seconds without polling old posts at that pace.
+POST_POLL_FIRST = timedelta(seconds=15)
 # The dispatcher holds a claimed post until its task takes it (shorter than POST_POLL).
 DISPATCH_LEASE = timedelta(minutes=5)
 # A creator's write claimed longer ago than this belonged to a process that died mid-call.
@@ -165,34 +169,35 @@ def link_video(collab: Collaboration, video_id: str) -> CampaignPost:
     return post
 
 
+def next_review_poll(post: CampaignPost, now) -> timedelta:
+    """How soon to look again at a post TikTok is still reviewing."""
+    in_review = now - (post.linked_at or post.created_at or now)
+    return min(max(in_review / 4, POST_POLL_FIRST), POST_POLL)
+
+
 def refresh_publish_status(post: CampaignPost, *, announce: bool = False) -> bool:
     """True once TikTok shows the post; until then it stays reviewing and due for a poll.
     With `announce` (the poller), the creator is told once when it goes live."""
     found = _published(post.tiktok_account, post.video_id)
+    now = timezone.now()
     if found is None:
         # Not in the creator's list yet: poll again, but never undo what TikTok already told us
-        # (a TCM_VIDEOS "published" event may have arrived first).
-        still = CampaignPost.objects.filter(pk=post.pk).exclude(publish_status=CampaignPost.PublishStatus.PUBLISHED)
-        if still.update(publish_status=CampaignPost.PublishStatus.REVIEWING, next_poll_at=timezone.now() + POST_POLL):
-            post.publish_status = CampaignPost.PublishStatus.REVIEWING
+        # (a TCM_VIDEOS "published" event or the report may have proved it live first).
+        reviewing = CampaignPost.objects.filter(pk=post.pk, publish_status=CampaignPost.PublishStatus.REVIEWING)
+        if reviewing.update(next_poll_at=now + next_review_poll(post, now)):
             return False
-        post.publish_status = CampaignPost.PublishStatus.PUBLISHED
-        return True
-    won = (
-        CampaignPost.objects.filter(pk=post.pk)
-        .exclude(publish_status=CampaignPost.PublishStatus.PUBLISHED)
-        .update(
-            publish_status=CampaignPost.PublishStatus.PUBLISHED,
-            next_poll_at=None,
-            caption=found.get("caption") or "",
-            embed_url=found.get("embed_url") or "",
-            thumbnail_url=found.get("thumbnail_url") or "",
-        )
+        post.refresh_from_db(fields=["publish_status"])
+        return post.publish_status == CampaignPost.PublishStatus.PUBLISHED
+    CampaignPost.objects.filter(pk=post.pk).update(
+        caption=found.get("caption") or "",
+        embed_url=found.get("embed_url") or "",
+        thumbnail_url=found.get("thumbnail_url") or "",
     )
+    won = CampaignPost.objects.filter(pk=post.pk).mark_live()
     if won and announce:
         notify(post.tiktok_account, f"Your post {post.video_id} for {post.campaign.name} is live on TikTok.")
-    post.publish_status = CampaignPost.PublishStatus.PUBLISHED
-    return True
+    post.refresh_from_db(fields=["publish_status"])
+    return post.publish_status == CampaignPost.PublishStatus.PUBLISHED
 
 
 def link_requests(collab: Collaboration) -> list[dict]:

@@ -7,6 +7,7 @@ The Marketplace onboarding lives in marketplace.py, campaigns and posts in colla
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -16,10 +17,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.errors import FlowError
+from integrations.errors import FlowError, message_for
 from integrations.models import Credential, TikTokAccount
 from integrations.polling import enqueue_on_commit
-from integrations.tiktok import BusinessClient, TikTokError, tokens
+from integrations.tiktok import BusinessClient, Kind, TikTokError, tokens
 from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 
 from .marketplace import State, restart_onboarding, transition
@@ -30,6 +31,7 @@ from .notify import notify
 # (business/post/authorize/*); it cannot post or change the profile.
 SCOPES = ["user.info.basic", "user.info.profile", "user.info.stats", "video.list", SPARK_AUTH_SCOPE]
 SESSION_STATE_KEY = "creators_tiktok_oauth_state"
+logger = logging.getLogger("creators.flows")
 
 
 # --- Authorize TikTok ---------------------------------------------------------------------
@@ -84,11 +86,35 @@ def _apply_profile(account: TikTokAccount, profile: Mapping[str, Any]) -> None:
 
 
 def complete_authorization(user, code: str) -> TikTokAccount:
-    """Exchange the code, read the creator's profile, store account + encrypted credential."""
+    """Exchange the code, read the creator's profile, store account + encrypted credential.
+
+    Raises FlowError with nothing stored; ``retryable`` when TikTok did not answer the code
+    exchange itself, so the same code may be exchanged again (integrations.oauth_retry)."""
     client = BusinessClient()
-    grant = client.tt_user_oauth2_token(code, redirect_uri())
-    creator_id = str(client.tt_user_token_info_get(grant.access_token).get("creator_id") or "")
-    profile = BusinessClient(grant.access_token).tto_creator_authorized(creator_id)
+    try:
+        grant = client.tt_user_oauth2_token(code, redirect_uri())
+    except TikTokError as exc:
+        if exc.kind == Kind.TRANSIENT:
+            raise FlowError(
+                "TikTok is not answering right now (it may be down), so nothing was connected yet. "
+                "Try again in a minute.",
+                retryable=True,
+            ) from exc
+        raise FlowError(
+            "TikTok did not accept this authorization: it expired or was already used. "
+            "Click Authorize TikTok to start again."
+        ) from exc
+    try:
+        creator_id = str(client.tt_user_token_info_get(grant.access_token).get("creator_id") or "")
+        profile = BusinessClient(grant.access_token).tto_creator_authorized(creator_id)
+    except TikTokError as exc:
+        _revoke_quietly(grant.access_token)  # the code is spent: leave no unused grant behind
+        if exc.kind == Kind.TRANSIENT:
+            raise FlowError(
+                "TikTok stopped answering while we read your profile (it may be down), so nothing was "
+                "connected. Click Authorize TikTok again in a few minutes."
+            ) from exc
+        raise FlowError(f"{message_for(exc)} Nothing was connected; click Authorize TikTok to start again.") from exc
     open_id = grant.open_id or f"creator-{creator_id}"
     with transaction.atomic():
         account = TikTokAccount.objects.select_for_update().filter(open_id=open_id).first()
@@ -111,6 +137,13 @@ def complete_authorization(user, code: str) -> TikTokAccount:
         onboarding = restart_onboarding(account)
         _enqueue_poll(onboarding.pk)
     return account
+
+
+def _revoke_quietly(access_token: str) -> None:
+    try:
+        BusinessClient().tt_user_oauth2_revoke(access_token)
+    except TikTokError as exc:
+        logger.warning("could not revoke an unused creator token code=%s request_id=%s", exc.code, exc.request_id)
 
 
 def _enqueue_poll(onboarding_id: int) -> None:
@@ -143,16 +176,29 @@ def mark_disconnected(account: TikTokAccount, reason: str, *, revoked: bool = Tr
             notify(account, f"{reason} Authorize TikTok again to continue.")
 
 
-def disconnect(account: TikTokAccount) -> None:
-    """The creator's Disconnect: revoke at TikTok, then forget the tokens."""
+def disconnect(account: TikTokAccount) -> str:
+    """The creator's Disconnect: revoke at TikTok, then forget the tokens. Returns what to
+    tell the creator.
+
+    The revoke goes through `call_with_credential` like every other call: an expired access
+    token (40102) is refreshed once and the revoke sent again. When TikTok no longer holds
+    the grant (refresh token expired or rejected, token revoked), there is nothing left to
+    revoke there: the account is disconnected here all the same, and the creator is told so.
+    """
     credential = account.credential
     if credential is not None and credential.access_token and credential.status == Credential.Status.OK:
         try:
-            BusinessClient().tt_user_oauth2_revoke(credential.access_token)
+            tokens.call_with_credential(credential.pk, lambda c: c.tt_user_oauth2_revoke(c.access_token or ""))
         except TikTokError as exc:
-            if not exc.needs_reconnect:  # already revoked at TikTok is fine
-                raise FlowError("TikTok did not answer; your account is still connected. Try again.") from exc
+            if not exc.needs_reconnect:
+                raise FlowError(f"{message_for(exc)} Your account is still connected.", retryable=True) from exc
+            mark_disconnected(account, "You disconnected TikTok.")
+            return (
+                f"TikTok had already ended this platform's access to @{account.handle}, so there was nothing left "
+                "to revoke there. It is disconnected here and its tokens are deleted."
+            )
     mark_disconnected(account, "You disconnected TikTok.")
+    return f"@{account.handle} is disconnected; its tokens are revoked and deleted."
 
 
 def handle_authorization_removed(open_id: str) -> bool:

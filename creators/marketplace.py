@@ -27,14 +27,12 @@ from integrations.tiktok.errors import ROUTE_NOT_FOUND
 from integrations.tiktok.ratelimit import limits_for
 from integrations.tiktok.tto import CREATOR_STATUS_BATCH
 
-from .models import MIN_FOLLOWERS, MarketplaceOnboarding
+from .models import INVITE_DEADLINE, MIN_FOLLOWERS, MarketplaceOnboarding
 from .notify import notify
 
 State = MarketplaceOnboarding.State
 
-# TikTok: an invite "may take up to 24 hours" to reach Inbox > Monetization; processing after
-# acceptance takes "2+ hours".
-INVITE_DEADLINE = timedelta(hours=24)
+# TikTok: processing after acceptance takes "2+ hours" (the invite's 24 hours: models.py).
 PROCESSING_TIME = timedelta(hours=2)
 # Polling backoff: start soon after a change, slow down while nothing happens.
 POLL_BASE = timedelta(minutes=15)
@@ -46,14 +44,18 @@ CLAIM_LEASE = timedelta(minutes=10)
 
 
 def restart_onboarding(account: TikTokAccount) -> MarketplaceOnboarding:
-    """A fresh authorization puts the account back at the start (unless already IN)."""
+    """A fresh authorization: the creator resumes where MarketplaceOnboarding's one rule says
+    (never further back than they were), and the row is polled at once."""
     now = timezone.now()
-    onboarding, _ = MarketplaceOnboarding.objects.get_or_create(tiktok_account=account)
-    if onboarding.state != State.IN_MARKETPLACE:
-        onboarding.state = State.AUTHORIZED
+    onboarding, created = MarketplaceOnboarding.objects.get_or_create(tiktok_account=account)
+    resumed = onboarding.state_after_authorization(now)
+    if resumed == State.AUTHORIZED and onboarding.state != State.AUTHORIZED:
+        # A fresh attempt: what the last one found no longer applies.
         onboarding.ineligible_reasons = []
-        onboarding.join_in_app_at = None
-    onboarding.authorized_at = onboarding.state_changed_at = now
+        onboarding.join_in_app_at = onboarding.accepted_at = onboarding.overdue_at = None
+    if created or resumed != onboarding.state:
+        onboarding.state, onboarding.state_changed_at = resumed, now
+    onboarding.authorized_at = now
     onboarding.next_poll_at, onboarding.poll_attempts, onboarding.last_error = now, 0, ""
     onboarding.save()
     return onboarding

@@ -5,15 +5,20 @@ Collaborations and campaign posts belong to the shared model (integrations.model
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from integrations.models import TikTokAccount
 
 # TikTok's Creator Marketplace eligibility (its support page): 18+, 10,000 followers, 1,000 post
 # views and 3 posts in the last 30 days, a personal or creator account.
 MIN_FOLLOWERS = 10_000
+# TikTok: an invite "may take up to 24 hours" to reach Inbox > Monetization.
+INVITE_DEADLINE = timedelta(hours=24)
 
 
 class CreatorProfile(models.Model):
@@ -83,6 +88,32 @@ class MarketplaceOnboarding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tiktok_account} ({self.state})"
+
+    def state_after_authorization(self, now=None) -> str:
+        """Where a new authorization of the same TikTok account leaves the creator: the one
+        rule that reconnecting never moves a creator back.
+
+        A creator further along than "authorized" (waiting for the invite, TikTok
+        processing an accepted one, joining in the app, in the Marketplace) stays where they
+        are; the poll then reads TikTok's status from there. A creator who had disconnected
+        resumes at the furthest step their timestamps prove. Only a dead end starts afresh:
+        not eligible or invalid (after fixing what failed), and an invite that never came in
+        24 hours, for which authorizing again is TikTok's documented way to ask for another.
+        """
+        s = self.State
+        if self.state in (s.WAITING, s.PROCESSING, s.JOIN_IN_APP, s.IN_MARKETPLACE):
+            return self.state
+        if self.state == s.DISCONNECTED:
+            now = now or timezone.now()
+            if self.joined_at:
+                return s.IN_MARKETPLACE
+            if self.accepted_at:
+                return s.PROCESSING
+            if self.join_in_app_at:
+                return s.JOIN_IN_APP
+            if self.invite_requested_at and now - self.invite_requested_at < INVITE_DEADLINE:
+                return s.WAITING
+        return s.AUTHORIZED
 
     def steps(self) -> list[dict]:
         """The step list the creator and the brand see: label, done/current, timestamp."""

@@ -11,6 +11,7 @@ urlpatterns = [
     path("tiktok/authorize/", views.authorize, name="authorize"),
     # Static: TikTok requires the exact registered redirect URI, no query string.
     path("tiktok/callback/", views.callback, name="callback"),
+    path("tiktok/callback/retry/", views.callback_retry, name="callback_retry"),
     path("tiktok/webhook/", views.webhook, name="webhook"),
     path("accounts/<int:pk>/accepted/", views.accepted, name="accepted"),
     path("accounts/<int:pk>/check/", views.check_status, name="check_status"),

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations import jobs
+from integrations import jobs, oauth_retry
 from integrations.errors import FlowError, message_for
 from integrations.http import HtmxHttpRequest
 from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, TikTokAccount, WebhookDelivery
@@ -29,6 +29,8 @@ from .models import MarketplaceOnboarding
 
 Kind = BackgroundJob.Kind
 logger = logging.getLogger(__name__)
+# The "Try again" of a creator's code exchange TikTok did not answer (integrations.oauth_retry).
+RETRY_FLOW = "creator"
 
 
 def _accounts(user):
@@ -113,19 +115,42 @@ def callback(request: HttpRequest) -> HttpResponse:
             "You did not authorize TikTok, so nothing was connected. Click Authorize TikTok when you are ready.",
         )
         return redirect("creators:home")
+    return _exchange(request, request.GET.get("code", ""))
+
+
+def _exchange(request: HttpRequest, code: str) -> HttpResponse:
+    """Exchange the code; when TikTok did not answer the exchange, offer "Try again" with it."""
     try:
-        account = flows.complete_authorization(request.user, request.GET.get("code", ""))
+        account = flows.complete_authorization(request.user, code)
     except FlowError as exc:
+        if exc.retryable:
+            key = oauth_retry.hold(request, flow=RETRY_FLOW, code=code, valid_for=oauth_retry.CREATOR_CODE_VALID)
+            return oauth_retry.offer(
+                request,
+                key=key,
+                message=exc.message,
+                retry_url=reverse("creators:callback_retry"),
+                back_url=reverse("creators:home"),
+            )
         messages.error(request, exc.message)
-    except TikTokError as exc:
-        logger.warning("tt_user authorization failed: %s", exc)
-        messages.error(
-            request,
-            "TikTok did not accept the authorization (it may have expired). Click Authorize TikTok to try again.",
-        )
     else:
         messages.success(request, f"@{account.handle} is connected. We are checking your Creator Marketplace status.")
     return redirect("creators:home")
+
+
+@login_required
+@require_POST
+def callback_retry(request: HttpRequest) -> HttpResponse:
+    """ "Try again": the held code's exchange once more (held again only if TikTok is still down)."""
+    held = oauth_retry.take(request, RETRY_FLOW, request.POST.get("key", ""))
+    if held is None:
+        messages.error(
+            request,
+            "That authorization can no longer be retried (it was already used, or TikTok's code has expired), "
+            "so nothing was connected. Click Authorize TikTok to start again.",
+        )
+        return redirect("creators:home")
+    return _exchange(request, held["code"])
 
 
 def _own_account(request: HttpRequest, pk: int) -> TikTokAccount:
@@ -163,11 +188,11 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponse:
 def disconnect(request: HttpRequest, pk: int) -> HttpResponse:
     account = _own_account(request, pk)
     try:
-        flows.disconnect(account)
+        said = flows.disconnect(account)
     except FlowError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"@{account.handle} is disconnected; its tokens are revoked and deleted.")
+        messages.success(request, said)
     return redirect("creators:home")
 
 

@@ -193,16 +193,18 @@ def _apply_business_centers(brand, credential, discovery, now) -> dict[str, Busi
     return centers
 
 
-def _apply_ad_accounts(brand, credential, discovery, centers, primary, now) -> list[AdAccount]:
+def _apply_ad_accounts(brand, credential, discovery, centers, primary, now, restore) -> list[AdAccount]:
     bound = discovery.bound_advertiser_ids
     ads = []
     for info in discovery.ad_accounts:
         advertiser_id = str(info.get("advertiser_id"))
         status = str(info.get("status") or "")
+        restored = {"removed_at": None} if restore else {}
         ad, _ = AdAccount.objects.update_or_create(
             brand=brand,
             advertiser_id=advertiser_id,
             defaults={
+                **restored,
                 "name": str(info.get("name") or ""),
                 "status": status,
                 "currency": str(info.get("currency") or ""),
@@ -264,8 +266,13 @@ def _primary(accounts: list[TikTokOneAccount]) -> TikTokOneAccount | None:
     return min(live, key=lambda a: (not a.is_verified, a.pk)) if live else None
 
 
-def apply(brand: Brand | None, credential: Credential, discovery: Discovery, now) -> tuple[list, list]:
-    """Upsert what `discovery` found for this credential; returns (TikTok One accounts, ad accounts)."""
+def apply(
+    brand: Brand | None, credential: Credential, discovery: Discovery, now, *, restore_removed: bool = False
+) -> tuple[list, list]:
+    """Upsert what `discovery` found for this credential; returns (TikTok One accounts, ad accounts).
+
+    ``restore_removed``: a brand that connects again and shares an ad account it had removed
+    wants it back (the connect flow); a periodic re-check leaves removed ones removed."""
     accounts = _apply_accounts(brand, credential, discovery, now)
     if brand is None:
         # The platform's own connection: only its TikTok One accounts matter.
@@ -274,6 +281,6 @@ def apply(brand: Brand | None, credential: Credential, discovery: Discovery, now
             TikTokOneAccount.objects.filter(pk=primary.pk).update(is_internal=True)
         return accounts, []
     centers = _apply_business_centers(brand, credential, discovery, now)
-    ads = _apply_ad_accounts(brand, credential, discovery, centers, _primary(accounts), now)
+    ads = _apply_ad_accounts(brand, credential, discovery, centers, _primary(accounts), now, restore_removed)
     _choose_spark_ad_account(brand)
     return accounts, ads

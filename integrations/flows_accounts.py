@@ -23,8 +23,9 @@ def remove_ad_account(ad: AdAccount) -> None:
         if ad.usable_for_spark and not others_usable:
             raise FlowError(
                 f"“{ad}” is the only ad account with Spark Ads enabled that your TikTok One account can "
-                "access. At least one must remain, so it was not removed. Add another ad account the "
-                "TikTok One account can access first."
+                "access. At least one must remain, so it was not removed. To replace it, first make another "
+                "one usable: “Add back” an ad account you removed (under Removed ad accounts), or click "
+                "“Add TikTok One and Ad Account” and share another ad account on TikTok's screen."
             )
         ad.removed_at = timezone.now()
         was_active = ad.is_active_for_spark
@@ -33,6 +34,19 @@ def remove_ad_account(ad: AdAccount) -> None:
         if was_active and others_usable:
             others_usable[0].is_active_for_spark = True
             others_usable[0].save(update_fields=["is_active_for_spark"])
+
+
+def restore_ad_account(ad: AdAccount) -> None:
+    """“Add back”: a removed ad account is the brand's again, as the last check found it (the
+    next re-check or reconnect brings its access up to date); a brand without an ad account
+    for Spark Ads gets this one if it can run them."""
+    with transaction.atomic():
+        if not AdAccount.objects.filter(pk=ad.pk, removed_at__isnull=False).update(removed_at=None):
+            raise FlowError(f"“{ad}” is already one of this brand's ad accounts.")
+        ad.removed_at = None
+        live = AdAccount.objects.filter(brand_id=ad.brand_id, removed_at__isnull=True)
+        if ad.usable_for_spark and not live.filter(is_active_for_spark=True).exists():
+            AdAccount.objects.filter(pk=ad.pk).update(is_active_for_spark=True)
 
 
 def set_spark_ad_account(ad: AdAccount) -> None:

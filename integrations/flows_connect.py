@@ -7,7 +7,7 @@ transaction stores it; a failure anywhere stores nothing and revokes the unused 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,6 +29,9 @@ class ConnectResult:
     ad_accounts: list[AdAccount]
     capability: Capability | None
     reused: bool
+    # TikTok One accounts the token reaches that support removed from the brand: left out, and
+    # the brand is told how they come back (support restores them).
+    removed: list[TikTokOneAccount] = field(default_factory=list)
 
 
 def _conflicts(brand: Brand | None, discovery: Discovery) -> list[TikTokOneAccount]:
@@ -62,12 +65,21 @@ def _reusable_credential(brand: Brand | None, discovery: Discovery) -> Credentia
     return ad.credential if ad else None
 
 
-def _friendly(exc: TikTokError) -> FlowError:
+def _friendly(exc: TikTokError, *, code_unspent: bool = False) -> FlowError:
+    """The words for a failed step. ``retryable`` only where the same code can be exchanged
+    again: TikTok did not answer the exchange itself (an unanswered exchange spent nothing
+    that TikTok will not refuse cleanly if it did)."""
+    if exc.kind == Kind.TRANSIENT and code_unspent:
+        return FlowError(
+            "TikTok is busy or not answering right now (it may be down), so nothing was connected yet. "
+            "Try again in a minute.",
+            retryable=True,
+        )
     if exc.kind == Kind.TRANSIENT:
         return FlowError(
-            "TikTok is busy or not answering right now, so nothing was connected. "
-            "Please try “Add TikTok One and Ad Account” again in a minute.",
-            retryable=True,
+            "TikTok is busy or not answering right now (it may be down): it stopped answering while we "
+            "read your accounts, so nothing was connected. Please try “Add TikTok One and Ad Account” "
+            "again in a few minutes."
         )
     if exc.path.endswith("oauth2/access_token/"):
         return FlowError(
@@ -109,7 +121,7 @@ def _store(brand: Brand | None, grant, discovery: Discovery, user, now):
     # The credential keeps the advertisers TikTok actually showed (advertiser/info).
     seen = [str(a.get("advertiser_id")) for a in discovery.ad_accounts]
     tiktok_tokens.apply_grant(credential, replace(grant, advertiser_ids=seen or list(grant.advertiser_ids)))
-    accounts, ads = apply(brand, credential, discovery, now)
+    accounts, ads = apply(brand, credential, discovery, now, restore_removed=True)
     return credential, accounts, ads, reused
 
 
@@ -117,12 +129,13 @@ def connect(brand: Brand | None, auth_code: str, *, user=None) -> ConnectResult:
     """Exchange the portal's ``auth_code`` and store everything the token sees.
 
     ``brand=None`` connects the platform's own TikTok One account (staff only). Raises
-    FlowError with nothing stored.
+    FlowError with nothing stored; ``retryable`` when TikTok did not answer the code exchange,
+    so the same code may be exchanged again (integrations.oauth_retry).
     """
     try:
         grant = BusinessClient().oauth2_access_token(auth_code)
     except TikTokError as exc:
-        raise _friendly(exc) from exc
+        raise _friendly(exc, code_unspent=True) from exc
     try:
         discovery = discover(
             BusinessClient(grant.access_token), grant.advertiser_ids or None, with_ads=brand is not None
@@ -141,8 +154,7 @@ def connect(brand: Brand | None, auth_code: str, *, user=None) -> ConnectResult:
         _revoke_quietly(grant.access_token)
         raise FlowError(
             "Another connection of these accounts was saved at the same moment; nothing was "
-            "changed by this one. Reload the page to see it.",
-            retryable=True,
+            "changed by this one. Reload the page to see it."
         ) from exc
     except FlowError:
         _revoke_quietly(grant.access_token)
@@ -160,4 +172,11 @@ def connect(brand: Brand | None, auth_code: str, *, user=None) -> ConnectResult:
         len(accounts),
         len(ads),
     )
-    return ConnectResult(credential, accounts, ads, capability, reused)
+    removed = list(
+        TikTokOneAccount.objects.filter(
+            brand=brand,
+            removed_at__isnull=False,
+            tto_tcm_account_id__in=[a.tto_tcm_account_id for a in discovery.accounts],
+        )
+    )
+    return ConnectResult(credential, accounts, ads, capability, reused, removed)

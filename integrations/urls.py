@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import service_status_views, views, views_team, views_tto_assets
+from . import service_status_views, views, views_connect, views_team, views_tto_assets
 from .insights import urls as insights_urls
 
 app_name = "integrations"
@@ -35,9 +35,15 @@ urlpatterns = [
         views.remove_ad_account,
         name="remove_ad_account",
     ),
+    path(
+        "brands/<slug:slug>/integrations/tiktok/ad-accounts/<int:pk>/restore/",
+        views.restore_ad_account,
+        name="restore_ad_account",
+    ),
     path("brands/<slug:slug>/integrations/notices/<int:pk>/dismiss/", views.dismiss_notice, name="dismiss_notice"),
     # Static: TikTok requires the exact registered redirect URI, no query string.
     path("integrations/tiktok/callback/", views.tiktok_callback, name="tiktok_callback"),
+    path("integrations/tiktok/callback/retry/", views_connect.tiktok_callback_retry, name="tiktok_callback_retry"),
     # Creator sourcing and campaigns
     path("brands/<slug:slug>/creators/", views.creator_search, name="creator_search"),
     path("brands/<slug:slug>/creators/@<str:handle>/", views.creator_profile, name="creator_profile"),

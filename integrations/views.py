@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import flows_accounts, flows_connect, flows_sourcing, jobs
+from . import flows_accounts, flows_sourcing, jobs
 from .capability import record_capability, spark_ads_capability
 from .errors import FlowError
 from .forms import AddToCampaignForm, CampaignForm, CreatorSearchForm, RequirementsForm
@@ -22,8 +22,6 @@ from .http import HtmxHttpRequest
 from .models import (
     AdAccount,
     BackgroundJob,
-    Brand,
-    BrandMembership,
     BrandNotice,
     BusinessCenter,
     Campaign,
@@ -34,6 +32,7 @@ from .models import (
 from .outage import database_answers, redis_answers
 from .tenancy import get_brand_for_user, get_for_brand_or_404
 from .tiktok import BusinessClient
+from .views_connect import INTERNAL, back_somewhere, connect_target, exchange
 
 Kind = BackgroundJob.Kind
 
@@ -54,7 +53,6 @@ logger = logging.getLogger("integrations.views")
 VERIFY_HELP_URL = "https://ads.tiktok.com/help/article/business-verification"
 STATE_SESSION_KEY = "integrations_tiktok_states"
 USED_STATES_KEY = "integrations_tiktok_used_states"
-INTERNAL = "__platform__"
 
 
 def _callback_uri() -> str:
@@ -117,6 +115,9 @@ def _settings_context(request: HttpRequest, brand) -> dict:
         "capability": spark_ads_capability(brand),
         "accounts": accounts,
         "unlinked_ad_accounts": unlinked,
+        "removed_ad_accounts": list(
+            AdAccount.objects.filter(brand=brand, removed_at__isnull=False).order_by("-removed_at", "pk")
+        ),
         "business_centers": list(BusinessCenter.objects.filter(brand=brand).order_by("name")),
         "notices": list(BrandNotice.objects.filter(brand=brand, dismissed_at__isnull=True)[:5]),
         "connected": bool(accounts or unlinked),
@@ -165,16 +166,8 @@ def tiktok_callback(request: HttpRequest) -> HttpResponse:
     entry, problem = _pop_state(request, request.GET.get("state", ""))
     if entry is None:
         messages.error(request, STATE_PROBLEMS[problem])
-        return _back_somewhere(request)
-    if entry["target"] == INTERNAL:
-        if not request.user.is_staff:
-            raise Http404
-        brand = None
-        done = reverse("admin:integrations_tiktokoneaccount_changelist")
-    else:
-        brand = get_brand_for_user(request.user, entry["target"], manage=True)
-        done = reverse("integrations:tiktok_settings", args=[brand.slug])
-
+        return back_somewhere(request)
+    brand, done = connect_target(request, entry["target"])
     error = request.GET.get("error", "")
     if error:
         if error == "access_denied":
@@ -190,29 +183,7 @@ def tiktok_callback(request: HttpRequest) -> HttpResponse:
     if not auth_code:
         messages.error(request, "TikTok's reply had no authorization code, so nothing was connected. Please try again.")
         return redirect(done)
-    try:
-        result = flows_connect.connect(brand, auth_code, user=request.user)
-    except FlowError as exc:
-        messages.error(request, exc.message)
-        return redirect(done)
-    n_accounts, n_ads = len(result.accounts), len(result.ad_accounts)
-    parts = [f"{n_accounts} TikTok One account{'s' if n_accounts != 1 else ''}"]
-    if brand is not None:
-        parts.append(f"{n_ads} ad account{'s' if n_ads != 1 else ''}")
-    verb = "Reconnected" if result.reused else "Connected"
-    messages.success(request, f"{verb} to TikTok: {' and '.join(parts)}.")
-    return redirect(done)
-
-
-def _back_somewhere(request: HttpRequest) -> HttpResponse:
-    brand = (
-        Brand.objects.for_user(request.user)
-        .filter(memberships__user=request.user, memberships__role__in=BrandMembership.MANAGER_ROLES)
-        .first()
-    )
-    if brand is not None:
-        return redirect("integrations:tiktok_settings", slug=brand.slug)
-    return redirect("home")
+    return exchange(request, entry["target"], auth_code)
 
 
 def _ad_account_action(request: HtmxHttpRequest, slug: str, pk: int, action, success: str) -> HttpResponse:
@@ -241,6 +212,22 @@ def choose_spark_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> Htt
 @require_POST
 def remove_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _ad_account_action(request, slug, pk, flows_accounts.remove_ad_account, "Removed the ad account “{ad}”.")
+
+
+@login_required
+@require_POST
+def restore_ad_account(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """“Add back” a removed ad account (one already back, e.g. after a double click, is said so)."""
+    brand = get_brand_for_user(request.user, slug, manage=True)
+    ad = get_for_brand_or_404(AdAccount.objects.for_user(request.user), brand, pk=pk)
+    try:
+        flows_accounts.restore_ad_account(ad)
+    except FlowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"“{ad}” is back among this brand's ad accounts.")
+        record_capability(brand, notify=False)
+    return _settings_fragment(request, brand)
 
 
 @login_required

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.errors import FlowError
-from integrations.models import AdAccount, Brand, TikTokAccount
+from integrations.models import AdAccount, Brand, BrandNotice, TikTokAccount
 from integrations.polling import claim_due
 from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
@@ -124,18 +124,58 @@ def poll_links(ad_account_id: int) -> int:
     # reading only the first would unlink authorized accounts that are not on it.
     listed = {identity_handle(i): i for i in items(iter_pages(fetch), key="identity_list")}
     changed = 0
+    now = timezone.now()
     for link in AdsManagerLink.objects.filter(ad_account=ad_account, status__in=["pending", "authorized"]):
         identity = listed.get(link.username)
-        if link.status == AdsManagerLink.Status.PENDING and identity:
+        waiting = identity is not None and identity.get("available_status") == WAITING_STATUS
+        if link.status == AdsManagerLink.Status.PENDING and identity and not waiting:
             _authorize_link(link, identity)
             changed += 1
         elif link.status == AdsManagerLink.Status.AUTHORIZED and not identity:
             with contextlib.suppress(FlowError):  # a person unlinked it meanwhile
                 unlink(link, None, reason=f"@{link.username} removed the link on TikTok")
                 changed += 1
+        elif link.status == AdsManagerLink.Status.PENDING and identity is None and link.seen_waiting_at:
+            changed += _rejected_on_tiktok(link)
         elif link.status == AdsManagerLink.Status.PENDING:
-            AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=timezone.now() + LINK_POLL_EVERY)
+            # Waiting for the owner (listed, not usable), or not sent from Ads Manager yet.
+            seen = {"seen_waiting_at": link.seen_waiting_at or now} if waiting else {}
+            AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=now + LINK_POLL_EVERY, **seen)
     return changed
+
+
+# identity/get/'s available_status for a TikTok account the owner has not approved yet.
+WAITING_STATUS = "NO_VALID_BIND_ACCOUNT"
+
+
+def _rejected_on_tiktok(link: AdsManagerLink) -> int:
+    """The request identity/get/ listed as waiting is gone: the owner rejected it (or it was
+    withdrawn on TikTok). Recorded once, by a conditional update; the brand is told what to do."""
+    now = timezone.now()
+    won = AdsManagerLink.objects.filter(pk=link.pk, status=AdsManagerLink.Status.PENDING).update(
+        status=AdsManagerLink.Status.REJECTED, decided_at=now, decided_by=None, next_poll_at=None
+    )
+    if not won:
+        return 0
+    message = f"@{link.username} did not approve the link to {link.ad_account} on TikTok."
+    audit(
+        link.brand,
+        AuditEvent.Kind.REJECTED,
+        message,
+        ad_account=link.ad_account,
+        tiktok_account=link.tiktok_account,
+    )
+    BrandNotice.objects.create(
+        brand=link.brand, level=BrandNotice.Level.WARNING, message=f"{message} {AdsManagerLink.REJECTED_ADVICE}"
+    )
+    return 1
+
+
+def send_again(link: AdsManagerLink, user) -> AdsManagerLink:
+    """“Send again” after a rejection: a new request for the same account and ad account."""
+    if link.status != AdsManagerLink.Status.REJECTED:
+        raise FlowError("Only a rejected request can be sent again.")
+    return record_link_request(link.brand, link.ad_account, link.username, user)
 
 
 def _authorize_link(link: AdsManagerLink, identity: Mapping[str, Any]) -> None:
@@ -159,8 +199,8 @@ def _authorize_link(link: AdsManagerLink, identity: Mapping[str, Any]) -> None:
 
 
 def mark_link_rejected(link: AdsManagerLink, user) -> None:
-    """The documented read (identity/get/) lists only approved accounts, so a rejection seen in
-    Ads Manager is recorded by the brand."""
+    """A rejection the brand saw in Ads Manager, recorded by hand: for a request identity/get/
+    never listed (TikTok may not list requests the owner has not answered)."""
     if link.status != AdsManagerLink.Status.PENDING:
         raise FlowError("Only a waiting request can be marked rejected.")
     link.status, link.decided_at, link.decided_by, link.next_poll_at = "rejected", timezone.now(), user, None

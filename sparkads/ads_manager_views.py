@@ -1,7 +1,7 @@
 """Ads Manager links: the brand's list, recording a request, and acting on a link.
 
-Everyone in the brand reads the list; recording, checking, marking rejected and unlinking
-are for the brand's owners and admins (`manage=True`: a 404 for anyone else).
+Everyone in the brand reads the list; recording, checking, marking rejected, sending again
+and unlinking are for the brand's owners and admins (`manage=True`: a 404 for anyone else).
 """
 
 from __future__ import annotations
@@ -79,6 +79,14 @@ def act(request, slug: str, pk: int, action: str) -> HttpResponse:
             messages.info(request, "Checked with TikTok.")
         elif action == "rejected":
             links.mark_link_rejected(link, request.user)
+            messages.success(request, f"Recorded: @{link.username} rejected the link. {AdsManagerLink.REJECTED_ADVICE}")
+        elif action == "again":
+            again = links.send_again(link, request.user)
+            messages.success(
+                request,
+                f"Recorded again. In TikTok Ads Manager (Assets > Identities > Link TikTok account) send the "
+                f"request to @{again.username} once more; once they approve it on TikTok, this page shows Authorized.",
+            )
         elif action == "unlink":
             n = links.unlink(link, request.user)
             messages.success(request, f"@{link.username} unlinked; {n} Spark Ad(s) using its posts were stopped.")

@@ -37,6 +37,10 @@ Status = SparkAuthorization.Status
 # A claim older than this belonged to a worker that died mid-call; another may take it over.
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 REQUEST_POLL_EVERY = timedelta(minutes=5)
+# Right after the brand asked, the creator's answer is most likely: a waiting request is read
+# again this soon, then ever less often (a quarter of its wait) up to REQUEST_POLL_EVERY, so an
+# approval shows within seconds without polling old requests at that pace.
+REQUEST_POLL_FIRST = timedelta(seconds=15)
 # An extension asked for is in the creator's TikTok notifications; asking again sooner than
 # this only repeats the notification (a double submit is the usual cause).
 EXTENSION_WAIT = timedelta(days=1)
@@ -201,6 +205,11 @@ def _apply_error(exc: TikTokError) -> str:
     return f"TikTok refused the request: {exc.message}"
 
 
+def next_request_poll(auth: SparkAuthorization, now) -> timedelta:
+    """How soon to read a request still waiting for the creator again."""
+    return min(max((now - auth.requested_at) / 4, REQUEST_POLL_FIRST), REQUEST_POLL_EVERY)
+
+
 def poll_request(auth_id: int) -> str | None:
     """Read `tcm/tt_video/status/` for a waiting request; on approval apply the code."""
     auth = SparkAuthorization.objects.select_related("brand", "post").filter(pk=auth_id).first()
@@ -228,7 +237,7 @@ def poll_request(auth_id: int) -> str | None:
         return Status.REJECTED
     code = data.get("auth_code") or ""
     if not code:  # still WAITING
-        base.update(next_poll_at=now + REQUEST_POLL_EVERY, num_remaining_request=remaining)
+        base.update(next_poll_at=now + next_request_poll(auth, now), num_remaining_request=remaining)
         return Status.REQUESTED
     if not _record_approval(auth, code, data, remaining, now):
         return None

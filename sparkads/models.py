@@ -291,7 +291,9 @@ class AdsManagerLink(models.Model):
     """A TikTok account (by username) asked to authorize an ad account in Ads Manager.
 
     TikTok has no public write API for the request: it is sent on Ads Manager's screen, and
-    the platform observes the outcome through `identity/get/` (identity_type TT_USER).
+    the platform observes the outcome through `identity/get/` (identity_type TT_USER): a
+    request waiting for the owner is listed but not usable, an approved one usable, a rejected
+    one disappears (docs/sandbox.md).
     """
 
     class Status(models.TextChoices):
@@ -317,8 +319,17 @@ class AdsManagerLink(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # When identity/get/ first listed the request waiting for the owner: once seen, its
+    # disappearance means the owner rejected it (or it was withdrawn on TikTok).
+    seen_waiting_at = models.DateTimeField(null=True, blank=True)
 
     objects = BrandScopedQuerySet.as_manager()
+
+    # What the brand reads next to a rejected request.
+    REJECTED_ADVICE = (
+        "Check that the username is right, ask the account owner to approve the request on TikTok, "
+        "then send the request again."
+    )
 
     class Meta:
         constraints = [

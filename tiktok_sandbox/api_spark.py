@@ -243,8 +243,21 @@ def identities(call: Call, advertiser, kind: str) -> list[tuple[dict, TikTokUser
         }
         return [(_identity(u, kind, "AVAILABLE", True, False), u) for u in sorted(users, key=lambda u: u.creator_id)]
     if kind == "TT_USER":
-        links = AdsManagerLink.objects.filter(advertiser=advertiser, status="APPROVED").select_related("tiktok_user")
-        return [(_identity(link.tiktok_user, kind, "AVAILABLE", True, True), link.tiktok_user) for link in links]
+        # An Ads Manager request the owner has not answered yet is listed, not usable
+        # (NO_VALID_BIND_ACCOUNT); an approved one is AVAILABLE; a rejected or cancelled one is
+        # gone, and a new request may be sent (docs/sandbox.md: no source says).
+        links = AdsManagerLink.objects.filter(advertiser=advertiser, status__in=["PENDING", "APPROVED"])
+        approved = {link.tiktok_user_id for link in links if link.status == "APPROVED"}
+        users = {link.tiktok_user_id: link.tiktok_user for link in links.select_related("tiktok_user")}
+        return [
+            (
+                _identity(user, kind, "AVAILABLE", True, True)
+                if pk in approved
+                else _identity(user, kind, "NO_VALID_BIND_ACCOUNT", False, False),
+                user,
+            )
+            for pk, user in sorted(users.items())
+        ]
     if kind == "BC_AUTH_TT":
         out = []
         for asset in _bc_assets(advertiser, call.str("identity_authorized_bc_id")):

@@ -30,7 +30,7 @@ from ..models import (
 )
 from ..polling import claim_due, give_back
 from ..tiktok import BusinessClient, Kind, TikTokError, iter_pages, tokens
-from . import schedule
+from . import schedule, video_events
 from .parse import DAY_FIELDS, METRIC_FIELDS, ParsedVideo, parse_page
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,10 @@ def upsert_posts(campaign: Campaign, videos: list[ParsedVideo]) -> dict[str, Cam
     )
     if missing:
         posts = {p.video_id: p for p in CampaignPost.objects.filter(campaign=campaign, video_id__in=ids)}
+    # A post TikTok reports figures for is live, whatever the review poll last saw.
+    reviewing = [p.pk for p in posts.values() if p.publish_status == CampaignPost.PublishStatus.REVIEWING]
+    if reviewing:
+        video_events.went_live(CampaignPost.objects.filter(pk__in=reviewing))
     return posts
 
 

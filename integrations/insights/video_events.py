@@ -49,13 +49,16 @@ def _apply_one(campaign: Campaign, event: TcmVideoEvent) -> int | None:
         return _create(campaign, event, Status.PUBLISHED if published else Status.REVIEWING)
     if not published:
         return None  # already known: reviewing, or further along
-    won = CampaignPost.objects.filter(pk=post.pk, publish_status=Status.REVIEWING).update(
-        publish_status=Status.PUBLISHED, next_poll_at=None
-    )
-    if not won:
-        return None
-    _tell_creator(post)
-    return post.pk
+    return post.pk if went_live(CampaignPost.objects.filter(pk=post.pk)) else None
+
+
+def went_live(posts) -> list[int]:
+    """TikTok proved these posts live: the ones still in review are published now, and their
+    creators told once (CampaignPost.objects.mark_live)."""
+    moved = posts.mark_live()
+    for pk in moved:
+        _tell_creator(CampaignPost.objects.get(pk=pk))
+    return moved
 
 
 def _create(campaign: Campaign, event: TcmVideoEvent, status: str) -> int | None:

@@ -98,6 +98,23 @@ class Collaboration(models.Model):
         return f"{self.tiktok_account} in {self.campaign}"
 
 
+class CampaignPostQuerySet(models.QuerySet):
+    def mark_live(self) -> list[int]:
+        """These posts are live on TikTok (a `tto_video_published` event, the report's figures,
+        the creator's own post list said so): those still in review become published and stop
+        being polled. Forward only, one conditional update per post, so of two sources proving
+        it at once exactly one moves each post; returns the ids that moved (tell their
+        creators once)."""
+        moved = []
+        for pk in self.filter(publish_status=CampaignPost.PublishStatus.REVIEWING).values_list("pk", flat=True):
+            won = CampaignPost.objects.filter(pk=pk, publish_status=CampaignPost.PublishStatus.REVIEWING).update(
+                publish_status=CampaignPost.PublishStatus.PUBLISHED, next_poll_at=None
+            )
+            if won:
+                moved.append(pk)
+        return moved
+
+
 class CampaignPost(models.Model):
     """A TikTok video linked to a campaign."""
 
@@ -130,6 +147,8 @@ class CampaignPost(models.Model):
     # Until TikTok publishes the post, it is polled on this schedule.
     next_poll_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CampaignPostQuerySet.as_manager()
 
     class Meta:
         db_table = "creators_campaignpost"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 
@@ -21,8 +23,9 @@ def pick_persona(page: Page, value: str) -> None:
 def approve_portal_auth(page: Page, persona: str) -> None:
     """TikTok for Business consent (/portal/auth): log in as `persona`, then Confirm."""
     page.wait_for_url("**/portal/auth**")
-    pick_persona(page, persona)
-    page.get_by_role("button", name="Continue").click()
+    if page.get_by_role("button", name="Confirm").count() == 0:  # not logged in on TikTok yet
+        pick_persona(page, persona)
+        page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Confirm").click()
 
 
@@ -60,4 +63,4 @@ def connect_tiktok(page: Page, site, brand_slug: str, persona: str) -> None:
     page.get_by_role("button", name="Add TikTok One and Ad Account").click()
     approve_portal_auth(page, persona)
     page.wait_for_url(f"**/brands/{brand_slug}/integrations/tiktok/**")
-    expect(page.locator(".messages")).to_contain_text("Connected to TikTok")
+    expect(page.locator(".messages")).to_contain_text(re.compile("(Connected|Reconnected) to TikTok"))

@@ -19,6 +19,11 @@ def marketer(user_factory, brand_factory):
     return user, brand
 
 
+def said(page, text: str):
+    """A message on the page (a full page and an htmx fragment may each show a list)."""
+    return page.locator("ul.messages li").filter(has_text=text).last
+
+
 def _connect(site, new_page, marketer, persona):
     user, brand = marketer
     page = new_page(persona)
@@ -56,3 +61,32 @@ def test_a_brand_without_ad_account_access_connects_and_sees_why_spark_ads_are_o
     capability = page.locator("#capability")
     expect(capability).to_contain_text("Spark Ads: off")
     expect(capability).to_contain_text("cannot access")
+
+
+def test_a_removed_ad_account_comes_back_by_reconnecting_or_add_back(site, new_page, marketer):
+    page = _connect(site, new_page, marketer, "demo-brand")
+    page.on("dialog", lambda dialog: dialog.accept())  # "Remove the ad account …?"
+    ads = page.locator("#accounts table.ad-accounts")
+    eu = ads.locator("tr").filter(has_text="Demo Brand EU")
+    eu.get_by_role("button", name="Remove").click()
+    expect(said(page, "Removed the ad account")).to_be_visible()
+    expect(eu).to_have_count(0)
+
+    # The last usable one stays, and the refusal names both ways forward.
+    ads.locator("tr").filter(has_text="Demo Brand US").get_by_role("button", name="Remove").click()
+    expect(said(page, "At least one must remain")).to_be_visible()
+    expect(said(page, "Add back")).to_be_visible()
+
+    # Reconnecting and sharing it again lists it again.
+    connect_tiktok(page, site, marketer[1].slug, "demo-brand")
+    expect(said(page, "2 ad accounts")).to_be_visible()
+    expect(eu).to_have_count(1)
+
+    # Or "Add back", without going to TikTok.
+    eu.get_by_role("button", name="Remove").click()
+    expect(eu).to_have_count(0)
+    page.locator(".removed-ad-accounts li").filter(has_text="Demo Brand EU").get_by_role(
+        "button", name="Add back"
+    ).click()
+    expect(said(page, "is back")).to_be_visible()
+    expect(eu).to_have_count(1)

@@ -42,10 +42,32 @@ def test_a_creator_authorizes_tiktok_accepts_the_invite_and_lands_in_the_marketp
     expect(account.locator("h3")).to_contain_text("TikTok is processing")
     expect(account).to_contain_text("2+ hours")
 
+    # Authorizing again while TikTok still processes never moves the creator back.
+    site.sandbox.advance(minutes=30)
+    page.get_by_role("button", name="Authorize TikTok again").click()
+    consent_as_creator(page, "demo.creator")
+    page.wait_for_url("**/creator/**")
+    expect(account.locator("h3 .badge")).to_have_text("TikTok is processing")
+    expect(page.get_by_role("button", name="I accepted the invite")).to_have_count(0)
+    expect(account.locator("ol.steps li.current")).to_have_count(1)
+    expect(account.locator("ol.steps li.current")).to_contain_text("TikTok is processing")
+    expect(account.locator("ol.steps li.done").filter(has_text="Invite accepted")).to_have_count(1)
+    page.wait_for_timeout(1500)  # the worker's poll of the reconnected account (TikTok: INVITED)
+    page.reload()
+    expect(account.locator("h3 .badge")).to_have_text("TikTok is processing")
+
     # TikTok's processing ends 2 h 30 min after acceptance; the creator comes back and reconnects.
-    site.sandbox.advance(hours=2, minutes=31)
+    site.sandbox.advance(hours=2, minutes=1)
     page.get_by_role("button", name="Authorize TikTok again").click()
     consent_as_creator(page, "demo.creator")
     page.wait_for_url("**/creator/**")
     reload_until(page, lambda: account.locator("h3"), text="In the Creator Marketplace")
     expect(account.locator("h3 .badge.ok")).to_have_text("In the Creator Marketplace")
+
+    # A day later (sandbox clock) the access token has expired at TikTok: Disconnect refreshes
+    # it first, revokes, and says so (never "TikTok did not answer").
+    site.sandbox.advance(hours=25)
+    page.get_by_role("button", name="Disconnect").click()
+    expect(page.locator(".messages")).to_contain_text("is disconnected; its tokens are revoked and deleted")
+    expect(page.locator(".messages")).not_to_contain_text("did not answer")
+    expect(account.locator("h2 .badge.bad")).to_have_text("Disconnected")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from creators.tasks import dispatch_post_polls, poll_post_review
 from integrations.models import Campaign, CampaignPost, Collaboration
@@ -60,6 +63,8 @@ def test_a_sponsored_video_in_review_is_polled_until_published(
     assert "TikTok is reviewing this post; allow extra time" in response.content.decode()
     post = CampaignPost.objects.get(video_id=video_id)
     assert post.publish_status == CampaignPost.PublishStatus.REVIEWING and post.next_poll_at
+    # Just linked: TikTok's answer is near, so the next look is seconds away, not minutes.
+    assert post.next_poll_at <= timezone.now() + timedelta(seconds=16)
 
     advance(1.2)
     with django_capture_on_commit_callbacks() as queued:

@@ -66,3 +66,16 @@ def test_a_poll_that_failed_after_sending_is_left_for_its_retry_not_for_the_whol
     row.refresh_from_db()
     assert timezone.now() < row.next_poll_at <= timezone.now() + marketplace.DISPATCH_LEASE
     assert marketplace.claim_poll(row.pk) is True  # the retry can take it
+
+
+def test_a_post_in_review_is_checked_within_seconds_of_linking_then_ever_less_often():
+    from datetime import timedelta
+
+    from creators.collaborations import POST_POLL, next_review_poll
+    from integrations.models import CampaignPost
+
+    linked = timezone.now()
+    post = CampaignPost(linked_at=linked)
+    assert next_review_poll(post, linked + timedelta(seconds=5)) == timedelta(seconds=15)
+    assert next_review_poll(post, linked + timedelta(minutes=8)) == timedelta(minutes=2)
+    assert next_review_poll(post, linked + timedelta(hours=3)) == POST_POLL

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import responses
 from django.urls import reverse
+from django.utils import timezone
 
 from integrations.insights.tasks import poll_campaign_report
 from integrations.models import AdAccount, BrandMembership, BrandNotice, Campaign, Collaboration, Credential
@@ -19,9 +20,10 @@ def acme(brand, tto_factory, ad_factory):
     account = tto_factory(brand=brand)
     ad = ad_factory(brand, account, is_active_for_spark=True)
     other_ad = ad_factory(brand, account)
+    removed_ad = ad_factory(brand, account, removed_at=timezone.now())
     notice = BrandNotice.objects.create(brand=brand, message="Spark Ads are now enabled.")
     campaign = Campaign.objects.create(brand=brand, tiktok_one_account=account, name="Acme launch", campaign_id="7999")
-    return {"ad": ad, "other_ad": other_ad, "notice": notice, "campaign": campaign}
+    return {"ad": ad, "other_ad": other_ad, "removed_ad": removed_ad, "notice": notice, "campaign": campaign}
 
 
 def _forbidden_posts(brand, acme):
@@ -35,6 +37,7 @@ def _forbidden_posts(brand, acme):
             {},
         ),
         ("remove an ad account", reverse("integrations:remove_ad_account", args=[slug, acme["ad"].pk]), {}),
+        ("add back an ad account", reverse("integrations:restore_ad_account", args=[slug, acme["removed_ad"].pk]), {}),
         ("dismiss a notice", reverse("integrations:dismiss_notice", args=[slug, acme["notice"].pk]), {}),
         (
             "create a campaign",

@@ -341,10 +341,38 @@ def test_an_approved_ads_manager_link_is_a_tt_user_identity(sandbox):
         json={"advertiser_id": "7300000000000000001", "handle": "brand.business"},
     ).json()
     query = {"advertiser_id": "7300000000000000001", "identity_type": "TT_USER"}
-    assert sandbox.business("GET", "identity/get/", token=brand, params=query)["data"]["identity_list"] == []
+    waiting = sandbox.business("GET", "identity/get/", token=brand, params=query)["data"]["identity_list"]
+    assert [(r["user_name"], r["available_status"], r["can_pull_video"]) for r in waiting] == [
+        ("brand.business", "NO_VALID_BIND_ACCOUNT", False)
+    ]
     sandbox.control("POST", f"helpers/ads-manager/link-requests/{asked['link_request_id']}/approve")
     rows = sandbox.business("GET", "identity/get/", token=brand, params=query)["data"]["identity_list"]
-    assert [r["user_name"] for r in rows] == ["brand.business"]
+    assert [(r["user_name"], r["available_status"]) for r in rows] == [("brand.business", "AVAILABLE")]
+
+
+def test_a_rejected_ads_manager_request_disappears_from_identities_and_can_be_sent_again(sandbox):
+    brand = sandbox.advertiser_token()
+    query = {"advertiser_id": "7300000000000000001", "identity_type": "TT_USER"}
+
+    def ask() -> str:
+        return sandbox.control(
+            "POST",
+            "helpers/ads-manager/link-requests",
+            json={"advertiser_id": "7300000000000000001", "handle": "demo.creator"},
+        ).json()["link_request_id"]
+
+    def listed() -> list[tuple[str, str]]:
+        rows = sandbox.business("GET", "identity/get/", token=brand, params=query)["data"]["identity_list"]
+        return [(r["user_name"], r["available_status"]) for r in rows]
+
+    first = ask()
+    assert listed() == [("demo.creator", "NO_VALID_BIND_ACCOUNT")]
+    sandbox.control("POST", f"helpers/ads-manager/link-requests/{first}/reject")
+    assert listed() == []
+    second = ask()
+    assert listed() == [("demo.creator", "NO_VALID_BIND_ACCOUNT")]
+    sandbox.control("POST", f"helpers/ads-manager/link-requests/{second}/approve")
+    assert listed() == [("demo.creator", "AVAILABLE")]
 
 
 def test_the_report_splits_organic_and_paid_and_grows(sandbox):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.errors import FlowError
-from integrations.models import BackgroundJob, BrandMembership, BusinessCenterGrant
+from integrations.models import BackgroundJob, BrandMembership, BrandNotice, BusinessCenterGrant
 from sparkads import ads_manager, codes, promote
 from sparkads import business_center as bcflows
 from sparkads.models import AdsManagerLink, AuditEvent, SparkAdReference, SparkAuthorization
@@ -149,19 +149,73 @@ def test_an_ads_manager_link_approved_on_tiktok_becomes_authorized(live_world, c
     assert AuditEvent.objects.filter(kind="linked", ad_account=live_world["ad"]).exists()
 
 
-def test_an_ads_manager_link_rejected_on_tiktok_stays_unlisted_and_is_recorded_as_rejected(live_world, control, alice):
-    link = ads_manager.record_link_request(live_world["ad"].brand, live_world["ad"], "demo.creator", alice)
+def test_an_ads_manager_link_rejected_on_tiktok_is_seen_and_the_brand_is_told_what_to_do(
+    live_world, control, alice, client_for
+):
+    ad = live_world["ad"]
+    link = ads_manager.record_link_request(ad.brand, ad, "demo.creator", alice)
     req = control(
-        "POST",
-        "helpers/ads-manager/link-requests",
-        {"advertiser_id": live_world["ad"].advertiser_id, "handle": "demo.creator"},
+        "POST", "helpers/ads-manager/link-requests", {"advertiser_id": ad.advertiser_id, "handle": "demo.creator"}
     )
-    control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/reject")
-    ads_manager.poll_links(live_world["ad"].pk)
+    assert ads_manager.poll_links(ad.pk) == 0  # listed, waiting for the owner
     link.refresh_from_db()
-    assert link.status == AdsManagerLink.Status.PENDING  # identity/get/ lists approved accounts only
+    assert link.status == AdsManagerLink.Status.PENDING and link.seen_waiting_at
+
+    control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/reject")
+    assert ads_manager.poll_links(ad.pk) == 1
+    link.refresh_from_db()
+    assert link.status == AdsManagerLink.Status.REJECTED and link.decided_by is None and link.next_poll_at is None
+    assert AuditEvent.objects.filter(kind="rejected", ad_account=ad).count() == 1
+    notice = BrandNotice.objects.get(brand=ad.brand)
+    assert "did not approve" in notice.message and "send the request again" in notice.message
+    assert ads_manager.poll_links(ad.pk) == 0  # seen once, told once
+
+    page = client_for(alice).get(reverse("sparkads:ads_manager", args=[ad.brand.slug])).content.decode()
+    assert "Check that the username is right" in page and "Send again" in page
+
+
+def test_send_again_after_a_rejection_records_a_new_request_that_can_be_approved(
+    live_world, control, alice, client_for
+):
+    ad = live_world["ad"]
+    link = ads_manager.record_link_request(ad.brand, ad, "demo.creator", alice)
+    req = control(
+        "POST", "helpers/ads-manager/link-requests", {"advertiser_id": ad.advertiser_id, "handle": "demo.creator"}
+    )
+    ads_manager.poll_links(ad.pk)
+    control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/reject")
+    ads_manager.poll_links(ad.pk)
+
+    page = client_for(alice).post(reverse("sparkads:link_action", args=[ad.brand.slug, link.pk, "again"]), follow=True)
+    assert "Recorded again" in page.content.decode()
+    again = AdsManagerLink.objects.get(ad_account=ad, username="demo.creator", status=AdsManagerLink.Status.PENDING)
+    req = control(
+        "POST", "helpers/ads-manager/link-requests", {"advertiser_id": ad.advertiser_id, "handle": "demo.creator"}
+    )
+    control("POST", f"helpers/ads-manager/link-requests/{req['link_request_id']}/approve")
+    assert ads_manager.poll_links(ad.pk) == 1
+    again.refresh_from_db()
+    assert again.status == AdsManagerLink.Status.AUTHORIZED
+    with pytest.raises(FlowError):
+        ads_manager.send_again(again, alice)  # only a rejected request goes again
+
+
+def test_a_request_not_sent_from_ads_manager_yet_keeps_waiting_and_can_be_marked_rejected(live_world, alice):
+    ad = live_world["ad"]
+    link = ads_manager.record_link_request(ad.brand, ad, "demo.creator", alice)
+    assert ads_manager.poll_links(ad.pk) == 0
+    link.refresh_from_db()
+    assert link.status == AdsManagerLink.Status.PENDING and link.seen_waiting_at is None
     ads_manager.mark_link_rejected(link, alice)
-    assert link.status == AdsManagerLink.Status.REJECTED
+    assert link.status == AdsManagerLink.Status.REJECTED and link.decided_by == alice
+
+
+def test_mark_rejected_asks_for_confirmation(live_world, alice, client_for):
+    ad = live_world["ad"]
+    ads_manager.record_link_request(ad.brand, ad, "demo.creator", alice)
+    page = client_for(alice).get(reverse("sparkads:ads_manager", args=[ad.brand.slug])).content.decode()
+    form = page[page.index("/rejected/") :].split(">", 1)[0]
+    assert "hx-confirm=" in form and "hx-boost" in form
 
 
 def test_an_unknown_username_says_so(live_world, alice):

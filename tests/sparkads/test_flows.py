@@ -347,3 +347,14 @@ def test_an_ads_manager_poll_reads_every_page_of_identities_so_a_link_on_page_tw
     linked.refresh_from_db()
     assert waiting.status == "authorized" and waiting.identity_id == "id-late.page.creator"
     assert linked.status == "authorized"
+
+
+def test_a_spark_request_is_read_within_seconds_of_asking_then_ever_less_often():
+    from sparkads.flows import REQUEST_POLL_EVERY, next_request_poll
+    from sparkads.models import SparkAuthorization
+
+    asked = timezone.now()
+    auth = SparkAuthorization(requested_at=asked)
+    assert next_request_poll(auth, asked + timedelta(seconds=3)) == timedelta(seconds=15)
+    assert next_request_poll(auth, asked + timedelta(minutes=4)) == timedelta(minutes=1)
+    assert next_request_poll(auth, asked + timedelta(days=1)) == REQUEST_POLL_EVERY

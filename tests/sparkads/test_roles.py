@@ -64,6 +64,7 @@ def _posts(o, bob) -> dict[str, tuple[str, dict]]:
         "link_check": (reverse("sparkads:link_action", args=[slug, link, "check"]), {}),
         "link_rejected": (reverse("sparkads:link_action", args=[slug, link, "rejected"]), {}),
         "link_unlink": (reverse("sparkads:link_action", args=[slug, link, "unlink"]), {}),
+        "link_send_again": (reverse("sparkads:link_action", args=[slug, link, "again"]), {}),
         "bc_sync": (reverse("sparkads:bc_sync", args=[slug, bc]), {}),
         "bc_link_member": (reverse("sparkads:bc_link_member", args=[slug, bc, o["other_m"].pk]), {"user": bob.pk}),
         "bc_request_qr": (reverse("sparkads:bc_request_qr", args=[slug, bc]), {"scopes": ["pull"]}),
