@@ -171,6 +171,8 @@ def refresh_day_totals(campaign: Campaign, dates: set[date]) -> None:
             engagement=(r["lk"] or 0) + (r["c"] or 0) + (r["s"] or 0),
         )
         for r in sums
+        # A day TikTok gave only totals for (no daily_stats entry) has no day figure to chart.
+        if r["o"] is not None or r["p"] is not None
     ]
     CampaignDayTotal.objects.bulk_create(
         rows,
