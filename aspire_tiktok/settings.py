@@ -111,6 +111,8 @@ TEMPLATES = [
                 "aspire_tiktok.context_processors.tiktok_one_status",
                 "django.template.context_processors.csp",
             ],
+            # intcomma, naturaltime and friends on every page: figures read the same everywhere.
+            "builtins": ["django.contrib.humanize.templatetags.humanize"],
         },
     },
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from integrations import mail
@@ -82,7 +83,7 @@ def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
         ]
         if created[due.index(days)] and emails:
             mail.send_later(
-                f"Spark Ads authorization ends in {auth.days_left} day(s)",
+                f"Spark Ads authorization ends in {auth.days_left} day{pluralize(auth.days_left)}",
                 f"The Spark Ads authorization for video {auth.video_id} ends on {auth.auth_end:%Y-%m-%d %H:%M} UTC. "
                 "Brands can ask for more time with Extend on the Spark Ads page; creators will get the request "
                 "in TikTok's notifications.",

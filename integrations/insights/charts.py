@@ -171,7 +171,9 @@ def campaign_charts(campaign: Campaign, days: int = 90) -> dict[str, str]:
         .select_related("post__tiktok_account")
         .order_by("-engagement_count")[:15]
     )
-    bars = [(f"@{i.post.tiktok_account.handle} {i.post.video_id[-4:]}", i.engagement_count) for i in top]
+    bars = [
+        (i.post.caption or f"@{i.post.tiktok_account.handle} {i.post.video_id[-4:]}", i.engagement_count) for i in top
+    ]
     return {"views": views, "engagement": bar_chart("Engagement per post (top 15)", bars)}
 
 

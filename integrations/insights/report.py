@@ -15,6 +15,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -77,6 +78,15 @@ def upsert_posts(campaign: Campaign, videos: list[ParsedVideo]) -> dict[str, Cam
     )
     if missing:
         posts = {p.video_id: p for p in CampaignPost.objects.filter(campaign=campaign, video_id__in=ids)}
+    # A post linked before TikTok reported it has no cover or link yet: take the report's.
+    filled = []
+    for v in videos:
+        post = posts.get(v.video_id)
+        if post is not None and ((v.thumbnail_url and not post.thumbnail_url) or (v.embed_url and not post.embed_url)):
+            post.thumbnail_url = post.thumbnail_url or v.thumbnail_url
+            post.embed_url = post.embed_url or v.embed_url
+            filled.append(post)
+    CampaignPost.objects.bulk_update(filled, ["thumbnail_url", "embed_url"])
     return posts
 
 
@@ -202,7 +212,7 @@ def save_report_page(campaign: Campaign, data: Any, page: int, now: datetime | N
         refresh_day_totals(campaign, dates)
         Campaign.objects.filter(pk=campaign.pk).update(report_resume_page=page + 1)
     if skipped and not note:
-        note = f"Page {page}: {skipped} row(s) of TikTok's report could not be read and were skipped."
+        note = f"Page {page}: {skipped} row{pluralize(skipped)} of TikTok's report could not be read and {pluralize(skipped, 'was,were')} skipped."
     return PageResult(saved=saved, skipped=skipped, note=note)
 
 

@@ -98,3 +98,14 @@ def test_a_report_without_daily_stats_adds_no_false_zero_day_to_the_campaign_cha
     del row["daily_stats"]
     report.save_report_page(campaign, report_page([row])["data"], 1)
     assert list(campaign.day_totals.values_list("date", "views_organic")) == [(DAY, 500)]
+
+
+def test_a_post_linked_before_the_report_gets_the_reports_cover_and_link(campaign, report_row):
+    from integrations.models import CampaignPost, TikTokAccount
+
+    account = TikTokAccount.objects.create(handle="market.star")
+    CampaignPost.objects.create(campaign=campaign, tiktok_account=account, video_id="7700000000000000101")
+    report.save_report_page(campaign, report_page([report_row()])["data"], 1)
+    post = campaign.posts.get()
+    assert post.thumbnail_url == "https://p16-sign.tiktokcdn.com/cover/7700000000000000101.jpeg"
+    assert post.embed_url.endswith("/video/7700000000000000101")

@@ -113,7 +113,13 @@ def _table(html: str) -> list[list[str]]:
     body = html.split('id="posts-table"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     rows = re.findall(r"<tr data-post[^>]*>(.*?)</tr>", body, re.S)
     cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows]
-    return [[re.sub(r"<[^>]+>", "", c).strip() for c in row] for row in cells]
+    return [[_last_line(c) for c in row] for row in cells]
+
+
+def _last_line(cell: str) -> str:
+    """A post's cell shows its caption (or date) above its id: the id, its last line, is the CSV's value."""
+    lines = re.sub(r"<[^>]+>", "", cell.replace("<br>", "\n")).strip().splitlines()
+    return lines[-1].strip() if lines else ""
 
 
 @pytest.mark.parametrize("query", ["", "?sort=engagement_count", "?show=boosted&sort=-ad_cost", "?q=bulk.creator"])
