@@ -133,7 +133,6 @@ def _settings_context(request: HttpRequest, brand) -> dict:
         "needs_reconnect": needs_reconnect,
         "all_active": bool(accounts) and not needs_reconnect,
         "verify_help_url": VERIFY_HELP_URL,
-        "support_email": settings.SUPPORT_EMAIL,
     }
 
 

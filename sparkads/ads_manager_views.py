@@ -80,6 +80,7 @@ def act(request, slug: str, pk: int, action: str) -> HttpResponse:
             messages.info(request, "Checked with TikTok.")
         elif action == "rejected":
             links.mark_link_rejected(link, request.user)
+            messages.info(request, f"Recorded: the owner of @{link.username} rejected the link request.")
         elif action == "unlink":
             n = links.unlink(link, request.user)
             messages.success(

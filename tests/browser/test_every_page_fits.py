@@ -121,7 +121,7 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
 
     from integrations.insights import report
     from integrations.models import BrandMembership, Collaboration, TikTokAccount
-    from sparkads.models import BusinessCenter
+    from sparkads.models import BusinessCenter, QrAccessRequest
 
     owner = user_factory(email="brand@demo.test", password=PASSWORD)  # the sandbox BC's admin, by email
     admin = user_factory(email="admin.layout@acme.test", password=PASSWORD)
@@ -148,6 +148,14 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
         expect(page.locator("main")).to_contain_text("You are a", timeout=30_000)
     bc = BusinessCenter.objects.filter(brand=brand).first()
     assert bc is not None
+    # The QR code's link is printed beside it, with a button that copies it.
+    page.get_by_role("button", name="Get QR code").click()
+    link = QrAccessRequest.objects.get(brand=brand).link
+    expect(page.get_by_label("The QR code's link")).to_have_value(link)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == link
 
     pages = _brand_pages(brand.slug, post.campaign_id, post.pk, bc.pk)
     seen: set[str] = set()
