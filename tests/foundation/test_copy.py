@@ -65,3 +65,20 @@ def test_a_reason_tiktok_ends_with_a_full_stop_is_not_followed_by_another(client
     )
     html = client_for(user).get(reverse("creators:home")).content.decode()
     assert "older.”" in html and "”." not in html
+
+
+def test_prices_read_with_thousands_separators_and_their_currency(rf, brand):
+    from django.template.loader import render_to_string
+
+    results = {
+        "total": 1204,
+        "page": 1,
+        "total_pages": 1,
+        "creators": [
+            {"handle_name": "market.star", "creator_price": 1500.0, "currency": "USD", "followers_count": 48210}
+        ],
+    }
+    html = render_to_string(
+        "integrations/_creator_results.html", {"results": results, "brand": brand, "request": rf.get("/")}
+    )
+    assert "1,500 USD" in html and "48,210" in html and "1,204 creators" in html
