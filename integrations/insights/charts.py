@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 
 from ..models import Campaign, CampaignDayTotal, CampaignPost, PostInsight, PostSnapshot
 
-CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 220, 56, 28, 12
+CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 230, 56, 28, 26
 ORGANIC, PAID = "#2f855a", "#c05621"
 
 
@@ -80,16 +80,19 @@ def line_chart(title: str, dates: list[date], series: Sequence[tuple[str, str, S
     label_days = sorted({round(span * i / 6) for i in range(7)}) if span >= 6 else sorted(set(days))
     for day in label_days:
         x = PAD_L + (plot_w / 2 if span == 0 else day / span * plot_w)
+        # The first and last labels hang inwards so that neither is cut at the chart's edge.
+        anchor = "middle" if span == 0 or 0 < day < span else ("start" if day == 0 else "end")
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>',
+                '<text x="{}" y="{}" font-size="11" text-anchor="{}">{}</text>',
                 f"{x:.1f}",
                 CHART_H - 8,
+                anchor,
                 (dates[0] + timedelta(days=day)).strftime("%b %d"),
             )
         )
     legend = [format_html('<tspan fill="{}">■ {}</tspan> ', colour, label) for label, colour, _ in series]
-    parts.append(format_html('<text x="{}" y="10" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
+    parts.append(format_html('<text x="{}" y="12" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
     return _svg(title, parts)
 
 

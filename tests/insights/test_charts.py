@@ -71,7 +71,7 @@ def test_ninety_days_draw_ninety_points_with_a_few_readable_date_labels(campaign
     svg = charts.campaign_charts(campaign)["views"]
     lines = _points(re.search(r'<g data-series="Organic">(.*?)</g>', svg, re.S).group(1))
     assert [len(line) for line in lines] == [90]
-    labels = re.findall(r'text-anchor="middle">(\w{3} \d\d)</text>', svg)
+    labels = re.findall(r'text-anchor="\w+">(\w{3} \d\d)</text>', svg)
     assert 3 <= len(labels) <= 8 and labels[0] == "Mar 01" and labels[-1] == "May 29"
 
 

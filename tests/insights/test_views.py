@@ -181,7 +181,7 @@ def test_the_post_page_shows_anchor_metrics_and_each_days_organic_and_paid_favor
     html = (
         client_for(bob).get(reverse("integrations:insights_post", args=[campaign.brand.slug, post.pk])).content.decode()
     )
-    assert "Anchor views / clicks" in html and "3617 / 149" in html
+    assert "Anchor views / clicks" in html and "3,617 / 149" in html
     assert '41 <span class="muted">37 / 4</span>' in html
 
 
