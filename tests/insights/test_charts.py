@@ -109,3 +109,13 @@ def test_a_post_linked_before_the_report_gets_the_reports_cover_and_link(campaig
     post = campaign.posts.get()
     assert post.thumbnail_url == "https://p16-sign.tiktokcdn.com/cover/7700000000000000101.jpeg"
     assert post.embed_url.endswith("/video/7700000000000000101")
+
+
+def test_a_post_is_named_by_its_caption_else_the_day_it_was_posted():
+    from datetime import UTC, datetime
+
+    from integrations.models import CampaignPost
+
+    assert CampaignPost(video_id="1", caption="Spring look " * 10).title.endswith("…")
+    assert CampaignPost(video_id="1", posted_at=datetime(2026, 3, 1, 10, tzinfo=UTC)).title == "Post of Mar 01, 2026"
+    assert CampaignPost(video_id="1").title == "Post"
