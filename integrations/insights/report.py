@@ -78,15 +78,20 @@ def upsert_posts(campaign: Campaign, videos: list[ParsedVideo]) -> dict[str, Cam
     )
     if missing:
         posts = {p.video_id: p for p in CampaignPost.objects.filter(campaign=campaign, video_id__in=ids)}
-    # A post linked before TikTok reported it has no cover or link yet: take the report's.
+    # A post linked before TikTok reported it has no cover, link or posting time yet: take the report's.
     filled = []
     for v in videos:
         post = posts.get(v.video_id)
-        if post is not None and ((v.thumbnail_url and not post.thumbnail_url) or (v.embed_url and not post.embed_url)):
+        if post is not None and (
+            (v.thumbnail_url and not post.thumbnail_url)
+            or (v.embed_url and not post.embed_url)
+            or (v.create_time and not post.posted_at)
+        ):
             post.thumbnail_url = post.thumbnail_url or v.thumbnail_url
             post.embed_url = post.embed_url or v.embed_url
+            post.posted_at = post.posted_at or v.create_time
             filled.append(post)
-    CampaignPost.objects.bulk_update(filled, ["thumbnail_url", "embed_url"])
+    CampaignPost.objects.bulk_update(filled, ["thumbnail_url", "embed_url", "posted_at"])
     return posts
 
 

@@ -109,6 +109,7 @@ def test_a_post_linked_before_the_report_gets_the_reports_cover_and_link(campaig
     post = campaign.posts.get()
     assert post.thumbnail_url == "https://p16-sign.tiktokcdn.com/cover/7700000000000000101.jpeg"
     assert post.embed_url.endswith("/video/7700000000000000101")
+    assert post.title == "Post of Mar 01, 2026"  # TikTok's create_time, when there is no caption
 
 
 def test_a_post_is_named_by_its_caption_else_the_day_it_was_posted():
