@@ -8,6 +8,7 @@ brand, a creator and staff then open each page they can reach. Each page is scre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "layout-pass-123"
 PHONE, LAPTOP = 390, 1280
+# Copy a person would stumble on: "(s)" plurals, "a Admin", an empty or doubly-closed quote,
+# "0 minutes ago".
+CLUMSY = [r"\w\(s\)", r"\ba [AEIOU][a-z]+ member", r"“”", r"[.!?]”\.", r"\b0 minutes ago"]
 # URL names that are not pages a person opens: POST actions, OAuth callbacks, webhooks, files,
 # Django admin (its own stylesheet) and allauth's token links.
 NOT_PAGES = {
@@ -71,6 +75,9 @@ def _fits(page: Page, label: str, width: int) -> list[str]:
               .map(c => (c.querySelector('h2, h3') || c).textContent.trim().slice(0, 40))"""
     )
     problems += [f"{label} at {width} px: card {title!r} is clipped" for title in spills]
+    if width == PHONE:
+        text = page.locator("body").inner_text()
+        problems += [f"{label} reads {bad!r}" for bad in CLUMSY if re.search(bad, text)]
     return problems
 
 
