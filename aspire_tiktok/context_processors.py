@@ -3,6 +3,7 @@ banner of TikTok One API incidents on the pages that depend on that API."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 
 from integrations import service_status
@@ -15,6 +16,7 @@ BRAND_SECTIONS = [
     ("Campaigns", "integrations:campaigns"),
     ("Insights", "integrations:insights"),
     ("Spark Ads", "sparkads:ledger"),
+    ("Ads Manager", "sparkads:ads_manager"),
     ("Business Center", "sparkads:business_center"),
     ("Audit", "sparkads:audit"),
 ]
@@ -22,6 +24,10 @@ BRAND_SECTIONS = [
 
 def _sections(slug: str) -> list[tuple[str, str]]:
     return [(label, reverse(name, args=[slug])) for label, name in BRAND_SECTIONS]
+
+
+def support(request) -> dict:
+    return {"support_email": settings.SUPPORT_EMAIL}
 
 
 def navigation(request) -> dict:

@@ -8,6 +8,7 @@ django-environ. DJANGO_ENV selects the profile: "dev" (make run), "test" (pytest
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -108,9 +109,12 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "aspire_tiktok.context_processors.navigation",
+                "aspire_tiktok.context_processors.support",
                 "aspire_tiktok.context_processors.tiktok_one_status",
                 "django.template.context_processors.csp",
             ],
+            # intcomma, naturaltime and friends on every page: figures read the same everywhere.
+            "builtins": ["django.contrib.humanize.templatetags.humanize"],
         },
     },
 ]
@@ -348,7 +352,11 @@ INTEGRATIONS_RECHECK_SECONDS = env.int("INTEGRATIONS_RECHECK_SECONDS", default=6
 INTEGRATIONS_RECHECK_RETRY_SECONDS = env.int("INTEGRATIONS_RECHECK_RETRY_SECONDS", default=60)
 INTEGRATIONS_RECHECK_LEASE_SECONDS = env.int("INTEGRATIONS_RECHECK_LEASE_SECONDS", default=15 * 60)
 INTEGRATIONS_OAUTH_STATE_SECONDS = env.int("INTEGRATIONS_OAUTH_STATE_SECONDS", default=15 * 60)
-SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@localhost")  # "contact support" on brand pages
+# The "contact support" address on every page; production defaults to support@ the site's host.
+SUPPORT_EMAIL = env.str(
+    "SUPPORT_EMAIL",
+    default=f"support@{urlsplit(SITE_URL).hostname}" if IS_PRODUCTION else "support@example.com",
+)
 # Post insights: how often a campaign's report is read, by the age of its youngest post
 # (integrations/insights/schedule.py, docs/polling.md). Every 3 h for the first 10 days after
 # posting, daily to day 90, weekly to day 365; none after, since TikTok stops updating a

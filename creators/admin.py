@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.template.defaultfilters import pluralize
 
 from . import models
 
@@ -24,4 +25,4 @@ class MarketplaceOnboardingAdmin(admin.ModelAdmin):
         from django.utils import timezone
 
         n = queryset.filter(state__in=models.MarketplaceOnboarding.POLLED_STATES).update(next_poll_at=timezone.now())
-        self.message_user(request, f"{n} onboarding(s) will be polled within a minute.")
+        self.message_user(request, f"{n} onboarding{pluralize(n)} will be polled within a minute.")

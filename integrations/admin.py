@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -44,7 +46,7 @@ class BrandAdmin(admin.ModelAdmin):
             brand__in=queryset, kind=models.Credential.Kind.BUSINESS, status=models.Credential.Status.OK
         ).values_list("pk", flat=True)
         n = _enqueue_rechecks(ids)
-        self.message_user(request, f"Queued {n} re-check(s) of TikTok connections.", messages.SUCCESS)
+        self.message_user(request, f"Queued {n} re-check{pluralize(n)} of TikTok connections.", messages.SUCCESS)
 
 
 @admin.register(models.BrandMembership)
@@ -127,7 +129,7 @@ class CredentialAdmin(admin.ModelAdmin):
     @admin.action(description="Re-check now (brand connections)")
     def recheck_now(self, request, queryset):
         n = _enqueue_rechecks(queryset.filter(kind=models.Credential.Kind.BUSINESS).values_list("pk", flat=True))
-        self.message_user(request, f"Queued {n} re-check(s).", messages.SUCCESS)
+        self.message_user(request, f"Queued {n} re-check{pluralize(n)}.", messages.SUCCESS)
 
     # access_token and refresh_token are deliberately absent from every admin form and list.
     fields = [
@@ -242,9 +244,17 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
         for account in queryset.filter(removed_at__isnull=True).select_related("brand"):
             flows_accounts.remove_tiktok_one_account(account)
             if account.brand is not None:
-                record_capability(account.brand)
+                record_capability(
+                    account.brand,
+                    cause=f"Our support team removed the TikTok One account “{account}” from {account.brand}; "
+                    f"its history is kept. If you did not ask for this, write to {settings.SUPPORT_EMAIL}.",
+                )
             removed += 1
-        self.message_user(request, f"Removed {removed} TikTok One account(s); history is kept.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Removed {removed} TikTok One account{pluralize(removed)}; history is kept.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Restore removed accounts")
     def restore(self, request, queryset):
@@ -256,12 +266,14 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
         for brand in brands:
             record_capability(brand)
         n = _enqueue_rechecks(queryset.values_list("credential_id", flat=True))
-        self.message_user(request, f"Restored; queued {n} re-check(s) to refresh their status.", messages.SUCCESS)
+        self.message_user(
+            request, f"Restored; queued {n} re-check{pluralize(n)} to refresh their status.", messages.SUCCESS
+        )
 
     @admin.action(description="Re-check now")
     def recheck_now(self, request, queryset):
         n = _enqueue_rechecks(queryset.values_list("credential_id", flat=True))
-        self.message_user(request, f"Queued {n} re-check(s).", messages.SUCCESS)
+        self.message_user(request, f"Queued {n} re-check{pluralize(n)}.", messages.SUCCESS)
 
 
 @admin.register(models.BrandNotice)

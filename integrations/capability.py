@@ -208,9 +208,10 @@ def spark_ads_capability(brand: Brand) -> Capability:
 # --- the capability, remembered, and told to owners when it changes ----------------------
 
 
-def record_capability(brand: Brand, *, notify: bool = True) -> Capability:
+def record_capability(brand: Brand, *, notify: bool = True, cause: str = "") -> Capability:
     """Compute the capability; when its case differs from the last one told, remember it and
-    (with ``notify``) tell the brand's owners by email and on the page."""
+    (with ``notify``) tell the brand's owners by email and on the page, ``cause`` first (what
+    changed it, when the brand did not do it itself)."""
     capability = spark_ads_capability(brand)
     previous = brand.spark_capability_case
     if capability.case == previous:
@@ -220,21 +221,28 @@ def record_capability(brand: Brand, *, notify: bool = True) -> Capability:
     )
     brand.spark_capability_case = capability.case
     if notify and previous:
-        _tell_owners(brand, capability, previous)
+        _tell_owners(brand, capability, previous, cause)
     return capability
 
 
-def _tell_owners(brand: Brand, capability: Capability, previous: str) -> None:
+def _tell_owners(brand: Brand, capability: Capability, previous: str, cause: str = "") -> None:
+    # The reason already names the case, so the notice leads with the change only when Spark
+    # Ads switched on or off; the title (TikTok One's own capitals) heads the email.
+    lead = ""
     if capability.enabled:
-        headline = "Spark Ads are now enabled"
+        headline = lead = "Spark Ads are now enabled"
         level = BrandNotice.Level.SUCCESS
     elif previous == ENABLED:
-        headline = "Spark Ads are now off"
+        headline = lead = "Spark Ads are now off"
         level = BrandNotice.Level.WARNING
     else:
-        headline = f"Spark Ads: {capability.title.lower()}"
+        headline = f"Spark Ads: {capability.title}"
         level = BrandNotice.Level.WARNING if capability.case != NO_TIKTOK_ONE_ACCOUNT else BrandNotice.Level.INFO
-    text = f"{headline}. {capability.reason} Next step: {capability.next_step}"
+    text = " ".join(
+        part
+        for part in (cause, f"{lead}." if lead else "", capability.reason, f"Next step: {capability.next_step}")
+        if part
+    )
     BrandNotice.objects.create(brand=brand, level=level, message=text)
     recipients = list(
         BrandMembership.objects.filter(brand=brand, role=BrandMembership.Role.OWNER)

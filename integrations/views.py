@@ -124,7 +124,6 @@ def _settings_context(request: HttpRequest, brand) -> dict:
         "needs_reconnect": needs_reconnect,
         "all_active": bool(accounts) and all(a.standing.is_ok for a in accounts),
         "verify_help_url": VERIFY_HELP_URL,
-        "support_email": settings.SUPPORT_EMAIL,
     }
 
 

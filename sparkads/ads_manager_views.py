@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.errors import FlowError, message_for
@@ -89,7 +90,10 @@ def act(request, slug: str, pk: int, action: str) -> HttpResponse:
             )
         elif action == "unlink":
             n = links.unlink(link, request.user)
-            messages.success(request, f"@{link.username} unlinked; {n} Spark Ad(s) using its posts were stopped.")
+            messages.success(
+                request,
+                f"@{link.username} unlinked; {n} Spark Ad{pluralize(n)} using its posts {pluralize(n, 'was,were')} stopped.",
+            )
         else:
             raise Http404
     except (FlowError, TikTokError) as exc:

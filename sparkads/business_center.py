@@ -15,6 +15,7 @@ import segno
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
@@ -169,7 +170,7 @@ def sync_job(job) -> tuple[str, dict]:
     bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
     n = sync_members(bc)
     sync_tiktok_accounts(bc)
-    return f"{n} member(s) and the authorized TikTok accounts were read from TikTok.", {}
+    return f"{n} member{pluralize(n)} and the authorized TikTok accounts were read from TikTok.", {}
 
 
 def approvals_job(job) -> tuple[str, dict]:

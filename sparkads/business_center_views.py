@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -216,7 +217,7 @@ def bc_assign(request, slug: str, bc_pk: int) -> HttpResponse:
             raise FlowError("Pick a TikTok account or an ad account.")
         chosen = [members[k] for k in form.cleaned_data["members"]]
         n = bcflows.assign(bc, member, chosen, asset_type, asset_id, form.cleaned_data["roles"], request.user)
-        messages.success(request, f"Assigned to {n} member(s).")
+        messages.success(request, f"Assigned to {n} member{pluralize(n)}.")
     except (FlowError, TikTokError) as exc:
         messages.error(request, message_for(exc))
     return redirect(f"{_bc_url(brand)}?bc={bc.pk}#assign")

@@ -166,7 +166,8 @@ def unbind(request, slug: str, pk: int) -> HttpResponse:
     brand, auth = _authorization(request, slug, pk)
     try:
         flows.unbind(auth, request.user)
-        messages.success(request, f"Video {auth.video_id} was removed from {auth.ad_account}.")
+        shown = f"“{auth.post.title}” ({auth.video_id})" if auth.post_id else f"Video {auth.video_id}"
+        messages.success(request, f"{shown} was removed from {auth.ad_account}.")
     except FlowError as exc:
         messages.error(request, exc.message)
     return redirect("sparkads:ledger", slug=brand.slug)

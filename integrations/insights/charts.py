@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils.html import format_html
@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 
 from ..models import Campaign, CampaignDayTotal, CampaignPost, PostInsight, PostSnapshot
 
-CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 220, 56, 28, 12
+CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 230, 56, 28, 26
 ORGANIC, PAID = "#2f855a", "#c05621"
 
 
@@ -30,39 +30,69 @@ def _short(n: float) -> str:
     return f"{n:.3g}"
 
 
-def line_chart(title: str, dates: list[date], series: list[tuple[str, str, list[int]]]) -> str:
-    """Lines over dates; `series` is (label, colour, values). Returns SVG markup (escaped)."""
+def _runs(xs: list[float], days: list[int], values: list[int | None]) -> list[list[tuple[float, int]]]:
+    """Points grouped into runs of consecutive days that have a figure: a missing day breaks
+    the line, so a gap in TikTok's data is not drawn as a trend across it."""
+    runs: list[list[tuple[float, int]]] = []
+    previous_day = None
+    for x, day, value in zip(xs, days, values, strict=True):
+        if value is None:
+            previous_day = None
+            continue
+        if previous_day is None or day - previous_day > 1:
+            runs.append([])
+        runs[-1].append((x, value))
+        previous_day = day
+    return runs
+
+
+def line_chart(title: str, dates: list[date], series: Sequence[tuple[str, str, Sequence[int | None]]]) -> str:
+    """Lines over dates placed by calendar day; `series` is (label, colour, values), a value
+    of None meaning TikTok gave no figure that day. A lone day is a dot. Returns SVG markup."""
     if not dates:
         return ""
-    top = _nice_max(max((max(v, default=0) for _, _, v in series), default=0))
+    top = _nice_max(max((max((v or 0 for v in values), default=0) for _, _, values in series), default=0))
     plot_w, plot_h = CHART_W - PAD_L - 8, CHART_H - PAD_B - PAD_T
-    step = plot_w / max(len(dates) - 1, 1)
+    days = [(d - dates[0]).days for d in dates]
+    span = days[-1]
+    # One day sits in the middle; otherwise the first and last days are the plot's edges.
+    xs = [PAD_L + (plot_w / 2 if span == 0 else day / span * plot_w) for day in days]
 
-    def point(i: int, v: int) -> str:
-        return f"{PAD_L + i * step:.1f},{PAD_T + plot_h - (v or 0) / top * plot_h:.1f}"
+    def y(value: int) -> str:
+        return f"{PAD_T + plot_h - value / top * plot_h:.1f}"
 
     parts = [_axis(top, plot_h)]
     for label, colour, values in series:
-        points = " ".join(point(i, v) for i, v in enumerate(values))
+        marks = []
+        for run in _runs(xs, days, list(values)):
+            if len(run) == 1:
+                x, value = run[0]
+                marks.append(format_html('<circle cx="{}" cy="{}" r="3" fill="{}"/>', f"{x:.1f}", y(value), colour))
+            else:
+                points = " ".join(f"{x:.1f},{y(value)}" for x, value in run)
+                marks.append(
+                    format_html('<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>', colour, points)
+                )
         parts.append(
-            format_html(
-                '<polyline fill="none" stroke="{}" stroke-width="2" points="{}"><title>{}</title></polyline>',
-                colour,
-                points,
-                label,
-            )
+            format_html('<g data-series="{}"><title>{}</title>{}</g>', label, label, mark_safe("".join(marks)))
         )
-    for i in sorted({0, len(dates) - 1, len(dates) // 2}):
+    # At most seven date labels, evenly spread over the calendar span, always the first and last.
+    label_days = sorted({round(span * i / 6) for i in range(7)}) if span >= 6 else sorted(set(days))
+    for day in label_days:
+        x = PAD_L + (plot_w / 2 if span == 0 else day / span * plot_w)
+        # The first and last labels hang inwards so that neither is cut at the chart's edge.
+        anchor = "middle" if span == 0 or 0 < day < span else ("start" if day == 0 else "end")
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>',
-                f"{PAD_L + i * step:.1f}",
+                '<text x="{}" y="{}" font-size="11" text-anchor="{}">{}</text>',
+                f"{x:.1f}",
                 CHART_H - 8,
-                dates[i].strftime("%b %d"),
+                anchor,
+                (dates[0] + timedelta(days=day)).strftime("%b %d"),
             )
         )
     legend = [format_html('<tspan fill="{}">■ {}</tspan> ', colour, label) for label, colour, _ in series]
-    parts.append(format_html('<text x="{}" y="10" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
+    parts.append(format_html('<text x="{}" y="12" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
     return _svg(title, parts)
 
 
@@ -144,7 +174,9 @@ def campaign_charts(campaign: Campaign, days: int = 90) -> dict[str, str]:
         .select_related("post__tiktok_account")
         .order_by("-engagement_count")[:15]
     )
-    bars = [(f"@{i.post.tiktok_account.handle} {i.post.video_id[-4:]}", i.engagement_count) for i in top]
+    bars = [
+        (i.post.caption or f"@{i.post.tiktok_account.handle} {i.post.video_id[-4:]}", i.engagement_count) for i in top
+    ]
     return {"views": views, "engagement": bar_chart("Engagement per post (top 15)", bars)}
 
 
@@ -157,8 +189,8 @@ def post_charts(snapshots: list[PostSnapshot], audience: dict[str, list] | None)
         "Daily views, organic vs paid",
         [s.date for s in snapshots],
         [
-            ("Organic", ORGANIC, [s.day_views_organic or 0 for s in snapshots]),
-            ("Paid", PAID, [s.day_views_paid or 0 for s in snapshots]),
+            ("Organic", ORGANIC, [s.day_views_organic for s in snapshots]),
+            ("Paid", PAID, [s.day_views_paid for s in snapshots]),
         ],
     )
     breakdowns = {}

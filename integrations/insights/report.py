@@ -15,6 +15,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -81,6 +82,20 @@ def upsert_posts(campaign: Campaign, videos: list[ParsedVideo]) -> dict[str, Cam
     reviewing = [p.pk for p in posts.values() if p.publish_status == CampaignPost.PublishStatus.REVIEWING]
     if reviewing:
         video_events.went_live(CampaignPost.objects.filter(pk__in=reviewing))
+    # A post linked before TikTok reported it has no cover, link or posting time yet: take the report's.
+    filled = []
+    for v in videos:
+        post = posts.get(v.video_id)
+        if post is not None and (
+            (v.thumbnail_url and not post.thumbnail_url)
+            or (v.embed_url and not post.embed_url)
+            or (v.create_time and not post.posted_at)
+        ):
+            post.thumbnail_url = post.thumbnail_url or v.thumbnail_url
+            post.embed_url = post.embed_url or v.embed_url
+            post.posted_at = post.posted_at or v.create_time
+            filled.append(post)
+    CampaignPost.objects.bulk_update(filled, ["thumbnail_url", "embed_url", "posted_at"])
     return posts
 
 
@@ -175,6 +190,8 @@ def refresh_day_totals(campaign: Campaign, dates: set[date]) -> None:
             engagement=(r["lk"] or 0) + (r["c"] or 0) + (r["s"] or 0),
         )
         for r in sums
+        # A day TikTok gave only totals for (no daily_stats entry) has no day figure to chart.
+        if r["o"] is not None or r["p"] is not None
     ]
     CampaignDayTotal.objects.bulk_create(
         rows,
@@ -204,7 +221,7 @@ def save_report_page(campaign: Campaign, data: Any, page: int, now: datetime | N
         refresh_day_totals(campaign, dates)
         Campaign.objects.filter(pk=campaign.pk).update(report_resume_page=page + 1)
     if skipped and not note:
-        note = f"Page {page}: {skipped} row(s) of TikTok's report could not be read and were skipped."
+        note = f"Page {page}: {skipped} row{pluralize(skipped)} of TikTok's report could not be read and {pluralize(skipped, 'was,were')} skipped."
     return PageResult(saved=saved, skipped=skipped, note=note)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from .brands import Brand, BrandScopedQuerySet
 from .tiktok import TikTokAccount, TikTokOneAccount
@@ -159,3 +160,10 @@ class CampaignPost(models.Model):
 
     def __str__(self) -> str:
         return f"video {self.video_id}"
+
+    @property
+    def title(self) -> str:
+        """How people name the post: TikTok's caption, else the day it was posted (the id goes beside it)."""
+        if self.caption:
+            return Truncator(self.caption).chars(70)
+        return f"Post of {self.posted_at:%b %d, %Y}" if self.posted_at else "Post"

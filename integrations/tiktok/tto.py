@@ -161,7 +161,7 @@ def _outcome(handles: list[str], values: Any) -> list[str]:
 
 def _reasons(handles: list[str], rejected: list[str], raw: Any) -> dict[str, list[str]]:
     """``reject_reasons`` is untyped in every source ("the reasons for each handle"): a map
-    handle -> reason(s), or a list in the order of the rejected handles."""
+    handle -> its reasons, or a list in the order of the rejected handles."""
 
     def as_list(value: Any) -> list[str]:
         if value in (None, ""):

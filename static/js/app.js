@@ -60,8 +60,47 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (event.detail.successful) document.getElementById(ERROR_LIST_ID)?.remove();
 });
 
-// A plain (non-htmx) form whose action cannot be undone asks first: data-confirm holds the question.
+// "Copy link" beside a read-only field (the Business Center QR code's link): copy its value
+// and say so on the button; where the clipboard is refused, the field is selected for Ctrl-C.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  if (!field) return;
+  const label = button.dataset.label || button.textContent;
+  button.dataset.label = label;
+  try {
+    await navigator.clipboard.writeText(field.value);
+    button.textContent = "Copied";
+  } catch {
+    field.select();
+    button.textContent = "Press Ctrl-C to copy";
+  }
+  setTimeout(() => { button.textContent = label; }, 2500);
+});
+
+// A posted form usually waits on TikTok. Until the answer comes, its button is disabled (no
+// second write from a second click) and says it is working. htmx forms do the same through
+// hx-disabled-elt; this covers the plain ones. The disabling waits a tick so the clicked
+// button's own name and value are still sent.
 document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-confirm]");
-  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+  const form = event.target;
+  if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") return;
+  const button = event.submitter || form.querySelector("button:not([type=button])");
+  form.setAttribute("aria-busy", "true");
+  if (!button) return;
+  setTimeout(() => {
+    button.disabled = true;
+    button.dataset.label = button.textContent;
+    button.textContent = button.dataset.busy || "Working…";
+  }, 0);
+});
+
+// Back/forward from the page cache would show the button still busy: give it back.
+window.addEventListener("pageshow", () => {
+  for (const button of document.querySelectorAll("button[data-label]:disabled")) {
+    button.disabled = false;
+    button.textContent = button.dataset.label;
+  }
+  for (const form of document.querySelectorAll("form[aria-busy]")) form.removeAttribute("aria-busy");
 });

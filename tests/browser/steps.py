@@ -47,6 +47,25 @@ def open_tiktok_app_screen(page: Page, sandbox_url: str, path: str, handle: str)
         page.wait_for_url(f"**{path}**")
 
 
+def answer_next_confirm(page: Page, *, accept: bool) -> list[str]:
+    """Accept or cancel the next confirmation dialog; the returned list receives its text."""
+    seen: list[str] = []
+
+    def answer(dialog) -> None:
+        seen.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", answer)
+    return seen
+
+
+def posts_sent(page: Page) -> list[str]:
+    """A list that receives the URL of every POST the page sends from now on."""
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+    return sent
+
+
 def reload_until(page: Page, locator_fn, *, text: str, attempts: int = 60, pause_ms: int = 500) -> None:
     """Reload until the locator contains `text` (work done by the Celery worker in between)."""
     for _ in range(attempts):

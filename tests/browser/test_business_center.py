@@ -46,7 +46,7 @@ def test_an_admin_gathers_accounts_by_qr_and_a_standard_member_sees_only_the_one
     page.goto(site(f"/brands/{brand.slug}/business-center/"))
     if "You are a" not in page.locator("main").inner_text():
         page.get_by_role("button", name="Read members and accounts from TikTok").click()
-    expect(page.locator("main")).to_contain_text("You are a Admin member")
+    expect(page.locator("main")).to_contain_text("You are an Admin member")
 
     page.get_by_role("button", name="Get QR code").click()
     expect(page.locator("#qr .qr svg, #qr .qr img").first).to_be_visible()

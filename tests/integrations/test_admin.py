@@ -93,7 +93,7 @@ def test_recheck_now_enqueues_one_task_per_connection(
     b = tto_factory(brand=brand, credential=shared)
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = _action(staff_client, "tiktokoneaccount", "recheck_now", [a.pk, b.pk])
-    assert "Queued 1 re-check(s)." in response.content.decode()
+    assert "Queued 1 re-check." in response.content.decode()
     assert sent == [shared.pk]
     sent.clear()
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -111,3 +111,28 @@ def test_the_admin_changelists_render(staff_client, brand, tto_factory, ad_facto
     ad_factory(brand, account)
     for model in ("tiktokoneaccount", "adaccount", "credential", "brand", "brandnotice"):
         assert staff_client.get(reverse(f"admin:integrations_{model}_changelist")).status_code == 200, model
+
+
+@pytest.mark.parametrize("had_ad_account", [True, False])
+def test_a_brand_whose_account_support_removed_is_told_plainly_who_did_it_and_whom_to_write(
+    staff_client, brand, tto_factory, ad_factory, settings, had_ad_account
+):
+    settings.SUPPORT_EMAIL = "help@acme-platform.test"
+    tto_factory(brand=None, is_internal=True)
+    account = tto_factory(brand=brand, name="Acme TikTok One")
+    if had_ad_account:
+        ad_factory(brand, account, is_active_for_spark=True)
+    from integrations.capability import record_capability
+    from integrations.models import BrandNotice
+
+    record_capability(brand, notify=False)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        _action(staff_client, "tiktokoneaccount", "remove_from_brand", [account.pk])
+    notice = BrandNotice.objects.get(brand=brand).message
+    assert notice.startswith("Our support team removed the TikTok One account “Acme TikTok One”")
+    assert "help@acme-platform.test" in notice
+    assert "tiktok one" not in notice  # TikTok One keeps its capitals
+    assert notice.count("no TikTok One account connected") <= 1  # said once, not as headline and reason
+    assert mail.outbox[-1].subject == f"[{brand.name}] " + (
+        "Spark Ads are now off" if had_ad_account else "Spark Ads: No TikTok One account connected"
+    )

@@ -285,3 +285,28 @@ def test_a_state_for_a_brand_the_user_left_is_a_404(client_for, alice, brand):
     BrandMembership.objects.filter(user=alice, brand=brand).update(role=BrandMembership.Role.MEMBER)
     response = client.get(reverse("integrations:tiktok_callback"), {"state": state, "auth_code": "x"})
     assert response.status_code == 404
+
+
+def test_a_campaigns_posts_show_cover_and_caption_at_a_query_count_that_does_not_grow(client_for, alice, brand):
+    from integrations.models import CampaignPost, TikTokAccount
+
+    campaign = Campaign.objects.create(brand=brand, name="Spring")
+    url = reverse("integrations:campaign_detail", args=[brand.slug, campaign.pk])
+    client = client_for(alice)
+    client.get(url)  # signing in writes the session once
+    counts = []
+    for n in (2, 9):
+        for i in range(n):
+            account = TikTokAccount.objects.create(handle=f"maker.{n}.{i}")
+            CampaignPost.objects.create(
+                campaign=campaign,
+                tiktok_account=account,
+                video_id=f"77{n:02d}{i:015d}",
+                caption=f"Look {n}.{i} #spring",
+                thumbnail_url=f"https://p16-sign.tiktokcdn.com/cover/{n}{i}.jpeg",
+            )
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(url).content.decode()
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+    assert "Look 9.8 #spring" in html and 'src="https://p16-sign.tiktokcdn.com/cover/98.jpeg"' in html

@@ -65,7 +65,7 @@ def test_sync_answers_at_once_with_a_progress_state_and_a_worker_reads_tiktok(
     done = client.get(reverse("integrations:job", args=[job.pk]), HTTP_HX_REQUEST="true")
     assert done["HX-Refresh"] == "true"
     html = done.content.decode()
-    assert "1 member(s) and the authorized TikTok accounts were read from TikTok." in html
+    assert "1 member and the authorized TikTok accounts were read from TikTok." in html
     assert "every 2s" not in html
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import BusinessCenterGrant, BusinessCenterMember, TikTokAccount
+from integrations.models import BusinessCenterGrant, BusinessCenterMember, CampaignPost, TikTokAccount
 from sparkads.models import AuditEvent, QrAccessRequest, SparkAuthorization
 
 pytestmark = pytest.mark.django_db
@@ -223,3 +223,31 @@ def test_the_audit_page_filters_and_exports_csv_without_codes_or_tokens(bc_setup
     assert "Video 77 authorized" in csv_text and "QR code made" in csv_text
     for secret in ("SECRET-AUTH-CODE-123", world["cred"].access_token, "secret-qr-token"):
         assert secret not in csv_text and secret not in page
+
+
+def test_the_ledger_shows_posts_by_caption_and_cover_without_a_query_per_post(
+    world, alice, client, django_assert_max_num_queries
+):
+    client.force_login(alice)
+    url = reverse("sparkads:ledger", args=[world["bc"].brand.slug])
+    counts = []
+    for n in (2, 8):
+        for i in range(n):
+            post = CampaignPost.objects.create(
+                campaign=world["campaign"],
+                tiktok_account=world["account"],
+                video_id=f"77{n:02d}{i:015d}",
+                link_status=CampaignPost.LinkStatus.APPROVE,
+                caption=f"Spring look {n}-{i} #ad",
+                thumbnail_url=f"https://p16-sign.tiktokcdn.com/cover/77{n:02d}{i:015d}.jpeg",
+            )
+            SparkAuthorization.objects.create(
+                brand=world["bc"].brand, post=post, video_id=post.video_id, status="requested", code_hash=f"c{n}{i}"
+            )
+        with django_assert_max_num_queries(25) as captured:
+            html = client.get(url).content.decode()
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+    assert (
+        "Spring look 8-7 #ad" in html and 'src="https://p16-sign.tiktokcdn.com/cover/7708000000000000007.jpeg"' in html
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 
 from creators.models import CreatorProfile
 from integrations.models import Brand, BrandMembership
@@ -43,4 +44,4 @@ class Command(BaseCommand):
                 BrandMembership.objects.update_or_create(user=user, brand=brand, defaults={"role": role})
             if creator:
                 CreatorProfile.objects.get_or_create(user=user, defaults={"display_name": "Demo Creator"})
-        return f"Demo data ready: {created} new user(s), brand {brand.name!r}."
+        return f"Demo data ready: {created} new user{pluralize(created)}, brand {brand.name!r}."

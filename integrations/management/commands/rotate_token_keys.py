@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.template.defaultfilters import pluralize
 
 from integrations import crypto
 from integrations.crypto import EncryptedTextField
@@ -47,4 +48,4 @@ class Command(BaseCommand):
                         cursor.execute(f"UPDATE {q(table)} SET {sets} WHERE {q(pk)} = %s", [*rotated, row_pk])
                         rows += 1
                 last_pk = batch[-1][0]
-        return f"Re-encrypted {rows} row(s) with the newest key."
+        return f"Re-encrypted {rows} row{pluralize(rows)} with the newest key."
