@@ -87,7 +87,7 @@ class BrandInvitationAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel (the link stops working)")
     def cancel(self, request, queryset):
         n = queryset.filter(accepted_at__isnull=True, cancelled_at__isnull=True).update(cancelled_at=timezone.now())
-        self.message_user(request, f"{n} invitation(s) cancelled.", messages.SUCCESS)
+        self.message_user(request, f"{n} invitation{pluralize(n)} cancelled.", messages.SUCCESS)
 
 
 @admin.register(models.Credential)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 
 from integrations.errors import FlowError
 from integrations.models import BackgroundJob, Campaign, CampaignPost
@@ -57,7 +58,7 @@ def bulk_request_job(job: BackgroundJob) -> tuple[str, dict]:
     flows.audit(
         campaign.brand,
         AuditEvent.Kind.BULK_REQUESTED,
-        f"Bulk Spark Ads request for {len(posts)} post(s) of {campaign}: {days} days, "
+        f"Bulk Spark Ads request for {len(posts)} post{pluralize(len(posts))} of {campaign}: {days} days, "
         f"{terms.fee_amount or 'no fee'} {terms.fee_currency if terms.fee_amount else ''}".strip(),
         actor=job.user,
     )

@@ -30,7 +30,7 @@ from ..models import (
     TikTokOneAccount,
 )
 from ..polling import claim_due, give_back
-from ..tiktok import BusinessClient, Kind, TikTokError, iter_pages, tokens
+from ..tiktok import BusinessClient, Kind, TikTokError, clock, iter_pages, tokens
 from . import schedule, video_events
 from .parse import DAY_FIELDS, METRIC_FIELDS, ParsedVideo, parse_page
 
@@ -135,7 +135,8 @@ def save_videos(campaign: Campaign, videos: list[ParsedVideo], now: datetime) ->
         post = posts.get(video.video_id)
         if post is None:
             continue  # no creator handle to attach the post to; counted as skipped by the caller
-        as_of = max(video.daily, default=timezone.localdate(now))
+        # Without daily rows the figures are TikTok's as of its today (the sandbox's, in a demo).
+        as_of = max(video.daily, default=timezone.localdate(clock.now()))
         previous = old.get(post.pk)
         changed_at = now if previous is None or _changed(previous, video.metrics) else previous.changed_at
         insights.append(
@@ -332,7 +333,7 @@ def poll_campaign(campaign_id: int, *, country_code: str | None = None) -> PollR
         subscribe_tcm_videos(account)  # first poll: ask TikTok to tell us about new videos
     page = campaign.report_resume_page or 1
     result = PollResult(status="ok")
-    fetch = _fetch_page(campaign, account, report_window(campaign, timezone.localdate()), country_code)
+    fetch = _fetch_page(campaign, account, report_window(campaign, timezone.localdate(clock.now())), country_code)
     try:
         for data in iter_pages(fetch, start_page=page):
             outcome = save_report_page(campaign, data, page)

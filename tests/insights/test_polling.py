@@ -209,3 +209,19 @@ def test_posts_tiktok_stops_reporting_keep_their_snapshots(campaign, mocked, rep
     kept = PostInsight.objects.get(post__video_id="7700000000000000101")
     assert kept.video_views == 12000 and kept.fetched_at == stale.fetched_at
     assert PostSnapshot.objects.filter(post__video_id="7700000000000000101").count() == 2
+
+
+def test_in_a_sandbox_demo_the_report_asks_for_days_up_to_the_sandbox_clocks_today(
+    campaign, mocked, report_url, report_row, monkeypatch
+):
+    from integrations.tiktok import clock
+
+    ahead = timezone.now() + timedelta(days=40)
+    monkeypatch.setattr(clock, "now", lambda: ahead)
+    _subscribed(campaign)
+    mocked.get(report_url, json=report_page([report_row()], page=1, total_page=1))
+
+    report.poll_campaign(campaign.pk)
+
+    sent = parse_qs(urlparse(mocked.calls[0].request.url).query)
+    assert sent["end_date"] == [str(timezone.localdate(ahead) + timedelta(days=1))]
