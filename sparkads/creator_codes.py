@@ -84,13 +84,6 @@ def _account(auth: SparkAuthorization) -> TikTokAccount:
     return account
 
 
-def _release_claim(auth: SparkAuthorization, error: str | None = None) -> None:
-    fields: dict[str, Any] = {"pending_write": "", "pending_since": None}
-    if error is not None:
-        fields["last_error"] = error[:500]
-    SparkAuthorization.objects.filter(pk=auth.pk).update(**fields)
-
-
 # --- approve in one click -----------------------------------------------------------------------
 
 
@@ -110,7 +103,7 @@ def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
         raise FlowError(f"Already approving video {auth.video_id}: your answer is being sent to TikTok right now.")
     auth.refresh_from_db()
     if auth.status != Status.REQUESTED:
-        _release_claim(auth)
+        flows.release_write(auth)
         raise FlowError(f"Already answered: this request is {auth.get_status_display().lower()}.")
     days = auth.authorization_days
     try:
@@ -120,11 +113,11 @@ def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
         )
     except TikTokError as exc:
         message = _setting_error(exc)
-        _release_claim(auth, message)
+        flows.release_write(auth, message)
         raise FlowError(message) from exc
     code = str(data.get("auth_code") or "").strip()
     if not code:
-        _release_claim(auth, "TikTok turned ad authorization on but sent no code.")
+        flows.release_write(auth, "TikTok turned ad authorization on but sent no code.")
         raise FlowError("TikTok turned ad authorization on but sent no code. Try again in a minute.")
     if _record(auth, code, data, user):
         release_code(auth.pk, user)
@@ -168,11 +161,11 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) 
         base.update(
             **{**fields, "next_poll_at": None, "last_error": "The code is already in the ledger; see that row."}
         )
-        _release_claim(auth)
+        flows.release_write(auth)
         return False
     if not won:
         # The poller recorded TikTok's answer first (the same code, seen by tcm/tt_video/status).
-        _release_claim(auth)
+        flows.release_write(auth)
         return False
     flows.audit(
         auth.brand,
@@ -227,7 +220,7 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
         raise FlowError(f"Already revoking video {auth.video_id}: it is being sent to TikTok right now.")
     auth.refresh_from_db()
     if auth.status not in REVOCABLE:
-        _release_claim(auth)
+        flows.release_write(auth)
         raise FlowError(f"Already done: this authorization is {auth.get_status_display().lower()}.")
     try:
         call_with_credential(
@@ -242,10 +235,10 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
                 if exc.is_transient or exc.needs_reconnect
                 else f"TikTok did not delete the code: {exc.message}"
             )
-            _release_claim(auth, message)
+            flows.release_write(auth, message)
             raise FlowError(message) from exc
     flows.end_authorization(auth, Status.REVOKED, user, "The creator revoked the authorization here")
-    _release_claim(auth, "")
+    flows.release_write(auth, "")
     flows.audit(
         auth.brand,
         AuditEvent.Kind.REVOKED,

@@ -223,3 +223,20 @@ def test_the_audit_page_filters_and_exports_csv_without_codes_or_tokens(bc_setup
     assert "Video 77 authorized" in csv_text and "QR code made" in csv_text
     for secret in ("SECRET-AUTH-CODE-123", world["cred"].access_token, "secret-qr-token"):
         assert secret not in csv_text and secret not in page
+
+
+def test_a_rejected_link_offers_send_again_only_while_no_newer_request_for_that_username_is_open(world, alice, client):
+    from sparkads.models import AdsManagerLink
+
+    old = AdsManagerLink.objects.create(
+        brand=world["ad"].brand, ad_account=world["ad"], username="market.star", status=AdsManagerLink.Status.REJECTED
+    )
+    url = reverse("sparkads:ads_manager", args=[world["ad"].brand.slug])
+    again = reverse("sparkads:link_action", args=[world["ad"].brand.slug, old.pk, "again"])
+    client.force_login(alice)
+    assert again in client.get(url).content.decode()
+
+    AdsManagerLink.objects.create(brand=world["ad"].brand, ad_account=world["ad"], username="market.star")
+    page = client.get(url).content.decode()
+    assert again not in page
+    assert "A newer request to @market.star is open" in page
