@@ -39,6 +39,8 @@ SCOPE_MISSING = (
     "“Authorize TikTok again” on Social Accounts and keep “Spark Ads codes” ticked. "
     "Until then, approve in the TikTok app (Inbox › notifications) or paste a code below."
 )
+# TikTok's answer for a post whose code was never made or was deleted (docs/sandbox.md).
+CODE_DELETED = 40007
 # Revoking one of these is possible; an ended or refused row has nothing left to revoke.
 REVOCABLE = (Status.APPROVED, Status.ACTIVE, Status.EXPIRING)
 
@@ -228,8 +230,8 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
             lambda c: c.business_post_authorize_delete(account.open_id, auth.item_id or auth.video_id),
         )
     except TikTokError as exc:
-        # 40007: TikTok has no code for the post any more (deleted in the app): already done.
-        if exc.code != 40007:
+        # TikTok has no code for the post any more (deleted in the app): already done.
+        if exc.code != CODE_DELETED:
             message = (
                 message_for(exc)
                 if exc.is_transient or exc.needs_reconnect

@@ -357,3 +357,68 @@ def test_while_the_brand_cannot_use_spark_ads_no_code_is_made(request_row, creat
 
     request_row.refresh_from_db()
     assert request_row.status == Status.REQUESTED and request_row.pending_write == ""
+
+
+# --- the daily check reads a code made here with the creator's token ----------------------------
+
+
+def test_a_code_the_creator_deleted_in_the_tiktok_app_is_noticed_with_their_token_and_recorded_as_revoked(
+    given, settings
+):
+    from sparkads.tasks import check_spark_authorization
+
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "business/post/authorize/status/"), json=fail(40007, "The post has no code"))
+
+        assert check_spark_authorization(given.pk) == Status.REVOKED
+
+        read = rsps.calls[0].request
+        assert read.headers["Access-Token"] == "tt-user-token"
+        assert f"business_id={OPEN_ID}" in read.url and f"item_id={given.item_id}" in read.url
+    given.refresh_from_db()
+    assert given.status == Status.REVOKED and given.next_poll_at is None
+    assert "cancelled" in AuditEvent.objects.get(authorization=given, kind="revoked").summary
+
+
+def test_a_code_replaced_by_a_new_one_in_the_app_means_the_brands_code_was_deleted(given, settings):
+    from sparkads import ledger
+
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            url(settings, "business/post/authorize/status/"),
+            json=ok({**made(given.video_id), "auth_code": "#AnotherCode+/2"}),
+        )
+        ledger.refresh_from_tiktok(given)
+
+    given.refresh_from_db()
+    assert given.status == Status.REVOKED
+
+
+def test_an_extension_the_creator_made_on_tiktok_is_seen_and_recorded_as_a_renewal(given, settings):
+    from sparkads import ledger
+
+    given.auth_end = datetime(2026, 4, 30, 12, tzinfo=UTC)
+    given.save(update_fields=["auth_end"])
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            url(settings, "business/post/authorize/status/"),
+            json=ok(
+                {**made(given.video_id), "auth_code_end_time": "2026-05-30 12:00:00", "auth_code_status": "IN_USE"}
+            ),
+        )
+        ledger.refresh_from_tiktok(given)
+
+    given.refresh_from_db()
+    assert given.auth_end == datetime(2026, 5, 30, 12, tzinfo=UTC) and given.status != Status.REVOKED
+    assert AuditEvent.objects.filter(authorization=given, kind="renewed").exists()
+
+
+def test_a_creator_code_whose_grant_lost_the_scope_is_left_to_its_window_without_failing(given, settings):
+    from sparkads import ledger
+
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "business/post/authorize/status/"), json=fail(40130, "scope not authorized"))
+        ledger.refresh_from_tiktok(given)
+
+    given.refresh_from_db()
+    assert given.status == Status.ACTIVE
