@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from integrations import mail
 from integrations.errors import FlowError, message_for
-from integrations.models import BrandMembership, TikTokAccount
+from integrations.models import TikTokAccount
 from integrations.tiktok import TikTokError
 from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 from integrations.tiktok.tokens import call_with_credential
@@ -255,13 +255,7 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
 
 
 def _tell_brand(auth: SparkAuthorization) -> None:
-    emails = sorted(
-        e
-        for e in BrandMembership.objects.filter(brand=auth.brand, role__in=BrandMembership.MANAGER_ROLES).values_list(
-            "user__email", flat=True
-        )
-        if e
-    )
+    emails = auth.brand_emails()
     if not emails:
         return
     where = f" on ad account {auth.ad_account}" if auth.ad_account_id else ""

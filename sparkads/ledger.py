@@ -12,7 +12,6 @@ from django.conf import settings
 
 from integrations import mail
 from integrations.errors import FlowError
-from integrations.models import BrandMembership
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
@@ -231,15 +230,8 @@ def _tell_brand(auth: SparkAuthorization, subject: str, body: str) -> None:
 
 
 def _recipients(auth: SparkAuthorization) -> dict[str, list[str]]:
-    brand_emails = set(
-        BrandMembership.objects.filter(brand=auth.brand, role__in=BrandMembership.MANAGER_ROLES).values_list(
-            "user__email", flat=True
-        )
-    )
-    if auth.requested_by is not None:
-        brand_emails.add(auth.requested_by.email)
     owner = auth.tiktok_account.owner if auth.tiktok_account else None
     return {
-        SparkReminder.Recipient.BRAND: sorted(e for e in brand_emails if e),
+        SparkReminder.Recipient.BRAND: auth.brand_emails(),
         SparkReminder.Recipient.CREATOR: [owner.email] if owner and owner.email else [],
     }

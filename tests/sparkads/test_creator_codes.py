@@ -41,8 +41,8 @@ def made(video_id: str, days: int = 60, status: str = "NOT_USED") -> dict:
     return {
         "item_id": video_id,
         "auth_code": CODE,
-        "auth_code_start_time": "2026-03-01 12:00:00",
-        "auth_code_end_time": "2026-04-30 12:00:00" if days == 60 else "2026-03-31 12:00:00",
+        "auth_code_start_time": "2099-03-01 12:00:00",
+        "auth_code_end_time": "2099-04-30 12:00:00" if days == 60 else "2099-03-31 12:00:00",
         "authorization_days": days,
         "auth_code_status": status,
     }
@@ -397,19 +397,19 @@ def test_a_code_replaced_by_a_new_one_in_the_app_means_the_brands_code_was_delet
 def test_an_extension_the_creator_made_on_tiktok_is_seen_and_recorded_as_a_renewal(given, settings):
     from sparkads import ledger
 
-    given.auth_end = datetime(2026, 4, 30, 12, tzinfo=UTC)
+    given.auth_end = datetime(2099, 4, 30, 12, tzinfo=UTC)
     given.save(update_fields=["auth_end"])
     with responses.RequestsMock() as rsps:
         rsps.get(
             url(settings, "business/post/authorize/status/"),
             json=ok(
-                {**made(given.video_id), "auth_code_end_time": "2026-05-30 12:00:00", "auth_code_status": "IN_USE"}
+                {**made(given.video_id), "auth_code_end_time": "2099-05-30 12:00:00", "auth_code_status": "IN_USE"}
             ),
         )
         ledger.refresh_from_tiktok(given)
 
     given.refresh_from_db()
-    assert given.auth_end == datetime(2026, 5, 30, 12, tzinfo=UTC) and given.status != Status.REVOKED
+    assert given.auth_end == datetime(2099, 5, 30, 12, tzinfo=UTC) and given.status != Status.REVOKED
     assert AuditEvent.objects.filter(authorization=given, kind="renewed").exists()
 
 
