@@ -304,8 +304,10 @@ def test_a_creator_without_the_scope_sees_how_to_grant_it(request_row, creator, 
 def test_the_page_lists_every_authorization_with_brand_window_fee_payment_and_source(given, creator, client_for):
     body = client_for(creator).get(reverse("sparkads:creator_codes")).content.decode()
 
-    assert "Approved by the creator here" in body and "Unpaid" in body
-    assert "2026-03-01 → 2099-04-30" in body and "Revoke…" in body and "ads using it stop delivering" in body
+    assert "Approved by the creator here" in body
+    # The brand's ledger words, from the model: duration, fee, payment and window in one line.
+    assert given.terms_summary == "60 days · 250.00 USD · unpaid · 2026-03-01 → 2099-04-30"
+    assert given.terms_summary in body and "Revoke…" in body and "ads using it stop delivering" in body
 
 
 def test_another_creators_row_is_a_404_and_nothing_is_sent(request_row, client_for, user_factory):
@@ -422,3 +424,21 @@ def test_a_creator_code_whose_grant_lost_the_scope_is_left_to_its_window_without
 
     given.refresh_from_db()
     assert given.status == Status.ACTIVE
+
+
+def test_a_code_held_for_payment_reads_the_same_on_the_creators_page_as_in_the_brands_ledger(
+    request_row, creator, client_for, settings, alice
+):
+    brand = request_row.brand
+    brand.spark_release_after_payment = True
+    brand.save()
+    with responses.RequestsMock() as rsps:  # held: no tt_video/authorize may be sent
+        rsps.post(url(settings, "business/post/authorize/setting/"), json=ok(made(request_row.video_id)))
+        creator_codes.approve(request_row, creator)
+
+    mine = client_for(creator).get(reverse("sparkads:creator_codes")).content.decode()
+    theirs = client_for(alice).get(reverse("sparkads:ledger", args=[brand.slug])).content.decode()
+
+    for page in (mine, theirs):
+        assert "Approved — waiting for payment" in page
+        assert "60 days · 250.00 USD · unpaid" in page
