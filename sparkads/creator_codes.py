@@ -15,7 +15,8 @@ page says how. Either way the brand's managers are emailed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from integrations import mail
 from integrations.errors import FlowError, message_for
-from integrations.models import TikTokAccount
+from integrations.models import CampaignPost, TikTokAccount
 from integrations.tiktok import TikTokError
 from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 from integrations.tiktok.tokens import call_with_credential
@@ -32,6 +33,7 @@ from integrations.tiktok.tokens import call_with_credential
 from . import flows
 from .models import AuditEvent, SparkAuthorization, code_digest
 
+logger = logging.getLogger("sparkads")
 Status = SparkAuthorization.Status
 Source = SparkAuthorization.Source
 SCOPE_MISSING = (
@@ -69,7 +71,7 @@ def given(user) -> QuerySet[SparkAuthorization]:
     return (
         SparkAuthorization.objects.filter(_owned(user))
         .exclude(status__in=[Status.REQUESTED, Status.FAILED, Status.REJECTED])
-        .select_related("brand", "post__campaign", "tiktok_account", "ad_account")
+        .select_related("brand", "post__campaign", "post__tiktok_account__credential", "tiktok_account", "ad_account")
         .order_by("-decided_at", "-pk")
     )
 
@@ -84,6 +86,47 @@ def _account(auth: SparkAuthorization) -> TikTokAccount:
     if account is None:
         raise FlowError("This authorization is not tied to one of your TikTok accounts.")
     return account
+
+
+# --- what each post is, from TikTok -------------------------------------------------------------
+
+# TikTok's page size for business/video/list/ (max_count 1-20): one call per account covers this many.
+PREVIEWS_PER_CALL = 20
+VIDEO_LIST_SCOPE = "video.list"
+
+
+def fill_previews(posts: Iterable[CampaignPost]) -> None:
+    """Give the creator's posts that have no preview yet their caption and thumbnail, so the
+    page shows what each post is rather than a bare video id: one `business/video/list/` call
+    per TikTok account with the creator's token, and the answer is kept on the rows, so the
+    next page view asks TikTok nothing. A post TikTok does not answer for keeps its id."""
+    missing: dict[int, list[CampaignPost]] = {}
+    for post in posts:
+        if not post.thumbnail_url:
+            missing.setdefault(post.tiktok_account_id, []).append(post)
+    for group in missing.values():
+        account = group[0].tiktok_account
+        if not account.open_id or not (account.credential and account.credential.has_scope(VIDEO_LIST_SCOPE)):
+            continue
+        ids = list(dict.fromkeys(p.video_id for p in group))[:PREVIEWS_PER_CALL]
+        try:
+            data = call_with_credential(
+                account.credential_id,
+                lambda c, ids=ids, account=account: c.business_video_list(
+                    account.open_id, fields=["caption", "thumbnail_url"], video_ids=ids, max_count=PREVIEWS_PER_CALL
+                ),
+            )
+        except TikTokError as exc:
+            logger.info("post previews for @%s not read: %s", account.handle, exc.message)
+            continue
+        for video in data.get("videos") or []:
+            found = {"caption": str(video.get("caption") or ""), "thumbnail_url": str(video.get("thumbnail_url") or "")}
+            if not found["thumbnail_url"] or len(found["thumbnail_url"]) > 1000:
+                continue
+            CampaignPost.objects.filter(tiktok_account=account, video_id=str(video.get("item_id"))).update(**found)
+            for post in group:
+                if post.video_id == str(video.get("item_id")):
+                    post.caption, post.thumbnail_url = found["caption"], found["thumbnail_url"]
 
 
 # --- approve in one click -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import reverse
 
 from integrations.errors import FlowError
-from integrations.models import Credential
+from integrations.models import CampaignPost, Credential
 from sparkads import creator_codes
 from sparkads.models import AuditEvent, SparkAuthorization, code_digest
 
@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
 CODE = "#CreatorMade+/Code1"
 OPEN_ID = "open-7500000000000000005"
+THUMB = "http://sandbox.test/media/cover/7700000000000000501.jpeg"
 FULL = "user.info.basic,user.info.profile,user.info.stats,video.list,biz.spark.auth"
 Status = SparkAuthorization.Status
 
@@ -71,6 +72,8 @@ def creator(world, user_factory):
         kind=Credential.Kind.TT_USER, user=user, open_id=OPEN_ID, access_token="tt-user-token", scopes=FULL
     )
     account.save()
+    # What business/video/list/ answered on an earlier page view, kept on the post.
+    CampaignPost.objects.filter(pk=world["post"].pk).update(caption="Spring haul", thumbnail_url=THUMB)
     return user
 
 
@@ -442,3 +445,45 @@ def test_a_code_held_for_payment_reads_the_same_on_the_creators_page_as_in_the_b
     for page in (mine, theirs):
         assert "Approved — waiting for payment" in page
         assert "60 days · 250.00 USD · unpaid" in page
+
+
+def test_the_page_shows_each_post_by_caption_and_thumbnail_from_one_tiktok_call_kept_for_later_views(
+    request_row, creator, client_for, settings, world, django_assert_max_num_queries
+):
+    second = CampaignPost.objects.create(
+        campaign=world["campaign"], tiktok_account=world["account"], video_id="7700000000000000502"
+    )
+    CampaignPost.objects.filter(pk__in=[world["post"].pk, second.pk]).update(caption="", thumbnail_url="")
+    client = client_for(creator)
+    videos = [
+        {"item_id": world["post"].video_id, "caption": "Spring haul #ad", "thumbnail_url": THUMB},
+        {"item_id": second.video_id, "caption": "Morning routine", "thumbnail_url": THUMB.replace("501", "502")},
+    ]
+    with responses.RequestsMock() as rsps:
+        listed = rsps.get(
+            url(settings, "business/video/list/"), json=ok({"videos": videos, "cursor": 0, "has_more": False})
+        )
+        with django_assert_max_num_queries(12):
+            body = client.get(reverse("sparkads:creator_codes")).content.decode()
+
+    assert listed.call_count == 1  # every post of the account in one call
+    sent = listed.calls[0].request
+    assert sent.headers["Access-Token"] == "tt-user-token" and "caption" in sent.url and "thumbnail_url" in sent.url
+    assert world["post"].video_id in sent.url and second.video_id in sent.url
+    assert "Spring haul #ad" in body and f'src="{THUMB}"' in body and "Morning routine" in body
+    assert CampaignPost.objects.get(pk=second.pk).caption == "Morning routine"
+
+    with responses.RequestsMock():  # kept on the rows: TikTok is not asked again
+        again = client.get(reverse("sparkads:creator_codes")).content.decode()
+    assert "Spring haul #ad" in again
+
+
+def test_when_tiktok_cannot_list_the_posts_the_page_still_shows_them_by_id(
+    request_row, creator, client_for, settings, world
+):
+    CampaignPost.objects.filter(pk=world["post"].pk).update(caption="", thumbnail_url="")
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "business/video/list/"), json=fail(40002, "fields: bad"))
+        page = client_for(creator).get(reverse("sparkads:creator_codes"))
+
+    assert page.status_code == 200 and f"video {world['post'].video_id}" in page.content.decode()

@@ -59,6 +59,12 @@ def test_one_click_approval_puts_a_working_code_in_the_brands_ledger_and_revoke_
 
     page = client.get(reverse("sparkads:creator_codes")).content.decode()
     assert "Approve for 30 days" in page
+    # The post is shown as TikTok lists it (business/video/list/), read once and kept.
+    post.refresh_from_db()
+    assert post.caption and f"cover/{post.video_id}" in post.thumbnail_url
+    assert post.thumbnail_url in page
+    client.get(reverse("sparkads:creator_codes"))
+    assert control.calls("business/video/list") == 1
     client.post(reverse("sparkads:creator_approve", args=[auth.pk]))
 
     auth.refresh_from_db()
