@@ -96,6 +96,12 @@ def approve(request, pk: int) -> HttpResponse:
             f"Approved: {auth.brand} can promote video {auth.video_id} as a Spark Ad "
             f"until {auth.auth_end:%Y-%m-%d}. The code went straight to them.",
         )
+    elif auth.awaiting_payment:
+        messages.success(
+            request,
+            f"Approved for {auth.authorization_days} days: the code is in {auth.brand}'s ledger and reaches "
+            f"their ad account once they mark your fee ({auth.fee_label}) paid.",
+        )
     else:
         messages.success(
             request,
