@@ -110,16 +110,11 @@ def fill_previews(posts: Iterable[CampaignPost]) -> None:
             continue
         ids = list(dict.fromkeys(p.video_id for p in group))[:PREVIEWS_PER_CALL]
         try:
-            data = call_with_credential(
-                account.credential_id,
-                lambda c, ids=ids, account=account: c.business_video_list(
-                    account.open_id, fields=["caption", "thumbnail_url"], video_ids=ids, max_count=PREVIEWS_PER_CALL
-                ),
-            )
+            videos = _listed(account, ids)
         except TikTokError as exc:
             logger.info("post previews for @%s not read: %s", account.handle, exc.message)
             continue
-        for video in data.get("videos") or []:
+        for video in videos:
             found = {"caption": str(video.get("caption") or ""), "thumbnail_url": str(video.get("thumbnail_url") or "")}
             if not found["thumbnail_url"] or len(found["thumbnail_url"]) > 1000:
                 continue
@@ -127,6 +122,17 @@ def fill_previews(posts: Iterable[CampaignPost]) -> None:
             for post in group:
                 if post.video_id == str(video.get("item_id")):
                     post.caption, post.thumbnail_url = found["caption"], found["thumbnail_url"]
+
+
+def _listed(account: TikTokAccount, ids: list[str]) -> list[dict[str, Any]]:
+    open_id = account.open_id
+    data = call_with_credential(
+        account.credential_id,
+        lambda c: c.business_video_list(
+            open_id, fields=["caption", "thumbnail_url"], video_ids=ids, max_count=PREVIEWS_PER_CALL
+        ),
+    )
+    return [dict(v) for v in data.get("videos") or []]
 
 
 # --- approve in one click -----------------------------------------------------------------------

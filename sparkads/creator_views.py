@@ -31,13 +31,13 @@ def _own_row(request, pk: int) -> SparkAuthorization:
 @login_required
 @require_http_methods(["GET", "POST"])
 def creator_codes_page(request) -> HttpResponse:
-    posts = CampaignPost.objects.filter(tiktok_account__owner=request.user).select_related(
+    own_posts = CampaignPost.objects.filter(tiktok_account__owner=request.user).select_related(
         "campaign__brand", "tiktok_account__credential"
     )
     if request.method == "POST":
-        _paste(request, posts)
+        _paste(request, own_posts)
         return redirect("sparkads:creator_codes")
-    posts = list(posts)
+    posts = list(own_posts)
     accounts = list(TikTokAccount.objects.filter(owner=request.user).select_related("credential").order_by("handle"))
     # (request, whether the creator's grant lets them approve it here)
     waiting = [
@@ -50,8 +50,9 @@ def creator_codes_page(request) -> HttpResponse:
         for row in creator_codes.given(request.user)
     ]
     # Each post shown gets its caption and thumbnail: one TikTok call per account, kept on the rows.
-    shown = {p.pk: p for p in [*posts, *(r.post for r, _ in waiting if r.post), *(r.post for r, *_ in rows if r.post)]}
-    creator_codes.fill_previews(shown.values())
+    creator_codes.fill_previews(
+        [*posts, *(r.post for r, _ in waiting if r.post), *(r.post for r, *_ in rows if r.post)]
+    )
     return render(
         request,
         "sparkads/creator_codes.html",
