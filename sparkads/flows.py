@@ -394,7 +394,7 @@ def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account:
         auth.tiktok_account = TikTokAccount.objects.filter(handle=auth.tiktok_name).first()
 
 
-# --- extend, unbind, expiry and reminders -------------------------------------------------------
+# --- one write per row, unbind and the end of an authorization -----------------------------------
 
 
 def claim_write(auth: SparkAuthorization, action: str) -> bool:
