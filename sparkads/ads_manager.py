@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from integrations.errors import FlowError
@@ -77,6 +77,18 @@ def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user
         tiktok_account=link.tiktok_account,
     )
     return link
+
+
+def with_open_successor(links):
+    """Mark each link `superseded` when a newer request for its ad account and username is
+    open (waiting or authorized): a rejected row then offers no "Send again", which would only
+    answer "Already requested"."""
+    newer_open = AdsManagerLink.objects.filter(
+        ad_account=OuterRef("ad_account"),
+        username=OuterRef("username"),
+        status__in=[AdsManagerLink.Status.PENDING, AdsManagerLink.Status.AUTHORIZED],
+    ).exclude(pk=OuterRef("pk"))
+    return links.annotate(superseded=Exists(newer_open))
 
 
 def _already(ad_account: AdAccount, username: str) -> str:

@@ -27,7 +27,7 @@ from .models import AdsManagerLink
 @require_GET
 def page(request, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
-    rows = (
+    rows = links.with_open_successor(
         AdsManagerLink.objects.for_user(request.user)
         .filter(brand=brand)
         .select_related("ad_account", "requested_by", "decided_by")

@@ -15,7 +15,8 @@ page says how. Either way the brand's managers are emailed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from integrations import mail
 from integrations.errors import FlowError, message_for
-from integrations.models import BrandMembership, TikTokAccount
+from integrations.models import CampaignPost, TikTokAccount
 from integrations.tiktok import TikTokError
 from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 from integrations.tiktok.tokens import call_with_credential
@@ -32,6 +33,7 @@ from integrations.tiktok.tokens import call_with_credential
 from . import flows
 from .models import AuditEvent, SparkAuthorization, code_digest
 
+logger = logging.getLogger("sparkads")
 Status = SparkAuthorization.Status
 Source = SparkAuthorization.Source
 SCOPE_MISSING = (
@@ -39,6 +41,8 @@ SCOPE_MISSING = (
     "“Authorize TikTok again” on Social Accounts and keep “Spark Ads codes” ticked. "
     "Until then, approve in the TikTok app (Inbox › notifications) or paste a code below."
 )
+# TikTok's answer for a post whose code was never made or was deleted (docs/sandbox.md).
+CODE_DELETED = 40007
 # Revoking one of these is possible; an ended or refused row has nothing left to revoke.
 REVOCABLE = (Status.APPROVED, Status.ACTIVE, Status.EXPIRING)
 
@@ -67,7 +71,7 @@ def given(user) -> QuerySet[SparkAuthorization]:
     return (
         SparkAuthorization.objects.filter(_owned(user))
         .exclude(status__in=[Status.REQUESTED, Status.FAILED, Status.REJECTED])
-        .select_related("brand", "post__campaign", "tiktok_account", "ad_account")
+        .select_related("brand", "post__campaign", "post__tiktok_account__credential", "tiktok_account", "ad_account")
         .order_by("-decided_at", "-pk")
     )
 
@@ -84,11 +88,51 @@ def _account(auth: SparkAuthorization) -> TikTokAccount:
     return account
 
 
-def _release_claim(auth: SparkAuthorization, error: str | None = None) -> None:
-    fields: dict[str, Any] = {"pending_write": "", "pending_since": None}
-    if error is not None:
-        fields["last_error"] = error[:500]
-    SparkAuthorization.objects.filter(pk=auth.pk).update(**fields)
+# --- what each post is, from TikTok -------------------------------------------------------------
+
+# TikTok's page size for business/video/list/ (max_count 1-20): one call per account covers this many.
+PREVIEWS_PER_CALL = 20
+VIDEO_LIST_SCOPE = "video.list"
+
+
+def fill_previews(posts: Iterable[CampaignPost]) -> None:
+    """Give the creator's posts that have no preview yet their caption and thumbnail, so the
+    page shows what each post is rather than a bare video id: one `business/video/list/` call
+    per TikTok account with the creator's token, and the answer is kept on the rows, so the
+    next page view asks TikTok nothing. A post TikTok does not answer for keeps its id."""
+    missing: dict[int, list[CampaignPost]] = {}
+    for post in posts:
+        if not post.thumbnail_url:
+            missing.setdefault(post.tiktok_account_id, []).append(post)
+    for group in missing.values():
+        account = group[0].tiktok_account
+        if not account.open_id or not (account.credential and account.credential.has_scope(VIDEO_LIST_SCOPE)):
+            continue
+        ids = list(dict.fromkeys(p.video_id for p in group))[:PREVIEWS_PER_CALL]
+        try:
+            videos = _listed(account, ids)
+        except TikTokError as exc:
+            logger.info("post previews for @%s not read: %s", account.handle, exc.message)
+            continue
+        for video in videos:
+            found = {"caption": str(video.get("caption") or ""), "thumbnail_url": str(video.get("thumbnail_url") or "")}
+            if not found["thumbnail_url"] or len(found["thumbnail_url"]) > 1000:
+                continue
+            CampaignPost.objects.filter(tiktok_account=account, video_id=str(video.get("item_id"))).update(**found)
+            for post in group:
+                if post.video_id == str(video.get("item_id")):
+                    post.caption, post.thumbnail_url = found["caption"], found["thumbnail_url"]
+
+
+def _listed(account: TikTokAccount, ids: list[str]) -> list[dict[str, Any]]:
+    open_id = account.open_id
+    data = call_with_credential(
+        account.credential_id,
+        lambda c: c.business_video_list(
+            open_id, fields=["caption", "thumbnail_url"], video_ids=ids, max_count=PREVIEWS_PER_CALL
+        ),
+    )
+    return [dict(v) for v in data.get("videos") or []]
 
 
 # --- approve in one click -----------------------------------------------------------------------
@@ -110,7 +154,7 @@ def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
         raise FlowError(f"Already approving video {auth.video_id}: your answer is being sent to TikTok right now.")
     auth.refresh_from_db()
     if auth.status != Status.REQUESTED:
-        _release_claim(auth)
+        flows.release_write(auth)
         raise FlowError(f"Already answered: this request is {auth.get_status_display().lower()}.")
     days = auth.authorization_days
     try:
@@ -120,11 +164,11 @@ def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
         )
     except TikTokError as exc:
         message = _setting_error(exc)
-        _release_claim(auth, message)
+        flows.release_write(auth, message)
         raise FlowError(message) from exc
     code = str(data.get("auth_code") or "").strip()
     if not code:
-        _release_claim(auth, "TikTok turned ad authorization on but sent no code.")
+        flows.release_write(auth, "TikTok turned ad authorization on but sent no code.")
         raise FlowError("TikTok turned ad authorization on but sent no code. Try again in a minute.")
     if _record(auth, code, data, user):
         release_code(auth.pk, user)
@@ -168,11 +212,11 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) 
         base.update(
             **{**fields, "next_poll_at": None, "last_error": "The code is already in the ledger; see that row."}
         )
-        _release_claim(auth)
+        flows.release_write(auth)
         return False
     if not won:
         # The poller recorded TikTok's answer first (the same code, seen by tcm/tt_video/status).
-        _release_claim(auth)
+        flows.release_write(auth)
         return False
     flows.audit(
         auth.brand,
@@ -227,7 +271,7 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
         raise FlowError(f"Already revoking video {auth.video_id}: it is being sent to TikTok right now.")
     auth.refresh_from_db()
     if auth.status not in REVOCABLE:
-        _release_claim(auth)
+        flows.release_write(auth)
         raise FlowError(f"Already done: this authorization is {auth.get_status_display().lower()}.")
     try:
         call_with_credential(
@@ -235,17 +279,17 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
             lambda c: c.business_post_authorize_delete(account.open_id, auth.item_id or auth.video_id),
         )
     except TikTokError as exc:
-        # 40007: TikTok has no code for the post any more (deleted in the app): already done.
-        if exc.code != 40007:
+        # TikTok has no code for the post any more (deleted in the app): already done.
+        if exc.code != CODE_DELETED:
             message = (
                 message_for(exc)
                 if exc.is_transient or exc.needs_reconnect
                 else f"TikTok did not delete the code: {exc.message}"
             )
-            _release_claim(auth, message)
+            flows.release_write(auth, message)
             raise FlowError(message) from exc
     flows.end_authorization(auth, Status.REVOKED, user, "The creator revoked the authorization here")
-    _release_claim(auth, "")
+    flows.release_write(auth, "")
     flows.audit(
         auth.brand,
         AuditEvent.Kind.REVOKED,
@@ -260,13 +304,7 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
 
 
 def _tell_brand(auth: SparkAuthorization) -> None:
-    emails = sorted(
-        e
-        for e in BrandMembership.objects.filter(brand=auth.brand, role__in=BrandMembership.MANAGER_ROLES).values_list(
-            "user__email", flat=True
-        )
-        if e
-    )
+    emails = auth.brand_emails()
     if not emails:
         return
     where = f" on ad account {auth.ad_account}" if auth.ad_account_id else ""

@@ -31,10 +31,13 @@ def _own_row(request, pk: int) -> SparkAuthorization:
 @login_required
 @require_http_methods(["GET", "POST"])
 def creator_codes_page(request) -> HttpResponse:
-    posts = CampaignPost.objects.filter(tiktok_account__owner=request.user).select_related("campaign__brand")
+    own_posts = CampaignPost.objects.filter(tiktok_account__owner=request.user).select_related(
+        "campaign__brand", "tiktok_account__credential"
+    )
     if request.method == "POST":
-        _paste(request, posts)
+        _paste(request, own_posts)
         return redirect("sparkads:creator_codes")
+    posts = list(own_posts)
     accounts = list(TikTokAccount.objects.filter(owner=request.user).select_related("credential").order_by("handle"))
     # (request, whether the creator's grant lets them approve it here)
     waiting = [
@@ -46,6 +49,10 @@ def creator_codes_page(request) -> HttpResponse:
         (row, creator_codes.can_revoke_here(row), row.status in creator_codes.REVOCABLE)
         for row in creator_codes.given(request.user)
     ]
+    # Each post shown gets its caption and thumbnail: one TikTok call per account, kept on the rows.
+    creator_codes.fill_previews(
+        [*posts, *(r.post for r, _ in waiting if r.post), *(r.post for r, *_ in rows if r.post)]
+    )
     return render(
         request,
         "sparkads/creator_codes.html",
@@ -89,6 +96,12 @@ def approve(request, pk: int) -> HttpResponse:
             request,
             f"Approved: {auth.brand} can promote video {auth.video_id} as a Spark Ad "
             f"until {auth.auth_end:%Y-%m-%d}. The code went straight to them.",
+        )
+    elif auth.awaiting_payment:
+        messages.success(
+            request,
+            f"Approved for {auth.authorization_days} days: the code is in {auth.brand}'s ledger and reaches "
+            f"their ad account once they mark your fee ({auth.fee_label}) paid.",
         )
     else:
         messages.success(

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations import mail
 from integrations.errors import FlowError, message_for
 from integrations.models import AdAccount, Brand, TikTokAccount
 from integrations.tiktok import TikTokError, clock
@@ -41,9 +42,6 @@ REQUEST_POLL_EVERY = timedelta(minutes=5)
 # again this soon, then ever less often (a quarter of its wait) up to REQUEST_POLL_EVERY, so an
 # approval shows within seconds without polling old requests at that pace.
 REQUEST_POLL_FIRST = timedelta(seconds=15)
-# An extension asked for is in the creator's TikTok notifications; asking again sooner than
-# this only repeats the notification (a double submit is the usual cause).
-EXTENSION_WAIT = timedelta(days=1)
 
 
 def audit(brand: Brand, kind: str, summary: str, *, actor=None, **objects) -> AuditEvent:
@@ -116,7 +114,7 @@ def request_permission(post, user, days: int, terms: UsageTerms | None = None) -
             tto.credential_id, lambda c: c.tcm_tt_video_apply(post.video_id, tto.tto_tcm_account_id, days)
         )
     except TikTokError as exc:
-        message = _apply_error(exc)
+        message = apply_error(exc)
         _fail_request(auth, message)
         raise FlowError(message) from exc
     SparkAuthorization.objects.filter(pk=auth.pk).update(
@@ -197,7 +195,7 @@ def already_requested(auth: SparkAuthorization) -> str:
     )
 
 
-def _apply_error(exc: TikTokError) -> str:
+def apply_error(exc: TikTokError) -> str:
     if "maximum number" in exc.message:
         return f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used."
     if exc.is_transient:
@@ -332,14 +330,23 @@ def apply_approved(auth_id: int, actor=None) -> bool:
 
 
 def held_for_payment(auth_id: int) -> bool:
-    """The release gate: with the brand's "release only after payment" setting on, an approved
-    code whose fee is unpaid is not applied. Its row stops polling and waits for "Mark paid"
-    (terms.mark_paid), which comes back through apply_approved."""
-    auth = SparkAuthorization.objects.select_related("brand").filter(pk=auth_id).first()
-    if auth is None or not auth.awaiting_payment:
+    """The release gate. With the brand's "release only after payment" setting on, an approved
+    code whose fee is unpaid is not applied: its row waits for "Mark paid" (terms.mark_paid,
+    which comes back through apply_approved) and is checked again when its window ends. An
+    approved code whose window ended before it was applied is recorded as expired instead of
+    being sent to TikTok, which would refuse it."""
+    auth = SparkAuthorization.objects.select_related("brand").filter(pk=auth_id, status=Status.APPROVED).first()
+    if auth is None:
         return False
-    # Audited once: the first caller to stop the row's polling records the hold.
-    if SparkAuthorization.objects.filter(pk=auth_id, next_poll_at__isnull=False).update(next_poll_at=None):
+    if auth.auth_end is not None and auth.auth_end <= clock.now():
+        _expire_unapplied(auth)
+        return True
+    if not auth.awaiting_payment:
+        return False
+    first = not AuditEvent.objects.filter(authorization=auth, kind=AuditEvent.Kind.HELD).exists()
+    wake = clock.to_real(auth.auth_end) if auth.auth_end else None
+    SparkAuthorization.objects.filter(pk=auth_id, status=Status.APPROVED).update(next_poll_at=wake)
+    if first:
         audit(
             auth.brand,
             AuditEvent.Kind.HELD,
@@ -348,6 +355,29 @@ def held_for_payment(auth_id: int) -> bool:
             tiktok_account_id=auth.tiktok_account_id,
         )
     return True
+
+
+def _expire_unapplied(auth: SparkAuthorization) -> None:
+    unpaid = auth.payment_status == SparkAuthorization.Payment.UNPAID
+    why = "while waiting for the fee to be paid" if unpaid else "before it reached the ad account"
+    reason = f"The window ended on {auth.auth_end:%Y-%m-%d} {why}; the code was never used"
+    if not SparkAuthorization.objects.filter(pk=auth.pk, status=Status.APPROVED).update(
+        status=Status.EXPIRED, ended_at=timezone.now(), end_reason=reason, next_poll_at=None
+    ):
+        return  # another worker recorded it
+    audit(
+        auth.brand,
+        AuditEvent.Kind.EXPIRED,
+        f"Code for video {auth.video_id} expired unused {why}",
+        authorization=auth,
+        tiktok_account_id=auth.tiktok_account_id,
+    )
+    mail.send_later(
+        f"Spark Ads: the code for video {auth.video_id} expired unused",
+        f"{reason}. The post was never authorized to your ad account. To run it as a Spark Ad, "
+        f"ask @{handle_of(auth)} for a new code on the Spark Ads page.",
+        auth.brand_emails(),
+    )
 
 
 def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account: AdAccount) -> None:
@@ -364,7 +394,7 @@ def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account:
         auth.tiktok_account = TikTokAccount.objects.filter(handle=auth.tiktok_name).first()
 
 
-# --- extend, unbind, expiry and reminders -------------------------------------------------------
+# --- one write per row, unbind and the end of an authorization -----------------------------------
 
 
 def claim_write(auth: SparkAuthorization, action: str) -> bool:
@@ -385,47 +415,6 @@ def release_write(auth: SparkAuthorization, error: str | None = None) -> None:
     if error is not None:
         fields["last_error"] = error[:500]
     SparkAuthorization.objects.filter(pk=auth.pk).update(**fields)
-
-
-def extend(auth: SparkAuthorization, user, days: int) -> None:
-    """Ask the creator for more time before the authorization lapses (`action=EXTEND`)."""
-    if days not in AUTHORIZATION_DAYS:
-        raise FlowError("Pick 7, 30, 60 or 365 days.")
-    tto = enabled_capability(auth.brand).tiktok_one_account
-    if not claim_write(auth, "extend"):
-        raise FlowError(f"Already requested: the extension of video {auth.video_id} is being sent to TikTok.")
-    auth.refresh_from_db()
-    try:
-        if not auth.can_extend:
-            raise FlowError("Only an active authorization of a campaign post can be extended.")
-        asked = auth.extension_requested_at
-        if asked is not None and asked > timezone.now() - EXTENSION_WAIT:
-            raise FlowError(
-                f"Already requested: an extension was asked for on {timezone.localtime(asked):%Y-%m-%d %H:%M}; "
-                "the creator answers in TikTok's notifications."
-            )
-        call_with_credential(
-            tto.credential_id,
-            lambda c: c.tcm_tt_video_apply(auth.video_id, tto.tto_tcm_account_id, days, extend=True),
-        )
-    except TikTokError as exc:
-        release_write(auth, _apply_error(exc))
-        raise FlowError(_apply_error(exc)) from exc
-    except FlowError:
-        release_write(auth)
-        raise
-    now = timezone.now()
-    SparkAuthorization.objects.filter(pk=auth.pk).update(
-        extension_requested_at=now, next_poll_at=now + REQUEST_POLL_EVERY, pending_write="", pending_since=None
-    )
-    audit(
-        auth.brand,
-        AuditEvent.Kind.EXTENDED,
-        f"Asked @{handle_of(auth)} to extend video {auth.video_id} by {days} days",
-        actor=user,
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
-    )
 
 
 def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:

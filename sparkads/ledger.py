@@ -4,16 +4,18 @@ at the end of an unrenewed term, the post unbound from the ad account."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 
 from integrations import mail
 from integrations.errors import FlowError
-from integrations.models import BrandMembership
-from integrations.tiktok import clock
+from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
+from .creator_codes import CODE_DELETED, account_of
 from .flows import audit, capability_for, end_authorization, handle_of, parse_tiktok_time, unbind
 from .models import AuditEvent, SparkAuthorization, SparkReminder, code_digest
 
@@ -21,22 +23,57 @@ Status = SparkAuthorization.Status
 
 
 def refresh_from_tiktok(auth: SparkAuthorization) -> None:
-    """Notice a creator's cancellation or an approved extension of a code that came through
-    TikTok One (a code the creator approved here is extended synchronously, in renewal.py)."""
-    if auth.post_id is None or auth.source == SparkAuthorization.Source.CREATOR:
+    """Notice a creator's cancellation or a longer window on TikTok. A code made with the
+    creator's token is read with that token (`business/post/authorize/status/`); a code that
+    came through TikTok One with the brand's (`tcm/tt_video/status/`). A pasted code has
+    nothing to read."""
+    if auth.source == SparkAuthorization.Source.CREATOR:
+        data = _creator_code_status(auth)
+    elif auth.post_id is not None:
+        data = _tcm_status(auth)
+    else:
         return
-    tto = capability_for(auth.brand).tiktok_one_account
-    if tto is None or not tto.credential_id:
+    if data is None:
         return
-    data = call_with_credential(
-        tto.credential_id, lambda c: c.tcm_tt_video_status(auth.video_id, tto.tto_tcm_account_id)
-    )
-    if data.get("auth_code_status") == "DELETED" and code_digest(data.get("auth_code") or "") == auth.code_hash:
+    code = str(data.get("auth_code") or "")
+    deleted = data.get("auth_code_status") == "DELETED" and code_digest(code) == auth.code_hash
+    # The post's code is another one: ours was deleted and the creator made a new one since.
+    replaced = auth.source == SparkAuthorization.Source.CREATOR and bool(code) and code_digest(code) != auth.code_hash
+    if deleted or replaced:
         _revoke(auth)
         return
     new_end = parse_tiktok_time(data.get("auth_code_end_time"))
     if new_end and auth.auth_end and new_end > auth.auth_end:
         renewed(auth, new_end)
+
+
+def _tcm_status(auth: SparkAuthorization) -> Mapping[str, Any] | None:
+    tto = capability_for(auth.brand).tiktok_one_account
+    if tto is None or not tto.credential_id:
+        return None
+    return call_with_credential(
+        tto.credential_id, lambda c: c.tcm_tt_video_status(auth.video_id, tto.tto_tcm_account_id)
+    )
+
+
+def _creator_code_status(auth: SparkAuthorization) -> Mapping[str, Any] | None:
+    """The post's code as TikTok has it, read with the creator's own token. TikTok answers
+    40007 for a post whose code was deleted: that is the creator's cancellation. Without the
+    creator's grant nothing can be read, and the window's own end still applies."""
+    account = account_of(auth)
+    if account is None or not account.open_id or account.credential_id is None:
+        return None
+    try:
+        return call_with_credential(
+            account.credential_id,
+            lambda c: c.business_post_authorize_status(account.open_id, auth.item_id or auth.video_id),
+        )
+    except TikTokError as exc:
+        if exc.code == CODE_DELETED:
+            return {"auth_code": auth.auth_code, "auth_code_status": "DELETED"}
+        if exc.is_scope_missing or exc.needs_reconnect:
+            return None
+        raise
 
 
 def renewed(auth: SparkAuthorization, new_end) -> None:
@@ -193,15 +230,8 @@ def _tell_brand(auth: SparkAuthorization, subject: str, body: str) -> None:
 
 
 def _recipients(auth: SparkAuthorization) -> dict[str, list[str]]:
-    brand_emails = set(
-        BrandMembership.objects.filter(brand=auth.brand, role__in=BrandMembership.MANAGER_ROLES).values_list(
-            "user__email", flat=True
-        )
-    )
-    if auth.requested_by is not None:
-        brand_emails.add(auth.requested_by.email)
     owner = auth.tiktok_account.owner if auth.tiktok_account else None
     return {
-        SparkReminder.Recipient.BRAND: sorted(e for e in brand_emails if e),
+        SparkReminder.Recipient.BRAND: auth.brand_emails(),
         SparkReminder.Recipient.CREATOR: [owner.email] if owner and owner.email else [],
     }

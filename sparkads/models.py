@@ -24,6 +24,7 @@ from integrations.crypto import EncryptedTextField
 from integrations.models import (
     AdAccount,
     Brand,
+    BrandMembership,
     BrandScopedQuerySet,
     BusinessCenter,
     BusinessCenterMember,
@@ -243,6 +244,17 @@ class SparkAuthorization(models.Model):
         elif self.auth_end:
             parts.append(f"until {self.auth_end:%Y-%m-%d}")
         return " · ".join(parts)
+
+    def brand_emails(self) -> list[str]:
+        """Who hears about this authorization on the brand's side: its managers and whoever asked."""
+        emails = set(
+            BrandMembership.objects.filter(brand_id=self.brand_id, role__in=BrandMembership.MANAGER_ROLES).values_list(
+                "user__email", flat=True
+            )
+        )
+        if self.requested_by is not None:
+            emails.add(self.requested_by.email)
+        return sorted(e for e in emails if e)
 
     @property
     def can_unbind(self) -> bool:

@@ -9,6 +9,10 @@ the brand, only replaced by a new code the creator makes.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from integrations.errors import FlowError, message_for
 from integrations.tiktok import TikTokError
 from integrations.tiktok.tokens import call_with_credential
@@ -17,6 +21,9 @@ from . import flows, ledger
 from .models import AUTHORIZATION_DAYS, AuditEvent, SparkAuthorization
 
 Source = SparkAuthorization.Source
+# An extension asked for is in the creator's TikTok notifications; asking again sooner than
+# this only repeats the notification (a double submit is the usual cause).
+EXTENSION_WAIT = timedelta(days=1)
 
 
 def extend(auth: SparkAuthorization, user, days: int) -> str:
@@ -28,7 +35,7 @@ def extend(auth: SparkAuthorization, user, days: int) -> str:
         )
     if auth.source == Source.CREATOR:
         return _extend_creator_code(auth, user, days)
-    flows.extend(auth, user, days)
+    _extend_requested_code(auth, user, days)
     return "Extension requested: the creator answers in TikTok's notifications. It shows as pending until then."
 
 
@@ -72,6 +79,47 @@ def audit_extended(auth: SparkAuthorization, user, days: int) -> None:
         auth.brand,
         AuditEvent.Kind.EXTENDED,
         f"Extended video {auth.video_id} by {days} days with @{flows.handle_of(auth)}'s authorization",
+        actor=user,
+        authorization=auth,
+        tiktok_account_id=auth.tiktok_account_id,
+    )
+
+
+def _extend_requested_code(auth: SparkAuthorization, user, days: int) -> None:
+    """Ask the creator for more time before the authorization lapses (`action=EXTEND`)."""
+    if days not in AUTHORIZATION_DAYS:
+        raise FlowError("Pick 7, 30, 60 or 365 days.")
+    tto = flows.enabled_capability(auth.brand).tiktok_one_account
+    if not flows.claim_write(auth, "extend"):
+        raise FlowError(f"Already requested: the extension of video {auth.video_id} is being sent to TikTok.")
+    auth.refresh_from_db()
+    try:
+        if not auth.can_extend:
+            raise FlowError("Only an active authorization of a campaign post can be extended.")
+        asked = auth.extension_requested_at
+        if asked is not None and asked > timezone.now() - EXTENSION_WAIT:
+            raise FlowError(
+                f"Already requested: an extension was asked for on {timezone.localtime(asked):%Y-%m-%d %H:%M}; "
+                "the creator answers in TikTok's notifications."
+            )
+        call_with_credential(
+            tto.credential_id,
+            lambda c: c.tcm_tt_video_apply(auth.video_id, tto.tto_tcm_account_id, days, extend=True),
+        )
+    except TikTokError as exc:
+        flows.release_write(auth, flows.apply_error(exc))
+        raise FlowError(flows.apply_error(exc)) from exc
+    except FlowError:
+        flows.release_write(auth)
+        raise
+    now = timezone.now()
+    SparkAuthorization.objects.filter(pk=auth.pk).update(
+        extension_requested_at=now, next_poll_at=now + flows.REQUEST_POLL_EVERY, pending_write="", pending_since=None
+    )
+    flows.audit(
+        auth.brand,
+        AuditEvent.Kind.EXTENDED,
+        f"Asked @{flows.handle_of(auth)} to extend video {auth.video_id} by {days} days",
         actor=user,
         authorization=auth,
         tiktok_account_id=auth.tiktok_account_id,

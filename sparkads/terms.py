@@ -66,6 +66,7 @@ def set_release_after_payment(brand: Brand, user, on: bool) -> None:
     )
     if not on:
         # Codes held for payment are released now, through the usual dispatcher.
+        # A row without a code carries nothing to release (its code is on another row).
         SparkAuthorization.objects.filter(
-            brand=brand, status=SparkAuthorization.Status.APPROVED, payment_status=Payment.UNPAID, next_poll_at=None
-        ).update(next_poll_at=timezone.now())
+            brand=brand, status=SparkAuthorization.Status.APPROVED, payment_status=Payment.UNPAID
+        ).exclude(code_hash="").update(next_poll_at=timezone.now())

@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import reverse
 
 from integrations.errors import FlowError
-from integrations.models import Credential
+from integrations.models import CampaignPost, Credential
 from sparkads import creator_codes
 from sparkads.models import AuditEvent, SparkAuthorization, code_digest
 
@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
 CODE = "#CreatorMade+/Code1"
 OPEN_ID = "open-7500000000000000005"
+THUMB = "http://sandbox.test/media/cover/7700000000000000501.jpeg"
 FULL = "user.info.basic,user.info.profile,user.info.stats,video.list,biz.spark.auth"
 Status = SparkAuthorization.Status
 
@@ -41,8 +42,8 @@ def made(video_id: str, days: int = 60, status: str = "NOT_USED") -> dict:
     return {
         "item_id": video_id,
         "auth_code": CODE,
-        "auth_code_start_time": "2026-03-01 12:00:00",
-        "auth_code_end_time": "2026-04-30 12:00:00" if days == 60 else "2026-03-31 12:00:00",
+        "auth_code_start_time": "2099-03-01 12:00:00",
+        "auth_code_end_time": "2099-04-30 12:00:00" if days == 60 else "2099-03-31 12:00:00",
         "authorization_days": days,
         "auth_code_status": status,
     }
@@ -71,6 +72,8 @@ def creator(world, user_factory):
         kind=Credential.Kind.TT_USER, user=user, open_id=OPEN_ID, access_token="tt-user-token", scopes=FULL
     )
     account.save()
+    # What business/video/list/ answered on an earlier page view, kept on the post.
+    CampaignPost.objects.filter(pk=world["post"].pk).update(caption="Spring haul", thumbnail_url=THUMB)
     return user
 
 
@@ -304,8 +307,10 @@ def test_a_creator_without_the_scope_sees_how_to_grant_it(request_row, creator, 
 def test_the_page_lists_every_authorization_with_brand_window_fee_payment_and_source(given, creator, client_for):
     body = client_for(creator).get(reverse("sparkads:creator_codes")).content.decode()
 
-    assert "Approved by the creator here" in body and "Unpaid" in body
-    assert "2026-03-01 → 2099-04-30" in body and "Revoke…" in body and "ads using it stop delivering" in body
+    assert "Approved by the creator here" in body
+    # The brand's ledger words, from the model: duration, fee, payment and window in one line.
+    assert given.terms_summary == "60 days · 250.00 USD · unpaid · 2026-03-01 → 2099-04-30"
+    assert given.terms_summary in body and "Revoke…" in body and "ads using it stop delivering" in body
 
 
 def test_another_creators_row_is_a_404_and_nothing_is_sent(request_row, client_for, user_factory):
@@ -357,3 +362,128 @@ def test_while_the_brand_cannot_use_spark_ads_no_code_is_made(request_row, creat
 
     request_row.refresh_from_db()
     assert request_row.status == Status.REQUESTED and request_row.pending_write == ""
+
+
+# --- the daily check reads a code made here with the creator's token ----------------------------
+
+
+def test_a_code_the_creator_deleted_in_the_tiktok_app_is_noticed_with_their_token_and_recorded_as_revoked(
+    given, settings
+):
+    from sparkads.tasks import check_spark_authorization
+
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "business/post/authorize/status/"), json=fail(40007, "The post has no code"))
+
+        assert check_spark_authorization(given.pk) == Status.REVOKED
+
+        read = rsps.calls[0].request
+        assert read.headers["Access-Token"] == "tt-user-token"
+        assert f"business_id={OPEN_ID}" in read.url and f"item_id={given.item_id}" in read.url
+    given.refresh_from_db()
+    assert given.status == Status.REVOKED and given.next_poll_at is None
+    assert "cancelled" in AuditEvent.objects.get(authorization=given, kind="revoked").summary
+
+
+def test_a_code_replaced_by_a_new_one_in_the_app_means_the_brands_code_was_deleted(given, settings):
+    from sparkads import ledger
+
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            url(settings, "business/post/authorize/status/"),
+            json=ok({**made(given.video_id), "auth_code": "#AnotherCode+/2"}),
+        )
+        ledger.refresh_from_tiktok(given)
+
+    given.refresh_from_db()
+    assert given.status == Status.REVOKED
+
+
+def test_an_extension_the_creator_made_on_tiktok_is_seen_and_recorded_as_a_renewal(given, settings):
+    from sparkads import ledger
+
+    given.auth_end = datetime(2099, 4, 30, 12, tzinfo=UTC)
+    given.save(update_fields=["auth_end"])
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            url(settings, "business/post/authorize/status/"),
+            json=ok(
+                {**made(given.video_id), "auth_code_end_time": "2099-05-30 12:00:00", "auth_code_status": "IN_USE"}
+            ),
+        )
+        ledger.refresh_from_tiktok(given)
+
+    given.refresh_from_db()
+    assert given.auth_end == datetime(2099, 5, 30, 12, tzinfo=UTC) and given.status != Status.REVOKED
+    assert AuditEvent.objects.filter(authorization=given, kind="renewed").exists()
+
+
+def test_a_creator_code_whose_grant_lost_the_scope_is_left_to_its_window_without_failing(given, settings):
+    from sparkads import ledger
+
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "business/post/authorize/status/"), json=fail(40130, "scope not authorized"))
+        ledger.refresh_from_tiktok(given)
+
+    given.refresh_from_db()
+    assert given.status == Status.ACTIVE
+
+
+def test_a_code_held_for_payment_reads_the_same_on_the_creators_page_as_in_the_brands_ledger(
+    request_row, creator, client_for, settings, alice
+):
+    brand = request_row.brand
+    brand.spark_release_after_payment = True
+    brand.save()
+    with responses.RequestsMock() as rsps:  # held: no tt_video/authorize may be sent
+        rsps.post(url(settings, "business/post/authorize/setting/"), json=ok(made(request_row.video_id)))
+        creator_codes.approve(request_row, creator)
+
+    mine = client_for(creator).get(reverse("sparkads:creator_codes")).content.decode()
+    theirs = client_for(alice).get(reverse("sparkads:ledger", args=[brand.slug])).content.decode()
+
+    for page in (mine, theirs):
+        assert "Approved — waiting for payment" in page
+        assert "60 days · 250.00 USD · unpaid" in page
+
+
+def test_the_page_shows_each_post_by_caption_and_thumbnail_from_one_tiktok_call_kept_for_later_views(
+    request_row, creator, client_for, settings, world, django_assert_max_num_queries
+):
+    second = CampaignPost.objects.create(
+        campaign=world["campaign"], tiktok_account=world["account"], video_id="7700000000000000502"
+    )
+    CampaignPost.objects.filter(pk__in=[world["post"].pk, second.pk]).update(caption="", thumbnail_url="")
+    client = client_for(creator)
+    videos = [
+        {"item_id": world["post"].video_id, "caption": "Spring haul #ad", "thumbnail_url": THUMB},
+        {"item_id": second.video_id, "caption": "Morning routine", "thumbnail_url": THUMB.replace("501", "502")},
+    ]
+    with responses.RequestsMock() as rsps:
+        listed = rsps.get(
+            url(settings, "business/video/list/"), json=ok({"videos": videos, "cursor": 0, "has_more": False})
+        )
+        with django_assert_max_num_queries(12):
+            body = client.get(reverse("sparkads:creator_codes")).content.decode()
+
+    assert listed.call_count == 1  # every post of the account in one call
+    sent = listed.calls[0].request
+    assert sent.headers["Access-Token"] == "tt-user-token" and "caption" in sent.url and "thumbnail_url" in sent.url
+    assert world["post"].video_id in sent.url and second.video_id in sent.url
+    assert "Spring haul #ad" in body and f'src="{THUMB}"' in body and "Morning routine" in body
+    assert CampaignPost.objects.get(pk=second.pk).caption == "Morning routine"
+
+    with responses.RequestsMock():  # kept on the rows: TikTok is not asked again
+        again = client.get(reverse("sparkads:creator_codes")).content.decode()
+    assert "Spring haul #ad" in again
+
+
+def test_when_tiktok_cannot_list_the_posts_the_page_still_shows_them_by_id(
+    request_row, creator, client_for, settings, world
+):
+    CampaignPost.objects.filter(pk=world["post"].pk).update(caption="", thumbnail_url="")
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "business/video/list/"), json=fail(40002, "fields: bad"))
+        page = client_for(creator).get(reverse("sparkads:creator_codes"))
+
+    assert page.status_code == 200 and world["post"].video_id in page.content.decode()

@@ -59,6 +59,12 @@ def test_one_click_approval_puts_a_working_code_in_the_brands_ledger_and_revoke_
 
     page = client.get(reverse("sparkads:creator_codes")).content.decode()
     assert "Approve for 30 days" in page
+    # The post is shown as TikTok lists it (business/video/list/), read once and kept.
+    post.refresh_from_db()
+    assert post.caption and f"cover/{post.video_id}" in post.thumbnail_url
+    assert post.thumbnail_url in page
+    client.get(reverse("sparkads:creator_codes"))
+    assert control.calls("business/video/list") == 1
     client.post(reverse("sparkads:creator_approve", args=[auth.pk]))
 
     auth.refresh_from_db()
@@ -93,3 +99,43 @@ def test_a_creator_who_unticked_the_scope_is_told_to_authorize_again_and_tiktok_
 
     assert control.calls("business/post/authorize/setting") == 0
     assert "has not allowed “Spark Ads codes”" in client.get(reverse("creators:home")).content.decode()
+
+
+def _approved_here(live_world, star, alice) -> SparkAuthorization:
+    user, client = star
+    auth = flows.request_permission(live_world["post"], alice, 30)
+    client.post(reverse("sparkads:creator_approve", args=[auth.pk]))
+    auth.refresh_from_db()
+    assert auth.status == Status.ACTIVE and auth.source == SparkAuthorization.Source.CREATOR
+    return auth
+
+
+def _creators_client(auth: SparkAuthorization) -> BusinessClient:
+    account = auth.post.tiktok_account
+    return BusinessClient(account.credential.access_token)
+
+
+def test_the_daily_check_notices_a_code_the_creator_deleted_on_tiktok(live_world, control, star, alice):
+    from sparkads.tasks import check_spark_authorization
+
+    auth = _approved_here(live_world, star, alice)
+    # The creator deletes the code on TikTok's side, not here.
+    _creators_client(auth).business_post_authorize_delete(auth.post.tiktok_account.open_id, auth.video_id)
+
+    assert check_spark_authorization(auth.pk) == Status.REVOKED
+    assert control.calls("business/post/authorize/status") == 1
+    assert control.calls("tcm/tt_video/status") == 0
+
+
+def test_the_daily_check_sees_an_extension_made_on_tiktok(live_world, control, star, alice):
+    from sparkads.tasks import check_spark_authorization
+
+    auth = _approved_here(live_world, star, alice)
+    old_end = auth.auth_end
+    _creators_client(auth).business_post_authorize(auth.post.tiktok_account.open_id, auth.video_id, 7)
+
+    check_spark_authorization(auth.pk)
+
+    auth.refresh_from_db()
+    assert auth.status == Status.ACTIVE and (auth.auth_end - old_end).days == 7
+    assert AuditEvent.objects.filter(authorization=auth, kind="renewed").exists()

@@ -88,7 +88,7 @@ def test_extend_sends_an_extend_request_for_a_requested_code(live_world, control
     control("POST", "helpers/spark/approve", {"video_id": post.video_id, "days": 30})
     tasks.poll_spark_request(auth.pk)
     auth.refresh_from_db()
-    flows.extend(auth, alice, 30)
+    renewal.extend(auth, alice, 30)
     assert AuditEvent.objects.filter(authorization=auth, kind="extended").exists()
     assert control.calls("/open_api/v1.3/tcm/tt_video/apply/") == 2
 

@@ -224,11 +224,12 @@ def test_a_code_the_creator_approves_here_meets_the_same_payment_hold(world, ali
         ad_account=world["ad"],
         **UsageTerms(Decimal("90"), "USD").fields(),
     )
+    start = timezone.now()
     made = {
         "item_id": row.video_id,
         "auth_code": "CODE-HERE",
-        "auth_code_start_time": "2026-03-01 12:00:00",
-        "auth_code_end_time": "2026-04-30 12:00:00",
+        "auth_code_start_time": f"{start:%Y-%m-%d %H:%M:%S}",
+        "auth_code_end_time": f"{start + timedelta(days=60):%Y-%m-%d %H:%M:%S}",
         "authorization_days": 60,
         "auth_code_status": "NOT_USED",
     }
@@ -243,3 +244,43 @@ def test_a_code_the_creator_approves_here_meets_the_same_payment_hold(world, ali
         rsps.get(url(settings, "tt_video/info/"), json=info(timezone.now() + timedelta(days=60)))
         assert terms.mark_paid(auth, alice) is True
     assert authorize.call_count == 1
+
+
+def test_a_held_code_whose_window_ends_unpaid_expires_unused_and_the_brand_is_told(
+    requested, world, alice, settings, mailoutbox, run_jobs
+):
+    import time_machine
+
+    terms.set_release_after_payment(world["bc"].brand, alice, True)
+    end = timezone.now() + timedelta(days=60)
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            url(settings, "tcm/tt_video/status/"),
+            json=ok(
+                {
+                    "auth_status": "ACCEPTED",
+                    "auth_code": "CODE-TERMS",
+                    "num_remaining_request": 29,
+                    "auth_code_end_time": f"{end:%Y-%m-%d %H:%M:%S}",
+                }
+            ),
+        )
+        tasks.poll_spark_request(requested.pk)
+    requested.refresh_from_db()
+    # Parked until the end of its window, then looked at again.
+    assert requested.status == Status.APPROVED and abs(requested.next_poll_at - end) < timedelta(seconds=2)
+
+    with (
+        time_machine.travel(end + timedelta(minutes=1), tick=False),
+        responses.RequestsMock(),  # nothing may reach TikTok: the code is past its window
+    ):
+        with run_jobs():  # the dispatcher wakes the row; its task runs here
+            assert tasks.dispatch_spark_polls() == 1
+        assert terms.mark_paid(requested, alice) is False  # paying late applies nothing
+
+    requested.refresh_from_db()
+    assert requested.status == Status.EXPIRED and requested.next_poll_at is None
+    assert "while waiting for the fee to be paid" in requested.end_reason
+    assert AuditEvent.objects.filter(authorization=requested, kind="expired").count() == 1
+    expired = [m for m in mailoutbox if "expired unused" in m.subject]
+    assert len(expired) == 1 and expired[0].to == ["alice@example.test"]

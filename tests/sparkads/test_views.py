@@ -251,3 +251,20 @@ def test_the_ledger_shows_posts_by_caption_and_cover_without_a_query_per_post(
     assert (
         "Spring look 8-7 #ad" in html and 'src="https://p16-sign.tiktokcdn.com/cover/7708000000000000007.jpeg"' in html
     )
+
+
+def test_a_rejected_link_offers_send_again_only_while_no_newer_request_for_that_username_is_open(world, alice, client):
+    from sparkads.models import AdsManagerLink
+
+    old = AdsManagerLink.objects.create(
+        brand=world["ad"].brand, ad_account=world["ad"], username="market.star", status=AdsManagerLink.Status.REJECTED
+    )
+    url = reverse("sparkads:ads_manager", args=[world["ad"].brand.slug])
+    again = reverse("sparkads:link_action", args=[world["ad"].brand.slug, old.pk, "again"])
+    client.force_login(alice)
+    assert again in client.get(url).content.decode()
+
+    AdsManagerLink.objects.create(brand=world["ad"].brand, ad_account=world["ad"], username="market.star")
+    page = client.get(url).content.decode()
+    assert again not in page
+    assert "A newer request to @market.star is open" in page
