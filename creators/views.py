@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from integrations import jobs, oauth_retry
 from integrations.errors import FlowError, message_for
-from integrations.http import HtmxHttpRequest
+from integrations.http import HtmxHttpRequest, wants_fragment
 from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, TikTokAccount, WebhookDelivery
 from integrations.tenancy import get_brand_for_user, get_for_brand_or_404
 from integrations.tiktok import TikTokError, webhooks
@@ -75,7 +75,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         "job": _own_job(request),
     }
     template_name = "creators/home.html"
-    if request.htmx:
+    if wants_fragment(request):
         template_name += "#accounts"
     return render(request, template_name, ctx)
 
@@ -251,7 +251,7 @@ def link_video(request: HttpRequest, pk: int) -> HttpResponse:
 def link_requests(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     collab = _own_collab(request, pk)
     found = _run(request, lambda: collaborations.link_requests(collab), "")
-    template_name = "creators/home.html#link-requests" if request.htmx else "creators/link_requests.html"
+    template_name = "creators/home.html#link-requests" if wants_fragment(request) else "creators/link_requests.html"
     return render(request, template_name, {"collab": collab, "requests": found or []})
 
 

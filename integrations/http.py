@@ -20,6 +20,13 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def wants_fragment(request: HtmxHttpRequest) -> bool:
+    """An htmx request for part of a page (a poll, a filter). A boosted one (a form with
+    hx-boost following its redirect) replaces the whole body, so it gets the whole page:
+    navigation and the message saying what happened included."""
+    return bool(request.htmx) and not request.htmx.boosted
+
+
 def receive_webhook[T](
     request: HttpRequest, endpoint: str, parse: Callable[[bytes], T], handle: Callable[[T], object]
 ) -> HttpResponse:

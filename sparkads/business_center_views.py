@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from integrations import jobs
 from integrations.errors import FlowError, message_for
+from integrations.http import wants_fragment
 from integrations.models import BackgroundJob, BusinessCenter, BusinessCenterGrant, BusinessCenterMember
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
@@ -186,7 +187,7 @@ def bc_approvals(request, slug: str, bc_pk: int) -> HttpResponse:
         **_bc_member_context(bc, member),
     }
     template = "sparkads/business_center.html"
-    if request.htmx:
+    if wants_fragment(request):
         template += "#approvals"
     return render(request, template, ctx)
 

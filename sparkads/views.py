@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from integrations import csvexport
 from integrations.errors import FlowError
+from integrations.http import wants_fragment
 from integrations.models import (
     BackgroundJob,
     BusinessCenter,
@@ -63,7 +64,7 @@ def ledger(request, slug: str) -> HttpResponse:
         )
     }
     template = "sparkads/ledger.html"
-    if request.htmx:
+    if wants_fragment(request):
         template += "#ledger"
     return render(
         request,

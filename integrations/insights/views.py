@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import csvexport
-from ..http import HtmxHttpRequest, receive_webhook
+from ..http import HtmxHttpRequest, receive_webhook, wants_fragment
 from ..models import Campaign, CampaignPost
 from ..polling import enqueue_coalesced
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
@@ -52,7 +52,7 @@ def campaign_insights(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
         "can_manage": campaign.brand.can_manage(request.user),
     }
     template_name = "integrations/insights/campaign.html"
-    if request.htmx:
+    if wants_fragment(request):
         template_name += "#table"
     else:
         ctx["totals_cells"] = queries.format_totals(queries.campaign_totals(campaign))

@@ -51,7 +51,7 @@ def test_mark_rejected_and_remove_ask_first_and_cancelling_sends_nothing(site, n
 
     asked = answer_next_confirm(page, accept=True)
     row.get_by_role("button", name="Mark rejected").click()
-    expect(page.locator(".messages")).to_contain_text("rejected the link request")
+    expect(page.locator(".messages")).to_contain_text("rejected the link")
     expect(page.locator("tr").filter(has_text="@demo.creator").locator(".badge")).to_have_text("Rejected")
     assert len(sent) == 1
 

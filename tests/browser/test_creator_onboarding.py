@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import consent_as_creator, open_tiktok_app_screen, reload_until, sign_in
+from tests.browser.steps import answer_next_confirm, consent_as_creator, open_tiktok_app_screen, reload_until, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,9 @@ def test_a_creator_authorizes_tiktok_accepts_the_invite_and_lands_in_the_marketp
     # A day later (sandbox clock) the access token has expired at TikTok: Disconnect refreshes
     # it first, revokes, and says so (never "TikTok did not answer").
     site.sandbox.advance(hours=25)
+    asked = answer_next_confirm(page, accept=True)
     page.get_by_role("button", name="Disconnect").click()
     expect(page.locator(".messages")).to_contain_text("is disconnected; its tokens are revoked and deleted")
     expect(page.locator(".messages")).not_to_contain_text("did not answer")
     expect(account.locator("h2 .badge.bad")).to_have_text("Disconnected")
+    assert asked and asked[0].startswith("Disconnect @demo.creator?")

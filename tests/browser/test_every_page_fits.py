@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.urls import get_resolver
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.browser.steps import connect_tiktok, consent_as_creator, sign_in
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "layout-pass-123"
 PHONE, LAPTOP = 390, 1280
+INVITATION_TOKEN = "layout-invitation-token"
 # Copy a person would stumble on: "(s)" plurals, "a Admin", an empty or doubly-closed quote,
 # "0 minutes ago".
 CLUMSY = [r"\w\(s\)", r"\ba [AEIOU][a-z]+ member", r"“”", r"[.!?]”\.", r"\b0 minutes ago"]
@@ -38,6 +41,8 @@ NOT_PAGES = {
     "bc_qr_png", "bc_approvals", "bc_assign", "bc_unassign", "account_logout", "account_confirm_email",
     "account_reset_password_from_key", "account_reset_password_from_key_done", "account_confirm_login_code",
     "account_reauthenticate", "account_set_password", "account_inactive", "account_email_verification_sent",
+    "cancel_invitation", "resend_invitation", "restore_ad_account", "tiktok_callback_retry", "callback_retry",
+    "bulk_request", "creator_approve", "creator_revoke", "ledger_csv", "mark_paid", "release_setting",
 }  # fmt: skip
 
 
@@ -111,6 +116,7 @@ def _brand_pages(slug: str, campaign_pk: int, post_pk: int, bc_pk: int) -> dict[
         "sparkads:business_center": f"/brands/{slug}/business-center/",
         "sparkads:promote": f"/brands/{slug}/business-center/{bc_pk}/promote/",
         "sparkads:audit": f"/brands/{slug}/audit/",
+        "integrations:team": f"/brands/{slug}/team/",
         "creators:campaign_creators": f"/creator/brands/{slug}/campaigns/{campaign_pk}/creators/",
     }
 
@@ -127,7 +133,8 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
     from allauth.account.models import EmailAddress
 
     from integrations.insights import report
-    from integrations.models import BrandMembership, Collaboration, TikTokAccount
+    from integrations.models import BrandInvitation, BrandMembership, Collaboration, TikTokAccount
+    from integrations.models.brands import hash_invitation_token
     from sparkads.models import BusinessCenter, QrAccessRequest
 
     owner = user_factory(email="brand@demo.test", password=PASSWORD)  # the sandbox BC's admin, by email
@@ -149,6 +156,9 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
     row = page.locator("tr").filter(has_text=post.video_id).filter(has=page.get_by_role("button", name="Request"))
     row.get_by_role("button", name="Request").click()
     expect(page.locator(".messages")).to_contain_text("Request sent")
+    page.get_by_role("button", name="Request Spark codes for every post in this campaign").click()
+    page.wait_for_url("**/spark-ads/bulk/*/")
+    bulk_progress = page.url.removeprefix(site.url)
     page.goto(site(f"/brands/{brand.slug}/business-center/"))
     if "You are a" not in page.locator("main").inner_text():
         page.get_by_role("button", name="Read members and accounts from TikTok").click()
@@ -167,6 +177,8 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
     pages = _brand_pages(brand.slug, post.campaign_id, post.pk, bc.pk)
     seen: set[str] = set()
     problems = _visit_all(page, site, pages, "owner", seen)
+    # A bulk request's progress is its starter's own page.
+    problems += _visit_all(page, site, {"sparkads:bulk_progress": bulk_progress}, "owner", seen)
     # The brand's admin is no member of the Business Center on TikTok: no promote page for them.
     not_in_bc = {k: v for k, v in pages.items() if k != "sparkads:promote"}
     problems += _visit_all(_signed_in(new_page, site, "admin", admin.email), site, not_in_bc, "admin", seen)
@@ -195,15 +207,27 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
         "home": "/",
         "staff_freshness": "/staff/freshness/",
         "integrations:staff_api_status": "/staff/tiktok-status/",
+        "integrations:brand_create": "/new-brand/",
     }
     problems += _visit_all(support, site, staff_pages, "staff", seen)
 
+    # A teammate's invitation link, as the email carries it, opened before signing in.
+    BrandInvitation.objects.create(
+        brand=brand,
+        email="new.teammate@acme.test",
+        role=BrandMembership.Role.ADMIN,
+        invited_by=owner,
+        token_hash=hash_invitation_token(INVITATION_TOKEN),
+        sent_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
     visitor = new_page("visitor")
     public = {
         "account_login": "/accounts/login/",
         "account_signup": "/accounts/signup/",
         "account_reset_password": "/accounts/password/reset/",
         "account_reset_password_done": "/accounts/password/reset/done/",
+        "accept_invitation": f"/invitations/{INVITATION_TOKEN}/",
     }
     problems += _visit_all(visitor, site, public, "visitor", seen)
     account = {"account_email": "/accounts/email/", "account_change_password": "/accounts/password/change/"}

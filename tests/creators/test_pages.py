@@ -143,3 +143,21 @@ def test_tiktoks_creator_refusals_are_explained(user_factory, campaign, settings
         )
         with pytest.raises(FlowError, match=says):
             collaborations.join_campaign(account, campaign)
+
+
+def test_a_boosted_form_lands_on_the_whole_page_with_its_message_while_a_poll_gets_the_fragment(
+    client_for, user_factory
+):
+    user = user_factory()
+    CreatorProfile.objects.create(user=user)
+    make_account(user)
+    client = client_for(user)
+    boosted = {"HX-Request": "true", "HX-Boosted": "true"}
+
+    # A form with hx-boost follows its redirect as a boosted request: the whole page comes back.
+    landed = client.post(reverse("creators:join_with_link"), {"link": "not a link"}, headers=boosted, follow=True)
+    poll = client.get(reverse("creators:home"), headers={"HX-Request": "true"}).content.decode()
+
+    page = landed.content.decode()
+    assert landed.redirect_chain and 'class="messages"' in page and "<nav" in page
+    assert "<nav" not in poll

@@ -100,3 +100,25 @@ def test_a_token_window_is_kept_and_judged_on_the_sandboxs_clock(sandbox_deploym
     clock.forget()
     responses.replace(responses.GET, f"{SANDBOX}/sandbox/api/state", json={"offset_seconds": 86400 + 60})
     assert credential.access_expires_soon()
+
+
+@responses.activate
+@pytest.mark.django_db
+def test_work_a_person_just_asked_for_reads_the_sandboxs_clock_afresh(sandbox_deployment, monkeypatch, alice):
+    from integrations import jobs
+    from integrations.models import BackgroundJob
+
+    _offset(0)
+    clock.now()  # this worker read the clock a moment ago
+    responses.replace(
+        responses.GET, f"{SANDBOX}/sandbox/api/state", json={"now": "", "offset_seconds": 25 * 3600, "counts": {}}
+    )
+    kind = BackgroundJob.Kind.BC_SYNC
+    ahead = lambda job: ("", {"ahead": (clock.now() - timezone.now()).total_seconds()})  # noqa: E731
+    monkeypatch.setitem(jobs.KINDS, kind, jobs.JobKind(ahead))
+    job = BackgroundJob.objects.create(kind=kind, user=alice)
+
+    jobs.run(job.pk)
+
+    job.refresh_from_db()
+    assert 24.9 * 3600 < job.result["ahead"] <= 25 * 3600
