@@ -218,14 +218,12 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) 
         # The poller recorded TikTok's answer first (the same code, seen by tcm/tt_video/status).
         flows.release_write(auth)
         return False
-    flows.audit(
-        auth.brand,
+    flows.audit_authorization(
+        auth,
         AuditEvent.Kind.APPROVED,
         f"@{flows.handle_of(auth)} approved Spark Ads for video {auth.video_id} here "
         f"for {fields['authorization_days']} days (code made with their TikTok account)",
         actor=user,
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
     )
     return True
 
@@ -290,14 +288,12 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
             raise FlowError(message) from exc
     flows.end_authorization(auth, Status.REVOKED, user, "The creator revoked the authorization here")
     flows.release_write(auth, "")
-    flows.audit(
-        auth.brand,
+    flows.audit_authorization(
+        auth,
         AuditEvent.Kind.REVOKED,
         f"@{flows.handle_of(auth)} revoked Spark Ads for video {auth.video_id}; the code was deleted on TikTok",
         actor=user,
-        authorization=auth,
         ad_account=auth.ad_account,
-        tiktok_account_id=auth.tiktok_account_id,
     )
     _tell_brand(auth)
     return auth

@@ -50,6 +50,13 @@ def audit(brand: Brand, kind: str, summary: str, *, actor=None, **objects) -> Au
     return AuditEvent.objects.create(brand=brand, kind=kind, summary=summary[:500], actor=user, **objects)
 
 
+def audit_authorization(auth: SparkAuthorization, kind: str, summary: str, *, actor=None, **objects) -> AuditEvent:
+    """An event of one authorization, filed under its brand and the creator's TikTok account."""
+    return audit(
+        auth.brand, kind, summary, actor=actor, authorization=auth, tiktok_account_id=auth.tiktok_account_id, **objects
+    )
+
+
 def parse_tiktok_time(value: str | int | None) -> datetime | None:
     """TikTok's UTC "YYYY-MM-DD HH:MM:SS"; absent, null, "" or "-" is None. Epoch seconds or
     milliseconds and "YYYY-MM-DD" are read too, as TikTok's Go SDK reads its DateTime fields;
@@ -225,12 +232,8 @@ def poll_request(auth_id: int) -> str | None:
     base = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED)
     if data.get("auth_status") == "REJECTED":
         if base.update(status=Status.REJECTED, decided_at=now, next_poll_at=None, num_remaining_request=remaining):
-            audit(
-                auth.brand,
-                AuditEvent.Kind.REJECTED,
-                f"@{handle_of(auth)} declined Spark Ads for video {auth.video_id}",
-                authorization=auth,
-                tiktok_account_id=auth.tiktok_account_id,
+            audit_authorization(
+                auth, AuditEvent.Kind.REJECTED, f"@{handle_of(auth)} declined Spark Ads for video {auth.video_id}"
             )
         return Status.REJECTED
     code = data.get("auth_code") or ""
@@ -266,12 +269,8 @@ def _record_approval(auth, code: str, data: Mapping[str, Any], remaining, now) -
         )
         return False
     if won:
-        audit(
-            auth.brand,
-            AuditEvent.Kind.APPROVED,
-            f"@{handle_of(auth)} approved Spark Ads for video {auth.video_id}",
-            authorization=auth,
-            tiktok_account_id=auth.tiktok_account_id,
+        audit_authorization(
+            auth, AuditEvent.Kind.APPROVED, f"@{handle_of(auth)} approved Spark Ads for video {auth.video_id}"
         )
     return bool(won)
 
@@ -317,14 +316,12 @@ def apply_approved(auth_id: int, actor=None) -> bool:
     auth.status = auth.lifecycle_status()
     auth.next_poll_at = clock.to_real(auth.next_check_at())
     auth.save()
-    audit(
-        auth.brand,
+    audit_authorization(
+        auth,
         AuditEvent.Kind.APPLIED,
         f"Video {auth.video_id} authorized to ad account {ad_account} until {auth.auth_end:%Y-%m-%d}",
         actor=actor,
-        authorization=auth,
         ad_account=ad_account,
-        tiktok_account_id=auth.tiktok_account_id,
     )
     return True
 
@@ -347,12 +344,10 @@ def held_for_payment(auth_id: int) -> bool:
     wake = clock.to_real(auth.auth_end) if auth.auth_end else None
     SparkAuthorization.objects.filter(pk=auth_id, status=Status.APPROVED).update(next_poll_at=wake)
     if first:
-        audit(
-            auth.brand,
+        audit_authorization(
+            auth,
             AuditEvent.Kind.HELD,
             f"Code for video {auth.video_id} approved; held until the fee ({auth.fee_label}) is marked paid",
-            authorization=auth,
-            tiktok_account_id=auth.tiktok_account_id,
         )
     return True
 
@@ -365,13 +360,7 @@ def _expire_unapplied(auth: SparkAuthorization) -> None:
         status=Status.EXPIRED, ended_at=timezone.now(), end_reason=reason, next_poll_at=None
     ):
         return  # another worker recorded it
-    audit(
-        auth.brand,
-        AuditEvent.Kind.EXPIRED,
-        f"Code for video {auth.video_id} expired unused {why}",
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
-    )
+    audit_authorization(auth, AuditEvent.Kind.EXPIRED, f"Code for video {auth.video_id} expired unused {why}")
     mail.send_later(
         f"Spark Ads: the code for video {auth.video_id} expired unused",
         f"{reason}. The post was never authorized to your ad account. To run it as a Spark Ad, "
@@ -444,14 +433,12 @@ def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
         raise
     end_authorization(auth, Status.UNBOUND, user, reason or "Unbound from the ad account")
     release_write(auth, "")
-    audit(
-        auth.brand,
+    audit_authorization(
+        auth,
         AuditEvent.Kind.UNBOUND,
         f"Video {auth.video_id} unbound from {ad_account}. {reason}".strip(),
         actor=user,
-        authorization=auth,
         ad_account=ad_account,
-        tiktok_account_id=auth.tiktok_account_id,
     )
 
 

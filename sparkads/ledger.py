@@ -16,7 +16,7 @@ from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
 from .creator_codes import CODE_DELETED, account_of
-from .flows import audit, capability_for, end_authorization, handle_of, parse_tiktok_time, unbind
+from .flows import audit_authorization, capability_for, end_authorization, handle_of, parse_tiktok_time, unbind
 from .models import AuditEvent, SparkAuthorization, SparkReminder, code_digest
 
 Status = SparkAuthorization.Status
@@ -93,23 +93,17 @@ def renewed(auth: SparkAuthorization, new_end) -> None:
         ],
         ignore_conflicts=True,
     )
-    audit(
-        auth.brand,
+    audit_authorization(
+        auth,
         AuditEvent.Kind.RENEWED,
         f"Spark Ads authorization for video {auth.video_id} renewed until {new_end:%Y-%m-%d}",
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
     )
 
 
 def _revoke(auth: SparkAuthorization) -> None:
     end_authorization(auth, Status.REVOKED, None, "The creator cancelled the authorization on TikTok")
-    audit(
-        auth.brand,
-        AuditEvent.Kind.REVOKED,
-        f"@{handle_of(auth)} cancelled Spark Ads for video {auth.video_id}",
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
+    audit_authorization(
+        auth, AuditEvent.Kind.REVOKED, f"@{handle_of(auth)} cancelled Spark Ads for video {auth.video_id}"
     )
 
 
@@ -154,13 +148,7 @@ def end_of_term(auth: SparkAuthorization, now) -> None:
         return
     auth.status, auth.ended_at, auth.next_poll_at = Status.EXPIRED, now, None
     auth.save(update_fields=["status", "ended_at", "next_poll_at", "updated_at", "auth_end"])
-    audit(
-        auth.brand,
-        AuditEvent.Kind.EXPIRED,
-        f"Spark Ads authorization for video {auth.video_id} expired",
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
-    )
+    audit_authorization(auth, AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for video {auth.video_id} expired")
 
 
 def due_marks(auth: SparkAuthorization, now) -> list[int]:
@@ -190,12 +178,10 @@ def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
             mail.send_later(*_reminder(auth, days), emails)
             sent += 1
     if sent:
-        audit(
-            auth.brand,
+        audit_authorization(
+            auth,
             AuditEvent.Kind.REMINDED,
             f"Renewal reminder ({_when(days)}) for video {auth.video_id} sent to brand and creator",
-            authorization=auth,
-            tiktok_account_id=auth.tiktok_account_id,
         )
     return sent
 

@@ -75,13 +75,11 @@ def _extend_creator_code(auth: SparkAuthorization, user, days: int) -> str:
 
 
 def audit_extended(auth: SparkAuthorization, user, days: int) -> None:
-    flows.audit(
-        auth.brand,
+    flows.audit_authorization(
+        auth,
         AuditEvent.Kind.EXTENDED,
         f"Extended video {auth.video_id} by {days} days with @{flows.handle_of(auth)}'s authorization",
         actor=user,
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
     )
 
 
@@ -116,11 +114,9 @@ def _extend_requested_code(auth: SparkAuthorization, user, days: int) -> None:
     SparkAuthorization.objects.filter(pk=auth.pk).update(
         extension_requested_at=now, next_poll_at=now + flows.REQUEST_POLL_EVERY, pending_write="", pending_since=None
     )
-    flows.audit(
-        auth.brand,
+    flows.audit_authorization(
+        auth,
         AuditEvent.Kind.EXTENDED,
         f"Asked @{flows.handle_of(auth)} to extend video {auth.video_id} by {days} days",
         actor=user,
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from integrations.errors import FlowError
 from integrations.models import Brand
 
-from .flows import apply_approved, audit
+from .flows import apply_approved, audit, audit_authorization
 from .models import AuditEvent, SparkAuthorization
 
 Payment = SparkAuthorization.Payment
@@ -35,13 +35,8 @@ def mark_paid(auth: SparkAuthorization, user) -> bool:
             f"Nothing to pay: the request for video {auth.video_id} was {auth.get_status_display().lower()}."
         )
     auth.refresh_from_db()
-    audit(
-        auth.brand,
-        AuditEvent.Kind.PAID,
-        f"Fee of {auth.fee_label} for video {auth.video_id} marked paid",
-        actor=user,
-        authorization=auth,
-        tiktok_account_id=auth.tiktok_account_id,
+    audit_authorization(
+        auth, AuditEvent.Kind.PAID, f"Fee of {auth.fee_label} for video {auth.video_id} marked paid", actor=user
     )
     if auth.status != SparkAuthorization.Status.APPROVED:
         return False
