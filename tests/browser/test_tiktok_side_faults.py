@@ -47,6 +47,7 @@ def test_an_ads_manager_link_the_owner_rejects_on_tiktok_shows_rejected_with_wha
     # The brand sends it from Ads Manager (TikTok's side); the owner rejects it in the TikTok app.
     site.sandbox.helper("ads-manager/link-requests", advertiser_id="7300000000000000001", handle="demo.creator")
     row.get_by_role("button", name="Check now").click()  # TikTok lists it, waiting for the owner
+    expect(said(page, "Checked with TikTok")).to_be_visible()  # the check has come back
     expect(row.locator(".badge")).to_have_text("Waiting for the account owner")
     app = new_page("tiktok-app")
     open_tiktok_app_screen(app, site.sandbox.url, "/sandbox/tiktok/link-requests/", "demo.creator")
