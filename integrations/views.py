@@ -100,7 +100,11 @@ STATE_PROBLEMS = {
 
 
 def _settings_context(request: HttpRequest, brand) -> dict:
-    live_ads = AdAccount.objects.filter(brand=brand, removed_at__isnull=True).select_related("owner_bc")
+    live_ads = (
+        AdAccount.objects.filter(brand=brand, removed_at__isnull=True)
+        .select_related("owner_bc")
+        .order_by("name", "advertiser_id")
+    )
     accounts = list(
         TikTokOneAccount.objects.filter(brand=brand, removed_at__isnull=True)
         .select_related("credential")

@@ -40,7 +40,10 @@ def page(request, slug: str) -> HttpResponse:
             "links": rows,
             "form": LinkRequestForm(),
             "can_manage": brand.can_manage(request.user),
-            "ad_accounts": AdAccount.objects.for_user(request.user).filter(brand=brand, removed_at__isnull=True),
+            # The Spark Ads ad account first (the form's default), then by name: one order on every database.
+            "ad_accounts": AdAccount.objects.for_user(request.user)
+            .filter(brand=brand, removed_at__isnull=True)
+            .order_by("-is_active_for_spark", "name", "advertiser_id"),
         },
     )
 
