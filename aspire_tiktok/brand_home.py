@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Min, Q
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from creators.marketplace import INVITE_DEADLINE, PROCESSING_TIME
@@ -94,12 +95,11 @@ def _expiring_codes(brand: Brand, now) -> list[Attention]:
     if not found["n"]:
         return []
     days = max(0, (found["first"] - now).days)
-    codes = "code" if found["n"] == 1 else "codes"
-    first = "today" if days == 0 else f"in {days} day{'' if days == 1 else 's'}"
+    first = "today" if days == 0 else f"in {days} day{pluralize(days)}"
     return [
         Attention(
             "expiring",
-            f"{found['n']} Spark Ads {codes} expiring within {EXPIRING_WITHIN.days} days",
+            f"{found['n']} Spark Ads code{pluralize(found['n'])} expiring within {EXPIRING_WITHIN.days} days",
             f"The first ends {first}. Extend it with the creator, or let it end.",
             "Open the Spark Ads ledger",
             reverse("sparkads:ledger", args=[brand.slug]),
@@ -114,7 +114,7 @@ def _waiting_on_creators(brand: Brand) -> list[Attention]:
         items.append(
             Attention(
                 "requests",
-                f"{requested} Spark Ads request{'' if requested == 1 else 's'} waiting on creators",
+                f"{requested} Spark Ads request{pluralize(requested)} waiting on creators",
                 "The creator approves on TikTok (notifications) or here; the ledger updates on its own.",
                 "Open the Spark Ads ledger",
                 reverse("sparkads:ledger", args=[brand.slug]),
@@ -126,7 +126,7 @@ def _waiting_on_creators(brand: Brand) -> list[Attention]:
         items.append(
             Attention(
                 "links",
-                f"{links} Ads Manager link request{'' if links == 1 else 's'} waiting on the account owner",
+                f"{links} Ads Manager link request{pluralize(links)} waiting on the account owner",
                 "The TikTok account's owner approves or rejects it on TikTok.",
                 "Open Ads Manager links",
                 reverse("sparkads:ads_manager", args=[brand.slug]),
@@ -165,7 +165,7 @@ def _stuck_creators(brand: Brand, now) -> list[Attention]:
     return [
         Attention(
             "stuck",
-            f"{total} creator{'' if total == 1 else 's'} stuck joining the Creator Marketplace",
+            f"{total} creator{pluralize(total)} stuck joining the Creator Marketplace",
             "They cannot take part in TikTok One campaigns until they are in. Each line says what they need to do.",
             "See the campaign's creators",
             url,

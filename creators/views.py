@@ -144,11 +144,7 @@ def callback_retry(request: HttpRequest) -> HttpResponse:
     """ "Try again": the held code's exchange once more (held again only if TikTok is still down)."""
     held = oauth_retry.take(request, RETRY_FLOW, request.POST.get("key", ""))
     if held is None:
-        messages.error(
-            request,
-            "That authorization can no longer be retried (it was already used, or TikTok's code has expired), "
-            "so nothing was connected. Click Authorize TikTok to start again.",
-        )
+        messages.error(request, oauth_retry.gone_message("Click Authorize TikTok"))
         return redirect("creators:home")
     return _exchange(request, held["code"])
 

@@ -25,6 +25,14 @@ BRAND_CODE_VALID = timedelta(hours=1)
 CREATOR_CODE_VALID = timedelta(minutes=10)
 
 
+def gone_message(start_again: str) -> str:
+    """What "Try again" says once the held code is no longer there."""
+    return (
+        "That authorization can no longer be retried (it was already used, or TikTok's code has expired), "
+        f"so nothing was connected. {start_again} to start again."
+    )
+
+
 def hold(request: HttpRequest, *, flow: str, code: str, target: str = "", valid_for: timedelta) -> str:
     """Keep `code` for a retry of `flow`'s exchange; returns the key the "Try again" form sends."""
     now = time.time()

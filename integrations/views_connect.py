@@ -68,11 +68,7 @@ def tiktok_callback_retry(request: HttpRequest) -> HttpResponse:
     """ "Try again": the held code's exchange once more (held again only if TikTok is still down)."""
     held = oauth_retry.take(request, FLOW, request.POST.get("key", ""))
     if held is None:
-        messages.error(
-            request,
-            "That authorization can no longer be retried (it was already used, or TikTok's code has expired), "
-            "so nothing was connected. Click “Add TikTok One and Ad Account” to start again.",
-        )
+        messages.error(request, oauth_retry.gone_message("Click “Add TikTok One and Ad Account”"))
         return back_somewhere(request)
     return exchange(request, held["target"], held["code"])
 
