@@ -108,9 +108,9 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "aspire_tiktok.context_processors.navigation",
-                "aspire_tiktok.context_processors.support",
-                "aspire_tiktok.context_processors.tiktok_one_status",
+                "aspire_tiktok.pages.context_processors.navigation",
+                "aspire_tiktok.pages.context_processors.support",
+                "aspire_tiktok.pages.context_processors.tiktok_one_status",
                 "django.template.context_processors.csp",
             ],
             # intcomma, naturaltime and friends on every page: figures read the same everywhere.

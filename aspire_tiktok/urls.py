@@ -5,16 +5,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from integrations import views as integration_views
-from integrations import views_team
+from integrations.team import views as team_views
 
-from . import views
+from .pages import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("brands/<slug:slug>/", views.brand_home, name="brand_home"),
     path("healthz/", integration_views.healthz, name="healthz"),
     # An invitation link names a token, not a brand: whoever holds it sees the invitation.
-    path("invitations/<str:token>/", views_team.accept_invitation, name="accept_invitation"),
+    path("invitations/<str:token>/", team_views.accept_invitation, name="accept_invitation"),
     path("metrics", views.metrics, name="metrics"),
     path("staff/freshness/", views.freshness, name="staff_freshness"),
     path(settings.ADMIN_URL, admin.site.urls),

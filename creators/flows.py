@@ -89,7 +89,7 @@ def complete_authorization(user, code: str) -> TikTokAccount:
     """Exchange the code, read the creator's profile, store account + encrypted credential.
 
     Raises FlowError with nothing stored; ``retryable`` when TikTok did not answer the code
-    exchange itself, so the same code may be exchanged again (integrations.oauth_retry)."""
+    exchange itself, so the same code may be exchanged again (integrations.connect.oauth_retry)."""
     client = BusinessClient()
     try:
         grant = client.tt_user_oauth2_token(code, redirect_uri())

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations import jobs, oauth_retry
+from integrations import jobs
+from integrations.connect import oauth_retry
 from integrations.errors import FlowError, message_for
 from integrations.http import HtmxHttpRequest, wants_fragment
 from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, TikTokAccount, WebhookDelivery
@@ -29,7 +30,7 @@ from .models import MarketplaceOnboarding
 
 Kind = BackgroundJob.Kind
 logger = logging.getLogger(__name__)
-# The "Try again" of a creator's code exchange TikTok did not answer (integrations.oauth_retry).
+# The "Try again" of a creator's code exchange TikTok did not answer (integrations.connect.oauth_retry).
 RETRY_FLOW = "creator"
 
 

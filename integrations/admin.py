@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 
 from django.conf import settings
@@ -12,8 +13,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import flows_accounts, models
-from .capability import record_capability
+from . import models
+from .connect import accounts
+from .connect.capability import record_capability
+from .connect.views import connect_platform_account
+from .tasks import recheck_connection
 
 
 class BrandMembershipInline(admin.TabularInline):
@@ -22,10 +26,8 @@ class BrandMembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
-def _enqueue_rechecks(credential_ids) -> int:
+def _enqueue_rechecks(credential_ids: Iterable[int | None]) -> int:
     """Staff's "re-check now": one re-check task per connection, enqueued on commit."""
-    from .tasks import recheck_connection
-
     ids = sorted({pk for pk in credential_ids if pk})
     for pk in ids:
         transaction.on_commit(partial(recheck_connection.delay, pk))
@@ -205,19 +207,11 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
         extra = [
             path(
                 "connect-internal/",
-                self.admin_site.admin_view(self.connect_internal),
+                self.admin_site.admin_view(connect_platform_account),
                 name="integrations_tiktokoneaccount_connect_internal",
             )
         ]
         return extra + super().get_urls()
-
-    def connect_internal(self, request):
-        """Connect the platform's own TikTok One account through TikTok's consent screen."""
-        from django.views.decorators.http import require_POST
-
-        from .views import _connect_platform_account
-
-        return require_POST(_connect_platform_account)(request)
 
     @admin.action(description="Make it the platform's internal TikTok One account (used by brands without one)")
     def make_internal(self, request, queryset):
@@ -242,7 +236,7 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
     def remove_from_brand(self, request, queryset):
         removed = 0
         for account in queryset.filter(removed_at__isnull=True).select_related("brand"):
-            flows_accounts.remove_tiktok_one_account(account)
+            accounts.remove_tiktok_one_account(account)
             if account.brand is not None:
                 record_capability(
                     account.brand,

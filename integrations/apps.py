@@ -9,7 +9,7 @@ class IntegrationsConfig(AppConfig):
             checks,  # noqa: F401  (registers the system checks)
             jobs,
         )
-        from .flows_sourcing import search_job
         from .models import BackgroundJob
+        from .sourcing.flows import search_job
 
         jobs.register(BackgroundJob.Kind.CREATOR_SEARCH, search_job, template="integrations/_creator_results.html")

@@ -4,8 +4,8 @@ from typing import cast
 
 from django import forms
 
-from .flows_sourcing import SORT_FIELDS
 from .models import Anchor, BrandMembership, BrandProfile, Campaign
+from .sourcing.flows import SORT_FIELDS
 
 SPARK_DAYS = [(7, "7 days"), (30, "30 days"), (60, "60 days"), (365, "365 days")]
 

@@ -8,9 +8,11 @@ import smtplib
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
 
-from . import flows_recheck, jobs, service_status
+from . import jobs
+from .connect import recheck
 from .models import WebhookDelivery
 from .polling import TikTokTask, enqueue_on_commit
+from .service_status import incidents
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ def send_email(self, subject: str, body: str, to: list[str], from_email: str, ht
 def dispatch_rechecks() -> int:
     """Beat: claim the brand connections whose TikTok One accounts are due (next_poll_at,
     partial index tto_poll_due_idx) and enqueue one re-check per connection."""
-    return enqueue_on_commit(recheck_connection, flows_recheck.due_credentials())
+    return enqueue_on_commit(recheck_connection, recheck.due_credentials())
 
 
 @shared_task(base=TikTokTask, time_limit=240, soft_time_limit=200)
@@ -55,7 +57,7 @@ def recheck_connection(credential_id: int) -> str:
     """Re-read one connection's TikTok One accounts (verification), ad accounts, Business
     Center assets and access; tell the brand's owners when the Spark Ads capability changes.
     TikTok being down or throttling backs the next poll off (recorded on the accounts)."""
-    result = flows_recheck.recheck_credential(credential_id)
+    result = recheck.recheck_credential(credential_id)
     logger.info("recheck credential=%s outcome=%s", credential_id, result.outcome)
     return result.outcome
 
@@ -64,7 +66,7 @@ def recheck_connection(credential_id: int) -> str:
 def refresh_incident_banner() -> int:
     """Beat, every minute: the cache that pages read open TikTok One incidents from, rewritten
     from the table, so a flushed cache shows an open incident again within a minute."""
-    return len(service_status.refresh_cache())
+    return len(incidents.refresh_cache())
 
 
 @shared_task(time_limit=300, soft_time_limit=240)

@@ -77,7 +77,7 @@ def parse_tiktok_time(value: str | int | None) -> datetime | None:
 
 def capability_for(brand: Brand):
     # Imported here: integrations owns the capability and may import sparkads' models later.
-    from integrations.capability import spark_ads_capability
+    from integrations.connect.capability import spark_ads_capability
 
     return spark_ads_capability(brand)
 

@@ -183,7 +183,7 @@ def test_the_creator_public_answer_is_the_creator_itself():
 
 @pytest.mark.parametrize("mode", ["minimal", "nulls", "edge", "deep", "full"])
 def test_a_creators_audience_breakdowns_survive_any_answer(mode):
-    from integrations.flows_sourcing import with_breakdowns
+    from integrations.sourcing.flows import with_breakdowns
 
     creator = edge_answers(ENDPOINTS["tto/tcm/creator/public/"].answer)[mode]
 

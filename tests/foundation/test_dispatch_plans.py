@@ -19,7 +19,7 @@ from django.utils import timezone
 from creators import collaborations, marketplace
 from creators.models import MarketplaceOnboarding
 from creators.tasks import refresh_due_creator_tokens
-from integrations import flows_recheck
+from integrations.connect import recheck
 from integrations.insights import report
 from integrations.models import AdAccount, Campaign, CampaignPost, Credential, TikTokAccount, TikTokOneAccount
 from sparkads import ads_manager
@@ -123,7 +123,7 @@ DISPATCHERS: dict[str, tuple[Callable[[], object], str]] = {
     "Marketplace status": (marketplace.claim_due_polls, "onboarding_poll_due_idx"),
     "Campaign posts in review": (lambda: collaborations.claim_due_post_polls(500), "post_review_poll_idx"),
     "Creator token refresh": (refresh_due_creator_tokens, "cred_refresh_due_idx"),
-    "Connection re-checks": (flows_recheck.due_credentials, "tto_poll_due_idx"),
+    "Connection re-checks": (recheck.due_credentials, "tto_poll_due_idx"),
     "Spark requests and codes": (dispatch_spark_polls, "spark_auth_poll_due_idx"),
     "Ads Manager links": (lambda: ads_manager.claim_due_ad_accounts(200), "ads_link_poll_due_idx"),
     "Post insights": (report.claim_due_campaigns, "campaign_poll_due_idx"),

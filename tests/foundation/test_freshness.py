@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from aspire_tiktok import freshness
+from aspire_tiktok.pages import freshness
 from creators.models import MarketplaceOnboarding
 from integrations.models import TikTokAccount
 from integrations.tiktok import TikTokError, callstats

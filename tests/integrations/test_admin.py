@@ -8,9 +8,9 @@ from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
 
-from integrations import capability as cap
 from integrations import tasks
-from integrations.capability import spark_ads_capability
+from integrations.connect import capability as cap
+from integrations.connect.capability import spark_ads_capability
 from integrations.models import Credential, TikTokOneAccount
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_removing_a_brands_account_falls_back_and_tells_the_owners(staff_client,
     internal = tto_factory(brand=None, is_internal=True)
     account = tto_factory(brand=brand)
     ad_factory(brand, account, is_active_for_spark=True)
-    from integrations.capability import record_capability
+    from integrations.connect.capability import record_capability
 
     record_capability(brand, notify=False)
     mail.outbox.clear()
@@ -122,7 +122,7 @@ def test_a_brand_whose_account_support_removed_is_told_plainly_who_did_it_and_wh
     account = tto_factory(brand=brand, name="Acme TikTok One")
     if had_ad_account:
         ad_factory(brand, account, is_active_for_spark=True)
-    from integrations.capability import record_capability
+    from integrations.connect.capability import record_capability
     from integrations.models import BrandNotice
 
     record_capability(brand, notify=False)

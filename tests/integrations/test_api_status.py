@@ -12,8 +12,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from integrations import service_status
 from integrations.models import ApiIncident, ApiStatusSubscription, WebhookDelivery
+from integrations.service_status import incidents
 from integrations.tiktok import webhooks
 
 pytestmark = pytest.mark.django_db
@@ -93,13 +93,13 @@ def test_a_tiktok_one_incident_is_recorded_open_with_tiktoks_ids_text_and_utc_st
 def test_an_incident_of_other_api_products_only_is_not_recorded(deliver):
     assert deliver(_delivery(incident_products=["CAMPAIGN_API", "REPORTING_API"])).status_code == 200
     assert not ApiIncident.objects.exists()
-    assert service_status.open_incidents() == []
+    assert incidents.open_incidents() == []
 
 
 def test_twenty_replays_of_one_delivery_record_one_incident_once(deliver, monkeypatch):
     applied = []
-    real_apply = service_status.apply
-    monkeypatch.setattr(service_status, "apply", lambda events: applied.append(events) or real_apply(events))
+    real_apply = incidents.apply
+    monkeypatch.setattr(incidents, "apply", lambda events: applied.append(events) or real_apply(events))
     raw = _delivery()
     assert {deliver(raw).status_code for _ in range(20)} == {200}
     assert len(applied) == 1 and ApiIncident.objects.count() == 1 and WebhookDelivery.objects.count() == 1
@@ -128,7 +128,7 @@ def test_an_update_changes_the_open_incidents_text_and_level(deliver):
 def test_a_resolve_that_arrives_first_records_the_incident_resolved(deliver):
     deliver(_delivery(incident_event_type="RESOLVE", incident_resolve_time="2026-12-01 21:05:00"))
     assert ApiIncident.objects.get().status == ApiIncident.Status.RESOLVED
-    assert service_status.open_incidents() == []
+    assert incidents.open_incidents() == []
 
 
 @pytest.mark.parametrize(
@@ -239,8 +239,8 @@ def test_subscribing_asks_tiktok_once_for_tiktok_one_api_incidents(subscribe_url
     ok = {"code": 0, "message": "OK", "request_id": "r", "data": {"subscription_id": "7300000000000000777"}}
     with responses.RequestsMock() as rsps:
         rsps.post(subscribe_url, json=ok)
-        assert service_status.subscribe().subscription_id == "7300000000000000777"
-        assert service_status.subscribe().subscription_id == "7300000000000000777"
+        assert incidents.subscribe().subscription_id == "7300000000000000777"
+        assert incidents.subscribe().subscription_id == "7300000000000000777"
         assert len(rsps.calls) == 1
         body = json.loads(rsps.calls[0].request.body)
     assert body["subscribe_entity"] == "API_SERVICE_STATUS"

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from creators.models import MarketplaceOnboarding
-from integrations import service_status
 from integrations.models import ApiIncident, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
+from integrations.service_status import incidents
 from sparkads.models import AdsManagerLink, SparkAuthorization
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_another_brands_creators_and_codes_are_not_shown(client_for, alice, bran
 
 def test_an_open_tiktok_incident_is_shown(client_for, alice, brand):
     ApiIncident.objects.create(incident_id="inc-1", title="Creator Marketplace API degraded")
-    service_status.refresh_cache()
+    incidents.refresh_cache()
     html = _attention(_home(client_for(alice), brand))
     assert "TikTok reports a problem" in html and "Creator Marketplace API degraded" in html
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from integrations import capability as cap
-from integrations.capability import spark_ads_capability
+from integrations.connect import capability as cap
+from integrations.connect.capability import spark_ads_capability
 from integrations.models import Credential, TikTokOneAccount
 
 pytestmark = pytest.mark.django_db

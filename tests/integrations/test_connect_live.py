@@ -7,8 +7,8 @@ import requests
 from django.db import connection
 from django.urls import reverse
 
-from integrations import capability as cap
-from integrations.capability import spark_ads_capability
+from integrations.connect import capability as cap
+from integrations.connect.capability import spark_ads_capability
 from integrations.models import (
     AdAccount,
     BusinessCenter,

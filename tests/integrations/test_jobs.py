@@ -13,9 +13,10 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import flows_sourcing, jobs
+from integrations import jobs
 from integrations.middleware import TikTokDeadlineMiddleware
 from integrations.models import BackgroundJob
+from integrations.sourcing import flows as sourcing_flows
 from integrations.tiktok import TikTokError
 from integrations.tiktok.errors import CONNECTION
 
@@ -34,7 +35,7 @@ def _creators(page: int, total_page: int = 3) -> dict:
 def sourcing(brand, tto_factory, ad_factory, settings):
     tto = tto_factory(brand)
     ad_factory(brand, tto)
-    assert flows_sourcing.sourcing_account(brand) == tto
+    assert sourcing_flows.sourcing_account(brand) == tto
     settings.TIKTOK_MAX_RETRIES = 0
     discover = f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/open_api/v1.3/tto/tcm/creator/discover/"
     with responses.RequestsMock() as rsps:

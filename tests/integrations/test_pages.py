@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from integrations import capability as cap
-from integrations.capability import spark_ads_capability
+from integrations.connect import capability as cap
+from integrations.connect.capability import spark_ads_capability
 from integrations.models import AdAccount, BrandNotice, Campaign
 
 from .conftest import messages_of

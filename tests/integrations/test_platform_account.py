@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from integrations.capability import spark_ads_capability
+from integrations.connect.capability import spark_ads_capability
 from integrations.models import TikTokOneAccount
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -15,9 +15,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import capability as cap
-from integrations import flows_recheck, tasks
-from integrations.capability import record_capability, spark_ads_capability
+from integrations import tasks
+from integrations.connect import capability as cap
+from integrations.connect import recheck
+from integrations.connect.capability import record_capability, spark_ads_capability
 from integrations.models import AdAccount, Brand, BrandNotice, Credential, TikTokOneAccount
 from integrations.tiktok import BusinessClient
 
@@ -131,7 +132,7 @@ def test_a_recheck_our_rate_budget_never_sent_gives_the_accounts_back_at_once(
     assert account.next_poll_at <= timezone.now() and account.poll_failures == 0
     assert Credential.objects.get(pk=account.credential_id).last_error == ""
     with django_capture_on_commit_callbacks():
-        assert flows_recheck.due_credentials() == [account.credential_id]
+        assert recheck.due_credentials() == [account.credential_id]
 
 
 def test_the_dispatcher_enqueues_each_due_connection_once(brand, tto_factory, credential_factory, monkeypatch):
@@ -228,7 +229,7 @@ def test_a_recheck_asks_advertiser_info_at_most_100_ids_at_a_time(brand, tto_fac
     )
     responses.add_callback(responses.GET, base + "advertiser/info/", callback=advertiser_info)
 
-    assert flows_recheck.recheck_credential(account.credential_id).outcome == "ok"
+    assert recheck.recheck_credential(account.credential_id).outcome == "ok"
 
     info_calls = [c for c in responses.calls if "advertiser/info/" in c.request.url]
     assert len(info_calls) == 3
@@ -259,4 +260,4 @@ def test_a_revoked_token_without_a_capability_change_says_reconnect_on_the_page(
     html = client.get(reverse("integrations:tiktok_settings", args=[brand.slug])).content.decode()
     assert "Reconnect TikTok: TikTok no longer accepts" in html
     # Once inactive, the connection is no longer polled.
-    assert flows_recheck.due_credentials(timezone.now() + timedelta(days=30)) == []
+    assert recheck.due_credentials(timezone.now() + timedelta(days=30)) == []

@@ -13,8 +13,8 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import flows_team
 from integrations.models import Brand, BrandInvitation, BrandMembership
+from integrations.team import flows as team
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_an_expired_link_is_refused_and_says_to_ask_for_a_new_one(client, brand,
     link = _link_in_last_mail()
     late = user_factory(email="late@example.test")
     client.force_login(late)
-    with time_machine.travel(timezone.now() + flows_team.INVITATION_VALID_FOR + timedelta(minutes=1)):
+    with time_machine.travel(timezone.now() + team.INVITATION_VALID_FOR + timedelta(minutes=1)):
         page = client.post(link).content.decode()
     assert "has expired" in page and "send it again" in page
     assert not brand.memberships.filter(user=late).exists()
@@ -138,7 +138,7 @@ def test_only_the_tokens_hash_is_stored(client, brand, alice):
     _invite(client, brand, "ivy@example.test")
     token = _link_in_last_mail().rstrip("/").rsplit("/", 1)[1]
     stored = BrandInvitation.objects.get(email="ivy@example.test")
-    assert token not in stored.token_hash and stored.token_hash == flows_team.hash_invitation_token(token)
+    assert token not in stored.token_hash and stored.token_hash == team.hash_invitation_token(token)
 
 
 def test_sending_again_replaces_the_link(client, brand, alice, user_factory):
@@ -224,7 +224,7 @@ def test_the_team_page_costs_the_same_queries_with_more_people(
     few = count()
     for n in range(6):
         BrandMembership.objects.create(brand=brand, user=user_factory(), role=Role.MEMBER)
-        flows_team.invite(brand, alice, f"more{n}@example.test", Role.MEMBER)
+        team.invite(brand, alice, f"more{n}@example.test", Role.MEMBER)
     assert count() == few
 
 

@@ -7,8 +7,8 @@ import pytest
 import requests
 from django.conf import settings
 
-from integrations import capability as cap
-from integrations.capability import spark_ads_capability
+from integrations.connect import capability as cap
+from integrations.connect.capability import spark_ads_capability
 from integrations.models import AdAccount, TikTokOneAccount
 
 from .conftest import messages_of

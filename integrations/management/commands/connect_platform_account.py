@@ -17,8 +17,9 @@ import urllib.request
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations import flows_connect, service_status
+from integrations.connect import flows as connect
 from integrations.models import TikTokOneAccount
+from integrations.service_status import incidents
 
 PERSONA = "platform"
 
@@ -35,7 +36,7 @@ def _sandbox(path: str, body: dict | None = None, timeout: float = 5) -> dict:
 
 def _subscribe() -> str:
     """The app hears of TikTok One API incidents from here on (once; a refusal is reported)."""
-    sub = service_status.subscribe()
+    sub = incidents.subscribe()
     if sub.subscription_id:
         return f"Subscribed to TikTok One API incidents ({sub.subscription_id})."
     return f"TikTok refused the API_SERVICE_STATUS subscription: {sub.last_error}"
@@ -67,7 +68,7 @@ class Command(BaseCommand):
             "/sandbox/api/helpers/portal-auth",
             {"persona": PERSONA, "redirect_uri": redirect_uri, "app_id": settings.TIKTOK_APP_ID},
         )
-        flows_connect.connect(None, code["auth_code"])
+        connect.connect(None, code["auth_code"])
         internal = TikTokOneAccount.objects.filter(is_internal=True).first()
         if internal is None:
             raise CommandError(f"The sandbox persona {PERSONA!r} has no TikTok One account to connect.")

@@ -12,11 +12,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .capability import spark_ads_capability
-from .errors import FlowError, message_for
-from .models import Brand, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
-from .tiktok import Kind, TikTokError, items, iter_pages
-from .tiktok import tokens as tiktok_tokens
+from ..connect.capability import spark_ads_capability
+from ..errors import FlowError, message_for
+from ..models import Brand, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
+from ..tiktok import Kind, TikTokError, items, iter_pages
+from ..tiktok import tokens as tiktok_tokens
 
 logger = logging.getLogger("integrations.sourcing")
 

@@ -11,12 +11,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ..models import Brand, BrandNotice, Credential, TikTokOneAccount
+from ..polling import claim_due, give_back
+from ..tiktok import Kind, TikTokError
+from ..tiktok import tokens as tiktok_tokens
 from .capability import Capability, record_capability
 from .discovery import apply, discover
-from .models import Brand, BrandNotice, Credential, TikTokOneAccount
-from .polling import claim_due, give_back
-from .tiktok import Kind, TikTokError
-from .tiktok import tokens as tiktok_tokens
 
 logger = logging.getLogger("integrations.flows")
 

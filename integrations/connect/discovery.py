@@ -23,9 +23,9 @@ from typing import Any
 
 from django.conf import settings
 
-from .models import AdAccount, Brand, BusinessCenter, BusinessCenterGrant, Credential, TikTokOneAccount
-from .tiktok import BusinessClient, iter_pages
-from .tiktok.business import BcAssetPage
+from ..models import AdAccount, Brand, BusinessCenter, BusinessCenterGrant, Credential, TikTokOneAccount
+from ..tiktok import BusinessClient, iter_pages
+from ..tiktok.business import BcAssetPage
 
 # TikTok's advertiser statuses under which an ad account can run ads (Spark Ads included).
 RUNNABLE_AD_STATUSES = {"", "STATUS_ENABLE"}

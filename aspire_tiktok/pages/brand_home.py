@@ -8,6 +8,7 @@ whatever the brand's size: the page's query count does not grow with its data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Count, Min, Q
 from django.template.defaultfilters import pluralize
@@ -15,8 +16,8 @@ from django.urls import reverse
 
 from creators.marketplace import INVITE_DEADLINE, PROCESSING_TIME
 from creators.models import MarketplaceOnboarding
-from integrations import service_status
 from integrations.models import Brand, Collaboration, TikTokOneAccount
+from integrations.service_status import incidents
 from integrations.tiktok import clock
 from sparkads.models import EXPIRING_WITHIN, AdsManagerLink, SparkAuthorization
 
@@ -69,10 +70,10 @@ def _connections(brand: Brand) -> list[Attention]:
 
 
 def _incidents(brand: Brand) -> list[Attention]:
-    incidents = service_status.open_incidents()  # the cache, never a query
-    if not incidents:
+    open_now = incidents.open_incidents()  # the cache, never a query
+    if not open_now:
         return []
-    titles = [i.get("title") or "Incident" for i in incidents]
+    titles = [i.get("title") or "Incident" for i in open_now]
     return [
         Attention(
             "incident",
@@ -86,7 +87,7 @@ def _incidents(brand: Brand) -> list[Attention]:
     ]
 
 
-def _expiring_codes(brand: Brand, now) -> list[Attention]:
+def _expiring_codes(brand: Brand, now: datetime) -> list[Attention]:
     Status = SparkAuthorization.Status
     soon = now + EXPIRING_WITHIN
     found = SparkAuthorization.objects.filter(
@@ -136,7 +137,7 @@ def _waiting_on_creators(brand: Brand) -> list[Attention]:
     return items
 
 
-def _stuck_creators(brand: Brand, now) -> list[Attention]:
+def _stuck_creators(brand: Brand, now: datetime) -> list[Attention]:
     State = MarketplaceOnboarding.State
     stuck = (
         Q(state__in=[State.OVERDUE, State.NOT_ELIGIBLE, State.INVALID, State.DISCONNECTED])

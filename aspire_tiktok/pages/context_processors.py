@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
-from integrations import service_status
 from integrations.models import Brand
+from integrations.service_status import incidents
 
 # The brand workspace's sections, in menu order: (label, url name taking the brand slug).
 BRAND_SECTIONS = [
@@ -68,4 +68,4 @@ def tiktok_one_status(request) -> dict:
     match = getattr(request, "resolver_match", None)
     if match is None or match.view_name not in TIKTOK_ONE_PAGES:
         return {}
-    return {"tiktok_one_incidents": service_status.open_incidents()}
+    return {"tiktok_one_incidents": incidents.open_incidents()}

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field, replace
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ..errors import FlowError
+from ..models import AdAccount, Brand, BrandNotice, Credential, TikTokOneAccount
+from ..tiktok import BusinessClient, Kind, TikTokError
+from ..tiktok import tokens as tiktok_tokens
 from .capability import Capability, record_capability
 from .discovery import Discovery, apply, discover
-from .errors import FlowError
-from .models import AdAccount, Brand, BrandNotice, Credential, TikTokOneAccount
-from .tiktok import BusinessClient, Kind, TikTokError
-from .tiktok import tokens as tiktok_tokens
 
 logger = logging.getLogger("integrations.flows")
 
@@ -130,7 +130,7 @@ def connect(brand: Brand | None, auth_code: str, *, user=None) -> ConnectResult:
 
     ``brand=None`` connects the platform's own TikTok One account (staff only). Raises
     FlowError with nothing stored; ``retryable`` when TikTok did not answer the code exchange,
-    so the same code may be exchanged again (integrations.oauth_retry).
+    so the same code may be exchanged again (integrations.connect.oauth_retry).
     """
     try:
         grant = BusinessClient().oauth2_access_token(auth_code)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from .errors import FlowError
-from .models import AdAccount, TikTokOneAccount
+from ..errors import FlowError
+from ..models import AdAccount, TikTokOneAccount
 
 
 def remove_ad_account(ad: AdAccount) -> None:

@@ -12,11 +12,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from .errors import FlowError
-from .flows_sourcing import call_tiktok_one
-from .models import Anchor, Brand, BrandProfile, TikTokOneAccount
-from .tiktok import TikTokError
-from .tiktok.errors import NOT_EXIST
+from ..errors import FlowError
+from ..models import Anchor, Brand, BrandProfile, TikTokOneAccount
+from ..tiktok import TikTokError
+from ..tiktok.errors import NOT_EXIST
+from .flows import call_tiktok_one
 
 REPEAT_WINDOW = timedelta(minutes=2)
 # tto/tcm/anchor/get/ takes up to this many ids per call (the page size the client asks for).

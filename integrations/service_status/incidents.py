@@ -12,9 +12,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 
-from .models import ApiIncident, ApiStatusSubscription
-from .tiktok import BusinessClient, TikTokError
-from .tiktok.webhooks import TIKTOK_ONE_API, ServiceStatusEvent
+from ..models import ApiIncident, ApiStatusSubscription
+from ..tiktok import BusinessClient, TikTokError
+from ..tiktok.webhooks import TIKTOK_ONE_API, ServiceStatusEvent
 
 ENTITY = "API_SERVICE_STATUS"
 CACHE_KEY = "tiktok-one-open-incidents"

@@ -15,10 +15,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from . import mail
-from .errors import FlowError
-from .models import Brand, BrandInvitation, BrandMembership
-from .models.brands import hash_invitation_token
+from .. import mail
+from ..errors import FlowError
+from ..models import Brand, BrandInvitation, BrandMembership
+from ..models.brands import hash_invitation_token
 
 INVITATION_VALID_FOR = timedelta(days=7)
 

@@ -12,7 +12,7 @@ The verification row wins over the others: an unverified account gives nothing w
 accounts it has. A connection whose token TikTok revoked (40105) reaches no ad account, so
 it is the "no access" row, with "reconnect" as the next step.
 
-Other apps import exactly ``from integrations.capability import spark_ads_capability``.
+Other apps import exactly ``from integrations.connect.capability import spark_ads_capability``.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from . import mail
-from .models import AdAccount, Brand, BrandMembership, BrandNotice, Credential, TikTokOneAccount
+from .. import mail
+from ..models import AdAccount, Brand, BrandMembership, BrandNotice, Credential, TikTokOneAccount
 
 logger = logging.getLogger("integrations.capability")
 

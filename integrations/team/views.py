@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import flows_team
-from .errors import FlowError
-from .forms import BrandForm, InvitationForm
-from .models import BrandInvitation
-from .tenancy import get_brand_for_user, get_for_brand_or_404
+from ..errors import FlowError
+from ..forms import BrandForm, InvitationForm
+from ..models import BrandInvitation
+from ..tenancy import get_brand_for_user, get_for_brand_or_404
+from . import flows
 
 
 @login_required
@@ -25,7 +25,7 @@ def brand_create(request: HttpRequest) -> HttpResponse:
     """ "Create your brand": the person creating it becomes its owner."""
     form = BrandForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        brand = flows_team.create_brand(request.user, form.cleaned_data["name"])
+        brand = flows.create_brand(request.user, form.cleaned_data["name"])
         messages.success(
             request, f"{brand.name} is ready and you are its owner. Invite your teammates from the Team page."
         )
@@ -59,16 +59,14 @@ def team(request: HttpRequest, slug: str) -> HttpResponse:
         form = InvitationForm(request.POST, roles=brand.roles_grantable_by(request.user))
         if form.is_valid():
             try:
-                invitation = flows_team.invite(
-                    brand, request.user, form.cleaned_data["email"], form.cleaned_data["role"]
-                )
+                invitation = flows.invite(brand, request.user, form.cleaned_data["email"], form.cleaned_data["role"])
             except FlowError as exc:
                 messages.error(request, exc.message)
             else:
                 messages.success(
                     request,
                     f"Invitation sent to {invitation.email} as {invitation.get_role_display().lower()}. "
-                    f"The link works once, for {flows_team.INVITATION_VALID_FOR.days} days.",
+                    f"The link works once, for {flows.INVITATION_VALID_FOR.days} days.",
                 )
                 return redirect("integrations:team", slug=brand.slug)
         return render(request, "integrations/team.html", _team_context(request, brand, form), status=400)
@@ -91,23 +89,23 @@ def _invitation_action(request: HttpRequest, slug: str, pk: int, action, success
 @require_POST
 def resend_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return _invitation_action(
-        request, slug, pk, flows_team.resend, "Invitation sent again to {email}; the earlier link no longer works."
+        request, slug, pk, flows.resend, "Invitation sent again to {email}; the earlier link no longer works."
     )
 
 
 @login_required
 @require_POST
 def cancel_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return _invitation_action(request, slug, pk, flows_team.cancel, "Invitation to {email} cancelled.")
+    return _invitation_action(request, slug, pk, flows.cancel, "Invitation to {email} cancelled.")
 
 
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link: sign up or sign in as the invited address, then join in one click."""
-    invitation = flows_team.find(token)
+    invitation = flows.find(token)
     if request.method == "POST" and request.user.is_authenticated:
         try:
-            brand = flows_team.accept(token, request.user)
+            brand = flows.accept(token, request.user)
         except FlowError as exc:
             messages.error(request, exc.message)
         else:
@@ -119,7 +117,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         "integrations/accept_invitation.html",
         {
             "invitation": invitation,
-            "problem": flows_team.problem_with(invitation, request.user),
+            "problem": flows.problem_with(invitation, request.user),
             "signup_url": f"{reverse('account_signup')}?{here}",
             "login_url": f"{reverse('account_login')}?{here}",
         },

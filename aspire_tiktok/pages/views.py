@@ -1,4 +1,4 @@
-"""Project-wide pages that belong to no single app."""
+"""Project-wide pages that belong to no single app: home, the brand home, freshness and /metrics."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from integrations import flows_team
 from integrations.models import Brand
+from integrations.team import flows as team
 from integrations.tenancy import get_brand_for_user
 
 from . import brand_home as brand_home_data
@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("brand_home", slug=brand.slug)
     if hasattr(request.user, "creator_profile"):
         return redirect("creators:home")
-    return render(request, "home.html", {"invitations": flows_team.waiting_for(request.user)})
+    return render(request, "home.html", {"invitations": team.waiting_for(request.user)})
 
 
 @login_required

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import service_status
-from .http import receive_webhook
-from .models import ApiIncident, ApiStatusSubscription
-from .tiktok import webhooks
+from ..http import receive_webhook
+from ..models import ApiIncident, ApiStatusSubscription
+from ..tiktok import webhooks
+from . import incidents
 
 INCIDENTS_SHOWN = 100
 
@@ -21,7 +21,7 @@ INCIDENTS_SHOWN = 100
 @require_POST
 def api_status_webhook(request: HttpRequest) -> HttpResponse:
     """TikTok's API_SERVICE_STATUS delivery: an API incident was created, updated or resolved."""
-    return receive_webhook(request, "api_service_status", webhooks.parse_api_service_status, service_status.apply)
+    return receive_webhook(request, "api_service_status", webhooks.parse_api_service_status, incidents.apply)
 
 
 @staff_member_required
@@ -37,7 +37,7 @@ def staff_incidents(request: HttpRequest) -> HttpResponse:
 @require_POST
 def staff_subscribe(request: HttpRequest) -> HttpResponse:
     """Staff: (re)subscribe the app to TikTok One API incidents; a subscribed app is left as is."""
-    sub = service_status.subscribe()
+    sub = incidents.subscribe()
     if sub.subscription_id:
         messages.success(request, f"Subscribed to TikTok One API incidents (subscription {sub.subscription_id}).")
     else:
