@@ -159,14 +159,8 @@ def mark_disconnected(account: TikTokAccount, reason: str, *, revoked: bool = Tr
     """TikTok no longer honours the grant: keep the account, drop the tokens, ask to reconnect."""
     with transaction.atomic():
         if account.credential_id:
-            Credential.objects.filter(pk=account.credential_id).update(
-                status=Credential.Status.REVOKED if revoked else Credential.Status.NEEDS_RECONNECT,
-                access_token="",
-                refresh_token="",
-                next_refresh_at=None,
-                last_error=reason[:2000],
-                last_error_at=timezone.now(),
-            )
+            status = Credential.Status.REVOKED if revoked else Credential.Status.NEEDS_RECONNECT
+            tokens.erase(account.credential_id, status=status, reason=reason)
         onboarding = MarketplaceOnboarding.objects.filter(tiktok_account=account).first()
         if onboarding is not None and onboarding.state != State.DISCONNECTED:
             transition(

@@ -13,6 +13,9 @@ is the point: the other callers must wait for the new token, not race for it.
 No lock helps a process killed while its refresh is in flight: TikTok has spent the refresh
 token it was sent, the answer dies unsaved with the process, and TikTok offers no way to read
 the new one. The next refresh then gets 40107 and the creator is asked to reconnect.
+
+This module is the one writer of a credential's tokens: `apply_grant` stores what TikTok
+granted, `erase` forgets them when the grant is over.
 """
 
 from __future__ import annotations
@@ -66,6 +69,19 @@ def apply_grant(credential: Credential, grant: TokenGrant) -> Credential:
     credential.last_error = ""
     credential.save()
     return credential
+
+
+def erase(credential_id: int, *, status: str, reason: str) -> None:
+    """The grant is over (disconnected, or TikTok no longer honours it): forget both tokens and
+    stop refreshing. The row stays, with the status and why, for its history and a reconnect."""
+    Credential.objects.filter(pk=credential_id).update(
+        status=status,
+        access_token="",
+        refresh_token="",
+        next_refresh_at=None,
+        last_error=reason[:2000],
+        last_error_at=timezone.now(),
+    )
 
 
 def _next_refresh_at(now, expires_in: int | None):
