@@ -8,8 +8,10 @@ from functools import partial
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -43,7 +45,7 @@ class BrandAdmin(admin.ModelAdmin):
     actions = ["recheck_now"]
 
     @admin.action(description="Re-check TikTok now (verification, ad accounts, access)")
-    def recheck_now(self, request, queryset):
+    def recheck_now(self, request: HttpRequest, queryset: QuerySet[models.Brand]) -> None:
         ids = models.Credential.objects.filter(
             brand__in=queryset, kind=models.Credential.Kind.BUSINESS, status=models.Credential.Status.OK
         ).values_list("pk", flat=True)
@@ -83,11 +85,11 @@ class BrandInvitationAdmin(admin.ModelAdmin):
     exclude = ["token_hash"]
     actions = ["cancel"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description="Cancel (the link stops working)")
-    def cancel(self, request, queryset):
+    def cancel(self, request: HttpRequest, queryset: QuerySet[models.BrandInvitation]) -> None:
         n = queryset.filter(accepted_at__isnull=True, cancelled_at__isnull=True).update(cancelled_at=timezone.now())
         self.message_user(request, f"{n} invitation{pluralize(n)} cancelled.", messages.SUCCESS)
 
@@ -117,19 +119,19 @@ class CredentialAdmin(admin.ModelAdmin):
     actions = ["recheck_now"]
 
     @admin.display(boolean=True, description="Needs reconnect")
-    def needs_reconnect(self, obj) -> bool:
+    def needs_reconnect(self, obj: models.Credential) -> bool:
         return obj.status != models.Credential.Status.OK
 
     @admin.display(description="Scopes")
-    def scopes_short(self, obj) -> str:
+    def scopes_short(self, obj: models.Credential) -> str:
         return (obj.scopes[:60] + "…") if len(obj.scopes) > 60 else obj.scopes
 
     @admin.display(description="Last error")
-    def last_error_short(self, obj) -> str:
+    def last_error_short(self, obj: models.Credential) -> str:
         return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
 
     @admin.action(description="Re-check now (brand connections)")
-    def recheck_now(self, request, queryset):
+    def recheck_now(self, request: HttpRequest, queryset: QuerySet[models.Credential]) -> None:
         n = _enqueue_rechecks(queryset.filter(kind=models.Credential.Kind.BUSINESS).values_list("pk", flat=True))
         self.message_user(request, f"Queued {n} re-check{pluralize(n)}.", messages.SUCCESS)
 
@@ -165,7 +167,7 @@ class CredentialAdmin(admin.ModelAdmin):
         "last_error_at",
     ]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -193,17 +195,17 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
     change_list_template = "admin/integrations/tiktokoneaccount/change_list.html"
 
     @admin.display(description="Brand sees")
-    def standing_label(self, obj) -> str:
+    def standing_label(self, obj: models.TikTokOneAccount) -> str:
         return obj.standing.label
 
     @admin.display(description="Credential")
-    def credential_health(self, obj) -> str:
+    def credential_health(self, obj: models.TikTokOneAccount) -> str:
         if obj.credential is None:
             return "—"
         url = reverse("admin:integrations_credential_change", args=[obj.credential_id])
         return format_html('<a href="{}">#{} {}</a>', url, obj.credential_id, obj.credential.get_status_display())
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         extra = [
             path(
                 "connect-internal/",
@@ -214,7 +216,7 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
         return extra + super().get_urls()
 
     @admin.action(description="Make it the platform's internal TikTok One account (used by brands without one)")
-    def make_internal(self, request, queryset):
+    def make_internal(self, request: HttpRequest, queryset: QuerySet[models.TikTokOneAccount]) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one account.", messages.ERROR)
             return
@@ -233,7 +235,7 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
         self.message_user(request, f"“{account}” is now the platform's internal TikTok One account.", messages.SUCCESS)
 
     @admin.action(description="Remove from its brand (the brand falls back per the capability table)")
-    def remove_from_brand(self, request, queryset):
+    def remove_from_brand(self, request: HttpRequest, queryset: QuerySet[models.TikTokOneAccount]) -> None:
         removed = 0
         for account in queryset.filter(removed_at__isnull=True).select_related("brand"):
             accounts.remove_tiktok_one_account(account)
@@ -251,7 +253,7 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Restore removed accounts")
-    def restore(self, request, queryset):
+    def restore(self, request: HttpRequest, queryset: QuerySet[models.TikTokOneAccount]) -> None:
         brands = set()
         for account in queryset.filter(removed_at__isnull=False).select_related("brand"):
             models.TikTokOneAccount.objects.filter(pk=account.pk).update(removed_at=None)
@@ -265,7 +267,7 @@ class TikTokOneAccountAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Re-check now")
-    def recheck_now(self, request, queryset):
+    def recheck_now(self, request: HttpRequest, queryset: QuerySet[models.TikTokOneAccount]) -> None:
         n = _enqueue_rechecks(queryset.values_list("credential_id", flat=True))
         self.message_user(request, f"Queued {n} re-check{pluralize(n)}.", messages.SUCCESS)
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.utils import user_email, user_username
 from allauth.core import context as allauth_context
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.sites.shortcuts import get_current_site
+from django.http import HttpRequest
 
 from . import mail
 
 
-def axes_username(request, credentials: dict | None) -> str | None:
+def axes_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:
     """The login being attempted, so lockouts are per (IP, login) and not per IP.
 
     allauth authenticates with `email=`, not `username=`, which axes would read as None and
@@ -27,7 +31,7 @@ def axes_username(request, credentials: dict | None) -> str | None:
 class AccountAdapter(DefaultAccountAdapter):
     """allauth's adapter, with its mail (verification, password reset) queued like all mail."""
 
-    def populate_username(self, request, user) -> None:
+    def populate_username(self, request: HttpRequest | None, user: User) -> None:
         """The username is the email address, so staff see who a user is wherever Django admin
         names one (user pickers, lists). People sign in with their email; nobody types it."""
         email = (user_email(user) or "")[:150]

@@ -3,8 +3,10 @@ deployment (`manage.py check --deploy`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.urls import reverse
@@ -13,7 +15,7 @@ from aspire_tiktok import tiktok_safety
 
 
 @register(Tags.security, deploy=True)
-def tiktok_is_not_the_sandbox(app_configs, **kwargs) -> list[Error]:
+def tiktok_is_not_the_sandbox(app_configs: Sequence[AppConfig] | None, **kwargs: object) -> list[Error]:
     """A production deployment must not run on the sandbox's public TikTok app or hosts."""
     if settings.TIKTOK_SANDBOX:
         return []
@@ -41,7 +43,7 @@ def redirect_uri_problems(uri: str) -> list[str]:
 
 
 @register(Tags.security, deploy=True)
-def check_tiktok_redirect_uris(app_configs=None, **kwargs) -> list[Error]:
+def check_tiktok_redirect_uris(app_configs: Sequence[AppConfig] | None = None, **kwargs: object) -> list[Error]:
     errors = []
     for name in settings.TIKTOK_REDIRECT_URL_NAMES:
         uri = settings.SITE_URL + reverse(name)

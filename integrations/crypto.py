@@ -59,12 +59,12 @@ def rotate(ciphertext: str) -> str:
 class EncryptedTextField(models.TextField):
     """A TextField stored encrypted; empty strings stay empty so "no token" is visible."""
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> str | None:
         if value in (None, ""):
             return value
         return decrypt(value)
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: str | None) -> str | None:
         value = super().get_prep_value(value)
         if value in (None, ""):
             return value

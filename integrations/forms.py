@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 
-from .models import Anchor, BrandMembership, BrandProfile, Campaign
+from .models import Anchor, Brand, BrandMembership, BrandProfile, Campaign
 from .sourcing.flows import SORT_FIELDS
 
 SPARK_DAYS = [(7, "7 days"), (30, "30 days"), (60, "60 days"), (365, "365 days")]
@@ -46,7 +46,7 @@ class CreatorSearchForm(forms.Form):
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
         low, high = cleaned.get("min_followers"), cleaned.get("max_followers")
@@ -101,7 +101,7 @@ class CampaignForm(forms.Form):
     )
     dm_allowed = forms.BooleanField(required=False, label="Let creators send that account direct messages")
 
-    def __init__(self, *args, brand=None, **kwargs):
+    def __init__(self, *args: Any, brand: Brand | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         profiles = BrandProfile.objects.filter(brand=brand)
         anchors = [a for a in Anchor.objects.filter(brand=brand) if a.usable]
@@ -119,7 +119,7 @@ class CampaignForm(forms.Form):
     def clean_dm_business_account_handle(self) -> str:
         return (self.cleaned_data.get("dm_business_account_handle") or "").lstrip("@")
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         if self.cleaned_data.get("dm_allowed") and not self.cleaned_data.get("dm_business_account_handle"):
             self.add_error("dm_business_account_handle", "Name the account creators may message.")
@@ -129,7 +129,7 @@ class CampaignForm(forms.Form):
 class AddToCampaignForm(forms.Form):
     campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), empty_label=None)
 
-    def __init__(self, *args, brand=None, **kwargs):
+    def __init__(self, *args: Any, brand: Brand | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = Campaign.objects.filter(
             brand=brand, status=Campaign.Status.ACTIVE
@@ -179,7 +179,7 @@ class InvitationForm(forms.Form):
     email = forms.EmailField(label="Email")
     role = forms.ChoiceField(label="Role", choices=[])
 
-    def __init__(self, *args, roles: list[str], **kwargs) -> None:
+    def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(BrandMembership.Role.choices)
         cast(forms.ChoiceField, self.fields["role"]).choices = [(r, labels[r]) for r in roles]

@@ -1,4 +1,4 @@
-"""What views share: the request django-htmx hands them, and the receipt of TikTok's signed
+"""What views share: the request django-htmx hands them (and `login_required` lets through), and the receipt of TikTok's signed
 API for Business webhooks."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django_htmx.middleware import HtmxDetails
@@ -18,6 +19,12 @@ logger = logging.getLogger(__name__)
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a `login_required` view: its user is signed in."""
+
+    user: User
 
 
 def wants_fragment(request: HtmxHttpRequest) -> bool:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
+from typing import Concatenate
 
 import redis
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from kombu.exceptions import OperationalError
 
@@ -41,7 +44,7 @@ def database_answers() -> bool:
         return False
 
 
-def _or_nothing(method):
+def _or_nothing[**P, R](method: Callable[Concatenate[RedisCache, P], R]) -> Callable[Concatenate[RedisCache, P], R]:
     """Run the Redis method; while Redis is down, answer as Django's DummyCache would.
 
     A cache that keeps nothing is a correct cache: reads miss, writes are forgotten, and
@@ -49,7 +52,7 @@ def _or_nothing(method):
     """
 
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(self: RedisCache, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(self, *args, **kwargs)
         except REDIS_DOWN as exc:
@@ -83,13 +86,13 @@ class DegradingRedisCache(RedisCache):
 class ServiceUnavailableMiddleware:
     """A request that needed Redis while it was down gets a 503 page that says so."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, UNAVAILABLE):
             return None
         logger.error("Redis unavailable during %s %s: %s", request.method, request.path, exception)

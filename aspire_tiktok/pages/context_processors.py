@@ -3,7 +3,10 @@ banner of TikTok One API incidents on the pages that depend on that API."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
 
 from integrations.models import Brand
@@ -26,11 +29,11 @@ def _sections(slug: str) -> list[tuple[str, str]]:
     return [(label, reverse(name, args=[slug])) for label, name in BRAND_SECTIONS]
 
 
-def support(request) -> dict:
+def support(request: HttpRequest) -> dict[str, Any]:
     return {"support_email": settings.SUPPORT_EMAIL}
 
 
-def navigation(request) -> dict:
+def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -63,7 +66,7 @@ TIKTOK_ONE_PAGES = {
 }
 
 
-def tiktok_one_status(request) -> dict:
+def tiktok_one_status(request: HttpRequest) -> dict[str, Any]:
     """The open TikTok One API incidents, on the pages they affect (read from the cache)."""
     match = getattr(request, "resolver_match", None)
     if match is None or match.view_name not in TIKTOK_ONE_PAGES:

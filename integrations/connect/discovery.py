@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -131,13 +131,15 @@ def _poll_interval() -> timedelta:
     return timedelta(seconds=settings.INTEGRATIONS_RECHECK_SECONDS)
 
 
-def _next_poll(now):
+def _next_poll(now: datetime) -> datetime:
     # A little jitter so accounts connected together do not poll together forever.
     spread = settings.INTEGRATIONS_RECHECK_SECONDS // 10
     return now + _poll_interval() + timedelta(seconds=random.randint(0, max(spread, 0)))
 
 
-def _apply_accounts(brand, credential, discovery, now) -> list[TikTokOneAccount]:
+def _apply_accounts(
+    brand: Brand | None, credential: Credential, discovery: Discovery, now: datetime
+) -> list[TikTokOneAccount]:
     accounts = []
     existing = {
         a.tto_tcm_account_id: a
@@ -174,7 +176,9 @@ def _apply_accounts(brand, credential, discovery, now) -> list[TikTokOneAccount]
     return accounts
 
 
-def _apply_business_centers(brand, credential, discovery, now) -> dict[str, BusinessCenter]:
+def _apply_business_centers(
+    brand: Brand, credential: Credential, discovery: Discovery, now: datetime
+) -> dict[str, BusinessCenter]:
     centers = {}
     for found in discovery.business_centers:
         bc, _ = BusinessCenter.objects.update_or_create(
@@ -193,7 +197,15 @@ def _apply_business_centers(brand, credential, discovery, now) -> dict[str, Busi
     return centers
 
 
-def _apply_ad_accounts(brand, credential, discovery, centers, primary, now, restore) -> list[AdAccount]:
+def _apply_ad_accounts(
+    brand: Brand,
+    credential: Credential,
+    discovery: Discovery,
+    centers: dict[str, BusinessCenter],
+    primary: TikTokOneAccount | None,
+    now: datetime,
+    restore: bool,
+) -> list[AdAccount]:
     bound = discovery.bound_advertiser_ids
     ads = []
     for info in discovery.ad_accounts:
@@ -267,8 +279,8 @@ def _primary(accounts: list[TikTokOneAccount]) -> TikTokOneAccount | None:
 
 
 def apply(
-    brand: Brand | None, credential: Credential, discovery: Discovery, now, *, restore_removed: bool = False
-) -> tuple[list, list]:
+    brand: Brand | None, credential: Credential, discovery: Discovery, now: datetime, *, restore_removed: bool = False
+) -> tuple[list[TikTokOneAccount], list[AdAccount]]:
     """Upsert what `discovery` found for this credential; returns (TikTok One accounts, ad accounts).
 
     ``restore_removed``: a brand that connects again and shares an ad account it had removed

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,6 +18,7 @@ from ..errors import FlowError
 from ..models import AdAccount, Brand, BrandNotice, Credential, TikTokOneAccount
 from ..tiktok import BusinessClient, Kind, TikTokError
 from ..tiktok import tokens as tiktok_tokens
+from ..tiktok.base import TokenGrant
 from .capability import Capability, record_capability
 from .discovery import Discovery, apply, discover
 
@@ -101,7 +104,9 @@ def _revoke_quietly(access_token: str) -> None:
 
 
 @transaction.atomic
-def _store(brand: Brand | None, grant, discovery: Discovery, user, now):
+def _store(
+    brand: Brand | None, grant: TokenGrant, discovery: Discovery, user: User | AnonymousUser | None, now: datetime
+) -> tuple[Credential, list[TikTokOneAccount], list[AdAccount], bool]:
     """Write the connection in one transaction: the credential (reused on reconnect) and
     every upsert. Raises FlowError (rolled back) for an account of another brand."""
     conflicts = _conflicts(brand, discovery)
@@ -125,7 +130,7 @@ def _store(brand: Brand | None, grant, discovery: Discovery, user, now):
     return credential, accounts, ads, reused
 
 
-def connect(brand: Brand | None, auth_code: str, *, user=None) -> ConnectResult:
+def connect(brand: Brand | None, auth_code: str, *, user: User | AnonymousUser | None = None) -> ConnectResult:
     """Exchange the portal's ``auth_code`` and store everything the token sees.
 
     ``brand=None`` connects the platform's own TikTok One account (staff only). Raises

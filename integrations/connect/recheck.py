@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -101,7 +101,7 @@ def _notice_reconnect(brand: Brand) -> None:
         )
 
 
-def due_credentials(now=None, limit: int = 500) -> list[int]:
+def due_credentials(now: datetime | None = None, limit: int = 500) -> list[int]:
     """Claim the TikTok One accounts due for a re-check; their connections, each once."""
     due = TikTokOneAccount.objects.filter(
         status=TikTokOneAccount.Status.ACTIVE, removed_at__isnull=True, credential__isnull=False

@@ -87,6 +87,13 @@ def create_anchor(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, An
     return anchor, True
 
 
+def _read_anchors(account: TikTokOneAccount, anchor_ids: list[str]) -> Any:
+    return call_tiktok_one(
+        account,
+        lambda c: c.tto_tcm_anchor_get(account.tto_tcm_account_id, anchor_ids=anchor_ids, page_size=IDS_PER_CALL),
+    )
+
+
 def refresh_anchors(brand: Brand, account: TikTokOneAccount) -> None:
     """Read the review status of the brand's anchors on this account; an anchor TikTok no
     longer lists is removed."""
@@ -95,12 +102,7 @@ def refresh_anchors(brand: Brand, account: TikTokOneAccount) -> None:
     seen: set[str] = set()
     for start in range(0, len(ids), IDS_PER_CALL):
         chunk = ids[start : start + IDS_PER_CALL]
-        data = call_tiktok_one(
-            account,
-            lambda c, chunk=chunk: c.tto_tcm_anchor_get(
-                account.tto_tcm_account_id, anchor_ids=chunk, page_size=IDS_PER_CALL
-            ),
-        )
+        data = _read_anchors(account, chunk)
         for item in data.get("anchors") or []:
             anchor = anchors.get(str(item.get("anchor_id") or ""))
             if anchor is None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -14,8 +15,8 @@ from django.utils import timezone
 
 from ..connect.capability import spark_ads_capability
 from ..errors import FlowError, message_for
-from ..models import Brand, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
-from ..tiktok import Kind, TikTokError, items, iter_pages
+from ..models import BackgroundJob, Brand, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
+from ..tiktok import BusinessClient, Kind, TikTokError, items, iter_pages
 from ..tiktok import tokens as tiktok_tokens
 
 logger = logging.getLogger("integrations.sourcing")
@@ -52,7 +53,7 @@ def _explain(exc: TikTokError) -> FlowError:
     return FlowError(message_for(exc), retryable=exc.kind == Kind.TRANSIENT)
 
 
-def call_tiktok_one(account: TikTokOneAccount, fn):
+def call_tiktok_one(account: TikTokOneAccount, fn: Callable[[BusinessClient], Any]) -> Any:
     try:
         return tiktok_tokens.call_with_credential(account.credential_id, fn)
     except TikTokError as exc:
@@ -110,9 +111,9 @@ def json_filters(cleaned: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def search_job(job) -> tuple[str, dict[str, Any]]:
+def search_job(job: BackgroundJob) -> tuple[str, dict[str, Any]]:
     """integrations.jobs runner: one page of creators for the results area."""
-    account = sourcing_account(job.brand)
+    account = sourcing_account(job.brand) if job.brand is not None else None
     if account is None:
         raise FlowError("Creator sourcing is not available for this brand any more. See Integrations.")
     results = search_creators(account, job.params["filters"], page=job.params["page"])

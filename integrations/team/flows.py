@@ -11,6 +11,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +24,7 @@ from ..models.brands import hash_invitation_token
 INVITATION_VALID_FOR = timedelta(days=7)
 
 
-def create_brand(user, name: str) -> Brand:
+def create_brand(user: User, name: str) -> Brand:
     """A new brand whose first owner is the person creating it."""
     with transaction.atomic():
         brand = Brand.objects.create(name=name.strip())
@@ -31,12 +32,12 @@ def create_brand(user, name: str) -> Brand:
     return brand
 
 
-def _check_role(brand: Brand, by, role: str) -> None:
+def _check_role(brand: Brand, by: User, role: str) -> None:
     if role not in brand.roles_grantable_by(by):
         raise FlowError(f"You cannot invite someone as {BrandMembership.Role(role).label.lower()} of {brand.name}.")
 
 
-def invite(brand: Brand, by, email: str, role: str) -> BrandInvitation:
+def invite(brand: Brand, by: User, email: str, role: str) -> BrandInvitation:
     """Invite `email` with `role` and email them the link. Inviting an address that already has
     an open invitation sends it again with the new role."""
     email = email.strip().lower()
@@ -69,7 +70,7 @@ def invite(brand: Brand, by, email: str, role: str) -> BrandInvitation:
     return invitation
 
 
-def resend(invitation: BrandInvitation, by) -> BrandInvitation:
+def resend(invitation: BrandInvitation, by: User) -> BrandInvitation:
     """A new link (the old one stops working) valid for another full period."""
     if not invitation.is_open:
         raise FlowError(f"The invitation to {invitation.email} was already accepted or cancelled.")
@@ -84,14 +85,14 @@ def resend(invitation: BrandInvitation, by) -> BrandInvitation:
     return invitation
 
 
-def cancel(invitation: BrandInvitation, by) -> None:
+def cancel(invitation: BrandInvitation, by: User) -> None:
     if not invitation.is_open:
         raise FlowError(f"The invitation to {invitation.email} was already accepted or cancelled.")
     _check_role(invitation.brand, by, invitation.role)
     BrandInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(cancelled_at=timezone.now())
 
 
-def _send(invitation: BrandInvitation, token: str, by) -> None:
+def _send(invitation: BrandInvitation, token: str, by: User) -> None:
     link = settings.SITE_URL + reverse("accept_invitation", args=[token])
     inviter = getattr(by, "email", "") or "A teammate"
     role = invitation.get_role_display().lower()
@@ -104,7 +105,7 @@ def _send(invitation: BrandInvitation, token: str, by) -> None:
     mail.send_later(f"Join {invitation.brand.name} on aspire_tiktok", body, [invitation.email])
 
 
-def waiting_for(user) -> list[BrandInvitation]:
+def waiting_for(user: User) -> list[BrandInvitation]:
     """Open, unexpired invitations to this person's address (their links are in their email)."""
     return list(
         BrandInvitation.objects.filter(
@@ -118,7 +119,7 @@ def find(token: str) -> BrandInvitation | None:
     return BrandInvitation.objects.select_related("brand").filter(token_hash=hash_invitation_token(token)).first()
 
 
-def problem_with(invitation: BrandInvitation | None, user) -> str:
+def problem_with(invitation: BrandInvitation | None, user: User | AnonymousUser) -> str:
     """Why this person cannot accept this invitation now, or "" when they can."""
     if invitation is None:
         return "This invitation link is not valid. It may have been replaced by a newer one: check your latest email."
@@ -136,7 +137,7 @@ def problem_with(invitation: BrandInvitation | None, user) -> str:
     return ""
 
 
-def accept(token: str, user) -> Brand:
+def accept(token: str, user: User) -> Brand:
     """Join the brand with the invited role; the link then stops working."""
     with transaction.atomic():
         invitation = BrandInvitation.objects.select_for_update().filter(token_hash=hash_invitation_token(token)).first()

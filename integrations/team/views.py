@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,14 +17,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ..errors import FlowError
 from ..forms import BrandForm, InvitationForm
-from ..models import BrandInvitation
+from ..http import AuthenticatedHttpRequest
+from ..models import Brand, BrandInvitation
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from . import flows
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def brand_create(request: HttpRequest) -> HttpResponse:
+def brand_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ "Create your brand": the person creating it becomes its owner."""
     form = BrandForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -33,7 +37,7 @@ def brand_create(request: HttpRequest) -> HttpResponse:
     return render(request, "integrations/brand_create.html", {"form": form})
 
 
-def _team_context(request: HttpRequest, brand, form: InvitationForm | None = None) -> dict:
+def _team_context(request: HttpRequest, brand: Brand, form: InvitationForm | None = None) -> dict[str, Any]:
     roles = brand.roles_grantable_by(request.user)
     return {
         "brand": brand,
@@ -52,7 +56,7 @@ def _team_context(request: HttpRequest, brand, form: InvitationForm | None = Non
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def team(request: HttpRequest, slug: str) -> HttpResponse:
+def team(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """Who is in the brand, the open invitations, and (for managers) the invite form."""
     brand = get_brand_for_user(request.user, slug, manage=request.method == "POST")
     if request.method == "POST":
@@ -73,7 +77,13 @@ def team(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "integrations/team.html", _team_context(request, brand))
 
 
-def _invitation_action(request: HttpRequest, slug: str, pk: int, action, success: str) -> HttpResponse:
+def _invitation_action(
+    request: AuthenticatedHttpRequest,
+    slug: str,
+    pk: int,
+    action: Callable[[BrandInvitation, User], object],
+    success: str,
+) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     invitation = get_for_brand_or_404(BrandInvitation.objects.all(), brand, pk=pk)
     try:
@@ -87,7 +97,7 @@ def _invitation_action(request: HttpRequest, slug: str, pk: int, action, success
 
 @login_required
 @require_POST
-def resend_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def resend_invitation(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _invitation_action(
         request, slug, pk, flows.resend, "Invitation sent again to {email}; the earlier link no longer works."
     )
@@ -95,7 +105,7 @@ def resend_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def cancel_invitation(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def cancel_invitation(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _invitation_action(request, slug, pk, flows.cancel, "Invitation to {email} cancelled.")
 
 

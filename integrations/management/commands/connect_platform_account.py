@@ -13,9 +13,10 @@ import json
 import time
 import urllib.error
 import urllib.request
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.connect import flows as connect
 from integrations.models import TikTokOneAccount
@@ -24,7 +25,7 @@ from integrations.service_status import incidents
 PERSONA = "platform"
 
 
-def _sandbox(path: str, body: dict | None = None, timeout: float = 5) -> dict:
+def _sandbox(path: str, body: dict[str, Any] | None = None, timeout: float = 5) -> dict[str, Any]:
     # The sandbox's control API is not TikTok, so it is not spoken through the TikTok client.
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(
@@ -45,10 +46,10 @@ def _subscribe() -> str:
 class Command(BaseCommand):
     help = "Connect the sandbox's 'platform' persona as the platform's internal TikTok One account."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the sandbox to answer")
 
-    def handle(self, *args, wait: float = 0, **options) -> str:
+    def handle(self, *args: Any, wait: float = 0, **options: Any) -> str:
         if TikTokOneAccount.objects.filter(is_internal=True).exists():
             return "The platform's internal TikTok One account is already connected. " + _subscribe()
         if settings.TIKTOK_BUSINESS_API_BASE_URL != settings.SANDBOX_URL:

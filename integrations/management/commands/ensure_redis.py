@@ -13,10 +13,11 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from integrations.outage import redis_answers
 
@@ -26,12 +27,12 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 class Command(BaseCommand):
     help = "Check that Redis answers at REDIS_URL; start a private redis-server on this machine if it does not."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--install", action="store_true", help="apt-get install redis-server when missing (root only)"
         )
 
-    def handle(self, *args, **options) -> str:
+    def handle(self, *args: Any, **options: Any) -> str:
         url = settings.REDIS_URL
         if redis_answers(url):
             return f"Redis is up at {url}."

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
@@ -13,18 +16,20 @@ from integrations.crypto import EncryptedTextField
 BATCH = 500
 
 
-def encrypted_columns():
+def encrypted_columns() -> Iterator[tuple[str, str, list[str]]]:
     """(table, pk column, [encrypted columns]) for every model with an encrypted field."""
     for model in apps.get_models():
-        columns = [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
-        if columns:
-            yield model._meta.db_table, model._meta.pk.column, columns
+        # Concrete fields always have a column; the checks only tell the type checker so.
+        columns = [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField) and f.column]
+        pk_column = model._meta.pk.column
+        if columns and pk_column:
+            yield model._meta.db_table, pk_column, columns
 
 
 class Command(BaseCommand):
     help = "Re-encrypt every encrypted column under the first key of TOKEN_ENCRYPTION_KEYS."
 
-    def handle(self, *args, **options) -> str:
+    def handle(self, *args: Any, **options: Any) -> str:
         # Raw SQL on purpose: the ORM would decrypt on read and encrypt on write, and the
         # point here is to rewrite the ciphertext itself, batch by batch.
         q = connection.ops.quote_name
