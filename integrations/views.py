@@ -34,8 +34,6 @@ from .tenancy import get_brand_for_user, get_for_brand_or_404
 from .tiktok import BusinessClient
 from .views_connect import INTERNAL, back_somewhere, connect_target, exchange
 
-Kind = BackgroundJob.Kind
-
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -262,7 +260,7 @@ def creator_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         if page > 1:
             filters = flows_sourcing.json_filters(cleaned)
             job = jobs.start_once(
-                Kind.CREATOR_SEARCH, request.user, brand, filters=filters, page=page, query=_query_without_page(request)
+                "creator_search", request.user, brand, filters=filters, page=page, query=_query_without_page(request)
             )
         else:
             try:
