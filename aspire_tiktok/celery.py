@@ -1,4 +1,5 @@
-"""The Celery app: configured from Django settings (CELERY_ namespace), tasks autodiscovered."""
+"""The Celery app: configured from Django settings (CELERY_ namespace), tasks autodiscovered,
+beat's schedule built from the pollers the apps register (integrations.polling)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,45 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init
+from celery.signals import beat_init, import_modules
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aspire_tiktok.settings")
 
 app = Celery("aspire_tiktok")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Post insights are a package inside integrations with tasks of their own.
+# Post insights are a package inside integrations with tasks of their own; a person's jobs
+# and outgoing mail keep their tasks beside the code that queues them.
 app.autodiscover_tasks(["integrations.insights"])
+app.autodiscover_tasks(["integrations"], related_name="jobs")
+app.autodiscover_tasks(["integrations"], related_name="mail")
+
+# Periodic tasks that poll no rows.
+PERIODIC: dict[str, dict[str, Any]] = {
+    # Forget webhook deliveries past TikTok's retry window.
+    "integrations-webhook-purge": {"task": "integrations.tasks.purge_webhook_deliveries", "schedule": 24 * 3600.0},
+    # Rewrite the open-incidents cache pages read from.
+    "integrations-incident-banner": {"task": "integrations.tasks.refresh_incident_banner", "schedule": 60.0},
+}
+
+
+def beat_schedule() -> dict[str, dict[str, Any]]:
+    """Each registered poller's dispatcher at its interval, and the periodic tasks. Beat must
+    run exactly once per deployment."""
+    # Imported when called: this module loads with the project package, before Django is set up.
+    from integrations.polling import POLLERS
+
+    pollers = {
+        f"poll-{poller.key}": {"task": poller.dispatcher.name, "schedule": poller.every} for poller in POLLERS.values()
+    }
+    return pollers | PERIODIC
+
+
+@import_modules.connect(sender=app)
+def schedule_pollers(sender: Celery, **kwargs: Any) -> None:
+    """Beat (and a worker) import the task modules before anything reads the schedule; Celery's
+    Django fixup set Django up just before, so every app has registered its pollers."""
+    sender.conf.beat_schedule = beat_schedule()
 
 
 @beat_init.connect
@@ -22,5 +53,5 @@ def dispatch_on_start(sender: Any = None, **kwargs: Any) -> None:
     """Beat first sends an interval task one interval after it starts; work due while beat
     was down should not wait for that. Every dispatcher only claims what is due, so an
     extra run is harmless."""
-    for entry in app.conf.beat_schedule.values():
+    for entry in beat_schedule().values():
         app.send_task(entry["task"])

@@ -219,7 +219,7 @@ if IS_PRODUCTION:
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="aspire_tiktok <noreply@localhost>")
-# All mail goes through the integrations.tasks.send_email task (integrations/mail.py), which
+# All mail goes through the integrations.mail.send_email task, which
 # retries SMTP failures. Tests run that task in-process, so Django's test outbox sees the mail.
 EMAIL_VIA_WORKER = DJANGO_ENV != "test"
 
@@ -414,73 +414,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_VISIBILITY_TIMEOUT = 60 * 60 * 2
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, float] = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Every task names its queue on its decorator (one queue per kind), so a deployment can give
+# each kind its own workers.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-# Every task is routed by its exact name to one queue per kind, so a deployment can give each
-# kind its own workers. A new task gets a line here (a test fails otherwise).
-CELERY_TASK_ROUTES = {
-    "creators.tasks.dispatch_onboarding_polls": {"queue": "invites"},
-    "creators.tasks.dispatch_post_polls": {"queue": "invites"},
-    "creators.tasks.poll_onboarding": {"queue": "invites"},
-    "creators.tasks.poll_onboardings": {"queue": "invites"},
-    "creators.tasks.poll_post_review": {"queue": "invites"},
-    "creators.tasks.refresh_creator_token": {"queue": "tokens"},
-    "creators.tasks.refresh_due_creator_tokens": {"queue": "tokens"},
-    "integrations.insights.tasks.dispatch_insights_polls": {"queue": "insights"},
-    "integrations.insights.tasks.poll_campaign_report": {"queue": "insights"},
-    "integrations.tasks.dispatch_rechecks": {"queue": "default"},
-    "integrations.tasks.ping": {"queue": "default"},
-    "integrations.tasks.purge_webhook_deliveries": {"queue": "default"},
-    "integrations.tasks.refresh_incident_banner": {"queue": "default"},
-    "integrations.tasks.recheck_connection": {"queue": "default"},
-    # Work a person is watching: its own queue, never behind background polling.
-    "integrations.tasks.run_job": {"queue": "interactive"},
-    "sparkads.tasks.apply_spark_authorization": {"queue": "spark"},
-    "sparkads.tasks.check_spark_authorization": {"queue": "spark"},
-    "sparkads.tasks.dispatch_ads_manager_polls": {"queue": "spark"},
-    "sparkads.tasks.dispatch_spark_polls": {"queue": "spark"},
-    "sparkads.tasks.poll_ads_manager_links": {"queue": "spark"},
-    "sparkads.tasks.poll_spark_request": {"queue": "spark"},
-}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule"))
-# One beat schedule. Each entry is a dispatcher that claims due rows (next_poll_at) and
-# enqueues per-row (or per-batch) tasks; beat must run exactly once per deployment, and sends
-# every dispatcher once when it starts (aspire_tiktok/celery.py), not one interval later.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # Post insights: claim campaigns whose tto/tcm/report/ poll is due (Campaign.next_poll_at).
-    "dispatch-insights-polls": {"task": "integrations.insights.tasks.dispatch_insights_polls", "schedule": 300},
-}
+# Beat's schedule is built from the pollers the apps register (aspire_tiktok/celery.py).
+
 # Marketplace status: the dispatcher runs this often (and when beat starts) and keeps this
 # many seconds of TikTok's ceiling (tier QPS x 20 creators per call) claimed and queued; see
 # creators.marketplace.dispatch_target.
 MARKETPLACE_DISPATCH_SECONDS = env.float("MARKETPLACE_DISPATCH_SECONDS", default=10.0)
 MARKETPLACE_DISPATCH_QUEUE_SECONDS = env.float("MARKETPLACE_DISPATCH_QUEUE_SECONDS", default=30.0)
-CELERY_BEAT_SCHEDULE["creators-onboarding-polls"] = {
-    "task": "creators.tasks.dispatch_onboarding_polls",
-    "schedule": MARKETPLACE_DISPATCH_SECONDS,
-}
-# Every 15 s: a post the creator just linked is due again within seconds (POST_POLL_FIRST).
-CELERY_BEAT_SCHEDULE["creators-post-review-polls"] = {"task": "creators.tasks.dispatch_post_polls", "schedule": 15.0}
-CELERY_BEAT_SCHEDULE["creators-token-refresh"] = {
-    "task": "creators.tasks.refresh_due_creator_tokens",
-    "schedule": 300.0,
-}
-CELERY_BEAT_SCHEDULE["integrations-webhook-purge"] = {
-    "task": "integrations.tasks.purge_webhook_deliveries",
-    "schedule": 24 * 3600.0,
-}
-CELERY_BEAT_SCHEDULE["integrations-incident-banner"] = {
-    "task": "integrations.tasks.refresh_incident_banner",
-    "schedule": 60.0,
-}
-CELERY_BEAT_SCHEDULE["integrations-rechecks"] = {"task": "integrations.tasks.dispatch_rechecks", "schedule": 300.0}
-# Every 15 s: a Spark request just sent is due again within seconds (REQUEST_POLL_FIRST).
-CELERY_BEAT_SCHEDULE["sparkads-spark-polls"] = {"task": "sparkads.tasks.dispatch_spark_polls", "schedule": 15.0}
-CELERY_BEAT_SCHEDULE["sparkads-ads-manager-polls"] = {
-    "task": "sparkads.tasks.dispatch_ads_manager_polls",
-    "schedule": 120.0,
-}
 # Publishing (web and workers enqueueing a task) reconnects to a lost broker once, not with
 # kombu's default backoff of several seconds: a request that enqueues while Redis is down
 # answers 503 at once (integrations/outage.py) instead of hanging.

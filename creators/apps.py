@@ -1,13 +1,49 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class CreatorsConfig(AppConfig):
     name = "creators"
 
     def ready(self) -> None:
-        from integrations import jobs
-        from integrations.models import BackgroundJob
+        from integrations import jobs, polling
 
-        from .tasks import check_job
+        from . import collaborations, marketplace, tasks
 
-        jobs.register(BackgroundJob.Kind.ONBOARDING_CHECK, check_job, reload_when_done=True)
+        jobs.register(
+            "onboarding_check", tasks.check_job, label="Check the Creator Marketplace status", reload_when_done=True
+        )
+        polling.register(
+            polling.Poller(
+                "marketplace",
+                "Marketplace status",
+                marketplace.polled,
+                tasks.dispatch_onboarding_polls,
+                (tasks.poll_onboardings, tasks.poll_onboarding),
+                # Runs this often and keeps MARKETPLACE_DISPATCH_QUEUE_SECONDS of TikTok's
+                # ceiling claimed and queued (marketplace.dispatch_target).
+                every=settings.MARKETPLACE_DISPATCH_SECONDS,
+            )
+        )
+        polling.register(
+            polling.Poller(
+                "link_requests",
+                "Link requests (posts in review)",
+                collaborations.in_review,
+                tasks.dispatch_post_polls,
+                (tasks.poll_post_review,),
+                # A post the creator just linked is due again within seconds (POST_POLL_FIRST).
+                every=15.0,
+            )
+        )
+        polling.register(
+            polling.Poller(
+                "token_refresh",
+                "Token refresh",
+                tasks.creator_grants,
+                tasks.refresh_due_creator_tokens,
+                (tasks.refresh_creator_token,),
+                every=300.0,
+                due_field="next_refresh_at",
+            )
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
@@ -29,22 +29,14 @@ DISPATCH_LEASE = timedelta(minutes=5)
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 
 
+def in_review() -> QuerySet[CampaignPost]:
+    """The posts the review poller looks after (next_poll_at): linked, still in TikTok's review."""
+    return CampaignPost.objects.filter(publish_status=CampaignPost.PublishStatus.REVIEWING)
+
+
 def claim_due_post_polls(limit: int) -> list[int]:
     """The dispatcher's claim: up to `limit` posts in review whose check is due."""
-    due = CampaignPost.objects.filter(publish_status=CampaignPost.PublishStatus.REVIEWING)
-    return [row.pk for row in claim_due(due, lease=DISPATCH_LEASE, limit=limit)]
-
-
-def claim_post_poll(post_id: int) -> bool:
-    """Of concurrent executors of one post's check exactly one wins this conditional update:
-    the post qualifies while due or held only by the dispatcher, and the winner holds it for
-    POST_POLL."""
-    now = timezone.now()
-    return bool(
-        CampaignPost.objects.filter(
-            pk=post_id, publish_status=CampaignPost.PublishStatus.REVIEWING, next_poll_at__lte=now + DISPATCH_LEASE
-        ).update(next_poll_at=now + POST_POLL)
-    )
+    return [row.pk for row in claim_due(in_review(), lease=DISPATCH_LEASE, limit=limit)]
 
 
 def requirements(campaign: Campaign, account: TikTokAccount | None) -> list[dict]:
@@ -79,6 +71,10 @@ def _creator_call(account: TikTokAccount, call):
                 "You did not give this platform the TikTok permission this needs. "
                 "Authorize TikTok again and leave every permission ticked."
             ) from exc
+        if exc.is_transient:
+            # Throttling, 5xx, a timeout: the poller's task retries it (and gives an unsent
+            # call's row back at once); a person's click reads message_for from the view.
+            raise
         raise FlowError(message_for(exc)) from exc
 
 
@@ -123,7 +119,7 @@ def join_campaign(account: TikTokAccount, campaign: Campaign) -> Collaboration:
         if collab.status == Collaboration.Status.JOINED:
             raise FlowError(f"Already joined: you are in {campaign.name} since {collab.joined_at:%Y-%m-%d %H:%M}.")
         _creator_call(account, lambda c: c.tto_creator_campaign_join(account.creator_id, campaign.invite_link))
-    except FlowError:
+    except (FlowError, TikTokError):
         if created:  # joining by link failed: the creator was never in this campaign
             Collaboration.objects.filter(pk=collab.pk, status=Collaboration.Status.INVITED).delete()
         release(collab)

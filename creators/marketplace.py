@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from integrations.errors import FlowError
 from integrations.models import TikTokAccount, TikTokOneAccount
-from integrations.polling import claim_due, give_back
+from integrations.polling import claim_due, give_back, take
 from integrations.tiktok import TikTokError, clock, tokens
 from integrations.tiktok.errors import ROUTE_NOT_FOUND
 from integrations.tiktok.ratelimit import limits_for
@@ -73,31 +73,21 @@ def _backoff(attempts: int) -> timedelta:
     return min(POLL_BASE * (2 ** min(attempts, 8)), POLL_MAX)
 
 
-def claim_poll(onboarding_id: int) -> bool:
-    """Take one row for this poll: of concurrent executors (a message delivered twice, a
-    retry racing the dispatcher) exactly one wins this conditional update.
-
-    The row qualifies while it is due or only held by a dispatcher's claim (DISPATCH_LEASE);
-    the winner holds it for CLAIM_LEASE, beyond any dispatcher's claim, so the others find
-    it taken.
-    """
-    now = timezone.now()
-    return bool(
-        MarketplaceOnboarding.objects.filter(
-            pk=onboarding_id, next_poll_at__lte=now + DISPATCH_LEASE, state__in=MarketplaceOnboarding.POLLED_STATES
-        ).update(next_poll_at=now + CLAIM_LEASE)
-    )
-
-
 def claim_polls(onboarding_ids: list[int]) -> list[int]:
-    """The rows of a batch this executor takes, each by claim_poll's conditional update: a
-    row another executor holds is left out, the rest are polled together. One transaction
-    for the batch: one commit, not one per row, on the path every poll takes."""
+    """The rows of a batch this executor takes, each by its own conditional update
+    (integrations.polling.take): a row another executor holds is left out, the rest are polled
+    together. A row qualifies while it is due or only held by a dispatcher's claim
+    (DISPATCH_LEASE); the winner holds it for CLAIM_LEASE, beyond any dispatcher's claim, so
+    the others find it taken. One transaction for the batch: one commit, not one per row, on
+    the path every poll takes."""
     with transaction.atomic():
-        return [pk for pk in onboarding_ids if claim_poll(pk)]
+        return [
+            pk for pk in onboarding_ids if take(polled().filter(pk=pk), free_within=DISPATCH_LEASE, hold=CLAIM_LEASE)
+        ]
 
 
-def _polled() -> QuerySet[MarketplaceOnboarding]:
+def polled() -> QuerySet[MarketplaceOnboarding]:
+    """The onboardings the Marketplace status poller looks after (next_poll_at)."""
     return MarketplaceOnboarding.objects.filter(state__in=MarketplaceOnboarding.POLLED_STATES)
 
 
@@ -125,11 +115,11 @@ def claim_due_polls(limit: int | None = None) -> list[int]:
     waits in the queue; counting them is a range scan of the same partial index."""
     if limit is None:
         now = timezone.now()
-        queued = _polled().filter(next_poll_at__gt=now, next_poll_at__lte=now + DISPATCH_LEASE).count()
+        queued = polled().filter(next_poll_at__gt=now, next_poll_at__lte=now + DISPATCH_LEASE).count()
         limit = dispatch_target() - queued
     if limit <= 0:
         return []
-    return [row.pk for row in claim_due(_polled(), lease=DISPATCH_LEASE, limit=limit)]
+    return [row.pk for row in claim_due(polled(), lease=DISPATCH_LEASE, limit=limit)]
 
 
 def release(onboarding_ids: list[int], error: TikTokError) -> None:

@@ -1,7 +1,8 @@
 """Celery tasks of creator onboarding, in the project's polling idiom (integrations.polling):
 dispatchers claim due rows in batches and enqueue tasks on commit, one per row or, for
 Marketplace status, one per 20 rows (TikTok's most per call); each task takes ids, takes each
-row by a conditional update (so of two executors one acts) and is safe to run twice.
+row by a conditional update (integrations.polling.take, so of two executors one acts) and is
+safe to run twice.
 Transient TikTok errors are retried by TikTokTask."""
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from celery import shared_task
 from django.db.models import QuerySet
 
 from integrations.errors import FlowError
-from integrations.models import CampaignPost, Credential, TikTokAccount
-from integrations.polling import TikTokTask, claim_due, enqueue_on_commit
+from integrations.models import BackgroundJob, CampaignPost, Credential, TikTokAccount
+from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, give_back, take
 from integrations.tiktok import TikTokError, tokens
 from integrations.tiktok.tto import CREATOR_STATUS_BATCH
 
@@ -26,20 +27,20 @@ DISPATCH_BATCH = 500
 REFRESH_LEASE = timedelta(minutes=10)
 
 
-@shared_task(time_limit=60, soft_time_limit=50)
+@shared_task(queue="invites", time_limit=60, soft_time_limit=50)
 def dispatch_onboarding_polls() -> int:
     """Claim due waiting creators (partial index onboarding_poll_due_idx) and enqueue one
     poll per CREATOR_STATUS_BATCH of them; see marketplace.dispatch_target for how many."""
     return enqueue_on_commit(poll_onboardings, marketplace.claim_due_polls(), batch=CREATOR_STATUS_BATCH)
 
 
-@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+@shared_task(base=TikTokTask, queue="invites", time_limit=120, soft_time_limit=100)
 def poll_onboardings(onboarding_ids: list[int]) -> dict[int, str]:
     """Check up to 20 creators' Marketplace status in one call and move their state machines."""
     return _poll(onboarding_ids)
 
 
-@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+@shared_task(base=TikTokTask, queue="invites", time_limit=120, soft_time_limit=100)
 def poll_onboarding(onboarding_id: int) -> str:
     """Check one creator at once (just authorized, so not worth waiting for a batch)."""
     if not MarketplaceOnboarding.objects.filter(pk=onboarding_id).exists():
@@ -65,7 +66,7 @@ def _poll(onboarding_ids: list[int]) -> dict[int, str]:
         raise
 
 
-def check_job(job) -> tuple[str, dict]:
+def check_job(job: BackgroundJob) -> tuple[str, dict]:
     """integrations.jobs runner of the creator's "Check again now": one status read, made by
     a worker so the creator never waits on TikTok in their request."""
     onboarding = MarketplaceOnboarding.objects.get(pk=job.params["onboarding"], tiktok_account__owner=job.user)
@@ -78,41 +79,48 @@ def check_job(job) -> tuple[str, dict]:
     return f"Checked your Creator Marketplace status with TikTok: {onboarding.get_state_display()}.", {}
 
 
-@shared_task(time_limit=60, soft_time_limit=50)
+@shared_task(queue="invites", time_limit=60, soft_time_limit=50)
 def dispatch_post_polls() -> int:
     """Enqueue a check for every campaign post TikTok is still reviewing (post_review_poll_idx)."""
     return enqueue_on_commit(poll_post_review, collaborations.claim_due_post_polls(DISPATCH_BATCH))
 
 
-@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+@shared_task(base=TikTokTask, queue="invites", time_limit=120, soft_time_limit=100)
 def poll_post_review(post_id: int) -> str:
-    """Is a reviewed post published yet?"""
-    if not collaborations.claim_post_poll(post_id):
+    """Is a reviewed post published yet? The post qualifies while due or held only by the
+    dispatcher; the winner holds it for POST_POLL. A transient TikTok error is retried by
+    TikTokTask; a call the rate budget never sent makes the post due again at once."""
+    post_row = collaborations.in_review().filter(pk=post_id)
+    if not take(post_row, free_within=collaborations.DISPATCH_LEASE, hold=collaborations.POST_POLL):
         return "not due or claimed by another worker"
     post = CampaignPost.objects.select_related("tiktok_account__owner", "campaign").get(pk=post_id)
     try:
         return "published" if collaborations.refresh_publish_status(post, announce=True) else "reviewing"
     except FlowError as exc:
         return f"failed: {exc.message}"
+    except TikTokError as exc:
+        give_back(post_row, exc)
+        raise
 
 
-def _due_creator_grants() -> QuerySet[Credential]:
+def creator_grants() -> QuerySet[Credential]:
+    """The creator (tt_user) grants the token refresher looks after (next_refresh_at)."""
     return Credential.objects.filter(kind=Credential.Kind.TT_USER, status=Credential.Status.OK)
 
 
-@shared_task(time_limit=60, soft_time_limit=50)
+@shared_task(queue="tokens", time_limit=60, soft_time_limit=50)
 def refresh_due_creator_tokens() -> int:
     """Enqueue a refresh for every creator (tt_user) grant due soon (cred_refresh_due_idx).
     The claim holds a grant for REFRESH_LEASE; a refresh sets its next time when it succeeds."""
-    claimed = claim_due(_due_creator_grants(), lease=REFRESH_LEASE, limit=DISPATCH_BATCH, field="next_refresh_at")
+    claimed = claim_due(creator_grants(), lease=REFRESH_LEASE, limit=DISPATCH_BATCH, field="next_refresh_at")
     return enqueue_on_commit(refresh_creator_token, [c.pk for c in claimed])
 
 
-@shared_task(base=TikTokTask, time_limit=60, soft_time_limit=50)
+@shared_task(base=TikTokTask, queue="tokens", time_limit=60, soft_time_limit=50)
 def refresh_creator_token(credential_id: int) -> str:
     """Refresh one grant through the client's one refresh function (row lock, rotation), so
     two executors rotate it once."""
-    if not _due_creator_grants().filter(pk=credential_id).exists():
+    if not creator_grants().filter(pk=credential_id).exists():
         return "gone"
     try:
         tokens.refresh_credential(credential_id, only_if_expiring=True)

@@ -28,7 +28,6 @@ from . import collaborations, flows, marketplace
 from .forms import InviteLinkForm, VideoLinkForm
 from .models import MarketplaceOnboarding
 
-Kind = BackgroundJob.Kind
 logger = logging.getLogger(__name__)
 # The "Try again" of a creator's code exchange TikTok did not answer (integrations.connect.oauth_retry).
 RETRY_FLOW = "creator"
@@ -176,7 +175,7 @@ def check_status(request: HttpRequest, pk: int) -> HttpResponse:
     """A worker asks TikTok while the page shows its progress (integrations.jobs)."""
     account = _own_account(request, pk)
     onboarding = get_object_or_404(MarketplaceOnboarding, tiktok_account=account)
-    job = jobs.start_once(Kind.ONBOARDING_CHECK, request.user, onboarding=onboarding.pk)
+    job = jobs.start_once("onboarding_check", request.user, onboarding=onboarding.pk)
     return redirect(f"{reverse('creators:home')}?job={job.pk}")
 
 

@@ -8,8 +8,34 @@ class IntegrationsConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers the system checks)
             jobs,
+            polling,
+            tasks,
         )
-        from .models import BackgroundJob
+        from .connect.recheck import rechecked_accounts
+        from .insights import report
+        from .insights import tasks as insights_tasks
         from .sourcing.flows import search_job
 
-        jobs.register(BackgroundJob.Kind.CREATOR_SEARCH, search_job, template="integrations/_creator_results.html")
+        jobs.register(
+            "creator_search", search_job, label="Load a page of creators", template="integrations/_creator_results.html"
+        )
+        polling.register(
+            polling.Poller(
+                "insights",
+                "Post insights",
+                report.polled_campaigns,
+                insights_tasks.dispatch_insights_polls,
+                (insights_tasks.poll_campaign_report,),
+                every=300.0,
+            )
+        )
+        polling.register(
+            polling.Poller(
+                "capability",
+                "Capability re-checks",
+                rechecked_accounts,
+                tasks.dispatch_rechecks,
+                (tasks.recheck_connection,),
+                every=300.0,
+            )
+        )

@@ -16,15 +16,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery import shared_task
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from .errors import FlowError, message_for
-from .models import BackgroundJob
+from .models import BackgroundJob, Brand
+from .models.jobs import KIND_LABELS
 from .tiktok import TikTokError, clock
 
 logger = logging.getLogger("integrations.jobs")
-Kind = BackgroundJob.Kind
 State = BackgroundJob.State
 KEEP_FINISHED = timedelta(days=1)
 
@@ -45,31 +48,43 @@ class JobKind:
 KINDS: dict[str, JobKind] = {}
 
 
-def register(kind: str, runner: Runner, *, template: str = "", reload_when_done: bool = False) -> None:
+def register(kind: str, runner: Runner, *, label: str, template: str = "", reload_when_done: bool = False) -> None:
+    """Make `kind` a kind of BackgroundJob, run by `runner`; `label` names it in the admin."""
     KINDS[kind] = JobKind(runner, template or JobKind.template, reload_when_done)
+    KIND_LABELS[kind] = label
 
 
-def start(kind: str, user, brand=None, **params: Any) -> BackgroundJob:
-    from .tasks import run_job
+def _signed_in(user: User | AnonymousUser) -> User:
+    # Jobs belong to the person watching them; their views require a login.
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
+
+def start(kind: str, user: User | AnonymousUser, brand: Brand | None = None, **params: Any) -> BackgroundJob:
+    if kind not in KINDS:
+        # Here, in the request, rather than in the worker after the page said "started".
+        raise LookupError(f"No job kind {kind!r} is registered")
     # Jobs are for watching, not for history (the audit log is): finished ones go after a day,
     # so the approvals refresh every ten seconds does not grow the table without bound.
     BackgroundJob.objects.filter(kind=kind, brand=brand, finished_at__lt=timezone.now() - KEEP_FINISHED).delete()
-    job = BackgroundJob.objects.create(kind=kind, user=user, brand=brand, params=params)
+    job = BackgroundJob.objects.create(kind=kind, user=_signed_in(user), brand=brand, params=params)
     transaction.on_commit(lambda: run_job.delay(job.pk))
     return job
 
 
-def pending(kind: str, user, brand, **params: Any) -> BackgroundJob | None:
+def pending(kind: str, user: User | AnonymousUser, brand: Brand | None, **params: Any) -> BackgroundJob | None:
     """The user's unfinished job of this kind for these parameters, if still on its way."""
-    jobs = BackgroundJob.objects.filter(kind=kind, user=user, brand=brand, state__in=[State.PENDING, State.RUNNING])
+    jobs = BackgroundJob.objects.filter(
+        kind=kind, user=_signed_in(user), brand=brand, state__in=[State.PENDING, State.RUNNING]
+    )
     for name, value in params.items():
         jobs = jobs.filter(**{f"params__{name}": value})
     job = jobs.order_by("-created_at").first()
     return None if job is None or job.lost else job
 
 
-def start_once(kind: str, user, brand=None, **params: Any) -> BackgroundJob:
+def start_once(kind: str, user: User | AnonymousUser, brand: Brand | None = None, **params: Any) -> BackgroundJob:
     """What a double click or a reload asks again joins the job already on its way."""
     return pending(kind, user, brand, **params) or start(kind, user, brand, **params)
 
@@ -98,3 +113,10 @@ def run(job_id: int) -> str:
     job.finished_at = timezone.now()
     job.save(update_fields=["state", "message", "result", "finished_at"])
     return job.state
+
+
+@shared_task(queue="interactive", time_limit=5 * 60, soft_time_limit=4 * 60)
+def run_job(job_id: int) -> str:
+    """One slow piece of work a person is watching; not retried: the transport already
+    retried TikTok, and the page tells the person to try again."""
+    return run(job_id)

@@ -8,11 +8,18 @@ the broker is unreachable the mail is logged as lost and the request carries on.
 from __future__ import annotations
 
 import logging
+import smtplib
 
+from celery import Task, shared_task
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# 5 retries at 1, 2, 4, 8 and 16 minutes, then the message is given up (and logged).
+MAIL_MAX_RETRIES = 5
+MAIL_RETRY_BASE_SECONDS = 60
 
 
 def send_later(
@@ -30,9 +37,29 @@ def send_later(
     transaction.on_commit(lambda: _enqueue(message))
 
 
-def _enqueue(message: dict) -> None:
-    from .tasks import send_email
+@shared_task(bind=True, queue="default", max_retries=MAIL_MAX_RETRIES, time_limit=60, soft_time_limit=50)
+def send_email(
+    self: Task,
+    subject: str,
+    body: str,
+    to: list[str],
+    from_email: str,
+    html: str = "",
+    headers: dict[str, str] | None = None,
+) -> int:
+    """Send one message (`send_later` queues it). Not idempotent by nature: a retry after SMTP
+    accepted the message but dropped the connection may send it twice, which beats losing a
+    password reset."""
+    message = EmailMultiAlternatives(subject, body, from_email, to, headers=headers or {})
+    if html:
+        message.attach_alternative(html, "text/html")
+    try:
+        return message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        raise self.retry(exc=exc, countdown=MAIL_RETRY_BASE_SECONDS * 2**self.request.retries) from exc
 
+
+def _enqueue(message: dict) -> None:
     try:
         if settings.EMAIL_VIA_WORKER:
             # No publish retries: with the broker down the request must not wait on it.

@@ -1,5 +1,10 @@
 """The one way background work finds, claims and retries due rows.
 
+Every poller is declared once, as a `Poller` each app registers from its AppConfig.ready():
+the rows it polls, its dispatcher and worker tasks and how often beat runs the dispatcher.
+Beat's schedule (aspire_tiktok/celery.py), the freshness page and /metrics read the
+registry, so a new poller is its tasks plus one `register` call.
+
 Every poller follows the same three steps:
 
 1. A beat-driven dispatcher claims up to `limit` due rows with `claim_due`: their
@@ -8,7 +13,9 @@ Every poller follows the same three steps:
    if a worker dies, the lease runs out and the row is due again; if the rate budget never
    sent the call, `give_back` makes the row due again at once.
 2. The dispatcher enqueues one task per row (or per batch) with `enqueue_on_commit`, so a
-   worker never reads a row before the claim is committed. Triggers outside the schedule
+   worker never reads a row before the claim is committed. The task takes its row with
+   `take` before it calls TikTok, so of two executors (a message delivered twice, a retry
+   racing the dispatcher) one acts. Triggers outside the schedule
    (a webhook, a "poll now" click) use `enqueue_coalesced`: at most one pending task per row.
 3. Tasks use `base=TikTokTask`: a transient TikTok error (throttling, 5xx, timeouts) is
    retried with TikTok's back-off; an auth or permanent error was already recorded by the
@@ -19,14 +26,17 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from celery import Task
 from celery.contrib.django.task import DjangoTask
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from .tiktok import TikTokError
@@ -34,6 +44,49 @@ from .tiktok import TikTokError
 # Retry delays of TikTokTask: the first retry after about 30 s, doubling, at most 30 minutes.
 RETRY_BASE_SECONDS = 30.0
 RETRY_MAX_SECONDS = 30 * 60.0
+
+
+@dataclass(frozen=True)
+class Poller:
+    """One kind of background polling, declared once."""
+
+    key: str
+    label: str
+    # The rows this poller looks after: the dispatcher claims the due ones, the freshness
+    # page counts them (filtered on `due_field` first, so the dispatcher's partial index answers).
+    rows: Callable[[], QuerySet]
+    dispatcher: Task
+    # The tasks that make this poller's TikTok calls (their calls are counted under `key`).
+    workers: tuple[Task, ...]
+    # Seconds between two runs of the dispatcher (beat).
+    every: float
+    due_field: str = "next_poll_at"
+
+    @property
+    def queue(self) -> str:
+        """The dispatcher's and the workers' one queue (each task names it on its decorator)."""
+        return queue_of(self.dispatcher)
+
+    @property
+    def task_names(self) -> tuple[str, ...]:
+        return tuple(str(task.name) for task in self.workers)
+
+
+def queue_of(task: Task) -> str:
+    """The queue a task names on its decorator (Celery's stubs do not declare the attribute)."""
+    return str(cast(Any, task).queue)
+
+
+# Filled by each app's AppConfig.ready() with `register`, in that order.
+POLLERS: dict[str, Poller] = {}
+
+
+def register(poller: Poller) -> None:
+    """Add a poller; its tasks must share one queue, so its workers can be scaled as one."""
+    stray = [task.name for task in poller.workers if queue_of(task) != poller.queue]
+    if stray:
+        raise ImproperlyConfigured(f"Poller {poller.key}: {stray} not on its queue {poller.queue!r}")
+    POLLERS[poller.key] = poller
 
 
 def claim_due[M: Model](
@@ -65,6 +118,30 @@ def claim_due[M: Model](
     for row in claimed:
         setattr(row, field, until)
     return claimed
+
+
+def take(
+    rows: QuerySet,
+    *,
+    field: str = "next_poll_at",
+    free_within: timedelta = timedelta(0),
+    hold: timedelta = timedelta(0),
+    unset_is_free: bool = False,
+    now: datetime | None = None,
+) -> bool:
+    """Take `rows` (usually one) for this executor by one conditional UPDATE: of concurrent
+    executors exactly one wins.
+
+    A row qualifies while `field` is at most `now + free_within` (a positive `free_within`
+    lets a task take over a row a dispatcher holds; a negative one lets a claim go stale), or
+    while it is NULL with `unset_is_free`; otherwise NULL is never free (a row is scheduled by
+    setting it). The winner sets `field` to `now + hold`. Returns whether this executor won.
+    """
+    now = now or timezone.now()
+    free = Q(**{f"{field}__lte": now + free_within})
+    if unset_is_free:
+        free |= Q(**{f"{field}__isnull": True})
+    return bool(rows.filter(free).update(**{field: now + hold}))
 
 
 def give_back(

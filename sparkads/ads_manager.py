@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from integrations.errors import FlowError
@@ -33,12 +33,15 @@ CLAIM_LEASE = timedelta(minutes=5)
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.]{2,24}$")
 
 
+def pending_links() -> QuerySet[AdsManagerLink]:
+    """The links the Ads Manager poller looks after (next_poll_at): asked, not yet answered."""
+    return AdsManagerLink.objects.filter(status=AdsManagerLink.Status.PENDING)
+
+
 def claim_due_ad_accounts(limit: int) -> list[int]:
     """The dispatcher's claim: waiting links that are due, as the ad accounts to read (one
     `identity/get/` answers every link of an ad account)."""
-    links = claim_due(
-        AdsManagerLink.objects.filter(status=AdsManagerLink.Status.PENDING), lease=CLAIM_LEASE, limit=limit
-    )
+    links = claim_due(pending_links(), lease=CLAIM_LEASE, limit=limit)
     return sorted({link.ad_account_id for link in links})
 
 

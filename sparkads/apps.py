@@ -5,15 +5,47 @@ class SparkadsConfig(AppConfig):
     name = "sparkads"
 
     def ready(self) -> None:
-        from integrations import jobs
-        from integrations.models import BackgroundJob
+        from integrations import jobs, polling
 
+        from . import ads_manager, tasks
         from .bulk import bulk_request_job
         from .business_center import approvals_job, sync_job
         from .promote import promote_posts_job
 
-        Kind = BackgroundJob.Kind
-        jobs.register(Kind.BC_SYNC, sync_job, reload_when_done=True)
-        jobs.register(Kind.BC_APPROVALS, approvals_job)
-        jobs.register(Kind.PROMOTE_POSTS, promote_posts_job, template="sparkads/promote.html#pull_posts")
-        jobs.register(Kind.SPARK_BULK_REQUEST, bulk_request_job, template="sparkads/bulk.html#progress")
+        jobs.register(
+            "bc_sync", sync_job, label="Read the Business Center's members and TikTok accounts", reload_when_done=True
+        )
+        jobs.register("bc_approvals", approvals_job, label="Check which TikTok accounts approved access")
+        jobs.register(
+            "promote_posts",
+            promote_posts_job,
+            label="Load the account's posts for Spark Ads",
+            template="sparkads/promote.html#pull_posts",
+        )
+        jobs.register(
+            "spark_bulk_request",
+            bulk_request_job,
+            label="Request Spark Ads codes for a campaign's posts",
+            template="sparkads/bulk.html#progress",
+        )
+        polling.register(
+            polling.Poller(
+                "spark",
+                "Spark requests and codes",
+                tasks.polled_authorizations,
+                tasks.dispatch_spark_polls,
+                (tasks.poll_spark_request, tasks.apply_spark_authorization, tasks.check_spark_authorization),
+                # A Spark request just sent is due again within seconds (REQUEST_POLL_FIRST).
+                every=15.0,
+            )
+        )
+        polling.register(
+            polling.Poller(
+                "ads_manager",
+                "Ads Manager links",
+                ads_manager.pending_links,
+                tasks.dispatch_ads_manager_polls,
+                (tasks.poll_ads_manager_links,),
+                every=120.0,
+            )
+        )

@@ -31,7 +31,6 @@ from .forms import AssignForm, LinkMemberForm, PromoteForm, QrRequestForm
 from .models import QrAccessRequest
 
 Grant = BusinessCenterGrant
-Kind = BackgroundJob.Kind
 # How old the approvals count may be before the live fragment asks a worker to read TikTok.
 APPROVALS_FRESH = timedelta(seconds=10)
 
@@ -119,7 +118,7 @@ def bc_sync(request, slug: str, bc_pk: int) -> HttpResponse:
     """Reading every member and account page from TikTok is slow: a worker does it while the
     page shows its progress."""
     brand, bc = _bc_for_managers(request, slug, bc_pk)
-    job = jobs.start_once(Kind.BC_SYNC, request.user, brand, bc=bc.pk)
+    job = jobs.start_once("bc_sync", request.user, brand, bc=bc.pk)
     return redirect(f"{_bc_url(brand)}?bc={bc.pk}&job={job.pk}")
 
 
@@ -196,11 +195,11 @@ def _approvals_refresh(user, brand, bc) -> BackgroundJob | None:
     """The latest refresh of the BC's accounts; a new one is queued when what we know is
     older than APPROVALS_FRESH and none was asked for in that time (so a page open in many
     tabs, or a TikTok that keeps failing, costs one call per interval, not one per poll)."""
-    latest = BackgroundJob.objects.filter(kind=Kind.BC_APPROVALS, brand=brand, params__bc=bc.pk).order_by("-pk").first()
+    latest = BackgroundJob.objects.filter(kind="bc_approvals", brand=brand, params__bc=bc.pk).order_by("-pk").first()
     since = timezone.now() - APPROVALS_FRESH
     stale = bc.last_checked_at is None or bc.last_checked_at < since
     if stale and (latest is None or (not latest.in_progress and latest.created_at < since)):
-        latest = jobs.start(Kind.BC_APPROVALS, user, brand, bc=bc.pk)
+        latest = jobs.start("bc_approvals", user, brand, bc=bc.pk)
     return latest
 
 
@@ -272,7 +271,7 @@ def promote(request, slug: str, bc_pk: int) -> HttpResponse:
         # Reading the account's posts takes two TikTok calls: a worker makes them while the
         # page shows its progress.
         params = {"bc": bc.pk, "grant": grant.pk, "ad_account": ad_account.pk}
-        ctx["job"] = jobs.start_once(Kind.PROMOTE_POSTS, request.user, brand, **params)
+        ctx["job"] = jobs.start_once("promote_posts", request.user, brand, **params)
     ctx.update(grant=grant, ad_account=ad_account)
     return render(request, "sparkads/promote.html", ctx)
 

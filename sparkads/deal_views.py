@@ -47,7 +47,7 @@ def bulk_request(request, slug: str) -> HttpResponse:
         return redirect("sparkads:ledger", slug=brand.slug)
     fee = form.cleaned_data.get("fee")
     job = jobs.start_once(
-        BackgroundJob.Kind.SPARK_BULK_REQUEST,
+        "spark_bulk_request",
         request.user,
         brand,
         campaign=campaign.pk,
@@ -64,7 +64,7 @@ def bulk_request(request, slug: str) -> HttpResponse:
 def bulk_progress(request, slug: str, pk: int) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     job = get_object_or_404(BackgroundJob, pk=pk, brand=brand, user=request.user)
-    if job.kind != BackgroundJob.Kind.SPARK_BULK_REQUEST:
+    if job.kind != "spark_bulk_request":
         return redirect("integrations:job", pk=job.pk)  # another kind of work: its own progress
     campaign = Campaign.objects.filter(pk=job.params.get("campaign"), brand=brand).first()
     return render(request, "sparkads/bulk.html", {"brand": brand, "job": job, "campaign": campaign})

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import QuerySet
 
 from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, give_back
 from integrations.tiktok import TikTokError
 
 from . import ads_manager, flows, ledger
-from .models import AdsManagerLink, SparkAuthorization
+from .models import SparkAuthorization
 
 Status = SparkAuthorization.Status
 # A claimed row is not claimed again for this long; the task sets the real next time.
@@ -21,11 +22,19 @@ CLAIM_LEASE = timedelta(minutes=5)
 BATCH = 200
 
 
+def polled_authorizations() -> QuerySet[SparkAuthorization]:
+    """The authorizations the Spark poller looks after (next_poll_at): requests waiting for the
+    creator, approved codes to apply, live authorizations to check."""
+    return SparkAuthorization.objects.filter(
+        status__in=[Status.REQUESTED, Status.APPROVED, Status.ACTIVE, Status.EXPIRING]
+    )
+
+
 def _give_back_if_unsent(auth_id: int, exc: TikTokError) -> None:
     give_back(SparkAuthorization.objects.filter(pk=auth_id, next_poll_at__isnull=False), exc)
 
 
-@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+@shared_task(base=TikTokTask, queue="spark", time_limit=120, soft_time_limit=100)
 def poll_spark_request(auth_id: int) -> str | None:
     try:
         return flows.poll_request(auth_id)
@@ -34,12 +43,12 @@ def poll_spark_request(auth_id: int) -> str | None:
         raise
 
 
-@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+@shared_task(base=TikTokTask, queue="spark", time_limit=120, soft_time_limit=100)
 def apply_spark_authorization(auth_id: int) -> bool:
     return flows.apply_approved(auth_id)
 
 
-@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+@shared_task(base=TikTokTask, queue="spark", time_limit=120, soft_time_limit=100)
 def check_spark_authorization(auth_id: int) -> str | None:
     """Notice cancellations and extensions, move to expiring/expired, send due reminders."""
     auth = SparkAuthorization.objects.select_related("brand", "tiktok_account__owner").filter(pk=auth_id).first()
@@ -55,22 +64,19 @@ def check_spark_authorization(auth_id: int) -> str | None:
     return auth.status
 
 
-@shared_task(base=TikTokTask, time_limit=120, soft_time_limit=100)
+@shared_task(base=TikTokTask, queue="spark", time_limit=120, soft_time_limit=100)
 def poll_ads_manager_links(ad_account_id: int) -> int:
     try:
         return ads_manager.poll_links(ad_account_id)
     except TikTokError as exc:
-        give_back(AdsManagerLink.objects.filter(ad_account_id=ad_account_id, status=AdsManagerLink.Status.PENDING), exc)
+        give_back(ads_manager.pending_links().filter(ad_account_id=ad_account_id), exc)
         raise
 
 
-@shared_task(time_limit=60, soft_time_limit=50)
+@shared_task(queue="spark", time_limit=60, soft_time_limit=50)
 def dispatch_spark_polls() -> int:
     """Claim due requests, approved codes and live authorizations; one task per row."""
-    due = SparkAuthorization.objects.filter(
-        status__in=[Status.REQUESTED, Status.APPROVED, Status.ACTIVE, Status.EXPIRING]
-    )
-    rows = claim_due(due, lease=CLAIM_LEASE, limit=BATCH)
+    rows = claim_due(polled_authorizations(), lease=CLAIM_LEASE, limit=BATCH)
     sent = 0
     for task in (poll_spark_request, apply_spark_authorization, check_spark_authorization):
         sent += enqueue_on_commit(task, [row.pk for row in rows if _task_for(row.status) is task])
@@ -85,7 +91,7 @@ def _task_for(status: str) -> TikTokTask:
     return check_spark_authorization
 
 
-@shared_task(time_limit=60, soft_time_limit=50)
+@shared_task(queue="spark", time_limit=60, soft_time_limit=50)
 def dispatch_ads_manager_polls() -> int:
     """Claim due waiting links; one `identity/get/` poll per ad account."""
     return enqueue_on_commit(poll_ads_manager_links, ads_manager.claim_due_ad_accounts(BATCH))

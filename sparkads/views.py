@@ -79,9 +79,7 @@ def ledger(request, slug: str) -> HttpResponse:
             "posts": [(p, remaining.get(p.pk)) for p in posts.select_related("tiktok_account", "campaign")],
             "request_form": RequestPermissionForm(),
             "bulk_form": BulkRequestForm(),
-            "last_bulk": BackgroundJob.objects.filter(
-                kind=BackgroundJob.Kind.SPARK_BULK_REQUEST, brand=brand, user=request.user
-            )
+            "last_bulk": BackgroundJob.objects.filter(kind="spark_bulk_request", brand=brand, user=request.user)
             .order_by("-created_at")
             .first(),
             "paste_form": PasteCodeForm(),

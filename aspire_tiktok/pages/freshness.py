@@ -1,7 +1,7 @@
 """How fresh the product's polled data is, per kind of polling, and what TikTok's budget carries.
 
-Each kind is the rows a dispatcher claims (`integrations.polling.claim_due` on a due time) and
-the Celery tasks that make its TikTok calls. Due rows and the oldest overdue age come from
+Each kind is a poller the apps register (`integrations.polling.register`): the rows its
+dispatcher claims on a due time and the Celery tasks that make its TikTok calls. Due rows and the oldest overdue age come from
 one aggregate per kind over the partial index its dispatcher uses, so the page costs the same
 number of queries at any table size; calls, throttles, failures and the last errors come from
 the transport's per-minute counters in Redis (integrations/tiktok/callstats.py), and the
@@ -10,14 +10,14 @@ budget's daily use from the rate budget itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min
 from django.utils import timezone
 
+from integrations.polling import POLLERS
 from integrations.tiktok import callstats, ratelimit
 from integrations.tiktok.transport import business_budget_key
 
@@ -26,88 +26,6 @@ AVERAGE_MINUTES = 15
 ERRORS_PER_KIND = 5
 
 
-def _marketplace() -> QuerySet:
-    from creators.models import MarketplaceOnboarding
-
-    return MarketplaceOnboarding.objects.filter(state__in=MarketplaceOnboarding.POLLED_STATES)
-
-
-def _insights() -> QuerySet:
-    from integrations.models import Campaign
-
-    return Campaign.objects.filter(status=Campaign.Status.ACTIVE).exclude(campaign_id="")
-
-
-def _spark() -> QuerySet:
-    from sparkads.models import SparkAuthorization
-
-    Status = SparkAuthorization.Status
-    return SparkAuthorization.objects.filter(
-        status__in=[Status.REQUESTED, Status.APPROVED, Status.ACTIVE, Status.EXPIRING]
-    )
-
-
-def _link_requests() -> QuerySet:
-    from integrations.models import CampaignPost
-
-    return CampaignPost.objects.filter(publish_status=CampaignPost.PublishStatus.REVIEWING)
-
-
-def _ads_manager() -> QuerySet:
-    from sparkads.models import AdsManagerLink
-
-    return AdsManagerLink.objects.filter(status=AdsManagerLink.Status.PENDING)
-
-
-def _token_refresh() -> QuerySet:
-    from integrations.models import Credential
-
-    return Credential.objects.filter(kind=Credential.Kind.TT_USER, status=Credential.Status.OK)
-
-
-def _capability() -> QuerySet:
-    from integrations.models import TikTokOneAccount
-
-    return TikTokOneAccount.objects.filter(
-        status=TikTokOneAccount.Status.ACTIVE, removed_at__isnull=True, credential__isnull=False
-    )
-
-
-@dataclass(frozen=True)
-class PollingKind:
-    key: str
-    label: str
-    rows: Callable[[], QuerySet]
-    # Celery task names (or name prefixes) whose TikTok calls belong to this kind.
-    tasks: tuple[str, ...]
-    due_field: str = "next_poll_at"
-
-    def owns(self, source: str) -> bool:
-        return source.startswith(self.tasks)
-
-
-KINDS: tuple[PollingKind, ...] = (
-    PollingKind("marketplace", "Marketplace status", _marketplace, ("creators.tasks.poll_onboarding",)),
-    PollingKind("insights", "Post insights", _insights, ("integrations.insights.tasks.poll_",)),
-    PollingKind(
-        "spark",
-        "Spark requests and codes",
-        _spark,
-        (
-            "sparkads.tasks.poll_spark_request",
-            "sparkads.tasks.apply_spark_authorization",
-            "sparkads.tasks.check_spark_authorization",
-        ),
-    ),
-    PollingKind(
-        "link_requests", "Link requests (posts in review)", _link_requests, ("creators.tasks.poll_post_review",)
-    ),
-    PollingKind("ads_manager", "Ads Manager links", _ads_manager, ("sparkads.tasks.poll_ads_manager_links",)),
-    PollingKind(
-        "token_refresh", "Token refresh", _token_refresh, ("creators.tasks.refresh_creator_token",), "next_refresh_at"
-    ),
-    PollingKind("capability", "Capability re-checks", _capability, ("integrations.tasks.recheck_connection",)),
-)
 # Calls outside any task (a person waiting) and from tasks of no kind above.
 OTHER_SOURCES = (("interactive", "Interactive (a person waiting)"), ("other", "Other tasks"))
 
@@ -155,7 +73,7 @@ class Snapshot:
 def _kind_of(source: str) -> str:
     if source == callstats.INTERACTIVE:
         return "interactive"
-    return next((kind.key for kind in KINDS if kind.owns(source)), "other")
+    return next((poller.key for poller in POLLERS.values() if source in poller.task_names), "other")
 
 
 def _traffic() -> tuple[dict[str, Traffic], dict[str, list[callstats.RecentError]], int]:
@@ -212,20 +130,19 @@ def snapshot(now: datetime | None = None) -> Snapshot:
     now = now or timezone.now()
     traffic, errors, calls_last_minute = _traffic()
     kinds = []
-    for kind in KINDS:
+    for poller in POLLERS.values():
         # Filtered on the due time first, so the dispatcher's partial index answers it.
-        due = (
-            kind.rows().filter(**{f"{kind.due_field}__lte": now}).aggregate(due=Count("pk"), oldest=Min(kind.due_field))
-        )
+        field_name = poller.due_field
+        due = poller.rows().filter(**{f"{field_name}__lte": now}).aggregate(due=Count("pk"), oldest=Min(field_name))
         oldest = due["oldest"]
         kinds.append(
             KindFreshness(
-                kind.key,
-                kind.label,
+                poller.key,
+                poller.label,
                 due["due"],
                 None if oldest is None else (now - oldest).total_seconds(),
-                traffic.get(kind.key, Traffic()),
-                errors.get(kind.key, []),
+                traffic.get(poller.key, Traffic()),
+                errors.get(poller.key, []),
             )
         )
     for key, label in OTHER_SOURCES:
@@ -240,7 +157,7 @@ def prometheus_text(snap: Snapshot) -> bytes:
     from prometheus_client import CollectorRegistry, generate_latest
     from prometheus_client.core import GaugeMetricFamily
 
-    def families():
+    def families() -> list[GaugeMetricFamily]:
         due = GaugeMetricFamily("aspire_polling_due_rows", "Rows whose poll is due now", labels=["kind"])
         oldest = GaugeMetricFamily(
             "aspire_polling_oldest_overdue_seconds", "Age of the oldest due row (0 when none)", labels=["kind"]
@@ -289,7 +206,7 @@ def prometheus_text(snap: Snapshot) -> bytes:
         return families
 
     class _Snapshot:
-        def collect(self):
+        def collect(self) -> list[GaugeMetricFamily]:
             return families()
 
     registry = CollectorRegistry(auto_describe=False)

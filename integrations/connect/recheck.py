@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..models import Brand, BrandNotice, Credential, TikTokOneAccount
@@ -101,11 +102,15 @@ def _notice_reconnect(brand: Brand) -> None:
         )
 
 
-def due_credentials(now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Claim the TikTok One accounts due for a re-check; their connections, each once."""
-    due = TikTokOneAccount.objects.filter(
+def rechecked_accounts() -> QuerySet[TikTokOneAccount]:
+    """The TikTok One accounts the re-check poller looks after (next_poll_at)."""
+    return TikTokOneAccount.objects.filter(
         status=TikTokOneAccount.Status.ACTIVE, removed_at__isnull=True, credential__isnull=False
     )
+
+
+def due_credentials(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Claim the TikTok One accounts due for a re-check; their connections, each once."""
     lease = timedelta(seconds=settings.INTEGRATIONS_RECHECK_LEASE_SECONDS)
-    claimed = claim_due(due, lease=lease, limit=limit, now=now)
+    claimed = claim_due(rechecked_accounts(), lease=lease, limit=limit, now=now)
     return list(dict.fromkeys(a.credential_id for a in claimed if a.credential_id is not None))

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -357,10 +357,14 @@ def poll_campaign(campaign_id: int, *, country_code: str | None = None) -> PollR
     return result
 
 
+def polled_campaigns() -> QuerySet[Campaign]:
+    """The campaigns whose report the insights poller reads (next_poll_at)."""
+    return Campaign.objects.filter(status=Campaign.Status.ACTIVE).exclude(campaign_id="")
+
+
 def claim_due_campaigns(limit: int = 200) -> list[int]:
     """Claim the due campaigns for this dispatcher run (a new campaign is due at once)."""
-    due = Campaign.objects.filter(status=Campaign.Status.ACTIVE).exclude(campaign_id="")
-    return [c.pk for c in claim_due(due, lease=CLAIM_LEASE, limit=limit)]
+    return [c.pk for c in claim_due(polled_campaigns(), lease=CLAIM_LEASE, limit=limit)]
 
 
 def subscribe_tcm_videos(account: TikTokOneAccount) -> ReportSubscription | None:

@@ -12,22 +12,23 @@ from django.utils import timezone
 STALE_AFTER = timedelta(minutes=6)
 
 
-class BackgroundJob(models.Model):
-    class Kind(models.TextChoices):
-        BC_SYNC = "bc_sync", "Read the Business Center's members and TikTok accounts"
-        BC_APPROVALS = "bc_approvals", "Check which TikTok accounts approved access"
-        PROMOTE_POSTS = "promote_posts", "Load the account's posts for Spark Ads"
-        CREATOR_SEARCH = "creator_search", "Load a page of creators"
-        ONBOARDING_CHECK = "onboarding_check", "Check the Creator Marketplace status"
-        SPARK_BULK_REQUEST = "spark_bulk_request", "Request Spark Ads codes for a campaign's posts"
+# Each kind's key and label, filled by integrations.jobs.register from the AppConfig.ready()
+# of the app whose flow runs it: an app adds a kind of job without a migration here.
+KIND_LABELS: dict[str, str] = {}
 
+
+def kind_choices() -> list[tuple[str, str]]:
+    return list(KIND_LABELS.items())
+
+
+class BackgroundJob(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", "Waiting for a worker"
         RUNNING = "running", "Asking TikTok"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(max_length=32, choices=kind_choices)
     # None for a creator's own jobs; otherwise only members of this brand may see the job.
     brand = models.ForeignKey("integrations.Brand", null=True, blank=True, on_delete=models.CASCADE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="background_jobs")

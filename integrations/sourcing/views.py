@@ -16,7 +16,7 @@ from ..connect.capability import spark_ads_capability
 from ..errors import FlowError
 from ..forms import AddToCampaignForm, AnchorForm, BrandProfileForm, CampaignForm, CreatorSearchForm, RequirementsForm
 from ..http import HtmxHttpRequest
-from ..models import Anchor, BackgroundJob, BrandProfile, Campaign, CampaignPost, Collaboration
+from ..models import Anchor, BrandProfile, Campaign, CampaignPost, Collaboration
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from . import assets, flows
 
@@ -36,7 +36,7 @@ def creator_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         if page > 1:
             filters = flows.json_filters(cleaned)
             job = jobs.start_once(
-                BackgroundJob.Kind.CREATOR_SEARCH,
+                "creator_search",
                 request.user,
                 brand,
                 filters=filters,

@@ -45,7 +45,7 @@ def test_check_now_answers_at_once_and_the_worker_moves_the_creator_in(user_fact
         started = client.post(reverse("creators:check_status", args=[account.pk]))
         assert len(rsps.calls) == 0  # not in the request
         waiting = client.get(started["Location"]).content.decode()
-    job = BackgroundJob.objects.get(kind=BackgroundJob.Kind.ONBOARDING_CHECK)
+    job = BackgroundJob.objects.get(kind="onboarding_check")
     assert started["Location"] == reverse("creators:home") + f"?job={job.pk}"
     assert 'hx-trigger="every 2s"' in waiting and "Check the Creator Marketplace status" in waiting
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from creators import marketplace, tasks
 from creators.models import MarketplaceOnboarding
 from integrations.models import TikTokAccount
+from integrations.polling import take
 from integrations.tiktok import Kind, TikTokError
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +38,17 @@ def test_the_dispatcher_claims_each_due_row_once_and_enqueues_it_on_commit(djang
 def test_after_the_dispatchers_claim_exactly_one_executor_takes_the_row():
     row = _onboarding("a.one")
     assert marketplace.claim_due_polls(10) == [row.pk]
-    assert marketplace.claim_poll(row.pk) is True
-    assert marketplace.claim_poll(row.pk) is False  # a second delivery of the same message
+    assert marketplace.claim_polls([row.pk]) == [row.pk]
+    assert marketplace.claim_polls([row.pk]) == []  # a second delivery of the same message
+
+
+def test_take_with_a_claim_time_field_frees_unset_and_stale_claims():
+    rows = MarketplaceOnboarding.objects.filter(pk=_onboarding("a.one", None).pk)
+    stale = timedelta(minutes=10)
+    assert take(rows, free_within=-stale, unset_is_free=True) is True  # never claimed
+    assert take(rows, free_within=-stale, unset_is_free=True) is False  # claimed a moment ago
+    rows.update(next_poll_at=timezone.now() - stale - timedelta(seconds=1))
+    assert take(rows, free_within=-stale, unset_is_free=True) is True  # that claim went stale
 
 
 def _failing_poll(monkeypatch, *, sent: bool) -> None:
@@ -65,7 +75,7 @@ def test_a_poll_that_failed_after_sending_is_left_for_its_retry_not_for_the_whol
         tasks.poll_onboarding.apply(args=[row.pk])
     row.refresh_from_db()
     assert timezone.now() < row.next_poll_at <= timezone.now() + marketplace.DISPATCH_LEASE
-    assert marketplace.claim_poll(row.pk) is True  # the retry can take it
+    assert marketplace.claim_polls([row.pk]) == [row.pk]  # the retry can take it
 
 
 def test_a_post_in_review_is_checked_within_seconds_of_linking_then_ever_less_often():

@@ -71,20 +71,40 @@ PROJECT_APPS = {"integrations", "creators", "sparkads"}
 
 
 @pytest.mark.django_db
-def test_every_task_is_routed_by_name_to_a_queue_that_the_worker_consumes():
+def test_every_task_names_a_queue_that_the_worker_consumes():
     from aspire_tiktok.celery import app
 
     app.loader.import_default_modules()
     procfile = (Path(settings.BASE_DIR) / "Procfile").read_text()
     consumed = set(procfile.split(" -Q ", 1)[1].split()[0].split(","))
     ours = sorted(name for name in app.tasks if name.split(".")[0] in PROJECT_APPS)
-    assert "integrations.insights.tasks.poll_campaign_report" in ours
-    queues = {name: (app.amqp.router.route({}, name) or {}).get("queue") for name in ours}
-    assert {name: q for name, q in queues.items() if q is None or q.name not in consumed} == {}
-    assert queues["integrations.insights.tasks.poll_campaign_report"].name == "insights"
-    assert queues["creators.tasks.refresh_creator_token"].name == "tokens"
-    # Exact names only: a pattern route is a trap for the next task someone names.
-    assert not [pattern for pattern in settings.CELERY_TASK_ROUTES if "*" in pattern]
+    assert {"integrations.insights.tasks.poll_campaign_report", "integrations.mail.send_email"} <= set(ours)
+    queues = {name: app.tasks[name].queue for name in ours}
+    assert {name: q for name, q in queues.items() if q not in consumed} == {}
+    assert queues["integrations.insights.tasks.poll_campaign_report"] == "insights"
+    assert queues["creators.tasks.refresh_creator_token"] == "tokens"
+    assert queues["integrations.jobs.run_job"] == "interactive"
+    # What a task names is where it goes: no routing table second-guesses it.
+    assert not app.conf.task_routes
+
+
+def test_every_poller_is_on_beat_at_its_interval_beside_the_periodic_tasks():
+    from aspire_tiktok.celery import PERIODIC, beat_schedule
+    from integrations.polling import POLLERS
+
+    schedule = beat_schedule()
+    assert {entry["task"]: entry["schedule"] for entry in schedule.values()} == {
+        "integrations.insights.tasks.dispatch_insights_polls": 300.0,
+        "integrations.tasks.dispatch_rechecks": 300.0,
+        "creators.tasks.dispatch_onboarding_polls": settings.MARKETPLACE_DISPATCH_SECONDS,
+        "creators.tasks.dispatch_post_polls": 15.0,
+        "creators.tasks.refresh_due_creator_tokens": 300.0,
+        "sparkads.tasks.dispatch_spark_polls": 15.0,
+        "sparkads.tasks.dispatch_ads_manager_polls": 120.0,
+        "integrations.tasks.purge_webhook_deliveries": 24 * 3600.0,
+        "integrations.tasks.refresh_incident_banner": 60.0,
+    }
+    assert len(schedule) == len(POLLERS) + len(PERIODIC)
 
 
 def test_beat_sends_every_dispatcher_when_it_starts_not_one_interval_later(monkeypatch):
@@ -93,5 +113,5 @@ def test_beat_sends_every_dispatcher_when_it_starts_not_one_interval_later(monke
     sent = []
     monkeypatch.setattr(celery_module.app, "send_task", lambda name, *a, **kw: sent.append(name))
     celery_module.dispatch_on_start()
-    assert sorted(sent) == sorted(entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values())
+    assert sorted(sent) == sorted(entry["task"] for entry in celery_module.beat_schedule().values())
     assert "creators.tasks.dispatch_onboarding_polls" in sent

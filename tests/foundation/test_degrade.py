@@ -14,8 +14,8 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 
 from aspire_tiktok.celery import app as celery_app
+from integrations.mail import MAIL_MAX_RETRIES, send_email
 from integrations.models import Credential, TikTokAccount
-from integrations.tasks import MAIL_MAX_RETRIES, send_email
 
 pytestmark = pytest.mark.django_db
 CLOSED = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connections are refused at once

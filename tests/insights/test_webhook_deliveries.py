@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from aspire_tiktok.celery import beat_schedule
 from integrations.insights import report
 from integrations.insights.tasks import poll_campaign_report
 from integrations.models import Campaign, WebhookDelivery
@@ -149,5 +150,5 @@ def test_the_purge_forgets_deliveries_past_tiktoks_retry_window(campaign, sent):
 
 
 def test_the_purge_runs_on_the_beat_schedule():
-    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    tasks = {entry["task"] for entry in beat_schedule().values()}
     assert "integrations.tasks.purge_webhook_deliveries" in tasks

@@ -22,7 +22,6 @@ from integrations.tiktok.errors import CONNECTION
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-Kind = BackgroundJob.Kind
 
 
 def _creators(page: int, total_page: int = 3) -> dict:
@@ -63,7 +62,7 @@ def test_a_later_page_of_creators_is_loaded_by_a_worker_while_the_results_area_p
     with run_jobs():
         waiting = client.get(url, {"country": "us", "min_engagement": "2.5", "page": 2}, **HTMX)
         assert len(rsps.calls) == 0
-    job = BackgroundJob.objects.get(kind=Kind.CREATOR_SEARCH)
+    job = BackgroundJob.objects.get(kind="creator_search")
     html = waiting.content.decode()
     assert html.lstrip().startswith('<section id="creator-results"') and 'hx-trigger="every 2s"' in html
     assert "Load a page of creators: waiting for a worker" in html
@@ -118,7 +117,7 @@ def test_a_job_is_shown_only_to_who_started_it_and_only_while_in_its_brand(
 def test_a_job_runs_once_however_often_its_task_is_delivered(brand, alice, sourcing):
     discover, rsps = sourcing
     rsps.get(discover, json=_creators(2))
-    job = jobs.start(Kind.CREATOR_SEARCH, alice, brand, filters={}, page=2, query="")
+    job = jobs.start("creator_search", alice, brand, filters={}, page=2, query="")
 
     assert jobs.run(job.pk) == "done"
     assert jobs.run(job.pk) == "taken or gone"
@@ -126,13 +125,13 @@ def test_a_job_runs_once_however_often_its_task_is_delivered(brand, alice, sourc
 
 
 def test_a_job_whose_worker_died_says_so_instead_of_spinning(brand, alice, client_for):
-    job = jobs.start(Kind.CREATOR_SEARCH, alice, brand, filters={}, page=2, query="")
+    job = jobs.start("creator_search", alice, brand, filters={}, page=2, query="")
     BackgroundJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=7))
 
     html = client_for(alice).get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
 
     assert "did not finish. Please try again." in html and "every 2s" not in html
-    assert jobs.pending(Kind.CREATOR_SEARCH, alice, brand, page=2) is None
+    assert jobs.pending("creator_search", alice, brand, page=2) is None
 
 
 def test_a_tiktok_error_no_view_caught_is_a_clear_503_page_not_a_500(settings):
@@ -150,21 +149,39 @@ def test_a_tiktok_error_no_view_caught_is_a_clear_503_page_not_a_500(settings):
     assert middleware.process_exception(request, ValueError("not TikTok")) is None
 
 
-def test_every_job_kind_has_a_runner_and_the_task_is_on_the_interactive_queue(settings):
-    assert set(jobs.KINDS) == set(Kind.values)
-    assert settings.CELERY_TASK_ROUTES["integrations.tasks.run_job"] == {"queue": "interactive"}
-    background = {r["queue"] for name, r in settings.CELERY_TASK_ROUTES.items() if name != "integrations.tasks.run_job"}
+def test_every_job_kind_is_registered_with_a_label_and_the_task_is_alone_on_the_interactive_queue():
+    from aspire_tiktok.celery import app
+
+    assert set(jobs.KINDS) == {
+        "bc_sync",
+        "bc_approvals",
+        "promote_posts",
+        "creator_search",
+        "onboarding_check",
+        "spark_bulk_request",
+    }
+    assert set(dict(BackgroundJob._meta.get_field("kind").choices)) == set(jobs.KINDS)
+    app.loader.import_default_modules()
+    assert app.tasks["integrations.jobs.run_job"].queue == "interactive"
+    ours = [name for name in app.tasks if name.split(".")[0] in {"integrations", "creators", "sparkads"}]
+    background = {app.tasks[name].queue for name in ours if name != "integrations.jobs.run_job"}
     assert "interactive" not in background
 
 
+def test_a_kind_no_app_registered_is_refused_in_the_request(brand, alice):
+    with pytest.raises(LookupError):
+        jobs.start("no_such_kind", alice, brand)
+    assert not BackgroundJob.objects.exists()
+
+
 def test_finished_jobs_are_dropped_after_a_day_when_the_next_of_their_kind_starts(brand, alice):
-    old = jobs.start(Kind.BC_APPROVALS, alice, brand, bc=1)
+    old = jobs.start("bc_approvals", alice, brand, bc=1)
     BackgroundJob.objects.filter(pk=old.pk).update(state="done", finished_at=timezone.now() - timedelta(days=2))
-    recent = jobs.start(Kind.BC_APPROVALS, alice, brand, bc=1)
+    recent = jobs.start("bc_approvals", alice, brand, bc=1)
     BackgroundJob.objects.filter(pk=recent.pk).update(state="done", finished_at=timezone.now())
-    other_kind = jobs.start(Kind.BC_SYNC, alice, brand, bc=1)
+    other_kind = jobs.start("bc_sync", alice, brand, bc=1)
     BackgroundJob.objects.filter(pk=other_kind.pk).update(state="done", finished_at=timezone.now() - timedelta(days=2))
 
-    newest = jobs.start(Kind.BC_APPROVALS, alice, brand, bc=1)
+    newest = jobs.start("bc_approvals", alice, brand, bc=1)
 
     assert set(BackgroundJob.objects.values_list("pk", flat=True)) == {recent.pk, other_kind.pk, newest.pk}

@@ -15,6 +15,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from aspire_tiktok.celery import beat_schedule
 from integrations import tasks
 from integrations.connect import capability as cap
 from integrations.connect import recheck
@@ -158,7 +159,7 @@ def test_the_dispatcher_enqueues_each_due_connection_once(brand, tto_factory, cr
 
 
 def test_beat_runs_the_dispatcher():
-    entries = [e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()]
+    entries = [e["task"] for e in beat_schedule().values()]
     assert "integrations.tasks.dispatch_rechecks" in entries
 
 

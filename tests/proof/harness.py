@@ -176,8 +176,11 @@ def redeliver_unacked(app) -> int:
 def worker_queues() -> list[str]:
     from django.conf import settings
 
+    from aspire_tiktok.celery import app
+
+    app.loader.import_default_modules()
     queues = {settings.CELERY_TASK_DEFAULT_QUEUE}
-    queues.update(route["queue"] for route in settings.CELERY_TASK_ROUTES.values())
+    queues.update(task.queue for task in app.tasks.values() if getattr(task, "queue", None))
     return sorted(queues)
 
 

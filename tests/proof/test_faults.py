@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from creators.models import MarketplaceOnboarding
 from integrations.models import Credential, TikTokAccount, TikTokOneAccount
+from integrations.polling import POLLERS
 from tests.proof.harness import BlackHole, redeliver_unacked, requires_postgres, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -369,7 +370,7 @@ def test_a_worker_killed_whole_mid_poll_has_its_due_work_done_by_another_worker_
 
     _beat(dispatch_onboarding_polls, 1.0, polled, 60, "the rescuer to poll the dead worker's rows")
     work = timedelta(seconds=time.monotonic() - started)
-    beat_every = timedelta(seconds=settings.CELERY_BEAT_SCHEDULE["creators-onboarding-polls"]["schedule"])
+    beat_every = timedelta(seconds=POLLERS["marketplace"].every)
     # Dead claim + the next beat + the work itself: due work is done within twice the poll interval.
     assert (held_until - killed_at) + beat_every + work <= 2 * POLL_BASE
 

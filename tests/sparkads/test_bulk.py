@@ -71,7 +71,7 @@ def test_a_campaign_bulk_request_shows_each_posts_state_and_what_needs_the_creat
         apply = _apply_answers(settings, rsps, refused_video=posts[3].video_id, used_up_video=posts[4].video_id)
         with run_jobs():
             started = _start(client, brand, camp)
-    job = BackgroundJob.objects.get(kind=BackgroundJob.Kind.SPARK_BULK_REQUEST)
+    job = BackgroundJob.objects.get(kind="spark_bulk_request")
     assert started["Location"] == reverse("sparkads:bulk_progress", args=[brand.slug, job.pk])
     assert apply.call_count == 3  # the active and the waiting post are not asked again
     states = {row["video_id"]: (row["state"], row["remaining"]) for row in job.result["rows"]}

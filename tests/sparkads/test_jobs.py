@@ -168,7 +168,7 @@ def test_promote_loads_the_accounts_posts_in_a_worker(world, admin_member, alice
     with run_jobs():
         page = client.get(page_url).content.decode()
         assert len(rsps.calls) == 0
-    job = BackgroundJob.objects.get(kind=BackgroundJob.Kind.PROMOTE_POSTS)
+    job = BackgroundJob.objects.get(kind="promote_posts")
     assert 'id="pull-posts"' in page and reverse("integrations:job", args=[job.pk]) in page and "every 2s" in page
 
     done = client.get(reverse("integrations:job", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
@@ -182,4 +182,4 @@ def test_a_double_clicked_sync_is_one_job(world, alice, client_for):
     url = reverse("sparkads:bc_sync", args=[bc.brand.slug, bc.pk])
     first, second = client.post(url), client.post(url)
     assert first["Location"] == second["Location"]
-    assert BackgroundJob.objects.filter(kind=BackgroundJob.Kind.BC_SYNC).count() == 1
+    assert BackgroundJob.objects.filter(kind="bc_sync").count() == 1
