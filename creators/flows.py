@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
 from integrations.models import Credential, TikTokAccount
-from integrations.polling import enqueue_on_commit
 from integrations.tiktok import BusinessClient, Kind, TikTokError, tokens
 from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 
@@ -134,8 +133,8 @@ def complete_authorization(user, code: str) -> TikTokAccount:
         tokens.apply_grant(credential, grant)
         account.credential = credential
         account.save()
-        onboarding = restart_onboarding(account)
-        _enqueue_poll(onboarding.pk)
+        # Due now: the Marketplace dispatcher (every few seconds) polls it next.
+        restart_onboarding(account)
     return account
 
 
@@ -144,12 +143,6 @@ def _revoke_quietly(access_token: str) -> None:
         BusinessClient().tt_user_oauth2_revoke(access_token)
     except TikTokError as exc:
         logger.warning("could not revoke an unused creator token code=%s request_id=%s", exc.code, exc.request_id)
-
-
-def _enqueue_poll(onboarding_id: int) -> None:
-    from .tasks import poll_onboarding  # the tasks module imports this one
-
-    enqueue_on_commit(poll_onboarding, [onboarding_id])
 
 
 # --- Disconnect, revoke, webhooks -----------------------------------------------------------

@@ -9,8 +9,8 @@ class SparkadsConfig(AppConfig):
         from integrations.models import BackgroundJob
 
         from .bulk import bulk_request_job
-        from .business_center import approvals_job, sync_job
-        from .promote import promote_posts_job
+        from .business_center.flows import approvals_job, sync_job
+        from .business_center.promote import promote_posts_job
 
         Kind = BackgroundJob.Kind
         jobs.register(Kind.BC_SYNC, sync_job, reload_when_done=True)

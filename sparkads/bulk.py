@@ -55,7 +55,7 @@ def bulk_request_job(job: BackgroundJob) -> tuple[str, dict]:
         raise FlowError(f"{campaign} has no linked posts yet.")
     rows = [_row(p) for p in posts]
     _save(job, rows)
-    flows.audit(
+    AuditEvent.record(
         campaign.brand,
         AuditEvent.Kind.BULK_REQUESTED,
         f"Bulk Spark Ads request for {len(posts)} post{pluralize(len(posts))} of {campaign}: {days} days, "

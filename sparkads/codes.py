@@ -16,7 +16,7 @@ from integrations.models import Brand
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
-from .flows import apply_approved, audit, credential_id, enabled_capability, parse_tiktok_time
+from .flows import apply_approved, credential_id, enabled_capability, parse_tiktok_time
 from .models import AuditEvent, SparkAuthorization, code_digest
 
 Status = SparkAuthorization.Status
@@ -96,7 +96,7 @@ def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuth
             auth.save()
     except IntegrityError as exc:
         raise FlowError("This code has already been used: it is in your ledger.") from exc
-    audit(
+    AuditEvent.record(
         brand,
         AuditEvent.Kind.APPROVED,
         f"Code for video {video_id} pasted and checked" + (f" (TikTok: {tiktok_status})" if tiktok_status else ""),

@@ -9,7 +9,7 @@ from django.utils import timezone
 from integrations.errors import FlowError
 from integrations.models import Brand
 
-from .flows import apply_approved, audit, audit_authorization
+from .flows import apply_approved
 from .models import AuditEvent, SparkAuthorization
 
 Payment = SparkAuthorization.Payment
@@ -35,9 +35,7 @@ def mark_paid(auth: SparkAuthorization, user) -> bool:
             f"Nothing to pay: the request for video {auth.video_id} was {auth.get_status_display().lower()}."
         )
     auth.refresh_from_db()
-    audit_authorization(
-        auth, AuditEvent.Kind.PAID, f"Fee of {auth.fee_label} for video {auth.video_id} marked paid", actor=user
-    )
+    auth.audit(AuditEvent.Kind.PAID, f"Fee of {auth.fee_label} for video {auth.video_id} marked paid", actor=user)
     if auth.status != SparkAuthorization.Status.APPROVED:
         return False
     return apply_approved(auth.pk, actor=user)
@@ -51,7 +49,7 @@ def set_release_after_payment(brand: Brand, user, on: bool) -> None:
     ):
         return  # already so: nothing changed, nothing to record
     brand.spark_release_after_payment = on
-    audit(
+    AuditEvent.record(
         brand,
         AuditEvent.Kind.SETTING,
         "Approved codes are now applied only after the fee is marked paid"

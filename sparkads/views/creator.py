@@ -15,9 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from integrations.errors import FlowError
 from integrations.models import CampaignPost, TikTokAccount
 
-from . import codes, creator_codes
-from .forms import PasteCodeForm
-from .models import SparkAuthorization
+from .. import codes, creator_codes
+from ..forms import PasteCodeForm
+from ..models import SparkAuthorization
 
 
 def _own_row(request, pk: int) -> SparkAuthorization:
@@ -41,7 +41,7 @@ def creator_codes_page(request) -> HttpResponse:
     accounts = list(TikTokAccount.objects.filter(owner=request.user).select_related("credential").order_by("handle"))
     # (request, whether the creator's grant lets them approve it here)
     waiting = [
-        (req, creator_codes.has_spark_scope(creator_codes.account_of(req)))
+        (req, creator_codes.has_spark_scope(req.creator_account))
         for req in creator_codes.waiting_requests(request.user)
     ]
     # (authorization, revoked here in one click, or turned off in the TikTok app)
@@ -49,10 +49,6 @@ def creator_codes_page(request) -> HttpResponse:
         (row, creator_codes.can_revoke_here(row), row.status in creator_codes.REVOCABLE)
         for row in creator_codes.given(request.user)
     ]
-    # Each post shown gets its caption and thumbnail: one TikTok call per account, kept on the rows.
-    creator_codes.fill_previews(
-        [*posts, *(r.post for r, _ in waiting if r.post), *(r.post for r, *_ in rows if r.post)]
-    )
     return render(
         request,
         "sparkads/creator_codes.html",
@@ -91,13 +87,7 @@ def approve(request, pk: int) -> HttpResponse:
     except FlowError as exc:
         messages.error(request, exc.message)
         return redirect("sparkads:creator_codes")
-    if auth.status in (SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING):
-        messages.success(
-            request,
-            f"Approved: {auth.brand} can promote video {auth.video_id} as a Spark Ad "
-            f"until {auth.auth_end:%Y-%m-%d}. The code went straight to them.",
-        )
-    elif auth.awaiting_payment:
+    if auth.awaiting_payment:
         messages.success(
             request,
             f"Approved for {auth.authorization_days} days: the code is in {auth.brand}'s ledger and reaches "

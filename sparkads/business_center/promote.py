@@ -7,8 +7,8 @@ from integrations.errors import FlowError
 from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember
 from integrations.tiktok.spark import identity_handle
 
-from .business_center import ADMIN, ADV, _call, ad_accounts_of, member_for, visible_tiktok_grants
-from .models import SparkAdReference
+from ..models import SparkAdReference
+from .flows import ADV, ad_accounts_of, call, member_for, visible_tiktok_grants
 
 Grant = BusinessCenterGrant
 PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
@@ -17,7 +17,7 @@ PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
 def promote_options(bc: BusinessCenter, member: BusinessCenterMember) -> dict:
     """What the member may promote with, and exactly which permission is missing if not."""
     accounts = list(visible_tiktok_grants(bc, member).filter(status=Grant.Status.ACTIVE))
-    if member.role == ADMIN:
+    if member.is_admin:
         ad_accounts = list(ad_accounts_of(bc))
     else:
         ids = Grant.objects.filter(business_center=bc, asset_type=ADV, member=member).values_list("asset_id", "roles")
@@ -34,7 +34,7 @@ def promote_options(bc: BusinessCenter, member: BusinessCenterMember) -> dict:
 
 
 def bc_identity(bc: BusinessCenter, ad_account: AdAccount, handle: str) -> dict:
-    data = _call(
+    data = call(
         bc,
         lambda c: c.identity_get(
             ad_account.advertiser_id, identity_type="BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id
@@ -47,7 +47,7 @@ def bc_identity(bc: BusinessCenter, ad_account: AdAccount, handle: str) -> dict:
 
 
 def account_posts(bc: BusinessCenter, ad_account: AdAccount, identity: dict) -> list[dict]:
-    data = _call(
+    data = call(
         bc,
         lambda c: c.identity_video_get(
             ad_account.advertiser_id, identity["identity_id"], "BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id

@@ -18,9 +18,9 @@ from integrations.models import AdAccount
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 
-from . import ads_manager as links
-from .forms import LinkRequestForm
-from .models import AdsManagerLink
+from ..forms import LinkRequestForm
+from ..models import AdsManagerLink
+from . import flows as links
 
 
 @login_required

@@ -21,8 +21,8 @@ from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
-from .flows import audit, credential_id, end_authorization, unbind
-from .models import AdsManagerLink, AuditEvent, SparkAuthorization
+from ..flows import credential_id, end_authorization, unbind
+from ..models import AdsManagerLink, AuditEvent, SparkAuthorization
 
 Status = SparkAuthorization.Status
 
@@ -68,7 +68,7 @@ def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user
         link.delete()  # nothing to wait for: the form may be sent again
         raise
     AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=timezone.now())
-    audit(
+    AuditEvent.record(
         brand,
         AuditEvent.Kind.REQUESTED,
         f"Asked @{username} to authorize ad account {ad_account} in Ads Manager",
@@ -170,7 +170,7 @@ def _rejected_on_tiktok(link: AdsManagerLink) -> int:
     if not won:
         return 0
     message = f"@{link.username} did not approve the link to {link.ad_account} on TikTok."
-    audit(
+    AuditEvent.record(
         link.brand,
         AuditEvent.Kind.REJECTED,
         message,
@@ -201,7 +201,7 @@ def _authorize_link(link: AdsManagerLink, identity: Mapping[str, Any]) -> None:
     )
     link.decided_at, link.next_poll_at = timezone.now(), None
     link.save()
-    audit(
+    AuditEvent.record(
         link.brand,
         AuditEvent.Kind.LINKED,
         f"@{link.username} authorized ad account {link.ad_account}",
@@ -217,7 +217,7 @@ def mark_link_rejected(link: AdsManagerLink, user) -> None:
         raise FlowError("Only a waiting request can be marked rejected.")
     link.status, link.decided_at, link.decided_by, link.next_poll_at = "rejected", timezone.now(), user, None
     link.save()
-    audit(
+    AuditEvent.record(
         link.brand,
         AuditEvent.Kind.REJECTED,
         f"@{link.username} rejected the link to {link.ad_account}",
@@ -241,7 +241,7 @@ def unlink(link: AdsManagerLink, user, *, reason: str = "") -> int:
     if not won:
         raise FlowError(f"Already unlinked: @{link.username} no longer runs Spark Ads on {link.ad_account}.")
     link.status, link.decided_at, link.decided_by, link.next_poll_at = "unlinked", now, decided_by, None
-    audit(
+    AuditEvent.record(
         link.brand,
         AuditEvent.Kind.UNLINKED,
         reason or f"@{link.username} unlinked from {link.ad_account}",

@@ -20,10 +20,10 @@ from integrations.models import BackgroundJob, Campaign
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 
-from . import bulk, terms
-from .forms import BulkRequestForm, ReleaseSettingForm
-from .models import SparkAuthorization
-from .views import form_errors
+from .. import bulk, terms
+from ..forms import BulkRequestForm, ReleaseSettingForm
+from ..models import SparkAuthorization
+from .ledger import form_errors
 
 
 @login_required

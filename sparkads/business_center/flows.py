@@ -24,11 +24,9 @@ from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
-from .flows import audit
-from .models import AuditEvent, QrAccessRequest
+from ..models import AuditEvent, QrAccessRequest
 
 Grant = BusinessCenterGrant
-ADMIN = BusinessCenter.Role.ADMIN
 TT, ADV = Grant.AssetType.TT_ACCOUNT, Grant.AssetType.ADVERTISER
 # The QR link is account-agnostic and reusable: a second "generate" this soon after the last
 # one is a double submit, answered with the link already made.
@@ -39,7 +37,7 @@ QR_STALE_AFTER = timedelta(minutes=10)
 ASSIGN_STALE_AFTER = timedelta(minutes=10)
 
 
-def _call(bc: BusinessCenter, fn):
+def call(bc: BusinessCenter, fn):
     if bc.credential_id is None:
         raise FlowError(f"{bc} has no TikTok connection. Reconnect it under Integrations.")
     return call_with_credential(bc.credential_id, fn)
@@ -64,7 +62,7 @@ def sync_members(bc: BusinessCenter) -> int:
     Only addresses the user proved they own (allauth's verified EmailAddress) count: anyone
     can type a BC admin's address into their profile, and the link grants the BC role.
     """
-    rows = list(items(iter_pages(lambda p: _call(bc, lambda c: c.bc_member_get(bc.bc_id, page=p)))))
+    rows = list(items(iter_pages(lambda p: call(bc, lambda c: c.bc_member_get(bc.bc_id, page=p)))))
     verified = EmailAddress.objects.filter(verified=True, user__in=bc.brand.memberships.values("user"))
     brand_users = {address.email.lower(): address.user for address in verified.select_related("user")}
     for row in rows:
@@ -95,7 +93,7 @@ def link_member(bc: BusinessCenter, member: BusinessCenterMember, user, actor) -
 
 def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
     """`bc/asset/get/` TT_ACCOUNT into grants: returns (newly approved, newly cancelled)."""
-    rows = list(items(iter_pages(lambda p: _call(bc, lambda c: c.bc_asset_get(bc.bc_id, TT, page=p)))))
+    rows = list(items(iter_pages(lambda p: call(bc, lambda c: c.bc_asset_get(bc.bc_id, TT, page=p)))))
     identities = bc_identities(bc) if rows else {}
     approved = cancelled = 0
     for row in rows:
@@ -115,7 +113,7 @@ def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
         if bound and grant.status != Grant.Status.ACTIVE:
             grant.status, grant.granted_at, grant.cancelled_at = Grant.Status.ACTIVE, timezone.now(), None
             approved += 1
-            audit(
+            AuditEvent.record(
                 bc.brand,
                 AuditEvent.Kind.ACCOUNT_APPROVED,
                 f"@{handle} gave {bc} access ({', '.join(grant.scopes)})",
@@ -125,7 +123,7 @@ def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
         elif not bound and grant.status == Grant.Status.ACTIVE:
             grant.status, grant.cancelled_at = Grant.Status.CANCELLED, timezone.now()
             cancelled += 1
-            audit(
+            AuditEvent.record(
                 bc.brand,
                 AuditEvent.Kind.REVOKED,
                 f"@{handle} cancelled {bc}'s access",
@@ -147,7 +145,7 @@ def bc_identities(bc: BusinessCenter) -> dict[str, dict] | None:
         return None
 
     def page(p: int):
-        return _call(
+        return call(
             bc,
             lambda c: c.identity_get(
                 ad_account.advertiser_id, identity_type="BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id, page=p
@@ -186,7 +184,7 @@ def approvals_job(job) -> tuple[str, dict]:
 def visible_tiktok_grants(bc: BusinessCenter, member: BusinessCenterMember):
     """Admins see every authorized account; standard members only those assigned to them."""
     qs = Grant.objects.filter(business_center=bc, asset_type=TT, member=None).select_related("tiktok_account")
-    if member.role != ADMIN:
+    if not member.is_admin:
         assigned = Grant.objects.filter(business_center=bc, asset_type=TT, member=member).values("asset_id")
         qs = qs.filter(asset_id__in=assigned)
     return qs.order_by("status", "tiktok_account__handle")
@@ -212,13 +210,13 @@ def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: 
         )
     qr = _claim_qr(bc, scopes, actor)
     try:
-        link = _call(bc, lambda c: c.bc_asset_account_authorization(bc.bc_id))
+        link = call(bc, lambda c: c.bc_asset_account_authorization(bc.bc_id))
     except (FlowError, TikTokError):
         qr.delete()  # nothing was generated: the next submit asks TikTok again
         raise
     qr.link = link
     qr.save(update_fields=["link"])
-    audit(
+    AuditEvent.record(
         bc.brand,
         AuditEvent.Kind.QR_GENERATED,
         f"QR code to request TikTok accounts for {bc} ({', '.join(Grant.Scope(s).label for s in scopes)})",
@@ -257,7 +255,7 @@ def qr_png(link: str) -> bytes:
 
 
 def require_admin(member: BusinessCenterMember | None) -> None:
-    if member is None or member.role != ADMIN:
+    if member is None or not member.is_admin:
         raise PermissionError("Only Business Center admins can do this.")
 
 
@@ -295,9 +293,7 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
         raise FlowError(f"Already assigned: {names} already has {target} ({', '.join(roles)}).")
     for n, (member, (grant, _before)) in enumerate(todo):
         try:
-            _call(
-                bc, lambda c, m=member: c.bc_asset_assign(bc.bc_id, m.tiktok_user_id, asset_type, asset_id, **role_kw)
-            )
+            call(bc, lambda c, m=member: c.bc_asset_assign(bc.bc_id, m.tiktok_user_id, asset_type, asset_id, **role_kw))
         except (FlowError, TikTokError) as exc:
             for _m, (g, b) in todo[n:]:
                 _restore(g, b)
@@ -305,7 +301,7 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
         Grant.objects.filter(pk=grant.pk).update(
             status=Grant.Status.ACTIVE, granted_at=timezone.now(), **_asset_fk(bc, asset_type, asset_id)
         )
-        audit(
+        AuditEvent.record(
             bc.brand,
             AuditEvent.Kind.ASSIGNED,
             f"{_member_name(member)} given {target} ({', '.join(roles)})",
@@ -377,14 +373,14 @@ def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) ->
         grant.status = Grant.Status.PENDING
         grant.save(update_fields=["status", "updated_at"])
     try:
-        _call(bc, lambda c: c.bc_asset_unassign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id))
+        call(bc, lambda c: c.bc_asset_unassign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id))
     except (FlowError, TikTokError) as exc:
         _restore(grant, before)
         raise FlowError(_refusal(exc, f"TikTok refused to unassign {member}")) from exc
     label = _asset_label(bc, asset_type, asset_id)
     fk = _asset_fk(bc, asset_type, asset_id)
     grant.delete()
-    audit(
+    AuditEvent.record(
         bc.brand,
         AuditEvent.Kind.UNASSIGNED,
         f"{_member_name(member)} no longer has {label}",

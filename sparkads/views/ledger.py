@@ -4,8 +4,8 @@ Brand objects come through `get_brand_for_user` (404 for outsiders). Everyone in
 reads the ledger; requesting, pasting, extending and unbinding are for its owners and admins
 (`manage=True`: a 404 for anyone else). The audit trail is read by the whole brand, except
 Business Center events, which only that Business Center's admins and the brand's owners and
-admins see. The Business Center pages are in business_center_views.py, Ads Manager links in
-ads_manager_views.py, the creator's own page in creator_views.py.
+admins see. The deal around a code is in deal.py, the creator's own page in creator.py; the
+Business Center and Ads Manager pages are in their own packages.
 """
 
 from __future__ import annotations
@@ -22,20 +22,20 @@ from integrations.errors import FlowError
 from integrations.http import wants_fragment
 from integrations.models import (
     BackgroundJob,
-    BusinessCenter,
+    BusinessCenterMember,
     CampaignPost,
 )
 from integrations.tenancy import get_brand_for_user
 
-from . import codes, flows, renewal
-from .forms import (
+from .. import codes, flows, renewal
+from ..forms import (
     AuditFilterForm,
     BulkRequestForm,
     ExtendForm,
     PasteCodeForm,
     RequestPermissionForm,
 )
-from .models import MAX_REQUESTS_PER_VIDEO, AuditEvent, SparkAuthorization
+from ..models import MAX_REQUESTS_PER_VIDEO, AuditEvent, SparkAuthorization
 
 # --- Spark Ads ledger ---------------------------------------------------------------------------
 
@@ -189,10 +189,8 @@ def audit(request, slug: str) -> HttpResponse | StreamingHttpResponse:
     )
     if not brand.can_manage(request.user):
         # A Business Center's events (who was given which account) are for its admins.
-        events = events.filter(
-            Q(business_center__isnull=True)
-            | Q(business_center__members__user=request.user, business_center__members__role=BusinessCenter.Role.ADMIN)
-        )
+        admin_of = [m.business_center_id for m in BusinessCenterMember.objects.filter(user=request.user) if m.is_admin]
+        events = events.filter(Q(business_center__isnull=True) | Q(business_center__in=admin_of))
     if form.is_valid():
         events = _filter_events(events, form.cleaned_data)
     if request.GET.get("format") == "csv":

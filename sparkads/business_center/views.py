@@ -25,10 +25,10 @@ from integrations.models import BackgroundJob, BusinessCenter, BusinessCenterGra
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 
-from . import business_center as bcflows
+from ..forms import AssignForm, LinkMemberForm, PromoteForm, QrRequestForm
+from ..models import QrAccessRequest
+from . import flows as bcflows
 from . import promote as promotion
-from .forms import AssignForm, LinkMemberForm, PromoteForm, QrRequestForm
-from .models import QrAccessRequest
 
 Grant = BusinessCenterGrant
 Kind = BackgroundJob.Kind
@@ -44,7 +44,7 @@ def _bc_context(request, slug: str, bc_pk: int, *, admin: bool = False):
     member = bcflows.member_for(request.user, bc)
     if member is None:
         raise Http404("You are not a member of this Business Center.")
-    if admin and member.role != BusinessCenter.Role.ADMIN:
+    if admin and not member.is_admin:
         raise Http404("Only Business Center admins can do this.")
     return brand, bc, member
 
@@ -77,7 +77,7 @@ def _bc_member_context(bc, member) -> dict:
     ctx = {
         "grants": bcflows.visible_tiktok_grants(bc, member),
         "approved": bcflows.approved_count(bc),
-        "is_admin": member.role == BusinessCenter.Role.ADMIN,
+        "is_admin": member.is_admin,
         "options": promotion.promote_options(bc, member),
     }
     if ctx["is_admin"]:
@@ -102,7 +102,7 @@ def _bc_for_managers(request, slug: str, bc_pk: int):
     bc = get_object_or_404(BusinessCenter.objects.for_user(request.user), pk=bc_pk, brand=brand)
     if not brand.can_manage(request.user):
         member = bcflows.member_for(request.user, bc)
-        if member is None or member.role != BusinessCenter.Role.ADMIN:
+        if member is None or not member.is_admin:
             raise Http404("Only brand or Business Center admins can do this.")
     return brand, bc
 
