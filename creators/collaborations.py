@@ -3,7 +3,9 @@ posted video, the review poll until it is published, and the brand's link reques
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -57,7 +59,7 @@ def requirements(campaign: Campaign, account: TikTokAccount | None) -> list[dict
     return items
 
 
-def _creator_call(account: TikTokAccount, call):
+def _creator_call(account: TikTokAccount, call: Callable[[Any], Any]) -> Any:
     if account.credential_id is None:
         raise FlowError("Authorize TikTok first.")
     try:
@@ -155,7 +157,7 @@ def link_video(collab: Collaboration, video_id: str) -> CampaignPost:
     return post
 
 
-def next_review_poll(post: CampaignPost, now) -> timedelta:
+def next_review_poll(post: CampaignPost, now: datetime) -> timedelta:
     """How soon to look again at a post TikTok is still reviewing."""
     in_review = now - (post.linked_at or post.created_at or now)
     return min(max(in_review / 4, POST_POLL_FIRST), POST_POLL)

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,12 +42,12 @@ def redirect_uri() -> str:
     return settings.SITE_URL + reverse("creators:callback")
 
 
-def ensure_profile(user) -> CreatorProfile:
+def ensure_profile(user: Any) -> CreatorProfile:
     profile, _ = CreatorProfile.objects.get_or_create(user=user, defaults={"display_name": user.get_full_name()})
     return profile
 
 
-def start_authorization(request, *, another_account: bool = False) -> str:
+def start_authorization(request: HttpRequest, *, another_account: bool = False) -> str:
     """The TikTok consent URL, with a fresh single-use state bound to this session.
 
     ``another_account`` asks TikTok to show its consent screen even to a creator already
@@ -57,7 +58,7 @@ def start_authorization(request, *, another_account: bool = False) -> str:
     return BusinessClient.tt_user_authorize_url(state, redirect_uri(), SCOPES, disable_auto_auth=another_account)
 
 
-def check_state(request, state: str) -> None:
+def check_state(request: HttpRequest, state: str) -> None:
     """Pop the session's state (single use) and require it to match."""
     expected = request.session.pop(SESSION_STATE_KEY, None)
     if not expected or not state or not secrets.compare_digest(expected, state):
@@ -84,7 +85,7 @@ def _apply_profile(account: TikTokAccount, profile: Mapping[str, Any]) -> None:
     account.stats_updated_at = timezone.now()
 
 
-def complete_authorization(user, code: str) -> TikTokAccount:
+def complete_authorization(user: Any, code: str) -> TikTokAccount:
     """Exchange the code, read the creator's profile, store account + encrypted credential.
 
     Raises FlowError with nothing stored; ``retryable`` when TikTok did not answer the code

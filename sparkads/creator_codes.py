@@ -52,11 +52,11 @@ def has_spark_scope(account: TikTokAccount | None) -> bool:
     return bool(account and account.credential and account.credential.has_scope(SPARK_AUTH_SCOPE))
 
 
-def _owned(user) -> Q:
+def _owned(user: Any) -> Q:
     return Q(tiktok_account__owner=user) | Q(post__tiktok_account__owner=user)
 
 
-def waiting_requests(user) -> QuerySet[SparkAuthorization]:
+def waiting_requests(user: Any) -> QuerySet[SparkAuthorization]:
     """Brands' requests for this creator's posts that TikTok has and nobody answered yet."""
     return (
         SparkAuthorization.objects.filter(_owned(user), status=Status.REQUESTED)
@@ -66,7 +66,7 @@ def waiting_requests(user) -> QuerySet[SparkAuthorization]:
     )
 
 
-def given(user) -> QuerySet[SparkAuthorization]:
+def given(user: Any) -> QuerySet[SparkAuthorization]:
     """Every authorization this creator gave, to any brand, newest first."""
     return (
         SparkAuthorization.objects.filter(_owned(user))
@@ -86,7 +86,7 @@ def _account(auth: SparkAuthorization) -> TikTokAccount:
 # --- approve in one click -----------------------------------------------------------------------
 
 
-def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
+def approve(auth: SparkAuthorization, user: Any) -> SparkAuthorization:
     """Make the post's code with the creator's token and hand it to the brand: one TikTok
     write (`business/post/authorize/setting/`) per click, whatever the double clicks. The
     code is applied to the brand's ad account by the apply task once this commits."""
@@ -136,7 +136,7 @@ def _setting_error(exc: TikTokError) -> str:
     return f"TikTok did not approve the post: {exc.message}"
 
 
-def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) -> bool:
+def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user: Any) -> bool:
     """REQUESTED → APPROVED with the code, exactly once; returns whether this caller did it."""
     now = timezone.now()
     fields: dict[str, Any] = {
@@ -177,7 +177,7 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) 
     return True
 
 
-def _days(value, default: int) -> int:
+def _days(value: Any, default: int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -192,7 +192,7 @@ def can_revoke_here(auth: SparkAuthorization) -> bool:
     return auth.source == Source.CREATOR and auth.status in REVOCABLE
 
 
-def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
+def revoke(auth: SparkAuthorization, user: Any) -> SparkAuthorization:
     """Delete a code the creator made here (`business/post/authorize/delete/`), record it,
     and tell the brand. Running ads using the post stop: TikTok no longer authorizes it."""
     if auth.source != Source.CREATOR:

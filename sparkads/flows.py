@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations import mail
 from integrations.errors import FlowError, message_for
-from integrations.models import AdAccount, Brand, TikTokAccount
+from integrations.models import AdAccount, Brand, CampaignPost, TikTokAccount
 from integrations.polling import give_back
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
@@ -33,6 +33,9 @@ from .models import (
     UsageTerms,
     code_digest,
 )
+
+if TYPE_CHECKING:
+    from integrations.capability import Capability
 
 logger = logging.getLogger("sparkads")
 Status = SparkAuthorization.Status
@@ -61,14 +64,14 @@ def parse_tiktok_time(value: str | int | None) -> datetime | None:
     return None
 
 
-def capability_for(brand: Brand):
+def capability_for(brand: Brand) -> Capability:
     # Imported here: integrations owns the capability and may import sparkads' models later.
     from integrations.capability import spark_ads_capability
 
     return spark_ads_capability(brand)
 
 
-def enabled_capability(brand: Brand):
+def enabled_capability(brand: Brand) -> Capability:
     cap = capability_for(brand)
     if not cap.enabled:
         raise FlowError(f"Spark Ads are off for this brand: {cap.reason} {cap.next_step}".strip())
@@ -87,7 +90,7 @@ def credential_id(ad_account: AdAccount) -> int:
 # --- requests from a campaign post ------------------------------------------------------------
 
 
-def request_permission(post, user, days: int, terms: UsageTerms | None = None) -> SparkAuthorization:
+def request_permission(post: CampaignPost, user: Any, days: int, terms: UsageTerms | None = None) -> SparkAuthorization:
     """Ask the creator for Spark Ads permission on a campaign post (`tcm/tt_video/apply/`).
 
     The row is inserted and committed first, under the one-open-request-per-post constraint,
@@ -102,6 +105,7 @@ def request_permission(post, user, days: int, terms: UsageTerms | None = None) -
         raise FlowError(f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used.")
     auth = _insert_request(post, user, days, cap, last, terms or UsageTerms())
     tto = cap.tiktok_one_account
+    assert tto is not None  # an enabled capability names its TikTok One account
     try:
         call_with_credential(
             tto.credential_id, lambda c: c.tcm_tt_video_apply(post.video_id, tto.tto_tcm_account_id, days)
@@ -122,7 +126,9 @@ def request_permission(post, user, days: int, terms: UsageTerms | None = None) -
     return auth
 
 
-def _insert_request(post, user, days: int, cap, last, terms: UsageTerms) -> SparkAuthorization:
+def _insert_request(
+    post: CampaignPost, user: Any, days: int, cap: Any, last: SparkAuthorization | None, terms: UsageTerms
+) -> SparkAuthorization:
     """The committed pending row that makes this caller the one who sends the request."""
     for _ in range(2):  # the second try follows the take-over of an abandoned row
         try:
@@ -184,7 +190,7 @@ def apply_error(exc: TikTokError) -> str:
     return f"TikTok refused the request: {exc.message}"
 
 
-def next_request_poll(auth: SparkAuthorization, now) -> timedelta:
+def next_request_poll(auth: SparkAuthorization, now: datetime) -> timedelta:
     """How soon to read a request still waiting for the creator again."""
     return min(max((now - auth.requested_at) / 4, REQUEST_POLL_FIRST), REQUEST_POLL_EVERY)
 
@@ -219,7 +225,9 @@ def poll_request(auth_id: int) -> str | None:
     return Status.APPROVED
 
 
-def _record_approval(auth, code: str, data: Mapping[str, Any], remaining, now) -> bool:
+def _record_approval(
+    auth: SparkAuthorization, code: str, data: Mapping[str, Any], remaining: int | None, now: datetime
+) -> bool:
     """REQUESTED → APPROVED exactly once, whoever polls; returns whether this caller did it."""
     try:
         with transaction.atomic():
@@ -246,7 +254,7 @@ def _record_approval(auth, code: str, data: Mapping[str, Any], remaining, now) -
     return bool(won)
 
 
-def apply_approved(auth_id: int, actor=None) -> bool:
+def apply_approved(auth_id: int, actor: Any = None) -> bool:
     """Apply an approved code to the brand's active Spark ad account, once, and read it back.
     Every path that applies a code comes here, so the payment hold is checked here."""
     if held_for_payment(auth_id):
@@ -256,6 +264,7 @@ def apply_approved(auth_id: int, actor=None) -> bool:
         return False
     try:
         ad_account = enabled_capability(auth.brand).ad_account
+        assert ad_account is not None  # an enabled capability names its ad account
         cred = credential_id(ad_account)
         call_with_credential(cred, lambda c: c.tt_video_authorize(ad_account.advertiser_id, auth.auth_code))
         info = call_with_credential(cred, lambda c: c.tt_video_info(ad_account.advertiser_id, auth.auth_code))
@@ -341,7 +350,7 @@ def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account:
 # --- one write per row, unbind and the end of an authorization -----------------------------------
 
 
-def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
+def unbind(auth: SparkAuthorization, user: Any, *, reason: str = "") -> None:
     """Remove the post from the ad account (`tt_video/unbind/`)."""
     if not auth.claim_write("unbind"):
         raise FlowError(f"Already requested: video {auth.video_id} is being unbound right now.")
@@ -376,7 +385,7 @@ def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
     )
 
 
-def end_authorization(auth: SparkAuthorization, status: str, user, reason: str) -> None:
+def end_authorization(auth: SparkAuthorization, status: str, user: Any, reason: str) -> None:
     auth.status, auth.ended_at, auth.end_reason, auth.next_poll_at = status, timezone.now(), reason[:300], None
     auth.ended_by = user if user is not None and getattr(user, "is_authenticated", False) else None
     auth.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "next_poll_at", "updated_at"])

@@ -5,7 +5,7 @@ at the end of an unrenewed term, the post unbound from the ad account."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -79,7 +79,7 @@ def _creator_code_status(auth: SparkAuthorization) -> Mapping[str, Any] | None:
         raise
 
 
-def renewed(auth: SparkAuthorization, new_end) -> None:
+def renewed(auth: SparkAuthorization, new_end: datetime) -> None:
     """TikTok confirmed a longer window: the pending extension is done and the new window earns
     its own reminders."""
     auth.auth_end, auth.extension_requested_at = new_end, None
@@ -107,7 +107,7 @@ def _revoke(auth: SparkAuthorization) -> None:
     auth.audit(AuditEvent.Kind.REVOKED, f"@{auth.handle} cancelled Spark Ads for video {auth.video_id}")
 
 
-def advance(auth: SparkAuthorization, now=None) -> None:
+def advance(auth: SparkAuthorization, now: datetime | None = None) -> None:
     """Move an applied authorization to expiring, send the renewal reminders that are due, and
     at the end of its term unbind the post from the ad account. The window is judged on
     TikTok's clock; the next check is scheduled in real time."""
@@ -125,7 +125,7 @@ def advance(auth: SparkAuthorization, now=None) -> None:
 UNBIND_RETRY = timedelta(minutes=30)
 
 
-def end_of_term(auth: SparkAuthorization, now) -> None:
+def end_of_term(auth: SparkAuthorization, now: datetime) -> None:
     """The term ended without a renewal: the platform unbinds the post (`tt_video/unbind/`),
     records it and tells the brand. A code never bound to an ad account simply expires."""
     reason = f"The authorization ended on {auth.auth_end:%Y-%m-%d} without a renewal"
@@ -151,14 +151,14 @@ def end_of_term(auth: SparkAuthorization, now) -> None:
     auth.audit(AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for video {auth.video_id} expired")
 
 
-def due_marks(auth: SparkAuthorization, now) -> list[int]:
+def due_marks(auth: SparkAuthorization, now: datetime) -> list[int]:
     """The renewal marks (days before the end) reached by now."""
     if auth.auth_end is None:
         return []
     return [d for d in settings.SPARK_RENEWAL_REMINDER_DAYS if auth.auth_end - timedelta(days=d) <= now]
 
 
-def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
+def send_due_reminders(auth: SparkAuthorization, now: datetime | None = None) -> int:
     """Each renewal mark goes out once to the brand and once to the creator: the SparkReminder
     row is the receipt. Marks already passed when the window began, or missed by a late first
     check, are recorded without a mail, so a check sends at most one reminder."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -69,7 +69,7 @@ def code_digest(code: str) -> str:
 
 
 class SparkAuthorizationQuerySet(BrandScopedQuerySet):
-    def live(self):
+    def live(self) -> SparkAuthorizationQuerySet:
         return self.filter(status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING])
 
 
@@ -295,7 +295,7 @@ class SparkAuthorization(PendingWrite):
     def can_unbind(self) -> bool:
         return bool(self.item_id) and self.status in {self.Status.ACTIVE, self.Status.EXPIRING, self.Status.EXPIRED}
 
-    def lifecycle_status(self, now=None) -> str:
+    def lifecycle_status(self, now: datetime | None = None) -> str:
         """What an applied authorization is now, judged by its window (on TikTok's clock)."""
         now = now or clock.now()
         if self.auth_end and self.auth_end <= now:
@@ -304,7 +304,7 @@ class SparkAuthorization(PendingWrite):
             return self.Status.EXPIRING
         return self.Status.ACTIVE
 
-    def next_check_at(self, now=None):
+    def next_check_at(self, now: datetime | None = None) -> datetime:
         """The next renewal mark or the end of the window, whichever comes first; daily at most.
         On TikTok's clock, like the window: callers scheduling a poll convert with clock.to_real."""
         now = now or clock.now()

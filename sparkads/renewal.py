@@ -10,6 +10,7 @@ the brand, only replaced by a new code the creator makes.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -26,7 +27,7 @@ Source = SparkAuthorization.Source
 EXTENSION_WAIT = timedelta(days=1)
 
 
-def extend(auth: SparkAuthorization, user, days: int) -> str:
+def extend(auth: SparkAuthorization, user: Any, days: int) -> str:
     """Renew `auth` by `days`; returns what the brand should be told."""
     if auth.source == Source.PASTED:
         raise FlowError(
@@ -39,7 +40,7 @@ def extend(auth: SparkAuthorization, user, days: int) -> str:
     return "Extension requested: the creator answers in TikTok's notifications. It shows as pending until then."
 
 
-def _extend_creator_code(auth: SparkAuthorization, user, days: int) -> str:
+def _extend_creator_code(auth: SparkAuthorization, user: Any, days: int) -> str:
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
     if not auth.claim_write("extend"):
@@ -74,7 +75,7 @@ def _extend_creator_code(auth: SparkAuthorization, user, days: int) -> str:
     return f"Extended: video {auth.video_id} can run as a Spark Ad until {new_end:%Y-%m-%d}."
 
 
-def audit_extended(auth: SparkAuthorization, user, days: int) -> None:
+def audit_extended(auth: SparkAuthorization, user: Any, days: int) -> None:
     auth.audit(
         AuditEvent.Kind.EXTENDED,
         f"Extended video {auth.video_id} by {days} days with @{auth.handle}'s authorization",
@@ -82,7 +83,7 @@ def audit_extended(auth: SparkAuthorization, user, days: int) -> None:
     )
 
 
-def _extend_requested_code(auth: SparkAuthorization, user, days: int) -> None:
+def _extend_requested_code(auth: SparkAuthorization, user: Any, days: int) -> None:
     """Ask the creator for more time before the authorization lapses (`action=EXTEND`)."""
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
@@ -99,6 +100,7 @@ def _extend_requested_code(auth: SparkAuthorization, user, days: int) -> None:
                 f"Already requested: an extension was asked for on {timezone.localtime(asked):%Y-%m-%d %H:%M}; "
                 "the creator answers in TikTok's notifications."
             )
+        assert tto is not None  # an enabled capability names its TikTok One account
         call_with_credential(
             tto.credential_id,
             lambda c: c.tcm_tt_video_apply(auth.video_id, tto.tto_tcm_account_id, days, extend=True),

@@ -4,6 +4,8 @@ every apply path passes)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from integrations.errors import FlowError
@@ -15,7 +17,7 @@ from .models import AuditEvent, SparkAuthorization
 Payment = SparkAuthorization.Payment
 
 
-def mark_paid(auth: SparkAuthorization, user) -> bool:
+def mark_paid(auth: SparkAuthorization, user: Any) -> bool:
     """Record the fee as paid, once; a code held for the payment is applied now (the one
     `tt_video/authorize/` write goes through apply_approved's claim). Returns whether it was."""
     now = timezone.now()
@@ -41,7 +43,7 @@ def mark_paid(auth: SparkAuthorization, user) -> bool:
     return apply_approved(auth.pk, actor=user)
 
 
-def set_release_after_payment(brand: Brand, user, on: bool) -> None:
+def set_release_after_payment(brand: Brand, user: Any, on: bool) -> None:
     if (
         not Brand.objects.filter(pk=brand.pk)
         .exclude(spark_release_after_payment=on)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from integrations.errors import FlowError
@@ -42,7 +42,7 @@ def claim_due_ad_accounts(limit: int) -> list[int]:
     return sorted({link.ad_account_id for link in links})
 
 
-def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user) -> AdsManagerLink:
+def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user: Any) -> AdsManagerLink:
     """Record that the brand asked @username in Ads Manager; the outcome is read from identity/get/.
 
     The row goes in first (one open link per ad account and username), so a double submit
@@ -79,7 +79,7 @@ def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user
     return link
 
 
-def with_open_successor(links):
+def with_open_successor(links: QuerySet[AdsManagerLink]) -> QuerySet[AdsManagerLink]:
     """Mark each link `superseded` when a newer request for its ad account and username is
     open (waiting or authorized): a rejected row then offers no "Send again", which would only
     answer "Already requested"."""
@@ -183,7 +183,7 @@ def _rejected_on_tiktok(link: AdsManagerLink) -> int:
     return 1
 
 
-def send_again(link: AdsManagerLink, user) -> AdsManagerLink:
+def send_again(link: AdsManagerLink, user: Any) -> AdsManagerLink:
     """“Send again” after a rejection: a new request for the same account and ad account."""
     if link.status != AdsManagerLink.Status.REJECTED:
         raise FlowError("Only a rejected request can be sent again.")
@@ -210,7 +210,7 @@ def _authorize_link(link: AdsManagerLink, identity: Mapping[str, Any]) -> None:
     )
 
 
-def mark_link_rejected(link: AdsManagerLink, user) -> None:
+def mark_link_rejected(link: AdsManagerLink, user: Any) -> None:
     """A rejection the brand saw in Ads Manager, recorded by hand: for a request identity/get/
     never listed (TikTok may not list requests the owner has not answered)."""
     if link.status != AdsManagerLink.Status.PENDING:
@@ -227,7 +227,7 @@ def mark_link_rejected(link: AdsManagerLink, user) -> None:
     )
 
 
-def unlink(link: AdsManagerLink, user, *, reason: str = "") -> int:
+def unlink(link: AdsManagerLink, user: Any, *, reason: str = "") -> int:
     """Stop using the account: its Spark Ads on this ad account are unbound; returns how many.
     The link turns unlinked in one conditional UPDATE first, so a double submit or a poll
     arriving at the same time does not unbind them a second time."""

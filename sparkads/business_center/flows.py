@@ -8,18 +8,29 @@ runs on the server before any data is read, so a standard member never sees admi
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import segno
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
-from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
+from integrations.models import (
+    AdAccount,
+    BackgroundJob,
+    BusinessCenter,
+    BusinessCenterGrant,
+    BusinessCenterMember,
+    TikTokAccount,
+)
 from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
@@ -37,13 +48,13 @@ QR_STALE_AFTER = timedelta(minutes=10)
 ASSIGN_STALE_AFTER = timedelta(minutes=10)
 
 
-def call(bc: BusinessCenter, fn):
+def call(bc: BusinessCenter, fn: Callable[[Any], Any]) -> Any:
     if bc.credential_id is None:
         raise FlowError(f"{bc} has no TikTok connection. Reconnect it under Integrations.")
     return call_with_credential(bc.credential_id, fn)
 
 
-def member_for(user, bc: BusinessCenter) -> BusinessCenterMember | None:
+def member_for(user: Any, bc: BusinessCenter) -> BusinessCenterMember | None:
     if not user.is_authenticated:
         return None
     return bc.members.filter(user=user).first()
@@ -83,7 +94,7 @@ def sync_members(bc: BusinessCenter) -> int:
     return len(rows)
 
 
-def link_member(bc: BusinessCenter, member: BusinessCenterMember, user, actor) -> None:
+def link_member(bc: BusinessCenter, member: BusinessCenterMember, user: Any, actor: Any) -> None:
     """Link a BC member to a brand member by hand (emails differ between TikTok and here)."""
     if user is not None and not bc.brand.memberships.filter(user=user).exists():
         raise FlowError("Only members of this brand can be linked.")
@@ -144,7 +155,7 @@ def bc_identities(bc: BusinessCenter) -> dict[str, dict] | None:
     if ad_account is None:
         return None
 
-    def page(p: int):
+    def page(p: int) -> Any:
         return call(
             bc,
             lambda c: c.identity_get(
@@ -163,7 +174,7 @@ def _scopes(identities: dict[str, dict] | None, handle: str, fallback: list) -> 
     return [str(scope) for scope, on in pairs if on is True]
 
 
-def sync_job(job) -> tuple[str, dict]:
+def sync_job(job: BackgroundJob) -> tuple[str, dict]:
     """integrations.jobs runner of "Read members and accounts from TikTok"."""
     bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
     n = sync_members(bc)
@@ -171,7 +182,7 @@ def sync_job(job) -> tuple[str, dict]:
     return f"{n} member{pluralize(n)} and the authorized TikTok accounts were read from TikTok.", {}
 
 
-def approvals_job(job) -> tuple[str, dict]:
+def approvals_job(job: BackgroundJob) -> tuple[str, dict]:
     """integrations.jobs runner of the live approvals count's refresh."""
     bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
     approved, cancelled = sync_tiktok_accounts(bc)
@@ -181,7 +192,7 @@ def approvals_job(job) -> tuple[str, dict]:
 # --- what a member may see ---------------------------------------------------------------------
 
 
-def visible_tiktok_grants(bc: BusinessCenter, member: BusinessCenterMember):
+def visible_tiktok_grants(bc: BusinessCenter, member: BusinessCenterMember) -> QuerySet[BusinessCenterGrant]:
     """Admins see every authorized account; standard members only those assigned to them."""
     qs = Grant.objects.filter(business_center=bc, asset_type=TT, member=None).select_related("tiktok_account")
     if not member.is_admin:
@@ -197,7 +208,9 @@ def approved_count(bc: BusinessCenter) -> int:
 # --- QR access request ----------------------------------------------------------------------
 
 
-def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: list[str], actor) -> QrAccessRequest:
+def request_access_qr(
+    bc: BusinessCenter, member: BusinessCenterMember, scopes: list[str], actor: Any
+) -> QrAccessRequest:
     """One account-agnostic link from `bc/asset/account/authorization/`, for any number of owners."""
     require_admin(member)
     if not scopes or set(scopes) - {Grant.Scope.PULL, Grant.Scope.PUSH}:
@@ -226,7 +239,7 @@ def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: 
     return qr
 
 
-def _claim_qr(bc: BusinessCenter, scopes: list[str], actor) -> QrAccessRequest:
+def _claim_qr(bc: BusinessCenter, scopes: list[str], actor: Any) -> QrAccessRequest:
     """The committed row without a link that makes this caller the one who asks TikTok; a
     double submit finds it, or the link it produced moments ago."""
     latest = QrAccessRequest.objects.filter(business_center=bc).first()
@@ -271,7 +284,15 @@ def validate_roles(asset_type: str, roles: list[str]) -> list[str]:
     return roles
 
 
-def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: list[str], actor) -> int:
+def assign(
+    bc: BusinessCenter,
+    actor_member: BusinessCenterMember | None,
+    members: list[BusinessCenterMember],
+    asset_type: str,
+    asset_id: str,
+    roles: list[str],
+    actor: Any,
+) -> int:
     """`bc/asset/assign/` for each member that does not already hold exactly these roles; one
     grant row per member and asset, marked pending (committed) before TikTok is called."""
     require_admin(actor_member)
@@ -293,7 +314,7 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
         raise FlowError(f"Already assigned: {names} already has {target} ({', '.join(roles)}).")
     for n, (member, (grant, _before)) in enumerate(todo):
         try:
-            call(bc, lambda c, m=member: c.bc_asset_assign(bc.bc_id, m.tiktok_user_id, asset_type, asset_id, **role_kw))
+            call(bc, functools.partial(_assign_call, bc, member, asset_type, asset_id, role_kw))
         except (FlowError, TikTokError) as exc:
             for _m, (g, b) in todo[n:]:
                 _restore(g, b)
@@ -313,11 +334,19 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
     return len(todo)
 
 
+def _assign_call(
+    bc: BusinessCenter, member: BusinessCenterMember, asset_type: str, asset_id: str, role_kw: dict, client: Any
+) -> Any:
+    return client.bc_asset_assign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id, **role_kw)
+
+
 def _member_name(member: BusinessCenterMember) -> str:
     return member.user_name or member.email or str(member)
 
 
-def _claim_assignment(bc, member, asset_type: str, asset_id: str, roles: list[str]):
+def _claim_assignment(
+    bc: BusinessCenter, member: BusinessCenterMember, asset_type: str, asset_id: str, roles: list[str]
+) -> tuple[BusinessCenterGrant, tuple[str, list[str]] | None] | None:
     """Under a lock on the member's row: None when the member already holds exactly `roles`;
     else the assignment row marked pending and committed, with what it was before."""
     with transaction.atomic():
@@ -350,7 +379,7 @@ def _in_flight(grant: BusinessCenterGrant) -> bool:
     return grant.status == Grant.Status.PENDING and grant.updated_at > timezone.now() - ASSIGN_STALE_AFTER
 
 
-def _restore(grant: BusinessCenterGrant, before) -> None:
+def _restore(grant: BusinessCenterGrant, before: tuple[str, list[str]] | None) -> None:
     """TikTok refused or never got the call: the assignment is what it was, and may be retried."""
     if before is None:
         Grant.objects.filter(pk=grant.pk, status=Grant.Status.PENDING).delete()
@@ -358,7 +387,14 @@ def _restore(grant: BusinessCenterGrant, before) -> None:
         Grant.objects.filter(pk=grant.pk).update(status=before[0], roles=before[1])
 
 
-def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) -> None:
+def unassign(
+    bc: BusinessCenter,
+    actor_member: BusinessCenterMember | None,
+    member: BusinessCenterMember,
+    asset_type: str,
+    asset_id: str,
+    actor: Any,
+) -> None:
     require_admin(actor_member)
     with transaction.atomic():
         BusinessCenterMember.objects.select_for_update().filter(pk=member.pk).first()
@@ -391,20 +427,20 @@ def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) ->
     )
 
 
-def _asset_fk(bc, asset_type: str, asset_id: str) -> dict:
+def _asset_fk(bc: BusinessCenter, asset_type: str, asset_id: str) -> dict:
     if asset_type == TT:
         grant = Grant.objects.filter(business_center=bc, asset_type=TT, asset_id=asset_id, member=None).first()
         return {"tiktok_account": grant.tiktok_account if grant else None}
     return {"ad_account": AdAccount.objects.filter(brand=bc.brand, advertiser_id=asset_id).first()}
 
 
-def _asset_label(bc, asset_type: str, asset_id: str) -> str:
+def _asset_label(bc: BusinessCenter, asset_type: str, asset_id: str) -> str:
     fk = _asset_fk(bc, asset_type, asset_id)
     obj = fk.get("tiktok_account") or fk.get("ad_account")
     return str(obj) if obj else f"{asset_type} {asset_id}"
 
 
-def ad_accounts_of(bc: BusinessCenter):
+def ad_accounts_of(bc: BusinessCenter) -> QuerySet[AdAccount]:
     return AdAccount.objects.filter(brand=bc.brand, owner_bc=bc).order_by("name")
 
 

@@ -10,18 +10,20 @@ Business Center and Ads Manager pages are in their own packages.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
-from django.http import HttpResponse, StreamingHttpResponse
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import csvexport
 from integrations.errors import FlowError
-from integrations.http import wants_fragment
+from integrations.http import HtmxHttpRequest, wants_fragment
 from integrations.models import (
     BackgroundJob,
+    Brand,
     BusinessCenterMember,
     CampaignPost,
 )
@@ -42,7 +44,7 @@ from ..models import MAX_REQUESTS_PER_VIDEO, AuditEvent, SparkAuthorization
 
 @login_required
 @require_GET
-def ledger(request, slug: str) -> HttpResponse:
+def ledger(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
     rows = (
         SparkAuthorization.objects.for_user(request.user)
@@ -80,7 +82,7 @@ def ledger(request, slug: str) -> HttpResponse:
             "request_form": RequestPermissionForm(),
             "bulk_form": BulkRequestForm(),
             "last_bulk": BackgroundJob.objects.filter(
-                kind=BackgroundJob.Kind.SPARK_BULK_REQUEST, brand=brand, user=request.user
+                kind=BackgroundJob.Kind.SPARK_BULK_REQUEST, brand=brand, user=request.user.pk
             )
             .order_by("-created_at")
             .first(),
@@ -93,7 +95,7 @@ def ledger(request, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_permission(request, slug: str) -> HttpResponse:
+def request_permission(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     form = RequestPermissionForm(request.POST)
     if form.is_valid():
@@ -112,7 +114,7 @@ def request_permission(request, slug: str) -> HttpResponse:
     return redirect("sparkads:ledger", slug=brand.slug)
 
 
-def form_errors(form, fallback: str) -> str:
+def form_errors(form: forms.Form, fallback: str) -> str:
     """The form's own messages in one line (the ledger shows them as a flash message)."""
     errors = [str(e) for field in form.errors.values() for e in field]
     return " ".join(errors) if errors else fallback
@@ -120,7 +122,7 @@ def form_errors(form, fallback: str) -> str:
 
 @login_required
 @require_POST
-def paste_code(request, slug: str) -> HttpResponse:
+def paste_code(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     form = PasteCodeForm(request.POST)
     if form.is_valid():
@@ -139,7 +141,7 @@ def paste_code(request, slug: str) -> HttpResponse:
     return redirect("sparkads:ledger", slug=brand.slug)
 
 
-def _authorization(request, slug: str, pk: int):
+def _authorization(request: HttpRequest, slug: str, pk: int) -> tuple[Brand, SparkAuthorization]:
     brand = get_brand_for_user(request.user, slug, manage=True)
     auth = get_object_or_404(
         SparkAuthorization.objects.for_user(request.user).select_related("ad_account", "brand"), pk=pk, brand=brand
@@ -149,7 +151,7 @@ def _authorization(request, slug: str, pk: int):
 
 @login_required
 @require_POST
-def extend(request, slug: str, pk: int) -> HttpResponse:
+def extend(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     brand, auth = _authorization(request, slug, pk)
     form = ExtendForm(request.POST)
     try:
@@ -163,11 +165,11 @@ def extend(request, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def unbind(request, slug: str, pk: int) -> HttpResponse:
+def unbind(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     brand, auth = _authorization(request, slug, pk)
     try:
         flows.unbind(auth, request.user)
-        shown = f"“{auth.post.title}” ({auth.video_id})" if auth.post_id else f"Video {auth.video_id}"
+        shown = f"“{auth.post.title}” ({auth.video_id})" if auth.post is not None else f"Video {auth.video_id}"
         messages.success(request, f"{shown} was removed from {auth.ad_account}.")
     except FlowError as exc:
         messages.error(request, exc.message)
@@ -179,7 +181,7 @@ def unbind(request, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit(request, slug: str) -> HttpResponse | StreamingHttpResponse:
+def audit(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     brand = get_brand_for_user(request.user, slug)
     form = AuditFilterForm(request.GET or None)
     events = (
@@ -189,7 +191,9 @@ def audit(request, slug: str) -> HttpResponse | StreamingHttpResponse:
     )
     if not brand.can_manage(request.user):
         # A Business Center's events (who was given which account) are for its admins.
-        admin_of = [m.business_center_id for m in BusinessCenterMember.objects.filter(user=request.user) if m.is_admin]
+        admin_of = [
+            m.business_center_id for m in BusinessCenterMember.objects.filter(user=request.user.pk) if m.is_admin
+        ]
         events = events.filter(Q(business_center__isnull=True) | Q(business_center__in=admin_of))
     if form.is_valid():
         events = _filter_events(events, form.cleaned_data)
@@ -198,7 +202,7 @@ def audit(request, slug: str) -> HttpResponse | StreamingHttpResponse:
     return render(request, "sparkads/audit.html", {"brand": brand, "form": form, "events": events[:500]})
 
 
-def _filter_events(events, data: dict):
+def _filter_events(events: QuerySet[AuditEvent], data: dict) -> QuerySet[AuditEvent]:
     if data.get("kind"):
         events = events.filter(kind=data["kind"])
     if data.get("actor"):
@@ -212,7 +216,7 @@ def _filter_events(events, data: dict):
     return events
 
 
-def _csv(brand, events) -> StreamingHttpResponse:
+def _csv(brand: Brand, events: QuerySet[AuditEvent]) -> StreamingHttpResponse:
     header = ["time (UTC)", "event", "who", "summary", "ad account", "TikTok account", "Business Center"]
     rows = (
         [
