@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 
 from . import models
@@ -20,7 +22,7 @@ class MarketplaceOnboardingAdmin(admin.ModelAdmin):
     actions = ["poll_now"]
 
     @admin.action(description="Poll TikTok again now")
-    def poll_now(self, request, queryset):
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[models.MarketplaceOnboarding]) -> None:
         # Replays a poll: making the rows due lets the dispatcher pick them up.
         from django.utils import timezone
 

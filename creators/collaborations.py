@@ -3,10 +3,12 @@ posted video, the review poll until it is published, and the brand's link reques
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
@@ -25,8 +27,6 @@ POST_POLL = timedelta(minutes=10)
 POST_POLL_FIRST = timedelta(seconds=15)
 # The dispatcher holds a claimed post until its task takes it (shorter than POST_POLL).
 DISPATCH_LEASE = timedelta(minutes=5)
-# A creator's write claimed longer ago than this belonged to a process that died mid-call.
-CLAIM_STALE_AFTER = timedelta(minutes=10)
 
 
 def in_review() -> QuerySet[CampaignPost]:
@@ -52,7 +52,7 @@ def requirements(campaign: Campaign, account: TikTokAccount | None) -> list[dict
     return items
 
 
-def _creator_call(account: TikTokAccount, call):
+def _creator_call(account: TikTokAccount, call: Callable[[Any], Any]) -> Any:
     if account.credential_id is None:
         raise FlowError("Authorize TikTok first.")
     try:
@@ -78,25 +78,14 @@ def _creator_call(account: TikTokAccount, call):
         raise FlowError(message_for(exc)) from exc
 
 
-def claim_write(collab: Collaboration, action: str) -> None:
-    """Win the right to send the creator's `action` to TikTok for this collaboration: one
-    committed conditional UPDATE. A claim left by a dead process is taken over after
-    CLAIM_STALE_AFTER; otherwise a second submit is told the first is on its way."""
-    now = timezone.now()
-    won = (
-        Collaboration.objects.filter(pk=collab.pk)
-        .filter(Q(pending_write="") | Q(pending_since__lt=now - CLAIM_STALE_AFTER))
-        .update(pending_write=action, pending_since=now)
-    )
-    if not won:
+def _claim(collab: Collaboration, action: str) -> None:
+    """Win the right to send the creator's `action` to TikTok for this collaboration; a second
+    submit is told the first is on its way."""
+    if not collab.claim_write(action):
         raise FlowError(
             f"Already requested: your last step on {collab.campaign.name} is being sent to TikTok; "
             "this page shows it in a moment."
         )
-
-
-def release(collab: Collaboration) -> None:
-    Collaboration.objects.filter(pk=collab.pk).update(pending_write="", pending_since=None)
 
 
 def _collaboration(account: TikTokAccount, campaign: Campaign) -> tuple[Collaboration, bool]:
@@ -113,7 +102,7 @@ def join_campaign(account: TikTokAccount, campaign: Campaign) -> Collaboration:
     if not campaign.invite_link:
         raise FlowError("This campaign has no TikTok invite link yet; ask the brand.")
     collab, created = _collaboration(account, campaign)
-    claim_write(collab, "join")
+    _claim(collab, "join")
     try:
         collab.refresh_from_db()
         if collab.status == Collaboration.Status.JOINED:
@@ -122,7 +111,7 @@ def join_campaign(account: TikTokAccount, campaign: Campaign) -> Collaboration:
     except (FlowError, TikTokError):
         if created:  # joining by link failed: the creator was never in this campaign
             Collaboration.objects.filter(pk=collab.pk, status=Collaboration.Status.INVITED).delete()
-        release(collab)
+        collab.release_write()
         raise
     collab.status, collab.joined_at = Collaboration.Status.JOINED, timezone.now()
     collab.pending_write, collab.pending_since = "", None
@@ -140,7 +129,7 @@ def _published(account: TikTokAccount, video_id: str) -> dict | None:
 def link_video(collab: Collaboration, video_id: str) -> CampaignPost:
     """Link a posted video to the campaign; a post still in review is polled until published."""
     account, campaign = collab.tiktok_account, collab.campaign
-    claim_write(collab, "link")
+    _claim(collab, "link")
     try:
         if CampaignPost.objects.filter(
             campaign=campaign, video_id=video_id, link_status=CampaignPost.LinkStatus.APPROVE
@@ -160,12 +149,12 @@ def link_video(collab: Collaboration, video_id: str) -> CampaignPost:
             },
         )
     finally:
-        release(collab)
+        collab.release_write()
     refresh_publish_status(post)
     return post
 
 
-def next_review_poll(post: CampaignPost, now) -> timedelta:
+def next_review_poll(post: CampaignPost, now: datetime) -> timedelta:
     """How soon to look again at a post TikTok is still reviewing."""
     in_review = now - (post.linked_at or post.created_at or now)
     return min(max(in_review / 4, POST_POLL_FIRST), POST_POLL)
@@ -207,7 +196,7 @@ def link_requests(collab: Collaboration) -> list[dict]:
 def answer_link_request(collab: Collaboration, link_request_id: str, video_id: str, approve: bool) -> None:
     account = collab.tiktok_account
     action = "APPROVE" if approve else "REJECT"
-    claim_write(collab, "answer")
+    _claim(collab, "answer")
     try:
         answered = CampaignPost.objects.filter(
             campaign=collab.campaign,
@@ -233,6 +222,6 @@ def answer_link_request(collab: Collaboration, link_request_id: str, video_id: s
             },
         )
     finally:
-        release(collab)
+        collab.release_write()
     if approve:
         refresh_publish_status(post)

@@ -14,12 +14,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
 from integrations.models import Credential, TikTokAccount
-from integrations.polling import enqueue_on_commit
 from integrations.tiktok import BusinessClient, Kind, TikTokError, tokens
 from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 
@@ -42,12 +42,12 @@ def redirect_uri() -> str:
     return settings.SITE_URL + reverse("creators:callback")
 
 
-def ensure_profile(user) -> CreatorProfile:
+def ensure_profile(user: Any) -> CreatorProfile:
     profile, _ = CreatorProfile.objects.get_or_create(user=user, defaults={"display_name": user.get_full_name()})
     return profile
 
 
-def start_authorization(request, *, another_account: bool = False) -> str:
+def start_authorization(request: HttpRequest, *, another_account: bool = False) -> str:
     """The TikTok consent URL, with a fresh single-use state bound to this session.
 
     ``another_account`` asks TikTok to show its consent screen even to a creator already
@@ -58,7 +58,7 @@ def start_authorization(request, *, another_account: bool = False) -> str:
     return BusinessClient.tt_user_authorize_url(state, redirect_uri(), SCOPES, disable_auto_auth=another_account)
 
 
-def check_state(request, state: str) -> None:
+def check_state(request: HttpRequest, state: str) -> None:
     """Pop the session's state (single use) and require it to match."""
     expected = request.session.pop(SESSION_STATE_KEY, None)
     if not expected or not state or not secrets.compare_digest(expected, state):
@@ -85,7 +85,7 @@ def _apply_profile(account: TikTokAccount, profile: Mapping[str, Any]) -> None:
     account.stats_updated_at = timezone.now()
 
 
-def complete_authorization(user, code: str) -> TikTokAccount:
+def complete_authorization(user: Any, code: str) -> TikTokAccount:
     """Exchange the code, read the creator's profile, store account + encrypted credential.
 
     Raises FlowError with nothing stored; ``retryable`` when TikTok did not answer the code
@@ -134,8 +134,8 @@ def complete_authorization(user, code: str) -> TikTokAccount:
         tokens.apply_grant(credential, grant)
         account.credential = credential
         account.save()
-        onboarding = restart_onboarding(account)
-        _enqueue_poll(onboarding.pk)
+        # Due now: the Marketplace dispatcher (every few seconds) polls it next.
+        restart_onboarding(account)
     return account
 
 
@@ -144,12 +144,6 @@ def _revoke_quietly(access_token: str) -> None:
         BusinessClient().tt_user_oauth2_revoke(access_token)
     except TikTokError as exc:
         logger.warning("could not revoke an unused creator token code=%s request_id=%s", exc.code, exc.request_id)
-
-
-def _enqueue_poll(onboarding_id: int) -> None:
-    from .tasks import poll_onboarding  # the tasks module imports this one
-
-    enqueue_on_commit(poll_onboarding, [onboarding_id])
 
 
 # --- Disconnect, revoke, webhooks -----------------------------------------------------------

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 
@@ -15,11 +16,11 @@ class InviteLinkForm(forms.Form):
 
     invite_link = forms.URLField(max_length=1000, label="Campaign invite link")
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         link = (data.get("invite_link") or "").rstrip("/")
@@ -36,7 +37,7 @@ class InviteLinkForm(forms.Form):
 class VideoLinkForm(forms.Form):
     video = forms.CharField(max_length=300, label="Video id or link")
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         match = VIDEO_ID_RE.search((data.get("video") or "").strip())

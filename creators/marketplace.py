@@ -136,7 +136,7 @@ def release(onboarding_ids: list[int], error: TikTokError) -> None:
         rows.update(next_poll_at=now + DISPATCH_LEASE)
 
 
-def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **fields) -> bool:
+def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **fields: Any) -> bool:
     """Move from the state we read to `new`, only if nobody else moved it; notify once."""
     if onboarding.state == new:
         return False  # a stale read must not "win" a move that already happened

@@ -5,7 +5,7 @@ Collaborations and campaign posts belong to the shared model (integrations.model
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -89,7 +89,7 @@ class MarketplaceOnboarding(models.Model):
     def __str__(self) -> str:
         return f"{self.tiktok_account} ({self.state})"
 
-    def state_after_authorization(self, now=None) -> str:
+    def state_after_authorization(self, now: datetime | None = None) -> str:
         """Where a new authorization of the same TikTok account leaves the creator: the one
         rule that reconnecting never moves a creator back.
 

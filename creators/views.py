@@ -4,6 +4,8 @@ posts), the TikTok callback and webhook, and the brand's view of its campaign cr
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,7 +35,7 @@ logger = logging.getLogger(__name__)
 RETRY_FLOW = "creator"
 
 
-def _accounts(user):
+def _accounts(user: Any) -> list[TikTokAccount]:
     accounts = list(
         TikTokAccount.objects.filter(owner=user).select_related("credential", "onboarding").order_by("handle")
     )
@@ -45,7 +47,7 @@ def _accounts(user):
     return accounts
 
 
-def _collaborations(user):
+def _collaborations(user: Any) -> list[Collaboration]:
     posts = Prefetch("posts", queryset=CampaignPost.objects.order_by("-created_at"))
     return list(
         Collaboration.objects.filter(tiktok_account__owner=user)
@@ -62,7 +64,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     accounts = _accounts(request.user)
     collabs = _collaborations(request.user)
     for collab in collabs:
-        collab.checklist = collaborations.requirements(collab.campaign, collab.tiktok_account)
+        collab.checklist = collaborations.requirements(collab.campaign, collab.tiktok_account)  # type: ignore[attr-defined]
     ctx = {
         "is_creator": hasattr(request.user, "creator_profile"),
         "accounts": accounts,
@@ -264,7 +266,7 @@ def answer_link_request(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("creators:home")
 
 
-def _run(request: HttpRequest, action, success: str):
+def _run(request: HttpRequest, action: Callable[[], Any], success: str) -> Any:
     """Run a flow step; turn its failure into a message for the creator."""
     try:
         result = action()

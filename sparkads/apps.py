@@ -7,10 +7,11 @@ class SparkadsConfig(AppConfig):
     def ready(self) -> None:
         from integrations import jobs, polling
 
-        from . import ads_manager, tasks
+        from . import tasks
+        from .ads_manager import flows as ads_manager
         from .bulk import bulk_request_job
-        from .business_center import approvals_job, sync_job
-        from .promote import promote_posts_job
+        from .business_center.flows import approvals_job, sync_job
+        from .business_center.promote import promote_posts_job
 
         jobs.register(
             "bc_sync", sync_job, label="Read the Business Center's members and TikTok accounts", reload_when_done=True

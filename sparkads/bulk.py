@@ -9,8 +9,9 @@ view shows them live; TikTok's rate budget paces the calls (the client waits for
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.defaultfilters import pluralize
 
 from integrations.errors import FlowError
@@ -34,7 +35,7 @@ STATES = {
 }
 
 
-def campaign_posts(campaign: Campaign, post_ids: list[int] | None = None):
+def campaign_posts(campaign: Campaign, post_ids: list[int] | None = None) -> QuerySet[CampaignPost]:
     posts = CampaignPost.objects.filter(campaign=campaign, link_status=CampaignPost.LinkStatus.APPROVE)
     if post_ids:
         posts = posts.filter(pk__in=post_ids)
@@ -55,7 +56,7 @@ def bulk_request_job(job: BackgroundJob) -> tuple[str, dict]:
         raise FlowError(f"{campaign} has no linked posts yet.")
     rows = [_row(p) for p in posts]
     _save(job, rows)
-    flows.audit(
+    AuditEvent.record(
         campaign.brand,
         AuditEvent.Kind.BULK_REQUESTED,
         f"Bulk Spark Ads request for {len(posts)} post{pluralize(len(posts))} of {campaign}: {days} days, "
@@ -69,7 +70,7 @@ def bulk_request_job(job: BackgroundJob) -> tuple[str, dict]:
     return _message(result), result
 
 
-def request_one(post: CampaignPost, user, days: int, terms: UsageTerms) -> dict:
+def request_one(post: CampaignPost, user: Any, days: int, terms: UsageTerms) -> dict:
     """One post of the batch: skip what already has a code or an open request, else send."""
     existing = (
         SparkAuthorization.objects.filter(post=post).filter(Q(status__in=HAS_CODE) | Q(status=Status.REQUESTED)).first()

@@ -12,11 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.errors import FlowError
-from integrations.models import Brand
+from integrations.models import Brand, CampaignPost
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
-from .flows import apply_approved, audit, credential_id, enabled_capability, parse_tiktok_time
+from .flows import apply_approved, credential_id, enabled_capability, parse_tiktok_time
 from .models import AuditEvent, SparkAuthorization, code_digest
 
 Status = SparkAuthorization.Status
@@ -29,7 +29,7 @@ class CodeCheck:
     info: Mapping[str, Any]
 
 
-def check_code(brand: Brand, code: str, *, post=None) -> CodeCheck:
+def check_code(brand: Brand, code: str, *, post: CampaignPost | None = None) -> CodeCheck:
     """`tt_video/info/` on the brand's Spark ad account, translated into plain language."""
     code = code.strip()
     if not code or len(code) > 200 or any(ch.isspace() for ch in code):
@@ -37,6 +37,7 @@ def check_code(brand: Brand, code: str, *, post=None) -> CodeCheck:
     if SparkAuthorization.objects.filter(brand=brand, code_hash=code_digest(code)).exists():
         return CodeCheck(False, "This code has already been used: it is in your ledger.", {})
     ad_account = enabled_capability(brand).ad_account
+    assert ad_account is not None  # an enabled capability names its ad account
     try:
         info = call_with_credential(
             credential_id(ad_account), lambda c: c.tt_video_info(ad_account.advertiser_id, code)
@@ -72,7 +73,7 @@ def _code_error(exc: TikTokError) -> str:
     return "TikTok doesn't recognise this code. Check you copied all of it, or ask the creator for a new one."
 
 
-def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuthorization:
+def accept_pasted_code(brand: Brand, user: Any, code: str, *, post: CampaignPost | None = None) -> SparkAuthorization:
     """A code pasted by a creator or the brand: checked first, then applied once."""
     result = check_code(brand, code, post=post)
     if not result.ok:
@@ -96,7 +97,7 @@ def accept_pasted_code(brand: Brand, user, code: str, *, post=None) -> SparkAuth
             auth.save()
     except IntegrityError as exc:
         raise FlowError("This code has already been used: it is in your ledger.") from exc
-    audit(
+    AuditEvent.record(
         brand,
         AuditEvent.Kind.APPROVED,
         f"Code for video {video_id} pasted and checked" + (f" (TikTok: {tiktok_status})" if tiktok_status else ""),

@@ -4,9 +4,10 @@ see every authorization given, and revoke one.
 Approve: with the creator's own TikTok token (scope ``biz.spark.auth``),
 `business/post/authorize/setting/` turns on ad authorization for the post and answers its
 code; the code goes straight into the brand's ledger row (source CREATOR, encrypted, keyed
-hash) and is released to the brand's active Spark ad account by `release_code`, the same
-apply step every code takes (`flows.apply_approved`). The row is claimed first
-(`flows.claim_write`), so a double click or a second tab sends one setting call.
+hash), and the apply task releases it to the brand's active Spark ad account once the click
+commits: the same apply step every code takes (`flows.apply_approved`), so the creator waits
+on one TikTok call. The row is claimed first (`claim_write`), so a double click or a second
+tab sends one setting call.
 
 Revoke: a code made here is deleted on TikTok (`business/post/authorize/delete/`). A code the
 creator made in the TikTok app or approved in TikTok's notifications is turned off there: the
@@ -15,8 +16,7 @@ page says how. Either way the brand's managers are emailed.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -25,15 +25,17 @@ from django.utils import timezone
 
 from integrations import mail
 from integrations.errors import FlowError, message_for
-from integrations.models import CampaignPost, TikTokAccount
+from integrations.models import TikTokAccount
+from integrations.polling import enqueue_on_commit
 from integrations.tiktok import TikTokError
 from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 from integrations.tiktok.tokens import call_with_credential
 
 from . import flows
+from .ledger import CODE_DELETED
 from .models import AuditEvent, SparkAuthorization, code_digest
+from .tasks import apply_spark_authorization
 
-logger = logging.getLogger("sparkads")
 Status = SparkAuthorization.Status
 Source = SparkAuthorization.Source
 SCOPE_MISSING = (
@@ -41,8 +43,6 @@ SCOPE_MISSING = (
     "“Authorize TikTok again” on Social Accounts and keep “Spark Ads codes” ticked. "
     "Until then, approve in the TikTok app (Inbox › notifications) or paste a code below."
 )
-# TikTok's answer for a post whose code was never made or was deleted (docs/sandbox.md).
-CODE_DELETED = 40007
 # Revoking one of these is possible; an ended or refused row has nothing left to revoke.
 REVOCABLE = (Status.APPROVED, Status.ACTIVE, Status.EXPIRING)
 
@@ -52,11 +52,11 @@ def has_spark_scope(account: TikTokAccount | None) -> bool:
     return bool(account and account.credential and account.credential.has_scope(SPARK_AUTH_SCOPE))
 
 
-def _owned(user) -> Q:
+def _owned(user: Any) -> Q:
     return Q(tiktok_account__owner=user) | Q(post__tiktok_account__owner=user)
 
 
-def waiting_requests(user) -> QuerySet[SparkAuthorization]:
+def waiting_requests(user: Any) -> QuerySet[SparkAuthorization]:
     """Brands' requests for this creator's posts that TikTok has and nobody answered yet."""
     return (
         SparkAuthorization.objects.filter(_owned(user), status=Status.REQUESTED)
@@ -66,7 +66,7 @@ def waiting_requests(user) -> QuerySet[SparkAuthorization]:
     )
 
 
-def given(user) -> QuerySet[SparkAuthorization]:
+def given(user: Any) -> QuerySet[SparkAuthorization]:
     """Every authorization this creator gave, to any brand, newest first."""
     return (
         SparkAuthorization.objects.filter(_owned(user))
@@ -76,71 +76,20 @@ def given(user) -> QuerySet[SparkAuthorization]:
     )
 
 
-def account_of(auth: SparkAuthorization) -> TikTokAccount | None:
-    """The creator's TikTok account the authorization is for."""
-    return auth.post.tiktok_account if auth.post is not None else auth.tiktok_account
-
-
 def _account(auth: SparkAuthorization) -> TikTokAccount:
-    account = account_of(auth)
+    account = auth.creator_account
     if account is None:
         raise FlowError("This authorization is not tied to one of your TikTok accounts.")
     return account
 
 
-# --- what each post is, from TikTok -------------------------------------------------------------
-
-# TikTok's page size for business/video/list/ (max_count 1-20): one call per account covers this many.
-PREVIEWS_PER_CALL = 20
-VIDEO_LIST_SCOPE = "video.list"
-
-
-def fill_previews(posts: Iterable[CampaignPost]) -> None:
-    """Give the creator's posts that have no preview yet their caption and thumbnail, so the
-    page shows what each post is rather than a bare video id: one `business/video/list/` call
-    per TikTok account with the creator's token, and the answer is kept on the rows, so the
-    next page view asks TikTok nothing. A post TikTok does not answer for keeps its id."""
-    missing: dict[int, list[CampaignPost]] = {}
-    for post in posts:
-        if not post.thumbnail_url:
-            missing.setdefault(post.tiktok_account_id, []).append(post)
-    for group in missing.values():
-        account = group[0].tiktok_account
-        if not account.open_id or not (account.credential and account.credential.has_scope(VIDEO_LIST_SCOPE)):
-            continue
-        ids = list(dict.fromkeys(p.video_id for p in group))[:PREVIEWS_PER_CALL]
-        try:
-            videos = _listed(account, ids)
-        except TikTokError as exc:
-            logger.info("post previews for @%s not read: %s", account.handle, exc.message)
-            continue
-        for video in videos:
-            found = {"caption": str(video.get("caption") or ""), "thumbnail_url": str(video.get("thumbnail_url") or "")}
-            if not found["thumbnail_url"] or len(found["thumbnail_url"]) > 1000:
-                continue
-            CampaignPost.objects.filter(tiktok_account=account, video_id=str(video.get("item_id"))).update(**found)
-            for post in group:
-                if post.video_id == str(video.get("item_id")):
-                    post.caption, post.thumbnail_url = found["caption"], found["thumbnail_url"]
-
-
-def _listed(account: TikTokAccount, ids: list[str]) -> list[dict[str, Any]]:
-    open_id = account.open_id
-    data = call_with_credential(
-        account.credential_id,
-        lambda c: c.business_video_list(
-            open_id, fields=["caption", "thumbnail_url"], video_ids=ids, max_count=PREVIEWS_PER_CALL
-        ),
-    )
-    return [dict(v) for v in data.get("videos") or []]
-
-
 # --- approve in one click -----------------------------------------------------------------------
 
 
-def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
+def approve(auth: SparkAuthorization, user: Any) -> SparkAuthorization:
     """Make the post's code with the creator's token and hand it to the brand: one TikTok
-    write (`business/post/authorize/setting/`) per click, whatever the double clicks."""
+    write (`business/post/authorize/setting/`) per click, whatever the double clicks. The
+    code is applied to the brand's ad account by the apply task once this commits."""
     account = _account(auth)
     if not has_spark_scope(account):
         raise FlowError(SCOPE_MISSING)
@@ -150,11 +99,11 @@ def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
             f"{auth.brand} can't receive Spark Ads codes right now, so nothing was approved. "
             "The request stays here; approve it once they have fixed their ad account."
         )
-    if not flows.claim_write(auth, "approve"):
+    if not auth.claim_write("approve"):
         raise FlowError(f"Already approving video {auth.video_id}: your answer is being sent to TikTok right now.")
     auth.refresh_from_db()
     if auth.status != Status.REQUESTED:
-        flows.release_write(auth)
+        auth.release_write()
         raise FlowError(f"Already answered: this request is {auth.get_status_display().lower()}.")
     days = auth.authorization_days
     try:
@@ -164,14 +113,15 @@ def approve(auth: SparkAuthorization, user) -> SparkAuthorization:
         )
     except TikTokError as exc:
         message = _setting_error(exc)
-        flows.release_write(auth, message)
+        auth.release_write(message)
         raise FlowError(message) from exc
     code = str(data.get("auth_code") or "").strip()
     if not code:
-        flows.release_write(auth, "TikTok turned ad authorization on but sent no code.")
+        auth.release_write("TikTok turned ad authorization on but sent no code.")
         raise FlowError("TikTok turned ad authorization on but sent no code. Try again in a minute.")
     if _record(auth, code, data, user):
-        release_code(auth.pk, user)
+        # Applying takes two more calls with the brand's token: a worker makes them.
+        enqueue_on_commit(apply_spark_authorization, [auth.pk])
     auth.refresh_from_db()
     return auth
 
@@ -186,7 +136,7 @@ def _setting_error(exc: TikTokError) -> str:
     return f"TikTok did not approve the post: {exc.message}"
 
 
-def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) -> bool:
+def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user: Any) -> bool:
     """REQUESTED → APPROVED with the code, exactly once; returns whether this caller did it."""
     now = timezone.now()
     fields: dict[str, Any] = {
@@ -196,7 +146,7 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) 
         "pending_write": "",
         "pending_since": None,
         "last_error": "",
-        # Due at once: if applying below fails, the poller applies it.
+        # Due at once: if the queued apply is lost, the poller applies it.
         "next_poll_at": now,
         "auth_start": flows.parse_tiktok_time(data.get("auth_code_start_time")),
         "auth_end": flows.parse_tiktok_time(data.get("auth_code_end_time")),
@@ -212,38 +162,26 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user) 
         base.update(
             **{**fields, "next_poll_at": None, "last_error": "The code is already in the ledger; see that row."}
         )
-        flows.release_write(auth)
+        auth.release_write()
         return False
     if not won:
         # The poller recorded TikTok's answer first (the same code, seen by tcm/tt_video/status).
-        flows.release_write(auth)
+        auth.release_write()
         return False
-    flows.audit_authorization(
-        auth,
+    auth.audit(
         AuditEvent.Kind.APPROVED,
-        f"@{flows.handle_of(auth)} approved Spark Ads for video {auth.video_id} here "
+        f"@{auth.handle} approved Spark Ads for video {auth.video_id} here "
         f"for {fields['authorization_days']} days (code made with their TikTok account)",
         actor=user,
     )
     return True
 
 
-def _days(value, default: int) -> int:
+def _days(value: Any, default: int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
         return default
-
-
-def release_code(auth_id: int, actor=None) -> bool:
-    """Hand an approved code to the brand's active Spark ad account (`tt_video/authorize/`),
-    once. The one place a creator-approved code is released: usage terms that hold a code
-    back (until the fee is paid) gate here. A transient TikTok failure leaves the row
-    approved and due, and the poller applies it."""
-    try:
-        return flows.apply_approved(auth_id, actor=actor)
-    except TikTokError:
-        return False
 
 
 # --- revoke ---------------------------------------------------------------------------------------
@@ -254,7 +192,7 @@ def can_revoke_here(auth: SparkAuthorization) -> bool:
     return auth.source == Source.CREATOR and auth.status in REVOCABLE
 
 
-def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
+def revoke(auth: SparkAuthorization, user: Any) -> SparkAuthorization:
     """Delete a code the creator made here (`business/post/authorize/delete/`), record it,
     and tell the brand. Running ads using the post stop: TikTok no longer authorizes it."""
     if auth.source != Source.CREATOR:
@@ -265,11 +203,11 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
     if auth.status not in REVOCABLE:
         raise FlowError(f"Nothing to revoke: this authorization is {auth.get_status_display().lower()}.")
     account = _account(auth)
-    if not flows.claim_write(auth, "revoke"):
+    if not auth.claim_write("revoke"):
         raise FlowError(f"Already revoking video {auth.video_id}: it is being sent to TikTok right now.")
     auth.refresh_from_db()
     if auth.status not in REVOCABLE:
-        flows.release_write(auth)
+        auth.release_write()
         raise FlowError(f"Already done: this authorization is {auth.get_status_display().lower()}.")
     try:
         call_with_credential(
@@ -284,14 +222,13 @@ def revoke(auth: SparkAuthorization, user) -> SparkAuthorization:
                 if exc.is_transient or exc.needs_reconnect
                 else f"TikTok did not delete the code: {exc.message}"
             )
-            flows.release_write(auth, message)
+            auth.release_write(message)
             raise FlowError(message) from exc
     flows.end_authorization(auth, Status.REVOKED, user, "The creator revoked the authorization here")
-    flows.release_write(auth, "")
-    flows.audit_authorization(
-        auth,
+    auth.release_write("")
+    auth.audit(
         AuditEvent.Kind.REVOKED,
-        f"@{flows.handle_of(auth)} revoked Spark Ads for video {auth.video_id}; the code was deleted on TikTok",
+        f"@{auth.handle} revoked Spark Ads for video {auth.video_id}; the code was deleted on TikTok",
         actor=user,
         ad_account=auth.ad_account,
     )
@@ -305,8 +242,8 @@ def _tell_brand(auth: SparkAuthorization) -> None:
         return
     where = f" on ad account {auth.ad_account}" if auth.ad_account_id else ""
     mail.send_later(
-        f"@{flows.handle_of(auth)} revoked Spark Ads for video {auth.video_id}",
-        f"@{flows.handle_of(auth)} revoked the Spark Ads authorization for video {auth.video_id}{where}. "
+        f"@{auth.handle} revoked Spark Ads for video {auth.video_id}",
+        f"@{auth.handle} revoked the Spark Ads authorization for video {auth.video_id}{where}. "
         "TikTok no longer authorizes the post, so ads using it stop delivering. "
         "Ask the creator for a new authorization on the Spark Ads page if you need it again.",
         emails,

@@ -15,15 +15,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from integrations import mail
+from integrations.connect.capability import Capability, spark_ads_capability
 from integrations.errors import FlowError, message_for
-from integrations.models import AdAccount, Brand, TikTokAccount
+from integrations.models import AdAccount, Brand, CampaignPost, TikTokAccount
+from integrations.polling import give_back
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
+from . import previews
 from .models import (
     AUTHORIZATION_DAYS,
     MAX_REQUESTS_PER_VIDEO,
@@ -35,26 +37,11 @@ from .models import (
 
 logger = logging.getLogger("sparkads")
 Status = SparkAuthorization.Status
-# A claim older than this belonged to a worker that died mid-call; another may take it over.
-CLAIM_STALE_AFTER = timedelta(minutes=10)
 REQUEST_POLL_EVERY = timedelta(minutes=5)
 # Right after the brand asked, the creator's answer is most likely: a waiting request is read
 # again this soon, then ever less often (a quarter of its wait) up to REQUEST_POLL_EVERY, so an
 # approval shows within seconds without polling old requests at that pace.
 REQUEST_POLL_FIRST = timedelta(seconds=15)
-
-
-def audit(brand: Brand, kind: str, summary: str, *, actor=None, **objects) -> AuditEvent:
-    """Record an event. Callers pass names and ids only: never a code, token or link."""
-    user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(brand=brand, kind=kind, summary=summary[:500], actor=user, **objects)
-
-
-def audit_authorization(auth: SparkAuthorization, kind: str, summary: str, *, actor=None, **objects) -> AuditEvent:
-    """An event of one authorization, filed under its brand and the creator's TikTok account."""
-    return audit(
-        auth.brand, kind, summary, actor=actor, authorization=auth, tiktok_account_id=auth.tiktok_account_id, **objects
-    )
 
 
 def parse_tiktok_time(value: str | int | None) -> datetime | None:
@@ -75,14 +62,11 @@ def parse_tiktok_time(value: str | int | None) -> datetime | None:
     return None
 
 
-def capability_for(brand: Brand):
-    # Imported here: integrations owns the capability and may import sparkads' models later.
-    from integrations.connect.capability import spark_ads_capability
-
+def capability_for(brand: Brand) -> Capability:
     return spark_ads_capability(brand)
 
 
-def enabled_capability(brand: Brand):
+def enabled_capability(brand: Brand) -> Capability:
     cap = capability_for(brand)
     if not cap.enabled:
         raise FlowError(f"Spark Ads are off for this brand: {cap.reason} {cap.next_step}".strip())
@@ -101,7 +85,7 @@ def credential_id(ad_account: AdAccount) -> int:
 # --- requests from a campaign post ------------------------------------------------------------
 
 
-def request_permission(post, user, days: int, terms: UsageTerms | None = None) -> SparkAuthorization:
+def request_permission(post: CampaignPost, user: Any, days: int, terms: UsageTerms | None = None) -> SparkAuthorization:
     """Ask the creator for Spark Ads permission on a campaign post (`tcm/tt_video/apply/`).
 
     The row is inserted and committed first, under the one-open-request-per-post constraint,
@@ -116,6 +100,7 @@ def request_permission(post, user, days: int, terms: UsageTerms | None = None) -
         raise FlowError(f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used.")
     auth = _insert_request(post, user, days, cap, last, terms or UsageTerms())
     tto = cap.tiktok_one_account
+    assert tto is not None  # an enabled capability names its TikTok One account
     try:
         call_with_credential(
             tto.credential_id, lambda c: c.tcm_tt_video_apply(post.video_id, tto.tto_tcm_account_id, days)
@@ -127,19 +112,18 @@ def request_permission(post, user, days: int, terms: UsageTerms | None = None) -
     SparkAuthorization.objects.filter(pk=auth.pk).update(
         pending_write="", pending_since=None, next_poll_at=timezone.now()
     )
-    audit(
-        brand,
+    auth.audit(
         AuditEvent.Kind.REQUESTED,
         f"Requested Spark Ads permission for video {post.video_id} from @{post.tiktok_account.handle}: "
         f"{auth.terms_summary}",
         actor=user,
-        authorization=auth,
-        tiktok_account=post.tiktok_account,
     )
     return auth
 
 
-def _insert_request(post, user, days: int, cap, last, terms: UsageTerms) -> SparkAuthorization:
+def _insert_request(
+    post: CampaignPost, user: Any, days: int, cap: Any, last: SparkAuthorization | None, terms: UsageTerms
+) -> SparkAuthorization:
     """The committed pending row that makes this caller the one who sends the request."""
     for _ in range(2):  # the second try follows the take-over of an abandoned row
         try:
@@ -163,19 +147,10 @@ def _insert_request(post, user, days: int, cap, last, terms: UsageTerms) -> Spar
             existing = SparkAuthorization.objects.filter(post=post, status=Status.REQUESTED).first()
             if existing is None:
                 continue  # it was answered or failed in between
-            if not _abandoned(existing, "request"):
+            if not existing.write_abandoned("request"):
                 raise FlowError(already_requested(existing)) from None
             _fail_request(existing, "The request was never confirmed sent to TikTok.")
     raise FlowError("This post's request changed while you asked; reload the page and try again.")
-
-
-def _abandoned(auth: SparkAuthorization, action: str) -> bool:
-    """A write claimed by a process that died before recording TikTok's answer."""
-    return (
-        auth.pending_write == action
-        and auth.pending_since is not None
-        and auth.pending_since < timezone.now() - CLAIM_STALE_AFTER
-    )
 
 
 def _fail_request(auth: SparkAuthorization, message: str) -> None:
@@ -210,7 +185,7 @@ def apply_error(exc: TikTokError) -> str:
     return f"TikTok refused the request: {exc.message}"
 
 
-def next_request_poll(auth: SparkAuthorization, now) -> timedelta:
+def next_request_poll(auth: SparkAuthorization, now: datetime) -> timedelta:
     """How soon to read a request still waiting for the creator again."""
     return min(max((now - auth.requested_at) / 4, REQUEST_POLL_FIRST), REQUEST_POLL_EVERY)
 
@@ -220,6 +195,7 @@ def poll_request(auth_id: int) -> str | None:
     auth = SparkAuthorization.objects.select_related("brand", "post").filter(pk=auth_id).first()
     if auth is None or auth.status != Status.REQUESTED or auth.post_id is None:
         return None
+    previews.fill_for(auth)
     cap = capability_for(auth.brand)
     tto = cap.tiktok_one_account
     if tto is None or tto.credential_id is None:
@@ -232,9 +208,7 @@ def poll_request(auth_id: int) -> str | None:
     base = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED)
     if data.get("auth_status") == "REJECTED":
         if base.update(status=Status.REJECTED, decided_at=now, next_poll_at=None, num_remaining_request=remaining):
-            audit_authorization(
-                auth, AuditEvent.Kind.REJECTED, f"@{handle_of(auth)} declined Spark Ads for video {auth.video_id}"
-            )
+            auth.audit(AuditEvent.Kind.REJECTED, f"@{auth.handle} declined Spark Ads for video {auth.video_id}")
         return Status.REJECTED
     code = data.get("auth_code") or ""
     if not code:  # still WAITING
@@ -246,7 +220,9 @@ def poll_request(auth_id: int) -> str | None:
     return Status.APPROVED
 
 
-def _record_approval(auth, code: str, data: Mapping[str, Any], remaining, now) -> bool:
+def _record_approval(
+    auth: SparkAuthorization, code: str, data: Mapping[str, Any], remaining: int | None, now: datetime
+) -> bool:
     """REQUESTED → APPROVED exactly once, whoever polls; returns whether this caller did it."""
     try:
         with transaction.atomic():
@@ -269,45 +245,30 @@ def _record_approval(auth, code: str, data: Mapping[str, Any], remaining, now) -
         )
         return False
     if won:
-        audit_authorization(
-            auth, AuditEvent.Kind.APPROVED, f"@{handle_of(auth)} approved Spark Ads for video {auth.video_id}"
-        )
+        auth.audit(AuditEvent.Kind.APPROVED, f"@{auth.handle} approved Spark Ads for video {auth.video_id}")
     return bool(won)
 
 
-def handle_of(auth: SparkAuthorization) -> str:
-    return auth.tiktok_name or (auth.tiktok_account.handle if auth.tiktok_account else "creator")
-
-
-def claim_for_apply(auth_id: int) -> bool:
-    """Win the right to call `tt_video/authorize/` for this code: one conditional UPDATE."""
-    now = timezone.now()
-    return bool(
-        SparkAuthorization.objects.filter(pk=auth_id, status=Status.APPROVED)
-        .filter(Q(apply_claimed_at__isnull=True) | Q(apply_claimed_at__lt=now - CLAIM_STALE_AFTER))
-        .update(apply_claimed_at=now)
-    )
-
-
-def apply_approved(auth_id: int, actor=None) -> bool:
+def apply_approved(auth_id: int, actor: Any = None) -> bool:
     """Apply an approved code to the brand's active Spark ad account, once, and read it back.
     Every path that applies a code comes here, so the payment hold is checked here."""
-    if held_for_payment(auth_id) or not claim_for_apply(auth_id):
+    if held_for_payment(auth_id):
         return False
-    auth = SparkAuthorization.objects.select_related("brand").get(pk=auth_id)
+    auth = SparkAuthorization.objects.select_related("brand").filter(pk=auth_id).first()
+    if auth is None or not auth.claim_apply():
+        return False
     try:
         ad_account = enabled_capability(auth.brand).ad_account
+        assert ad_account is not None  # an enabled capability names its ad account
         cred = credential_id(ad_account)
         call_with_credential(cred, lambda c: c.tt_video_authorize(ad_account.advertiser_id, auth.auth_code))
         info = call_with_credential(cred, lambda c: c.tt_video_info(ad_account.advertiser_id, auth.auth_code))
     except (FlowError, TikTokError) as exc:
         transient = isinstance(exc, TikTokError) and exc.is_transient
-        unsent = isinstance(exc, TikTokError) and not exc.sent
-        # Not sent at all (the rate budget had no room): due again at once.
-        wait = timedelta(0) if transient and unsent else timedelta(minutes=1 if transient else 60)
-        SparkAuthorization.objects.filter(pk=auth_id).update(
-            apply_claimed_at=None, last_error=message_for(exc)[:500], next_poll_at=timezone.now() + wait
-        )
+        row = SparkAuthorization.objects.filter(pk=auth_id)
+        row.update(apply_claimed_at=None, last_error=message_for(exc)[:500])
+        if not (isinstance(exc, TikTokError) and give_back(row, exc)):
+            row.update(next_poll_at=timezone.now() + timedelta(minutes=1 if transient else 60))
         if transient:
             raise
         return False
@@ -316,8 +277,7 @@ def apply_approved(auth_id: int, actor=None) -> bool:
     auth.status = auth.lifecycle_status()
     auth.next_poll_at = clock.to_real(auth.next_check_at())
     auth.save()
-    audit_authorization(
-        auth,
+    auth.audit(
         AuditEvent.Kind.APPLIED,
         f"Video {auth.video_id} authorized to ad account {ad_account} until {auth.auth_end:%Y-%m-%d}",
         actor=actor,
@@ -344,8 +304,7 @@ def held_for_payment(auth_id: int) -> bool:
     wake = clock.to_real(auth.auth_end) if auth.auth_end else None
     SparkAuthorization.objects.filter(pk=auth_id, status=Status.APPROVED).update(next_poll_at=wake)
     if first:
-        audit_authorization(
-            auth,
+        auth.audit(
             AuditEvent.Kind.HELD,
             f"Code for video {auth.video_id} approved; held until the fee ({auth.fee_label}) is marked paid",
         )
@@ -360,11 +319,11 @@ def _expire_unapplied(auth: SparkAuthorization) -> None:
         status=Status.EXPIRED, ended_at=timezone.now(), end_reason=reason, next_poll_at=None
     ):
         return  # another worker recorded it
-    audit_authorization(auth, AuditEvent.Kind.EXPIRED, f"Code for video {auth.video_id} expired unused {why}")
+    auth.audit(AuditEvent.Kind.EXPIRED, f"Code for video {auth.video_id} expired unused {why}")
     mail.send_later(
         f"Spark Ads: the code for video {auth.video_id} expired unused",
         f"{reason}. The post was never authorized to your ad account. To run it as a Spark Ad, "
-        f"ask @{handle_of(auth)} for a new code on the Spark Ads page.",
+        f"ask @{auth.handle} for a new code on the Spark Ads page.",
         auth.brand_emails(),
     )
 
@@ -386,29 +345,9 @@ def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account:
 # --- one write per row, unbind and the end of an authorization -----------------------------------
 
 
-def claim_write(auth: SparkAuthorization, action: str) -> bool:
-    """Win the right to send `action` to TikTok for this row: one committed conditional UPDATE
-    (a claim left by a dead process is taken over after CLAIM_STALE_AFTER)."""
-    now = timezone.now()
-    won = (
-        SparkAuthorization.objects.filter(pk=auth.pk)
-        .filter(Q(pending_write="") | Q(pending_since__lt=now - CLAIM_STALE_AFTER))
-        .update(pending_write=action, pending_since=now)
-    )
-    return bool(won)
-
-
-def release_write(auth: SparkAuthorization, error: str | None = None) -> None:
-    """Give the claim back; TikTok's refusal, if any, stays on the row and a retry may follow."""
-    fields: dict[str, Any] = {"pending_write": "", "pending_since": None}
-    if error is not None:
-        fields["last_error"] = error[:500]
-    SparkAuthorization.objects.filter(pk=auth.pk).update(**fields)
-
-
-def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
+def unbind(auth: SparkAuthorization, user: Any, *, reason: str = "") -> None:
     """Remove the post from the ad account (`tt_video/unbind/`)."""
-    if not claim_write(auth, "unbind"):
+    if not auth.claim_write("unbind"):
         raise FlowError(f"Already requested: video {auth.video_id} is being unbound right now.")
     auth.refresh_from_db()
     try:
@@ -426,15 +365,14 @@ def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
     except TikTokError as exc:
         if "not authorized" not in exc.message:  # already gone on TikTok: record it anyway
             message = message_for(exc) if exc.is_transient else f"TikTok could not unbind the post: {exc.message}"
-            release_write(auth, message)
+            auth.release_write(message)
             raise FlowError(message) from exc
     except FlowError:
-        release_write(auth)
+        auth.release_write()
         raise
     end_authorization(auth, Status.UNBOUND, user, reason or "Unbound from the ad account")
-    release_write(auth, "")
-    audit_authorization(
-        auth,
+    auth.release_write("")
+    auth.audit(
         AuditEvent.Kind.UNBOUND,
         f"Video {auth.video_id} unbound from {ad_account}. {reason}".strip(),
         actor=user,
@@ -442,7 +380,7 @@ def unbind(auth: SparkAuthorization, user, *, reason: str = "") -> None:
     )
 
 
-def end_authorization(auth: SparkAuthorization, status: str, user, reason: str) -> None:
+def end_authorization(auth: SparkAuthorization, status: str, user: Any, reason: str) -> None:
     auth.status, auth.ended_at, auth.end_reason, auth.next_poll_at = status, timezone.now(), reason[:300], None
     auth.ended_by = user if user is not None and getattr(user, "is_authenticated", False) else None
     auth.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "next_poll_at", "updated_at"])

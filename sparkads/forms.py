@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
 
-from integrations.models import BusinessCenterGrant
+from integrations.models import Brand, BusinessCenterGrant
 
 from .models import AUTHORIZATION_DAYS, AuditEvent, SparkAdReference, UsageTerms
 
@@ -28,7 +29,7 @@ class TermsForm(forms.Form):
         error_messages={"invalid": "Use a three-letter currency code, e.g. USD or EUR."},
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("fee") and not data.get("currency"):
             self.add_error("currency", "Say which currency the fee is in, e.g. USD or EUR.")
@@ -47,7 +48,7 @@ class BulkRequestForm(TermsForm):
     # Empty: every linked post of the campaign.
     posts = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
 
-    def __init__(self, *args, post_choices=(), **kwargs):
+    def __init__(self, *args: Any, post_choices: Iterable[tuple[int, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.TypedMultipleChoiceField, self.fields["posts"]).choices = post_choices
 
@@ -71,7 +72,7 @@ class LinkMemberForm(forms.Form):
 
     user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
 
-    def __init__(self, *args, brand, **kwargs):
+    def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         users = get_user_model().objects.filter(pk__in=brand.memberships.values("user_id"))
         cast(forms.ModelChoiceField, self.fields["user"]).queryset = users
@@ -99,7 +100,7 @@ class AssignForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, member_choices=(), **kwargs):
+    def __init__(self, *args: Any, member_choices: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.MultipleChoiceField, self.fields["members"]).choices = member_choices
 

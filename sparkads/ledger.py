@@ -5,7 +5,7 @@ at the end of an unrenewed term, the post unbound from the ad account."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,18 +15,21 @@ from integrations.errors import FlowError
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
-from .creator_codes import CODE_DELETED, account_of
-from .flows import audit_authorization, capability_for, end_authorization, handle_of, parse_tiktok_time, unbind
+from . import previews
+from .flows import capability_for, end_authorization, parse_tiktok_time, unbind
 from .models import AuditEvent, SparkAuthorization, SparkReminder, code_digest
 
 Status = SparkAuthorization.Status
+# TikTok's answer for a post whose code was never made or was deleted (docs/sandbox.md).
+CODE_DELETED = 40007
 
 
 def refresh_from_tiktok(auth: SparkAuthorization) -> None:
     """Notice a creator's cancellation or a longer window on TikTok. A code made with the
     creator's token is read with that token (`business/post/authorize/status/`); a code that
     came through TikTok One with the brand's (`tcm/tt_video/status/`). A pasted code has
-    nothing to read."""
+    nothing to read. The post's preview is filled on the way when it has none."""
+    previews.fill_for(auth)
     if auth.source == SparkAuthorization.Source.CREATOR:
         data = _creator_code_status(auth)
     elif auth.post_id is not None:
@@ -60,7 +63,7 @@ def _creator_code_status(auth: SparkAuthorization) -> Mapping[str, Any] | None:
     """The post's code as TikTok has it, read with the creator's own token. TikTok answers
     40007 for a post whose code was deleted: that is the creator's cancellation. Without the
     creator's grant nothing can be read, and the window's own end still applies."""
-    account = account_of(auth)
+    account = auth.creator_account
     if account is None or not account.open_id or account.credential_id is None:
         return None
     try:
@@ -76,7 +79,7 @@ def _creator_code_status(auth: SparkAuthorization) -> Mapping[str, Any] | None:
         raise
 
 
-def renewed(auth: SparkAuthorization, new_end) -> None:
+def renewed(auth: SparkAuthorization, new_end: datetime) -> None:
     """TikTok confirmed a longer window: the pending extension is done and the new window earns
     its own reminders."""
     auth.auth_end, auth.extension_requested_at = new_end, None
@@ -93,8 +96,7 @@ def renewed(auth: SparkAuthorization, new_end) -> None:
         ],
         ignore_conflicts=True,
     )
-    audit_authorization(
-        auth,
+    auth.audit(
         AuditEvent.Kind.RENEWED,
         f"Spark Ads authorization for video {auth.video_id} renewed until {new_end:%Y-%m-%d}",
     )
@@ -102,12 +104,10 @@ def renewed(auth: SparkAuthorization, new_end) -> None:
 
 def _revoke(auth: SparkAuthorization) -> None:
     end_authorization(auth, Status.REVOKED, None, "The creator cancelled the authorization on TikTok")
-    audit_authorization(
-        auth, AuditEvent.Kind.REVOKED, f"@{handle_of(auth)} cancelled Spark Ads for video {auth.video_id}"
-    )
+    auth.audit(AuditEvent.Kind.REVOKED, f"@{auth.handle} cancelled Spark Ads for video {auth.video_id}")
 
 
-def advance(auth: SparkAuthorization, now=None) -> None:
+def advance(auth: SparkAuthorization, now: datetime | None = None) -> None:
     """Move an applied authorization to expiring, send the renewal reminders that are due, and
     at the end of its term unbind the post from the ad account. The window is judged on
     TikTok's clock; the next check is scheduled in real time."""
@@ -125,7 +125,7 @@ def advance(auth: SparkAuthorization, now=None) -> None:
 UNBIND_RETRY = timedelta(minutes=30)
 
 
-def end_of_term(auth: SparkAuthorization, now) -> None:
+def end_of_term(auth: SparkAuthorization, now: datetime) -> None:
     """The term ended without a renewal: the platform unbinds the post (`tt_video/unbind/`),
     records it and tells the brand. A code never bound to an ad account simply expires."""
     reason = f"The authorization ended on {auth.auth_end:%Y-%m-%d} without a renewal"
@@ -141,24 +141,24 @@ def end_of_term(auth: SparkAuthorization, now) -> None:
         _tell_brand(
             auth,
             f"Spark Ads: video {auth.video_id} was unbound from {auth.ad_account}",
-            f"The Spark Ads authorization for video {auth.video_id} by @{handle_of(auth)} ended on "
+            f"The Spark Ads authorization for video {auth.video_id} by @{auth.handle} ended on "
             f"{auth.auth_end:%Y-%m-%d %H:%M} UTC without a renewal, so the post was unbound from ad account "
             f"{auth.ad_account}. Ads using it stop delivering. To run it again, ask the creator for a new code.",
         )
         return
     auth.status, auth.ended_at, auth.next_poll_at = Status.EXPIRED, now, None
     auth.save(update_fields=["status", "ended_at", "next_poll_at", "updated_at", "auth_end"])
-    audit_authorization(auth, AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for video {auth.video_id} expired")
+    auth.audit(AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for video {auth.video_id} expired")
 
 
-def due_marks(auth: SparkAuthorization, now) -> list[int]:
+def due_marks(auth: SparkAuthorization, now: datetime) -> list[int]:
     """The renewal marks (days before the end) reached by now."""
     if auth.auth_end is None:
         return []
     return [d for d in settings.SPARK_RENEWAL_REMINDER_DAYS if auth.auth_end - timedelta(days=d) <= now]
 
 
-def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
+def send_due_reminders(auth: SparkAuthorization, now: datetime | None = None) -> int:
     """Each renewal mark goes out once to the brand and once to the creator: the SparkReminder
     row is the receipt. Marks already passed when the window began, or missed by a late first
     check, are recorded without a mail, so a check sends at most one reminder."""
@@ -178,8 +178,7 @@ def send_due_reminders(auth: SparkAuthorization, now=None) -> int:
             mail.send_later(*_reminder(auth, days), emails)
             sent += 1
     if sent:
-        audit_authorization(
-            auth,
+        auth.audit(
             AuditEvent.Kind.REMINDED,
             f"Renewal reminder ({_when(days)}) for video {auth.video_id} sent to brand and creator",
         )
@@ -191,7 +190,7 @@ def _when(days: int) -> str:
 
 
 def _reminder(auth: SparkAuthorization, days: int) -> tuple[str, str]:
-    end = f"{auth.auth_end:%Y-%m-%d %H:%M} UTC, between {auth.brand} and @{handle_of(auth)}"
+    end = f"{auth.auth_end:%Y-%m-%d %H:%M} UTC, between {auth.brand} and @{auth.handle}"
     how = (
         "Brands renew with Extend on the Spark Ads page; the creator approves it."
         if auth.source != SparkAuthorization.Source.PASTED

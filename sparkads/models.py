@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -29,6 +30,7 @@ from integrations.models import (
     BusinessCenter,
     BusinessCenterMember,
     CampaignPost,
+    PendingWrite,
     TikTokAccount,
 )
 from integrations.tiktok import clock
@@ -67,12 +69,14 @@ def code_digest(code: str) -> str:
 
 
 class SparkAuthorizationQuerySet(BrandScopedQuerySet):
-    def live(self):
+    def live(self) -> SparkAuthorizationQuerySet:
         return self.filter(status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING])
 
 
-class SparkAuthorization(models.Model):
-    """One ledger row per post and code: a request, then the code it produced, or a pasted code."""
+class SparkAuthorization(PendingWrite):
+    """One ledger row per post and code: a request, then the code it produced, or a pasted code.
+    Its pending write is the TikTok write in flight ("request", "approve", "extend", "unbind",
+    "revoke")."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
@@ -145,10 +149,6 @@ class SparkAuthorization(models.Model):
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The TikTok write in flight for this row ("request", "extend", "unbind"), claimed in a
-    # committed update before the call so a double submit or a race sends it once.
-    pending_write = models.CharField(max_length=10, blank=True)
-    pending_since = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -180,6 +180,41 @@ class SparkAuthorization(models.Model):
     def set_code(self, code: str) -> None:
         self.auth_code = code.strip()
         self.code_hash = code_digest(code)
+
+    @property
+    def handle(self) -> str:
+        """The creator as the ledger and its messages name them."""
+        return self.tiktok_name or (self.tiktok_account.handle if self.tiktok_account else "creator")
+
+    @property
+    def creator_account(self) -> TikTokAccount | None:
+        """The creator's TikTok account the authorization is for."""
+        return self.post.tiktok_account if self.post is not None else self.tiktok_account
+
+    def claim_apply(self) -> bool:
+        """Win the right to call `tt_video/authorize/` for this approved code: one conditional
+        UPDATE (a claim left by a dead worker is taken over after CLAIM_STALE_AFTER)."""
+        now = timezone.now()
+        won = (
+            SparkAuthorization.objects.filter(pk=self.pk, status=self.Status.APPROVED)
+            .filter(Q(apply_claimed_at__isnull=True) | Q(apply_claimed_at__lt=now - self.CLAIM_STALE_AFTER))
+            .update(apply_claimed_at=now)
+        )
+        if won:
+            self.apply_claimed_at = now
+        return bool(won)
+
+    def audit(self, kind: str, summary: str, *, actor: Any = None, **objects: Any) -> AuditEvent:
+        """An event of this authorization, filed under its brand and the creator's TikTok account."""
+        return AuditEvent.record(
+            self.brand,
+            kind,
+            summary,
+            actor=actor,
+            authorization=self,
+            tiktok_account_id=self.tiktok_account_id,
+            **objects,
+        )
 
     @property
     def days_left(self) -> int | None:
@@ -260,7 +295,7 @@ class SparkAuthorization(models.Model):
     def can_unbind(self) -> bool:
         return bool(self.item_id) and self.status in {self.Status.ACTIVE, self.Status.EXPIRING, self.Status.EXPIRED}
 
-    def lifecycle_status(self, now=None) -> str:
+    def lifecycle_status(self, now: datetime | None = None) -> str:
         """What an applied authorization is now, judged by its window (on TikTok's clock)."""
         now = now or clock.now()
         if self.auth_end and self.auth_end <= now:
@@ -269,7 +304,7 @@ class SparkAuthorization(models.Model):
             return self.Status.EXPIRING
         return self.Status.ACTIVE
 
-    def next_check_at(self, now=None):
+    def next_check_at(self, now: datetime | None = None) -> datetime:
         """The next renewal mark or the end of the window, whichever comes first; daily at most.
         On TikTok's clock, like the window: callers scheduling a poll convert with clock.to_real."""
         now = now or clock.now()
@@ -471,6 +506,12 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.summary}"
+
+    @classmethod
+    def record(cls, brand: Brand, kind: str, summary: str, *, actor: Any = None, **objects: Any) -> AuditEvent:
+        """Record an event. Callers pass names and ids only: never a code, token or link."""
+        user = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+        return cls.objects.create(brand=brand, kind=kind, summary=summary[:500], actor=user, **objects)
 
     @property
     def actor_label(self) -> str:

@@ -10,6 +10,7 @@ the brand, only replaced by a new code the creator makes.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -26,12 +27,12 @@ Source = SparkAuthorization.Source
 EXTENSION_WAIT = timedelta(days=1)
 
 
-def extend(auth: SparkAuthorization, user, days: int) -> str:
+def extend(auth: SparkAuthorization, user: Any, days: int) -> str:
     """Renew `auth` by `days`; returns what the brand should be told."""
     if auth.source == Source.PASTED:
         raise FlowError(
             f"Video {auth.video_id}'s code was pasted, so it cannot be extended from here: ask "
-            f"@{flows.handle_of(auth)} for a new code (TikTok: the post's Ad settings) and paste it."
+            f"@{auth.handle} for a new code (TikTok: the post's Ad settings) and paste it."
         )
     if auth.source == Source.CREATOR:
         return _extend_creator_code(auth, user, days)
@@ -39,10 +40,10 @@ def extend(auth: SparkAuthorization, user, days: int) -> str:
     return "Extension requested: the creator answers in TikTok's notifications. It shows as pending until then."
 
 
-def _extend_creator_code(auth: SparkAuthorization, user, days: int) -> str:
+def _extend_creator_code(auth: SparkAuthorization, user: Any, days: int) -> str:
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
-    if not flows.claim_write(auth, "extend"):
+    if not auth.claim_write("extend"):
         raise FlowError(f"Already requested: the extension of video {auth.video_id} is being sent to TikTok.")
     auth.refresh_from_db()
     account = auth.tiktok_account
@@ -51,7 +52,7 @@ def _extend_creator_code(auth: SparkAuthorization, user, days: int) -> str:
             raise FlowError("Only an active authorization can be extended.")
         if account is None or not account.open_id or account.credential_id is None:
             raise FlowError(
-                f"@{flows.handle_of(auth)} is no longer connected here, so the code cannot be extended: "
+                f"@{auth.handle} is no longer connected here, so the code cannot be extended: "
                 "ask them to reconnect TikTok, or to extend it in TikTok."
             )
         data = call_with_credential(
@@ -60,12 +61,12 @@ def _extend_creator_code(auth: SparkAuthorization, user, days: int) -> str:
         )
     except TikTokError as exc:
         message = message_for(exc) if exc.is_transient else f"TikTok refused the extension: {exc.message}"
-        flows.release_write(auth, message)
+        auth.release_write(message)
         raise FlowError(message) from exc
     except FlowError:
-        flows.release_write(auth)
+        auth.release_write()
         raise
-    flows.release_write(auth, "")
+    auth.release_write("")
     audit_extended(auth, user, days)
     new_end = flows.parse_tiktok_time(data.get("auth_code_end_time"))
     if new_end is None or (auth.auth_end and new_end <= auth.auth_end):
@@ -74,21 +75,20 @@ def _extend_creator_code(auth: SparkAuthorization, user, days: int) -> str:
     return f"Extended: video {auth.video_id} can run as a Spark Ad until {new_end:%Y-%m-%d}."
 
 
-def audit_extended(auth: SparkAuthorization, user, days: int) -> None:
-    flows.audit_authorization(
-        auth,
+def audit_extended(auth: SparkAuthorization, user: Any, days: int) -> None:
+    auth.audit(
         AuditEvent.Kind.EXTENDED,
-        f"Extended video {auth.video_id} by {days} days with @{flows.handle_of(auth)}'s authorization",
+        f"Extended video {auth.video_id} by {days} days with @{auth.handle}'s authorization",
         actor=user,
     )
 
 
-def _extend_requested_code(auth: SparkAuthorization, user, days: int) -> None:
+def _extend_requested_code(auth: SparkAuthorization, user: Any, days: int) -> None:
     """Ask the creator for more time before the authorization lapses (`action=EXTEND`)."""
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
     tto = flows.enabled_capability(auth.brand).tiktok_one_account
-    if not flows.claim_write(auth, "extend"):
+    if not auth.claim_write("extend"):
         raise FlowError(f"Already requested: the extension of video {auth.video_id} is being sent to TikTok.")
     auth.refresh_from_db()
     try:
@@ -100,23 +100,23 @@ def _extend_requested_code(auth: SparkAuthorization, user, days: int) -> None:
                 f"Already requested: an extension was asked for on {timezone.localtime(asked):%Y-%m-%d %H:%M}; "
                 "the creator answers in TikTok's notifications."
             )
+        assert tto is not None  # an enabled capability names its TikTok One account
         call_with_credential(
             tto.credential_id,
             lambda c: c.tcm_tt_video_apply(auth.video_id, tto.tto_tcm_account_id, days, extend=True),
         )
     except TikTokError as exc:
-        flows.release_write(auth, flows.apply_error(exc))
+        auth.release_write(flows.apply_error(exc))
         raise FlowError(flows.apply_error(exc)) from exc
     except FlowError:
-        flows.release_write(auth)
+        auth.release_write()
         raise
     now = timezone.now()
     SparkAuthorization.objects.filter(pk=auth.pk).update(
         extension_requested_at=now, next_poll_at=now + flows.REQUEST_POLL_EVERY, pending_write="", pending_since=None
     )
-    flows.audit_authorization(
-        auth,
+    auth.audit(
         AuditEvent.Kind.EXTENDED,
-        f"Asked @{flows.handle_of(auth)} to extend video {auth.video_id} by {days} days",
+        f"Asked @{auth.handle} to extend video {auth.video_id} by {days} days",
         actor=user,
     )

@@ -13,7 +13,8 @@ from django.db.models import QuerySet
 from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, give_back
 from integrations.tiktok import TikTokError
 
-from . import ads_manager, flows, ledger
+from . import flows, ledger
+from .ads_manager import flows as ads_manager
 from .models import SparkAuthorization
 
 Status = SparkAuthorization.Status

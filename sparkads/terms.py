@@ -4,18 +4,20 @@ every apply path passes)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from integrations.errors import FlowError
 from integrations.models import Brand
 
-from .flows import apply_approved, audit, audit_authorization
+from .flows import apply_approved
 from .models import AuditEvent, SparkAuthorization
 
 Payment = SparkAuthorization.Payment
 
 
-def mark_paid(auth: SparkAuthorization, user) -> bool:
+def mark_paid(auth: SparkAuthorization, user: Any) -> bool:
     """Record the fee as paid, once; a code held for the payment is applied now (the one
     `tt_video/authorize/` write goes through apply_approved's claim). Returns whether it was."""
     now = timezone.now()
@@ -35,15 +37,13 @@ def mark_paid(auth: SparkAuthorization, user) -> bool:
             f"Nothing to pay: the request for video {auth.video_id} was {auth.get_status_display().lower()}."
         )
     auth.refresh_from_db()
-    audit_authorization(
-        auth, AuditEvent.Kind.PAID, f"Fee of {auth.fee_label} for video {auth.video_id} marked paid", actor=user
-    )
+    auth.audit(AuditEvent.Kind.PAID, f"Fee of {auth.fee_label} for video {auth.video_id} marked paid", actor=user)
     if auth.status != SparkAuthorization.Status.APPROVED:
         return False
     return apply_approved(auth.pk, actor=user)
 
 
-def set_release_after_payment(brand: Brand, user, on: bool) -> None:
+def set_release_after_payment(brand: Brand, user: Any, on: bool) -> None:
     if (
         not Brand.objects.filter(pk=brand.pk)
         .exclude(spark_release_after_payment=on)
@@ -51,7 +51,7 @@ def set_release_after_payment(brand: Brand, user, on: bool) -> None:
     ):
         return  # already so: nothing changed, nothing to record
     brand.spark_release_after_payment = on
-    audit(
+    AuditEvent.record(
         brand,
         AuditEvent.Kind.SETTING,
         "Approved codes are now applied only after the fee is marked paid"

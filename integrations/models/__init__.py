@@ -8,6 +8,7 @@ from .brands import Brand, BrandInvitation, BrandMembership, BrandNotice, BrandQ
 from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
 from .jobs import BackgroundJob
+from .pending import PendingWrite
 from .service_status import ApiIncident, ApiStatusSubscription
 from .tiktok import (
     AdAccount,
@@ -42,6 +43,7 @@ __all__ = [
     "CampaignPost",
     "Collaboration",
     "Credential",
+    "PendingWrite",
     "PostInsight",
     "PostMetrics",
     "PostSnapshot",

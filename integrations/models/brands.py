@@ -32,7 +32,7 @@ class Brand(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The Spark Ads capability case last told to the brand (integrations.capability), so a
+    # The Spark Ads capability case last told to the brand (integrations.connect.capability), so a
     # re-check can tell owners when it changes.
     spark_capability_case = models.CharField(max_length=40, blank=True)
     spark_capability_changed_at = models.DateTimeField(null=True, blank=True)

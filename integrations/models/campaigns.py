@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from .brands import Brand, BrandScopedQuerySet
+from .pending import PendingWrite
 from .tiktok import TikTokAccount, TikTokOneAccount
 
 
@@ -70,8 +71,9 @@ class Campaign(models.Model):
         return self.name
 
 
-class Collaboration(models.Model):
-    """A creator (by TikTok account) taking part in a brand's campaign."""
+class Collaboration(PendingWrite):
+    """A creator (by TikTok account) taking part in a brand's campaign. Its pending write is the
+    creator's step in flight (join, link a video, answer a link request)."""
 
     class Status(models.TextChoices):
         INVITED = "invited", "Invited"
@@ -83,10 +85,6 @@ class Collaboration(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
     joined_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The creator's TikTok write in flight for this collaboration (join, link a video, answer a
-    # link request), claimed in a committed update before the call: a double submit finds it.
-    pending_write = models.CharField(max_length=10, blank=True)
-    pending_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # Created by the creators app; the table keeps its name.

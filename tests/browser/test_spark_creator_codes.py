@@ -46,16 +46,17 @@ def test_the_creator_approves_a_brands_spark_request_in_one_click_and_revokes_it
     consent_as_creator(me, "market.star")
     me.wait_for_url("**/creator/**")
 
-    # One click: the code is made with the creator's token and goes to the brand's ad account.
+    # One click: the code is made with the creator's token; the worker takes it to the brand's ad account.
     me.get_by_role("link", name="My Spark Ads").click()
     waiting = me.locator("#spark-requests tr").filter(has_text=post.video_id)
     expect(waiting).to_contain_text("Acme Codes")
     waiting.get_by_role("button", name="Approve for 60 days").click()
-    expect(me.locator(".messages")).to_contain_text("The code went straight to them")
+    expect(me.locator(".messages")).to_contain_text("reaches their ad account shortly")
     expect(me.locator("#spark-requests")).to_contain_text("No requests waiting")
     given = me.locator("#spark-given tbody tr").filter(has_text=post.video_id)
     expect(given).to_contain_text("Approved by the creator here")
-    expect(given).to_contain_text("Active")
+    me.reload()
+    expect(me.locator("#spark-given tbody tr").filter(has_text=post.video_id)).to_contain_text("Active")
 
     page.reload()
     ledger_row = page.locator("#ledger tbody tr").filter(has_text=post.video_id)

@@ -22,7 +22,7 @@ from creators.tasks import refresh_due_creator_tokens
 from integrations.connect import recheck
 from integrations.insights import report
 from integrations.models import AdAccount, Campaign, CampaignPost, Credential, TikTokAccount, TikTokOneAccount
-from sparkads import ads_manager
+from sparkads.ads_manager import flows as ads_manager
 from sparkads.models import AdsManagerLink, SparkAuthorization
 from sparkads.tasks import dispatch_spark_polls
 

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from integrations.errors import FlowError
 from integrations.models import BackgroundJob, BrandMembership, BrandNotice, BusinessCenterGrant
-from sparkads import ads_manager, codes, promote
-from sparkads import business_center as bcflows
+from sparkads import codes
+from sparkads.ads_manager import flows as ads_manager
+from sparkads.business_center import flows as bcflows
+from sparkads.business_center import promote
 from sparkads.models import AdsManagerLink, AuditEvent, SparkAdReference, SparkAuthorization
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from integrations.errors import FlowError
 from integrations.models import CampaignPost, Credential
-from sparkads import creator_codes
+from integrations.tiktok import TikTokError
+from sparkads import creator_codes, flows, tasks
 from sparkads.models import AuditEvent, SparkAuthorization, code_digest
 
 pytestmark = pytest.mark.django_db
@@ -99,13 +100,16 @@ def mock_approval(rsps, settings, video_id: str) -> None:
     rsps.get(url(settings, "tt_video/info/"), json=info(video_id))
 
 
-def test_one_click_makes_the_code_with_the_creators_token_and_applies_it_to_the_brands_ad_account(
-    request_row, creator, settings
+def test_one_click_makes_the_code_with_the_creators_token_and_a_worker_applies_it_to_the_brands_ad_account(
+    request_row, creator, settings, run_jobs
 ):
     with responses.RequestsMock() as rsps:
         mock_approval(rsps, settings, request_row.video_id)
 
-        auth = creator_codes.approve(request_row, creator)
+        with run_jobs():
+            clicked = creator_codes.approve(request_row, creator)
+            # The click itself makes the code only; the apply is queued for when it commits.
+            assert len(rsps.calls) == 1 and clicked.status == Status.APPROVED
 
         setting = rsps.calls[0].request
         assert setting.headers["Access-Token"] == "tt-user-token"
@@ -118,9 +122,10 @@ def test_one_click_makes_the_code_with_the_creators_token_and_applies_it_to_the_
         applied = rsps.calls[1].request
         assert applied.headers["Access-Token"] == "brand-token-for-tests"
         assert CODE.encode() in applied.body
+    auth = SparkAuthorization.objects.get(pk=request_row.pk)
     assert auth.status == Status.ACTIVE and auth.source == SparkAuthorization.Source.CREATOR
     assert auth.auth_code == CODE and auth.code_hash == code_digest(CODE)
-    assert auth.ad_account.advertiser_id == "7300000000000000001" and auth.applied_by == creator
+    assert auth.ad_account.advertiser_id == "7300000000000000001"
     assert auth.pending_write == ""
     with connection.cursor() as cursor:
         cursor.execute("SELECT auth_code FROM sparkads_sparkauthorization WHERE id = %s", [auth.pk])
@@ -131,21 +136,22 @@ def test_one_click_makes_the_code_with_the_creators_token_and_applies_it_to_the_
     assert "here for 60 days" in AuditEvent.objects.get(authorization=auth, kind="approved").summary
 
 
-def test_a_second_click_after_the_first_sends_nothing_to_tiktok(request_row, creator, settings):
+def test_a_second_click_after_the_first_sends_nothing_to_tiktok(request_row, creator, settings, run_jobs):
     with responses.RequestsMock() as rsps:
         mock_approval(rsps, settings, request_row.video_id)
-        creator_codes.approve(request_row, creator)
+        with run_jobs():
+            creator_codes.approve(request_row, creator)
         stale = SparkAuthorization.objects.get(pk=request_row.pk)
         stale.status = Status.REQUESTED  # the page the second click came from
 
         with pytest.raises(FlowError, match="Already answered"):
             creator_codes.approve(stale, creator)
 
-        assert len(rsps.calls) == 3  # setting, authorize, info: once
+        assert len(rsps.calls) == 3  # setting (the click), authorize and info (the worker): once
 
 
 def test_a_click_while_another_is_in_flight_sends_nothing(request_row, creator):
-    assert creator_codes.flows.claim_write(request_row, "approve")
+    assert request_row.claim_write("approve")
 
     # Any call would fail: no answer is registered.
     with responses.RequestsMock(), pytest.raises(FlowError, match="Already approving"):
@@ -182,7 +188,11 @@ def test_a_busy_ad_account_leaves_the_code_approved_and_due_for_the_poller(reque
         rsps.post(url(settings, "tt_video/authorize/"), json=fail(50002, "system timeout"))
 
         auth = creator_codes.approve(request_row, creator)
+        assert auth.status == Status.APPROVED and auth.next_poll_at is not None  # due for the worker
+        with pytest.raises(TikTokError):  # the worker's apply: TikTokTask retries it
+            flows.apply_approved(auth.pk)
 
+    auth.refresh_from_db()
     assert auth.status == Status.APPROVED and auth.auth_code == CODE
     assert auth.next_poll_at is not None and auth.apply_claimed_at is None
 
@@ -200,10 +210,13 @@ def test_a_code_already_in_the_ledger_is_not_stored_twice(request_row, creator, 
 
 
 @pytest.fixture
-def given(request_row, creator, settings):
+def given(request_row, creator, settings, run_jobs):
     with responses.RequestsMock() as rsps:
         mock_approval(rsps, settings, request_row.video_id)
-        return creator_codes.approve(request_row, creator)
+        with run_jobs():
+            auth = creator_codes.approve(request_row, creator)
+    auth.refresh_from_db()
+    return auth
 
 
 def test_revoking_a_code_made_here_deletes_it_on_tiktok_records_it_and_tells_the_brand(
@@ -321,12 +334,14 @@ def test_another_creators_row_is_a_404_and_nothing_is_sent(request_row, client_f
         assert stranger.post(reverse("sparkads:creator_revoke", args=[request_row.pk])).status_code == 404
 
 
-def test_approving_from_the_page_says_what_happened(request_row, creator, client_for, settings):
-    with responses.RequestsMock() as rsps:
-        mock_approval(rsps, settings, request_row.video_id)
+def test_approving_from_the_page_says_what_happened_after_one_tiktok_call(request_row, creator, client_for, settings):
+    request_row.payment_status = SparkAuthorization.Payment.NONE
+    request_row.save(update_fields=["payment_status"])
+    with responses.RequestsMock() as rsps:  # no apply in the click: only the setting call
+        rsps.post(url(settings, "business/post/authorize/setting/"), json=ok(made(request_row.video_id)))
         page = client_for(creator).post(reverse("sparkads:creator_approve", args=[request_row.pk]), follow=True)
 
-    assert "The code went straight to them" in page.content.decode()
+    assert "reaches their ad account shortly" in page.content.decode()
 
 
 def test_the_creators_authorize_link_asks_for_the_spark_scope(creator, client_for):
@@ -447,7 +462,7 @@ def test_a_code_held_for_payment_reads_the_same_on_the_creators_page_as_in_the_b
         assert "60 days · 250.00 USD · unpaid" in page
 
 
-def test_the_page_shows_each_post_by_caption_and_thumbnail_from_one_tiktok_call_kept_for_later_views(
+def test_the_page_asks_tiktok_nothing_and_the_request_poller_fills_each_post_by_caption_and_thumbnail_in_one_call(
     request_row, creator, client_for, settings, world, django_assert_max_num_queries
 ):
     second = CampaignPost.objects.create(
@@ -455,35 +470,40 @@ def test_the_page_shows_each_post_by_caption_and_thumbnail_from_one_tiktok_call_
     )
     CampaignPost.objects.filter(pk__in=[world["post"].pk, second.pk]).update(caption="", thumbnail_url="")
     client = client_for(creator)
+    with responses.RequestsMock(), django_assert_max_num_queries(8):  # no TikTok call in a page view
+        before = client.get(reverse("sparkads:creator_codes")).content.decode()
+    assert world["post"].video_id in before and "Spring haul #ad" not in before  # shown by its id until filled
+
     videos = [
         {"item_id": world["post"].video_id, "caption": "Spring haul #ad", "thumbnail_url": THUMB},
         {"item_id": second.video_id, "caption": "Morning routine", "thumbnail_url": THUMB.replace("501", "502")},
     ]
     with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "tcm/tt_video/status/"), json=ok({"auth_status": "WAITING"}))
         listed = rsps.get(
             url(settings, "business/video/list/"), json=ok({"videos": videos, "cursor": 0, "has_more": False})
         )
-        with django_assert_max_num_queries(12):
-            body = client.get(reverse("sparkads:creator_codes")).content.decode()
+        assert tasks.poll_spark_request(request_row.pk) == Status.REQUESTED
+        tasks.poll_spark_request(request_row.pk)  # filled: the next poll asks only for the status
 
     assert listed.call_count == 1  # every post of the account in one call
     sent = listed.calls[0].request
     assert sent.headers["Access-Token"] == "tt-user-token" and "caption" in sent.url and "thumbnail_url" in sent.url
     assert world["post"].video_id in sent.url and second.video_id in sent.url
-    assert "Spring haul #ad" in body and f'src="{THUMB}"' in body and "Morning routine" in body
     assert CampaignPost.objects.get(pk=second.pk).caption == "Morning routine"
+    with responses.RequestsMock():
+        body = client.get(reverse("sparkads:creator_codes")).content.decode()
+    assert "Spring haul #ad" in body and f'src="{THUMB}"' in body and "Morning routine" in body
 
-    with responses.RequestsMock():  # kept on the rows: TikTok is not asked again
-        again = client.get(reverse("sparkads:creator_codes")).content.decode()
-    assert "Spring haul #ad" in again
 
-
-def test_when_tiktok_cannot_list_the_posts_the_page_still_shows_them_by_id(
+def test_when_tiktok_cannot_list_the_posts_the_poll_goes_on_and_the_page_shows_them_by_id(
     request_row, creator, client_for, settings, world
 ):
     CampaignPost.objects.filter(pk=world["post"].pk).update(caption="", thumbnail_url="")
     with responses.RequestsMock() as rsps:
         rsps.get(url(settings, "business/video/list/"), json=fail(40002, "fields: bad"))
-        page = client_for(creator).get(reverse("sparkads:creator_codes"))
+        rsps.get(url(settings, "tcm/tt_video/status/"), json=ok({"auth_status": "WAITING"}))
+        assert tasks.poll_spark_request(request_row.pk) == Status.REQUESTED
 
+    page = client_for(creator).get(reverse("sparkads:creator_codes"))
     assert page.status_code == 200 and world["post"].video_id in page.content.decode()

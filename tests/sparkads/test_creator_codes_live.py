@@ -13,7 +13,7 @@ from django.urls import reverse
 from creators import flows as creator_flows
 from integrations.errors import FlowError
 from integrations.tiktok import BusinessClient, TikTokError
-from sparkads import creator_codes, flows
+from sparkads import creator_codes, flows, tasks
 from sparkads.models import AuditEvent, SparkAuthorization
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -51,7 +51,7 @@ def star(live_world, control, client_for, user_factory):
 
 
 def test_one_click_approval_puts_a_working_code_in_the_brands_ledger_and_revoke_deletes_it(
-    live_world, control, star, alice
+    live_world, control, star, alice, run_jobs
 ):
     user, client = star
     post = live_world["post"]
@@ -59,13 +59,17 @@ def test_one_click_approval_puts_a_working_code_in_the_brands_ledger_and_revoke_
 
     page = client.get(reverse("sparkads:creator_codes")).content.decode()
     assert "Approve for 30 days" in page
-    # The post is shown as TikTok lists it (business/video/list/), read once and kept.
+    assert control.calls("business/video/list") == 0  # a page view asks TikTok nothing
+    # The request's poller shows the post as TikTok lists it (business/video/list/), read once and kept.
+    tasks.poll_spark_request(auth.pk)
+    tasks.poll_spark_request(auth.pk)
     post.refresh_from_db()
     assert post.caption and f"cover/{post.video_id}" in post.thumbnail_url
-    assert post.thumbnail_url in page
-    client.get(reverse("sparkads:creator_codes"))
+    assert post.thumbnail_url in client.get(reverse("sparkads:creator_codes")).content.decode()
     assert control.calls("business/video/list") == 1
-    client.post(reverse("sparkads:creator_approve", args=[auth.pk]))
+    with run_jobs():  # the click makes the code; the worker applies it once the click commits
+        client.post(reverse("sparkads:creator_approve", args=[auth.pk]))
+        assert control.calls("tt_video/authorize") == 0
 
     auth.refresh_from_db()
     assert auth.status == Status.ACTIVE and auth.source == SparkAuthorization.Source.CREATOR
@@ -101,10 +105,11 @@ def test_a_creator_who_unticked_the_scope_is_told_to_authorize_again_and_tiktok_
     assert "has not allowed “Spark Ads codes”" in client.get(reverse("creators:home")).content.decode()
 
 
-def _approved_here(live_world, star, alice) -> SparkAuthorization:
+def _approved_here(live_world, star, alice, run_jobs) -> SparkAuthorization:
     user, client = star
     auth = flows.request_permission(live_world["post"], alice, 30)
-    client.post(reverse("sparkads:creator_approve", args=[auth.pk]))
+    with run_jobs():
+        client.post(reverse("sparkads:creator_approve", args=[auth.pk]))
     auth.refresh_from_db()
     assert auth.status == Status.ACTIVE and auth.source == SparkAuthorization.Source.CREATOR
     return auth
@@ -115,10 +120,10 @@ def _creators_client(auth: SparkAuthorization) -> BusinessClient:
     return BusinessClient(account.credential.access_token)
 
 
-def test_the_daily_check_notices_a_code_the_creator_deleted_on_tiktok(live_world, control, star, alice):
+def test_the_daily_check_notices_a_code_the_creator_deleted_on_tiktok(live_world, control, star, alice, run_jobs):
     from sparkads.tasks import check_spark_authorization
 
-    auth = _approved_here(live_world, star, alice)
+    auth = _approved_here(live_world, star, alice, run_jobs)
     # The creator deletes the code on TikTok's side, not here.
     _creators_client(auth).business_post_authorize_delete(auth.post.tiktok_account.open_id, auth.video_id)
 
@@ -127,10 +132,10 @@ def test_the_daily_check_notices_a_code_the_creator_deleted_on_tiktok(live_world
     assert control.calls("tcm/tt_video/status") == 0
 
 
-def test_the_daily_check_sees_an_extension_made_on_tiktok(live_world, control, star, alice):
+def test_the_daily_check_sees_an_extension_made_on_tiktok(live_world, control, star, alice, run_jobs):
     from sparkads.tasks import check_spark_authorization
 
-    auth = _approved_here(live_world, star, alice)
+    auth = _approved_here(live_world, star, alice, run_jobs)
     old_end = auth.auth_end
     _creators_client(auth).business_post_authorize(auth.post.tiktok_account.open_id, auth.video_id, 7)
 

@@ -155,7 +155,7 @@ def test_the_schedule_runs_on_the_sandbox_clock_one_extended_and_one_unbound_at_
 
 
 def test_a_code_the_creator_approved_here_is_extended_with_business_post_authorize(
-    live_world, control, alice, client_for, user_factory
+    live_world, control, alice, client_for, user_factory, run_jobs
 ):
     from tests.sparkads.test_creator_codes_live import authorize
 
@@ -163,7 +163,8 @@ def test_a_code_the_creator_approved_here_is_extended_with_business_post_authori
     authorize(control, client_for(star), "market.star")
     requested = flows.request_permission(live_world["post"], alice, 30)
     auth = SparkAuthorization.objects.get(pk=requested.pk)  # with the account as the creator connected it
-    creator_codes.approve(auth, star)
+    with run_jobs():
+        creator_codes.approve(auth, star)
     auth.refresh_from_db()
     assert auth.status == Status.ACTIVE and auth.source == SparkAuthorization.Source.CREATOR
     end = auth.auth_end

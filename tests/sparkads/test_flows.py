@@ -16,7 +16,8 @@ from django.utils import timezone
 from integrations.errors import FlowError
 from integrations.models import AdAccount
 from integrations.tiktok import Kind, TikTokError
-from sparkads import ads_manager, codes, flows, tasks
+from sparkads import codes, flows, tasks
+from sparkads.ads_manager import flows as ads_manager
 from sparkads.models import AdsManagerLink, AuditEvent, SparkAuthorization
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import responses
 from allauth.account.models import EmailAddress
 
 from integrations.models import BusinessCenter
-from sparkads import business_center as bcflows
+from sparkads.business_center import flows as bcflows
 
 pytestmark = pytest.mark.django_db
 BC_ADMIN_EMAIL = "bc-admin@acme.test"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -25,7 +27,7 @@ class Command(BaseCommand):
     help = "Create the demo brand and the demo users (password demo-pass); idempotent."
 
     @transaction.atomic
-    def handle(self, *args, **options) -> str:
+    def handle(self, *args: Any, **options: Any) -> str:
         from allauth.account.models import EmailAddress
 
         User = get_user_model()

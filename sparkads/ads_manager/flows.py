@@ -21,8 +21,8 @@ from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
-from .flows import audit, credential_id, end_authorization, unbind
-from .models import AdsManagerLink, AuditEvent, SparkAuthorization
+from ..flows import credential_id, end_authorization, unbind
+from ..models import AdsManagerLink, AuditEvent, SparkAuthorization
 
 Status = SparkAuthorization.Status
 
@@ -45,7 +45,7 @@ def claim_due_ad_accounts(limit: int) -> list[int]:
     return sorted({link.ad_account_id for link in links})
 
 
-def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user) -> AdsManagerLink:
+def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user: Any) -> AdsManagerLink:
     """Record that the brand asked @username in Ads Manager; the outcome is read from identity/get/.
 
     The row goes in first (one open link per ad account and username), so a double submit
@@ -71,7 +71,7 @@ def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user
         link.delete()  # nothing to wait for: the form may be sent again
         raise
     AdsManagerLink.objects.filter(pk=link.pk).update(next_poll_at=timezone.now())
-    audit(
+    AuditEvent.record(
         brand,
         AuditEvent.Kind.REQUESTED,
         f"Asked @{username} to authorize ad account {ad_account} in Ads Manager",
@@ -82,7 +82,7 @@ def record_link_request(brand: Brand, ad_account: AdAccount, username: str, user
     return link
 
 
-def with_open_successor(links):
+def with_open_successor(links: QuerySet[AdsManagerLink]) -> QuerySet[AdsManagerLink]:
     """Mark each link `superseded` when a newer request for its ad account and username is
     open (waiting or authorized): a rejected row then offers no "Send again", which would only
     answer "Already requested"."""
@@ -173,7 +173,7 @@ def _rejected_on_tiktok(link: AdsManagerLink) -> int:
     if not won:
         return 0
     message = f"@{link.username} did not approve the link to {link.ad_account} on TikTok."
-    audit(
+    AuditEvent.record(
         link.brand,
         AuditEvent.Kind.REJECTED,
         message,
@@ -186,7 +186,7 @@ def _rejected_on_tiktok(link: AdsManagerLink) -> int:
     return 1
 
 
-def send_again(link: AdsManagerLink, user) -> AdsManagerLink:
+def send_again(link: AdsManagerLink, user: Any) -> AdsManagerLink:
     """“Send again” after a rejection: a new request for the same account and ad account."""
     if link.status != AdsManagerLink.Status.REJECTED:
         raise FlowError("Only a rejected request can be sent again.")
@@ -204,7 +204,7 @@ def _authorize_link(link: AdsManagerLink, identity: Mapping[str, Any]) -> None:
     )
     link.decided_at, link.next_poll_at = timezone.now(), None
     link.save()
-    audit(
+    AuditEvent.record(
         link.brand,
         AuditEvent.Kind.LINKED,
         f"@{link.username} authorized ad account {link.ad_account}",
@@ -213,14 +213,14 @@ def _authorize_link(link: AdsManagerLink, identity: Mapping[str, Any]) -> None:
     )
 
 
-def mark_link_rejected(link: AdsManagerLink, user) -> None:
+def mark_link_rejected(link: AdsManagerLink, user: Any) -> None:
     """A rejection the brand saw in Ads Manager, recorded by hand: for a request identity/get/
     never listed (TikTok may not list requests the owner has not answered)."""
     if link.status != AdsManagerLink.Status.PENDING:
         raise FlowError("Only a waiting request can be marked rejected.")
     link.status, link.decided_at, link.decided_by, link.next_poll_at = "rejected", timezone.now(), user, None
     link.save()
-    audit(
+    AuditEvent.record(
         link.brand,
         AuditEvent.Kind.REJECTED,
         f"@{link.username} rejected the link to {link.ad_account}",
@@ -230,7 +230,7 @@ def mark_link_rejected(link: AdsManagerLink, user) -> None:
     )
 
 
-def unlink(link: AdsManagerLink, user, *, reason: str = "") -> int:
+def unlink(link: AdsManagerLink, user: Any, *, reason: str = "") -> int:
     """Stop using the account: its Spark Ads on this ad account are unbound; returns how many.
     The link turns unlinked in one conditional UPDATE first, so a double submit or a poll
     arriving at the same time does not unbind them a second time."""
@@ -244,7 +244,7 @@ def unlink(link: AdsManagerLink, user, *, reason: str = "") -> int:
     if not won:
         raise FlowError(f"Already unlinked: @{link.username} no longer runs Spark Ads on {link.ad_account}.")
     link.status, link.decided_at, link.decided_by, link.next_poll_at = "unlinked", now, decided_by, None
-    audit(
+    AuditEvent.record(
         link.brand,
         AuditEvent.Kind.UNLINKED,
         reason or f"@{link.username} unlinked from {link.ad_account}",

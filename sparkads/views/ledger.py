@@ -4,45 +4,47 @@ Brand objects come through `get_brand_for_user` (404 for outsiders). Everyone in
 reads the ledger; requesting, pasting, extending and unbinding are for its owners and admins
 (`manage=True`: a 404 for anyone else). The audit trail is read by the whole brand, except
 Business Center events, which only that Business Center's admins and the brand's owners and
-admins see. The Business Center pages are in business_center_views.py, Ads Manager links in
-ads_manager_views.py, the creator's own page in creator_views.py.
+admins see. The deal around a code is in deal.py, the creator's own page in creator.py; the
+Business Center and Ads Manager pages are in their own packages.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
-from django.http import HttpResponse, StreamingHttpResponse
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import csvexport
 from integrations.errors import FlowError
-from integrations.http import wants_fragment
+from integrations.http import HtmxHttpRequest, wants_fragment
 from integrations.models import (
     BackgroundJob,
-    BusinessCenter,
+    Brand,
+    BusinessCenterMember,
     CampaignPost,
 )
 from integrations.tenancy import get_brand_for_user
 
-from . import codes, flows, renewal
-from .forms import (
+from .. import codes, flows, renewal
+from ..forms import (
     AuditFilterForm,
     BulkRequestForm,
     ExtendForm,
     PasteCodeForm,
     RequestPermissionForm,
 )
-from .models import MAX_REQUESTS_PER_VIDEO, AuditEvent, SparkAuthorization
+from ..models import MAX_REQUESTS_PER_VIDEO, AuditEvent, SparkAuthorization
 
 # --- Spark Ads ledger ---------------------------------------------------------------------------
 
 
 @login_required
 @require_GET
-def ledger(request, slug: str) -> HttpResponse:
+def ledger(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
     rows = (
         SparkAuthorization.objects.for_user(request.user)
@@ -79,7 +81,7 @@ def ledger(request, slug: str) -> HttpResponse:
             "posts": [(p, remaining.get(p.pk)) for p in posts.select_related("tiktok_account", "campaign")],
             "request_form": RequestPermissionForm(),
             "bulk_form": BulkRequestForm(),
-            "last_bulk": BackgroundJob.objects.filter(kind="spark_bulk_request", brand=brand, user=request.user)
+            "last_bulk": BackgroundJob.objects.filter(kind="spark_bulk_request", brand=brand, user=request.user.pk)
             .order_by("-created_at")
             .first(),
             "paste_form": PasteCodeForm(),
@@ -91,7 +93,7 @@ def ledger(request, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_permission(request, slug: str) -> HttpResponse:
+def request_permission(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     form = RequestPermissionForm(request.POST)
     if form.is_valid():
@@ -110,7 +112,7 @@ def request_permission(request, slug: str) -> HttpResponse:
     return redirect("sparkads:ledger", slug=brand.slug)
 
 
-def form_errors(form, fallback: str) -> str:
+def form_errors(form: forms.Form, fallback: str) -> str:
     """The form's own messages in one line (the ledger shows them as a flash message)."""
     errors = [str(e) for field in form.errors.values() for e in field]
     return " ".join(errors) if errors else fallback
@@ -118,7 +120,7 @@ def form_errors(form, fallback: str) -> str:
 
 @login_required
 @require_POST
-def paste_code(request, slug: str) -> HttpResponse:
+def paste_code(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     form = PasteCodeForm(request.POST)
     if form.is_valid():
@@ -137,7 +139,7 @@ def paste_code(request, slug: str) -> HttpResponse:
     return redirect("sparkads:ledger", slug=brand.slug)
 
 
-def _authorization(request, slug: str, pk: int):
+def _authorization(request: HttpRequest, slug: str, pk: int) -> tuple[Brand, SparkAuthorization]:
     brand = get_brand_for_user(request.user, slug, manage=True)
     auth = get_object_or_404(
         SparkAuthorization.objects.for_user(request.user).select_related("ad_account", "brand"), pk=pk, brand=brand
@@ -147,7 +149,7 @@ def _authorization(request, slug: str, pk: int):
 
 @login_required
 @require_POST
-def extend(request, slug: str, pk: int) -> HttpResponse:
+def extend(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     brand, auth = _authorization(request, slug, pk)
     form = ExtendForm(request.POST)
     try:
@@ -161,11 +163,11 @@ def extend(request, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def unbind(request, slug: str, pk: int) -> HttpResponse:
+def unbind(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     brand, auth = _authorization(request, slug, pk)
     try:
         flows.unbind(auth, request.user)
-        shown = f"“{auth.post.title}” ({auth.video_id})" if auth.post_id else f"Video {auth.video_id}"
+        shown = f"“{auth.post.title}” ({auth.video_id})" if auth.post is not None else f"Video {auth.video_id}"
         messages.success(request, f"{shown} was removed from {auth.ad_account}.")
     except FlowError as exc:
         messages.error(request, exc.message)
@@ -177,7 +179,7 @@ def unbind(request, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit(request, slug: str) -> HttpResponse | StreamingHttpResponse:
+def audit(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     brand = get_brand_for_user(request.user, slug)
     form = AuditFilterForm(request.GET or None)
     events = (
@@ -187,10 +189,10 @@ def audit(request, slug: str) -> HttpResponse | StreamingHttpResponse:
     )
     if not brand.can_manage(request.user):
         # A Business Center's events (who was given which account) are for its admins.
-        events = events.filter(
-            Q(business_center__isnull=True)
-            | Q(business_center__members__user=request.user, business_center__members__role=BusinessCenter.Role.ADMIN)
-        )
+        admin_of = [
+            m.business_center_id for m in BusinessCenterMember.objects.filter(user=request.user.pk) if m.is_admin
+        ]
+        events = events.filter(Q(business_center__isnull=True) | Q(business_center__in=admin_of))
     if form.is_valid():
         events = _filter_events(events, form.cleaned_data)
     if request.GET.get("format") == "csv":
@@ -198,7 +200,7 @@ def audit(request, slug: str) -> HttpResponse | StreamingHttpResponse:
     return render(request, "sparkads/audit.html", {"brand": brand, "form": form, "events": events[:500]})
 
 
-def _filter_events(events, data: dict):
+def _filter_events(events: QuerySet[AuditEvent], data: dict) -> QuerySet[AuditEvent]:
     if data.get("kind"):
         events = events.filter(kind=data["kind"])
     if data.get("actor"):
@@ -212,7 +214,7 @@ def _filter_events(events, data: dict):
     return events
 
 
-def _csv(brand, events) -> StreamingHttpResponse:
+def _csv(brand: Brand, events: QuerySet[AuditEvent]) -> StreamingHttpResponse:
     header = ["time (UTC)", "event", "who", "summary", "ad account", "TikTok account", "Business Center"]
     rows = (
         [

@@ -3,12 +3,14 @@ account or post", pull (an existing post) or push (publish an ad video as a post
 
 from __future__ import annotations
 
+from typing import Any
+
 from integrations.errors import FlowError
-from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember
+from integrations.models import AdAccount, BackgroundJob, BusinessCenter, BusinessCenterGrant, BusinessCenterMember
 from integrations.tiktok.spark import identity_handle
 
-from .business_center import ADMIN, ADV, _call, ad_accounts_of, member_for, visible_tiktok_grants
-from .models import SparkAdReference
+from ..models import SparkAdReference
+from .flows import ADV, ad_accounts_of, call, member_for, visible_tiktok_grants
 
 Grant = BusinessCenterGrant
 PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
@@ -17,7 +19,7 @@ PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
 def promote_options(bc: BusinessCenter, member: BusinessCenterMember) -> dict:
     """What the member may promote with, and exactly which permission is missing if not."""
     accounts = list(visible_tiktok_grants(bc, member).filter(status=Grant.Status.ACTIVE))
-    if member.role == ADMIN:
+    if member.is_admin:
         ad_accounts = list(ad_accounts_of(bc))
     else:
         ids = Grant.objects.filter(business_center=bc, asset_type=ADV, member=member).values_list("asset_id", "roles")
@@ -34,7 +36,7 @@ def promote_options(bc: BusinessCenter, member: BusinessCenterMember) -> dict:
 
 
 def bc_identity(bc: BusinessCenter, ad_account: AdAccount, handle: str) -> dict:
-    data = _call(
+    data = call(
         bc,
         lambda c: c.identity_get(
             ad_account.advertiser_id, identity_type="BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id
@@ -47,7 +49,7 @@ def bc_identity(bc: BusinessCenter, ad_account: AdAccount, handle: str) -> dict:
 
 
 def account_posts(bc: BusinessCenter, ad_account: AdAccount, identity: dict) -> list[dict]:
-    data = _call(
+    data = call(
         bc,
         lambda c: c.identity_video_get(
             ad_account.advertiser_id, identity["identity_id"], "BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id
@@ -56,7 +58,7 @@ def account_posts(bc: BusinessCenter, ad_account: AdAccount, identity: dict) -> 
     return data.get("video_list") or []
 
 
-def promote_posts_job(job) -> tuple[str, dict]:
+def promote_posts_job(job: BackgroundJob) -> tuple[str, dict]:
     """integrations.jobs runner: the posts a member may promote, read again from TikTok with
     the member's permissions as they are now."""
     bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
@@ -72,19 +74,29 @@ def promote_posts_job(job) -> tuple[str, dict]:
     return "", {"posts": [{"item_id": str(p.get("item_id", "")), "text": p.get("text") or ""} for p in posts]}
 
 
-def record_promotion(bc, member, grant, ad_account, mode: str, actor, *, item_id: str = "", video=None):
+def record_promotion(
+    bc: BusinessCenter,
+    member: BusinessCenterMember,
+    grant: BusinessCenterGrant,
+    ad_account: AdAccount,
+    mode: str,
+    actor: Any,
+    *,
+    item_id: str = "",
+    video: Any = None,
+) -> SparkAdReference:
     """Record the Spark Ad reference chosen with "Use other authorized account or post"."""
     options = promote_options(bc, member)
     if options["missing"]:
         raise FlowError("You need " + " and ".join(options["missing"]) + ".")
     if grant not in options["accounts"] or ad_account not in options["ad_accounts"]:
         raise FlowError("Pick an account and an ad account you have permission for.")
+    account = grant.tiktok_account
+    assert account is not None  # a TikTok account's grant names the account
     scope = Grant.Scope.PULL if mode == SparkAdReference.Mode.PULL else Grant.Scope.PUSH
     if scope not in grant.scopes:
-        raise FlowError(
-            f"@{grant.tiktok_account.handle} did not give {bc} the '{Grant.Scope(scope).label}' permission."
-        )
-    identity = bc_identity(bc, ad_account, grant.tiktok_account.handle)
+        raise FlowError(f"@{account.handle} did not give {bc} the '{Grant.Scope(scope).label}' permission.")
+    identity = bc_identity(bc, ad_account, account.handle)
     if mode == SparkAdReference.Mode.PULL:
         posts = {p["item_id"] for p in account_posts(bc, ad_account, identity)}
         if item_id not in posts:
@@ -96,7 +108,7 @@ def record_promotion(bc, member, grant, ad_account, mode: str, actor, *, item_id
         business_center=bc,
         member=member,
         ad_account=ad_account,
-        tiktok_account=grant.tiktok_account,
+        tiktok_account=account,
         mode=mode,
         identity_id=identity["identity_id"],
         item_id=item_id if mode == "pull" else "",

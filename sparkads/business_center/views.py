@@ -8,10 +8,11 @@ standard member; neither renders any data.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -20,22 +21,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from integrations import jobs
 from integrations.errors import FlowError, message_for
-from integrations.http import wants_fragment
-from integrations.models import BackgroundJob, BusinessCenter, BusinessCenterGrant, BusinessCenterMember
+from integrations.http import HtmxHttpRequest, wants_fragment
+from integrations.models import BackgroundJob, Brand, BusinessCenter, BusinessCenterGrant, BusinessCenterMember
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 
-from . import business_center as bcflows
+from ..forms import AssignForm, LinkMemberForm, PromoteForm, QrRequestForm
+from ..models import QrAccessRequest
+from . import flows as bcflows
 from . import promote as promotion
-from .forms import AssignForm, LinkMemberForm, PromoteForm, QrRequestForm
-from .models import QrAccessRequest
 
 Grant = BusinessCenterGrant
 # How old the approvals count may be before the live fragment asks a worker to read TikTok.
 APPROVALS_FRESH = timedelta(seconds=10)
 
 
-def _bc_context(request, slug: str, bc_pk: int, *, admin: bool = False):
+def _bc_context(
+    request: HttpRequest, slug: str, bc_pk: int, *, admin: bool = False
+) -> tuple[Brand, BusinessCenter, BusinessCenterMember]:
     """The brand, the BC and the signed-in user's member row; 404 without one, and 404 for a
     standard member where `admin` is required."""
     brand = get_brand_for_user(request.user, slug)
@@ -43,14 +46,14 @@ def _bc_context(request, slug: str, bc_pk: int, *, admin: bool = False):
     member = bcflows.member_for(request.user, bc)
     if member is None:
         raise Http404("You are not a member of this Business Center.")
-    if admin and member.role != BusinessCenter.Role.ADMIN:
+    if admin and not member.is_admin:
         raise Http404("Only Business Center admins can do this.")
     return brand, bc, member
 
 
 @login_required
 @require_GET
-def business_center(request, slug: str) -> HttpResponse:
+def business_center(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
     bcs = list(BusinessCenter.objects.for_user(request.user).filter(brand=brand).order_by("name"))
     bc = next((b for b in bcs if str(b.pk) == request.GET.get("bc")), bcs[0] if bcs else None)
@@ -67,16 +70,16 @@ def business_center(request, slug: str) -> HttpResponse:
     if bc is not None and (member is not None or ctx["can_manage"]):
         ctx["members"] = bc.members.select_related("user").order_by("role", "user_name")
         ctx["brand_users"] = [m.user for m in brand.memberships.select_related("user")]
-    if member is not None:
+    if bc is not None and member is not None:
         ctx.update(_bc_member_context(bc, member))
     return render(request, "sparkads/business_center.html", ctx)
 
 
-def _bc_member_context(bc, member) -> dict:
-    ctx = {
+def _bc_member_context(bc: BusinessCenter, member: BusinessCenterMember) -> dict[str, Any]:
+    ctx: dict[str, Any] = {
         "grants": bcflows.visible_tiktok_grants(bc, member),
         "approved": bcflows.approved_count(bc),
-        "is_admin": member.role == BusinessCenter.Role.ADMIN,
+        "is_admin": member.is_admin,
         "options": promotion.promote_options(bc, member),
     }
     if ctx["is_admin"]:
@@ -94,19 +97,19 @@ def _bc_member_context(bc, member) -> dict:
     return ctx
 
 
-def _bc_for_managers(request, slug: str, bc_pk: int):
+def _bc_for_managers(request: HttpRequest, slug: str, bc_pk: int) -> tuple[Brand, BusinessCenter]:
     """Reading members from TikTok and linking them to users: the brand's owners and admins,
     or the BC's admins; a 404 for anyone else."""
     brand = get_brand_for_user(request.user, slug)
     bc = get_object_or_404(BusinessCenter.objects.for_user(request.user), pk=bc_pk, brand=brand)
     if not brand.can_manage(request.user):
         member = bcflows.member_for(request.user, bc)
-        if member is None or member.role != BusinessCenter.Role.ADMIN:
+        if member is None or not member.is_admin:
             raise Http404("Only brand or Business Center admins can do this.")
     return brand, bc
 
 
-def _own_job(request, brand) -> BackgroundJob | None:
+def _own_job(request: HttpRequest, brand: Brand) -> BackgroundJob | None:
     """The job named in ?job=, started by the signed-in user for this brand; anyone else's is a 404."""
     pk = _int(request.GET.get("job"))
     return get_object_or_404(BackgroundJob, pk=pk, user=request.user, brand=brand) if pk else None
@@ -114,7 +117,7 @@ def _own_job(request, brand) -> BackgroundJob | None:
 
 @login_required
 @require_POST
-def bc_sync(request, slug: str, bc_pk: int) -> HttpResponse:
+def bc_sync(request: HttpRequest, slug: str, bc_pk: int) -> HttpResponse:
     """Reading every member and account page from TikTok is slow: a worker does it while the
     page shows its progress."""
     brand, bc = _bc_for_managers(request, slug, bc_pk)
@@ -122,13 +125,13 @@ def bc_sync(request, slug: str, bc_pk: int) -> HttpResponse:
     return redirect(f"{_bc_url(brand)}?bc={bc.pk}&job={job.pk}")
 
 
-def _bc_url(brand) -> str:
+def _bc_url(brand: Brand) -> str:
     return reverse("sparkads:business_center", args=[brand.slug])
 
 
 @login_required
 @require_POST
-def bc_link_member(request, slug: str, bc_pk: int, member_pk: int) -> HttpResponse:
+def bc_link_member(request: HttpRequest, slug: str, bc_pk: int, member_pk: int) -> HttpResponse:
     brand, bc = _bc_for_managers(request, slug, bc_pk)
     target = get_object_or_404(BusinessCenterMember, pk=member_pk, business_center=bc)
     form = LinkMemberForm(request.POST, brand=brand)
@@ -143,7 +146,7 @@ def bc_link_member(request, slug: str, bc_pk: int, member_pk: int) -> HttpRespon
 
 @login_required
 @require_POST
-def bc_request_qr(request, slug: str, bc_pk: int) -> HttpResponse:
+def bc_request_qr(request: HttpRequest, slug: str, bc_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
     form = QrRequestForm(request.POST)
     if not form.is_valid():
@@ -163,7 +166,7 @@ def bc_request_qr(request, slug: str, bc_pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def bc_qr_png(request, slug: str, bc_pk: int, qr_pk: int) -> HttpResponse:
+def bc_qr_png(request: HttpRequest, slug: str, bc_pk: int, qr_pk: int) -> HttpResponse:
     _brand, bc, _member = _bc_context(request, slug, bc_pk, admin=True)
     qr = get_object_or_404(QrAccessRequest.objects.exclude(link=""), pk=qr_pk, business_center=bc)
     response = HttpResponse(bcflows.qr_png(qr.link), content_type="image/png")
@@ -173,7 +176,7 @@ def bc_qr_png(request, slug: str, bc_pk: int, qr_pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def bc_approvals(request, slug: str, bc_pk: int) -> HttpResponse:
+def bc_approvals(request: HtmxHttpRequest, slug: str, bc_pk: int) -> HttpResponse:
     """The live "N of 200" fragment; reads TikTok at most every 10 seconds per BC."""
     brand, bc, member = _bc_context(request, slug, bc_pk)
     refresh = _approvals_refresh(request.user, brand, bc)
@@ -191,7 +194,7 @@ def bc_approvals(request, slug: str, bc_pk: int) -> HttpResponse:
     return render(request, template, ctx)
 
 
-def _approvals_refresh(user, brand, bc) -> BackgroundJob | None:
+def _approvals_refresh(user: Any, brand: Brand, bc: BusinessCenter) -> BackgroundJob | None:
     """The latest refresh of the BC's accounts; a new one is queued when what we know is
     older than APPROVALS_FRESH and none was asked for in that time (so a page open in many
     tabs, or a TikTok that keeps failing, costs one call per interval, not one per poll)."""
@@ -205,7 +208,7 @@ def _approvals_refresh(user, brand, bc) -> BackgroundJob | None:
 
 @login_required
 @require_POST
-def bc_assign(request, slug: str, bc_pk: int) -> HttpResponse:
+def bc_assign(request: HttpRequest, slug: str, bc_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
     members = {str(m.pk): m for m in bc.members.all()}
     form = AssignForm(request.POST, member_choices=[(k, str(v)) for k, v in members.items()])
@@ -225,11 +228,11 @@ def bc_assign(request, slug: str, bc_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def bc_unassign(request, slug: str, bc_pk: int, grant_pk: int) -> HttpResponse:
+def bc_unassign(request: HttpRequest, slug: str, bc_pk: int, grant_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
     grant = Grant.objects.select_related("member").filter(pk=grant_pk, business_center=bc, member__isnull=False).first()
     try:
-        if grant is None:  # a double submit: the first one removed it
+        if grant is None or grant.member is None:  # a double submit: the first one removed it
             raise FlowError("Already unassigned.")
         bcflows.unassign(bc, member, grant.member, grant.asset_type, grant.asset_id, request.user)
         messages.success(request, "Unassigned.")
@@ -240,7 +243,7 @@ def bc_unassign(request, slug: str, bc_pk: int, grant_pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def promote(request, slug: str, bc_pk: int) -> HttpResponse:
+def promote(request: HttpRequest, slug: str, bc_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk)
     options = promotion.promote_options(bc, member)
     grants = {g.pk: g for g in options["accounts"]}
@@ -276,7 +279,7 @@ def promote(request, slug: str, bc_pk: int) -> HttpResponse:
     return render(request, "sparkads/promote.html", ctx)
 
 
-def _int(value) -> int | None:
+def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -8,27 +8,36 @@ runs on the server before any data is read, so a standard member never sees admi
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import segno
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
-from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
+from integrations.models import (
+    AdAccount,
+    BackgroundJob,
+    BusinessCenter,
+    BusinessCenterGrant,
+    BusinessCenterMember,
+    TikTokAccount,
+)
 from integrations.tiktok import TikTokError, items, iter_pages
 from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
-from .flows import audit
-from .models import AuditEvent, QrAccessRequest
+from ..models import AuditEvent, QrAccessRequest
 
 Grant = BusinessCenterGrant
-ADMIN = BusinessCenter.Role.ADMIN
 TT, ADV = Grant.AssetType.TT_ACCOUNT, Grant.AssetType.ADVERTISER
 # The QR link is account-agnostic and reusable: a second "generate" this soon after the last
 # one is a double submit, answered with the link already made.
@@ -39,13 +48,13 @@ QR_STALE_AFTER = timedelta(minutes=10)
 ASSIGN_STALE_AFTER = timedelta(minutes=10)
 
 
-def _call(bc: BusinessCenter, fn):
+def call(bc: BusinessCenter, fn: Callable[[Any], Any]) -> Any:
     if bc.credential_id is None:
         raise FlowError(f"{bc} has no TikTok connection. Reconnect it under Integrations.")
     return call_with_credential(bc.credential_id, fn)
 
 
-def member_for(user, bc: BusinessCenter) -> BusinessCenterMember | None:
+def member_for(user: Any, bc: BusinessCenter) -> BusinessCenterMember | None:
     if not user.is_authenticated:
         return None
     return bc.members.filter(user=user).first()
@@ -64,7 +73,7 @@ def sync_members(bc: BusinessCenter) -> int:
     Only addresses the user proved they own (allauth's verified EmailAddress) count: anyone
     can type a BC admin's address into their profile, and the link grants the BC role.
     """
-    rows = list(items(iter_pages(lambda p: _call(bc, lambda c: c.bc_member_get(bc.bc_id, page=p)))))
+    rows = list(items(iter_pages(lambda p: call(bc, lambda c: c.bc_member_get(bc.bc_id, page=p)))))
     verified = EmailAddress.objects.filter(verified=True, user__in=bc.brand.memberships.values("user"))
     brand_users = {address.email.lower(): address.user for address in verified.select_related("user")}
     for row in rows:
@@ -85,7 +94,7 @@ def sync_members(bc: BusinessCenter) -> int:
     return len(rows)
 
 
-def link_member(bc: BusinessCenter, member: BusinessCenterMember, user, actor) -> None:
+def link_member(bc: BusinessCenter, member: BusinessCenterMember, user: Any, actor: Any) -> None:
     """Link a BC member to a brand member by hand (emails differ between TikTok and here)."""
     if user is not None and not bc.brand.memberships.filter(user=user).exists():
         raise FlowError("Only members of this brand can be linked.")
@@ -95,7 +104,7 @@ def link_member(bc: BusinessCenter, member: BusinessCenterMember, user, actor) -
 
 def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
     """`bc/asset/get/` TT_ACCOUNT into grants: returns (newly approved, newly cancelled)."""
-    rows = list(items(iter_pages(lambda p: _call(bc, lambda c: c.bc_asset_get(bc.bc_id, TT, page=p)))))
+    rows = list(items(iter_pages(lambda p: call(bc, lambda c: c.bc_asset_get(bc.bc_id, TT, page=p)))))
     identities = bc_identities(bc) if rows else {}
     approved = cancelled = 0
     for row in rows:
@@ -115,7 +124,7 @@ def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
         if bound and grant.status != Grant.Status.ACTIVE:
             grant.status, grant.granted_at, grant.cancelled_at = Grant.Status.ACTIVE, timezone.now(), None
             approved += 1
-            audit(
+            AuditEvent.record(
                 bc.brand,
                 AuditEvent.Kind.ACCOUNT_APPROVED,
                 f"@{handle} gave {bc} access ({', '.join(grant.scopes)})",
@@ -125,7 +134,7 @@ def sync_tiktok_accounts(bc: BusinessCenter) -> tuple[int, int]:
         elif not bound and grant.status == Grant.Status.ACTIVE:
             grant.status, grant.cancelled_at = Grant.Status.CANCELLED, timezone.now()
             cancelled += 1
-            audit(
+            AuditEvent.record(
                 bc.brand,
                 AuditEvent.Kind.REVOKED,
                 f"@{handle} cancelled {bc}'s access",
@@ -146,8 +155,8 @@ def bc_identities(bc: BusinessCenter) -> dict[str, dict] | None:
     if ad_account is None:
         return None
 
-    def page(p: int):
-        return _call(
+    def page(p: int) -> Any:
+        return call(
             bc,
             lambda c: c.identity_get(
                 ad_account.advertiser_id, identity_type="BC_AUTH_TT", identity_authorized_bc_id=bc.bc_id, page=p
@@ -165,7 +174,7 @@ def _scopes(identities: dict[str, dict] | None, handle: str, fallback: list) -> 
     return [str(scope) for scope, on in pairs if on is True]
 
 
-def sync_job(job) -> tuple[str, dict]:
+def sync_job(job: BackgroundJob) -> tuple[str, dict]:
     """integrations.jobs runner of "Read members and accounts from TikTok"."""
     bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
     n = sync_members(bc)
@@ -173,7 +182,7 @@ def sync_job(job) -> tuple[str, dict]:
     return f"{n} member{pluralize(n)} and the authorized TikTok accounts were read from TikTok.", {}
 
 
-def approvals_job(job) -> tuple[str, dict]:
+def approvals_job(job: BackgroundJob) -> tuple[str, dict]:
     """integrations.jobs runner of the live approvals count's refresh."""
     bc = BusinessCenter.objects.get(pk=job.params["bc"], brand=job.brand)
     approved, cancelled = sync_tiktok_accounts(bc)
@@ -183,10 +192,10 @@ def approvals_job(job) -> tuple[str, dict]:
 # --- what a member may see ---------------------------------------------------------------------
 
 
-def visible_tiktok_grants(bc: BusinessCenter, member: BusinessCenterMember):
+def visible_tiktok_grants(bc: BusinessCenter, member: BusinessCenterMember) -> QuerySet[BusinessCenterGrant]:
     """Admins see every authorized account; standard members only those assigned to them."""
     qs = Grant.objects.filter(business_center=bc, asset_type=TT, member=None).select_related("tiktok_account")
-    if member.role != ADMIN:
+    if not member.is_admin:
         assigned = Grant.objects.filter(business_center=bc, asset_type=TT, member=member).values("asset_id")
         qs = qs.filter(asset_id__in=assigned)
     return qs.order_by("status", "tiktok_account__handle")
@@ -199,7 +208,9 @@ def approved_count(bc: BusinessCenter) -> int:
 # --- QR access request ----------------------------------------------------------------------
 
 
-def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: list[str], actor) -> QrAccessRequest:
+def request_access_qr(
+    bc: BusinessCenter, member: BusinessCenterMember, scopes: list[str], actor: Any
+) -> QrAccessRequest:
     """One account-agnostic link from `bc/asset/account/authorization/`, for any number of owners."""
     require_admin(member)
     if not scopes or set(scopes) - {Grant.Scope.PULL, Grant.Scope.PUSH}:
@@ -212,13 +223,13 @@ def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: 
         )
     qr = _claim_qr(bc, scopes, actor)
     try:
-        link = _call(bc, lambda c: c.bc_asset_account_authorization(bc.bc_id))
+        link = call(bc, lambda c: c.bc_asset_account_authorization(bc.bc_id))
     except (FlowError, TikTokError):
         qr.delete()  # nothing was generated: the next submit asks TikTok again
         raise
     qr.link = link
     qr.save(update_fields=["link"])
-    audit(
+    AuditEvent.record(
         bc.brand,
         AuditEvent.Kind.QR_GENERATED,
         f"QR code to request TikTok accounts for {bc} ({', '.join(Grant.Scope(s).label for s in scopes)})",
@@ -228,7 +239,7 @@ def request_access_qr(bc: BusinessCenter, member: BusinessCenterMember, scopes: 
     return qr
 
 
-def _claim_qr(bc: BusinessCenter, scopes: list[str], actor) -> QrAccessRequest:
+def _claim_qr(bc: BusinessCenter, scopes: list[str], actor: Any) -> QrAccessRequest:
     """The committed row without a link that makes this caller the one who asks TikTok; a
     double submit finds it, or the link it produced moments ago."""
     latest = QrAccessRequest.objects.filter(business_center=bc).first()
@@ -257,7 +268,7 @@ def qr_png(link: str) -> bytes:
 
 
 def require_admin(member: BusinessCenterMember | None) -> None:
-    if member is None or member.role != ADMIN:
+    if member is None or not member.is_admin:
         raise PermissionError("Only Business Center admins can do this.")
 
 
@@ -273,7 +284,15 @@ def validate_roles(asset_type: str, roles: list[str]) -> list[str]:
     return roles
 
 
-def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: list[str], actor) -> int:
+def assign(
+    bc: BusinessCenter,
+    actor_member: BusinessCenterMember | None,
+    members: list[BusinessCenterMember],
+    asset_type: str,
+    asset_id: str,
+    roles: list[str],
+    actor: Any,
+) -> int:
     """`bc/asset/assign/` for each member that does not already hold exactly these roles; one
     grant row per member and asset, marked pending (committed) before TikTok is called."""
     require_admin(actor_member)
@@ -295,9 +314,7 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
         raise FlowError(f"Already assigned: {names} already has {target} ({', '.join(roles)}).")
     for n, (member, (grant, _before)) in enumerate(todo):
         try:
-            _call(
-                bc, lambda c, m=member: c.bc_asset_assign(bc.bc_id, m.tiktok_user_id, asset_type, asset_id, **role_kw)
-            )
+            call(bc, functools.partial(_assign_call, bc, member, asset_type, asset_id, role_kw))
         except (FlowError, TikTokError) as exc:
             for _m, (g, b) in todo[n:]:
                 _restore(g, b)
@@ -305,7 +322,7 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
         Grant.objects.filter(pk=grant.pk).update(
             status=Grant.Status.ACTIVE, granted_at=timezone.now(), **_asset_fk(bc, asset_type, asset_id)
         )
-        audit(
+        AuditEvent.record(
             bc.brand,
             AuditEvent.Kind.ASSIGNED,
             f"{_member_name(member)} given {target} ({', '.join(roles)})",
@@ -317,11 +334,19 @@ def assign(bc, actor_member, members, asset_type: str, asset_id: str, roles: lis
     return len(todo)
 
 
+def _assign_call(
+    bc: BusinessCenter, member: BusinessCenterMember, asset_type: str, asset_id: str, role_kw: dict, client: Any
+) -> Any:
+    return client.bc_asset_assign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id, **role_kw)
+
+
 def _member_name(member: BusinessCenterMember) -> str:
     return member.user_name or member.email or str(member)
 
 
-def _claim_assignment(bc, member, asset_type: str, asset_id: str, roles: list[str]):
+def _claim_assignment(
+    bc: BusinessCenter, member: BusinessCenterMember, asset_type: str, asset_id: str, roles: list[str]
+) -> tuple[BusinessCenterGrant, tuple[str, list[str]] | None] | None:
     """Under a lock on the member's row: None when the member already holds exactly `roles`;
     else the assignment row marked pending and committed, with what it was before."""
     with transaction.atomic():
@@ -354,7 +379,7 @@ def _in_flight(grant: BusinessCenterGrant) -> bool:
     return grant.status == Grant.Status.PENDING and grant.updated_at > timezone.now() - ASSIGN_STALE_AFTER
 
 
-def _restore(grant: BusinessCenterGrant, before) -> None:
+def _restore(grant: BusinessCenterGrant, before: tuple[str, list[str]] | None) -> None:
     """TikTok refused or never got the call: the assignment is what it was, and may be retried."""
     if before is None:
         Grant.objects.filter(pk=grant.pk, status=Grant.Status.PENDING).delete()
@@ -362,7 +387,14 @@ def _restore(grant: BusinessCenterGrant, before) -> None:
         Grant.objects.filter(pk=grant.pk).update(status=before[0], roles=before[1])
 
 
-def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) -> None:
+def unassign(
+    bc: BusinessCenter,
+    actor_member: BusinessCenterMember | None,
+    member: BusinessCenterMember,
+    asset_type: str,
+    asset_id: str,
+    actor: Any,
+) -> None:
     require_admin(actor_member)
     with transaction.atomic():
         BusinessCenterMember.objects.select_for_update().filter(pk=member.pk).first()
@@ -377,14 +409,14 @@ def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) ->
         grant.status = Grant.Status.PENDING
         grant.save(update_fields=["status", "updated_at"])
     try:
-        _call(bc, lambda c: c.bc_asset_unassign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id))
+        call(bc, lambda c: c.bc_asset_unassign(bc.bc_id, member.tiktok_user_id, asset_type, asset_id))
     except (FlowError, TikTokError) as exc:
         _restore(grant, before)
         raise FlowError(_refusal(exc, f"TikTok refused to unassign {member}")) from exc
     label = _asset_label(bc, asset_type, asset_id)
     fk = _asset_fk(bc, asset_type, asset_id)
     grant.delete()
-    audit(
+    AuditEvent.record(
         bc.brand,
         AuditEvent.Kind.UNASSIGNED,
         f"{_member_name(member)} no longer has {label}",
@@ -395,20 +427,20 @@ def unassign(bc, actor_member, member, asset_type: str, asset_id: str, actor) ->
     )
 
 
-def _asset_fk(bc, asset_type: str, asset_id: str) -> dict:
+def _asset_fk(bc: BusinessCenter, asset_type: str, asset_id: str) -> dict:
     if asset_type == TT:
         grant = Grant.objects.filter(business_center=bc, asset_type=TT, asset_id=asset_id, member=None).first()
         return {"tiktok_account": grant.tiktok_account if grant else None}
     return {"ad_account": AdAccount.objects.filter(brand=bc.brand, advertiser_id=asset_id).first()}
 
 
-def _asset_label(bc, asset_type: str, asset_id: str) -> str:
+def _asset_label(bc: BusinessCenter, asset_type: str, asset_id: str) -> str:
     fk = _asset_fk(bc, asset_type, asset_id)
     obj = fk.get("tiktok_account") or fk.get("ad_account")
     return str(obj) if obj else f"{asset_type} {asset_id}"
 
 
-def ad_accounts_of(bc: BusinessCenter):
+def ad_accounts_of(bc: BusinessCenter) -> QuerySet[AdAccount]:
     return AdAccount.objects.filter(brand=bc.brand, owner_bc=bc).order_by("name")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_POST
@@ -18,14 +18,14 @@ from integrations.models import AdAccount
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 
-from . import ads_manager as links
-from .forms import LinkRequestForm
-from .models import AdsManagerLink
+from ..forms import LinkRequestForm
+from ..models import AdsManagerLink
+from . import flows as links
 
 
 @login_required
 @require_GET
-def page(request, slug: str) -> HttpResponse:
+def page(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
     rows = links.with_open_successor(
         AdsManagerLink.objects.for_user(request.user)
@@ -50,7 +50,7 @@ def page(request, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_link(request, slug: str) -> HttpResponse:
+def request_link(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     form = LinkRequestForm(request.POST)
     if form.is_valid():
@@ -72,7 +72,7 @@ def request_link(request, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def act(request, slug: str, pk: int, action: str) -> HttpResponse:
+def act(request: HttpRequest, slug: str, pk: int, action: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     link = get_object_or_404(
         AdsManagerLink.objects.for_user(request.user).select_related("ad_account", "brand"), pk=pk, brand=brand

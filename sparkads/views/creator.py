@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
-from django.http import HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from integrations.errors import FlowError
 from integrations.models import CampaignPost, TikTokAccount
 
-from . import codes, creator_codes
-from .forms import PasteCodeForm
-from .models import SparkAuthorization
+from .. import codes, creator_codes
+from ..forms import PasteCodeForm
+from ..models import SparkAuthorization
 
 
-def _own_row(request, pk: int) -> SparkAuthorization:
+def _own_row(request: HttpRequest, pk: int) -> SparkAuthorization:
     owned = Q(tiktok_account__owner=request.user) | Q(post__tiktok_account__owner=request.user)
     rows = SparkAuthorization.objects.filter(owned).select_related(
         "brand", "ad_account", "tiktok_account__credential", "post__tiktok_account__credential"
@@ -30,18 +30,18 @@ def _own_row(request, pk: int) -> SparkAuthorization:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def creator_codes_page(request) -> HttpResponse:
-    own_posts = CampaignPost.objects.filter(tiktok_account__owner=request.user).select_related(
+def creator_codes_page(request: HttpRequest) -> HttpResponse:
+    own_posts = CampaignPost.objects.filter(tiktok_account__owner=request.user.pk).select_related(
         "campaign__brand", "tiktok_account__credential"
     )
     if request.method == "POST":
         _paste(request, own_posts)
         return redirect("sparkads:creator_codes")
     posts = list(own_posts)
-    accounts = list(TikTokAccount.objects.filter(owner=request.user).select_related("credential").order_by("handle"))
+    accounts = list(TikTokAccount.objects.filter(owner=request.user.pk).select_related("credential").order_by("handle"))
     # (request, whether the creator's grant lets them approve it here)
     waiting = [
-        (req, creator_codes.has_spark_scope(creator_codes.account_of(req)))
+        (req, creator_codes.has_spark_scope(req.creator_account))
         for req in creator_codes.waiting_requests(request.user)
     ]
     # (authorization, revoked here in one click, or turned off in the TikTok app)
@@ -49,10 +49,6 @@ def creator_codes_page(request) -> HttpResponse:
         (row, creator_codes.can_revoke_here(row), row.status in creator_codes.REVOCABLE)
         for row in creator_codes.given(request.user)
     ]
-    # Each post shown gets its caption and thumbnail: one TikTok call per account, kept on the rows.
-    creator_codes.fill_previews(
-        [*posts, *(r.post for r, _ in waiting if r.post), *(r.post for r, *_ in rows if r.post)]
-    )
     return render(
         request,
         "sparkads/creator_codes.html",
@@ -66,7 +62,7 @@ def creator_codes_page(request) -> HttpResponse:
     )
 
 
-def _paste(request, posts) -> None:
+def _paste(request: HttpRequest, posts: QuerySet[CampaignPost]) -> None:
     form = PasteCodeForm(request.POST)
     post = posts.filter(pk=form.cleaned_data["post"]).first() if form.is_valid() and form.cleaned_data["post"] else None
     if post is None:
@@ -84,20 +80,14 @@ def _paste(request, posts) -> None:
 
 @login_required
 @require_POST
-def approve(request, pk: int) -> HttpResponse:
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
     auth = _own_row(request, pk)
     try:
         auth = creator_codes.approve(auth, request.user)
     except FlowError as exc:
         messages.error(request, exc.message)
         return redirect("sparkads:creator_codes")
-    if auth.status in (SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING):
-        messages.success(
-            request,
-            f"Approved: {auth.brand} can promote video {auth.video_id} as a Spark Ad "
-            f"until {auth.auth_end:%Y-%m-%d}. The code went straight to them.",
-        )
-    elif auth.awaiting_payment:
+    if auth.awaiting_payment:
         messages.success(
             request,
             f"Approved for {auth.authorization_days} days: the code is in {auth.brand}'s ledger and reaches "
@@ -114,7 +104,7 @@ def approve(request, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke(request, pk: int) -> HttpResponse:
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     auth = _own_row(request, pk)
     try:
         creator_codes.revoke(auth, request.user)

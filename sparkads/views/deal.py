@@ -9,26 +9,27 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import csvexport, jobs
 from integrations.errors import FlowError, message_for
-from integrations.models import BackgroundJob, Campaign
+from integrations.http import HtmxHttpRequest
+from integrations.models import BackgroundJob, Brand, Campaign
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
 
-from . import bulk, terms
-from .forms import BulkRequestForm, ReleaseSettingForm
-from .models import SparkAuthorization
-from .views import form_errors
+from .. import bulk, terms
+from ..forms import BulkRequestForm, ReleaseSettingForm
+from ..models import SparkAuthorization
+from .ledger import form_errors
 
 
 @login_required
 @require_POST
-def bulk_request(request, slug: str) -> HttpResponse:
+def bulk_request(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     campaign_id = request.POST.get("campaign", "")
     if not campaign_id.isdigit():
@@ -61,7 +62,7 @@ def bulk_request(request, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def bulk_progress(request, slug: str, pk: int) -> HttpResponse:
+def bulk_progress(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     job = get_object_or_404(BackgroundJob, pk=pk, brand=brand, user=request.user)
     if job.kind != "spark_bulk_request":
@@ -70,7 +71,7 @@ def bulk_progress(request, slug: str, pk: int) -> HttpResponse:
     return render(request, "sparkads/bulk.html", {"brand": brand, "job": job, "campaign": campaign})
 
 
-def _authorization(request, slug: str, pk: int):
+def _authorization(request: HttpRequest, slug: str, pk: int) -> tuple[Brand, SparkAuthorization]:
     brand = get_brand_for_user(request.user, slug, manage=True)
     auth = get_object_or_404(SparkAuthorization.objects.select_related("brand"), pk=pk, brand=brand)
     return brand, auth
@@ -78,7 +79,7 @@ def _authorization(request, slug: str, pk: int):
 
 @login_required
 @require_POST
-def mark_paid(request, slug: str, pk: int) -> HttpResponse:
+def mark_paid(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     brand, auth = _authorization(request, slug, pk)
     try:
         if terms.mark_paid(auth, request.user):
@@ -101,7 +102,7 @@ def mark_paid(request, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def release_setting(request, slug: str) -> HttpResponse:
+def release_setting(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug, manage=True)
     form = ReleaseSettingForm(request.POST)
     on = form.is_valid() and form.cleaned_data["release_after_payment"]
@@ -117,7 +118,7 @@ def release_setting(request, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def ledger_csv(request, slug: str) -> StreamingHttpResponse:
+def ledger_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     brand = get_brand_for_user(request.user, slug)
     rows = (
         SparkAuthorization.objects.for_user(request.user)
