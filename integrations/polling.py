@@ -73,7 +73,8 @@ class Poller:
 
 
 def queue_of(task: Task) -> str:
-    """The queue a task names on its decorator (Celery's stubs do not declare the attribute)."""
+    """The queue a task names on its decorator (aspire_tiktok.celery routes by it; Celery's
+    stubs do not declare the attribute)."""
     return str(cast(Any, task).queue)
 
 

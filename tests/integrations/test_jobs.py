@@ -162,9 +162,13 @@ def test_every_job_kind_is_registered_with_a_label_and_the_task_is_alone_on_the_
     }
     assert set(dict(BackgroundJob._meta.get_field("kind").choices)) == set(jobs.KINDS)
     app.loader.import_default_modules()
-    assert app.tasks["integrations.jobs.run_job"].queue == "interactive"
+
+    def queue(name: str) -> str:
+        return app.amqp.router.route({}, name, task_type=app.tasks[name])["queue"].name
+
+    assert queue("integrations.jobs.run_job") == "interactive"
     ours = [name for name in app.tasks if name.split(".")[0] in {"integrations", "creators", "sparkads"}]
-    background = {app.tasks[name].queue for name in ours if name != "integrations.jobs.run_job"}
+    background = {queue(name) for name in ours if name != "integrations.jobs.run_job"}
     assert "interactive" not in background
 
 
