@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations import polling
 from integrations.crypto import EncryptedTextField
 from integrations.models import (
     AdAccount,
@@ -195,14 +196,16 @@ class SparkAuthorization(PendingWrite):
         """Win the right to call `tt_video/authorize/` for this approved code: one conditional
         UPDATE (a claim left by a dead worker is taken over after CLAIM_STALE_AFTER)."""
         now = timezone.now()
-        won = (
-            SparkAuthorization.objects.filter(pk=self.pk, status=self.Status.APPROVED)
-            .filter(Q(apply_claimed_at__isnull=True) | Q(apply_claimed_at__lt=now - self.CLAIM_STALE_AFTER))
-            .update(apply_claimed_at=now)
+        won = polling.take(
+            SparkAuthorization.objects.filter(pk=self.pk, status=self.Status.APPROVED),
+            field="apply_claimed_at",
+            free_within=-self.CLAIM_STALE_AFTER,
+            unset_is_free=True,
+            now=now,
         )
         if won:
             self.apply_claimed_at = now
-        return bool(won)
+        return won
 
     def audit(self, kind: str, summary: str, *, actor: Any = None, **objects: Any) -> AuditEvent:
         """An event of this authorization, filed under its brand and the creator's TikTok account."""
