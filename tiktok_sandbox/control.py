@@ -246,7 +246,7 @@ HELPER_SCOPES = ["user.info.basic", "user.info.profile", "user.info.stats", "vid
 
 
 @control("POST")
-def helper_authorize(request, body) -> dict:
+def helper_authorize(request: HttpRequest, body: dict) -> dict:
     user = _user(body.get("handle", ""))
     client_key = body.get("client_key", "")
     kind = oauth.code_kind_for(client_key)

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from tiktok_sandbox import clock
 from tiktok_sandbox.envelopes import BusinessError, business_error, business_ok
-from tiktok_sandbox.models import OAuthToken
+from tiktok_sandbox.models import BusinessUser, OAuthToken
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Call:
         self.token = token
 
     @property
-    def user(self):
+    def user(self) -> BusinessUser | None:
         return self.token.business_user if self.token else None
 
     def str(self, name: str, required: bool = True, default: str = "") -> str:
