@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench install install-browser migrate seed sandbox clean
+.PHONY: run test test-fast lint format bench install install-browser migrate seed sandbox clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@[ -x $(PY) ] || { PYBOOT=$$(scripts/find-python) && $$PYBOOT -m venv $(VENV); }
@@ -41,6 +41,16 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## test-fast: ruff (lint + format check), mypy and the unit tests (no live sandbox, worker or browser)
+test-fast: export DJANGO_ENV = test
+test-fast: export PATH := $(abspath $(BIN)):$(PATH)
+test-fast: install
+	@$(PY) manage.py ensure_redis --install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "not integration and not worker and not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

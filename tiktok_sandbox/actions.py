@@ -8,7 +8,7 @@ import random
 from django.utils.text import slugify
 
 from tiktok_sandbox import clock, events, ids, world
-from tiktok_sandbox.api_spark import DURATIONS, new_auth_code
+from tiktok_sandbox.api.spark import DURATIONS, new_auth_code
 from tiktok_sandbox.models import (
     AdAuthCode,
     AdsManagerLink,

@@ -14,7 +14,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from tiktok_sandbox import actions, clock, events, ids, oauth, seed, traffic
-from tiktok_sandbox.api_brand import API_PRODUCTS
+from tiktok_sandbox.api.business import API_PRODUCTS
 from tiktok_sandbox.models import (
     AdsManagerLink,
     Advertiser,
@@ -240,15 +240,20 @@ def request_stats(request, body) -> dict:
 # --- helpers: what the screens do -----------------------------------------------------------
 
 
+# What the authorize helper grants when the test names no scope: every scope a creator's
+# profile, stats and post reads need.
+HELPER_SCOPES = ["user.info.basic", "user.info.profile", "user.info.stats", "video.list"]
+
+
 @control("POST")
-def helper_authorize(request, body) -> dict:
+def helper_authorize(request: HttpRequest, body: dict) -> dict:
     user = _user(body.get("handle", ""))
     client_key = body.get("client_key", "")
     kind = oauth.code_kind_for(client_key)
     if kind is None:
         raise Problem("unknown client_key")
     redirect_uri = body.get("redirect_uri", "")
-    scope = body.get("scope") or ",".join(oauth.LOGIN_KIT_SCOPES)
+    scope = body.get("scope") or ",".join(HELPER_SCOPES)
     code = oauth.issue_code(kind, client_key, redirect_uri, scope, tiktok_user=user)
     query = {"code": code.code, "scopes": scope, "state": body.get("state", "")}
     return {"code": code.code, "redirect_url": f"{redirect_uri}?{urlencode(query)}"}
@@ -341,7 +346,7 @@ def helper_ads_manager_decide(request, body, link_id: str, decision: str) -> dic
 
 @control("POST")
 def helper_link_confirm(request, body) -> dict:
-    from tiktok_sandbox.api_creator import confirm_link
+    from tiktok_sandbox.api.tto import confirm_link
     from tiktok_sandbox.envelopes import BusinessError
 
     link = _get(

@@ -1,4 +1,4 @@
-"""TikTok's three response shapes, built in one place so every endpoint answers alike."""
+"""The API for Business response envelope, built in one place so every endpoint answers alike."""
 
 from __future__ import annotations
 
@@ -31,30 +31,3 @@ def business_ok(data: Any) -> JsonResponse:
 def business_error(code: int, message: str, status: int = 200) -> JsonResponse:
     body = {"code": code, "message": message, "request_id": request_id(), "data": {}}
     return JsonResponse(body, status=status)
-
-
-def login_kit_ok(data: Any) -> JsonResponse:
-    return JsonResponse({"data": data, "error": {"code": "ok", "message": "", "log_id": request_id()}})
-
-
-LOGIN_KIT_STATUS = {
-    "access_token_invalid": 401,
-    "scope_not_authorized": 401,
-    "invalid_params": 400,
-    "scope_permission_missed": 400,
-    "rate_limit_exceeded": 429,
-    "internal_error": 500,
-}
-
-
-def login_kit_error(code: str, message: str) -> JsonResponse:
-    body = {"data": {}, "error": {"code": code, "message": message, "log_id": request_id()}}
-    return JsonResponse(body, status=LOGIN_KIT_STATUS.get(code, 400))
-
-
-OAUTH_STATUS = {"invalid_client": 401, "server_error": 500, "temporarily_unavailable": 503}
-
-
-def oauth_error(error: str, description: str) -> JsonResponse:
-    body = {"error": error, "error_description": description, "log_id": request_id()}
-    return JsonResponse(body, status=OAUTH_STATUS.get(error, 400))

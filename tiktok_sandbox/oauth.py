@@ -1,5 +1,5 @@
-"""OAuth semantics shared by Login Kit, the TikTok-account-holder (tt_user) flow and the
-advertiser portal: single-use short-lived codes bound to a redirect URI, rotating refresh
+"""OAuth semantics shared by the TikTok-account-holder (tt_user) flow and the advertiser
+portal: single-use short-lived codes bound to a redirect URI, rotating refresh
 tokens, revocation."""
 
 from __future__ import annotations
@@ -13,20 +13,17 @@ from tiktok_sandbox import clock, ids
 from tiktok_sandbox.models import BusinessUser, OAuthCode, OAuthToken, TikTokUser
 
 # The creator's (tt_user) code: 10 minutes, single use (TikTok's Accounts API authorization
-# guide); the portal's auth_code: 1 hour, single use. Login Kit does not publish its code's
-# lifetime: 5 minutes here (docs/sandbox.md).
-CODE_TTL = {"login_kit": timedelta(minutes=5), "tt_user": timedelta(minutes=10), "portal": timedelta(hours=1)}
-# Login Kit: access 2 h, refresh 180 days, rotating (TikTok's 2026 refresh guide); tt_user:
-# access 24 h, refresh 1 year. Clients must use each answer's expires_in, not these.
-ACCESS_TTL = {"login_kit": timedelta(hours=2), "tt_user": timedelta(hours=24)}
-REFRESH_TTL = {"login_kit": timedelta(days=180), "tt_user": timedelta(days=365)}
-LOGIN_KIT_SCOPES = ["user.info.basic", "user.info.profile", "user.info.stats", "video.list"]
+# guide); the portal's auth_code: 1 hour, single use.
+CODE_TTL = {"tt_user": timedelta(minutes=10), "portal": timedelta(hours=1)}
+# tt_user: access 24 h, refresh 1 year, rotating. Clients must use each answer's expires_in, not these.
+ACCESS_TTL = {"tt_user": timedelta(hours=24)}
+REFRESH_TTL = {"tt_user": timedelta(days=365)}
 # The integer permission ids an advertiser token reports in `scope`.
 ADVERTISER_SCOPES = [1, 2, 3, 4, 5, 6, 7, 10, 11, 13, 14]
 
 
 class OAuthFailure(Exception):
-    """``error`` is the OAuth error string (Login Kit); ``code`` the API for Business code the
+    """``error`` is the OAuth error string; ``code`` the API for Business code the
     tt_user endpoints answer with (TikTok's table: 40107 invalid refresh token, 40103 refresh
     token expired)."""
 
@@ -38,8 +35,6 @@ class OAuthFailure(Exception):
 
 
 def code_kind_for(client_key: str) -> str | None:
-    if client_key == settings.SANDBOX_CLIENT_KEY:
-        return "login_kit"
     if client_key in settings.SANDBOX_APPS:
         return "tt_user"
     return None
@@ -143,16 +138,3 @@ def revoke_grant(token: OAuthToken) -> None:
 
 def seconds_left(moment) -> int:
     return max(0, round((moment - clock.now()).total_seconds())) if moment else 0
-
-
-def token_payload(token: OAuthToken) -> dict:
-    """Login Kit `/v2/oauth/token/` response fields."""
-    return {
-        "open_id": token.tiktok_user.open_id,
-        "scope": token.scope,
-        "access_token": token.access_token,
-        "expires_in": seconds_left(token.access_expires_at),
-        "refresh_token": token.refresh_token,
-        "refresh_expires_in": seconds_left(token.refresh_expires_at),
-        "token_type": "Bearer",
-    }

@@ -124,7 +124,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         request.session["tt_user"] = creator.pk
     if request.method == "POST" and params.get("decision"):
         return _decide(request, params, kind, creator, requested)
-    app = "Aspire (TikTok account holder)" if kind == "tt_user" else "Aspire (Login Kit)"
+    app = "Aspire (TikTok account holder)"
     scopes = [(s, SCOPE_LABELS.get(s, s)) for s in requested]
     return _page(
         request, "authorize.html", creator=creator, personas=_personas(), scopes=scopes, app=app, params=params
@@ -227,7 +227,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 
 def _answer_notification(request: HttpRequest, creator: TikTokUser) -> None:
-    from tiktok_sandbox.api_creator import confirm_link
+    from tiktok_sandbox.api.tto import confirm_link
 
     try:
         if request.POST.get("spark"):

@@ -19,7 +19,6 @@ from tiktok_sandbox.models import (
     Campaign,
     CampaignJoin,
     MarketplaceInvite,
-    RateLimit,
     TikTokUser,
     TTOAccount,
     Video,
@@ -126,14 +125,6 @@ def seed_world(seed: int | None = None) -> None:
         _personas(rng)
         _generated_creators(rng)
         _seeded_campaign(users)
-        default_rate_limits()
-
-
-def default_rate_limits() -> None:
-    """TikTok's documented Login Kit limit (the API for Business is limited by the app's tier,
-    tiktok_sandbox.traffic)."""
-    for path in ("/v2/user/info/", "/v2/video/list/", "/v2/video/query/"):
-        RateLimit.objects.create(pattern=path, limit=600, window_seconds=60)
 
 
 def is_seeded() -> bool:

@@ -123,10 +123,6 @@ def _app_throttle(at: float) -> str | None:
     return None
 
 
-def is_api_path(path: str) -> bool:
-    return path.startswith("/open_api/") or (path.startswith("/v2/") and not path.startswith("/v2/auth/"))
-
-
 def is_business(path: str) -> bool:
     return path.startswith("/open_api/")
 
@@ -152,18 +148,12 @@ def _over_limit(request: HttpRequest, now: float) -> bool:
     return False
 
 
-def _throttled(path: str, status: int = 200, message: str = "App reaches the QPS limit.") -> HttpResponse:
-    if is_business(path):
-        return envelopes.business_error(40100, message, status=status)
-    return envelopes.login_kit_error("rate_limit_exceeded", "Rate limit exceeded.")
+def _throttled(status: int = 200, message: str = "App reaches the QPS limit.") -> HttpResponse:
+    return envelopes.business_error(40100, message, status=status)
 
 
-def _server_error(path: str, status: int) -> HttpResponse:
-    if is_business(path):
-        return envelopes.business_error(50000, "System error", status=status)
-    response = envelopes.login_kit_error("internal_error", "Internal error.")
-    response.status_code = status
-    return response
+def _server_error(status: int) -> HttpResponse:
+    return envelopes.business_error(50000, "System error", status=status)
 
 
 def _take_fault(path: str) -> FaultRule | None:
@@ -180,13 +170,13 @@ def _take_fault(path: str) -> FaultRule | None:
     return None
 
 
-def _fault_response(rule: FaultRule, path: str) -> tuple[HttpResponse | None, bool]:
+def _fault_response(rule: FaultRule) -> tuple[HttpResponse | None, bool]:
     """(replacement response or None, whether to mangle the real body)."""
     roll = _rng.random()
     for rate, make in (
-        (rule.error_40100, lambda: _throttled(path)),
-        (rule.http_429, lambda: _throttled(path, status=429)),
-        (rule.http_5xx, lambda: _server_error(path, rule.status_5xx)),
+        (rule.error_40100, lambda: _throttled()),
+        (rule.http_429, lambda: _throttled(status=429)),
+        (rule.http_5xx, lambda: _server_error(rule.status_5xx)),
     ):
         if roll < rate:
             return make(), False
@@ -231,7 +221,7 @@ class SandboxTrafficMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not is_api_path(request.path):
+        if not is_business(request.path):
             return self.get_response(request)
         # Limits count a request when it arrives, as TikTok does: before any work is done on it.
         at = time.time()
@@ -246,13 +236,13 @@ class SandboxTrafficMiddleware:
         rule = _take_fault(request.path)
         if rule and rule.latency_ms:
             time.sleep(rule.latency_ms / 1000)
-        if is_business(request.path) and (message := _app_throttle(at)):
-            return _throttled(request.path, message=message), True
+        if message := _app_throttle(at):
+            return _throttled(message=message), True
         if _over_limit(request, at):
-            return _throttled(request.path, status=200 if is_business(request.path) else 429), True
+            return _throttled(), True
         mangle = False
         if rule:
-            replacement, mangle = _fault_response(rule, request.path)
+            replacement, mangle = _fault_response(rule)
             if replacement is not None:
                 return replacement, False
         response = self.get_response(request)

@@ -1,23 +1,17 @@
-"""One server for TikTok's three hosts (www.tiktok.com, open.tiktokapis.com,
-business-api.tiktok.com), the TikTok-side screens and the sandbox control API."""
+"""One server for TikTok's two hosts the product calls (www.tiktok.com, business-api.tiktok.com),
+the TikTok-side screens and the sandbox control API."""
 
 from __future__ import annotations
 
 from django.urls import path, re_path
 
-from tiktok_sandbox import api, control, loginkit, media, screens
+from tiktok_sandbox import api, control, media, screens
 
 api.load_handlers()
 
 urlpatterns = [
     # www.tiktok.com
     path("v2/auth/authorize/", screens.authorize, name="authorize"),
-    # open.tiktokapis.com
-    path("v2/oauth/token/", loginkit.token),
-    path("v2/oauth/revoke/", loginkit.revoke),
-    path("v2/user/info/", loginkit.user_info),
-    path("v2/video/list/", loginkit.video_list),
-    path("v2/video/query/", loginkit.video_query),
     # business-api.tiktok.com
     re_path(r"^portal/auth/?$", screens.portal_auth, name="portal_auth"),
     re_path(r"^open_api/v1\.3/(?P<path>.+)$", api.dispatch),

@@ -4,35 +4,11 @@ Clients
 -------
 ``BusinessClient(access_token=None)`` (API for Business, ``integrations.tiktok.client``):
 one method per endpoint, named after its path (``tto/oauth2/info/`` ->
-``client.tto_oauth2_info(tto_tcm_account_id)``), defined per family:
-
-- ``business.py``: ``portal_auth_url(state, redirect_uri)`` (static), ``oauth2_access_token(auth_code)``
-  -> TokenGrant, ``oauth2_revoke_token(access_token)``, ``oauth2_advertiser_get()``,
-  ``advertiser_info(advertiser_ids, fields=None)`` (100 ids per call), ``bc_get(bc_id=, page=, page_size=)``,
-  ``bc_member_get(bc_id, ...)``, ``bc_member_invite(bc_id, emails, asset_ids, user_role=, ...)``,
-  ``bc_asset_get(bc_id, asset_type, ...)``,
-  ``bc_asset_assign(bc_id, user_id, asset_type, asset_id, advertiser_role=|tt_account_roles=)``,
-  ``bc_asset_unassign(...)``,
-  ``bc_asset_account_authorization(bc_id)`` -> QR link, ``subscription_subscribe(entity, callback_url, detail)``.
-- ``tto.py``: ``tto_oauth2_tcm()``, ``tto_oauth2_info(id)``,
-  ``tt_user_authorize_url(state, redirect_uri, scopes, disable_auto_auth=False)``,
-  ``tt_user_oauth2_token(auth_code, redirect_uri)``, ``tt_user_oauth2_refresh_token(rt)``,
-  ``tt_user_oauth2_revoke(at)``,
-  ``tt_user_token_info_get(at)``, ``tcm_creator_invite(tcm_account_id, handle_names)`` (normalized),
-  ``tto_tcm_creator_status_get(id, handle_names)`` (20 per call), ``tto_tcm_creator_discover(id, **filters)``,
-  ``tto_tcm_creator_public(id, handle_name)``, ``tto_tcm_campaign_create|get(...)``,
-  ``tto_creator_campaign_join(creator_id, link)``, ``tto_creator_campaign_video_link(creator_id, link, video_id)``,
-  ``tto_tcm_campaign_link(id, campaign_id, video_id, action)``, ``tto_tcm_campaign_link_status(id, ...)``,
-  ``tto_creator_link_request_get(creator_id, link)``, ``tto_creator_link_request_confirm(creator_id, id, action)``,
-  ``tto_tcm_report(id, campaign_id, start_date=, end_date=, page=, country_code=)``,
-  ``tto_creator_authorized(creator_id)``, ``tto_creator_authorized_video_list(creator_id, ...)``.
-- ``spark.py``: ``identity_get``, ``identity_video_get``, ``tt_video_authorize``, ``tt_video_info``,
-  ``tt_video_unbind``, ``tcm_tt_video_apply(video_id, tcm_account_id, days, extend=False)``,
-  ``tcm_tt_video_status(video_id, tcm_account_id)``; with a creator's tt_user token (scope
-  ``SPARK_AUTH_SCOPE``, ``biz.spark.auth``): ``business_post_authorize_setting(open_id, item_id,
-  is_ad_promotable=True, authorization_days=30)``, ``business_post_authorize(open_id, item_id, days)``
-  (extend), ``business_post_authorize_status|delete(open_id, item_id)``, and
-  ``business_video_list(open_id, fields=, video_ids=, cursor=, max_count=)``.
+``client.tto_oauth2_info(tto_tcm_account_id)``), defined per family in ``business.py``
+(advertiser OAuth, ad accounts, Business Centers, webhook subscriptions), ``tto.py`` (TikTok One:
+accounts, creator OAuth, Marketplace, campaigns, reports) and ``spark.py`` (Spark Ads codes,
+identities, a creator's posts and their ad authorization). The sandbox answers each family in
+``tiktok_sandbox/api/<family>.py``.
 
 Results are the envelope's ``data`` typed as TypedDicts (plain dicts; unknown fields and
 enum values TikTok adds are kept as sent), or ``TokenGrant`` for token responses. Paged
@@ -44,7 +20,7 @@ Errors
 Every failure is a ``TikTokError`` with ``kind`` transient / auth / permanent (one table in
 ``errors.py``), ``code``, ``request_id``, ``retry_after``, ``http_status``.
 Transient errors were already retried (backoff + jitter, Retry-After, TIKTOK_MAX_RETRIES); a
-Celery task catching one should ``self.retry(countdown=exc.retry_after or ...)``.
+Celery task on the ``TikTokTask`` base reschedules itself on one, honouring ``retry_after``.
 ``exc.is_expired``: refresh once; ``exc.needs_reconnect``: the grant is gone. Predicates on
 TikTok's code table: ``is_permission_error`` (40001), ``is_param_error`` (40000/40002),
 ``is_auth_code_error`` (40110), ``is_not_tcm_creator`` (40121/40122), ``is_scope_missing``

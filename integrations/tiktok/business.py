@@ -163,28 +163,6 @@ class BusinessMixin(BusinessBase):
             "bc/member/get/", {"bc_id": bc_id, "filtering": filtering, "page": page, "page_size": page_size}
         )
 
-    def bc_member_invite(
-        self,
-        bc_id: str,
-        emails: list[str],
-        asset_ids: list[str],
-        *,
-        user_role: str = "STANDARD",
-        advertiser_role: str | None = None,
-        ext_user_role: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
-        """Invite people by email; ``asset_ids`` (ad accounts to share, may be empty) is required
-        by TikTok (official SDK ``MemberInviteBody``)."""
-        body = {
-            "bc_id": bc_id,
-            "emails": emails,
-            "user_role": user_role,
-            "asset_ids": asset_ids,
-            "advertiser_role": advertiser_role,
-            "ext_user_role": ext_user_role,
-        }
-        return self._post("bc/member/invite/", body)
-
     def bc_asset_get(
         self,
         bc_id: str,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -84,7 +84,7 @@ def erase(credential_id: int, *, status: str, reason: str) -> None:
     )
 
 
-def _next_refresh_at(now, expires_in: int | None):
+def _next_refresh_at(now: datetime, expires_in: int | None) -> datetime | None:
     if expires_in is None:
         return None  # long-term API for Business tokens are never refreshed
     lead = min(settings.TIKTOK_REFRESH_MARGIN_SECONDS, expires_in // 2)
@@ -110,7 +110,9 @@ def _record_failure(credential: Credential, exc: TikTokError) -> None:
     )
 
 
-def _refresh_needed(cred: Credential, started, stale_access_token: str | None, only_if_expiring: bool) -> bool:
+def _refresh_needed(
+    cred: Credential, started: datetime, stale_access_token: str | None, only_if_expiring: bool
+) -> bool:
     if cred.last_refreshed_at and cred.last_refreshed_at >= started:
         return False  # another caller refreshed while we waited for the lock
     if stale_access_token is not None and cred.access_token != stale_access_token:

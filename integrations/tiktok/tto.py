@@ -90,11 +90,6 @@ class BrandProfile(TypedDict, total=False):
     tiktok_account_url: str
 
 
-class BrandProfilePage(TypedDict, total=False):
-    brands: list[BrandProfile]
-    page_info: PageInfo
-
-
 class Anchor(TypedDict, total=False):
     anchor_id: str
     status: str  # DRAFT / CREATED / IN_REVIEW / APPROVED / REJECTED_BY_AUDIT
@@ -114,21 +109,6 @@ class AnchorPage(TypedDict, total=False):
 
 class CampaignPage(TypedDict, total=False):
     campaigns: list[Campaign]
-    page_info: PageInfo
-
-
-class LinkInfo(TypedDict, total=False):
-    video_id: str
-    status: str  # IN_REVIEW / APPROVE / REJECTED / REVOKE
-    campaign_id: str
-    link_request_id: str
-    number_of_requests: int
-    last_reminded_timestamp: int
-    campaign_type: str
-
-
-class LinkStatusPage(TypedDict, total=False):
-    video_infos: list[LinkInfo]
     page_info: PageInfo
 
 
@@ -337,19 +317,6 @@ class TTOMixin(BusinessBase):
             {"tto_tcm_account_id": tto_tcm_account_id, "brand_name": brand_name, **fields},
         )
 
-    def tto_tcm_brand_profile_get(
-        self, tto_tcm_account_id: str, *, brand_profile_ids: list[str] | None = None, page: int = 1, page_size: int = 20
-    ) -> BrandProfilePage:
-        return self._get(
-            "tto/tcm/brand/profile/get/",
-            {
-                "tto_tcm_account_id": tto_tcm_account_id,
-                "brand_profile_ids": brand_profile_ids,
-                "page": page,
-                "page_size": page_size,
-            },
-        )
-
     def tto_tcm_anchor_create(
         self,
         tto_tcm_account_id: str,
@@ -428,42 +395,6 @@ class TTOMixin(BusinessBase):
         return self._get(
             "tto/creator/authorized/video/list/",
             {"creator_id": creator_id, "video_ids": video_ids, "cursor": cursor, "limit": limit},
-        )
-
-    # --- Brand-side linking ------------------------------------------------------------
-
-    def tto_tcm_campaign_link(
-        self, tto_tcm_account_id: str, campaign_id: str, video_id: str, action: str = "LINK"
-    ) -> LinkInfo:
-        """``action``: LINK or REVOKE; returns the link's status (IN_REVIEW/APPROVE/REJECTED/REVOKE)."""
-        body = {
-            "tto_tcm_account_id": tto_tcm_account_id,
-            "campaign_id": campaign_id,
-            "video_id": video_id,
-            "action": action,
-        }
-        return self._post("tto/tcm/campaign/link/", body, idempotent=True)
-
-    def tto_tcm_campaign_link_status(
-        self,
-        tto_tcm_account_id: str,
-        *,
-        campaign_ids: list[str] | None = None,
-        handle_names: list[str] | None = None,
-        campaign_type: str | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> LinkStatusPage:
-        return self._get(
-            "tto/tcm/campaign/link/status/",
-            {
-                "tto_tcm_account_id": tto_tcm_account_id,
-                "campaign_ids": campaign_ids,
-                "handle_names": handle_names,
-                "campaign_type": campaign_type,
-                "page": page,
-                "page_size": page_size,
-            },
         )
 
     # --- Post insights -----------------------------------------------------------------

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -20,13 +21,13 @@ SPRING_LAUNCH = "7900000000000000001"  # the sandbox's seeded campaign; market.s
 def _campaign_post(brand):
     """The brand's Spring Launch campaign and market.star's linked post, as campaign sync stores them."""
     from integrations.models import Campaign, CampaignPost, TikTokAccount, TikTokOneAccount
-    from integrations.tiktok import BusinessClient
+    from tiktok_sandbox.testing import link_statuses
 
     tto = TikTokOneAccount.objects.get(brand=brand, tto_tcm_account_id="7200000000000000001")
-    status = BusinessClient(tto.credential.access_token).tto_tcm_campaign_link_status(
-        tto.tto_tcm_account_id, campaign_ids=[SPRING_LAUNCH]
+    links = link_statuses(
+        settings.TIKTOK_BUSINESS_API_BASE_URL, tto.credential.access_token, tto.tto_tcm_account_id, SPRING_LAUNCH
     )
-    video_id = next(str(r["video_id"]) for r in status["video_infos"] if r["status"] == "APPROVE")
+    video_id = next(str(r["video_id"]) for r in links if r["status"] == "APPROVE")
     campaign = Campaign.objects.create(
         brand=brand, tiktok_one_account=tto, campaign_id=SPRING_LAUNCH, name="Spring Launch"
     )

@@ -13,6 +13,7 @@ never paid expires unused. The brand's ledger and the creator's page tell the sa
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -32,16 +33,15 @@ def _campaign_with_three_posts(site, brand) -> list:
     """Spring Launch as campaign sync stores it, with market.star's seeded linked post and two
     more of their videos linked (asked by the brand, approved by the creator)."""
     from integrations.models import Campaign, CampaignPost, TikTokAccount, TikTokOneAccount
-    from integrations.tiktok import BusinessClient
+    from tiktok_sandbox.testing import link_post, link_statuses
 
     tto = TikTokOneAccount.objects.get(brand=brand, tto_tcm_account_id=TTO)
-    client = BusinessClient(tto.credential.access_token)
-    status = client.tto_tcm_campaign_link_status(TTO, campaign_ids=[SPRING_LAUNCH])
-    first = next(str(r["video_id"]) for r in status["video_infos"] if r["status"] == "APPROVE")
+    base, token = settings.TIKTOK_BUSINESS_API_BASE_URL, tto.credential.access_token
+    first = next(str(r["video_id"]) for r in link_statuses(base, token, TTO, SPRING_LAUNCH) if r["status"] == "APPROVE")
     star = next(c for c in site.sandbox.personas()["creators"] if c["handle"] == "market.star")
     videos = [first, *[v for v in star["video_ids"] if v != first][:2]]
     for video_id in videos[1:]:
-        link = client.tto_tcm_campaign_link(TTO, SPRING_LAUNCH, video_id)
+        link = link_post(base, token, TTO, SPRING_LAUNCH, video_id)
         site.sandbox.helper("link-requests/confirm", link_request_id=link["link_request_id"], action="APPROVE")
     campaign = Campaign.objects.create(
         brand=brand, tiktok_one_account=tto, campaign_id=SPRING_LAUNCH, name="Spring Launch"

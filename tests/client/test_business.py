@@ -113,30 +113,22 @@ def test_it_reads_members_and_assets_with_json_encoded_filtering(mocked, biz):
     assert query_of(mocked.calls[1])["asset_type"] == "ADVERTISER"
 
 
-def test_it_invites_members_and_assigns_and_unassigns_assets(mocked, biz):
-    mocked.post(biz("bc/member/invite/"), json=ok({}))
+def test_it_assigns_and_unassigns_assets(mocked, biz):
     mocked.post(biz("bc/asset/assign/"), json=ok({}))
     mocked.post(biz("bc/asset/unassign/"), json=ok({}))
     client = BusinessClient("biz.1")
 
-    client.bc_member_invite(BC, ["a@example.test"], [], user_role="STANDARD")
     client.bc_asset_assign(BC, "72", "TT_ACCOUNT", "75", tt_account_roles=["POST"])
     client.bc_asset_unassign(BC, "72", "TT_ACCOUNT", "75")
 
     assert json_body(mocked.calls[0]) == {
-        "bc_id": BC,
-        "emails": ["a@example.test"],
-        "asset_ids": [],
-        "user_role": "STANDARD",
-    }
-    assert json_body(mocked.calls[1]) == {
         "bc_id": BC,
         "user_id": "72",
         "asset_type": "TT_ACCOUNT",
         "asset_id": "75",
         "tt_account_roles": ["POST"],
     }
-    assert json_body(mocked.calls[2]) == {"bc_id": BC, "user_id": "72", "asset_type": "TT_ACCOUNT", "asset_id": "75"}
+    assert json_body(mocked.calls[1]) == {"bc_id": BC, "user_id": "72", "asset_type": "TT_ACCOUNT", "asset_id": "75"}
 
 
 def test_it_returns_the_account_agnostic_qr_link(mocked, biz):

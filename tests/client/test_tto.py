@@ -195,28 +195,6 @@ def test_creators_join_link_videos_and_answer_link_requests_with_their_token(moc
     assert json_body(mocked.calls[3]) == {"creator_id": "75", "link_request_id": "lr-1", "action": "APPROVE"}
 
 
-def test_brands_request_links_and_poll_their_status(mocked, biz):
-    mocked.post(
-        biz("tto/tcm/campaign/link/"), json=ok({"video_id": "77", "status": "IN_REVIEW", "link_request_id": "lr-1"})
-    )
-    mocked.get(
-        biz("tto/tcm/campaign/link/status/"), json=ok({"video_infos": [{"video_id": "77", "status": "APPROVE"}]})
-    )
-    client = BusinessClient("biz.1")
-
-    link = client.tto_tcm_campaign_link(TTO, "79", "77", "LINK")
-    status = client.tto_tcm_campaign_link_status(TTO, campaign_ids=["79"])
-
-    assert link["status"] == "IN_REVIEW"
-    assert json_body(mocked.calls[0]) == {
-        "tto_tcm_account_id": TTO,
-        "campaign_id": "79",
-        "video_id": "77",
-        "action": "LINK",
-    }
-    assert status["video_infos"][0]["status"] == "APPROVE"
-
-
 @pytest.mark.parametrize("country", [None, "US"])
 def test_it_pages_through_the_report_with_an_optional_country_code_header(mocked, biz, country):
     video = {"video_info": {"video_id": "77"}, "video_views": 100, "video_views_paid": 10, "ad_ctr": "-"}

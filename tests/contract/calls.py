@@ -19,7 +19,6 @@ BC = "7400000000000000001"
 CREATOR = "7500000000000000001"
 VIDEO = "7700000000000000101"
 CAMPAIGN = "7900000000000000001"
-PROFILE = "7500000000000000901"
 ANCHOR = "7600000000000000901"
 LINK = "https://www.tiktok.com/tto/invite/spring-launch"
 OPEN_ID = "open-7500000000000000001"
@@ -39,7 +38,6 @@ CALLS: dict[str, Call] = {
     "advertiser/info/": Call("advertiser_info", lambda c: c.advertiser_info([ADV]), "list"),
     "bc/get/": Call("bc_get", lambda c: c.bc_get(page=1)),
     "bc/member/get/": Call("bc_member_get", lambda c: c.bc_member_get(BC, filtering={"user_role": "ADMIN"})),
-    "bc/member/invite/": Call("bc_member_invite", lambda c: c.bc_member_invite(BC, ["new@example.test"], [ADV])),
     "bc/asset/get/": Call("bc_asset_get", lambda c: c.bc_asset_get(BC, "TT_ACCOUNT")),
     "bc/asset/assign/": Call(
         "bc_asset_assign",
@@ -102,9 +100,6 @@ CALLS: dict[str, Call] = {
             TTO, "Demo Brand", brand_website="https://demo.example", tiktok_account_url="https://www.tiktok.com/@demo"
         ),
     ),
-    "tto/tcm/brand/profile/get/": Call(
-        "tto_tcm_brand_profile_get", lambda c: c.tto_tcm_brand_profile_get(TTO, brand_profile_ids=[PROFILE])
-    ),
     "tto/tcm/anchor/create/": Call(
         "tto_tcm_anchor_create",
         lambda c: c.tto_tcm_anchor_create(
@@ -118,12 +113,6 @@ CALLS: dict[str, Call] = {
     ),
     "tto/tcm/anchor/get/": Call("tto_tcm_anchor_get", lambda c: c.tto_tcm_anchor_get(TTO, anchor_ids=[ANCHOR])),
     "tto/tcm/anchor/delete/": Call("tto_tcm_anchor_delete", lambda c: c.tto_tcm_anchor_delete(TTO, ANCHOR)),
-    "tto/tcm/campaign/link/": Call(
-        "tto_tcm_campaign_link", lambda c: c.tto_tcm_campaign_link(TTO, CAMPAIGN, VIDEO, "LINK")
-    ),
-    "tto/tcm/campaign/link/status/": Call(
-        "tto_tcm_campaign_link_status", lambda c: c.tto_tcm_campaign_link_status(TTO, campaign_ids=[CAMPAIGN])
-    ),
     "tto/tcm/report/": Call(
         "tto_tcm_report",
         lambda c: c.tto_tcm_report(TTO, CAMPAIGN, start_date="2026-03-01", end_date="2026-03-31", country_code="US"),

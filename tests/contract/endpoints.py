@@ -71,7 +71,6 @@ ITEM_STATUS = Enum(
     "ITEM_STATUS_ONLY_AUTHOR_SEE",
 )  # [BB enum/tiktok_item_status.go TikTokItemStatus]
 AUTH_CODE_STATUS = Enum("NOT_USED", "IN_USE", "EXPIRED", "DELETED")  # [BB enum/tcm_auth_code_status.go]
-LINK_STATUS = Enum("IN_REVIEW", "APPROVE", "REJECTED", "REVOKE")  # [BB enum/tto_link.go]
 
 TOKEN = Obj(
     {
@@ -203,17 +202,6 @@ ANCHOR = Obj(
         "advertiser_preview_url": opt(Str()),
     }
 )  # [BB model/tto/anchor/anchor.go Anchor]
-LINK_INFO = Obj(
-    {
-        "video_id": opt(Id()),
-        "status": opt(LINK_STATUS),
-        "campaign_id": opt(Id()),
-        "last_reminded_timestamp": opt(Int(0)),
-        "number_of_requests": opt(Int(0)),
-        "campaign_type": opt(CAMPAIGN_TYPE),
-        "link_request_id": opt(Id()),
-    }
-)  # [BB model/tto/campaign/link.go LinkInfo]
 IDENTITY = Obj(
     {
         "identity_id": req(Id()),
@@ -625,21 +613,6 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         "BB model/bc/member_get.go",
     ),
-    "bc/member/invite/": Endpoint(
-        "POST",
-        Obj(
-            {
-                "bc_id": req(Id()),
-                "emails": req(List(Str(), max_items=50, min_items=1)),
-                "asset_ids": req(List(Id(), max_items=50)),
-                "user_role": opt(USER_ROLE, nullable=False),
-                "advertiser_role": opt(ADVERTISER_ROLE, nullable=False),
-                "ext_user_role": opt(EXT_USER_ROLE, nullable=False),
-            }
-        ),
-        EMPTY,
-        "OSDK models/member_invite_body.py (bc_id, emails, asset_ids required); BB model/bc/member_invite.go",
-    ),
     "bc/asset/get/": Endpoint(
         "GET",
         Obj(
@@ -887,12 +860,6 @@ ENDPOINTS: dict[str, Endpoint] = {
         BRAND_PROFILE,
         "BB model/tcm/brand/profile_create.go CreateRequest/CreateResponse; tiktok_account_url [CL 2026-06-26]",
     ),
-    "tto/tcm/brand/profile/get/": Endpoint(
-        "GET",
-        Obj({"tto_tcm_account_id": req(Id()), "brand_profile_ids": opt(List(Id())), **PAGING}),
-        Obj({"brands": req(List(BRAND_PROFILE)), "page_info": opt(PAGE_INFO)}),
-        "BB model/tcm/brand/profile_get.go GetRequest/GetResult",
-    ),
     "tto/tcm/anchor/create/": Endpoint(
         "POST",
         Obj(
@@ -923,33 +890,6 @@ ENDPOINTS: dict[str, Endpoint] = {
         Obj({"tto_tcm_account_id": req(Id()), "anchor_id": req(Id())}),
         EMPTY,
         "BB model/tto/anchor/anchor.go DeleteRequest/DeleteResponse",
-    ),
-    "tto/tcm/campaign/link/": Endpoint(
-        "POST",
-        Obj(
-            {
-                "tto_tcm_account_id": req(Id()),
-                "campaign_id": req(Id()),
-                "video_id": req(Id()),
-                "action": req(Enum("LINK", "REVOKE")),
-            }
-        ),
-        LINK_INFO,
-        "BB model/tto/campaign/link.go LinkRequest/LinkResponse",
-    ),
-    "tto/tcm/campaign/link/status/": Endpoint(
-        "GET",
-        Obj(
-            {
-                "tto_tcm_account_id": req(Id()),
-                "campaign_ids": opt(List(Id())),
-                "handle_names": opt(List(Str())),
-                "campaign_type": opt(CAMPAIGN_TYPE),
-                **PAGING,
-            }
-        ),
-        Obj({"video_infos": req(List(LINK_INFO)), "page_info": opt(PAGE_INFO)}),
-        "BB model/tto/campaign/link.go LinkStatusGet",
     ),
     "tto/tcm/report/": Endpoint(
         "GET",

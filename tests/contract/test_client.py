@@ -76,9 +76,8 @@ def test_the_client_sends_a_request_tiktok_accepts(path):
 
 
 def test_the_request_check_catches_a_missing_required_field():
-    # bc/member/invite without asset_ids: what the client sent before TikTok's SDK was read.
-    problems = check_request("bc/member/invite/", {"bc_id": "74", "emails": ["a@example.test"]}, query=False)
-    assert problems == ["asset_ids: required, missing"]
+    problems = check_request("tto/tcm/anchor/delete/", {"tto_tcm_account_id": "72"}, query=False)
+    assert problems == ["anchor_id: required, missing"]
 
 
 def test_the_request_check_catches_bc_auth_tt_without_its_business_center():

@@ -13,6 +13,7 @@ import requests
 
 from integrations.tiktok import BusinessClient
 from integrations.tiktok import transport as transport_module
+from tiktok_sandbox.testing import link_post, link_statuses
 
 from .endpoints import ENDPOINTS, check_request
 from .schema import validate
@@ -86,7 +87,6 @@ def walk_every_endpoint(base: str) -> None:
     # Business Center: members, assignment, the QR link approved, the account as an identity.
     brand.bc_get()
     member = next(m for m in brand.bc_member_get(BC)["list"] if m["user_role"] == "STANDARD")
-    brand.bc_member_invite(BC, ["someone.new@example.test"], [ADVERTISERS[0]])
     brand.bc_asset_get(BC, "ADVERTISER")
     brand.bc_asset_assign(BC, member["user_id"], "ADVERTISER", ADVERTISERS[0], advertiser_role="OPERATOR")
     brand.bc_asset_unassign(BC, member["user_id"], "ADVERTISER", ADVERTISERS[0])
@@ -113,7 +113,6 @@ def walk_every_endpoint(base: str) -> None:
     profile = brand.tto_tcm_brand_profile_create(
         TTO, "Demo Brand", brand_website="https://demo.example", tiktok_account_url="https://www.tiktok.com/@demo"
     )
-    brand.tto_tcm_brand_profile_get(TTO, brand_profile_ids=[profile["brand_profile_id"]])
     anchor = brand.tto_tcm_anchor_create(
         TTO,
         anchor_sub_type="DESTINATION",
@@ -139,11 +138,11 @@ def walk_every_endpoint(base: str) -> None:
     posts = star.tto_creator_authorized_video_list(star_id)["posts"]
     star.tto_creator_campaign_join(star_id, spring["invite_link"])
     star.tto_creator_campaign_video_link(star_id, spring["invite_link"], posts[1]["video_id"])
-    brand.tto_tcm_campaign_link(TTO, CAMPAIGN, posts[2]["video_id"], "LINK")
+    link_post(base, brand.access_token, TTO, CAMPAIGN, posts[2]["video_id"])
     brand.tto_tcm_anchor_delete(TTO, anchor["anchor_id"])
     request = star.tto_creator_link_request_get(star_id, spring["invite_link"])["link_requests"][0]
     star.tto_creator_link_request_confirm(star_id, request["link_request_id"], "APPROVE")
-    linked = brand.tto_tcm_campaign_link_status(TTO, campaign_ids=[CAMPAIGN])["video_infos"]
+    linked = link_statuses(base, brand.access_token, TTO, CAMPAIGN)
     video_id = next(v["video_id"] for v in linked if v["status"] == "APPROVE")
 
     # Spark Ads: a request while waiting (no code yet), approved, checked, applied, reported, unbound.

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
 from creators.tasks import dispatch_post_polls, poll_post_review
 from integrations.models import Campaign, CampaignPost, Collaboration
-from integrations.tiktok import BusinessClient
+from tiktok_sandbox.testing import link_post, link_statuses
 
 from .conftest import DEMO_TTO_ID
 
@@ -81,16 +82,16 @@ def test_a_sponsored_video_in_review_is_polled_until_published(
 def test_the_creator_answers_a_brands_link_request(star, sandbox_api, internal_tto):
     client, account, collab = star
     video_id = sandbox_api("personas", method="get").json()["creators"][4]["video_ids"][-1]
-    brand = BusinessClient(internal_tto.credential.access_token)
-    assert brand.tto_tcm_campaign_link(DEMO_TTO_ID, SPRING, video_id)["status"] == "IN_REVIEW"
+    base, token = settings.TIKTOK_BUSINESS_API_BASE_URL, internal_tto.credential.access_token
+    assert link_post(base, token, DEMO_TTO_ID, SPRING, video_id)["status"] == "IN_REVIEW"
     fragment = client.get(reverse("creators:link_requests", args=[collab.pk]), headers={"HX-Request": "true"})
     assert video_id in fragment.content.decode() and "<html" not in fragment.content.decode()
-    link_request_id = brand.tto_tcm_campaign_link_status(DEMO_TTO_ID, campaign_ids=[SPRING])["video_infos"]
-    link_request_id = next(v["link_request_id"] for v in link_request_id if v["video_id"] == video_id)
+    infos = link_statuses(base, token, DEMO_TTO_ID, SPRING)
+    link_request_id = next(v["link_request_id"] for v in infos if v["video_id"] == video_id)
     client.post(
         reverse("creators:answer_link_request", args=[collab.pk]),
         {"link_request_id": link_request_id, "video_id": video_id, "action": "APPROVE"},
     )
     assert CampaignPost.objects.get(video_id=video_id).link_status == CampaignPost.LinkStatus.APPROVE
-    infos = brand.tto_tcm_campaign_link_status(DEMO_TTO_ID, campaign_ids=[SPRING])["video_infos"]
+    infos = link_statuses(base, token, DEMO_TTO_ID, SPRING)
     assert next(v["status"] for v in infos if v["video_id"] == video_id) == "APPROVE"

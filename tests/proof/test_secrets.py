@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.test import Client
@@ -48,6 +49,7 @@ def _run_every_flow(sandbox, brand, alice, creator_user) -> list[str]:
     from integrations.tiktok import BusinessClient, tokens
     from sparkads.models import SparkAuthorization
     from sparkads.tasks import dispatch_spark_polls
+    from tiktok_sandbox.testing import link_statuses
 
     codes = []
     sandbox.clear_rate_limits()  # the budget is proven elsewhere; here only values matter
@@ -96,10 +98,10 @@ def _run_every_flow(sandbox, brand, alice, creator_user) -> list[str]:
 
     # Spark Ads: request on a campaign post, approved on TikTok, applied by the poller.
     tto = TikTokOneAccount.objects.get(brand=brand, tto_tcm_account_id="7200000000000000001")
-    status = BusinessClient(tto.credential.access_token).tto_tcm_campaign_link_status(
-        tto.tto_tcm_account_id, campaign_ids=[SPRING_LAUNCH]
+    links = link_statuses(
+        settings.TIKTOK_BUSINESS_API_BASE_URL, tto.credential.access_token, tto.tto_tcm_account_id, SPRING_LAUNCH
     )
-    video_id = next(str(r["video_id"]) for r in status["video_infos"] if r["status"] == "APPROVE")
+    video_id = next(str(r["video_id"]) for r in links if r["status"] == "APPROVE")
     campaign = Campaign.objects.create(brand=brand, tiktok_one_account=tto, campaign_id=SPRING_LAUNCH, name="Spring")
     star, _ = TikTokAccount.objects.get_or_create(handle="market.star")
     post = CampaignPost.objects.create(

@@ -10,7 +10,6 @@ from tiktok_sandbox.testing import start_sandbox
 BUSINESS_APP = ("sandbox-business-app", "sandbox-business-secret")
 # The sandbox's second API for Business app: no legacy `tcm/creator/invite/` permission.
 TTO_APP = ("sandbox-tto-app", "sandbox-tto-secret")
-LOGIN_KIT_APP = ("sandbox-client-key", "sandbox-client-secret")
 REDIRECT = "https://platform.example/callback/"
 
 
@@ -77,25 +76,6 @@ class Sandbox:
             },
         )
         return body["data"]
-
-    def login_kit_token(self, handle: str = "demo.creator", scope: str | None = None) -> dict:
-        payload = {"handle": handle, "client_key": LOGIN_KIT_APP[0], "redirect_uri": REDIRECT}
-        if scope:
-            payload["scope"] = scope
-        code = self.control("POST", "helpers/authorize", json=payload).json()["code"]
-        response = requests.post(
-            f"{self.url}/v2/oauth/token/",
-            data={
-                "client_key": LOGIN_KIT_APP[0],
-                "client_secret": LOGIN_KIT_APP[1],
-                "code": code,
-                "grant_type": "authorization_code",
-                "redirect_uri": REDIRECT,
-            },
-            timeout=30,
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
 
     def advance(self, **delta) -> None:
         self.control("POST", "clock/advance", json=delta).raise_for_status()

@@ -85,21 +85,6 @@ def test_throttled_answers_are_http_200_with_no_rate_limit_headers(sandbox):
     assert not [h for h in response.headers if "ratelimit" in h.lower() or h.lower() == "retry-after"]
 
 
-def test_login_kit_is_not_counted_against_the_app(sandbox):
-    sandbox.control("POST", "rate-limits/app", json={"qps": 1})
-    token = sandbox.login_kit_token()["access_token"]
-
-    headers = {"Authorization": f"Bearer {token}"}
-    params = {"fields": "open_id"}
-    statuses = [
-        requests.get(f"{sandbox.url}/v2/user/info/", headers=headers, params=params, timeout=30).status_code
-        for _ in range(3)
-    ]
-
-    assert statuses == [200, 200, 200]
-    assert sandbox.control("GET", "rate-limits/app").json()["used"]["second"] == 0
-
-
 def test_clearing_every_limit_lifts_the_app_limits_until_reset(sandbox):
     token = sandbox.advertiser_token()
     sandbox.control("POST", "rate-limits/app", json={"qps": 1})

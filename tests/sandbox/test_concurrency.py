@@ -6,7 +6,7 @@ import threading
 
 import requests
 
-from .conftest import BUSINESS_APP, LOGIN_KIT_APP, REDIRECT
+from .conftest import BUSINESS_APP, REDIRECT
 
 ROUNDS = 5
 
@@ -14,17 +14,6 @@ ROUNDS = 5
 def _code(sandbox, client_key: str) -> str:
     body = {"handle": "demo.creator", "client_key": client_key, "redirect_uri": REDIRECT}
     return sandbox.control("POST", "helpers/authorize", json=body).json()["code"]
-
-
-def _login_kit_exchange(sandbox, code: str) -> requests.Response:
-    form = {
-        "client_key": LOGIN_KIT_APP[0],
-        "client_secret": LOGIN_KIT_APP[1],
-        "code": code,
-        "grant_type": "authorization_code",
-        "redirect_uri": REDIRECT,
-    }
-    return requests.post(f"{sandbox.url}/v2/oauth/token/", data=form, timeout=30)
 
 
 def _tt_user_exchange(sandbox, code: str) -> requests.Response:
@@ -60,7 +49,7 @@ def test_two_concurrent_token_exchanges_both_succeed(sandbox):
         answers = _at_once(
             sandbox,
             [
-                (_login_kit_exchange, _code(sandbox, LOGIN_KIT_APP[0])),
+                (_tt_user_exchange, _code(sandbox, BUSINESS_APP[0])),
                 (_tt_user_exchange, _code(sandbox, BUSINESS_APP[0])),
             ],
         )

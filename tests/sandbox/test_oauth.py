@@ -1,4 +1,4 @@
-"""OAuth over real HTTP: Login Kit, the Business app's creator flow, and the advertiser portal."""
+"""OAuth over real HTTP: the Business app's creator flow and the advertiser portal."""
 
 from __future__ import annotations
 
@@ -6,32 +6,13 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from tests.sandbox.conftest import BUSINESS_APP, LOGIN_KIT_APP, REDIRECT
-
-
-def _exchange(sandbox, code: str, redirect_uri: str = REDIRECT) -> requests.Response:
-    return requests.post(
-        f"{sandbox.url}/v2/oauth/token/",
-        data={
-            "client_key": LOGIN_KIT_APP[0],
-            "client_secret": LOGIN_KIT_APP[1],
-            "code": code,
-            "grant_type": "authorization_code",
-            "redirect_uri": redirect_uri,
-        },
-        timeout=10,
-    )
-
-
-def _code(sandbox, client_key: str = LOGIN_KIT_APP[0], handle: str = "demo.creator") -> str:
-    body = {"handle": handle, "client_key": client_key, "redirect_uri": REDIRECT}
-    return sandbox.control("POST", "helpers/authorize", json=body).json()["code"]
+from tests.sandbox.conftest import BUSINESS_APP, REDIRECT
 
 
 def test_the_authorize_screen_logs_in_a_persona_and_redirects_with_a_code(sandbox):
     session = requests.Session()
     query = {
-        "client_key": LOGIN_KIT_APP[0],
+        "client_key": BUSINESS_APP[0],
         "response_type": "code",
         "scope": "user.info.basic,user.info.stats",
         "redirect_uri": REDIRECT,
@@ -47,13 +28,13 @@ def test_the_authorize_screen_logs_in_a_persona_and_redirects_with_a_code(sandbo
     params = parse_qs(urlparse(answer.headers["Location"]).query)
     assert params["state"] == ["xyz"]
     # user.info.stats was unticked (not posted), so only the basic scope is granted.
-    token = _exchange(sandbox, params["code"][0]).json()
+    token = _tt_user_exchange(sandbox, params["code"][0])["data"]
     assert token["scope"] == "user.info.basic"
 
 
 def test_denying_consent_redirects_with_access_denied(sandbox):
     query = {
-        "client_key": LOGIN_KIT_APP[0],
+        "client_key": BUSINESS_APP[0],
         "response_type": "code",
         "scope": "user.info.basic",
         "redirect_uri": REDIRECT,
@@ -64,78 +45,6 @@ def test_denying_consent_redirects_with_access_denied(sandbox):
     answer = requests.post(f"{sandbox.url}/v2/auth/authorize/", data=query, allow_redirects=False, timeout=10)
     params = parse_qs(urlparse(answer.headers["Location"]).query)
     assert params["error"] == ["access_denied"] and params["state"] == ["s1"]
-
-
-def test_it_exchanges_a_login_kit_code_for_tokens(sandbox):
-    token = _exchange(sandbox, _code(sandbox)).json()
-    assert token["open_id"] == "open-7500000000000000001"
-    assert token["token_type"] == "Bearer" and token["expires_in"] == 7200
-    assert token["refresh_expires_in"] > 86400 * 179
-
-
-def test_it_rejects_a_reused_code(sandbox):
-    code = _code(sandbox)
-    assert _exchange(sandbox, code).status_code == 200
-    second = _exchange(sandbox, code)
-    assert second.status_code == 400
-    assert second.json()["error"] == "invalid_grant" and "log_id" in second.json()
-
-
-def test_it_rejects_a_redirect_uri_that_differs_from_the_authorization(sandbox):
-    answer = _exchange(sandbox, _code(sandbox), redirect_uri=REDIRECT + "other/")
-    assert answer.json()["error"] == "invalid_grant"
-
-
-def test_a_code_expires_after_five_minutes_of_sandbox_time(sandbox):
-    code = _code(sandbox)
-    sandbox.advance(minutes=6)
-    assert _exchange(sandbox, code).json()["error"] == "invalid_grant"
-
-
-def test_it_rejects_a_wrong_client_secret(sandbox):
-    answer = requests.post(
-        f"{sandbox.url}/v2/oauth/token/",
-        data={
-            "client_key": LOGIN_KIT_APP[0],
-            "client_secret": "nope",
-            "code": "x",
-            "grant_type": "authorization_code",
-            "redirect_uri": REDIRECT,
-        },
-        timeout=10,
-    )
-    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
-
-
-def test_refresh_tokens_rotate_and_the_old_one_stops_working(sandbox):
-    first = sandbox.login_kit_token()
-    form = {
-        "client_key": LOGIN_KIT_APP[0],
-        "client_secret": LOGIN_KIT_APP[1],
-        "grant_type": "refresh_token",
-        "refresh_token": first["refresh_token"],
-    }
-    second = requests.post(f"{sandbox.url}/v2/oauth/token/", data=form, timeout=10).json()
-    assert second["refresh_token"] != first["refresh_token"]
-    again = requests.post(f"{sandbox.url}/v2/oauth/token/", data=form, timeout=10)
-    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
-
-
-def test_a_revoked_login_kit_token_no_longer_reads_the_user(sandbox):
-    token = sandbox.login_kit_token()
-    revoke = requests.post(
-        f"{sandbox.url}/v2/oauth/revoke/",
-        data={"client_key": LOGIN_KIT_APP[0], "client_secret": LOGIN_KIT_APP[1], "token": token["access_token"]},
-        timeout=10,
-    )
-    assert revoke.status_code == 200 and revoke.json() == {}
-    info = requests.get(
-        f"{sandbox.url}/v2/user/info/",
-        params={"fields": "open_id"},
-        headers={"Authorization": f"Bearer {token['access_token']}"},
-        timeout=10,
-    )
-    assert info.status_code == 401 and info.json()["error"]["code"] == "access_token_invalid"
 
 
 def test_the_business_app_code_is_exchanged_at_tt_user_token(sandbox):
@@ -255,8 +164,3 @@ def test_an_expired_tt_user_refresh_token_answers_40103(sandbox):
         "refresh_token": data["refresh_token"],
     }
     assert sandbox.business("POST", "tt_user/oauth2/refresh_token/", json=body)["code"] == 40103
-
-
-def test_login_kit_tokens_live_two_hours_and_refresh_tokens_180_days(sandbox):
-    token = sandbox.login_kit_token()
-    assert (token["expires_in"], token["refresh_expires_in"]) == (7200, 180 * 86400)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from django.conf import settings
 
 from integrations.models import (
     AdAccount,
@@ -94,9 +95,10 @@ def control(live_sandbox):
 def live_world(control, brand):
     """Demo Brand's real sandbox token, and its linked campaign post (market.star's)."""
     from integrations.tiktok import BusinessClient
+    from tiktok_sandbox.testing import link_statuses
 
     code = control("POST", "helpers/portal-auth", {"persona": "demo-brand", "redirect_uri": REDIRECT})["auth_code"]
     token = BusinessClient().oauth2_access_token(code).access_token
-    status = BusinessClient(token).tto_tcm_campaign_link_status(TTO_ID, campaign_ids=[CAMPAIGN_ID])
-    video_id = next(str(r["video_id"]) for r in status["video_infos"] if r["status"] == "APPROVE")
+    links = link_statuses(settings.TIKTOK_BUSINESS_API_BASE_URL, token, TTO_ID, CAMPAIGN_ID)
+    video_id = next(str(r["video_id"]) for r in links if r["status"] == "APPROVE")
     return make_world(brand, token, video_id=video_id)

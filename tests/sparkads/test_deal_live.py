@@ -9,14 +9,15 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import BackgroundJob, CampaignPost
-from integrations.tiktok import BusinessClient
 from sparkads import creator_codes, flows, renewal, tasks, terms
 from sparkads.models import AuditEvent, SparkAuthorization, UsageTerms
 from tests.sparkads.conftest import CAMPAIGN_ID, TTO_ID
+from tiktok_sandbox.testing import link_post
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 Status = SparkAuthorization.Status
@@ -29,10 +30,11 @@ def link_more_posts(world, control, count: int) -> list[CampaignPost]:
     """Link `count` more of market.star's videos to Spring Launch (asked by the brand, approved
     by the creator) and return all the campaign's posts."""
     star = next(c for c in control("GET", "personas")["creators"] if c["handle"] == "market.star")
-    brand_client = BusinessClient(world["cred"].access_token)
     others = [v for v in star["video_ids"] if v != world["post"].video_id][:count]
     for video_id in others:
-        link = brand_client.tto_tcm_campaign_link(TTO_ID, CAMPAIGN_ID, video_id)
+        link = link_post(
+            settings.TIKTOK_BUSINESS_API_BASE_URL, world["cred"].access_token, TTO_ID, CAMPAIGN_ID, video_id
+        )
         control(
             "POST", "helpers/link-requests/confirm", {"link_request_id": link["link_request_id"], "action": "APPROVE"}
         )

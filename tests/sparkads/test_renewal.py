@@ -132,8 +132,9 @@ def test_an_unrenewed_term_ends_with_the_post_unbound_recorded_and_the_brand_tol
 
 
 def test_an_unbind_tiktok_cannot_take_now_keeps_the_row_and_is_tried_again(
-    sixty_days, settings, django_capture_on_commit_callbacks
+    sixty_days, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
+    monkeypatch.setattr("integrations.tiktok.clock.sleep", lambda seconds: None)  # the client's back-off
     with responses.RequestsMock() as rsps:
         _status(settings, rsps, sixty_days.auth_end)
         rsps.post(url(settings, "tt_video/unbind/"), status=503)

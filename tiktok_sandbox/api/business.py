@@ -1,5 +1,5 @@
-"""Brand-side API for Business endpoints: advertiser OAuth, accounts, Business Centers,
-TikTok One account discovery and webhook subscriptions."""
+"""The endpoints `integrations.tiktok.business` calls: advertiser OAuth, ad accounts, Business
+Centers and webhook subscriptions."""
 
 from __future__ import annotations
 
@@ -106,14 +106,6 @@ def membership_for(call: Call, admin: bool = False) -> BCMember:
     return member
 
 
-def tto_account_for(call: Call, field: str = "tto_tcm_account_id") -> TTOAccount:
-    account_id = call.str(field)
-    account = TTOAccount.objects.filter(tto_tcm_account_id=account_id, owner=call.user).first()
-    if account is None:
-        raise BusinessError(40001, f"tto_tcm_account_id {account_id} doesn't exist or you have no permission.")
-    return account
-
-
 # --- advertiser info ----------------------------------------------------------------------
 
 ADVERTISER_FIELDS = [
@@ -163,27 +155,6 @@ def advertiser_info(call: Call) -> dict:
         raise BusinessError(40001, f"advertiser {missing[0]} doesn't exist or has been deleted.")
     rows = [advertiser_payload(visible[i]) for i in wanted]
     return {"list": [{k: v for k, v in row.items() if k in fields or k == "advertiser_id"} for row in rows]}
-
-
-# --- TikTok One account ----------------------------------------------------------------------
-
-
-@endpoint("tto/oauth2/tcm/", "GET")
-def tto_accounts(call: Call) -> dict:
-    call.check_app()
-    accounts = TTOAccount.objects.filter(owner=call.user).order_by("tto_tcm_account_id")
-    return {"tto_tcm_account_ids": [a.tto_tcm_account_id for a in accounts]}
-
-
-@endpoint("tto/oauth2/info/", "GET")
-def tto_info(call: Call) -> dict:
-    account = tto_account_for(call)
-    return {
-        "account_name": account.account_name,
-        "timezone": account.timezone,
-        "country": account.country,
-        "business_verification_status": account.business_verification_status,
-    }
 
 
 # --- Business Center -------------------------------------------------------------------------

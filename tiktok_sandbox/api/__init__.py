@@ -1,5 +1,8 @@
 """The API for Business under /open_api/v1.3/: one dispatcher, handlers registered by path.
 
+Handlers live in the module named after the client family that calls them
+(`integrations/tiktok/<family>.py` -> `tiktok_sandbox/api/<family>.py`): `business`, `tto`, `spark`.
+
 A handler receives a `Call` (parameters from the query string or JSON body, the token) and
 returns the `data` object, or raises BusinessError; the dispatcher builds the envelope.
 """
@@ -17,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from tiktok_sandbox import clock
 from tiktok_sandbox.envelopes import BusinessError, business_error, business_ok
-from tiktok_sandbox.models import OAuthToken
+from tiktok_sandbox.models import BusinessUser, OAuthToken
 
 
 @dataclass
@@ -45,7 +48,7 @@ class Call:
         self.token = token
 
     @property
-    def user(self):
+    def user(self) -> BusinessUser | None:
         return self.token.business_user if self.token else None
 
     def str(self, name: str, required: bool = True, default: str = "") -> str:
@@ -153,4 +156,4 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
 
 def load_handlers() -> None:
     """Import the handler modules so their @endpoint decorators register."""
-    from tiktok_sandbox import api_brand, api_creator, api_posts, api_report, api_spark, api_tto_assets  # noqa: F401
+    from tiktok_sandbox.api import business, spark, tto  # noqa: F401
