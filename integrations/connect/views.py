@@ -230,7 +230,7 @@ def _exchange(request: HttpRequest, target: str, auth_code: str) -> HttpResponse
 def _back_somewhere(request: HttpRequest) -> HttpResponse:
     brand = (
         Brand.objects.for_user(request.user)
-        .filter(memberships__user=request.user, memberships__role__in=BrandMembership.MANAGER_ROLES)
+        .filter(memberships__user=request.user.pk, memberships__role__in=BrandMembership.MANAGER_ROLES)
         .first()
     )
     if brand is not None:

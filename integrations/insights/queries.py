@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
+from django.http import QueryDict
 from django.utils import timezone
 
-from ..models import Campaign, CampaignPost, PostInsight
+from ..models import Brand, Campaign, CampaignPost, PostInsight
 
 TOTAL_FIELDS = [
     "video_views",
@@ -27,7 +28,7 @@ TOTAL_FIELDS = [
 ]
 
 
-def _ratio(part, whole, scale: float = 1.0) -> float | None:
+def _ratio(part: float | int | None, whole: float | int | None, scale: float = 1.0) -> float | None:
     return float(part) / float(whole) * scale if part is not None and whole else None
 
 
@@ -45,7 +46,7 @@ def campaign_totals(campaign: Campaign) -> dict[str, Any]:
     return with_derived(sums)
 
 
-def brand_campaigns_with_totals(brand) -> list[Campaign]:
+def brand_campaigns_with_totals(brand: Brand) -> list[Campaign]:
     """The brand's campaigns, each with `cells`, its formatted totals (one query for all of them)."""
     annotations = {f"t_{f}": Sum(f"post_insights__{f}") for f in TOTAL_FIELDS}
     campaigns = list(Campaign.objects.filter(brand=brand).annotate(**annotations).order_by("-created_at"))
@@ -98,16 +99,18 @@ SHOW = {
 }
 
 
-def table_params(query) -> dict[str, str]:
+def table_params(query: QueryDict) -> dict[str, str]:
     """The table's filters and sort from a QueryDict, cleaned to known values."""
     sort = query.get("sort") or DEFAULT_SORT
     if sort.lstrip("-") not in SORTS:
         sort = DEFAULT_SORT
-    show = query.get("show") if query.get("show") in SHOW else "all"
+    show = query.get("show") or "all"
+    if show not in SHOW:
+        show = "all"
     return {"q": (query.get("q") or "").strip()[:100], "show": show, "sort": sort}
 
 
-def post_table(campaign: Campaign, params: dict[str, str]):
+def post_table(campaign: Campaign, params: dict[str, str]) -> QuerySet[CampaignPost]:
     """The posts the table shows, filtered and sorted; the CSV export uses the same query."""
     posts = CampaignPost.objects.filter(campaign=campaign).filter(SHOW[params["show"]])
     if params["q"]:

@@ -8,6 +8,7 @@ k and a retried page upserts the same rows again instead of adding new ones.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -103,7 +104,9 @@ def _changed(old: PostInsight | None, metrics: dict[str, Any]) -> bool:
     return old is None or any(getattr(old, name) != value for name, value in metrics.items())
 
 
-def _snapshot_rows(campaign, post, video: ParsedVideo, as_of: date, now) -> tuple[PostSnapshot, list[PostSnapshot]]:
+def _snapshot_rows(
+    campaign: Campaign, post: CampaignPost, video: ParsedVideo, as_of: date, now: datetime
+) -> tuple[PostSnapshot, list[PostSnapshot]]:
     """The as-of day's full row, and the day-only rows of the other days in daily_stats."""
     full = PostSnapshot(
         post=post,
@@ -276,7 +279,9 @@ def record_failure(campaign: Campaign, exc: TikTokError, page: int) -> None:
     logger.warning("insights poll campaign=%s page=%s failed: %s", campaign.pk, page, exc)
 
 
-def _fetch_page(campaign: Campaign, account: TikTokOneAccount, window: tuple[date, date], country_code: str | None):
+def _fetch_page(
+    campaign: Campaign, account: TikTokOneAccount, window: tuple[date, date], country_code: str | None
+) -> Callable[[int], Any]:
     def fetch(page: int) -> Any:
         return tokens.call_with_credential(
             account.credential_id,

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from .. import mail
 from ..models import Campaign, CampaignPost, Collaboration, TikTokAccount
+from ..models.campaigns import CampaignPostQuerySet
 from ..tiktok.webhooks import TcmVideoEvent
 
 UPLOADED = "tto_video_uploaded"
@@ -52,7 +53,7 @@ def _apply_one(campaign: Campaign, event: TcmVideoEvent) -> int | None:
     return post.pk if went_live(CampaignPost.objects.filter(pk=post.pk)) else None
 
 
-def went_live(posts) -> list[int]:
+def went_live(posts: CampaignPostQuerySet) -> list[int]:
     """TikTok proved these posts live: the ones still in review are published now, and their
     creators told once (CampaignPost.objects.mark_live)."""
     moved = posts.mark_live()

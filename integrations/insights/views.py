@@ -17,6 +17,7 @@ from ..models import Campaign, CampaignPost
 from ..polling import enqueue_coalesced
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from ..tiktok import webhooks
+from ..tiktok.webhooks import TcmVideoEvent
 from . import charts, queries, report, video_events
 from .tasks import poll_campaign_report
 
@@ -117,7 +118,7 @@ def tcm_videos_webhook(request: HttpRequest) -> HttpResponse:
     return receive_webhook(request, "tcm_videos", webhooks.parse_tcm_videos, _video_events)
 
 
-def _video_events(events) -> None:
+def _video_events(events: list[TcmVideoEvent]) -> None:
     video_events.apply(events)
     campaigns = report.poll_now([e.campaign_id for e in events])
     enqueue_coalesced(poll_campaign_report, campaigns, ttl=report.CLAIM_LEASE)

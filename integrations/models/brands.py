@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
+from typing import Any, Self
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.utils.text import slugify
@@ -13,17 +17,17 @@ from django.utils.text import slugify
 class BrandScopedQuerySet(models.QuerySet):
     """Every brand-side query goes through `for_user`: it keeps only the user's brands."""
 
-    def for_user(self, user):
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> Self:
         if not user.is_authenticated:
             return self.none()
-        return self.filter(brand__memberships__user=user)
+        return self.filter(brand__memberships__user=user.pk)
 
 
 class BrandQuerySet(models.QuerySet):
-    def for_user(self, user):
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> Self:
         if not user.is_authenticated:
             return self.none()
-        return self.filter(memberships__user=user)
+        return self.filter(memberships__user=user.pk)
 
 
 class Brand(models.Model):
@@ -48,7 +52,7 @@ class Brand(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.slug:
             base = slugify(self.name)[:70] or "brand"
             slug, n = base, 1
@@ -58,19 +62,19 @@ class Brand(models.Model):
             self.slug = slug
         super().save(*args, **kwargs)
 
-    def role_of(self, user) -> str | None:
+    def role_of(self, user: AbstractBaseUser | AnonymousUser) -> str | None:
         """The user's role in this brand, or None; read once per brand instance."""
         roles = self.__dict__.setdefault("_roles", {})
         if user.pk not in roles:
-            membership = self.memberships.filter(user=user).first() if user.is_authenticated else None
+            membership = self.memberships.filter(user=user.pk).first() if user.is_authenticated else None
             roles[user.pk] = membership.role if membership else None
         return roles[user.pk]
 
-    def can_manage(self, user) -> bool:
+    def can_manage(self, user: AbstractBaseUser | AnonymousUser) -> bool:
         """The one role rule: owners and admins manage a brand; members read it."""
         return self.role_of(user) in BrandMembership.MANAGER_ROLES
 
-    def roles_grantable_by(self, user) -> list[str]:
+    def roles_grantable_by(self, user: AbstractBaseUser | AnonymousUser) -> list[str]:
         """The roles `user` may invite people with: managers invite, and nobody hands out a
         role above their own (an admin cannot make an owner)."""
         if not self.can_manage(user):
@@ -174,5 +178,5 @@ class BrandInvitation(models.Model):
     def is_open(self) -> bool:
         return self.accepted_at is None and self.cancelled_at is None
 
-    def is_expired(self, now) -> bool:
+    def is_expired(self, now: datetime) -> bool:
         return self.expires_at <= now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -38,7 +38,7 @@ class WebhookDelivery(models.Model):
         return True
 
     @classmethod
-    def purge(cls, now=None) -> int:
+    def purge(cls, now: datetime | None = None) -> int:
         """Forget deliveries older than TikTok's retry window."""
         deleted, _ = cls.objects.filter(received_at__lt=(now or timezone.now()) - DELIVERY_RETENTION).delete()
         return deleted

@@ -182,7 +182,7 @@ def unbind(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def audit(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     brand = get_brand_for_user(request.user, slug)
     form = AuditFilterForm(request.GET or None)
-    events = (
+    events: QuerySet[AuditEvent] = (
         AuditEvent.objects.for_user(request.user)
         .filter(brand=brand)
         .select_related("actor", "ad_account", "tiktok_account", "business_center")
