@@ -42,7 +42,8 @@ test: install
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## test-fast: ruff (lint + format check), mypy and the unit tests (no live sandbox, worker or browser)
+## test-fast: ruff (lint + format check), mypy and the unit tests (no live sandbox, worker or browser),
+## in two pytest-xdist workers (each with its own test database and Redis database)
 test-fast: export DJANGO_ENV = test
 test-fast: export PATH := $(abspath $(BIN)):$(PATH)
 test-fast: install
@@ -50,7 +51,7 @@ test-fast: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -m "not integration and not worker and not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 -m "not integration and not worker and not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
