@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..crypto import EncryptedTextField
+from ..tiktok import clock
 from .brands import Brand, BrandScopedQuerySet
 
 
@@ -86,8 +87,6 @@ class Credential(models.Model):
 
     def access_expires_soon(self, margin: timedelta = timedelta(minutes=5)) -> bool:
         """By TikTok's clock: the window is TikTok's (integrations.tiktok.clock)."""
-        from ..tiktok import clock  # the client package imports these models
-
         return self.access_expires_at is not None and self.access_expires_at <= clock.now() + margin
 
     def has_scope(self, scope: str) -> bool:
