@@ -56,17 +56,19 @@ def bulk_request_job(job: BackgroundJob) -> tuple[str, dict]:
         raise FlowError(f"{campaign} has no linked posts yet.")
     rows = [_row(p) for p in posts]
     _save(job, rows)
-    AuditEvent.record(
-        campaign.brand,
-        AuditEvent.Kind.BULK_REQUESTED,
-        f"Bulk Spark Ads request for {len(posts)} post{pluralize(len(posts))} of {campaign}: {days} days, "
-        f"{terms.fee_amount or 'no fee'} {terms.fee_currency if terms.fee_amount else ''}".strip(),
-        actor=job.user,
-    )
     for post, row in zip(posts, rows, strict=True):
         row.update(request_one(post, job.user, days, terms))
         _save(job, rows)
     result = {"rows": rows, **summarize(rows)}
+    sent = result["counts"]["sent"]
+    if sent:  # the trail records requests TikTok got, with the terms they carried; not the click
+        AuditEvent.record(
+            campaign.brand,
+            AuditEvent.Kind.BULK_REQUESTED,
+            f"Bulk Spark Ads request sent for {sent} of {len(posts)} post{pluralize(len(posts))} of {campaign}: "
+            f"{days} days, {terms.fee_amount or 'no fee'} {terms.fee_currency if terms.fee_amount else ''}".strip(),
+            actor=job.user,
+        )
     return _message(result), result
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,7 +18,7 @@ from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
 from .flows import apply_approved, credential_id, enabled_capability, parse_tiktok_time
-from .models import AuditEvent, SparkAuthorization, code_digest
+from .models import AUTHORIZATION_DAYS, AuditEvent, SparkAuthorization, code_digest
 
 Status = SparkAuthorization.Status
 
@@ -73,13 +74,23 @@ def _code_error(exc: TikTokError) -> str:
     return "TikTok doesn't recognise this code. Check you copied all of it, or ask the creator for a new one."
 
 
+def window_days(start: datetime | None, end: datetime | None) -> int:
+    """A code's duration in whole days from its window; TikTok's shortest is 7."""
+    if start is None or end is None or end <= start:
+        return AUTHORIZATION_DAYS[0]
+    return max(1, round((end - start).total_seconds() / 86400))
+
+
 def accept_pasted_code(brand: Brand, user: Any, code: str, *, post: CampaignPost | None = None) -> SparkAuthorization:
     """A code pasted by a creator or the brand: checked first, then applied once."""
     result = check_code(brand, code, post=post)
     if not result.ok:
         raise FlowError(result.message)
     item = result.info.get("item_info") or {}
-    tiktok_status = str((result.info.get("auth_info") or {}).get("ad_auth_status") or "")
+    window = result.info.get("auth_info") or {}
+    tiktok_status = str(window.get("ad_auth_status") or "")
+    start = parse_tiktok_time(window.get("auth_start_time"))
+    end = parse_tiktok_time(window.get("auth_end_time"))
     video_id = str(item.get("item_id") or (post.video_id if post else ""))
     try:
         with transaction.atomic():
@@ -92,6 +103,10 @@ def accept_pasted_code(brand: Brand, user: Any, code: str, *, post: CampaignPost
                 requested_by=user,
                 decided_at=timezone.now(),
                 tiktok_account=post.tiktok_account if post else None,
+                # The terms are the code's own, as TikTok reports its window.
+                auth_start=start,
+                auth_end=end,
+                authorization_days=window_days(start, end),
             )
             auth.set_code(code)
             auth.save()
@@ -100,7 +115,8 @@ def accept_pasted_code(brand: Brand, user: Any, code: str, *, post: CampaignPost
     AuditEvent.record(
         brand,
         AuditEvent.Kind.APPROVED,
-        f"Code for video {video_id} pasted and checked" + (f" (TikTok: {tiktok_status})" if tiktok_status else ""),
+        f"Code for video {video_id} pasted and checked: {auth.terms_summary}"
+        + (f" (TikTok: {tiktok_status})" if tiktok_status else ""),
         actor=user,
         authorization=auth,
         tiktok_account_id=auth.tiktok_account_id,

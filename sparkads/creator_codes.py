@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -71,7 +71,14 @@ def given(user: Any) -> QuerySet[SparkAuthorization]:
     return (
         SparkAuthorization.objects.filter(_owned(user))
         .exclude(status__in=[Status.REQUESTED, Status.FAILED, Status.REJECTED])
-        .select_related("brand", "post__campaign", "post__tiktok_account__credential", "tiktok_account", "ad_account")
+        .select_related(
+            "brand",
+            "post__campaign",
+            "post__tiktok_account__credential",
+            "tiktok_account",
+            "ad_account",
+            "auto_renewal",
+        )
         .order_by("-decided_at", "-pk")
     )
 
@@ -153,20 +160,24 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user: 
         "authorization_days": _days(data.get("authorization_days"), auth.authorization_days),
     }
     base = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED)
-    try:
-        with transaction.atomic():
-            won = base.update(auth_code=code, code_hash=code_digest(code), **fields)
-    except IntegrityError:
-        # The post's live code is already in this brand's ledger (pasted, or approved before):
-        # that row carries it.
-        base.update(
-            **{**fields, "next_poll_at": None, "last_error": "The code is already in the ledger; see that row."}
+    with transaction.atomic():
+        live = auth.free_code(code)
+        won = 0 if live is not None else base.update(auth_code=code, code_hash=code_digest(code), **fields)
+    auth.release_write()
+    if live is not None:
+        # TikTok answered the code another live row of this ledger already carries: no new
+        # code exists, so this request is closed as such rather than approved without one.
+        message = (
+            f"TikTok answered video {auth.video_id}'s code that {auth.brand} already has "
+            f"({live.get_status_display().lower()}"
+            + (f" until {live.auth_end:%Y-%m-%d}" if live.auth_end else "")
+            + "): no new code was made, so nothing changed."
         )
-        auth.release_write()
-        return False
+        base.update(status=Status.FAILED, next_poll_at=None, decided_at=now, last_error=message[:500])
+        auth.audit(AuditEvent.Kind.REJECTED, message, actor=user)
+        raise FlowError(message)
     if not won:
         # The poller recorded TikTok's answer first (the same code, seen by tcm/tt_video/status).
-        auth.release_write()
         return False
     auth.audit(
         AuditEvent.Kind.APPROVED,

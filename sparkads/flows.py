@@ -223,10 +223,14 @@ def poll_request(auth_id: int) -> str | None:
 def _record_approval(
     auth: SparkAuthorization, code: str, data: Mapping[str, Any], remaining: int | None, now: datetime
 ) -> bool:
-    """REQUESTED → APPROVED exactly once, whoever polls; returns whether this caller did it."""
-    try:
-        with transaction.atomic():
-            won = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED).update(
+    """REQUESTED → APPROVED exactly once, whoever polls; returns whether this caller did it.
+    The code must be this row's to carry (SparkAuthorization.free_code): one a live row already
+    has closes the request as answered by it, never an approved row without a code."""
+    base = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED)
+    with transaction.atomic():
+        live = auth.free_code(code)
+        if live is None:
+            won = base.update(
                 status=Status.APPROVED,
                 auth_code=code.strip(),
                 code_hash=code_digest(code),
@@ -235,14 +239,13 @@ def _record_approval(
                 next_poll_at=now,
                 auth_end=parse_tiktok_time(data.get("auth_code_end_time")),
             )
-    except IntegrityError:
-        # The same code was already pasted into the ledger: that row carries it.
-        SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED).update(
-            status=Status.APPROVED,
-            decided_at=now,
-            next_poll_at=None,
-            last_error="The creator's code is already in the ledger (pasted earlier); see that row.",
+    if live is not None:
+        message = (
+            f"@{auth.handle} answered with video {auth.video_id}'s code that is already in the ledger "
+            f"({live.get_status_display().lower()}): no new code was made."
         )
+        if base.update(status=Status.FAILED, decided_at=now, next_poll_at=None, last_error=message):
+            auth.audit(AuditEvent.Kind.REJECTED, message)
         return False
     if won:
         auth.audit(AuditEvent.Kind.APPROVED, f"@{auth.handle} approved Spark Ads for video {auth.video_id}")
@@ -255,7 +258,13 @@ def apply_approved(auth_id: int, actor: Any = None) -> bool:
     if held_for_payment(auth_id):
         return False
     auth = SparkAuthorization.objects.select_related("brand").filter(pk=auth_id).first()
-    if auth is None or not auth.claim_apply():
+    if auth is None:
+        return False
+    if not auth.allows("apply"):
+        # An empty code is never sent: the row stops being polled and says why.
+        auth.in_states_for("apply").update(next_poll_at=None, last_error=auth.refusal("apply")[:500])
+        return False
+    if not auth.claim_apply():
         return False
     try:
         ad_account = enabled_capability(auth.brand).ad_account
@@ -356,9 +365,9 @@ def unbind(auth: SparkAuthorization, user: Any, *, reason: str = "") -> None:
                 f"Already unbound: video {auth.video_id} was removed from its ad account "
                 f"on {timezone.localtime(auth.ended_at or auth.updated_at):%Y-%m-%d %H:%M}."
             )
-        if not auth.can_unbind or auth.ad_account is None:
-            raise FlowError("Only a post that is authorized to an ad account can be unbound.")
+        auth.guard("unbind")
         ad_account = auth.ad_account
+        assert ad_account is not None  # the guard requires one
         call_with_credential(
             credential_id(ad_account), lambda c: c.tt_video_unbind(ad_account.advertiser_id, auth.item_id)
         )

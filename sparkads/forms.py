@@ -57,8 +57,15 @@ class ReleaseSettingForm(forms.Form):
     release_after_payment = forms.BooleanField(required=False)
 
 
-class ExtendForm(forms.Form):
-    days = forms.TypedChoiceField(choices=DAY_CHOICES, coerce=int, initial=30)
+class ExtendForm(TermsForm):
+    """An extension: requested codes ask TikTok for the days; a code the creator made here is
+    proposed to the creator with its fee."""
+
+
+class AutoRenewalForm(TermsForm):
+    """The creator's standing consent: extend by these days for this fee, up to a total."""
+
+    max_total_days = forms.IntegerField(min_value=7, max_value=3650, label="Up to a total of (days)", initial=365)
 
 
 class PasteCodeForm(forms.Form):

@@ -129,7 +129,7 @@ def end_of_term(auth: SparkAuthorization, now: datetime) -> None:
     """The term ended without a renewal: the platform unbinds the post (`tt_video/unbind/`),
     records it and tells the brand. A code never bound to an ad account simply expires."""
     reason = f"The authorization ended on {auth.auth_end:%Y-%m-%d} without a renewal"
-    if auth.can_unbind and auth.ad_account_id is not None:
+    if auth.allows("unbind"):
         try:
             unbind(auth, None, reason=reason)
         except FlowError as exc:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from integrations import polling
 from integrations.crypto import EncryptedTextField
+from integrations.errors import FlowError
 from integrations.models import (
     AdAccount,
     Brand,
@@ -178,6 +179,88 @@ class SparkAuthorization(PendingWrite):
     def __str__(self) -> str:
         return f"Spark Ads video {self.video_id} ({self.status})"
 
+    # The ledger as a state machine: each action and the statuses it may start from. A page
+    # offers an action only where `allows` says so, and the flow checks `guard` again under
+    # its claim, so a stale page or a forged POST changes nothing.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        "approve": frozenset({Status.REQUESTED}),
+        "hold": frozenset({Status.APPROVED}),
+        "apply": frozenset({Status.APPROVED}),
+        "mark_paid": frozenset({Status.APPROVED, Status.ACTIVE, Status.EXPIRING, Status.EXPIRED, Status.UNBOUND}),
+        "extend_propose": frozenset({Status.ACTIVE, Status.EXPIRING}),
+        "extend_accept": frozenset({Status.ACTIVE, Status.EXPIRING}),
+        "extend_decline": frozenset({Status.ACTIVE, Status.EXPIRING}),
+        "unbind": frozenset({Status.ACTIVE, Status.EXPIRING, Status.EXPIRED}),
+        "revoke": frozenset({Status.APPROVED, Status.ACTIVE, Status.EXPIRING}),
+        "expire": frozenset({Status.APPROVED, Status.ACTIVE, Status.EXPIRING}),
+    }
+
+    def refusal(self, action: str) -> str:
+        """Why `action` is not allowed on this row now, in words for the page; "" if it is."""
+        if self.status not in self.TRANSITIONS[action]:
+            return f"Not possible now: video {self.video_id}'s authorization is {self.get_status_display().lower()}."
+        if action == "apply" and not self.code_hash:
+            return f"Video {self.video_id} has no code to apply."
+        if action == "mark_paid":
+            return self._mark_paid_refusal()
+        if action.startswith("extend_") and self.source == self.Source.PASTED:
+            return (
+                f"Video {self.video_id}'s code was pasted, so it cannot be extended from here: ask "
+                f"@{self.handle} for a new code (TikTok: the post's Ad settings) and paste it."
+            )
+        if action == "unbind" and not (self.item_id and self.ad_account_id):
+            return "Only a post that is authorized to an ad account can be unbound."
+        return ""
+
+    def _mark_paid_refusal(self) -> str:
+        if self.payment_status == self.Payment.NONE:
+            return "This authorization has no fee to pay."
+        if self.payment_status == self.Payment.PAID:
+            who = self.paid_by.email if self.paid_by else "someone"
+            when = timezone.localtime(self.paid_at) if self.paid_at else None
+            return f"Already marked paid by {who}" + (f" on {when:%Y-%m-%d %H:%M}." if when else ".")
+        if self.status == self.Status.APPROVED and self.auth_end is not None and self.auth_end <= clock.now():
+            return (
+                f"Nothing was recorded: the code for video {self.video_id} was never applied and its window "
+                f"ended on {self.auth_end:%Y-%m-%d}, so there is no usage to pay for. Ask @{self.handle} for a "
+                "new code if you still want the post."
+            )
+        if self.status == self.Status.EXPIRED and self.applied_at is None:
+            return f"Nothing was recorded: the code for video {self.video_id} expired without ever being applied."
+        return ""
+
+    def allows(self, action: str) -> bool:
+        return not self.refusal(action)
+
+    def guard(self, action: str) -> None:
+        """Refuse a forbidden action with the reason, before anything is changed or sent."""
+        reason = self.refusal(action)
+        if reason:
+            raise FlowError(reason)
+
+    def in_states_for(self, action: str) -> models.QuerySet[SparkAuthorization]:
+        """This row, only while `action` may start from its status: the filter every
+        transition's conditional UPDATE goes through, so a race loser changes nothing."""
+        return SparkAuthorization.objects.filter(pk=self.pk, status__in=self.TRANSITIONS[action])
+
+    def free_code(self, code: str) -> SparkAuthorization | None:
+        """Make `code` available to this row, inside the caller's transaction. TikTok answers a
+        post's live code when it has one, and a code unbound from the ad account (or ended here
+        while TikTok still has it) is live: it moves from its ended row to this one, so the one
+        apply path applies it again. Returns the live row that keeps the code instead, if any."""
+        holder = (
+            SparkAuthorization.objects.select_for_update()
+            .filter(brand_id=self.brand_id, code_hash=code_digest(code))
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if holder is None:
+            return None
+        if holder.status in (self.Status.APPROVED, self.Status.ACTIVE, self.Status.EXPIRING):
+            return holder
+        SparkAuthorization.objects.filter(pk=holder.pk).update(code_hash="", auth_code="")
+        return None
+
     def set_code(self, code: str) -> None:
         self.auth_code = code.strip()
         self.code_hash = code_digest(code)
@@ -186,6 +269,11 @@ class SparkAuthorization(PendingWrite):
     def handle(self) -> str:
         """The creator as the ledger and its messages name them."""
         return self.tiktok_name or (self.tiktok_account.handle if self.tiktok_account else "creator")
+
+    @property
+    def added_as(self) -> str:
+        """How the row came into the ledger, for "… by whom" on the pages and in the CSV."""
+        return "pasted" if self.source == self.Source.PASTED else "requested"
 
     @property
     def creator_account(self) -> TikTokAccount | None:
@@ -226,15 +314,9 @@ class SparkAuthorization(PendingWrite):
         return max(0, (self.auth_end - clock.now()).days)
 
     @property
-    def can_extend(self) -> bool:
-        """Renewable through the path the code came by; a pasted code cannot be renewed by the
-        brand (the creator makes a new one)."""
-        if self.source == self.Source.PASTED:
-            return False
-        return (self.post_id is not None or self.source == self.Source.CREATOR) and self.status in {
-            self.Status.ACTIVE,
-            self.Status.EXPIRING,
-        }
+    def actions(self) -> frozenset[str]:
+        """The actions the pages may offer on this row now."""
+        return frozenset(action for action in self.TRANSITIONS if self.allows(action))
 
     @property
     def extension_pending(self) -> bool:
@@ -249,14 +331,6 @@ class SparkAuthorization(PendingWrite):
             and self.payment_status == self.Payment.UNPAID
             and self.brand.spark_release_after_payment
         )
-
-    @property
-    def can_mark_paid(self) -> bool:
-        """A fee is owed for a code that was or may still be given, not for a refused request."""
-        return self.payment_status == self.Payment.UNPAID and self.status not in {
-            self.Status.FAILED,
-            self.Status.REJECTED,
-        }
 
     @property
     def status_label(self) -> str:
@@ -283,6 +357,12 @@ class SparkAuthorization(PendingWrite):
             parts.append(f"until {self.auth_end:%Y-%m-%d}")
         return " · ".join(parts)
 
+    def creator_emails(self) -> list[str]:
+        """Who hears about this authorization on the creator's side: the account's owner here."""
+        account = self.creator_account
+        owner = account.owner if account is not None else None
+        return [owner.email] if owner is not None and owner.email else []
+
     def brand_emails(self) -> list[str]:
         """Who hears about this authorization on the brand's side: its managers and whoever asked."""
         emails = set(
@@ -293,10 +373,6 @@ class SparkAuthorization(PendingWrite):
         if self.requested_by is not None:
             emails.add(self.requested_by.email)
         return sorted(e for e in emails if e)
-
-    @property
-    def can_unbind(self) -> bool:
-        return bool(self.item_id) and self.status in {self.Status.ACTIVE, self.Status.EXPIRING, self.Status.EXPIRED}
 
     def lifecycle_status(self, now: datetime | None = None) -> str:
         """What an applied authorization is now, judged by its window (on TikTok's clock)."""
@@ -335,6 +411,84 @@ class SparkReminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["authorization", "days_before", "recipient"], name="sparkads_reminder_once")
         ]
+
+
+class ExtensionProposal(models.Model):
+    """A brand's offer to extend a code the creator made here: more days for a fee. Nothing is
+    sent to TikTok until the creator accepts; then `business/post/authorize/` goes out once,
+    with the creator's own token, and the row's terms grow by what was agreed. A proposal made
+    under the creator's auto-renewal grant is accepted by that grant."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Waiting for the creator"
+        # The one acceptance that won the claim: its TikTok call is in flight.
+        SENDING = "sending", "Accepted; being sent to TikTok"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Closed"
+
+    OPEN = (Status.PROPOSED, Status.SENDING)
+
+    authorization = models.ForeignKey(SparkAuthorization, on_delete=models.CASCADE, related_name="proposals")
+    days = models.PositiveSmallIntegerField()
+    fee_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    fee_currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    by_auto_renewal = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authorization"],
+                condition=Q(status__in=["proposed", "sending"]),
+                name="sparkads_one_open_extension_proposal",
+            )
+        ]
+        ordering = ["-proposed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Extend video {self.authorization.video_id} by {self.days} days ({self.status})"
+
+    @property
+    def fee_label(self) -> str:
+        if not self.fee_amount:
+            return "no fee"
+        return f"{self.fee_amount:,.2f} {self.fee_currency}".strip()
+
+    @property
+    def summary(self) -> str:
+        return f"{self.days} more days for {self.fee_label}"
+
+
+class AutoRenewal(models.Model):
+    """The creator's standing consent to extend one code at agreed terms, up to a cap on the
+    code's total days. Without it nothing is extended on the creator's behalf."""
+
+    authorization = models.OneToOneField(SparkAuthorization, on_delete=models.CASCADE, related_name="auto_renewal")
+    days = models.PositiveSmallIntegerField()
+    fee_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    fee_currency = models.CharField(max_length=3, blank=True)
+    max_total_days = models.PositiveSmallIntegerField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Auto-renew video {self.authorization.video_id} by {self.days} days up to {self.max_total_days}"
+
+    def allows_another(self, authorization_days: int) -> bool:
+        return authorization_days + self.days <= self.max_total_days
 
 
 class AdsManagerLink(models.Model):
@@ -481,6 +635,9 @@ class AuditEvent(models.Model):
         SETTING = "setting", "Setting changed"
         REMINDED = "reminded", "Renewal reminder sent"
         RENEWED = "renewed", "Renewed"
+        PROPOSED = "proposed", "Extension proposed"
+        DECLINED = "declined", "Extension declined"
+        AUTO_RENEWAL = "auto_renewal", "Auto-renewal changed"
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="audit_events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

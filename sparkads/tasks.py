@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, give_back
 from integrations.tiktok import TikTokError
 
-from . import flows, ledger
+from . import flows, ledger, renewal
 from .ads_manager import flows as ads_manager
 from .models import SparkAuthorization
 
@@ -60,6 +60,9 @@ def check_spark_authorization(auth_id: int) -> str | None:
     except TikTokError as exc:
         _give_back_if_unsent(auth_id, exc)
         raise
+    if auth.status in (Status.ACTIVE, Status.EXPIRING) and auth.lifecycle_status() == Status.EXPIRING:
+        # Only with the creator's standing grant, within its cap; otherwise nothing is extended.
+        renewal.renew_under_grant(auth)
     if auth.status in (Status.ACTIVE, Status.EXPIRING):
         ledger.advance(auth)
     return auth.status

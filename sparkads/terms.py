@@ -18,24 +18,18 @@ Payment = SparkAuthorization.Payment
 
 
 def mark_paid(auth: SparkAuthorization, user: Any) -> bool:
-    """Record the fee as paid, once; a code held for the payment is applied now (the one
-    `tt_video/authorize/` write goes through apply_approved's claim). Returns whether it was."""
-    now = timezone.now()
-    marked = (
-        SparkAuthorization.objects.filter(pk=auth.pk, payment_status=Payment.UNPAID)
-        .exclude(status__in=[SparkAuthorization.Status.FAILED, SparkAuthorization.Status.REJECTED])
-        .update(payment_status=Payment.PAID, paid_at=now, paid_by=user)
-    )
-    if not marked:
+    """Record the fee as paid, once, and only for a code that was or may still be used; a code
+    held for the payment is applied now (the one `tt_video/authorize/` write goes through
+    apply_approved's claim). Returns whether it was."""
+    auth.guard("mark_paid")
+    if (
+        not auth.in_states_for("mark_paid")
+        .filter(payment_status=Payment.UNPAID)
+        .update(payment_status=Payment.PAID, paid_at=timezone.now(), paid_by=user)
+    ):
         auth.refresh_from_db()
-        if auth.payment_status == Payment.PAID:
-            who = auth.paid_by.email if auth.paid_by else "someone"
-            raise FlowError(f"Already marked paid by {who} on {timezone.localtime(auth.paid_at):%Y-%m-%d %H:%M}.")
-        if auth.payment_status == Payment.NONE:
-            raise FlowError("This authorization has no fee to pay.")
-        raise FlowError(
-            f"Nothing to pay: the request for video {auth.video_id} was {auth.get_status_display().lower()}."
-        )
+        auth.guard("mark_paid")
+        raise FlowError(f"Not possible now: video {auth.video_id}'s authorization changed; reload the page.")
     auth.refresh_from_db()
     auth.audit(AuditEvent.Kind.PAID, f"Fee of {auth.fee_label} for video {auth.video_id} marked paid", actor=user)
     if auth.status != SparkAuthorization.Status.APPROVED:

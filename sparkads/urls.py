@@ -36,4 +36,7 @@ urlpatterns = [
     path("creator/spark-ads/", creator.creator_codes_page, name="creator_codes"),
     path("creator/spark-ads/<int:pk>/approve/", creator.approve, name="creator_approve"),
     path("creator/spark-ads/<int:pk>/revoke/", creator.revoke, name="creator_revoke"),
+    path("creator/spark-ads/<int:pk>/auto-renewal/", creator.auto_renewal, name="creator_auto_renewal"),
+    path("creator/spark-ads/extension/<int:pk>/accept/", creator.accept_extension, name="creator_accept_extension"),
+    path("creator/spark-ads/extension/<int:pk>/decline/", creator.decline_extension, name="creator_decline_extension"),
 ]

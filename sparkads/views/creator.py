@@ -15,9 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from integrations.errors import FlowError
 from integrations.models import CampaignPost, TikTokAccount
 
-from .. import codes, creator_codes
-from ..forms import PasteCodeForm
-from ..models import SparkAuthorization
+from .. import codes, creator_codes, renewal
+from ..forms import AutoRenewalForm, PasteCodeForm
+from ..models import ExtensionProposal, SparkAuthorization
 
 
 def _own_row(request: HttpRequest, pk: int) -> SparkAuthorization:
@@ -45,9 +45,16 @@ def creator_codes_page(request: HttpRequest) -> HttpResponse:
         for req in creator_codes.waiting_requests(request.user)
     ]
     # (authorization, revoked here in one click, or turned off in the TikTok app)
+    given = list(creator_codes.given(request.user))
+    proposals = {
+        p.authorization_id: p
+        for p in ExtensionProposal.objects.filter(authorization__in=given, status__in=ExtensionProposal.OPEN)
+    }
+    # (authorization, revoked here in one click, or turned off in the TikTok app, its open
+    # extension proposal)
     rows = [
-        (row, creator_codes.can_revoke_here(row), row.status in creator_codes.REVOCABLE)
-        for row in creator_codes.given(request.user)
+        (row, creator_codes.can_revoke_here(row), row.status in creator_codes.REVOCABLE, proposals.get(row.pk))
+        for row in given
     ]
     return render(
         request,
@@ -58,6 +65,7 @@ def creator_codes_page(request: HttpRequest) -> HttpResponse:
             "waiting": waiting,
             "rows": rows,
             "form": PasteCodeForm(),
+            "auto_form": AutoRenewalForm(),
         },
     )
 
@@ -87,17 +95,19 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     except FlowError as exc:
         messages.error(request, exc.message)
         return redirect("sparkads:creator_codes")
+    # TikTok's window, as it answered: a post's live code keeps its own window.
+    window = f" (TikTok's window: until {auth.auth_end:%Y-%m-%d})" if auth.auth_end else ""
     if auth.awaiting_payment:
         messages.success(
             request,
-            f"Approved for {auth.authorization_days} days: the code is in {auth.brand}'s ledger and reaches "
-            f"their ad account once they mark your fee ({auth.fee_label}) paid.",
+            f"Approved for {auth.authorization_days} days{window}: the code is in {auth.brand}'s ledger and "
+            f"reaches their ad account once they mark your fee ({auth.fee_label}) paid.",
         )
     else:
         messages.success(
             request,
-            f"Approved for {auth.authorization_days} days: the code is in {auth.brand}'s ledger and reaches "
-            "their ad account shortly.",
+            f"Approved for {auth.authorization_days} days{window}: the code is in {auth.brand}'s ledger and "
+            "reaches their ad account shortly.",
         )
     return redirect("sparkads:creator_codes")
 
@@ -113,6 +123,64 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
             f"Revoked: the code for video {auth.video_id} is deleted on TikTok, so {auth.brand}'s ads with it "
             "stop. We told the brand.",
         )
+    except FlowError as exc:
+        messages.error(request, exc.message)
+    return redirect("sparkads:creator_codes")
+
+
+def _own_proposal(request: HttpRequest, pk: int) -> ExtensionProposal:
+    owned = Q(authorization__tiktok_account__owner=request.user) | Q(
+        authorization__post__tiktok_account__owner=request.user
+    )
+    return get_object_or_404(ExtensionProposal.objects.filter(owned).select_related("authorization__brand"), pk=pk)
+
+
+@login_required
+@require_POST
+def accept_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    """The creator accepts a brand's extension proposal: the one write to TikTok it allows."""
+    proposal = _own_proposal(request, pk)
+    try:
+        messages.success(request, renewal.accept(proposal, request.user))
+    except FlowError as exc:
+        messages.error(request, exc.message)
+    return redirect("sparkads:creator_codes")
+
+
+@login_required
+@require_POST
+def decline_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _own_proposal(request, pk)
+    try:
+        renewal.decline(proposal, request.user)
+        messages.success(request, f"Declined. {proposal.authorization.brand} was told; nothing changed.")
+    except FlowError as exc:
+        messages.error(request, exc.message)
+    return redirect("sparkads:creator_codes")
+
+
+@login_required
+@require_POST
+def auto_renewal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Grant auto-renewal at the given terms up to a cap, or turn it off (``stop``)."""
+    auth = _own_row(request, pk)
+    try:
+        if request.POST.get("stop"):
+            renewal.stop_auto_renewal(auth, request.user)
+            messages.success(request, "Auto-renewal is off: an extension now needs your acceptance.")
+        else:
+            form = AutoRenewalForm(request.POST)
+            if not form.is_valid():
+                errors = [str(e) for field in form.errors.values() for e in field]
+                raise FlowError(" ".join(errors) or "Pick the days, the fee and the cap.")
+            grant = renewal.grant_auto_renewal(
+                auth, request.user, form.cleaned_data["days"], form.terms(), form.cleaned_data["max_total_days"]
+            )
+            messages.success(
+                request,
+                f"Auto-renewal on: {auth.brand} is renewed by {grant.days} days at a time, up to "
+                f"{grant.max_total_days} days in all.",
+            )
     except FlowError as exc:
         messages.error(request, exc.message)
     return redirect("sparkads:creator_codes")

@@ -140,8 +140,9 @@ def ledger_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         "end (UTC)",
         "extension pending",
         "ad account",
-        "requested by",
-        "requested at (UTC)",
+        "requested or pasted",
+        "by",
+        "at (UTC)",
     ]
     return csvexport.streaming_csv(
         f"{brand.slug}-spark-ads-ledger.csv", header, (_csv_row(a) for a in rows.iterator(chunk_size=500))
@@ -165,6 +166,7 @@ def _csv_row(a: SparkAuthorization) -> list:
         a.auth_end.strftime(when) if a.auth_end else "",
         "yes" if a.extension_pending else "",
         a.ad_account or "",
+        a.added_as,
         a.requested_by.email if a.requested_by else "",
         a.requested_at.strftime(when),
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -37,7 +37,7 @@ from ..forms import (
     PasteCodeForm,
     RequestPermissionForm,
 )
-from ..models import MAX_REQUESTS_PER_VIDEO, AuditEvent, SparkAuthorization
+from ..models import MAX_REQUESTS_PER_VIDEO, AuditEvent, ExtensionProposal, SparkAuthorization
 
 # --- Spark Ads ledger ---------------------------------------------------------------------------
 
@@ -51,6 +51,13 @@ def ledger(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         .filter(brand=brand)
         .select_related(
             "brand", "post", "ad_account", "tiktok_account", "requested_by", "applied_by", "ended_by", "paid_by"
+        )
+        .prefetch_related(
+            Prefetch(
+                "proposals",
+                ExtensionProposal.objects.filter(status__in=ExtensionProposal.OPEN),
+                to_attr="open_proposals",
+            )
         )
     )
     status = request.GET.get("status", "")
@@ -154,8 +161,8 @@ def extend(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     form = ExtendForm(request.POST)
     try:
         if not form.is_valid():
-            raise FlowError("Pick 7, 30, 60 or 365 days.")
-        messages.success(request, renewal.extend(auth, request.user, form.cleaned_data["days"]))
+            raise FlowError(form_errors(form, "Pick 7, 30, 60 or 365 days."))
+        messages.success(request, renewal.extend(auth, request.user, form.cleaned_data["days"], form.terms()))
     except FlowError as exc:
         messages.error(request, exc.message)
     return redirect("sparkads:ledger", slug=brand.slug)

@@ -197,16 +197,44 @@ def test_a_busy_ad_account_leaves_the_code_approved_and_due_for_the_poller(reque
     assert auth.next_poll_at is not None and auth.apply_claimed_at is None
 
 
-def test_a_code_already_in_the_ledger_is_not_stored_twice(request_row, creator, settings, world):
+def test_a_code_a_live_row_already_carries_closes_the_request_and_says_so_never_approved_without_a_code(
+    request_row, creator, settings, world
+):
     pasted = SparkAuthorization(brand=request_row.brand, video_id=request_row.video_id, status=Status.ACTIVE)
     pasted.set_code(CODE)
     pasted.save()
     with responses.RequestsMock() as rsps:
         rsps.post(url(settings, "business/post/authorize/setting/"), json=ok(made(request_row.video_id)))
 
-        auth = creator_codes.approve(request_row, creator)
+        with pytest.raises(FlowError, match="already has .active.: no new code was made, so nothing changed"):
+            creator_codes.approve(request_row, creator)
 
-    assert auth.status == Status.APPROVED and auth.code_hash == "" and "already in the ledger" in auth.last_error
+    request_row.refresh_from_db()
+    assert request_row.status == Status.FAILED and request_row.code_hash == ""
+    assert "no new code was made" in request_row.last_error
+    assert not SparkAuthorization.objects.filter(status=Status.APPROVED, code_hash="").exists()
+
+
+def test_an_approval_that_gets_back_an_unbound_live_code_reuses_it_through_the_one_apply_path(
+    request_row, creator, settings, world, run_jobs
+):
+    """Unbinding leaves the code live on TikTok; approving the post again answers that code."""
+    unbound = SparkAuthorization.objects.create(
+        brand=request_row.brand, post=request_row.post, video_id=request_row.video_id, status=Status.UNBOUND
+    )
+    unbound.set_code(CODE)
+    unbound.save()
+    with responses.RequestsMock() as rsps:
+        mock_approval(rsps, settings, request_row.video_id)
+        with run_jobs():
+            auth = creator_codes.approve(request_row, creator)
+        authorize = [c for c in rsps.calls if c.request.url.endswith("tt_video/authorize/")]
+
+    auth.refresh_from_db()
+    unbound.refresh_from_db()
+    assert auth.status == Status.ACTIVE and auth.code_hash == code_digest(CODE)
+    assert unbound.code_hash == "" and unbound.status == Status.UNBOUND
+    assert [json.loads(c.request.body)["auth_code"] for c in authorize] == [CODE]
 
 
 @pytest.fixture
@@ -299,7 +327,7 @@ def test_the_pages_query_count_does_not_grow_with_the_authorizations(
         )
         row.set_code(f"#code-{n}")
         row.save()
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         page = client.get(reverse("sparkads:creator_codes"))
 
     assert page.content.decode().count("Yes, revoke") == 8

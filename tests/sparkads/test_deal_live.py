@@ -156,8 +156,8 @@ def test_the_schedule_runs_on_the_sandbox_clock_one_extended_and_one_unbound_at_
     assert AuditEvent.objects.filter(authorization=ending, kind="unbound", actor=None).exists()
 
 
-def test_a_code_the_creator_approved_here_is_extended_with_business_post_authorize(
-    live_world, control, alice, client_for, user_factory, run_jobs
+def test_a_code_the_creator_approved_here_is_extended_only_when_the_creator_accepts_the_brands_proposal(
+    live_world, control, alice, client_for, user_factory, run_jobs, mailoutbox
 ):
     from tests.sparkads.test_creator_codes_live import authorize
 
@@ -171,14 +171,28 @@ def test_a_code_the_creator_approved_here_is_extended_with_business_post_authori
     assert auth.status == Status.ACTIVE and auth.source == SparkAuthorization.Source.CREATOR
     end = auth.auth_end
 
-    page = client_for(alice).post(
-        reverse("sparkads:extend", args=[live_world["campaign"].brand.slug, auth.pk]), {"days": 30}, follow=True
-    )
-    auth.refresh_from_db()
+    def extensions() -> int:
+        # path filters match a substring: the setting call that made the code is left out
+        return control.calls("business/post/authorize/") - control.calls("business/post/authorize/setting/")
+
+    brand_page = client_for(alice)
+    extend = reverse("sparkads:extend", args=[live_world["campaign"].brand.slug, auth.pk])
+    for _ in range(3):  # the attack: Extend clicked again and again by an owner
+        brand_page.post(extend, {"days": 365, "fee": "20", "currency": "USD"}, follow=True)
+    assert extensions() == 0
+    proposal = auth.proposals.get()
+
+    creator_page = client_for(star)
+    html = creator_page.get(reverse("sparkads:creator_codes")).content.decode()
+    assert "proposes 365 more days for 20.00 USD" in html
+    page = creator_page.post(reverse("sparkads:creator_accept_extension", args=[proposal.pk]), follow=True)
     assert "Extended: video" in page.content.decode()
-    # path filters match a substring: the setting call that made the code, then the extension
-    assert control.calls("business/post/authorize/") - control.calls("business/post/authorize/setting/") == 1
+    assert extensions() == 1
     assert control.calls(APPLY) == 1  # the brand's request only: no TikTok One extension
-    assert auth.auth_end >= end + timedelta(days=29) and not auth.extension_pending
+    auth.refresh_from_db()
+    assert auth.auth_end >= end + timedelta(days=364) and auth.authorization_days == 395
+    assert auth.payment_status == SparkAuthorization.Payment.UNPAID and auth.fee_label == "20.00 USD"
     kinds = list(AuditEvent.objects.filter(authorization=auth).values_list("kind", flat=True))
-    assert "extended" in kinds and "renewed" in kinds
+    assert {"proposed", "extended", "renewed"} <= set(kinds)
+    ledger_html = client_for(alice).get(reverse("sparkads:ledger", args=[live_world["campaign"].brand.slug])).content
+    assert "395 days · 20.00 USD · unpaid" in ledger_html.decode()

@@ -12,8 +12,7 @@ import responses
 import time_machine
 from django.urls import reverse
 
-from integrations.models import Credential
-from sparkads import ledger, renewal, tasks
+from sparkads import ledger, tasks
 from sparkads.models import AuditEvent, SparkAuthorization, SparkReminder
 from tests.sparkads.test_flows import START, _status, ok, url
 
@@ -173,42 +172,6 @@ def test_a_requested_code_is_extended_with_action_extend_and_shows_pending_until
     assert "Extension requested" in html and "Extension pending" in html
     sixty_days.refresh_from_db()
     assert sixty_days.extension_pending
-
-
-def test_a_creator_approved_code_is_extended_with_the_creators_token_and_the_new_end_is_recorded(
-    sixty_days, alice, settings
-):
-    cred = Credential.objects.create(kind=Credential.Kind.TT_USER, access_token="creator-token", open_id="open-1")
-    account = sixty_days.tiktok_account
-    account.credential, account.open_id = cred, "open-1"
-    account.save()
-    sixty_days.source = SparkAuthorization.Source.CREATOR
-    sixty_days.save()
-    new_end = sixty_days.auth_end + timedelta(days=30)
-    with responses.RequestsMock() as rsps:
-        extend = rsps.post(
-            url(settings, "business/post/authorize/"),
-            json=ok(
-                {
-                    "item_id": sixty_days.item_id,
-                    "auth_code_end_time": new_end.strftime("%Y-%m-%d %H:%M:%S"),
-                    "authorization_days": 90,
-                    "auth_code_status": "IN_USE",
-                }
-            ),
-        )
-        message = renewal.extend(sixty_days, alice, 30)
-    assert json.loads(extend.calls[0].request.body) == {
-        "business_id": "open-1",
-        "item_id": sixty_days.item_id,
-        "authorization_days": 30,
-    }
-    assert extend.calls[0].request.headers["Access-Token"] == "creator-token"
-    assert "Extended" in message
-    sixty_days.refresh_from_db()
-    assert sixty_days.auth_end == new_end and sixty_days.pending_write == ""
-    kinds = list(AuditEvent.objects.filter(authorization=sixty_days).values_list("kind", flat=True))
-    assert "extended" in kinds and "renewed" in kinds
 
 
 def test_a_pasted_code_cannot_be_extended_and_the_brand_is_told_to_ask_for_a_new_code(sixty_days, alice, client):

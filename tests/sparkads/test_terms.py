@@ -119,17 +119,13 @@ def test_with_the_setting_on_an_unpaid_code_waits_and_mark_paid_applies_it_once(
     assert not AuditEvent.objects.filter(summary__contains="CODE-TERMS").exists()
 
 
-def test_marking_paid_before_the_creator_answers_records_it_and_the_code_is_applied_when_it_comes(
-    requested, world, alice, settings
-):
-    terms.set_release_after_payment(world["bc"].brand, alice, True)
-    assert terms.mark_paid(requested, alice) is False
-    with responses.RequestsMock() as rsps:
-        _approve(settings, rsps)
-        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
-        rsps.get(url(settings, "tt_video/info/"), json=info(timezone.now() + timedelta(days=60)))
-        tasks.poll_spark_request(requested.pk)
-    assert authorize.call_count == 1
+def test_marking_paid_before_the_creator_answers_is_refused_and_records_nothing(requested, alice):
+    """A fee is for a code that is or was live; a request has no code yet."""
+    with pytest.raises(FlowError, match="Not possible now"):
+        terms.mark_paid(requested, alice)
+    requested.refresh_from_db()
+    assert requested.payment_status == Payment.UNPAID and requested.paid_at is None
+    assert not AuditEvent.objects.filter(kind="paid").exists()
 
 
 def test_turning_the_setting_off_releases_held_codes_to_the_poller(requested, world, alice, settings, client):
@@ -189,7 +185,7 @@ def test_the_ledger_page_query_count_does_not_grow_with_rows(world, alice, clien
             paid_by=alice,
         )
     client.force_login(alice)
-    with django_assert_num_queries(12):  # the same for one row: nothing per row
+    with django_assert_num_queries(13):  # the same for one row: nothing per row (open proposals: one query)
         page = client.get(_ledger(world))
     assert page.content.decode().count("Mark paid") == 6
 
@@ -197,8 +193,8 @@ def test_the_ledger_page_query_count_does_not_grow_with_rows(world, alice, clien
 def test_a_refused_request_owes_nothing_and_cannot_be_marked_paid(requested, alice):
     SparkAuthorization.objects.filter(pk=requested.pk).update(status=Status.REJECTED)
     requested.refresh_from_db()
-    assert not requested.can_mark_paid
-    with pytest.raises(FlowError, match="Nothing to pay: the request for video .* was rejected"):
+    assert "mark_paid" not in requested.actions
+    with pytest.raises(FlowError, match="Not possible now: video .* authorization is rejected"):
         terms.mark_paid(requested, alice)
     requested.refresh_from_db()
     assert requested.payment_status == Payment.UNPAID
@@ -276,7 +272,8 @@ def test_a_held_code_whose_window_ends_unpaid_expires_unused_and_the_brand_is_to
     ):
         with run_jobs():  # the dispatcher wakes the row; its task runs here
             assert tasks.dispatch_spark_polls() == 1
-        assert terms.mark_paid(requested, alice) is False  # paying late applies nothing
+        with pytest.raises(FlowError, match="Nothing was recorded"):  # paying late records and applies nothing
+            terms.mark_paid(requested, alice)
 
     requested.refresh_from_db()
     assert requested.status == Status.EXPIRED and requested.next_poll_at is None
