@@ -83,3 +83,11 @@ def connect_tiktok(page: Page, site, brand_slug: str, persona: str) -> None:
     approve_portal_auth(page, persona)
     page.wait_for_url(f"**/brands/{brand_slug}/integrations/tiktok/**")
     expect(page.locator(".messages")).to_contain_text(re.compile("(Connected|Reconnected) to TikTok"))
+
+
+def beat_dispatches_marketplace_polls() -> None:
+    """What beat does every few seconds: a fresh authorization is due at once, and the
+    Marketplace dispatcher hands it to the worker (the journeys run no beat of their own)."""
+    from creators.tasks import dispatch_onboarding_polls
+
+    dispatch_onboarding_polls.delay()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import answer_next_confirm, consent_as_creator, open_tiktok_app_screen, reload_until, sign_in
+from tests.browser.steps import (
+    answer_next_confirm,
+    beat_dispatches_marketplace_polls,
+    consent_as_creator,
+    open_tiktok_app_screen,
+    reload_until,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +34,7 @@ def test_a_creator_authorizes_tiktok_accepts_the_invite_and_lands_in_the_marketp
     account = page.locator("section.account").filter(has_text="@demo.creator")
     expect(account.locator("h2 .badge.ok")).to_have_text("Connected")
     # The worker reads the Marketplace status (NOT_IN), checks eligibility and requests the invite.
+    beat_dispatches_marketplace_polls()
     reload_until(page, lambda: account.locator("h3"), text="Waiting for the invite")
     expect(account).to_contain_text("Inbox > Monetization")
 
@@ -52,6 +60,7 @@ def test_a_creator_authorizes_tiktok_accepts_the_invite_and_lands_in_the_marketp
     expect(account.locator("ol.steps li.current")).to_have_count(1)
     expect(account.locator("ol.steps li.current")).to_contain_text("TikTok is processing")
     expect(account.locator("ol.steps li.done").filter(has_text="Invite accepted")).to_have_count(1)
+    beat_dispatches_marketplace_polls()
     page.wait_for_timeout(1500)  # the worker's poll of the reconnected account (TikTok: INVITED)
     page.reload()
     expect(account.locator("h3 .badge")).to_have_text("TikTok is processing")
@@ -61,6 +70,7 @@ def test_a_creator_authorizes_tiktok_accepts_the_invite_and_lands_in_the_marketp
     page.get_by_role("button", name="Authorize TikTok again").click()
     consent_as_creator(page, "demo.creator")
     page.wait_for_url("**/creator/**")
+    beat_dispatches_marketplace_polls()
     reload_until(page, lambda: account.locator("h3"), text="In the Creator Marketplace")
     expect(account.locator("h3 .badge.ok")).to_have_text("In the Creator Marketplace")
 

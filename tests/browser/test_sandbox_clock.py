@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from integrations.models import Campaign, Collaboration, TikTokAccount
 from integrations.tiktok import clock
 from sparkads.models import SparkAuthorization
-from tests.browser.steps import consent_as_creator, reload_until, sign_in
+from tests.browser.steps import beat_dispatches_marketplace_polls, consent_as_creator, reload_until, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,6 +34,7 @@ def test_advancing_the_sandbox_clock_moves_invites_and_code_windows_on_the_platf
     consent_as_creator(page, "young.creator")  # not age verified: TikTok never delivers the invite
     page.wait_for_url("**/creator/**")
     account = page.locator("section.account").filter(has_text="@young.creator")
+    beat_dispatches_marketplace_polls()
     reload_until(page, lambda: account.locator("h3"), text="Waiting for the invite")
 
     # The brand works with this creator and holds a 30-day Spark Ads code (TikTok's window).

@@ -174,14 +174,12 @@ def redeliver_unacked(app) -> int:
 
 
 def worker_queues() -> list[str]:
+    """The queues the deployment's worker consumes (the Procfile's `-Q`): a test worker runs
+    what production runs. Every task's queue is among them (test_celery_worker checks it)."""
     from django.conf import settings
 
-    from aspire_tiktok.celery import app
-
-    app.loader.import_default_modules()
-    queues = {settings.CELERY_TASK_DEFAULT_QUEUE}
-    queues.update(task.queue for task in app.tasks.values() if getattr(task, "queue", None))
-    return sorted(queues)
+    procfile = (Path(settings.BASE_DIR) / "Procfile").read_text()
+    return sorted(procfile.split(" -Q ", 1)[1].split()[0].split(","))
 
 
 # --- workers ---------------------------------------------------------------------------
