@@ -24,39 +24,30 @@ from . import assets, flows
 @login_required
 @require_GET
 def creator_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """The first page asks TikTok inside the request (under the deadline); later pages are
-    loaded by a worker while the results area shows its progress."""
+    """Every page of creators, the first one too, is loaded by a worker while the results area
+    shows its progress: a person never waits on TikTok in a request."""
     brand = get_brand_for_user(request.user, slug)
     account = flows.sourcing_account(brand)
     form = CreatorSearchForm(request.GET or None)
-    results, error, job = None, "", None
+    query = _query_without_page(request)
+    job = None
     if account is not None and (form.is_valid() if form.is_bound else True):
         cleaned = form.cleaned_data if form.is_bound else {}
-        page = cleaned.get("page") or 1
-        if page > 1:
-            filters = flows.json_filters(cleaned)
-            job = jobs.start_once(
-                "creator_search",
-                request.user,
-                brand,
-                filters=filters,
-                page=page,
-                query=_query_without_page(request),
-            )
-        else:
-            try:
-                results = flows.search_creators(account, cleaned, page=page)
-            except FlowError as exc:
-                error = exc.message
+        job = jobs.start_once(
+            "creator_search",
+            request.user,
+            brand,
+            filters=flows.json_filters(cleaned),
+            page=cleaned.get("page") or 1,
+            query=query,
+        )
     ctx = {
         "brand": brand,
         "form": form,
         "account": account,
         "capability": spark_ads_capability(brand) if account is None else None,
-        "results": results,
-        "error": error,
         "job": job,
-        "query": _query_without_page(request),
+        "query": query,
     }
     template = "integrations/_creator_results.html" if request.htmx else "integrations/creator_search.html"
     return render(request, template, ctx)

@@ -41,14 +41,55 @@ def sourcing(brand, tto_factory, ad_factory, settings):
         yield discover, rsps
 
 
-def test_the_first_page_of_creators_is_read_in_the_request(brand, alice, client_for, sourcing):
+def test_the_first_page_of_creators_is_loaded_by_a_worker_too_and_then_shown_in_the_results_area(
+    brand, alice, client_for, sourcing, run_jobs
+):
     discover, rsps = sourcing
     rsps.get(discover, json=_creators(1))
+    client = client_for(alice)
 
-    page = client_for(alice).get(reverse("integrations:creator_search", args=[brand.slug]), **HTMX)
+    with run_jobs():
+        waiting = client.get(reverse("integrations:creator_search", args=[brand.slug]))
+        assert len(rsps.calls) == 0
+    html = waiting.content.decode()
+    assert "<html" in html and 'hx-trigger="every 2s"' in html
+    assert "Load a page of creators: waiting for a worker" in html and "p1.c0" not in html
+    job = BackgroundJob.objects.get(kind="creator_search")
+    assert job.params == {"filters": {}, "page": 1, "query": ""}
+    assert dict(p.split("=") for p in rsps.calls[0].request.url.split("?")[1].split("&"))["page"] == "1"
 
-    assert page.context["results"].page == 1 and "p1.c0" in page.content.decode()
+    done = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert "every 2s" not in done and "p1.c0" in done and "page 1 of 3" in done and "page=2" in done
+
+
+def test_no_search_starts_while_the_filters_are_invalid_or_sourcing_is_unavailable(
+    brand, other_brand, alice, charlie, client_for, sourcing
+):
+    bad = client_for(alice).get(
+        reverse("integrations:creator_search", args=[brand.slug]), {"min_followers": 10, "max_followers": 5}, **HTMX
+    )
+    assert bad.context["job"] is None and "Please check the filters." in bad.content.decode()
+    unavailable = client_for(charlie).get(reverse("integrations:creator_search", args=[other_brand.slug]))
+    assert (
+        unavailable.context["job"] is None and "Creator sourcing is not available yet" in unavailable.content.decode()
+    )
     assert not BackgroundJob.objects.exists()
+
+
+def test_what_tiktok_answered_when_a_search_failed_is_shown_in_the_results_area(
+    brand, alice, client_for, sourcing, run_jobs
+):
+    discover, rsps = sourcing
+    rsps.get(discover, json={"code": 40100, "message": "Too many requests", "request_id": "r", "data": {}})
+    client = client_for(alice)
+
+    with run_jobs():
+        client.get(reverse("integrations:creator_search", args=[brand.slug]), {"keyword": "x"}, **HTMX)
+    job = BackgroundJob.objects.get()
+    assert job.state == BackgroundJob.State.FAILED and job.message
+    html = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert html.lstrip().startswith('<section id="creator-results"') and "every 2s" not in html
+    assert f'<p class="msg msg-error">{job.message}</p>' in html
 
 
 def test_a_later_page_of_creators_is_loaded_by_a_worker_while_the_results_area_polls(
