@@ -92,6 +92,38 @@ def test_what_tiktok_answered_when_a_search_failed_is_shown_in_the_results_area(
     assert f'<p class="msg msg-error">{job.message}</p>' in html
 
 
+def test_a_creators_profile_is_read_by_a_worker_while_the_page_shows_its_progress(
+    brand, alice, client_for, sourcing, run_jobs, settings
+):
+    _, rsps = sourcing
+    public = rsps.get(
+        f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/open_api/v1.3/tto/tcm/creator/public/",
+        json={
+            "code": 0,
+            "message": "OK",
+            "request_id": "r",
+            "data": {
+                "handle_name": "p.star",
+                "followers_count": 4200,
+                "audience_genders": [{"gender": "FEMALE", "percentage": 0.6}],
+            },
+        },
+    )
+    client = client_for(alice)
+
+    with run_jobs():
+        waiting = client.get(reverse("integrations:creator_profile", args=[brand.slug, "p.star"]))
+        assert not public.calls
+    html = waiting.content.decode()
+    assert "<h1>@p.star</h1>" in html and 'hx-trigger="every 2s"' in html and "4,200" not in html
+    job = BackgroundJob.objects.get(kind="creator_profile")
+    assert job.params == {"handle": "p.star"} and job.state == BackgroundJob.State.DONE
+
+    done = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert done.lstrip().startswith('<section id="creator-profile"') and "every 2s" not in done
+    assert "4,200" in done and "FEMALE" in done and "60.0%" in done
+
+
 def test_a_later_page_of_creators_is_loaded_by_a_worker_while_the_results_area_polls(
     brand, alice, client_for, sourcing, run_jobs
 ):
@@ -198,7 +230,10 @@ def test_every_job_kind_is_registered_with_a_label_and_the_task_is_alone_on_the_
         "bc_approvals",
         "promote_posts",
         "creator_search",
+        "creator_profile",
+        "anchor_review",
         "onboarding_check",
+        "link_requests",
         "spark_bulk_request",
     }
     assert set(dict(BackgroundJob._meta.get_field("kind").choices)) == set(jobs.KINDS)

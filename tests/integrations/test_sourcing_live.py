@@ -76,13 +76,29 @@ def test_a_keyword_search_and_a_bad_filter(connected, brand, run_jobs):
     assert "two-letter country code" in bad.content.decode()
 
 
-def test_a_profile_shows_audience_breakdowns_and_adds_to_a_campaign(connected, brand):
+def _profile(client, url: str, run_jobs) -> tuple:
+    """A profile as the browser sees it: the page with the job's progress, then the profile
+    the worker read once it has."""
+    with run_jobs():
+        page = client.get(url)
+    assert page.status_code == 200
+    job = page.context["job"]
+    html = page.content.decode()
+    assert 'hx-trigger="every 2s"' in html and reverse("integrations:job", args=[job.pk]) in html
+    assert "Load a creator&#x27;s profile: waiting for a worker" in html
+    done = client.get(reverse("integrations:job", args=[job.pk]), **HTMX)
+    assert done.content.decode().lstrip().startswith('<section id="creator-profile"')
+    assert "every 2s" not in done.content.decode()
+    return page, done
+
+
+def test_a_profile_shows_audience_breakdowns_and_adds_to_a_campaign(connected, brand, run_jobs):
     campaign = Campaign.objects.create(brand=brand, name="Summer", campaign_id="7900000000000000077")
     url = reverse("integrations:creator_profile", args=[brand.slug, "market.star"])
-    page = connected.get(url)
-    html = page.content.decode()
-    assert "@market.star" in html and "310,000" in html
-    titles = [b.title for b in page.context["creator"]["breakdowns"]]
+    page, done = _profile(connected, url, run_jobs)
+    html = done.content.decode()
+    assert "@market.star" in page.content.decode() and "@market.star" in html and "310,000" in html
+    titles = [b["title"] for b in done.context["results"]["breakdowns"]]
     assert titles == ["Countries", "Gender", "Age", "Devices"]
     assert "FEMALE" in html and "18-24" in html
 
@@ -105,10 +121,11 @@ def test_another_brands_campaign_cannot_be_chosen(connected, brand, other_brand)
     assert not Collaboration.objects.exists()
 
 
-def test_an_unknown_handle_goes_back_to_search_with_a_message(connected, brand):
+def test_an_unknown_handle_shows_what_tiktok_answered_in_place_of_the_profile(connected, brand, run_jobs):
     url = reverse("integrations:creator_profile", args=[brand.slug, "nobody.here"])
-    response = connected.get(url, follow=True)
-    assert "TikTok refused the request" in messages_of(response)
+    done = _profile(connected, url, run_jobs)[1]
+    assert done.context["job"].state == "failed"
+    assert "TikTok refused the request" in done.content.decode()
 
 
 def test_creating_a_campaign_stores_its_id_and_invite_link(connected, brand):

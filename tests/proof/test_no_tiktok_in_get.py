@@ -27,9 +27,6 @@ from tests.proof.urlsweep import all_url_cases, populate_brand_world, url_kwargs
 pytestmark = pytest.mark.django_db
 
 URLS = all_url_cases()
-# Pages that still read TikTok in the request until each moves to a background job; the sweep
-# fails if one of them stops calling (take it off this list then) or another page starts.
-STILL_CALLING = {"integrations:creator_profile", "integrations:campaign_assets", "creators:link_requests"}
 VARIANTS = [
     pytest.param({}, id="GET"),
     pytest.param({"HTTP_HX_REQUEST": "true"}, id="htmx-GET"),
@@ -70,13 +67,11 @@ def world(brand: Brand, alice: User, creator: User) -> dict:
     return made
 
 
-def _tiktok_calls_of_every_get(user: User, brand: Brand, headers: dict[str, str]) -> tuple[list[str], set[str], int]:
-    """Each URL whose GET tried an outbound call, with the calls; the STILL_CALLING pages that
-    did; and how many URLs took GET."""
+def _tiktok_calls_of_every_get(user: User, brand: Brand, headers: dict[str, str]) -> tuple[list[str], int]:
+    """Each URL whose GET tried an outbound call, with the calls; and how many URLs took GET."""
     client = Client(raise_request_exception=False)
     client.force_login(user)
     offenders: list[str] = []
-    still: set[str] = set()
     asked = 0
     for case in URLS:
         url = reverse(case.name, kwargs=url_kwargs(case, brand))
@@ -89,11 +84,9 @@ def _tiktok_calls_of_every_get(user: User, brand: Brand, headers: dict[str, str]
         if status == 405:
             continue
         asked += 1
-        if called and case.name in STILL_CALLING:
-            still.add(case.name)
-        elif called:
+        if called:
             offenders.append(f"GET {url} ({case.name}) -> {status}; called {', '.join(called)}")
-    return offenders, still, asked
+    return offenders, asked
 
 
 @pytest.mark.parametrize("headers", VARIANTS)
@@ -102,14 +95,9 @@ def test_no_page_or_fragment_calls_tiktok_whoever_asks_for_it(
     world: dict, brand: Brand, who: str, headers: dict[str, str], request: pytest.FixtureRequest
 ) -> None:
     user = request.getfixturevalue(who)
-    offenders, still, asked = _tiktok_calls_of_every_get(user, brand, headers)
+    offenders, asked = _tiktok_calls_of_every_get(user, brand, headers)
     assert not offenders, "\n" + "\n".join(offenders)
     assert asked > 0
-    if who == "alice":
-        # The owner reaches every brand page, so each listed page must still be calling here.
-        assert still == STILL_CALLING - {"creators:link_requests"}, still
-    if who == "creator":
-        assert still == {"creators:link_requests"}, still
 
 
 def test_the_swept_brand_can_use_tiktok_so_a_quiet_sweep_proves_something(world: dict, brand: Brand) -> None:
