@@ -13,6 +13,12 @@ class CreatorsConfig(AppConfig):
         jobs.register(
             "onboarding_check", tasks.check_job, label="Check the Creator Marketplace status", reload_when_done=True
         )
+        jobs.register(
+            "link_requests",
+            collaborations.link_requests_job,
+            label="Read the brand's link requests",
+            template="creators/home.html#link-requests",
+        )
         polling.register(
             polling.Poller(
                 "marketplace",

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
-from integrations.models import Campaign, CampaignPost, Collaboration, Credential, TikTokAccount
+from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, Credential, TikTokAccount
 from integrations.polling import claim_due
 from integrations.tiktok import TikTokError, tokens
 
@@ -191,6 +191,14 @@ def link_requests(collab: Collaboration) -> list[dict]:
         account, lambda c: c.tto_creator_link_request_get(account.creator_id, collab.campaign.invite_link)
     )
     return list(data.get("link_requests") or [])
+
+
+def link_requests_job(job: BackgroundJob) -> tuple[str, dict[str, Any]]:
+    """integrations.jobs runner: the brand's link requests waiting for the creator's answer."""
+    collab = Collaboration.objects.select_related("campaign", "tiktok_account__credential").get(
+        pk=job.params["collab"], tiktok_account__owner=job.user
+    )
+    return "", {"campaign": collab.campaign.name, "requests": link_requests(collab)}
 
 
 def answer_link_request(collab: Collaboration, link_request_id: str, video_id: str, approve: bool) -> None:

@@ -247,10 +247,11 @@ def link_video(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def link_requests(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A worker reads them from TikTok while the page or fragment shows its progress."""
     collab = _own_collab(request, pk)
-    found = _run(request, lambda: collaborations.link_requests(collab), "")
+    job = jobs.start_once("link_requests", request.user, collab=collab.pk)
     template_name = "creators/home.html#link-requests" if wants_fragment(request) else "creators/link_requests.html"
-    return render(request, template_name, {"collab": collab, "requests": found or []})
+    return render(request, template_name, {"collab": collab, "job": job})
 
 
 @login_required

@@ -14,10 +14,23 @@ class IntegrationsConfig(AppConfig):
         from .connect.recheck import rechecked_accounts
         from .insights import report
         from .insights import tasks as insights_tasks
-        from .sourcing.flows import search_job
+        from .sourcing.assets import review_job
+        from .sourcing.flows import profile_job, search_job
 
         jobs.register(
             "creator_search", search_job, label="Load a page of creators", template="integrations/_creator_results.html"
+        )
+        jobs.register(
+            "creator_profile",
+            profile_job,
+            label="Load a creator's profile",
+            template="integrations/creator_profile.html#profile",
+        )
+        jobs.register(
+            "anchor_review",
+            review_job,
+            label="Check the anchors' review",
+            template="integrations/campaign_assets.html#anchors-checked",
         )
         polling.register(
             polling.Poller(

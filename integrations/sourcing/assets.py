@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..errors import FlowError
-from ..models import Anchor, Brand, BrandProfile, TikTokOneAccount
+from ..models import Anchor, BackgroundJob, Brand, BrandProfile, TikTokOneAccount
 from ..tiktok import TikTokError
 from ..tiktok.errors import NOT_EXIST
-from .flows import call_tiktok_one
+from .flows import call_tiktok_one, sourcing_account
 
 REPEAT_WINDOW = timedelta(minutes=2)
 # tto/tcm/anchor/get/ takes up to this many ids per call (the page size the client asks for).
@@ -112,6 +112,16 @@ def refresh_anchors(brand: Brand, account: TikTokOneAccount) -> None:
             if status and status != anchor.status:
                 Anchor.objects.filter(pk=anchor.pk).update(status=status)
     Anchor.objects.filter(pk__in=[a.pk for i, a in anchors.items() if i not in seen]).delete()
+
+
+def review_job(job: BackgroundJob) -> tuple[str, dict]:
+    """integrations.jobs runner: the anchors' review status, read for their page."""
+    brand = job.brand
+    account = sourcing_account(brand) if brand is not None else None
+    if brand is None or account is None:
+        raise FlowError("This needs a TikTok One account; see Integrations.")
+    refresh_anchors(brand, account)
+    return "", {}
 
 
 def delete_anchor(account: TikTokOneAccount, anchor: Anchor) -> None:

@@ -165,6 +165,16 @@ def creator_profile(account: TikTokOneAccount, handle: str) -> dict[str, Any]:
     return with_breakdowns(creator or {})
 
 
+def profile_job(job: BackgroundJob) -> tuple[str, dict[str, Any]]:
+    """integrations.jobs runner: a creator's public profile and audience for their page."""
+    account = sourcing_account(job.brand) if job.brand is not None else None
+    if account is None:
+        raise FlowError("Creator sourcing is not available for this brand any more. See Integrations.")
+    creator = creator_profile(account, job.params["handle"])
+    # The job stores JSON: the breakdowns as plain mappings.
+    return "", {**creator, "breakdowns": [asdict(b) for b in creator["breakdowns"]]}
+
+
 # --- campaigns ---------------------------------------------------------------------------
 
 

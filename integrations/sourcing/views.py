@@ -16,7 +16,7 @@ from ..connect.capability import spark_ads_capability
 from ..errors import FlowError
 from ..forms import AddToCampaignForm, AnchorForm, BrandProfileForm, CampaignForm, CreatorSearchForm, RequirementsForm
 from ..http import HtmxHttpRequest
-from ..models import Anchor, BrandProfile, Campaign, CampaignPost, Collaboration
+from ..models import Anchor, BrandProfile, Campaign, CampaignPost, Collaboration, TikTokOneAccount
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from . import assets, flows
 
@@ -24,39 +24,30 @@ from . import assets, flows
 @login_required
 @require_GET
 def creator_search(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    """The first page asks TikTok inside the request (under the deadline); later pages are
-    loaded by a worker while the results area shows its progress."""
+    """Every page of creators, the first one too, is loaded by a worker while the results area
+    shows its progress: a person never waits on TikTok in a request."""
     brand = get_brand_for_user(request.user, slug)
     account = flows.sourcing_account(brand)
     form = CreatorSearchForm(request.GET or None)
-    results, error, job = None, "", None
+    query = _query_without_page(request)
+    job = None
     if account is not None and (form.is_valid() if form.is_bound else True):
         cleaned = form.cleaned_data if form.is_bound else {}
-        page = cleaned.get("page") or 1
-        if page > 1:
-            filters = flows.json_filters(cleaned)
-            job = jobs.start_once(
-                "creator_search",
-                request.user,
-                brand,
-                filters=filters,
-                page=page,
-                query=_query_without_page(request),
-            )
-        else:
-            try:
-                results = flows.search_creators(account, cleaned, page=page)
-            except FlowError as exc:
-                error = exc.message
+        job = jobs.start_once(
+            "creator_search",
+            request.user,
+            brand,
+            filters=flows.json_filters(cleaned),
+            page=cleaned.get("page") or 1,
+            query=query,
+        )
     ctx = {
         "brand": brand,
         "form": form,
         "account": account,
         "capability": spark_ads_capability(brand) if account is None else None,
-        "results": results,
-        "error": error,
         "job": job,
-        "query": _query_without_page(request),
+        "query": query,
     }
     template = "integrations/_creator_results.html" if request.htmx else "integrations/creator_search.html"
     return render(request, template, ctx)
@@ -71,42 +62,42 @@ def _query_without_page(request: HttpRequest) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def creator_profile(request: HttpRequest, slug: str, handle: str) -> HttpResponse:
-    # Members read the page; only managers may send its form.
+    """The creator's profile is read by a worker while the page shows its progress; only
+    adding them to a campaign (a manager's POST) asks TikTok in the request."""
     brand = get_brand_for_user(request.user, slug, manage=request.method == "POST")
     account = flows.sourcing_account(brand)
     if account is None:
         messages.error(request, "Creator sourcing needs a TikTok One account; see Integrations.")
         return redirect("integrations:creator_search", slug=brand.slug)
     form = AddToCampaignForm(request.POST or None, brand=brand)
-    try:
-        creator = flows.creator_profile(account, handle)
-    except FlowError as exc:
-        messages.error(request, exc.message)
-        return redirect("integrations:creator_search", slug=brand.slug)
     if request.method == "POST" and form.is_valid():
-        campaign = form.cleaned_data["campaign"]
-        try:
-            _, created = flows.add_creator_to_campaign(campaign, creator)
-        except FlowError as exc:
-            messages.error(request, exc.message)
-        else:
-            who = creator.get("handle_name") or handle
-            if created:
-                messages.success(request, f"Added @{who} to “{campaign}” (invited).")
-            else:
-                messages.info(request, f"@{who} is already in “{campaign}”.")
+        _add_to_campaign(request, account, form.cleaned_data["campaign"], handle)
         return redirect("integrations:creator_profile", slug=brand.slug, handle=handle)
     return render(
         request,
         "integrations/creator_profile.html",
         {
             "brand": brand,
-            "creator": creator,
+            "job": jobs.start_once("creator_profile", request.user, brand, handle=handle),
             "form": form,
             "handle": handle,
             "can_manage": brand.can_manage(request.user),
         },
     )
+
+
+def _add_to_campaign(request: HttpRequest, account: TikTokOneAccount, campaign: Campaign, handle: str) -> None:
+    try:
+        creator = flows.creator_profile(account, handle)
+        _, created = flows.add_creator_to_campaign(campaign, creator)
+    except FlowError as exc:
+        messages.error(request, exc.message)
+        return
+    who = creator.get("handle_name") or handle
+    if created:
+        messages.success(request, f"Added @{who} to “{campaign}” (invited).")
+    else:
+        messages.info(request, f"@{who} is already in “{campaign}”.")
 
 
 # --- campaigns -----------------------------------------------------------------------------
@@ -190,6 +181,8 @@ def campaign_assets(request: HttpRequest, slug: str) -> HttpResponse:
     kind = request.POST.get("kind")
     profile_form = BrandProfileForm(request.POST if kind == "profile" else None, prefix="profile")
     anchor_form = AnchorForm(request.POST if kind == "anchor" else None, prefix="anchor")
+    can_manage = brand.can_manage(request.user)
+    job = None
     if request.method == "POST":
         if account is None:
             messages.error(request, "This needs a TikTok One account; see Integrations.")
@@ -212,21 +205,21 @@ def campaign_assets(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, f"{verb}: anchor “{anchor}”; TikTok reviews it before creators see it.")
                 return redirect("integrations:campaign_assets", slug=brand.slug)
     elif account is not None and Anchor.objects.filter(brand=brand, tiktok_one_account=account).exists():
-        try:
-            assets.refresh_anchors(brand, account)
-        except FlowError as exc:
-            messages.warning(request, f"Review status not refreshed: {exc.message}")
+        # A worker reads TikTok's review while the page shows the status last read; the job
+        # keeps the watcher's role so the table it refreshes offers what this page does.
+        job = jobs.start_once("anchor_review", request.user, brand, manage=can_manage)
     return render(
         request,
         "integrations/campaign_assets.html",
         {
             "brand": brand,
             "account": account,
+            "job": job,
             "profiles": BrandProfile.objects.filter(brand=brand),
             "anchors": Anchor.objects.filter(brand=brand),
             "profile_form": profile_form,
             "anchor_form": anchor_form,
-            "can_manage": brand.can_manage(request.user),
+            "can_manage": can_manage,
         },
     )
 

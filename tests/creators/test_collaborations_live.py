@@ -79,13 +79,19 @@ def test_a_sponsored_video_in_review_is_polled_until_published(
     assert len([m for m in mail.outbox if "is live" in m.body]) == 1
 
 
-def test_the_creator_answers_a_brands_link_request(star, sandbox_api, internal_tto):
+def test_the_creator_answers_a_brands_link_request(star, sandbox_api, internal_tto, run_jobs):
     client, account, collab = star
     video_id = sandbox_api("personas", method="get").json()["creators"][4]["video_ids"][-1]
     base, token = settings.TIKTOK_BUSINESS_API_BASE_URL, internal_tto.credential.access_token
     assert link_post(base, token, DEMO_TTO_ID, SPRING, video_id)["status"] == "IN_REVIEW"
-    fragment = client.get(reverse("creators:link_requests", args=[collab.pk]), headers={"HX-Request": "true"})
+    with run_jobs():
+        waiting = client.get(reverse("creators:link_requests", args=[collab.pk]), headers={"HX-Request": "true"})
+    job = waiting.context["job"]
+    assert "<html" not in waiting.content.decode() and 'hx-trigger="every 2s"' in waiting.content.decode()
+    assert video_id not in waiting.content.decode()
+    fragment = client.get(reverse("integrations:job", args=[job.pk]), headers={"HX-Request": "true"})
     assert video_id in fragment.content.decode() and "<html" not in fragment.content.decode()
+    assert "every 2s" not in fragment.content.decode()
     infos = link_statuses(base, token, DEMO_TTO_ID, SPRING)
     link_request_id = next(v["link_request_id"] for v in infos if v["video_id"] == video_id)
     client.post(

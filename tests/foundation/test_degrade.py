@@ -100,7 +100,8 @@ def test_a_page_that_needs_redis_answers_a_clear_503_not_a_500(client_for, alice
         business_verification_status="VERIFIED",
     )
     with responses.RequestsMock(assert_all_requests_are_fired=False):  # nothing may reach TikTok
-        response = client_for(alice).get(reverse("integrations:creator_search", args=[brand.slug]))
+        # Asking TikTok takes from the rate budget, which lives in Redis.
+        response = client_for(alice).post(reverse("integrations:import_campaigns", args=[brand.slug]))
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     assert "Temporarily unavailable" in response.content.decode()

@@ -9,12 +9,13 @@ import pytest
 import responses
 from django.urls import reverse
 
-from integrations.models import Anchor, BrandProfile
+from integrations.models import Anchor, BackgroundJob, BrandProfile
 
 from .conftest import messages_of
 
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
+HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def ok(data: dict) -> dict:
@@ -101,22 +102,72 @@ def test_a_manager_makes_an_anchor_that_starts_in_tiktoks_review(account, url, b
 
 
 def test_the_page_reads_each_anchors_review_and_drops_one_tiktok_no_longer_has(
-    account, url, brand, client_for, bob, settings
+    account, url, brand, client_for, bob, settings, run_jobs
 ):
     approved = anchor_of(brand, account, "7600000000000000001")
     gone = anchor_of(brand, account, "7600000000000000002")
+    client = client_for(bob)  # a member reads the page
     with responses.RequestsMock() as rsps:
         get = rsps.get(
             settings.TIKTOK_BUSINESS_API_BASE_URL + API + "tto/tcm/anchor/get/",
             json=ok({"anchors": [{"anchor_id": approved.anchor_id, "status": "SOME_NEW_STATE"}]}),
         )
-        page = client_for(bob).get(url)  # a member reads the page
+        with run_jobs():
+            page = client.get(url)
+            assert not get.calls  # the page shows the status last read while a worker asks
+        job = BackgroundJob.objects.get(kind="anchor_review")
+        checked = client.get(reverse("integrations:job", args=[job.pk]), **HTMX)
+    html = page.content.decode()
+    assert "Checking TikTok's review of the anchors" in html and 'hx-trigger="every 2s"' in html
     assert json.loads(get.calls[0].request.params["anchor_ids"]) == [approved.anchor_id, gone.anchor_id]
     approved.refresh_from_db()
     assert approved.status == "SOME_NEW_STATE"  # TikTok's value, shown as sent
     assert not Anchor.objects.filter(pk=gone.pk).exists()
-    assert "SOME_NEW_STATE" in page.content.decode()
-    assert "Create anchor" not in page.content.decode()
+    fragment = checked.content.decode()
+    assert fragment.lstrip().startswith('<div id="anchors"') and "every 2s" not in fragment
+    assert "SOME_NEW_STATE" in fragment and gone.anchor_name not in fragment
+    assert "Create anchor" not in html
+    assert "Delete" not in html and "Delete" not in fragment
+
+
+def test_a_managers_checked_anchors_can_still_be_deleted(account, url, brand, client_for, alice, settings, run_jobs):
+    anchor_of(brand, account)
+    client = client_for(alice)
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            settings.TIKTOK_BUSINESS_API_BASE_URL + API + "tto/tcm/anchor/get/",
+            json=ok({"anchors": [{"anchor_id": "7600000000000000001", "status": "APPROVED"}]}),
+        )
+        with run_jobs():
+            client.get(url)
+    job = BackgroundJob.objects.get(kind="anchor_review")
+    fragment = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert "Approved" in fragment and "Delete this anchor on TikTok One?" in fragment
+
+
+def test_when_tiktok_cannot_say_the_page_keeps_the_status_last_read_and_says_so(
+    account, url, brand, client_for, alice, settings, run_jobs
+):
+    anchor_of(brand, account)
+    settings.TIKTOK_MAX_RETRIES = 0
+    client = client_for(alice)
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            settings.TIKTOK_BUSINESS_API_BASE_URL + API + "tto/tcm/anchor/get/",
+            json={"code": 40100, "message": "Too many requests", "request_id": "r", "data": {}},
+        )
+        with run_jobs():
+            client.get(url)
+    job = BackgroundJob.objects.get(kind="anchor_review")
+    assert job.state == BackgroundJob.State.FAILED and job.message
+    fragment = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert f"Review status not refreshed: {job.message}" in fragment and "In review" in fragment
+
+
+def test_no_check_starts_without_anchors(account, url, client_for, alice):
+    page = client_for(alice).get(url)
+    assert page.context["job"] is None and "No anchors yet." in page.content.decode()
+    assert not BackgroundJob.objects.exists()
 
 
 def test_a_member_cannot_make_or_delete_and_another_brands_anchor_is_not_found(

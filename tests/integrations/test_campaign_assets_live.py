@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def test_a_campaign_points_at_a_brand_profile_and_an_anchor_tiktok_approved(
-    client_for, alice, brand, connect_as, live_sandbox
+    client_for, alice, brand, connect_as, live_sandbox, run_jobs
 ):
     client = client_for(alice)
     connect_as(client, brand, "demo-brand")
@@ -37,9 +37,13 @@ def test_a_campaign_points_at_a_brand_profile_and_an_anchor_tiktok_approved(
     assert anchor.status == "DRAFT"
 
     requests.post(f"{live_sandbox}/sandbox/api/clock/advance", json={"minutes": 10}, timeout=30).raise_for_status()
-    page = client.get(assets)
+    with run_jobs():
+        page = client.get(assets)
+    # The page shows the status last read while a worker reads TikTok's review.
+    assert "Draft" in page.content.decode() and 'hx-trigger="every 2s"' in page.content.decode()
+    checked = client.get(reverse("integrations:job", args=[page.context["job"].pk]), HTTP_HX_REQUEST="true")
     anchor.refresh_from_db()
-    assert anchor.status == "APPROVED" and "Approved" in page.content.decode()
+    assert anchor.status == "APPROVED" and "Approved" in checked.content.decode()
 
     campaigns = reverse("integrations:campaigns", args=[brand.slug])
     client.post(

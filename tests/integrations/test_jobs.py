@@ -41,14 +41,87 @@ def sourcing(brand, tto_factory, ad_factory, settings):
         yield discover, rsps
 
 
-def test_the_first_page_of_creators_is_read_in_the_request(brand, alice, client_for, sourcing):
+def test_the_first_page_of_creators_is_loaded_by_a_worker_too_and_then_shown_in_the_results_area(
+    brand, alice, client_for, sourcing, run_jobs
+):
     discover, rsps = sourcing
     rsps.get(discover, json=_creators(1))
+    client = client_for(alice)
 
-    page = client_for(alice).get(reverse("integrations:creator_search", args=[brand.slug]), **HTMX)
+    with run_jobs():
+        waiting = client.get(reverse("integrations:creator_search", args=[brand.slug]))
+        assert len(rsps.calls) == 0
+    html = waiting.content.decode()
+    assert "<html" in html and 'hx-trigger="every 2s"' in html
+    assert "Load a page of creators: waiting for a worker" in html and "p1.c0" not in html
+    job = BackgroundJob.objects.get(kind="creator_search")
+    assert job.params == {"filters": {}, "page": 1, "query": ""}
+    assert dict(p.split("=") for p in rsps.calls[0].request.url.split("?")[1].split("&"))["page"] == "1"
 
-    assert page.context["results"].page == 1 and "p1.c0" in page.content.decode()
+    done = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert "every 2s" not in done and "p1.c0" in done and "page 1 of 3" in done and "page=2" in done
+
+
+def test_no_search_starts_while_the_filters_are_invalid_or_sourcing_is_unavailable(
+    brand, other_brand, alice, charlie, client_for, sourcing
+):
+    bad = client_for(alice).get(
+        reverse("integrations:creator_search", args=[brand.slug]), {"min_followers": 10, "max_followers": 5}, **HTMX
+    )
+    assert bad.context["job"] is None and "Please check the filters." in bad.content.decode()
+    unavailable = client_for(charlie).get(reverse("integrations:creator_search", args=[other_brand.slug]))
+    assert (
+        unavailable.context["job"] is None and "Creator sourcing is not available yet" in unavailable.content.decode()
+    )
     assert not BackgroundJob.objects.exists()
+
+
+def test_what_tiktok_answered_when_a_search_failed_is_shown_in_the_results_area(
+    brand, alice, client_for, sourcing, run_jobs
+):
+    discover, rsps = sourcing
+    rsps.get(discover, json={"code": 40100, "message": "Too many requests", "request_id": "r", "data": {}})
+    client = client_for(alice)
+
+    with run_jobs():
+        client.get(reverse("integrations:creator_search", args=[brand.slug]), {"keyword": "x"}, **HTMX)
+    job = BackgroundJob.objects.get()
+    assert job.state == BackgroundJob.State.FAILED and job.message
+    html = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert html.lstrip().startswith('<section id="creator-results"') and "every 2s" not in html
+    assert f'<p class="msg msg-error">{job.message}</p>' in html
+
+
+def test_a_creators_profile_is_read_by_a_worker_while_the_page_shows_its_progress(
+    brand, alice, client_for, sourcing, run_jobs, settings
+):
+    _, rsps = sourcing
+    public = rsps.get(
+        f"{settings.TIKTOK_BUSINESS_API_BASE_URL}/open_api/v1.3/tto/tcm/creator/public/",
+        json={
+            "code": 0,
+            "message": "OK",
+            "request_id": "r",
+            "data": {
+                "handle_name": "p.star",
+                "followers_count": 4200,
+                "audience_genders": [{"gender": "FEMALE", "percentage": 0.6}],
+            },
+        },
+    )
+    client = client_for(alice)
+
+    with run_jobs():
+        waiting = client.get(reverse("integrations:creator_profile", args=[brand.slug, "p.star"]))
+        assert not public.calls
+    html = waiting.content.decode()
+    assert "<h1>@p.star</h1>" in html and 'hx-trigger="every 2s"' in html and "4,200" not in html
+    job = BackgroundJob.objects.get(kind="creator_profile")
+    assert job.params == {"handle": "p.star"} and job.state == BackgroundJob.State.DONE
+
+    done = client.get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert done.lstrip().startswith('<section id="creator-profile"') and "every 2s" not in done
+    assert "4,200" in done and "FEMALE" in done and "60.0%" in done
 
 
 def test_a_later_page_of_creators_is_loaded_by_a_worker_while_the_results_area_polls(
@@ -157,7 +230,10 @@ def test_every_job_kind_is_registered_with_a_label_and_the_task_is_alone_on_the_
         "bc_approvals",
         "promote_posts",
         "creator_search",
+        "creator_profile",
+        "anchor_review",
         "onboarding_check",
+        "link_requests",
         "spark_bulk_request",
     }
     assert set(dict(BackgroundJob._meta.get_field("kind").choices)) == set(jobs.KINDS)
