@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .schema import Bool, Enum, Id, Int, List, Metric, Num, Obj, Spec, Str, Time, opt, req, validate
+from .schema import Bool, Enum, Id, Int, IsoTime, List, Metric, Num, Obj, Spec, Str, Time, opt, req, validate
 
 
 @dataclass(frozen=True)
@@ -1119,6 +1119,32 @@ ENDPOINTS: dict[str, Endpoint] = {
         "BB model/business/video/list.go, video.go (path business/video/list/ as TikTok's Accounts API "
         "endpoint list spells it); is_ad, media_type [CL 2026-05-15]",
     ),
+}
+
+
+# --- webhooks TikTok sends: what a delivery's JSON body holds ----------------------------------
+
+TCM_VIDEOS_ENTRY = Obj(
+    {
+        "event_type": req(Enum("tto_campaign_webhook")),
+        "video_id": req(Id()),
+        "event_time": req(IsoTime()),  # "in ISO 8601 format. Example: 2024-11-18T21:57:00.070272Z"
+        "handle_name": opt(Str(blank=False), nullable=False),  # "not returned" when unmatched
+        "tto_campaign_event_type": req(Enum("tto_video_uploaded", "tto_video_published")),
+        "campaign_id": req(Id()),
+        "tto_tcm_account_id": req(Id()),
+        "log_id": opt(Str(blank=False), nullable=False),
+    }
+)  # [BB model/subscription/webhook/tto_tcm.go TCMVideosEntity]
+WEBHOOKS: dict[str, Obj] = {
+    "TCM_VIDEOS": Obj(
+        {
+            "request_id": req(Str(blank=False)),
+            "object": req(Int(10, 10)),
+            "time": req(Int(0)),  # "the Unix timestamp when the notification was sent"
+            "entry": req(List(TCM_VIDEOS_ENTRY, min_items=1)),
+        }
+    ),  # [BB model/subscription/webhook/request.go BaseRequest; enum/webhook_object.go]
 }
 
 
