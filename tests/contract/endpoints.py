@@ -824,12 +824,12 @@ ENDPOINTS: dict[str, Endpoint] = {
                 "default_spark_ads_requested_authorization_days": opt(Int(7, 365), nullable=False),
                 "handle_names": opt(List(Str()), nullable=False),
                 "send_notification": opt(Bool(), nullable=False),
-                "country_codes": opt(List(Str()), nullable=False),
-                "dm_info": opt(Obj({"business_account_handle": opt(Str()), "dm_allowed": opt(Bool())}), nullable=False),
+                "campaign_id": opt(Id(), nullable=False),
+                "business_account_handle": opt(Str(blank=False), nullable=False),
             }
         ),
         CAMPAIGN,
-        "BB model/tto/campaign/campaign.go CreateRequest; country_codes, dm_info [CL 2026]",
+        "BB model/tto/campaign/campaign.go CreateRequest (country_codes and dm_info are on the Campaign only)",
     ),
     "tto/tcm/campaign/": Endpoint(
         "GET",

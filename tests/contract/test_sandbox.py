@@ -132,8 +132,7 @@ def walk_every_endpoint(base: str) -> None:
         brand_name="Demo Brand",
         advertiser_ids=[ADVERTISERS[0]],
         handle_names=[],
-        country_codes=["US"],
-        dm_info={"business_account_handle": "demo.brand", "dm_allowed": True},
+        business_account_handle="demo.brand",
     )
     spring = brand.tto_tcm_campaign_get(TTO, campaign_ids=[CAMPAIGN])["campaigns"][0]
     star, star_id, star_grant = creator_client(base, "market.star")

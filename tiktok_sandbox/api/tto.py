@@ -195,19 +195,13 @@ def anchor_delete(call: Call) -> dict:
 
 
 def campaign_fields(call: Call, account) -> dict:
-    """The create request's country_codes, dm_info, brand_profile_id and anchor_id, checked:
-    a profile or anchor must be the account's own, an anchor must not have been refused."""
-    countries = [str(c) for c in call.list("country_codes")]
-    if any(len(c) != 2 or not c.isalpha() or not c.isupper() for c in countries):
-        raise BusinessError(40002, "country_codes: Each must be a two-letter country code such as US.")
-    dm_info = call.dict("dm_info") or None
-    if dm_info is not None:
-        handle = dm_info.get("business_account_handle")
-        if "dm_allowed" in dm_info and not isinstance(dm_info["dm_allowed"], bool):
-            raise BusinessError(40002, "dm_info.dm_allowed: Not a valid boolean.")
-        if handle is not None and not isinstance(handle, str):
-            raise BusinessError(40002, "dm_info.business_account_handle: Not a valid string.")
-        dm_info = {"business_account_handle": handle or "", "dm_allowed": bool(dm_info.get("dm_allowed"))}
+    """The create request's business_account_handle, brand_profile_id and anchor_id, checked:
+    a profile or anchor must be the account's own, an anchor must not have been refused. The
+    request has no countries and no dm_info [BB model/tto/campaign/campaign.go CreateRequest];
+    the handle comes back as the campaign's dm_info (docs/sandbox.md)."""
+    handle = call.params.get("business_account_handle")
+    if handle is not None and not isinstance(handle, str):
+        raise BusinessError(40002, "business_account_handle: Not a valid string.")
     profile_id = call.str("brand_profile_id", required=False)
     if profile_id and not account.brand_profiles.filter(brand_profile_id=profile_id).exists():
         raise BusinessError(40007, "brand_profile_id doesn't exist.")
@@ -218,7 +212,11 @@ def campaign_fields(call: Call, account) -> dict:
             raise BusinessError(40007, "anchor_id doesn't exist.")
         if anchor_status(anchor) == "REJECTED_BY_AUDIT":
             raise BusinessError(40002, "anchor_id: The anchor was rejected in review.")
-    return {"country_codes": countries, "dm_info": dm_info, "brand_profile_id": profile_id, "anchor_id": anchor_id}
+    return {
+        "dm_info": {"business_account_handle": handle} if handle else None,
+        "brand_profile_id": profile_id,
+        "anchor_id": anchor_id,
+    }
 
 
 # --- creator OAuth through the Business app ----------------------------------------------
@@ -474,11 +472,11 @@ def campaign_payload(call: Call, campaign: Campaign) -> dict:
         "invite_link": invite_link(call, campaign),
         "create_time": clock.fmt(campaign.create_time),
         "update_time": clock.fmt(campaign.update_time),
-        "country_codes": campaign.country_codes,
         # Left out when unset, as TikTok's omitempty fields are.
         **{
             name: value
             for name, value in (
+                ("country_codes", campaign.country_codes),
                 ("brand_profile_id", campaign.brand_profile_id),
                 ("anchor_id", campaign.anchor_id),
                 ("dm_info", campaign.dm_info),
