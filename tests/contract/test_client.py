@@ -99,6 +99,19 @@ def test_the_answer_check_catches_an_empty_string_for_a_time_and_a_number_for_a_
     ]
 
 
+def test_the_answer_check_catches_a_dash_for_a_daily_figure_and_an_empty_optional_text():
+    video = {"video_id": "7700000000000000101", "daily_stats": [{"date": "2026-03-01", "engagement_rate_paid": "-"}]}
+    assert validate(ENDPOINTS["tto/tcm/report/"].answer, {"videos": [video]}) == [
+        "videos[0].daily_stats[0].engagement_rate_paid: expected a number, got '-'"
+    ]
+    profile = {"brand_profile_id": "7500000000000000901", "logo_url": ""}
+    assert validate(ENDPOINTS["tto/tcm/brand/profile/create/"].answer, profile) == [
+        'logo_url: "" where TikTok leaves the field out'
+    ]
+    anchor = {"anchor_id": "7600000000000000901", "country_code": "", "thumbnail_url": ""}
+    assert len(validate(ENDPOINTS["tto/tcm/anchor/create/"].answer, anchor)) == 2
+
+
 CASES = [(path, mode) for path in sorted(CALLS) for mode in edge_answers(ENDPOINTS[path].answer)]
 
 
