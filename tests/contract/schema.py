@@ -234,7 +234,7 @@ class Obj(Spec):
             return [p for k, v in value.items() for p in self.values.check(v, f"{path}.{k}", opts)]
         problems = []
         for name in value.keys() - self.fields.keys():
-            problems.append(f"{path}.{name}: not a field TikTok documents here")
+            problems.append(f"{f'{path}.' if path else ''}{name}: not a field TikTok documents here")
         for name, f in self.fields.items():
             where = f"{path}.{name}" if path else name
             if name not in value:

@@ -85,6 +85,15 @@ def test_the_request_check_catches_bc_auth_tt_without_its_business_center():
     assert problems == ["identity_authorized_bc_id: required when identity_type is BC_AUTH_TT"]
 
 
+def test_the_request_check_catches_campaign_fields_only_the_returned_campaign_has():
+    body = {"tto_tcm_account_id": "72", "campaign_type": "CAMPAIGN", "campaign_name": "Fall"}
+    problems = check_request("tto/tcm/campaign/create/", {**body, "country_codes": ["US"], "dm_info": {}}, query=False)
+    assert sorted(problems) == [
+        "country_codes: not a field TikTok documents here",
+        "dm_info: not a field TikTok documents here",
+    ]
+
+
 def test_the_answer_check_catches_a_field_tiktok_never_sent():
     asset = {"asset_id": "7500000000000000006", "tt_account_authorization": {"can_pull_video": True}}
     problems = validate(ENDPOINTS["bc/asset/get/"].answer, {"list": [asset]})
