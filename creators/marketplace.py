@@ -23,7 +23,6 @@ from integrations.errors import FlowError
 from integrations.models import TikTokAccount, TikTokOneAccount
 from integrations.polling import claim_due, give_back, take
 from integrations.tiktok import TikTokError, clock, tokens
-from integrations.tiktok.errors import ROUTE_NOT_FOUND
 from integrations.tiktok.ratelimit import limits_for
 from integrations.tiktok.tto import CREATOR_STATUS_BATCH
 
@@ -354,8 +353,9 @@ JOIN_IN_APP_NOTICE = (
 
 def invite_unavailable(error: TikTokError) -> bool:
     """TikTok no longer serves `tcm/creator/invite/` to this app: 41001 interface offline (its
-    answer for the legacy endpoint), or a route it no longer knows. Asking again cannot help."""
-    return error.is_interface_offline or error.code == ROUTE_NOT_FOUND
+    answer for the legacy endpoint), or a route it no longer knows, whether answered as code
+    40400 or as an HTTP 404 page. Asking again cannot help."""
+    return error.is_endpoint_gone
 
 
 def _apply_invite_result(onboarding: MarketplaceOnboarding, account: TikTokAccount, result: Mapping[str, Any]) -> bool:

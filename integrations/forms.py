@@ -82,24 +82,19 @@ class CampaignForm(forms.Form):
     require_original_or_promo_sound = forms.BooleanField(
         required=False, initial=True, label=RequirementsForm.Meta.labels["require_original_or_promo_sound"]
     )
-    country_codes = forms.RegexField(
-        required=False,
-        max_length=200,
-        regex=r"^\s*[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*\s*$",
-        label="Creators' countries",
-        help_text="Two-letter codes separated by commas, e.g. US, GB. Empty: any country.",
-        error_messages={"invalid": "Use two-letter country codes separated by commas, e.g. US, GB."},
-    )
     brand_profile_id = forms.ChoiceField(required=False, label="Brand profile")
     anchor_id = forms.ChoiceField(required=False, label="Anchor (link shown on creators' posts)")
     dm_business_account_handle = forms.RegexField(
         required=False,
         max_length=100,
         regex=r"^@?[A-Za-z0-9._]{1,100}$",
-        label="TikTok account creators may message",
+        label="Brand's TikTok account (business_account_handle)",
+        help_text=(
+            "Sent to TikTok One as the campaign's business account. TikTok does not document what "
+            "creators may do with it; whether they may message it is set on TikTok One, not here."
+        ),
         error_messages={"invalid": "A TikTok handle: letters, digits, dots and underscores."},
     )
-    dm_allowed = forms.BooleanField(required=False, label="Let creators send that account direct messages")
 
     def __init__(self, *args: Any, brand: Brand | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -112,18 +107,8 @@ class CampaignForm(forms.Form):
             (a.anchor_id, f"{a.anchor_name} ({a.status_label})") for a in anchors
         ]
 
-    def clean_country_codes(self) -> list[str]:
-        raw = self.cleaned_data.get("country_codes") or ""
-        return sorted({code.strip().upper() for code in raw.split(",") if code.strip()})
-
     def clean_dm_business_account_handle(self) -> str:
         return (self.cleaned_data.get("dm_business_account_handle") or "").lstrip("@")
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        if self.cleaned_data.get("dm_allowed") and not self.cleaned_data.get("dm_business_account_handle"):
-            self.add_error("dm_business_account_handle", "Name the account creators may message.")
-        return self.cleaned_data
 
 
 class AddToCampaignForm(forms.Form):

@@ -38,7 +38,8 @@ def video_event(video: Video, event_type: str) -> None:
         "campaign_id": campaign.campaign_id,
         "handle_name": video.owner.handle,
         "tto_tcm_account_id": account.tto_tcm_account_id,
-        "event_time": int(clock.now().timestamp()),
+        # ISO 8601 in UTC, as TikTok documents it (Go SDK model/subscription/webhook/tto_tcm.go).
+        "event_time": clock.now().astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
     }
     subs = Subscription.objects.filter(
         subscribe_entity="TCM_VIDEOS", tto_account=account, token__revoked_at__isnull=True

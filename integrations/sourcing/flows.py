@@ -221,17 +221,12 @@ def create_campaign(brand: Brand, account: TikTokOneAccount, cleaned: dict[str, 
 def _tiktok_one_fields(campaign: Campaign) -> dict[str, Any]:
     """The optional create fields the campaign was given; TikTok gets only those set."""
     fields: dict[str, Any] = {}
-    if campaign.country_codes:
-        fields["country_codes"] = campaign.country_codes
     if campaign.brand_profile_id:
         fields["brand_profile_id"] = campaign.brand_profile_id
     if campaign.anchor_id:
         fields["anchor_id"] = campaign.anchor_id
     if campaign.dm_business_account_handle:
-        fields["dm_info"] = {
-            "business_account_handle": campaign.dm_business_account_handle,
-            "dm_allowed": campaign.dm_allowed,
-        }
+        fields["business_account_handle"] = campaign.dm_business_account_handle
     return fields
 
 
@@ -250,9 +245,7 @@ def _insert_pending_campaign(brand: Brand, account: TikTokOneAccount, cleaned: d
                     require_tiktok_authorized=cleaned["require_tiktok_authorized"],
                     require_sponsored_video_tab=cleaned["require_sponsored_video_tab"],
                     require_original_or_promo_sound=cleaned["require_original_or_promo_sound"],
-                    country_codes=cleaned.get("country_codes") or [],
                     dm_business_account_handle=cleaned.get("dm_business_account_handle") or "",
-                    dm_allowed=bool(cleaned.get("dm_allowed")),
                     brand_profile_id=cleaned.get("brand_profile_id") or "",
                     anchor_id=cleaned.get("anchor_id") or "",
                 )

@@ -24,7 +24,8 @@ Celery task on the ``TikTokTask`` base reschedules itself on one, honouring ``re
 ``exc.is_expired``: refresh once; ``exc.needs_reconnect``: the grant is gone. Predicates on
 TikTok's code table: ``is_permission_error`` (40001), ``is_param_error`` (40000/40002),
 ``is_auth_code_error`` (40110), ``is_not_tcm_creator`` (40121/40122), ``is_scope_missing``
-(40130), ``is_interface_offline`` (41001/41002), ``is_campaign_gone``.
+(40130), ``is_interface_offline`` (41001/41002), ``is_endpoint_gone`` (those, 40400 or an HTTP
+404 page), ``is_campaign_gone``.
 
 Tokens
 ------

@@ -179,6 +179,13 @@ class TikTokError(Exception):
         """41001 / 41002: TikTok took the endpoint (or the fields asked for) offline."""
         return self.code in (INTERFACE_OFFLINE, FIELDS_OFFLINE)
 
+    @property
+    def is_endpoint_gone(self) -> bool:
+        """TikTok no longer serves the endpoint: interface offline (41001/41002), route not
+        found (40400, TikTok's code table), or an HTTP 404 page (what a summary of TikTok's
+        errors says an unknown path answers). The sources disagree, so each counts."""
+        return self.is_interface_offline or self.code == ROUTE_NOT_FOUND or self.http_status == 404
+
     def __str__(self) -> str:
         ident = f" request_id={self.request_id}" if self.request_id else ""
         return f"{self.message} [{self.kind} code={self.code} path={self.path}{ident}]"

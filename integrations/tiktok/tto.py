@@ -272,18 +272,31 @@ class TTOMixin(BusinessBase):
         campaign_name: str,
         brand_name: str,
         campaign_type: str = "CAMPAIGN",
-        **fields: Any,
+        campaign_description: str | None = None,
+        advertiser_ids: list[str] | None = None,
+        handle_names: list[str] | None = None,
+        send_notification: bool | None = None,
+        default_spark_ads_requested_authorization_days: int | None = None,
+        brand_profile_id: str | None = None,
+        anchor_id: str | None = None,
+        business_account_handle: str | None = None,
     ) -> Campaign:
-        """Returns ``campaign_id`` and the ``invite_link`` creators join with. Extra fields:
-        campaign_description, advertiser_ids, handle_names, send_notification,
-        default_spark_ads_requested_authorization_days, country_codes, brand_profile_id,
-        anchor_id, dm_info ``{business_account_handle, dm_allowed}``."""
+        """Returns ``campaign_id`` and the ``invite_link`` creators join with. The arguments
+        are the request's fields [BB model/tto/campaign/campaign.go CreateRequest]; the
+        campaign's ``country_codes`` and ``dm_info`` are TikTok's to report, not to be sent."""
         body = {
             "tto_tcm_account_id": tto_tcm_account_id,
             "campaign_type": campaign_type,
             "campaign_name": campaign_name,
             "brand_name": brand_name,
-            **fields,
+            "campaign_description": campaign_description,
+            "advertiser_ids": advertiser_ids,
+            "handle_names": handle_names,
+            "send_notification": send_notification,
+            "default_spark_ads_requested_authorization_days": default_spark_ads_requested_authorization_days,
+            "brand_profile_id": brand_profile_id,
+            "anchor_id": anchor_id,
+            "business_account_handle": business_account_handle,
         }
         return self._post("tto/tcm/campaign/create/", body)
 

@@ -103,15 +103,24 @@ def text_field(data: dict[str, Any], key: str) -> str:
     return str(value)
 
 
-def _unix_time(value: Any) -> int | None:
+def _event_time(value: Any) -> datetime | None:
+    """TikTok documents TCM_VIDEOS event times as ISO 8601 ("2024-11-18T21:57:00.070272Z", Go
+    SDK model/subscription/webhook/tto_tcm.go); unix seconds are read too, as other TikTok
+    webhooks send times that way. A time without an offset is TikTok's UTC."""
     if value in (None, ""):
         return None
     if isinstance(value, str) and value.isdigit():
         value = int(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise WebhookPayloadError("event_time is not an ISO 8601 time") from exc
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     # bool is an int to Python; 1e400 parses as float("inf"); neither is a time.
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
-        raise WebhookPayloadError("event_time is not a unix time")
-    return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**37:
+        raise WebhookPayloadError("event_time is not a time")
+    return datetime.fromtimestamp(value, UTC)
 
 
 @dataclass(frozen=True)
@@ -123,7 +132,7 @@ class TcmVideoEvent:
     campaign_id: str
     handle_name: str
     tto_tcm_account_id: str
-    event_time: int | None
+    event_time: datetime | None
     request_id: str
 
 
@@ -147,7 +156,7 @@ def parse_tcm_videos(raw_body: bytes | str | dict[str, Any]) -> list[TcmVideoEve
                 campaign_id=text_field(entry, "campaign_id"),
                 handle_name=text_field(entry, "handle_name"),
                 tto_tcm_account_id=text_field(entry, "tto_tcm_account_id"),
-                event_time=_unix_time(entry.get("event_time")),
+                event_time=_event_time(entry.get("event_time")),
                 request_id=request_id,
             )
         )

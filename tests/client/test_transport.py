@@ -53,6 +53,7 @@ PREDICATES = [
     "is_not_tcm_creator",
     "is_scope_missing",
     "is_interface_offline",
+    "is_endpoint_gone",
     "is_campaign_gone",
 ]
 
@@ -67,7 +68,9 @@ PREDICATES = [
         (40121, "The creator is not a TCM creator.", {"is_not_tcm_creator"}),
         (40122, "TCM creator invalid country.", {"is_not_tcm_creator"}),
         (40130, "The scope video.list is not authorized.", {"is_scope_missing"}),
-        (41001, "The interface is offline.", {"is_interface_offline"}),
+        (41001, "The interface is offline.", {"is_interface_offline", "is_endpoint_gone"}),
+        (41002, "The fields are offline.", {"is_interface_offline", "is_endpoint_gone"}),
+        (40400, "Path is not found.", {"is_endpoint_gone"}),
         (40001, "campaign_id doesn't exist.", {"is_permission_error", "is_campaign_gone"}),
         (40007, "Campaign not exist.", {"is_campaign_gone"}),
     ],
@@ -75,6 +78,12 @@ PREDICATES = [
 def test_tiktoks_code_table_gives_each_failure_its_meaning(code, message, meanings):
     exc = TikTokError(message, code=code)
     assert {p for p in PREDICATES if getattr(exc, p)} == meanings
+
+
+def test_an_http_404_page_without_a_code_says_the_endpoint_is_gone_and_another_status_does_not():
+    assert TikTokError("HTTP 404", http_status=404).is_endpoint_gone
+    assert not TikTokError("HTTP 403", http_status=403).is_endpoint_gone
+    assert not TikTokError("campaign_id doesn't exist.", code=40001, http_status=200).is_endpoint_gone
 
 
 def test_a_40001_about_something_else_does_not_end_a_campaign():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from integrations.tiktok.webhooks import (
+    WebhookPayloadError,
     WebhookSignatureError,
     parse_tcm_videos,
     sign,
@@ -29,7 +31,7 @@ BODY = json.dumps(
                 "campaign_id": "7900000000000000001",
                 "handle_name": "market.star",
                 "tto_tcm_account_id": "7200000000000000001",
-                "event_time": 1767225600,
+                "event_time": "2026-01-01T00:00:00.250000Z",
             }
         ],
     }
@@ -91,6 +93,31 @@ def test_it_parses_tcm_videos_entries_and_skips_other_events():
     assert (event.handle_name, event.tto_tcm_account_id, event.event_time, event.request_id) == (
         "market.star",
         "7200000000000000001",
-        1767225600,
+        datetime(2026, 1, 1, 0, 0, 0, 250000, tzinfo=UTC),
         "rq-1",
     )
+
+
+@pytest.mark.parametrize(
+    ("sent", "moment"),
+    [
+        ("2024-11-18T21:57:00.070272Z", datetime(2024, 11, 18, 21, 57, 0, 70272, tzinfo=UTC)),
+        ("2024-11-18T23:57:00+02:00", datetime(2024, 11, 18, 21, 57, tzinfo=UTC)),
+        ("2024-11-18T21:57:00", datetime(2024, 11, 18, 21, 57, tzinfo=UTC)),  # no offset: TikTok's UTC
+        (1731967020, datetime(2024, 11, 18, 21, 57, tzinfo=UTC)),
+        ("1731967020", datetime(2024, 11, 18, 21, 57, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_an_event_time_is_read_as_iso_8601_as_tiktok_documents_it_or_as_unix_seconds(sent, moment):
+    payload = json.loads(BODY)
+    payload["entry"][0]["event_time"] = sent
+    assert parse_tcm_videos(payload)[0].event_time == moment
+
+
+@pytest.mark.parametrize("sent", ["yesterday", "2024-13-45T00:00:00Z", True, -5, 1.5, 10**30, ["2024-11-18"]])
+def test_an_event_time_that_is_no_time_is_refused(sent):
+    payload = json.loads(BODY)
+    payload["entry"][0]["event_time"] = sent
+    with pytest.raises(WebhookPayloadError):
+        parse_tcm_videos(payload)

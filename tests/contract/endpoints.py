@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .schema import Bool, Enum, Id, Int, List, Metric, Num, Obj, Spec, Str, Time, opt, req, validate
+from .schema import Bool, Enum, Id, Int, IsoTime, List, Metric, Num, Obj, Spec, Str, Time, opt, req, validate
 
 
 @dataclass(frozen=True)
@@ -161,24 +161,25 @@ CAMPAIGN = Obj(
         "dm_info": opt(Obj({"business_account_handle": opt(Str()), "dm_allowed": opt(Bool())})),
     }
 )  # [BB model/tto/campaign/campaign.go Campaign]
+# Optional texts of profiles and anchors are omitempty in the Go models: absent, never "".
 BRAND_PROFILE = Obj(
     {
         "brand_profile_id": req(Id()),
-        "brand_name": opt(Str()),
-        "brand_industry_id": opt(Str()),
-        "brand_industry": opt(Str()),
-        "brand_website": opt(Str()),
-        "logo_url": opt(Str()),
-        "tiktok_account_url": opt(Str()),
+        "brand_name": opt(Str(blank=False)),
+        "brand_industry_id": opt(Str(blank=False)),
+        "brand_industry": opt(Str(blank=False)),
+        "brand_website": opt(Str(blank=False)),
+        "logo_url": opt(Str(blank=False)),
+        "tiktok_account_url": opt(Str(blank=False)),
     }
 )  # [BB model/tcm/brand/profile.go Profile]
 CALL_TO_ACTION = Obj(
     {
-        "landing_page_url": opt(Str()),
-        "ios_download_link": opt(Str()),
-        "ios_deep_link": opt(Str()),
-        "android_download_link": opt(Str()),
-        "android_deep_link": opt(Str()),
+        "landing_page_url": opt(Str(blank=False)),
+        "ios_download_link": opt(Str(blank=False)),
+        "ios_deep_link": opt(Str(blank=False)),
+        "android_download_link": opt(Str(blank=False)),
+        "android_deep_link": opt(Str(blank=False)),
     }
 )  # [BB model/tto/anchor/anchor.go CallToAction]
 ANCHOR_TYPE = Enum("WEB_ANCHOR")  # [BB enum/tto_anchor.go]
@@ -190,16 +191,18 @@ ANCHOR = Obj(
         "anchor_type": opt(ANCHOR_TYPE),
         "anchor_sub_type": opt(ANCHOR_SUB_TYPE),
         "category_label_id": opt(Id()),
-        "country_code": opt(Str()),
+        "country_code": opt(Str(blank=False)),
         "call_to_action": opt(CALL_TO_ACTION),
-        "anchor_title": opt(Str()),
-        "anchor_name": opt(Str()),
-        "anchor_sub_title": opt(Str()),
-        "thumbnail_url": opt(Str()),
-        "coupon_link": opt(Obj({"discount": opt(Num()), "coupon_url": opt(Str()), "coupon_code": opt(Str())})),
+        "anchor_title": opt(Str(blank=False)),
+        "anchor_name": opt(Str(blank=False)),
+        "anchor_sub_title": opt(Str(blank=False)),
+        "thumbnail_url": opt(Str(blank=False)),
+        "coupon_link": opt(
+            Obj({"discount": opt(Num()), "coupon_url": opt(Str(blank=False)), "coupon_code": opt(Str(blank=False))})
+        ),
         "pixel_id": opt(Id()),
-        "creator_preview_url": opt(Str()),
-        "advertiser_preview_url": opt(Str()),
+        "creator_preview_url": opt(Str(blank=False)),
+        "advertiser_preview_url": opt(Str(blank=False)),
     }
 )  # [BB model/tto/anchor/anchor.go Anchor]
 IDENTITY = Obj(
@@ -321,10 +324,12 @@ def _share(key: str) -> Obj:
     return Obj({key: opt(Str()), "percentage": opt(Num())})
 
 
+# A day's figures are numbers; one with no data is left out, never "-" ("missing metrics are not
+# filled with a default", BB model/tcm/report/metrics.go DailyStat).
 DAILY_STAT = Obj(
     {"date": req(Time())}
     | {
-        k: opt(Metric())
+        k: opt(Num(), nullable=False)
         for k in ("reach", "engagement_rate", "engagement_rate_organic", "engagement_rate_paid")
         + ("video_completion_rate", "views", "video_views_organic", "video_views_paid")
         + tuple(f"{m}{s}" for m in ("likes", "shares", "comments", "favorites") for s in ("", "_organic", "_paid"))
@@ -824,12 +829,12 @@ ENDPOINTS: dict[str, Endpoint] = {
                 "default_spark_ads_requested_authorization_days": opt(Int(7, 365), nullable=False),
                 "handle_names": opt(List(Str()), nullable=False),
                 "send_notification": opt(Bool(), nullable=False),
-                "country_codes": opt(List(Str()), nullable=False),
-                "dm_info": opt(Obj({"business_account_handle": opt(Str()), "dm_allowed": opt(Bool())}), nullable=False),
+                "campaign_id": opt(Id(), nullable=False),
+                "business_account_handle": opt(Str(blank=False), nullable=False),
             }
         ),
         CAMPAIGN,
-        "BB model/tto/campaign/campaign.go CreateRequest; country_codes, dm_info [CL 2026]",
+        "BB model/tto/campaign/campaign.go CreateRequest (country_codes and dm_info are on the Campaign only)",
     ),
     "tto/tcm/campaign/": Endpoint(
         "GET",
@@ -1119,6 +1124,32 @@ ENDPOINTS: dict[str, Endpoint] = {
         "BB model/business/video/list.go, video.go (path business/video/list/ as TikTok's Accounts API "
         "endpoint list spells it); is_ad, media_type [CL 2026-05-15]",
     ),
+}
+
+
+# --- webhooks TikTok sends: what a delivery's JSON body holds ----------------------------------
+
+TCM_VIDEOS_ENTRY = Obj(
+    {
+        "event_type": req(Enum("tto_campaign_webhook")),
+        "video_id": req(Id()),
+        "event_time": req(IsoTime()),  # "in ISO 8601 format. Example: 2024-11-18T21:57:00.070272Z"
+        "handle_name": opt(Str(blank=False), nullable=False),  # "not returned" when unmatched
+        "tto_campaign_event_type": req(Enum("tto_video_uploaded", "tto_video_published")),
+        "campaign_id": req(Id()),
+        "tto_tcm_account_id": req(Id()),
+        "log_id": opt(Str(blank=False), nullable=False),
+    }
+)  # [BB model/subscription/webhook/tto_tcm.go TCMVideosEntity]
+WEBHOOKS: dict[str, Obj] = {
+    "TCM_VIDEOS": Obj(
+        {
+            "request_id": req(Str(blank=False)),
+            "object": req(Int(10, 10)),
+            "time": req(Int(0)),  # "the Unix timestamp when the notification was sent"
+            "entry": req(List(TCM_VIDEOS_ENTRY, min_items=1)),
+        }
+    ),  # [BB model/subscription/webhook/request.go BaseRequest; enum/webhook_object.go]
 }
 
 

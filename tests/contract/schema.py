@@ -1,6 +1,7 @@
 """A small schema language for TikTok's requests and answers, and its validator.
 
-A schema is a tree of `Spec`s: scalars (`Str`, `Int`, `Num`, `Bool`, `Id`, `Time`, `Metric`),
+A schema is a tree of `Spec`s: scalars (`Str`, `Int`, `Num`, `Bool`, `Id`, `Time`, `IsoTime`,
+`Metric`),
 `Enum` (TikTok's documented values), `Obj` (named fields, each required or optional, each
 nullable or not; unknown fields are an error: nothing invented passes) and `List`.
 
@@ -14,7 +15,9 @@ arrays and objects JSON-encoded (TikTok's convention for API for Business GETs).
 
 `edge_answers(spec)` builds answers that are valid for TikTok but hard for a client: every
 optional field null or absent, unknown enum values, 19-digit ids as strings, "" and "-" for
-strings and metrics, empty lists (and lists of one such item).
+strings and metrics, empty lists (and lists of one such item). A `Str(blank=False)` is an
+optional text TikTok leaves out when it has none (Go `omitempty`), so "" is refused there and
+never sampled; a `Num` is a figure the Go model types as a number, so "-" is refused there.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 UNKNOWN_ENUM = "SOME_VALUE_TIKTOK_ADDED_LATER"
@@ -40,11 +44,17 @@ class Spec:
 
 @dataclass(frozen=True)
 class Str(Spec):
+    blank: bool = True  # False: TikTok leaves the field out rather than send ""
+
     def check(self, value, path, opts):
-        return [] if isinstance(value, str) else [f"{path}: expected a string, got {value!r}"]
+        if not isinstance(value, str):
+            return [f"{path}: expected a string, got {value!r}"]
+        if value == "" and not self.blank:
+            return [f'{path}: "" where TikTok leaves the field out']
+        return []
 
     def sample(self, mode):
-        return "" if mode in EDGY else "text"
+        return "" if mode in EDGY and self.blank else "text"
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,24 @@ class Time(Spec):
 
 
 @dataclass(frozen=True)
+class IsoTime(Spec):
+    """An ISO 8601 moment with its offset, as TikTok's webhooks give event times
+    ("2024-11-18T21:57:00.070272Z", Go SDK model/subscription/webhook/tto_tcm.go)."""
+
+    def check(self, value, path, opts):
+        if isinstance(value, str) and "T" in value:
+            try:
+                if datetime.fromisoformat(value).tzinfo is not None:
+                    return []
+            except ValueError:
+                pass
+        return [f'{path}: expected an ISO 8601 time such as "2024-11-18T21:57:00.070272Z", got {value!r}']
+
+    def sample(self, mode):
+        return "2024-11-18T21:57:00.070272Z" if mode in EDGY else "2026-03-01T08:30:00Z"
+
+
+@dataclass(frozen=True)
 class Enum(Spec):
     values: tuple[str, ...]
 
@@ -206,7 +234,7 @@ class Obj(Spec):
             return [p for k, v in value.items() for p in self.values.check(v, f"{path}.{k}", opts)]
         problems = []
         for name in value.keys() - self.fields.keys():
-            problems.append(f"{path}.{name}: not a field TikTok documents here")
+            problems.append(f"{f'{path}.' if path else ''}{name}: not a field TikTok documents here")
         for name, f in self.fields.items():
             where = f"{path}.{name}" if path else name
             if name not in value:

@@ -85,6 +85,15 @@ def test_the_request_check_catches_bc_auth_tt_without_its_business_center():
     assert problems == ["identity_authorized_bc_id: required when identity_type is BC_AUTH_TT"]
 
 
+def test_the_request_check_catches_campaign_fields_only_the_returned_campaign_has():
+    body = {"tto_tcm_account_id": "72", "campaign_type": "CAMPAIGN", "campaign_name": "Fall"}
+    problems = check_request("tto/tcm/campaign/create/", {**body, "country_codes": ["US"], "dm_info": {}}, query=False)
+    assert sorted(problems) == [
+        "country_codes: not a field TikTok documents here",
+        "dm_info: not a field TikTok documents here",
+    ]
+
+
 def test_the_answer_check_catches_a_field_tiktok_never_sent():
     asset = {"asset_id": "7500000000000000006", "tt_account_authorization": {"can_pull_video": True}}
     problems = validate(ENDPOINTS["bc/asset/get/"].answer, {"list": [asset]})
@@ -97,6 +106,19 @@ def test_the_answer_check_catches_an_empty_string_for_a_time_and_a_number_for_a_
     assert validate(ENDPOINTS["identity/video/get/"].answer, {"cursor": 1767225600, "video_list": []}) == [
         "cursor: expected a string, got 1767225600"
     ]
+
+
+def test_the_answer_check_catches_a_dash_for_a_daily_figure_and_an_empty_optional_text():
+    video = {"video_id": "7700000000000000101", "daily_stats": [{"date": "2026-03-01", "engagement_rate_paid": "-"}]}
+    assert validate(ENDPOINTS["tto/tcm/report/"].answer, {"videos": [video]}) == [
+        "videos[0].daily_stats[0].engagement_rate_paid: expected a number, got '-'"
+    ]
+    profile = {"brand_profile_id": "7500000000000000901", "logo_url": ""}
+    assert validate(ENDPOINTS["tto/tcm/brand/profile/create/"].answer, profile) == [
+        'logo_url: "" where TikTok leaves the field out'
+    ]
+    anchor = {"anchor_id": "7600000000000000901", "country_code": "", "thumbnail_url": ""}
+    assert len(validate(ENDPOINTS["tto/tcm/anchor/create/"].answer, anchor)) == 2
 
 
 CASES = [(path, mode) for path in sorted(CALLS) for mode in edge_answers(ENDPOINTS[path].answer)]

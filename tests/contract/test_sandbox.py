@@ -5,7 +5,10 @@ answer the sandbox gave must match the schema, strictly (no invented field or en
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -15,7 +18,7 @@ from integrations.tiktok import BusinessClient
 from integrations.tiktok import transport as transport_module
 from tiktok_sandbox.testing import link_post, link_statuses
 
-from .endpoints import ENDPOINTS, check_request
+from .endpoints import ENDPOINTS, WEBHOOKS, check_request
 from .schema import validate
 
 pytestmark = pytest.mark.integration
@@ -129,8 +132,7 @@ def walk_every_endpoint(base: str) -> None:
         brand_name="Demo Brand",
         advertiser_ids=[ADVERTISERS[0]],
         handle_names=[],
-        country_codes=["US"],
-        dm_info={"business_account_handle": "demo.brand", "dm_allowed": True},
+        business_account_handle="demo.brand",
     )
     spring = brand.tto_tcm_campaign_get(TTO, campaign_ids=[CAMPAIGN])["campaigns"][0]
     star, star_id, star_grant = creator_client(base, "market.star")
@@ -192,3 +194,55 @@ def test_the_sandbox_answers_every_endpoint_as_tiktok_documents_it(recorded, liv
 
     assert problems == []
     assert {path for path, *_ in recorded.exchanges} == set(ENDPOINTS)
+
+
+@pytest.fixture
+def inbox():
+    """A callback URL that keeps every JSON body POSTed to it, as a subscriber's endpoint would."""
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hooks/", received
+    server.shutdown()
+
+
+def _wait_for(received: list, count: int) -> list:
+    deadline = time.monotonic() + 15
+    while len(received) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return received
+
+
+def test_the_sandbox_sends_tcm_videos_webhooks_as_tiktok_documents_them(live_sandbox, inbox):
+    url, received = inbox
+    portal = helper(live_sandbox, "helpers/portal-auth", {"persona": "demo-brand", "redirect_uri": REDIRECT})
+    brand = BusinessClient(BusinessClient().oauth2_access_token(portal["auth_code"]).access_token)
+    brand.subscription_subscribe("TCM_VIDEOS", url, {"tto_tcm_account_id": TTO, "access_token": brand.access_token})
+
+    helper(live_sandbox, "helpers/sponsored-videos", {"handle": "market.star", "campaign_id": CAMPAIGN})
+    helper(live_sandbox, "clock/advance", {"hours": 1.2})
+
+    deliveries = _wait_for(received, 2)
+    assert sorted(d["entry"][0]["tto_campaign_event_type"] for d in deliveries) == [
+        "tto_video_published",
+        "tto_video_uploaded",
+    ]
+    assert [p for d in deliveries for p in validate(WEBHOOKS["TCM_VIDEOS"], d)] == []
+
+
+def test_the_webhook_check_catches_an_event_time_in_unix_seconds():
+    delivery = WEBHOOKS["TCM_VIDEOS"].sample("full")
+    delivery["entry"][0]["event_time"] = 1731967020
+    assert validate(WEBHOOKS["TCM_VIDEOS"], delivery) == [
+        'entry[0].event_time: expected an ISO 8601 time such as "2024-11-18T21:57:00.070272Z", got 1731967020'
+    ]

@@ -92,11 +92,23 @@ def test_interface_offline_on_the_invite_leads_the_creator_to_join_in_the_tiktok
     assert len(mail.outbox) == 1 and "Creator Marketplace › Join" in mail.outbox[0].body
 
 
-def test_a_route_tiktok_no_longer_knows_is_treated_like_the_interface_being_offline(onboarding, mocked, run_poll):
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"json": envelope(40400, "Path is not found.")},  # TikTok's code table: route not found
+        {"status": 404, "body": "<html><body>404 Not Found</body></html>", "content_type": "text/html"},
+        {"status": 404, "json": envelope(40400, "Path is not found.")},
+    ],
+    ids=["code-40400", "http-404-page", "http-404-with-code"],
+)
+def test_a_route_tiktok_no_longer_knows_is_treated_like_the_interface_being_offline(
+    onboarding, mocked, run_poll, answer
+):
     mocked.get(api("tto/tcm/creator/status/get/"), json=status_answer("NOT_IN"))
-    mocked.post(api("tcm/creator/invite/"), json=envelope(40400, "Path is not found."))
+    invite = mocked.post(api("tcm/creator/invite/"), **answer)
 
     assert run_poll(onboarding) == State.JOIN_IN_APP
+    assert invite.call_count == 1
 
 
 def test_while_the_creator_joins_in_the_app_polls_read_the_status_and_never_ask_for_an_invite(

@@ -21,6 +21,8 @@ from integrations.tiktok import BusinessClient, webhooks
 pytestmark = pytest.mark.django_db
 Status = CampaignPost.PublishStatus
 VIDEO = "7700000000000000999"
+# TikTok documents the event time as ISO 8601 (Go SDK model/subscription/webhook/tto_tcm.go).
+EVENT_TIME = "2024-11-18T21:57:00.070272Z"
 
 
 def delivery(event_type: str, video_id: str = VIDEO, **entry) -> dict:
@@ -37,7 +39,7 @@ def delivery(event_type: str, video_id: str = VIDEO, **entry) -> dict:
                 "campaign_id": "7900000000000000001",
                 "handle_name": "market.star",
                 "tto_tcm_account_id": "7200000000000000001",
-                "event_time": 1764547200,
+                "event_time": EVENT_TIME,
                 **entry,
             }
         ],
@@ -91,6 +93,15 @@ def test_published_moves_a_reviewing_post_to_published_at_once_and_tells_the_cre
 
     assert deliver(delivery("tto_video_published")).status_code == 200  # delivered again
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("event_time", [EVENT_TIME, "2024-11-18T21:57:00Z", 1731967020])
+def test_a_signed_delivery_with_the_event_time_as_tiktok_documents_it_publishes_the_post(
+    reviewing, deliver, event_time
+):
+    assert deliver(delivery("tto_video_published", event_time=event_time)).status_code == 200
+    reviewing.refresh_from_db()
+    assert reviewing.publish_status == Status.PUBLISHED
 
 
 def test_uploaded_makes_a_video_the_platform_has_not_seen_a_post_in_review(campaign, star, deliver):

@@ -52,11 +52,9 @@ def test_a_campaign_points_at_a_brand_profile_and_an_anchor_tiktok_approved(
             "name": "Autumn drop",
             "brand_name": "Acme",
             "spark_ads_default_days": "30",
-            "country_codes": "US",
             "brand_profile_id": profile.brand_profile_id,
             "anchor_id": anchor.anchor_id,
             "dm_business_account_handle": "acme",
-            "dm_allowed": "on",
         },
     )
     campaign = Campaign.objects.get(brand=brand, name="Autumn drop")
@@ -68,12 +66,8 @@ def test_a_campaign_points_at_a_brand_profile_and_an_anchor_tiktok_approved(
         timeout=30,
     ).json()["data"]["campaigns"]
     made = next(c for c in at_tiktok if c["campaign_id"] == campaign.campaign_id)
-    assert (made["anchor_id"], made["brand_profile_id"], made["country_codes"]) == (
-        anchor.anchor_id,
-        profile.brand_profile_id,
-        ["US"],
-    )
-    assert made["dm_info"] == {"business_account_handle": "acme", "dm_allowed": True}
+    assert (made["anchor_id"], made["brand_profile_id"]) == (anchor.anchor_id, profile.brand_profile_id)
+    assert made["dm_info"] == {"business_account_handle": "acme"}
 
 
 def test_importing_lists_the_campaigns_the_brand_already_runs_once(client_for, alice, brand, connect_as, live_sandbox):

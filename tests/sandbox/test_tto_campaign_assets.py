@@ -39,26 +39,24 @@ def _anchor_status(sandbox, token: str, anchor_id: str) -> str:
     return got["data"]["anchors"][0]["status"]
 
 
-def test_a_campaign_keeps_its_countries_and_dm_info_and_reads_them_back(sandbox):
+def test_a_campaign_keeps_its_business_account_handle_and_reads_it_back_in_dm_info(sandbox):
     token = sandbox.advertiser_token()
-    dm = {"business_account_handle": "demo.brand", "dm_allowed": True}
-    created = _create_campaign(sandbox, token, country_codes=["US", "GB"], dm_info=dm)["data"]
+    created = _create_campaign(sandbox, token, business_account_handle="demo.brand")["data"]
     got = sandbox.business(
         "GET",
         "tto/tcm/campaign/",
         token=token,
         params={"tto_tcm_account_id": TTO, "campaign_ids": json.dumps([created["campaign_id"]])},
     )["data"]["campaigns"][0]
-    assert (got["country_codes"], got["dm_info"]) == (["US", "GB"], dm)
-    assert "anchor_id" not in got and "brand_profile_id" not in got
+    assert got["dm_info"] == {"business_account_handle": "demo.brand"}
+    assert not {"anchor_id", "brand_profile_id", "country_codes"} & set(got)
 
 
-def test_a_campaign_refuses_bad_country_codes_and_ids_the_account_does_not_have(sandbox):
+def test_a_campaign_refuses_ids_the_account_does_not_have_and_a_handle_that_is_not_text(sandbox):
     token = sandbox.advertiser_token()
-    assert _create_campaign(sandbox, token, country_codes=["usa"])["code"] == 40002
     assert _create_campaign(sandbox, token, anchor_id="7600000000000000000")["code"] == 40007
     assert _create_campaign(sandbox, token, brand_profile_id="7500000000000000000")["code"] == 40007
-    assert _create_campaign(sandbox, token, dm_info={"dm_allowed": "yes"})["code"] == 40002
+    assert _create_campaign(sandbox, token, business_account_handle=["demo.brand"])["code"] == 40002
 
 
 def test_an_anchor_goes_from_draft_through_review_to_approved_on_the_sandbox_clock(sandbox):

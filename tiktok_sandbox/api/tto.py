@@ -66,15 +66,23 @@ ANCHOR_REVIEW_FOR = timedelta(minutes=5)
 # --- brand profiles -------------------------------------------------------------------------
 
 
+def _present(payload: dict) -> dict:
+    """The fields that have a value: the Go models' optional texts are omitempty, so TikTok
+    leaves an unset one out rather than send ""."""
+    return {name: value for name, value in payload.items() if value not in ("", None, {})}
+
+
 def _profile_payload(profile: BrandProfile) -> dict:
-    return {
-        "brand_profile_id": profile.brand_profile_id,
-        "brand_name": profile.brand_name,
-        "brand_industry_id": profile.brand_industry_id,
-        "brand_website": profile.brand_website,
-        "logo_url": profile.logo_url,
-        "tiktok_account_url": profile.tiktok_account_url,
-    }
+    return _present(
+        {
+            "brand_profile_id": profile.brand_profile_id,
+            "brand_name": profile.brand_name,
+            "brand_industry_id": profile.brand_industry_id,
+            "brand_website": profile.brand_website,
+            "logo_url": profile.logo_url,
+            "tiktok_account_url": profile.tiktok_account_url,
+        }
+    )
 
 
 def _url(call: Call, name: str, prefix: str) -> str:
@@ -130,17 +138,19 @@ def anchor_status(anchor: Anchor) -> str:
 
 
 def _anchor_payload(anchor: Anchor) -> dict:
-    return {
-        "anchor_id": anchor.anchor_id,
-        "status": anchor_status(anchor),
-        "anchor_type": anchor.anchor_type,
-        "anchor_sub_type": anchor.anchor_sub_type,
-        "country_code": anchor.country_code,
-        "call_to_action": anchor.call_to_action,
-        "anchor_title": anchor.anchor_title,
-        "anchor_name": anchor.anchor_name,
-        "thumbnail_url": anchor.thumbnail_url,
-    }
+    return _present(
+        {
+            "anchor_id": anchor.anchor_id,
+            "status": anchor_status(anchor),
+            "anchor_type": anchor.anchor_type,
+            "anchor_sub_type": anchor.anchor_sub_type,
+            "country_code": anchor.country_code,
+            "call_to_action": anchor.call_to_action,
+            "anchor_title": anchor.anchor_title,
+            "anchor_name": anchor.anchor_name,
+            "thumbnail_url": anchor.thumbnail_url,
+        }
+    )
 
 
 def _choice(call: Call, name: str, choices: tuple[str, ...]) -> str:
@@ -195,19 +205,13 @@ def anchor_delete(call: Call) -> dict:
 
 
 def campaign_fields(call: Call, account) -> dict:
-    """The create request's country_codes, dm_info, brand_profile_id and anchor_id, checked:
-    a profile or anchor must be the account's own, an anchor must not have been refused."""
-    countries = [str(c) for c in call.list("country_codes")]
-    if any(len(c) != 2 or not c.isalpha() or not c.isupper() for c in countries):
-        raise BusinessError(40002, "country_codes: Each must be a two-letter country code such as US.")
-    dm_info = call.dict("dm_info") or None
-    if dm_info is not None:
-        handle = dm_info.get("business_account_handle")
-        if "dm_allowed" in dm_info and not isinstance(dm_info["dm_allowed"], bool):
-            raise BusinessError(40002, "dm_info.dm_allowed: Not a valid boolean.")
-        if handle is not None and not isinstance(handle, str):
-            raise BusinessError(40002, "dm_info.business_account_handle: Not a valid string.")
-        dm_info = {"business_account_handle": handle or "", "dm_allowed": bool(dm_info.get("dm_allowed"))}
+    """The create request's business_account_handle, brand_profile_id and anchor_id, checked:
+    a profile or anchor must be the account's own, an anchor must not have been refused. The
+    request has no countries and no dm_info [BB model/tto/campaign/campaign.go CreateRequest];
+    the handle comes back as the campaign's dm_info (docs/sandbox.md)."""
+    handle = call.params.get("business_account_handle")
+    if handle is not None and not isinstance(handle, str):
+        raise BusinessError(40002, "business_account_handle: Not a valid string.")
     profile_id = call.str("brand_profile_id", required=False)
     if profile_id and not account.brand_profiles.filter(brand_profile_id=profile_id).exists():
         raise BusinessError(40007, "brand_profile_id doesn't exist.")
@@ -218,7 +222,11 @@ def campaign_fields(call: Call, account) -> dict:
             raise BusinessError(40007, "anchor_id doesn't exist.")
         if anchor_status(anchor) == "REJECTED_BY_AUDIT":
             raise BusinessError(40002, "anchor_id: The anchor was rejected in review.")
-    return {"country_codes": countries, "dm_info": dm_info, "brand_profile_id": profile_id, "anchor_id": anchor_id}
+    return {
+        "dm_info": {"business_account_handle": handle} if handle else None,
+        "brand_profile_id": profile_id,
+        "anchor_id": anchor_id,
+    }
 
 
 # --- creator OAuth through the Business app ----------------------------------------------
@@ -474,11 +482,11 @@ def campaign_payload(call: Call, campaign: Campaign) -> dict:
         "invite_link": invite_link(call, campaign),
         "create_time": clock.fmt(campaign.create_time),
         "update_time": clock.fmt(campaign.update_time),
-        "country_codes": campaign.country_codes,
         # Left out when unset, as TikTok's omitempty fields are.
         **{
             name: value
             for name, value in (
+                ("country_codes", campaign.country_codes),
                 ("brand_profile_id", campaign.brand_profile_id),
                 ("anchor_id", campaign.anchor_id),
                 ("dm_info", campaign.dm_info),
@@ -829,41 +837,42 @@ def daily_stats(video: Video, start: date, end: date) -> list[dict]:
         if upper > video.create_time and lower < now:
             hi, lo = totals(world.metrics(video, upper)), totals(world.metrics(video, max(lower, video.create_time)))
             delta = {k: hi[k] - lo[k] for k in hi if isinstance(hi[k], int) and isinstance(lo[k], int)}
-            rows.append(
-                {
-                    "date": day.isoformat(),
-                    "views": delta["video_views"],
-                    "video_views_organic": delta["video_views_organic"],
-                    "video_views_paid": delta["video_views_paid"],
-                    "reach": delta["reach"],
-                    **{
-                        k: delta[k]
-                        for k in (
-                            "likes",
-                            "likes_organic",
-                            "likes_paid",
-                            "comments",
-                            "comments_organic",
-                            "comments_paid",
-                            "shares",
-                            "shares_organic",
-                            "shares_paid",
-                            "favorites",
-                            "favorites_organic",
-                            "favorites_paid",
-                        )
-                    },
-                    "engagement_rate": _rate(delta["engagement_count"], delta["video_views"]),
-                    "engagement_rate_organic": _rate(
-                        sum(delta[f"{k}_organic"] for k in ("likes", "comments", "shares")),
-                        delta["video_views_organic"],
-                    ),
-                    "engagement_rate_paid": _rate(
-                        sum(delta[f"{k}_paid"] for k in ("likes", "comments", "shares")), delta["video_views_paid"]
-                    ),
-                    "video_completion_rate": _watch(video, 0)["video_completion_rate"],
-                }
-            )
+            row = {
+                "date": day.isoformat(),
+                "views": delta["video_views"],
+                "video_views_organic": delta["video_views_organic"],
+                "video_views_paid": delta["video_views_paid"],
+                "reach": delta["reach"],
+                **{
+                    k: delta[k]
+                    for k in (
+                        "likes",
+                        "likes_organic",
+                        "likes_paid",
+                        "comments",
+                        "comments_organic",
+                        "comments_paid",
+                        "shares",
+                        "shares_organic",
+                        "shares_paid",
+                        "favorites",
+                        "favorites_organic",
+                        "favorites_paid",
+                    )
+                },
+                "engagement_rate": _rate(delta["engagement_count"], delta["video_views"]),
+                "engagement_rate_organic": _rate(
+                    sum(delta[f"{k}_organic"] for k in ("likes", "comments", "shares")),
+                    delta["video_views_organic"],
+                ),
+                "engagement_rate_paid": _rate(
+                    sum(delta[f"{k}_paid"] for k in ("likes", "comments", "shares")), delta["video_views_paid"]
+                ),
+                "video_completion_rate": _watch(video, 0)["video_completion_rate"],
+            }
+            # A day's ratio with no data is left out, not "-": TikTok does not fill missing
+            # daily metrics (Go SDK model/tcm/report/metrics.go DailyStat).
+            rows.append({name: value for name, value in row.items() if value != "-"})
         day += timedelta(days=1)
     return rows
 
