@@ -114,7 +114,8 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
             ],
             # intcomma, naturaltime and friends on every page: figures read the same everywhere.
-            "builtins": ["django.contrib.humanize.templatetags.humanize"],
+            # web_url keeps TikTok-supplied links that are not http(s) out of href and src.
+            "builtins": ["django.contrib.humanize.templatetags.humanize", "integrations.templatetags.links"],
         },
     },
 ]
