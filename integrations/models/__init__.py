@@ -8,6 +8,7 @@ from .brands import Brand, BrandInvitation, BrandMembership, BrandNotice, BrandQ
 from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
 from .jobs import BackgroundJob
+from .oauth import SpentRetryKey
 from .pending import PendingWrite
 from .service_status import ApiIncident, ApiStatusSubscription
 from .tiktok import (
@@ -48,6 +49,7 @@ __all__ = [
     "PostMetrics",
     "PostSnapshot",
     "ReportSubscription",
+    "SpentRetryKey",
     "TikTokAccount",
     "TikTokOneAccount",
     "WebhookDelivery",
