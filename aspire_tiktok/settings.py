@@ -414,7 +414,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # acts only if the row is due again by then.
 CELERY_VISIBILITY_TIMEOUT = 60 * 60 * 2
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, float] = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 # Every task names its queue on its decorator (one queue per kind), so a deployment can give
 # each kind its own workers.
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -428,10 +428,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default
 # creators.marketplace.dispatch_target.
 MARKETPLACE_DISPATCH_SECONDS = env.float("MARKETPLACE_DISPATCH_SECONDS", default=10.0)
 MARKETPLACE_DISPATCH_QUEUE_SECONDS = env.float("MARKETPLACE_DISPATCH_QUEUE_SECONDS", default=30.0)
-# Publishing (web and workers enqueueing a task) reconnects to a lost broker once, not with
-# kombu's default backoff of several seconds: a request that enqueues while Redis is down
-# answers 503 at once (integrations/outage.py) instead of hanging.
-CELERY_BROKER_TRANSPORT_OPTIONS.update(max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.5)
+# A request that enqueues while Redis is down or frozen answers 503 within a few seconds
+# (integrations/outage.py) instead of hanging: publishing reconnects to a lost broker once,
+# not with kombu's backoff of several seconds; the result backend (which every `delay()`
+# subscribes to) tries once instead of twenty times; and socket timeouts bound a Redis that
+# accepts connections but never answers (SIGSTOPped, or a saturated host).
+CELERY_REDIS_TIMEOUT = env.float("CELERY_REDIS_TIMEOUT", default=0.5)
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    max_retries=1,
+    interval_start=0,
+    interval_step=0.2,
+    interval_max=0.5,
+    socket_timeout=CELERY_REDIS_TIMEOUT,
+    socket_connect_timeout=CELERY_REDIS_TIMEOUT,
+)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_REDIS_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_REDIS_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["retry_policy"] = {"max_retries": 0}
 
 # LOGGING
 # ------------------------------------------------------------------------------

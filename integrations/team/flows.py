@@ -63,10 +63,10 @@ def invite(brand: Brand, by: User, email: str, role: str) -> BrandInvitation:
                 sent_at=sent,
                 expires_at=sent + INVITATION_VALID_FOR,
             )
+            _send(invitation, token, by)
     except IntegrityError as exc:
         # The same address invited at the same moment by a teammate: one invitation stands.
         raise FlowError(f"{email} was just invited by someone else; see the list below.") from exc
-    _send(invitation, token, by)
     return invitation
 
 
@@ -80,8 +80,9 @@ def resend(invitation: BrandInvitation, by: User) -> BrandInvitation:
     invitation.sent_at = timezone.now()
     invitation.expires_at = invitation.sent_at + INVITATION_VALID_FOR
     invitation.invited_by = by
-    invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "invited_by", "role"])
-    _send(invitation, token, by)
+    with transaction.atomic():
+        invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "invited_by", "role"])
+        _send(invitation, token, by)
     return invitation
 
 
@@ -93,16 +94,21 @@ def cancel(invitation: BrandInvitation, by: User) -> None:
 
 
 def _send(invitation: BrandInvitation, token: str, by: User) -> None:
+    """Queue the invitation's mail, or raise so the caller's transaction records nothing.
+
+    The brand's name is whatever its creator typed, so it stays out of the subject and is
+    quoted in the body as the name it is, never read as the platform's own words."""
     link = settings.SITE_URL + reverse("accept_invitation", args=[token])
     inviter = getattr(by, "email", "") or "A teammate"
     role = invitation.get_role_display().lower()
     days = INVITATION_VALID_FOR.days
     body = (
-        f"{inviter} invited you to join {invitation.brand.name} on aspire_tiktok as {role}.\n\n"
+        f"{inviter} invited you to join a brand on aspire_tiktok as {role}. "
+        f"The brand's name, as its owner typed it: “{invitation.brand.name}”.\n\n"
         f"Accept the invitation: {link}\n\n"
         f"The link works once, for {days} days. Sign up or sign in with {invitation.email} to accept it.\n"
     )
-    mail.send_later(f"Join {invitation.brand.name} on aspire_tiktok", body, [invitation.email])
+    mail.send_or_raise("You are invited to a brand on aspire_tiktok", body, [invitation.email])
 
 
 def waiting_for(user: User) -> list[BrandInvitation]:

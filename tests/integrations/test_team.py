@@ -64,7 +64,8 @@ def test_an_owner_invites_by_email_and_the_invitee_joins_with_the_role_by_the_li
     response = _invite(client, brand, "Dana@Example.test", "admin")
     assert response.status_code == 302
     assert [m.to for m in mail.outbox] == [["dana@example.test"]]
-    assert f"join {brand.name} on aspire_tiktok as admin" in mail.outbox[0].body
+    assert "join a brand on aspire_tiktok as admin" in mail.outbox[0].body
+    assert f"The brand's name, as its owner typed it: “{brand.name}”" in mail.outbox[0].body
     link = _link_in_last_mail()
 
     dana = user_factory(email="dana@example.test")
