@@ -158,6 +158,11 @@ if DJANGO_ENV == "test":
 
 # AUTH (django-allauth: email login, signup, password reset)
 # ------------------------------------------------------------------------------
+# Self-serve brands send mail to any address they are given: how many brands one account may
+# create, and how many invitation mails a brand may send, and an address may get, in 24 hours.
+BRANDS_PER_ACCOUNT = env.int("BRANDS_PER_ACCOUNT", default=5)
+INVITATIONS_PER_BRAND_PER_DAY = env.int("INVITATIONS_PER_BRAND_PER_DAY", default=50)
+INVITATIONS_PER_ADDRESS_PER_DAY = env.int("INVITATIONS_PER_ADDRESS_PER_DAY", default=3)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

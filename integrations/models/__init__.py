@@ -4,7 +4,15 @@
 defines them, and nothing here imports those apps.
 """
 
-from .brands import Brand, BrandInvitation, BrandMembership, BrandNotice, BrandQuerySet, BrandScopedQuerySet
+from .brands import (
+    Brand,
+    BrandInvitation,
+    BrandMembership,
+    BrandNotice,
+    BrandQuerySet,
+    BrandScopedQuerySet,
+    InvitationMail,
+)
 from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
 from .jobs import BackgroundJob
@@ -44,6 +52,7 @@ __all__ = [
     "CampaignPost",
     "Collaboration",
     "Credential",
+    "InvitationMail",
     "PendingWrite",
     "PostInsight",
     "PostMetrics",
