@@ -114,7 +114,8 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
             ],
             # intcomma, naturaltime and friends on every page: figures read the same everywhere.
-            "builtins": ["django.contrib.humanize.templatetags.humanize"],
+            # web_url keeps TikTok-supplied links that are not http(s) out of href and src.
+            "builtins": ["django.contrib.humanize.templatetags.humanize", "integrations.templatetags.links"],
         },
     },
 ]
@@ -157,6 +158,11 @@ if DJANGO_ENV == "test":
 
 # AUTH (django-allauth: email login, signup, password reset)
 # ------------------------------------------------------------------------------
+# Self-serve brands send mail to any address they are given: how many brands one account may
+# create, and how many invitation mails a brand may send, and an address may get, in 24 hours.
+BRANDS_PER_ACCOUNT = env.int("BRANDS_PER_ACCOUNT", default=5)
+INVITATIONS_PER_BRAND_PER_DAY = env.int("INVITATIONS_PER_BRAND_PER_DAY", default=50)
+INVITATIONS_PER_ADDRESS_PER_DAY = env.int("INVITATIONS_PER_ADDRESS_PER_DAY", default=3)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -168,6 +174,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "integrations.auth.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "integrations.auth.SignupForm"}  # registered or not, signing up costs the same
 # Mandatory in production: an address counts (e.g. to link a Business Center member) only once
 # its owner proved it, and only then can signup hide whether an address is registered.
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory" if IS_PRODUCTION else "optional")
@@ -413,7 +420,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # acts only if the row is due again by then.
 CELERY_VISIBILITY_TIMEOUT = 60 * 60 * 2
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, float] = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 # Every task names its queue on its decorator (one queue per kind), so a deployment can give
 # each kind its own workers.
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -427,10 +434,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default
 # creators.marketplace.dispatch_target.
 MARKETPLACE_DISPATCH_SECONDS = env.float("MARKETPLACE_DISPATCH_SECONDS", default=10.0)
 MARKETPLACE_DISPATCH_QUEUE_SECONDS = env.float("MARKETPLACE_DISPATCH_QUEUE_SECONDS", default=30.0)
-# Publishing (web and workers enqueueing a task) reconnects to a lost broker once, not with
-# kombu's default backoff of several seconds: a request that enqueues while Redis is down
-# answers 503 at once (integrations/outage.py) instead of hanging.
-CELERY_BROKER_TRANSPORT_OPTIONS.update(max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.5)
+# A request that enqueues while Redis is down or frozen answers 503 within a few seconds
+# (integrations/outage.py) instead of hanging: publishing reconnects to a lost broker once,
+# not with kombu's backoff of several seconds; the result backend (which every `delay()`
+# subscribes to) tries once instead of twenty times; and socket timeouts bound a Redis that
+# accepts connections but never answers (SIGSTOPped, or a saturated host).
+CELERY_REDIS_TIMEOUT = env.float("CELERY_REDIS_TIMEOUT", default=0.5)
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    max_retries=1,
+    interval_start=0,
+    interval_step=0.2,
+    interval_max=0.5,
+    socket_timeout=CELERY_REDIS_TIMEOUT,
+    socket_connect_timeout=CELERY_REDIS_TIMEOUT,
+)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_REDIS_SOCKET_TIMEOUT = CELERY_REDIS_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_REDIS_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["retry_policy"] = {"max_retries": 0}
 
 # LOGGING
 # ------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ Used twice: by settings.py, which refuses to start, and by the `check --deploy` 
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from urllib.parse import urlsplit
 
 # The sandbox's app credentials (tiktok_sandbox/settings.py accepts exactly these by
@@ -19,14 +21,33 @@ SANDBOX_CREDENTIALS = {
 # The sandbox's second API for Business app (one without the legacy invite permission): as public.
 SANDBOX_OTHER_APP = {"TIKTOK_APP_ID": "sandbox-tto-app", "TIKTOK_APP_SECRET": "sandbox-tto-secret"}
 BASE_URL_SETTINGS = ("TIKTOK_AUTH_BASE_URL", "TIKTOK_BUSINESS_API_BASE_URL")
-_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+def _host(url: str) -> str:
+    """The host as a resolver would read it: case-folded, without the root's trailing dot."""
+    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+def _is_this_machine(host: str) -> bool:
+    """Loopback or "any address", however it is spelled: `localhost.`, `[::1]`, `::ffff:127.0.0.1`,
+    and the legacy IPv4 forms a resolver still accepts (`2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1`)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
 
 
 def _points_at_sandbox(url: str, sandbox_url: str) -> bool:
-    if sandbox_url and url.rstrip("/").startswith(sandbox_url.rstrip("/")):
-        return True
-    host = (urlsplit(url).hostname or "").lower()
-    return host in _LOOPBACK_HOSTS or host.endswith(".localhost") or host.startswith("127.")
+    host = _host(url)
+    return bool(sandbox_url and host == _host(sandbox_url)) or _is_this_machine(host)
 
 
 def sandbox_leftovers(values: dict[str, str], sandbox_url: str) -> list[str]:

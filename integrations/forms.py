@@ -4,7 +4,7 @@ from typing import Any, cast
 
 from django import forms
 
-from .models import Anchor, Brand, BrandMembership, BrandProfile, Campaign
+from .models import Anchor, Brand, BrandInvitation, BrandMembership, BrandProfile, Campaign
 from .sourcing.flows import SORT_FIELDS
 
 SPARK_DAYS = [(7, "7 days"), (30, "30 days"), (60, "60 days"), (365, "365 days")]
@@ -161,7 +161,8 @@ class BrandForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label="Email")
+    # As long as the invitation's column holds (254), not the form default of 320.
+    email = forms.EmailField(label="Email", max_length=BrandInvitation._meta.get_field("email").max_length)
     role = forms.ChoiceField(label="Role", choices=[])
 
     def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:

@@ -69,8 +69,18 @@ def start(kind: str, user: User | AnonymousUser, brand: Brand | None = None, **p
     # so the approvals refresh every ten seconds does not grow the table without bound.
     BackgroundJob.objects.filter(kind=kind, brand=brand, finished_at__lt=timezone.now() - KEEP_FINISHED).delete()
     job = BackgroundJob.objects.create(kind=kind, user=_signed_in(user), brand=brand, params=params)
-    transaction.on_commit(lambda: run_job.delay(job.pk))
+    transaction.on_commit(lambda: _enqueue(job))
     return job
+
+
+def _enqueue(job: BackgroundJob) -> None:
+    try:
+        run_job.delay(job.pk)
+    except Exception:
+        # Not queued (the broker is down, say), so no task will ever run it: a pending row
+        # would be joined by the next click (start_once) until it counts as lost.
+        BackgroundJob.objects.filter(pk=job.pk, state=State.PENDING).delete()
+        raise
 
 
 def pending(kind: str, user: User | AnonymousUser, brand: Brand | None, **params: Any) -> BackgroundJob | None:

@@ -22,11 +22,8 @@ MAIL_MAX_RETRIES = 5
 MAIL_RETRY_BASE_SECONDS = 60
 
 
-def send_later(
-    subject: str, body: str, to: list[str], *, from_email: str = "", html: str = "", headers: dict | None = None
-) -> None:
-    """Queue one message once the current transaction commits (at once outside one)."""
-    message = {
+def _message(subject: str, body: str, to: list[str], from_email: str, html: str, headers: dict | None) -> dict:
+    return {
         "subject": subject,
         "body": body,
         "to": list(to),
@@ -34,7 +31,30 @@ def send_later(
         "html": html,
         "headers": headers or {},
     }
+
+
+def send_later(
+    subject: str, body: str, to: list[str], *, from_email: str = "", html: str = "", headers: dict | None = None
+) -> None:
+    """Queue one message once the current transaction commits (at once outside one)."""
+    message = _message(subject, body, to, from_email, html, headers)
     transaction.on_commit(lambda: _enqueue(message))
+
+
+def send_or_raise(subject: str, body: str, to: list[str]) -> None:
+    """Queue one message now, or raise (integrations/outage.py's unavailable errors) if the
+    broker cannot take it: for a request whose whole point is the mail (an invitation), which
+    must not say "sent" about a mail that was lost. Call it inside the transaction that records
+    the mail, so a failure records nothing; the task reads no rows, so it may run first."""
+    _publish(_message(subject, body, to, "", "", None))
+
+
+def _publish(message: dict) -> None:
+    if settings.EMAIL_VIA_WORKER:
+        # No publish retries: with the broker down the request must not wait on it.
+        send_email.apply_async(kwargs=message, retry=False)
+    else:
+        send_email.apply(kwargs=message)
 
 
 @shared_task(bind=True, queue="default", max_retries=MAIL_MAX_RETRIES, time_limit=60, soft_time_limit=50)
@@ -61,10 +81,6 @@ def send_email(
 
 def _enqueue(message: dict) -> None:
     try:
-        if settings.EMAIL_VIA_WORKER:
-            # No publish retries: with the broker down the request must not wait on it.
-            send_email.apply_async(kwargs=message, retry=False)
-        else:
-            send_email.apply(kwargs=message)
+        _publish(message)
     except Exception:
         logger.exception("mail to %s not queued (broker unreachable?): %s", message["to"], message["subject"])

@@ -28,6 +28,19 @@ REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 UNAVAILABLE = (*REDIS_DOWN, OperationalError)
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """`exc` means Redis is unreachable: one of UNAVAILABLE, or an error raised from one.
+    Celery's result backend, which every `delay()` subscribes to, reports a Redis it cannot
+    reach as a RuntimeError ("Retry limit exceeded ... result store") raised from the
+    connection error, so the cause chain is what tells."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, UNAVAILABLE):
+            return True
+        seen = seen.__cause__
+    return False
+
+
 def redis_answers(url: str, timeout: float = 1.0) -> bool:
     try:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping())
@@ -93,7 +106,7 @@ class ServiceUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, UNAVAILABLE):
+        if not is_unavailable(exception):
             return None
         logger.error("Redis unavailable during %s %s: %s", request.method, request.path, exception)
         response = render(request, "503.html", status=503)

@@ -178,7 +178,12 @@ def _pending_key(task: DjangoTask, pk: Any) -> str:
 def _send_unless_pending(task: DjangoTask, pk: Any, ttl: timedelta) -> None:
     # cache.add is atomic (SET NX): of concurrent triggers exactly one sends.
     if cache.add(_pending_key(task, pk), 1, ttl.total_seconds()):
-        task.delay(pk)
+        try:
+            task.delay(pk)
+        except Exception:
+            # Not queued: the next trigger must queue it, not wait out the ttl.
+            cache.delete(_pending_key(task, pk))
+            raise
 
 
 def enqueue_coalesced(task: DjangoTask, ids: Iterable[Any], *, ttl: timedelta) -> None:

@@ -18,11 +18,16 @@ from .tenancy import get_brand_for_user
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers and people: each dependency separately; 503 when one is down."""
+    """For load balancers and people: each dependency separately, and the site's state.
+
+    "down" (503) only without the database: no page works. Without Redis pages still work
+    (the cache reads as empty, queueing work answers 503 on its own), so the site is
+    "degraded" with a 200: a load balancer that followed Redis would take the whole site out
+    of rotation for an outage most pages survive."""
     checks = {"database": database_answers(), "redis": redis_answers(settings.REDIS_URL)}
-    healthy = all(checks.values())
-    body = {"ok": healthy} | {name: "ok" if up else "down" for name, up in checks.items()}
-    return JsonResponse(body, status=200 if healthy else 503)
+    status = "ok" if all(checks.values()) else "degraded" if checks["database"] else "down"
+    body = {"ok": status != "down", "status": status} | {name: "ok" if up else "down" for name, up in checks.items()}
+    return JsonResponse(body, status=503 if status == "down" else 200)
 
 
 @login_required

@@ -6,7 +6,8 @@ this person's session (server-side, never in a page or a log) under a fresh rand
 as long as TikTok keeps the code valid. "Try again" is a POST (CSRF-checked) that takes the
 code back out: it is held again only if TikTok is still not answering, and gone for good once
 the exchange succeeded or TikTok refused the code. So the code is still exchanged at most
-once, only from the session whose consent produced it.
+once, only from the session whose consent produced it: a key is spent in the database
+(`SpentRetryKey`), since concurrent "Try again" POSTs each load the session before any saves it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from integrations.models import SpentRetryKey
 
 SESSION_KEY = "tiktok_oauth_retries"
 # How long TikTok keeps a code valid: the portal's auth_code 1 hour, a creator's code 10
@@ -47,9 +50,11 @@ def take(request: HttpRequest, flow: str, key: str) -> dict | None:
     """The held exchange for `key` (removed: single use), or None if there is none, it belongs
     to another flow, or TikTok's code has expired meanwhile."""
     held = request.session.get(SESSION_KEY, {})
-    entry = held.pop(key, None) if key else None
+    if not key or key not in held or not SpentRetryKey.spend(key):
+        return None
+    entry = held.pop(key)
     request.session[SESSION_KEY] = held
-    if entry is None or entry.get("flow") != flow or entry.get("exp", 0) <= time.time():
+    if entry.get("flow") != flow or entry.get("exp", 0) <= time.time():
         return None
     return entry
 

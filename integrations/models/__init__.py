@@ -4,10 +4,19 @@
 defines them, and nothing here imports those apps.
 """
 
-from .brands import Brand, BrandInvitation, BrandMembership, BrandNotice, BrandQuerySet, BrandScopedQuerySet
+from .brands import (
+    Brand,
+    BrandInvitation,
+    BrandMembership,
+    BrandNotice,
+    BrandQuerySet,
+    BrandScopedQuerySet,
+    InvitationMail,
+)
 from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
 from .jobs import BackgroundJob
+from .oauth import SpentRetryKey
 from .pending import PendingWrite
 from .service_status import ApiIncident, ApiStatusSubscription
 from .tiktok import (
@@ -43,11 +52,13 @@ __all__ = [
     "CampaignPost",
     "Collaboration",
     "Credential",
+    "InvitationMail",
     "PendingWrite",
     "PostInsight",
     "PostMetrics",
     "PostSnapshot",
     "ReportSubscription",
+    "SpentRetryKey",
     "TikTokAccount",
     "TikTokOneAccount",
     "WebhookDelivery",

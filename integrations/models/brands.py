@@ -180,3 +180,16 @@ class BrandInvitation(models.Model):
 
     def is_expired(self, now: datetime) -> bool:
         return self.expires_at <= now
+
+
+class InvitationMail(models.Model):
+    """One invitation mail sent, kept a day: what the sending limits count (an invitation sent
+    again is one row, resent mails are more), so no brand turns the platform into a relay."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+    sent_at = models.DateTimeField(db_index=True)
+
+    @classmethod
+    def sent_since(cls, since: datetime) -> models.QuerySet[InvitationMail]:
+        return cls.objects.filter(sent_at__gte=since)

@@ -29,7 +29,11 @@ def brand_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ "Create your brand": the person creating it becomes its owner."""
     form = BrandForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        brand = flows.create_brand(request.user, form.cleaned_data["name"])
+        try:
+            brand = flows.create_brand(request.user, form.cleaned_data["name"])
+        except FlowError as exc:
+            messages.error(request, exc.message)
+            return render(request, "integrations/brand_create.html", {"form": form}, status=400)
         messages.success(
             request, f"{brand.name} is ready and you are its owner. Invite your teammates from the Team page."
         )

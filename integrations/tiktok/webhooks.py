@@ -93,14 +93,25 @@ def load_payload(raw_body: bytes | str) -> dict[str, Any]:
     return payload
 
 
+# Longest value each field may have, its column's length. An id or handle longer than that
+# is not one TikTok issued: refused (a 4xx, which TikTok does not retry). Open-ended text is
+# kept, cut to fit: refusing it, or failing to store it (a 5xx), would lose the delivery.
+REFUSED_PAST = {"video_id": 64, "campaign_id": 64, "tto_tcm_account_id": 64, "handle_name": 100, "incident_id": 64}
+CUT_PAST = {"incident_title": 500, "incident_level": 40}
+
+
 def text_field(data: dict[str, Any], key: str) -> str:
-    """A string field; TikTok's ids may come as JSON numbers, anything else is refused."""
+    """A string field; TikTok's ids may come as JSON numbers, anything else is refused, and
+    so is an over-long id (`REFUSED_PAST`); over-long text is cut (`CUT_PAST`)."""
     value = data.get(key)
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise WebhookPayloadError(f"{key} is not a string")
-    return str(value)
+    text = str(value)
+    if len(text) > REFUSED_PAST.get(key, len(text)):
+        raise WebhookPayloadError(f"{key} is longer than {REFUSED_PAST[key]} characters")
+    return text[: CUT_PAST.get(key, len(text))]
 
 
 def _event_time(value: Any) -> datetime | None:

@@ -60,20 +60,23 @@ def smtp_down(settings):
 def test_healthz_reports_database_and_redis_separately(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"ok": True, "database": "ok", "redis": "ok"}
+    assert response.json() == {"ok": True, "status": "ok", "database": "ok", "redis": "ok"}
 
 
-def test_healthz_answers_503_naming_redis_when_redis_is_down(client, redis_down):
+def test_healthz_reports_degraded_not_down_when_only_redis_is_down_so_the_site_stays_in_rotation(
+    client, client_for, alice, brand, redis_down
+):
     response = client.get(reverse("healthz"))
-    assert response.status_code == 503
-    assert response.json() == {"ok": False, "database": "ok", "redis": "down"}
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "status": "degraded", "database": "ok", "redis": "down"}
+    assert client_for(alice).get(reverse("brand_home", args=[brand.slug])).status_code == 200
 
 
 def test_healthz_answers_503_naming_the_database_when_it_is_down(client):
     with mock.patch.object(connection, "cursor", side_effect=OperationalError("connection refused")):
         response = client.get(reverse("healthz"))
     assert response.status_code == 503
-    assert response.json() == {"ok": False, "database": "down", "redis": "ok"}
+    assert response.json() == {"ok": False, "status": "down", "database": "down", "redis": "ok"}
 
 
 # --- Redis down ----------------------------------------------------------------------------

@@ -222,3 +222,42 @@ def test_check_deploy_refuses_redirect_uris_tiktok_would_reject():
 )
 def test_a_redirect_uri_must_be_absolute_https_static_and_end_in_a_slash(uri, problems):
     assert redirect_uri_problems(uri) == problems
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://2130706433:8001",
+        "http://localhost.:8001",
+        "http://LOCALHOST:8001",
+        "http://0x7f.1:8001",
+        "http://0177.0.0.1:8001",
+        "http://127.1:8001",
+        "http://[::1]:8001",
+        "http://[::ffff:127.0.0.1]:8001",
+        "http://0:8001",
+        "http://api.localhost.:8001",
+        "https://sandbox.example.com.:443",
+    ],
+)
+def test_the_sandbox_is_recognised_however_its_address_is_spelled(base_url):
+    from aspire_tiktok.tiktok_safety import sandbox_leftovers
+
+    values = dict(
+        REAL_LOOKING_TIKTOK, TIKTOK_AUTH_BASE_URL="https://www.tiktok.com", TIKTOK_BUSINESS_API_BASE_URL=base_url
+    )
+    assert sandbox_leftovers(values, "https://sandbox.example.com") == [
+        f"TIKTOK_BUSINESS_API_BASE_URL ({base_url}) points at the TikTok sandbox, not TikTok"
+    ]
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://business-api.tiktok.com", "https://127.example.com", "https://localhost.example.com"]
+)
+def test_tiktoks_own_hosts_are_not_mistaken_for_the_sandbox(base_url):
+    from aspire_tiktok.tiktok_safety import sandbox_leftovers
+
+    values = dict(
+        REAL_LOOKING_TIKTOK, TIKTOK_AUTH_BASE_URL="https://www.tiktok.com", TIKTOK_BUSINESS_API_BASE_URL=base_url
+    )
+    assert sandbox_leftovers(values, "https://sandbox.example.com") == []

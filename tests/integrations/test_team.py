@@ -64,7 +64,8 @@ def test_an_owner_invites_by_email_and_the_invitee_joins_with_the_role_by_the_li
     response = _invite(client, brand, "Dana@Example.test", "admin")
     assert response.status_code == 302
     assert [m.to for m in mail.outbox] == [["dana@example.test"]]
-    assert f"join {brand.name} on aspire_tiktok as admin" in mail.outbox[0].body
+    assert "join a brand on aspire_tiktok as admin" in mail.outbox[0].body
+    assert f"The brand's name, as its owner typed it: “{brand.name}”" in mail.outbox[0].body
     link = _link_in_last_mail()
 
     dana = user_factory(email="dana@example.test")
@@ -124,11 +125,17 @@ def test_signing_up_from_the_link_comes_back_to_the_invitation(client, brand, al
     _invite(client, brand, "hana@example.test")
     link = _link_in_last_mail()
     client.logout()
-    response = client.post(
-        f"{reverse('account_signup')}?next={link}",
-        {"email": "hana@example.test", "password1": "a-long-pass-phrase-1", "password2": "a-long-pass-phrase-1"},
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            f"{reverse('account_signup')}?next={link}",
+            {"email": "hana@example.test", "password1": "a-long-pass-phrase-1", "password2": "a-long-pass-phrase-1"},
+        )
     assert response.status_code == 302 and response["Location"] == link
+    # Until the address is confirmed, signing up as it proves nothing.
+    assert "Confirm that hana@example.test is yours first" in client.post(link, follow=True).content.decode()
+    confirm = re.search(r"http://\S+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
+    assert confirm, mail.outbox[-1].body
+    client.post(confirm.group(1))
     client.post(link)
     assert brand.memberships.filter(user__email="hana@example.test", role=Role.MEMBER).exists()
 
@@ -290,3 +297,92 @@ def test_an_invitee_who_signed_up_elsewhere_is_told_where_their_invitation_is(cl
     page = client.get(reverse("home")).content.decode()
     assert f"<strong>{brand.name}</strong> invited you as admin" in page
     assert "Open the link in the email sent to rae@example.test" in page
+
+
+def test_an_address_too_long_to_store_is_a_form_error_not_a_500(client, brand, alice):
+    client.force_login(alice)
+    address = "a" * 64 + "@" + ("b" * 63 + ".") * 3 + "example.test"  # 269 characters, valid
+    response = _invite(client, brand, address)
+    assert response.status_code == 400
+    assert "at most 254 characters" in response.content.decode()
+    assert not BrandInvitation.objects.exists()
+
+
+def test_an_admin_cannot_replace_the_owners_pending_owner_invitation(client, brand, alice, user_factory):
+    client.force_login(alice)
+    _invite(client, brand, "heir@example.test", "owner")
+    admin = user_factory(email="admin@example.test")
+    BrandMembership.objects.create(brand=brand, user=admin, role=Role.ADMIN)
+    client.force_login(admin)
+    response = _invite(client, brand, "heir@example.test", "admin")
+    assert "open invitation as owner" in " ".join(str(m) for m in response.wsgi_request._messages)
+    assert BrandInvitation.objects.get(email="heir@example.test").role == Role.OWNER
+    assert mail.outbox == []
+
+
+def test_an_unverified_address_does_not_match_an_invitation(client, brand, alice, user_factory):
+    from allauth.account.models import EmailAddress
+
+    client.force_login(alice)
+    _invite(client, brand, "target@example.test")
+    link = _link_in_last_mail()
+    mallory = user_factory(email="mallory@example.test")
+    EmailAddress.objects.create(user=mallory, email="mallory@example.test", verified=True, primary=False)
+    # With optional verification, mallory adds the invited address and makes it primary.
+    EmailAddress.objects.create(user=mallory, email="target@example.test", verified=False, primary=True)
+    mallory.email = "target@example.test"
+    mallory.save()
+
+    assert team.waiting_for(mallory) == []
+    client.force_login(mallory)
+    assert "Acme" not in client.get(reverse("home")).content.decode()
+    page = client.post(link, follow=True).content.decode()
+    assert "Confirm that target@example.test is yours first" in page
+    assert not brand.memberships.filter(user=mallory).exists()
+
+
+def _said(response) -> str:
+    return " ".join(str(m) for m in response.wsgi_request._messages)
+
+
+def test_thirty_invitations_to_one_address_send_at_most_the_limit_of_mails_then_say_why(client, brand, alice, settings):
+    settings.INVITATIONS_PER_ADDRESS_PER_DAY = 3
+    client.force_login(alice)
+    sent, refusals = 0, []
+    for _ in range(30):
+        response = _invite(client, brand, "victim@example.test")
+        sent += len(mail.outbox)
+        if "the most one address may get" in _said(response):
+            refusals.append(response)
+    assert sent == 3 and len(refusals) == 27
+
+
+def test_a_brand_sends_at_most_its_daily_invitations(client, brand, alice, settings):
+    settings.INVITATIONS_PER_BRAND_PER_DAY = 4
+    client.force_login(alice)
+    for n in range(4):
+        _invite(client, brand, f"person{n}@example.test")
+    response = _invite(client, brand, "person5@example.test")
+    assert "sent 4 invitations in the last 24 hours" in _said(response) and mail.outbox == []
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        _invite(client, brand, "person5@example.test")
+    assert [m.to for m in mail.outbox] == [["person5@example.test"]]
+
+
+def test_an_account_creates_at_most_its_limit_of_brands(client, user_factory, settings):
+    settings.BRANDS_PER_ACCOUNT = 2
+    client.force_login(user_factory(email="founder@example.test"))
+    for name in ("One", "Two"):
+        client.post(reverse("integrations:brand_create"), {"name": name})
+    response = client.post(reverse("integrations:brand_create"), {"name": "Three"})
+    assert response.status_code == 400 and "the most one account may create" in response.content.decode()
+    assert sorted(Brand.objects.values_list("name", flat=True)) == ["One", "Two"]
+
+
+def test_an_invitation_mail_keeps_the_brands_name_out_of_the_subject_and_quotes_it(client, alice, brand_factory):
+    lure = "Your account is locked - verify at http://evil.example/login"
+    brand = brand_factory(name=lure, owner=alice)
+    client.force_login(alice)
+    _invite(client, brand, "victim@example.test")
+    assert lure not in mail.outbox[0].subject
+    assert f"“{lure}”" in mail.outbox[0].body

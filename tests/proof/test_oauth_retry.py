@@ -5,9 +5,13 @@ token endpoints, for both callbacks (brand connect and creator authorize)."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.db import connection, connections
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -127,3 +131,35 @@ def test_a_code_tiktok_refuses_on_retry_ends_the_retry_with_a_clear_message(flow
     assert flow.connected() == 0
     again = client.post(reverse(RETRY_URLS[flow.name]), {"key": _retry_key(response)}, follow=True)
     assert "can no longer be retried" in _messages(again)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent requests need PostgreSQL")
+@pytest.mark.parametrize("flow_cls", FLOWS)
+def test_twenty_concurrent_try_agains_of_one_session_exchange_the_code_once(flows, sandbox, alice, flow_cls):
+    flow = flows(flow_cls)
+    client = _signed_in(alice)
+    _, _, response = _down_callback(flow, sandbox, client)
+    key, session = _retry_key(response), client.cookies[settings.SESSION_COOKIE_NAME].value
+    sandbox.clear_faults()
+    before = _exchanges(sandbox, flow)
+    barrier, statuses = threading.Barrier(20), []
+
+    def try_again() -> None:
+        same_browser = Client()
+        same_browser.cookies[settings.SESSION_COOKIE_NAME] = session
+        try:
+            barrier.wait()
+            statuses.append(same_browser.post(reverse(RETRY_URLS[flow.name]), {"key": key}).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=try_again) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert len(statuses) == 20 and all(status < 500 for status in statuses), statuses
+    assert _exchanges(sandbox, flow) - before == 1
+    assert flow.connected() >= 1
