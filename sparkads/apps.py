@@ -29,6 +29,7 @@ class SparkadsConfig(AppConfig):
             bulk_request_job,
             label="Request Spark Ads codes for a campaign's posts",
             template="sparkads/bulk.html#progress",
+            records_steps=True,
         )
         polling.register(
             polling.Poller(
