@@ -145,9 +145,11 @@ class DealModel(RuleBasedStateMachine):
         except requests.HTTPError:
             return  # nothing waiting on TikTok's side (the request was not sent)
         self.intents["approved"] += 1
-        # The request's poller reads the answer (its real-time schedule does not pass here).
+        # The request's poller reads the answer (its real-time schedule does not pass here),
+        # and the next beat applies the code.
         with self.capture(execute=True):
             tasks.poll_spark_request(request.pk)
+        self.tick()
 
     @precondition(lambda self: self.open_request() is not None)
     @rule()
