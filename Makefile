@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint format bench install install-browser migrate seed sandbox clean
+.PHONY: run test test-fast test-deal-long lint format bench install install-browser migrate seed sandbox clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@[ -x $(PY) ] || { PYBOOT=$$(scripts/find-python) && $$PYBOOT -m venv $(VENV); }
@@ -52,6 +52,13 @@ test-fast: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 -m "not integration and not worker and not browser" $(PYTEST_ARGS)
+
+## test-deal-long: the model of the deal against the live sandbox, 200 examples x 50 steps = 10,000 steps
+test-deal-long: export DJANGO_ENV = test
+test-deal-long: export DEAL_MODEL_EXAMPLES = 200
+test-deal-long: export DEAL_MODEL_STEPS = 50
+test-deal-long: install
+	$(BIN)/pytest -q tests/sparkads/test_deal_model.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -380,6 +380,10 @@ INSIGHTS_SCHEDULE: list[tuple[int, int]] = [  # (posts younger than this many da
     ),
 ]
 INSIGHTS_RESTATE_DAYS = env.int("INSIGHTS_RESTATE_DAYS", default=3)
+# The model of the deal (tests/sparkads/test_deal_model.py): examples and steps per example.
+# `make test` runs a few; `make test-deal-long` runs 200 x 50 = 10,000 steps.
+DEAL_MODEL_EXAMPLES = env.int("DEAL_MODEL_EXAMPLES", default=3)
+DEAL_MODEL_STEPS = env.int("DEAL_MODEL_STEPS", default=12)
 
 # CONTENT SECURITY POLICY (Django's ContentSecurityPolicyMiddleware)
 # ------------------------------------------------------------------------------

@@ -34,6 +34,19 @@ class IntegrationsConfig(AppConfig):
         )
         polling.register(
             polling.Poller(
+                "jobs",
+                "Background jobs lost by their worker or the broker",
+                jobs.unfinished_jobs,
+                jobs.dispatch_lost_jobs,
+                # The resumed jobs run on the interactive queue, like every job.
+                (),
+                # With jobs.HEARTBEAT_LEASE, a dead worker's job is resumed within a minute.
+                every=15.0,
+                due_field="alive_until",
+            )
+        )
+        polling.register(
+            polling.Poller(
                 "insights",
                 "Post insights",
                 report.polled_campaigns,

@@ -6,6 +6,7 @@ class SparkadsConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations import jobs, polling
+        from integrations.tiktok import clock
 
         from . import tasks
         from .ads_manager import flows as ads_manager
@@ -28,6 +29,7 @@ class SparkadsConfig(AppConfig):
             bulk_request_job,
             label="Request Spark Ads codes for a campaign's posts",
             template="sparkads/bulk.html#progress",
+            records_steps=True,
         )
         polling.register(
             polling.Poller(
@@ -38,6 +40,19 @@ class SparkadsConfig(AppConfig):
                 (tasks.poll_spark_request, tasks.apply_spark_authorization, tasks.check_spark_authorization),
                 # A Spark request just sent is due again within seconds (REQUEST_POLL_FIRST).
                 every=15.0,
+            )
+        )
+        polling.register(
+            polling.Poller(
+                "spark_deadlines",
+                "Spark renewal marks, term ends and held codes, on TikTok time",
+                tasks.deadline_authorizations,
+                tasks.dispatch_spark_deadlines,
+                (tasks.apply_spark_authorization, tasks.check_spark_authorization),
+                # When the sandbox clock jumps, due marks go out within this many seconds.
+                every=15.0,
+                due_field="due_at",
+                clock=clock.now,
             )
         )
         polling.register(

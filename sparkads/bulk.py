@@ -2,8 +2,11 @@
 
 Each post goes through the single request (flows.request_permission: one committed row per
 post before TikTok is asked, so a re-run or a second click never sends twice) with the terms
-chosen once for the whole batch. The job stores each post's state as it goes, so the progress
-view shows them live; TikTok's rate budget paces the calls (the client waits for its slot).
+chosen once for the whole batch. The job records each post's step before its TikTok call and
+its outcome after (integrations.jobs.progress), so the progress view shows them live and a
+worker that takes over from a dead one resumes at the first post not done, where the single
+request finds any row the dead worker committed and sends nothing twice. TikTok's rate budget
+paces the calls (the client waits for its slot).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.template.defaultfilters import pluralize
 
+from integrations import jobs
 from integrations.errors import FlowError
 from integrations.models import BackgroundJob, Campaign, CampaignPost
 from integrations.tiktok import TikTokError
@@ -27,6 +31,7 @@ HAS_CODE = [Status.APPROVED, Status.ACTIVE, Status.EXPIRING]
 # A post's state in the batch, and what it means for the brand.
 STATES = {
     "queued": "Waiting its turn",
+    "sending": "Being sent to TikTok",
     "sent": "Sent: the creator answers in TikTok's notifications",
     "has_code": "Already has a code",
     "waiting": "Already requested: waiting for the creator",
@@ -54,9 +59,17 @@ def bulk_request_job(job: BackgroundJob) -> tuple[str, dict]:
     posts = list(campaign_posts(campaign, params.get("posts")))
     if not posts:
         raise FlowError(f"{campaign} has no linked posts yet.")
-    rows = [_row(p) for p in posts]
-    _save(job, rows)
+    # A job resumed after its worker died keeps the rows that worker recorded.
+    recorded = {row["post"]: row for row in job.result.get("rows", [])}
+    rows = [recorded.get(p.pk) or _row(p) for p in posts]
+    if not recorded:
+        _save(job, rows)
     for post, row in zip(posts, rows, strict=True):
+        if row["state"] not in ("queued", "sending"):
+            continue  # done before a worker died
+        # Recorded before the call: a worker taking over finds this post's row, not a blank.
+        row.update(state="sending", label=STATES["sending"])
+        _save(job, rows)
         row.update(request_one(post, job.user, days, terms))
         _save(job, rows)
     result = {"rows": rows, **summarize(rows)}
@@ -145,5 +158,4 @@ def _message(result: dict) -> str:
 
 
 def _save(job: BackgroundJob, rows: list[dict]) -> None:
-    job.result = {"rows": rows, **summarize(rows)}
-    BackgroundJob.objects.filter(pk=job.pk).update(result=job.result)
+    jobs.progress(job, {"rows": rows, **summarize(rows)})

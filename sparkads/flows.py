@@ -284,7 +284,7 @@ def apply_approved(auth_id: int, actor: Any = None) -> bool:
     _store_window(auth, info, ad_account)
     auth.applied_at, auth.applied_by, auth.last_error = timezone.now(), actor, ""
     auth.status = auth.lifecycle_status()
-    auth.next_poll_at = clock.to_real(auth.next_check_at())
+    auth.schedule_checks()
     auth.save()
     auth.audit(
         AuditEvent.Kind.APPLIED,
@@ -310,8 +310,11 @@ def held_for_payment(auth_id: int) -> bool:
     if not auth.awaiting_payment:
         return False
     first = not AuditEvent.objects.filter(authorization=auth, kind=AuditEvent.Kind.HELD).exists()
-    wake = clock.to_real(auth.auth_end) if auth.auth_end else None
-    SparkAuthorization.objects.filter(pk=auth_id, status=Status.APPROVED).update(next_poll_at=wake)
+    # Nothing to ask TikTok until it is paid; the deadline poller expires it when its window
+    # ends on TikTok's clock.
+    SparkAuthorization.objects.filter(pk=auth_id, status=Status.APPROVED).update(
+        next_poll_at=None, due_at=auth.auth_end
+    )
     if first:
         auth.audit(
             AuditEvent.Kind.HELD,

@@ -83,8 +83,9 @@ def renewed(auth: SparkAuthorization, new_end: datetime) -> None:
     """TikTok confirmed a longer window: the pending extension is done and the new window earns
     its own reminders."""
     auth.auth_end, auth.extension_requested_at = new_end, None
-    auth.status, auth.next_poll_at = auth.lifecycle_status(), clock.to_real(auth.next_check_at())
-    auth.save(update_fields=["auth_end", "extension_requested_at", "status", "next_poll_at", "updated_at"])
+    auth.status = auth.lifecycle_status()
+    auth.schedule_checks()
+    auth.save(update_fields=["auth_end", "extension_requested_at", "status", "next_poll_at", "due_at", "updated_at"])
     auth.reminders.all().delete()
     # Marks the new window is already inside were reminded about in the old one.
     now = clock.now()
@@ -109,8 +110,8 @@ def _revoke(auth: SparkAuthorization) -> None:
 
 def advance(auth: SparkAuthorization, now: datetime | None = None) -> None:
     """Move an applied authorization to expiring, send the renewal reminders that are due, and
-    at the end of its term unbind the post from the ad account. The window is judged on
-    TikTok's clock; the next check is scheduled in real time."""
+    at the end of its term unbind the post from the ad account. The window and the next
+    deadline are on TikTok's clock; the daily read on TikTok is on real time."""
     now = now or clock.now()
     send_due_reminders(auth, now)
     status = auth.lifecycle_status(now)
@@ -118,8 +119,8 @@ def advance(auth: SparkAuthorization, now: datetime | None = None) -> None:
         end_of_term(auth, now)
         return
     auth.status = status
-    auth.next_poll_at = clock.to_real(auth.next_check_at(now))
-    auth.save(update_fields=["status", "next_poll_at", "updated_at", "auth_end"])
+    auth.schedule_checks()
+    auth.save(update_fields=["status", "next_poll_at", "due_at", "updated_at", "auth_end"])
 
 
 UNBIND_RETRY = timedelta(minutes=30)
@@ -135,7 +136,7 @@ def end_of_term(auth: SparkAuthorization, now: datetime) -> None:
         except FlowError as exc:
             # TikTok did not take it now: the row stays live and the next check tries again.
             SparkAuthorization.objects.filter(pk=auth.pk).update(
-                last_error=exc.message[:500], next_poll_at=clock.to_real(now) + UNBIND_RETRY
+                last_error=exc.message[:500], due_at=now + UNBIND_RETRY
             )
             return
         _tell_brand(
@@ -159,29 +160,27 @@ def due_marks(auth: SparkAuthorization, now: datetime) -> list[int]:
 
 
 def send_due_reminders(auth: SparkAuthorization, now: datetime | None = None) -> int:
-    """Each renewal mark goes out once to the brand and once to the creator: the SparkReminder
-    row is the receipt. Marks already passed when the window began, or missed by a late first
-    check, are recorded without a mail, so a check sends at most one reminder."""
+    """Each renewal mark goes out once to the brand and once to the creator, oldest mark first:
+    the SparkReminder row is the receipt, so a mark a clock jump skipped is sent by the next
+    check and never again. Marks already passed when the window began are recorded without a
+    mail (there was nothing to remind about yet)."""
     now = now or clock.now()
-    due = due_marks(auth, now)
-    if not due or auth.auth_end is None:
-        return 0
-    days, sent = min(due), 0
     began = auth.auth_start or auth.applied_at
-    if days and began is not None and auth.auth_end - timedelta(days=days) <= began:
-        days = -1  # this window began inside the mark: nothing to remind about yet
-    for recipient, emails in _recipients(auth).items():
-        created = [
-            SparkReminder.objects.get_or_create(authorization=auth, days_before=d, recipient=recipient)[1] for d in due
-        ]
-        if days in due and created[due.index(days)] and emails:
-            mail.send_later(*_reminder(auth, days), emails)
-            sent += 1
-    if sent:
-        auth.audit(
-            AuditEvent.Kind.REMINDED,
-            f"Renewal reminder ({_when(days)}) for video {auth.video_id} sent to brand and creator",
-        )
+    sent = 0
+    for days in due_marks(auth, now):
+        assert auth.auth_end is not None  # due_marks has none without a window
+        before_window = bool(days) and began is not None and auth.auth_end - timedelta(days=days) <= began
+        mailed = False
+        for recipient, emails in _recipients(auth).items():
+            created = SparkReminder.objects.get_or_create(authorization=auth, days_before=days, recipient=recipient)[1]
+            if created and emails and not before_window:
+                mail.send_later(*_reminder(auth, days), emails)
+                mailed, sent = True, sent + 1
+        if mailed:
+            auth.audit(
+                AuditEvent.Kind.REMINDED,
+                f"Renewal reminder ({_when(days)}) for video {auth.video_id} sent to brand and creator",
+            )
     return sent
 
 

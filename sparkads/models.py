@@ -42,6 +42,8 @@ AUTHORIZATION_DAYS = (7, 30, 60, 365)
 # An applied authorization shows as "expiring" this close to its end. The renewal reminders'
 # marks are settings.SPARK_RENEWAL_REMINDER_DAYS.
 EXPIRING_WITHIN = timedelta(days=14)
+# A live authorization is read on TikTok this often (a cancellation or an extension made there).
+LIVE_CHECK_EVERY = timedelta(days=1)
 # TikTok allows at most this many permission requests per video.
 MAX_REQUESTS_PER_VIDEO = 30
 
@@ -152,7 +154,13 @@ class SparkAuthorization(PendingWrite):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_error = models.CharField(max_length=500, blank=True)
+    # Real time: when the poller next asks TikTok about the row (a request's answer, a code to
+    # apply, the daily look for a cancellation or an extension made in TikTok).
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # TikTok's time: the row's next deadline (a renewal mark, the end of the term, the end of a
+    # held code's window). The deadline poller compares it with clock.now() on every tick, so
+    # a sandbox clock that jumps makes it due at once; a real time computed from it would not.
+    due_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SparkAuthorizationQuerySet.as_manager()
@@ -172,6 +180,11 @@ class SparkAuthorization(PendingWrite):
                 fields=["next_poll_at"],
                 condition=Q(status__in=["requested", "approved", "active", "expiring"]),
                 name="spark_auth_poll_due_idx",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status__in=["approved", "active", "expiring"]),
+                name="spark_auth_deadline_due_idx",
             ),
         ]
         ordering = ["-requested_at", "-pk"]
@@ -383,16 +396,20 @@ class SparkAuthorization(PendingWrite):
             return self.Status.EXPIRING
         return self.Status.ACTIVE
 
-    def next_check_at(self, now: datetime | None = None) -> datetime:
-        """The next renewal mark or the end of the window, whichever comes first; daily at most.
-        On TikTok's clock, like the window: callers scheduling a poll convert with clock.to_real."""
-        now = now or clock.now()
+    def schedule_checks(self) -> None:
+        """A live authorization's two schedules: the daily read on TikTok (real time) and its
+        next deadline (TikTok's time). The caller saves."""
+        self.next_poll_at = timezone.now() + LIVE_CHECK_EVERY
+        self.due_at = self.next_deadline()
+
+    def next_deadline(self, now: datetime | None = None) -> datetime | None:
+        """The next renewal mark or the end of the window, on TikTok's clock; None without a
+        window. A mark already reached is not a deadline: the check that reached it sent it."""
         if self.auth_end is None:
-            return now + timedelta(days=1)
-        marks = settings.SPARK_RENEWAL_REMINDER_DAYS
-        moments = [self.auth_end - timedelta(days=d) for d in marks] + [self.auth_end]
-        upcoming = [m for m in moments if m > now]
-        return min([*upcoming, now + timedelta(days=1)])
+            return None
+        now = now or clock.now()
+        marks = [self.auth_end - timedelta(days=d) for d in settings.SPARK_RENEWAL_REMINDER_DAYS]
+        return min([m for m in marks if m > now], default=self.auth_end)
 
 
 class SparkReminder(models.Model):

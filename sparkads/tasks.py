@@ -11,7 +11,7 @@ from celery import shared_task
 from django.db.models import QuerySet
 
 from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, give_back
-from integrations.tiktok import TikTokError
+from integrations.tiktok import TikTokError, clock
 
 from . import flows, ledger, renewal
 from .ads_manager import flows as ads_manager
@@ -29,6 +29,12 @@ def polled_authorizations() -> QuerySet[SparkAuthorization]:
     return SparkAuthorization.objects.filter(
         status__in=[Status.REQUESTED, Status.APPROVED, Status.ACTIVE, Status.EXPIRING]
     )
+
+
+def deadline_authorizations() -> QuerySet[SparkAuthorization]:
+    """The authorizations the deadline poller looks after (due_at, on TikTok's clock): live
+    ones reaching a renewal mark or their end, held codes reaching the end of their window."""
+    return SparkAuthorization.objects.filter(status__in=[Status.APPROVED, Status.ACTIVE, Status.EXPIRING])
 
 
 def _give_back_if_unsent(auth_id: int, exc: TikTokError) -> None:
@@ -93,6 +99,17 @@ def _task_for(status: str) -> TikTokTask:
     if status == Status.APPROVED:
         return apply_spark_authorization
     return check_spark_authorization
+
+
+@shared_task(queue="spark", time_limit=60, soft_time_limit=50)
+def dispatch_spark_deadlines() -> int:
+    """Claim the rows whose deadline TikTok's clock has reached; one task per row. The lease
+    is on TikTok's clock too: the task sets the next deadline when it ends."""
+    rows = claim_due(deadline_authorizations(), lease=CLAIM_LEASE, limit=BATCH, now=clock.now(), field="due_at")
+    sent = 0
+    for task in (apply_spark_authorization, check_spark_authorization):
+        sent += enqueue_on_commit(task, [row.pk for row in rows if _task_for(row.status) is task])
+    return sent
 
 
 @shared_task(queue="spark", time_limit=60, soft_time_limit=50)

@@ -133,14 +133,20 @@ def snapshot(now: datetime | None = None) -> Snapshot:
     for poller in POLLERS.values():
         # Filtered on the due time first, so the dispatcher's partial index answers it.
         field_name = poller.due_field
-        due = poller.rows().filter(**{f"{field_name}__lte": now}).aggregate(due=Count("pk"), oldest=Min(field_name))
+        # `now` on the poller's own clock (TikTok's, for deadlines kept in TikTok's time).
+        poller_now = now + (poller.clock() - timezone.now())
+        due = (
+            poller.rows()
+            .filter(**{f"{field_name}__lte": poller_now})
+            .aggregate(due=Count("pk"), oldest=Min(field_name))
+        )
         oldest = due["oldest"]
         kinds.append(
             KindFreshness(
                 poller.key,
                 poller.label,
                 due["due"],
-                None if oldest is None else (now - oldest).total_seconds(),
+                None if oldest is None else (poller_now - oldest).total_seconds(),
                 traffic.get(poller.key, Traffic()),
                 errors.get(poller.key, []),
             )

@@ -5,7 +5,10 @@ arrived after 24 hours, TikTok processing for 2+ hours, a code's days left, a to
 to expire). In production it is real time. In a sandbox deployment (``TIKTOK_SANDBOX``) it
 is the sandbox's clock, which a demo or a test advances by hours, so the platform's pages
 tell the same story as TikTok's side. Records of when something happened here
-(``created_at``, ``updated_at``) and the polling schedule stay on real time.
+(``created_at``, ``updated_at``) and the polling schedule stay on real time; a deadline on
+TikTok's clock is stored in TikTok's time and found by a poller whose `clock` is `now`
+(integrations.polling.Poller), never converted once into real time, which a clock move
+would leave behind.
 
 Tests patch `integrations.tiktok.clock.sleep` to skip backoff waits.
 """
@@ -36,11 +39,6 @@ def now() -> datetime:
     if not settings.TIKTOK_SANDBOX:
         return timezone.now()
     return timezone.now() + timedelta(seconds=_sandbox_offset())
-
-
-def to_real(moment: datetime) -> datetime:
-    """A moment on TikTok's clock as real time, for scheduling the next poll of it."""
-    return moment - (now() - timezone.now())
 
 
 def forget() -> None:

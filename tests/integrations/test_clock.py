@@ -60,14 +60,6 @@ def test_a_sandbox_that_does_not_answer_keeps_the_last_offset_instead_of_going_b
     assert clock.now() - timezone.now() > timedelta(hours=47)
 
 
-@responses.activate
-def test_a_moment_on_the_sandboxs_clock_is_scheduled_in_real_time(sandbox_deployment):
-    _offset(10)
-    tiktok_moment = clock.now() + timedelta(hours=1)
-    real = clock.to_real(tiktok_moment)
-    assert timedelta(minutes=59) < real - timezone.now() <= timedelta(hours=1)
-
-
 @pytest.mark.django_db
 @responses.activate
 def test_a_spark_code_window_counts_its_days_left_on_the_sandboxs_clock(sandbox_deployment, brand):

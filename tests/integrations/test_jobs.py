@@ -197,14 +197,33 @@ def test_a_job_runs_once_however_often_its_task_is_delivered(brand, alice, sourc
     assert len(rsps.calls) == 1
 
 
-def test_a_job_whose_worker_died_says_so_instead_of_spinning(brand, alice, client_for):
+def test_a_job_the_broker_lost_says_so_and_is_handed_to_a_worker_by_the_lost_jobs_poller(
+    brand, alice, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
     job = jobs.start("creator_search", alice, brand, filters={}, page=2, query="")
-    BackgroundJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=7))
+    BackgroundJob.objects.filter(pk=job.pk).update(alive_until=timezone.now() - timedelta(seconds=1))
 
     html = client_for(alice).get(reverse("integrations:job", args=[job.pk]), **HTMX).content.decode()
+    assert "stopped before it finished" in html and "every 2s" in html  # still watched
 
-    assert "did not finish. Please try again." in html and "every 2s" not in html
-    assert jobs.pending("creator_search", alice, brand, page=2) is None
+    sent: list[int] = []
+    monkeypatch.setattr(jobs.run_job, "delay", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.dispatch_lost_jobs() == 1
+    assert sent == [job.pk]
+    job.refresh_from_db()
+    assert job.state == BackgroundJob.State.PENDING and not job.lost
+    assert jobs.dispatch_lost_jobs() == 0  # handed out once
+
+
+def test_a_job_taken_by_too_many_workers_is_given_up_with_a_message(brand, alice):
+    job = jobs.start("creator_search", alice, brand, filters={}, page=2, query="")
+    BackgroundJob.objects.filter(pk=job.pk).update(
+        state=BackgroundJob.State.RUNNING, attempts=jobs.MAX_ATTEMPTS, alive_until=timezone.now()
+    )
+    assert jobs.dispatch_lost_jobs() == 0
+    job.refresh_from_db()
+    assert job.state == BackgroundJob.State.FAILED and "stopped several times" in job.message
 
 
 def test_a_tiktok_error_no_view_caught_is_a_clear_503_page_not_a_500(settings):

@@ -6,15 +6,21 @@ that sends nothing twice."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import responses
+import time_machine
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
+from integrations import jobs
 from integrations.models import BackgroundJob, CampaignPost, TikTokAccount
 from sparkads import bulk
 from sparkads.models import AuditEvent, SparkAuthorization
+from tests.races import submit_together
 from tests.sparkads.test_flows import ok, url
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +185,57 @@ def test_a_bulk_request_without_a_campaign_says_what_to_pick_and_starts_nothing(
 
     assert "Pick the campaign whose posts should get Spark codes." in response.content.decode()
     assert not BackgroundJob.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent inserts under a constraint need PostgreSQL")
+def test_concurrent_bulk_clicks_for_one_campaign_join_one_job(campaign, alice):
+    camp, _ = campaign
+    path = reverse("sparkads:bulk_request", args=[camp.brand.slug])
+    data = {"campaign": camp.pk, "days": 60, "fee": "120", "currency": "usd"}
+    results = submit_together(alice, 8, path, data)  # no worker runs: the job stays pending
+    assert all(getattr(r, "status_code", None) == 200 for r in results), results
+    assert BackgroundJob.objects.filter(kind="spark_bulk_request").count() == 1
+
+
+class WorkerKilled(BaseException):
+    """A worker killed mid-call: nothing after the call runs, nothing is caught."""
+
+
+def test_a_bulk_job_whose_worker_died_is_seen_within_a_minute_and_resumed_where_it_stopped(
+    campaign, alice, client, settings, run_jobs
+):
+    camp, posts = campaign
+    client.force_login(alice)
+    asked: list[str] = []
+
+    def tiktok(request):
+        asked.append(json.loads(request.body)["video_id"])
+        if len(asked) == 2 and not resumed:
+            raise WorkerKilled  # the second new post's call is in flight when the worker dies
+        return 200, {}, json.dumps(ok({}))
+
+    resumed = False
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback(responses.POST, url(settings, "tcm/tt_video/apply/"), callback=tiktok)
+        rsps.get(
+            url(settings, "tcm/tt_video/status/"), json=ok({"auth_status": "WAITING", "num_remaining_request": 27})
+        )
+        with pytest.raises(WorkerKilled), run_jobs():
+            _start(client, camp.brand, camp)
+        job = BackgroundJob.objects.get()
+        assert job.state == BackgroundJob.State.RUNNING and job.in_progress and not job.lost
+        with time_machine.travel(timezone.now() + jobs.HEARTBEAT_LEASE + timedelta(seconds=1)):
+            job.refresh_from_db()
+            assert job.lost  # within a minute, not six
+            page = client.get(reverse("integrations:job", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+            assert "stopped before it finished" in page
+            resumed = True
+            with run_jobs():
+                assert jobs.dispatch_lost_jobs() == 1
+    job.refresh_from_db()
+    assert job.state == BackgroundJob.State.DONE
+    # Each new post was asked once: the one in flight at the kill is not asked again.
+    assert sorted(asked) == sorted(p.video_id for p in posts[2:])
+    states = {row["video_id"]: row["state"] for row in job.result["rows"]}
+    assert states[posts[3].video_id] == "waiting" and states[posts[4].video_id] == "sent"

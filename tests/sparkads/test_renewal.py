@@ -99,13 +99,16 @@ def test_marks_that_passed_before_the_window_began_are_recorded_without_a_mail(
     assert [m.subject for m in mailoutbox] == ["Spark Ads authorization ends in 14 days"] * 2
 
 
-def test_a_late_first_check_sends_one_reminder_not_three(
+def test_a_late_first_check_sends_each_mark_it_missed_once_oldest_first(
     sixty_days, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
     with responses.RequestsMock() as rsps:
         _status(settings, rsps, sixty_days.auth_end)
         _check_at(sixty_days, START + timedelta(days=50), django_capture_on_commit_callbacks)
-    assert [m.subject for m in mailoutbox] == ["Spark Ads authorization ends in 14 days"] * 2
+        _check_at(sixty_days, START + timedelta(days=51), django_capture_on_commit_callbacks)
+    assert [m.subject for m in mailoutbox] == [
+        f"Spark Ads authorization ends in {days} days" for days in (45, 45, 30, 30, 14, 14)
+    ]
 
 
 def test_an_unrenewed_term_ends_with_the_post_unbound_recorded_and_the_brand_told(
@@ -140,7 +143,7 @@ def test_an_unbind_tiktok_cannot_take_now_keeps_the_row_and_is_tried_again(
         _check_at(sixty_days, sixty_days.auth_end + timedelta(minutes=5), django_capture_on_commit_callbacks)
     sixty_days.refresh_from_db()
     assert sixty_days.status == Status.ACTIVE and sixty_days.last_error
-    assert sixty_days.next_poll_at == sixty_days.auth_end + timedelta(minutes=5) + ledger.UNBIND_RETRY
+    assert sixty_days.due_at == sixty_days.auth_end + timedelta(minutes=5) + ledger.UNBIND_RETRY
 
 
 def test_a_renewal_seen_on_tiktok_before_the_end_keeps_the_post_bound(

@@ -264,14 +264,14 @@ def test_a_held_code_whose_window_ends_unpaid_expires_unused_and_the_brand_is_to
         tasks.poll_spark_request(requested.pk)
     requested.refresh_from_db()
     # Parked until the end of its window, then looked at again.
-    assert requested.status == Status.APPROVED and abs(requested.next_poll_at - end) < timedelta(seconds=2)
+    assert requested.status == Status.APPROVED and abs(requested.due_at - end) < timedelta(seconds=2)
 
     with (
         time_machine.travel(end + timedelta(minutes=1), tick=False),
         responses.RequestsMock(),  # nothing may reach TikTok: the code is past its window
     ):
         with run_jobs():  # the dispatcher wakes the row; its task runs here
-            assert tasks.dispatch_spark_polls() == 1
+            assert tasks.dispatch_spark_deadlines() == 1
         with pytest.raises(FlowError, match="Nothing was recorded"):  # paying late records and applies nothing
             terms.mark_paid(requested, alice)
 
