@@ -55,10 +55,11 @@ def test_account_with_an_ad_account_it_cannot_access_is_off(brand, tto_factory, 
 def test_unverified_account_gives_none_of_its_features_and_prompts_to_verify(brand, tto_factory, ad_factory):
     account = tto_factory(brand=brand, verified=False)
     ad_factory(brand, account, access=True, is_active_for_spark=True)
-    tto_factory(brand=None, is_internal=True)
+    internal = tto_factory(brand=None, is_internal=True)
     c = spark_ads_capability(brand)
     assert (c.case, c.enabled) == (cap.NOT_VERIFIED, False)
-    assert c.tiktok_one_account is None
+    # Sourcing and campaigns fall back to the platform's account, as with no account at all.
+    assert c.tiktok_one_account == internal
     assert c.ad_account is None
     assert c.brand_account == account
     assert "Verify" in c.next_step
