@@ -12,8 +12,11 @@ import smtplib
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends import console
 from django.db import transaction
+
+from .models import SentMail
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +71,24 @@ def _enqueue(message: dict) -> None:
             send_email.apply(kwargs=message)
     except Exception:
         logger.exception("mail to %s not queued (broker unreachable?): %s", message["to"], message["subject"])
+
+
+class OutboxBackend(console.EmailBackend):
+    """Dev and sandbox mail: each message is kept for the staff Outbox page (readable, links
+    that work) and printed to the console decoded, not as the quoted-printable MIME the
+    plain console backend prints, so an invitation link can be read from the log too."""
+
+    def write_message(self, message: EmailMessage) -> None:
+        html = next((a.content for a in getattr(message, "alternatives", []) if a.mimetype == "text/html"), "")
+        recipients = [*message.to, *message.cc, *message.bcc]
+        SentMail.objects.create(
+            subject=str(message.subject),
+            from_email=message.from_email,
+            to="\n".join(recipients),
+            body=str(message.body),
+            html=str(html),
+        )
+        self.stream.write(
+            f"From: {message.from_email}\nTo: {', '.join(recipients)}\nSubject: {message.subject}\n\n{message.body}\n"
+        )
+        self.stream.write("-" * 79 + "\n")

@@ -8,6 +8,7 @@ from .brands import Brand, BrandInvitation, BrandMembership, BrandNotice, BrandQ
 from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
 from .jobs import BackgroundJob
+from .outbox import SentMail
 from .pending import PendingWrite
 from .service_status import ApiIncident, ApiStatusSubscription
 from .tiktok import (
@@ -28,6 +29,7 @@ __all__ = [
     "AdAccount",
     "Anchor",
     "BackgroundJob",
+    "SentMail",
     "Brand",
     "BrandInvitation",
     "BrandMembership",
