@@ -18,6 +18,7 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("staff/freshness/", views.freshness, name="staff_freshness"),
     path("staff/outbox/", views.outbox, name="staff_outbox"),
+    path("favicon.ico", views.favicon),
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("integrations.urls")),

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -60,6 +61,12 @@ def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
 def freshness(request: HttpRequest) -> HttpResponse:
     """Staff: how fresh each kind of polled data is and what TikTok's budget carries."""
     return render(request, "staff/freshness.html", {"snap": freshness_data.snapshot()})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the icon."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 # Mails per Outbox page: a few days of a developer's mail.

@@ -172,12 +172,13 @@ def spark_ads_capability(brand: Brand) -> Capability:
         )
 
     if active is not None and active.usable_for_spark:
+        others = any(a.usable_for_spark and a.pk != active.pk for a in ad_accounts)
         return Capability(
             enabled=True,
             case=ENABLED,
             reason=f"“{account}” is verified and can access the ad account “{active}”, which runs your Spark Ads.",
-            next_step="Request Spark Ads permission on a campaign post. You can pick another ad "
-            "account for Spark Ads below.",
+            next_step="Request Spark Ads permission on a campaign post."
+            + (" You can pick another ad account for Spark Ads below." if others else ""),
             tiktok_one_account=account,
             ad_account=active,
             brand_account=account,

@@ -102,3 +102,11 @@ def test_another_brands_accounts_never_count(brand, other_brand, tto_factory, ad
     ad_factory(other_brand, account, access=True, is_active_for_spark=True)
     assert spark_ads_capability(brand).case == cap.NO_TIKTOK_ONE_ACCOUNT
     assert spark_ads_capability(other_brand).enabled
+
+
+def test_enabled_with_one_ad_account_does_not_offer_to_pick_another_below(brand, tto_factory, ad_factory):
+    account = tto_factory(brand=brand)
+    ad_factory(brand, account, is_active_for_spark=True)
+    assert "below" not in spark_ads_capability(brand).next_step
+    ad_factory(brand, account)
+    assert "pick another ad account for Spark Ads below" in spark_ads_capability(brand).next_step
