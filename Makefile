@@ -24,6 +24,7 @@ run: install
 	@$(PY) manage.py seed_demo
 	@echo ""
 	@echo "  aspire_tiktok      http://127.0.0.1:8000   (Django admin: /admin/)"
+	@echo "  Outbox (sent mail) http://127.0.0.1:8000/staff/outbox/   (sign in as staff)"
 	@echo "  TikTok sandbox     http://127.0.0.1:8001   (control page: /sandbox/control/)"
 	@echo "  Demo logins (password demo-pass): brand@demo.test  creator@demo.test  member@demo.test  staff@demo.test"
 	@echo "  Stop with Ctrl-C."

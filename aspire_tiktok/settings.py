@@ -26,6 +26,8 @@ DJANGO_ENV = env.str("DJANGO_ENV", default="production")
 if DJANGO_ENV not in {"dev", "test", "production"}:
     raise ImproperlyConfigured(f"DJANGO_ENV must be dev, test or production, not {DJANGO_ENV!r}")
 IS_PRODUCTION = DJANGO_ENV == "production"
+# A production deployment that is a demo on the TikTok sandbox (see TIKTOK below).
+TIKTOK_SANDBOX = env.bool("TIKTOK_SANDBOX", default=False)
 
 # Keys used only on a developer's machine or in tests. Production has no default: a
 # missing secret stops start-up with the message below instead of running insecurely.
@@ -208,9 +210,9 @@ AXES_VERBOSE = False
 
 # EMAIL
 # ------------------------------------------------------------------------------
-# Django 6.1 MAILERS: SMTP in production, the console in dev and test (locmem in tests,
-# which Django's test runner swaps in).
-if IS_PRODUCTION:
+# Django 6.1 MAILERS: SMTP in production; in dev and sandbox deployments the Outbox backend
+# (the database and the console); locmem in tests, which Django's test runner swaps in.
+if IS_PRODUCTION and not TIKTOK_SANDBOX:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -224,7 +226,8 @@ if IS_PRODUCTION:
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    # Kept for the staff Outbox page and printed decoded (tests get Django's locmem outbox).
+    MAILERS = {"default": {"BACKEND": "integrations.mail.OutboxBackend"}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="aspire_tiktok <noreply@localhost>")
 # All mail goes through the integrations.mail.send_email task, which
 # retries SMTP failures. Tests run that task in-process, so Django's test outbox sees the mail.
@@ -283,7 +286,6 @@ if not TOKEN_ENCRYPTION_KEYS:
 # the four credentials are required. A production deployment that is a demo on the sandbox
 # says so with TIKTOK_SANDBOX=true; otherwise any sandbox value stops start-up here and
 # fails `manage.py check --deploy` (aspire_tiktok/tiktok_safety.py).
-TIKTOK_SANDBOX = env.bool("TIKTOK_SANDBOX", default=False)
 _TALKS_TO_TIKTOK = IS_PRODUCTION and not TIKTOK_SANDBOX
 SANDBOX_URL = env.str("TIKTOK_SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
 

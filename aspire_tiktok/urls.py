@@ -17,6 +17,8 @@ urlpatterns = [
     path("invitations/<str:token>/", team_views.accept_invitation, name="accept_invitation"),
     path("metrics", views.metrics, name="metrics"),
     path("staff/freshness/", views.freshness, name="staff_freshness"),
+    path("staff/outbox/", views.outbox, name="staff_outbox"),
+    path("favicon.ico", views.favicon),
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("integrations.urls")),

@@ -14,6 +14,6 @@ def notify(account: TikTokAccount, text: str) -> None:
     user = account.owner
     if user is None or not user.email:
         return
-    subject = f"TikTok @{account.handle}: {text[:60]}"
+    subject = f"TikTok @{account.handle}: {mail.clipped(text)}"
     body = f"{text}\n\nSee your Social Accounts page: {settings.SITE_URL}{reverse('creators:home')}"
     mail.send_later(subject, body, [user.email])

@@ -12,14 +12,31 @@ import smtplib
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends import console
 from django.db import transaction
+
+from .models import SentMail
 
 logger = logging.getLogger(__name__)
 
 # 5 retries at 1, 2, 4, 8 and 16 minutes, then the message is given up (and logged).
 MAIL_MAX_RETRIES = 5
 MAIL_RETRY_BASE_SECONDS = 60
+
+
+# A subject's text: enough to say what happened in a mail client's list, short of a line.
+SUBJECT_CHARS = 60
+
+
+def clipped(text: str, limit: int = SUBJECT_CHARS) -> str:
+    """The text, or as many whole words of it as fit in `limit` characters followed by “…”."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]  # the last word did not fit whole
+    return head.rstrip(" ,.;:") + "…"
 
 
 def _message(subject: str, body: str, to: list[str], from_email: str, html: str, headers: dict | None) -> dict:
@@ -84,3 +101,24 @@ def _enqueue(message: dict) -> None:
         _publish(message)
     except Exception:
         logger.exception("mail to %s not queued (broker unreachable?): %s", message["to"], message["subject"])
+
+
+class OutboxBackend(console.EmailBackend):
+    """Dev and sandbox mail: each message is kept for the staff Outbox page (readable, links
+    that work) and printed to the console decoded, not as the quoted-printable MIME the
+    plain console backend prints, so an invitation link can be read from the log too."""
+
+    def write_message(self, message: EmailMessage) -> None:
+        html = next((a.content for a in getattr(message, "alternatives", []) if a.mimetype == "text/html"), "")
+        recipients = [*message.to, *message.cc, *message.bcc]
+        SentMail.objects.create(
+            subject=str(message.subject),
+            from_email=message.from_email,
+            to="\n".join(recipients),
+            body=str(message.body),
+            html=str(html),
+        )
+        self.stream.write(
+            f"From: {message.from_email}\nTo: {', '.join(recipients)}\nSubject: {message.subject}\n\n{message.body}\n"
+        )
+        self.stream.write("-" * 79 + "\n")

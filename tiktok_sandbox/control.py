@@ -399,15 +399,28 @@ def incidents(request, body) -> dict | list:
     level = body.get("level", "MAJOR_DISRUPTION")
     if level not in INCIDENT_LEVELS:
         raise Problem(f"level: one of {sorted(INCIDENT_LEVELS)}")
+    incident, sent = start_incident(str(body.get("title") or ""), str(body.get("detail") or ""), level, products)
+    return _incident_json(incident, sent)
+
+
+def start_incident(title: str, detail: str, level: str, products: list[str]) -> tuple[Incident, int]:
+    """Open an incident and send CREATE to the subscribers (the API and the control page)."""
     incident = Incident.objects.create(
         incident_id=ids.numeric_id("76"),
-        title=str(body.get("title") or "Elevated error rates on TikTok One API")[:200],
-        detail=str(body.get("detail") or ""),
+        title=(title or "Elevated error rates on TikTok One API")[:200],
+        detail=detail,
         level=level,
         products=products,
         started_at=clock.now(),
     )
-    return _incident_json(incident, events.incident_event(incident, "CREATE"))
+    return incident, events.incident_event(incident, "CREATE")
+
+
+def resolve_incident(incident: Incident) -> int:
+    """Resolve it and send RESOLVE, with the resolution time, to the subscribers."""
+    incident.resolved_at = clock.now()
+    incident.save(update_fields=["resolved_at"])
+    return events.incident_event(incident, "RESOLVE")
 
 
 @control("POST")
@@ -416,6 +429,5 @@ def incident_resolve(request, body, incident_id: str) -> dict:
     incident = _get(Incident, f"no incident {incident_id}", incident_id=incident_id)
     if incident.resolved_at is not None:
         raise Problem(f"incident {incident_id} is already resolved", 409)
-    incident.resolved_at = clock.now()
-    incident.save(update_fields=["resolved_at"])
-    return _incident_json(incident, events.incident_event(incident, "RESOLVE"))
+    sent = resolve_incident(incident)
+    return _incident_json(incident, sent)

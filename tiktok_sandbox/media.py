@@ -35,14 +35,17 @@ class BaseUrlMiddleware:
 
 
 def placeholder(request: HttpRequest, path: str) -> HttpResponse:
-    """A square SVG in a colour derived from the path, with the name's first letter."""
+    """A square SVG in a colour derived from the path, with the name's first letter; a post's
+    cover (a numeric video id, whose first digit every post shares) shows the id's last digits."""
     name = path.rsplit("/", 1)[-1].split(".")[0]
     hue = int(hashlib.sha1(path.encode()).hexdigest()[:4], 16) % 360
-    letter = escape((name.lstrip("0123456789-") or name or "?")[:1].upper())
+    words = name.lstrip("0123456789-")
+    letter = escape(words[:1].upper() if words else f"#{name[-3:]}" if name else "?")
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="160" viewBox="0 0 160 160">'
         f'<rect width="160" height="160" fill="hsl({hue},60%,55%)"/>'
-        '<text x="80" y="102" font-family="sans-serif" font-size="72" fill="#fff" text-anchor="middle">'
+        f'<text x="80" y="102" font-family="sans-serif" font-size="{72 if len(letter) == 1 else 44}" fill="#fff" '
+        'text-anchor="middle">'
         f"{letter}</text></svg>"
     )
     response = HttpResponse(svg, content_type="image/svg+xml")

@@ -24,6 +24,7 @@ from tiktok_sandbox.models import (
     BusinessUser,
     Campaign,
     FaultRule,
+    Incident,
     RateLimit,
     SparkRequest,
     TikTokUser,
@@ -389,7 +390,14 @@ def control_page(request: HttpRequest) -> HttpResponse:
         tiers=list(traffic.TIERS),
         stats=sorted(traffic.stats(60).items()),
         offset_hours=round(clock.offset() / 3600, 2),
+        open_incidents=Incident.objects.filter(resolved_at__isnull=True).order_by("pk"),
+        incident_levels=INCIDENT_LEVEL_NAMES,
+        platform_url=settings.SANDBOX_PLATFORM_URL,
     )
+
+
+# TikTok's API_SERVICE_STATUS levels, as the control page names them.
+INCIDENT_LEVEL_NAMES = {"LOW_DISRUPTION": "Low disruption", "MAJOR_DISRUPTION": "Major disruption"}
 
 
 def _control_action(post, seed, traffic) -> None:
@@ -420,6 +428,16 @@ def _control_action(post, seed, traffic) -> None:
         traffic.reset_windows()
     elif action == "tier" and post.get("tier") in traffic.TIERS:
         traffic.set_app_limits(traffic.AppLimits.of(post["tier"]))
+    elif action == "incident_start" and post.get("level") in INCIDENT_LEVEL_NAMES:
+        from tiktok_sandbox import control
+
+        control.start_incident(post.get("title", ""), post.get("detail", ""), post["level"], ["TIKTOK_ONE_API"])
+    elif action == "incident_resolve":
+        from tiktok_sandbox import control
+
+        incident = Incident.objects.filter(incident_id=post.get("incident_id"), resolved_at__isnull=True).first()
+        if incident is not None:
+            control.resolve_incident(incident)
     elif action == "clear_limits":
         RateLimit.objects.all().delete()
         traffic.set_app_limits(None)

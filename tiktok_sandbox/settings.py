@@ -76,6 +76,8 @@ SESSION_COOKIE_NAME = "tiktok_sandbox_session"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # The seed makes the sandbox world reproducible.
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=42)
+# The platform this sandbox stands in for: the control page links its staff Outbox.
+SANDBOX_PLATFORM_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Credentials the sandbox accepts; they match the platform's sandbox defaults.
 SANDBOX_APP_ID = env.str("TIKTOK_APP_ID", default="sandbox-business-app")
 SANDBOX_APP_SECRET = env.str("TIKTOK_APP_SECRET", default="sandbox-business-secret")

@@ -10,13 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from creators.marketplace import INVITE_DEADLINE, PROCESSING_TIME
 from creators.models import MarketplaceOnboarding
-from integrations.models import Brand, Collaboration, TikTokOneAccount
+from integrations.models import (
+    AdAccount,
+    Brand,
+    BrandInvitation,
+    Campaign,
+    Collaboration,
+    TikTokOneAccount,
+)
 from integrations.service_status import incidents
 from integrations.tiktok import clock
 from sparkads.models import EXPIRING_WITHIN, AdsManagerLink, SparkAuthorization
@@ -36,6 +43,81 @@ class Attention:
     url: str
     tone: str = "warn"
     lines: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a new brand's setup, done or not as the brand's rows say."""
+
+    title: str
+    done: bool
+    detail: str
+    action: str
+    url: str
+
+
+def first_steps(brand: Brand) -> list[Step]:
+    """The setup a brand goes through once, in order, each ticked from what exists now (one
+    query); empty once every step is done, so an established brand never sees the list again."""
+    live_tto = TikTokOneAccount.objects.filter(brand=OuterRef("pk"), removed_at__isnull=True)
+    live_ads = AdAccount.objects.filter(brand=OuterRef("pk"), removed_at__isnull=True)
+    state = (
+        Brand.objects.filter(pk=brand.pk)
+        .annotate(
+            has_tto=Exists(live_tto),
+            removed_tto=Exists(TikTokOneAccount.objects.filter(brand=OuterRef("pk"), removed_at__isnull=False)),
+            has_ads=Exists(live_ads),
+            has_spark=Exists(live_ads.filter(is_active_for_spark=True)),
+            # Someone besides the person who made the brand: a second member, or an invitation out.
+            members=Count("memberships"),
+            invited=Exists(BrandInvitation.objects.filter(brand=OuterRef("pk"), cancelled_at__isnull=True)),
+            has_campaign=Exists(Campaign.objects.filter(brand=OuterRef("pk"))),
+        )
+        .values("has_tto", "removed_tto", "has_ads", "has_spark", "members", "invited", "has_campaign")
+        .get()
+    )
+    slug = [brand.slug]
+    if state["has_tto"] or not state["removed_tto"]:
+        connect_detail = (
+            "Sign in on TikTok with the TikTok for Business user that owns your TikTok One account and "
+            "your ad account. Creator sourcing, campaigns and Spark Ads all start here."
+        )
+    else:
+        connect_detail = (
+            "Support removed your TikTok One account from this brand, so none of its features are used. "
+            "Connect your TikTok One account again (or another one)."
+        )
+    steps = [
+        Step(
+            "Add TikTok One and Ad Account",
+            bool(state["has_tto"] and state["has_ads"]),
+            connect_detail,
+            "Open Integrations",
+            reverse("integrations:tiktok_settings", args=slug),
+        ),
+        Step(
+            "Choose the ad account for Spark Ads",
+            bool(state["has_spark"]),
+            "Spark Ads are paid for and run from one ad account: pick it under Integrations.",
+            "Choose the ad account",
+            reverse("integrations:tiktok_settings", args=slug) + "#accounts",
+        ),
+        Step(
+            "Invite your team",
+            state["members"] > 1 or bool(state["invited"]),
+            "Invite the people who run campaigns with you; each gets an email with a link.",
+            "Open Team",
+            reverse("integrations:team", args=slug),
+        ),
+        Step(
+            "Create your first campaign",
+            bool(state["has_campaign"]),
+            "Create a TikTok One campaign, or import the ones you already run on TikTok One.",
+            "Open Campaigns",
+            reverse("integrations:campaigns", args=slug),
+        ),
+    ]
+    return [] if all(step.done for step in steps) else steps
 
 
 def attention(brand: Brand) -> list[Attention]:

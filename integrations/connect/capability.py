@@ -6,7 +6,7 @@
 | account, no ad account linked                   | the brand's             | off                  |
 | account + ad account, account has access        | the brand's             | on                   |
 | account + ad account, no access                 | the brand's             | off                  |
-| account not verified by TikTok                  | none of its features    | off; prompt to verify |
+| account not verified by TikTok                  | the platform's internal | off; prompt to verify |
 
 The verification row wins over the others: an unverified account gives nothing whatever ad
 accounts it has. A connection whose token TikTok revoked (40105) reaches no ad account, so
@@ -59,8 +59,8 @@ class Capability:
     case: str
     reason: str
     next_step: str
-    # The TikTok One account whose features the brand uses: its own, the platform's internal
-    # one (no account of its own), or None (its account is not verified).
+    # The TikTok One account whose features the brand uses: its own, or the platform's internal
+    # one (no account of its own, or its own is not verified); None without either.
     tiktok_one_account: TikTokOneAccount | None
     # The ad account Spark Ads runs on (the brand's active one), or None.
     ad_account: AdAccount | None
@@ -102,11 +102,15 @@ def _connected(account: TikTokOneAccount) -> bool:
     return account.is_active and credential_ok
 
 
+def _internal_account() -> TikTokOneAccount | None:
+    return TikTokOneAccount.objects.filter(is_internal=True, removed_at__isnull=True).first()
+
+
 def spark_ads_capability(brand: Brand) -> Capability:
     """The Spark Ads capability of a brand: enabled or not, why, and what to do next."""
     accounts = _brand_accounts(brand)
     if not accounts:
-        internal = TikTokOneAccount.objects.filter(is_internal=True, removed_at__isnull=True).first()
+        internal = _internal_account()
         uses = (
             "Creator sourcing and campaigns use the platform's own TikTok One account."
             if internal
@@ -136,7 +140,8 @@ def spark_ads_capability(brand: Brand) -> Capability:
             "Until it does, none of the account's features can be used, Spark Ads included.",
             next_step="Verify your business in TikTok One (Settings > Business verification). "
             "Once TikTok approves it, this page picks it up on its next check.",
-            tiktok_one_account=None,
+            # Its features are not used, so sourcing falls back to the platform's, as without one.
+            tiktok_one_account=_internal_account(),
             ad_account=None,
             brand_account=account,
         )
@@ -167,12 +172,13 @@ def spark_ads_capability(brand: Brand) -> Capability:
         )
 
     if active is not None and active.usable_for_spark:
+        others = any(a.usable_for_spark and a.pk != active.pk for a in ad_accounts)
         return Capability(
             enabled=True,
             case=ENABLED,
             reason=f"“{account}” is verified and can access the ad account “{active}”, which runs your Spark Ads.",
-            next_step="Request Spark Ads permission on a campaign post. You can pick another ad "
-            "account for Spark Ads below.",
+            next_step="Request Spark Ads permission on a campaign post."
+            + (" You can pick another ad account for Spark Ads below." if others else ""),
             tiktok_one_account=account,
             ad_account=active,
             brand_account=account,

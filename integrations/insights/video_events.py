@@ -93,5 +93,5 @@ def _tell_creator(post: CampaignPost) -> None:
         return
     text = f"Your post {post.video_id} for {post.campaign.name} is live on TikTok."
     mail.send_later(
-        f"TikTok @{post.tiktok_account.handle}: {text[:60]}", f"{text}\n\n{settings.SITE_URL}", [owner.email]
+        f"TikTok @{post.tiktok_account.handle}: {mail.clipped(text)}", f"{text}\n\n{settings.SITE_URL}", [owner.email]
     )

@@ -17,6 +17,7 @@ from .campaigns import Campaign, CampaignPost, Collaboration
 from .insights import CampaignDayTotal, PostInsight, PostMetrics, PostSnapshot, ReportSubscription
 from .jobs import BackgroundJob
 from .oauth import SpentRetryKey
+from .outbox import SentMail
 from .pending import PendingWrite
 from .service_status import ApiIncident, ApiStatusSubscription
 from .tiktok import (
@@ -37,6 +38,7 @@ __all__ = [
     "AdAccount",
     "Anchor",
     "BackgroundJob",
+    "SentMail",
     "Brand",
     "BrandInvitation",
     "BrandMembership",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -69,6 +71,11 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def fetch_is_due(self) -> bool:
+        """The next report fetch is under a minute away (or late): "in 0 minutes" reads as never."""
+        return self.next_poll_at is not None and self.next_poll_at < timezone.now() + timedelta(minutes=1)
 
 
 class Collaboration(PendingWrite):

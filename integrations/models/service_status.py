@@ -18,6 +18,14 @@ class ApiStatusSubscription(models.Model):
         return f"API_SERVICE_STATUS {self.subscription_id or '(failed)'}"
 
 
+# TikTok's incident levels as a person reads them; a level not listed here is shown as sent.
+LEVEL_NAMES = {"LOW_DISRUPTION": "Low disruption", "MAJOR_DISRUPTION": "Major disruption"}
+
+
+def level_name(level: str) -> str:
+    return LEVEL_NAMES.get(level, level)
+
+
 class ApiIncident(models.Model):
     """An incident TikTok reported for the TikTok One API, open until TikTok resolves it.
 
@@ -42,6 +50,10 @@ class ApiIncident(models.Model):
     class Meta:
         ordering = ["-first_seen_at"]
         indexes = [models.Index(fields=["status"], name="api_incident_status_idx")]
+
+    @property
+    def level_name(self) -> str:
+        return level_name(self.level)
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.title}"

@@ -308,6 +308,15 @@ class AdAccount(models.Model):
                 "In TikTok Business Center, add the ad account (Assets > Ad accounts) and make sure the "
                 "request is accepted; this page updates on its next check.",
             )
+        # An ad account is only as usable as the TikTok One account that reaches it.
+        owner = self.tiktok_one_account
+        if owner is not None and not owner.standing.is_ok:
+            return Standing(
+                "Not usable",
+                "warn",
+                f"Its TikTok One account “{owner}” is {owner.standing.label.lower()}: {owner.standing.reason}",
+                owner.standing.next_step,
+            )
         if not self.spark_ads_enabled:
             return Standing(
                 "Spark Ads off",

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from ..models import ApiIncident, ApiStatusSubscription
+from ..models.service_status import level_name
 from ..tiktok import BusinessClient, TikTokError
 from ..tiktok.webhooks import TIKTOK_ONE_API, ServiceStatusEvent
 
@@ -83,7 +84,10 @@ def _merge(incident: ApiIncident, event: ServiceStatusEvent) -> bool:
 
 def _open_from_db() -> list[dict]:
     rows = ApiIncident.objects.filter(status=ApiIncident.Status.OPEN).order_by("started_at", "pk")
-    return [dict(row) for row in rows.values("incident_id", "title", "detail", "level", "started_at")]
+    return [
+        {**row, "level_name": level_name(row["level"])}
+        for row in rows.values("incident_id", "title", "detail", "level", "started_at")
+    ]
 
 
 def refresh_cache() -> list[dict]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -27,6 +27,10 @@ from ..models import AdsManagerLink, AuditEvent, SparkAuthorization
 Status = SparkAuthorization.Status
 
 LINK_POLL_EVERY = timedelta(minutes=5)
+# The time a person has to send a recorded request from Ads Manager. Past it (or once they
+# ask "Check now"), a request identity/get/ lists neither waiting nor bound was rejected or
+# expired on TikTok, whether or not a check saw it waiting first.
+SEND_WINDOW = timedelta(hours=1)
 # A claimed waiting link is not claimed again for this long; its poll sets the real next time.
 CLAIM_LEASE = timedelta(minutes=5)
 # TikTok usernames: letters, digits, underscores and periods, 2-24 characters.
@@ -122,9 +126,10 @@ def _check_username_exists(brand: Brand, username: str) -> None:
             raise
 
 
-def poll_links(ad_account_id: int) -> int:
+def poll_links(ad_account_id: int, *, sent: Collection[int] = ()) -> int:
     """Compare the ad account's TT_USER identities with its link requests; return changes.
-    One read of `identity/get/` answers for every link of the ad account."""
+    One read of `identity/get/` answers for every link of the ad account. `sent` names links a
+    person has just said were sent ("Check now"): what TikTok lists now decides them."""
     ad_account = AdAccount.objects.select_related("brand").filter(pk=ad_account_id).first()
     if ad_account is None:
         return 0
@@ -150,7 +155,7 @@ def poll_links(ad_account_id: int) -> int:
             with contextlib.suppress(FlowError):  # a person unlinked it meanwhile
                 unlink(link, None, reason=f"@{link.username} removed the link on TikTok")
                 changed += 1
-        elif link.status == AdsManagerLink.Status.PENDING and identity is None and link.seen_waiting_at:
+        elif link.status == AdsManagerLink.Status.PENDING and identity is None and _was_sent(link, sent, now):
             changed += _rejected_on_tiktok(link)
         elif link.status == AdsManagerLink.Status.PENDING:
             # Waiting for the owner (listed, not usable), or not sent from Ads Manager yet.
@@ -159,20 +164,32 @@ def poll_links(ad_account_id: int) -> int:
     return changed
 
 
+def _was_sent(link: AdsManagerLink, sent: Collection[int], now: datetime) -> bool:
+    """Whether the request has left Ads Manager: a check saw it waiting, a person said so, or
+    the time to send it is over."""
+    return bool(link.seen_waiting_at) or link.pk in sent or link.requested_at <= now - SEND_WINDOW
+
+
 # identity/get/'s available_status for a TikTok account the owner has not approved yet.
 WAITING_STATUS = "NO_VALID_BIND_ACCOUNT"
 
 
 def _rejected_on_tiktok(link: AdsManagerLink) -> int:
-    """The request identity/get/ listed as waiting is gone: the owner rejected it (or it was
-    withdrawn on TikTok). Recorded once, by a conditional update; the brand is told what to do."""
+    """A sent request identity/get/ lists neither waiting nor bound: the owner rejected it, or
+    it expired or was withdrawn on TikTok. Recorded once, by a conditional update; the brand is told what to do."""
     now = timezone.now()
     won = AdsManagerLink.objects.filter(pk=link.pk, status=AdsManagerLink.Status.PENDING).update(
         status=AdsManagerLink.Status.REJECTED, decided_at=now, decided_by=None, next_poll_at=None
     )
     if not won:
         return 0
-    message = f"@{link.username} did not approve the link to {link.ad_account} on TikTok."
+    if link.seen_waiting_at:
+        message = f"@{link.username} did not approve the link to {link.ad_account} on TikTok."
+    else:
+        message = (
+            f"TikTok does not list the request to @{link.username} for {link.ad_account}: "
+            "the account owner rejected it or let it expire."
+        )
     AuditEvent.record(
         link.brand,
         AuditEvent.Kind.REJECTED,

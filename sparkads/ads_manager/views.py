@@ -79,7 +79,7 @@ def act(request: HttpRequest, slug: str, pk: int, action: str) -> HttpResponse:
     )
     try:
         if action == "check":
-            links.poll_links(link.ad_account_id)
+            links.poll_links(link.ad_account_id, sent=[link.pk])
             messages.info(request, "Checked with TikTok.")
         elif action == "rejected":
             links.mark_link_rejected(link, request.user)

@@ -95,7 +95,9 @@ def platform_worker(django_db_setup, django_db_blocker, live_server, sandbox_url
         env = worker_env(
             redis_url=private_redis, sandbox_url=sandbox_url, site_url=live_server.url, TIKTOK_SANDBOX="true"
         )
-    worker = Worker(env, name="browser-worker", pool="threads", concurrency=4)
+        # Listing the queues imports the task modules, and Celery's Django fixup runs the system
+        # checks then, which read the database's features.
+        worker = Worker(env, name="browser-worker", pool="threads", concurrency=4)
     worker.start().wait_ready()
     yield worker
     worker.stop()

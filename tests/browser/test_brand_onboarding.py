@@ -34,7 +34,10 @@ def test_a_new_user_creates_a_brand_and_brings_in_a_teammate_by_email(site, new_
     owner.get_by_role("button", name="Create brand").click()
     expect(owner.get_by_role("heading", level=1)).to_have_text("Northwind Tea")
     expect(owner.locator(".messages")).to_contain_text("you are its owner")
-    expect(owner.locator("#attention")).to_contain_text("All is well")
+    # A new brand is told what to do first, never that all is well.
+    expect(owner.locator("main")).not_to_contain_text("All is well")
+    expect(owner.locator("#first-steps .step.todo").first).to_contain_text("Add TikTok One and Ad Account")
+    expect(owner.locator("#first-steps .step.done")).to_have_count(0)
 
     owner.get_by_role("link", name="Team").first.click()
     expect(owner.locator("#members")).to_contain_text("founder@northwind.test")
@@ -44,6 +47,9 @@ def test_a_new_user_creates_a_brand_and_brings_in_a_teammate_by_email(site, new_
     owner.get_by_role("button", name="Send invitation").click()
     expect(owner.locator(".messages")).to_contain_text("Invitation sent to sam@northwind.test as admin")
     expect(owner.locator("#invitations")).to_contain_text("sam@northwind.test")
+    owner.get_by_role("link", name="Northwind Tea").first.click()
+    expect(owner.locator("#first-steps .step.done")).to_contain_text("Invite your team")
+    owner.go_back()
 
     [message] = [m for m in mail.outbox if m.to == ["sam@northwind.test"]]
     link = re.search(r"http://\S+/invitations/\S+/", message.body).group(0)

@@ -32,3 +32,16 @@ def test_production_asks_for_help_at_the_sites_own_host_unless_told_otherwise():
     assert run_manage(*show, env=production_env()).stdout.strip() == "support@tiktok.example.com"
     told = production_env(SUPPORT_EMAIL="care@acme.example")
     assert run_manage(*show, env=told).stdout.strip() == "care@acme.example"
+
+
+def test_staff_land_on_a_page_that_links_admin_freshness_tiktok_status_and_the_outbox(client_for, user_factory):
+    staff = user_factory(is_staff=True)
+    page = client_for(staff).get(reverse("home")).content.decode()
+    assert "Become a creator" not in page
+    for name in ("staff_freshness", "integrations:staff_api_status", "staff_outbox", "admin:index"):
+        assert f'href="{reverse(name)}"' in page, name
+
+
+def test_a_person_who_is_not_staff_still_gets_the_welcome_page(client_for, alice):
+    page = client_for(alice).get(reverse("home")).content.decode()
+    assert "Become a creator" in page and reverse("staff_freshness") not in page

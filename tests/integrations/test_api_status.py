@@ -173,7 +173,7 @@ def test_tiktok_one_pages_show_the_banner_while_an_incident_is_open_and_not_afte
     deliver(_delivery("r1"))
     page = _insights(client_for, bob, brand).content.decode()
     assert 'id="tiktok-one-incident"' in page and "Elevated errors on TikTok One API" in page
-    assert "MAJOR_DISRUPTION" in page and "2026-12-01 20:15 UTC" in page
+    assert "Major disruption" in page and "2026-12-01 20:15 UTC" in page
     for name in ("integrations:campaigns", "integrations:creator_search", "sparkads:ledger"):
         assert b"tiktok-one-incident" in client_for(bob).get(reverse(name, args=[brand.slug])).content, name
     deliver(_delivery("r2", incident_event_type="RESOLVE", incident_resolve_time="2026-12-01 21:05:00"))

@@ -1,5 +1,6 @@
-"""The brand home says what needs attention, each with a link to where to act, for a bounded
-number of queries; with nothing to do it says all is well."""
+"""The brand home walks a new brand through its first steps, then says what needs attention,
+each with a link to where to act, for a bounded number of queries; with everything set up and
+nothing to do it says all is well."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from creators.models import MarketplaceOnboarding
-from integrations.models import ApiIncident, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
+from integrations.models import ApiIncident, BrandInvitation, Campaign, Collaboration, TikTokAccount, TikTokOneAccount
 from integrations.service_status import incidents
 from sparkads.models import AdsManagerLink, SparkAuthorization
 
@@ -44,7 +45,57 @@ def _spark(brand, **fields) -> SparkAuthorization:
     return SparkAuthorization.objects.create(brand=brand, video_id=f"77{next(_n):017d}", **fields)
 
 
-def test_a_brand_with_nothing_to_do_is_told_all_is_well(client_for, alice, brand):
+@pytest.fixture
+def ready(brand, tto_factory, ad_factory):
+    """The brand with its first steps done: connected, Spark Ads account chosen, a team (bob), a campaign."""
+    ad_factory(brand, tto_factory(brand=brand), is_active_for_spark=True)
+    Campaign.objects.create(brand=brand, name="Launch")
+    return brand
+
+
+def _checklist(html: str) -> str:
+    return html[html.index('id="first-steps"') : html.index("</ol>", html.index('id="first-steps"'))]
+
+
+def test_a_new_brand_is_not_told_all_is_well_but_to_connect_tiktok_one_first(client_for, alice, brand_factory):
+    fresh = brand_factory(name="Fresh", owner=alice)
+    html = _home(client_for(alice), fresh)
+    assert "All is well" not in html
+    steps = _checklist(html)
+    assert "Add TikTok One and Ad Account" in steps
+    assert steps.count('class="step done"') == 0 and steps.count('class="step todo"') == 4
+    assert reverse("integrations:tiktok_settings", args=[fresh.slug]) in steps
+
+
+def test_a_brand_whose_account_support_removed_is_told_to_connect_one_again(client_for, alice, ready, tto_factory):
+    TikTokOneAccount.objects.filter(brand=ready).update(removed_at=timezone.now())
+    html = _home(client_for(alice), ready)
+    assert "All is well" not in html
+    assert "Support removed" in _checklist(html)
+
+
+def test_each_first_step_is_ticked_from_the_brands_real_state(
+    client_for, alice, brand_factory, user_factory, tto_factory, ad_factory
+):
+    fresh = brand_factory(name="Fresh", owner=alice)
+    client = client_for(alice)
+    ad = ad_factory(fresh, tto_factory(brand=fresh))
+    assert _checklist(_home(client, fresh)).count('class="step done"') == 1
+    ad.is_active_for_spark = True
+    ad.save()
+    assert _checklist(_home(client, fresh)).count('class="step done"') == 2
+    BrandInvitation.objects.create(
+        brand=fresh, email="new@example.test", token_hash="x" * 64,
+        sent_at=timezone.now(), expires_at=timezone.now() + timedelta(days=7),
+    )  # fmt: skip
+    assert _checklist(_home(client, fresh)).count('class="step done"') == 3
+    Campaign.objects.create(brand=fresh, name="First")
+    html = _home(client, fresh)
+    assert 'id="first-steps"' not in html and "All is well" in html
+
+
+def test_a_brand_with_nothing_to_do_is_told_all_is_well(client_for, alice, ready):
+    brand = ready
     html = _attention(_home(client_for(alice), brand))
     assert "All is well" in html
     assert "attention-" not in html.replace("attention-title", "").replace("attention-empty", "")
@@ -91,7 +142,8 @@ def test_creators_stuck_in_onboarding_with_what_they_need_and_the_campaigns_crea
     assert reverse("creators:campaign_creators", args=[brand.slug, campaign.pk]) in html
 
 
-def test_another_brands_creators_and_codes_are_not_shown(client_for, alice, brand, other_brand):
+def test_another_brands_creators_and_codes_are_not_shown(client_for, alice, ready, other_brand):
+    brand = ready
     _creator(other_brand, State.OVERDUE)
     _spark(other_brand, status=SparkAuthorization.Status.REQUESTED)
     assert "All is well" in _attention(_home(client_for(alice), brand))
@@ -104,7 +156,8 @@ def test_an_open_tiktok_incident_is_shown(client_for, alice, brand):
     assert "TikTok reports a problem" in html and "Creator Marketplace API degraded" in html
 
 
-def test_a_member_reads_the_home_and_an_outsider_gets_404(client_for, bob, charlie, brand):
+def test_a_member_reads_the_home_and_an_outsider_gets_404(client_for, bob, charlie, ready):
+    brand = ready
     assert "All is well" in _home(client_for(bob), brand)
     assert client_for(charlie).get(reverse("brand_home", args=[brand.slug])).status_code == 404
 

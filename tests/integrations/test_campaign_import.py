@@ -93,3 +93,16 @@ def test_the_platforms_shared_account_has_nothing_to_import_for_one_brand(brand,
 def test_members_cannot_import(brand, tto_factory, client_for, bob, url):
     tto_factory(brand=brand)
     assert client_for(bob).post(url).status_code == 404
+
+
+def test_an_imported_campaign_with_a_creators_post_does_not_say_no_creators_yet(client_for, alice, brand):
+    from django.urls import reverse
+
+    from integrations.models import Campaign, CampaignPost, TikTokAccount
+
+    campaign = Campaign.objects.create(brand=brand, name="Imported", campaign_id="7900000000000000123")
+    account = TikTokAccount.objects.create(handle="market.star", open_id="o-ms")
+    CampaignPost.objects.create(campaign=campaign, tiktok_account=account, video_id="7700000000000000999")
+    page = client_for(alice).get(reverse("integrations:campaign_detail", args=[brand.slug, campaign.pk]))
+    creators = page.content.decode().split("<h2>Creators</h2>", 1)[1].split("<h2>Posts</h2>", 1)[0]
+    assert "No creators yet" not in creators and "@market.star" in creators

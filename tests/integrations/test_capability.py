@@ -55,10 +55,11 @@ def test_account_with_an_ad_account_it_cannot_access_is_off(brand, tto_factory, 
 def test_unverified_account_gives_none_of_its_features_and_prompts_to_verify(brand, tto_factory, ad_factory):
     account = tto_factory(brand=brand, verified=False)
     ad_factory(brand, account, access=True, is_active_for_spark=True)
-    tto_factory(brand=None, is_internal=True)
+    internal = tto_factory(brand=None, is_internal=True)
     c = spark_ads_capability(brand)
     assert (c.case, c.enabled) == (cap.NOT_VERIFIED, False)
-    assert c.tiktok_one_account is None
+    # Sourcing and campaigns fall back to the platform's account, as with no account at all.
+    assert c.tiktok_one_account == internal
     assert c.ad_account is None
     assert c.brand_account == account
     assert "Verify" in c.next_step
@@ -101,3 +102,11 @@ def test_another_brands_accounts_never_count(brand, other_brand, tto_factory, ad
     ad_factory(other_brand, account, access=True, is_active_for_spark=True)
     assert spark_ads_capability(brand).case == cap.NO_TIKTOK_ONE_ACCOUNT
     assert spark_ads_capability(other_brand).enabled
+
+
+def test_enabled_with_one_ad_account_does_not_offer_to_pick_another_below(brand, tto_factory, ad_factory):
+    account = tto_factory(brand=brand)
+    ad_factory(brand, account, is_active_for_spark=True)
+    assert "below" not in spark_ads_capability(brand).next_step
+    ad_factory(brand, account)
+    assert "pick another ad account for Spark Ads below" in spark_ads_capability(brand).next_step

@@ -74,3 +74,24 @@ def test_an_ad_account_without_access_shows_why_and_what_to_do(client_for, alice
     assert ad.standing.label == "No access"
     section = _accounts_section(client_for(alice), brand)
     assert "No access" in section and "Assets &gt; Ad accounts" in section
+
+
+def test_an_ad_account_of_an_unverified_tiktok_one_account_is_never_shown_active_for_spark_ads(
+    client_for, alice, brand, tto_factory, ad_factory
+):
+    account = tto_factory(brand=brand, verified=False)
+    ad = ad_factory(brand, account, is_active_for_spark=True)
+    standing = ad.standing
+    assert not standing.is_ok and "not verified" in standing.reason.lower()
+    section = _accounts_section(client_for(alice), brand)
+    assert "Active for Spark Ads" not in section
+    assert "Spark Ads off until" in section
+
+
+def test_an_unverified_brand_account_reads_the_platforms_account_as_the_sourcing_one(
+    client_for, alice, brand, tto_factory
+):
+    tto_factory(brand=brand, verified=False)
+    tto_factory(brand=None, is_internal=True)
+    page = client_for(alice).get(reverse("integrations:tiktok_settings", args=[brand.slug])).content.decode()
+    assert "creator sourcing and campaigns: the platform's own account" in " ".join(page.split())

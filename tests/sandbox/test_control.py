@@ -85,3 +85,25 @@ def test_request_stats_report_the_most_requests_in_any_window(sandbox):
 def test_the_control_page_and_the_screens_render(sandbox):
     for path in ("/", "/sandbox/control/", "/sandbox/login/", "/sandbox/business/login/"):
         assert requests.get(f"{sandbox.url}{path}", timeout=10).status_code == 200, path
+
+
+def test_the_control_page_starts_and_resolves_an_incident_with_a_form(sandbox):
+    page = f"{sandbox.url}/sandbox/control/"
+    form = {"action": "incident_start", "title": "Slow creator search", "level": "LOW_DISRUPTION"}
+    assert requests.post(page, data=form, timeout=10).status_code == 200
+    [incident] = sandbox.control("GET", "incidents").json()
+    assert (incident["title"], incident["level"], incident["resolved_at"]) == (
+        "Slow creator search",
+        "LOW_DISRUPTION",
+        None,
+    )
+    html = requests.get(page, timeout=10).text
+    assert "Slow creator search" in html and "Low disruption" in html and "Resolve" in html
+
+    requests.post(page, data={"action": "incident_resolve", "incident_id": incident["incident_id"]}, timeout=10)
+    [incident] = sandbox.control("GET", "incidents").json()
+    assert incident["resolved_at"] is not None
+
+
+def test_the_control_page_links_the_platforms_outbox(sandbox):
+    assert "http://127.0.0.1:8000/staff/outbox/" in requests.get(f"{sandbox.url}/sandbox/control/", timeout=10).text

@@ -122,3 +122,12 @@ def test_avatars_are_served_by_the_sandbox_itself_not_a_cdn(sandbox):
     assert image.status_code == 200
     assert image.headers["Content-Type"] == "image/svg+xml"
     assert b"<svg" in image.content
+
+
+def test_post_covers_are_told_apart_not_all_marked_with_the_ids_first_digit(sandbox):
+    def label(video_id: str) -> str:
+        svg = requests.get(f"{sandbox.url}/sandbox/media/cover/{video_id}.jpeg", timeout=10).text
+        return svg.rsplit("</text>", 1)[0].rsplit(">", 1)[1]
+
+    first, second = label("7700000000000000101"), label("7700000000000000102")
+    assert first != second and "7" not in (first, second)

@@ -359,3 +359,39 @@ def test_a_spark_request_is_read_within_seconds_of_asking_then_ever_less_often()
     assert next_request_poll(auth, asked + timedelta(seconds=3)) == timedelta(seconds=15)
     assert next_request_poll(auth, asked + timedelta(minutes=4)) == timedelta(minutes=1)
     assert next_request_poll(auth, asked + timedelta(days=1)) == REQUEST_POLL_EVERY
+
+
+def _link_sent(world, **fields) -> AdsManagerLink:
+    return AdsManagerLink.objects.create(
+        brand=world["bc"].brand, ad_account=world["ad"], username="demo.creator", next_poll_at=timezone.now(), **fields
+    )
+
+
+def test_a_link_rejected_before_any_check_saw_it_waiting_is_rejected_once_it_was_sent(world, settings):
+    link = _link_sent(world, requested_at=timezone.now() - ads_manager.SEND_WINDOW - timedelta(minutes=1))
+    with responses.RequestsMock() as rsps:
+        _identities(settings, rsps, [[]])
+        assert ads_manager.poll_links(world["ad"].pk) == 1
+    link.refresh_from_db()
+    assert link.status == AdsManagerLink.Status.REJECTED and link.seen_waiting_at is None
+    assert "rejected it or let it expire" in AuditEvent.objects.get(kind="rejected").summary
+
+
+def test_check_now_on_a_link_tiktok_does_not_list_records_the_rejection_at_once(world, settings, client_for, alice):
+    from django.urls import reverse
+
+    link = _link_sent(world)
+    with responses.RequestsMock() as rsps:
+        _identities(settings, rsps, [[]])
+        client_for(alice).post(reverse("sparkads:link_action", args=[link.brand.slug, link.pk, "check"]))
+    link.refresh_from_db()
+    assert link.status == AdsManagerLink.Status.REJECTED
+
+
+def test_a_link_just_recorded_and_not_listed_yet_keeps_waiting_for_its_sending(world, settings):
+    link = _link_sent(world)
+    with responses.RequestsMock() as rsps:
+        _identities(settings, rsps, [[]])
+        assert ads_manager.poll_links(world["ad"].pk) == 0
+    link.refresh_from_db()
+    assert link.status == AdsManagerLink.Status.PENDING
