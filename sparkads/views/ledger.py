@@ -180,7 +180,7 @@ def unbind(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
+def audit(request: HtmxHttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     brand = get_brand_for_user(request.user, slug)
     form = AuditFilterForm(request.GET or None)
     events: QuerySet[AuditEvent] = (
@@ -198,7 +198,10 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpRespon
         events = _filter_events(events, form.cleaned_data)
     if request.GET.get("format") == "csv":
         return _csv(brand, events)
-    return render(request, "sparkads/audit.html", {"brand": brand, "form": form, "events": events[:500]})
+    template = "sparkads/audit.html"
+    if wants_fragment(request):
+        template += "#events"
+    return render(request, template, {"brand": brand, "form": form, "paged": paged(request, events)})
 
 
 def _filter_events(events: QuerySet[AuditEvent], data: dict) -> QuerySet[AuditEvent]:

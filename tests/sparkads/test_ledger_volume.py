@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import Campaign, CampaignPost, TikTokAccount
-from sparkads.models import SparkAuthorization
+from sparkads.models import AuditEvent, SparkAuthorization
 
 pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
@@ -195,3 +195,57 @@ def test_a_campaign_of_another_brand_shows_no_posts(world, alice, client, other_
     client.force_login(alice)
     section = _posts_section(client.get(ledger_url(world), {"posts-campaign": theirs.pk}).content.decode())
     assert "7799" not in section and "Pick a campaign" in section
+
+
+# --- the audit trail ------------------------------------------------------------------------
+
+# Session, user, brand, role, the navigation's two, the count and the page.
+AUDIT_QUERIES = 8
+
+
+def bulk_audit(world, actor, n: int, *, kind: str = "applied") -> list[AuditEvent]:
+    now = timezone.now()
+    return AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                brand=world["bc"].brand,
+                kind=kind,
+                summary=f"Event {kind} {i:05d}",
+                actor=actor,
+                ad_account=world["ad"],
+                tiktok_account=world["account"],
+                created_at=now - timedelta(minutes=i),
+            )
+            for i in range(n)
+        ]
+    )
+
+
+def audit_url(world) -> str:
+    return reverse("sparkads:audit", args=[world["bc"].brand.slug])
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_the_audit_trail_makes_the_same_queries_at_10_and_1000_events(
+    world, alice, client, django_assert_num_queries, size
+):
+    bulk_audit(world, alice, size)
+    client.force_login(alice)
+    with django_assert_num_queries(AUDIT_QUERIES):
+        html = client.get(audit_url(world)).content.decode()
+    assert html.count("Event applied ") == min(size, 25)
+
+
+def test_the_audit_trail_pages_its_filtered_events_with_plain_links(world, alice, client):
+    bulk_audit(world, alice, 30, kind="applied")
+    bulk_audit(world, alice, 40, kind="unbound")
+    client.force_login(alice)
+    first = client.get(audit_url(world), {"kind": "unbound"}).content.decode()
+    assert "40 events" in first and "Event applied" not in first
+    assert "Event unbound 00000" in first and "Event unbound 00025" not in first
+    assert 'href="?kind=unbound&amp;page=2"' in first
+    second = client.get(audit_url(world), {"kind": "unbound", "page": "2"}, HTTP_HX_TARGET="events", **HTMX)
+    html = second.content.decode()
+    assert html.lstrip().startswith('<div class="card" id="events"') and "<h1>" not in html
+    assert "Event unbound 00025" in html and "Event unbound 00039" in html and "Event unbound 00024" not in html
+    assert "Page 2 of 2" in html and "format=csv" in html and "kind=unbound" in html
