@@ -135,13 +135,13 @@ def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
                 else:
                     messages.info(request, f"Already created: “{campaign}” was made on TikTok One a moment ago.")
                 return redirect("integrations:campaign_detail", slug=brand.slug, pk=campaign.pk)
-    rows = Campaign.objects.filter(brand=brand).select_related("tiktok_one_account").order_by("-created_at")
+    rows = Campaign.objects.filter(brand=brand).select_related("tiktok_one_account").order_by("-created_at", "-pk")
     return render(
         request,
         "integrations/campaigns.html",
         {
             "brand": brand,
-            "campaigns": rows,
+            "paged": paged(request, rows),
             "form": form,
             "account": account,
             "capability": spark_ads_capability(brand) if account is None else None,

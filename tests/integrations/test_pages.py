@@ -356,3 +356,14 @@ def test_a_campaigns_creators_and_posts_page_apart(client_for, alice, brand):
     fragment = client.get(url, {"creators-page": "2"}, HTTP_HX_TARGET="collaborations", **HTMX).content.decode()
     assert fragment.lstrip().startswith('<div id="collaborations"') and "Posts" not in fragment
     assert "@maker00025" in fragment and "@maker00024" not in fragment and "Page 2 of 2" in fragment
+
+
+def test_the_campaign_list_comes_a_page_at_a_time(client_for, alice, brand):
+    Campaign.objects.bulk_create([Campaign(brand=brand, name=f"Drop {i:04d}") for i in range(1000)])
+    client = client_for(alice)
+    url = reverse("integrations:campaigns", args=[brand.slug])
+    html = client.get(url).content.decode()
+    assert "1,000 campaigns" in html and html.count(">Drop ") == 25 and 'href="?page=2"' in html
+    assert ">Drop 0999<" in html and ">Drop 0974<" not in html
+    html = client.get(url, {"page": "40"}).content.decode()
+    assert ">Drop 0000<" in html and "Page 40 of 40" in html
