@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations import jobs
 from integrations.connect import oauth_retry
 from integrations.errors import FlowError, message_for
-from integrations.http import HtmxHttpRequest, wants_fragment
+from integrations.http import HtmxHttpRequest, paged, wants_fragment
 from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, TikTokAccount, WebhookDelivery
 from integrations.tenancy import get_brand_for_user, get_for_brand_or_404
 from integrations.tiktok import TikTokError, webhooks
@@ -303,15 +303,24 @@ def webhook(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def campaign_creators(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    """A brand's campaign creators: each one's Marketplace state and where it is stuck."""
+def campaign_creators(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A brand's campaign creators: each one's Marketplace state and where it is stuck, a page
+    at a time, found by handle."""
     brand = get_brand_for_user(request.user, slug)
     campaign = get_for_brand_or_404(Campaign.objects.for_user(request.user), brand, pk=pk)
-    collabs = list(
+    collabs = (
         Collaboration.objects.filter(campaign=campaign)
         .select_related("tiktok_account__onboarding", "tiktok_account__credential")
-        .order_by("tiktok_account__handle")
+        .order_by("tiktok_account__handle", "pk")
     )
+    handle = request.GET.get("q", "").strip().lstrip("@")
+    if handle:
+        collabs = collabs.filter(tiktok_account__handle__icontains=handle)
+    template = "creators/campaign_creators.html"
+    if wants_fragment(request):
+        template += "#creators"
+    ctx = {"brand": brand, "campaign": campaign, "paged": paged(request, collabs), "q": handle}
+    return render(request, template, ctx)
     return render(
         request, "creators/campaign_creators.html", {"brand": brand, "campaign": campaign, "collaborations": collabs}
     )

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django_htmx.middleware import HtmxDetails
@@ -32,6 +35,36 @@ def wants_fragment(request: HtmxHttpRequest) -> bool:
     hx-boost following its redirect) replaces the whole body, so it gets the whole page:
     navigation and the message saying what happened included."""
     return bool(request.htmx) and not request.htmx.boosted
+
+
+PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class Paged:
+    """One page of a list that grows with a brand's data, and plain links to its neighbours
+    (every other query parameter kept, so filters and another list's page survive)."""
+
+    page: Page
+    previous_url: str
+    next_url: str
+
+
+def paged(request: HttpRequest, rows: Any, *, param: str = "page", per_page: int = PER_PAGE) -> Paged:
+    """The page of `rows` that `param` in the query asks for; a missing or bad number is page 1,
+    one past the end the last page. Two queries: the count and the page."""
+    page = Paginator(rows, per_page).get_page(request.GET.get(param))
+
+    def link(number: int) -> str:
+        query = request.GET.copy()
+        query[param] = str(number)
+        return "?" + query.urlencode()
+
+    return Paged(
+        page,
+        link(page.previous_page_number()) if page.has_previous() else "",
+        link(page.next_page_number()) if page.has_next() else "",
+    )
 
 
 def receive_webhook[T](

@@ -1,15 +1,24 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from integrations.models import Brand, BusinessCenterGrant
+from integrations.models import Brand, BusinessCenterGrant, Campaign, CampaignPost
 
-from .models import AUTHORIZATION_DAYS, AuditEvent, SparkAdReference, UsageTerms
+from .models import (
+    AUTHORIZATION_DAYS,
+    AuditEvent,
+    SparkAdReference,
+    SparkAuthorization,
+    SparkAuthorizationQuerySet,
+    UsageTerms,
+)
 
 DAY_CHOICES = [(d, f"{d} days") for d in AUTHORIZATION_DAYS]
 
@@ -130,3 +139,80 @@ class AuditFilterForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
     q = forms.CharField(required=False, max_length=200, label="Search")
+
+
+def _handle(value: str) -> str:
+    return value.strip().lstrip("@")
+
+
+class LedgerFilterForm(forms.Form):
+    """The ledger's filters. Every field is optional: an unbound or empty form keeps every row."""
+
+    status = forms.ChoiceField(choices=[("", "Every status"), *SparkAuthorization.Status.choices], required=False)
+    creator = forms.CharField(required=False, max_length=100, label="Creator")
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), required=False, empty_label="Every campaign")
+    expiring_within = forms.TypedChoiceField(
+        choices=[("", "Any end"), *((d, f"Ends within {d} days") for d in (7, 14, 30, 45))],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Ends",
+    )
+
+    def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = brand.campaigns.order_by("-created_at")
+
+    def apply(self, rows: SparkAuthorizationQuerySet) -> SparkAuthorizationQuerySet:
+        if not self.is_valid():
+            return rows
+        data = self.cleaned_data
+        if data["status"]:
+            rows = rows.filter(status=data["status"])
+        if handle := _handle(data["creator"]):
+            rows = rows.filter(Q(tiktok_account__handle__icontains=handle) | Q(tiktok_name__icontains=handle))
+        if data["campaign"]:
+            rows = rows.filter(post__campaign=data["campaign"])
+        if data["expiring_within"]:
+            rows = rows.ending_within(timedelta(days=data["expiring_within"]))
+        return rows
+
+
+class CampaignPostsForm(forms.Form):
+    """Which campaign's linked posts the Spark Ads page offers for a request, and whose. Its
+    fields are prefixed so they sit in one query string beside the ledger's filters."""
+
+    prefix = "posts"
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), required=False, empty_label="Pick a campaign")
+    creator = forms.CharField(required=False, max_length=100, label="Creator")
+
+    def __init__(self, data: Mapping[str, Any], *, brand: Brand) -> None:
+        chosen = any(key.startswith(f"{self.prefix}-") for key in data)
+        super().__init__(data if chosen else None)
+        self.brand = brand
+        cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = brand.campaigns.order_by("-created_at")
+
+    def chosen_campaign(self) -> Campaign | None:
+        """The chosen campaign; before any choice, the newest one with linked posts."""
+        if self.is_bound:
+            return self.cleaned_data["campaign"] if self.is_valid() else None
+        linked = CampaignPost.objects.filter(campaign=OuterRef("pk"), link_status=CampaignPost.LinkStatus.APPROVE)
+        return self.brand.campaigns.filter(Exists(linked)).order_by("-created_at").first()
+
+    def posts(self, campaign: Campaign) -> QuerySet[CampaignPost]:
+        """The campaign's linked posts, each with the requests TikTok still allows for it
+        (`remaining`, None before the first) read in the same query."""
+        remaining = (
+            SparkAuthorization.objects.filter(post=OuterRef("pk"), num_remaining_request__isnull=False)
+            .order_by("-requested_at")
+            .values("num_remaining_request")[:1]
+        )
+        posts = (
+            campaign.posts.filter(link_status=CampaignPost.LinkStatus.APPROVE)
+            .select_related("tiktok_account")
+            .annotate(remaining=Subquery(remaining))
+            .order_by("pk")
+        )
+        if self.is_bound and self.is_valid() and (handle := _handle(self.cleaned_data["creator"])):
+            posts = posts.filter(tiktok_account__handle__icontains=handle)
+        return posts

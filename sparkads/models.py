@@ -76,6 +76,11 @@ class SparkAuthorizationQuerySet(BrandScopedQuerySet):
     def live(self) -> SparkAuthorizationQuerySet:
         return self.filter(status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING])
 
+    def ending_within(self, span: timedelta) -> SparkAuthorizationQuerySet:
+        """Live codes whose window ends within `span` from now on TikTok's clock."""
+        now = clock.now()
+        return self.live().filter(auth_end__gt=now, auth_end__lte=now + span)
+
 
 class SparkAuthorization(PendingWrite):
     """One ledger row per post and code: a request, then the code it produced, or a pasted code.

@@ -15,7 +15,7 @@ from .. import jobs
 from ..connect.capability import spark_ads_capability
 from ..errors import FlowError
 from ..forms import AddToCampaignForm, AnchorForm, BrandProfileForm, CampaignForm, CreatorSearchForm, RequirementsForm
-from ..http import HtmxHttpRequest
+from ..http import HtmxHttpRequest, paged, wants_fragment
 from ..models import Anchor, BrandProfile, Campaign, CampaignPost, Collaboration, TikTokOneAccount
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from . import assets, flows
@@ -126,13 +126,13 @@ def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
                 else:
                     messages.info(request, f"Already created: “{campaign}” was made on TikTok One a moment ago.")
                 return redirect("integrations:campaign_detail", slug=brand.slug, pk=campaign.pk)
-    rows = Campaign.objects.filter(brand=brand).select_related("tiktok_one_account").order_by("-created_at")
+    rows = Campaign.objects.filter(brand=brand).select_related("tiktok_one_account").order_by("-created_at", "-pk")
     return render(
         request,
         "integrations/campaigns.html",
         {
             "brand": brand,
-            "campaigns": rows,
+            "paged": paged(request, rows),
             "form": form,
             "account": account,
             "capability": spark_ads_capability(brand) if account is None else None,
@@ -143,7 +143,7 @@ def campaigns(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def campaign_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def campaign_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     # Members read the page; only managers may send its form.
     brand = get_brand_for_user(request.user, slug, manage=request.method == "POST")
     campaign = get_for_brand_or_404(Campaign.objects.for_user(request.user), brand, pk=pk)
@@ -153,18 +153,23 @@ def campaign_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.success(request, "Saved the campaign's requirements.")
         return redirect("integrations:campaign_detail", slug=brand.slug, pk=campaign.pk)
     collaborations = (
-        Collaboration.objects.filter(campaign=campaign).select_related("tiktok_account").order_by("created_at")
+        Collaboration.objects.filter(campaign=campaign).select_related("tiktok_account").order_by("created_at", "pk")
     )
-    posts = CampaignPost.objects.filter(campaign=campaign).select_related("tiktok_account").order_by("-created_at")
+    posts = (
+        CampaignPost.objects.filter(campaign=campaign).select_related("tiktok_account").order_by("-created_at", "-pk")
+    )
+    template = "integrations/campaign_detail.html"
+    if wants_fragment(request) and request.htmx.target in {"collaborations", "posts"}:
+        template += f"#{request.htmx.target}"
     return render(
         request,
-        "integrations/campaign_detail.html",
+        template,
         {
             "brand": brand,
             "campaign": campaign,
             "form": form,
-            "collaborations": collaborations,
-            "posts": posts,
+            "collaborations": paged(request, collaborations, param="creators-page"),
+            "posts": paged(request, posts, param="posts-page"),
             "can_manage": brand.can_manage(request.user),
         },
     )

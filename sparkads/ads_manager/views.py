@@ -14,6 +14,7 @@ from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.errors import FlowError, message_for
+from integrations.http import HtmxHttpRequest, paged, wants_fragment
 from integrations.models import AdAccount
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
@@ -25,27 +26,35 @@ from . import flows as links
 
 @login_required
 @require_GET
-def page(request: HttpRequest, slug: str) -> HttpResponse:
+def page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
     rows = links.with_open_successor(
         AdsManagerLink.objects.for_user(request.user)
         .filter(brand=brand)
         .select_related("ad_account", "requested_by", "decided_by")
     )
-    return render(
-        request,
-        "sparkads/ads_manager.html",
-        {
-            "brand": brand,
-            "links": rows,
+    status = request.GET.get("status", "")
+    if status in AdsManagerLink.Status.values:
+        rows = rows.filter(status=status)
+    ctx = {
+        "brand": brand,
+        "paged": paged(request, rows),
+        "status": status,
+        "statuses": AdsManagerLink.Status.choices,
+        "can_manage": brand.can_manage(request.user),
+    }
+    template = "sparkads/ads_manager.html"
+    if wants_fragment(request):
+        template += "#links"
+    else:
+        ctx |= {
             "form": LinkRequestForm(),
-            "can_manage": brand.can_manage(request.user),
             # The Spark Ads ad account first (the form's default), then by name: one order on every database.
             "ad_accounts": AdAccount.objects.for_user(request.user)
             .filter(brand=brand, removed_at__isnull=True)
             .order_by("-is_active_for_spark", "name", "advertiser_id"),
-        },
-    )
+        }
+    return render(request, template, ctx)
 
 
 @login_required

@@ -20,20 +20,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from integrations import csvexport
 from integrations.errors import FlowError
-from integrations.http import HtmxHttpRequest, wants_fragment
-from integrations.models import (
-    BackgroundJob,
-    Brand,
-    BusinessCenterMember,
-    CampaignPost,
-)
+from integrations.http import HtmxHttpRequest, paged, wants_fragment
+from integrations.models import BackgroundJob, Brand, BusinessCenterMember, CampaignPost
 from integrations.tenancy import get_brand_for_user
 
 from .. import codes, flows, renewal
 from ..forms import (
     AuditFilterForm,
     BulkRequestForm,
+    CampaignPostsForm,
     ExtendForm,
+    LedgerFilterForm,
     PasteCodeForm,
     RequestPermissionForm,
 )
@@ -45,8 +42,12 @@ from ..models import MAX_REQUESTS_PER_VIDEO, AuditEvent, ExtensionProposal, Spar
 @login_required
 @require_GET
 def ledger(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The ledger, a paged and filtered table, and the posts of one campaign to request codes
+    for. An htmx request for either list (a filter, a page, the ledger's refresh) gets that
+    fragment alone."""
     brand = get_brand_for_user(request.user, slug)
-    rows = (
+    filters = LedgerFilterForm(request.GET or None, brand=brand)
+    rows = filters.apply(
         SparkAuthorization.objects.for_user(request.user)
         .filter(brand=brand)
         .select_related(
@@ -60,42 +61,44 @@ def ledger(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             )
         )
     )
-    status = request.GET.get("status", "")
-    if status in SparkAuthorization.Status.values:
-        rows = rows.filter(status=status)
-    posts = CampaignPost.objects.filter(campaign__brand=brand, link_status=CampaignPost.LinkStatus.APPROVE).order_by(
-        "campaign_id", "pk"
-    )
-    remaining = {
-        a.post_id: a.num_remaining_request
-        for a in SparkAuthorization.objects.filter(brand=brand, num_remaining_request__isnull=False).order_by(
-            "requested_at"
-        )
-    }
+    ctx: dict[str, object] = {"brand": brand, "can_manage": brand.can_manage(request.user), "filters": filters}
     template = "sparkads/ledger.html"
-    if wants_fragment(request):
-        template += "#ledger"
-    return render(
-        request,
-        template,
-        {
-            "brand": brand,
-            "capability": flows.capability_for(brand),
-            "rows": rows,
-            "status": status,
-            "statuses": SparkAuthorization.Status.choices,
-            "can_manage": brand.can_manage(request.user),
-            "posts": [(p, remaining.get(p.pk)) for p in posts.select_related("tiktok_account", "campaign")],
-            "request_form": RequestPermissionForm(),
-            "bulk_form": BulkRequestForm(),
+    fragment = request.htmx.target if wants_fragment(request) else None
+    if fragment != "campaign-posts":
+        ledger_page = paged(request, rows)
+        # The rows' one field, rendered once: a select costs milliseconds to render, per row.
+        extend_form = {"days": ExtendForm()["days"].as_widget()}
+        ctx |= {"paged": ledger_page, "rows": ledger_page.page.object_list, "extend_form": extend_form}
+    if fragment != "ledger":
+        capability = flows.capability_for(brand)
+        ctx["capability"] = capability
+        if ctx["can_manage"] and capability.enabled:
+            ctx |= _request_context(request, brand)
+    if fragment:
+        template += "#campaign-posts" if fragment == "campaign-posts" else "#ledger"
+    else:
+        ctx |= {
+            "paste_form": PasteCodeForm(),
             "last_bulk": BackgroundJob.objects.filter(kind="spark_bulk_request", brand=brand, user=request.user.pk)
             .order_by("-created_at")
             .first(),
-            "paste_form": PasteCodeForm(),
-            "extend_form": ExtendForm(),
-            "max_requests": MAX_REQUESTS_PER_VIDEO,
-        },
-    )
+        }
+    return render(request, template, ctx)
+
+
+def _request_context(request: HttpRequest, brand: Brand) -> dict[str, object]:
+    """Requesting codes starts from a campaign: its linked posts, a page at a time."""
+    chooser = CampaignPostsForm(request.GET, brand=brand)
+    campaign = chooser.chosen_campaign()
+    posts = paged(request, chooser.posts(campaign), param="posts-page") if campaign is not None else None
+    return {
+        "chooser": chooser,
+        "campaign": campaign,
+        "posts": posts,
+        "request_form": RequestPermissionForm(),
+        "bulk_form": BulkRequestForm(),
+        "max_requests": MAX_REQUESTS_PER_VIDEO,
+    }
 
 
 @login_required
@@ -186,7 +189,7 @@ def unbind(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def audit(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
+def audit(request: HtmxHttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
     brand = get_brand_for_user(request.user, slug)
     form = AuditFilterForm(request.GET or None)
     events: QuerySet[AuditEvent] = (
@@ -204,7 +207,10 @@ def audit(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpRespon
         events = _filter_events(events, form.cleaned_data)
     if request.GET.get("format") == "csv":
         return _csv(brand, events)
-    return render(request, "sparkads/audit.html", {"brand": brand, "form": form, "events": events[:500]})
+    template = "sparkads/audit.html"
+    if wants_fragment(request):
+        template += "#events"
+    return render(request, template, {"brand": brand, "form": form, "paged": paged(request, events)})
 
 
 def _filter_events(events: QuerySet[AuditEvent], data: dict) -> QuerySet[AuditEvent]:

@@ -75,11 +75,59 @@ def test_brands_see_their_campaign_creators_states(
     for state in ("waiting", "overdue", "not_eligible", "in_marketplace"):
         make_account(user_factory(), campaign, state=state)
     client = client_for(alice)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         html = client.get(reverse("creators:campaign_creators", args=[campaign.brand.slug, campaign.pk])).content
     html = html.decode()
     assert "Invite not arrived after 24 hours" in html and "Not eligible: 10,000+ followers" in html
     assert "In the Creator Marketplace" in html
+
+
+def bulk_creators(campaign, n: int) -> list[TikTokAccount]:
+    """n creators in the campaign, each with a credential and a Marketplace state, in bulk."""
+    creds = Credential.objects.bulk_create(
+        [Credential(kind=Credential.Kind.TT_USER, access_token=f"bulk{i}") for i in range(n)]
+    )
+    accounts = TikTokAccount.objects.bulk_create(
+        [
+            TikTokAccount(handle=f"bulk.creator{i:05d}", open_id=f"bulk-open-{i}", credential=c, follower_count=20000)
+            for i, c in enumerate(creds)
+        ]
+    )
+    MarketplaceOnboarding.objects.bulk_create(
+        [MarketplaceOnboarding(tiktok_account=a, state=MarketplaceOnboarding.State.WAITING) for a in accounts]
+    )
+    Collaboration.objects.bulk_create(
+        [Collaboration(campaign=campaign, tiktok_account=a, status=Collaboration.Status.JOINED) for a in accounts]
+    )
+    return accounts
+
+
+# Session, user, brand, campaign, the navigation's two, the count and the page.
+CAMPAIGN_CREATORS_QUERIES = 8
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_the_campaign_creators_page_makes_the_same_queries_at_10_and_1000_creators(
+    client_for, alice, campaign, django_assert_num_queries, size
+):
+    bulk_creators(campaign, size)
+    client = client_for(alice)
+    with django_assert_num_queries(CAMPAIGN_CREATORS_QUERIES):
+        html = client.get(reverse("creators:campaign_creators", args=[campaign.brand.slug, campaign.pk])).content
+    assert html.decode().count("@bulk.creator") == min(size, 25)
+    assert len(html) < 100_000
+
+
+def test_the_campaign_creators_are_found_by_handle_and_paged_with_plain_links(client_for, alice, campaign):
+    bulk_creators(campaign, 60)
+    client = client_for(alice)
+    url = reverse("creators:campaign_creators", args=[campaign.brand.slug, campaign.pk])
+    html = client.get(url, {"q": "@creator0004"}).content.decode()
+    assert "10 creators" in html and "@bulk.creator00049" in html and "@bulk.creator00050" not in html
+    html = client.get(url, {"page": "3"}, headers={"HX-Request": "true", "HX-Target": "creators"}).content.decode()
+    assert html.lstrip().startswith('<section class="card" id="creators"')
+    assert "@bulk.creator00050" in html and "@bulk.creator00049" not in html and "Page 3 of 3" in html
+    assert 'href="?page=2"' in html
 
 
 def test_an_outsider_gets_a_404_on_the_brand_page(client_for, charlie, other_brand, campaign):

@@ -310,3 +310,60 @@ def test_a_campaigns_posts_show_cover_and_caption_at_a_query_count_that_does_not
         counts.append(len(captured))
     assert counts[0] == counts[1]
     assert "Look 9.8 #spring" in html and 'src="https://p16-sign.tiktokcdn.com/cover/98.jpeg"' in html
+
+
+def bulk_campaign(campaign, n: int) -> None:
+    """n creators in the campaign, each with a linked post, built in bulk."""
+    from integrations.models import CampaignPost, Collaboration, TikTokAccount
+
+    accounts = TikTokAccount.objects.bulk_create([TikTokAccount(handle=f"maker{i:05d}") for i in range(n)])
+    collabs = Collaboration.objects.bulk_create(
+        [Collaboration(campaign=campaign, tiktok_account=a, status=Collaboration.Status.JOINED) for a in accounts]
+    )
+    CampaignPost.objects.bulk_create(
+        [
+            CampaignPost(campaign=campaign, collaboration=c, tiktok_account=c.tiktok_account, video_id=f"78{i:015d}")
+            for i, c in enumerate(collabs)
+        ]
+    )
+
+
+# Session, user, brand, role, campaign, the navigation's two, each list's count and page.
+CAMPAIGN_DETAIL_QUERIES = 11
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_a_campaigns_page_makes_the_same_queries_at_10_and_1000_creators(
+    client_for, alice, brand, django_assert_num_queries, size
+):
+    campaign = Campaign.objects.create(brand=brand, name="Spring")
+    bulk_campaign(campaign, size)
+    client = client_for(alice)
+    with django_assert_num_queries(CAMPAIGN_DETAIL_QUERIES):
+        html = client.get(reverse("integrations:campaign_detail", args=[brand.slug, campaign.pk])).content
+    assert len(html) < 100_000
+    page = html.decode()
+    assert page.count("<td>@maker") == 2 * min(size, 25)
+
+
+def test_a_campaigns_creators_and_posts_page_apart(client_for, alice, brand):
+    campaign = Campaign.objects.create(brand=brand, name="Spring")
+    bulk_campaign(campaign, 30)
+    url = reverse("integrations:campaign_detail", args=[brand.slug, campaign.pk])
+    client = client_for(alice)
+    html = client.get(url, {"posts-page": "2"}).content.decode()
+    assert 'href="?posts-page=2&amp;creators-page=2"' in html  # the creators' next page keeps the posts' page
+    fragment = client.get(url, {"creators-page": "2"}, HTTP_HX_TARGET="collaborations", **HTMX).content.decode()
+    assert fragment.lstrip().startswith('<div id="collaborations"') and "Posts" not in fragment
+    assert "@maker00025" in fragment and "@maker00024" not in fragment and "Page 2 of 2" in fragment
+
+
+def test_the_campaign_list_comes_a_page_at_a_time(client_for, alice, brand):
+    Campaign.objects.bulk_create([Campaign(brand=brand, name=f"Drop {i:04d}") for i in range(1000)])
+    client = client_for(alice)
+    url = reverse("integrations:campaigns", args=[brand.slug])
+    html = client.get(url).content.decode()
+    assert "1,000 campaigns" in html and html.count(">Drop ") == 25 and 'href="?page=2"' in html
+    assert ">Drop 0999<" in html and ">Drop 0974<" not in html
+    html = client.get(url, {"page": "40"}).content.decode()
+    assert ">Drop 0000<" in html and "Page 40 of 40" in html
