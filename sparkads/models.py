@@ -701,7 +701,8 @@ class SparkAd(models.Model):
     operation_status = models.CharField(max_length=20, blank=True)
     secondary_status = models.CharField(max_length=64, blank=True)
     modify_time = models.DateTimeField(null=True, blank=True)  # TikTok's, UTC
-    # The latest whole day's spend and the lifetime total, in the ad account's currency.
+    # The latest whole day's spend and the lifetime total, in `currency` (the ad account's).
+    currency = models.CharField(max_length=8, blank=True)
     daily_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     lifetime_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     read_at = models.DateTimeField(default=timezone.now)

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.models import AdAccount
+from integrations.polling import claim_due
 from integrations.tiktok import clock, iter_pages
 from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES
 from integrations.tiktok.tokens import call_with_credential
@@ -26,6 +27,10 @@ from sparkads.models import SparkAd, SparkAdDay, SparkAuthorization
 
 # The days each read covers, so a late correction by TikTok is picked up (≤ 30 per query).
 SPEND_DAYS = 7
+# Each ad account with a live code is swept this often (its ads, then its spend).
+SWEEP_EVERY = timedelta(days=1)
+# A claimed account is not claimed again for this long; the sweep sets the real next time.
+CLAIM_LEASE = timedelta(minutes=30)
 # Spend at risk counts what the code's live ads would spend in this many days after its end.
 AT_RISK_DAYS = 30
 
@@ -81,6 +86,7 @@ def read_ads(ad_account: AdAccount) -> int:
                     "identity_id": str(ad.get("identity_id") or ""),
                     "operation_status": ad.get("operation_status") or "",
                     "secondary_status": ad.get("secondary_status") or "",
+                    "currency": ad_account.currency,
                     "modify_time": _utc(ad.get("modify_time")),
                     "read_at": timezone.now(),
                 },
@@ -135,7 +141,51 @@ def read_spend(ad_accounts: Sequence[AdAccount], now: datetime | None = None) ->
             days = SparkAdDay.objects.filter(ad=ad)
             ad.daily_spend = days.filter(day=yesterday).values_list("spend", flat=True).first() or Decimal("0.00")
             ad.lifetime_spend = days.aggregate(total=Sum("spend"))["total"] or Decimal("0.00")
-            ad.save(update_fields=["daily_spend", "lifetime_spend"])
+            ad.currency = ad.ad_account.currency
+            ad.save(update_fields=["daily_spend", "lifetime_spend", "currency"])
+    return stored
+
+
+def swept_ad_accounts() -> QuerySet[AdAccount]:
+    """The ad accounts the Spark ads poller looks after (next_spend_read_at)."""
+    return AdAccount.objects.filter(removed_at__isnull=True, credential__isnull=False)
+
+
+def _feeds_live_code() -> QuerySet[AdAccount]:
+    return swept_ad_accounts().filter(pk__in=SparkAuthorization.objects.live().values("ad_account_id"))
+
+
+def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]]:
+    """The dispatcher's claim: an account that just got a live code is due now; the due ones
+    are claimed and grouped by grant, at most five to a batch (one report call each)."""
+    now = now or clock.now()
+    _feeds_live_code().filter(next_spend_read_at__isnull=True).update(next_spend_read_at=now)
+    claimed = claim_due(swept_ad_accounts(), lease=CLAIM_LEASE, limit=limit, now=now, field="next_spend_read_at")
+    by_grant: dict[int | None, list[int]] = {}
+    for account in sorted(claimed, key=lambda a: a.pk):
+        by_grant.setdefault(account.credential_id, []).append(account.pk)
+    return [
+        ids[start : start + MAX_REPORT_ADVERTISERS]
+        for ids in by_grant.values()
+        for start in range(0, len(ids), MAX_REPORT_ADVERTISERS)
+    ]
+
+
+def sweep(ad_account_ids: Sequence[int]) -> int:
+    """Read the ads of up to five ad accounts of one grant, then their spend in one report;
+    the next sweep is a day on while an account feeds a live code. Returns report rows stored."""
+    accounts = list(swept_ad_accounts().filter(pk__in=ad_account_ids).order_by("pk"))
+    if not accounts:
+        return 0
+    if len({a.credential_id for a in accounts}) != 1:
+        raise ValueError("one report call reads the ad accounts of one grant")
+    for account in accounts:
+        read_ads(account)
+    stored = read_spend(accounts)
+    now = clock.now()
+    ids = [a.pk for a in accounts]
+    AdAccount.objects.filter(pk__in=ids).update(next_spend_read_at=None)
+    _feeds_live_code().filter(pk__in=ids).update(next_spend_read_at=now + SWEEP_EVERY)
     return stored
 
 
