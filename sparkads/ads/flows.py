@@ -14,7 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, QuerySet, Sum, Value, When
+from django.db.models import Case, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -189,15 +189,35 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
     return stored
 
 
+def live_ads_on_codes() -> QuerySet[SparkAd]:
+    """The ads that stop when their code ends: AUTH_CODE ads switched on and past review."""
+    return SparkAd.objects.filter(identity_type=SparkAd.STOPS_WITH_CODE, operation_status="ENABLE").exclude(
+        secondary_status__in=SparkAd.NOT_LIVE
+    )
+
+
 def with_spend_at_risk(rows: QuerySet[SparkAuthorization]) -> QuerySet[SparkAuthorization]:
-    """Each row with ``spend_at_risk``: the daily spend of the live ads that run on its code ×
-    AT_RISK_DAYS, the money that stops when the code ends. One query, whatever the rows."""
+    """Each row with ``spend_at_risk``: for a live code, the daily spend of the live ads that
+    run on it × the days they would run past its end. ad/get/ gives an ad no end time (it is
+    the ad group's), so those days are AT_RISK_DAYS, the horizon the ledger states. A code
+    that already ended has nothing left at risk: its ads stopped. A correlated subquery, so
+    the figure is right beside any other join on the rows, in one query whatever their number."""
     money = DecimalField(max_digits=16, decimal_places=2)
+    daily = (
+        live_ads_on_codes()
+        .filter(authorization=OuterRef("pk"))
+        .order_by()
+        .values("authorization")
+        .annotate(total=Sum("daily_spend"))
+        .values("total")
+    )
     zero = Value(Decimal("0.00"), output_field=money)
-    stops = Case(
-        When(ads__secondary_status__in=SparkAd.NOT_LIVE, then=zero),
-        When(ads__identity_type=SparkAd.STOPS_WITH_CODE, ads__operation_status="ENABLE", then=F("ads__daily_spend")),
+    at_risk = Case(
+        When(
+            status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING],
+            then=Coalesce(Subquery(daily, output_field=money), zero) * AT_RISK_DAYS,
+        ),
         default=zero,
         output_field=money,
     )
-    return rows.annotate(spend_at_risk=Coalesce(Sum(stops), zero) * AT_RISK_DAYS)
+    return rows.annotate(spend_at_risk=at_risk)

@@ -4,17 +4,18 @@ spend to the cent from one report call, and the spend at risk when a code ends."
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import responses
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from sparkads.ads import flows
-from sparkads.models import SparkAd, SparkAuthorization
+from sparkads.models import SparkAd, SparkAdDay, SparkAuthorization
 
 from .conftest import ADVERTISER_ID
 
@@ -144,7 +145,13 @@ def test_only_live_ads_that_stop_with_the_code_put_spend_at_risk(world):
 def test_spend_at_risk_for_any_number_of_rows_is_one_query(world, count):
     account = world["ad"]
     rows = SparkAuthorization.objects.bulk_create(
-        SparkAuthorization(brand=account.brand, video_id=str(n), item_id=str(n), code_hash=f"h{n}")
+        SparkAuthorization(
+            brand=account.brand,
+            video_id=str(n),
+            item_id=str(n),
+            code_hash=f"h{n}",
+            status=SparkAuthorization.Status.ACTIVE,
+        )
         for n in range(count)
     )
     SparkAd.objects.bulk_create(
@@ -166,3 +173,39 @@ def test_spend_at_risk_for_any_number_of_rows_is_one_query(world, count):
 
     assert len(queries) == 1
     assert {r.spend_at_risk for r in listed} == {Decimal("1.01") * flows.AT_RISK_DAYS}
+
+
+def _spending_ads(row: SparkAuthorization, *spends: str) -> None:
+    for n, spend in enumerate(spends):
+        SparkAd.objects.create(
+            brand=row.brand,
+            ad_account=row.ad_account,
+            authorization=row,
+            ad_id=f"s{row.pk}-{n}",
+            tiktok_item_id=row.item_id,
+            identity_type="AUTH_CODE",
+            operation_status="ENABLE",
+            secondary_status="AD_STATUS_DELIVERY_OK",
+            daily_spend=Decimal(spend),
+        )
+
+
+def test_a_code_that_already_ended_has_nothing_left_at_risk(world):
+    row = ledger_row(world)
+    row.status = SparkAuthorization.Status.EXPIRED
+    row.save()
+    _spending_ads(row, "10.00")
+
+    assert flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get().spend_at_risk == 0
+
+
+def test_spend_at_risk_is_not_multiplied_by_other_joins_on_the_ledger_query(world):
+    row = ledger_row(world)
+    _spending_ads(row, "10.00", "2.50")
+    for ad in SparkAd.objects.filter(authorization=row):
+        SparkAdDay.objects.bulk_create(SparkAdDay(ad=ad, day=date(2026, 3, d), spend=ad.daily_spend) for d in (8, 9))
+    rows = SparkAuthorization.objects.filter(pk=row.pk).annotate(days_seen=Count("ads__days"))
+
+    annotated = flows.with_spend_at_risk(rows).get()
+
+    assert (annotated.days_seen, annotated.spend_at_risk) == (4, Decimal("12.50") * flows.AT_RISK_DAYS)
