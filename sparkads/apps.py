@@ -9,6 +9,7 @@ class SparkadsConfig(AppConfig):
         from integrations.tiktok import clock
 
         from . import tasks
+        from .ads import flows as spark_ads
         from .ads_manager import flows as ads_manager
         from .bulk import bulk_request_job
         from .business_center.flows import approvals_job, sync_job
@@ -63,5 +64,17 @@ class SparkadsConfig(AppConfig):
                 tasks.dispatch_ads_manager_polls,
                 (tasks.poll_ads_manager_links,),
                 every=120.0,
+            )
+        )
+        polling.register(
+            polling.Poller(
+                "spark_ads",
+                "Spark ads and their spend",
+                spark_ads.swept_ad_accounts,
+                tasks.dispatch_spark_ad_sweeps,
+                (tasks.sweep_spark_ads,),
+                # Each account is swept daily (SWEEP_EVERY); a new live code is picked up within this.
+                every=900.0,
+                due_field="next_spend_read_at",
             )
         )

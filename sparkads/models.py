@@ -700,3 +700,56 @@ class AuditEvent(models.Model):
         if self.actor is None:
             return "TikTok / platform"
         return self.actor.email or self.actor.get_username()
+
+
+class SparkAd(models.Model):
+    """A brand's ad that promotes a post as a Spark ad, as ad/get/ last answered it, and the
+    ledger row whose code (or account) it runs on. TT_USER and BC_AUTH_TT ads run on the
+    linked account, not on a code: only AUTH_CODE ads stop when the code ends."""
+
+    STOPS_WITH_CODE = "AUTH_CODE"
+    NOT_LIVE = ("AD_STATUS_AUDIT", "AD_STATUS_NOT_APPROVE")
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spark_ads")
+    ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="spark_ads")
+    authorization = models.ForeignKey(
+        SparkAuthorization, null=True, blank=True, on_delete=models.SET_NULL, related_name="ads"
+    )
+    ad_id = models.CharField(max_length=64)
+    ad_name = models.CharField(max_length=200, blank=True)
+    tiktok_item_id = models.CharField(max_length=64)
+    identity_type = models.CharField(max_length=20)
+    identity_id = models.CharField(max_length=64, blank=True)
+    operation_status = models.CharField(max_length=20, blank=True)
+    secondary_status = models.CharField(max_length=64, blank=True)
+    modify_time = models.DateTimeField(null=True, blank=True)  # TikTok's, UTC
+    # The latest whole day's spend and the lifetime total, in `currency` (the ad account's).
+    currency = models.CharField(max_length=8, blank=True)
+    daily_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    lifetime_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ad_account", "ad_id"], name="sparkads_one_row_per_ad")]
+        indexes = [models.Index(fields=["authorization", "operation_status"], name="spark_ad_by_code_idx")]
+
+    def __str__(self) -> str:
+        return f"Spark ad {self.ad_id} ({self.secondary_status or self.operation_status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.operation_status == "ENABLE" and self.secondary_status not in self.NOT_LIVE
+
+
+class SparkAdDay(models.Model):
+    """What one ad spent on one day of its ad account's calendar, as TikTok's report says."""
+
+    ad = models.ForeignKey(SparkAd, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    spend = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ad", "day"], name="sparkads_one_row_per_ad_day")]
+
+    def __str__(self) -> str:
+        return f"{self.ad.ad_id} {self.day}: {self.spend}"

@@ -14,6 +14,7 @@ from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, give_
 from integrations.tiktok import TikTokError, clock
 
 from . import flows, ledger, renewal
+from .ads import flows as spark_ads
 from .ads_manager import flows as ads_manager
 from .models import SparkAuthorization
 
@@ -116,3 +117,27 @@ def dispatch_spark_deadlines() -> int:
 def dispatch_ads_manager_polls() -> int:
     """Claim due waiting links; one `identity/get/` poll per ad account."""
     return enqueue_on_commit(poll_ads_manager_links, ads_manager.claim_due_ad_accounts(BATCH))
+
+
+@shared_task(base=TikTokTask, queue="spark", time_limit=300, soft_time_limit=280)
+def sweep_spark_ads(ad_account_ids: list[int]) -> int:
+    """Up to five ad accounts of one grant: their Spark ads, then their spend in one report."""
+    try:
+        return spark_ads.sweep(ad_account_ids)
+    except TikTokError as exc:
+        give_back(
+            spark_ads.swept_ad_accounts().filter(pk__in=ad_account_ids),
+            exc,
+            now=clock.now(),
+            field="next_spend_read_at",
+        )
+        raise
+
+
+@shared_task(queue="spark", time_limit=60, soft_time_limit=50)
+def dispatch_spark_ad_sweeps() -> int:
+    """Claim the ad accounts due for their daily sweep; one task per five of one grant."""
+    batches = spark_ads.claim_due_batches(BATCH)
+    for ids in batches:
+        sweep_spark_ads.delay_on_commit(ids)
+    return len(batches)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -13,9 +14,10 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from tiktok_sandbox import actions, clock, events, ids, oauth, seed, traffic
+from tiktok_sandbox import actions, ads, clock, events, ids, oauth, seed, traffic
 from tiktok_sandbox.api.business import API_PRODUCTS
 from tiktok_sandbox.models import (
+    Ad,
     AdsManagerLink,
     Advertiser,
     BCAsset,
@@ -54,7 +56,7 @@ def control(*methods: str) -> Callable:
                 return JsonResponse({"error": f"bad JSON: {exc}"}, status=400)
             except Problem as exc:
                 return JsonResponse({"error": str(exc)}, status=exc.status)
-            except actions.ActionError as exc:
+            except (actions.ActionError, ads.AdError) as exc:
                 return JsonResponse({"error": str(exc)}, status=409)
 
         return inner
@@ -297,6 +299,48 @@ def helper_spark_reject(request, body) -> dict:
 def helper_ad_code(request, body) -> dict:
     code = actions.generate_code(_video(body.get("video_id", "")), int(body.get("days", 30)))
     return {"auth_code": code.code, "days": code.days}
+
+
+def _ad_answer(ad: Ad) -> dict:
+    state = ads.delivery(ad)
+    return {
+        "ad_id": ad.ad_id,
+        "advertiser_id": ad.advertiser.advertiser_id,
+        "identity_type": ad.identity_type,
+        "identity_id": ad.identity_id,
+        "tiktok_item_id": ad.video.video_id,
+        "daily_budget": str(ad.daily_budget),
+        "seed": ad.seed,
+        "operation_status": state.operation_status,
+        "secondary_status": state.secondary_status,
+        "lifetime_spend": str(ads.lifetime_spend(ad)),
+        "today_spend": str(ads.spend_on(ad, ads.today(ad.advertiser))),
+    }
+
+
+@control("GET", "POST")
+def helper_ads(request, body) -> dict | list:
+    """Ads Manager: make a Spark ad from a post (it waits for review), or list the ads."""
+    if request.method == "GET":
+        return [_ad_answer(ad) for ad in Ad.objects.select_related("advertiser", "video").order_by("pk")]
+    advertiser = _get(Advertiser, "no such advertiser", advertiser_id=str(body.get("advertiser_id", "")))
+    budget = body.get("daily_budget")
+    ad = ads.create(
+        advertiser,
+        _video(body.get("video_id", "")),
+        identity_type=body.get("identity_type", "AUTH_CODE"),
+        bc_id=str(body.get("bc_id", "")),
+        ad_name=body.get("ad_name", ""),
+        daily_budget=Decimal(str(budget)) if budget is not None else None,
+        seed=body.get("seed"),
+    )
+    return _ad_answer(ad)
+
+
+@control("POST")
+def helper_ad_decide(request, body, ad_id: str, decision: str) -> dict:
+    """TikTok's review (approve / reject) or the advertiser pausing the ad."""
+    return _ad_answer(ads.decide(_get(Ad, f"no ad {ad_id}", ad_id=ad_id), decision))
 
 
 def _qr_link(body: dict) -> BCQrLink:

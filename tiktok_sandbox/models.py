@@ -378,3 +378,32 @@ class RequestLog(models.Model):
     status = models.IntegerField()
     code = models.CharField(max_length=40, blank=True)
     throttled = models.BooleanField(default=False)
+
+
+class Ad(models.Model):
+    """An ad in Ads Manager made from a post (a Spark ad): through a code applied to the ad account
+    (AUTH_CODE), a linked TikTok account (TT_USER) or a Business Center's authorized account
+    (BC_AUTH_TT). Its spend per day follows from ``seed`` and ``daily_budget`` (tiktok_sandbox/ads.py)."""
+
+    REVIEWS = [("AUDIT", "In review"), ("APPROVED", "Approved"), ("REJECTED", "Rejected")]
+
+    ad_id = models.CharField(max_length=32, unique=True)
+    advertiser = models.ForeignKey(Advertiser, on_delete=models.CASCADE, related_name="ads")
+    campaign_id = models.CharField(max_length=32)
+    campaign_name = models.CharField(max_length=100)
+    adgroup_id = models.CharField(max_length=32)
+    adgroup_name = models.CharField(max_length=100)
+    ad_name = models.CharField(max_length=100)
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="ads")
+    identity_type = models.CharField(max_length=20)
+    identity_id = models.CharField(max_length=32)
+    identity_authorized_bc_id = models.CharField(max_length=32, blank=True)
+    # AUTH_CODE ads run on the applied code: when it ends, is deleted or unbound, the ad stops.
+    authorization = models.ForeignKey(VideoAuthorization, null=True, blank=True, on_delete=models.CASCADE)
+    seed = models.IntegerField()
+    daily_budget = models.DecimalField(max_digits=12, decimal_places=2)
+    review = models.CharField(max_length=10, choices=REVIEWS, default="AUDIT")
+    create_time = models.DateTimeField()
+    modify_time = models.DateTimeField()
+    delivering_since = models.DateTimeField(null=True, blank=True)  # approved at
+    paused_at = models.DateTimeField(null=True, blank=True)

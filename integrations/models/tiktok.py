@@ -272,6 +272,9 @@ class AdAccount(models.Model):
         Credential, null=True, blank=True, on_delete=models.SET_NULL, related_name="ad_accounts"
     )
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # When the Spark ads poller next reads this account's ads and their spend (daily); NULL
+    # while the account has no live Spark code.
+    next_spend_read_at = models.DateTimeField(null=True, blank=True)
     # Removed by the brand: kept for history and not brought back by a re-check.
     removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -284,6 +287,13 @@ class AdAccount(models.Model):
             models.UniqueConstraint(
                 fields=["brand"], condition=Q(is_active_for_spark=True), name="integrations_one_active_spark_ad_account"
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_spend_read_at"],
+                condition=Q(next_spend_read_at__isnull=False),
+                name="ad_account_spend_due_idx",
+            )
         ]
 
     def __str__(self) -> str:

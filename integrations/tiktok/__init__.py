@@ -6,8 +6,8 @@ Clients
 one method per endpoint, named after its path (``tto/oauth2/info/`` ->
 ``client.tto_oauth2_info(tto_tcm_account_id)``), defined per family in ``business.py``
 (advertiser OAuth, ad accounts, Business Centers, webhook subscriptions), ``tto.py`` (TikTok One:
-accounts, creator OAuth, Marketplace, campaigns, reports) and ``spark.py`` (Spark Ads codes,
-identities, a creator's posts and their ad authorization). The sandbox answers each family in
+accounts, creator OAuth, Marketplace, campaigns, reports), ``spark.py`` (Spark Ads codes,
+identities, a creator's posts and their ad authorization) and ``ads.py`` (ads and their spend). The sandbox answers each family in
 ``tiktok_sandbox/api/<family>.py``.
 
 Results are the envelope's ``data`` typed as TypedDicts (plain dicts; unknown fields and

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from integrations.tiktok import BusinessClient
@@ -143,6 +144,15 @@ CALLS: dict[str, Call] = {
         "identity_video_get",
         lambda c: c.identity_video_get(
             ADV, "7350000000000000001", "BC_AUTH_TT", identity_authorized_bc_id=BC, cursor="1767225600"
+        ),
+    ),
+    "ad/get/": Call(
+        "ad_get", lambda c: c.ad_get(ADV, filtering={"modified_after": "2026-03-01 00:00:00"}, page_size=1000)
+    ),
+    "report/integrated/get/": Call(
+        "report_integrated_get",
+        lambda c: c.report_integrated_get(
+            [ADV], metrics=["spend", "impressions"], start_date=date(2026, 3, 1), end_date=date(2026, 3, 30), daily=True
         ),
     ),
     "tt_video/authorize/": Call("tt_video_authorize", lambda c: c.tt_video_authorize(ADV, "#SparkCode1")),

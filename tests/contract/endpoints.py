@@ -8,10 +8,12 @@ source says, the entry names the choice made (and docs/sandbox.md lists it).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
-from .schema import Bool, Enum, Id, Int, IsoTime, List, Metric, Num, Obj, Spec, Str, Time, opt, req, validate
+from .schema import Bool, Enum, Figure, Id, Int, IsoTime, List, Metric, Num, Obj, Spec, Str, Time, opt, req, validate
 
 
 @dataclass(frozen=True)
@@ -504,7 +506,168 @@ BUSINESS_VIDEO = Obj(
 )  # [BB model/business/video/video.go Video; the other metrics are not requested by the client]
 
 
+# --- ads and their report -----------------------------------------------------------------
+
+AD = Obj(
+    {
+        "advertiser_id": opt(Id()),
+        "campaign_id": opt(Id()),
+        "campaign_name": opt(Str()),
+        "campaign_system_origin": opt(Enum("PROMOTE", "TT_ADS_PLATFORM")),
+        "adgroup_id": opt(Id()),
+        "adgroup_name": opt(Str()),
+        "ad_id": req(Id()),
+        "ad_name": opt(Str()),
+        "create_time": opt(Time()),
+        "modify_time": opt(Time()),
+        "identity_type": opt(IDENTITY_TYPE),
+        "identity_id": opt(Id()),
+        "identity_authorized_bc_id": opt(Id()),
+        "video_id": opt(Id()),  # null for a Spark ad pulled from a post
+        "tiktok_item_id": opt(Id()),
+        "ad_format": opt(Enum("SINGLE_IMAGE", "SINGLE_VIDEO", "LIVE_CONTENT", "CAROUSEL_ADS", "CATALOG_CAROUSEL")),
+        "operation_status": opt(Enum("ENABLE", "DISABLE", "FROZEN")),
+        # enum SecondaryStatus's ad values are not in the SDK files read; docs/sandbox.md lists those used.
+        "secondary_status": opt(Str()),
+    }
+)  # [BB model/ad/ad.go Ad], the fields the product reads
+REPORT_FIGURES = (
+    "spend", "impressions", "clicks", "ctr", "cpm", "cpc", "video_play_actions", "paid_engaged_view",
+    "likes", "comments", "shares", "follows", "profile_visits",
+)  # fmt: skip
+REPORT_ATTRIBUTES = (
+    "ad_name", "ad_id", "campaign_id", "campaign_name", "adgroup_id", "adgroup_name", "advertiser_id",
+    "advertiser_name", "currency", "timezone",
+)  # fmt: skip
+REPORT_ROW = Obj(
+    {
+        "dimensions": req(Obj({"ad_id": opt(Id()), "stat_time_day": opt(Time())})),
+        "metrics": req(Obj({k: opt(Figure()) for k in REPORT_FIGURES} | {k: opt(Str()) for k in REPORT_ATTRIBUTES})),
+    }
+)  # [BB model/report/integrated_get.go Stat, model/report/metrics.go Metrics]
+
+
+def _report_dates(params: dict) -> str | None:
+    """Dates unless lifetime; at most 30 days with stat_time_day, 365 without."""
+    if str(params.get("query_lifetime", "")).lower() == "true":
+        return None
+    start, end = params.get("start_date"), params.get("end_date")
+    if not (start and end):
+        return "start_date, end_date: required unless query_lifetime is true"
+    dimensions = params.get("dimensions") or "[]"
+    daily = "stat_time_day" in (json.loads(dimensions) if isinstance(dimensions, str) else dimensions)
+    days = (date.fromisoformat(end[:10]) - date.fromisoformat(start[:10])).days + 1
+    longest = 30 if daily else 365
+    return None if 1 <= days <= longest else f"start_date..end_date: {days} days, TikTok allows 1..{longest}"
+
+
+def _one_report_owner(params: dict) -> str | None:
+    if not any(params.get(k) for k in ("advertiser_id", "advertiser_ids", "bc_id")):
+        return "one of advertiser_id, advertiser_ids, bc_id is required"
+    return None
+
+
 ENDPOINTS: dict[str, Endpoint] = {
+    "ad/get/": Endpoint(
+        "GET",
+        Obj(
+            {
+                "advertiser_id": req(Id()),
+                "fields": opt(List(Str())),
+                "exclude_field_types_in_response": opt(List(Enum("NULL_FIELD"))),
+                "filtering": opt(
+                    Obj(
+                        {
+                            "campaign_ids": opt(List(Id(), max_items=100, min_items=1)),
+                            "campaign_system_origins": opt(List(Enum("PROMOTE", "TT_ADS_PLATFORM"))),
+                            "adgroup_ids": opt(List(Id(), max_items=100, min_items=1)),
+                            "ad_ids": opt(List(Id(), max_items=100, min_items=1)),
+                            "primary_status": opt(Str()),
+                            "secondary_status": opt(Str()),
+                            "objective_type": opt(Str()),
+                            "buying_types": opt(List(Enum("AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW"))),
+                            "optimization_goal": opt(Str()),
+                            "creative_material_mode": opt(Enum("CUSTOM", "DYNAMIC", "SMART_CREATIVE")),
+                            "destination": opt(Str()),
+                            "creation_filter_start_time": opt(Time()),
+                            "creation_filter_end_time": opt(Time()),
+                            "modified_after": opt(Time()),
+                        }
+                    )
+                ),
+                "page": opt(Int(1)),
+                "page_size": opt(Int(1, 1000)),
+            }
+        ),
+        Obj({"list": opt(List(AD)), "page_info": opt(PAGE_INFO)}),
+        "BB model/ad/get.go, model/ad/ad.go",
+    ),
+    "report/integrated/get/": Endpoint(
+        "GET",
+        Obj(
+            {
+                "advertiser_id": opt(Id()),
+                "advertiser_ids": opt(List(Id(), max_items=5, min_items=1)),
+                "bc_id": opt(Id()),
+                "service_type": opt(Enum("AUCTION", "RESERVATION")),
+                "report_type": req(Enum("BASIC", "AUDIENCE", "PLAYABLE_MATERIAL", "CATALOG", "BC", "TT_SHOP")),
+                "data_level": opt(
+                    Enum(
+                        "AUCTION_AD",
+                        "AUCTION_ADGROUP",
+                        "AUCTION_CAMPAIGN",
+                        "AUCTION_ADVERTISER",
+                        "RESERVATION_AD",
+                        "RESERVATION_ADGROUP",
+                        "RESERVATION_CAMPAIGN",
+                        "RESERVATION_ADVERTISER",
+                    )  # fmt: skip
+                ),
+                "dimensions": req(List(Str(), min_items=1)),
+                "metrics": opt(List(Str())),
+                "enable_total_metrics": opt(Bool()),
+                "start_date": opt(Time()),
+                "end_date": opt(Time()),
+                "query_lifetime": opt(Bool()),
+                "multi_adv_report_in_utc_time": opt(Bool()),
+                "order_field": opt(Str()),
+                "order_type": opt(Enum("ASC", "DESC")),
+                "filtering": opt(
+                    List(
+                        Obj(
+                            {
+                                "field_name": req(Str()),
+                                "filter_type": req(
+                                    Enum(
+                                        "IN",
+                                        "MATCH",
+                                        "GREATER_EQUAL",
+                                        "GREATER_THAN",
+                                        "LOWER_EQUAL",
+                                        "LOWER_THAN",
+                                        "BETWEEN",
+                                    )  # fmt: skip
+                                ),
+                                "filter_value": req(Str()),
+                            }
+                        )
+                    )
+                ),
+                "query_mode": opt(Enum("REGULAR", "CHUNK")),
+                "page": opt(Int(1)),
+                "page_size": opt(Int(1, 1000)),
+            }
+        ),
+        Obj(
+            {
+                "list": opt(List(REPORT_ROW)),
+                "page_info": opt(PAGE_INFO),
+                "total_metrics": opt(REPORT_ROW.fields["metrics"].spec),
+            }
+        ),
+        "BB model/report/integrated_get.go, model/report/metrics.go (figures as numbers or numeric strings)",
+        rules=(_report_dates, _one_report_owner),
+    ),
     # Advertiser OAuth
     "oauth2/access_token/": Endpoint(
         "POST",

@@ -1,7 +1,7 @@
 """A small schema language for TikTok's requests and answers, and its validator.
 
 A schema is a tree of `Spec`s: scalars (`Str`, `Int`, `Num`, `Bool`, `Id`, `Time`, `IsoTime`,
-`Metric`),
+`Metric`, `Figure`),
 `Enum` (TikTok's documented values), `Obj` (named fields, each required or optional, each
 nullable or not; unknown fields are an error: nothing invented passes) and `List`.
 
@@ -32,6 +32,7 @@ UNKNOWN_ENUM = "SOME_VALUE_TIKTOK_ADDED_LATER"
 EDGE_ID = "7493016258301475849"  # 19 digits: above 2**53, so a float would round it
 EDGY = ("edge", "deep")  # "edge": lists empty; "deep": one item, itself edgy
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 class Spec:
@@ -110,6 +111,22 @@ class Metric(Spec):
 
     def sample(self, mode):
         return "-" if mode in EDGY else 12
+
+
+@dataclass(frozen=True)
+class Figure(Spec):
+    """An API for Business report figure: a number, the number as a string (the SDK's
+    model.Float64 / model.Int64 read both, quoted or not), or "-" where TikTok has no data."""
+
+    def check(self, value, path, opts):
+        if value == "-" or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return []
+        if isinstance(value, str) and _NUMBER.match(value):
+            return []
+        return [f'{path}: expected a number, a numeric string or "-", got {value!r}']
+
+    def sample(self, mode):
+        return "-" if mode in EDGY else "12.34"
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,20 @@ def walk_every_endpoint(base: str) -> None:
     brand.tcm_tt_video_status(video_id, TTO)
     brand.tt_video_info(ADVERTISERS[0], code)
     brand.tt_video_authorize(ADVERTISERS[0], code)
+    # An ad from the post runs a day; its ads and daily and lifetime spend are read.
+    ad = helper(base, "helpers/ads", {"advertiser_id": ADVERTISERS[0], "video_id": video_id})
+    helper(base, f"helpers/ads/{ad['ad_id']}/approve")
+    helper(base, "clock/advance", {"seconds": 86400})
+    brand.ad_get(ADVERTISERS[0], filtering={"modified_after": "2026-01-01 00:00:00"})
+    day = date.fromisoformat(helper(base, "state", method="GET")["now"][:10])
+    brand.report_integrated_get(
+        ADVERTISERS,
+        metrics=["spend", "impressions", "video_play_actions", "paid_engaged_view", "ctr", "currency"],
+        start_date=day - timedelta(days=2),
+        end_date=day,
+        daily=True,
+    )
+    brand.report_integrated_get([ADVERTISERS[0]], metrics=["spend", "ad_name"])
     today = date.today()
     brand.tto_tcm_report(TTO, CAMPAIGN, start_date=str(today - timedelta(days=30)), end_date=str(today))
     brand.tt_video_unbind(ADVERTISERS[0], video_id)

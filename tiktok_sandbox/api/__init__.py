@@ -1,7 +1,8 @@
 """The API for Business under /open_api/v1.3/: one dispatcher, handlers registered by path.
 
 Handlers live in the module named after the client family that calls them
-(`integrations/tiktok/<family>.py` -> `tiktok_sandbox/api/<family>.py`): `business`, `tto`, `spark`.
+(`integrations/tiktok/<family>.py` -> `tiktok_sandbox/api/<family>.py`): `business`, `tto`, `spark`,
+`ads`.
 
 A handler receives a `Call` (parameters from the query string or JSON body, the token) and
 returns the `data` object, or raises BusinessError; the dispatcher builds the envelope.
@@ -156,4 +157,4 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
 
 def load_handlers() -> None:
     """Import the handler modules so their @endpoint decorators register."""
-    from tiktok_sandbox.api import business, spark, tto  # noqa: F401
+    from tiktok_sandbox.api import ads, business, spark, tto  # noqa: F401

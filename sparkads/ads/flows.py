@@ -1,0 +1,223 @@
+"""Read a brand's Spark ads (``ad/get/``), match each to the ledger row it runs on, and read what
+they spent (``report/integrated/get/``, one call for up to five ad accounts of one grant).
+
+TikTok has no filter by post: every ad of the account is read and the Spark ones kept, matched
+by ``tiktok_item_id`` and identity. An AUTH_CODE ad matches the row whose code made that
+identity; a TT_USER or BC_AUTH_TT ad runs on the account itself and matches the post's row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Case, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from integrations.models import AdAccount
+from integrations.polling import claim_due
+from integrations.tiktok import clock, iter_pages
+from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES
+from integrations.tiktok.tokens import call_with_credential
+from sparkads.models import SparkAd, SparkAdDay, SparkAuthorization
+
+# The days each read covers, so a late correction by TikTok is picked up (≤ 30 per query).
+SPEND_DAYS = 7
+# Each ad account with a live code is swept this often (its ads, then its spend).
+SWEEP_EVERY = timedelta(days=1)
+# A claimed account is not claimed again for this long; the sweep sets the real next time.
+CLAIM_LEASE = timedelta(minutes=30)
+# Spend at risk counts what the code's live ads would spend in this many days after its end.
+AT_RISK_DAYS = 30
+
+
+def _utc(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("UTC"))
+
+
+def _rows_by_post(ad_account: AdAccount, item_ids: set[str]) -> dict[str, list[SparkAuthorization]]:
+    rows: dict[str, list[SparkAuthorization]] = {}
+    for row in SparkAuthorization.objects.filter(brand_id=ad_account.brand_id, item_id__in=item_ids).order_by(
+        "-applied_at", "-pk"
+    ):
+        rows.setdefault(row.item_id, []).append(row)
+    return rows
+
+
+def matched_row(ad: dict, rows: Sequence[SparkAuthorization]) -> SparkAuthorization | None:
+    """The ledger row an ad runs on: for AUTH_CODE, the row whose code gave that identity."""
+    if ad.get("identity_type") == SparkAd.STOPS_WITH_CODE:
+        return next((r for r in rows if r.identity_id and r.identity_id == ad.get("identity_id")), None)
+    return rows[0] if rows else None
+
+
+def read_ads(ad_account: AdAccount) -> int:
+    """Upsert the account's Spark ads; returns how many there are."""
+    pages = iter_pages(
+        lambda page: call_with_credential(
+            ad_account.credential_id, lambda client: client.ad_get(ad_account.advertiser_id, page=page)
+        )
+    )
+    spark = [
+        ad
+        for page in pages
+        for ad in page.get("list") or []
+        if ad.get("identity_type") in SPARK_IDENTITY_TYPES and ad.get("tiktok_item_id")
+    ]
+    rows = _rows_by_post(ad_account, {str(ad["tiktok_item_id"]) for ad in spark})
+    with transaction.atomic():
+        for ad in spark:
+            item = str(ad["tiktok_item_id"])
+            SparkAd.objects.update_or_create(
+                ad_account=ad_account,
+                ad_id=str(ad["ad_id"]),
+                defaults={
+                    "brand_id": ad_account.brand_id,
+                    "authorization": matched_row(ad, rows.get(item, [])),
+                    "ad_name": ad.get("ad_name") or "",
+                    "tiktok_item_id": item,
+                    "identity_type": ad.get("identity_type") or "",
+                    "identity_id": str(ad.get("identity_id") or ""),
+                    "operation_status": ad.get("operation_status") or "",
+                    "secondary_status": ad.get("secondary_status") or "",
+                    "currency": ad_account.currency,
+                    "modify_time": _utc(ad.get("modify_time")),
+                    "read_at": timezone.now(),
+                },
+            )
+    return len(spark)
+
+
+def _money(value: object) -> Decimal | None:
+    """A report figure as an exact amount; "-" or nothing is no figure."""
+    if value in (None, "", "-"):
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def read_spend(ad_accounts: Sequence[AdAccount], now: datetime | None = None) -> int:
+    """One daily report for up to five ad accounts of one grant: each ad's spend per day over
+    the last SPEND_DAYS days of its account's calendar. Returns the report rows stored."""
+    if not 1 <= len(ad_accounts) <= MAX_REPORT_ADVERTISERS:
+        raise ValueError(f"1 to {MAX_REPORT_ADVERTISERS} ad accounts per report")
+    now = now or clock.now()
+    # One window for all: the latest calendar day among the accounts' time zones.
+    today = max(now.astimezone(ZoneInfo(a.timezone or "UTC")).date() for a in ad_accounts)
+    start = today - timedelta(days=SPEND_DAYS - 1)
+    advertisers = [a.advertiser_id for a in ad_accounts]
+    pages = iter_pages(
+        lambda page: call_with_credential(
+            ad_accounts[0].credential_id,
+            lambda client: client.report_integrated_get(
+                advertisers, metrics=["spend"], start_date=start, end_date=today, daily=True, page=page
+            ),
+        )
+    )
+    ads = {
+        (ad.ad_account.advertiser_id, ad.ad_id): ad
+        for ad in SparkAd.objects.filter(ad_account__in=ad_accounts).select_related("ad_account")
+    }
+    by_ad = {ad_id: ad for (_, ad_id), ad in ads.items()}
+    stored = 0
+    with transaction.atomic():
+        for page in pages:
+            for row in page.get("list") or []:
+                dims, metrics = row.get("dimensions") or {}, row.get("metrics") or {}
+                ad = by_ad.get(str(dims.get("ad_id")))
+                spend = _money(metrics.get("spend"))
+                if ad is None or spend is None or not dims.get("stat_time_day"):
+                    continue
+                day = date.fromisoformat(str(dims["stat_time_day"])[:10])
+                SparkAdDay.objects.update_or_create(ad=ad, day=day, defaults={"spend": spend})
+                stored += 1
+        for ad in by_ad.values():
+            yesterday = now.astimezone(ZoneInfo(ad.ad_account.timezone or "UTC")).date() - timedelta(days=1)
+            days = SparkAdDay.objects.filter(ad=ad)
+            ad.daily_spend = days.filter(day=yesterday).values_list("spend", flat=True).first() or Decimal("0.00")
+            ad.lifetime_spend = days.aggregate(total=Sum("spend"))["total"] or Decimal("0.00")
+            ad.currency = ad.ad_account.currency
+            ad.save(update_fields=["daily_spend", "lifetime_spend", "currency"])
+    return stored
+
+
+def swept_ad_accounts() -> QuerySet[AdAccount]:
+    """The ad accounts the Spark ads poller looks after (next_spend_read_at)."""
+    return AdAccount.objects.filter(removed_at__isnull=True, credential__isnull=False)
+
+
+def _feeds_live_code() -> QuerySet[AdAccount]:
+    return swept_ad_accounts().filter(pk__in=SparkAuthorization.objects.live().values("ad_account_id"))
+
+
+def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]]:
+    """The dispatcher's claim: an account that just got a live code is due now; the due ones
+    are claimed and grouped by grant, at most five to a batch (one report call each)."""
+    now = now or clock.now()
+    _feeds_live_code().filter(next_spend_read_at__isnull=True).update(next_spend_read_at=now)
+    claimed = claim_due(swept_ad_accounts(), lease=CLAIM_LEASE, limit=limit, now=now, field="next_spend_read_at")
+    by_grant: dict[int | None, list[int]] = {}
+    for account in sorted(claimed, key=lambda a: a.pk):
+        by_grant.setdefault(account.credential_id, []).append(account.pk)
+    return [
+        ids[start : start + MAX_REPORT_ADVERTISERS]
+        for ids in by_grant.values()
+        for start in range(0, len(ids), MAX_REPORT_ADVERTISERS)
+    ]
+
+
+def sweep(ad_account_ids: Sequence[int]) -> int:
+    """Read the ads of up to five ad accounts of one grant, then their spend in one report;
+    the next sweep is a day on while an account feeds a live code. Returns report rows stored."""
+    accounts = list(swept_ad_accounts().filter(pk__in=ad_account_ids).order_by("pk"))
+    if not accounts:
+        return 0
+    if len({a.credential_id for a in accounts}) != 1:
+        raise ValueError("one report call reads the ad accounts of one grant")
+    for account in accounts:
+        read_ads(account)
+    stored = read_spend(accounts)
+    now = clock.now()
+    ids = [a.pk for a in accounts]
+    AdAccount.objects.filter(pk__in=ids).update(next_spend_read_at=None)
+    _feeds_live_code().filter(pk__in=ids).update(next_spend_read_at=now + SWEEP_EVERY)
+    return stored
+
+
+def live_ads_on_codes() -> QuerySet[SparkAd]:
+    """The ads that stop when their code ends: AUTH_CODE ads switched on and past review."""
+    return SparkAd.objects.filter(identity_type=SparkAd.STOPS_WITH_CODE, operation_status="ENABLE").exclude(
+        secondary_status__in=SparkAd.NOT_LIVE
+    )
+
+
+def with_spend_at_risk(rows: QuerySet[SparkAuthorization]) -> QuerySet[SparkAuthorization]:
+    """Each row with ``spend_at_risk``: for a live code, the daily spend of the live ads that
+    run on it × the days they would run past its end. ad/get/ gives an ad no end time (it is
+    the ad group's), so those days are AT_RISK_DAYS, the horizon the ledger states. A code
+    that already ended has nothing left at risk: its ads stopped. A correlated subquery, so
+    the figure is right beside any other join on the rows, in one query whatever their number."""
+    money = DecimalField(max_digits=16, decimal_places=2)
+    daily = (
+        live_ads_on_codes()
+        .filter(authorization=OuterRef("pk"))
+        .order_by()
+        .values("authorization")
+        .annotate(total=Sum("daily_spend"))
+        .values("total")
+    )
+    zero = Value(Decimal("0.00"), output_field=money)
+    at_risk = Case(
+        When(
+            status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING],
+            then=Coalesce(Subquery(daily, output_field=money), zero) * AT_RISK_DAYS,
+        ),
+        default=zero,
+        output_field=money,
+    )
+    return rows.annotate(spend_at_risk=at_risk)
