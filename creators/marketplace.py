@@ -149,8 +149,9 @@ def claim_due_polls(limit: int | None = None) -> list[int]:
 
 def release(onboarding_ids: list[int], error: TikTokError) -> None:
     """Polls that failed on a transient error let go of their rows: at once when TikTok never
-    received the call (the rate budget had no room), otherwise to a dispatcher-length hold,
-    so the task's own retry can take them and the dispatcher does if no retry comes."""
+    received the call (the rate budget had no room), when TikTok's wait ends if it throttled
+    the call unprocessed, otherwise to a dispatcher-length hold, so the task's own retry can
+    take them and the dispatcher does if no retry comes."""
     now = timezone.now()
     # A row the flow already rescheduled or moved (beyond this poll's hold) keeps its time.
     rows = MarketplaceOnboarding.objects.filter(
@@ -158,7 +159,9 @@ def release(onboarding_ids: list[int], error: TikTokError) -> None:
     )
     rows.update(last_error=str(error)[:2000])
     if not give_back(rows, error, now=now):
-        rows.update(next_poll_at=now + DISPATCH_LEASE)
+        # TikTok refused a throttled call unprocessed: nothing to wait for but TikTok's wait.
+        hold = timedelta(seconds=error.retry_after or 0.0) if error.not_processed else DISPATCH_LEASE
+        rows.update(next_poll_at=now + hold)
 
 
 def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **fields: Any) -> bool:
