@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import redis
 import responses
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -94,6 +95,19 @@ def test_a_call_our_rate_budget_never_sent_is_counted_as_unsent_not_as_a_call(co
 
     assert _this_minute(callstats.INTERACTIVE) == {"calls": 1, "unsent": 1}
     assert len(responses.calls) == 1
+
+
+def test_each_count_sends_the_scripts_sha_not_the_script(counters, monkeypatch):
+    sent = []
+    monkeypatch.setattr(redis.Redis, "eval", lambda *args, **kwargs: pytest.fail("sent the whole script"))
+    real = redis.Redis.evalsha
+    monkeypatch.setattr(redis.Redis, "evalsha", lambda self, *args: sent.append(args[0]) or real(self, *args))
+
+    for _ in range(3):
+        callstats.record(PATH, None)
+
+    assert len(sent) == 3 and len(set(sent)) == 1
+    assert _this_minute(callstats.INTERACTIVE) == {"calls": 3}
 
 
 def test_counting_is_off_when_the_setting_is_off(counters):
