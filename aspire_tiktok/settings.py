@@ -128,7 +128,11 @@ TEMPLATES = [
 # production via DATABASE_URL=postgres://user@host:5432/name.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Persistent connections: a worker polls many times a second, and connecting to PostgreSQL
+# each time cost more than the poll's own queries. Each connection is checked before reuse
+# (a restarted database costs one failed check, not a failed task).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let web, worker and beat share one SQLite file in dev.
     DATABASES["default"]["OPTIONS"] = {

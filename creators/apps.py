@@ -6,9 +6,18 @@ class CreatorsConfig(AppConfig):
     name = "creators"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from integrations import jobs, polling
+        from integrations.models import Credential, TikTokOneAccount
 
         from . import collaborations, marketplace, tasks
+
+        for model in (TikTokOneAccount, Credential):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    marketplace.forget_marketplace_account, sender=model, dispatch_uid=f"marketplace.{model}"
+                )
 
         jobs.register(
             "onboarding_check", tasks.check_job, label="Check the Creator Marketplace status", reload_when_done=True

@@ -10,19 +10,20 @@ row (nor both send an invite).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
 
 from integrations.errors import FlowError
 from integrations.models import TikTokAccount, TikTokOneAccount
-from integrations.polling import claim_due, give_back, take
-from integrations.tiktok import TikTokError, clock, tokens
+from integrations.polling import claim_due, give_back, update_returning
+from integrations.tiktok import Kind, TikTokError, clock, tokens
 from integrations.tiktok.ratelimit import limits_for
 from integrations.tiktok.tto import CREATOR_STATUS_BATCH
 
@@ -60,29 +61,50 @@ def restart_onboarding(account: TikTokAccount) -> MarketplaceOnboarding:
     return onboarding
 
 
+# The platform's account as last read, and when (time.monotonic()): see marketplace_account.
+_platform: tuple[TikTokOneAccount, float] | None = None
+PLATFORM_ACCOUNT_TTL_SECONDS = 60.0
+
+
 def marketplace_account() -> TikTokOneAccount:
-    """The platform's internal TikTok One account, which requests invites and reads status."""
+    """The platform's internal TikTok One account, which requests invites and reads status,
+    with its credential (tokens decrypted).
+
+    Every status poll uses it, so each process keeps it for PLATFORM_ACCOUNT_TTL_SECONDS
+    instead of reading and decrypting it per poll; `forget_marketplace_account` drops it
+    at once when it changes (a save in this process) or TikTok refuses its token, so a
+    staff change reaches every worker within the minute.
+    """
+    global _platform
+    if _platform is not None and time.monotonic() - _platform[1] < PLATFORM_ACCOUNT_TTL_SECONDS:
+        return _platform[0]
     account = TikTokOneAccount.objects.select_related("credential").filter(is_internal=True).first()
     if account is None or account.credential is None:
         raise FlowError("The platform's TikTok One account is not set up yet. Contact support.")
+    _platform = (account, time.monotonic())
     return account
+
+
+def forget_marketplace_account(**_signal: Any) -> None:
+    """Read the platform's account afresh at its next use (connected to saves of accounts and
+    credentials in CreatorsConfig.ready())."""
+    global _platform
+    _platform = None
 
 
 def _backoff(attempts: int) -> timedelta:
     return min(POLL_BASE * (2 ** min(attempts, 8)), POLL_MAX)
 
 
-def claim_polls(onboarding_ids: list[int]) -> list[int]:
-    """The rows of a batch this executor takes, each by its own conditional update
-    (integrations.polling.take): a row another executor holds is left out, the rest are polled
-    together. A row qualifies while it is due or only held by a dispatcher's claim
-    (DISPATCH_LEASE); the winner holds it for CLAIM_LEASE, beyond any dispatcher's claim, so
-    the others find it taken. One transaction for the batch: one commit, not one per row, on
-    the path every poll takes."""
-    with transaction.atomic():
-        return [
-            pk for pk in onboarding_ids if take(polled().filter(pk=pk), free_within=DISPATCH_LEASE, hold=CLAIM_LEASE)
-        ]
+def claim_polls(onboarding_ids: list[int]) -> list[MarketplaceOnboarding]:
+    """The rows of a batch this executor takes, in one conditional UPDATE that returns them:
+    a row another executor holds is left out, the rest are polled together. A row qualifies
+    while it is due or only held by a dispatcher's claim (DISPATCH_LEASE); the winner holds it
+    for CLAIM_LEASE, beyond any dispatcher's claim, so the others find it taken, and it no
+    longer counts as waiting in the queue."""
+    now = timezone.now()
+    free = polled().filter(pk__in=onboarding_ids, next_poll_at__lte=now + DISPATCH_LEASE)
+    return update_returning(free, {"next_poll_at": now + CLAIM_LEASE, "claimed_until": None})
 
 
 def polled() -> QuerySet[MarketplaceOnboarding]:
@@ -108,23 +130,27 @@ def dispatch_target() -> int:
 
 
 def claim_due_polls(limit: int | None = None) -> list[int]:
-    """The dispatcher's claim: due rows, held for DISPATCH_LEASE, up to `limit` or else as
-    many as tops the queue up to dispatch_target(). Rows still under a dispatcher's hold
-    (due within DISPATCH_LEASE, not yet taken by a task, which holds for longer) are what
-    waits in the queue; counting them is a range scan of the same partial index."""
+    """The dispatcher's claim: due rows, most overdue first, held for DISPATCH_LEASE, up to
+    `limit` or else as many as tops the queue up to dispatch_target().
+
+    What waits in the queue is counted by the claim's own marker (`claimed_until`, set by
+    this claim and cleared when a task takes the row; index onboarding_queued_idx), never by
+    a range of `next_poll_at`: the back-off also schedules rows a few minutes ahead, and
+    counting those as queued once starved overdue rows."""
+    now = timezone.now()
     if limit is None:
-        now = timezone.now()
-        queued = polled().filter(next_poll_at__gt=now, next_poll_at__lte=now + DISPATCH_LEASE).count()
-        limit = dispatch_target() - queued
+        limit = dispatch_target() - MarketplaceOnboarding.objects.filter(claimed_until__gt=now).count()
     if limit <= 0:
         return []
-    return [row.pk for row in claim_due(polled(), lease=DISPATCH_LEASE, limit=limit)]
+    claimed = claim_due(polled(), lease=DISPATCH_LEASE, limit=limit, now=now, mark="claimed_until")
+    return [row.pk for row in claimed]
 
 
 def release(onboarding_ids: list[int], error: TikTokError) -> None:
     """Polls that failed on a transient error let go of their rows: at once when TikTok never
-    received the call (the rate budget had no room), otherwise to a dispatcher-length hold,
-    so the task's own retry can take them and the dispatcher does if no retry comes."""
+    received the call (the rate budget had no room), when TikTok's wait ends if it throttled
+    the call unprocessed, otherwise to a dispatcher-length hold, so the task's own retry can
+    take them and the dispatcher does if no retry comes."""
     now = timezone.now()
     # A row the flow already rescheduled or moved (beyond this poll's hold) keeps its time.
     rows = MarketplaceOnboarding.objects.filter(
@@ -132,7 +158,9 @@ def release(onboarding_ids: list[int], error: TikTokError) -> None:
     )
     rows.update(last_error=str(error)[:2000])
     if not give_back(rows, error, now=now):
-        rows.update(next_poll_at=now + DISPATCH_LEASE)
+        # TikTok refused a throttled call unprocessed: nothing to wait for but TikTok's wait.
+        hold = timedelta(seconds=error.retry_after or 0.0) if error.not_processed else DISPATCH_LEASE
+        rows.update(next_poll_at=now + hold)
 
 
 def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **fields: Any) -> bool:
@@ -153,47 +181,79 @@ def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **
     return True
 
 
-def _reschedule(onboardings: list[MarketplaceOnboarding]) -> None:
-    """Poll again after each row's back-off: one update per attempt count, in one transaction
-    (a batch is mostly rows TikTok has not moved, all on the same attempt)."""
+def _record_statuses(rows: list[MarketplaceOnboarding], unmoved: list[MarketplaceOnboarding]) -> None:
+    """What TikTok answered, on every row of the batch, and the next poll of the rows it did
+    not move (each after its own back-off): one UPDATE for the batch, whatever its mix."""
+    if not rows:
+        return
     now = timezone.now()
-    by_attempts: dict[int, list[int]] = {}
-    for onboarding in onboardings:
-        by_attempts.setdefault(onboarding.poll_attempts + 1, []).append(onboarding.pk)
-    with transaction.atomic():
-        for attempts, pks in by_attempts.items():
-            MarketplaceOnboarding.objects.filter(pk__in=pks).update(
-                next_poll_at=now + _backoff(attempts), poll_attempts=attempts, last_error=""
-            )
+    waiting = {row.pk for row in unmoved}
+    values: dict[str, Any] = {
+        "tiktok_status": _by_row(rows, lambda row: row.tiktok_status, models.CharField()),
+        "status_checked_at": now,
+    }
+    if waiting:
+        # The back-off depends only on the attempt count: one WHEN per count in the batch.
+        next_poll = {row.pk: now + _backoff(row.poll_attempts + 1) for row in unmoved}
+        values |= {
+            "next_poll_at": _by_row(unmoved, lambda row: next_poll[row.pk], models.DateTimeField(), F("next_poll_at")),
+            "poll_attempts": _by_row(
+                unmoved, lambda row: row.poll_attempts + 1, models.PositiveIntegerField(), F("poll_attempts")
+            ),
+            "last_error": _by_row(unmoved, lambda row: "", models.TextField(), F("last_error")),
+        }
+    MarketplaceOnboarding.objects.filter(pk__in=[row.pk for row in rows]).update(**values)
+    for row in unmoved:
+        row.next_poll_at, row.poll_attempts, row.last_error = next_poll[row.pk], row.poll_attempts + 1, ""
 
 
-def poll(onboarding_ids: list[int]) -> dict[int, str]:
+def _by_row(
+    rows: list[MarketplaceOnboarding],
+    value: Callable[[MarketplaceOnboarding], Any],
+    output: models.Field,
+    default: Any = None,
+) -> Case:
+    """A CASE giving each row its value, one WHEN per distinct value."""
+    groups: dict[Any, list[int]] = {}
+    for row in rows:
+        groups.setdefault(value(row), []).append(row.pk)
+    whens = [When(pk__in=pks, then=Value(v)) for v, pks in groups.items()]
+    return Case(*whens, default=default, output_field=output)
+
+
+def poll(rows: list[MarketplaceOnboarding]) -> dict[int, str]:
     """One look at TikTok for claimed rows: their handles in ONE `tto/tcm/creator/status/get/`
     call (at most CREATOR_STATUS_BATCH), then each row's state machine. Returns each row's
     state.
 
+    Only what polling needs is read: the rows (as the claim returned them) and their handles;
+    a row's account and its owner are read only when its state changes (to notify them).
     A row whose own step fails (its invite call) does not stop the others: a transient error
     gives that row back and is raised after the rest are done, so the task's retry takes it.
     """
-    if len(onboarding_ids) > CREATOR_STATUS_BATCH:
+    if len(rows) > CREATOR_STATUS_BATCH:
         raise ValueError(f"at most {CREATOR_STATUS_BATCH} creators per status call")
-    rows = list(MarketplaceOnboarding.objects.select_related("tiktok_account__owner").filter(pk__in=onboarding_ids))
     if not rows:
         return {}
-    tto = marketplace_account()
-    handles = sorted({row.tiktok_account.handle for row in rows})
-    answer = tokens.call_with_credential(
-        tto.credential_id, lambda c: c.tto_tcm_creator_status_get(tto.tto_tcm_account_id, handles)
+    handles_by_account = dict(
+        TikTokAccount.objects.filter(pk__in={row.tiktok_account_id for row in rows}).values_list("pk", "handle")
     )
+    tto = marketplace_account()
+    handles = sorted(set(handles_by_account.values()))
+    try:
+        answer = tokens.call_with_credential(
+            tto.credential_id,
+            lambda c: c.tto_tcm_creator_status_get(tto.tto_tcm_account_id, handles),
+            credential=tto.credential,
+        )
+    except TikTokError as exc:
+        if exc.kind == Kind.AUTH:
+            forget_marketplace_account()
+        raise
     statuses = {r.get("handle_name"): r.get("status", "") for r in answer}
-    now = timezone.now()
     for row in rows:
         # A handle TikTok leaves out of its answer is one it does not know.
-        row.tiktok_status = statuses.get(row.tiktok_account.handle) or "INVALID"
-    for status in {row.tiktok_status for row in rows}:
-        MarketplaceOnboarding.objects.filter(pk__in=[r.pk for r in rows if r.tiktok_status == status]).update(
-            tiktok_status=status, status_checked_at=now
-        )
+        row.tiktok_status = statuses.get(handles_by_account[row.tiktok_account_id]) or "INVALID"
     retry: TikTokError | None = None
     unmoved = []
     for row in rows:
@@ -206,10 +266,10 @@ def poll(onboarding_ids: list[int]) -> dict[int, str]:
                 retry = retry or exc
             else:
                 MarketplaceOnboarding.objects.filter(pk=row.pk).update(last_error=str(exc)[:2000])
-    _reschedule(unmoved)
+    _record_statuses(rows, unmoved)
     if retry is not None:
         raise retry
-    return dict(MarketplaceOnboarding.objects.filter(pk__in=onboarding_ids).values_list("pk", "state"))
+    return {row.pk: row.state for row in rows}
 
 
 def _advance(onboarding: MarketplaceOnboarding, status: str, tto: TikTokOneAccount) -> bool:

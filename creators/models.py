@@ -73,11 +73,18 @@ class MarketplaceOnboarding(models.Model):
     # The last change shown once on the creator's page (cleared when seen).
     notice = models.CharField(max_length=300, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # Set by the dispatcher's claim (to the end of its hold), cleared when a task takes the
+    # row: the rows waiting in the queue are exactly those with a future value.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     poll_attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
     class Meta:
         indexes = [
+            # The dispatcher's count of what it queued and no task has taken yet.
+            models.Index(
+                fields=["claimed_until"], condition=Q(claimed_until__isnull=False), name="onboarding_queued_idx"
+            ),
             # The dispatcher's query: due rows in a polled state, oldest first.
             models.Index(
                 fields=["next_poll_at"],

@@ -27,14 +27,15 @@ DISPATCH_BATCH = 500
 REFRESH_LEASE = timedelta(minutes=10)
 
 
-@shared_task(queue="invites", time_limit=60, soft_time_limit=50)
+@shared_task(queue="invites", time_limit=60, soft_time_limit=50, ignore_result=True)
 def dispatch_onboarding_polls() -> int:
     """Claim due waiting creators (partial index onboarding_poll_due_idx) and enqueue one
     poll per CREATOR_STATUS_BATCH of them; see marketplace.dispatch_target for how many."""
     return enqueue_on_commit(poll_onboardings, marketplace.claim_due_polls(), batch=CREATOR_STATUS_BATCH)
 
 
-@shared_task(base=TikTokTask, queue="invites", time_limit=120, soft_time_limit=100)
+# Nobody reads a poll's result (the rows hold what it found): not stored in the result backend.
+@shared_task(base=TikTokTask, queue="invites", time_limit=120, soft_time_limit=100, ignore_result=True)
 def poll_onboardings(onboarding_ids: list[int]) -> dict[int, str]:
     """Check up to 20 creators' Marketplace status in one call and move their state machines."""
     return _poll(onboarding_ids)
@@ -53,16 +54,17 @@ def _poll(onboarding_ids: list[int]) -> dict[int, str]:
     claimed = marketplace.claim_polls(onboarding_ids)
     if not claimed:
         return {}
+    pks = [row.pk for row in claimed]
     try:
         return marketplace.poll(claimed)
     except FlowError as exc:
-        MarketplaceOnboarding.objects.filter(pk__in=claimed).update(last_error=exc.message)
-        return dict.fromkeys(claimed, "not configured")
+        MarketplaceOnboarding.objects.filter(pk__in=pks).update(last_error=exc.message)
+        return dict.fromkeys(pks, "not configured")
     except TikTokError as exc:
         if exc.is_transient:
-            marketplace.release(claimed, exc)
+            marketplace.release(pks, exc)
         else:
-            MarketplaceOnboarding.objects.filter(pk__in=claimed).update(last_error=str(exc)[:2000])
+            MarketplaceOnboarding.objects.filter(pk__in=pks).update(last_error=str(exc)[:2000])
         raise
 
 

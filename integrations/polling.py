@@ -34,9 +34,10 @@ from typing import Any, cast
 from celery import Task
 from celery.contrib.django.task import DjangoTask
 from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
+from django.db import connections, transaction
 from django.db.models import Model, Q, QuerySet
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from .tiktok import TikTokError
@@ -95,34 +96,48 @@ def register(poller: Poller) -> None:
 
 
 def claim_due[M: Model](
-    queryset: QuerySet[M], *, lease: timedelta, limit: int, now: datetime | None = None, field: str = "next_poll_at"
+    queryset: QuerySet[M],
+    *,
+    lease: timedelta,
+    limit: int,
+    now: datetime | None = None,
+    field: str = "next_poll_at",
+    mark: str | None = None,
 ) -> list[M]:
-    """Claim up to `limit` rows of `queryset` whose `field` is due, oldest first.
+    """Claim up to `limit` rows of `queryset` whose `field` is due, the most overdue first,
+    moving `field` (and `mark`, when given: a column that says the row is claimed) to
+    `now + lease`. Returns the claimed rows, in no particular order.
 
-    A NULL `field` is never due: a row is scheduled by setting it. Of concurrent callers,
-    each row goes to exactly one.
+    One statement on the due-time index: `UPDATE … WHERE pk IN (SELECT pk … ORDER BY field
+    LIMIT n FOR UPDATE SKIP LOCKED) RETURNING …`. Of concurrent callers each row goes to
+    exactly one: PostgreSQL's claimers skip the rows another holds; SQLite runs one writer
+    at a time. A NULL `field` is never due: a row is scheduled by setting it.
     """
+    if limit <= 0:
+        return []
     now = now or timezone.now()
     until = now + lease
+    due = queryset.filter(**{f"{field}__lte": now}).order_by(field).select_for_update(skip_locked=True)
+    values = {field: until} | ({mark: until} if mark else {})
+    # One statement is one transaction already; Django compiles FOR UPDATE only inside one.
+    with transaction.atomic(using=queryset.db):
+        return update_returning(queryset.model._default_manager.filter(pk__in=due.values("pk")[:limit]), values)
+
+
+def update_returning[M: Model](queryset: QuerySet[M], values: dict[str, Any]) -> list[M]:
+    """`queryset.update(**values)` that returns the rows it changed (as they are after it),
+    in one statement: the conditions are checked on each row as it is updated, so of two
+    concurrent callers a row goes to the one whose conditions held when it got there."""
+    query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
+    query.add_update_values(values)
+    try:
+        sql, params = query.get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:  # e.g. pk__in=[]: nothing to update
+        return []
     model = queryset.model
-    with transaction.atomic():
-        rows = list(
-            queryset.filter(**{f"{field}__lte": now}).order_by(field).select_for_update(skip_locked=True)[:limit]
-        )
-        if connection.features.has_select_for_update_skip_locked:
-            # The rows are locked until commit and skipped by every other claimer.
-            model._default_manager.filter(pk__in=[row.pk for row in rows]).update(**{field: until})
-            claimed = rows
-        else:
-            # No row locks (SQLite): a row is ours only if nobody moved it since we read it.
-            claimed = [
-                row
-                for row in rows
-                if model._default_manager.filter(pk=row.pk, **{field: getattr(row, field)}).update(**{field: until})
-            ]
-    for row in claimed:
-        setattr(row, field, until)
-    return claimed
+    quote = connections[queryset.db].ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in model._meta.concrete_fields)
+    return list(model._default_manager.db_manager(queryset.db).raw(f"{sql} RETURNING {columns}", params))
 
 
 def take(

@@ -109,6 +109,16 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_platform_account():
+    """Each process keeps the platform's TikTok One account; a test's rolled-back rows must
+    not be what the next test finds."""
+    from creators import marketplace
+
+    marketplace.forget_marketplace_account()
+    yield
+
+
 @pytest.fixture
 def run_jobs(monkeypatch, django_capture_on_commit_callbacks):
     """`with run_jobs(): client.post(...)`: the background jobs (integrations.jobs) the block

@@ -22,6 +22,7 @@ from functools import lru_cache
 import redis
 from celery import current_task
 from django.conf import settings
+from redis.commands.core import Script
 
 from .errors import RATE_BUDGET, TikTokError
 from .ratelimit import THROTTLED
@@ -75,6 +76,12 @@ def _redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
+@lru_cache(maxsize=4)
+def _record_script(url: str) -> Script:
+    # Hashed once per process; every attempt then sends its SHA (EVALSHA), not the script.
+    return _redis(url).register_script(_RECORD)
+
+
 def _prefix() -> str:
     return f"{settings.TIKTOK_RATE_BUDGET_KEY_PREFIX}:calls"
 
@@ -109,9 +116,10 @@ def record(path: str, exc: TikTokError | None) -> None:
                 "message": exc.message[:300],
             }
         )
-    client = _redis(settings.REDIS_URL)
     try:
-        client.eval(_RECORD, 1, _prefix(), source, outcome, error, KEEP_MINUTES * 60, KEEP_ERRORS)
+        _record_script(settings.REDIS_URL)(
+            keys=[_prefix()], args=[source, outcome, error, KEEP_MINUTES * 60, KEEP_ERRORS]
+        )
     except redis.RedisError as exc_redis:
         logger.warning("call counters unavailable: %s", exc_redis)
 

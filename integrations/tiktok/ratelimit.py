@@ -37,10 +37,18 @@ saturating background polling a lone interactive call therefore waits about one 
 daily quota is where a share is set aside outright: background calls may use only
 (1 - TIKTOK_RATE_RESERVED_SHARE) of it, so polling can never spend the day a person needs.
 
+A busy CPU. The pace holds only for calls that leave within the jitter allowance of their
+grant. A process descheduled between the grant and the send would arrive bunched with the
+next grants, so the transport gives such a grant up (`fresh`) and asks again: a slot is
+wasted, no window is overrun.
+
 Back-off: when TikTok answers code 40100 anyway (HTTP 200, no headers), its message names the
-window and TikTok says how long to stay away: 1 s (QPS), 5 min (QPM), until 00:00 UTC
-(daily). `back_off` records that in the same Redis hash, so every process stops, not only the
-one that was told.
+window. Over the QPS, calls still arrived bunched by more than the margin (the network, or
+TikTok's own side): the throttled call takes one slot, and the margin grows by a step for
+every process, learnt from TikTok's count; it fades while TikTok stays quiet. One QPS 40100
+therefore costs one slot, not a second of every process. Over the QPM or the daily quota
+TikTok says how long to stay away (5 min, until 00:00 UTC); `back_off` records that in the
+same Redis hash, so every process stops, not only the one that was told.
 
 All decisions use the Redis server clock, so machines with skewed clocks still agree.
 """
@@ -48,6 +56,7 @@ All decisions use the Redis server clock, so machines with skewed clocks still a
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum, StrEnum
@@ -66,24 +75,45 @@ from .errors import RATE_BUDGET, Kind, TikTokError
 THROTTLED = 40100
 # A waiting process that wakes this much late still gets its grid slot (see the docstring).
 LATE_CREDIT_SECONDS = 0.005
+# The margin learnt from QPS 40100s: each adds a step, up to a cap, and it fades by FADE per
+# second without one (100 ms fades in about 17 minutes).
+LEARNT_STEP_SECONDS = 0.01
+LEARNT_CAP_SECONDS = 0.25
+LEARNT_FADE_PER_SECOND = 0.0001
 
-# KEYS[1]: the budget's hash (fields grid, day, used, blocked, iwant; times in µs of Redis time).
-# ARGV: interval between grants (µs), late credit (µs), daily limit (0 = none), 1 for a
-# background call (0 for a person's), how long a person's claim on a slot holds (µs).
+# The margin learnt from QPS 40100s (see LEARNT_*): what one 40100 adds, the most it grows
+# to, and how fast it fades (µs of margin per second) while TikTok stays quiet.
+_LEARNT = """
+local function learnt(s_extra, s_at, now, fade)
+  local extra = tonumber(s_extra) or 0
+  if extra <= 0 then return 0 end
+  local faded = extra - (now - (tonumber(s_at) or now)) * fade / 1000000
+  if faded < 0 then return 0 end
+  return faded
+end
+"""
+
+# KEYS[1]: the budget's hash (fields grid, day, used, blocked, iwant, extra, extra_at; times in
+# µs of Redis time). ARGV: interval between grants (µs), late credit (µs), daily limit (0 =
+# none), 1 for a background call (0 for a person's), how long a person's claim on a slot holds
+# (µs), grants per window of the window that sets the interval, the learnt margin's fade.
 # Returns {wait_us, now_us, reason}: reason 0 = granted at now_us, 1 = pacing, 2 = daily
 # quota, 3 = backing off after a 40100. Numbers are written with %.0f: Lua's own conversion
 # keeps 14 digits and would round microsecond timestamps.
-_TAKE = """
+_TAKE = (
+    _LEARNT
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
 local credit = tonumber(ARGV[2])
 local day_limit = tonumber(ARGV[3])
 local background = tonumber(ARGV[4]) == 1
 local hold = tonumber(ARGV[5])
-local s = redis.call('HMGET', KEYS[1], 'blocked', 'grid', 'day', 'used', 'iwant')
+local s = redis.call('HMGET', KEYS[1], 'blocked', 'grid', 'day', 'used', 'iwant', 'extra', 'extra_at')
 local blocked = tonumber(s[1]) or 0
 if now < blocked then return {blocked - now, now, 3} end
+-- L + 1 grants must span the window plus every margin, the learnt one included.
+local interval = tonumber(ARGV[1]) + math.floor(learnt(s[6], s[7], now, tonumber(ARGV[7])) / tonumber(ARGV[6]))
 local grid = tonumber(s[2])
 local iwant = tonumber(s[5]) or 0
 if grid and now < grid + interval then
@@ -108,6 +138,28 @@ if not background then redis.call('HDEL', KEYS[1], 'iwant') end
 redis.call('PEXPIRE', KEYS[1], 2 * 86400 * 1000)
 return {0, now, 0}
 """
+)
+
+# KEYS[1]: the budget's hash. ARGV: the interval between grants (µs), the learnt margin's
+# step, cap and fade (µs). A QPS 40100 means calls arrived bunched more than the margin
+# allows: the throttled call takes the next slot (the grid moves to now) and the margin grows
+# by one step. Returns the µs to wait: one interval.
+_LEARN = (
+    _LEARNT
+    + """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local s = redis.call('HMGET', KEYS[1], 'grid', 'extra', 'extra_at')
+local extra = learnt(s[2], s[3], now, tonumber(ARGV[4])) + tonumber(ARGV[2])
+if extra > tonumber(ARGV[3]) then extra = tonumber(ARGV[3]) end
+local grid = tonumber(s[1]) or now
+if now > grid then grid = now end
+redis.call('HSET', KEYS[1], 'grid', string.format('%.0f', grid), 'extra', string.format('%.0f', extra),
+  'extra_at', string.format('%.0f', now))
+redis.call('PEXPIRE', KEYS[1], 2 * 86400 * 1000)
+return grid + tonumber(ARGV[1]) - now
+"""
+)
 
 # KEYS[1]: the budget's hash. ARGV[1]: back-off in µs, or 0 for "until 00:00 UTC".
 # Never shortens a longer back-off already recorded. Returns the µs left to wait.
@@ -148,9 +200,17 @@ class Limits:
 
     def interval(self, margin: float) -> float:
         """Seconds between grants so that L + 1 consecutive grants span each window + margin."""
-        spans = [(1.0 + margin) / self.per_second] if self.per_second else []
-        spans += [(60.0 + margin) / self.per_minute] if self.per_minute else []
-        return max(spans, default=0.0)
+        return self._pacing(margin)[0]
+
+    def paced_by(self, margin: float) -> int:
+        """L of the window that sets the interval (1 when none does): a margin added to that
+        window adds margin / L to the interval."""
+        return self._pacing(margin)[1]
+
+    def _pacing(self, margin: float) -> tuple[float, int]:
+        spans = [((1.0 + margin) / self.per_second, self.per_second)] if self.per_second else []
+        spans += [((60.0 + margin) / self.per_minute, self.per_minute)] if self.per_minute else []
+        return max(spans, default=(0.0, 1))
 
 
 # API for Business tiers (portal/docs/rate-limits/v1.3; per day for the higher tiers as
@@ -237,8 +297,11 @@ class RateBudget:
         self.max_wait = max_wait
         self.margin = jitter + LATE_CREDIT_SECONDS
         self.reserved_share = reserved_share
+        self.jitter = jitter
+        # Scripts are sent once per Redis server and then called by their SHA (EVALSHA).
         self.take = self.client.register_script(_TAKE)
         self.back_off_script = self.client.register_script(_BACK_OFF)
+        self.learn_script = self.client.register_script(_LEARN)
 
     def _key(self, budget: str) -> str:
         return f"{self.prefix}:{budget}"
@@ -251,18 +314,32 @@ class RateBudget:
         interval_us = round(interval * 1_000_000)
         # A person's claim on the next slot holds one interval past it: long enough for a
         # waiter that wakes late, short enough that a caller who gave up costs one slot.
-        args = [interval_us, round(LATE_CREDIT_SECONDS * 1_000_000), per_day, int(background), interval_us]
+        args = [
+            interval_us,
+            round(LATE_CREDIT_SECONDS * 1_000_000),
+            per_day,
+            int(background),
+            interval_us,
+            limits.paced_by(self.margin),
+            round(LEARNT_FADE_PER_SECOND * 1_000_000),
+        ]
         wait_us, now_us, reason = self.take(keys=[self._key(budget)], args=args)
         return int(wait_us) / 1_000_000, int(now_us), Reason(int(reason))
 
     def acquire(self, budget: str, limits: Limits, *, background: bool, path: str = "") -> int:
         """Wait (bounded) for a slot; raise a transient TikTokError if none comes in time.
         Returns the Redis time (µs) of the grant."""
+        return self.acquire_to_send(budget, limits, background=background, path=path)[0]
+
+    def acquire_to_send(self, budget: str, limits: Limits, *, background: bool, path: str = "") -> tuple[int, float]:
+        """`acquire`, also returning when (time.monotonic()) the granting request left this
+        process: the call must leave within the jitter allowance of it (`fresh`)."""
         waited = 0.0
         while True:
+            asked = time.monotonic()
             wait, granted_at, reason = self.try_acquire(budget, limits, background=background)
             if reason == Reason.GRANTED:
-                return granted_at
+                return granted_at, asked
             if waited + wait > self.max_wait:
                 raise TikTokError(
                     f"Rate budget for {budget} exhausted ({reason.name.lower()}); not sent",
@@ -287,8 +364,26 @@ class RateBudget:
         blocked_for = max(0, int(blocked or 0) - now) / 1_000_000
         return BudgetState(used_today=used_today, blocked_for=blocked_for)
 
-    def back_off(self, budget: str, window: Window) -> float:
-        """Stop every process using ``budget`` for as long as TikTok says; seconds to wait."""
+    def fresh(self, asked: float) -> bool:
+        """Whether a grant asked for at `asked` (time.monotonic()) may still be used: the pace
+        holds TikTok's windows only for calls that arrive within the jitter allowance of their
+        grant. A process descheduled longer (a busy CPU) would arrive bunched with the next
+        grants: it gives the slot up and asks again."""
+        return time.monotonic() - asked <= self.jitter
+
+    def back_off(self, budget: str, window: Window, limits: Limits | None = None) -> float:
+        """After a 40100 for `window`; seconds to wait.
+
+        Over the QPS (the pace let calls arrive bunched): the throttled call costs one slot
+        and the shared margin grows, learnt from TikTok's own count (`limits` gives the pace).
+        Over the QPM or the daily quota: every process stops for as long as TikTok says."""
+        if window == Window.SECOND:
+            interval_us = round((limits or Limits()).interval(self.margin) * 1_000_000)
+            args = [interval_us, *(round(x * 1_000_000) for x in (LEARNT_STEP_SECONDS, LEARNT_CAP_SECONDS))]
+            return (
+                int(self.learn_script(keys=[self._key(budget)], args=[*args, round(LEARNT_FADE_PER_SECOND * 1e6)]))
+                / 1e6
+            )
         span_us = 0 if window == Window.DAY else round(_BACK_OFF_SECONDS[window] * 1_000_000)
         return int(self.back_off_script(keys=[self._key(budget)], args=[span_us])) / 1_000_000
 
@@ -297,10 +392,16 @@ def default_budget() -> RateBudget | None:
     """The budget from settings, or None when TIKTOK_RATE_BUDGET_ENABLED is off."""
     if not settings.TIKTOK_RATE_BUDGET_ENABLED:
         return None
-    return RateBudget(
+    return _budget(
         settings.REDIS_URL,
-        prefix=settings.TIKTOK_RATE_BUDGET_KEY_PREFIX,
-        max_wait=settings.TIKTOK_RATE_BUDGET_MAX_WAIT,
-        jitter=settings.TIKTOK_RATE_JITTER_SECONDS,
-        reserved_share=settings.TIKTOK_RATE_RESERVED_SHARE,
+        settings.TIKTOK_RATE_BUDGET_KEY_PREFIX,
+        settings.TIKTOK_RATE_BUDGET_MAX_WAIT,
+        settings.TIKTOK_RATE_JITTER_SECONDS,
+        settings.TIKTOK_RATE_RESERVED_SHARE,
     )
+
+
+@lru_cache(maxsize=8)
+def _budget(url: str, prefix: str, max_wait: float, jitter: float, reserved_share: float) -> RateBudget:
+    # One per process and configuration: every call reuses its scripts' SHAs.
+    return RateBudget(url, prefix=prefix, max_wait=max_wait, jitter=jitter, reserved_share=reserved_share)

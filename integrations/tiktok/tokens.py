@@ -161,18 +161,25 @@ def ensure_fresh(credential_id: int) -> Credential:
     return refresh_credential(credential_id, only_if_expiring=True)
 
 
-def call_with_credential[T](credential_id: int | None, call: Callable[[BusinessClient], T]) -> T:
+def call_with_credential[T](
+    credential_id: int | None, call: Callable[[BusinessClient], T], *, credential: Credential | None = None
+) -> T:
     """Run ``call(client)`` with the credential's token.
 
     An "expired" auth error (40102) triggers one refresh and one retry; an error that means
     the grant is gone (40105, 40107, ...) marks the credential needs_reconnect.
     An account with no credential at all (``credential_id`` None) needs connecting too.
+    A caller that keeps the credential loaded passes it as ``credential``: it is used as it is
+    unless its token is about to expire (then read and refreshed as usual).
     """
     if credential_id is None:
         raise TikTokError(
             "No credential: connect the account first", kind=Kind.AUTH, code="needs_reconnect", sent=False
         )
-    cred = ensure_fresh(credential_id)
+    fresh = credential is not None and (
+        credential.kind == Credential.Kind.BUSINESS or not credential.access_expires_soon(_margin())
+    )
+    cred = credential if credential is not None and fresh else ensure_fresh(credential_id)
     if cred.status != Credential.Status.OK or not cred.access_token:
         raise TikTokError("Credential needs reconnecting", kind=Kind.AUTH, code="needs_reconnect", sent=False)
     try:

@@ -226,11 +226,17 @@ class Transport:
 
     def _attempt(self, req: Request) -> tuple[Any, str]:
         budget = self.budget
-        if budget is not None:
-            budget.acquire(
-                business_budget_key(), ratelimit.limits_for(), background=ratelimit.in_background(), path=req.path
-            )
-        timeout = self._timeout(req)
+        limits = ratelimit.limits_for()
+        while True:
+            asked = 0.0
+            if budget is not None:
+                _, asked = budget.acquire_to_send(
+                    business_budget_key(), limits, background=ratelimit.in_background(), path=req.path
+                )
+            timeout = self._timeout(req)
+            # The last moment before sending: a grant this process sat on too long is given up.
+            if budget is None or budget.fresh(asked):
+                break
         try:
             resp = _session().request(
                 req.method,
@@ -254,7 +260,10 @@ class Transport:
                 # TikTok names the window in the message and says how long to stay away;
                 # with the shared budget every process stays away, not only this one.
                 window = ratelimit.throttled_window(exc.message)
-                told = budget.back_off(business_budget_key(), window) if budget else ratelimit.back_off_seconds(window)
+                if budget is None:
+                    told = ratelimit.back_off_seconds(window)
+                else:
+                    told = budget.back_off(business_budget_key(), window, limits)
                 exc.retry_after = max(exc.retry_after or 0.0, told)
             raise
 

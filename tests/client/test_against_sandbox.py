@@ -272,6 +272,45 @@ def test_the_sandboxs_counters_never_exceed_the_tier_under_the_clients_budget(
     assert per_minute["max_in_window"] <= 600
 
 
+def _burn(seconds: float) -> None:
+    """Keep one core busy: the platform's processes then lose the CPU between grant and send."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_on_a_loaded_cpu_the_sandbox_counts_no_call_over_the_tier(control, brand_token, live_sandbox, settings):
+    env = {
+        "DJANGO_SETTINGS_MODULE": "aspire_tiktok.settings",
+        "DJANGO_ENV": "test",
+        "TIKTOK_BUSINESS_API_BASE_URL": live_sandbox,
+        "TIKTOK_AUTH_BASE_URL": live_sandbox,
+        "TIKTOK_RATE_BUDGET_ENABLED": "true",
+        "TIKTOK_API_TIER": "basic",
+        "TIKTOK_RATE_BUDGET_KEY_PREFIX": f"test:tiktok:{uuid.uuid4().hex}",
+        "TIKTOK_RATE_BUDGET_MAX_WAIT": "60",
+        "TIKTOK_MAX_RETRIES": "0",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    assert control("POST", "rate-limits/app", {"tier": "basic"})["qps"] == 10
+    control("DELETE", "requests")
+    spawn = multiprocessing.get_context("spawn")
+    burners = [spawn.Process(target=_burn, args=(30.0,)) for _ in range(4)]
+    for burner in burners:
+        burner.start()
+    try:
+        with spawn.Pool(6) as pool:
+            outcomes = pool.starmap(call_bc_get, [(env, brand_token, 10)] * 6)
+    finally:
+        for burner in burners:
+            burner.terminate()
+            burner.join()
+
+    per_second = control("GET", "requests/stats?window_seconds=1")["app"]
+    assert per_second["throttled"] == 0 and per_second["max_in_window"] <= 10
+    assert [o for run in outcomes for o in run] == ["ok"] * 60
+
+
 @pytest.mark.parametrize(
     ("limits", "told"),
     [

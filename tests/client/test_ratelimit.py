@@ -17,6 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from integrations.tiktok import BusinessClient, Kind, TikTokError
 from integrations.tiktok.ratelimit import (
     LATE_CREDIT_SECONDS,
+    LEARNT_CAP_SECONDS,
+    LEARNT_STEP_SECONDS,
     Limits,
     RateBudget,
     Reason,
@@ -178,6 +180,26 @@ def test_every_business_endpoint_draws_on_the_one_app_budget(mocked, biz, budget
     assert len(mocked.calls) == 2  # the third was never sent
 
 
+def test_a_grant_the_process_sat_on_past_the_jitter_allowance_is_given_up_not_sent(mocked, biz, budget_on, monkeypatch):
+    budget_on.TIKTOK_RATE_QPS, budget_on.TIKTOK_RATE_BUDGET_MAX_WAIT = 0, 5
+    mocked.get(biz("bc/get/"), json=ok({"list": []}))
+    budget = default_budget()
+    grants = []
+    real = budget.acquire_to_send
+
+    def descheduled_once(*args, **kwargs):
+        granted_at, asked = real(*args, **kwargs)
+        grants.append(granted_at)
+        # The first time, the process lost the CPU for a second between grant and send.
+        return granted_at, asked - (1.0 if len(grants) == 1 else 0.0)
+
+    monkeypatch.setattr(budget, "acquire_to_send", descheduled_once)
+
+    BusinessClient("biz.1").bc_get()
+
+    assert len(grants) == 2 and len(mocked.calls) == 1
+
+
 def _business_get(path):
     from integrations.tiktok.transport import Request
 
@@ -311,7 +333,6 @@ def test_a_40100_message_tells_which_window_tiktok_means(message, window):
 @pytest.mark.parametrize(
     ("message", "window"),
     [
-        ("App 1 reaches the QPS limit 10, current QPS is 11.", Window.SECOND),
         ("App 1 reaches the QPM limit 600, current QPM is 601.", Window.MINUTE),
         ("App 1 reaches the QPD limit 864000, current QPD is 864001.", Window.DAY),
     ],
@@ -329,7 +350,7 @@ def test_a_40100_backs_every_process_off_as_long_as_tiktok_says(
         f"business:{settings.TIKTOK_APP_ID}", Limits(), background=False
     )
 
-    expected = {Window.SECOND: 1.0, Window.MINUTE: 300.0, Window.DAY: seconds_to_utc_midnight(now_us)}[window]
+    expected = {Window.MINUTE: 300.0, Window.DAY: seconds_to_utc_midnight(now_us)}[window]
     assert caught.value.code == 40100
     assert caught.value.retry_after == pytest.approx(expected, abs=0.5)
     assert reason == Reason.BACKING_OFF  # another process asking now is told to wait too
@@ -354,9 +375,41 @@ def test_after_a_qpm_40100_no_process_sends_for_five_minutes(mocked, biz, budget
 def test_a_back_off_is_never_shortened_by_a_shorter_one(budget):
     budget.back_off(APP, Window.MINUTE)
 
-    left = budget.back_off(APP, Window.SECOND)
+    budget.back_off(APP, Window.SECOND, Limits(per_second=10))
 
-    assert left == pytest.approx(300, abs=0.5)
+    assert budget.state(APP).blocked_for == pytest.approx(300, abs=0.5)
+
+
+def test_a_qps_40100_costs_one_slot_and_widens_the_pace_for_every_process(budget):
+    limits = Limits(per_second=10)
+    base = limits.interval(budget.margin)
+    budget.try_acquire(APP, limits, background=False)
+
+    told = budget.back_off(APP, Window.SECOND, limits)
+    wait, _, reason = budget.try_acquire(APP, limits, background=True)
+
+    assert told == pytest.approx(base, abs=0.002)  # one slot, not a second
+    assert reason == Reason.PACING and wait == pytest.approx(base, abs=0.01)
+    # The grid moved to the throttled call; the next interval includes the margin learnt.
+    learnt = LEARNT_STEP_SECONDS / 10
+    budget.client.hset(f"{budget.prefix}:{APP}", "grid", 0)
+    budget.try_acquire(APP, limits, background=False)
+    wait, _, _ = budget.try_acquire(APP, limits, background=False)
+    assert base + learnt - 0.01 < wait <= base + learnt
+
+
+def test_the_learnt_margin_grows_to_a_cap_and_fades_while_tiktok_stays_quiet(budget):
+    limits = Limits(per_second=10)
+    for _ in range(100):
+        budget.back_off(APP, Window.SECOND, limits)
+    key = f"{budget.prefix}:{APP}"
+    assert int(budget.client.hget(key, "extra")) == round(LEARNT_CAP_SECONDS * 1_000_000)
+
+    # An hour without a 40100 has faded it (by LEARNT_FADE_PER_SECOND) back to nothing.
+    budget.client.hset(key, mapping={"extra_at": int(budget.client.hget(key, "extra_at")) - 3_600_000_000, "grid": 0})
+    budget.try_acquire(APP, limits, background=False)
+    wait, _, _ = budget.try_acquire(APP, limits, background=False)
+    assert wait <= limits.interval(budget.margin)
 
 
 def test_without_the_shared_budget_a_40100_still_waits_as_long_as_tiktok_says(mocked, biz, sleeps, settings):

@@ -109,7 +109,7 @@ def test_each_creator_in_a_batch_moves_by_its_own_status(internal_account):
 
 def test_a_batch_skips_the_rows_another_executor_holds(internal_account):
     free, held = _waiting(2)
-    assert marketplace.claim_polls([held.pk]) == [held.pk]  # another worker is polling it
+    assert [r.pk for r in marketplace.claim_polls([held.pk])] == [held.pk]  # another worker is polling it
     with responses.RequestsMock() as mocked:
         mocked.add_callback(responses.GET, STATUS_URL, callback=_answer())
         states = tasks.poll_onboardings([free.pk, held.pk])

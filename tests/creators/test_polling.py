@@ -14,6 +14,7 @@ from creators.models import MarketplaceOnboarding
 from integrations.models import TikTokAccount
 from integrations.polling import take
 from integrations.tiktok import Kind, TikTokError
+from integrations.tiktok.errors import RATE_BUDGET
 
 pytestmark = pytest.mark.django_db
 State = MarketplaceOnboarding.State
@@ -38,7 +39,7 @@ def test_the_dispatcher_claims_each_due_row_once_and_enqueues_it_on_commit(djang
 def test_after_the_dispatchers_claim_exactly_one_executor_takes_the_row():
     row = _onboarding("a.one")
     assert marketplace.claim_due_polls(10) == [row.pk]
-    assert marketplace.claim_polls([row.pk]) == [row.pk]
+    assert [r.pk for r in marketplace.claim_polls([row.pk])] == [row.pk]
     assert marketplace.claim_polls([row.pk]) == []  # a second delivery of the same message
 
 
@@ -53,7 +54,9 @@ def test_take_with_a_claim_time_field_frees_unset_and_stale_claims():
 
 def _failing_poll(monkeypatch, *, sent: bool) -> None:
     def poll(onboarding_id):
-        raise TikTokError("Rate budget exhausted", kind=Kind.TRANSIENT, code=40100, sent=sent)
+        if not sent:
+            raise TikTokError("Rate budget exhausted", kind=Kind.TRANSIENT, code=RATE_BUDGET, sent=False)
+        raise TikTokError("HTTP 503", kind=Kind.TRANSIENT, http_status=503)
 
     monkeypatch.setattr(marketplace, "poll", poll)
 
@@ -75,7 +78,20 @@ def test_a_poll_that_failed_after_sending_is_left_for_its_retry_not_for_the_whol
         tasks.poll_onboarding.apply(args=[row.pk])
     row.refresh_from_db()
     assert timezone.now() < row.next_poll_at <= timezone.now() + marketplace.DISPATCH_LEASE
-    assert marketplace.claim_polls([row.pk]) == [row.pk]  # the retry can take it
+    assert [r.pk for r in marketplace.claim_polls([row.pk])] == [row.pk]  # the retry can take it
+
+
+def test_a_poll_tiktok_throttled_gives_its_row_back_when_tiktoks_wait_ends_not_after_the_lease(monkeypatch):
+    row = _onboarding("a.one")
+
+    def throttled(rows):
+        raise TikTokError("App 1 reaches the QPS limit 10", kind=Kind.TRANSIENT, code=40100, retry_after=0.1)
+
+    monkeypatch.setattr(marketplace, "poll", throttled)
+    with pytest.raises(Retry):
+        tasks.poll_onboarding.apply(args=[row.pk])
+    row.refresh_from_db()
+    assert row.next_poll_at <= timezone.now() + timedelta(seconds=0.1)
 
 
 def test_a_post_in_review_is_checked_within_seconds_of_linking_then_ever_less_often():

@@ -120,7 +120,8 @@ def seed(brand) -> None:
 
 
 DISPATCHERS: dict[str, tuple[Callable[[], object], str]] = {
-    "Marketplace status": (marketplace.claim_due_polls, "onboarding_poll_due_idx"),
+    # Its count of what waits in the queue reads its own index (onboarding_queued_idx).
+    "Marketplace status": (marketplace.claim_due_polls, "onboarding_"),
     "Campaign posts in review": (lambda: collaborations.claim_due_post_polls(500), "post_review_poll_idx"),
     "Creator token refresh": (refresh_due_creator_tokens, "cred_refresh_due_idx"),
     "Connection re-checks": (recheck.due_credentials, "tto_poll_due_idx"),
@@ -151,3 +152,11 @@ def test_every_dispatcher_finds_due_rows_through_its_partial_index_not_a_scan_of
         for sql in queries:
             shown = plan(sql)
             assert index in shown and "Seq Scan" not in shown, f"{name}:\n{sql}\n{shown}"
+
+
+def test_the_claim_is_one_statement_on_the_due_index(brand):
+    seed(brand)
+    (claim,) = finding_queries(lambda: marketplace.claim_due_polls(20))
+    assert claim.startswith("UPDATE") and "FOR UPDATE SKIP LOCKED" in claim and "RETURNING" in claim
+    shown = plan(claim)
+    assert "onboarding_poll_due_idx" in shown and "Seq Scan" not in shown, shown

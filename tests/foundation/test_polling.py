@@ -9,6 +9,7 @@ import pytest
 from celery import shared_task
 from celery.exceptions import Retry
 from django.db import close_old_connections, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from integrations.models import Campaign
@@ -29,11 +30,22 @@ def _campaigns(brand, *offsets_minutes):
 
 
 @pytest.mark.django_db
-def test_claim_due_takes_only_due_rows_oldest_first_up_to_the_limit(brand):
+def test_claim_due_takes_only_due_rows_the_most_overdue_first_up_to_the_limit(brand):
     late, later, future, unscheduled, oldest = _campaigns(brand, -5, -1, 30, None, -60)
     claimed = claim_due(Campaign.objects.all(), lease=LEASE, limit=2)
-    assert [c.pk for c in claimed] == [oldest.pk, late.pk]
+    assert {c.pk for c in claimed} == {oldest.pk, late.pk}
     assert claim_due(Campaign.objects.all(), lease=LEASE, limit=10) == [later]
+
+
+@pytest.mark.django_db
+def test_claim_due_is_one_statement_that_can_also_mark_the_rows_claimed(brand):
+    due, later = _campaigns(brand, -1, 30)
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as captured:
+        (claimed,) = claim_due(Campaign.objects.all(), lease=LEASE, limit=10, now=now, mark="last_polled_at")
+    assert [q["sql"].split()[0] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]] == ["UPDATE"]
+    assert claimed.pk == due.pk and claimed.next_poll_at == claimed.last_polled_at == now + LEASE
+    assert claim_due(Campaign.objects.filter(pk=later.pk), lease=LEASE, limit=0) == []
 
 
 @pytest.mark.django_db
