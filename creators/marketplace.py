@@ -44,17 +44,18 @@ CLAIM_LEASE = timedelta(minutes=10)
 
 def restart_onboarding(account: TikTokAccount) -> MarketplaceOnboarding:
     """A fresh authorization: the creator resumes where MarketplaceOnboarding's one rule says
-    (never further back than they were), and the row is polled at once."""
-    now = timezone.now()
+    (never further back than they were), and the row is polled at once. Its steps are dated
+    on TikTok's clock, as the invite's 24 hours are; the next poll on real time."""
+    now, tiktok_now = timezone.now(), clock.now()
     onboarding, created = MarketplaceOnboarding.objects.get_or_create(tiktok_account=account)
-    resumed = onboarding.state_after_authorization(now)
+    resumed = onboarding.state_after_authorization(tiktok_now)
     if resumed == State.AUTHORIZED and onboarding.state != State.AUTHORIZED:
         # A fresh attempt: what the last one found no longer applies.
         onboarding.ineligible_reasons = []
         onboarding.join_in_app_at = onboarding.accepted_at = onboarding.overdue_at = None
     if created or resumed != onboarding.state:
-        onboarding.state, onboarding.state_changed_at = resumed, now
-    onboarding.authorized_at = now
+        onboarding.state, onboarding.state_changed_at = resumed, tiktok_now
+    onboarding.authorized_at = tiktok_now
     onboarding.next_poll_at, onboarding.poll_attempts, onboarding.last_error = now, 0, ""
     onboarding.save()
     return onboarding
@@ -139,8 +140,7 @@ def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **
     """Move from the state we read to `new`, only if nobody else moved it; notify once."""
     if onboarding.state == new:
         return False  # a stale read must not "win" a move that already happened
-    now = timezone.now()
-    values = {"state": new, "state_changed_at": now, "poll_attempts": 0, "last_error": "", **fields}
+    values = {"state": new, "state_changed_at": clock.now(), "poll_attempts": 0, "last_error": "", **fields}
     if notice:
         values["notice"] = notice
     won = MarketplaceOnboarding.objects.filter(pk=onboarding.pk, state=onboarding.state).update(**values)
@@ -186,13 +186,13 @@ def poll(onboarding_ids: list[int]) -> dict[int, str]:
         tto.credential_id, lambda c: c.tto_tcm_creator_status_get(tto.tto_tcm_account_id, handles)
     )
     statuses = {r.get("handle_name"): r.get("status", "") for r in answer}
-    now = timezone.now()
+    checked = clock.now()
     for row in rows:
         # A handle TikTok leaves out of its answer is one it does not know.
         row.tiktok_status = statuses.get(row.tiktok_account.handle) or "INVALID"
     for status in {row.tiktok_status for row in rows}:
         MarketplaceOnboarding.objects.filter(pk__in=[r.pk for r in rows if r.tiktok_status == status]).update(
-            tiktok_status=status, status_checked_at=now
+            tiktok_status=status, status_checked_at=checked
         )
     retry: TikTokError | None = None
     unmoved = []
@@ -309,7 +309,7 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
             State.NOT_ELIGIBLE,
             _not_eligible_notice(failures),
             ineligible_reasons=failures,
-            eligibility_checked_at=now,
+            eligibility_checked_at=tiktok_now,
             next_poll_at=None,
         )
     if not transition(
@@ -331,7 +331,7 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
                 State.JOIN_IN_APP,
                 JOIN_IN_APP_NOTICE,
                 invite_requested_at=None,
-                join_in_app_at=now,
+                join_in_app_at=tiktok_now,
                 next_poll_at=now + POLL_BASE,
             )
         # Put the row back so the next poll asks again; the error is kept for staff.
@@ -364,7 +364,7 @@ def _apply_invite_result(onboarding: MarketplaceOnboarding, account: TikTokAccou
             onboarding,
             State.IN_MARKETPLACE,
             "You are in the TikTok Creator Marketplace.",
-            joined_at=timezone.now(),
+            joined_at=clock.now(),
             next_poll_at=None,
         )
     if account.handle in (result.get("rejected") or []):

@@ -168,7 +168,7 @@ def _fail_request(auth: SparkAuthorization, message: str) -> None:
 
 def already_requested(auth: SparkAuthorization) -> str:
     who = auth.requested_by.email if auth.requested_by else "someone"
-    when = timezone.localtime(auth.requested_at)
+    when = timezone.localtime(clock.on_clock(auth.requested_at))
     if auth.pending_write == "request":
         return f"Already requested: {who}'s {auth.authorization_days}-day request is being sent to TikTok right now."
     return (
@@ -366,7 +366,7 @@ def unbind(auth: SparkAuthorization, user: Any, *, reason: str = "") -> None:
         if auth.status == Status.UNBOUND:
             raise FlowError(
                 f"Already unbound: video {auth.video_id} was removed from its ad account "
-                f"on {timezone.localtime(auth.ended_at or auth.updated_at):%Y-%m-%d %H:%M}."
+                f"on {timezone.localtime(clock.on_clock(auth.ended_at or auth.updated_at)):%Y-%m-%d %H:%M}."
             )
         auth.guard("unbind")
         ad_account = auth.ad_account
