@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations import mail
+from integrations import mail, previews
 from integrations.connect.capability import Capability, spark_ads_capability
 from integrations.errors import FlowError, message_for
 from integrations.models import AdAccount, Brand, CampaignPost, TikTokAccount
@@ -25,7 +25,6 @@ from integrations.polling import give_back
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
-from . import previews
 from .models import (
     AUTHORIZATION_DAYS,
     MAX_REQUESTS_PER_VIDEO,
@@ -195,7 +194,7 @@ def poll_request(auth_id: int) -> str | None:
     auth = SparkAuthorization.objects.select_related("brand", "post").filter(pk=auth_id).first()
     if auth is None or auth.status != Status.REQUESTED or auth.post_id is None:
         return None
-    previews.fill_for(auth)
+    previews.fill_for(auth.post)
     cap = capability_for(auth.brand)
     tto = cap.tiktok_one_account
     if tto is None or tto.credential_id is None:
