@@ -117,7 +117,11 @@ TEMPLATES = [
             ],
             # intcomma, naturaltime and friends on every page: figures read the same everywhere.
             # web_url keeps TikTok-supplied links that are not http(s) out of href and src.
-            "builtins": ["django.contrib.humanize.templatetags.humanize", "integrations.templatetags.links"],
+            "builtins": [
+                "django.contrib.humanize.templatetags.humanize",
+                "integrations.templatetags.links",
+                "integrations.templatetags.clock",
+            ],
         },
     },
 ]

@@ -45,17 +45,18 @@ CLAIM_LEASE = timedelta(minutes=10)
 
 def restart_onboarding(account: TikTokAccount) -> MarketplaceOnboarding:
     """A fresh authorization: the creator resumes where MarketplaceOnboarding's one rule says
-    (never further back than they were), and the row is polled at once."""
-    now = timezone.now()
+    (never further back than they were), and the row is polled at once. Its steps are dated
+    on TikTok's clock, as the invite's 24 hours are; the next poll on real time."""
+    now, tiktok_now = timezone.now(), clock.now()
     onboarding, created = MarketplaceOnboarding.objects.get_or_create(tiktok_account=account)
-    resumed = onboarding.state_after_authorization(now)
+    resumed = onboarding.state_after_authorization(tiktok_now)
     if resumed == State.AUTHORIZED and onboarding.state != State.AUTHORIZED:
         # A fresh attempt: what the last one found no longer applies.
         onboarding.ineligible_reasons = []
         onboarding.join_in_app_at = onboarding.accepted_at = onboarding.overdue_at = None
     if created or resumed != onboarding.state:
-        onboarding.state, onboarding.state_changed_at = resumed, now
-    onboarding.authorized_at = now
+        onboarding.state, onboarding.state_changed_at = resumed, tiktok_now
+    onboarding.authorized_at = tiktok_now
     onboarding.next_poll_at, onboarding.poll_attempts, onboarding.last_error = now, 0, ""
     onboarding.save()
     return onboarding
@@ -167,8 +168,7 @@ def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **
     """Move from the state we read to `new`, only if nobody else moved it; notify once."""
     if onboarding.state == new:
         return False  # a stale read must not "win" a move that already happened
-    now = timezone.now()
-    values = {"state": new, "state_changed_at": now, "poll_attempts": 0, "last_error": "", **fields}
+    values = {"state": new, "state_changed_at": clock.now(), "poll_attempts": 0, "last_error": "", **fields}
     if notice:
         values["notice"] = notice
     won = MarketplaceOnboarding.objects.filter(pk=onboarding.pk, state=onboarding.state).update(**values)
@@ -190,7 +190,8 @@ def _record_statuses(rows: list[MarketplaceOnboarding], unmoved: list[Marketplac
     waiting = {row.pk for row in unmoved}
     values: dict[str, Any] = {
         "tiktok_status": _by_row(rows, lambda row: row.tiktok_status, models.CharField()),
-        "status_checked_at": now,
+        # Shown beside TikTok's deadlines in the creator's steps: on TikTok's clock.
+        "status_checked_at": clock.now(),
     }
     if waiting:
         # The back-off depends only on the attempt count: one WHEN per count in the batch.
@@ -369,7 +370,7 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
             State.NOT_ELIGIBLE,
             _not_eligible_notice(failures),
             ineligible_reasons=failures,
-            eligibility_checked_at=now,
+            eligibility_checked_at=tiktok_now,
             next_poll_at=None,
         )
     if not transition(
@@ -391,7 +392,7 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
                 State.JOIN_IN_APP,
                 JOIN_IN_APP_NOTICE,
                 invite_requested_at=None,
-                join_in_app_at=now,
+                join_in_app_at=tiktok_now,
                 next_poll_at=now + POLL_BASE,
             )
         # Put the row back so the next poll asks again; the error is kept for staff.
@@ -424,7 +425,7 @@ def _apply_invite_result(onboarding: MarketplaceOnboarding, account: TikTokAccou
             onboarding,
             State.IN_MARKETPLACE,
             "You are in the TikTok Creator Marketplace.",
-            joined_at=timezone.now(),
+            joined_at=clock.now(),
             next_poll_at=None,
         )
     if account.handle in (result.get("rejected") or []):

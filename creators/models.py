@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from integrations.models import TikTokAccount
+from integrations.tiktok import clock
 
 # TikTok's Creator Marketplace eligibility (its support page): 18+, 10,000 followers, 1,000 post
 # views and 3 posts in the last 30 days, a personal or creator account.
@@ -111,7 +111,7 @@ class MarketplaceOnboarding(models.Model):
         if self.state in (s.WAITING, s.PROCESSING, s.JOIN_IN_APP, s.IN_MARKETPLACE):
             return self.state
         if self.state == s.DISCONNECTED:
-            now = now or timezone.now()
+            now = now or clock.now()
             if self.joined_at:
                 return s.IN_MARKETPLACE
             if self.accepted_at:

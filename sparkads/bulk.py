@@ -125,6 +125,8 @@ def _row(post: CampaignPost) -> dict:
     return {
         "post": post.pk,
         "video_id": post.video_id,
+        # Kept with the row: the progress page names posts without reading them again.
+        "title": post.title,
         "handle": post.tiktok_account.handle,
         "state": "queued",
         "label": STATES["queued"],

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations import mail
+from integrations import mail, previews
 from integrations.connect.capability import Capability, spark_ads_capability
 from integrations.errors import FlowError, message_for
 from integrations.models import AdAccount, Brand, CampaignPost, TikTokAccount
@@ -25,7 +25,6 @@ from integrations.polling import give_back
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
-from . import previews
 from .models import (
     AUTHORIZATION_DAYS,
     MAX_REQUESTS_PER_VIDEO,
@@ -168,7 +167,7 @@ def _fail_request(auth: SparkAuthorization, message: str) -> None:
 
 def already_requested(auth: SparkAuthorization) -> str:
     who = auth.requested_by.email if auth.requested_by else "someone"
-    when = timezone.localtime(auth.requested_at)
+    when = timezone.localtime(clock.on_clock(auth.requested_at))
     if auth.pending_write == "request":
         return f"Already requested: {who}'s {auth.authorization_days}-day request is being sent to TikTok right now."
     return (
@@ -195,7 +194,7 @@ def poll_request(auth_id: int) -> str | None:
     auth = SparkAuthorization.objects.select_related("brand", "post").filter(pk=auth_id).first()
     if auth is None or auth.status != Status.REQUESTED or auth.post_id is None:
         return None
-    previews.fill_for(auth)
+    previews.fill_for(auth.post)
     cap = capability_for(auth.brand)
     tto = cap.tiktok_one_account
     if tto is None or tto.credential_id is None:
@@ -366,7 +365,7 @@ def unbind(auth: SparkAuthorization, user: Any, *, reason: str = "") -> None:
         if auth.status == Status.UNBOUND:
             raise FlowError(
                 f"Already unbound: video {auth.video_id} was removed from its ad account "
-                f"on {timezone.localtime(auth.ended_at or auth.updated_at):%Y-%m-%d %H:%M}."
+                f"on {timezone.localtime(clock.on_clock(auth.ended_at or auth.updated_at)):%Y-%m-%d %H:%M}."
             )
         auth.guard("unbind")
         ad_account = auth.ad_account

@@ -10,12 +10,11 @@ from typing import Any
 
 from django.conf import settings
 
-from integrations import mail
+from integrations import mail, previews
 from integrations.errors import FlowError
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
-from . import previews
 from .flows import capability_for, end_authorization, parse_tiktok_time, unbind
 from .models import AuditEvent, SparkAuthorization, SparkReminder, code_digest
 
@@ -29,7 +28,7 @@ def refresh_from_tiktok(auth: SparkAuthorization) -> None:
     creator's token is read with that token (`business/post/authorize/status/`); a code that
     came through TikTok One with the brand's (`tcm/tt_video/status/`). A pasted code has
     nothing to read. The post's preview is filled on the way when it has none."""
-    previews.fill_for(auth)
+    previews.fill_for(auth.post)
     if auth.source == SparkAuthorization.Source.CREATOR:
         data = _creator_code_status(auth)
     elif auth.post_id is not None:

@@ -235,7 +235,7 @@ class SparkAuthorization(PendingWrite):
             return "This authorization has no fee to pay."
         if self.payment_status == self.Payment.PAID:
             who = self.paid_by.email if self.paid_by else "someone"
-            when = timezone.localtime(self.paid_at) if self.paid_at else None
+            when = timezone.localtime(clock.on_clock(self.paid_at)) if self.paid_at else None
             return f"Already marked paid by {who}" + (f" on {when:%Y-%m-%d %H:%M}." if when else ".")
         if self.status == self.Status.APPROVED and self.auth_end is not None and self.auth_end <= clock.now():
             return (

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from integrations import mail
 from integrations.errors import FlowError, message_for
-from integrations.tiktok import TikTokError
+from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
 from . import flows, ledger
@@ -77,7 +77,11 @@ def propose(auth: SparkAuthorization, user: Any, days: int, terms: UsageTerms) -
             )
     except IntegrityError:
         open_one = auth.proposals.filter(status__in=ExtensionProposal.OPEN).first()
-        shown = f" ({open_one.summary}, {timezone.localtime(open_one.proposed_at):%Y-%m-%d})" if open_one else ""
+        shown = (
+            f" ({open_one.summary}, {timezone.localtime(clock.on_clock(open_one.proposed_at)):%Y-%m-%d})"
+            if open_one
+            else ""
+        )
         raise FlowError(f"Already proposed{shown}: it is waiting for @{auth.handle}'s answer.") from None
     auth.audit(
         AuditEvent.Kind.PROPOSED,

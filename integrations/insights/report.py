@@ -20,6 +20,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
+from .. import previews
 from ..models import (
     Campaign,
     CampaignDayTotal,
@@ -352,6 +353,8 @@ def poll_campaign(campaign_id: int, *, country_code: str | None = None) -> PollR
             result.status = "deferred"  # the next dispatcher run picks it up; no Celery retry too
             return result
         raise
+    # The report names posts by id only; their captions come once from the creators' lists.
+    previews.fill_campaign(campaign)
     now = timezone.now()
     Campaign.objects.filter(pk=campaign.pk).update(
         report_resume_page=1,

@@ -148,6 +148,9 @@ class CampaignPost(models.Model):
     caption = models.TextField(blank=True)
     embed_url = models.URLField(max_length=1000, blank=True)
     thumbnail_url = models.URLField(max_length=1000, blank=True)
+    # When the creator's post list gave the caption and cover (integrations.previews); until
+    # then a worker asks for them.
+    previewed_at = models.DateTimeField(null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     linked_at = models.DateTimeField(null=True, blank=True)
     # Until TikTok publishes the post, it is polled on this schedule.

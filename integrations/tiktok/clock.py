@@ -8,7 +8,8 @@ tell the same story as TikTok's side. Records of when something happened here
 (``created_at``, ``updated_at``) and the polling schedule stay on real time; a deadline on
 TikTok's clock is stored in TikTok's time and found by a poller whose `clock` is `now`
 (integrations.polling.Poller), never converted once into real time, which a clock move
-would leave behind.
+would leave behind. A page shows such a record beside TikTok's dates through `on_clock`, so
+every date a person reads is on the one clock.
 
 Tests patch `integrations.tiktok.clock.sleep` to skip backoff waits.
 """
@@ -39,6 +40,17 @@ def now() -> datetime:
     if not settings.TIKTOK_SANDBOX:
         return timezone.now()
     return timezone.now() + timedelta(seconds=_sandbox_offset())
+
+
+def on_clock(moment: datetime) -> datetime:
+    """A record kept on real time, moved by the sandbox's offset for display.
+
+    The offset is the current one, not the one when the record was made (it is not kept): a
+    record from before the clock moved shows later than it was, but never on another clock
+    than TikTok's dates beside it."""
+    if not settings.TIKTOK_SANDBOX:
+        return moment
+    return moment + timedelta(seconds=_sandbox_offset())
 
 
 def forget() -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from integrations.errors import FlowError
 from integrations.models import AdAccount, Brand, BrandNotice, TikTokAccount
 from integrations.polling import claim_due
-from integrations.tiktok import TikTokError, items, iter_pages
+from integrations.tiktok import TikTokError, clock, items, iter_pages
 from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
@@ -108,7 +108,7 @@ def _already(ad_account: AdAccount, username: str) -> str:
         return f"Already linked: @{username} authorized {ad_account}."
     if open_link is not None:
         who = open_link.requested_by.email if open_link.requested_by else "someone"
-        when = timezone.localtime(open_link.requested_at)
+        when = timezone.localtime(clock.on_clock(open_link.requested_at))
         return f"Already requested: {who} asked @{username} for {ad_account} on {when:%Y-%m-%d %H:%M}."
     return f"@{username} is already linked or waiting for {ad_account}."
 

@@ -19,7 +19,7 @@ from integrations.errors import FlowError, message_for
 from integrations.http import HtmxHttpRequest
 from integrations.models import BackgroundJob, Brand, Campaign
 from integrations.tenancy import get_brand_for_user
-from integrations.tiktok import TikTokError
+from integrations.tiktok import TikTokError, clock
 
 from .. import bulk, terms
 from ..forms import BulkRequestForm, ReleaseSettingForm
@@ -161,12 +161,12 @@ def _csv_row(a: SparkAuthorization) -> list:
         a.fee_amount if a.fee_amount is not None else "",
         a.fee_currency,
         a.get_payment_status_display(),
-        a.paid_at.strftime(when) if a.paid_at else "",
+        clock.on_clock(a.paid_at).strftime(when) if a.paid_at else "",
         a.auth_start.strftime(when) if a.auth_start else "",
         a.auth_end.strftime(when) if a.auth_end else "",
         "yes" if a.extension_pending else "",
         a.ad_account or "",
         a.added_as,
         a.requested_by.email if a.requested_by else "",
-        a.requested_at.strftime(when),
+        clock.on_clock(a.requested_at).strftime(when),
     ]

@@ -239,3 +239,20 @@ def test_a_bulk_job_whose_worker_died_is_seen_within_a_minute_and_resumed_where_
     assert sorted(asked) == sorted(p.video_id for p in posts[2:])
     states = {row["video_id"]: row["state"] for row in job.result["rows"]}
     assert states[posts[3].video_id] == "waiting" and states[posts[4].video_id] == "sent"
+
+
+def test_bulk_progress_names_each_post_by_its_caption_and_the_ones_needing_the_creator_too(
+    campaign, alice, client, world
+):
+    camp, posts = campaign
+    CampaignPost.objects.filter(pk=posts[4].pk).update(caption="Fifth look #ad")
+    posts[4].refresh_from_db()
+    client.force_login(alice)
+    _start(client, camp.brand, camp)
+    job = BackgroundJob.objects.get()
+    rows = [bulk._row(p) for p in posts]
+    rows[4].update(state="needs_creator", label=bulk.STATES["needs_creator"], detail="ask @fifth.star")
+    BackgroundJob.objects.filter(pk=job.pk).update(state="done", result={"rows": rows, **bulk.summarize(rows)})
+    page = client.get(reverse("sparkads:bulk_progress", args=[camp.brand.slug, job.pk])).content.decode()
+    assert page.count("Fifth look #ad") == 2  # its row and "what needs the creator"
+    assert f"Video {posts[4].video_id}:" not in page

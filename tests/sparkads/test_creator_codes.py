@@ -74,7 +74,9 @@ def creator(world, user_factory):
     )
     account.save()
     # What business/video/list/ answered on an earlier page view, kept on the post.
-    CampaignPost.objects.filter(pk=world["post"].pk).update(caption="Spring haul", thumbnail_url=THUMB)
+    CampaignPost.objects.filter(pk=world["post"].pk).update(
+        caption="Spring haul", thumbnail_url=THUMB, previewed_at=datetime.now(UTC)
+    )
     return user
 
 
@@ -496,7 +498,9 @@ def test_the_page_asks_tiktok_nothing_and_the_request_poller_fills_each_post_by_
     second = CampaignPost.objects.create(
         campaign=world["campaign"], tiktok_account=world["account"], video_id="7700000000000000502"
     )
-    CampaignPost.objects.filter(pk__in=[world["post"].pk, second.pk]).update(caption="", thumbnail_url="")
+    CampaignPost.objects.filter(pk__in=[world["post"].pk, second.pk]).update(
+        caption="", thumbnail_url="", previewed_at=None
+    )
     client = client_for(creator)
     with responses.RequestsMock(), django_assert_max_num_queries(8):  # no TikTok call in a page view
         before = client.get(reverse("sparkads:creator_codes")).content.decode()
@@ -527,7 +531,7 @@ def test_the_page_asks_tiktok_nothing_and_the_request_poller_fills_each_post_by_
 def test_when_tiktok_cannot_list_the_posts_the_poll_goes_on_and_the_page_shows_them_by_id(
     request_row, creator, client_for, settings, world
 ):
-    CampaignPost.objects.filter(pk=world["post"].pk).update(caption="", thumbnail_url="")
+    CampaignPost.objects.filter(pk=world["post"].pk).update(caption="", thumbnail_url="", previewed_at=None)
     with responses.RequestsMock() as rsps:
         rsps.get(url(settings, "business/video/list/"), json=fail(40002, "fields: bad"))
         rsps.get(url(settings, "tcm/tt_video/status/"), json=ok({"auth_status": "WAITING"}))
