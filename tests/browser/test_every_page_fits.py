@@ -43,6 +43,7 @@ NOT_PAGES = {
     "account_reauthenticate", "account_set_password", "account_inactive", "account_email_verification_sent",
     "cancel_invitation", "resend_invitation", "restore_ad_account", "tiktok_callback_retry", "callback_retry",
     "bulk_request", "creator_approve", "creator_revoke", "ledger_csv", "mark_paid", "release_setting",
+    "creator_accept_extension", "creator_decline_extension", "creator_auto_renewal",
 }  # fmt: skip
 
 

@@ -198,10 +198,16 @@ def test_a_campaigns_spark_codes_approved_two_ways_paid_or_held_reminded_extende
     expect(ledger[in_app.video_id].locator(".badge").first).to_have_text("Expiring")
     expect(ledger[in_app.video_id].locator("td.window")).to_contain_text("(13 days left)")
 
-    # The code made here is extended through the path it came by: the creator's authorization.
+    # The code made here is extended only by an agreement: the brand proposes, nothing reaches
+    # TikTok until the creator accepts on their page, and then the creator's authorization does.
     ledger[extended.video_id].locator("select[name=days]").select_option("30")
-    ledger[extended.video_id].get_by_role("button", name="Extend").click()
-    expect(page.locator(".messages")).to_contain_text(f"Extended: video {extended.video_id} can run as a Spark Ad")
+    ledger[extended.video_id].get_by_role("button", name="Propose extension").click()
+    expect(page.locator(".messages")).to_contain_text("Proposed to @market.star")
+    expect(ledger[extended.video_id].locator(".extension-proposed")).to_have_text("Extension proposed")
+    me.reload()
+    me.get_by_role("button", name="Accept").click()
+    expect(me.locator(".messages")).to_contain_text(f"Extended: video {extended.video_id} can run as a Spark Ad")
+    page.reload()
     expect(ledger[extended.video_id].locator(".badge").first).to_have_text("Active")
     expect(ledger[extended.video_id].locator("td.window")).to_contain_text("(43 days left)")
     expect(ledger[extended.video_id].locator(".extension-pending")).to_have_count(0)
