@@ -28,6 +28,8 @@ def test_mark_rejected_and_remove_ask_first_and_cancelling_sends_nothing(site, n
     page.get_by_role("button", name="Record request").click()
     row = page.locator("tr").filter(has_text="@demo.creator")
     expect(row.locator(".badge")).to_have_text("Waiting for the account owner")
+    # The brand sends it from Ads Manager (TikTok's side), so TikTok lists it as waiting.
+    site.sandbox.helper("ads-manager/link-requests", advertiser_id="7300000000000000001", handle="demo.creator")
 
     # "Check now" waits on TikTok: while TikTok is slow the button is disabled and says so.
     site.sandbox.add_fault(pattern="*identity/get*", latency_ms=2500, times=1)

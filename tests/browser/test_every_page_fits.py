@@ -237,7 +237,9 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
     # The Spark request card at 1280 px: every cell, the Request button too, is in view.
     page.set_viewport_size({"width": LAPTOP, "height": 900})
     page.goto(site(f"/brands/{brand.slug}/spark-ads/"))
-    card = page.locator(".card").filter(has=page.get_by_role("heading", name="Request permission from a campaign post"))
+    card = page.locator(".card").filter(
+        has=page.get_by_role("heading", name="Request permission from a campaign's posts")
+    )
     card_box = card.bounding_box()
     for control in card.locator("td select, td button").all():
         box = control.bounding_box()
