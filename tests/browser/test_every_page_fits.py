@@ -207,6 +207,7 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
     staff_pages = {
         "home": "/",
         "staff_freshness": "/staff/freshness/",
+        "staff_outbox": "/staff/outbox/",
         "integrations:staff_api_status": "/staff/tiktok-status/",
         "integrations:brand_create": "/new-brand/",
     }
