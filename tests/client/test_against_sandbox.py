@@ -246,18 +246,7 @@ def test_the_sandboxs_counters_never_exceed_the_tier_under_the_clients_budget(
 ):
     # Both sides at the Basic tier: the sandbox counts every API for Business call of the app
     # on arrival, in sliding windows; three platform processes share one paced budget.
-    env = {
-        "DJANGO_SETTINGS_MODULE": "aspire_tiktok.settings",
-        "DJANGO_ENV": "test",
-        "TIKTOK_BUSINESS_API_BASE_URL": live_sandbox,
-        "TIKTOK_AUTH_BASE_URL": live_sandbox,
-        "TIKTOK_RATE_BUDGET_ENABLED": "true",
-        "TIKTOK_API_TIER": "basic",
-        "TIKTOK_RATE_BUDGET_KEY_PREFIX": f"test:tiktok:{uuid.uuid4().hex}",
-        "TIKTOK_RATE_BUDGET_MAX_WAIT": "60",
-        "TIKTOK_MAX_RETRIES": "0",
-        "REDIS_URL": settings.REDIS_URL,
-    }
+    env = _basic_tier_process_env(live_sandbox, settings)
     assert control("POST", "rate-limits/app", {"tier": "basic"})["qps"] == 10
     control("DELETE", "requests")
 
@@ -272,15 +261,9 @@ def test_the_sandboxs_counters_never_exceed_the_tier_under_the_clients_budget(
     assert per_minute["max_in_window"] <= 600
 
 
-def _burn(seconds: float) -> None:
-    """Keep one core busy: the platform's processes then lose the CPU between grant and send."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        pass
-
-
-def test_on_a_loaded_cpu_the_sandbox_counts_no_call_over_the_tier(control, brand_token, live_sandbox, settings):
-    env = {
+def _basic_tier_process_env(live_sandbox: str, settings) -> dict[str, str]:
+    """A platform process at the Basic tier with its own rate budget, pointed at the sandbox."""
+    return {
         "DJANGO_SETTINGS_MODULE": "aspire_tiktok.settings",
         "DJANGO_ENV": "test",
         "TIKTOK_BUSINESS_API_BASE_URL": live_sandbox,
@@ -292,6 +275,17 @@ def test_on_a_loaded_cpu_the_sandbox_counts_no_call_over_the_tier(control, brand
         "TIKTOK_MAX_RETRIES": "0",
         "REDIS_URL": settings.REDIS_URL,
     }
+
+
+def _burn(seconds: float) -> None:
+    """Keep one core busy: the platform's processes then lose the CPU between grant and send."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_on_a_loaded_cpu_the_sandbox_counts_no_call_over_the_tier(control, brand_token, live_sandbox, settings):
+    env = _basic_tier_process_env(live_sandbox, settings)
     assert control("POST", "rate-limits/app", {"tier": "basic"})["qps"] == 10
     control("DELETE", "requests")
     spawn = multiprocessing.get_context("spawn")
