@@ -25,6 +25,8 @@ from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES
 from integrations.tiktok.tokens import call_with_credential
 from sparkads.models import SparkAd, SparkAdDay, SparkAuthorization
 
+from . import webhooks
+
 # The days each read covers, so a late correction by TikTok is picked up (≤ 30 per query).
 SPEND_DAYS = 7
 # Each ad account with a live code is swept this often (its ads, then its spend).
@@ -173,7 +175,9 @@ def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]
 
 def sweep(ad_account_ids: Sequence[int]) -> int:
     """Read the ads of up to five ad accounts of one grant, then their spend in one report;
-    the next sweep is a day on while an account feeds a live code. Returns report rows stored."""
+    keep the accounts' webhook subscriptions as their live codes say; the next sweep is a day
+    on while an account feeds a live code (or still holds a subscription to end). Returns
+    report rows stored."""
     accounts = list(swept_ad_accounts().filter(pk__in=ad_account_ids).order_by("pk"))
     if not accounts:
         return 0
@@ -184,8 +188,11 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
     stored = read_spend(accounts)
     now = clock.now()
     ids = [a.pk for a in accounts]
+    live = set(_feeds_live_code().filter(pk__in=ids).values_list("pk", flat=True))
+    webhooks.keep(accounts, live)
     AdAccount.objects.filter(pk__in=ids).update(next_spend_read_at=None)
-    _feeds_live_code().filter(pk__in=ids).update(next_spend_read_at=now + SWEEP_EVERY)
+    swept_again = live | webhooks.still_subscribed(ids)
+    AdAccount.objects.filter(pk__in=swept_again).update(next_spend_read_at=now + SWEEP_EVERY)
     return stored
 
 
