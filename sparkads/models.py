@@ -710,6 +710,10 @@ class SparkAd(models.Model):
     STOPS_WITH_CODE = "AUTH_CODE"
     NOT_LIVE = ("AD_STATUS_AUDIT", "AD_STATUS_NOT_APPROVE")
     REJECTED = "AD_STATUS_NOT_APPROVE"
+    # The ads the ledger flags on their rows: rejected in review, or fatigued.
+    FLAGGED = (
+        models.Q(rejected_at__isnull=False) | models.Q(secondary_status=REJECTED) | models.Q(fatigued_at__isnull=False)
+    )
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spark_ads")
     ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="spark_ads")
