@@ -76,10 +76,14 @@ def read_ads(ad_account: AdAccount) -> int:
     with transaction.atomic():
         for ad in spark:
             item = str(ad["tiktok_item_id"])
+            status = ad.get("secondary_status") or ""
+            # The catch-all for a missed AD webhook: an ad TikTok now runs is no longer rejected.
+            cleared = {"rejected_at": None, "reject_reason": ""} if status not in SparkAd.NOT_LIVE else {}
             SparkAd.objects.update_or_create(
                 ad_account=ad_account,
                 ad_id=str(ad["ad_id"]),
-                defaults={
+                defaults=cleared
+                | {
                     "brand_id": ad_account.brand_id,
                     "authorization": matched_row(ad, rows.get(item, [])),
                     "ad_name": ad.get("ad_name") or "",
@@ -87,7 +91,7 @@ def read_ads(ad_account: AdAccount) -> int:
                     "identity_type": ad.get("identity_type") or "",
                     "identity_id": str(ad.get("identity_id") or ""),
                     "operation_status": ad.get("operation_status") or "",
-                    "secondary_status": ad.get("secondary_status") or "",
+                    "secondary_status": status,
                     "currency": ad_account.currency,
                     "modify_time": _utc(ad.get("modify_time")),
                     "read_at": timezone.now(),

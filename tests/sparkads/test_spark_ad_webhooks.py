@@ -319,3 +319,15 @@ def test_an_account_with_no_live_code_left_is_unsubscribed_by_its_next_sweep(wor
     assert not [c for c in responses.calls if "subscription/subscribe/" in c.request.url]
     world["ad"].refresh_from_db()
     assert world["ad"].next_spend_read_at is None  # nothing left to sweep for
+
+
+@responses.activate
+def test_the_daily_sweep_clears_a_rejection_whose_approval_webhook_was_missed(world):
+    ad = spark_ad(world["ad"])
+    SparkAd.objects.filter(pk=ad.pk).update(rejected_at=clock.now(), reject_reason="Misleading claim")
+    _sweep_responses()  # ad/get: the ad delivers
+
+    flows.read_ads(world["ad"])
+
+    ad.refresh_from_db()
+    assert ad.rejected_at is None and ad.warning == ""
