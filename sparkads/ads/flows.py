@@ -25,7 +25,7 @@ from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES
 from integrations.tiktok.tokens import call_with_credential
 from sparkads.models import SparkAd, SparkAdDay, SparkAuthorization
 
-from . import webhooks
+from . import subscriptions
 
 # The days each read covers, so a late correction by TikTok is picked up (≤ 30 per query).
 SPEND_DAYS = 7
@@ -193,9 +193,9 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
     now = clock.now()
     ids = [a.pk for a in accounts]
     live = set(_feeds_live_code().filter(pk__in=ids).values_list("pk", flat=True))
-    webhooks.keep(accounts, live)
+    subscriptions.keep(accounts, live)
     AdAccount.objects.filter(pk__in=ids).update(next_spend_read_at=None)
-    swept_again = live | webhooks.still_subscribed(ids)
+    swept_again = live | subscriptions.still_subscribed(ids)
     AdAccount.objects.filter(pk__in=swept_again).update(next_spend_read_at=now + SWEEP_EVERY)
     return stored
 
