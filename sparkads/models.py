@@ -756,12 +756,18 @@ class SparkAd(models.Model):
         return self.rejected_at is not None or self.secondary_status == self.REJECTED
 
     @property
-    def warning(self) -> str:
+    def flag(self) -> str:
         """What the ledger flags on the ad's row: TikTok rejected it, or its creative fatigued."""
         if self.is_rejected:
-            return "Rejected" + (f": {self.reject_reason}" if self.reject_reason else "")
+            return "Rejected"
+        return "Fatigued" if self.fatigued_at is not None else ""
+
+    @property
+    def flag_detail(self) -> str:
+        if self.is_rejected:
+            return self.reject_reason
         if self.fatigued_at is not None:
-            return f"Fatigued since {self.fatigued_on or self.fatigued_at.date()}"
+            return f"since {self.fatigued_on or self.fatigued_at.date()}"
         return ""
 
 

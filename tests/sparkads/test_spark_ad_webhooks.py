@@ -139,7 +139,7 @@ def test_an_unknown_advertiser_is_ignored(world):
     world["ad"].refresh_from_db()
     ad.refresh_from_db()
     assert world["ad"].next_spend_read_at == later
-    assert ad.rejected_at is None and not ad.warning
+    assert ad.rejected_at is None and not ad.flag
 
 
 def test_a_signed_body_of_the_wrong_shape_is_refused(world):
@@ -161,7 +161,7 @@ def test_an_ad_rejected_in_review_is_flagged_with_tiktoks_reason(world):
     ad.refresh_from_db()
     assert ad.rejected_at == pytest.approx(clock.now(), abs=timedelta(seconds=5))
     assert ad.secondary_status == SparkAd.REJECTED
-    assert ad.warning == "Rejected: Misleading claim"
+    assert (ad.flag, ad.flag_detail) == ("Rejected", "Misleading claim")
 
 
 def test_an_approval_clears_a_rejection_and_reads_the_account_again(world):
@@ -191,7 +191,7 @@ def test_a_fatigued_ad_is_flagged_with_the_day_tiktok_found_it_and_keeps_its_fir
     ad.refresh_from_db()
     assert first is not None and ad.fatigued_at == first
     assert ad.fatigued_on == date(2026, 3, 9)
-    assert ad.warning == "Fatigued since 2026-03-09"
+    assert (ad.flag, ad.flag_detail) == ("Fatigued", "since 2026-03-09")
 
 
 def test_the_ledger_flags_the_rejected_and_fatigued_ads_on_their_rows(world, client, alice):
@@ -203,9 +203,9 @@ def test_the_ledger_flags_the_rejected_and_fatigued_ads_on_their_rows(world, cli
 
     page = client.get(reverse("sparkads:ledger", args=[world["ad"].brand.slug])).content.decode()
 
-    assert "Ad 1801 · Rejected: Misleading claim" in page
-    assert "Ad 1802 · Fatigued since 2026-03-09" in page
-    assert "Ad 1803 ·" not in page
+    assert 'Ad rejected</span> <span class="muted">Ad 1801 · Misleading claim</span>' in page
+    assert 'Ad fatigued</span> <span class="muted">Ad 1802 · since 2026-03-09</span>' in page
+    assert "Ad 1803" not in page  # delivering, neither rejected nor fatigued
 
 
 # --- one report call per five changed advertisers ----------------------------------------------
@@ -330,4 +330,4 @@ def test_the_daily_sweep_clears_a_rejection_whose_approval_webhook_was_missed(wo
     flows.read_ads(world["ad"])
 
     ad.refresh_from_db()
-    assert ad.rejected_at is None and ad.warning == ""
+    assert ad.rejected_at is None and ad.flag == ""

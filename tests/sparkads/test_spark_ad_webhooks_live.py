@@ -96,5 +96,5 @@ def test_the_sandboxs_review_and_fatigue_webhooks_flag_the_ad_on_its_ledger_row(
     assert wait_for(lambda: SparkAd.objects.filter(ad_id=first["ad_id"], rejected_at__isnull=False).exists())
     assert wait_for(lambda: SparkAd.objects.filter(ad_id=second["ad_id"], fatigued_at__isnull=False).exists())
     rejected, fatigued = (SparkAd.objects.get(ad_id=a["ad_id"]) for a in (first, second))
-    assert rejected.warning.startswith("Rejected: ")
-    assert fatigued.warning.startswith("Fatigued since ")
+    assert rejected.flag == "Rejected" and rejected.flag_detail
+    assert fatigued.flag == "Fatigued"
