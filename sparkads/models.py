@@ -709,6 +709,11 @@ class SparkAd(models.Model):
 
     STOPS_WITH_CODE = "AUTH_CODE"
     NOT_LIVE = ("AD_STATUS_AUDIT", "AD_STATUS_NOT_APPROVE")
+    REJECTED = "AD_STATUS_NOT_APPROVE"
+    # The ads the ledger flags on their rows: rejected in review, or fatigued.
+    FLAGGED = (
+        models.Q(rejected_at__isnull=False) | models.Q(secondary_status=REJECTED) | models.Q(fatigued_at__isnull=False)
+    )
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spark_ads")
     ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="spark_ads")
@@ -728,6 +733,12 @@ class SparkAd(models.Model):
     daily_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     lifetime_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     read_at = models.DateTimeField(default=timezone.now)
+    # TikTok's webhooks, on its clock: an AD event's rejection and a CREATIVE_FATIGUE finding
+    # (``fatigued_on`` is the day TikTok says it detected it).
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.CharField(max_length=500, blank=True)
+    fatigued_at = models.DateTimeField(null=True, blank=True)
+    fatigued_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ad_account", "ad_id"], name="sparkads_one_row_per_ad")]
@@ -739,6 +750,25 @@ class SparkAd(models.Model):
     @property
     def is_live(self) -> bool:
         return self.operation_status == "ENABLE" and self.secondary_status not in self.NOT_LIVE
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.rejected_at is not None or self.secondary_status == self.REJECTED
+
+    @property
+    def flag(self) -> str:
+        """What the ledger flags on the ad's row: TikTok rejected it, or its creative fatigued."""
+        if self.is_rejected:
+            return "Rejected"
+        return "Fatigued" if self.fatigued_at is not None else ""
+
+    @property
+    def flag_detail(self) -> str:
+        if self.is_rejected:
+            return self.reject_reason
+        if self.fatigued_at is not None:
+            return f"since {self.fatigued_on or self.fatigued_at.date()}"
+        return ""
 
 
 class SparkAdDay(models.Model):
@@ -753,3 +783,32 @@ class SparkAdDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ad.ad_id} {self.day}: {self.spend}"
+
+
+class AdAccountSubscription(models.Model):
+    """A webhook subscription TikTok holds for an ad account that feeds a live code:
+    REPORT_DATA_CHANGE and CREATIVE_FATIGUE for the whole account, AD for one of its Spark ads
+    (TikTok requires ``ad_id`` there). An empty ``subscription_id`` is one TikTok refused
+    (``last_error``); the next sweep tries again."""
+
+    class Entity(models.TextChoices):
+        REPORT_DATA_CHANGE = "REPORT_DATA_CHANGE"
+        AD = "AD"
+        CREATIVE_FATIGUE = "CREATIVE_FATIGUE"
+
+    ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="ad_subscriptions")
+    entity = models.CharField(max_length=20, choices=Entity.choices)
+    ad_id = models.CharField(max_length=64, blank=True)
+    subscription_id = models.CharField(max_length=64, blank=True)
+    subscribed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ad_account", "entity", "ad_id"], name="sparkads_one_subscription_each")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.entity} {self.ad_id or self.ad_account.advertiser_id} ({self.subscription_id or 'not subscribed'})"
+        )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from .ads import views as ads
 from .ads_manager import views as ads_manager
 from .business_center import views as business_center
 from .views import creator, deal, ledger
@@ -10,6 +11,7 @@ app_name = "sparkads"
 B = "brands/<slug:slug>/"
 BC = B + "business-center/<int:bc_pk>/"
 urlpatterns = [
+    path("webhooks/tiktok/ads/", ads.ads_webhook, name="ads_webhook"),
     path(B + "spark-ads/", ledger.ledger, name="ledger"),
     path(B + "spark-ads/request/", ledger.request_permission, name="request_permission"),
     path(B + "spark-ads/paste/", ledger.paste_code, name="paste_code"),

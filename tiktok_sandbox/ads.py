@@ -177,19 +177,36 @@ def create(
 
 
 def decide(ad: AdRow, decision: str) -> AdRow:
-    """TikTok's review ("approve" / "reject"), or the advertiser pausing the ad ("pause")."""
+    """TikTok's review ("approve" / "reject"), the advertiser pausing the ad ("pause"), or
+    TikTok finding its creative fatigued ("fatigue")."""
     now = clock.now()
     if decision in ("approve", "reject"):
         if ad.review != "AUDIT":
             raise AdError("The ad is not in review.")
         ad.review = "APPROVED" if decision == "approve" else "REJECTED"
         ad.delivering_since = now if decision == "approve" else None
-    elif decision == "pause":
+    elif decision in ("pause", "fatigue"):
         if delivery(ad, now).operation_status != "ENABLE" or ad.review != "APPROVED":
-            raise AdError("Only a delivering ad can be paused.")
-        ad.paused_at = now
+            raise AdError(f"Only a delivering ad can {'be paused' if decision == 'pause' else 'fatigue'}.")
+        if decision == "fatigue" and ad.fatigued_at is not None:
+            raise AdError("The ad has fatigued already.")
+        ad.paused_at = now if decision == "pause" else ad.paused_at
+        ad.fatigued_at = now if decision == "fatigue" else ad.fatigued_at
     else:
         raise AdError(f"Unknown decision {decision!r}.")
-    ad.modify_time = now
-    ad.save(update_fields=["review", "delivering_since", "paused_at", "modify_time"])
+    if decision != "fatigue":  # fatigue is TikTok's finding about the creative, not a change to the ad
+        ad.modify_time = now
+    ad.save(update_fields=["review", "delivering_since", "paused_at", "fatigued_at", "modify_time"])
+    _announce(ad, decision)
     return ad
+
+
+def _announce(ad: AdRow, decision: str) -> None:
+    """The webhooks a decision sends: AD when review ends, CREATIVE_FATIGUE when the ad fatigues.
+    Spend changes are told by REPORT_DATA_CHANGE when its window closes (events.tick)."""
+    from tiktok_sandbox import events  # events reads this module's spend
+
+    if decision in ("approve", "reject"):
+        events.ad_review_event(ad)
+    elif decision == "fatigue":
+        events.creative_fatigue_event(ad)

@@ -1,5 +1,6 @@
 """World events that happen on the sandbox clock, and the webhooks about them: TCM_VIDEOS for
-campaign videos, API_SERVICE_STATUS for API incidents."""
+campaign videos, API_SERVICE_STATUS for API incidents, REPORT_DATA_CHANGE, AD and
+CREATIVE_FATIGUE for ads."""
 
 from __future__ import annotations
 
@@ -8,17 +9,20 @@ import hmac
 import json
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import requests
 from django.conf import settings
 
 from tiktok_sandbox import clock, envelopes
-from tiktok_sandbox.models import Incident, Subscription, Video
+from tiktok_sandbox.models import Ad, Incident, Subscription, Video
 
 
 def tick() -> None:
-    """Publish campaign videos whose content review has ended (once each)."""
+    """Publish campaign videos whose content review has ended (once each); close the report
+    windows that have run their time."""
+    report_data_changes()
     due = Video.objects.filter(
         campaign__isnull=False, published_notified=False, review_until__lte=clock.now()
     ).select_related("campaign__tto_account", "owner")
@@ -95,3 +99,120 @@ def _deliver(url: str, payload: dict, secret: str) -> None:
         requests.post(url, data=raw, headers=headers, timeout=5)
     except requests.RequestException:
         pass  # best effort, like a first delivery attempt
+
+
+# --- ads: REPORT_DATA_CHANGE, AD, CREATIVE_FATIGUE ------------------------------------------
+# Objects and entries: Go SDK model/subscription/webhook/request.go (object 3 = an ad's review,
+# 8 = creative fatigue, 11 = report data change), adgroup.go (AdEntity), creative_fatigure.go,
+# report_data_change.go. The Go models type adv_id and the ad ids as Uint64 and no source shows
+# whether TikTok sends them as numbers or strings: the sandbox sends strings, as TikTok sends
+# every other id (a 19-digit number does not survive a float), and the platform reads both.
+
+AD_OBJECT, CREATIVE_FATIGUE_OBJECT, REPORT_DATA_CHANGE_OBJECT = 3, 8, 11
+REPORT_METRICS = ("impressions", "clicks", "video_play_actions")  # with spend: what the event reports
+
+
+def report_values(advertiser_ids: list[str], now: datetime | None = None) -> dict[str, dict[str, str]]:
+    """Each ad account's spend, impressions, clicks and video plays today, summed over its ads,
+    as the report would answer them (strings, money to the cent). The day is the account's
+    calendar day: the sandbox's ad accounts are on UTC unless a test says otherwise."""
+    from tiktok_sandbox import ads  # ads imports the API modules, which import this one
+    from tiktok_sandbox.api.ads import figures
+    from tiktok_sandbox.models import Ad
+
+    values: dict[str, dict[str, str]] = {}
+    rows = Ad.objects.filter(advertiser__advertiser_id__in=advertiser_ids).select_related(
+        "advertiser", "authorization__auth_code"
+    )
+    totals: dict[str, dict[str, Decimal | int]] = {
+        a: {"spend": Decimal("0.00"), **dict.fromkeys(REPORT_METRICS, 0)} for a in advertiser_ids
+    }
+    for ad in rows:
+        spend = ads.spend_on(ad, ads.today(ad.advertiser, now), now)
+        total = totals[ad.advertiser.advertiser_id]
+        total["spend"] += spend
+        for name, value in figures(ad, spend, list(REPORT_METRICS), False).items():
+            total[name] += int(value)
+    for advertiser_id, total in totals.items():
+        values[advertiser_id] = {"spend": f"{total['spend']:.2f}", **{m: str(total[m]) for m in REPORT_METRICS}}
+    return values
+
+
+def report_data_changes() -> int:
+    """Close each REPORT_DATA_CHANGE window that has run its time: one event naming the ad
+    accounts whose figures changed in it, or none. A concurrent tick cannot close the same
+    window twice: the conditional update claims it. Returns how many events were sent."""
+    from tiktok_sandbox.api.business import NOTIFY_FREQUENCIES
+
+    now = clock.now()
+    sent = 0
+    for sub in Subscription.objects.filter(subscribe_entity="REPORT_DATA_CHANGE", token__revoked_at__isnull=True):
+        window = timedelta(minutes=NOTIFY_FREQUENCIES.get(sub.notify_frequency, 5))
+        if sub.window_started_at is not None and now < sub.window_started_at + window:
+            continue
+        current = report_values(sub.advertiser_ids, now)
+        claimed = Subscription.objects.filter(pk=sub.pk, window_started_at=sub.window_started_at).update(
+            window_started_at=now, last_values=current
+        )
+        changed = {a: v for a, v in current.items() if v != sub.last_values.get(a)}
+        if not claimed or not changed:
+            continue
+        entry = {"data_level": "ADVERTISER", "changed_metrics_values": changed}
+        _send_ads_event(sub, REPORT_DATA_CHANGE_OBJECT, entry)
+        sent += 1
+    return sent
+
+
+def ad_review_event(ad: Ad) -> int:
+    """TikTok's review of an ad ended: an AD event to the subscriptions on that ad. The entry
+    carries no status; a rejection is told by its ``reject_reason``."""
+    entry = {
+        "log_id": envelopes.request_id(),
+        "adv_id": ad.advertiser.advertiser_id,
+        "campaign_id": ad.campaign_id,
+        "campaign_name": ad.campaign_name,
+        "adgroup_id": ad.adgroup_id,
+        "adgroup_name": ad.adgroup_name,
+        "ad_id": ad.ad_id,
+        "ad_name": ad.ad_name,
+    }
+    if ad.review == "REJECTED":
+        entry["reject_reason"] = "The ad does not meet the advertising policies."
+    subs = Subscription.objects.filter(
+        subscribe_entity="AD", ad_id=ad.ad_id, token__revoked_at__isnull=True
+    ).select_related("token")
+    for sub in subs:
+        _send_ads_event(sub, AD_OBJECT, entry)
+    return len(subs)
+
+
+def creative_fatigue_event(ad: Ad) -> int:
+    """An ad fatigued: a CREATIVE_FATIGUE event to the subscriptions on its ad account (lists of
+    its ad group and ad) or on the ad itself (the ad and its ad group)."""
+    day = ads_day(ad)
+    sent = 0
+    subs = Subscription.objects.filter(subscribe_entity="CREATIVE_FATIGUE", token__revoked_at__isnull=True)
+    for sub in subs:
+        if ad.advertiser.advertiser_id not in sub.advertiser_ids or sub.ad_id not in ("", ad.ad_id):
+            continue
+        entry: dict = {"adv_id": ad.advertiser.advertiser_id, "date": day}
+        if sub.ad_id:
+            entry |= {"adgroup_id": ad.adgroup_id, "ad_id": ad.ad_id}
+        else:
+            entry |= {"adgroup_ids": [ad.adgroup_id], "ad_ids": [ad.ad_id]}
+        _send_ads_event(sub, CREATIVE_FATIGUE_OBJECT, entry)
+        sent += 1
+    return sent
+
+
+def ads_day(ad: Ad) -> str:
+    """The day fatigue was detected, "YYYY-MM-DD" (creative_fatigure.go), on the account's calendar."""
+    from tiktok_sandbox import ads
+
+    return ads.today(ad.advertiser, ad.fatigued_at).isoformat()
+
+
+def _send_ads_event(sub: Subscription, obj: int, entry: dict) -> None:
+    body = {"request_id": envelopes.request_id(), "object": obj, "time": int(time.time()), "entry": [entry]}
+    secret = settings.SANDBOX_APPS.get(sub.app_id, settings.SANDBOX_APP_SECRET)
+    threading.Thread(target=_deliver, args=(sub.callback_url, body, secret), daemon=True).start()

@@ -331,6 +331,14 @@ class Subscription(models.Model):
     created_at = models.DateTimeField()
     app_id = models.CharField(max_length=32, blank=True)  # the subscribing app, whose secret signs
     product_filters = models.JSONField(default=list)  # API_SERVICE_STATUS: empty = every API product
+    # REPORT_DATA_CHANGE: its ad accounts, its window, and what the last window saw (so an event
+    # names only the accounts whose figures changed since). AD and CREATIVE_FATIGUE: one account,
+    # and for AD the one ad (TikTok requires ad_id there).
+    advertiser_ids = models.JSONField(default=list)
+    ad_id = models.CharField(max_length=32, blank=True)
+    notify_frequency = models.CharField(max_length=10, blank=True)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    last_values = models.JSONField(default=dict)
 
 
 class Incident(models.Model):
@@ -407,3 +415,4 @@ class Ad(models.Model):
     modify_time = models.DateTimeField()
     delivering_since = models.DateTimeField(null=True, blank=True)  # approved at
     paused_at = models.DateTimeField(null=True, blank=True)
+    fatigued_at = models.DateTimeField(null=True, blank=True)  # creative fatigue detected (control API)

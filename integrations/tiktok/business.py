@@ -225,3 +225,8 @@ class BusinessMixin(BusinessBase):
             "subscription_detail": subscription_detail,
         }
         return str(self._post("subscription/subscribe/", body, authed=False).get("subscription_id") or "")
+
+    def subscription_unsubscribe(self, subscription_id: str) -> str:
+        """End a subscription (Go SDK api/subscription/unsubscribe.go); returns its id."""
+        body = {"app_id": self.app_id, "secret": self.secret, "subscription_id": subscription_id}
+        return str(self._post("subscription/unsubscribe/", body, authed=False).get("subscription_id") or "")

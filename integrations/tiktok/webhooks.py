@@ -1,4 +1,4 @@
-"""Webhook signature checks and the TCM_VIDEOS and API_SERVICE_STATUS payloads.
+"""Webhook signature checks and the TCM_VIDEOS, API_SERVICE_STATUS and ads payloads.
 
 Signature (https://developers.tiktok.com/doc/webhooks-verification): header
 ``TikTok-Signature: t=<unix seconds>,s=<hex>``, where ``s`` is HMAC-SHA256 keyed by the
@@ -18,7 +18,7 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -96,8 +96,9 @@ def load_payload(raw_body: bytes | str) -> dict[str, Any]:
 # Longest value each field may have, its column's length. An id or handle longer than that
 # is not one TikTok issued: refused (a 4xx, which TikTok does not retry). Open-ended text is
 # kept, cut to fit: refusing it, or failing to store it (a 5xx), would lose the delivery.
-REFUSED_PAST = {"video_id": 64, "campaign_id": 64, "tto_tcm_account_id": 64, "handle_name": 100, "incident_id": 64}
-CUT_PAST = {"incident_title": 500, "incident_level": 40}
+REFUSED_PAST = {"video_id": 64, "campaign_id": 64, "tto_tcm_account_id": 64, "handle_name": 100, "incident_id": 64,
+                "adv_id": 64, "ad_id": 64}  # fmt: skip
+CUT_PAST = {"incident_title": 500, "incident_level": 40, "reject_reason": 500}
 
 
 def text_field(data: dict[str, Any], key: str) -> str:
@@ -256,4 +257,83 @@ def parse_api_service_status(raw_body: bytes | str | dict[str, Any]) -> list[Ser
                 request_id=request_id,
             )
         )
+    return events
+
+
+# --- Ads: REPORT_DATA_CHANGE, AD (review status), CREATIVE_FATIGUE --------------------------
+# Go SDK model/subscription/webhook/: request.go (the "object" of each), report_data_change.go,
+# adgroup.go (AdEntity), creative_fatigure.go. The Go models type adv_id and ad ids as Uint64,
+# which reads a JSON number or a string: both are read here, and kept as strings.
+
+REPORT_DATA_CHANGE, AD, CREATIVE_FATIGUE = "REPORT_DATA_CHANGE", "AD", "CREATIVE_FATIGUE"
+ADS_OBJECTS = {11: REPORT_DATA_CHANGE, 3: AD, 8: CREATIVE_FATIGUE}
+
+
+@dataclass(frozen=True)
+class AdsEvent:
+    """One ad account's news: its report figures changed, an ad's review ended (a rejection
+    has a ``reject_reason``), or ads fatigued (on ``fatigue_date``)."""
+
+    entity: str
+    advertiser_id: str
+    ad_ids: tuple[str, ...] = ()
+    reject_reason: str = ""
+    fatigue_date: date | None = None
+    request_id: str = ""
+
+
+def _ad_ids(entry: dict[str, Any]) -> tuple[str, ...]:
+    listed = entry.get("ad_ids")
+    if listed is None:
+        single = text_field(entry, "ad_id")
+        return (single,) if single else ()
+    if not isinstance(listed, list):
+        raise WebhookPayloadError("ad_ids is not a list")
+    return tuple(text_field({"ad_id": v}, "ad_id") for v in listed)
+
+
+def _fatigue_date(value: Any) -> date | None:
+    """TikTok's "YYYY-MM-DD"; a date that cannot be read is no date (the flag still counts)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def parse_ads_events(raw_body: bytes | str | dict[str, Any]) -> list[AdsEvent]:
+    """The events of a REPORT_DATA_CHANGE, AD or CREATIVE_FATIGUE delivery, one per ad account;
+    other objects are skipped. Raises WebhookPayloadError for anything but the documented shape."""
+    payload = raw_body if isinstance(raw_body, dict) else load_payload(raw_body)
+    request_id = text_field(payload, "request_id")
+    obj = payload.get("object")
+    entity = ADS_OBJECTS.get(int(obj)) if isinstance(obj, int | str) and str(obj).isdigit() else None
+    entries = payload.get("entry") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise WebhookPayloadError("entry is not a list of objects")
+    events: list[AdsEvent] = []
+    for entry in entries:
+        if entity == REPORT_DATA_CHANGE:
+            changed = entry.get("changed_metrics_values") or {}
+            if not isinstance(changed, dict):
+                raise WebhookPayloadError("changed_metrics_values is not an object")
+            for advertiser_id in changed:
+                text_field({"adv_id": advertiser_id}, "adv_id")  # the same length check as any id
+                events.append(AdsEvent(entity, advertiser_id, request_id=request_id))
+        elif entity in (AD, CREATIVE_FATIGUE):
+            advertiser_id = text_field(entry, "adv_id")
+            ad_ids = _ad_ids(entry)
+            if not advertiser_id or not ad_ids:
+                continue  # fatigue of a whole ad group or account with no ad named: nothing to flag
+            events.append(
+                AdsEvent(
+                    entity,
+                    advertiser_id,
+                    ad_ids,
+                    reject_reason=text_field(entry, "reject_reason") if entity == AD else "",
+                    fatigue_date=_fatigue_date(entry.get("date")) if entity == CREATIVE_FATIGUE else None,
+                    request_id=request_id,
+                )
+            )
     return events

@@ -25,6 +25,8 @@ from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES
 from integrations.tiktok.tokens import call_with_credential
 from sparkads.models import SparkAd, SparkAdDay, SparkAuthorization
 
+from . import subscriptions
+
 # The days each read covers, so a late correction by TikTok is picked up (≤ 30 per query).
 SPEND_DAYS = 7
 # Each ad account with a live code is swept this often (its ads, then its spend).
@@ -74,10 +76,14 @@ def read_ads(ad_account: AdAccount) -> int:
     with transaction.atomic():
         for ad in spark:
             item = str(ad["tiktok_item_id"])
+            status = ad.get("secondary_status") or ""
+            # The catch-all for a missed AD webhook: an ad TikTok now runs is no longer rejected.
+            cleared = {"rejected_at": None, "reject_reason": ""} if status not in SparkAd.NOT_LIVE else {}
             SparkAd.objects.update_or_create(
                 ad_account=ad_account,
                 ad_id=str(ad["ad_id"]),
-                defaults={
+                defaults=cleared
+                | {
                     "brand_id": ad_account.brand_id,
                     "authorization": matched_row(ad, rows.get(item, [])),
                     "ad_name": ad.get("ad_name") or "",
@@ -85,7 +91,7 @@ def read_ads(ad_account: AdAccount) -> int:
                     "identity_type": ad.get("identity_type") or "",
                     "identity_id": str(ad.get("identity_id") or ""),
                     "operation_status": ad.get("operation_status") or "",
-                    "secondary_status": ad.get("secondary_status") or "",
+                    "secondary_status": status,
                     "currency": ad_account.currency,
                     "modify_time": _utc(ad.get("modify_time")),
                     "read_at": timezone.now(),
@@ -173,7 +179,9 @@ def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]
 
 def sweep(ad_account_ids: Sequence[int]) -> int:
     """Read the ads of up to five ad accounts of one grant, then their spend in one report;
-    the next sweep is a day on while an account feeds a live code. Returns report rows stored."""
+    keep the accounts' webhook subscriptions as their live codes say; the next sweep is a day
+    on while an account feeds a live code (or still holds a subscription to end). Returns
+    report rows stored."""
     accounts = list(swept_ad_accounts().filter(pk__in=ad_account_ids).order_by("pk"))
     if not accounts:
         return 0
@@ -184,8 +192,11 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
     stored = read_spend(accounts)
     now = clock.now()
     ids = [a.pk for a in accounts]
+    live = set(_feeds_live_code().filter(pk__in=ids).values_list("pk", flat=True))
+    subscriptions.keep(accounts, live)
     AdAccount.objects.filter(pk__in=ids).update(next_spend_read_at=None)
-    _feeds_live_code().filter(pk__in=ids).update(next_spend_read_at=now + SWEEP_EVERY)
+    swept_again = live | subscriptions.still_subscribed(ids)
+    AdAccount.objects.filter(pk__in=swept_again).update(next_spend_read_at=now + SWEEP_EVERY)
     return stored
 
 

@@ -34,7 +34,7 @@ from ..forms import (
     PasteCodeForm,
     RequestPermissionForm,
 )
-from ..models import MAX_REQUESTS_PER_VIDEO, AuditEvent, ExtensionProposal, SparkAuthorization
+from ..models import MAX_REQUESTS_PER_VIDEO, AuditEvent, ExtensionProposal, SparkAd, SparkAuthorization
 
 # --- Spark Ads ledger ---------------------------------------------------------------------------
 
@@ -58,7 +58,8 @@ def ledger(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 "proposals",
                 ExtensionProposal.objects.filter(status__in=ExtensionProposal.OPEN),
                 to_attr="open_proposals",
-            )
+            ),
+            Prefetch("ads", SparkAd.objects.filter(SparkAd.FLAGGED).order_by("ad_id"), to_attr="flagged_ads"),
         )
     )
     ctx: dict[str, object] = {"brand": brand, "can_manage": brand.can_manage(request.user), "filters": filters}

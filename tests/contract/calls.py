@@ -57,6 +57,9 @@ CALLS: dict[str, Call] = {
         ),
         "subscription_id",
     ),
+    "subscription/unsubscribe/": Call(
+        "subscription_unsubscribe", lambda c: c.subscription_unsubscribe("7300000000000000073"), "subscription_id"
+    ),
     "tto/oauth2/tcm/": Call("tto_oauth2_tcm", lambda c: c.tto_oauth2_tcm(), "account_ids"),
     "tto/oauth2/info/": Call("tto_oauth2_info", lambda c: c.tto_oauth2_info(TTO)),
     "tt_user/oauth2/token/": Call(

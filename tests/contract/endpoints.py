@@ -851,6 +851,12 @@ ENDPOINTS: dict[str, Endpoint] = {
                             "advertiser_id": opt(Id()),
                             # API_SERVICE_STATUS only; enum APIServiceType
                             "product_filters": opt(List(Enum(*API_PRODUCTS))),
+                            # REPORT_DATA_CHANGE: up to 100 ad accounts, one event per window at most
+                            "advertiser_ids": opt(List(Id(), max_items=100, min_items=1)),
+                            "notify_frequency": opt(Enum("5_MINUTE", "15_MINUTE", "30_MINUTE", "60_MINUTE")),
+                            # AD (required there) and CREATIVE_FATIGUE
+                            "ad_id": opt(Id()),
+                            "adgroup_id": opt(Id()),
                         }
                     )
                 ),
@@ -858,6 +864,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         Obj({"subscription_id": req(Id())}),
         "BB model/subscription/subscribe.go, subscription.go SubscriptionDetail; enum/subscribe_entity.go, api_service_type.go",
+    ),
+    "subscription/unsubscribe/": Endpoint(
+        "POST",
+        Obj(APP | {"subscription_id": req(Id())}),
+        Obj({"subscription_id": req(Id())}),
+        "BB model/subscription/unsubscribe.go, api/subscription/unsubscribe.go (answers SubscribeResponse)",
     ),
     # TikTok One: the brand's account
     "tto/oauth2/tcm/": Endpoint(
@@ -1313,6 +1325,79 @@ WEBHOOKS: dict[str, Obj] = {
             "entry": req(List(TCM_VIDEOS_ENTRY, min_items=1)),
         }
     ),  # [BB model/subscription/webhook/request.go BaseRequest; enum/webhook_object.go]
+}
+
+
+def _ads_delivery(obj: int, entry: Obj) -> Obj:
+    return Obj(
+        {
+            "request_id": req(Str(blank=False)),
+            "object": req(Int(obj, obj)),
+            "time": req(Int(0)),
+            "entry": req(List(entry, min_items=1)),
+        }
+    )
+
+
+# The ids the Go models type Uint64 (adv_id, ad ids): no source shows numbers or strings on the
+# wire; the sandbox sends strings like every other id and the platform reads both.
+WEBHOOKS |= {
+    # object 11 [BB model/subscription/webhook/report_data_change.go ReportDataChangeEntity]:
+    # per ad account, the changed metrics of the UTC day, as report/integrated/get/ spells them.
+    "REPORT_DATA_CHANGE": _ads_delivery(
+        11,
+        Obj(
+            {
+                "data_level": opt(Str()),
+                "message": opt(Str()),
+                "changed_metrics_values": req(
+                    Obj(
+                        values=Obj(
+                            {
+                                "spend": opt(Figure()),
+                                "impressions": opt(Figure()),
+                                "clicks": opt(Figure()),
+                                "video_play_actions": opt(Figure()),
+                            }
+                        )
+                    )
+                ),
+            }
+        ),
+    ),
+    # object 3 [BB model/subscription/webhook/adgroup.go AdEntity]: no status field; a
+    # rejection carries reject_reason.
+    "AD": _ads_delivery(
+        3,
+        Obj(
+            {
+                "log_id": opt(Str()),
+                "adv_id": req(Id()),
+                "campaign_id": opt(Id()),
+                "campaign_name": opt(Str()),
+                "adgroup_id": opt(Id()),
+                "adgroup_name": opt(Str()),
+                "reject_reason": opt(Str()),
+                "ad_id": req(Id()),
+                "ad_name": opt(Str()),
+            }
+        ),
+    ),
+    # object 8 [BB model/subscription/webhook/creative_fatigure.go]: lists when subscribed by
+    # account, single ids when by ad; date "YYYY-MM-DD".
+    "CREATIVE_FATIGUE": _ads_delivery(
+        8,
+        Obj(
+            {
+                "adv_id": req(Id()),
+                "adgroup_ids": opt(List(Id())),
+                "ad_ids": opt(List(Id())),
+                "adgroup_id": opt(Id()),
+                "ad_id": opt(Id()),
+                "date": req(Time()),
+            }
+        ),
+    ),
 }
 
 

@@ -70,6 +70,15 @@ def creator_client(base: str, handle: str, scope: str = "") -> tuple[BusinessCli
     return BusinessClient(grant.access_token), creator_id, grant
 
 
+def ads_subscriptions(ad_id: str) -> list[tuple[str, dict]]:
+    """The three subscriptions the platform holds for an ad account feeding a live code."""
+    return [
+        ("REPORT_DATA_CHANGE", {"advertiser_ids": [ADVERTISERS[0]], "notify_frequency": "5_MINUTE"}),
+        ("AD", {"advertiser_id": ADVERTISERS[0], "ad_id": ad_id}),
+        ("CREATIVE_FATIGUE", {"advertiser_id": ADVERTISERS[0]}),
+    ]
+
+
 def walk_every_endpoint(base: str) -> None:
     """What the product does with TikTok, end to end, touching each endpoint at least once."""
     portal = helper(base, "helpers/portal-auth", {"persona": "demo-brand", "redirect_uri": REDIRECT})
@@ -156,8 +165,13 @@ def walk_every_endpoint(base: str) -> None:
     brand.tt_video_authorize(ADVERTISERS[0], code)
     # An ad from the post runs a day; its ads and daily and lifetime spend are read.
     ad = helper(base, "helpers/ads", {"advertiser_id": ADVERTISERS[0], "video_id": video_id})
+    subscribed = [
+        brand.subscription_subscribe(entity, "http://127.0.0.1:9/hooks/", detail | {"access_token": brand.access_token})
+        for entity, detail in ads_subscriptions(ad["ad_id"])
+    ]
     helper(base, f"helpers/ads/{ad['ad_id']}/approve")
     helper(base, "clock/advance", {"seconds": 86400})
+    brand.subscription_unsubscribe(subscribed[0])
     brand.ad_get(ADVERTISERS[0], filtering={"modified_after": "2026-01-01 00:00:00"})
     day = date.fromisoformat(helper(base, "state", method="GET")["now"][:10])
     brand.report_integrated_get(
@@ -260,3 +274,43 @@ def test_the_webhook_check_catches_an_event_time_in_unix_seconds():
     assert validate(WEBHOOKS["TCM_VIDEOS"], delivery) == [
         'entry[0].event_time: expected an ISO 8601 time such as "2024-11-18T21:57:00.070272Z", got 1731967020'
     ]
+
+
+def test_the_sandbox_sends_the_ads_webhooks_as_tiktok_documents_them_at_most_one_report_event_a_window(
+    live_sandbox, inbox
+):
+    url, received = inbox
+    portal = helper(live_sandbox, "helpers/portal-auth", {"persona": "demo-brand", "redirect_uri": REDIRECT})
+    brand = BusinessClient(BusinessClient().oauth2_access_token(portal["auth_code"]).access_token)
+    video_id = helper(live_sandbox, "helpers/sponsored-videos", {"handle": "market.star", "campaign_id": CAMPAIGN})[
+        "video_id"
+    ]
+    code = helper(live_sandbox, "helpers/ad-codes", {"video_id": video_id, "days": 30})["auth_code"]
+    brand.tt_video_authorize(ADVERTISERS[0], code)
+    first, second = (
+        helper(live_sandbox, "helpers/ads", {"advertiser_id": ADVERTISERS[0], "video_id": video_id}) for _ in range(2)
+    )
+    for entity, detail in ads_subscriptions(first["ad_id"]) + [
+        ("AD", {"advertiser_id": ADVERTISERS[0], "ad_id": second["ad_id"]})
+    ]:
+        brand.subscription_subscribe(entity, url, detail | {"access_token": brand.access_token})
+
+    helper(live_sandbox, f"helpers/ads/{first['ad_id']}/approve")
+    helper(live_sandbox, f"helpers/ads/{second['ad_id']}/reject")
+    helper(live_sandbox, f"helpers/ads/{first['ad_id']}/fatigue")
+    for _ in range(3):  # three ticks inside one 5-minute window: one event at most
+        helper(live_sandbox, "clock/advance", {"minutes": 2})
+
+    deliveries = _wait_for(received, 5)
+    time.sleep(0.5)  # a sixth delivery, if the sandbox wrongly sent one, would be in by now
+    by_object: dict[int, list[dict]] = {}
+    for delivery in received:
+        by_object.setdefault(delivery["object"], []).append(delivery)
+    assert sorted((k, len(v)) for k, v in by_object.items()) == [(3, 2), (8, 1), (11, 1)]
+    names = {3: "AD", 8: "CREATIVE_FATIGUE", 11: "REPORT_DATA_CHANGE"}
+    assert [p for d in deliveries for p in validate(WEBHOOKS[names[d["object"]]], d)] == []
+    rejected = next(d["entry"][0] for d in by_object[3] if d["entry"][0]["ad_id"] == second["ad_id"])
+    assert rejected["reject_reason"]
+    assert by_object[8][0]["entry"][0]["ad_ids"] == [first["ad_id"]]
+    spent = by_object[11][0]["entry"][0]["changed_metrics_values"][ADVERTISERS[0]]
+    assert float(spent["spend"]) > 0

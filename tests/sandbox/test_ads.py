@@ -167,3 +167,48 @@ def test_two_advertisers_in_one_report_each_carry_their_currency(sandbox):
         (ADV, "USD"),
         (ADV_EU, "EUR"),
     ]
+
+
+# --- ads webhooks: subscriptions and the fatigue action ----------------------------------------
+
+
+def subscribe(sandbox, token: str, entity: str, **detail) -> dict:
+    body = {
+        "app_id": "sandbox-business-app",
+        "secret": "sandbox-business-secret",
+        "subscribe_entity": entity,
+        "callback_url": "http://127.0.0.1:9/hooks/",
+        "subscription_detail": detail | {"access_token": token},
+    }
+    return sandbox.business("POST", "subscription/subscribe/", json=body)
+
+
+def test_an_ad_fatigues_once_and_only_while_it_delivers(sandbox):
+    token = sandbox.advertiser_token()
+    applied_code(sandbox, token)
+    ad = new_ad(sandbox)
+
+    in_review = sandbox.control("POST", f"helpers/ads/{ad['ad_id']}/fatigue")
+    decide(sandbox, ad["ad_id"], "approve")
+    fatigued = sandbox.control("POST", f"helpers/ads/{ad['ad_id']}/fatigue")
+    again = sandbox.control("POST", f"helpers/ads/{ad['ad_id']}/fatigue")
+
+    assert in_review.status_code == 409
+    assert fatigued.status_code == 200 and fatigued.json()["secondary_status"] == "AD_STATUS_DELIVERY_OK"
+    assert again.status_code == 409 and "already" in again.json()["error"]
+
+
+def test_ads_subscriptions_take_tiktoks_required_fields_and_only_the_tokens_ad_accounts(sandbox):
+    token = sandbox.advertiser_token()
+
+    no_ad = subscribe(sandbox, token, "AD", advertiser_id=ADV)
+    bad_window = subscribe(sandbox, token, "REPORT_DATA_CHANGE", advertiser_ids=[ADV], notify_frequency="2_MINUTE")
+    foreign = subscribe(sandbox, token, "REPORT_DATA_CHANGE", advertiser_ids=["7300000000000000999"])
+    made = subscribe(sandbox, token, "REPORT_DATA_CHANGE", advertiser_ids=[ADV])
+
+    assert (no_ad["code"], bad_window["code"], foreign["code"], made["code"]) == (40002, 40002, 40001, 0)
+    unsubscribe = {"app_id": "sandbox-business-app", "secret": "sandbox-business-secret"}
+    sub = made["data"]["subscription_id"]
+    first = sandbox.business("POST", "subscription/unsubscribe/", json=unsubscribe | {"subscription_id": sub})
+    second = sandbox.business("POST", "subscription/unsubscribe/", json=unsubscribe | {"subscription_id": sub})
+    assert (first["code"], first["data"]["subscription_id"], second["code"]) == (0, sub, 40007)

@@ -18,11 +18,12 @@ Status = SparkAuthorization.Status
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # The full page: session and user, the brand and its role, the navigation's two, the ledger's
 # count and page, the capability, the campaign lists of both forms, the default campaign, the
-# posts' count and page, the last bulk request, the page's open extension proposals.
-LEDGER_PAGE_QUERIES = 17
+# posts' count and page, the last bulk request, the page's open extension proposals and its
+# flagged (rejected or fatigued) Spark ads.
+LEDGER_PAGE_QUERIES = 18
 # The ledger's own refresh: session, user, brand, role, the navigation's two, count and page,
-# the page's open extension proposals.
-LEDGER_FRAGMENT_QUERIES = 9
+# the page's open extension proposals and flagged Spark ads.
+LEDGER_FRAGMENT_QUERIES = 10
 
 
 def bulk_ledger(world, n: int, *, campaign=None, prefix: str = "v") -> list[SparkAuthorization]:

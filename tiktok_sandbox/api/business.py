@@ -9,12 +9,14 @@ from tiktok_sandbox import clock, ids, oauth
 from tiktok_sandbox.api import Call, endpoint, token_for
 from tiktok_sandbox.envelopes import BusinessError
 from tiktok_sandbox.models import (
+    Ad,
     Advertiser,
     BCAsset,
     BCAssetAssignment,
     BCMember,
     BCQrLink,
     BusinessUser,
+    OAuthToken,
     Subscription,
     TTOAccount,
 )
@@ -416,6 +418,9 @@ def subscribe(call: Call) -> dict:
         ).first()
         if account is None:
             raise BusinessError(40001, "subscription_detail.tto_tcm_account_id is invalid.")
+    ads_fields: dict = {}
+    if entity in ADS_ENTITIES:
+        token, ads_fields = _ads_subscription(entity, detail)
     sub = Subscription.objects.create(
         subscription_id=ids.numeric_id("73"),
         subscribe_entity=entity,
@@ -425,5 +430,60 @@ def subscribe(call: Call) -> dict:
         created_at=clock.now(),
         app_id=app_id,
         product_filters=_product_filters(entity, detail),
+        **ads_fields,
     )
     return {"subscription_id": sub.subscription_id}
+
+
+# --- ad webhooks: REPORT_DATA_CHANGE, AD, CREATIVE_FATIGUE -----------------------------------
+
+ADS_ENTITIES = {"REPORT_DATA_CHANGE", "AD", "CREATIVE_FATIGUE"}
+# model/subscription/subscription.go: notify_frequency, default 5_MINUTE.
+NOTIFY_FREQUENCIES = {"5_MINUTE": 5, "15_MINUTE": 15, "30_MINUTE": 30, "60_MINUTE": 60}
+
+
+def _ads_subscription(entity: str, detail: dict) -> tuple[OAuthToken, dict]:
+    """The advertiser token and the fields of an ads subscription (model/subscription/
+    subscription.go): REPORT_DATA_CHANGE takes advertiser_ids and notify_frequency; AD takes
+    advertiser_id and ad_id (required); CREATIVE_FATIGUE advertiser_id and an optional ad_id.
+    The token must see every ad account named; revoking it ends the subscription."""
+    from tiktok_sandbox import events  # events reads ads, whose endpoints import this module
+
+    token = token_for(str(detail.get("access_token", "")), "advertiser")
+    visible = {adv.advertiser_id: adv for adv in visible_advertisers(token.business_user)}
+    if entity == "REPORT_DATA_CHANGE":
+        wanted = detail.get("advertiser_ids")
+        if not isinstance(wanted, list) or not 1 <= len(wanted) <= 100:
+            raise BusinessError(40002, "subscription_detail.advertiser_ids: between 1 and 100 ids.")
+        frequency = detail.get("notify_frequency") or "5_MINUTE"
+        if frequency not in NOTIFY_FREQUENCIES:
+            raise BusinessError(40002, "subscription_detail.notify_frequency: Not a valid choice.")
+        advertiser_ids = [str(a) for a in wanted]
+    else:
+        advertiser_ids = [str(detail.get("advertiser_id") or "")]
+        if not advertiser_ids[0]:
+            raise BusinessError(40002, "subscription_detail.advertiser_id: Missing data for required field.")
+        frequency = ""
+    if missing := [a for a in advertiser_ids if a not in visible]:
+        raise BusinessError(40001, f"advertiser {missing[0]} doesn't exist or has been deleted.")
+    ad_id = str(detail.get("ad_id") or "")
+    if entity == "AD" and not ad_id:
+        raise BusinessError(40002, "subscription_detail.ad_id: Missing data for required field.")
+    if ad_id and not Ad.objects.filter(ad_id=ad_id, advertiser__advertiser_id=advertiser_ids[0]).exists():
+        raise BusinessError(40002, f"subscription_detail.ad_id: ad {ad_id} doesn't exist.")
+    fields: dict = {"advertiser_ids": advertiser_ids, "ad_id": ad_id, "notify_frequency": frequency}
+    if entity == "REPORT_DATA_CHANGE":
+        # The first window starts now, from what the accounts show now: an event says what changed.
+        fields |= {"window_started_at": clock.now(), "last_values": events.report_values(advertiser_ids)}
+    return token, fields
+
+
+@endpoint("subscription/unsubscribe/", "POST", auth="app")
+def unsubscribe(call: Call) -> dict:
+    """model/subscription/unsubscribe.go: {app_id, secret, subscription_id} → subscription_id."""
+    app_id = call.check_app()
+    subscription_id = call.str("subscription_id")
+    deleted, _ = Subscription.objects.filter(subscription_id=subscription_id, app_id=app_id).delete()
+    if not deleted:
+        raise BusinessError(40007, f"subscription_id {subscription_id} doesn't exist.")
+    return {"subscription_id": subscription_id}
