@@ -58,7 +58,7 @@ def seed(brand) -> None:
         Credential(
             kind=Credential.Kind.TT_USER,
             status=Credential.Status.REVOKED if i >= ROWS - finished else Credential.Status.OK,
-            next_refresh_at=times[i],
+            refresh_due_at=times[i],
         )
         for i in range(ROWS)
     )
