@@ -100,16 +100,16 @@ class MarketplaceOnboarding(models.Model):
                 name="onboarding_poll_due_idx",
             ),
             # The deadline poller's query: rows whose wait on TikTok's clock has ended.
-            models.Index(
-                fields=["due_at"], condition=Q(due_at__isnull=False), name="onboarding_deadline_due_idx"
-            ),
+            models.Index(fields=["due_at"], condition=Q(due_at__isnull=False), name="onboarding_deadline_due_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.tiktok_account} ({self.state})"
 
     @classmethod
-    def deadline_for(cls, state: str, invite_requested_at: datetime | None, accepted_at: datetime | None) -> datetime | None:
+    def deadline_for(
+        cls, state: str, invite_requested_at: datetime | None, accepted_at: datetime | None
+    ) -> datetime | None:
         """The end of TikTok's wait in `state`, on TikTok's clock (the steps' dates are on it):
         an invite not arrived 24 hours after it was requested is overdue; an accepted invite
         is worth asking about once TikTok's 2+ hours of processing are over."""

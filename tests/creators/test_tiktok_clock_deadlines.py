@@ -86,7 +86,9 @@ def test_a_clock_jump_past_an_invites_24_hours_makes_it_overdue_at_the_next_tick
     tick(run_jobs)
     onboarding.refresh_from_db()
     assert onboarding.state == State.OVERDUE
-    assert onboarding.overdue_at is not None and onboarding.overdue_at >= onboarding.invite_requested_at + INVITE_DEADLINE
+    assert (
+        onboarding.overdue_at is not None and onboarding.overdue_at >= onboarding.invite_requested_at + INVITE_DEADLINE
+    )
     assert status.call_count == 1
 
     tick(run_jobs)
