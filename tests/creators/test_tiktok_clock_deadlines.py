@@ -178,3 +178,12 @@ def test_a_clock_jump_into_a_tokens_refresh_margin_refreshes_it_at_the_next_tick
     assert refresh.call_count == 1
     assert creator_grant.access_token == "act.2"
     assert creator_grant.refresh_due_at > clock.now() + timedelta(hours=23)
+
+
+def test_authorizing_again_while_tiktok_processes_keeps_the_wait_on_tiktoks_clock(tiktok_clock, user_factory):
+    onboarding = waiting_for_the_invite(user_factory)
+    assert marketplace.mark_accepted(onboarding)
+    tiktok_clock["hours"] = 0.5
+    resumed = marketplace.restart_onboarding(onboarding.tiktok_account)
+    assert resumed.state == State.PROCESSING
+    assert resumed.due_at == onboarding.accepted_at + PROCESSING_TIME
