@@ -10,6 +10,7 @@ class CreatorsConfig(AppConfig):
 
         from integrations import jobs, polling
         from integrations.models import Credential, TikTokOneAccount
+        from integrations.tiktok import clock
 
         from . import collaborations, marketplace, tasks
 
@@ -42,6 +43,19 @@ class CreatorsConfig(AppConfig):
         )
         polling.register(
             polling.Poller(
+                "marketplace_deadlines",
+                "Marketplace waits (24 h invite, 2 h processing), on TikTok time",
+                marketplace.polled,
+                tasks.dispatch_onboarding_deadlines,
+                (tasks.poll_onboardings,),
+                # When the sandbox clock jumps past a wait, its creators are polled within this.
+                every=15.0,
+                due_field="due_at",
+                clock=clock.now,
+            )
+        )
+        polling.register(
+            polling.Poller(
                 "link_requests",
                 "Link requests (posts in review)",
                 collaborations.in_review,
@@ -59,6 +73,7 @@ class CreatorsConfig(AppConfig):
                 tasks.refresh_due_creator_tokens,
                 (tasks.refresh_creator_token,),
                 every=300.0,
-                due_field="next_refresh_at",
+                due_field="refresh_due_at",
+                clock=clock.now,
             )
         )

@@ -32,8 +32,6 @@ from .notify import notify
 
 State = MarketplaceOnboarding.State
 
-# TikTok: processing after acceptance takes "2+ hours" (the invite's 24 hours: models.py).
-PROCESSING_TIME = timedelta(hours=2)
 # Polling backoff: start soon after a change, slow down while nothing happens.
 POLL_BASE = timedelta(minutes=15)
 POLL_MAX = timedelta(hours=2)
@@ -46,7 +44,7 @@ CLAIM_LEASE = timedelta(minutes=10)
 def restart_onboarding(account: TikTokAccount) -> MarketplaceOnboarding:
     """A fresh authorization: the creator resumes where MarketplaceOnboarding's one rule says
     (never further back than they were), and the row is polled at once. Its steps are dated
-    on TikTok's clock, as the invite's 24 hours are; the next poll on real time."""
+    on TikTok's clock, as the wait of the state it resumes in is; the next poll on real time."""
     now, tiktok_now = timezone.now(), clock.now()
     onboarding, created = MarketplaceOnboarding.objects.get_or_create(tiktok_account=account)
     resumed = onboarding.state_after_authorization(tiktok_now)
@@ -57,6 +55,9 @@ def restart_onboarding(account: TikTokAccount) -> MarketplaceOnboarding:
     if created or resumed != onboarding.state:
         onboarding.state, onboarding.state_changed_at = resumed, tiktok_now
     onboarding.authorized_at = tiktok_now
+    onboarding.due_at = MarketplaceOnboarding.deadline_for(
+        onboarding.state, onboarding.invite_requested_at, onboarding.accepted_at
+    )
     onboarding.next_poll_at, onboarding.poll_attempts, onboarding.last_error = now, 0, ""
     onboarding.save()
     return onboarding
@@ -130,6 +131,23 @@ def dispatch_target() -> int:
     return math.ceil(per_second * CREATOR_STATUS_BATCH * settings.MARKETPLACE_DISPATCH_QUEUE_SECONDS)
 
 
+def claim_due_deadlines(limit: int) -> list[int]:
+    """The deadline dispatcher's claim: rows whose wait on TikTok's clock (`due_at`) has ended
+    by clock.now(), most overdue first. Each deadline is met once: its row is made due for a
+    status poll now and the deadline cleared, so the poll that follows (which moves the state
+    and sets the next state's deadline) runs once however far the clock jumped.
+
+    The claim holds `due_at` for DISPATCH_LEASE on TikTok's clock first: a dispatcher that
+    dies before clearing it leaves the deadline to be claimed again when the hold ends."""
+    tiktok_now = clock.now()
+    claimed = claim_due(polled(), lease=DISPATCH_LEASE, limit=limit, now=tiktok_now, field="due_at")
+    if not claimed:
+        return []
+    # Only the deadlines this claim holds: a transition since then has set its own.
+    held = polled().filter(pk__in=[row.pk for row in claimed], due_at=tiktok_now + DISPATCH_LEASE)
+    return [row.pk for row in update_returning(held, {"due_at": None, "next_poll_at": timezone.now()})]
+
+
 def claim_due_polls(limit: int | None = None) -> list[int]:
     """The dispatcher's claim: due rows, most overdue first, held for DISPATCH_LEASE, up to
     `limit` or else as many as tops the queue up to dispatch_target().
@@ -169,6 +187,14 @@ def transition(onboarding: MarketplaceOnboarding, new: str, notice: str = "", **
     if onboarding.state == new:
         return False  # a stale read must not "win" a move that already happened
     values = {"state": new, "state_changed_at": clock.now(), "poll_attempts": 0, "last_error": "", **fields}
+    values.setdefault(
+        "due_at",
+        MarketplaceOnboarding.deadline_for(
+            new,
+            values.get("invite_requested_at", onboarding.invite_requested_at),
+            values.get("accepted_at", onboarding.accepted_at),
+        ),
+    )
     if notice:
         values["notice"] = notice
     won = MarketplaceOnboarding.objects.filter(pk=onboarding.pk, state=onboarding.state).update(**values)
@@ -276,7 +302,8 @@ def poll(rows: list[MarketplaceOnboarding]) -> dict[int, str]:
 def _advance(onboarding: MarketplaceOnboarding, status: str, tto: TikTokOneAccount) -> bool:
     """Apply TikTok's status to the state machine; True if the row changed state.
 
-    TikTok's deadlines ("up to 24 hours") run on TikTok's clock; the next poll on real time."""
+    TikTok's deadlines ("up to 24 hours") run on TikTok's clock (`due_at`, met by the deadline
+    poller, which polls the row at once); the next poll on real time."""
     now, tiktok_now = timezone.now(), clock.now()
     if status == "IN":
         return transition(
@@ -399,6 +426,7 @@ def request_invite(onboarding: MarketplaceOnboarding, tto: TikTokOneAccount) -> 
         MarketplaceOnboarding.objects.filter(pk=onboarding.pk).update(
             state=State.AUTHORIZED,
             invite_requested_at=None,
+            due_at=None,
             last_error=str(exc)[:2000],
             next_poll_at=now + POLL_BASE,
         )
@@ -456,15 +484,15 @@ def _not_eligible_notice(failures: list[dict]) -> str:
 
 
 def mark_accepted(onboarding: MarketplaceOnboarding) -> bool:
-    """The creator tapped Accept in the app: TikTok now processes for 2+ hours."""
+    """The creator tapped Accept in the app: TikTok now processes for 2+ hours, so the row is
+    not polled until that wait ends on TikTok's clock (its `due_at`, set by `transition`)."""
     if onboarding.state not in (State.WAITING, State.OVERDUE):
         return False
-    now = timezone.now()
     return transition(
         onboarding,
         State.PROCESSING,
         accepted_at=clock.now(),
-        next_poll_at=now + PROCESSING_TIME,
+        next_poll_at=None,
         notice="Invite accepted. TikTok is processing it (2+ hours): come back and reconnect then.",
     )
 

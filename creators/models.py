@@ -19,6 +19,8 @@ from integrations.tiktok import clock
 MIN_FOLLOWERS = 10_000
 # TikTok: an invite "may take up to 24 hours" to reach Inbox > Monetization.
 INVITE_DEADLINE = timedelta(hours=24)
+# TikTok: processing after acceptance takes "2+ hours".
+PROCESSING_TIME = timedelta(hours=2)
 
 
 class CreatorProfile(models.Model):
@@ -72,7 +74,13 @@ class MarketplaceOnboarding(models.Model):
     state_changed_at = models.DateTimeField(null=True, blank=True)
     # The last change shown once on the creator's page (cleared when seen).
     notice = models.CharField(max_length=300, blank=True)
+    # Real time: when the status poller next asks TikTok (its back-off).
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    # TikTok's time: the end of TikTok's wait in this state (an invite's 24 hours, its 2+
+    # hours of processing). The deadline poller compares it with clock.now() on every tick and
+    # polls the row at once, so a sandbox clock that jumps makes it due at the next tick; a
+    # real time computed from it once would be left behind. Cleared when the deadline is met.
+    due_at = models.DateTimeField(null=True, blank=True)
     # Set by the dispatcher's claim (to the end of its hold), cleared when a task takes the
     # row: the rows waiting in the queue are exactly those with a future value.
     claimed_until = models.DateTimeField(null=True, blank=True)
@@ -91,10 +99,25 @@ class MarketplaceOnboarding(models.Model):
                 condition=Q(state__in=["authorized", "waiting", "overdue", "processing", "join_in_app"]),
                 name="onboarding_poll_due_idx",
             ),
+            # The deadline poller's query: rows whose wait on TikTok's clock has ended.
+            models.Index(fields=["due_at"], condition=Q(due_at__isnull=False), name="onboarding_deadline_due_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.tiktok_account} ({self.state})"
+
+    @classmethod
+    def deadline_for(
+        cls, state: str, invite_requested_at: datetime | None, accepted_at: datetime | None
+    ) -> datetime | None:
+        """The end of TikTok's wait in `state`, on TikTok's clock (the steps' dates are on it):
+        an invite not arrived 24 hours after it was requested is overdue; an accepted invite
+        is worth asking about once TikTok's 2+ hours of processing are over."""
+        if state == cls.State.WAITING and invite_requested_at is not None:
+            return invite_requested_at + INVITE_DEADLINE
+        if state == cls.State.PROCESSING and accepted_at is not None:
+            return accepted_at + PROCESSING_TIME
+        return None
 
     def state_after_authorization(self, now: datetime | None = None) -> str:
         """Where a new authorization of the same TikTok account leaves the creator: the one

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from integrations.errors import FlowError
 from integrations.models import BackgroundJob, CampaignPost, Credential, TikTokAccount
 from integrations.polling import TikTokTask, claim_due, enqueue_on_commit, give_back, take
-from integrations.tiktok import TikTokError, tokens
+from integrations.tiktok import TikTokError, clock, tokens
 from integrations.tiktok.tto import CREATOR_STATUS_BATCH
 
 from . import collaborations, marketplace
@@ -32,6 +32,16 @@ def dispatch_onboarding_polls() -> int:
     """Claim due waiting creators (partial index onboarding_poll_due_idx) and enqueue one
     poll per CREATOR_STATUS_BATCH of them; see marketplace.dispatch_target for how many."""
     return enqueue_on_commit(poll_onboardings, marketplace.claim_due_polls(), batch=CREATOR_STATUS_BATCH)
+
+
+@shared_task(queue="invites", time_limit=60, soft_time_limit=50, ignore_result=True)
+def dispatch_onboarding_deadlines() -> int:
+    """Poll at once, in batches of CREATOR_STATUS_BATCH, the creators whose wait on TikTok's
+    clock has ended (an invite's 24 hours, TikTok's 2+ hours of processing;
+    onboarding_deadline_due_idx): a sandbox clock that jumps makes them due at this tick."""
+    return enqueue_on_commit(
+        poll_onboardings, marketplace.claim_due_deadlines(DISPATCH_BATCH), batch=CREATOR_STATUS_BATCH
+    )
 
 
 # Nobody reads a poll's result (the rows hold what it found): not stored in the result backend.
@@ -106,15 +116,19 @@ def poll_post_review(post_id: int) -> str:
 
 
 def creator_grants() -> QuerySet[Credential]:
-    """The creator (tt_user) grants the token refresher looks after (next_refresh_at)."""
+    """The creator (tt_user) grants the token refresher looks after (refresh_due_at, on TikTok's clock)."""
     return Credential.objects.filter(kind=Credential.Kind.TT_USER, status=Credential.Status.OK)
 
 
 @shared_task(queue="tokens", time_limit=60, soft_time_limit=50)
 def refresh_due_creator_tokens() -> int:
-    """Enqueue a refresh for every creator (tt_user) grant due soon (cred_refresh_due_idx).
-    The claim holds a grant for REFRESH_LEASE; a refresh sets its next time when it succeeds."""
-    claimed = claim_due(creator_grants(), lease=REFRESH_LEASE, limit=DISPATCH_BATCH, field="next_refresh_at")
+    """Enqueue a refresh for every creator (tt_user) grant whose access token is within its
+    refresh margin by TikTok's clock (cred_refresh_due_idx), so a sandbox clock that jumps makes
+    it due at this tick. The claim holds a grant for REFRESH_LEASE (on the same clock); a refresh
+    sets its next deadline when it succeeds."""
+    claimed = claim_due(
+        creator_grants(), lease=REFRESH_LEASE, limit=DISPATCH_BATCH, field="refresh_due_at", now=clock.now()
+    )
     return enqueue_on_commit(refresh_creator_token, [c.pk for c in claimed])
 
 

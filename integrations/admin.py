@@ -148,7 +148,7 @@ class CredentialAdmin(admin.ModelAdmin):
         "refresh_expires_at",
         "last_refreshed_at",
         "last_used_at",
-        "next_refresh_at",
+        "refresh_due_at",
         "last_error",
         "last_error_at",
     ]

@@ -14,8 +14,7 @@ from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
-from creators.marketplace import INVITE_DEADLINE, PROCESSING_TIME
-from creators.models import MarketplaceOnboarding
+from creators.models import INVITE_DEADLINE, PROCESSING_TIME, MarketplaceOnboarding
 from integrations.models import (
     AdAccount,
     Brand,

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Max
 
 from ..models import Campaign, CampaignPost
+from ..tiktok import clock
 
 
 def post_interval(posted_at: datetime, now: datetime) -> timedelta | None:
@@ -25,8 +26,11 @@ def post_interval(posted_at: datetime, now: datetime) -> timedelta | None:
     return None
 
 
-def next_poll_at(campaign: Campaign, now: datetime) -> datetime:
-    """The campaign's next read: as often as its youngest post needs.
+def next_poll_at(campaign: Campaign, now: datetime, tiktok_now: datetime | None = None) -> datetime:
+    """The campaign's next read (on real time, `now`): as often as its youngest post needs.
+
+    A post's age is measured on TikTok's clock (`tiktok_now`, clock.now() unless given): its
+    date is TikTok's, and so is the year after which TikTok stops updating its figures.
 
     A campaign without dated posts yet is read at the fastest interval (its first posts are
     about to arrive). One whose posts are all past the schedule's end is still read at the
@@ -39,4 +43,4 @@ def next_poll_at(campaign: Campaign, now: datetime) -> datetime:
     schedule = settings.INSIGHTS_SCHEDULE
     if youngest is None:
         return now + timedelta(seconds=schedule[0][1])
-    return now + (post_interval(youngest, now) or timedelta(seconds=schedule[-1][1]))
+    return now + (post_interval(youngest, tiktok_now or clock.now()) or timedelta(seconds=schedule[-1][1]))

@@ -71,15 +71,17 @@ class Credential(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
-    # When the token-refresh sweep should look at this grant next.
-    next_refresh_at = models.DateTimeField(null=True, blank=True)
+    # TikTok's time: when the access token enters its refresh margin (TIKTOK_REFRESH_MARGIN_SECONDS
+    # before it expires on TikTok's clock). The token-refresh poller compares it with clock.now()
+    # on every tick, so a sandbox clock that jumps makes the refresh due at once.
+    refresh_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [
             # The refresh sweep reads only healthy, refreshable grants ordered by due time.
-            models.Index(fields=["next_refresh_at"], condition=Q(status="ok"), name="cred_refresh_due_idx"),
+            models.Index(fields=["refresh_due_at"], condition=Q(status="ok"), name="cred_refresh_due_idx"),
         ]
 
     def __str__(self) -> str:

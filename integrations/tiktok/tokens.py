@@ -51,7 +51,8 @@ def _margin() -> timedelta:
 
 def apply_grant(credential: Credential, grant: TokenGrant) -> Credential:
     """Store a token response on the credential (after a code exchange or a refresh). Expiries
-    are on TikTok's clock (they are TikTok's windows); the refresh sweep runs on real time."""
+    and the refresh's deadline are on TikTok's clock (they are TikTok's windows); when the grant
+    was stored is a record on real time."""
     now = timezone.now()
     tiktok_now = clock.now()
     credential.access_token = grant.access_token
@@ -63,7 +64,7 @@ def apply_grant(credential: Credential, grant: TokenGrant) -> Credential:
     credential.open_id = grant.open_id or credential.open_id
     if grant.advertiser_ids:
         credential.advertiser_ids = grant.advertiser_ids
-    credential.next_refresh_at = _next_refresh_at(now, grant.expires_in)
+    credential.refresh_due_at = _refresh_due_at(tiktok_now, grant.expires_in)
     credential.status = Credential.Status.OK
     credential.last_refreshed_at = now
     credential.last_error = ""
@@ -78,17 +79,17 @@ def erase(credential_id: int, *, status: str, reason: str) -> None:
         status=status,
         access_token="",
         refresh_token="",
-        next_refresh_at=None,
+        refresh_due_at=None,
         last_error=reason[:2000],
         last_error_at=timezone.now(),
     )
 
 
-def _next_refresh_at(now: datetime, expires_in: int | None) -> datetime | None:
+def _refresh_due_at(tiktok_now: datetime, expires_in: int | None) -> datetime | None:
     if expires_in is None:
         return None  # long-term API for Business tokens are never refreshed
     lead = min(settings.TIKTOK_REFRESH_MARGIN_SECONDS, expires_in // 2)
-    return now + timedelta(seconds=expires_in - lead)
+    return tiktok_now + timedelta(seconds=expires_in - lead)
 
 
 def _request_refresh(credential: Credential) -> TokenGrant:

@@ -91,3 +91,11 @@ def beat_dispatches_marketplace_polls() -> None:
     from creators.tasks import dispatch_onboarding_polls
 
     dispatch_onboarding_polls.delay()
+
+
+def beat_dispatches_marketplace_deadlines() -> None:
+    """What beat does every 15 seconds: the creators whose wait on TikTok's clock ended (an
+    invite's 24 hours, TikTok's 2 hours of processing) are polled by the worker at once."""
+    from creators.tasks import dispatch_onboarding_deadlines
+
+    dispatch_onboarding_deadlines.delay()

@@ -46,7 +46,7 @@ def test_a_refresh_stores_the_rotated_pair_and_lifetimes_from_the_response(mocke
     assert (cred.access_token, cred.refresh_token) == ("act.new", "rft.new")
     assert timedelta(seconds=7199) <= cred.access_expires_at - before <= timedelta(seconds=7201)
     assert timedelta(days=179) <= cred.refresh_expires_at - before <= timedelta(days=180, seconds=1)
-    assert before < cred.next_refresh_at < cred.access_expires_at  # refreshed ahead of expiry
+    assert before < cred.refresh_due_at < cred.access_expires_at  # refreshed ahead of expiry
     assert cred.scopes == "user.info.basic,video.list" and cred.status == Credential.Status.OK
 
 

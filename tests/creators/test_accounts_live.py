@@ -97,7 +97,7 @@ def test_refresh_rotates_the_refresh_token(
     cred = account.credential
     old_refresh, old_access = cred.refresh_token, cred.access_token
     Credential.objects.filter(pk=cred.pk).update(
-        next_refresh_at=timezone.now() - timedelta(minutes=1), access_expires_at=timezone.now() + timedelta(minutes=2)
+        refresh_due_at=timezone.now() - timedelta(minutes=1), access_expires_at=timezone.now() + timedelta(minutes=2)
     )
     with django_capture_on_commit_callbacks() as callbacks:
         assert refresh_due_creator_tokens() == 1
@@ -105,7 +105,7 @@ def test_refresh_rotates_the_refresh_token(
     assert refresh_creator_token(cred.pk) == "ok"
     cred.refresh_from_db()
     assert cred.refresh_token != old_refresh and cred.access_token != old_access
-    assert cred.next_refresh_at > timezone.now() + timedelta(hours=23)
+    assert cred.refresh_due_at > timezone.now() + timedelta(hours=23)
     with pytest.raises(TikTokError):
         BusinessClient().tt_user_oauth2_refresh_token(old_refresh)  # the old one is dead
 

@@ -41,7 +41,7 @@ def test_authorize_tiktok_stores_the_account_and_an_encrypted_credential(
     assert account.follower_count == 52000 and account.display_name
     cred = account.credential
     assert cred.kind == Credential.Kind.TT_USER and cred.status == Credential.Status.OK
-    assert cred.access_expires_at and cred.refresh_expires_at and cred.next_refresh_at
+    assert cred.access_expires_at and cred.refresh_expires_at and cred.refresh_due_at
     with connection.cursor() as cursor:
         cursor.execute("SELECT access_token FROM integrations_credential WHERE id = %s", [cred.pk])
         raw = cursor.fetchone()[0]

@@ -96,6 +96,7 @@ def test_every_poller_is_on_beat_at_its_interval_beside_the_periodic_tasks():
         "integrations.insights.tasks.dispatch_insights_polls": 300.0,
         "integrations.tasks.dispatch_rechecks": 300.0,
         "creators.tasks.dispatch_onboarding_polls": settings.MARKETPLACE_DISPATCH_SECONDS,
+        "creators.tasks.dispatch_onboarding_deadlines": 15.0,
         "creators.tasks.dispatch_post_polls": 15.0,
         "creators.tasks.refresh_due_creator_tokens": 300.0,
         "sparkads.tasks.dispatch_spark_polls": 15.0,

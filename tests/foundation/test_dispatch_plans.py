@@ -51,6 +51,7 @@ def seed(brand) -> None:
             if i >= ROWS - finished
             else MarketplaceOnboarding.State.WAITING,
             next_poll_at=None if i >= ROWS - finished else times[i],
+            due_at=None if i >= ROWS - finished else times[i],
         )
         for i, a in enumerate(accounts)
     )
@@ -58,7 +59,7 @@ def seed(brand) -> None:
         Credential(
             kind=Credential.Kind.TT_USER,
             status=Credential.Status.REVOKED if i >= ROWS - finished else Credential.Status.OK,
-            next_refresh_at=times[i],
+            refresh_due_at=times[i],
         )
         for i in range(ROWS)
     )
@@ -122,6 +123,10 @@ def seed(brand) -> None:
 DISPATCHERS: dict[str, tuple[Callable[[], object], str]] = {
     # Its count of what waits in the queue reads its own index (onboarding_queued_idx).
     "Marketplace status": (marketplace.claim_due_polls, "onboarding_"),
+    "Marketplace waits on TikTok's clock": (
+        lambda: marketplace.claim_due_deadlines(500),
+        "onboarding_deadline_due_idx",
+    ),
     "Campaign posts in review": (lambda: collaborations.claim_due_post_polls(500), "post_review_poll_idx"),
     "Creator token refresh": (refresh_due_creator_tokens, "cred_refresh_due_idx"),
     "Connection re-checks": (recheck.due_credentials, "tto_poll_due_idx"),

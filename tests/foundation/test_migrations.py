@@ -107,3 +107,41 @@ def test_login_kit_grants_become_creator_grants_that_need_reconnecting_and_keep_
     assert after.get_model("integrations", "TikTokAccount").objects.get(pk=account.pk).credential_id == old.pk
     assert (kept.kind, kept.status, kept.access_token) == ("tt_user", "ok", "act.tt")
     assert not rows.filter(kind="login_kit").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest")
+def test_deadlines_already_running_move_onto_tiktoks_clock(settings):
+    from datetime import UTC, datetime, timedelta
+
+    requested, accepted, expires = (datetime(2026, 12, 1, h, tzinfo=UTC) for h in (8, 9, 10))
+    before = _migrate(
+        [("creators", "0005_onboarding_claimed_until"), ("integrations", "0022_campaignpost_previewed_at")]
+    )
+    TikTokAccount = before.get_model("integrations", "TikTokAccount")
+    Onboarding = before.get_model("creators", "MarketplaceOnboarding")
+    Credential = before.get_model("integrations", "Credential")
+    waiting, processing, joined = (
+        Onboarding.objects.create(tiktok_account=TikTokAccount.objects.create(handle=h), **fields)
+        for h, fields in (
+            ("waits", {"state": "waiting", "invite_requested_at": requested}),
+            ("processes", {"state": "processing", "invite_requested_at": requested, "accepted_at": accepted}),
+            ("joined", {"state": "in_marketplace", "invite_requested_at": requested, "accepted_at": accepted}),
+        )
+    )
+    grant = Credential.objects.create(kind="tt_user", status="ok", access_expires_at=expires, next_refresh_at=expires)
+
+    after = _migrate(
+        [
+            ("creators", "0006_onboarding_deadline_on_tiktok_clock"),
+            ("integrations", "0023_token_refresh_due_on_tiktok_clock"),
+        ]
+    )
+    due = dict(after.get_model("creators", "MarketplaceOnboarding").objects.values_list("pk", "due_at"))
+    assert due == {
+        waiting.pk: requested + timedelta(hours=24),
+        processing.pk: accepted + timedelta(hours=2),
+        joined.pk: None,
+    }
+    margin = timedelta(seconds=settings.TIKTOK_REFRESH_MARGIN_SECONDS)
+    assert after.get_model("integrations", "Credential").objects.get(pk=grant.pk).refresh_due_at == expires - margin

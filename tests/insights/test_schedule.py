@@ -54,16 +54,16 @@ def _post(campaign, video_id: str, posted_at: datetime | None) -> CampaignPost:
 def test_a_campaign_is_read_as_often_as_its_youngest_post_needs(campaign):
     now = POSTED + 200 * DAY
     _post(campaign, "7700000000000000001", POSTED)  # 200 days old: weekly
-    assert schedule.next_poll_at(campaign, now) == now + 7 * DAY
+    assert schedule.next_poll_at(campaign, now, now) == now + 7 * DAY
     _post(campaign, "7700000000000000002", now - 2 * DAY)  # 2 days old: every 3 h
-    assert schedule.next_poll_at(campaign, now) == now + 3 * HOUR
+    assert schedule.next_poll_at(campaign, now, now) == now + 3 * HOUR
 
 
 def test_a_campaign_without_posts_is_read_at_the_fastest_and_an_old_one_at_the_slowest_interval(campaign):
     now = POSTED + 400 * DAY
-    assert schedule.next_poll_at(campaign, now) == now + 3 * HOUR  # its first posts are about to arrive
+    assert schedule.next_poll_at(campaign, now, now) == now + 3 * HOUR  # its first posts are about to arrive
     _post(campaign, "7700000000000000001", POSTED)  # past TikTok's year: only looking for new posts
-    assert schedule.next_poll_at(campaign, now) == now + 7 * DAY
+    assert schedule.next_poll_at(campaign, now, now) == now + 7 * DAY
 
 
 def test_polls_follow_the_schedule_as_the_post_ages_and_always_reread_the_last_3_days(
@@ -91,3 +91,16 @@ def test_polls_follow_the_schedule_as_the_post_ages_and_always_reread_the_last_3
         for previous, day in zip(expected, expected[1:], strict=False)
     ]
     assert Campaign.objects.get(pk=campaign.pk).last_polled_at == POSTED + 380 * DAY
+
+
+def test_a_posts_age_is_read_on_tiktoks_clock_so_a_sandbox_clock_past_its_year_slows_it_to_weekly(
+    campaign, settings, monkeypatch
+):
+    from integrations.tiktok import clock
+
+    settings.TIKTOK_SANDBOX = True
+    monkeypatch.setattr(clock, "_sandbox_offset", lambda: (400 * DAY).total_seconds())
+    now = timezone.now()
+    # TikTok dated it 366 days before its own now: past TikTok's year, however recent in real time.
+    _post(campaign, "7700000000000000001", clock.now() - 366 * DAY)
+    assert schedule.next_poll_at(campaign, now) == now + 7 * DAY
