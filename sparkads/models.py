@@ -42,6 +42,8 @@ AUTHORIZATION_DAYS = (7, 30, 60, 365)
 # An applied authorization shows as "expiring" this close to its end. The renewal reminders'
 # marks are settings.SPARK_RENEWAL_REMINDER_DAYS.
 EXPIRING_WITHIN = timedelta(days=14)
+# The last-day renewal mark ("ends today") is reached this long before the end.
+LAST_DAY = timedelta(days=1)
 # A live authorization is read on TikTok this often (a cancellation or an extension made there).
 LIVE_CHECK_EVERY = timedelta(days=1)
 # TikTok allows at most this many permission requests per video.
@@ -413,8 +415,16 @@ class SparkAuthorization(PendingWrite):
         if self.auth_end is None:
             return None
         now = now or clock.now()
-        marks = [self.auth_end - timedelta(days=d) for d in settings.SPARK_RENEWAL_REMINDER_DAYS]
+        marks = [self.mark_at(d) for d in settings.SPARK_RENEWAL_REMINDER_DAYS]
         return min([m for m in marks if m > now], default=self.auth_end)
+
+    def mark_at(self, days: int) -> datetime:
+        """When the renewal mark `days` before the end is reached, on TikTok's clock. The
+        last-day mark (0) is reached when the last day begins, as the pages start to read
+        "0 days left": at the end itself it would only arrive with the unbind, too late to
+        renew. The caller knows the window (auth_end)."""
+        assert self.auth_end is not None
+        return self.auth_end - (timedelta(days=days) if days else LAST_DAY)
 
 
 class SparkReminder(models.Model):
