@@ -146,6 +146,10 @@ class SparkAuthorization(PendingWrite):
     )
     # Set by the one worker that won the right to call tt_video/authorize/ for this code.
     apply_claimed_at = models.DateTimeField(null=True, blank=True)
+    # When `tt_video/authorize/` was last sent for this code without an answer read yet: set
+    # before the call, cleared by the apply it completes. Still set on the next attempt, the
+    # answer was lost and TikTok may have applied the code (sparkads.flows.apply_approved).
+    authorize_sent_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
