@@ -358,9 +358,19 @@ class SparkAuthorization(PendingWrite):
 
     @property
     def status_label(self) -> str:
+        if self.window_ended:
+            return "Expired" if self.status == self.Status.APPROVED else "Ended"
         if self.awaiting_payment:
             return "Approved — waiting for payment"
         return self.get_status_display()
+
+    @property
+    def window_ended(self) -> bool:
+        """TikTok's clock is past the window of a row still recorded as live or held: until the
+        deadline poller's next beat records the unbind or the expiry, the pages say it ended
+        rather than "0 days left"."""
+        live_or_held = self.status in {self.Status.APPROVED, self.Status.ACTIVE, self.Status.EXPIRING}
+        return live_or_held and self.auth_end is not None and self.auth_end <= clock.now()
 
     @property
     def fee_label(self) -> str:

@@ -160,6 +160,13 @@ def test_a_paid_code_is_reminded_at_45_30_14_and_0_days_then_unbound_and_a_held_
     # A day after the end: the paid code is unbound and the held one expired unused, each said
     # once; neither reads as live with "0 days left".
     move_sandbox_clock_to(control, site.sandbox.url, end + timedelta(days=1))
+    # Before the next beat records it, both sides already read the window as over.
+    page.reload()
+    me.reload()
+    for side in (ledger, mine):
+        expect(side[paid.video_id].locator(".badge").first).to_have_text("Ended")
+        expect(side[held.video_id].locator(".badge").first).to_have_text("Expired")
+        expect(side[paid.video_id]).not_to_contain_text("days left")
     unbound = f"Spark Ads: video {paid.video_id} was unbound from Demo Brand US"
     expired = f"Spark Ads: the code for video {held.video_id} expired unused"
     _beat_until_mailed(outbox, site, unbound, [marketer.email])

@@ -5,11 +5,13 @@ and marks the jump skipped go out once each, in order."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import responses
 import time_machine
+from django.urls import reverse
 
 from integrations.polling import POLLERS
 from integrations.tiktok import clock
@@ -132,3 +134,15 @@ def test_a_clock_jump_into_the_last_day_sends_ends_today_while_the_code_still_ru
     assert subjects.count(f"Spark Ads authorization for video {sixty_days.video_id} ends today") == 2
     assert not any("unbound" in s for s in subjects)
     assert sixty_days.due_at == sixty_days.auth_end  # the end of the term is the next deadline
+
+
+def test_before_the_next_tick_a_code_past_its_end_on_tiktoks_clock_reads_ended_on_both_pages_not_0_days_left(
+    sixty_days, tiktok_clock, client_for, alice
+):
+    tiktok_clock["days"] = 61
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        mine = client_for(sixty_days.tiktok_account.owner).get(reverse("sparkads:creator_codes")).content.decode()
+        theirs = client_for(alice).get(reverse("sparkads:ledger", args=[sixty_days.brand.slug])).content.decode()
+    for page in (mine, theirs):
+        assert "days left" not in page
+        assert re.findall(r'class="badge [a-z]+">([^<]+)</span>', page) == ["Ended"]
