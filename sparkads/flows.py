@@ -269,19 +269,21 @@ def apply_approved(auth_id: int, actor: Any = None) -> bool:
         ad_account = enabled_capability(auth.brand).ad_account
         assert ad_account is not None  # an enabled capability names its ad account
         cred = credential_id(ad_account)
-        call_with_credential(cred, lambda c: c.tt_video_authorize(ad_account.advertiser_id, auth.auth_code))
+        _authorize_once(auth, ad_account.advertiser_id, cred)
         info = call_with_credential(cred, lambda c: c.tt_video_info(ad_account.advertiser_id, auth.auth_code))
     except (FlowError, TikTokError) as exc:
         transient = isinstance(exc, TikTokError) and exc.is_transient
         row = SparkAuthorization.objects.filter(pk=auth_id)
         row.update(apply_claimed_at=None, last_error=message_for(exc)[:500])
+        if isinstance(exc, TikTokError) and exc.not_processed and exc.path.endswith("tt_video/authorize/"):
+            row.update(authorize_sent_at=None)  # TikTok certainly did not act on it
         if not (isinstance(exc, TikTokError) and give_back(row, exc)):
             row.update(next_poll_at=timezone.now() + timedelta(minutes=1 if transient else 60))
         if transient:
             raise
         return False
     _store_window(auth, info, ad_account)
-    auth.applied_at, auth.applied_by, auth.last_error = timezone.now(), actor, ""
+    auth.applied_at, auth.applied_by, auth.last_error, auth.authorize_sent_at = timezone.now(), actor, "", None
     auth.status = auth.lifecycle_status()
     auth.schedule_checks()
     auth.save()
@@ -292,6 +294,21 @@ def apply_approved(auth_id: int, actor: Any = None) -> bool:
         ad_account=ad_account,
     )
     return True
+
+
+def _authorize_once(auth: SparkAuthorization, advertiser_id: str, cred: int) -> None:
+    """Send `tt_video/authorize/` for the row's code, recorded as sent before it goes. When an
+    earlier send's answer was lost (garbled, cut off, its worker killed), TikTok may have
+    applied the code: the ad account's Spark Ads posts are read first (`tt_video/list/`, by
+    the post's item_id, an exact match) and a code listed there is not sent again."""
+    if auth.authorize_sent_at is not None:
+        listed = call_with_credential(
+            cred, lambda c: c.tt_video_list(advertiser_id, keyword=auth.item_id or auth.video_id, page_size=50)
+        )
+        if any((item.get("item_info") or {}).get("auth_code") == auth.auth_code for item in listed.get("list") or []):
+            return
+    SparkAuthorization.objects.filter(pk=auth.pk).update(authorize_sent_at=timezone.now())
+    call_with_credential(cred, lambda c: c.tt_video_authorize(advertiser_id, auth.auth_code))
 
 
 def held_for_payment(auth_id: int) -> bool:

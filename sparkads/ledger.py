@@ -155,7 +155,7 @@ def due_marks(auth: SparkAuthorization, now: datetime) -> list[int]:
     """The renewal marks (days before the end) reached by now."""
     if auth.auth_end is None:
         return []
-    return [d for d in settings.SPARK_RENEWAL_REMINDER_DAYS if auth.auth_end - timedelta(days=d) <= now]
+    return [d for d in settings.SPARK_RENEWAL_REMINDER_DAYS if auth.mark_at(d) <= now]
 
 
 def send_due_reminders(auth: SparkAuthorization, now: datetime | None = None) -> int:
@@ -167,8 +167,7 @@ def send_due_reminders(auth: SparkAuthorization, now: datetime | None = None) ->
     began = auth.auth_start or auth.applied_at
     sent = 0
     for days in due_marks(auth, now):
-        assert auth.auth_end is not None  # due_marks has none without a window
-        before_window = bool(days) and began is not None and auth.auth_end - timedelta(days=days) <= began
+        before_window = bool(days) and began is not None and auth.mark_at(days) <= began
         mailed = False
         for recipient, emails in _recipients(auth).items():
             created = SparkReminder.objects.get_or_create(authorization=auth, days_before=days, recipient=recipient)[1]

@@ -42,6 +42,8 @@ AUTHORIZATION_DAYS = (7, 30, 60, 365)
 # An applied authorization shows as "expiring" this close to its end. The renewal reminders'
 # marks are settings.SPARK_RENEWAL_REMINDER_DAYS.
 EXPIRING_WITHIN = timedelta(days=14)
+# The last-day renewal mark ("ends today") is reached this long before the end.
+LAST_DAY = timedelta(days=1)
 # A live authorization is read on TikTok this often (a cancellation or an extension made there).
 LIVE_CHECK_EVERY = timedelta(days=1)
 # TikTok allows at most this many permission requests per video.
@@ -144,6 +146,10 @@ class SparkAuthorization(PendingWrite):
     )
     # Set by the one worker that won the right to call tt_video/authorize/ for this code.
     apply_claimed_at = models.DateTimeField(null=True, blank=True)
+    # When `tt_video/authorize/` was last sent for this code without an answer read yet: set
+    # before the call, cleared by the apply it completes. Still set on the next attempt, the
+    # answer was lost and TikTok may have applied the code (sparkads.flows.apply_approved).
+    authorize_sent_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -352,9 +358,19 @@ class SparkAuthorization(PendingWrite):
 
     @property
     def status_label(self) -> str:
+        if self.window_ended:
+            return "Expired" if self.status == self.Status.APPROVED else "Ended"
         if self.awaiting_payment:
             return "Approved — waiting for payment"
         return self.get_status_display()
+
+    @property
+    def window_ended(self) -> bool:
+        """TikTok's clock is past the window of a row still recorded as live or held: until the
+        deadline poller's next beat records the unbind or the expiry, the pages say it ended
+        rather than "0 days left"."""
+        live_or_held = self.status in {self.Status.APPROVED, self.Status.ACTIVE, self.Status.EXPIRING}
+        return live_or_held and self.auth_end is not None and self.auth_end <= clock.now()
 
     @property
     def fee_label(self) -> str:
@@ -413,8 +429,16 @@ class SparkAuthorization(PendingWrite):
         if self.auth_end is None:
             return None
         now = now or clock.now()
-        marks = [self.auth_end - timedelta(days=d) for d in settings.SPARK_RENEWAL_REMINDER_DAYS]
+        marks = [self.mark_at(d) for d in settings.SPARK_RENEWAL_REMINDER_DAYS]
         return min([m for m in marks if m > now], default=self.auth_end)
+
+    def mark_at(self, days: int) -> datetime:
+        """When the renewal mark `days` before the end is reached, on TikTok's clock. The
+        last-day mark (0) is reached when the last day begins, as the pages start to read
+        "0 days left": at the end itself it would only arrive with the unbind, too late to
+        renew. The caller knows the window (auth_end)."""
+        assert self.auth_end is not None
+        return self.auth_end - (timedelta(days=days) if days else LAST_DAY)
 
 
 class SparkReminder(models.Model):

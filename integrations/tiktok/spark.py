@@ -58,6 +58,13 @@ class TtVideoInfo(TypedDict, total=False):
     video_info: dict[str, Any]  # video_id, duration, width, height, poster_url, preview_url
 
 
+class TtVideoPage(TypedDict, total=False):
+    """``tt_video/list/``: the ad account's Spark Ads posts, each as ``tt_video/info/`` answers one."""
+
+    list: list[TtVideoInfo]
+    page_info: PageInfo
+
+
 class TcmVideoAuthStatus(TypedDict, total=False):
     video_id: str
     auth_status: str  # WAITING / REJECTED / ACCEPTED (others shown as TikTok sends them)
@@ -158,13 +165,37 @@ class SparkMixin(BusinessBase):
     def tt_video_authorize(
         self, advertiser_id: str, auth_code: str, *, original_post_auth_code: str | None = None
     ) -> dict[str, Any]:
-        """Apply a creator's post code to an ad account (duets/stitches also need the source's)."""
+        """Apply a creator's post code to an ad account (duets/stitches also need the source's).
+        Not resent when its answer is lost: TikTok may have applied the code, and
+        `tt_video_list` tells (sparkads.flows.apply_approved reads it before sending again)."""
         body = {
             "advertiser_id": advertiser_id,
             "auth_code": auth_code,
             "original_post_auth_code": original_post_auth_code,
         }
-        return self._post("tt_video/authorize/", body, idempotent=True)
+        return self._post("tt_video/authorize/", body)
+
+    def tt_video_list(
+        self,
+        advertiser_id: str,
+        *,
+        keyword: str | None = None,
+        item_types: list[str] | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> TtVideoPage:
+        """One page of the Spark Ads posts authorized to the ad account. ``keyword`` is a text
+        (fuzzy) or a post's item_id of 19+ digits (exact); ``item_types`` VIDEO/CAROUSEL."""
+        return self._get(
+            "tt_video/list/",
+            {
+                "advertiser_id": advertiser_id,
+                "keyword": keyword,
+                "item_types": item_types,
+                "page": page,
+                "page_size": page_size,
+            },
+        )
 
     def tt_video_info(self, advertiser_id: str, auth_code: str) -> TtVideoInfo:
         return self._get("tt_video/info/", {"advertiser_id": advertiser_id, "auth_code": auth_code})

@@ -99,3 +99,68 @@ def beat_dispatches_marketplace_deadlines() -> None:
     from creators.tasks import dispatch_onboarding_deadlines
 
     dispatch_onboarding_deadlines.delay()
+
+
+def campaign_with_linked_posts(site, brand, tto_id: str, count: int) -> list:
+    """Spring Launch as campaign sync stores it: market.star's seeded linked post and `count - 1`
+    more of their videos linked (asked by the brand, approved by the creator)."""
+    from django.conf import settings
+
+    from integrations.models import Campaign, CampaignPost, TikTokAccount, TikTokOneAccount
+    from tiktok_sandbox.testing import link_post, link_statuses
+
+    spring_launch = "7900000000000000001"
+    tto = TikTokOneAccount.objects.get(brand=brand, tto_tcm_account_id=tto_id)
+    base, token = settings.TIKTOK_BUSINESS_API_BASE_URL, tto.credential.access_token
+    statuses = link_statuses(base, token, tto_id, spring_launch)
+    first = next(str(r["video_id"]) for r in statuses if r["status"] == "APPROVE")
+    star = next(c for c in site.sandbox.personas()["creators"] if c["handle"] == "market.star")
+    videos = [first, *[v for v in star["video_ids"] if v != first][: count - 1]]
+    for video_id in videos[1:]:
+        link = link_post(base, token, tto_id, spring_launch, video_id)
+        site.sandbox.helper("link-requests/confirm", link_request_id=link["link_request_id"], action="APPROVE")
+    campaign = Campaign.objects.create(
+        brand=brand, tiktok_one_account=tto, campaign_id=spring_launch, name="Spring Launch"
+    )
+    account, _ = TikTokAccount.objects.get_or_create(handle="market.star")
+    return [
+        CampaignPost.objects.create(
+            campaign=campaign, tiktok_account=account, video_id=v, link_status=CampaignPost.LinkStatus.APPROVE
+        )
+        for v in videos
+    ]
+
+
+def creator_connects_with_spark_codes(me: Page, site, email: str, password: str) -> None:
+    """market.star signs up as a creator and authorizes TikTok, keeping "Spark Ads codes" ticked."""
+    sign_in(me, site, email, password)
+    me.goto(site("/creator/"))
+    me.get_by_role("button", name="Become a creator").click()
+    expect(me.locator("#spark-scope-explained")).to_contain_text("does not let us post")
+    me.get_by_role("button", name="Authorize TikTok").click()
+    consent_as_creator(me, "market.star")
+    me.wait_for_url("**/creator/**")
+
+
+def beat_runs_every_dispatcher() -> None:
+    """One beat: every registered poller's dispatcher sent to the worker, as beat sends it (the
+    journeys run no beat of their own)."""
+    from integrations.polling import POLLERS
+
+    for poller in POLLERS.values():
+        poller.dispatcher.delay()
+
+
+def move_sandbox_clock_to(control: Page, sandbox_url: str, moment) -> None:
+    """Advance TikTok's clock to `moment` on the sandbox's control page (its hours field)."""
+    from integrations.tiktok import clock
+
+    clock.forget()
+    hours = (moment - clock.now()).total_seconds() / 3600
+    control.goto(f"{sandbox_url}/sandbox/control/")
+    form = control.locator("form:has(input[name=action][value=advance])")
+    form.locator("input[name=hours]").fill(f"{hours:.4f}")
+    form.locator("input[name=minutes]").fill("0")
+    form.get_by_role("button", name="Advance clock").click()
+    control.wait_for_load_state()
+    clock.forget()

@@ -13,57 +13,25 @@ never paid expires unused. The brand's ledger and the creator's page tell the sa
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.steps import connect_tiktok, consent_as_creator, open_tiktok_app_screen, reload_until, sign_in
+from tests.browser.steps import (
+    campaign_with_linked_posts,
+    connect_tiktok,
+    creator_connects_with_spark_codes,
+    open_tiktok_app_screen,
+    reload_until,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "marketer-pass-123"
 TTO = "7200000000000000001"
-SPRING_LAUNCH = "7900000000000000001"
 HERE = "Approved by the creator here"
 IN_TIKTOK = "Requested from the post"
 HELD = "Approved — waiting for payment"
-
-
-def _campaign_with_three_posts(site, brand) -> list:
-    """Spring Launch as campaign sync stores it, with market.star's seeded linked post and two
-    more of their videos linked (asked by the brand, approved by the creator)."""
-    from integrations.models import Campaign, CampaignPost, TikTokAccount, TikTokOneAccount
-    from tiktok_sandbox.testing import link_post, link_statuses
-
-    tto = TikTokOneAccount.objects.get(brand=brand, tto_tcm_account_id=TTO)
-    base, token = settings.TIKTOK_BUSINESS_API_BASE_URL, tto.credential.access_token
-    first = next(str(r["video_id"]) for r in link_statuses(base, token, TTO, SPRING_LAUNCH) if r["status"] == "APPROVE")
-    star = next(c for c in site.sandbox.personas()["creators"] if c["handle"] == "market.star")
-    videos = [first, *[v for v in star["video_ids"] if v != first][:2]]
-    for video_id in videos[1:]:
-        link = link_post(base, token, TTO, SPRING_LAUNCH, video_id)
-        site.sandbox.helper("link-requests/confirm", link_request_id=link["link_request_id"], action="APPROVE")
-    campaign = Campaign.objects.create(
-        brand=brand, tiktok_one_account=tto, campaign_id=SPRING_LAUNCH, name="Spring Launch"
-    )
-    account, _ = TikTokAccount.objects.get_or_create(handle="market.star")
-    return [
-        CampaignPost.objects.create(
-            campaign=campaign, tiktok_account=account, video_id=v, link_status=CampaignPost.LinkStatus.APPROVE
-        )
-        for v in videos
-    ]
-
-
-def _creator_connects_with_spark_codes(me: Page, site, email: str) -> None:
-    """The creator signs up and authorizes TikTok, keeping "Spark Ads codes" ticked."""
-    sign_in(me, site, email, PASSWORD)
-    me.goto(site("/creator/"))
-    me.get_by_role("button", name="Become a creator").click()
-    expect(me.locator("#spark-scope-explained")).to_contain_text("does not let us post")
-    me.get_by_role("button", name="Authorize TikTok").click()
-    consent_as_creator(me, "market.star")
-    me.wait_for_url("**/creator/**")
 
 
 def _beat_polls_the_waiting_requests():
@@ -106,12 +74,12 @@ def test_a_campaigns_spark_codes_approved_two_ways_paid_or_held_reminded_extende
     page = new_page("brand")
     sign_in(page, site, marketer.email, PASSWORD)
     connect_tiktok(page, site, brand.slug, "demo-brand")
-    posts = _campaign_with_three_posts(site, brand)
+    posts = campaign_with_linked_posts(site, brand, TTO, 3)
     extended, held, in_app = posts  # approved here and extended; approved here, never paid; approved in TikTok
 
     star = user_factory(email="market.star@creators.test", password=PASSWORD)
     me = new_page("creator")
-    _creator_connects_with_spark_codes(me, site, star.email)
+    creator_connects_with_spark_codes(me, site, star.email, PASSWORD)
 
     # The brand holds codes until their fee is paid.
     page.goto(site(f"/brands/{brand.slug}/spark-ads/"))

@@ -160,6 +160,9 @@ CALLS: dict[str, Call] = {
     ),
     "tt_video/authorize/": Call("tt_video_authorize", lambda c: c.tt_video_authorize(ADV, "#SparkCode1")),
     "tt_video/info/": Call("tt_video_info", lambda c: c.tt_video_info(ADV, "#SparkCode1")),
+    "tt_video/list/": Call(
+        "tt_video_list", lambda c: c.tt_video_list(ADV, keyword=VIDEO, item_types=["VIDEO"], page=1, page_size=50)
+    ),
     "tt_video/unbind/": Call("tt_video_unbind", lambda c: c.tt_video_unbind(ADV, VIDEO)),
     "tcm/tt_video/apply/": Call("tcm_tt_video_apply", lambda c: c.tcm_tt_video_apply(VIDEO, TTO, 60, extend=True)),
     "tcm/tt_video/status/": Call("tcm_tt_video_status", lambda c: c.tcm_tt_video_status(VIDEO, TTO)),

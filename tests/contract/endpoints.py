@@ -278,6 +278,17 @@ ITEM_INFO = Obj(
         "exclude_adsonly": opt(Bool()),
     }
 )  # [BB model/ttvideo/info.go ItemInfo]
+# One Spark Ads post as tt_video/info/ answers it, and each of tt_video/list/'s [BB model/ttvideo/info.go Item].
+TT_VIDEO_ITEM = Obj(
+    {
+        "auth_info": opt(AUTH_INFO),
+        "item_info": opt(ITEM_INFO),
+        "user_info": opt(
+            Obj({"tiktok_name": opt(Str()), "identity_id": opt(Id()), "identity_type": opt(IDENTITY_TYPE)})
+        ),
+        "video_info": opt(VIDEO_INFO),
+    }
+)
 
 _COUNT_METRICS = [
     "ad_clicks",
@@ -1196,17 +1207,22 @@ ENDPOINTS: dict[str, Endpoint] = {
     "tt_video/info/": Endpoint(
         "GET",
         Obj({"advertiser_id": req(Id()), "auth_code": req(Str())}),
+        TT_VIDEO_ITEM,
+        "BB model/ttvideo/info.go",
+    ),
+    "tt_video/list/": Endpoint(
+        "GET",
         Obj(
             {
-                "auth_info": opt(AUTH_INFO),
-                "item_info": opt(ITEM_INFO),
-                "user_info": opt(
-                    Obj({"tiktok_name": opt(Str()), "identity_id": opt(Id()), "identity_type": opt(IDENTITY_TYPE)})
-                ),
-                "video_info": opt(VIDEO_INFO),
+                "advertiser_id": req(Id()),
+                "item_types": opt(List(Enum("VIDEO", "CAROUSEL"))),
+                "keyword": opt(Str()),
+                "page": opt(Int(1)),
+                "page_size": opt(Int(1, 50)),
             }
         ),
-        "BB model/ttvideo/info.go",
+        Obj({"list": req(List(TT_VIDEO_ITEM)), "page_info": opt(PAGE_INFO)}),
+        "BB model/ttvideo/list.go (each item is a ttvideo.Item, as tt_video/info/ answers it)",
     ),
     "tt_video/unbind/": Endpoint(
         "POST", Obj({"advertiser_id": req(Id()), "item_id": req(Id())}), EMPTY, "BB model/ttvideo/unbind.go"

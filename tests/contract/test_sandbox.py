@@ -163,6 +163,7 @@ def walk_every_endpoint(base: str) -> None:
     brand.tcm_tt_video_status(video_id, TTO)
     brand.tt_video_info(ADVERTISERS[0], code)
     brand.tt_video_authorize(ADVERTISERS[0], code)
+    brand.tt_video_list(ADVERTISERS[0], keyword=video_id, item_types=["VIDEO"], page_size=50)
     # An ad from the post runs a day; its ads and daily and lifetime spend are read.
     ad = helper(base, "helpers/ads", {"advertiser_id": ADVERTISERS[0], "video_id": video_id})
     subscribed = [

@@ -4,7 +4,7 @@ authorization given, and revokes one; TikTok mocked at the HTTP boundary."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from integrations.errors import FlowError
 from integrations.models import CampaignPost, Credential
-from integrations.tiktok import TikTokError
+from integrations.tiktok import TikTokError, clock
 from sparkads import creator_codes, flows, tasks
 from sparkads.models import AuditEvent, SparkAuthorization, code_digest
 
@@ -490,6 +490,23 @@ def test_a_code_held_for_payment_reads_the_same_on_the_creators_page_as_in_the_b
     for page in (mine, theirs):
         assert "Approved — waiting for payment" in page
         assert "60 days · 250.00 USD · unpaid" in page
+
+
+def test_a_live_codes_days_left_on_tiktoks_clock_read_the_same_on_the_creators_page_as_in_the_brands_ledger(
+    given, creator, client_for, alice, settings, monkeypatch
+):
+    settings.TIKTOK_SANDBOX = True
+    monkeypatch.setattr(clock, "_sandbox_offset", lambda: 10 * 86400.0)  # TikTok's clock is 10 days ahead
+    SparkAuthorization.objects.filter(pk=given.pk).update(
+        status=Status.EXPIRING, auth_end=clock.now() + timedelta(days=13, hours=2)
+    )
+
+    mine = client_for(creator).get(reverse("sparkads:creator_codes")).content.decode()
+    theirs = client_for(alice).get(reverse("sparkads:ledger", args=[given.brand.slug])).content.decode()
+
+    for page in (mine, theirs):
+        assert "Expiring" in page
+        assert "(13 days left)" in page
 
 
 def test_the_page_asks_tiktok_nothing_and_the_request_poller_fills_each_post_by_caption_and_thumbnail_in_one_call(

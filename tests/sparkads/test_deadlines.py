@@ -5,11 +5,13 @@ and marks the jump skipped go out once each, in order."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import responses
 import time_machine
+from django.urls import reverse
 
 from integrations.polling import POLLERS
 from integrations.tiktok import clock
@@ -70,7 +72,7 @@ def test_marks_skipped_by_a_jump_go_out_once_each_in_order_never_twice(
     with time_machine.travel(START + timedelta(hours=1), tick=False), responses.RequestsMock() as rsps:
         _status(settings, rsps, sixty_days.auth_end)
         ledger.advance(sixty_days)
-        tiktok_clock["days"] = 59  # past 45, 30 and 14 days before the end in one jump
+        tiktok_clock["days"] = 58  # past 45, 30 and 14 days before the end (not the last day) in one jump
         tick(run_jobs)
         tick(run_jobs)
     subjects = [m.subject for m in mailoutbox]
@@ -113,3 +115,34 @@ def test_a_held_code_whose_window_ends_on_tiktoks_clock_expires_at_the_next_tick
     sixty_days.refresh_from_db()
     assert sixty_days.status == Status.EXPIRED
     assert [m.subject for m in mailoutbox] == [f"Spark Ads: the code for video {sixty_days.video_id} expired unused"]
+
+
+def test_a_clock_jump_into_the_last_day_sends_ends_today_while_the_code_still_runs(
+    sixty_days, tiktok_clock, settings, mailoutbox, run_jobs
+):
+    """The last-day mark is reached when the last day begins (the page reads 0 days left), not
+    at the end itself, where it would only arrive together with the unbind."""
+    with time_machine.travel(START + timedelta(hours=1), tick=False), responses.RequestsMock() as rsps:
+        _status(settings, rsps, sixty_days.auth_end)
+        ledger.advance(sixty_days)
+        tiktok_clock["days"] = 59.5  # twelve hours before the end on TikTok's clock
+        tick(run_jobs)
+        tick(run_jobs)
+    sixty_days.refresh_from_db()
+    assert sixty_days.status == Status.EXPIRING and sixty_days.days_left == 0
+    subjects = [m.subject for m in mailoutbox]
+    assert subjects.count(f"Spark Ads authorization for video {sixty_days.video_id} ends today") == 2
+    assert not any("unbound" in s for s in subjects)
+    assert sixty_days.due_at == sixty_days.auth_end  # the end of the term is the next deadline
+
+
+def test_before_the_next_tick_a_code_past_its_end_on_tiktoks_clock_reads_ended_on_both_pages_not_0_days_left(
+    sixty_days, tiktok_clock, client_for, alice
+):
+    tiktok_clock["days"] = 61
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        mine = client_for(sixty_days.tiktok_account.owner).get(reverse("sparkads:creator_codes")).content.decode()
+        theirs = client_for(alice).get(reverse("sparkads:ledger", args=[sixty_days.brand.slug])).content.decode()
+    for page in (mine, theirs):
+        assert "days left" not in page
+        assert re.findall(r'class="badge [a-z]+">([^<]+)</span>', page) == ["Ended"]

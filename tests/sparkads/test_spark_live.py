@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.errors import FlowError
+from integrations.tiktok import TikTokError
 from sparkads import codes, flows, renewal, tasks
 from sparkads.models import AuditEvent, SparkAuthorization
 
@@ -29,6 +30,30 @@ def test_a_request_approved_on_tiktok_becomes_an_active_ledger_row_with_its_wind
     assert auth.num_remaining_request == 29
     kinds = set(AuditEvent.objects.filter(authorization=auth).values_list("kind", flat=True))
     assert kinds == {"requested", "approved", "applied"}
+
+
+def test_an_approval_whose_authorize_answer_came_back_garbled_is_applied_once_not_authorized_twice(
+    live_world, control, alice
+):
+    """TikTok applies the code and its answer arrives garbled (the sandbox mangles the body of
+    a request it processed): the retry reads the ad account's posts and sends no second
+    authorize."""
+    post = live_world["post"]
+    auth = flows.request_permission(post, alice, 60)
+    control("POST", "helpers/spark/approve", {"video_id": post.video_id, "days": 60})
+    control("POST", "faults", {"pattern": "*tt_video/authorize/", "malformed_json": 1, "times": 1})
+
+    with pytest.raises(TikTokError) as lost:
+        flows.poll_request(auth.pk)
+    assert lost.value.is_transient  # the task retries it
+    auth.refresh_from_db()
+    assert auth.status == SparkAuthorization.Status.APPROVED and auth.auth_code
+
+    assert flows.apply_approved(auth.pk) is True
+    auth.refresh_from_db()
+    assert auth.status == SparkAuthorization.Status.ACTIVE and auth.last_error == ""
+    assert control.calls("/open_api/v1.3/tt_video/authorize/") == 1
+    assert control.calls("/open_api/v1.3/tt_video/list/") == 1
 
 
 def test_a_rejected_request_is_recorded_as_rejected(live_world, control, alice):
