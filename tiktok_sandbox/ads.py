@@ -177,8 +177,11 @@ def create(
 
 
 def decide(ad: AdRow, decision: str) -> AdRow:
-    """TikTok's review ("approve" / "reject"), or the advertiser pausing the ad ("pause")."""
+    """TikTok's review ("approve" / "reject"), the advertiser pausing the ad ("pause"), or
+    TikTok finding its creative fatigued ("fatigue")."""
     now = clock.now()
+    if decision == "fatigue":
+        return fatigue(ad, now)
     if decision in ("approve", "reject"):
         if ad.review != "AUDIT":
             raise AdError("The ad is not in review.")
@@ -192,4 +195,14 @@ def decide(ad: AdRow, decision: str) -> AdRow:
         raise AdError(f"Unknown decision {decision!r}.")
     ad.modify_time = now
     ad.save(update_fields=["review", "delivering_since", "paused_at", "modify_time"])
+    return ad
+
+
+def fatigue(ad: AdRow, now: datetime) -> AdRow:
+    """Mark an approved ad's creative fatigued: it keeps delivering, as on TikTok."""
+    if ad.review != "APPROVED":
+        raise AdError("Only an approved ad can fatigue.")
+    if ad.fatigued_at is None:
+        ad.fatigued_at = ad.modify_time = now
+        ad.save(update_fields=["fatigued_at", "modify_time"])
     return ad

@@ -56,6 +56,7 @@ urlpatterns = [
     path("sandbox/api/helpers/ad-codes", control.helper_ad_code),
     path("sandbox/api/helpers/ads", control.helper_ads),
     path("sandbox/api/helpers/ads/<str:ad_id>/<str:decision>", control.helper_ad_decide),
+    path("sandbox/api/helpers/post-music", control.helper_post_music),
     path("sandbox/api/helpers/bc-qr/approve", control.helper_bc_qr_approve),
     path("sandbox/api/helpers/authorizations/cancel", control.helper_cancel_authorization),
     path("sandbox/api/helpers/ads-manager/link-requests", control.helper_ads_manager_link),
