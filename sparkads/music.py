@@ -105,7 +105,7 @@ def check(
     where = locations(ad_account, credential_id)
     if not where:
         raise FlowError(f"TikTok gave no country for ad account {ad_account}, so its music rights cannot be checked.")
-    entries = call_with_credential(
+    answer = call_with_credential(
         credential_id,
         lambda c: c.identity_music_authorization(
             ad_account.advertiser_id,
@@ -117,10 +117,10 @@ def check(
             end_time=end,
         ),
     )
-    found = verdict(entries, item_id, auth.handle, where, end)
+    found = verdict(answer.get("music_authorization") or [], item_id, auth.handle, where, end)
+    auth.music_status, auth.music_note, auth.music_checked_at = found.status, found.note[:500], clock.now()
     SparkAuthorization.objects.filter(pk=auth.pk).update(
-        music_status=found.status, music_note=found.note[:500], music_checked_at=clock.now()
+        music_status=auth.music_status, music_note=auth.music_note, music_checked_at=auth.music_checked_at
     )
-    auth.music_status, auth.music_note = found.status, found.note[:500]
     auth.audit(AuditEvent.Kind.MUSIC, found.note[:500], ad_account=ad_account)
     return found

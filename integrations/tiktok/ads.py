@@ -66,6 +66,10 @@ class MusicAuthorization(TypedDict, total=False):
     authorization_infos: list[MusicAuthorizationInfo]
 
 
+class MusicAuthorizations(TypedDict, total=False):
+    music_authorization: list[MusicAuthorization]  # one per post asked about
+
+
 class ReportRow(TypedDict, total=False):
     dimensions: dict[str, str]  # ad_id, and stat_time_day "YYYY-MM-DD 00:00:00"
     metrics: dict[str, Any]  # numbers as strings; "-" or absent where TikTok has no data
@@ -150,10 +154,10 @@ class AdsMixin(BusinessBase):
         start_time: datetime,
         end_time: datetime,
         identity_authorized_bc_id: str | None = None,
-    ) -> list[MusicAuthorization]:
+    ) -> MusicAuthorizations:
         """The music rights of a post for an ad flight: the same ``locations`` the ad targets,
         and its start and end (model/identity/music_authorization.go)."""
-        data = self._get(
+        return self._get(
             "identity/music/authorization/",
             {
                 "advertiser_id": advertiser_id,
@@ -166,7 +170,6 @@ class AdsMixin(BusinessBase):
                 "end_time": _utc(end_time),
             },
         )
-        return data.get("music_authorization") or []
 
 
 def _utc(moment: datetime) -> str:
