@@ -33,6 +33,8 @@ urlpatterns = [
     path("sandbox/tto/invite/<str:slug>", screens.campaign_invite, name="campaign_invite"),
     path("sandbox/bc-auth/<str:token>/", screens.bc_auth, name="bc_auth"),
     path("sandbox/ads-manager/", screens.ads_manager, name="ads_manager"),
+    path("sandbox/ads-manager/ads/", screens.ads_manager_ads, name="ads_manager_ads"),
+    path("sandbox/control/ads/", screens.control_ads, name="control_ads"),
     path("sandbox/control/", screens.control_page, name="control"),
     # control API
     path("sandbox/api/state", control.state),
