@@ -503,8 +503,10 @@ def control_ads(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         ad = get_object_or_404(Ad, ad_id=request.POST.get("ad_id", ""))
         try:
-            ads.decide(ad, request.POST.get("decision", ""))
-            messages.success(request, f"{ad.ad_name}: {request.POST.get('decision')} done.")
+            decision = request.POST.get("decision", "")
+            ads.decide(ad, decision)
+            done = {"approve": "approved", "reject": "rejected", "fatigue": "marked fatigued"}[decision]
+            messages.success(request, f"{ad.ad_name}: {done}.")
         except ads.AdError as exc:
             messages.error(request, str(exc))
         return redirect("control_ads")
