@@ -505,7 +505,7 @@ def control_ads(request: HttpRequest) -> HttpResponse:
         try:
             decision = request.POST.get("decision", "")
             ads.decide(ad, decision)
-            done = {"approve": "approved", "reject": "rejected", "fatigue": "marked fatigued"}[decision]
+            done = {"approve": "approved", "reject": "rejected", "fatigue": "marked fatigued"}.get(decision, decision)
             messages.success(request, f"{ad.ad_name}: {done}.")
         except ads.AdError as exc:
             messages.error(request, str(exc))
