@@ -1,6 +1,6 @@
-"""Music pre-flight: before a code is applied to an ad account, ask TikTok whether the post's
-music may run in ads where that ad account advertises, for the code's window
-(``identity/music/authorization/``).
+"""Music pre-flight: before a code is applied to an ad account or extended, ask TikTok whether
+the post's music may run in ads where that ad account advertises, for the code's window or the
+extended one (``identity/music/authorization/``).
 
 TikTok's Spark Ads terms put the music on the advertiser ("By using Spark Ads, you confirm that
 you have the rights to use the music ... for commercial purposes"), so a track TikTok reports
@@ -53,16 +53,22 @@ def _tracks(entry: MusicAuthorization, only_missing: bool) -> str:
 
 
 def verdict(
-    entries: Sequence[MusicAuthorization], video_id: str, handle: str, locations: list[str], end: datetime
+    entries: Sequence[MusicAuthorization],
+    video_id: str,
+    handle: str,
+    locations: list[str],
+    end: datetime,
+    refused: str = "Not applied",
 ) -> Verdict:
-    """What TikTok's answer means for this row, in words a brand can act on."""
+    """What TikTok's answer means for this row, in words a brand can act on; ``refused`` names
+    what a missing authorization stops."""
     entry = next((e for e in entries if str(e.get("video_id") or video_id) == video_id), None) or {}
     status = str(entry.get("music_status") or "")
     where = ", ".join(locations)
     if status == AUTHORIZATION_MISSING:
         return Verdict(
             status,
-            f"Not applied: the music in video {video_id}, {_tracks(entry, only_missing=True)}, is not licensed "
+            f"{refused}: the music in video {video_id}, {_tracks(entry, only_missing=True)}, is not licensed "
             f"for ads in {where} until {end:%Y-%m-%d}. Ask @{handle} for a post with a Commercial Music "
             "Library sound or their own original sound, or get the track's commercial rights, then request "
             "a code for that post.",
@@ -100,6 +106,7 @@ def check(
     identity_id: str,
     start: datetime,
     end: datetime,
+    refused: str = "Not applied",
 ) -> Verdict:
     """Ask TikTok about the post's music for this ad account and window; keep the answer."""
     where = locations(ad_account, credential_id)
@@ -117,7 +124,7 @@ def check(
             end_time=end,
         ),
     )
-    found = verdict(answer.get("music_authorization") or [], item_id, auth.handle, where, end)
+    found = verdict(answer.get("music_authorization") or [], item_id, auth.handle, where, end, refused)
     auth.music_status, auth.music_note, auth.music_checked_at = found.status, found.note[:500], clock.now()
     SparkAuthorization.objects.filter(pk=auth.pk).update(
         music_status=auth.music_status, music_note=auth.music_note, music_checked_at=auth.music_checked_at

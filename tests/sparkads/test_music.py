@@ -1,5 +1,5 @@
-"""The music pre-flight on the apply path, with TikTok mocked at the HTTP boundary: a missing
-authorization stops the apply with the track named, a post without a song id goes ahead with a
+"""The music pre-flight on the apply and extension paths, with TikTok mocked at the HTTP
+boundary: a missing authorization stops the apply or the extension with the track named, a post without a song id goes ahead with a
 warning, full authorization passes; each answer is kept on the row with TikTok's time."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import pytest
 import responses
 import time_machine
 
-from integrations.models import AdAccount
-from sparkads import flows
-from sparkads.models import AuditEvent, SparkAuthorization
+from integrations.errors import FlowError
+from integrations.models import AdAccount, Credential
+from sparkads import flows, renewal
+from sparkads.models import AuditEvent, ExtensionProposal, SparkAuthorization, UsageTerms
 
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
@@ -142,3 +143,73 @@ def test_an_ad_account_without_a_known_country_has_it_read_from_advertiser_info_
     assert read.call_count == 1 and json.loads(sent["locations"][0]) == ["DE"]
     world["ad"].refresh_from_db()
     assert world["ad"].country == "DE"
+
+
+# --- extending a code the creator made here -------------------------------------------------------
+
+
+@pytest.fixture
+def made_here(world, user_factory):
+    """An applied 30-day code the creator made here, ten days from its end, with its identity."""
+    creator = user_factory(email="star@example.test")
+    account = world["account"]
+    account.owner, account.open_id = creator, "open-star"
+    account.credential = Credential.objects.create(
+        kind=Credential.Kind.TT_USER, user=creator, open_id="open-star", access_token="creator-token"
+    )
+    account.save()
+    auth = SparkAuthorization.objects.create(
+        brand=world["campaign"].brand,
+        post=world["post"],
+        tiktok_account=account,
+        video_id=VIDEO,
+        item_id=VIDEO,
+        identity_id="7100000000000000009",
+        source=SparkAuthorization.Source.CREATOR,
+        status=Status.ACTIVE,
+        ad_account=world["ad"],
+        authorization_days=30,
+        auth_start=NOW - timedelta(days=20),
+        auth_end=NOW + timedelta(days=10),
+        applied_at=NOW - timedelta(days=20),
+    )
+    auth.set_code("CODE-MADE-HERE")
+    auth.save()
+    return auth, creator
+
+
+def accept(settings, auth, creator, music: dict):
+    proposal = renewal.propose(auth, None, 30, UsageTerms())
+    extended = {"item_id": VIDEO, "auth_code_end_time": (END + timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")}
+    with time_machine.travel(NOW, tick=False), responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        asked = rsps.get(url(settings, "identity/music/authorization/"), json=music)
+        extend = rsps.post(url(settings, "business/post/authorize/"), json=ok(extended))
+        try:
+            said = renewal.accept(proposal, creator)
+        except FlowError as exc:
+            said = exc.message
+    auth.refresh_from_db()
+    proposal.refresh_from_db()
+    return said, asked, extend, proposal
+
+
+def test_an_extension_whose_music_lacks_rights_for_the_longer_window_is_not_sent(made_here, settings):
+    auth, creator = made_here
+    said, asked, extend, proposal = accept(settings, auth, creator, answer("AUTHORIZATION_MISSING", authorized=False))
+
+    assert extend.call_count == 0 and auth.authorization_days == 30
+    assert said.startswith("Not extended:") and "“City Lights” by Nova Keys" in said
+    assert proposal.status == ExtensionProposal.Status.PROPOSED and proposal.last_error == said
+    assert auth.music_status == "AUTHORIZATION_MISSING" and auth.music_checked_at == NOW
+    sent = parse_qs(urlparse(asked.calls[0].request.url).query)
+    # The window asked about runs to the extended end: ten days left plus the thirty proposed.
+    assert sent["end_time"] == [(NOW + timedelta(days=40)).strftime("%Y-%m-%d %H:%M:%S")]
+
+
+def test_an_extension_whose_music_is_cleared_is_sent_once(made_here, settings):
+    auth, creator = made_here
+    said, _, extend, proposal = accept(settings, auth, creator, answer("WITH_FULL_AUTHORIZATION"))
+
+    assert extend.call_count == 1 and said.startswith("Extended:")
+    assert proposal.status == ExtensionProposal.Status.ACCEPTED and auth.authorization_days == 60
+    assert auth.music_status == "WITH_FULL_AUTHORIZATION"
