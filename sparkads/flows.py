@@ -286,8 +286,8 @@ def apply_approved(auth_id: int, actor: Any = None) -> bool:
             raise
         return False
     _store_window(auth, info, ad_account)
-    # A warning stays in view on the row; an earlier error does not.
-    warning = auth.music_note if auth.music_status == music.WITHOUT_SONG_ID else ""
+    # A music warning stays in view on the row; an earlier error does not.
+    warning = "" if auth.music_status == music.WITH_FULL_AUTHORIZATION else auth.music_note
     auth.applied_at, auth.applied_by, auth.last_error = timezone.now(), actor, warning
     auth.status = auth.lifecycle_status()
     auth.schedule_checks()

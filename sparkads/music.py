@@ -37,10 +37,6 @@ class Verdict:
     def blocks(self) -> bool:
         return self.status == AUTHORIZATION_MISSING
 
-    @property
-    def warns(self) -> bool:
-        return self.status == WITHOUT_SONG_ID
-
 
 def _tracks(entry: MusicAuthorization, only_missing: bool) -> str:
     infos = entry.get("authorization_infos") or []
@@ -82,8 +78,11 @@ def verdict(
         )
     if status == WITH_FULL_AUTHORIZATION:
         return Verdict(status, f"Music cleared for ads in {where} until {end:%Y-%m-%d}: {_tracks(entry, False)}.")
-    # An answer without a status TikTok documents is not proof of rights: warn, do not block.
-    return Verdict(WITHOUT_SONG_ID, f"Music unchecked: TikTok gave no music status for video {video_id}.")
+    # An answer without a status TikTok documents is not proof of rights: kept as sent, it
+    # warns and does not block.
+    return Verdict(
+        status, f"Music unchecked: TikTok's answer for video {video_id} has no known music status ({status or 'none'})."
+    )
 
 
 def locations(ad_account: AdAccount, credential_id: int) -> list[str]:

@@ -213,3 +213,10 @@ def test_an_extension_whose_music_is_cleared_is_sent_once(made_here, settings):
     assert extend.call_count == 1 and said.startswith("Extended:")
     assert proposal.status == ExtensionProposal.Status.ACCEPTED and auth.authorization_days == 60
     assert auth.music_status == "WITH_FULL_AUTHORIZATION"
+
+
+def test_a_music_status_tiktok_does_not_document_is_kept_as_sent_and_warns_without_blocking(approved, settings):
+    done, _, authorize = apply(settings, approved, answer("SOME_NEW_STATUS"))
+
+    assert done is True and authorize.call_count == 1
+    assert approved.music_status == "SOME_NEW_STATUS" and "no known music status" in approved.last_error
