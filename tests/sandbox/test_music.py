@@ -95,6 +95,7 @@ def test_the_request_needs_locations_a_window_and_the_posts_own_identity(sandbox
     assert ask(sandbox, token, identity, ["US"], end_time="2026-02-01 00:00:00")["code"] == 40002
     assert ask(sandbox, token, "7199999999999999999", ["US"])["code"] == 40001
     assert ask(sandbox, token, identity, ["US"], identity_type="BC_AUTH_TT")["code"] == 40002
+    assert ask(sandbox, token, identity, ["US"], identity_type="CUSTOMIZED_USER")["code"] == 40002
 
 
 def test_the_control_api_refuses_an_unknown_music_field(sandbox):

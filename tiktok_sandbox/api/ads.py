@@ -251,8 +251,9 @@ def identity_music_authorization(call: Call) -> dict:
     """Whether the post's music may be used in an ad flight (model/identity/music_authorization.go)."""
     advertiser_for(call)
     identity_type = call.str("identity_type")
-    if identity_type not in ("CUSTOMIZED_USER", "AUTH_CODE", "TT_USER", "BC_AUTH_TT"):
-        raise BusinessError(40002, "identity_type: Not a valid choice.")
+    if identity_type not in ("AUTH_CODE", "TT_USER", "BC_AUTH_TT"):
+        # CUSTOMIZED_USER is a valid identity type, but it has no TikTok posts to ask about.
+        raise BusinessError(40002, "identity_type: the sandbox serves AUTH_CODE, TT_USER and BC_AUTH_TT.")
     if identity_type == "BC_AUTH_TT":
         call.str("identity_authorized_bc_id")  # required for BC_AUTH_TT
     video = Video.objects.select_related("owner").filter(video_id=call.str("video_id")).first()
