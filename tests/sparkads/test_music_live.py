@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from django.urls import reverse
 
 from integrations.tiktok import clock
 from sparkads import flows, tasks
@@ -42,10 +43,14 @@ def sandbox_now(control) -> datetime:
 
 
 def test_a_track_not_licensed_where_the_ad_account_advertises_is_refused_with_the_track_named(
-    live_world, control, alice, on_sandbox_clock
+    live_world, control, alice, client_for, on_sandbox_clock
 ):
     track = {"title": "Midnight Anthem", "author": "The Loud Label", "licensed_in": ["GB", "DE"]}
     auth = approve_and_apply(live_world, control, alice, track)
+    sent = control.calls("open_api")
+    ledger = client_for(alice).get(reverse("sparkads:ledger", args=[auth.brand.slug])).content.decode()
+    assert "“Midnight Anthem” by The Loud Label" in ledger  # the ledger row says so
+    assert control.calls("open_api") == sent  # the page asked TikTok nothing
 
     assert auth.status == Status.APPROVED and auth.applied_at is None
     assert control.calls("tt_video/authorize") == 0  # the code never reached the ad account
