@@ -25,6 +25,7 @@ from integrations.polling import give_back
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
+from . import music
 from .models import (
     AUTHORIZATION_DAYS,
     MAX_REQUESTS_PER_VIDEO,
@@ -269,8 +270,12 @@ def apply_approved(auth_id: int, actor: Any = None) -> bool:
         ad_account = enabled_capability(auth.brand).ad_account
         assert ad_account is not None  # an enabled capability names its ad account
         cred = credential_id(ad_account)
-        _authorize_once(auth, ad_account.advertiser_id, cred)
+        # The post and its identity come from the code before it is applied, so the music is
+        # checked first and a post without the rights never reaches the ad account.
         info = call_with_credential(cred, lambda c: c.tt_video_info(ad_account.advertiser_id, auth.auth_code))
+        if _music_blocks(auth, ad_account, cred, info):
+            return False
+        _authorize_once(auth, ad_account.advertiser_id, cred)
     except (FlowError, TikTokError) as exc:
         transient = isinstance(exc, TikTokError) and exc.is_transient
         row = SparkAuthorization.objects.filter(pk=auth_id)
@@ -283,7 +288,9 @@ def apply_approved(auth_id: int, actor: Any = None) -> bool:
             raise
         return False
     _store_window(auth, info, ad_account)
-    auth.applied_at, auth.applied_by, auth.last_error, auth.authorize_sent_at = timezone.now(), actor, "", None
+    # A music warning stays in view on the row; an earlier error does not.
+    warning = "" if auth.music_status == music.WITH_FULL_AUTHORIZATION else auth.music_note
+    auth.applied_at, auth.applied_by, auth.last_error, auth.authorize_sent_at = timezone.now(), actor, warning, None
     auth.status = auth.lifecycle_status()
     auth.schedule_checks()
     auth.save()
@@ -309,6 +316,29 @@ def _authorize_once(auth: SparkAuthorization, advertiser_id: str, cred: int) -> 
             return
     SparkAuthorization.objects.filter(pk=auth.pk).update(authorize_sent_at=timezone.now())
     call_with_credential(cred, lambda c: c.tt_video_authorize(advertiser_id, auth.auth_code))
+
+
+def _music_blocks(auth: SparkAuthorization, ad_account: AdAccount, cred: int, info: Mapping[str, Any]) -> bool:
+    """The music pre-flight for the code's window; a missing authorization stops the row (it
+    says why) until the window ends and the deadline poller records it expired."""
+    window = info.get("auth_info") or {}
+    start = max(parse_tiktok_time(window.get("auth_start_time")) or clock.now(), clock.now())
+    end = parse_tiktok_time(window.get("auth_end_time")) or start + timedelta(days=auth.authorization_days)
+    found = music.check(
+        auth,
+        ad_account,
+        cred,
+        item_id=str((info.get("item_info") or {}).get("item_id") or auth.item_id or auth.video_id),
+        identity_id=str((info.get("user_info") or {}).get("identity_id") or auth.identity_id),
+        start=start,
+        end=end,
+    )
+    if not found.blocks:
+        return False
+    SparkAuthorization.objects.filter(pk=auth.pk, status=Status.APPROVED).update(
+        apply_claimed_at=None, last_error=found.note[:500], next_poll_at=None, due_at=end, auth_end=auth.auth_end or end
+    )
+    return True
 
 
 def held_for_payment(auth_id: int) -> bool:

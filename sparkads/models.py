@@ -165,6 +165,11 @@ class SparkAuthorization(PendingWrite):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_error = models.CharField(max_length=500, blank=True)
+    # The music pre-flight before the code is applied (sparkads/music.py): TikTok's
+    # music_status, what it means for this row, and when it was read on TikTok's clock.
+    music_status = models.CharField(max_length=30, blank=True)
+    music_note = models.CharField(max_length=500, blank=True)
+    music_checked_at = models.DateTimeField(null=True, blank=True)
     # Real time: when the poller next asks TikTok about the row (a request's answer, a code to
     # apply, the daily look for a cancellation or an extension made in TikTok).
     next_poll_at = models.DateTimeField(null=True, blank=True)
@@ -684,6 +689,7 @@ class AuditEvent(models.Model):
         PROPOSED = "proposed", "Extension proposed"
         DECLINED = "declined", "Extension declined"
         AUTO_RENEWAL = "auto_renewal", "Auto-renewal changed"
+        MUSIC = "music", "Music checked"
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="audit_events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -24,7 +24,7 @@ from integrations.errors import FlowError, message_for
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
-from . import flows, ledger
+from . import flows, ledger, music
 from .models import (
     AUTHORIZATION_DAYS,
     AuditEvent,
@@ -154,6 +154,7 @@ def _send(proposal: ExtensionProposal, user: Any) -> str:
                 f"@{auth.handle} is no longer connected here, so the code cannot be extended: "
                 "reconnect TikTok on Social Accounts, then accept again."
             )
+        _check_music(auth, proposal.days)
         data = call_with_credential(
             account.credential_id,
             lambda c: c.business_post_authorize(account.open_id, auth.item_id or auth.video_id, proposal.days),
@@ -183,6 +184,29 @@ def _send(proposal: ExtensionProposal, user: Any) -> str:
         f"{auth.video_id} by {proposal.summary}. Terms now: {auth.terms_summary}.",
     )
     return f"Extended: video {auth.video_id} can run as a Spark Ad{until}. Terms now: {auth.terms_summary}."
+
+
+def _check_music(auth: SparkAuthorization, days: int) -> None:
+    """The music pre-flight for the extended window, on the ad account the code runs in: a
+    missing authorization stops the extension (FlowError), with the track named. A code not yet
+    applied has no ad account or identity to ask about: its apply runs the check."""
+    ad_account = auth.ad_account
+    if ad_account is None or not auth.identity_id:
+        return
+    start = clock.now()
+    end = max(auth.auth_end or start, start) + timedelta(days=days)
+    found = music.check(
+        auth,
+        ad_account,
+        flows.credential_id(ad_account),
+        item_id=auth.item_id or auth.video_id,
+        identity_id=auth.identity_id,
+        start=start,
+        end=end,
+        refused="Not extended",
+    )
+    if found.blocks:
+        raise FlowError(found.note)
 
 
 def _extend_error(exc: TikTokError) -> str:

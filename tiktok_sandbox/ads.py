@@ -210,3 +210,76 @@ def _announce(ad: AdRow, decision: str) -> None:
         events.ad_review_event(ad)
     elif decision == "fatigue":
         events.creative_fatigue_event(ad)
+
+
+# --- the Ads Manager screen ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """A post an ad account can make a Spark ad from, and the identity it would run under."""
+
+    advertiser: Advertiser
+    video: Video
+    identity_type: str
+    bc_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return ":".join([self.advertiser.advertiser_id, self.video.video_id, self.identity_type, self.bc_id])
+
+    @property
+    def label(self) -> str:
+        via = {
+            "AUTH_CODE": "its applied code",
+            "TT_USER": "the linked account",
+            "BC_AUTH_TT": f"Business Center {self.bc_id}",
+        }[self.identity_type]
+        return f"{self.advertiser.name}: “{self.video.title}” by @{self.video.owner.handle}, through {via}"
+
+
+def sources(advertisers: list[Advertiser], now: datetime | None = None) -> list[Source]:
+    """Every post these ad accounts can promote: an applied live code (AUTH_CODE), an account
+    linked to the ad account (TT_USER), or an account authorized to a Business Center the ad
+    account belongs to (BC_AUTH_TT)."""
+    now = now or clock.now()
+    found: list[Source] = []
+    for auth in (
+        VideoAuthorization.objects.filter(
+            advertiser__in=advertisers,
+            unbound_at__isnull=True,
+            auth_code__deleted_at__isnull=True,
+            auth_code__end_time__gt=now,
+        )
+        .select_related("advertiser", "auth_code__video__owner")
+        .order_by("advertiser__advertiser_id", "pk")
+    ):
+        found.append(Source(auth.advertiser, auth.auth_code.video, "AUTH_CODE"))
+    for link in AdsManagerLink.objects.filter(advertiser__in=advertisers, status="APPROVED").select_related(
+        "advertiser", "tiktok_user"
+    ):
+        found += [Source(link.advertiser, v, "TT_USER") for v in link.tiktok_user.videos.order_by("-create_time")]
+    for member in BCAsset.objects.filter(
+        advertiser__in=advertisers, asset_type="ADVERTISER", relation_status="BOUND"
+    ).select_related("bc", "advertiser"):
+        for account in BCAsset.objects.filter(
+            bc=member.bc, asset_type="TT_ACCOUNT", relation_status="BOUND", can_pull=True
+        ).select_related("tiktok_user"):
+            if account.tiktok_user is not None:
+                found += [
+                    Source(member.advertiser, v, "BC_AUTH_TT", member.bc.bc_id)
+                    for v in account.tiktok_user.videos.order_by("-create_time")
+                ]
+    return found
+
+
+def recent_spend(ad: AdRow, days: int = 7, now: datetime | None = None) -> list[tuple[date, Decimal]]:
+    """The ad's spend on each of the last ``days`` days of its advertiser's calendar that it
+    delivered on, newest first."""
+    now = now or clock.now()
+    first = first_day(ad)
+    if first is None:
+        return []
+    last = today(ad.advertiser, now)
+    shown = [last - timedelta(days=n) for n in range(days)]
+    return [(day, spend_on(ad, day, now)) for day in shown if day >= first]

@@ -14,7 +14,7 @@ from django.forms.models import model_to_dict
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from tiktok_sandbox import actions, ads, clock, events, ids, oauth, seed, traffic
+from tiktok_sandbox import actions, ads, clock, events, ids, music, oauth, seed, traffic
 from tiktok_sandbox.api.business import API_PRODUCTS
 from tiktok_sandbox.models import (
     Ad,
@@ -315,6 +315,7 @@ def _ad_answer(ad: Ad) -> dict:
         "secondary_status": state.secondary_status,
         "lifetime_spend": str(ads.lifetime_spend(ad)),
         "today_spend": str(ads.spend_on(ad, ads.today(ad.advertiser))),
+        "fatigued": ad.fatigued_at is not None,
     }
 
 
@@ -339,7 +340,8 @@ def helper_ads(request, body) -> dict | list:
 
 @control("POST")
 def helper_ad_decide(request, body, ad_id: str, decision: str) -> dict:
-    """TikTok's review (approve / reject) or the advertiser pausing the ad."""
+    """TikTok's review (approve / reject), the advertiser pausing the ad, or its creative
+    fatiguing (fatigue)."""
     return _ad_answer(ads.decide(_get(Ad, f"no ad {ad_id}", ad_id=ad_id), decision))
 
 
@@ -475,3 +477,17 @@ def incident_resolve(request, body, incident_id: str) -> dict:
         raise Problem(f"incident {incident_id} is already resolved", 409)
     sent = resolve_incident(incident)
     return _incident_json(incident, sent)
+
+
+@control("POST")
+def helper_post_music(request, body) -> dict:
+    """Set a post's music: ``{"video_id", "song_id": false}`` for a sound with no song id, a
+    track (``title``, ``author``, ``licensed_in``, ``licensed_until``), or ``{"video_id"}``
+    alone for its library track again (tiktok_sandbox/music.py)."""
+    video = _video(body.pop("video_id", ""))
+    try:
+        music.set_music(video, body)
+    except (TypeError, ValueError) as exc:
+        raise Problem(str(exc)) from exc
+    found = music.track(video)
+    return {"video_id": video.video_id, "song_id": found is not None, "title": found.title if found else ""}

@@ -120,6 +120,9 @@ class Video(models.Model):
     # Spark Ads: paid metrics start growing when an advertiser first uses a code for this post.
     boosted_at = models.DateTimeField(null=True, blank=True)
     paid_peak_views = models.IntegerField(default=0)
+    # The post's music as the control API set it; empty: a Commercial Music Library track
+    # chosen from the video id (tiktok_sandbox/music.py).
+    music = models.JSONField(default=dict, blank=True)
 
 
 class OAuthCode(models.Model):
@@ -415,4 +418,5 @@ class Ad(models.Model):
     modify_time = models.DateTimeField()
     delivering_since = models.DateTimeField(null=True, blank=True)  # approved at
     paused_at = models.DateTimeField(null=True, blank=True)
-    fatigued_at = models.DateTimeField(null=True, blank=True)  # creative fatigue detected (control API)
+    # Creative fatigue detected (control page or API); the ad keeps delivering (fatigue is a warning).
+    fatigued_at = models.DateTimeField(null=True, blank=True)

@@ -1,5 +1,6 @@
 """The TikTok-side screens a person uses: consent, inbox, notifications, ad settings, QR
-authorization, link requests, Sponsored Video, Ads Manager, and the control page.
+authorization, link requests, Sponsored Video, Ads Manager (links and ads), and the control
+pages.
 
 The persona in use is kept in the (signed-cookie) session: `tt_user` for a TikTok account,
 `biz_user` for a TikTok for Business user. No passwords: it is a fake TikTok.
@@ -7,16 +8,19 @@ The persona in use is kept in the (signed-cookie) session: `tt_user` for a TikTo
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_protect
 
-from tiktok_sandbox import actions, clock, oauth, world
+from tiktok_sandbox import actions, ads, clock, oauth, world
 from tiktok_sandbox.models import (
+    Ad,
     AdAuthCode,
     AdsManagerLink,
     BCAsset,
@@ -441,3 +445,76 @@ def _control_action(post, seed, traffic) -> None:
     elif action == "clear_limits":
         RateLimit.objects.all().delete()
         traffic.set_app_limits(None)
+
+
+# --- Ads Manager: ads, and their review on the control side -----------------------------------
+
+
+@csrf_protect
+def ads_manager_ads(request: HttpRequest) -> HttpResponse:
+    """A brand makes a Spark ad from a post it may promote, sees what each ad spent per day
+    of the sandbox clock, and pauses one."""
+    business = current_business(request)
+    if business is None:
+        return redirect(f"/sandbox/business/login/?{urlencode({'next': request.path})}")
+    advertisers = list(business.advertisers.order_by("advertiser_id"))
+    mine = Ad.objects.filter(advertiser__in=advertisers)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "pause":
+                ad = ads.decide(get_object_or_404(mine, ad_id=request.POST.get("ad_id", "")), "pause")
+                messages.success(request, f"Paused {ad.ad_name}.")
+            else:
+                ad = _create_ad(request.POST, ads.sources(advertisers))
+                messages.success(request, f"Created {ad.ad_name}; it is in review.")
+        except (ads.AdError, ValueError, ArithmeticError) as exc:
+            messages.error(request, str(exc))
+        return redirect("ads_manager_ads")
+    now = clock.now()
+    rows = [
+        (ad, ads.delivery(ad, now), ads.recent_spend(ad, now=now), ads.lifetime_spend(ad, now))
+        for ad in mine.select_related("advertiser", "video__owner", "authorization__auth_code").order_by(
+            "-create_time", "ad_id"
+        )
+    ]
+    return _page(request, "ads_manager_ads.html", sources=ads.sources(advertisers, now), rows=rows)
+
+
+def _create_ad(post: QueryDict, sources: list[ads.Source]) -> Ad:
+    source = next((s for s in sources if s.key == post.get("source")), None)
+    if source is None:
+        raise ads.AdError("Choose a post this ad account can promote.")
+    budget = Decimal(post.get("daily_budget") or "50")
+    if budget <= 0:
+        raise ValueError("The daily budget must be more than zero.")
+    return ads.create(
+        source.advertiser,
+        source.video,
+        identity_type=source.identity_type,
+        bc_id=source.bc_id,
+        ad_name=(post.get("ad_name") or "").strip()[:100],
+        daily_budget=budget.quantize(Decimal("0.01")),
+    )
+
+
+@csrf_protect
+def control_ads(request: HttpRequest) -> HttpResponse:
+    """TikTok's side of an ad: approve or reject its review, mark its creative fatigued."""
+    if request.method == "POST":
+        ad = get_object_or_404(Ad, ad_id=request.POST.get("ad_id", ""))
+        try:
+            decision = request.POST.get("decision", "")
+            ads.decide(ad, decision)
+            done = {"approve": "approved", "reject": "rejected", "fatigue": "marked fatigued"}.get(decision, decision)
+            messages.success(request, f"{ad.ad_name}: {done}.")
+        except ads.AdError as exc:
+            messages.error(request, str(exc))
+        return redirect("control_ads")
+    now = clock.now()
+    rows = [
+        (ad, ads.delivery(ad, now))
+        for ad in Ad.objects.select_related("advertiser", "video__owner", "authorization__auth_code").order_by(
+            "-create_time", "ad_id"
+        )
+    ]
+    return _page(request, "control_ads.html", rows=rows)

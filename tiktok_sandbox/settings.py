@@ -73,6 +73,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
 # beside the sandbox on :8001: the sandbox's cookies must not take the platform's names, or
 # signing in on "TikTok" would sign the user out of the platform mid-OAuth.
 SESSION_COOKIE_NAME = "tiktok_sandbox_session"
+CSRF_COOKIE_NAME = "tiktok_sandbox_csrftoken"  # the Ads Manager and control ad forms
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # The seed makes the sandbox world reproducible.
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=42)

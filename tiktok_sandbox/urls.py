@@ -33,6 +33,8 @@ urlpatterns = [
     path("sandbox/tto/invite/<str:slug>", screens.campaign_invite, name="campaign_invite"),
     path("sandbox/bc-auth/<str:token>/", screens.bc_auth, name="bc_auth"),
     path("sandbox/ads-manager/", screens.ads_manager, name="ads_manager"),
+    path("sandbox/ads-manager/ads/", screens.ads_manager_ads, name="ads_manager_ads"),
+    path("sandbox/control/ads/", screens.control_ads, name="control_ads"),
     path("sandbox/control/", screens.control_page, name="control"),
     # control API
     path("sandbox/api/state", control.state),
@@ -56,6 +58,7 @@ urlpatterns = [
     path("sandbox/api/helpers/ad-codes", control.helper_ad_code),
     path("sandbox/api/helpers/ads", control.helper_ads),
     path("sandbox/api/helpers/ads/<str:ad_id>/<str:decision>", control.helper_ad_decide),
+    path("sandbox/api/helpers/post-music", control.helper_post_music),
     path("sandbox/api/helpers/bc-qr/approve", control.helper_bc_qr_approve),
     path("sandbox/api/helpers/authorizations/cancel", control.helper_cancel_authorization),
     path("sandbox/api/helpers/ads-manager/link-requests", control.helper_ads_manager_link),

@@ -221,6 +221,7 @@ def _apply_ad_accounts(
                 "status": status,
                 "currency": str(info.get("currency") or ""),
                 "timezone": str(info.get("display_timezone") or info.get("timezone") or ""),
+                "country": str(info.get("country") or "")[:2],
                 "owner_bc": centers.get(str(info.get("owner_bc_id") or "")),
                 "tto_has_access": primary is not None and advertiser_id in bound,
                 "spark_ads_enabled": status in RUNNABLE_AD_STATUSES,

@@ -267,6 +267,8 @@ class AdAccount(models.Model):
     status = models.CharField(max_length=64, blank=True)
     currency = models.CharField(max_length=8, blank=True)
     timezone = models.CharField(max_length=64, blank=True)
+    # advertiser/info's country code: where the music pre-flight asks about (its locations).
+    country = models.CharField(max_length=2, blank=True)
     tto_has_access = models.BooleanField(default=False, help_text="The TikTok One account can reach this ad account")
     spark_ads_enabled = models.BooleanField(default=True)
     is_active_for_spark = models.BooleanField(default=False, help_text="The brand's ad account for Spark Ads")

@@ -1,5 +1,6 @@
-"""Ads: an advertiser's ads (``ad/get/``) and the synchronous report of what they spent
-(``report/integrated/get/``).
+"""Ads: an advertiser's ads (``ad/get/``), the synchronous report of what they spent
+(``report/integrated/get/``) and whether a post's music may run in an ad flight
+(``identity/music/authorization/``).
 
 Paths and fields: bububa/tiktok-business ``model/ad/ad.go``, ``model/ad/get.go``,
 ``model/report/integrated_get.go`` and ``model/report/metrics.go``. Only the synchronous report
@@ -8,7 +9,7 @@ is used: asynchronous reports are capped at 2 QPS and 4,500 a day at every tier.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypedDict
 
 from .base import BusinessBase
@@ -46,6 +47,27 @@ class Ad(TypedDict, total=False):
 class AdPage(TypedDict, total=False):
     list: list[Ad]
     page_info: PageInfo
+
+
+class MusicAuthorizationInfo(TypedDict, total=False):
+    music_id: str
+    author: str
+    title: str
+    labels: list[str]
+    lyricist: str
+    composer: str
+    publisher: str
+    authorization_type: str  # NOT_AUTHORIZED / AUTHORIZED
+
+
+class MusicAuthorization(TypedDict, total=False):
+    video_id: str
+    music_status: str  # WITHOUT_SONG_ID / AUTHORIZATION_MISSING / WITH_FULL_AUTHORIZATION
+    authorization_infos: list[MusicAuthorizationInfo]
+
+
+class MusicAuthorizations(TypedDict, total=False):
+    music_authorization: list[MusicAuthorization]  # one per post asked about
 
 
 class ReportRow(TypedDict, total=False):
@@ -120,3 +142,36 @@ class AdsMixin(BusinessBase):
                 "page_size": page_size,
             },
         )
+
+    def identity_music_authorization(
+        self,
+        advertiser_id: str,
+        video_id: str,
+        identity_id: str,
+        identity_type: str,
+        *,
+        locations: list[str],
+        start_time: datetime,
+        end_time: datetime,
+        identity_authorized_bc_id: str | None = None,
+    ) -> MusicAuthorizations:
+        """The music rights of a post for an ad flight: the same ``locations`` the ad targets,
+        and its start and end (model/identity/music_authorization.go)."""
+        return self._get(
+            "identity/music/authorization/",
+            {
+                "advertiser_id": advertiser_id,
+                "video_id": video_id,
+                "identity_id": identity_id,
+                "identity_type": identity_type,
+                "identity_authorized_bc_id": identity_authorized_bc_id,
+                "locations": locations,
+                "start_time": _utc(start_time),
+                "end_time": _utc(end_time),
+            },
+        )
+
+
+def _utc(moment: datetime) -> str:
+    """TikTok's request time format: UTC "YYYY-MM-DD HH:MM:SS"."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -164,3 +164,19 @@ def move_sandbox_clock_to(control: Page, sandbox_url: str, moment) -> None:
     form.get_by_role("button", name="Advance clock").click()
     control.wait_for_load_state()
     clock.forget()
+
+
+def create_sandbox_ad(page: Page, sandbox_url: str, persona: str, post: str, name: str, budget: str) -> None:
+    """Ads Manager (the sandbox's): as business `persona`, make a Spark ad from the post whose
+    choice mentions `post`, and wait until it is listed in review."""
+    page.goto(f"{sandbox_url}/sandbox/ads-manager/ads/")
+    if "/sandbox/business/login/" in page.url:
+        pick_persona(page, persona)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/sandbox/ads-manager/ads/")
+    choice = page.locator("select[name=source] option", has_text=post).first.get_attribute("value")
+    page.get_by_label("Post").select_option(choice)
+    page.get_by_label("Ad name").fill(name)
+    page.get_by_label("Daily budget").fill(budget)
+    page.get_by_role("button", name="Create ad").click()
+    expect(page.locator("tr", has_text=name)).to_contain_text("In review")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from integrations.tiktok import BusinessClient
@@ -156,6 +156,18 @@ CALLS: dict[str, Call] = {
         "report_integrated_get",
         lambda c: c.report_integrated_get(
             [ADV], metrics=["spend", "impressions"], start_date=date(2026, 3, 1), end_date=date(2026, 3, 30), daily=True
+        ),
+    ),
+    "identity/music/authorization/": Call(
+        "identity_music_authorization",
+        lambda c: c.identity_music_authorization(
+            ADV,
+            VIDEO,
+            "7100000000000000001",
+            "AUTH_CODE",
+            locations=["US"],
+            start_time=datetime(2026, 3, 1, tzinfo=UTC),
+            end_time=datetime(2026, 4, 30, tzinfo=UTC),
         ),
     ),
     "tt_video/authorize/": Call("tt_video_authorize", lambda c: c.tt_video_authorize(ADV, "#SparkCode1")),

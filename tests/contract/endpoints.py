@@ -679,6 +679,56 @@ ENDPOINTS: dict[str, Endpoint] = {
         "BB model/report/integrated_get.go, model/report/metrics.go (figures as numbers or numeric strings)",
         rules=(_report_dates, _one_report_owner),
     ),
+    "identity/music/authorization/": Endpoint(
+        "GET",
+        Obj(
+            {
+                "advertiser_id": req(Id()),
+                "video_id": req(Id()),
+                "identity_id": req(Id()),
+                "identity_type": req(IDENTITY_TYPE),
+                "identity_authorized_bc_id": opt(Id()),
+                # Country codes, as in a public Postman collection of the API (docs/sandbox.md).
+                "locations": req(List(Str(blank=False), min_items=1)),
+                "start_time": req(Time()),
+                "end_time": req(Time()),
+            }
+        ),
+        Obj(
+            {
+                "music_authorization": opt(
+                    List(
+                        Obj(
+                            {
+                                "video_id": opt(Id()),
+                                "music_status": opt(
+                                    Enum("WITHOUT_SONG_ID", "AUTHORIZATION_MISSING", "WITH_FULL_AUTHORIZATION")
+                                ),
+                                "authorization_infos": opt(
+                                    List(
+                                        Obj(
+                                            {
+                                                "music_id": opt(Id()),
+                                                "author": opt(Str()),
+                                                "title": opt(Str()),
+                                                "labels": opt(List(Str())),
+                                                "lyricist": opt(Str()),
+                                                "composer": opt(Str()),
+                                                "publisher": opt(Str()),
+                                                "authorization_type": opt(Enum("NOT_AUTHORIZED", "AUTHORIZED")),
+                                            }
+                                        )
+                                    )
+                                ),
+                            }
+                        )
+                    )
+                )
+            }
+        ),
+        "BB model/identity/music_authorization.go, enum/music_authorization_status.go",
+        rules=(_bc_auth_tt_needs_its_bc,),
+    ),
     # Advertiser OAuth
     "oauth2/access_token/": Endpoint(
         "POST",

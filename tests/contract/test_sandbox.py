@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -161,7 +161,17 @@ def walk_every_endpoint(base: str) -> None:
     brand.tcm_tt_video_status(video_id, TTO)
     code = helper(base, "helpers/spark/approve", {"video_id": video_id})["auth_code"]
     brand.tcm_tt_video_status(video_id, TTO)
-    brand.tt_video_info(ADVERTISERS[0], code)
+    code_identity = brand.tt_video_info(ADVERTISERS[0], code)["user_info"]["identity_id"]
+    now = datetime.fromisoformat(helper(base, "state", method="GET")["now"])
+    brand.identity_music_authorization(
+        ADVERTISERS[0],
+        video_id,
+        code_identity,
+        "AUTH_CODE",
+        locations=["US"],
+        start_time=now,
+        end_time=now + timedelta(days=30),
+    )
     brand.tt_video_authorize(ADVERTISERS[0], code)
     brand.tt_video_list(ADVERTISERS[0], keyword=video_id, item_types=["VIDEO"], page_size=50)
     # An ad from the post runs a day; its ads and daily and lifetime spend are read.

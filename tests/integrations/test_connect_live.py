@@ -46,6 +46,7 @@ def test_demo_brand_connects_and_spark_ads_are_on(client_for, alice, brand, conn
     assert all(a.tto_has_access for a in ads.values())
     assert ads["7300000000000000001"].is_active_for_spark
     assert ads["7300000000000000002"].currency == "EUR"
+    assert {a.country for a in ads.values()} == {"US"}  # advertiser/info's, where music is checked
     bc = BusinessCenter.objects.get(brand=brand)
     assert (bc.bc_id, bc.user_role) == ("7400000000000000001", "ADMIN")
     assert BusinessCenterGrant.objects.filter(business_center=bc, status="active").count() == 2

@@ -111,6 +111,7 @@ def test_its_cookies_never_take_the_platforms_names(sandbox):
     creator = _as(sandbox, "demo.creator")
     business = requests.Session()
     business.post(f"{sandbox.url}/sandbox/business/login/", data={"key": "demo-brand"}, timeout=10)
+    business.get(f"{sandbox.url}/sandbox/ads-manager/ads/", timeout=10)  # a form with a CSRF token
     names = {c.name for c in creator.cookies} | {c.name for c in business.cookies}
     assert names, "a persona login sets a session cookie"
     assert not names & {"sessionid", "csrftoken", "messages", "__Secure-sessionid", "__Secure-csrftoken"}

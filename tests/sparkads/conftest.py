@@ -44,6 +44,7 @@ def make_world(brand, token: str, *, video_id: str = "7700000000000000501", hand
     ad = AdAccount.objects.create(
         advertiser_id=ADVERTISER_ID,
         name="Demo Brand US",
+        country="US",
         brand=brand,
         tiktok_one_account=tto,
         owner_bc=bc,
@@ -102,3 +103,8 @@ def live_world(control, brand):
     links = link_statuses(settings.TIKTOK_BUSINESS_API_BASE_URL, token, TTO_ID, CAMPAIGN_ID)
     video_id = next(str(r["video_id"]) for r in links if r["status"] == "APPROVE")
     return make_world(brand, token, video_id=video_id)
+
+
+# identity/music/authorization/'s answer for a post whose music may run in ads: the apply path
+# asks before every tt_video/authorize/.
+MUSIC_CLEARED = {"music_authorization": [{"music_status": "WITH_FULL_AUTHORIZATION", "authorization_infos": []}]}

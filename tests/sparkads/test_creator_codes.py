@@ -18,6 +18,8 @@ from integrations.tiktok import TikTokError, clock
 from sparkads import creator_codes, flows, tasks
 from sparkads.models import AuditEvent, SparkAuthorization, code_digest
 
+from .conftest import MUSIC_CLEARED
+
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
 CODE = "#CreatorMade+/Code1"
@@ -99,6 +101,7 @@ def request_row(world, creator, alice):
 def mock_approval(rsps, settings, video_id: str) -> None:
     rsps.post(url(settings, "business/post/authorize/setting/"), json=ok(made(video_id)))
     rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+    rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
     rsps.get(url(settings, "tt_video/info/"), json=info(video_id))
 
 
@@ -121,7 +124,7 @@ def test_one_click_makes_the_code_with_the_creators_token_and_a_worker_applies_i
             "is_ad_promotable": True,
             "authorization_days": 60,
         }
-        applied = rsps.calls[1].request
+        applied = next(c.request for c in rsps.calls if c.request.url.endswith("tt_video/authorize/"))
         assert applied.headers["Access-Token"] == "brand-token-for-tests"
         assert CODE.encode() in applied.body
     auth = SparkAuthorization.objects.get(pk=request_row.pk)
@@ -133,7 +136,7 @@ def test_one_click_makes_the_code_with_the_creators_token_and_a_worker_applies_i
         cursor.execute("SELECT auth_code FROM sparkads_sparkauthorization WHERE id = %s", [auth.pk])
         assert CODE not in cursor.fetchone()[0]  # encrypted at rest
     kinds = list(AuditEvent.objects.filter(authorization=auth).order_by("pk").values_list("kind", flat=True))
-    assert kinds == ["approved", "applied"]
+    assert kinds == ["approved", "music", "applied"]
     assert not AuditEvent.objects.filter(summary__contains=CODE).exists()
     assert "here for 60 days" in AuditEvent.objects.get(authorization=auth, kind="approved").summary
 
@@ -149,7 +152,7 @@ def test_a_second_click_after_the_first_sends_nothing_to_tiktok(request_row, cre
         with pytest.raises(FlowError, match="Already answered"):
             creator_codes.approve(stale, creator)
 
-        assert len(rsps.calls) == 3  # setting (the click), authorize and info (the worker): once
+        assert len(rsps.calls) == 4  # setting (the click); info, music and authorize (the worker): once
 
 
 def test_a_click_while_another_is_in_flight_sends_nothing(request_row, creator):
@@ -188,6 +191,8 @@ def test_a_busy_ad_account_leaves_the_code_approved_and_due_for_the_poller(reque
     with responses.RequestsMock() as rsps:
         rsps.post(url(settings, "business/post/authorize/setting/"), json=ok(made(request_row.video_id)))
         rsps.post(url(settings, "tt_video/authorize/"), json=fail(50002, "system timeout"))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
+        rsps.get(url(settings, "tt_video/info/"), json=info(request_row.video_id))
 
         auth = creator_codes.approve(request_row, creator)
         assert auth.status == Status.APPROVED and auth.next_poll_at is not None  # due for the worker

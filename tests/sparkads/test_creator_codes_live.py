@@ -85,7 +85,7 @@ def test_one_click_approval_puts_a_working_code_in_the_brands_ledger_and_revoke_
     auth.refresh_from_db()
     assert auth.status == Status.REVOKED
     kinds = list(AuditEvent.objects.filter(authorization=auth).order_by("pk").values_list("kind", flat=True))
-    assert kinds == ["requested", "approved", "applied", "revoked"]
+    assert kinds == ["requested", "approved", "music", "applied", "revoked"]
     with pytest.raises(TikTokError, match="cancelled"):
         brand_client.tt_video_info(ADVERTISER_ID, auth.auth_code)
 

@@ -22,6 +22,8 @@ from tests.races import submit_together
 from tests.sparkads.test_flows import ok, url
 from tests.sparkads.test_one_write import slow_ok
 
+from .conftest import MUSIC_CLEARED
+
 pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
 Payment = SparkAuthorization.Payment
@@ -257,6 +259,7 @@ def test_a_pasted_seven_day_code_takes_its_terms_from_tiktoks_window_and_reads_p
     with responses.RequestsMock() as rsps:
         rsps.get(url(settings, "tt_video/info/"), json=ok(window))
         rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         auth = codes.accept_pasted_code(world["campaign"].brand, alice, "PASTED-SEVEN", post=world["post"])
     assert (auth.authorization_days, auth.auth_start, auth.auth_end) == (7, start, start + timedelta(days=7))
     assert auth.terms_summary.startswith("7 days")

@@ -20,6 +20,8 @@ from sparkads import codes, flows, tasks
 from sparkads.ads_manager import flows as ads_manager
 from sparkads.models import AdsManagerLink, AuditEvent, SparkAuthorization
 
+from .conftest import MUSIC_CLEARED
+
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -151,6 +153,7 @@ def test_applying_the_same_code_twice_calls_authorize_once(world, settings):
     auth = _approved(world)
     with responses.RequestsMock() as rsps:
         authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=400)))
         assert flows.apply_approved(auth.pk) is True
         assert flows.apply_approved(auth.pk) is False
@@ -174,6 +177,7 @@ def test_two_workers_applying_the_same_approved_code_make_one_row_and_one_author
 
     with responses.RequestsMock() as rsps:
         authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=400)))
         threads = [threading.Thread(target=worker) for _ in range(2)]
         for t in threads:
@@ -214,6 +218,7 @@ def test_two_workers_polling_the_same_approval_apply_it_once(world, settings, al
             ),
         )
         authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         rsps.get(url(settings, "tt_video/info/"), json=info(datetime(2027, 1, 1, tzinfo=UTC)))
         threads = [threading.Thread(target=worker) for _ in range(2)]
         for t in threads:
@@ -232,6 +237,7 @@ def test_a_code_whose_status_tiktok_never_documented_is_accepted_and_its_value_k
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.get(url(settings, "tt_video/info/"), json=info(end, post.video_id, status="SOMETHING_NEW"))
         rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         check = codes.check_code(world["bc"].brand, "CODE-NEW", post=post)
         auth = codes.accept_pasted_code(world["bc"].brand, alice, "CODE-NEW-2", post=post)
 

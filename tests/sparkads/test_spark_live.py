@@ -29,7 +29,7 @@ def test_a_request_approved_on_tiktok_becomes_an_active_ledger_row_with_its_wind
     assert 59 <= (auth.auth_end - timezone.now()).days <= 60
     assert auth.num_remaining_request == 29
     kinds = set(AuditEvent.objects.filter(authorization=auth).values_list("kind", flat=True))
-    assert kinds == {"requested", "approved", "applied"}
+    assert kinds == {"requested", "approved", "music", "applied"}
 
 
 def test_an_approval_whose_authorize_answer_came_back_garbled_is_applied_once_not_authorized_twice(

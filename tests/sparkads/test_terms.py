@@ -19,6 +19,8 @@ from sparkads import creator_codes, flows, tasks, terms
 from sparkads.models import AuditEvent, SparkAuthorization, UsageTerms
 from tests.sparkads.test_flows import START, info, ok, url
 
+from .conftest import MUSIC_CLEARED
+
 pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
 Payment = SparkAuthorization.Payment
@@ -76,6 +78,7 @@ def test_with_the_setting_off_an_approved_code_with_an_unpaid_fee_is_applied_at_
     with responses.RequestsMock() as rsps:
         _approve(settings, rsps)
         authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=60)))
         tasks.poll_spark_request(requested.pk)
     assert authorize.call_count == 1
@@ -105,6 +108,7 @@ def test_with_the_setting_on_an_unpaid_code_waits_and_mark_paid_applies_it_once(
     target = reverse("sparkads:mark_paid", args=[brand.slug, requested.pk])
     with responses.RequestsMock() as rsps:
         authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         rsps.get(url(settings, "tt_video/info/"), json=info(timezone.now() + timedelta(days=60)))
         first = client.post(target, HTTP_HX_REQUEST="true")
         second = client.post(target, follow=True)
@@ -237,6 +241,7 @@ def test_a_code_the_creator_approves_here_meets_the_same_payment_hold(world, ali
     assert auth.status_label == "Approved — waiting for payment"
     with responses.RequestsMock() as rsps:
         authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         rsps.get(url(settings, "tt_video/info/"), json=info(timezone.now() + timedelta(days=60)))
         assert terms.mark_paid(auth, alice) is True
     assert authorize.call_count == 1

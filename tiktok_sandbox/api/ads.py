@@ -1,5 +1,6 @@
-"""The endpoints `integrations.tiktok.ads` calls: an advertiser's ads (`ad/get/`) and the
-synchronous report of what they spent (`report/integrated/get/`).
+"""The endpoints `integrations.tiktok.ads` calls: an advertiser's ads (`ad/get/`), the
+synchronous report of what they spent (`report/integrated/get/`) and whether a post's music
+may run in an ad flight (`identity/music/authorization/`).
 
 Shapes: bububa/tiktok-business `model/ad/ad.go`, `model/ad/get.go`,
 `model/report/integrated_get.go`, `model/report/metrics.go`. The report serves what the
@@ -9,14 +10,15 @@ anything else TikTok offers answers 40002 here, and docs/sandbox.md says so.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from tiktok_sandbox import ads, clock
+from tiktok_sandbox import ads, clock, music
 from tiktok_sandbox.api import Call, endpoint
 from tiktok_sandbox.api.business import advertiser_for, visible_advertisers
+from tiktok_sandbox.api.spark import identity_id
 from tiktok_sandbox.envelopes import BusinessError
-from tiktok_sandbox.models import Ad, Advertiser
+from tiktok_sandbox.models import Ad, Advertiser, Video
 
 MAX_ADVERTISERS = 5  # advertiser_ids, model/report/integrated_get.go
 MAX_DAILY_RANGE = 30  # days, with stat_time_day
@@ -232,3 +234,33 @@ def report_integrated_get(call: Call) -> dict:
     listed = [{"dimensions": dims, "metrics": values} for dims, values in rows]
     page, info = call.page(listed, default_size=10, max_size=1000)
     return {"list": page, "page_info": info}
+
+
+# --- identity/music/authorization/ ------------------------------------------------------------
+
+
+def _flight_time(call: Call, name: str) -> datetime:
+    try:
+        return datetime.strptime(call.str(name), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise BusinessError(40002, f'{name}: Not a valid time ("YYYY-MM-DD HH:MM:SS", UTC).') from exc
+
+
+@endpoint("identity/music/authorization/", "GET")
+def identity_music_authorization(call: Call) -> dict:
+    """Whether the post's music may be used in an ad flight (model/identity/music_authorization.go)."""
+    advertiser_for(call)
+    identity_type = call.str("identity_type")
+    if identity_type not in ("AUTH_CODE", "TT_USER", "BC_AUTH_TT"):
+        # CUSTOMIZED_USER is a valid identity type, but it has no TikTok posts to ask about.
+        raise BusinessError(40002, "identity_type: the sandbox serves AUTH_CODE, TT_USER and BC_AUTH_TT.")
+    if identity_type == "BC_AUTH_TT":
+        call.str("identity_authorized_bc_id")  # required for BC_AUTH_TT
+    video = Video.objects.select_related("owner").filter(video_id=call.str("video_id")).first()
+    if video is None or identity_id(video.owner, identity_type) != call.str("identity_id"):
+        raise BusinessError(40001, "video_id: the post does not belong to this identity.")
+    locations = call.list("locations", required=True)
+    start, end = _flight_time(call, "start_time"), _flight_time(call, "end_time")
+    if end <= start:
+        raise BusinessError(40002, "end_time: must be later than start_time.")
+    return {"music_authorization": [music.authorization(video, [str(loc) for loc in locations], end)]}
