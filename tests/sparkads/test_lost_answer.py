@@ -16,6 +16,8 @@ from sparkads import flows
 from sparkads.models import SparkAuthorization
 from tests.sparkads.test_flows import START, _approved, info, ok, url
 
+from .conftest import MUSIC_CLEARED
+
 pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
 
@@ -45,6 +47,7 @@ def _as_celery_retries(auth_id: int) -> bool:
 def test_a_garbled_answer_to_an_authorize_tiktok_processed_is_not_followed_by_a_second_authorize(world, settings):
     auth = _approved(world)
     with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         authorize = rsps.post(url(settings, "tt_video/authorize/"), body="<html>502 Bad Gat", status=200)
         listed = rsps.get(
             url(settings, "tt_video/list/"),
@@ -68,6 +71,7 @@ def test_a_garbled_answer_to_an_authorize_tiktok_processed_is_not_followed_by_a_
 def test_a_lost_answer_to_an_authorize_tiktok_never_processed_is_sent_again(world, settings):
     auth = _approved(world)
     with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         rsps.post(url(settings, "tt_video/authorize/"), body="<html>502 Bad Gat", status=200)
         rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))  # the second sending's answer
         rsps.get(url(settings, "tt_video/list/"), json=NOTHING_LISTED)
@@ -84,6 +88,7 @@ def test_a_lost_answer_to_an_authorize_tiktok_never_processed_is_sent_again(worl
 def test_an_authorize_whose_answer_arrived_asks_tiktok_for_no_list(world, settings):
     auth = _approved(world)
     with responses.RequestsMock() as rsps:  # an unexpected tt_video/list/ call would fail here
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
         rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
         rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=400), auth.video_id))
 
