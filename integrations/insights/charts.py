@@ -8,10 +8,13 @@ from typing import Any
 
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from ..models import Campaign, CampaignDayTotal, CampaignPost, PostInsight, PostSnapshot
 
 CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 230, 56, 28, 26
+# Bar charts are narrower: a caption of BAR_LABEL_CHARS fits on the line above its bar.
+BAR_W, BAR_LABEL_CHARS = 340, 52
 ORGANIC, PAID = "#2f855a", "#c05621"
 
 
@@ -92,42 +95,43 @@ def line_chart(title: str, dates: list[date], series: Sequence[tuple[str, str, S
             )
         )
     legend = [format_html('<tspan fill="{}">■ {}</tspan> ', colour, label) for label, colour, _ in series]
-    parts.append(format_html('<text x="{}" y="12" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
+    # The legend's baseline leaves room above it for the larger text phones get (app.css).
+    parts.append(format_html('<text x="{}" y="18" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
     return _svg(title, parts)
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float | None]], unit: str = "") -> str:
-    """Horizontal bars, one per (label, value); None draws no bar."""
+    """Horizontal bars, one per (label, value), each label on its own line above its bar so a
+    long caption is never cut at the chart's left edge; None draws no bar. The chart is drawn
+    BAR_W wide: it sits in a grid cell or on a phone, where its text stays near its own size."""
     if not bars:
         return ""
     top = _nice_max(max((v or 0 for _, v in bars), default=0))
-    row, label_w = 22, 150
-    height = row * len(bars) + 8
+    row, room_for_value = 34, 44
+    height = row * len(bars) + 4
     parts = []
     for i, (label, value) in enumerate(bars):
-        y = 4 + i * row
-        width = (value or 0) / top * (CHART_W - label_w - 70)
+        y = 2 + i * row
+        width = (value or 0) / top * (BAR_W - room_for_value)
         shown = "–" if value is None else f"{_short(value)}{unit}"
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>'
-                '<rect x="{}" y="{}" width="{}" height="14" fill="{}"><title>{}: {}</title></rect>'
+                '<text x="0" y="{}" font-size="11">{}</text>'
+                '<rect x="0" y="{}" width="{}" height="12" fill="{}"><title>{}: {}</title></rect>'
                 '<text x="{}" y="{}" font-size="11">{}</text>',
-                label_w - 6,
                 y + 11,
-                label[:24],
-                label_w,
-                y,
+                Truncator(label).chars(BAR_LABEL_CHARS),
+                y + 15,
                 f"{width:.1f}",
                 ORGANIC,
                 label,
                 shown,
-                f"{label_w + width + 4:.1f}",
-                y + 11,
+                f"{width + 4:.1f}",
+                y + 25,
                 shown,
             )
         )
-    return _svg(title, parts, height=height)
+    return _svg(title, parts, height=height, width=BAR_W, kind="bars")
 
 
 def _axis(top: float, plot_h: float) -> str:
@@ -150,11 +154,12 @@ def _axis(top: float, plot_h: float) -> str:
     return mark_safe("".join(ticks))
 
 
-def _svg(title: str, parts: Sequence[str], height: int = CHART_H) -> str:
+def _svg(title: str, parts: Sequence[str], height: int = CHART_H, width: int = CHART_W, kind: str = "lines") -> str:
     return format_html(
-        '<svg class="chart" role="img" viewBox="0 0 {} {}" width="100%" xmlns="http://www.w3.org/2000/svg">'
+        '<svg class="chart {}" role="img" viewBox="0 0 {} {}" width="100%" xmlns="http://www.w3.org/2000/svg">'
         "<title>{}</title>{}</svg>",
-        CHART_W,
+        kind,
+        width,
         height,
         title,
         mark_safe("".join(parts)),

@@ -104,3 +104,24 @@ window.addEventListener("pageshow", () => {
   }
   for (const form of document.querySelectorAll("form[aria-busy]")) form.removeAttribute("aria-busy");
 });
+
+// On phones a table's rows are cards (app.css) whose cells name their column: each cell gets
+// its header's text as data-label, on load and in every fragment htmx swaps in. The header
+// stays the one place a column is named.
+function labelCells(root) {
+  const within = root.closest && root.closest("table");
+  const tables = within ? [within] : root.querySelectorAll ? root.querySelectorAll("table") : [];
+  for (const table of tables) {
+    const heads = [...table.querySelectorAll(":scope > thead th")].map((th) => th.textContent.replace(/\s+/g, " ").trim());
+    if (!heads.length) continue;
+    for (const row of table.querySelectorAll(":scope > tbody > tr")) {
+      let column = 0;
+      for (const cell of row.cells) {
+        if (heads[column] && !cell.hasAttribute("data-label")) cell.dataset.label = heads[column];
+        column += cell.colSpan;
+      }
+    }
+  }
+}
+
+document.addEventListener("htmx:load", (event) => labelCells(event.target));
