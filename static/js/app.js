@@ -17,9 +17,12 @@ function serverMessage(xhr) {
   const body = (xhr && xhr.responseText) || "";
   if (!body.trim()) return "";
   if ((xhr.getResponseHeader("Content-Type") || "").startsWith("text/html")) {
-    // An error page: its heading and first paragraph say what happened and what to do.
-    const page = new DOMParser().parseFromString(body, "text/html");
-    const root = page.querySelector("main") || page.body;
+    // An error page: its heading and first paragraph say what happened and what to do. It is
+    // read as an inert template: a parsed document would apply the page's styles, and an error
+    // page with inline ones (Django's debug pages) would break the policy (console violations).
+    const page = document.createElement("template");
+    page.innerHTML = body;
+    const root = page.content.querySelector("main") || page.content;
     return [...root.querySelectorAll("h1, p")]
       .slice(0, 2)
       .map((node) => node.textContent.replace(/\s+/g, " ").trim())
