@@ -12,9 +12,10 @@ from django.utils.text import Truncator
 
 from ..models import Campaign, CampaignDayTotal, CampaignPost, PostInsight, PostSnapshot
 
-CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 230, 56, 28, 26
+# The padding leaves room for the axis and legend text at the larger size phones draw it (app.css).
+CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 230, 64, 28, 32
 # Bar charts are narrower: a caption of BAR_LABEL_CHARS fits on the line above its bar.
-BAR_W, BAR_LABEL_CHARS = 340, 52
+BAR_W, BAR_LABEL_CHARS = 300, 44
 ORGANIC, PAID = "#2f855a", "#c05621"
 
 
@@ -81,13 +82,16 @@ def line_chart(title: str, dates: list[date], series: Sequence[tuple[str, str, S
         )
     # At most seven date labels, evenly spread over the calendar span, always the first and last.
     label_days = sorted({round(span * i / 6) for i in range(7)}) if span >= 6 else sorted(set(days))
-    for day in label_days:
+    for i, day in enumerate(label_days):
         x = PAD_L + (plot_w / 2 if span == 0 else day / span * plot_w)
         # The first and last labels hang inwards so that neither is cut at the chart's edge.
         anchor = "middle" if span == 0 or 0 < day < span else ("start" if day == 0 else "end")
+        # Phones draw the text larger and show every other label (app.css), the last always.
+        minor = i % 2 == 1 and i < len(label_days) - 1
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="11" text-anchor="{}">{}</text>',
+                '<text class="{}" x="{}" y="{}" font-size="11" text-anchor="{}">{}</text>',
+                "day minor" if minor else "day",
                 f"{x:.1f}",
                 CHART_H - 8,
                 anchor,
@@ -95,8 +99,7 @@ def line_chart(title: str, dates: list[date], series: Sequence[tuple[str, str, S
             )
         )
     legend = [format_html('<tspan fill="{}">■ {}</tspan> ', colour, label) for label, colour, _ in series]
-    # The legend's baseline leaves room above it for the larger text phones get (app.css).
-    parts.append(format_html('<text x="{}" y="18" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
+    parts.append(format_html('<text x="{}" y="22" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
     return _svg(title, parts)
 
 
