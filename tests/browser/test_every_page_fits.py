@@ -355,9 +355,9 @@ def test_the_screenshot_checks_catch_spills_clipped_text_small_or_cut_chart_text
     page.set_content(PROBE)
     phone = "\n".join(_fits(page, "probe-page", PHONE))
     assert "card 'Card' is clipped" in phone
-    assert "p \"A sentence too long" in phone
-    assert "chart text \"Tiny at 390\" is" in phone and "px high" in phone
-    assert "chart text \"Cut at the edge\" is cut" in phone
+    assert 'p "A sentence too long' in phone
+    assert 'chart text "Tiny at 390" is' in phone and "px high" in phone
+    assert 'chart text "Cut at the edge" is cut' in phone
     assert "console error: something broke" in phone
     laptop = "\n".join(_fits(page, "probe-page", LAPTOP))
     assert "Tiny at 390" not in laptop  # 11 units drawn twice as large: readable
