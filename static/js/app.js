@@ -120,7 +120,8 @@ function labelCells(root) {
     for (const row of table.querySelectorAll(":scope > tbody > tr")) {
       let column = 0;
       for (const cell of row.cells) {
-        if (heads[column] && !cell.hasAttribute("data-label")) cell.dataset.label = heads[column];
+        // A cell across several columns ("Nothing yet") belongs to none of them.
+        if (heads[column] && cell.colSpan === 1 && !cell.hasAttribute("data-label")) cell.dataset.label = heads[column];
         column += cell.colSpan;
       }
     }
