@@ -8,9 +8,9 @@ whatever the brand's size: the page's query count does not grow with its data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
@@ -20,15 +20,20 @@ from integrations.models import (
     Brand,
     BrandInvitation,
     Campaign,
+    CampaignPost,
     Collaboration,
+    PostSnapshot,
     TikTokOneAccount,
 )
 from integrations.service_status import incidents
 from integrations.tiktok import clock
+from sparkads.ads.flows import with_spend_at_risk
 from sparkads.models import EXPIRING_WITHIN, AdsManagerLink, SparkAuthorization
 
 # Creators listed by name on the home page; the rest are counted.
 STUCK_SHOWN = 5
+# The window of "the last 7 days" figures, ending today on TikTok's clock.
+RECENT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,83 @@ def first_steps(brand: Brand) -> list[Step]:
         ),
     ]
     return [] if all(step.done for step in steps) else steps
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number of the brand at a glance, and the page (with its filter) that lists it."""
+
+    label: str
+    value: str
+    url: str
+    key: str
+
+
+def glance(brand: Brand) -> list[Figure]:
+    """The brand at a glance, from stored rows only (never a TikTok call): six queries
+    whatever the brand's size. Spend at risk is one figure per currency, never a sum of two."""
+    now = clock.now()
+    slug = [brand.slug]
+    campaigns = reverse("integrations:campaigns", args=slug)
+    insights = reverse("integrations:insights", args=slug)
+    ledger = reverse("sparkads:ledger", args=slug)
+    soon = f"{ledger}?expiring_within={EXPIRING_WITHIN.days}"
+
+    active_campaigns = Campaign.objects.filter(brand=brand, status=Campaign.Status.ACTIVE).count()
+    posts = CampaignPost.objects.filter(campaign__brand=brand, posted_at__gt=now - RECENT).count()
+    # A snapshot's date is the report's day; the last 7 days are today and the 6 before it.
+    views = PostSnapshot.objects.filter(campaign__brand=brand, date__gt=(now - RECENT).date()).aggregate(
+        organic=Sum("day_views_organic"), paid=Sum("day_views_paid")
+    )
+    Status = SparkAuthorization.Status
+    codes = SparkAuthorization.objects.filter(brand=brand)
+    ending = codes.ending_within(EXPIRING_WITHIN)
+    spark = codes.aggregate(
+        active=Count("pk", filter=Q(status=Status.ACTIVE)),
+        expiring=Count("pk", filter=Q(pk__in=ending.values("pk"))),
+        waiting=Count("pk", filter=Q(status=Status.REQUESTED)),
+    )
+    at_risk = (
+        with_spend_at_risk(ending)
+        .values("ad_account__currency")
+        .annotate(total=Sum("spend_at_risk"))
+        .order_by("ad_account__currency")
+    )
+    joining_rows = Collaboration.objects.filter(
+        campaign__brand=brand, tiktok_account__onboarding__state__in=MarketplaceOnboarding.POLLED_STATES
+    )
+    joining = joining_rows.aggregate(
+        creators=Count("tiktok_account", distinct=True), campaigns=Count("campaign", distinct=True), one=Min("campaign")
+    )
+    # One campaign's creators page lists them all; spread over several, the campaigns page leads to each.
+    joining_url = campaigns
+    if joining["campaigns"] == 1:
+        joining_url = reverse("creators:campaign_creators", args=[brand.slug, joining["one"]])
+
+    figures = [
+        Figure("Active campaigns", f"{active_campaigns:,}", campaigns, "campaigns"),
+        Figure("Posts in the last 7 days", f"{posts:,}", insights, "posts"),
+        Figure("Organic views, last 7 days", f"{views['organic'] or 0:,}", insights, "organic-views"),
+        Figure("Paid views, last 7 days", f"{views['paid'] or 0:,}", insights, "paid-views"),
+        Figure("Active Spark codes", f"{spark['active']:,}", f"{ledger}?status={Status.ACTIVE}", "codes-active"),
+        Figure(
+            f"Spark codes ending within {EXPIRING_WITHIN.days} days", f"{spark['expiring']:,}", soon, "codes-ending"
+        ),
+        Figure(
+            "Spark requests waiting on creators",
+            f"{spark['waiting']:,}",
+            f"{ledger}?status={Status.REQUESTED}",
+            "codes-waiting",
+        ),
+        Figure("Creators joining the Creator Marketplace", f"{joining['creators']:,}", joining_url, "joining"),
+    ]
+    risk_label = f"Spark spend at risk, codes ending within {EXPIRING_WITHIN.days} days"
+    amounts = [(row["total"], row["ad_account__currency"] or "") for row in at_risk if row["total"]]
+    for total, currency in amounts:
+        figures.append(Figure(risk_label, f"{total:,.2f} {currency}".strip(), soon, "at-risk"))
+    if not amounts:
+        figures.append(Figure(risk_label, "None", soon, "at-risk"))
+    return figures
 
 
 def attention(brand: Brand) -> list[Attention]:

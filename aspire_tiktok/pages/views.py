@@ -41,15 +41,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def brand_home(request: HttpRequest, slug: str) -> HttpResponse:
-    """The brand's home: its first steps until they are done, then what needs attention now,
-    each with the page where to act."""
+    """The brand's home: its first steps until they are done, then the brand at a glance; what
+    needs attention now throughout, each with the page where to act."""
     brand = get_brand_for_user(request.user, slug)
+    steps = brand_home_data.first_steps(brand)
     return render(
         request,
         "brand_home.html",
         {
             "brand": brand,
-            "steps": brand_home_data.first_steps(brand),
+            "steps": steps,
+            "figures": [] if steps else brand_home_data.glance(brand),
             "items": brand_home_data.attention(brand),
             "can_manage": brand.can_manage(request.user),
         },

@@ -8,10 +8,14 @@ from typing import Any
 
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from ..models import Campaign, CampaignDayTotal, CampaignPost, PostInsight, PostSnapshot
 
-CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 230, 56, 28, 26
+# The padding leaves room for the axis and legend text at the larger size phones draw it (app.css).
+CHART_W, CHART_H, PAD_L, PAD_B, PAD_T = 640, 230, 64, 28, 32
+# Bar charts are narrower: a caption of BAR_LABEL_CHARS fits on the line above its bar.
+BAR_W, BAR_LABEL_CHARS = 300, 44
 ORGANIC, PAID = "#2f855a", "#c05621"
 
 
@@ -78,13 +82,16 @@ def line_chart(title: str, dates: list[date], series: Sequence[tuple[str, str, S
         )
     # At most seven date labels, evenly spread over the calendar span, always the first and last.
     label_days = sorted({round(span * i / 6) for i in range(7)}) if span >= 6 else sorted(set(days))
-    for day in label_days:
+    for i, day in enumerate(label_days):
         x = PAD_L + (plot_w / 2 if span == 0 else day / span * plot_w)
         # The first and last labels hang inwards so that neither is cut at the chart's edge.
         anchor = "middle" if span == 0 or 0 < day < span else ("start" if day == 0 else "end")
+        # Phones draw the text larger and show every other label (app.css), the last always.
+        minor = i % 2 == 1 and i < len(label_days) - 1
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="11" text-anchor="{}">{}</text>',
+                '<text class="{}" x="{}" y="{}" font-size="11" text-anchor="{}">{}</text>',
+                "day minor" if minor else "day",
                 f"{x:.1f}",
                 CHART_H - 8,
                 anchor,
@@ -92,42 +99,42 @@ def line_chart(title: str, dates: list[date], series: Sequence[tuple[str, str, S
             )
         )
     legend = [format_html('<tspan fill="{}">■ {}</tspan> ', colour, label) for label, colour, _ in series]
-    parts.append(format_html('<text x="{}" y="12" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
+    parts.append(format_html('<text x="{}" y="22" font-size="11">{}</text>', PAD_L, mark_safe("".join(legend))))
     return _svg(title, parts)
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float | None]], unit: str = "") -> str:
-    """Horizontal bars, one per (label, value); None draws no bar."""
+    """Horizontal bars, one per (label, value), each label on its own line above its bar so a
+    long caption is never cut at the chart's left edge; None draws no bar. The chart is drawn
+    BAR_W wide: it sits in a grid cell or on a phone, where its text stays near its own size."""
     if not bars:
         return ""
     top = _nice_max(max((v or 0 for _, v in bars), default=0))
-    row, label_w = 22, 150
-    height = row * len(bars) + 8
+    row, room_for_value = 34, 44
+    height = row * len(bars) + 4
     parts = []
     for i, (label, value) in enumerate(bars):
-        y = 4 + i * row
-        width = (value or 0) / top * (CHART_W - label_w - 70)
+        y = 2 + i * row
+        width = (value or 0) / top * (BAR_W - room_for_value)
         shown = "–" if value is None else f"{_short(value)}{unit}"
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text>'
-                '<rect x="{}" y="{}" width="{}" height="14" fill="{}"><title>{}: {}</title></rect>'
+                '<text x="0" y="{}" font-size="11">{}</text>'
+                '<rect x="0" y="{}" width="{}" height="12" fill="{}"><title>{}: {}</title></rect>'
                 '<text x="{}" y="{}" font-size="11">{}</text>',
-                label_w - 6,
                 y + 11,
-                label[:24],
-                label_w,
-                y,
+                Truncator(label).chars(BAR_LABEL_CHARS),
+                y + 15,
                 f"{width:.1f}",
                 ORGANIC,
                 label,
                 shown,
-                f"{label_w + width + 4:.1f}",
-                y + 11,
+                f"{width + 4:.1f}",
+                y + 25,
                 shown,
             )
         )
-    return _svg(title, parts, height=height)
+    return _svg(title, parts, height=height, width=BAR_W, kind="bars")
 
 
 def _axis(top: float, plot_h: float) -> str:
@@ -150,11 +157,12 @@ def _axis(top: float, plot_h: float) -> str:
     return mark_safe("".join(ticks))
 
 
-def _svg(title: str, parts: Sequence[str], height: int = CHART_H) -> str:
+def _svg(title: str, parts: Sequence[str], height: int = CHART_H, width: int = CHART_W, kind: str = "lines") -> str:
     return format_html(
-        '<svg class="chart" role="img" viewBox="0 0 {} {}" width="100%" xmlns="http://www.w3.org/2000/svg">'
+        '<svg class="chart {}" role="img" viewBox="0 0 {} {}" width="100%" xmlns="http://www.w3.org/2000/svg">'
         "<title>{}</title>{}</svg>",
-        CHART_W,
+        kind,
+        width,
         height,
         title,
         mark_safe("".join(parts)),

@@ -17,9 +17,12 @@ function serverMessage(xhr) {
   const body = (xhr && xhr.responseText) || "";
   if (!body.trim()) return "";
   if ((xhr.getResponseHeader("Content-Type") || "").startsWith("text/html")) {
-    // An error page: its heading and first paragraph say what happened and what to do.
-    const page = new DOMParser().parseFromString(body, "text/html");
-    const root = page.querySelector("main") || page.body;
+    // An error page: its heading and first paragraph say what happened and what to do. It is
+    // read as an inert template: a parsed document would apply the page's styles, and an error
+    // page with inline ones (Django's debug pages) would break the policy (console violations).
+    const page = document.createElement("template");
+    page.innerHTML = body;
+    const root = page.content.querySelector("main") || page.content;
     return [...root.querySelectorAll("h1, p")]
       .slice(0, 2)
       .map((node) => node.textContent.replace(/\s+/g, " ").trim())
@@ -104,3 +107,25 @@ window.addEventListener("pageshow", () => {
   }
   for (const form of document.querySelectorAll("form[aria-busy]")) form.removeAttribute("aria-busy");
 });
+
+// On phones a table's rows are cards (app.css) whose cells name their column: each cell gets
+// its header's text as data-label, on load and in every fragment htmx swaps in. The header
+// stays the one place a column is named.
+function labelCells(root) {
+  const within = root.closest && root.closest("table");
+  const tables = within ? [within] : root.querySelectorAll ? root.querySelectorAll("table") : [];
+  for (const table of tables) {
+    const heads = [...table.querySelectorAll(":scope > thead th")].map((th) => th.textContent.replace(/\s+/g, " ").trim());
+    if (!heads.length) continue;
+    for (const row of table.querySelectorAll(":scope > tbody > tr")) {
+      let column = 0;
+      for (const cell of row.cells) {
+        // A cell across several columns ("Nothing yet") belongs to none of them.
+        if (heads[column] && cell.colSpan === 1 && !cell.hasAttribute("data-label")) cell.dataset.label = heads[column];
+        column += cell.colSpan;
+      }
+    }
+  }
+}
+
+document.addEventListener("htmx:load", (event) => labelCells(event.target));

@@ -1,9 +1,12 @@
-"""Every page of every role on a 390 px phone and a 1280 px laptop: nothing scrolls sideways.
+"""Every page of every role on a 390 px phone and a 1280 px laptop: the screenshot test.
 
-A brand owner connects TikTok and fills every brand page with TikTok's own data (campaign,
-report, Spark request, Business Center, an Ads Manager link); an admin and a member of the
-brand, a creator and staff then open each page they can reach. Each page is screenshotted into
-``test-artifacts/layout/`` for a person to look at.
+A brand owner (who is also the sandbox Business Center's admin) connects TikTok and fills
+every brand page with TikTok's own data (campaign, report, Spark request, Business Center, an
+Ads Manager link); an admin and a member of the brand (the Business Center's standard member),
+a creator and staff then open each page they can reach, in one browser against one server.
+Each page fails on sideways scroll, on content spilling out of a card, on clipped text and on
+any console error (a Content-Security-Policy violation included), and is screenshotted into
+``test-artifacts/layout/<role>/`` for a person to look at.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from weakref import WeakKeyDictionary
 
 import pytest
 from django.urls import get_resolver
@@ -64,12 +68,51 @@ def _page_names() -> set[str]:
     return {n for n in names if n.split(":")[-1] not in NOT_PAGES}
 
 
+# Text a person cannot read whole: a box narrower than its text that neither wraps nor
+# scrolls (inputs and selects scroll their own text; a table or chart meant to scroll says so
+# with overflow auto). A hidden table header (phones: rows are cards) is not shown, so it is
+# not clipped.
+CLIPPED = """() => [...document.querySelectorAll(
+        'main :is(h1, h2, h3, h4, p, li, td, th, dt, dd, label, a, button, .badge, .figure, .figure-label, .post-title)')]
+    .filter(el => {
+        if (el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1) return false;
+        const head = el.closest('thead');
+        if (head && getComputedStyle(head).position === 'absolute') return false;
+        for (let box = el; box && box !== document.body; box = box.parentElement) {
+            if (['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) return false;
+        }
+        return true;
+    })
+    .map(el => `${el.tagName.toLowerCase()} ${JSON.stringify(el.textContent.trim().slice(0, 40))}`
+               + ` (${el.scrollWidth} px in ${el.clientWidth})`)"""
+
+# Chart text as drawn on screen (what is not displayed aside): at least this many pixels
+# high, and inside its chart.
+CHART_TEXT_PX = 9
+CHART_TEXT = """(least) => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    return [...svg.querySelectorAll('text')].filter(text => text.getClientRects().length).flatMap(text => {
+        const name = JSON.stringify(text.textContent.trim().slice(0, 30));
+        const size = parseFloat(getComputedStyle(text).fontSize) * scale;
+        const r = text.getBoundingClientRect();
+        return [
+            ...(size < least ? [`chart text ${name} is ${size.toFixed(1)} px high`] : []),
+            ...(r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1
+                ? [`chart text ${name} is cut at the chart's edge`] : []),
+        ];
+    });
+})"""
+
+
 def _fits(page: Page, label: str, width: int) -> list[str]:
-    """Problems with the page at this width: sideways scroll, or a card whose content spills out."""
+    """Problems with the page at this width: sideways scroll, a card whose content spills
+    out, text cut off, or an error in the browser's console."""
+    role = label.split("-", 1)[0]
     page.set_viewport_size({"width": width, "height": 900})
     page.wait_for_load_state("networkidle")
-    (ARTIFACTS / "layout").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "layout" / f"{label}-{width}.png"), full_page=True)
+    (ARTIFACTS / "layout" / role).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "layout" / role / f"{label}-{width}.png"), full_page=True)
     problems = []
     scroll, inner = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
     if scroll > inner:
@@ -81,15 +124,44 @@ def _fits(page: Page, label: str, width: int) -> list[str]:
               .map(c => (c.querySelector('h2, h3') || c).textContent.trim().slice(0, 40))"""
     )
     problems += [f"{label} at {width} px: card {title!r} is clipped" for title in spills]
+    problems += [f"{label} at {width} px: {what} is clipped" for what in page.evaluate(CLIPPED)]
+    problems += [f"{label} at {width} px: {what}" for what in page.evaluate(CHART_TEXT, CHART_TEXT_PX)]
+    problems += [f"{label} at {width} px: console error: {text}" for text in _console(page).drain()]
     if width == PHONE:
         text = page.locator("body").inner_text()
         problems += [f"{label} reads {bad!r}" for bad in CLUMSY if re.search(bad, text)]
     return problems
 
 
+class _Console:
+    """The errors a page's console printed since they were last read: console.error (the
+    browser's own CSP and failed-load messages) and uncaught exceptions."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def drain(self) -> list[str]:
+        errors, self.errors = self.errors, []
+        return errors
+
+
+_watchers: WeakKeyDictionary[Page, _Console] = WeakKeyDictionary()
+
+
+def _console(page: Page) -> _Console:
+    """The page's console watcher, made once per page (its listeners live as long as it)."""
+    if page not in _watchers:
+        _watchers[page] = _Console(page)
+    return _watchers[page]
+
+
 def _visit_all(page: Page, site, pages: dict[str, str], role: str, seen: set[str]) -> list[str]:
     problems = []
+    console = _console(page)
     for name, path in pages.items():
+        console.drain()  # what earlier steps printed belongs to them
         response = page.goto(site(path))
         if response is None or response.status != 200:
             problems.append(f"{role} {name} {path}: HTTP {response and response.status}")
@@ -247,6 +319,46 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
         assert box and box["x"] + box["width"] <= card_box["x"] + card_box["width"], "the Spark card cuts off its form"
     assert card.evaluate("c => [...c.querySelectorAll('table')].every(t => t.scrollWidth <= t.clientWidth)")
 
+    # On a phone the ledger's rows are cards: after an htmx filter swaps the ledger in, each
+    # cell still names its column, and the status comes first in its card.
+    page.set_viewport_size({"width": PHONE, "height": 900})
+    page.get_by_label("Status").select_option("requested")
+    expect(page).to_have_url(re.compile("status=requested"))
+    card = page.locator("#ledger tbody tr").first
+    expect(card.locator("td").first).to_have_attribute("data-label", "Video")
+    boxes = {td.get_attribute("data-label"): td.bounding_box() for td in card.locator("td").all()}
+    tops = {label: box["y"] for label, box in boxes.items() if box}
+    assert min(tops, key=lambda label: tops[label]) == "Status", tops
+    assert page.locator("#ledger thead").bounding_box()["height"] <= 1
+
     assert not problems, "\n".join(problems)
     missing = _page_names() - seen
     assert not missing, f"pages no role visited (add them here): {sorted(missing)}"
+
+
+PROBE = """<!doctype html><html><head><style>
+  body { margin:0; } .card { width:120px; } .cut { width:100px; overflow:hidden; white-space:nowrap; }
+</style></head><body><main>
+  <div class="card"><h2>Card</h2><span class="wide">a_very_long_unbreakable_identifier_that_spills_out</span></div>
+  <p class="cut">A sentence too long for its box that neither wraps nor scrolls</p>
+  <svg class="chart" viewBox="0 0 640 100" width="100%" xmlns="http://www.w3.org/2000/svg">
+    <text x="10" y="50" font-size="11">Tiny at 390</text><text x="600" y="50" font-size="11">Cut at the edge</text>
+  </svg>
+  <script>console.error("something broke")</script>
+</main></body></html>"""
+
+
+def test_the_screenshot_checks_catch_spills_clipped_text_small_or_cut_chart_text_and_console_errors(new_page):
+    page = new_page("probe")
+    _console(page)  # listening before the page prints anything
+    page.set_viewport_size({"width": PHONE, "height": 900})
+    page.set_content(PROBE)
+    phone = "\n".join(_fits(page, "probe-page", PHONE))
+    assert "card 'Card' is clipped" in phone
+    assert 'p "A sentence too long' in phone
+    assert 'chart text "Tiny at 390" is' in phone and "px high" in phone
+    assert 'chart text "Cut at the edge" is cut' in phone
+    assert "console error: something broke" in phone
+    laptop = "\n".join(_fits(page, "probe-page", LAPTOP))
+    assert "Tiny at 390" not in laptop  # 11 units drawn twice as large: readable
+    assert "console error" not in laptop  # each error is reported once

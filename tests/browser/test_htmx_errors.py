@@ -44,3 +44,25 @@ def test_an_htmx_filter_that_gets_an_error_shows_the_servers_message(site, new_p
     answers["mode"] = "through"
     filter_box.fill("market.star")
     expect(page.locator(".msg-error")).to_have_count(0)
+
+
+def test_in_debug_an_htmx_error_on_the_spark_ledger_shows_a_message_not_the_debug_page(
+    site, new_page, brand, bob, settings
+):
+    """`make run` runs with DEBUG: an htmx answer of 404 must not swap Django's debug page,
+    inline styles and scripts and all, into the Spark Ads page (the policy refuses them and
+    the console fills with violations, which fail this test)."""
+    settings.DEBUG = True
+    page = new_page("ledger")
+    sign_in(page, site, bob.email, "pw-for-tests-123")
+    page.goto(site(reverse("sparkads:ledger", args=[brand.slug])))
+
+    def gone(route):
+        if route.request.headers.get("hx-request") != "true":
+            return route.continue_()
+        return route.continue_(url=site("/brands/no-such-brand/spark-ads/"))
+
+    page.route("**/spark-ads/?**", gone)
+    page.get_by_label("Status").select_option("active")
+    expect(page.locator(".msg-error")).to_be_visible()
+    expect(page.get_by_role("heading", name="Authorization ledger")).to_be_visible()

@@ -59,3 +59,11 @@ def test_the_login_page_loads_htmx_and_the_app_script_from_static_files(client):
     assert "Content-Security-Policy" in page
     scripts = re.findall(r"<script\b[^>]*>", page.content.decode())
     assert scripts and all('src="/static/' in tag for tag in scripts), scripts
+
+
+@pytest.mark.django_db
+def test_with_debug_on_pages_load_htmx_without_the_debug_script_that_writes_error_pages_inline(client, settings):
+    settings.DEBUG = True  # as `make run` runs
+    scripts = re.findall(r'<script\b[^>]*src="([^"]+)"', client.get(reverse("account_login")).content.decode())
+    assert any("htmx-2" in src for src in scripts), scripts
+    assert not any("django-htmx.js" in src for src in scripts), scripts
