@@ -332,6 +332,17 @@ class SparkAuthorization(PendingWrite):
         return max(0, (self.auth_end - clock.now()).days)
 
     @property
+    def spend_at_risk(self) -> list[Money]:
+        """What stops if the code ends, one amount per currency, largest first. Read from the
+        ads `sparkads.ads.flows.with_spend_at_risk` prefetched, each with its own part."""
+        return by_currency([Money(ad.at_risk, ad.currency) for ad in self.ledger_ads if ad.at_risk])
+
+    @property
+    def daily_spend(self) -> list[Money]:
+        """What the code's live ads spent on their last whole day, per currency."""
+        return by_currency([ad.daily for ad in self.ledger_ads if ad.at_risk])
+
+    @property
     def actions(self) -> frozenset[str]:
         """The actions the pages may offer on this row now."""
         return frozenset(action for action in self.TRANSITIONS if self.allows(action))
@@ -702,6 +713,25 @@ class AuditEvent(models.Model):
         return self.actor.email or self.actor.get_username()
 
 
+@dataclass(frozen=True)
+class Money:
+    """An exact amount in one currency. Amounts in different currencies are never added."""
+
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:,.2f} {self.currency}".strip()
+
+
+def by_currency(amounts: list[Money]) -> list[Money]:
+    """The amounts summed per currency, largest first: one figure per currency, never one sum."""
+    totals: dict[str, Decimal] = {}
+    for money in amounts:
+        totals[money.currency] = totals.get(money.currency, Decimal("0.00")) + money.amount
+    return sorted((Money(a, c) for c, a in totals.items()), key=lambda m: (-m.amount, m.currency))
+
+
 class SparkAd(models.Model):
     """A brand's ad that promotes a post as a Spark ad, as ad/get/ last answered it, and the
     ledger row whose code (or account) it runs on. TT_USER and BC_AUTH_TT ads run on the
@@ -709,6 +739,23 @@ class SparkAd(models.Model):
 
     STOPS_WITH_CODE = "AUTH_CODE"
     NOT_LIVE = ("AD_STATUS_AUDIT", "AD_STATUS_NOT_APPROVE")
+    # How each identity type authorizes the post, in words (model/ad/ad.go identity_type).
+    SOURCES = {
+        "AUTH_CODE": "Spark code applied to the ad account",
+        "TT_USER": "TikTok account linked in Ads Manager",
+        "BC_AUTH_TT": "TikTok account authorized to a Business Center",
+    }
+    # secondary_status values (TikTok's enum) in words, with the tone the page gives them.
+    # A value not named here is shown as TikTok sent it; extend this map to name more.
+    STATUSES = {
+        "AD_STATUS_DELIVERY_OK": ("Delivering", "ok"),
+        "AD_STATUS_AUDIT": ("In review", "warn"),
+        "AD_STATUS_REAUDIT": ("In review after an edit", "warn"),
+        "AD_STATUS_NOT_APPROVE": ("Rejected in review", "bad"),
+        "AD_STATUS_DISABLE": ("Stopped", "bad"),
+        "AD_STATUS_BUDGET_EXCEED": ("Out of budget", "warn"),
+        "AD_STATUS_DONE": ("Finished", "muted"),
+    }
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spark_ads")
     ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="spark_ads")
@@ -727,6 +774,11 @@ class SparkAd(models.Model):
     currency = models.CharField(max_length=8, blank=True)
     daily_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     lifetime_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    # The days of the last report's window (SPEND_DAYS, up to today), summed.
+    spend_last_7_days = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    # The ad's identity's ad quota as asset/bind/quota/ last said (None before the first read).
+    identity_ads_used = models.PositiveIntegerField(null=True, blank=True)
+    identity_ads_total = models.PositiveIntegerField(null=True, blank=True)
     read_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -739,6 +791,31 @@ class SparkAd(models.Model):
     @property
     def is_live(self) -> bool:
         return self.operation_status == "ENABLE" and self.secondary_status not in self.NOT_LIVE
+
+    @property
+    def status_display(self) -> tuple[str, str]:
+        """The ad's status in words and its tone (ok, warn, bad, muted)."""
+        if self.secondary_status in self.STATUSES:
+            return self.STATUSES[self.secondary_status]
+        if self.operation_status == "DISABLE":
+            return ("Switched off", "bad")
+        return (self.secondary_status or self.operation_status or "Unknown", "muted")
+
+    @property
+    def source_label(self) -> str:
+        return self.SOURCES.get(self.identity_type, self.identity_type)
+
+    @property
+    def daily(self) -> Money:
+        return Money(self.daily_spend, self.currency)
+
+    @property
+    def last_7_days(self) -> Money:
+        return Money(self.spend_last_7_days, self.currency)
+
+    @property
+    def lifetime(self) -> Money:
+        return Money(self.lifetime_spend, self.currency)
 
 
 class SparkAdDay(models.Model):

@@ -14,7 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Case, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -141,8 +141,10 @@ def read_spend(ad_accounts: Sequence[AdAccount], now: datetime | None = None) ->
             days = SparkAdDay.objects.filter(ad=ad)
             ad.daily_spend = days.filter(day=yesterday).values_list("spend", flat=True).first() or Decimal("0.00")
             ad.lifetime_spend = days.aggregate(total=Sum("spend"))["total"] or Decimal("0.00")
+            recent = days.filter(day__gte=start, day__lte=today)
+            ad.spend_last_7_days = recent.aggregate(total=Sum("spend"))["total"] or Decimal("0.00")
             ad.currency = ad.ad_account.currency
-            ad.save(update_fields=["daily_spend", "lifetime_spend", "currency"])
+            ad.save(update_fields=["daily_spend", "lifetime_spend", "spend_last_7_days", "currency"])
     return stored
 
 
@@ -196,28 +198,43 @@ def live_ads_on_codes() -> QuerySet[SparkAd]:
     )
 
 
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+ZERO = Value(Decimal("0.00"), output_field=MONEY)
+# One ad's part of its code's spend at risk: its daily spend × the days it would run past the
+# code's end. ad/get/ gives an ad no end time (it is the ad group's), so those days are
+# AT_RISK_DAYS, the horizon the ledger states. An ad that does not stop with the code or is not
+# delivering puts nothing at risk, nor does a code that already ended: its ads stopped.
+AD_AT_RISK = Case(
+    When(
+        Q(identity_type=SparkAd.STOPS_WITH_CODE, operation_status="ENABLE")
+        & ~Q(secondary_status__in=SparkAd.NOT_LIVE)
+        & Q(authorization__status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING]),
+        then=F("daily_spend") * AT_RISK_DAYS,
+    ),
+    default=ZERO,
+    output_field=MONEY,
+)
+
+
+def ledger_ads() -> Prefetch:
+    """Each row's ads as ``ledger_ads``, each with ``at_risk``, its part of the spend at risk."""
+    ads = SparkAd.objects.select_related("ad_account").annotate(at_risk=AD_AT_RISK).order_by("-at_risk", "ad_id")
+    return Prefetch("ads", ads, to_attr="ledger_ads")
+
+
 def with_spend_at_risk(rows: QuerySet[SparkAuthorization]) -> QuerySet[SparkAuthorization]:
-    """Each row with ``spend_at_risk``: for a live code, the daily spend of the live ads that
-    run on it × the days they would run past its end. ad/get/ gives an ad no end time (it is
-    the ad group's), so those days are AT_RISK_DAYS, the horizon the ledger states. A code
-    that already ended has nothing left at risk: its ads stopped. A correlated subquery, so
-    the figure is right beside any other join on the rows, in one query whatever their number."""
-    money = DecimalField(max_digits=16, decimal_places=2)
-    daily = (
-        live_ads_on_codes()
-        .filter(authorization=OuterRef("pk"))
+    """The rows with their ads (``ledger_ads``; ``spend_at_risk`` per currency is read from
+    them) and ``at_risk_rank``, the largest of their per-currency amounts, to order and filter
+    by: amounts in different currencies are never added or converted. The rank is a correlated
+    subquery, right beside any other join on the rows; the ads are one more query."""
+    largest = (
+        SparkAd.objects.filter(authorization=OuterRef("pk"))
         .order_by()
-        .values("authorization")
-        .annotate(total=Sum("daily_spend"))
-        .values("total")
+        .values("currency")
+        .annotate(total=Sum(AD_AT_RISK))
+        .order_by("-total")
+        .values("total")[:1]
     )
-    zero = Value(Decimal("0.00"), output_field=money)
-    at_risk = Case(
-        When(
-            status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING],
-            then=Coalesce(Subquery(daily, output_field=money), zero) * AT_RISK_DAYS,
-        ),
-        default=zero,
-        output_field=money,
+    return rows.annotate(at_risk_rank=Coalesce(Subquery(largest, output_field=MONEY), ZERO)).prefetch_related(
+        ledger_ads()
     )
-    return rows.annotate(spend_at_risk=at_risk)
