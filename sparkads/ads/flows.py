@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -222,7 +223,7 @@ def ledger_ads() -> Prefetch:
     return Prefetch("ads", ads, to_attr="ledger_ads")
 
 
-def with_spend_at_risk(rows: QuerySet[SparkAuthorization]) -> QuerySet[SparkAuthorization]:
+def with_spend_at_risk[R: QuerySet[SparkAuthorization]](rows: R) -> R:
     """The rows with their ads (``ledger_ads``; ``spend_at_risk`` per currency is read from
     them) and ``at_risk_rank``, the largest of their per-currency amounts, to order and filter
     by: amounts in different currencies are never added or converted. The rank is a correlated
@@ -235,6 +236,5 @@ def with_spend_at_risk(rows: QuerySet[SparkAuthorization]) -> QuerySet[SparkAuth
         .order_by("-total")
         .values("total")[:1]
     )
-    return rows.annotate(at_risk_rank=Coalesce(Subquery(largest, output_field=MONEY), ZERO)).prefetch_related(
-        ledger_ads()
-    )
+    rank = Coalesce(Subquery(largest, output_field=MONEY), ZERO)
+    return cast(R, rows.annotate(at_risk_rank=rank).prefetch_related(ledger_ads()))
