@@ -24,7 +24,7 @@ from integrations.polling import claim_due
 from integrations.tiktok import clock, iter_pages
 from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES
 from integrations.tiktok.tokens import call_with_credential
-from sparkads.models import SparkAd, SparkAdDay, SparkAuthorization
+from sparkads.models import Money, SparkAd, SparkAdDay, SparkAuthorization
 
 # The days each read covers, so a late correction by TikTok is picked up (≤ 30 per query).
 SPEND_DAYS = 7
@@ -238,3 +238,15 @@ def with_spend_at_risk[R: QuerySet[SparkAuthorization]](rows: R) -> R:
     )
     rank = Coalesce(Subquery(largest, output_field=MONEY), ZERO)
     return cast(R, rows.annotate(at_risk_rank=rank).prefetch_related(ledger_ads()))
+
+
+def spend_at_risk_of(auth: SparkAuthorization) -> list[Money]:
+    """One row's spend at risk, per currency (for a message about that row)."""
+    return with_spend_at_risk(SparkAuthorization.objects.filter(pk=auth.pk)).get().spend_at_risk
+
+
+def biggest_at_risk_first(ids: Sequence[int]) -> list[int]:
+    """The rows `ids`, the one with the most spend at risk first, then the soonest end: the
+    order a renewal queue is worked in."""
+    rows = with_spend_at_risk(SparkAuthorization.objects.filter(pk__in=ids)).prefetch_related(None)
+    return list(rows.order_by("-at_risk_rank", "auth_end", "pk").values_list("pk", flat=True))
