@@ -81,3 +81,22 @@ def test_a_refused_report_is_a_permanent_error(mocked, biz):
         BusinessClient("biz.1").report_integrated_get([ADV], metrics=["spend"])
 
     assert caught.value.code == 40002 and caught.value.kind == "permanent"
+
+
+def test_an_identitys_ad_quota_is_asked_for_the_identity_as_an_asset_of_the_ad_account(mocked, biz):
+    mocked.get(biz("asset/bind/quota/"), json=ok({"total_quota": 10000, "used_quota": 12, "available_quota": 9988}))
+
+    quota = BusinessClient("biz.1").asset_bind_quota(ADV, "7100000000000000777")
+
+    sent = query_of(mocked.calls[0])
+    assert (sent["advertiser_id"], sent["asset_id"], sent["asset_type"]) == (ADV, "7100000000000000777", "IDENTITY")
+    assert (quota["used_quota"], quota["total_quota"]) == (12, 10000)
+
+
+def test_a_refused_quota_read_is_a_permanent_error(mocked, biz):
+    mocked.get(biz("asset/bind/quota/"), json=fail(40001, "No permission to operate the identity"))
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient("biz.1").asset_bind_quota(ADV, "7100000000000000777")
+
+    assert caught.value.code == 40001 and caught.value.kind == "permanent"

@@ -668,6 +668,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         "BB model/report/integrated_get.go, model/report/metrics.go (figures as numbers or numeric strings)",
         rules=(_report_dates, _one_report_owner),
     ),
+    "asset/bind/quota/": Endpoint(
+        "GET",
+        Obj({"advertiser_id": req(Id()), "asset_id": req(Id()), "asset_type": req(Enum("IDENTITY"))}),
+        Obj({"total_quota": opt(Int(0)), "used_quota": opt(Int(0)), "available_quota": opt(Int(0))}),
+        "TikTok's reference doc 1739659584022529 (request: advertiser_id, asset_id, asset_type IDENTITY); "
+        "answer as BB model/bc/asset_bind_quota.go AssetBindQuota",
+    ),
     # Advertiser OAuth
     "oauth2/access_token/": Endpoint(
         "POST",

@@ -158,7 +158,8 @@ def walk_every_endpoint(base: str) -> None:
     ad = helper(base, "helpers/ads", {"advertiser_id": ADVERTISERS[0], "video_id": video_id})
     helper(base, f"helpers/ads/{ad['ad_id']}/approve")
     helper(base, "clock/advance", {"seconds": 86400})
-    brand.ad_get(ADVERTISERS[0], filtering={"modified_after": "2026-01-01 00:00:00"})
+    listed = brand.ad_get(ADVERTISERS[0], filtering={"modified_after": "2026-01-01 00:00:00"})
+    brand.asset_bind_quota(ADVERTISERS[0], listed["list"][0]["identity_id"])
     day = date.fromisoformat(helper(base, "state", method="GET")["now"][:10])
     brand.report_integrated_get(
         ADVERTISERS,

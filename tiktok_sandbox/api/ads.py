@@ -232,3 +232,19 @@ def report_integrated_get(call: Call) -> dict:
     listed = [{"dimensions": dims, "metrics": values} for dims, values in rows]
     page, info = call.page(listed, default_size=10, max_size=1000)
     return {"list": page, "page_info": info}
+
+
+# --- asset/bind/quota/ ----------------------------------------------------------------------
+
+# Ads one AUTH_CODE, TT_USER or BC_AUTH_TT identity may be bound to (model/ad/ad.go).
+IDENTITY_AD_QUOTA = 10_000
+
+
+@endpoint("asset/bind/quota/", "GET")
+def asset_bind_quota(call: Call) -> dict:
+    """An identity's ad quota: every ad made with it counts, in any ad account."""
+    advertiser_for(call)
+    if call.str("asset_type") != "IDENTITY":
+        raise BusinessError(40002, "asset_type: the sandbox serves IDENTITY.")
+    used = Ad.objects.filter(identity_id=call.str("asset_id")).count()
+    return {"total_quota": IDENTITY_AD_QUOTA, "used_quota": used, "available_quota": IDENTITY_AD_QUOTA - used}
