@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import partial
 from decimal import Decimal
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -21,8 +22,8 @@ from django.utils import timezone
 
 from integrations.models import AdAccount
 from integrations.polling import claim_due
-from integrations.tiktok import clock, iter_pages
-from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES
+from integrations.tiktok import BusinessClient, Kind, TikTokError, clock, iter_pages
+from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES, IdentityQuota
 from integrations.tiktok.tokens import call_with_credential
 from sparkads.models import Money, SparkAd, SparkAdDay, SparkAuthorization
 
@@ -93,6 +94,36 @@ def read_ads(ad_account: AdAccount) -> int:
                 },
             )
     return len(spark)
+
+
+def read_quotas(ad_account: AdAccount) -> int:
+    """Each identity's ad quota (asset/bind/quota/), once per identity the account's Spark
+    ads use, kept on those ads. A quota TikTok will not tell (a permission it withholds) keeps
+    the last one read: it is shown, never needed for the spend. Returns the identities read."""
+    identities = sorted(
+        set(
+            SparkAd.objects.filter(ad_account=ad_account)
+            .exclude(identity_id="")
+            .values_list("identity_id", flat=True)
+        )
+    )
+    for identity in identities:
+        try:
+            quota = call_with_credential(
+                ad_account.credential_id, partial(_quota, advertiser_id=ad_account.advertiser_id, identity=identity)
+            )
+        except TikTokError as exc:
+            if exc.is_transient or exc.kind == Kind.AUTH:
+                raise
+            continue
+        SparkAd.objects.filter(ad_account=ad_account, identity_id=identity).update(
+            identity_ads_used=quota.get("used_quota"), identity_ads_total=quota.get("total_quota")
+        )
+    return len(identities)
+
+
+def _quota(client: BusinessClient, *, advertiser_id: str, identity: str) -> IdentityQuota:
+    return client.asset_bind_quota(advertiser_id, identity)
 
 
 def _money(value: object) -> Decimal | None:
@@ -175,8 +206,9 @@ def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]
 
 
 def sweep(ad_account_ids: Sequence[int]) -> int:
-    """Read the ads of up to five ad accounts of one grant, then their spend in one report;
-    the next sweep is a day on while an account feeds a live code. Returns report rows stored."""
+    """Read the ads of up to five ad accounts of one grant and their identities' ad quotas,
+    then their spend in one report; the next sweep is a day on while an account feeds a live
+    code. Returns report rows stored."""
     accounts = list(swept_ad_accounts().filter(pk__in=ad_account_ids).order_by("pk"))
     if not accounts:
         return 0
@@ -184,6 +216,7 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
         raise ValueError("one report call reads the ad accounts of one grant")
     for account in accounts:
         read_ads(account)
+        read_quotas(account)
     stored = read_spend(accounts)
     now = clock.now()
     ids = [a.pk for a in accounts]
