@@ -407,3 +407,6 @@ class Ad(models.Model):
     modify_time = models.DateTimeField()
     delivering_since = models.DateTimeField(null=True, blank=True)  # approved at
     paused_at = models.DateTimeField(null=True, blank=True)
+    # The ad group's schedule (one ad group per ad here): SCHEDULE_START_END ends at this
+    # moment (UTC); None is SCHEDULE_FROM_NOW, delivering until stopped.
+    schedule_end_time = models.DateTimeField(null=True, blank=True)

@@ -155,6 +155,12 @@ CALLS: dict[str, Call] = {
             [ADV], metrics=["spend", "impressions"], start_date=date(2026, 3, 1), end_date=date(2026, 3, 30), daily=True
         ),
     ),
+    "adgroup/get/": Call(
+        "adgroup_get",
+        lambda c: c.adgroup_get(
+            ADV, adgroup_ids=["1700000000000000001"], fields=["adgroup_id", "schedule_type", "schedule_end_time"]
+        ),
+    ),
     "asset/bind/quota/": Call("asset_bind_quota", lambda c: c.asset_bind_quota(ADV, "7100000000000000777")),
     "tt_video/authorize/": Call("tt_video_authorize", lambda c: c.tt_video_authorize(ADV, "#SparkCode1")),
     "tt_video/info/": Call("tt_video_info", lambda c: c.tt_video_info(ADV, "#SparkCode1")),
