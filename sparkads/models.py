@@ -738,7 +738,7 @@ class SparkAd(models.Model):
     linked account, not on a code: only AUTH_CODE ads stop when the code ends."""
 
     STOPS_WITH_CODE = "AUTH_CODE"
-    NOT_LIVE = ("AD_STATUS_AUDIT", "AD_STATUS_NOT_APPROVE")
+    NOT_LIVE = ("AD_STATUS_AUDIT", "AD_STATUS_NOT_APPROVE", "AD_STATUS_AUDIT_DENY", "AD_STATUS_DONE")
     # How each identity type authorizes the post, in words (model/ad/ad.go identity_type).
     SOURCES = {
         "AUTH_CODE": "Spark code applied to the ad account",
@@ -752,9 +752,11 @@ class SparkAd(models.Model):
         "AD_STATUS_AUDIT": ("In review", "warn"),
         "AD_STATUS_REAUDIT": ("In review after an edit", "warn"),
         "AD_STATUS_NOT_APPROVE": ("Rejected in review", "bad"),
+        "AD_STATUS_AUDIT_DENY": ("Rejected in review", "bad"),
+        "AD_STATUS_MUSIC_AUTHORIZATION_MISSING": ("Music rights missing", "bad"),
         "AD_STATUS_DISABLE": ("Stopped", "bad"),
         "AD_STATUS_BUDGET_EXCEED": ("Out of budget", "warn"),
-        "AD_STATUS_DONE": ("Finished", "muted"),
+        "AD_STATUS_DONE": ("Finished: its ad group's schedule ended", "muted"),
     }
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spark_ads")
@@ -770,6 +772,10 @@ class SparkAd(models.Model):
     operation_status = models.CharField(max_length=20, blank=True)
     secondary_status = models.CharField(max_length=64, blank=True)
     modify_time = models.DateTimeField(null=True, blank=True)  # TikTok's, UTC
+    adgroup_id = models.CharField(max_length=64, blank=True)
+    # The end of the ad group's schedule (SCHEDULE_START_END, TikTok's UTC), when the ad stops
+    # on its own; None: it runs with no end (SCHEDULE_FROM_NOW) or adgroup/get/ was not read yet.
+    runs_until = models.DateTimeField(null=True, blank=True)
     # The latest whole day's spend and the lifetime total, in `currency` (the ad account's).
     currency = models.CharField(max_length=8, blank=True)
     daily_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))

@@ -12,18 +12,32 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
 from integrations.models import AdAccount
 from integrations.polling import claim_due
 from integrations.tiktok import BusinessClient, Kind, TikTokError, clock, iter_pages
-from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES, IdentityQuota
+from integrations.tiktok.ads import MAX_ADGROUP_IDS, MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES, IdentityQuota
 from integrations.tiktok.tokens import call_with_credential
 from sparkads.models import Money, SparkAd, SparkAdDay, SparkAuthorization
 
@@ -33,8 +47,11 @@ SPEND_DAYS = 7
 SWEEP_EVERY = timedelta(days=1)
 # A claimed account is not claimed again for this long; the sweep sets the real next time.
 CLAIM_LEASE = timedelta(minutes=30)
-# Spend at risk counts what the code's live ads would spend in this many days after its end.
+# Spend at risk counts what the code's live ads would spend in at most this many days after its
+# end: until their ad group's scheduled end, or all of them for an ad group with no end.
 AT_RISK_DAYS = 30
+# What the sweep asks adgroup/get/ for: when each ad group stops.
+SCHEDULE_FIELDS = ["adgroup_id", "schedule_type", "schedule_end_time"]
 
 
 def _utc(value: str | None) -> datetime | None:
@@ -84,6 +101,7 @@ def read_ads(ad_account: AdAccount) -> int:
                     "authorization": matched_row(ad, rows.get(item, [])),
                     "ad_name": ad.get("ad_name") or "",
                     "tiktok_item_id": item,
+                    "adgroup_id": str(ad.get("adgroup_id") or ""),
                     "identity_type": ad.get("identity_type") or "",
                     "identity_id": str(ad.get("identity_id") or ""),
                     "operation_status": ad.get("operation_status") or "",
@@ -94,6 +112,33 @@ def read_ads(ad_account: AdAccount) -> int:
                 },
             )
     return len(spark)
+
+
+def read_schedules(ad_account: AdAccount) -> int:
+    """When each of the account's Spark ads stops on its own: its ad group's scheduled end
+    (adgroup/get/, up to 100 ad groups a call). Returns the ad groups read."""
+    groups = sorted(
+        set(SparkAd.objects.filter(ad_account=ad_account).exclude(adgroup_id="").values_list("adgroup_id", flat=True))
+    )
+    ends: dict[str, datetime | None] = {}
+    for start in range(0, len(groups), MAX_ADGROUP_IDS):
+        chunk = groups[start : start + MAX_ADGROUP_IDS]
+        pages = iter_pages(
+            lambda page, chunk=chunk: call_with_credential(
+                ad_account.credential_id,
+                lambda client: client.adgroup_get(
+                    ad_account.advertiser_id, adgroup_ids=chunk, fields=SCHEDULE_FIELDS, page=page
+                ),
+            )
+        )
+        for page in pages:
+            for group in page.get("list") or []:
+                scheduled = group.get("schedule_type") == "SCHEDULE_START_END"
+                ends[str(group.get("adgroup_id"))] = _utc(group.get("schedule_end_time")) if scheduled else None
+    with transaction.atomic():
+        for group_id, end in ends.items():
+            SparkAd.objects.filter(ad_account=ad_account, adgroup_id=group_id).update(runs_until=end)
+    return len(ends)
 
 
 def read_quotas(ad_account: AdAccount) -> int:
@@ -206,8 +251,8 @@ def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]
 
 
 def sweep(ad_account_ids: Sequence[int]) -> int:
-    """Read the ads of up to five ad accounts of one grant and their identities' ad quotas,
-    then their spend in one report; the next sweep is a day on while an account feeds a live
+    """Read the ads of up to five ad accounts of one grant, their ad groups' schedules and
+    their identities' ad quotas, then their spend in one report; the next sweep is a day on while an account feeds a live
     code. Returns report rows stored."""
     accounts = list(swept_ad_accounts().filter(pk__in=ad_account_ids).order_by("pk"))
     if not accounts:
@@ -216,6 +261,7 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
         raise ValueError("one report call reads the ad accounts of one grant")
     for account in accounts:
         read_ads(account)
+        read_schedules(account)
         read_quotas(account)
     stored = read_spend(accounts)
     now = clock.now()
@@ -234,16 +280,52 @@ def live_ads_on_codes() -> QuerySet[SparkAd]:
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 ZERO = Value(Decimal("0.00"), output_field=MONEY)
+
+
+class DaysPast(Func):
+    """Whole days, rounded up, from the second moment to the first (negative before it)."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # julianday() is in days; rounded to the second first, so float noise never adds a day.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(CEILING(ROUND((julianday(%(expressions)s)) * 86400) / 86400.0) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(CEIL(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0) AS INTEGER)",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+
+# The days an ad would run past its code's end: to its ad group's scheduled end (adgroup/get/),
+# at most AT_RISK_DAYS, the horizon the ledger states; an ad group with no end runs them all.
+DAYS_PAST_CODE_END = Case(
+    When(runs_until__isnull=True, then=Value(AT_RISK_DAYS)),
+    default=Coalesce(
+        Least(Greatest(DaysPast(F("runs_until"), F("authorization__auth_end")), Value(0)), Value(AT_RISK_DAYS)),
+        Value(AT_RISK_DAYS),
+    ),
+    output_field=IntegerField(),
+)
 # One ad's part of its code's spend at risk: its daily spend × the days it would run past the
-# code's end. ad/get/ gives an ad no end time (it is the ad group's), so those days are
-# AT_RISK_DAYS, the horizon the ledger states. An ad that does not stop with the code or is not
-# delivering puts nothing at risk, nor does a code that already ended: its ads stopped.
+# code's end. An ad that does not stop with the code or is not delivering puts nothing at
+# risk, nor does a code that already ended: its ads stopped.
 AD_AT_RISK = Case(
     When(
         Q(identity_type=SparkAd.STOPS_WITH_CODE, operation_status="ENABLE")
         & ~Q(secondary_status__in=SparkAd.NOT_LIVE)
         & Q(authorization__status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING]),
-        then=F("daily_spend") * AT_RISK_DAYS,
+        then=F("daily_spend") * DAYS_PAST_CODE_END,
     ),
     default=ZERO,
     output_field=MONEY,

@@ -4,7 +4,7 @@ spend to the cent from one report call, and the spend at risk when a code ends."
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -242,3 +242,59 @@ def test_a_code_whose_ads_run_in_two_currencies_has_two_amounts_at_risk_never_on
     ]
     # Ordered by its largest amount, never by a sum across currencies.
     assert annotated.at_risk_rank == Decimal("10.00") * flows.AT_RISK_DAYS
+
+
+@pytest.mark.parametrize(
+    ("group_ends_after_code", "days"),
+    [
+        (None, 30),  # SCHEDULE_FROM_NOW: it runs on, the whole stated horizon
+        (timedelta(days=10), 10),
+        (timedelta(days=2, hours=12), 3),  # a part of a day counts as a day of spend
+        (timedelta(days=100), 30),  # at most the stated horizon
+        (timedelta(days=-1), 0),  # its ad group ends first: nothing stops with the code
+    ],
+)
+def test_spend_at_risk_counts_the_days_the_ad_group_would_run_past_the_codes_end(world, group_ends_after_code, days):
+    row = ledger_row(world)
+    row.auth_end = NOW
+    row.save()
+    _spending_ads(row, "10.00")
+    runs_until = NOW + group_ends_after_code if group_ends_after_code is not None else None
+    SparkAd.objects.filter(authorization=row).update(runs_until=runs_until, currency="USD")
+
+    annotated = flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get()
+
+    assert annotated.at_risk_rank == Decimal("10.00") * days
+    assert annotated.spend_at_risk == ([Money(Decimal("10.00") * days, "USD")] if days else [])
+
+
+@responses.activate
+def test_the_sweep_reads_each_ad_groups_scheduled_end_once(world):
+    ledger_row(world)
+    group = "1700000000000000001"
+    responses.get(
+        url("ad/get/"),
+        json=ok({"list": [ad("1801", POST, adgroup_id=group), ad("1802", POST, adgroup_id=group)], "page_info": {}}),
+    )
+    schedules = responses.get(
+        url("adgroup/get/"),
+        json=ok(
+            {
+                "list": [
+                    {
+                        "adgroup_id": group,
+                        "schedule_type": "SCHEDULE_START_END",
+                        "schedule_end_time": "2026-04-30 23:59:59",
+                    }
+                ],
+                "page_info": {"total_page": 1},
+            }
+        ),
+    )
+    flows.read_ads(world["ad"])
+
+    assert flows.read_schedules(world["ad"]) == 1
+
+    assert schedules.call_count == 1
+    assert json.loads(schedules.calls[0].request.params["filtering"]) == {"adgroup_ids": [group]}
+    assert set(SparkAd.objects.values_list("runs_until", flat=True)) == {datetime(2026, 4, 30, 23, 59, 59, tzinfo=UTC)}
