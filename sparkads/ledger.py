@@ -211,15 +211,11 @@ def _reminder(auth: SparkAuthorization, days: int) -> tuple[str, str]:
         return (
             f"Spark Ads authorization for video {auth.video_id} ends today",
             f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. "
-            "Unless it is renewed, the post is unbound from the brand's ad account and its ads stop. "
-            + at_risk
-            + how,
+            "Unless it is renewed, the post is unbound from the brand's ad account and its ads stop. " + at_risk + how,
         )
     return (
         f"Spark Ads authorization ends in {days} days",
-        f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. "
-        + at_risk
-        + how,
+        f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. " + at_risk + how,
     )
 
 

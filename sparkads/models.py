@@ -169,6 +169,8 @@ class SparkAuthorization(PendingWrite):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SparkAuthorizationQuerySet.as_manager()
+    # Prefetched by sparkads.ads.flows.with_spend_at_risk: the ads the code feeds.
+    ledger_ads: list[SparkAd]
 
     class Meta:
         constraints = [
@@ -786,6 +788,8 @@ class SparkAd(models.Model):
     identity_ads_used = models.PositiveIntegerField(null=True, blank=True)
     identity_ads_total = models.PositiveIntegerField(null=True, blank=True)
     read_at = models.DateTimeField(default=timezone.now)
+    # Annotated by sparkads.ads.flows.ledger_ads: this ad's part of its code's spend at risk.
+    at_risk: Decimal
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ad_account", "ad_id"], name="sparkads_one_row_per_ad")]

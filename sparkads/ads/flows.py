@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from functools import partial
 from decimal import Decimal
-from typing import Any, cast
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -37,7 +37,13 @@ from django.utils import timezone
 from integrations.models import AdAccount
 from integrations.polling import claim_due
 from integrations.tiktok import BusinessClient, Kind, TikTokError, clock, iter_pages
-from integrations.tiktok.ads import MAX_ADGROUP_IDS, MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES, IdentityQuota
+from integrations.tiktok.ads import (
+    MAX_ADGROUP_IDS,
+    MAX_REPORT_ADVERTISERS,
+    SPARK_IDENTITY_TYPES,
+    AdGroupPage,
+    IdentityQuota,
+)
 from integrations.tiktok.tokens import call_with_credential
 from sparkads.models import Money, SparkAd, SparkAdDay, SparkAuthorization
 
@@ -122,16 +128,7 @@ def read_schedules(ad_account: AdAccount) -> int:
     )
     ends: dict[str, datetime | None] = {}
     for start in range(0, len(groups), MAX_ADGROUP_IDS):
-        chunk = groups[start : start + MAX_ADGROUP_IDS]
-        pages = iter_pages(
-            lambda page, chunk=chunk: call_with_credential(
-                ad_account.credential_id,
-                lambda client: client.adgroup_get(
-                    ad_account.advertiser_id, adgroup_ids=chunk, fields=SCHEDULE_FIELDS, page=page
-                ),
-            )
-        )
-        for page in pages:
+        for page in iter_pages(partial(_schedules, ad_account, groups[start : start + MAX_ADGROUP_IDS])):
             for group in page.get("list") or []:
                 scheduled = group.get("schedule_type") == "SCHEDULE_START_END"
                 ends[str(group.get("adgroup_id"))] = _utc(group.get("schedule_end_time")) if scheduled else None
@@ -141,16 +138,21 @@ def read_schedules(ad_account: AdAccount) -> int:
     return len(ends)
 
 
+def _schedules(ad_account: AdAccount, group_ids: list[str], page: int) -> AdGroupPage:
+    return call_with_credential(
+        ad_account.credential_id,
+        lambda client: client.adgroup_get(
+            ad_account.advertiser_id, adgroup_ids=group_ids, fields=SCHEDULE_FIELDS, page=page
+        ),
+    )
+
+
 def read_quotas(ad_account: AdAccount) -> int:
     """Each identity's ad quota (asset/bind/quota/), once per identity the account's Spark
     ads use, kept on those ads. A quota TikTok will not tell (a permission it withholds) keeps
     the last one read: it is shown, never needed for the spend. Returns the identities read."""
     identities = sorted(
-        set(
-            SparkAd.objects.filter(ad_account=ad_account)
-            .exclude(identity_id="")
-            .values_list("identity_id", flat=True)
-        )
+        set(SparkAd.objects.filter(ad_account=ad_account).exclude(identity_id="").values_list("identity_id", flat=True))
     )
     for identity in identities:
         try:
@@ -334,8 +336,9 @@ AD_AT_RISK = Case(
 
 def ledger_ads() -> Prefetch:
     """Each row's ads as ``ledger_ads``, each with ``at_risk``, its part of the spend at risk."""
-    ads = SparkAd.objects.select_related("ad_account").annotate(at_risk=AD_AT_RISK).order_by("-at_risk", "ad_id")
-    return Prefetch("ads", ads, to_attr="ledger_ads")
+    # SparkAd declares ``at_risk`` so that its readers are typed; the stubs see a clash.
+    ads = SparkAd.objects.select_related("ad_account").annotate(at_risk=AD_AT_RISK)  # type: ignore[no-redef]
+    return Prefetch("ads", ads.order_by(F("at_risk").desc(), "ad_id"), to_attr="ledger_ads")
 
 
 def with_spend_at_risk[R: QuerySet[SparkAuthorization]](rows: R) -> R:
@@ -352,7 +355,7 @@ def with_spend_at_risk[R: QuerySet[SparkAuthorization]](rows: R) -> R:
         .values("total")[:1]
     )
     rank = Coalesce(Subquery(largest, output_field=MONEY), ZERO)
-    return cast(R, rows.annotate(at_risk_rank=rank).prefetch_related(ledger_ads()))
+    return rows.annotate(at_risk_rank=rank).prefetch_related(ledger_ads())
 
 
 def spend_at_risk_of(auth: SparkAuthorization) -> list[Money]:
@@ -364,4 +367,5 @@ def biggest_at_risk_first(ids: Sequence[int]) -> list[int]:
     """The rows `ids`, the one with the most spend at risk first, then the soonest end: the
     order a renewal queue is worked in."""
     rows = with_spend_at_risk(SparkAuthorization.objects.filter(pk__in=ids)).prefetch_related(None)
-    return list(rows.order_by("-at_risk_rank", "auth_end", "pk").values_list("pk", flat=True))
+    order = (F("at_risk_rank").desc(), F("auth_end").asc(), F("pk").asc())
+    return list(rows.order_by(*order).values_list("pk", flat=True))

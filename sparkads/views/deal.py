@@ -177,7 +177,7 @@ def _csv_row(a: SparkAuthorization) -> list:
         a.requested_by.email if a.requested_by else "",
         clock.on_clock(a.requested_at).strftime(when),
         len(a.ledger_ads),
-        sum(1 for ad in a.ledger_ads if ad.is_live),
+        len([ad for ad in a.ledger_ads if ad.is_live]),
         _amounts(a.daily_spend),
         _amounts(a.spend_at_risk),
     ]

@@ -183,7 +183,9 @@ def test_an_ad_group_scheduled_to_end_stops_its_ad_there_and_adgroup_get_says_wh
     spent = sandbox.control("GET", "helpers/ads").json()
 
     schedules = {g["adgroup_id"]: (g["schedule_type"], g.get("schedule_end_time")) for g in groups}
-    listed = {a["ad_id"]: a for a in sandbox.business("GET", "ad/get/", token, params={"advertiser_id": ADV})["data"]["list"]}
+    listed = {
+        a["ad_id"]: a for a in sandbox.business("GET", "ad/get/", token, params={"advertiser_id": ADV})["data"]["list"]
+    }
     scheduled = next(a for a in listed.values() if a["ad_id"] == ad["ad_id"])
     assert schedules[scheduled["adgroup_id"]] == ("SCHEDULE_START_END", f"{ends:%Y-%m-%d %H:%M:%S}")
     assert schedules[listed[open_ended["ad_id"]]["adgroup_id"]] == ("SCHEDULE_FROM_NOW", None)

@@ -12,10 +12,10 @@ import pytest
 import responses
 import time_machine
 
+from integrations.models import CampaignPost
 from integrations.polling import POLLERS
 from integrations.tiktok import clock
 from sparkads import flows, ledger
-from integrations.models import CampaignPost
 from sparkads.models import AuditEvent, SparkAd, SparkAuthorization, SparkReminder
 from tests.sparkads.test_flows import START, _status, ok, url
 from tests.sparkads.test_renewal import _applied

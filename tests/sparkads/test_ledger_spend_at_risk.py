@@ -129,9 +129,7 @@ def test_the_renewal_queue_of_codes_ending_soon_comes_with_the_most_spend_at_ris
     SparkAd.objects.filter(authorization=rows[6]).update(daily_spend=Decimal("40.00"))
     client.force_login(alice)
 
-    html = client.get(
-        ledger_url(world), {"expiring_within": "14"}, HTTP_HX_TARGET="ledger", **HTMX
-    ).content.decode()
+    html = client.get(ledger_url(world), {"expiring_within": "14"}, HTTP_HX_TARGET="ledger", **HTMX).content.decode()
 
     assert "most spend at risk first" in html
     order = sorted((html.index(f">{rows[i].video_id}<"), i) for i in (0, 3, 6))

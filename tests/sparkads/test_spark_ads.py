@@ -106,10 +106,9 @@ def test_one_report_call_stores_each_days_spend_to_the_cent_and_yesterdays_is_th
     assert stored.daily_spend == Decimal("99.99")
     assert stored.lifetime_spend == Decimal("257.19")
     assert stored.spend_last_7_days == Decimal("250.19")
-    assert (
-        flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get().spend_at_risk
-        == [Money(Decimal("99.99") * flows.AT_RISK_DAYS, "")]
-    )
+    assert flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get().spend_at_risk == [
+        Money(Decimal("99.99") * flows.AT_RISK_DAYS, "")
+    ]
 
 
 def test_six_ad_accounts_are_never_put_in_one_report(world):
