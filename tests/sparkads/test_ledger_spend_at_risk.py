@@ -39,8 +39,9 @@ def _ad(row: SparkAuthorization, account, ad_id: str, **fields) -> SparkAd:
 
 
 def _row_html(html: str, row: SparkAuthorization) -> str:
+    """The row and the line of each of its ads, up to the next row."""
     ledger = html.split('id="ledger"', 1)[1]
-    return ledger.split(f">{row.video_id}<", 1)[1].split("</tr>", 1)[0]
+    return ledger.split(f">{row.video_id}<", 1)[1].split("\n      <tr>", 1)[0]
 
 
 def _csv(client, world, query=None) -> list[dict[str, str]]:
@@ -84,8 +85,8 @@ def test_a_row_lists_the_ads_its_code_feeds_with_status_account_source_and_spend
     assert "Spring hero" in html and "Delivering" in html and "Demo Brand US" in html
     assert "Spark code applied to the ad account" in html
     assert "80.01 USD last 7 days" in html and "1,234.56 USD lifetime" in html
-    assert "At risk: 370.20 USD" in html  # 12.34 a day × 30 days
-    assert "Ads on this identity: 12 of TikTok's 10,000" in html
+    assert "370.20 USD at risk" in html  # 12.34 a day × 30 days
+    assert "ads on this identity: 12 of TikTok's 10,000" in html
     # The rejected Business Center ad is listed in words, and puts nothing at risk.
     assert "EU retarget" in html and "Rejected in review" in html and "Demo Brand EU" in html
     assert "TikTok account authorized to a Business Center" in html and "EUR at risk" not in html
@@ -101,7 +102,7 @@ def test_a_code_feeding_ads_in_two_currencies_shows_two_amounts_at_risk_never_th
 
     html = _row_html(client.get(ledger_url(world)).content.decode(), row)
 
-    assert "At risk: 300.00 USD · 150.00 EUR" in html
+    assert "300.00 USD · 150.00 EUR at risk" in html
     assert "450" not in html
     [line] = [r for r in _csv(client, world) if r["video"] == row.video_id]
     assert line["spend at risk"] == "300.00 USD; 150.00 EUR"
