@@ -143,7 +143,7 @@ def ledger_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         "at (UTC)",
         "ads",
         "delivering ads",
-        "daily spend",
+        "daily spend of ads that stop with the code",
         "spend at risk",
     ]
     return csvexport.streaming_csv(

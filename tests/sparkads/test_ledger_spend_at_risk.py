@@ -106,7 +106,7 @@ def test_a_code_feeding_ads_in_two_currencies_shows_two_amounts_at_risk_never_th
     assert "450" not in html
     [line] = [r for r in _csv(client, world) if r["video"] == row.video_id]
     assert line["spend at risk"] == "300.00 USD; 150.00 EUR"
-    assert line["daily spend"] == "10.00 USD; 5.00 EUR"
+    assert line["daily spend of ads that stop with the code"] == "10.00 USD; 5.00 EUR"
 
 
 def test_the_ledger_filters_to_codes_with_spend_at_risk_and_orders_them_biggest_first(world, alice, client):
