@@ -340,8 +340,8 @@ class SparkAuthorization(PendingWrite):
         return by_currency([Money(ad.at_risk, ad.currency) for ad in self.ledger_ads if ad.at_risk])
 
     @property
-    def daily_spend(self) -> list[Money]:
-        """What the code's live ads spent on their last whole day, per currency."""
+    def stopping_daily_spend(self) -> list[Money]:
+        """What the ads that stop with the code spent on their last whole day, per currency."""
         return by_currency([ad.daily for ad in self.ledger_ads if ad.at_risk])
 
     @property

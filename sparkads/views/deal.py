@@ -178,6 +178,6 @@ def _csv_row(a: SparkAuthorization) -> list:
         clock.on_clock(a.requested_at).strftime(when),
         len(a.ledger_ads),
         len([ad for ad in a.ledger_ads if ad.is_live]),
-        _amounts(a.daily_spend),
+        _amounts(a.stopping_daily_spend),
         _amounts(a.spend_at_risk),
     ]
