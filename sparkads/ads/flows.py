@@ -254,8 +254,8 @@ def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]
 
 def sweep(ad_account_ids: Sequence[int]) -> int:
     """Read the ads of up to five ad accounts of one grant, their ad groups' schedules and
-    their identities' ad quotas, then their spend in one report; the next sweep is a day on while an account feeds a live
-    code. Returns report rows stored."""
+    their identities' ad quotas, then their spend in one report; the next sweep is a day on
+    while an account feeds a live code. Returns report rows stored."""
     accounts = list(swept_ad_accounts().filter(pk__in=ad_account_ids).order_by("pk"))
     if not accounts:
         return 0
@@ -271,13 +271,6 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
     AdAccount.objects.filter(pk__in=ids).update(next_spend_read_at=None)
     _feeds_live_code().filter(pk__in=ids).update(next_spend_read_at=now + SWEEP_EVERY)
     return stored
-
-
-def live_ads_on_codes() -> QuerySet[SparkAd]:
-    """The ads that stop when their code ends: AUTH_CODE ads switched on and past review."""
-    return SparkAd.objects.filter(identity_type=SparkAd.STOPS_WITH_CODE, operation_status="ENABLE").exclude(
-        secondary_status__in=SparkAd.NOT_LIVE
-    )
 
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
