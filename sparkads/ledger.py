@@ -194,8 +194,8 @@ def _at_risk_sentence(auth: SparkAuthorization) -> str:
         return ""
     figures = " and ".join(str(money) for money in amounts)
     return (
-        f"Spend at risk: {figures}, what the ads using this code would spend in the "
-        f"{spark_ads.AT_RISK_DAYS} days after its end; they stop when it ends. "
+        f"Spend at risk: {figures}, what the ads using this code would spend after its end, until "
+        f"their ad groups' scheduled end and at most {spark_ads.AT_RISK_DAYS} days; they stop when it ends. "
     )
 
 
