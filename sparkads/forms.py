@@ -21,6 +21,7 @@ from .models import (
 )
 
 DAY_CHOICES = [(d, f"{d} days") for d in AUTHORIZATION_DAYS]
+SORT_AT_RISK = "at_risk"
 
 
 class TermsForm(forms.Form):
@@ -159,11 +160,19 @@ class LedgerFilterForm(forms.Form):
         label="Ends",
     )
 
+    at_risk = forms.BooleanField(required=False, label="Spend at risk only")
+    sort = forms.ChoiceField(
+        choices=[("", "Newest first"), (SORT_AT_RISK, "Most spend at risk first")], required=False, label="Order"
+    )
+
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = brand.campaigns.order_by("-created_at")
 
     def apply(self, rows: SparkAuthorizationQuerySet) -> SparkAuthorizationQuerySet:
+        """The rows the filters keep, in the order asked for. `rows` carry ``at_risk_rank``
+        (sparkads.ads.flows.with_spend_at_risk). The renewal queue, codes ending within some
+        days, comes with the most spend at risk first."""
         if not self.is_valid():
             return rows
         data = self.cleaned_data
@@ -175,6 +184,10 @@ class LedgerFilterForm(forms.Form):
             rows = rows.filter(post__campaign=data["campaign"])
         if data["expiring_within"]:
             rows = rows.ending_within(timedelta(days=data["expiring_within"]))
+        if data["at_risk"]:
+            rows = rows.filter(at_risk_rank__gt=0)
+        if data["sort"] == SORT_AT_RISK or data["expiring_within"]:
+            rows = rows.order_by("-at_risk_rank", "auth_end", "-pk")
         return rows
 
 

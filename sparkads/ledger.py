@@ -15,6 +15,7 @@ from integrations.errors import FlowError
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
+from .ads import flows as spark_ads
 from .flows import capability_for, end_authorization, parse_tiktok_time, unbind
 from .models import AuditEvent, SparkAuthorization, SparkReminder, code_digest
 
@@ -186,8 +187,20 @@ def _when(days: int) -> str:
     return "on the last day" if days == 0 else f"{days} days before the end"
 
 
+def _at_risk_sentence(auth: SparkAuthorization) -> str:
+    amounts = spark_ads.spend_at_risk_of(auth)
+    if not amounts:
+        return ""
+    figures = " and ".join(str(money) for money in amounts)
+    return (
+        f"Spend at risk: {figures}, what the ads using this code would spend after its end, until "
+        f"their ad groups' scheduled end and at most {spark_ads.AT_RISK_DAYS} days; they stop when it ends. "
+    )
+
+
 def _reminder(auth: SparkAuthorization, days: int) -> tuple[str, str]:
     end = f"{auth.auth_end:%Y-%m-%d %H:%M} UTC, between {auth.brand} and @{auth.handle}"
+    at_risk = _at_risk_sentence(auth)
     how = (
         "Brands renew with Extend on the Spark Ads page; the creator approves it."
         if auth.source != SparkAuthorization.Source.PASTED
@@ -197,11 +210,11 @@ def _reminder(auth: SparkAuthorization, days: int) -> tuple[str, str]:
         return (
             f"Spark Ads authorization for video {auth.video_id} ends today",
             f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. "
-            "Unless it is renewed, the post is unbound from the brand's ad account and its ads stop. " + how,
+            "Unless it is renewed, the post is unbound from the brand's ad account and its ads stop. " + at_risk + how,
         )
     return (
         f"Spark Ads authorization ends in {days} days",
-        f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. " + how,
+        f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. " + at_risk + how,
     )
 
 

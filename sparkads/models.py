@@ -180,6 +180,8 @@ class SparkAuthorization(PendingWrite):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SparkAuthorizationQuerySet.as_manager()
+    # Prefetched by sparkads.ads.flows.with_spend_at_risk: the ads the code feeds.
+    ledger_ads: list[SparkAd]
 
     class Meta:
         constraints = [
@@ -341,6 +343,22 @@ class SparkAuthorization(PendingWrite):
         if self.auth_end is None:
             return None
         return max(0, (self.auth_end - clock.now()).days)
+
+    @property
+    def spend_at_risk(self) -> list[Money]:
+        """What stops if the code ends, one amount per currency, largest first. Read from the
+        ads `sparkads.ads.flows.with_spend_at_risk` prefetched, each with its own part."""
+        return by_currency([Money(ad.at_risk, ad.currency) for ad in self.ledger_ads if ad.at_risk])
+
+    @property
+    def flagged_ads(self) -> list[SparkAd]:
+        """The code's ads the ledger flags on its row: rejected in review, or fatigued."""
+        return [ad for ad in self.ledger_ads if ad.flag]
+
+    @property
+    def stopping_daily_spend(self) -> list[Money]:
+        """What the ads that stop with the code spent on their last whole day, per currency."""
+        return by_currency([ad.daily for ad in self.ledger_ads if ad.at_risk])
 
     @property
     def actions(self) -> frozenset[str]:
@@ -732,18 +750,53 @@ class AuditEvent(models.Model):
         return self.actor.email or self.actor.get_username()
 
 
+@dataclass(frozen=True)
+class Money:
+    """An exact amount in one currency. Amounts in different currencies are never added."""
+
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:,.2f} {self.currency}".strip()
+
+
+def by_currency(amounts: list[Money]) -> list[Money]:
+    """The amounts summed per currency, largest first: one figure per currency, never one sum."""
+    totals: dict[str, Decimal] = {}
+    for money in amounts:
+        totals[money.currency] = totals.get(money.currency, Decimal("0.00")) + money.amount
+    return sorted((Money(a, c) for c, a in totals.items()), key=lambda m: (-m.amount, m.currency))
+
+
 class SparkAd(models.Model):
     """A brand's ad that promotes a post as a Spark ad, as ad/get/ last answered it, and the
     ledger row whose code (or account) it runs on. TT_USER and BC_AUTH_TT ads run on the
     linked account, not on a code: only AUTH_CODE ads stop when the code ends."""
 
     STOPS_WITH_CODE = "AUTH_CODE"
-    NOT_LIVE = ("AD_STATUS_AUDIT", "AD_STATUS_NOT_APPROVE")
-    REJECTED = "AD_STATUS_NOT_APPROVE"
-    # The ads the ledger flags on their rows: rejected in review, or fatigued.
-    FLAGGED = (
-        models.Q(rejected_at__isnull=False) | models.Q(secondary_status=REJECTED) | models.Q(fatigued_at__isnull=False)
-    )
+    NOT_LIVE = ("AD_STATUS_AUDIT", "AD_STATUS_NOT_APPROVE", "AD_STATUS_AUDIT_DENY", "AD_STATUS_DONE")
+    # The sandbox says NOT_APPROVE; TikTok's status list says AUDIT_DENY: both are a rejection.
+    REJECTED = ("AD_STATUS_NOT_APPROVE", "AD_STATUS_AUDIT_DENY")
+    # How each identity type authorizes the post, in words (model/ad/ad.go identity_type).
+    SOURCES = {
+        "AUTH_CODE": "Spark code applied to the ad account",
+        "TT_USER": "TikTok account linked in Ads Manager",
+        "BC_AUTH_TT": "TikTok account authorized to a Business Center",
+    }
+    # secondary_status values (TikTok's enum) in words, with the tone the page gives them.
+    # A value not named here is shown as TikTok sent it; extend this map to name more.
+    STATUSES = {
+        "AD_STATUS_DELIVERY_OK": ("Delivering", "ok"),
+        "AD_STATUS_AUDIT": ("In review", "warn"),
+        "AD_STATUS_REAUDIT": ("In review after an edit", "warn"),
+        "AD_STATUS_NOT_APPROVE": ("Rejected in review", "bad"),
+        "AD_STATUS_AUDIT_DENY": ("Rejected in review", "bad"),
+        "AD_STATUS_MUSIC_AUTHORIZATION_MISSING": ("Music rights missing", "bad"),
+        "AD_STATUS_DISABLE": ("Stopped", "bad"),
+        "AD_STATUS_BUDGET_EXCEED": ("Out of budget", "warn"),
+        "AD_STATUS_DONE": ("Finished: its ad group's schedule ended", "muted"),
+    }
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="spark_ads")
     ad_account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="spark_ads")
@@ -758,10 +811,19 @@ class SparkAd(models.Model):
     operation_status = models.CharField(max_length=20, blank=True)
     secondary_status = models.CharField(max_length=64, blank=True)
     modify_time = models.DateTimeField(null=True, blank=True)  # TikTok's, UTC
+    adgroup_id = models.CharField(max_length=64, blank=True)
+    # The end of the ad group's schedule (SCHEDULE_START_END, TikTok's UTC), when the ad stops
+    # on its own; None: it runs with no end (SCHEDULE_FROM_NOW) or adgroup/get/ was not read yet.
+    runs_until = models.DateTimeField(null=True, blank=True)
     # The latest whole day's spend and the lifetime total, in `currency` (the ad account's).
     currency = models.CharField(max_length=8, blank=True)
     daily_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     lifetime_spend = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    # The days of the last report's window (SPEND_DAYS, up to today), summed.
+    spend_last_7_days = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    # The ad's identity's ad quota as asset/bind/quota/ last said (None before the first read).
+    identity_ads_used = models.PositiveIntegerField(null=True, blank=True)
+    identity_ads_total = models.PositiveIntegerField(null=True, blank=True)
     read_at = models.DateTimeField(default=timezone.now)
     # TikTok's webhooks, on its clock: an AD event's rejection and a CREATIVE_FATIGUE finding
     # (``fatigued_on`` is the day TikTok says it detected it).
@@ -769,6 +831,8 @@ class SparkAd(models.Model):
     reject_reason = models.CharField(max_length=500, blank=True)
     fatigued_at = models.DateTimeField(null=True, blank=True)
     fatigued_on = models.DateField(null=True, blank=True)
+    # Annotated by sparkads.ads.flows.ledger_ads: this ad's part of its code's spend at risk.
+    at_risk: Decimal
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ad_account", "ad_id"], name="sparkads_one_row_per_ad")]
@@ -783,7 +847,7 @@ class SparkAd(models.Model):
 
     @property
     def is_rejected(self) -> bool:
-        return self.rejected_at is not None or self.secondary_status == self.REJECTED
+        return self.rejected_at is not None or self.secondary_status in self.REJECTED
 
     @property
     def flag(self) -> str:
@@ -799,6 +863,31 @@ class SparkAd(models.Model):
         if self.fatigued_at is not None:
             return f"since {self.fatigued_on or self.fatigued_at.date()}"
         return ""
+
+    @property
+    def status_display(self) -> tuple[str, str]:
+        """The ad's status in words and its tone (ok, warn, bad, muted)."""
+        if self.secondary_status in self.STATUSES:
+            return self.STATUSES[self.secondary_status]
+        if self.operation_status == "DISABLE":
+            return ("Switched off", "bad")
+        return (self.secondary_status or self.operation_status or "Unknown", "muted")
+
+    @property
+    def source_label(self) -> str:
+        return self.SOURCES.get(self.identity_type, self.identity_type)
+
+    @property
+    def daily(self) -> Money:
+        return Money(self.daily_spend, self.currency)
+
+    @property
+    def last_7_days(self) -> Money:
+        return Money(self.spend_last_7_days, self.currency)
+
+    @property
+    def lifetime(self) -> Money:
+        return Money(self.lifetime_spend, self.currency)
 
 
 class SparkAdDay(models.Model):

@@ -107,6 +107,10 @@ def dispatch_spark_deadlines() -> int:
     """Claim the rows whose deadline TikTok's clock has reached; one task per row. The lease
     is on TikTok's clock too: the task sets the next deadline when it ends."""
     rows = claim_due(deadline_authorizations(), lease=CLAIM_LEASE, limit=BATCH, now=clock.now(), field="due_at")
+    # Renewal marks and term ends go out biggest spend at risk first: the queue is worked in
+    # the order of the money that would stop.
+    order = {pk: n for n, pk in enumerate(spark_ads.biggest_at_risk_first([row.pk for row in rows]))}
+    rows.sort(key=lambda row: order[row.pk])
     sent = 0
     for task in (apply_spark_authorization, check_spark_authorization):
         sent += enqueue_on_commit(task, [row.pk for row in rows if _task_for(row.status) is task])

@@ -58,6 +58,10 @@ def delivery(ad: AdRow, now: datetime | None = None) -> Delivery:
     if ad.review == "REJECTED":
         return Delivery("ENABLE", "AD_STATUS_NOT_APPROVE", None, None, ad.modify_time)
     ended = code_end(ad)
+    done = ad.schedule_end_time
+    if done is not None and done <= now and all(m is None or done < m for m in (ended, ad.paused_at)):
+        # The ad group reached its scheduled end first: the ad finished.
+        return Delivery("ENABLE", "AD_STATUS_DONE", ad.delivering_since, done, max(done, ad.modify_time))
     if ended is not None and ended <= now and (ad.paused_at is None or ended < ad.paused_at):
         return Delivery("DISABLE", "AD_STATUS_DISABLE", ad.delivering_since, ended, max(ended, ad.modify_time))
     if ad.paused_at is not None:
@@ -148,6 +152,7 @@ def create(
     ad_name: str = "",
     daily_budget: Decimal | None = None,
     seed: int | None = None,
+    schedule_end_time: datetime | None = None,
 ) -> AdRow:
     """A Spark ad from a post, waiting for review."""
     identity, auth = _identity(advertiser, video, identity_type, bc_id)
@@ -173,6 +178,7 @@ def create(
         daily_budget=daily_budget if daily_budget is not None else Decimal(rng.randint(2000, 20000)) / 100,
         create_time=now,
         modify_time=now,
+        schedule_end_time=schedule_end_time,
     )
 
 

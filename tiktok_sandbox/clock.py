@@ -38,3 +38,8 @@ def fmt(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse(value: str) -> datetime:
+    """A time in TikTok's API for Business format (UTC "YYYY-MM-DD HH:MM:SS")."""
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)

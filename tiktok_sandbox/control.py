@@ -334,6 +334,7 @@ def helper_ads(request, body) -> dict | list:
         ad_name=body.get("ad_name", ""),
         daily_budget=Decimal(str(budget)) if budget is not None else None,
         seed=body.get("seed"),
+        schedule_end_time=clock.parse(body["schedule_end_time"]) if body.get("schedule_end_time") else None,
     )
     return _ad_answer(ad)
 

@@ -420,3 +420,6 @@ class Ad(models.Model):
     paused_at = models.DateTimeField(null=True, blank=True)
     # Creative fatigue detected (control page or API); the ad keeps delivering (fatigue is a warning).
     fatigued_at = models.DateTimeField(null=True, blank=True)
+    # The ad group's schedule (one ad group per ad here): SCHEDULE_START_END ends at this
+    # moment (UTC); None is SCHEDULE_FROM_NOW, delivering until stopped.
+    schedule_end_time = models.DateTimeField(null=True, blank=True)

@@ -27,7 +27,7 @@ from integrations.models import (
 )
 from integrations.service_status import incidents
 from integrations.tiktok import clock
-from sparkads.ads.flows import with_spend_at_risk
+from sparkads.ads.flows import spend_at_risk_total
 from sparkads.models import EXPIRING_WITHIN, AdsManagerLink, SparkAuthorization
 
 # Creators listed by name on the home page; the rest are counted.
@@ -158,12 +158,7 @@ def glance(brand: Brand) -> list[Figure]:
         expiring=Count("pk", filter=Q(pk__in=ending.values("pk"))),
         waiting=Count("pk", filter=Q(status=Status.REQUESTED)),
     )
-    at_risk = (
-        with_spend_at_risk(ending)
-        .values("ad_account__currency")
-        .annotate(total=Sum("spend_at_risk"))
-        .order_by("ad_account__currency")
-    )
+    at_risk = spend_at_risk_total(ending)
     joining_rows = Collaboration.objects.filter(
         campaign__brand=brand, tiktok_account__onboarding__state__in=MarketplaceOnboarding.POLLED_STATES
     )
@@ -193,10 +188,9 @@ def glance(brand: Brand) -> list[Figure]:
         Figure("Creators joining the Creator Marketplace", f"{joining['creators']:,}", joining_url, "joining"),
     ]
     risk_label = f"Spark spend at risk, codes ending within {EXPIRING_WITHIN.days} days"
-    amounts = [(row["total"], row["ad_account__currency"] or "") for row in at_risk if row["total"]]
-    for total, currency in amounts:
-        figures.append(Figure(risk_label, f"{total:,.2f} {currency}".strip(), soon, "at-risk"))
-    if not amounts:
+    for money in at_risk:
+        figures.append(Figure(risk_label, str(money), soon, "at-risk"))
+    if not at_risk:
         figures.append(Figure(risk_label, "None", soon, "at-risk"))
     return figures
 

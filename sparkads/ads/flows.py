@@ -11,19 +11,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Case, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
 from integrations.models import AdAccount
 from integrations.polling import claim_due
-from integrations.tiktok import clock, iter_pages
-from integrations.tiktok.ads import MAX_REPORT_ADVERTISERS, SPARK_IDENTITY_TYPES
+from integrations.tiktok import BusinessClient, Kind, TikTokError, clock, iter_pages
+from integrations.tiktok.ads import (
+    MAX_ADGROUP_IDS,
+    MAX_REPORT_ADVERTISERS,
+    SPARK_IDENTITY_TYPES,
+    AdGroupPage,
+    IdentityQuota,
+)
 from integrations.tiktok.tokens import call_with_credential
-from sparkads.models import SparkAd, SparkAdDay, SparkAuthorization
+from sparkads.models import Money, SparkAd, SparkAdDay, SparkAuthorization, by_currency
 
 from . import subscriptions
 
@@ -33,8 +55,11 @@ SPEND_DAYS = 7
 SWEEP_EVERY = timedelta(days=1)
 # A claimed account is not claimed again for this long; the sweep sets the real next time.
 CLAIM_LEASE = timedelta(minutes=30)
-# Spend at risk counts what the code's live ads would spend in this many days after its end.
+# Spend at risk counts what the code's live ads would spend in at most this many days after its
+# end: until their ad group's scheduled end, or all of them for an ad group with no end.
 AT_RISK_DAYS = 30
+# What the sweep asks adgroup/get/ for: when each ad group stops.
+SCHEDULE_FIELDS = ["adgroup_id", "schedule_type", "schedule_end_time"]
 
 
 def _utc(value: str | None) -> datetime | None:
@@ -88,6 +113,7 @@ def read_ads(ad_account: AdAccount) -> int:
                     "authorization": matched_row(ad, rows.get(item, [])),
                     "ad_name": ad.get("ad_name") or "",
                     "tiktok_item_id": item,
+                    "adgroup_id": str(ad.get("adgroup_id") or ""),
                     "identity_type": ad.get("identity_type") or "",
                     "identity_id": str(ad.get("identity_id") or ""),
                     "operation_status": ad.get("operation_status") or "",
@@ -98,6 +124,59 @@ def read_ads(ad_account: AdAccount) -> int:
                 },
             )
     return len(spark)
+
+
+def read_schedules(ad_account: AdAccount) -> int:
+    """When each of the account's Spark ads stops on its own: its ad group's scheduled end
+    (adgroup/get/, up to 100 ad groups a call). Returns the ad groups read."""
+    groups = sorted(
+        set(SparkAd.objects.filter(ad_account=ad_account).exclude(adgroup_id="").values_list("adgroup_id", flat=True))
+    )
+    ends: dict[str, datetime | None] = {}
+    for start in range(0, len(groups), MAX_ADGROUP_IDS):
+        for page in iter_pages(partial(_schedules, ad_account, groups[start : start + MAX_ADGROUP_IDS])):
+            for group in page.get("list") or []:
+                scheduled = group.get("schedule_type") == "SCHEDULE_START_END"
+                ends[str(group.get("adgroup_id"))] = _utc(group.get("schedule_end_time")) if scheduled else None
+    with transaction.atomic():
+        for group_id, end in ends.items():
+            SparkAd.objects.filter(ad_account=ad_account, adgroup_id=group_id).update(runs_until=end)
+    return len(ends)
+
+
+def _schedules(ad_account: AdAccount, group_ids: list[str], page: int) -> AdGroupPage:
+    return call_with_credential(
+        ad_account.credential_id,
+        lambda client: client.adgroup_get(
+            ad_account.advertiser_id, adgroup_ids=group_ids, fields=SCHEDULE_FIELDS, page=page
+        ),
+    )
+
+
+def read_quotas(ad_account: AdAccount) -> int:
+    """Each identity's ad quota (asset/bind/quota/), once per identity the account's Spark
+    ads use, kept on those ads. A quota TikTok will not tell (a permission it withholds) keeps
+    the last one read: it is shown, never needed for the spend. Returns the identities read."""
+    identities = sorted(
+        set(SparkAd.objects.filter(ad_account=ad_account).exclude(identity_id="").values_list("identity_id", flat=True))
+    )
+    for identity in identities:
+        try:
+            quota = call_with_credential(
+                ad_account.credential_id, partial(_quota, advertiser_id=ad_account.advertiser_id, identity=identity)
+            )
+        except TikTokError as exc:
+            if exc.is_transient or exc.kind == Kind.AUTH:
+                raise
+            continue
+        SparkAd.objects.filter(ad_account=ad_account, identity_id=identity).update(
+            identity_ads_used=quota.get("used_quota"), identity_ads_total=quota.get("total_quota")
+        )
+    return len(identities)
+
+
+def _quota(client: BusinessClient, *, advertiser_id: str, identity: str) -> IdentityQuota:
+    return client.asset_bind_quota(advertiser_id, identity)
 
 
 def _money(value: object) -> Decimal | None:
@@ -147,8 +226,10 @@ def read_spend(ad_accounts: Sequence[AdAccount], now: datetime | None = None) ->
             days = SparkAdDay.objects.filter(ad=ad)
             ad.daily_spend = days.filter(day=yesterday).values_list("spend", flat=True).first() or Decimal("0.00")
             ad.lifetime_spend = days.aggregate(total=Sum("spend"))["total"] or Decimal("0.00")
+            recent = days.filter(day__gte=start, day__lte=today)
+            ad.spend_last_7_days = recent.aggregate(total=Sum("spend"))["total"] or Decimal("0.00")
             ad.currency = ad.ad_account.currency
-            ad.save(update_fields=["daily_spend", "lifetime_spend", "currency"])
+            ad.save(update_fields=["daily_spend", "lifetime_spend", "spend_last_7_days", "currency"])
     return stored
 
 
@@ -178,10 +259,10 @@ def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]
 
 
 def sweep(ad_account_ids: Sequence[int]) -> int:
-    """Read the ads of up to five ad accounts of one grant, then their spend in one report;
-    keep the accounts' webhook subscriptions as their live codes say; the next sweep is a day
-    on while an account feeds a live code (or still holds a subscription to end). Returns
-    report rows stored."""
+    """Read the ads of up to five ad accounts of one grant, their ad groups' schedules and
+    their identities' ad quotas, then their spend in one report; keep the accounts' webhook
+    subscriptions as their live codes say; the next sweep is a day on while an account feeds a
+    live code (or still holds a subscription to end). Returns report rows stored."""
     accounts = list(swept_ad_accounts().filter(pk__in=ad_account_ids).order_by("pk"))
     if not accounts:
         return 0
@@ -189,6 +270,8 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
         raise ValueError("one report call reads the ad accounts of one grant")
     for account in accounts:
         read_ads(account)
+        read_schedules(account)
+        read_quotas(account)
     stored = read_spend(accounts)
     now = clock.now()
     ids = [a.pk for a in accounts]
@@ -200,35 +283,103 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
     return stored
 
 
-def live_ads_on_codes() -> QuerySet[SparkAd]:
-    """The ads that stop when their code ends: AUTH_CODE ads switched on and past review."""
-    return SparkAd.objects.filter(identity_type=SparkAd.STOPS_WITH_CODE, operation_status="ENABLE").exclude(
-        secondary_status__in=SparkAd.NOT_LIVE
-    )
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+ZERO = Value(Decimal("0.00"), output_field=MONEY)
 
 
-def with_spend_at_risk(rows: QuerySet[SparkAuthorization]) -> QuerySet[SparkAuthorization]:
-    """Each row with ``spend_at_risk``: for a live code, the daily spend of the live ads that
-    run on it × the days they would run past its end. ad/get/ gives an ad no end time (it is
-    the ad group's), so those days are AT_RISK_DAYS, the horizon the ledger states. A code
-    that already ended has nothing left at risk: its ads stopped. A correlated subquery, so
-    the figure is right beside any other join on the rows, in one query whatever their number."""
-    money = DecimalField(max_digits=16, decimal_places=2)
-    daily = (
-        live_ads_on_codes()
-        .filter(authorization=OuterRef("pk"))
+class DaysPast(Func):
+    """Whole days, rounded up, from the second moment to the first (negative before it)."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # julianday() is in days; rounded to the second first, so float noise never adds a day.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(CEILING(ROUND((julianday(%(expressions)s)) * 86400) / 86400.0) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(CEIL(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0) AS INTEGER)",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+
+# The days an ad would run past its code's end: to its ad group's scheduled end (adgroup/get/),
+# at most AT_RISK_DAYS, the horizon the ledger states; an ad group with no end runs them all.
+DAYS_PAST_CODE_END = Case(
+    When(runs_until__isnull=True, then=Value(AT_RISK_DAYS)),
+    default=Coalesce(
+        Least(Greatest(DaysPast(F("runs_until"), F("authorization__auth_end")), Value(0)), Value(AT_RISK_DAYS)),
+        Value(AT_RISK_DAYS),
+    ),
+    output_field=IntegerField(),
+)
+# One ad's part of its code's spend at risk: its daily spend × the days it would run past the
+# code's end. An ad that does not stop with the code or is not delivering puts nothing at
+# risk, nor does a code that already ended: its ads stopped.
+AD_AT_RISK = Case(
+    When(
+        Q(identity_type=SparkAd.STOPS_WITH_CODE, operation_status="ENABLE")
+        & ~Q(secondary_status__in=SparkAd.NOT_LIVE)
+        & Q(authorization__status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING]),
+        then=F("daily_spend") * DAYS_PAST_CODE_END,
+    ),
+    default=ZERO,
+    output_field=MONEY,
+)
+
+
+def ledger_ads() -> Prefetch:
+    """Each row's ads as ``ledger_ads``, each with ``at_risk``, its part of the spend at risk."""
+    # SparkAd declares ``at_risk`` so that its readers are typed; the stubs see a clash.
+    ads = SparkAd.objects.select_related("ad_account").annotate(at_risk=AD_AT_RISK)  # type: ignore[no-redef]
+    return Prefetch("ads", ads.order_by(F("at_risk").desc(), "ad_id"), to_attr="ledger_ads")
+
+
+def with_spend_at_risk[R: QuerySet[SparkAuthorization]](rows: R) -> R:
+    """The rows with their ads (``ledger_ads``; ``spend_at_risk`` per currency is read from
+    them) and ``at_risk_rank``, the largest of their per-currency amounts, to order and filter
+    by: amounts in different currencies are never added or converted. The rank is a correlated
+    subquery, right beside any other join on the rows; the ads are one more query."""
+    largest = (
+        SparkAd.objects.filter(authorization=OuterRef("pk"))
         .order_by()
-        .values("authorization")
-        .annotate(total=Sum("daily_spend"))
-        .values("total")
+        .values("currency")
+        .annotate(total=Sum(AD_AT_RISK))
+        .order_by("-total")
+        .values("total")[:1]
     )
-    zero = Value(Decimal("0.00"), output_field=money)
-    at_risk = Case(
-        When(
-            status__in=[SparkAuthorization.Status.ACTIVE, SparkAuthorization.Status.EXPIRING],
-            then=Coalesce(Subquery(daily, output_field=money), zero) * AT_RISK_DAYS,
-        ),
-        default=zero,
-        output_field=money,
+    rank = Coalesce(Subquery(largest, output_field=MONEY), ZERO)
+    return rows.annotate(at_risk_rank=rank).prefetch_related(ledger_ads())
+
+
+def spend_at_risk_total(rows: QuerySet[SparkAuthorization]) -> list[Money]:
+    """What stops if these codes end, one amount per currency, largest first: one query."""
+    totals = (
+        SparkAd.objects.filter(authorization__in=rows)
+        .values("currency")
+        .annotate(total=Sum(AD_AT_RISK))
+        .order_by("currency")
     )
-    return rows.annotate(spend_at_risk=at_risk)
+    return by_currency([Money(t["total"], t["currency"]) for t in totals if t["total"]])
+
+
+def spend_at_risk_of(auth: SparkAuthorization) -> list[Money]:
+    """One row's spend at risk, per currency (for a message about that row)."""
+    return with_spend_at_risk(SparkAuthorization.objects.filter(pk=auth.pk)).get().spend_at_risk
+
+
+def biggest_at_risk_first(ids: Sequence[int]) -> list[int]:
+    """The rows `ids`, the one with the most spend at risk first, then the soonest end: the
+    order a renewal queue is worked in."""
+    rows = with_spend_at_risk(SparkAuthorization.objects.filter(pk__in=ids)).prefetch_related(None)
+    order = (F("at_risk_rank").desc(), F("auth_end").asc(), F("pk").asc())
+    return list(rows.order_by(*order).values_list("pk", flat=True))

@@ -23,8 +23,8 @@ from integrations.tiktok import TikTokError, clock
 
 from .. import bulk, terms
 from ..forms import BulkRequestForm, ReleaseSettingForm
-from ..models import SparkAuthorization
-from .ledger import form_errors
+from ..models import Money, SparkAuthorization
+from .ledger import form_errors, ledger_rows
 
 
 @login_required
@@ -119,12 +119,10 @@ def release_setting(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def ledger_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """The rows the ledger page shows with the same query string, every page of them,
+    streamed: terms, the ads each code feeds and the spend at risk, per currency."""
     brand = get_brand_for_user(request.user, slug)
-    rows = (
-        SparkAuthorization.objects.for_user(request.user)
-        .filter(brand=brand)
-        .select_related("brand", "post__campaign", "ad_account", "tiktok_account", "requested_by", "paid_by")
-    )
+    rows = ledger_rows(request, brand)[1]
     header = [
         "video",
         "campaign",
@@ -143,10 +141,19 @@ def ledger_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
         "requested or pasted",
         "by",
         "at (UTC)",
+        "ads",
+        "delivering ads",
+        "daily spend of ads that stop with the code",
+        "spend at risk",
     ]
     return csvexport.streaming_csv(
         f"{brand.slug}-spark-ads-ledger.csv", header, (_csv_row(a) for a in rows.iterator(chunk_size=500))
     )
+
+
+def _amounts(amounts: list[Money]) -> str:
+    # One figure per currency: a sum across currencies would be no amount at all.
+    return "; ".join(str(money) for money in amounts)
 
 
 def _csv_row(a: SparkAuthorization) -> list:
@@ -169,4 +176,8 @@ def _csv_row(a: SparkAuthorization) -> list:
         a.added_as,
         a.requested_by.email if a.requested_by else "",
         clock.on_clock(a.requested_at).strftime(when),
+        len(a.ledger_ads),
+        len([ad for ad in a.ledger_ads if ad.is_live]),
+        _amounts(a.stopping_daily_spend),
+        _amounts(a.spend_at_risk),
     ]

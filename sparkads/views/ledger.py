@@ -25,6 +25,7 @@ from integrations.models import BackgroundJob, Brand, BusinessCenterMember, Camp
 from integrations.tenancy import get_brand_for_user
 
 from .. import codes, flows, renewal
+from ..ads import flows as spark_ads
 from ..forms import (
     AuditFilterForm,
     BulkRequestForm,
@@ -34,9 +35,45 @@ from ..forms import (
     PasteCodeForm,
     RequestPermissionForm,
 )
-from ..models import MAX_REQUESTS_PER_VIDEO, AuditEvent, ExtensionProposal, SparkAd, SparkAuthorization
+from ..models import (
+    MAX_REQUESTS_PER_VIDEO,
+    AuditEvent,
+    ExtensionProposal,
+    SparkAuthorization,
+    SparkAuthorizationQuerySet,
+)
 
 # --- Spark Ads ledger ---------------------------------------------------------------------------
+
+
+def ledger_rows(request: HttpRequest, brand: Brand) -> tuple[LedgerFilterForm, SparkAuthorizationQuerySet]:
+    """The ledger's rows as the query string filters and orders them, each with its ads and
+    spend at risk: the page and its CSV list the same rows."""
+    filters = LedgerFilterForm(request.GET or None, brand=brand)
+    rows = filters.apply(
+        spark_ads.with_spend_at_risk(
+            SparkAuthorization.objects.for_user(request.user)
+            .filter(brand=brand)
+            .select_related(
+                "brand",
+                "post__campaign",
+                "ad_account",
+                "tiktok_account",
+                "requested_by",
+                "applied_by",
+                "ended_by",
+                "paid_by",
+            )
+            .prefetch_related(
+                Prefetch(
+                    "proposals",
+                    ExtensionProposal.objects.filter(status__in=ExtensionProposal.OPEN),
+                    to_attr="open_proposals",
+                )
+            )
+        )
+    )
+    return filters, rows
 
 
 @login_required
@@ -46,23 +83,13 @@ def ledger(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     for. An htmx request for either list (a filter, a page, the ledger's refresh) gets that
     fragment alone."""
     brand = get_brand_for_user(request.user, slug)
-    filters = LedgerFilterForm(request.GET or None, brand=brand)
-    rows = filters.apply(
-        SparkAuthorization.objects.for_user(request.user)
-        .filter(brand=brand)
-        .select_related(
-            "brand", "post", "ad_account", "tiktok_account", "requested_by", "applied_by", "ended_by", "paid_by"
-        )
-        .prefetch_related(
-            Prefetch(
-                "proposals",
-                ExtensionProposal.objects.filter(status__in=ExtensionProposal.OPEN),
-                to_attr="open_proposals",
-            ),
-            Prefetch("ads", SparkAd.objects.filter(SparkAd.FLAGGED).order_by("ad_id"), to_attr="flagged_ads"),
-        )
-    )
-    ctx: dict[str, object] = {"brand": brand, "can_manage": brand.can_manage(request.user), "filters": filters}
+    filters, rows = ledger_rows(request, brand)
+    ctx: dict[str, object] = {
+        "brand": brand,
+        "can_manage": brand.can_manage(request.user),
+        "filters": filters,
+        "at_risk_days": spark_ads.AT_RISK_DAYS,
+    }
     template = "sparkads/ledger.html"
     fragment = request.htmx.target if wants_fragment(request) else None
     if fragment != "campaign-posts":

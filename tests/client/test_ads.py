@@ -81,3 +81,43 @@ def test_a_refused_report_is_a_permanent_error(mocked, biz):
         BusinessClient("biz.1").report_integrated_get([ADV], metrics=["spend"])
 
     assert caught.value.code == 40002 and caught.value.kind == "permanent"
+
+
+def test_an_identitys_ad_quota_is_asked_for_the_identity_as_an_asset_of_the_ad_account(mocked, biz):
+    mocked.get(biz("asset/bind/quota/"), json=ok({"total_quota": 10000, "used_quota": 12, "available_quota": 9988}))
+
+    quota = BusinessClient("biz.1").asset_bind_quota(ADV, "7100000000000000777")
+
+    sent = query_of(mocked.calls[0])
+    assert (sent["advertiser_id"], sent["asset_id"], sent["asset_type"]) == (ADV, "7100000000000000777", "IDENTITY")
+    assert (quota["used_quota"], quota["total_quota"]) == (12, 10000)
+
+
+def test_a_refused_quota_read_is_a_permanent_error(mocked, biz):
+    mocked.get(biz("asset/bind/quota/"), json=fail(40001, "No permission to operate the identity"))
+
+    with pytest.raises(TikTokError) as caught:
+        BusinessClient("biz.1").asset_bind_quota(ADV, "7100000000000000777")
+
+    assert caught.value.code == 40001 and caught.value.kind == "permanent"
+
+
+def test_ad_groups_are_read_by_id_with_their_schedule(mocked, biz):
+    group = {"adgroup_id": "1700000000000000001", "schedule_type": "SCHEDULE_START_END"}
+    group["schedule_end_time"] = "2026-04-30 23:59:59"
+    mocked.get(biz("adgroup/get/"), json=ok({"list": [group], "page_info": {"page": 1, "total_page": 1}}))
+
+    page = BusinessClient("biz.1").adgroup_get(
+        ADV, adgroup_ids=["1700000000000000001"], fields=["adgroup_id", "schedule_end_time"]
+    )
+
+    sent = query_of(mocked.calls[0])
+    assert json.loads(sent["filtering"]) == {"adgroup_ids": ["1700000000000000001"]}
+    assert json.loads(sent["fields"]) == ["adgroup_id", "schedule_end_time"]
+    assert page["list"][0]["schedule_end_time"] == "2026-04-30 23:59:59"
+
+
+def test_more_than_a_hundred_ad_groups_are_never_asked_for_in_one_call(mocked, biz):
+    with pytest.raises(ValueError):
+        BusinessClient("biz.1").adgroup_get(ADV, adgroup_ids=[str(n) for n in range(101)])
+    assert len(mocked.calls) == 0

@@ -170,6 +170,13 @@ CALLS: dict[str, Call] = {
             end_time=datetime(2026, 4, 30, tzinfo=UTC),
         ),
     ),
+    "adgroup/get/": Call(
+        "adgroup_get",
+        lambda c: c.adgroup_get(
+            ADV, adgroup_ids=["1700000000000000001"], fields=["adgroup_id", "schedule_type", "schedule_end_time"]
+        ),
+    ),
+    "asset/bind/quota/": Call("asset_bind_quota", lambda c: c.asset_bind_quota(ADV, "7100000000000000777")),
     "tt_video/authorize/": Call("tt_video_authorize", lambda c: c.tt_video_authorize(ADV, "#SparkCode1")),
     "tt_video/info/": Call("tt_video_info", lambda c: c.tt_video_info(ADV, "#SparkCode1")),
     "tt_video/list/": Call(

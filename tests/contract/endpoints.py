@@ -729,6 +729,74 @@ ENDPOINTS: dict[str, Endpoint] = {
         "BB model/identity/music_authorization.go, enum/music_authorization_status.go",
         rules=(_bc_auth_tt_needs_its_bc,),
     ),
+    "adgroup/get/": Endpoint(
+        "GET",
+        Obj(
+            {
+                "advertiser_id": req(Id()),
+                "fields": opt(List(Str())),
+                "exclude_field_types_in_response": opt(List(Enum("NULL_FIELD"))),
+                "filtering": opt(
+                    Obj(
+                        {
+                            "campaign_ids": opt(List(Id(), max_items=100, min_items=1)),
+                            "campaign_system_origins": opt(List(Enum("PROMOTE", "TT_ADS_PLATFORM"))),
+                            "adgroup_ids": opt(List(Id(), max_items=100, min_items=1)),
+                            "adgroup_name": opt(Str()),
+                            "primary_status": opt(Str()),
+                            "secondary_status": opt(Str()),
+                            "objective_type": opt(Str()),
+                            "buying_types": opt(List(Enum("AUCTION", "RESERVATION_RF", "RESERVATION_TOP_VIEW"))),
+                            "optimization_goal": opt(Str()),
+                            "promotion_type": opt(Str()),
+                            "bid_strategy": opt(Str()),
+                            "creative_material_mode": opt(Enum("CUSTOM", "SMART_CREATIVE")),
+                            "billing_events": opt(List(Str())),
+                            "creation_filter_start_time": opt(Time()),
+                            "creation_filter_end_time": opt(Time()),
+                            "split_test_enabled": opt(Bool()),
+                        }
+                    )
+                ),
+                "page": opt(Int(1)),
+                "page_size": opt(Int(1, 1000)),
+            }
+        ),
+        Obj(
+            {
+                "list": opt(
+                    List(
+                        Obj(
+                            {
+                                "advertiser_id": opt(Id()),
+                                "campaign_id": opt(Id()),
+                                "campaign_name": opt(Str()),
+                                "adgroup_id": opt(Id()),
+                                "adgroup_name": opt(Str()),
+                                "create_time": opt(Time()),
+                                "modify_time": opt(Time()),
+                                "schedule_type": opt(Enum("SCHEDULE_FROM_NOW", "SCHEDULE_START_END")),
+                                "schedule_start_time": opt(Time()),
+                                "schedule_end_time": opt(Time()),
+                                "budget_mode": opt(Str()),
+                                "budget": opt(Num()),
+                                "operation_status": opt(Enum("ENABLE", "DISABLE", "FROZEN")),
+                            }
+                        )
+                    )
+                ),
+                "page_info": opt(PAGE_INFO),
+            }
+        ),
+        "BB model/adgroup/get.go, model/adgroup/adgroup.go (schedule_type, schedule_end_time UTC)",
+    ),
+    "asset/bind/quota/": Endpoint(
+        "GET",
+        Obj({"advertiser_id": req(Id()), "asset_id": req(Id()), "asset_type": req(Enum("IDENTITY"))}),
+        Obj({"total_quota": opt(Int(0)), "used_quota": opt(Int(0)), "available_quota": opt(Int(0))}),
+        "TikTok's reference doc 1739659584022529 (request: advertiser_id, asset_id, asset_type IDENTITY); "
+        "answer as BB model/bc/asset_bind_quota.go AssetBindQuota",
+    ),
     # Advertiser OAuth
     "oauth2/access_token/": Endpoint(
         "POST",

@@ -184,6 +184,18 @@ def walk_every_endpoint(base: str) -> None:
     helper(base, "clock/advance", {"seconds": 86400})
     brand.subscription_unsubscribe(subscribed[0])
     brand.ad_get(ADVERTISERS[0], filtering={"modified_after": "2026-01-01 00:00:00"})
+    # Its ad group is scheduled to end in 20 days (SCHEDULE_START_END).
+    ends = datetime.fromisoformat(helper(base, "state", method="GET")["now"]) + timedelta(days=20)
+    ad = helper(
+        base,
+        "helpers/ads",
+        {"advertiser_id": ADVERTISERS[0], "video_id": video_id, "schedule_end_time": f"{ends:%Y-%m-%d %H:%M:%S}"},
+    )
+    helper(base, f"helpers/ads/{ad['ad_id']}/approve")
+    helper(base, "clock/advance", {"seconds": 86400})
+    listed = brand.ad_get(ADVERTISERS[0], filtering={"modified_after": "2026-01-01 00:00:00"})
+    brand.asset_bind_quota(ADVERTISERS[0], listed["list"][0]["identity_id"])
+    brand.adgroup_get(ADVERTISERS[0], adgroup_ids=[listed["list"][0]["adgroup_id"]])
     day = date.fromisoformat(helper(base, "state", method="GET")["now"][:10])
     brand.report_integrated_get(
         ADVERTISERS,

@@ -212,3 +212,29 @@ def test_ads_subscriptions_take_tiktoks_required_fields_and_only_the_tokens_ad_a
     first = sandbox.business("POST", "subscription/unsubscribe/", json=unsubscribe | {"subscription_id": sub})
     second = sandbox.business("POST", "subscription/unsubscribe/", json=unsubscribe | {"subscription_id": sub})
     assert (first["code"], first["data"]["subscription_id"], second["code"]) == (0, sub, 40007)
+
+
+def test_an_ad_group_scheduled_to_end_stops_its_ad_there_and_adgroup_get_says_when(sandbox):
+    token = sandbox.advertiser_token()
+    applied_code(sandbox, token, days=30)
+    start = datetime.fromisoformat(sandbox.control("GET", "state").json()["now"])
+    ends = start + timedelta(days=3)
+    ad = new_ad(sandbox, schedule_end_time=f"{ends:%Y-%m-%d %H:%M:%S}")
+    decide(sandbox, ad["ad_id"], "approve")
+    open_ended = new_ad(sandbox)
+
+    groups = sandbox.business("GET", "adgroup/get/", token, params={"advertiser_id": ADV})["data"]["list"]
+    sandbox.control("POST", "clock/advance", json={"seconds": 5 * 86400})
+    spent = sandbox.control("GET", "helpers/ads").json()
+
+    schedules = {g["adgroup_id"]: (g["schedule_type"], g.get("schedule_end_time")) for g in groups}
+    listed = {
+        a["ad_id"]: a for a in sandbox.business("GET", "ad/get/", token, params={"advertiser_id": ADV})["data"]["list"]
+    }
+    scheduled = next(a for a in listed.values() if a["ad_id"] == ad["ad_id"])
+    assert schedules[scheduled["adgroup_id"]] == ("SCHEDULE_START_END", f"{ends:%Y-%m-%d %H:%M:%S}")
+    assert schedules[listed[open_ended["ad_id"]]["adgroup_id"]] == ("SCHEDULE_FROM_NOW", None)
+    assert scheduled["secondary_status"] == "AD_STATUS_DONE"
+    # It spent three days' worth, not five.
+    lifetime = Decimal(next(a for a in spent if a["ad_id"] == ad["ad_id"])["lifetime_spend"])
+    assert Decimal("240.00") <= lifetime <= Decimal("360.00")

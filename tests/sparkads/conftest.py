@@ -68,6 +68,19 @@ def world(brand, token):
     return make_world(brand, token)
 
 
+@pytest.fixture
+def other_ad_account(world):
+    """A second ad account of the same brand and grant, billed in euros."""
+    return AdAccount.objects.create(
+        advertiser_id="7300000000000000002",
+        name="Demo Brand EU",
+        brand=world["ad"].brand,
+        currency="EUR",
+        timezone="Europe/Paris",
+        credential=world["cred"],
+    )
+
+
 class Control:
     """The sandbox's control API."""
 

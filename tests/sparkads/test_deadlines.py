@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import responses
 import time_machine
 from django.urls import reverse
 
+from integrations.models import CampaignPost
 from integrations.polling import POLLERS
 from integrations.tiktok import clock
 from sparkads import flows, ledger
-from sparkads.models import AuditEvent, SparkAuthorization, SparkReminder
+from sparkads.models import AuditEvent, SparkAd, SparkAuthorization, SparkReminder
 from tests.sparkads.test_flows import START, _status, ok, url
 from tests.sparkads.test_renewal import _applied
 
@@ -146,3 +148,59 @@ def test_before_the_next_tick_a_code_past_its_end_on_tiktoks_clock_reads_ended_o
     for page in (mine, theirs):
         assert "days left" not in page
         assert re.findall(r'class="badge [a-z]+">([^<]+)</span>', page) == ["Ended"]
+
+
+def _feeding(auth: SparkAuthorization, daily: str, ad_id: str) -> None:
+    SparkAd.objects.create(
+        brand=auth.brand,
+        ad_account=auth.ad_account,
+        authorization=auth,
+        ad_id=ad_id,
+        tiktok_item_id=auth.item_id,
+        identity_type="AUTH_CODE",
+        operation_status="ENABLE",
+        secondary_status="AD_STATUS_DELIVERY_OK",
+        currency="USD",
+        daily_spend=Decimal(daily),
+    )
+
+
+def test_a_renewal_reminder_states_the_spend_at_risk(sixty_days, tiktok_clock, settings, mailoutbox, run_jobs):
+    _feeding(sixty_days, "20.00", "1801")
+    with time_machine.travel(START + timedelta(hours=1), tick=False), responses.RequestsMock() as rsps:
+        _status(settings, rsps, sixty_days.auth_end)
+        ledger.advance(sixty_days)
+        tiktok_clock["days"] = 15
+        tick(run_jobs)
+    assert mailoutbox and all("Spend at risk: 600.00 USD" in m.body for m in mailoutbox)
+
+
+def test_codes_reaching_their_marks_together_are_worked_biggest_spend_at_risk_first(
+    sixty_days, world, tiktok_clock, settings, mailoutbox, run_jobs
+):
+    post = CampaignPost.objects.create(
+        campaign=world["campaign"], tiktok_account=world["account"], video_id="7700000000000000999"
+    )
+    bigger = SparkAuthorization.objects.create(
+        brand=sixty_days.brand,
+        post=post,
+        video_id=post.video_id,
+        status=Status.ACTIVE,
+        ad_account=world["ad"],
+        tiktok_account=world["account"],
+        item_id=post.video_id,
+        auth_start=START,
+        auth_end=sixty_days.auth_end,
+    )
+    bigger.set_code("CODE-BIGGER")
+    bigger.save()
+    _feeding(sixty_days, "5.00", "small")
+    _feeding(bigger, "50.00", "big")
+    with time_machine.travel(START + timedelta(hours=1), tick=False), responses.RequestsMock() as rsps:
+        _status(settings, rsps, sixty_days.auth_end)
+        for auth in (sixty_days, bigger):
+            ledger.advance(auth)
+        tiktok_clock["days"] = 15
+        tick(run_jobs)
+    videos = [m.body.split("for video ", 1)[1].split(" ", 1)[0] for m in mailoutbox]
+    assert videos == [bigger.video_id] * 2 + [sixty_days.video_id] * 2

@@ -5,24 +5,25 @@ campaign's posts, a page at a time."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import Campaign, CampaignPost, TikTokAccount
-from sparkads.models import AuditEvent, SparkAuthorization
+from sparkads.models import AuditEvent, SparkAd, SparkAuthorization
 
 pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # The full page: session and user, the brand and its role, the navigation's two, the ledger's
 # count and page, the capability, the campaign lists of both forms, the default campaign, the
-# posts' count and page, the last bulk request, the page's open extension proposals and its
-# flagged (rejected or fatigued) Spark ads.
+# posts' count and page, the last bulk request, the page's open extension proposals, the
+# page's ads (each with its part of the spend at risk, the flagged ones among them).
 LEDGER_PAGE_QUERIES = 18
 # The ledger's own refresh: session, user, brand, role, the navigation's two, count and page,
-# the page's open extension proposals and flagged Spark ads.
+# the page's open extension proposals, the page's ads.
 LEDGER_FRAGMENT_QUERIES = 10
 
 
@@ -46,7 +47,7 @@ def bulk_ledger(world, n: int, *, campaign=None, prefix: str = "v") -> list[Spar
     )
     now = timezone.now()
     statuses = [Status.ACTIVE, Status.REQUESTED, Status.EXPIRED]
-    return SparkAuthorization.objects.bulk_create(
+    rows = SparkAuthorization.objects.bulk_create(
         [
             SparkAuthorization(
                 brand=brand,
@@ -64,6 +65,24 @@ def bulk_ledger(world, n: int, *, campaign=None, prefix: str = "v") -> list[Spar
             for i, p in enumerate(posts)
         ]
     )
+    # Each row feeds one delivering ad; row i's spends (i % 50 + 1).25 a day.
+    SparkAd.objects.bulk_create(
+        SparkAd(
+            brand=brand,
+            ad_account=world["ad"],
+            authorization=row,
+            ad_id=f"{prefix}ad{i}",
+            ad_name=f"Ad {prefix}{i}",
+            tiktok_item_id=row.item_id,
+            identity_type="AUTH_CODE",
+            operation_status="ENABLE",
+            secondary_status="AD_STATUS_DELIVERY_OK",
+            currency="USD",
+            daily_spend=Decimal(f"{i % 50 + 1}.25"),
+        )
+        for i, row in enumerate(rows)
+    )
+    return rows
 
 
 def ledger_url(world) -> str:

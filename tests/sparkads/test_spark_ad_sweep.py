@@ -111,6 +111,9 @@ def test_a_sweep_reads_the_ads_then_one_report_for_the_batch_and_schedules_the_n
         {"dimensions": {"ad_id": "1801", "stat_time_day": f"{yesterday} 00:00:00"}, "metrics": {"spend": "12.34"}}
     ]
     responses.get(url("report/integrated/get/"), json=ok({"list": report, "page_info": {"total_page": 1}}))
+    quota = responses.get(
+        url("asset/bind/quota/"), json=ok({"total_quota": 10000, "used_quota": 37, "available_quota": 9963})
+    )
     (batch,) = flows.claim_due_batches(100)
 
     assert tasks.sweep_spark_ads.apply(args=[batch]).get() == 1
@@ -120,6 +123,10 @@ def test_a_sweep_reads_the_ads_then_one_report_for_the_batch_and_schedules_the_n
     assert sorted(json.loads(reports[0].request.params["advertiser_ids"])) == sorted(a.advertiser_id for a in accounts)
     stored = SparkAd.objects.get(ad_id="1801")
     assert (stored.daily_spend, stored.currency) == (Decimal("12.34"), "EUR")
+    # The one identity the batch's ads use: its quota read once, for the account that has it.
+    assert quota.call_count == 1
+    assert quota.calls[0].request.params["asset_id"] == IDENTITY
+    assert (stored.identity_ads_used, stored.identity_ads_total) == (37, 10000)
     for account in accounts:
         account.refresh_from_db()
         assert account.next_spend_read_at > clock.now() + flows.SWEEP_EVERY - timedelta(minutes=5)
@@ -150,3 +157,20 @@ def test_the_dispatcher_sends_one_sweep_per_batch(world, django_capture_on_commi
         assert tasks.dispatch_spark_ad_sweeps() == 1
 
     assert sent == [[world["ad"].pk]]
+
+
+@responses.activate
+def test_a_quota_tiktok_withholds_keeps_the_last_one_and_the_spend_is_still_read(world):
+    live_code(world["ad"])
+    ad = {"ad_id": "1801", "tiktok_item_id": POST, "identity_type": "AUTH_CODE", "identity_id": IDENTITY}
+    responses.get(url("ad/get/"), json=ok({"list": [ad], "page_info": {"total_page": 1}}))
+    responses.get(url("asset/bind/quota/"), json={"code": 40001, "message": "No permission", "request_id": "r"})
+    responses.get(url("report/integrated/get/"), json=ok({"list": [], "page_info": {"total_page": 1}}))
+    flows.read_ads(world["ad"])
+    SparkAd.objects.update(identity_ads_used=5, identity_ads_total=10000)
+
+    flows.sweep([world["ad"].pk])
+
+    stored = SparkAd.objects.get(ad_id="1801")
+    assert (stored.identity_ads_used, stored.identity_ads_total) == (5, 10000)
+    assert any("report/integrated/get" in c.request.url for c in responses.calls)

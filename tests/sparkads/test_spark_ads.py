@@ -4,7 +4,7 @@ spend to the cent from one report call, and the spend at risk when a code ends."
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from sparkads.ads import flows
-from sparkads.models import SparkAd, SparkAdDay, SparkAuthorization
+from sparkads.models import Money, SparkAd, SparkAdDay, SparkAuthorization
 
 from .conftest import ADVERTISER_ID
 
@@ -94,6 +94,8 @@ def test_one_report_call_stores_each_days_spend_to_the_cent_and_yesterdays_is_th
         for d, s in days.items()
     ]
     responses.get(url("report/integrated/get/"), json=ok({"list": rows, "page_info": {"total_page": 1}}))
+    # A day read by an earlier sweep, before this window.
+    SparkAdDay.objects.create(ad=SparkAd.objects.get(ad_id="1801"), day=date(2026, 2, 20), spend=Decimal("7.00"))
 
     flows.read_spend([world["ad"]], now=NOW)
 
@@ -102,11 +104,11 @@ def test_one_report_call_stores_each_days_spend_to_the_cent_and_yesterdays_is_th
     assert (sent["start_date"], sent["end_date"]) == ("2026-03-04", "2026-03-10")
     stored = SparkAd.objects.get(ad_id="1801")
     assert stored.daily_spend == Decimal("99.99")
-    assert stored.lifetime_spend == Decimal("250.19")
-    assert (
-        flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get().spend_at_risk
-        == Decimal("99.99") * flows.AT_RISK_DAYS
-    )
+    assert stored.lifetime_spend == Decimal("257.19")
+    assert stored.spend_last_7_days == Decimal("250.19")
+    assert flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get().spend_at_risk == [
+        Money(Decimal("99.99") * flows.AT_RISK_DAYS, "")
+    ]
 
 
 def test_six_ad_accounts_are_never_put_in_one_report(world):
@@ -138,11 +140,11 @@ def test_only_live_ads_that_stop_with_the_code_put_spend_at_risk(world):
 
     at_risk = flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get().spend_at_risk
 
-    assert at_risk == Decimal("12.50") * flows.AT_RISK_DAYS
+    assert at_risk == [Money(Decimal("12.50") * flows.AT_RISK_DAYS, "")]
 
 
 @pytest.mark.parametrize("count", [10, 1000])
-def test_spend_at_risk_for_any_number_of_rows_is_one_query(world, count):
+def test_spend_at_risk_for_any_number_of_rows_is_two_queries(world, count):
     account = world["ad"]
     rows = SparkAuthorization.objects.bulk_create(
         SparkAuthorization(
@@ -171,8 +173,10 @@ def test_spend_at_risk_for_any_number_of_rows_is_one_query(world, count):
     with CaptureQueriesContext(connection) as queries:
         listed = list(flows.with_spend_at_risk(SparkAuthorization.objects.filter(brand=account.brand)))
 
-    assert len(queries) == 1
-    assert {r.spend_at_risk for r in listed} == {Decimal("1.01") * flows.AT_RISK_DAYS}
+    # The rows with their rank, then their ads.
+    assert len(queries) == 2
+    assert {r.at_risk_rank for r in listed} == {Decimal("1.01") * flows.AT_RISK_DAYS}
+    assert {str(m) for r in listed for m in r.spend_at_risk} == {"30.30"}
 
 
 def _spending_ads(row: SparkAuthorization, *spends: str) -> None:
@@ -196,7 +200,8 @@ def test_a_code_that_already_ended_has_nothing_left_at_risk(world):
     row.save()
     _spending_ads(row, "10.00")
 
-    assert flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get().spend_at_risk == 0
+    annotated = flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get()
+    assert (annotated.spend_at_risk, annotated.at_risk_rank) == ([], 0)
 
 
 def test_spend_at_risk_is_not_multiplied_by_other_joins_on_the_ledger_query(world):
@@ -208,4 +213,87 @@ def test_spend_at_risk_is_not_multiplied_by_other_joins_on_the_ledger_query(worl
 
     annotated = flows.with_spend_at_risk(rows).get()
 
-    assert (annotated.days_seen, annotated.spend_at_risk) == (4, Decimal("12.50") * flows.AT_RISK_DAYS)
+    assert (annotated.days_seen, annotated.at_risk_rank) == (4, Decimal("12.50") * flows.AT_RISK_DAYS)
+
+
+def test_a_code_whose_ads_run_in_two_currencies_has_two_amounts_at_risk_never_one_sum(world, other_ad_account):
+    row = ledger_row(world)
+    _spending_ads(row, "10.00")
+    SparkAd.objects.create(
+        brand=row.brand,
+        ad_account=other_ad_account,
+        authorization=row,
+        ad_id="eur-1",
+        tiktok_item_id=row.item_id,
+        identity_type="AUTH_CODE",
+        operation_status="ENABLE",
+        secondary_status="AD_STATUS_DELIVERY_OK",
+        currency="EUR",
+        daily_spend=Decimal("5.00"),
+    )
+    SparkAd.objects.filter(authorization=row, currency="").update(currency="USD")
+
+    annotated = flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get()
+
+    assert annotated.spend_at_risk == [
+        Money(Decimal("10.00") * flows.AT_RISK_DAYS, "USD"),
+        Money(Decimal("5.00") * flows.AT_RISK_DAYS, "EUR"),
+    ]
+    # Ordered by its largest amount, never by a sum across currencies.
+    assert annotated.at_risk_rank == Decimal("10.00") * flows.AT_RISK_DAYS
+
+
+@pytest.mark.parametrize(
+    ("group_ends_after_code", "days"),
+    [
+        (None, 30),  # SCHEDULE_FROM_NOW: it runs on, the whole stated horizon
+        (timedelta(days=10), 10),
+        (timedelta(days=2, hours=12), 3),  # a part of a day counts as a day of spend
+        (timedelta(days=100), 30),  # at most the stated horizon
+        (timedelta(days=-1), 0),  # its ad group ends first: nothing stops with the code
+    ],
+)
+def test_spend_at_risk_counts_the_days_the_ad_group_would_run_past_the_codes_end(world, group_ends_after_code, days):
+    row = ledger_row(world)
+    row.auth_end = NOW
+    row.save()
+    _spending_ads(row, "10.00")
+    runs_until = NOW + group_ends_after_code if group_ends_after_code is not None else None
+    SparkAd.objects.filter(authorization=row).update(runs_until=runs_until, currency="USD")
+
+    annotated = flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get()
+
+    assert annotated.at_risk_rank == Decimal("10.00") * days
+    assert annotated.spend_at_risk == ([Money(Decimal("10.00") * days, "USD")] if days else [])
+
+
+@responses.activate
+def test_the_sweep_reads_each_ad_groups_scheduled_end_once(world):
+    ledger_row(world)
+    group = "1700000000000000001"
+    responses.get(
+        url("ad/get/"),
+        json=ok({"list": [ad("1801", POST, adgroup_id=group), ad("1802", POST, adgroup_id=group)], "page_info": {}}),
+    )
+    schedules = responses.get(
+        url("adgroup/get/"),
+        json=ok(
+            {
+                "list": [
+                    {
+                        "adgroup_id": group,
+                        "schedule_type": "SCHEDULE_START_END",
+                        "schedule_end_time": "2026-04-30 23:59:59",
+                    }
+                ],
+                "page_info": {"total_page": 1},
+            }
+        ),
+    )
+    flows.read_ads(world["ad"])
+
+    assert flows.read_schedules(world["ad"]) == 1
+
+    assert schedules.call_count == 1
+    assert json.loads(schedules.calls[0].request.params["filtering"]) == {"adgroup_ids": [group]}
+    assert set(SparkAd.objects.values_list("runs_until", flat=True)) == {datetime(2026, 4, 30, 23, 59, 59, tzinfo=UTC)}

@@ -189,7 +189,8 @@ def test_the_ledger_page_query_count_does_not_grow_with_rows(world, alice, clien
             paid_by=alice,
         )
     client.force_login(alice)
-    with django_assert_num_queries(17):  # the same for one row: nothing per row (open proposals: one query)
+    # The same for one row: nothing per row (open proposals: one query; their ads: one query).
+    with django_assert_num_queries(18):
         page = client.get(_ledger(world))
     assert page.content.decode().count("Mark paid") == 6
 

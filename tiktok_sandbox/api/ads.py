@@ -264,3 +264,83 @@ def identity_music_authorization(call: Call) -> dict:
     if end <= start:
         raise BusinessError(40002, "end_time: must be later than start_time.")
     return {"music_authorization": [music.authorization(video, [str(loc) for loc in locations], end)]}
+
+
+# --- asset/bind/quota/ ----------------------------------------------------------------------
+
+# Ads one AUTH_CODE, TT_USER or BC_AUTH_TT identity may be bound to (model/ad/ad.go).
+IDENTITY_AD_QUOTA = 10_000
+
+
+@endpoint("asset/bind/quota/", "GET")
+def asset_bind_quota(call: Call) -> dict:
+    """An identity's ad quota: every ad made with it counts, in any ad account."""
+    advertiser_for(call)
+    if call.str("asset_type") != "IDENTITY":
+        raise BusinessError(40002, "asset_type: the sandbox serves IDENTITY.")
+    used = Ad.objects.filter(identity_id=call.str("asset_id")).count()
+    return {"total_quota": IDENTITY_AD_QUOTA, "used_quota": used, "available_quota": IDENTITY_AD_QUOTA - used}
+
+
+# --- adgroup/get/ ---------------------------------------------------------------------------
+
+# The fields of model/adgroup/adgroup.go the sandbox fills; ``fields`` may name any of them.
+ADGROUP_FIELDS = frozenset(
+    [
+        "advertiser_id",
+        "campaign_id",
+        "campaign_name",
+        "adgroup_id",
+        "adgroup_name",
+        "create_time",
+        "modify_time",
+        "schedule_type",
+        "schedule_start_time",
+        "schedule_end_time",
+        "budget_mode",
+        "budget",
+        "operation_status",
+    ]
+)
+
+
+def adgroup_fields(ad: Ad) -> dict:
+    """The ad group of a sandbox ad (one ad per ad group): its schedule and budget."""
+    out = {
+        "advertiser_id": ad.advertiser.advertiser_id,
+        "campaign_id": ad.campaign_id,
+        "campaign_name": ad.campaign_name,
+        "adgroup_id": ad.adgroup_id,
+        "adgroup_name": ad.adgroup_name,
+        "create_time": clock.fmt(ad.create_time),
+        "modify_time": clock.fmt(ad.modify_time),
+        "schedule_type": "SCHEDULE_START_END" if ad.schedule_end_time else "SCHEDULE_FROM_NOW",
+        "schedule_start_time": clock.fmt(ad.create_time),
+        "budget_mode": "BUDGET_MODE_DAY",
+        "budget": float(ad.daily_budget),
+        "operation_status": "DISABLE" if ad.paused_at else "ENABLE",
+    }
+    if ad.schedule_end_time:
+        out["schedule_end_time"] = clock.fmt(ad.schedule_end_time)
+    return out
+
+
+@endpoint("adgroup/get/", "GET")
+def adgroup_get(call: Call) -> dict:
+    advertiser = advertiser_for(call)
+    fields = call.list("fields")
+    if unknown := [f for f in fields if f not in ADGROUP_FIELDS]:
+        raise BusinessError(40002, f"fields: {unknown[0]} is not a valid field.")
+    filtering = call.dict("filtering")
+    rows = Ad.objects.filter(advertiser=advertiser).select_related("advertiser")
+    for key, column in (("campaign_ids", "campaign_id"), ("adgroup_ids", "adgroup_id")):
+        wanted = filtering.get(key)
+        if wanted is not None:
+            if not isinstance(wanted, list) or not 1 <= len(wanted) <= 100:
+                raise BusinessError(40002, f"filtering.{key}: between 1 and 100 ids.")
+            rows = rows.filter(**{f"{column}__in": [str(v) for v in wanted]})
+    listed = [adgroup_fields(ad) for ad in rows.order_by("-create_time", "adgroup_id")]
+    if fields:
+        listed = [{k: v for k, v in a.items() if k in fields} for a in listed]
+    page, info = call.page(listed, default_size=10, max_size=1000)
+    return {"list": page, "page_info": info}
