@@ -778,6 +778,8 @@ class SparkAd(models.Model):
     NOT_LIVE = ("AD_STATUS_AUDIT", "AD_STATUS_NOT_APPROVE", "AD_STATUS_AUDIT_DENY", "AD_STATUS_DONE")
     # The sandbox says NOT_APPROVE; TikTok's status list says AUDIT_DENY: both are a rejection.
     REJECTED = ("AD_STATUS_NOT_APPROVE", "AD_STATUS_AUDIT_DENY")
+    # What an AD webhook's rejection records until ad/get/ tells the status again.
+    REJECTED_BY_WEBHOOK = REJECTED[0]
     # How each identity type authorizes the post, in words (model/ad/ad.go identity_type).
     SOURCES = {
         "AUTH_CODE": "Spark code applied to the ad account",

@@ -43,7 +43,9 @@ def apply(events: list[AdsEvent]) -> int:
         if event.entity == REPORT_DATA_CHANGE:
             stale.append(event.advertiser_id)
         elif event.entity == AD and event.reject_reason:
-            moved = ads.update(rejected_at=now, reject_reason=event.reject_reason, secondary_status=SparkAd.REJECTED)
+            moved = ads.update(
+                rejected_at=now, reject_reason=event.reject_reason, secondary_status=SparkAd.REJECTED_BY_WEBHOOK
+            )
             changed += moved
             if not moved:
                 stale.append(event.advertiser_id)  # an ad not read yet: ad/get will show it rejected
