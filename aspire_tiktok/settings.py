@@ -116,11 +116,13 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
             ],
             # intcomma, naturaltime and friends on every page: figures read the same everywhere.
-            # web_url keeps TikTok-supplied links that are not http(s) out of href and src.
+            # web_url keeps TikTok-supplied links that are not http(s) out of href and src;
+            # post_name names a post TikTok listed as pages name every other post.
             "builtins": [
                 "django.contrib.humanize.templatetags.humanize",
                 "integrations.templatetags.links",
                 "integrations.templatetags.clock",
+                "integrations.templatetags.words",
             ],
         },
     },

@@ -84,10 +84,10 @@ def mark_paid(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         if terms.mark_paid(auth, request.user):
             messages.success(
-                request, f"Marked paid. Video {auth.video_id}'s code was released to ad account {auth.ad_account}."
+                request, f"Marked paid. The code for {auth.post_name} was released to ad account {auth.ad_account}."
             )
         else:
-            messages.success(request, f"Marked paid: {auth.fee_label} for video {auth.video_id}.")
+            messages.success(request, f"Marked paid: {auth.fee_label} for {auth.post_name}.")
     except FlowError as exc:
         messages.error(request, exc.message)
     except TikTokError as exc:

@@ -194,7 +194,7 @@ def test_a_refused_request_owes_nothing_and_cannot_be_marked_paid(requested, ali
     SparkAuthorization.objects.filter(pk=requested.pk).update(status=Status.REJECTED)
     requested.refresh_from_db()
     assert "mark_paid" not in requested.actions
-    with pytest.raises(FlowError, match="Not possible now: video .* authorization is rejected"):
+    with pytest.raises(FlowError, match="Not possible now: the authorization of video .* is rejected"):
         terms.mark_paid(requested, alice)
     requested.refresh_from_db()
     assert requested.payment_status == Payment.UNPAID
