@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils.text import capfirst
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from integrations.errors import FlowError, message_for
 from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, Credential, TikTokAccount

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils.text import capfirst
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from integrations import mail, previews
 from integrations.connect.capability import Capability, spark_ads_capability

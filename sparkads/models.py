@@ -17,12 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.utils.text import capfirst
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 
-from integrations import polling
+from integrations import polling, words
 from integrations.crypto import EncryptedTextField
 from integrations.errors import FlowError
 from integrations.models import (
@@ -36,7 +36,6 @@ from integrations.models import (
     PendingWrite,
     TikTokAccount,
 )
-from integrations import words
 from integrations.tiktok import clock
 
 # TikTok's durations for a Spark Ads authorization (tcm/tt_video/apply/).

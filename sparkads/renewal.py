@@ -17,8 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils.text import capfirst
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from integrations import mail
 from integrations.errors import FlowError, message_for

@@ -11,9 +11,9 @@ creator.
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils.text import capfirst
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from .. import mail
 from ..models import Campaign, CampaignPost, Collaboration, TikTokAccount

@@ -11,12 +11,12 @@ Business Center and Ads Manager pages are in their own packages.
 from __future__ import annotations
 
 from django import forms
-from django.utils.text import capfirst
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import csvexport

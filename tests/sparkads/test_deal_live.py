@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils import timezone
+from django.utils.html import escape
 
 from integrations.models import BackgroundJob, CampaignPost
 from sparkads import creator_codes, flows, renewal, tasks, terms
