@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
@@ -138,6 +139,37 @@ def test_signing_up_from_the_link_comes_back_to_the_invitation(client, brand, al
     client.post(confirm.group(1))
     client.post(link)
     assert brand.memberships.filter(user__email="hana@example.test", role=Role.MEMBER).exists()
+
+
+def test_the_sign_up_page_from_an_invitation_is_filled_with_the_invited_address_and_keeps_it(client, brand, alice):
+    client.force_login(alice)
+    _invite(client, brand, "jade@example.test")
+    link = _link_in_last_mail()
+    client.logout()
+    signup = f"{reverse('account_signup')}?next={link}"
+    page = client.get(signup).content.decode()
+    field = re.search(r'<input[^>]*name="email"[^>]*>', page)
+    assert field and 'value="jade@example.test"' in field.group(0) and "readonly" in field.group(0)
+    assert "Your invitation is for this address." in page
+    answer = client.post(
+        signup,
+        {"email": "other@example.test", "password1": "a-long-pass-phrase-1", "password2": "a-long-pass-phrase-1"},
+    )
+    assert answer.status_code == 200
+    assert "This invitation is for jade@example.test" in answer.content.decode()
+    assert not BrandInvitation.objects.filter(email="other@example.test").exists()
+    assert not get_user_model().objects.filter(email="other@example.test").exists()
+
+
+def test_a_plain_sign_up_or_a_used_invitation_leaves_the_address_free(client, brand, alice):
+    client.force_login(alice)
+    _invite(client, brand, "kai@example.test")
+    link = _link_in_last_mail()
+    BrandInvitation.objects.filter(email="kai@example.test").update(cancelled_at=timezone.now())
+    client.logout()
+    for signup in (reverse("account_signup"), f"{reverse('account_signup')}?next={link}"):
+        field = re.search(r'<input[^>]*name="email"[^>]*>', client.get(signup).content.decode())
+        assert field and "readonly" not in field.group(0) and "kai@example.test" not in field.group(0)
 
 
 def test_only_the_tokens_hash_is_stored(client, brand, alice):
