@@ -54,13 +54,24 @@ class Brand(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.slug:
-            base = slugify(self.name)[:70] or "brand"
-            slug, n = base, 1
-            while Brand.objects.filter(slug=slug).exclude(pk=self.pk).exists():
-                n += 1
-                slug = f"{base}-{n}"
-            self.slug = slug
+            self.slug = Brand.free_slug(self.name, exclude=self.pk)
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def slug_for(name: str) -> str:
+        """The address a brand's name makes by itself."""
+        return slugify(name)[:70] or "brand"
+
+    @staticmethod
+    def free_slug(name: str, exclude: int | None = None) -> str:
+        """The name's own address, or the first free one after it (`-2`, `-3`…). People
+        creating a brand are shown it before it is used (integrations.forms.BrandForm)."""
+        base = Brand.slug_for(name)
+        slug, n = base, 1
+        while Brand.objects.filter(slug=slug).exclude(pk=exclude).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
 
     def role_of(self, user: AbstractBaseUser | AnonymousUser) -> str | None:
         """The user's role in this brand, or None; read once per brand instance."""

@@ -52,6 +52,49 @@ def test_creating_a_brand_makes_its_creator_the_owner_and_lands_on_its_home(clie
     assert "you are its owner" in response.content.decode()
 
 
+def test_a_second_brand_of_the_same_name_is_made_only_once_its_creator_confirms_it_and_its_address(
+    client, user_factory
+):
+    user = user_factory(email="twice@example.test")
+    client.force_login(user)
+    client.post(reverse("integrations:brand_create"), {"name": "Northwind"})
+    page = client.post(reverse("integrations:brand_create"), {"name": "northwind"}).content.decode()
+    assert Brand.objects.filter(name__iexact="northwind").count() == 1
+    assert "You already have a brand named “Northwind”" in page and 'href="/brands/northwind/"' in page
+    assert "The address http://127.0.0.1:8000/brands/northwind/ belongs to another brand" in page
+    assert 'name="slug" value="northwind-2"' in page
+    assert "Create another brand named “Northwind”" in page
+    response = client.post(
+        reverse("integrations:brand_create"), {"name": "northwind", "slug": "northwind-emea", "confirmed": "True"}
+    )
+    assert response["Location"] == reverse("brand_home", args=["northwind-emea"])
+    assert Brand.objects.get(slug="northwind-emea").role_of(user) == Role.OWNER
+
+
+def test_a_name_whose_address_another_brand_holds_shows_the_address_it_would_get_without_naming_that_brand(
+    client, user_factory, brand_factory
+):
+    brand_factory(name="Globex", owner=user_factory())
+    client.force_login(user_factory())
+    page = client.post(reverse("integrations:brand_create"), {"name": "Globex"}).content.decode()
+    assert Brand.objects.filter(name="Globex").count() == 1
+    assert "You already have" not in page
+    assert "The address http://127.0.0.1:8000/brands/globex/ belongs to another brand" in page
+    taken = client.post(reverse("integrations:brand_create"), {"name": "Globex", "slug": "globex", "confirmed": "True"})
+    assert "The address /brands/globex/ is taken: choose another." in taken.content.decode()
+    assert Brand.objects.filter(name="Globex").count() == 1
+    made = client.post(
+        reverse("integrations:brand_create"), {"name": "Globex", "slug": "globex-2", "confirmed": "True"}
+    )
+    assert made["Location"] == reverse("brand_home", args=["globex-2"])
+
+
+def test_a_new_brand_is_told_its_address(client, user_factory):
+    client.force_login(user_factory())
+    page = client.post(reverse("integrations:brand_create"), {"name": "Initech"}, follow=True).content.decode()
+    assert "Initech is ready at http://127.0.0.1:8000/brands/initech/" in page
+
+
 def test_a_brand_without_a_name_is_refused_with_a_message(client, user_factory):
     client.force_login(user_factory())
     response = client.post(reverse("integrations:brand_create"), {"name": "  "})
