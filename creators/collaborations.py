@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from integrations import previews
 from integrations.errors import FlowError, message_for
 from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, Credential, TikTokAccount
 from integrations.polling import claim_due
@@ -200,7 +201,11 @@ def link_requests_job(job: BackgroundJob) -> tuple[str, dict[str, Any]]:
     collab = Collaboration.objects.select_related("campaign", "tiktok_account__credential").get(
         pk=job.params["collab"], tiktok_account__owner=job.user
     )
-    return "", {"campaign": collab.campaign.name, "requests": link_requests(collab)}
+    requests = link_requests(collab)
+    named = previews.captions(collab.tiktok_account, [str(r.get("video_id")) for r in requests])
+    for r in requests:
+        r["caption"] = named.get(str(r.get("video_id")), "")
+    return "", {"campaign": collab.campaign.name, "requests": requests}
 
 
 def answer_link_request(collab: Collaboration, link_request_id: str, video_id: str, approve: bool) -> None:
