@@ -291,7 +291,7 @@ def test_a_double_submitted_assignment_sends_one_assign(bc_members, alice, clien
     assert assign.call_count == 1
     assert first.redirect_chain[-1][0] == second.redirect_chain[-1][0] == bc_page(bc) + "#assign"
     assert "Assigned to 1 member." in first.content.decode()
-    assert "Already assigned: Bob already has @assigned.one (POST)." in second.content.decode()
+    assert "Already assigned: Bob already has @assigned.one (Post)." in second.content.decode()
     grant = Grant.objects.get(member=standard)
     assert (grant.status, grant.roles) == ("active", ["POST"])
     assert AuditEvent.objects.filter(kind="assigned").count() == 1
