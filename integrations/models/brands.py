@@ -112,7 +112,7 @@ class BrandMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "brand"], name="integrations_membership_unique")]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.brand} ({self.role})"
+        return f"{self.user} in {self.brand} ({self.get_role_display().lower()})"
 
 
 class BrandNotice(models.Model):
@@ -183,7 +183,7 @@ class BrandInvitation(models.Model):
         ordering = ["-sent_at"]
 
     def __str__(self) -> str:
-        return f"{self.email} to {self.brand} ({self.role})"
+        return f"{self.email} to {self.brand} ({self.get_role_display().lower()})"
 
     @property
     def is_open(self) -> bool:

@@ -395,7 +395,7 @@ class BusinessCenterMember(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_name or self.email} ({self.role})"
+        return f"{self.user_name or self.email} ({self.get_role_display().lower()})"
 
     @property
     def is_admin(self) -> bool:

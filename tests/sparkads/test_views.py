@@ -122,6 +122,7 @@ def test_assignments_show_roles_in_words_not_tiktoks_values(bc_setup, alice, cli
         reverse("sparkads:business_center", args=[bc_setup["bc"].brand.slug]) + f"?bc={bc_setup['bc'].pk}"
     ).content.decode()
     assert "Post, Direct message" in page and "DIRECT_MESSAGE</td>" not in page
+    assert "(STANDARD)" not in page and "(standard)" in page
 
 
 def test_a_role_tiktok_does_not_offer_is_refused(bc_setup, alice, client):
