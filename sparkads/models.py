@@ -631,6 +631,8 @@ class SparkAdReference(models.Model):
     identity_id = models.CharField(max_length=64, blank=True)
     identity_type = models.CharField(max_length=20, default="BC_AUTH_TT")
     item_id = models.CharField(max_length=64, blank=True)
+    # The post's caption as identity/video/get/ listed it (`text`), to name the post on the page.
+    caption = models.TextField(blank=True)
     video = models.FileField(upload_to="spark_ad_videos/%Y/%m/", blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
     created_by = models.ForeignKey(
