@@ -68,7 +68,8 @@ class Brand(models.Model):
         creating a brand are shown it before it is used (integrations.forms.BrandForm)."""
         base = Brand.slug_for(name)
         slug, n = base, 1
-        while Brand.objects.filter(slug=slug).exclude(pk=exclude).exists():
+        others = Brand.objects.exclude(pk=exclude) if exclude is not None else Brand.objects.all()
+        while others.filter(slug=slug).exists():
             n += 1
             slug = f"{base}-{n}"
         return slug
