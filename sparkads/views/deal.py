@@ -127,6 +127,7 @@ def ledger_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     )
     header = [
         "video",
+        "caption",
         "campaign",
         "creator",
         "source",
@@ -153,6 +154,7 @@ def _csv_row(a: SparkAuthorization) -> list:
     when = "%Y-%m-%d %H:%M:%S"
     return [
         a.video_id,
+        (a.post.caption if a.post else "") or a.caption,
         a.post.campaign.name if a.post else "",
         a.tiktok_account.handle if a.tiktok_account else a.tiktok_name,
         a.get_source_display(),
