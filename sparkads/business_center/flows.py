@@ -437,7 +437,11 @@ def _asset_fk(bc: BusinessCenter, asset_type: str, asset_id: str) -> dict:
 def _asset_label(bc: BusinessCenter, asset_type: str, asset_id: str) -> str:
     fk = _asset_fk(bc, asset_type, asset_id)
     obj = fk.get("tiktok_account") or fk.get("ad_account")
-    return str(obj) if obj else f"{asset_type} {asset_id}"
+    if obj:
+        return str(obj)
+    # Not synced here yet: named by its kind in words and TikTok's id.
+    kind = dict(Grant.AssetType.choices).get(asset_type, asset_type)
+    return f"{str(kind).lower()} {asset_id}"
 
 
 def ad_accounts_of(bc: BusinessCenter) -> QuerySet[AdAccount]:
