@@ -79,6 +79,16 @@ def invited_email(request: HttpRequest | None) -> str:
     return invitation.email if invitation is not None and not team.problem_with(invitation, AnonymousUser()) else ""
 
 
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's sign-in form; coming from an invitation, the invited address is filled in."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        email = invited_email(allauth_context.request)
+        if email:
+            self.fields["login"].initial = email
+
+
 class SignupForm(allauth_forms.SignupForm):
     """allauth's sign-up form, as slow for a registered address as for a new one.
 

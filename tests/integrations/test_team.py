@@ -204,6 +204,16 @@ def test_the_sign_up_page_from_an_invitation_is_filled_with_the_invited_address_
     assert not get_user_model().objects.filter(email="other@example.test").exists()
 
 
+def test_the_sign_in_page_from_an_invitation_is_filled_with_the_invited_address(client, brand, alice):
+    client.force_login(alice)
+    _invite(client, brand, "lee@example.test")
+    link = _link_in_last_mail()
+    client.logout()
+    page = client.get(f"{reverse('account_login')}?next={link}").content.decode()
+    field = re.search(r'<input[^>]*name="login"[^>]*>', page)
+    assert field and 'value="lee@example.test"' in field.group(0)
+
+
 def test_a_plain_sign_up_or_a_used_invitation_leaves_the_address_free(client, brand, alice):
     client.force_login(alice)
     _invite(client, brand, "kai@example.test")
