@@ -116,11 +116,13 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
             ],
             # intcomma, naturaltime and friends on every page: figures read the same everywhere.
-            # web_url keeps TikTok-supplied links that are not http(s) out of href and src.
+            # web_url keeps TikTok-supplied links that are not http(s) out of href and src;
+            # post_name names a post TikTok listed as pages name every other post.
             "builtins": [
                 "django.contrib.humanize.templatetags.humanize",
                 "integrations.templatetags.links",
                 "integrations.templatetags.clock",
+                "integrations.templatetags.words",
             ],
         },
     },
@@ -184,7 +186,8 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_ADAPTER = "integrations.auth.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "integrations.auth.SignupForm"}  # registered or not, signing up costs the same
+# Registered or not, signing up costs the same; from an invitation, the invited address is filled in.
+ACCOUNT_FORMS = {"signup": "integrations.auth.SignupForm", "login": "integrations.auth.LoginForm"}
 # Mandatory in production: an address counts (e.g. to link a Business Center member) only once
 # its owner proved it, and only then can signup hide whether an address is registered.
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory" if IS_PRODUCTION else "optional")

@@ -10,7 +10,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 
+from integrations import previews
 from integrations.errors import FlowError, message_for
 from integrations.models import BackgroundJob, Campaign, CampaignPost, Collaboration, Credential, TikTokAccount
 from integrations.polling import claim_due
@@ -131,10 +133,11 @@ def link_video(collab: Collaboration, video_id: str) -> CampaignPost:
     account, campaign = collab.tiktok_account, collab.campaign
     _claim(collab, "link")
     try:
-        if CampaignPost.objects.filter(
+        linked = CampaignPost.objects.filter(
             campaign=campaign, video_id=video_id, link_status=CampaignPost.LinkStatus.APPROVE
-        ).exists():
-            raise FlowError(f"Already linked: video {video_id} counts for {campaign.name}.")
+        ).first()
+        if linked is not None:
+            raise FlowError(f"Already linked: {linked.name} counts for {campaign.name}.")
         _creator_call(
             account, lambda c: c.tto_creator_campaign_video_link(account.creator_id, campaign.invite_link, video_id)
         )
@@ -180,7 +183,7 @@ def refresh_publish_status(post: CampaignPost, *, announce: bool = False) -> boo
     )
     won = CampaignPost.objects.filter(pk=post.pk).mark_live()
     if won and announce:
-        notify(post.tiktok_account, f"Your post {post.video_id} for {post.campaign.name} is live on TikTok.")
+        notify(post.tiktok_account, f"{capfirst(post.name)} for {post.campaign.name} is live on TikTok.")
     post.refresh_from_db(fields=["publish_status"])
     return post.publish_status == CampaignPost.PublishStatus.PUBLISHED
 
@@ -198,7 +201,11 @@ def link_requests_job(job: BackgroundJob) -> tuple[str, dict[str, Any]]:
     collab = Collaboration.objects.select_related("campaign", "tiktok_account__credential").get(
         pk=job.params["collab"], tiktok_account__owner=job.user
     )
-    return "", {"campaign": collab.campaign.name, "requests": link_requests(collab)}
+    requests = link_requests(collab)
+    named = previews.captions(collab.tiktok_account, [str(r.get("video_id")) for r in requests])
+    for r in requests:
+        r["caption"] = named.get(str(r.get("video_id")), "")
+    return "", {"campaign": collab.campaign.name, "requests": requests}
 
 
 def answer_link_request(collab: Collaboration, link_request_id: str, video_id: str, approve: bool) -> None:
@@ -213,7 +220,7 @@ def answer_link_request(collab: Collaboration, link_request_id: str, video_id: s
         ).first()
         if answered is not None:
             verb = "approved" if answered.link_status == CampaignPost.LinkStatus.APPROVE else "rejected"
-            raise FlowError(f"Already answered: you {verb} the brand's request for video {answered.video_id}.")
+            raise FlowError(f"Already answered: you {verb} the brand's request for {answered.name}.")
         _creator_call(
             account, lambda c: c.tto_creator_link_request_confirm(account.creator_id, link_request_id, action)
         )

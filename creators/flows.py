@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from integrations.errors import FlowError, message_for
 from integrations.models import Credential, TikTokAccount
+from integrations.previews import VIDEO_LIST_SCOPE
 from integrations.tiktok import BusinessClient, Kind, TikTokError, tokens
 from integrations.tiktok.spark import SPARK_AUTH_SCOPE
 
@@ -30,6 +31,21 @@ from .notify import notify
 # biz.spark.auth lets the creator approve a brand's Spark Ads request here in one click
 # (business/post/authorize/*); it cannot post or change the profile.
 SCOPES = ["user.info.basic", "user.info.profile", "user.info.stats", "video.list", SPARK_AUTH_SCOPE]
+# TikTok's consent screen lets a creator untick any scope but user.info.basic, and the token's
+# granted `scope` then lacks it. What stops working here without each one a creator is told
+# about (biz.spark.auth has its own note on the account card): (consent-screen line, what).
+UNTICKED = {
+    "user.info.stats": (
+        "Read your stats",
+        "TikTok shares your follower, like and video counts only with it: your account shows “?” for them, "
+        "and the Creator Marketplace's 10,000-follower check cannot be read here",
+    ),
+    VIDEO_LIST_SCOPE: (
+        "Read your public videos",
+        "your campaign posts' captions and covers are read from your video list: without it, you and your "
+        "brands see those posts by their ids only",
+    ),
+}
 SESSION_STATE_KEY = "creators_tiktok_oauth_state"
 logger = logging.getLogger("creators.flows")
 
@@ -56,6 +72,14 @@ def start_authorization(request: HttpRequest, *, another_account: bool = False) 
     state = secrets.token_urlsafe(32)
     request.session[SESSION_STATE_KEY] = state
     return BusinessClient.tt_user_authorize_url(state, redirect_uri(), SCOPES, disable_auto_auth=another_account)
+
+
+def unticked(credential: Credential | None) -> list[tuple[str, str]]:
+    """What the creator left unticked on TikTok's consent screen of what we asked, and what will
+    not work without it; nothing for a grant that is not working at all (that has its own note)."""
+    if credential is None or credential.status != Credential.Status.OK:
+        return []
+    return [what for scope, what in UNTICKED.items() if not credential.has_scope(scope)]
 
 
 def check_state(request: HttpRequest, state: str) -> None:

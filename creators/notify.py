@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from integrations import mail
 from integrations.models import TikTokAccount
+from integrations.words import clipped
 
 
 def notify(account: TikTokAccount, text: str) -> None:
@@ -14,6 +15,6 @@ def notify(account: TikTokAccount, text: str) -> None:
     user = account.owner
     if user is None or not user.email:
         return
-    subject = f"TikTok @{account.handle}: {mail.clipped(text)}"
+    subject = f"TikTok @{account.handle}: {clipped(text, mail.SUBJECT_CHARS)}"
     body = f"{text}\n\nSee your Social Accounts page: {settings.SITE_URL}{reverse('creators:home')}"
     mail.send_later(subject, body, [user.email])

@@ -44,6 +44,7 @@ def _accounts(user: Any) -> list[TikTokAccount]:
         account.spark_allowed = bool(  # type: ignore[attr-defined]
             account.credential and account.credential.has_scope(SPARK_AUTH_SCOPE)
         )
+        account.unticked = flows.unticked(account.credential)  # type: ignore[attr-defined]
     return accounts
 
 
@@ -137,6 +138,11 @@ def _exchange(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"@{account.handle} is connected. We are checking your Creator Marketplace status.")
+        for line, what in flows.unticked(account.credential):
+            messages.warning(
+                request,
+                f"You unticked “{line}” on TikTok: {what}. To allow it, click Authorize again and keep it ticked.",
+            )
     return redirect("creators:home")
 
 

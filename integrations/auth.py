@@ -11,11 +11,14 @@ from allauth.account.utils import user_email, user_username
 from allauth.core import context as allauth_context
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.urls import Resolver404, resolve
 
 from . import mail
+from .team import flows as team
 
 
 def axes_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:
@@ -60,12 +63,60 @@ class AccountAdapter(DefaultAccountAdapter):
         )
 
 
+def invited_email(request: HttpRequest | None) -> str:
+    """The address of the open invitation a sign-up comes from (its link is the `next` the
+    invitation page gives, kept through the form), or ""."""
+    if request is None:
+        return ""
+    following = request.POST.get("next") or request.GET.get("next") or ""
+    try:
+        match = resolve(following.split("?")[0])
+    except Resolver404:
+        return ""
+    if match.url_name != "accept_invitation":
+        return ""
+    invitation = team.find(match.kwargs["token"])
+    return invitation.email if invitation is not None and not team.problem_with(invitation, AnonymousUser()) else ""
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's sign-in form; coming from an invitation, the invited address is filled in."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        email = invited_email(allauth_context.request)
+        if email:
+            self.fields["login"].initial = email
+
+
 class SignupForm(allauth_forms.SignupForm):
     """allauth's sign-up form, as slow for a registered address as for a new one.
 
     A registered address creates nobody, so allauth hashes no password and answered many times
     sooner than for a new address, telling who has an account although the page says the same.
-    Hashing one here makes both answers cost the same."""
+    Hashing one here makes both answers cost the same.
+
+    Coming from an invitation, the address is the invited one, filled in and kept: the
+    invitation can only be accepted by that address, so an account under another would be
+    turned away after signing up."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email(allauth_context.request)
+        if self.invited_email:
+            field = self.fields["email"]
+            field.initial = self.invited_email
+            field.widget.attrs["readonly"] = True
+            field.help_text = "Your invitation is for this address."
+
+    def clean_email(self) -> str:
+        value: str = super().clean_email()
+        if self.invited_email and value.lower() != self.invited_email.lower():
+            raise ValidationError(
+                f"This invitation is for {self.invited_email}: sign up with that address, "
+                "or ask the brand for an invitation to yours."
+            )
+        return value
 
     def try_save(self, request: HttpRequest) -> tuple[Any, Any]:
         if self.account_already_exists:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .models import Anchor, Brand, BrandInvitation, BrandMembership, BrandProfile, Campaign
 from .sourcing.flows import SORT_FIELDS
@@ -157,7 +158,38 @@ class AnchorForm(forms.Form):
 
 
 class BrandForm(forms.Form):
+    """A new brand's name, and its address. A name the person already has a brand by, or whose
+    address another brand holds, is not used silently: the page says so and shows the address
+    the brand would get, which the person confirms or changes (`needs_confirming`)."""
+
     name = forms.CharField(max_length=200, label="Brand name", strip=True)
+    slug = forms.SlugField(max_length=70, label="Address", required=False)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.same_name: Brand | None = None
+        self.address = ""
+        self.needs_confirming = False
+
+    def clean_slug(self) -> str:
+        slug: str = self.cleaned_data["slug"].lower()
+        if slug and Brand.objects.filter(slug=slug).exists():
+            raise ValidationError(f"The address /brands/{slug}/ is taken: choose another.")
+        return slug
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name = data.get("name")
+        if not name or self.errors:
+            return data
+        self.same_name = Brand.objects.filter(memberships__user=self.user, name__iexact=name).order_by("pk").first()
+        self.address = data.get("slug") or Brand.free_slug(name)
+        self.needs_confirming = not data.get("confirmed") and (
+            self.same_name is not None or self.address != Brand.slug_for(name)
+        )
+        return data
 
 
 class InvitationForm(forms.Form):

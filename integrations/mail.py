@@ -29,16 +29,6 @@ MAIL_RETRY_BASE_SECONDS = 60
 SUBJECT_CHARS = 60
 
 
-def clipped(text: str, limit: int = SUBJECT_CHARS) -> str:
-    """The text, or as many whole words of it as fit in `limit` characters followed by “…”."""
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    if text[limit - 1] != " " and " " in head:
-        head = head.rsplit(" ", 1)[0]  # the last word did not fit whole
-    return head.rstrip(" ,.;:") + "…"
-
-
 def _message(subject: str, body: str, to: list[str], from_email: str, html: str, headers: dict | None) -> dict:
     return {
         "subject": subject,

@@ -68,6 +68,20 @@ def fill(account: TikTokAccount) -> int:
     return filled
 
 
+def captions(account: TikTokAccount, ids: list[str]) -> dict[str, str]:
+    """The captions of up to PREVIEWS_PER_CALL of the account's posts, for a worker naming posts
+    that are no campaign post yet (a brand's link requests); none without video.list or when
+    TikTok does not answer, so the caller names those posts by their ids."""
+    if not ids or not account.open_id or not (account.credential and account.credential.has_scope(VIDEO_LIST_SCOPE)):
+        return {}
+    try:
+        videos = _listed(account, ids[:PREVIEWS_PER_CALL])
+    except TikTokError as exc:
+        logger.info("captions for @%s not read: %s", account.handle, exc.message)
+        return {}
+    return {str(v.get("item_id")): str(v.get("caption") or "") for v in videos}
+
+
 def _listed(account: TikTokAccount, ids: list[str]) -> list[dict[str, Any]]:
     open_id = account.open_id
     data = call_with_credential(

@@ -16,6 +16,7 @@ from integrations.errors import FlowError
 from integrations.models import Brand, CampaignPost
 from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
+from integrations.words import post_name
 
 from .flows import apply_approved, credential_id, enabled_capability, parse_tiktok_time
 from .models import AUTHORIZATION_DAYS, AuditEvent, SparkAuthorization, code_digest
@@ -51,12 +52,12 @@ def check_code(brand: Brand, code: str, *, post: CampaignPost | None = None) -> 
     # time in the past) refuses a code; any other value is kept and shown as TikTok sent it.
     if window.get("ad_auth_status") == "EXPIRED" or (end and end <= clock.now()):
         return CodeCheck(False, "This code has expired. Ask the creator to generate a new one.", info)
-    item_id = str((info.get("item_info") or {}).get("item_id") or "")
+    item = info.get("item_info") or {}
+    item_id = str(item.get("item_id") or "")
     if post is not None and item_id and item_id != post.video_id:
+        other = post_name(str(item.get("text") or ""), item_id)
         return CodeCheck(
-            False,
-            f"This code is for another video ({item_id}), not video {post.video_id}. Check you picked the right post.",
-            info,
+            False, f"This code is for another post ({other}), not {post.name}. Check you picked the right post.", info
         )
     return CodeCheck(True, "", info)
 
@@ -100,6 +101,7 @@ def accept_pasted_code(brand: Brand, user: Any, code: str, *, post: CampaignPost
                 source=SparkAuthorization.Source.PASTED,
                 status=Status.APPROVED,
                 video_id=video_id,
+                caption=str(item.get("text") or ""),
                 requested_by=user,
                 decided_at=timezone.now(),
                 tiktok_account=post.tiktok_account if post else None,
@@ -115,7 +117,7 @@ def accept_pasted_code(brand: Brand, user: Any, code: str, *, post: CampaignPost
     AuditEvent.record(
         brand,
         AuditEvent.Kind.APPROVED,
-        f"Code for video {video_id} pasted and checked: {auth.terms_summary}"
+        f"Code for {auth.post_name} pasted and checked: {auth.terms_summary}"
         + (f" (TikTok: {tiktok_status})" if tiktok_status else ""),
         actor=user,
         authorization=auth,

@@ -107,7 +107,7 @@ def approve(auth: SparkAuthorization, user: Any) -> SparkAuthorization:
             "The request stays here; approve it once they have fixed their ad account."
         )
     if not auth.claim_write("approve"):
-        raise FlowError(f"Already approving video {auth.video_id}: your answer is being sent to TikTok right now.")
+        raise FlowError(f"Already approving {auth.post_name}: your answer is being sent to TikTok right now.")
     auth.refresh_from_db()
     if auth.status != Status.REQUESTED:
         auth.release_write()
@@ -168,7 +168,7 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user: 
         # TikTok answered the code another live row of this ledger already carries: no new
         # code exists, so this request is closed as such rather than approved without one.
         message = (
-            f"TikTok answered video {auth.video_id}'s code that {auth.brand} already has "
+            f"TikTok answered the code for {auth.post_name} that {auth.brand} already has "
             f"({live.get_status_display().lower()}"
             + (f" until {live.auth_end:%Y-%m-%d}" if live.auth_end else "")
             + "): no new code was made, so nothing changed."
@@ -181,7 +181,7 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user: 
         return False
     auth.audit(
         AuditEvent.Kind.APPROVED,
-        f"@{auth.handle} approved Spark Ads for video {auth.video_id} here "
+        f"@{auth.handle} approved Spark Ads for {auth.post_name} here "
         f"for {fields['authorization_days']} days (code made with their TikTok account)",
         actor=user,
     )
@@ -215,7 +215,7 @@ def revoke(auth: SparkAuthorization, user: Any) -> SparkAuthorization:
         raise FlowError(f"Nothing to revoke: this authorization is {auth.get_status_display().lower()}.")
     account = _account(auth)
     if not auth.claim_write("revoke"):
-        raise FlowError(f"Already revoking video {auth.video_id}: it is being sent to TikTok right now.")
+        raise FlowError(f"Already revoking {auth.post_name}: it is being sent to TikTok right now.")
     auth.refresh_from_db()
     if auth.status not in REVOCABLE:
         auth.release_write()
@@ -239,7 +239,7 @@ def revoke(auth: SparkAuthorization, user: Any) -> SparkAuthorization:
     auth.release_write("")
     auth.audit(
         AuditEvent.Kind.REVOKED,
-        f"@{auth.handle} revoked Spark Ads for video {auth.video_id}; the code was deleted on TikTok",
+        f"@{auth.handle} revoked Spark Ads for {auth.post_name}; the code was deleted on TikTok",
         actor=user,
         ad_account=auth.ad_account,
     )
@@ -253,8 +253,8 @@ def _tell_brand(auth: SparkAuthorization) -> None:
         return
     where = f" on ad account {auth.ad_account}" if auth.ad_account_id else ""
     mail.send_later(
-        f"@{auth.handle} revoked Spark Ads for video {auth.video_id}",
-        f"@{auth.handle} revoked the Spark Ads authorization for video {auth.video_id}{where}. "
+        f"@{auth.handle} revoked Spark Ads for {auth.post_name}",
+        f"@{auth.handle} revoked the Spark Ads authorization for {auth.post_name}{where}. "
         "TikTok no longer authorizes the post, so ads using it stop delivering. "
         "Ask the creator for a new authorization on the Spark Ads page if you need it again.",
         emails,

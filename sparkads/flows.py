@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from integrations import mail, previews
 from integrations.connect.capability import Capability, spark_ads_capability
@@ -114,8 +115,7 @@ def request_permission(post: CampaignPost, user: Any, days: int, terms: UsageTer
     )
     auth.audit(
         AuditEvent.Kind.REQUESTED,
-        f"Requested Spark Ads permission for video {post.video_id} from @{post.tiktok_account.handle}: "
-        f"{auth.terms_summary}",
+        f"Requested Spark Ads permission for {post.name} from @{post.tiktok_account.handle}: {auth.terms_summary}",
         actor=user,
     )
     return auth
@@ -208,7 +208,7 @@ def poll_request(auth_id: int) -> str | None:
     base = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED)
     if data.get("auth_status") == "REJECTED":
         if base.update(status=Status.REJECTED, decided_at=now, next_poll_at=None, num_remaining_request=remaining):
-            auth.audit(AuditEvent.Kind.REJECTED, f"@{auth.handle} declined Spark Ads for video {auth.video_id}")
+            auth.audit(AuditEvent.Kind.REJECTED, f"@{auth.handle} declined Spark Ads for {auth.post_name}")
         return Status.REJECTED
     code = data.get("auth_code") or ""
     if not code:  # still WAITING
@@ -241,14 +241,14 @@ def _record_approval(
             )
     if live is not None:
         message = (
-            f"@{auth.handle} answered with video {auth.video_id}'s code that is already in the ledger "
+            f"@{auth.handle} answered with the code for {auth.post_name} that is already in the ledger "
             f"({live.get_status_display().lower()}): no new code was made."
         )
         if base.update(status=Status.FAILED, decided_at=now, next_poll_at=None, last_error=message):
             auth.audit(AuditEvent.Kind.REJECTED, message)
         return False
     if won:
-        auth.audit(AuditEvent.Kind.APPROVED, f"@{auth.handle} approved Spark Ads for video {auth.video_id}")
+        auth.audit(AuditEvent.Kind.APPROVED, f"@{auth.handle} approved Spark Ads for {auth.post_name}")
     return bool(won)
 
 
@@ -296,7 +296,7 @@ def apply_approved(auth_id: int, actor: Any = None) -> bool:
     auth.save()
     auth.audit(
         AuditEvent.Kind.APPLIED,
-        f"Video {auth.video_id} authorized to ad account {ad_account} until {auth.auth_end:%Y-%m-%d}",
+        f"{capfirst(auth.post_name)} authorized to ad account {ad_account} until {auth.auth_end:%Y-%m-%d}",
         actor=actor,
         ad_account=ad_account,
     )
@@ -364,7 +364,7 @@ def held_for_payment(auth_id: int) -> bool:
     if first:
         auth.audit(
             AuditEvent.Kind.HELD,
-            f"Code for video {auth.video_id} approved; held until the fee ({auth.fee_label}) is marked paid",
+            f"Code for {auth.post_name} approved; held until the fee ({auth.fee_label}) is marked paid",
         )
     return True
 
@@ -377,9 +377,9 @@ def _expire_unapplied(auth: SparkAuthorization) -> None:
         status=Status.EXPIRED, ended_at=timezone.now(), end_reason=reason, next_poll_at=None
     ):
         return  # another worker recorded it
-    auth.audit(AuditEvent.Kind.EXPIRED, f"Code for video {auth.video_id} expired unused {why}")
+    auth.audit(AuditEvent.Kind.EXPIRED, f"Code for {auth.post_name} expired unused {why}")
     mail.send_later(
-        f"Spark Ads: the code for video {auth.video_id} expired unused",
+        f"Spark Ads: the code for {auth.post_name} expired unused",
         f"{reason}. The post was never authorized to your ad account. To run it as a Spark Ad, "
         f"ask @{auth.handle} for a new code on the Spark Ads page.",
         auth.brand_emails(),
@@ -394,6 +394,7 @@ def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account:
     auth.item_id = str(item.get("item_id") or auth.item_id)
     auth.auth_start = parse_tiktok_time(window.get("auth_start_time")) or auth.auth_start
     auth.auth_end = parse_tiktok_time(window.get("auth_end_time")) or auth.auth_end
+    auth.caption = str(item.get("text") or "") or auth.caption
     auth.tiktok_name = user.get("tiktok_name") or auth.tiktok_name
     auth.identity_id = str(user.get("identity_id") or auth.identity_id)
     if auth.tiktok_account_id is None and auth.tiktok_name:
@@ -406,12 +407,12 @@ def _store_window(auth: SparkAuthorization, info: Mapping[str, Any], ad_account:
 def unbind(auth: SparkAuthorization, user: Any, *, reason: str = "") -> None:
     """Remove the post from the ad account (`tt_video/unbind/`)."""
     if not auth.claim_write("unbind"):
-        raise FlowError(f"Already requested: video {auth.video_id} is being unbound right now.")
+        raise FlowError(f"Already requested: {auth.post_name} is being unbound right now.")
     auth.refresh_from_db()
     try:
         if auth.status == Status.UNBOUND:
             raise FlowError(
-                f"Already unbound: video {auth.video_id} was removed from its ad account "
+                f"Already unbound: {auth.post_name} was removed from its ad account "
                 f"on {timezone.localtime(clock.on_clock(auth.ended_at or auth.updated_at)):%Y-%m-%d %H:%M}."
             )
         auth.guard("unbind")
@@ -432,7 +433,7 @@ def unbind(auth: SparkAuthorization, user: Any, *, reason: str = "") -> None:
     auth.release_write("")
     auth.audit(
         AuditEvent.Kind.UNBOUND,
-        f"Video {auth.video_id} unbound from {ad_account}. {reason}".strip(),
+        f"{capfirst(auth.post_name)} unbound from {ad_account}. {reason}".strip(),
         actor=user,
         ad_account=ad_account,
     )

@@ -99,13 +99,13 @@ def renewed(auth: SparkAuthorization, new_end: datetime) -> None:
     )
     auth.audit(
         AuditEvent.Kind.RENEWED,
-        f"Spark Ads authorization for video {auth.video_id} renewed until {new_end:%Y-%m-%d}",
+        f"Spark Ads authorization for {auth.post_name} renewed until {new_end:%Y-%m-%d}",
     )
 
 
 def _revoke(auth: SparkAuthorization) -> None:
     end_authorization(auth, Status.REVOKED, None, "The creator cancelled the authorization on TikTok")
-    auth.audit(AuditEvent.Kind.REVOKED, f"@{auth.handle} cancelled Spark Ads for video {auth.video_id}")
+    auth.audit(AuditEvent.Kind.REVOKED, f"@{auth.handle} cancelled Spark Ads for {auth.post_name}")
 
 
 def advance(auth: SparkAuthorization, now: datetime | None = None) -> None:
@@ -141,15 +141,15 @@ def end_of_term(auth: SparkAuthorization, now: datetime) -> None:
             return
         _tell_brand(
             auth,
-            f"Spark Ads: video {auth.video_id} was unbound from {auth.ad_account}",
-            f"The Spark Ads authorization for video {auth.video_id} by @{auth.handle} ended on "
+            f"Spark Ads: {auth.post_name} was unbound from {auth.ad_account}",
+            f"The Spark Ads authorization for {auth.post_name} by @{auth.handle} ended on "
             f"{auth.auth_end:%Y-%m-%d %H:%M} UTC without a renewal, so the post was unbound from ad account "
             f"{auth.ad_account}. Ads using it stop delivering. To run it again, ask the creator for a new code.",
         )
         return
     auth.status, auth.ended_at, auth.next_poll_at = Status.EXPIRED, now, None
     auth.save(update_fields=["status", "ended_at", "next_poll_at", "updated_at", "auth_end"])
-    auth.audit(AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for video {auth.video_id} expired")
+    auth.audit(AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for {auth.post_name} expired")
 
 
 def due_marks(auth: SparkAuthorization, now: datetime) -> list[int]:
@@ -178,7 +178,7 @@ def send_due_reminders(auth: SparkAuthorization, now: datetime | None = None) ->
         if mailed:
             auth.audit(
                 AuditEvent.Kind.REMINDED,
-                f"Renewal reminder ({_when(days)}) for video {auth.video_id} sent to brand and creator",
+                f"Renewal reminder ({_when(days)}) for {auth.post_name} sent to brand and creator",
             )
     return sent
 
@@ -208,13 +208,13 @@ def _reminder(auth: SparkAuthorization, days: int) -> tuple[str, str]:
     )
     if days == 0:
         return (
-            f"Spark Ads authorization for video {auth.video_id} ends today",
-            f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. "
+            f"Spark Ads authorization for {auth.post_name} ends today",
+            f"The Spark Ads authorization for {auth.post_name} ({auth.terms_summary}) ends on {end}. "
             "Unless it is renewed, the post is unbound from the brand's ad account and its ads stop. " + at_risk + how,
         )
     return (
-        f"Spark Ads authorization ends in {days} days",
-        f"The Spark Ads authorization for video {auth.video_id} ({auth.terms_summary}) ends on {end}. " + at_risk + how,
+        f"Spark Ads authorization for {auth.post_name} ends in {days} days",
+        f"The Spark Ads authorization for {auth.post_name} ({auth.terms_summary}) ends on {end}. " + at_risk + how,
     )
 
 

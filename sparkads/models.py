@@ -20,8 +20,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 
-from integrations import polling
+from integrations import polling, words
 from integrations.crypto import EncryptedTextField
 from integrations.errors import FlowError
 from integrations.models import (
@@ -128,6 +129,9 @@ class SparkAuthorization(PendingWrite):
     video_id = models.CharField(max_length=64)
     item_id = models.CharField(max_length=64, blank=True)
     tiktok_name = models.CharField(max_length=100, blank=True)
+    # The post's caption as tt_video/info/ gives it (item_info.text): a pasted code may be for
+    # a post that is no campaign post here, and this is then the only name the row has.
+    caption = models.TextField(blank=True)
     identity_id = models.CharField(max_length=64, blank=True)
     auth_code = EncryptedTextField(blank=True)
     code_hash = models.CharField(max_length=64, blank=True)
@@ -229,14 +233,14 @@ class SparkAuthorization(PendingWrite):
     def refusal(self, action: str) -> str:
         """Why `action` is not allowed on this row now, in words for the page; "" if it is."""
         if self.status not in self.TRANSITIONS[action]:
-            return f"Not possible now: video {self.video_id}'s authorization is {self.get_status_display().lower()}."
+            return f"Not possible now: the authorization of {self.post_name} is {self.get_status_display().lower()}."
         if action == "apply" and not self.code_hash:
-            return f"Video {self.video_id} has no code to apply."
+            return f"{capfirst(self.post_name)} has no code to apply."
         if action == "mark_paid":
             return self._mark_paid_refusal()
         if action.startswith("extend_") and self.source == self.Source.PASTED:
             return (
-                f"Video {self.video_id}'s code was pasted, so it cannot be extended from here: ask "
+                f"The code for {self.post_name} was pasted, so it cannot be extended from here: ask "
                 f"@{self.handle} for a new code (TikTok: the post's Ad settings) and paste it."
             )
         if action == "unbind" and not (self.item_id and self.ad_account_id):
@@ -252,12 +256,12 @@ class SparkAuthorization(PendingWrite):
             return f"Already marked paid by {who}" + (f" on {when:%Y-%m-%d %H:%M}." if when else ".")
         if self.status == self.Status.APPROVED and self.auth_end is not None and self.auth_end <= clock.now():
             return (
-                f"Nothing was recorded: the code for video {self.video_id} was never applied and its window "
+                f"Nothing was recorded: the code for {self.post_name} was never applied and its window "
                 f"ended on {self.auth_end:%Y-%m-%d}, so there is no usage to pay for. Ask @{self.handle} for a "
                 "new code if you still want the post."
             )
         if self.status == self.Status.EXPIRED and self.applied_at is None:
-            return f"Nothing was recorded: the code for video {self.video_id} expired without ever being applied."
+            return f"Nothing was recorded: the code for {self.post_name} expired without ever being applied."
         return ""
 
     def allows(self, action: str) -> bool:
@@ -295,6 +299,13 @@ class SparkAuthorization(PendingWrite):
     def set_code(self, code: str) -> None:
         self.auth_code = code.strip()
         self.code_hash = code_digest(code)
+
+    @property
+    def post_name(self) -> str:
+        """The post in a sentence: its caption, from the campaign post or from TikTok's answer
+        about the code; its id only while neither is known."""
+        caption = (self.post.caption if self.post is not None else "") or self.caption
+        return words.post_name(caption, self.video_id)
 
     @property
     def handle(self) -> str:
@@ -667,6 +678,8 @@ class SparkAdReference(models.Model):
     identity_id = models.CharField(max_length=64, blank=True)
     identity_type = models.CharField(max_length=20, default="BC_AUTH_TT")
     item_id = models.CharField(max_length=64, blank=True)
+    # The post's caption as identity/video/get/ listed it (`text`), to name the post on the page.
+    caption = models.TextField(blank=True)
     video = models.FileField(upload_to="spark_ad_videos/%Y/%m/", blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.READY)
     created_by = models.ForeignKey(

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from integrations import mail
 from integrations.errors import FlowError, message_for
@@ -85,13 +86,13 @@ def propose(auth: SparkAuthorization, user: Any, days: int, terms: UsageTerms) -
         raise FlowError(f"Already proposed{shown}: it is waiting for @{auth.handle}'s answer.") from None
     auth.audit(
         AuditEvent.Kind.PROPOSED,
-        f"Proposed to @{auth.handle}: extend video {auth.video_id} by {proposal.summary}",
+        f"Proposed to @{auth.handle}: extend {auth.post_name} by {proposal.summary}",
         actor=user,
     )
     _tell_creator(
         auth,
-        f"{auth.brand} proposes to extend Spark Ads for video {auth.video_id}",
-        f"{auth.brand} would like to run video {auth.video_id} as a Spark Ad for {proposal.summary}. "
+        f"{auth.brand} proposes to extend Spark Ads for {auth.post_name}",
+        f"{auth.brand} would like to run {auth.post_name} as a Spark Ad for {proposal.summary}. "
         f"Today's terms: {auth.terms_summary}. Nothing changes unless you accept: open Spark Ads on the "
         "platform to accept or decline.",
     )
@@ -118,13 +119,13 @@ def decline(proposal: ExtensionProposal, user: Any) -> None:
         raise FlowError(_already(proposal))
     auth.audit(
         AuditEvent.Kind.DECLINED,
-        f"@{auth.handle} declined extending video {auth.video_id} by {proposal.summary}",
+        f"@{auth.handle} declined extending {auth.post_name} by {proposal.summary}",
         actor=user,
     )
     _tell_both(
         auth,
-        f"Spark Ads extension for video {auth.video_id} declined",
-        f"@{auth.handle} declined extending video {auth.video_id} by {proposal.summary}. The terms stay "
+        f"Spark Ads extension for {auth.post_name} declined",
+        f"@{auth.handle} declined extending {auth.post_name} by {proposal.summary}. The terms stay "
         f"{auth.terms_summary}.",
     )
 
@@ -146,7 +147,7 @@ def _send(proposal: ExtensionProposal, user: Any) -> str:
         raise FlowError(reason)
     if not auth.claim_write("extend"):
         _close(proposal, Proposal.PROPOSED, "")
-        raise FlowError(f"Video {auth.video_id} is being changed on TikTok right now; try again in a minute.")
+        raise FlowError(f"{capfirst(auth.post_name)} is being changed on TikTok right now; try again in a minute.")
     account = auth.creator_account
     try:
         if account is None or not account.open_id or account.credential_id is None:
@@ -169,7 +170,7 @@ def _send(proposal: ExtensionProposal, user: Any) -> str:
     _grow_terms(auth, proposal)
     auth.audit(
         AuditEvent.Kind.EXTENDED,
-        f"@{auth.handle} {'auto-renewed' if proposal.by_auto_renewal else 'accepted'}: video {auth.video_id} "
+        f"@{auth.handle} {'auto-renewed' if proposal.by_auto_renewal else 'accepted'}: {auth.post_name} "
         f"extended by {proposal.summary}; terms now {auth.terms_summary}",
         actor=user,
     )
@@ -179,11 +180,11 @@ def _send(proposal: ExtensionProposal, user: Any) -> str:
     until = f" until {auth.auth_end:%Y-%m-%d}" if auth.auth_end else ""
     _tell_both(
         auth,
-        f"Spark Ads for video {auth.video_id} extended{until}",
-        f"@{auth.handle} {'auto-renewed' if proposal.by_auto_renewal else 'accepted'} the extension of video "
-        f"{auth.video_id} by {proposal.summary}. Terms now: {auth.terms_summary}.",
+        f"Spark Ads for {auth.post_name} extended{until}",
+        f"@{auth.handle} {'auto-renewed' if proposal.by_auto_renewal else 'accepted'} the extension of "
+        f"{auth.post_name} by {proposal.summary}. Terms now: {auth.terms_summary}.",
     )
-    return f"Extended: video {auth.video_id} can run as a Spark Ad{until}. Terms now: {auth.terms_summary}."
+    return f"Extended: {auth.post_name} can run as a Spark Ad{until}. Terms now: {auth.terms_summary}."
 
 
 def _check_music(auth: SparkAuthorization, days: int) -> None:
@@ -261,11 +262,11 @@ def grant_auto_renewal(auth: SparkAuthorization, user: Any, days: int, terms: Us
         },
     )
     text = f"{days} days for {_fee(grant)} each time, up to {cap} days in all"
-    auth.audit(AuditEvent.Kind.AUTO_RENEWAL, f"@{auth.handle} allowed auto-renewal of video {auth.video_id}: {text}")
+    auth.audit(AuditEvent.Kind.AUTO_RENEWAL, f"@{auth.handle} allowed auto-renewal of {auth.post_name}: {text}")
     _tell_both(
         auth,
-        f"Auto-renewal on for video {auth.video_id}",
-        f"@{auth.handle} allowed {auth.brand} to renew video {auth.video_id} automatically: {text}. "
+        f"Auto-renewal on for {auth.post_name}",
+        f"@{auth.handle} allowed {auth.brand} to renew {auth.post_name} automatically: {text}. "
         "It can be turned off at any time on the Spark Ads page.",
     )
     return grant
@@ -275,12 +276,11 @@ def stop_auto_renewal(auth: SparkAuthorization, user: Any) -> None:
     deleted, _ = AutoRenewal.objects.filter(authorization=auth).delete()
     if not deleted:
         raise FlowError("Auto-renewal was already off.")
-    auth.audit(AuditEvent.Kind.AUTO_RENEWAL, f"@{auth.handle} turned off auto-renewal of video {auth.video_id}")
+    auth.audit(AuditEvent.Kind.AUTO_RENEWAL, f"@{auth.handle} turned off auto-renewal of {auth.post_name}")
     _tell_both(
         auth,
-        f"Auto-renewal off for video {auth.video_id}",
-        f"@{auth.handle} turned off auto-renewal of video {auth.video_id}. From now on an extension needs their "
-        "acceptance.",
+        f"Auto-renewal off for {auth.post_name}",
+        f"@{auth.handle} turned off auto-renewal of {auth.post_name}. From now on an extension needs their acceptance.",
     )
 
 
@@ -337,7 +337,7 @@ def _extend_requested_code(auth: SparkAuthorization, user: Any, days: int) -> No
     """Ask the creator for more time before the authorization lapses (`action=EXTEND`)."""
     tto = flows.enabled_capability(auth.brand).tiktok_one_account
     if not auth.claim_write("extend"):
-        raise FlowError(f"Already requested: the extension of video {auth.video_id} is being sent to TikTok.")
+        raise FlowError(f"Already requested: the extension of {auth.post_name} is being sent to TikTok.")
     auth.refresh_from_db()
     try:
         auth.guard("extend_propose")
@@ -366,6 +366,6 @@ def _extend_requested_code(auth: SparkAuthorization, user: Any, days: int) -> No
     )
     auth.audit(
         AuditEvent.Kind.EXTENDED,
-        f"Asked @{auth.handle} to extend video {auth.video_id} by {days} days",
+        f"Asked @{auth.handle} to extend {auth.post_name} by {days} days",
         actor=user,
     )

@@ -29,9 +29,9 @@ def mark_paid(auth: SparkAuthorization, user: Any) -> bool:
     ):
         auth.refresh_from_db()
         auth.guard("mark_paid")
-        raise FlowError(f"Not possible now: video {auth.video_id}'s authorization changed; reload the page.")
+        raise FlowError(f"Not possible now: the authorization of {auth.post_name} changed; reload the page.")
     auth.refresh_from_db()
-    auth.audit(AuditEvent.Kind.PAID, f"Fee of {auth.fee_label} for video {auth.video_id} marked paid", actor=user)
+    auth.audit(AuditEvent.Kind.PAID, f"Fee of {auth.fee_label} for {auth.post_name} marked paid", actor=user)
     if auth.status != SparkAuthorization.Status.APPROVED:
         return False
     return apply_approved(auth.pk, actor=user)

@@ -13,11 +13,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from .. import mail
 from ..models import Campaign, CampaignPost, Collaboration, TikTokAccount
 from ..models.campaigns import CampaignPostQuerySet
 from ..tiktok.webhooks import TcmVideoEvent
+from ..words import clipped
 
 UPLOADED = "tto_video_uploaded"
 PUBLISHED = "tto_video_published"
@@ -91,7 +93,9 @@ def _tell_creator(post: CampaignPost) -> None:
     owner = post.tiktok_account.owner
     if owner is None or not owner.email:
         return
-    text = f"Your post {post.video_id} for {post.campaign.name} is live on TikTok."
+    text = f"{capfirst(post.name)} for {post.campaign.name} is live on TikTok."
     mail.send_later(
-        f"TikTok @{post.tiktok_account.handle}: {mail.clipped(text)}", f"{text}\n\n{settings.SITE_URL}", [owner.email]
+        f"TikTok @{post.tiktok_account.handle}: {clipped(text, mail.SUBJECT_CHARS)}",
+        f"{text}\n\n{settings.SITE_URL}",
+        [owner.email],
     )

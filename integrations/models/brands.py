@@ -54,13 +54,25 @@ class Brand(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.slug:
-            base = slugify(self.name)[:70] or "brand"
-            slug, n = base, 1
-            while Brand.objects.filter(slug=slug).exclude(pk=self.pk).exists():
-                n += 1
-                slug = f"{base}-{n}"
-            self.slug = slug
+            self.slug = Brand.free_slug(self.name, exclude=self.pk)
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def slug_for(name: str) -> str:
+        """The address a brand's name makes by itself."""
+        return slugify(name)[:70] or "brand"
+
+    @staticmethod
+    def free_slug(name: str, exclude: int | None = None) -> str:
+        """The name's own address, or the first free one after it (`-2`, `-3`…). People
+        creating a brand are shown it before it is used (integrations.forms.BrandForm)."""
+        base = Brand.slug_for(name)
+        slug, n = base, 1
+        others = Brand.objects.exclude(pk=exclude) if exclude is not None else Brand.objects.all()
+        while others.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
 
     def role_of(self, user: AbstractBaseUser | AnonymousUser) -> str | None:
         """The user's role in this brand, or None; read once per brand instance."""
@@ -101,7 +113,7 @@ class BrandMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "brand"], name="integrations_membership_unique")]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.brand} ({self.role})"
+        return f"{self.user} in {self.brand} ({self.get_role_display().lower()})"
 
 
 class BrandNotice(models.Model):
@@ -172,7 +184,7 @@ class BrandInvitation(models.Model):
         ordering = ["-sent_at"]
 
     def __str__(self) -> str:
-        return f"{self.email} to {self.brand} ({self.role})"
+        return f"{self.email} to {self.brand} ({self.get_role_display().lower()})"
 
     @property
     def is_open(self) -> bool:

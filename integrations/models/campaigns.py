@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.text import Truncator
 
+from ..words import clipped, post_name
 from .brands import Brand, BrandScopedQuerySet
 from .pending import PendingWrite
 from .tiktok import TikTokAccount, TikTokOneAccount
@@ -121,6 +121,10 @@ class CampaignPostQuerySet(models.QuerySet):
         return moved
 
 
+# A post's caption as its title on a page, with its cover and id beside it.
+TITLE_CHARS = 70
+
+
 class CampaignPost(models.Model):
     """A TikTok video linked to a campaign."""
 
@@ -170,8 +174,13 @@ class CampaignPost(models.Model):
         return f"video {self.video_id}"
 
     @property
+    def name(self) -> str:
+        """The post in a sentence (a message, a mail, an audit line, an accessible name)."""
+        return post_name(self.caption, self.video_id)
+
+    @property
     def title(self) -> str:
         """How people name the post: TikTok's caption, else the day it was posted (the id goes beside it)."""
         if self.caption:
-            return Truncator(self.caption).chars(70)
+            return clipped(self.caption, TITLE_CHARS)
         return f"Post of {self.posted_at:%b %d, %Y}" if self.posted_at else "Post"

@@ -399,7 +399,7 @@ class BusinessCenterMember(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_name or self.email} ({self.role})"
+        return f"{self.user_name or self.email} ({self.get_role_display().lower()})"
 
     @property
     def is_admin(self) -> bool:
@@ -472,3 +472,13 @@ class BusinessCenterGrant(models.Model):
     def __str__(self) -> str:
         who = f" to {self.member}" if self.member_id else ""
         return f"{self.asset_type} {self.asset_id}{who}"
+
+    @property
+    def role_labels(self) -> str:
+        """The assignment's roles in words (TikTok's own values are kept in `roles`)."""
+        return self.roles_in_words(self.roles)
+
+    @classmethod
+    def roles_in_words(cls, roles: list[str]) -> str:
+        labels = {**dict(cls.TikTokAccountRole.choices), **dict(cls.AdvertiserRole.choices)}
+        return ", ".join(str(labels.get(role, role)) for role in roles)

@@ -25,16 +25,21 @@ from ..models.brands import hash_invitation_token
 INVITATION_VALID_FOR = timedelta(days=7)
 
 
-def create_brand(user: User, name: str) -> Brand:
-    """A new brand whose first owner is the person creating it, up to BRANDS_PER_ACCOUNT."""
+def create_brand(user: User, name: str, slug: str = "") -> Brand:
+    """A new brand whose first owner is the person creating it, up to BRANDS_PER_ACCOUNT, at
+    the address `slug` (the one its creator was shown), else the one its name makes."""
     owned = BrandMembership.objects.filter(user=user, role=BrandMembership.Role.OWNER).count()
     if owned >= settings.BRANDS_PER_ACCOUNT:
         raise FlowError(
             f"You already own {owned} brands, the most one account may create. Contact support if you need another."
         )
-    with transaction.atomic():
-        brand = Brand.objects.create(name=name.strip())
-        BrandMembership.objects.create(brand=brand, user=user, role=BrandMembership.Role.OWNER)
+    try:
+        with transaction.atomic():
+            brand = Brand.objects.create(name=name.strip(), slug=slug)
+            BrandMembership.objects.create(brand=brand, user=user, role=BrandMembership.Role.OWNER)
+    except IntegrityError as exc:
+        # Another brand took the address between the page and the click.
+        raise FlowError(f"The address /brands/{slug}/ was just taken: choose another.") from exc
     return brand
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -27,18 +28,32 @@ from . import flows
 @require_http_methods(["GET", "POST"])
 def brand_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ "Create your brand": the person creating it becomes its owner."""
-    form = BrandForm(request.POST or None)
+    form = BrandForm(request.POST or None, user=request.user)
+    context: dict[str, Any] = {
+        "form": form,
+        "address_prefix": settings.SITE_URL + reverse("brand_home", args=["x"]).removesuffix("x/"),
+    }
     if request.method == "POST" and form.is_valid():
+        if form.needs_confirming:
+            initial = {"name": form.cleaned_data["name"], "slug": form.address, "confirmed": True}
+            context.update(
+                form=BrandForm(initial=initial, user=request.user),
+                confirming=form,
+                own_address=Brand.slug_for(form.cleaned_data["name"]),
+            )
+            return render(request, "integrations/brand_create.html", context)
         try:
-            brand = flows.create_brand(request.user, form.cleaned_data["name"])
+            brand = flows.create_brand(request.user, form.cleaned_data["name"], form.address)
         except FlowError as exc:
             messages.error(request, exc.message)
-            return render(request, "integrations/brand_create.html", {"form": form}, status=400)
+            return render(request, "integrations/brand_create.html", context, status=400)
         messages.success(
-            request, f"{brand.name} is ready and you are its owner. Invite your teammates from the Team page."
+            request,
+            f"{brand.name} is ready at {settings.SITE_URL}{reverse('brand_home', args=[brand.slug])} and you are "
+            "its owner. Invite your teammates from the Team page.",
         )
         return redirect("brand_home", slug=brand.slug)
-    return render(request, "integrations/brand_create.html", {"form": form})
+    return render(request, "integrations/brand_create.html", context)
 
 
 def _team_context(request: HttpRequest, brand: Brand, form: InvitationForm | None = None) -> dict[str, Any]:

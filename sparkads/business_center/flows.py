@@ -276,11 +276,11 @@ def require_admin(member: BusinessCenterMember | None) -> None:
 
 
 def validate_roles(asset_type: str, roles: list[str]) -> list[str]:
-    allowed = Grant.TikTokAccountRole.values if asset_type == TT else Grant.AdvertiserRole.values
-    if not roles or set(roles) - set(allowed):
-        raise FlowError(f"TikTok offers only these roles here: {', '.join(allowed)}.")
+    offered = Grant.TikTokAccountRole if asset_type == TT else Grant.AdvertiserRole
+    if not roles or set(roles) - set(offered.values):
+        raise FlowError(f"TikTok offers only these roles here: {', '.join(map(str, offered.labels))}.")
     if asset_type == ADV and len(roles) != 1:
-        raise FlowError("An ad account takes exactly one role: ADMIN, OPERATOR or ANALYST.")
+        raise FlowError("An ad account takes exactly one role: Admin, Operator or Analyst.")
     return roles
 
 
@@ -311,7 +311,7 @@ def assign(
         raise
     if not todo:
         names = ", ".join(_member_name(m) for m in members)
-        raise FlowError(f"Already assigned: {names} already has {target} ({', '.join(roles)}).")
+        raise FlowError(f"Already assigned: {names} already has {target} ({Grant.roles_in_words(roles)}).")
     for n, (member, (grant, _before)) in enumerate(todo):
         try:
             call(bc, functools.partial(_assign_call, bc, member, asset_type, asset_id, role_kw))
@@ -325,7 +325,7 @@ def assign(
         AuditEvent.record(
             bc.brand,
             AuditEvent.Kind.ASSIGNED,
-            f"{_member_name(member)} given {target} ({', '.join(roles)})",
+            f"{_member_name(member)} given {target} ({Grant.roles_in_words(roles)})",
             actor=actor,
             business_center=bc,
             member=member,
@@ -437,7 +437,11 @@ def _asset_fk(bc: BusinessCenter, asset_type: str, asset_id: str) -> dict:
 def _asset_label(bc: BusinessCenter, asset_type: str, asset_id: str) -> str:
     fk = _asset_fk(bc, asset_type, asset_id)
     obj = fk.get("tiktok_account") or fk.get("ad_account")
-    return str(obj) if obj else f"{asset_type} {asset_id}"
+    if obj:
+        return str(obj)
+    # Not synced here yet: named by its kind in words and TikTok's id.
+    kind = dict(Grant.AssetType.choices).get(asset_type, asset_type)
+    return f"{str(kind).lower()} {asset_id}"
 
 
 def ad_accounts_of(bc: BusinessCenter) -> QuerySet[AdAccount]:

@@ -97,8 +97,9 @@ def record_promotion(
     if scope not in grant.scopes:
         raise FlowError(f"@{account.handle} did not give {bc} the '{Grant.Scope(scope).label}' permission.")
     identity = bc_identity(bc, ad_account, account.handle)
+    posts: dict[str, str] = {}
     if mode == SparkAdReference.Mode.PULL:
-        posts = {p["item_id"] for p in account_posts(bc, ad_account, identity)}
+        posts = {str(p.get("item_id", "")): str(p.get("text") or "") for p in account_posts(bc, ad_account, identity)}
         if item_id not in posts:
             raise FlowError("That post is not one of the account's posts available for Spark Ads.")
     elif not video:
@@ -112,6 +113,7 @@ def record_promotion(
         mode=mode,
         identity_id=identity["identity_id"],
         item_id=item_id if mode == "pull" else "",
+        caption=posts.get(item_id, "") if mode == "pull" else "",
         video=video or "",
         created_by=actor,
         status=SparkAdReference.Status.READY if mode == "pull" else SparkAdReference.Status.AWAITING_PUBLISH,

@@ -80,7 +80,7 @@ def _paste(request: HttpRequest, posts: QuerySet[CampaignPost]) -> None:
         auth = codes.accept_pasted_code(post.campaign.brand, request.user, form.cleaned_data["code"], post=post)
         messages.success(
             request,
-            f"Thanks: {post.campaign.brand} can now promote video {auth.video_id} until {auth.auth_end:%Y-%m-%d}.",
+            f"Thanks: {post.campaign.brand} can now promote {auth.post_name} until {auth.auth_end:%Y-%m-%d}.",
         )
     except FlowError as exc:
         messages.error(request, exc.message)
@@ -120,7 +120,7 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
         creator_codes.revoke(auth, request.user)
         messages.success(
             request,
-            f"Revoked: the code for video {auth.video_id} is deleted on TikTok, so {auth.brand}'s ads with it "
+            f"Revoked: the code for {auth.post_name} is deleted on TikTok, so {auth.brand}'s ads with it "
             "stop. We told the brand.",
         )
     except FlowError as exc:

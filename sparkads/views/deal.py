@@ -84,10 +84,10 @@ def mark_paid(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         if terms.mark_paid(auth, request.user):
             messages.success(
-                request, f"Marked paid. Video {auth.video_id}'s code was released to ad account {auth.ad_account}."
+                request, f"Marked paid. The code for {auth.post_name} was released to ad account {auth.ad_account}."
             )
         else:
-            messages.success(request, f"Marked paid: {auth.fee_label} for video {auth.video_id}.")
+            messages.success(request, f"Marked paid: {auth.fee_label} for {auth.post_name}.")
     except FlowError as exc:
         messages.error(request, exc.message)
     except TikTokError as exc:
@@ -125,6 +125,7 @@ def ledger_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     rows = ledger_rows(request, brand)[1]
     header = [
         "video",
+        "caption",
         "campaign",
         "creator",
         "source",
@@ -160,6 +161,7 @@ def _csv_row(a: SparkAuthorization) -> list:
     when = "%Y-%m-%d %H:%M:%S"
     return [
         a.video_id,
+        (a.post.caption if a.post else "") or a.caption,
         a.post.campaign.name if a.post else "",
         a.tiktok_account.handle if a.tiktok_account else a.tiktok_name,
         a.get_source_display(),

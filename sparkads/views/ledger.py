@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations import csvexport
@@ -168,7 +169,7 @@ def paste_code(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             auth = codes.accept_pasted_code(brand, request.user, form.cleaned_data["code"], post=post)
             messages.success(
-                request, f"Code accepted: video {auth.video_id} can run as a Spark Ad until {auth.auth_end:%Y-%m-%d}."
+                request, f"Code accepted: {auth.post_name} can run as a Spark Ad until {auth.auth_end:%Y-%m-%d}."
             )
         except FlowError as exc:
             messages.error(request, exc.message)
@@ -205,8 +206,7 @@ def unbind(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     brand, auth = _authorization(request, slug, pk)
     try:
         flows.unbind(auth, request.user)
-        shown = f"“{auth.post.title}” ({auth.video_id})" if auth.post is not None else f"Video {auth.video_id}"
-        messages.success(request, f"{shown} was removed from {auth.ad_account}.")
+        messages.success(request, f"{capfirst(auth.post_name)} was removed from {auth.ad_account}.")
     except FlowError as exc:
         messages.error(request, exc.message)
     return redirect("sparkads:ledger", slug=brand.slug)

@@ -39,6 +39,17 @@ def test_a_new_user_creates_a_brand_and_brings_in_a_teammate_by_email(site, new_
     expect(owner.locator("#first-steps .step.todo").first).to_contain_text("Add TikTok One and Ad Account")
     expect(owner.locator("#first-steps .step.done")).to_have_count(0)
 
+    # The same name again is not silently given another address: the owner is told, with
+    # the address the second brand would get, and nothing is made until they confirm.
+    owner.goto(site("/new-brand/"))
+    owner.get_by_label("Brand name").fill("Northwind Tea")
+    owner.get_by_role("button", name="Create brand").click()
+    expect(owner.locator("#brand-name-check")).to_contain_text("You already have a brand named “Northwind Tea”")
+    expect(owner.locator("input[name=slug]")).to_have_value("northwind-tea-2")
+    expect(owner.get_by_role("button", name="Create another brand named “Northwind Tea”")).to_be_visible()
+    assert Brand.objects.filter(name="Northwind Tea").count() == 1
+    owner.locator("#brand-name-check a").click()
+
     owner.get_by_role("link", name="Team").first.click()
     expect(owner.locator("#members")).to_contain_text("founder@northwind.test")
     owner.get_by_label("Email").fill("sam@northwind.test")
@@ -60,7 +71,13 @@ def test_a_new_user_creates_a_brand_and_brings_in_a_teammate_by_email(site, new_
     teammate.locator("#invitation").get_by_role("link", name="Sign up").click()
     teammate.wait_for_url("**/accounts/signup/**")
     mail.outbox.clear()
-    sign_up(teammate, site, "sam@northwind.test", start=teammate.url)
+    # The sign-up page is filled with the invited address, which cannot be changed there.
+    email = teammate.locator("input[name=email]")
+    expect(email).to_have_value("sam@northwind.test")
+    expect(email).not_to_be_editable()
+    teammate.locator("input[name=password1]").fill(PASSWORD)
+    teammate.locator("input[name=password2]").fill(PASSWORD)
+    teammate.locator("form:has(input[name=password1]) button[type=submit]").click()
     teammate.wait_for_url("**/invitations/**")
     # Signing up as the invited address proves nothing until the address is confirmed: the
     # teammate follows the confirmation mail, then opens the invitation again.

@@ -88,3 +88,33 @@ def test_the_brand_requests_spark_ads_permission_and_the_ledger_shows_the_active
     today = timezone.now().date()
     assert match.group(2) in {str(today + timedelta(days=d)) for d in (29, 30, 31)}
     assert int(match.group(3)) in {29, 30}
+
+
+def test_a_pasted_code_for_a_post_in_no_campaign_is_named_in_the_ledger_by_the_caption_tiktok_gives(
+    site, new_page, user_factory, brand_factory
+):
+    from sparkads.models import SparkAuthorization
+
+    user = user_factory(email="paste.marketer@acme.test", password=PASSWORD)
+    brand = brand_factory(name="Acme Paste", owner=user)
+    page = new_page("brand")
+    sign_in(page, site, user.email, PASSWORD)
+    connect_tiktok(page, site, brand.slug, "demo-brand")
+
+    # The creator makes a code in TikTok's Ad settings for a post no campaign here links.
+    app = new_page("tiktok-app")
+    open_tiktok_app_screen(app, site.sandbox.url, "/sandbox/tiktok/posts/", "market.star")
+    app.get_by_role("link", name="… Ad settings").last.click()
+    video_id = app.url.rstrip("/").split("/")[-2]
+    app.get_by_role("button", name="Generate code").click()
+    code = app.locator("#auth-code").inner_text()
+
+    page.goto(site(f"/brands/{brand.slug}/spark-ads/"))
+    page.get_by_label("Authorization code").fill(code)
+    page.get_by_role("button", name="Check and add").click()
+    name = SparkAuthorization.objects.get(brand=brand, video_id=video_id).post_name
+    assert name.startswith("“"), name  # TikTok gave the caption with the code
+    expect(page.locator(".messages")).to_contain_text(f"Code accepted: {name}")
+    row = page.locator("#ledger tbody tr").filter(has_text=name)
+    expect(row.locator(".post-title")).to_have_text(name)
+    expect(row).to_contain_text(video_id)  # the id stays beneath, for whoever needs it

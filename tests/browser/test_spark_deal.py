@@ -174,7 +174,8 @@ def test_a_campaigns_spark_codes_approved_two_ways_paid_or_held_reminded_extende
     expect(ledger[extended.video_id].locator(".extension-proposed")).to_have_text("Extension proposed")
     me.reload()
     me.get_by_role("button", name="Accept").click()
-    expect(me.locator(".messages")).to_contain_text(f"Extended: video {extended.video_id} can run as a Spark Ad")
+    extended_name = SparkAuthorization.objects.get(pk=rows[extended.video_id].pk).post_name
+    expect(me.locator(".messages")).to_contain_text(f"Extended: {extended_name} can run as a Spark Ad")
     page.reload()
     expect(ledger[extended.video_id].locator(".badge").first).to_have_text("Active")
     expect(ledger[extended.video_id].locator("td.window")).to_contain_text("(43 days left)")
@@ -191,11 +192,13 @@ def test_a_campaigns_spark_codes_approved_two_ways_paid_or_held_reminded_extende
     _the_dispatcher_checks([*live, rows[held.video_id]])
     mails = mailoutbox[before:]
     subjects = [m.subject for m in mails]
-    assert subjects.count(f"Spark Ads authorization for video {in_app.video_id} ends today") == 2
-    assert f"Spark Ads: video {in_app.video_id} was unbound from Demo Brand US" in subjects
-    unpaid = [m for m in mails if m.subject == f"Spark Ads: the code for video {held.video_id} expired unused"]
+    named = {v: SparkAuthorization.objects.get(pk=row.pk).post_name for v, row in rows.items()}
+    assert subjects.count(f"Spark Ads authorization for {named[in_app.video_id]} ends today") == 2
+    assert f"Spark Ads: {named[in_app.video_id]} was unbound from Demo Brand US" in subjects
+    unpaid = [m for m in mails if m.subject == f"Spark Ads: the code for {named[held.video_id]} expired unused"]
     assert [m.to for m in unpaid] == [[marketer.email]]
-    assert subjects.count("Spark Ads authorization ends in 30 days") == 2  # the extended code's new window
+    # the extended code's new window
+    assert subjects.count(f"Spark Ads authorization for {named[extended.video_id]} ends in 30 days") == 2
 
     page.reload()
     expect(ledger[in_app.video_id].locator(".badge").first).to_have_text("Unbound")

@@ -91,6 +91,9 @@ def test_the_creator_answers_a_brands_link_request(star, sandbox_api, internal_t
     assert video_id not in waiting.content.decode()
     fragment = client.get(reverse("integrations:job", args=[job.pk]), headers={"HX-Request": "true"})
     assert video_id in fragment.content.decode() and "<html" not in fragment.content.decode()
+    # The request names the post by its caption, read from the creator's video list by the worker.
+    assert "Spring Launch asks to link “" in fragment.content.decode()
+    assert f"asks to link video {video_id}" not in fragment.content.decode()
     assert "every 2s" not in fragment.content.decode()
     infos = link_statuses(base, token, DEMO_TTO_ID, SPRING)
     link_request_id = next(v["link_request_id"] for v in infos if v["video_id"] == video_id)

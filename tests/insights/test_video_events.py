@@ -89,7 +89,7 @@ def test_published_moves_a_reviewing_post_to_published_at_once_and_tells_the_cre
     reviewing.refresh_from_db()
     assert reviewing.publish_status == Status.PUBLISHED and reviewing.next_poll_at is None
     assert [m.to for m in mail.outbox] == [["star@example.test"]]
-    assert f"Your post {VIDEO} for Spring Launch is live on TikTok." in mail.outbox[0].body
+    assert f"Video {VIDEO} for Spring Launch is live on TikTok." in mail.outbox[0].body
 
     assert deliver(delivery("tto_video_published")).status_code == 200  # delivered again
     assert len(mail.outbox) == 1

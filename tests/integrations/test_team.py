@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
@@ -49,6 +50,49 @@ def test_creating_a_brand_makes_its_creator_the_owner_and_lands_on_its_home(clie
     assert brand.role_of(user) == Role.OWNER
     assert response.redirect_chain[-1][0] == reverse("brand_home", args=[brand.slug])
     assert "you are its owner" in response.content.decode()
+
+
+def test_a_second_brand_of_the_same_name_is_made_only_once_its_creator_confirms_it_and_its_address(
+    client, user_factory
+):
+    user = user_factory(email="twice@example.test")
+    client.force_login(user)
+    client.post(reverse("integrations:brand_create"), {"name": "Northwind"})
+    page = client.post(reverse("integrations:brand_create"), {"name": "northwind"}).content.decode()
+    assert Brand.objects.filter(name__iexact="northwind").count() == 1
+    assert "You already have a brand named “Northwind”" in page and 'href="/brands/northwind/"' in page
+    assert "belongs to another brand" not in page  # it is theirs, and they were just told so
+    assert 'name="slug" value="northwind-2"' in page
+    assert "Create another brand named “Northwind”" in page
+    response = client.post(
+        reverse("integrations:brand_create"), {"name": "northwind", "slug": "northwind-emea", "confirmed": "True"}
+    )
+    assert response["Location"] == reverse("brand_home", args=["northwind-emea"])
+    assert Brand.objects.get(slug="northwind-emea").role_of(user) == Role.OWNER
+
+
+def test_a_name_whose_address_another_brand_holds_shows_the_address_it_would_get_without_naming_that_brand(
+    client, user_factory, brand_factory
+):
+    brand_factory(name="Globex", owner=user_factory())
+    client.force_login(user_factory())
+    page = client.post(reverse("integrations:brand_create"), {"name": "Globex"}).content.decode()
+    assert Brand.objects.filter(name="Globex").count() == 1
+    assert "You already have" not in page
+    assert "The address http://127.0.0.1:8000/brands/globex/ belongs to another brand" in page
+    taken = client.post(reverse("integrations:brand_create"), {"name": "Globex", "slug": "globex", "confirmed": "True"})
+    assert "The address /brands/globex/ is taken: choose another." in taken.content.decode()
+    assert Brand.objects.filter(name="Globex").count() == 1
+    made = client.post(
+        reverse("integrations:brand_create"), {"name": "Globex", "slug": "globex-2", "confirmed": "True"}
+    )
+    assert made["Location"] == reverse("brand_home", args=["globex-2"])
+
+
+def test_a_new_brand_is_told_its_address(client, user_factory):
+    client.force_login(user_factory())
+    page = client.post(reverse("integrations:brand_create"), {"name": "Initech"}, follow=True).content.decode()
+    assert "Initech is ready at http://127.0.0.1:8000/brands/initech/" in page
 
 
 def test_a_brand_without_a_name_is_refused_with_a_message(client, user_factory):
@@ -138,6 +182,47 @@ def test_signing_up_from_the_link_comes_back_to_the_invitation(client, brand, al
     client.post(confirm.group(1))
     client.post(link)
     assert brand.memberships.filter(user__email="hana@example.test", role=Role.MEMBER).exists()
+
+
+def test_the_sign_up_page_from_an_invitation_is_filled_with_the_invited_address_and_keeps_it(client, brand, alice):
+    client.force_login(alice)
+    _invite(client, brand, "jade@example.test")
+    link = _link_in_last_mail()
+    client.logout()
+    signup = f"{reverse('account_signup')}?next={link}"
+    page = client.get(signup).content.decode()
+    field = re.search(r'<input[^>]*name="email"[^>]*>', page)
+    assert field and 'value="jade@example.test"' in field.group(0) and "readonly" in field.group(0)
+    assert "Your invitation is for this address." in page
+    answer = client.post(
+        signup,
+        {"email": "other@example.test", "password1": "a-long-pass-phrase-1", "password2": "a-long-pass-phrase-1"},
+    )
+    assert answer.status_code == 200
+    assert "This invitation is for jade@example.test" in answer.content.decode()
+    assert not BrandInvitation.objects.filter(email="other@example.test").exists()
+    assert not get_user_model().objects.filter(email="other@example.test").exists()
+
+
+def test_the_sign_in_page_from_an_invitation_is_filled_with_the_invited_address(client, brand, alice):
+    client.force_login(alice)
+    _invite(client, brand, "lee@example.test")
+    link = _link_in_last_mail()
+    client.logout()
+    page = client.get(f"{reverse('account_login')}?next={link}").content.decode()
+    field = re.search(r'<input[^>]*name="login"[^>]*>', page)
+    assert field and 'value="lee@example.test"' in field.group(0)
+
+
+def test_a_plain_sign_up_or_a_used_invitation_leaves_the_address_free(client, brand, alice):
+    client.force_login(alice)
+    _invite(client, brand, "kai@example.test")
+    link = _link_in_last_mail()
+    BrandInvitation.objects.filter(email="kai@example.test").update(cancelled_at=timezone.now())
+    client.logout()
+    for signup in (reverse("account_signup"), f"{reverse('account_signup')}?next={link}"):
+        field = re.search(r'<input[^>]*name="email"[^>]*>', client.get(signup).content.decode())
+        assert field and "readonly" not in field.group(0) and "kai@example.test" not in field.group(0)
 
 
 def test_only_the_tokens_hash_is_stored(client, brand, alice):

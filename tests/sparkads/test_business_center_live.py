@@ -8,9 +8,11 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from integrations.errors import FlowError
 from integrations.models import BackgroundJob, BrandMembership, BrandNotice, BusinessCenterGrant
+from integrations.words import post_name
 from sparkads import codes
 from sparkads.ads_manager import flows as ads_manager
 from sparkads.business_center import flows as bcflows
@@ -109,7 +111,7 @@ def test_a_cancelled_authorization_shows_as_cancelled(live_world, bc_people, con
 
 
 def test_assigning_gives_a_standard_member_the_account_and_promote_records_a_pull_reference(
-    live_world, bc_people, control
+    live_world, bc_people, control, client_for
 ):
     bc, admin_m, standard_m, ad = live_world["bc"], bc_people["admin_m"], bc_people["standard_m"], live_world["ad"]
     qr = bcflows.request_access_qr(bc, admin_m, ["pull", "push"], bc_people["admin"])
@@ -127,8 +129,15 @@ def test_assigning_gives_a_standard_member_the_account_and_promote_records_a_pul
 
     identity = promote.bc_identity(bc, ad, "bc.owner")
     post = promote.account_posts(bc, ad, identity)[0]
-    ref = promote.record_promotion(bc, standard_m, grant, ad, "pull", bc_people["standard"], item_id=post["item_id"])
+    page = client_for(bc_people["standard"]).post(
+        reverse("sparkads:promote", args=[bc.brand.slug, bc.pk]),
+        {"mode": "pull", "grant": grant.pk, "ad_account": ad.pk, "item_id": post["item_id"]},
+    )
+    ref = SparkAdReference.objects.get(business_center=bc)
     assert ref.status == SparkAdReference.Status.READY and ref.identity_id == identity["identity_id"]
+    assert post["text"] and ref.caption == post["text"]
+    # The post is named by its caption; its id is the value the ad needs, so it is given too.
+    assert escape(post_name(post["text"], post["item_id"])) in page.content.decode()
 
     bcflows.unassign(bc, admin_m, standard_m, "TT_ACCOUNT", grant.asset_id, bc_people["admin"])
     assert list(bcflows.visible_tiktok_grants(bc, standard_m)) == []

@@ -317,6 +317,20 @@ def test_the_page_shows_the_request_with_its_days_and_fee_and_one_approve_button
     assert reverse("sparkads:creator_approve", args=[request_row.pk]) in body
 
 
+def test_the_paste_form_names_each_post_by_its_caption_and_a_post_without_one_by_its_day_and_id(
+    request_row, creator, client_for
+):
+    post = request_row.post
+    post.caption = "Spring look with the new linen shirt #ad"
+    post.save()
+    page = client_for(creator).get(reverse("sparkads:creator_codes")).content.decode()
+    assert f'<option value="{post.pk}">“Spring look with the new linen shirt #ad” · ' in page
+    post.caption = ""
+    post.save()
+    page = client_for(creator).get(reverse("sparkads:creator_codes")).content.decode()
+    assert f'<option value="{post.pk}">{post.title} ({post.video_id}) · ' in page
+
+
 def test_the_pages_query_count_does_not_grow_with_the_authorizations(
     request_row, creator, client_for, django_assert_max_num_queries, world
 ):

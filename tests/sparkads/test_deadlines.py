@@ -65,7 +65,9 @@ def test_a_clock_jump_to_a_renewal_mark_sends_its_reminder_at_the_next_tick(
         with time_machine.travel(START + timedelta(hours=1, minutes=1), tick=False), responses.RequestsMock() as rsps:
             _status(settings, rsps, sixty_days.auth_end)
             tick(run_jobs)
-    assert [m.subject for m in mailoutbox] == ["Spark Ads authorization ends in 45 days"] * 2
+    assert [m.subject for m in mailoutbox] == [
+        f"Spark Ads authorization for video {sixty_days.video_id} ends in 45 days"
+    ] * 2
 
 
 def test_marks_skipped_by_a_jump_go_out_once_each_in_order_never_twice(
@@ -78,7 +80,9 @@ def test_marks_skipped_by_a_jump_go_out_once_each_in_order_never_twice(
         tick(run_jobs)
         tick(run_jobs)
     subjects = [m.subject for m in mailoutbox]
-    assert subjects == [f"Spark Ads authorization ends in {d} days" for d in (45, 45, 30, 30, 14, 14)]
+    assert subjects == [
+        f"Spark Ads authorization for video {sixty_days.video_id} ends in {d} days" for d in (45, 45, 30, 30, 14, 14)
+    ]
     assert SparkReminder.objects.filter(authorization=sixty_days).count() == 6
     assert AuditEvent.objects.filter(authorization=sixty_days, kind="reminded").count() == 3
 

@@ -12,6 +12,7 @@ import time_machine
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from integrations.models import BackgroundJob, CampaignPost
 from sparkads import creator_codes, flows, renewal, tasks, terms
@@ -150,8 +151,9 @@ def test_the_schedule_runs_on_the_sandbox_clock_one_extended_and_one_unbound_at_
     assert extended.status == Status.ACTIVE and not extended.extension_pending
     assert extended.auth_end > ending.auth_end + timedelta(days=14)
     subjects = [m.subject for m in mailoutbox]
-    assert subjects.count(f"Spark Ads authorization for video {ending.video_id} ends today") == 2
-    assert f"Spark Ads: video {ending.video_id} was unbound from Demo Brand US" in subjects
+    name = SparkAuthorization.objects.get(pk=ending.pk).post_name
+    assert subjects.count(f"Spark Ads authorization for {name} ends today") == 2
+    assert f"Spark Ads: {name} was unbound from Demo Brand US" in subjects
     assert AuditEvent.objects.filter(authorization=extended, kind="renewed").exists()
     assert AuditEvent.objects.filter(authorization=ending, kind="unbound", actor=None).exists()
 
@@ -186,7 +188,9 @@ def test_a_code_the_creator_approved_here_is_extended_only_when_the_creator_acce
     html = creator_page.get(reverse("sparkads:creator_codes")).content.decode()
     assert "proposes 365 more days for 20.00 USD" in html
     page = creator_page.post(reverse("sparkads:creator_accept_extension", args=[proposal.pk]), follow=True)
-    assert "Extended: video" in page.content.decode()
+    name = SparkAuthorization.objects.get(pk=auth.pk).post_name
+    assert name.startswith("“")  # TikTok gave the caption with the code
+    assert escape(f"Extended: {name} can run as a Spark Ad") in page.content.decode()
     assert extensions() == 1
     assert control.calls(APPLY) == 1  # the brand's request only: no TikTok One extension
     auth.refresh_from_db()

@@ -291,7 +291,7 @@ def test_a_double_submitted_assignment_sends_one_assign(bc_members, alice, clien
     assert assign.call_count == 1
     assert first.redirect_chain[-1][0] == second.redirect_chain[-1][0] == bc_page(bc) + "#assign"
     assert "Assigned to 1 member." in first.content.decode()
-    assert "Already assigned: Bob already has @assigned.one (POST)." in second.content.decode()
+    assert "Already assigned: Bob already has @assigned.one (Post)." in second.content.decode()
     grant = Grant.objects.get(member=standard)
     assert (grant.status, grant.roles) == ("active", ["POST"])
     assert AuditEvent.objects.filter(kind="assigned").count() == 1
@@ -411,3 +411,16 @@ def test_a_double_submitted_unlink_unbinds_the_accounts_spark_ads_once(world, ac
     assert "1 Spark Ad using its posts was stopped." in first.content.decode()
     assert "Already unlinked: @market.star" in second.content.decode()
     assert AuditEvent.objects.filter(kind="unlinked").count() == 1
+
+
+def test_an_ad_account_not_synced_here_is_named_in_words_in_the_audit_line_not_by_tiktoks_asset_type(
+    bc_members, alice, client, settings
+):
+    bc, standard = bc_members["bc"], bc_members["standard"]
+    client.force_login(alice)
+    form = {"asset": "ADVERTISER:7300000000000000999", "members": [standard.pk], "roles": ["ANALYST"]}
+    with responses.RequestsMock() as rsps:
+        rsps.post(url(settings, "bc/asset/assign/"), json=ok({}))
+        client.post(reverse("sparkads:bc_assign", args=[bc.brand.slug, bc.pk]), form, follow=True)
+    [line] = AuditEvent.objects.filter(kind="assigned").values_list("summary", flat=True)
+    assert line == "Bob given ad account 7300000000000000999 (Analyst)"

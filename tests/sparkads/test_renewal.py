@@ -75,9 +75,9 @@ def test_reminders_go_out_45_30_14_and_0_days_before_the_end_each_once_to_brand_
         assert sixty_days.status == Status.EXPIRING
         _check_at(sixty_days, end + timedelta(hours=1), django_capture_on_commit_callbacks)
     subjects = [m.subject for m in mailoutbox]
-    assert subjects.count("Spark Ads authorization ends in 45 days") == 2
-    assert subjects.count("Spark Ads authorization ends in 30 days") == 2
-    assert subjects.count("Spark Ads authorization ends in 14 days") == 2
+    assert subjects.count(f"Spark Ads authorization for video {sixty_days.video_id} ends in 45 days") == 2
+    assert subjects.count(f"Spark Ads authorization for video {sixty_days.video_id} ends in 30 days") == 2
+    assert subjects.count(f"Spark Ads authorization for video {sixty_days.video_id} ends in 14 days") == 2
     assert subjects.count(f"Spark Ads authorization for video {sixty_days.video_id} ends today") == 2
     assert SparkReminder.objects.filter(authorization=sixty_days).count() == 8
     recipients = {tuple(m.to) for m in mailoutbox}
@@ -96,7 +96,9 @@ def test_marks_that_passed_before_the_window_began_are_recorded_without_a_mail(
         _check_at(active, START + timedelta(hours=1), django_capture_on_commit_callbacks)
         assert mailoutbox == []
         _check_at(active, START + timedelta(days=16, hours=1), django_capture_on_commit_callbacks)
-    assert [m.subject for m in mailoutbox] == ["Spark Ads authorization ends in 14 days"] * 2
+    assert [m.subject for m in mailoutbox] == [
+        f"Spark Ads authorization for video {active.video_id} ends in 14 days"
+    ] * 2
 
 
 def test_a_late_first_check_sends_each_mark_it_missed_once_oldest_first(
@@ -107,7 +109,8 @@ def test_a_late_first_check_sends_each_mark_it_missed_once_oldest_first(
         _check_at(sixty_days, START + timedelta(days=50), django_capture_on_commit_callbacks)
         _check_at(sixty_days, START + timedelta(days=51), django_capture_on_commit_callbacks)
     assert [m.subject for m in mailoutbox] == [
-        f"Spark Ads authorization ends in {days} days" for days in (45, 45, 30, 30, 14, 14)
+        f"Spark Ads authorization for video {sixty_days.video_id} ends in {days} days"
+        for days in (45, 45, 30, 30, 14, 14)
     ]
 
 

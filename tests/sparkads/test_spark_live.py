@@ -85,7 +85,7 @@ def test_a_code_for_another_video_is_refused(live_world, control, alice):
     post = live_world["post"]
     other = next(v for v in _videos(control, "market.star") if v != post.video_id)
     code = control("POST", "helpers/ad-codes", {"video_id": other, "days": 7})["auth_code"]
-    with pytest.raises(FlowError, match="another video"):
+    with pytest.raises(FlowError, match="another post"):
         codes.accept_pasted_code(post.campaign.brand, alice, code, post=post)
 
 

@@ -159,6 +159,8 @@ def test_only_owners_and_admins_mark_paid_and_another_brand_gets_404(requested, 
 
 
 def test_the_ledger_csv_has_the_terms_never_the_code_and_no_formulas(requested, world, alice, client):
+    world["post"].caption = "=HYPERLINK() spring look"
+    world["post"].save()
     SparkAuthorization.objects.filter(pk=requested.pk).update(
         status=Status.ACTIVE, auth_start=START, auth_end=START + timedelta(days=60), tiktok_name="=cmd()"
     )
@@ -169,7 +171,8 @@ def test_the_ledger_csv_has_the_terms_never_the_code_and_no_formulas(requested, 
     response = client.get(reverse("sparkads:ledger_csv", args=[world["bc"].brand.slug]))
     body = b"".join(response.streaming_content).decode()
     header, row = body.splitlines()[:2]
-    assert header.startswith("video,campaign,creator,source,status,duration (days),fee,currency,payment")
+    assert header.startswith("video,caption,campaign,creator,source,status,duration (days),fee,currency,payment")
+    assert "'=HYPERLINK() spring look" in row  # named by its caption, never read as a formula
     assert "250.00,EUR,Unpaid" in row and "2026-03-01 12:00:00" in row and "Spring Launch" in row
     assert "CODE-SECRET" not in body
 
@@ -199,7 +202,7 @@ def test_a_refused_request_owes_nothing_and_cannot_be_marked_paid(requested, ali
     SparkAuthorization.objects.filter(pk=requested.pk).update(status=Status.REJECTED)
     requested.refresh_from_db()
     assert "mark_paid" not in requested.actions
-    with pytest.raises(FlowError, match="Not possible now: video .* authorization is rejected"):
+    with pytest.raises(FlowError, match="Not possible now: the authorization of video .* is rejected"):
         terms.mark_paid(requested, alice)
     requested.refresh_from_db()
     assert requested.payment_status == Payment.UNPAID

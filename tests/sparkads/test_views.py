@@ -115,13 +115,23 @@ def test_admins_see_every_authorized_account_and_standard_members_only_theirs(bc
     assert "Admin or Operator access to an ad account" in page  # exactly what is missing to promote
 
 
+def test_assignments_show_roles_in_words_not_tiktoks_values(bc_setup, alice, client):
+    BusinessCenterGrant.objects.filter(member=bc_setup["standard"]).update(roles=["POST", "DIRECT_MESSAGE"])
+    client.force_login(alice)
+    page = client.get(
+        reverse("sparkads:business_center", args=[bc_setup["bc"].brand.slug]) + f"?bc={bc_setup['bc'].pk}"
+    ).content.decode()
+    assert "Post, Direct message" in page and "DIRECT_MESSAGE</td>" not in page
+    assert "(STANDARD)" not in page and "(standard)" in page
+
+
 def test_a_role_tiktok_does_not_offer_is_refused(bc_setup, alice, client):
     client.force_login(alice)
     url = reverse("sparkads:bc_assign", args=[bc_setup["bc"].brand.slug, bc_setup["bc"].pk])
     response = client.post(
         url, {"asset": "TT_ACCOUNT:900", "members": [bc_setup["standard"].pk], "roles": ["ADMIN"]}, follow=True
     )
-    assert "TikTok offers only these roles here: POST, LIVE, DIRECT_MESSAGE" in response.content.decode()
+    assert "TikTok offers only these roles here: Post, LIVE, Direct message" in response.content.decode()
     assert not AuditEvent.objects.filter(kind="assigned").exists()
 
 
