@@ -51,20 +51,21 @@ def _tracks(entry: MusicAuthorization, only_missing: bool) -> str:
 def verdict(
     entries: Sequence[MusicAuthorization],
     video_id: str,
+    name: str,
     handle: str,
     locations: list[str],
     end: datetime,
     refused: str = "Not applied",
 ) -> Verdict:
     """What TikTok's answer means for this row, in words a brand can act on; ``refused`` names
-    what a missing authorization stops."""
+    what a missing authorization stops; ``name`` is the post in words (its caption)."""
     entry = next((e for e in entries if str(e.get("video_id") or video_id) == video_id), None) or {}
     status = str(entry.get("music_status") or "")
     where = ", ".join(locations)
     if status == AUTHORIZATION_MISSING:
         return Verdict(
             status,
-            f"{refused}: the music in video {video_id}, {_tracks(entry, only_missing=True)}, is not licensed "
+            f"{refused}: the music in {name}, {_tracks(entry, only_missing=True)}, is not licensed "
             f"for ads in {where} until {end:%Y-%m-%d}. Ask @{handle} for a post with a Commercial Music "
             "Library sound or their own original sound, or get the track's commercial rights, then request "
             "a code for that post.",
@@ -72,16 +73,18 @@ def verdict(
     if status == WITHOUT_SONG_ID:
         return Verdict(
             status,
-            f"Music unchecked: TikTok cannot identify the music in video {video_id} (no song id), so its "
+            f"Music unchecked: TikTok cannot identify the music in {name} (no song id), so its "
             "rights for ads are not confirmed. By running it as a Spark Ad you confirm you have them; "
             f"check with @{handle} if the sound is not their own.",
         )
     if status == WITH_FULL_AUTHORIZATION:
-        return Verdict(status, f"Music cleared for ads in {where} until {end:%Y-%m-%d}: {_tracks(entry, False)}.")
+        return Verdict(
+            status, f"Music in {name} cleared for ads in {where} until {end:%Y-%m-%d}: {_tracks(entry, False)}."
+        )
     # An answer without a status TikTok documents is not proof of rights: kept as sent, it
     # warns and does not block.
     return Verdict(
-        status, f"Music unchecked: TikTok's answer for video {video_id} has no known music status ({status or 'none'})."
+        status, f"Music unchecked: TikTok's answer for {name} has no known music status ({status or 'none'})."
     )
 
 
@@ -123,7 +126,7 @@ def check(
             end_time=end,
         ),
     )
-    found = verdict(answer.get("music_authorization") or [], item_id, auth.handle, where, end, refused)
+    found = verdict(answer.get("music_authorization") or [], item_id, auth.post_name, auth.handle, where, end, refused)
     auth.music_status, auth.music_note, auth.music_checked_at = found.status, found.note[:500], clock.now()
     SparkAuthorization.objects.filter(pk=auth.pk).update(
         music_status=auth.music_status, music_note=auth.music_note, music_checked_at=auth.music_checked_at

@@ -127,6 +127,9 @@ def test_a_paid_code_is_reminded_at_45_30_14_and_0_days_then_unbound_and_a_held_
     assert end is not None and live.authorization_days == 60
 
     me.get_by_role("link", name="My Spark Ads").click()
+    # Mail names each post by its caption (kept from TikTok's answer about the code).
+    held_row = SparkAuthorization.objects.get(post=held, brand=brand)
+    paid_name, held_name = live.post_name, held_row.post_name
     mine = {p.video_id: me.locator("#spark-given tbody tr").filter(has_text=p.video_id) for p in (paid, held)}
     sides = [marketer.email, star.email]
     dispatcher_interval = POLLERS["spark_deadlines"].every
@@ -135,10 +138,15 @@ def test_a_paid_code_is_reminded_at_45_30_14_and_0_days_then_unbound_and_a_held_
     # TikTok's clock reaches each renewal mark: both sides read the same status and days left,
     # and each side is mailed once, within one dispatcher interval of the move.
     marks = [
-        (end - timedelta(days=45, hours=-1), "Spark Ads authorization ends in 45 days", "Active", 44),
-        (end - timedelta(days=30, hours=-1), "Spark Ads authorization ends in 30 days", "Active", 29),
-        (end - timedelta(days=14, hours=-1), "Spark Ads authorization ends in 14 days", "Expiring", 13),
-        (end - timedelta(hours=12), f"Spark Ads authorization for video {paid.video_id} ends today", "Expiring", 0),
+        (end - timedelta(days=45, hours=-1), f"Spark Ads authorization for {paid_name} ends in 45 days", "Active", 44),
+        (end - timedelta(days=30, hours=-1), f"Spark Ads authorization for {paid_name} ends in 30 days", "Active", 29),
+        (
+            end - timedelta(days=14, hours=-1),
+            f"Spark Ads authorization for {paid_name} ends in 14 days",
+            "Expiring",
+            13,
+        ),
+        (end - timedelta(hours=12), f"Spark Ads authorization for {paid_name} ends today", "Expiring", 0),
     ]
     reminded: list[str] = []
     for moment, subject, status, days_left in marks:
@@ -167,8 +175,8 @@ def test_a_paid_code_is_reminded_at_45_30_14_and_0_days_then_unbound_and_a_held_
         expect(side[paid.video_id].locator(".badge").first).to_have_text("Ended")
         expect(side[held.video_id].locator(".badge").first).to_have_text("Expired")
         expect(side[paid.video_id]).not_to_contain_text("days left")
-    unbound = f"Spark Ads: video {paid.video_id} was unbound from Demo Brand US"
-    expired = f"Spark Ads: the code for video {held.video_id} expired unused"
+    unbound = f"Spark Ads: {paid_name} was unbound from Demo Brand US"
+    expired = f"Spark Ads: the code for {held_name} expired unused"
     _beat_until_mailed(outbox, site, unbound, [marketer.email])
     _beat_until_mailed(outbox, site, expired, [marketer.email])
     _once_each(outbox, site, [unbound, expired], [marketer.email])

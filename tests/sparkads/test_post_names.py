@@ -15,6 +15,8 @@ from integrations.words import clipped, post_name
 from sparkads import ledger, renewal
 from sparkads.models import AuditEvent, SparkAuthorization, UsageTerms
 
+from .conftest import MUSIC_CLEARED
+
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
 BARE_ID = re.compile(r"\b\d{19}\b")
@@ -50,6 +52,7 @@ def test_a_pasted_code_for_a_post_in_no_campaign_is_named_by_the_caption_tiktok_
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.get(f"{base}tt_video/info/", json=ok(info))
         rsps.post(f"{base}tt_video/authorize/", json=ok({}))
+        rsps.get(f"{base}identity/music/authorization/", json=ok(MUSIC_CLEARED))
         answer = client.post(
             reverse("sparkads:paste_code", args=[world["bc"].brand.slug]), {"code": "PASTED-CODE"}, follow=True
         )
