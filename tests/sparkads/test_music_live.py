@@ -83,4 +83,4 @@ def test_a_library_track_cleared_everywhere_is_applied_without_a_warning(live_wo
 
     assert auth.status == Status.ACTIVE and auth.last_error == ""
     assert control.calls("tt_video/authorize") == 1
-    assert auth.music_status == "WITH_FULL_AUTHORIZATION" and "Music cleared for ads in US" in auth.music_note
+    assert auth.music_status == "WITH_FULL_AUTHORIZATION" and "cleared for ads in US" in auth.music_note
