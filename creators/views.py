@@ -64,7 +64,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     accounts = _accounts(request.user)
     # A creator's campaigns grow with every brand they work with: a page of them.
     collabs_page = paged(request, _collaborations(request.user), param="collaborations_page")
-    collabs = list(collabs_page.page)
+    collabs: list[Collaboration] = list(collabs_page.page)
     for collab in collabs:
         collab.checklist = collaborations.requirements(collab.campaign, collab.tiktok_account)  # type: ignore[attr-defined]
     ctx = {
