@@ -110,8 +110,10 @@ def seed():
             for i, b in enumerate(brands)
         ]
     )
+    # Verified by TikTok, so creator search uses the brand's own account (and calls TikTok).
     ttos = TikTokOneAccount.objects.bulk_create(
-        [TikTokOneAccount(tto_tcm_account_id=f"71{i:017d}", brand=b, credential=c)
+        [TikTokOneAccount(tto_tcm_account_id=f"71{i:017d}", brand=b, credential=c,
+                          business_verification_status=TikTokOneAccount.Verification.VERIFIED)
          for i, (b, c) in enumerate(zip(brands, creds, strict=True))]
     )  # fmt: skip
     AdAccount.objects.bulk_create(
