@@ -1,7 +1,8 @@
 """Run the benchmarks against throwaway databases and write docs/benchmarks.md.
 
 `python -m benchmarks` runs all of them; `python -m benchmarks insights` or `... load` runs
-one and rewrites only its section of the file.
+one and rewrites only its section of the file. `python -m benchmarks load --runs 3` measures
+the load benchmark's pages three times over one seed and reports the spread.
 
 polling: the product's beat and Celery workers against a sandbox (benchmarks/polling.py), on
 a throwaway SQLite file (WAL) and Redis database 12 (BENCH_REDIS_URL).
@@ -21,12 +22,26 @@ import tempfile
 from pathlib import Path
 
 BENCHMARKS = ("insights", "load", "polling")
-# The polling benchmark's own Redis database (broker, rate budget, counters): flushed at its start.
+# The polling and load benchmarks' own Redis database (broker, rate budget, counters): flushed at
+# their start; BENCH_REDIS_URL overrides it.
 BENCH_REDIS = "redis://127.0.0.1:6379/12"
 BENCH_PG = "postgres://postgres@127.0.0.1:5432/aspire_bench"
 
 
 def main(argv: list[str]) -> int:
+    runs = 1
+    if "--runs" in argv:
+        at = argv.index("--runs")
+        try:
+            runs = int(argv[at + 1])
+        except (IndexError, ValueError):
+            print("--runs takes a number of runs, e.g. --runs 3", file=sys.stderr)
+            return 2
+        argv = argv[:at] + argv[at + 2 :]
+        if runs < 1 or argv != ["load"]:
+            print("--runs (1 or more) applies to the load benchmark alone: python -m benchmarks load --runs 3",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     names = argv or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
@@ -39,20 +54,21 @@ def main(argv: list[str]) -> int:
             if code:
                 return code
         return 0
-    return _run(names[0])
+    return _run(names[0], runs)
 
 
-def _run(name: str) -> int:
+def _run(name: str, runs: int = 1) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="aspire-bench-"))
     os.environ.setdefault("DJANGO_ENV", "test")
     if name == "load" and "DATABASE_URL" not in os.environ and _fresh_postgres():
         os.environ["DATABASE_URL"] = BENCH_PG
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aspire_tiktok.settings")
-    if name == "polling":
-        # Read by this process and by the worker and beat it starts.
+    if name in ("polling", "load"):
+        # Read by this process and by the worker, beat and gunicorn it starts.
         redis_url = os.environ.get("BENCH_REDIS_URL", BENCH_REDIS)
         os.environ.update(REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url)
+    if name == "polling":
         os.environ.update(TIKTOK_CALL_COUNTERS_ENABLED="true")
     # Polling is measured with the shared rate budget on, as in production (needs Redis).
     os.environ.setdefault("TIKTOK_RATE_BUDGET_ENABLED", "true" if _redis_up() else "false")
@@ -62,7 +78,7 @@ def _run(name: str) -> int:
     if name == "load":
         from . import load
 
-        return load.run(scratch)
+        return load.run(scratch, runs)
     if name == "polling":
         from . import polling
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -48,13 +48,13 @@ def _accounts(user: Any) -> list[TikTokAccount]:
     return accounts
 
 
-def _collaborations(user: Any) -> list[Collaboration]:
+def _collaborations(user: Any) -> QuerySet[Collaboration]:
     posts = Prefetch("posts", queryset=CampaignPost.objects.order_by("-created_at"))
-    return list(
+    return (
         Collaboration.objects.filter(tiktok_account__owner=user)
         .select_related("campaign__brand", "tiktok_account__credential")
         .prefetch_related(posts)
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk")
     )
 
 
@@ -63,13 +63,16 @@ def _collaborations(user: Any) -> list[Collaboration]:
 def home(request: HtmxHttpRequest) -> HttpResponse:
     """Social Accounts."""
     accounts = _accounts(request.user)
-    collabs = _collaborations(request.user)
+    # A creator's campaigns grow with every brand they work with: a page of them.
+    collabs_page = paged(request, _collaborations(request.user), param="collaborations_page")
+    collabs: list[Collaboration] = list(collabs_page.page)
     for collab in collabs:
         collab.checklist = collaborations.requirements(collab.campaign, collab.tiktok_account)  # type: ignore[attr-defined]
     ctx = {
         "is_creator": hasattr(request.user, "creator_profile"),
         "accounts": accounts,
         "collaborations": collabs,
+        "collaborations_page": collabs_page,
         "polling": any(
             getattr(a, "onboarding", None) and a.onboarding.state in MarketplaceOnboarding.POLLED_STATES
             for a in accounts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,15 +47,21 @@ def campaign_totals(campaign: Campaign) -> dict[str, Any]:
     return with_derived(sums)
 
 
-def brand_campaigns_with_totals(brand: Brand) -> list[Campaign]:
-    """The brand's campaigns, each with `cells`, its formatted totals (one query for all of them)."""
+def brand_campaigns_with_totals(brand: Brand) -> QuerySet[Campaign]:
+    """The brand's campaigns, newest first, each annotated with its totals: a page of them is
+    one query."""
     annotations = {f"t_{f}": Sum(f"post_insights__{f}") for f in TOTAL_FIELDS}
-    campaigns = list(Campaign.objects.filter(brand=brand).annotate(**annotations).order_by("-created_at"))
-    for c in campaigns:
+    return Campaign.objects.filter(brand=brand).annotate(**annotations).order_by("-created_at", "-pk")
+
+
+def with_cells(campaigns: Iterable[Campaign]) -> list[Campaign]:
+    """Campaigns of `brand_campaigns_with_totals`, each with `cells`, its formatted totals."""
+    rows = list(campaigns)
+    for c in rows:
         totals = with_derived({f: getattr(c, f"t_{f}") for f in TOTAL_FIELDS})
         # A row attribute for the template only, not a model field.
         c.cells = format_totals(totals, BRAND_TABLE_KEYS)  # type: ignore[attr-defined]
-    return campaigns
+    return rows
 
 
 BRAND_TABLE_KEYS = [

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import csvexport
-from ..http import HtmxHttpRequest, receive_webhook, wants_fragment
+from ..http import HtmxHttpRequest, paged, receive_webhook, wants_fragment
 from ..models import Campaign, CampaignPost
 from ..polling import enqueue_coalesced
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
@@ -28,8 +28,9 @@ PER_PAGE = 25
 @require_GET
 def brand_insights(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
-    campaigns = queries.brand_campaigns_with_totals(brand)
-    return render(request, "integrations/insights/brand.html", {"brand": brand, "campaigns": campaigns})
+    campaigns = paged(request, queries.brand_campaigns_with_totals(brand))
+    ctx = {"brand": brand, "paged": campaigns, "campaigns": queries.with_cells(campaigns.page)}
+    return render(request, "integrations/insights/brand.html", ctx)
 
 
 def _campaign(request: HttpRequest, slug: str, pk: int, *, manage: bool = False) -> Campaign:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ..errors import FlowError
 from ..forms import BrandForm, InvitationForm
-from ..http import AuthenticatedHttpRequest
+from ..http import AuthenticatedHttpRequest, paged
 from ..models import Brand, BrandInvitation
 from ..tenancy import get_brand_for_user, get_for_brand_or_404
 from . import flows
@@ -62,11 +62,14 @@ def _team_context(request: HttpRequest, brand: Brand, form: InvitationForm | Non
         "brand": brand,
         "can_manage": bool(roles),
         "form": form or InvitationForm(roles=roles),
-        "memberships": list(brand.memberships.select_related("user").order_by("role", "user__email")),
-        "invitations": list(
+        # Both grow with the brand: a page of each, with its own links.
+        "memberships": paged(request, brand.memberships.select_related("user").order_by("role", "user__email", "pk")),
+        "invitations": paged(
+            request,
             BrandInvitation.objects.filter(brand=brand, accepted_at__isnull=True, cancelled_at__isnull=True)
             .select_related("invited_by")
-            .order_by("email")
+            .order_by("email", "pk"),
+            param="invitations_page",
         ),
         "grantable": roles,
         "now": timezone.now(),

@@ -2,7 +2,9 @@
 
 Each attempt the transport makes is recorded under the Celery task that made it (or
 "interactive" outside a task): one HINCRBY into the hash of the current minute (kept
-``KEEP_MINUTES``), in one pipeline with the error list when the attempt failed. Outcomes:
+``KEEP_MINUTES``), with the error list when the attempt failed. With the rate budget on, a
+granted call counts itself as sent in the budget's own round trip (`grant_tally`), so a call
+answered without error costs no round trip here; only an error is recorded after the answer. Outcomes:
 ``calls`` (sent to TikTok, whatever the answer), ``throttled`` (TikTok answered 40100 or HTTP 429), ``failed``
 (any other error after sending), ``unsent`` (never sent: our rate budget had no slot in
 time, or the connection was never made). Counting never breaks a call: a Redis error is logged and ignored.
@@ -25,7 +27,7 @@ from django.conf import settings
 from redis.commands.core import Script
 
 from .errors import RATE_BUDGET, TikTokError
-from .ratelimit import THROTTLED
+from .ratelimit import THROTTLED, Tally
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +38,21 @@ KEEP_MINUTES = 120
 KEEP_ERRORS = 200
 
 # KEYS[1]: key prefix. ARGV: source, outcome, error JSON ("" when none), bucket TTL (s),
-# errors kept. Uses the server clock for the minute, so every process agrees on it.
+# errors kept, the minute its grant already counted the attempt as a call in (0 = not
+# counted). Uses the server clock for the minute, so every process agrees on it.
 _RECORD = """
 local t = redis.call('TIME')
 local minute = math.floor(tonumber(t[1]) / 60)
 local key = KEYS[1] .. ':m:' .. minute
+local counted = tonumber(ARGV[6])
 redis.call('HINCRBY', key, ARGV[1] .. '|' .. ARGV[2], 1)
--- A throttled or failed attempt was sent too: TikTok counted it as a call.
-if ARGV[2] == 'throttled' or ARGV[2] == 'failed' then redis.call('HINCRBY', key, ARGV[1] .. '|calls', 1) end
+if counted > 0 then
+  -- Granted but never sent (the connection was never made): not a call after all.
+  if ARGV[2] == 'unsent' then redis.call('HINCRBY', KEYS[1] .. ':m:' .. ARGV[6], ARGV[1] .. '|calls', -1) end
+elseif ARGV[2] == 'throttled' or ARGV[2] == 'failed' then
+  -- A throttled or failed attempt was sent too: TikTok counted it as a call.
+  redis.call('HINCRBY', key, ARGV[1] .. '|calls', 1)
+end
 redis.call('EXPIRE', key, tonumber(ARGV[4]))
 if ARGV[3] ~= '' then
   local errors = KEYS[1] .. ':errors'
@@ -101,9 +110,18 @@ def outcome_of(exc: TikTokError | None) -> str:
     return "failed"
 
 
-def record(path: str, exc: TikTokError | None) -> None:
-    """Count one attempt (and keep its error); never raises."""
+def grant_tally() -> Tally | None:
+    """Where the rate budget's grant counts the call it allows as sent, or None with the
+    counters off."""
     if not settings.TIKTOK_CALL_COUNTERS_ENABLED:
+        return None
+    return Tally(_prefix(), f"{current_source()}|calls", KEEP_MINUTES * 60)
+
+
+def record(path: str, exc: TikTokError | None, *, counted_minute: int = 0) -> None:
+    """Count one attempt (and keep its error); never raises. `counted_minute` is the minute
+    in which its grant already counted it as a call (`grant_tally`), 0 if none did."""
+    if not settings.TIKTOK_CALL_COUNTERS_ENABLED or (exc is None and counted_minute):
         return
     outcome, source = outcome_of(exc), current_source()
     error = ""
@@ -118,7 +136,7 @@ def record(path: str, exc: TikTokError | None) -> None:
         )
     try:
         _record_script(settings.REDIS_URL)(
-            keys=[_prefix()], args=[source, outcome, error, KEEP_MINUTES * 60, KEEP_ERRORS]
+            keys=[_prefix()], args=[source, outcome, error, KEEP_MINUTES * 60, KEEP_ERRORS, counted_minute]
         )
     except redis.RedisError as exc_redis:
         logger.warning("call counters unavailable: %s", exc_redis)

@@ -100,11 +100,19 @@ end
 # Returns {wait_us, now_us, reason}: reason 0 = granted at now_us, 1 = pacing, 2 = daily
 # quota, 3 = backing off after a 40100. Numbers are written with %.0f: Lua's own conversion
 # keeps 14 digits and would round microsecond timestamps.
+# With a `Tally` (KEYS[2]: its prefix; ARGV[8]: its field, ARGV[9]: how long a minute's hash
+# is kept, ARGV[10]: the minute of a grant given up since, or 0) the grant counts itself in the
+# hash of its minute, so a sent call costs one round trip, not two; a grant given up is taken
+# back from its own minute.
 _TAKE = (
     _LEARNT
     + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tally = ARGV[8] or ''
+if tally ~= '' and tonumber(ARGV[10]) > 0 then
+  redis.call('HINCRBY', KEYS[2] .. ':m:' .. ARGV[10], tally, -1)
+end
 local credit = tonumber(ARGV[2])
 local day_limit = tonumber(ARGV[3])
 local background = tonumber(ARGV[4]) == 1
@@ -136,6 +144,11 @@ redis.call('HSET', KEYS[1], 'grid', string.format('%.0f', next_grid), 'day', str
   'used', string.format('%.0f', used + 1))
 if not background then redis.call('HDEL', KEYS[1], 'iwant') end
 redis.call('PEXPIRE', KEYS[1], 2 * 86400 * 1000)
+if tally ~= '' then
+  local minute = KEYS[2] .. ':m:' .. string.format('%.0f', math.floor(now / 60000000))
+  redis.call('HINCRBY', minute, tally, 1)
+  redis.call('EXPIRE', minute, tonumber(ARGV[9]))
+end
 return {0, now, 0}
 """
 )
@@ -232,6 +245,22 @@ _BACK_OFF_SECONDS = {Window.SECOND: 1.0, Window.MINUTE: 300.0}
 
 
 @dataclass(frozen=True)
+class Tally:
+    """A per-minute counter that a grant bumps in its own round trip (the call counters of
+    `callstats`): field `field` of the hash `{prefix}:m:{minute by the Redis clock}`, kept
+    `keep_seconds`."""
+
+    prefix: str
+    field: str
+    keep_seconds: int
+
+
+def minute_of(micros: int) -> int:
+    """The minute (since the epoch) of a Redis time in µs, as the tally keys it."""
+    return micros // 60_000_000
+
+
+@dataclass(frozen=True)
 class BudgetState:
     """Grants counted today (UTC) and the seconds left of a back-off after a 40100."""
 
@@ -306,15 +335,18 @@ class RateBudget:
     def _key(self, budget: str) -> str:
         return f"{self.prefix}:{budget}"
 
-    def try_acquire(self, budget: str, limits: Limits, *, background: bool) -> tuple[float, int, Reason]:
-        """One attempt: (seconds to wait, 0.0 if granted; Redis time in µs; why)."""
+    def try_acquire(
+        self, budget: str, limits: Limits, *, background: bool, tally: Tally | None = None, given_up: int = 0
+    ) -> tuple[float, int, Reason]:
+        """One attempt: (seconds to wait, 0.0 if granted; Redis time in µs; why). A grant
+        counts itself in `tally`; `given_up` is the minute of a counted grant never sent."""
         interval, per_day = limits.interval(self.margin), limits.per_day
         if background and per_day:
             per_day = max(1, int(per_day * (1 - self.reserved_share)))
         interval_us = round(interval * 1_000_000)
         # A person's claim on the next slot holds one interval past it: long enough for a
         # waiter that wakes late, short enough that a caller who gave up costs one slot.
-        args = [
+        args: list[int | str] = [
             interval_us,
             round(LATE_CREDIT_SECONDS * 1_000_000),
             per_day,
@@ -323,7 +355,11 @@ class RateBudget:
             limits.paced_by(self.margin),
             round(LEARNT_FADE_PER_SECOND * 1_000_000),
         ]
-        wait_us, now_us, reason = self.take(keys=[self._key(budget)], args=args)
+        keys = [self._key(budget)]
+        if tally is not None:
+            keys.append(tally.prefix)
+            args += [tally.field, tally.keep_seconds, given_up]
+        wait_us, now_us, reason = self.take(keys=keys, args=args)
         return int(wait_us) / 1_000_000, int(now_us), Reason(int(reason))
 
     def acquire(self, budget: str, limits: Limits, *, background: bool, path: str = "") -> int:
@@ -331,13 +367,26 @@ class RateBudget:
         Returns the Redis time (µs) of the grant."""
         return self.acquire_to_send(budget, limits, background=background, path=path)[0]
 
-    def acquire_to_send(self, budget: str, limits: Limits, *, background: bool, path: str = "") -> tuple[int, float]:
+    def acquire_to_send(
+        self,
+        budget: str,
+        limits: Limits,
+        *,
+        background: bool,
+        path: str = "",
+        tally: Tally | None = None,
+        given_up: int = 0,
+    ) -> tuple[int, float]:
         """`acquire`, also returning when (time.monotonic()) the granting request left this
-        process: the call must leave within the jitter allowance of it (`fresh`)."""
+        process: the call must leave within the jitter allowance of it (`fresh`). The grant
+        counts itself in `tally`; `given_up` takes back a counted grant that was never sent."""
         waited = 0.0
         while True:
             asked = time.monotonic()
-            wait, granted_at, reason = self.try_acquire(budget, limits, background=background)
+            wait, granted_at, reason = self.try_acquire(
+                budget, limits, background=background, tally=tally, given_up=given_up
+            )
+            given_up = 0  # taken back by that round trip
             if reason == Reason.GRANTED:
                 return granted_at, asked
             if waited + wait > self.max_wait:

@@ -193,7 +193,6 @@ class Transport:
             try:
                 data, request_id = self._attempt(req)
             except TikTokError as exc:
-                callstats.record(req.path, exc)
                 delay = self._retry_delay(req, exc, attempt)
                 self._log(req, exc, attempt, started, retrying=delay is not None)
                 if delay is None:
@@ -201,7 +200,6 @@ class Transport:
                 clock.sleep(delay)
                 attempt += 1
                 continue
-            callstats.record(req.path, None)
             logger.debug(
                 "tiktok %s %s outcome=ok request_id=%s attempt=%d ms=%d",
                 req.method,
@@ -225,18 +223,42 @@ class Transport:
         return connect, min(timeout, left - connect)
 
     def _attempt(self, req: Request) -> tuple[Any, str]:
+        """One attempt, counted in the call counters: with the budget on, its grant counts
+        it as a call in the budget's own round trip, and only an error is recorded after the
+        answer (one round trip to Redis per call instead of two)."""
         budget = self.budget
         limits = ratelimit.limits_for()
-        while True:
-            asked = 0.0
-            if budget is not None:
-                _, asked = budget.acquire_to_send(
-                    business_budget_key(), limits, background=ratelimit.in_background(), path=req.path
-                )
-            timeout = self._timeout(req)
-            # The last moment before sending: a grant this process sat on too long is given up.
-            if budget is None or budget.fresh(asked):
-                break
+        tally = callstats.grant_tally() if budget is not None else None
+        counted = 0  # the minute in which a grant counted this attempt as a call
+        try:
+            while True:
+                asked = 0.0
+                if budget is not None:
+                    given_up, counted = counted, 0
+                    granted_at, asked = budget.acquire_to_send(
+                        business_budget_key(),
+                        limits,
+                        background=ratelimit.in_background(),
+                        path=req.path,
+                        tally=tally,
+                        given_up=given_up,
+                    )
+                    counted = ratelimit.minute_of(granted_at) if tally is not None else 0
+                timeout = self._timeout(req)
+                # The last moment before sending: a grant this process sat on too long is given up.
+                if budget is None or budget.fresh(asked):
+                    break
+            result = self._exchange(req, budget, limits, timeout)
+        except TikTokError as exc:
+            callstats.record(req.path, exc, counted_minute=counted)
+            raise
+        callstats.record(req.path, None, counted_minute=counted)
+        return result
+
+    def _exchange(
+        self, req: Request, budget: RateBudget | None, limits: ratelimit.Limits, timeout: float | tuple[float, float]
+    ) -> tuple[Any, str]:
+        """Send one granted request and read TikTok's envelope."""
         try:
             resp = _session().request(
                 req.method,

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from integrations import jobs
 from integrations.errors import FlowError, message_for
-from integrations.http import HtmxHttpRequest, wants_fragment
+from integrations.http import HtmxHttpRequest, paged, wants_fragment
 from integrations.models import BackgroundJob, Brand, BusinessCenter, BusinessCenterGrant, BusinessCenterMember
 from integrations.tenancy import get_brand_for_user
 from integrations.tiktok import TikTokError
@@ -68,16 +68,19 @@ def business_center(request: HttpRequest, slug: str) -> HttpResponse:
         "job": _own_job(request, brand),
     }
     if bc is not None and (member is not None or ctx["can_manage"]):
-        ctx["members"] = bc.members.select_related("user").order_by("role", "user_name")
+        ctx["members"] = paged(
+            request, bc.members.select_related("user").order_by("role", "user_name", "pk"), param="members_page"
+        )
         ctx["brand_users"] = [m.user for m in brand.memberships.select_related("user")]
     if bc is not None and member is not None:
-        ctx.update(_bc_member_context(bc, member))
+        ctx.update(_bc_member_context(request, bc, member))
     return render(request, "sparkads/business_center.html", ctx)
 
 
-def _bc_member_context(bc: BusinessCenter, member: BusinessCenterMember) -> dict[str, Any]:
+def _bc_member_context(request: HttpRequest, bc: BusinessCenter, member: BusinessCenterMember) -> dict[str, Any]:
+    # The accounts, the assignments and the members grow with the BC: a page of each.
     ctx: dict[str, Any] = {
-        "grants": bcflows.visible_tiktok_grants(bc, member),
+        "grants": paged(request, bcflows.visible_tiktok_grants(bc, member), param="accounts_page"),
         "approved": bcflows.approved_count(bc),
         "is_admin": member.is_admin,
         "options": promotion.promote_options(bc, member),
@@ -86,11 +89,16 @@ def _bc_member_context(bc: BusinessCenter, member: BusinessCenterMember) -> dict
         ctx["qr"] = QrAccessRequest.objects.filter(business_center=bc).exclude(link="").first()
         ctx["qr_form"] = QrRequestForm()
         ctx["ad_accounts"] = bcflows.ad_accounts_of(bc)
-        ctx["assignments"] = (
+        ctx["assignments"] = paged(
+            request,
             Grant.objects.filter(business_center=bc, member__isnull=False)
             .select_related("member", "tiktok_account", "ad_account")
-            .order_by("asset_type", "asset_id")
+            .order_by("asset_type", "asset_id", "pk"),
+            param="assignments_page",
         )
+        # The assign form picks from every approved account and every member.
+        ctx["assignable"] = bcflows.visible_tiktok_grants(bc, member).filter(status=Grant.Status.ACTIVE)
+        ctx["bc_members"] = bc.members.order_by("role", "user_name", "pk")
         ctx["tt_roles"], ctx["adv_roles"] = Grant.TikTokAccountRole.choices, Grant.AdvertiserRole.choices
         if ctx["qr"] is not None:
             ctx["qr_svg"] = bcflows.qr_svg(ctx["qr"].link)
@@ -186,7 +194,7 @@ def bc_approvals(request: HtmxHttpRequest, slug: str, bc_pk: int) -> HttpRespons
         "member": member,
         "limit": bcflows.tiktok_account_limit(),
         "refresh": refresh,
-        **_bc_member_context(bc, member),
+        **_bc_member_context(request, bc, member),
     }
     template = "sparkads/business_center.html"
     if wants_fragment(request):

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from integrations.errors import FlowError
+from integrations.http import paged
 from integrations.models import CampaignPost, TikTokAccount
 
 from .. import codes, creator_codes, renewal
@@ -39,13 +40,12 @@ def creator_codes_page(request: HttpRequest) -> HttpResponse:
         return redirect("sparkads:creator_codes")
     posts = list(own_posts)
     accounts = list(TikTokAccount.objects.filter(owner=request.user.pk).select_related("credential").order_by("handle"))
+    # Both lists grow with every brand the creator works with: a page of each.
+    waiting_page = paged(request, creator_codes.waiting_requests(request.user), param="waiting_page")
+    given_page = paged(request, creator_codes.given(request.user))
     # (request, whether the creator's grant lets them approve it here)
-    waiting = [
-        (req, creator_codes.has_spark_scope(req.creator_account))
-        for req in creator_codes.waiting_requests(request.user)
-    ]
-    # (authorization, revoked here in one click, or turned off in the TikTok app)
-    given = list(creator_codes.given(request.user))
+    waiting = [(req, creator_codes.has_spark_scope(req.creator_account)) for req in waiting_page.page]
+    given = list(given_page.page)
     proposals = {
         p.authorization_id: p
         for p in ExtensionProposal.objects.filter(authorization__in=given, status__in=ExtensionProposal.OPEN)
@@ -63,7 +63,9 @@ def creator_codes_page(request: HttpRequest) -> HttpResponse:
             "posts": posts,
             "accounts": [(a, creator_codes.has_spark_scope(a)) for a in accounts],
             "waiting": waiting,
+            "waiting_page": waiting_page,
             "rows": rows,
+            "given_page": given_page,
             "form": PasteCodeForm(),
             "auto_form": AutoRenewalForm(),
         },

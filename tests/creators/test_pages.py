@@ -69,6 +69,43 @@ def test_the_social_accounts_page_query_count_does_not_grow(
     assert fragment.lstrip().startswith('<div id="accounts"')
 
 
+def collaborations_of(account, brand, n: int) -> None:
+    """n campaigns of one brand, each with the account in it, in bulk."""
+    campaigns = Campaign.objects.bulk_create(Campaign(brand=brand, name=f"Bulk campaign {i:05d}") for i in range(n))
+    Collaboration.objects.bulk_create(
+        Collaboration(campaign=c, tiktok_account=account, status=Collaboration.Status.INVITED) for c in campaigns
+    )
+
+
+# Session, user, the accounts (with their onboarding), the collaborations' count, page and
+# posts, the creator profile, the navigation's brands.
+SOCIAL_ACCOUNTS_QUERIES = 8
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_the_social_accounts_page_makes_the_same_queries_at_10_and_1000_collaborations(
+    client_for, user_factory, brand, django_assert_num_queries, size
+):
+    user = user_factory()
+    CreatorProfile.objects.create(user=user)
+    collaborations_of(make_account(user), brand, size)
+    client = client_for(user)
+    with django_assert_num_queries(SOCIAL_ACCOUNTS_QUERIES):
+        html = client.get(reverse("creators:home")).content.decode()
+    assert html.count('<article class="collab">') == min(size, 25)
+    assert len(html) < 100_000
+
+
+def test_a_creators_collaborations_come_a_page_at_a_time_newest_first(client_for, user_factory, brand):
+    user = user_factory()
+    CreatorProfile.objects.create(user=user)
+    collaborations_of(make_account(user), brand, 30)
+    client = client_for(user)
+    html = client.get(reverse("creators:home"), {"collaborations_page": "2"}).content.decode()
+    assert html.count('<article class="collab">') == 5 and "Page 2 of 2" in html
+    assert "Bulk campaign 00000" in html and 'href="?collaborations_page=1"' in html
+
+
 def test_brands_see_their_campaign_creators_states(
     client_for, alice, campaign, user_factory, django_assert_max_num_queries
 ):

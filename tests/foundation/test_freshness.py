@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+import requests
 import responses
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -95,6 +96,71 @@ def test_a_call_our_rate_budget_never_sent_is_counted_as_unsent_not_as_a_call(co
 
     assert _this_minute(callstats.INTERACTIVE) == {"calls": 1, "unsent": 1}
     assert len(responses.calls) == 1
+
+
+@pytest.fixture
+def budgeted(counters):
+    """The counters and the rate budget both on, with room for every call."""
+    counters.TIKTOK_RATE_BUDGET_ENABLED = True
+    counters.TIKTOK_RATE_QPS = counters.TIKTOK_RATE_QPM = counters.TIKTOK_RATE_PER_DAY = 0
+    return counters
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Commands sent to Redis outside a pipeline, each its own round trip."""
+    sent: list[str] = []
+    real = redis.Redis.execute_command
+
+    def counting(self, *args, **options):
+        sent.append(str(args[0]))
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counting)
+    return sent
+
+
+@responses.activate
+def test_with_the_budget_on_a_call_answered_without_error_costs_one_round_trip_to_redis(budgeted, round_trips):
+    responses.get(f"{BASE}/open_api/v1.3/{PATH}", json=_envelope())
+    transport = Transport(max_retries=0)
+    assert _send(transport) is None  # the first call loads the scripts
+    round_trips.clear()
+
+    for _ in range(3):
+        assert _send(transport) is None
+
+    assert round_trips == ["EVALSHA"] * 3
+    assert _this_minute(callstats.INTERACTIVE) == {"calls": 4}
+
+
+@responses.activate
+def test_with_the_budget_on_a_throttled_or_failed_call_is_one_call_and_one_error(budgeted):
+    url = f"{BASE}/open_api/v1.3/{PATH}"
+    responses.get(url, json=_envelope(40100, "App reaches the QPS limit 10, current QPS is 11."))
+    responses.get(url, json=_envelope(40002, "Invalid handle"))
+    transport = Transport(max_retries=0)
+
+    assert _send(transport).code == 40100
+    assert _send(transport).code == 40002
+
+    assert _this_minute(callstats.INTERACTIVE) == {"calls": 2, "throttled": 1, "failed": 1}
+
+
+@responses.activate
+def test_a_grant_given_up_or_never_sent_is_taken_back_from_the_calls(budgeted, monkeypatch):
+    url = f"{BASE}/open_api/v1.3/{PATH}"
+    responses.get(url, body=requests.ConnectTimeout("no route"))
+    responses.get(url, json=_envelope())
+    stale = iter([False, True, True])  # the first grant is held too long (a busy CPU)
+    monkeypatch.setattr(RateBudget, "fresh", lambda self, asked: next(stale))
+    transport = Transport(max_retries=0)
+
+    assert _send(transport).sent is False
+    assert _send(transport) is None
+
+    assert _this_minute(callstats.INTERACTIVE) == {"calls": 1, "unsent": 1}
+    assert len(responses.calls) == 2
 
 
 def test_each_count_sends_the_scripts_sha_not_the_script(counters, monkeypatch):

@@ -109,6 +109,34 @@ def test_the_brand_page_query_count_does_not_grow_with_campaigns(campaign, brand
     assert response.content.count(b"/insights/campaigns/") == 6
 
 
+@pytest.mark.parametrize("size", [10, 1000])
+def test_the_brand_page_makes_the_same_queries_at_10_and_1000_campaigns_and_shows_a_page_of_them(
+    campaign, brand, client_for, bob, django_assert_num_queries, size
+):
+    build_campaign_data(campaign, posts=5, days=2)
+    Campaign.objects.bulk_create(
+        Campaign(brand=brand, campaign_id=f"78{i:017d}", name=f"Bulk {i:04d}") for i in range(size - 1)
+    )
+    client = client_for(bob)
+    url = reverse("integrations:insights", args=[brand.slug])
+    client.get(url)  # the session's first read
+    # Session, user, the brand with its role, the navigation's two, the campaigns' count and page.
+    with django_assert_num_queries(7):
+        html = client.get(url).content.decode()
+    assert html.count("/insights/campaigns/") == min(size, 25)
+    assert len(html) < 100_000
+
+
+def test_the_brand_pages_campaigns_come_a_page_at_a_time_newest_first(campaign, brand, client_for, bob):
+    Campaign.objects.bulk_create(
+        Campaign(brand=brand, campaign_id=f"78{i:017d}", name=f"Bulk {i:04d}") for i in range(30)
+    )
+    client = client_for(bob)
+    html = client.get(reverse("integrations:insights", args=[brand.slug]), {"page": "2"}).content.decode()
+    assert "Page 2 of 2" in html and 'href="?page=1"' in html
+    assert html.count("/insights/campaigns/") == 6 and "Spring Launch" in html
+
+
 def _table(html: str) -> list[list[str]]:
     body = html.split('id="posts-table"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     rows = re.findall(r"<tr data-post[^>]*>(.*?)</tr>", body, re.S)

@@ -1,0 +1,82 @@
+"""The Business Center page at volume: its approved accounts, its assignments and its members
+are each a page with its own plain links, in the same queries at 10 and 1,000 of each."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import BusinessCenterGrant, BusinessCenterMember, TikTokAccount
+
+pytestmark = pytest.mark.django_db
+Grant = BusinessCenterGrant
+# What the page reads besides its lists (session, user, brand, navigation, the BC and the
+# signed-in member, the approved count, the QR code, the promote check, the assign form's
+# pickers, the brand's people) and a count and a page for each of its three lists.
+BC_PAGE_QUERIES = 23
+
+
+def crowd(world, alice, n: int) -> None:
+    """alice administers the BC; n more members, n approved TikTok accounts, each assigned to
+    one of the members."""
+    bc, now = world["bc"], timezone.now()
+    BusinessCenterMember.objects.create(business_center=bc, tiktok_user_id="admin", role="ADMIN", user=alice)
+    members = BusinessCenterMember.objects.bulk_create(
+        BusinessCenterMember(business_center=bc, tiktok_user_id=f"m{i}", user_name=f"crowd member {i:05d}")
+        for i in range(n)
+    )
+    accounts = TikTokAccount.objects.bulk_create(TikTokAccount(handle=f"bc.crowd{i:05d}") for i in range(n))
+    Grant.objects.bulk_create(
+        Grant(business_center=bc, asset_type="TT_ACCOUNT", asset_id=f"95{i:05d}", tiktok_account=a, scopes=["pull"],
+              granted_at=now)
+        for i, a in enumerate(accounts)
+    )  # fmt: skip
+    Grant.objects.bulk_create(
+        Grant(business_center=bc, asset_type="TT_ACCOUNT", asset_id=f"95{i:05d}", tiktok_account=a, member=m,
+              roles=["POST"])
+        for i, (a, m) in enumerate(zip(accounts, members, strict=True))
+    )  # fmt: skip
+
+
+def _section(html: str, start: str, end: str) -> str:
+    return html.split(start, 1)[1].split(end, 1)[0]
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_the_business_center_page_makes_the_same_queries_at_10_and_1000_accounts_and_members(
+    world, alice, client, django_assert_num_queries, size
+):
+    crowd(world, alice, size)
+    client.force_login(alice)
+    url = reverse("sparkads:business_center", args=[world["bc"].brand.slug])
+    client.get(url)  # the session's first read
+    with django_assert_num_queries(BC_PAGE_QUERIES):
+        html = client.get(url).content.decode()
+    accounts = _section(html, 'id="approvals"', "</table>")
+    assignments = _section(html, 'id="assign"', "</table>").split("<table>", 1)[1]
+    members = _section(html, "<h3>Members</h3>", "</table>")
+    assert accounts.count("<td>@bc.crowd") == min(size, 25)
+    assert assignments.count("<td>@bc.crowd") == min(size, 25)
+    assert members.count("<tr><td>") == min(size + 1, 25)  # alice, the admin, and the crowd
+
+
+def test_each_business_center_list_pages_with_its_own_links_and_the_live_count_keeps_them(world, alice, client):
+    crowd(world, alice, 30)
+    client.force_login(alice)
+    url = reverse("sparkads:business_center", args=[world["bc"].brand.slug])
+    html = client.get(url, {"accounts_page": "2", "assignments_page": "2"}).content.decode()
+    accounts = _section(html, 'id="approvals"', "</table>")
+    assert accounts.count("<td>@bc.crowd") == 5 and "@bc.crowd00029" in accounts
+    assert "?accounts_page=2&amp;assignments_page=2" in html.split('id="approvals"', 1)[1].split(">", 1)[0]
+    assert 'href="?accounts_page=2&amp;assignments_page=2&amp;members_page=2"' in html
+    # The assign form still offers every approved account.
+    assert _section(html, 'name="asset"', "</select>").count("@bc.crowd") == 30
+
+    fragment = client.get(
+        reverse("sparkads:bc_approvals", args=[world["bc"].brand.slug, world["bc"].pk]),
+        {"accounts_page": "2"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="approvals",
+    ).content.decode()
+    assert fragment.count("<td>@bc.crowd") == 5 and "Page 2 of 2" in fragment
