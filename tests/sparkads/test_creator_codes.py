@@ -19,6 +19,7 @@ from sparkads import creator_codes, flows, tasks
 from sparkads.models import AuditEvent, SparkAuthorization, code_digest
 
 from .conftest import MUSIC_CLEARED
+from .test_creator_page_volume import CREATOR_PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
@@ -308,7 +309,7 @@ def test_the_page_shows_the_request_with_its_days_and_fee_and_one_approve_button
     request_row, creator, client_for, django_assert_max_num_queries
 ):
     client = client_for(creator)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(CREATOR_PAGE_QUERIES):
         page = client.get(reverse("sparkads:creator_codes"))
 
     body = page.content.decode()
@@ -348,7 +349,7 @@ def test_the_pages_query_count_does_not_grow_with_the_authorizations(
         )
         row.set_code(f"#code-{n}")
         row.save()
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(CREATOR_PAGE_QUERIES):
         page = client.get(reverse("sparkads:creator_codes"))
 
     assert page.content.decode().count("Yes, revoke") == 8
@@ -538,7 +539,7 @@ def test_the_page_asks_tiktok_nothing_and_the_request_poller_fills_each_post_by_
         caption="", thumbnail_url="", previewed_at=None
     )
     client = client_for(creator)
-    with responses.RequestsMock(), django_assert_max_num_queries(8):  # no TikTok call in a page view
+    with responses.RequestsMock(), django_assert_max_num_queries(CREATOR_PAGE_QUERIES):  # no TikTok call in a page view
         before = client.get(reverse("sparkads:creator_codes")).content.decode()
     assert world["post"].video_id in before and "Spring haul #ad" not in before  # shown by its id until filled
 
