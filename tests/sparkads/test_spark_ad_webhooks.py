@@ -5,6 +5,7 @@ that account's spend read due now; AD and CREATIVE_FATIGUE flag the ad on its le
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.django_db
 POST = "7700000000000000501"
 IDENTITY = "7100000000000000777"
 OTHER_ADVERTISER = "7300000000000000002"
+ADGROUP = "1700000000000000001"
 
 
 def url(path: str) -> str:
@@ -203,9 +205,10 @@ def test_the_ledger_flags_the_rejected_and_fatigued_ads_on_their_rows(world, cli
 
     page = client.get(reverse("sparkads:ledger", args=[world["ad"].brand.slug])).content.decode()
 
-    assert 'Ad rejected</span> <span class="muted">Ad 1801 · Misleading claim</span>' in page
-    assert 'Ad fatigued</span> <span class="muted">Ad 1802 · since 2026-03-09</span>' in page
-    assert "Ad 1803" not in page  # delivering, neither rejected nor fatigued
+    flags = re.findall(r'class="badge bad ad-flag">([^<]*)</span> <span class="muted">([^<]*)</span>', page)
+    assert flags == [("Ad rejected", "Ad 1801 · Misleading claim"), ("Ad fatigued", "Ad 1802 · since 2026-03-09")]
+    # The row lists every ad of its code; the one delivering, neither rejected nor fatigued, has no flag.
+    assert all(f"<strong>Ad {ad_id}</strong>" in page for ad_id in ("1801", "1802", "1803"))
 
 
 # --- one report call per five changed advertisers ----------------------------------------------
@@ -235,9 +238,12 @@ def test_changed_advertisers_are_read_five_to_a_report_call_on_the_next_tick(wor
 
 
 def _sweep_responses() -> None:
+    """What the sweep reads before it keeps the subscriptions: the ads, their ad group's
+    schedule, their identity's quota and the spend."""
     ad = {
         "ad_id": "1801",
         "ad_name": "Spring hero",
+        "adgroup_id": ADGROUP,
         "tiktok_item_id": POST,
         "identity_type": "AUTH_CODE",
         "identity_id": IDENTITY,
@@ -245,6 +251,9 @@ def _sweep_responses() -> None:
         "secondary_status": "AD_STATUS_DELIVERY_OK",
     }
     responses.get(url("ad/get/"), json=ok({"list": [ad], "page_info": {"total_page": 1}}))
+    group = {"adgroup_id": ADGROUP, "schedule_type": "SCHEDULE_FROM_NOW"}  # no end: runs until stopped
+    responses.get(url("adgroup/get/"), json=ok({"list": [group], "page_info": {"total_page": 1}}))
+    responses.get(url("asset/bind/quota/"), json=ok({"total_quota": 10000, "used_quota": 1, "available_quota": 9999}))
     responses.get(url("report/integrated/get/"), json=ok({"list": [], "page_info": {"total_page": 1}}))
 
 
