@@ -149,8 +149,9 @@ def claim_due_deadlines(limit: int) -> list[int]:
 
 
 def claim_due_polls(limit: int | None = None) -> list[int]:
-    """The dispatcher's claim: due rows, most overdue first, held for DISPATCH_LEASE, up to
-    `limit` or else as many as tops the queue up to dispatch_target().
+    """The dispatcher's claim: the most overdue due rows, held for DISPATCH_LEASE, up to
+    `limit` or else as many as tops the queue up to dispatch_target(). Their ids come back in
+    no particular order (as claim_due returns them): which batch a row lands in does not matter.
 
     What waits in the queue is counted by the claim's own marker (`claimed_until`, set by
     this claim and cleared when a task takes the row; index onboarding_queued_idx), never by
