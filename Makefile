@@ -41,7 +41,14 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+ifeq ($(strip $(PYTEST_ARGS)),)
+	@# The unit tests in two pytest-xdist workers (each its own test database and Redis database),
+	@# then what starts real processes (sandbox, worker, browser) one at a time, as they share ports and CPU.
+	$(BIN)/pytest -q -n 2 -m "not integration and not worker and not browser"
+	$(BIN)/pytest -q -m "integration or worker or browser"
+else
 	$(BIN)/pytest $(PYTEST_ARGS)
+endif
 
 ## test-fast: ruff (lint + format check), mypy and the unit tests (no live sandbox, worker or browser),
 ## in two pytest-xdist workers (each with its own test database and Redis database)
