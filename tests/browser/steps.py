@@ -66,11 +66,16 @@ def posts_sent(page: Page) -> list[str]:
     return sent
 
 
-def reload_until(page: Page, locator_fn, *, text: str, attempts: int = 60, pause_ms: int = 500) -> None:
-    """Reload until the locator contains `text` (work done by the Celery worker in between)."""
+def reload_until(page: Page, locator_fn, *, text: str, attempts: int = 60, pause_ms: int = 500, beat=None) -> None:
+    """Reload until the locator contains `text` (work done by the Celery worker in between).
+    `beat`, when given, is sent before each wait, as beat would keep sending it: a worker that
+    read TikTok's clock just before it moved keeps that reading for a moment, so one dispatch
+    right after a move may find nothing due yet."""
     for _ in range(attempts):
         if text in locator_fn().inner_text():
             return
+        if beat is not None:
+            beat()
         page.wait_for_timeout(pause_ms)
         page.reload()
     expect(locator_fn()).to_contain_text(text)

@@ -38,7 +38,7 @@ CLUMSY = [r"\w\(s\)", r"\ba [AEIOU][a-z]+ member", r"“”", r"[.!?]”\.", r"\
 NOT_PAGES = {
     "healthz", "metrics", "job", "tiktok_connect", "choose_spark_ad_account", "remove_ad_account",
     "dismiss_notice", "tiktok_callback", "import_campaigns", "delete_anchor", "insights_export",
-    "insights_poll", "insights_webhook", "api_status_webhook", "staff_api_status_subscribe",
+    "insights_poll", "insights_webhook", "ads_webhook", "api_status_webhook", "staff_api_status_subscribe",
     "become", "authorize", "callback", "webhook", "accepted", "check_status", "disconnect",
     "join_with_link", "join", "link_video", "answer_link_request", "request_permission", "paste_code",
     "extend", "unbind", "link_request", "link_action", "bc_sync", "bc_link_member", "bc_request_qr",
@@ -325,7 +325,7 @@ def test_every_page_of_every_role_fits_a_phone_and_a_laptop_without_sideways_scr
     page.get_by_label("Status").select_option("requested")
     expect(page).to_have_url(re.compile("status=requested"))
     card = page.locator("#ledger tbody tr").first
-    expect(card.locator("td").first).to_have_attribute("data-label", "Video")
+    expect(card.locator("td").first).to_have_attribute("data-label", "Post")
     boxes = {td.get_attribute("data-label"): td.bounding_box() for td in card.locator("td").all()}
     tops = {label: box["y"] for label, box in boxes.items() if box}
     assert min(tops, key=lambda label: tops[label]) == "Status", tops

@@ -68,8 +68,12 @@ def test_advancing_the_sandbox_clock_moves_invites_and_code_windows_on_the_platf
     # invite's 24 hours are a deadline on TikTok's clock, met at the deadline poller's next tick.
     site.sandbox.advance(hours=25)
     clock.forget()
-    beat_dispatches_marketplace_deadlines()
-    reload_until(page, lambda: account.locator("h3"), text="Invite not arrived after 24 hours")
+    reload_until(
+        page,
+        lambda: account.locator("h3"),
+        text="Invite not arrived after 24 hours",
+        beat=beat_dispatches_marketplace_deadlines,
+    )
     expect(account).to_contain_text("authorize TikTok again")
 
     # Sixteen more days: the code's window is inside the 14-day reminder range.
