@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
 from tiktok_sandbox import ads, clock, music
 from tiktok_sandbox.api import Call, endpoint
 from tiktok_sandbox.api.business import advertiser_for, visible_advertisers
@@ -103,20 +105,39 @@ def ad_fields(ad: Ad) -> dict:
     return out
 
 
-@endpoint("ad/get/", "GET")
-def ad_get(call: Call) -> dict:
+# The id lists ad/get/ and adgroup/get/ filter by, and the column each names.
+ID_FILTERS = {"campaign_ids": "campaign_id", "adgroup_ids": "adgroup_id", "ad_ids": "ad_id"}
+
+
+def _asked_ads(call: Call, allowed: frozenset[str], id_filters: tuple[str, ...]) -> tuple[QuerySet[Ad], list, dict]:
+    """The advertiser's ads narrowed by ``filtering``'s id lists (1 to 100 ids each), the
+    ``fields`` asked (each one of ``allowed``), and the ``filtering`` for what else it says."""
     advertiser = advertiser_for(call)
     fields = call.list("fields")
-    if unknown := [f for f in fields if f not in AD_FIELDS]:
+    if unknown := [f for f in fields if f not in allowed]:
         raise BusinessError(40002, f"fields: {unknown[0]} is not a valid field.")
     filtering = call.dict("filtering")
-    rows = Ad.objects.filter(advertiser=advertiser).select_related("advertiser", "video", "authorization__auth_code")
-    for key, column in (("campaign_ids", "campaign_id"), ("adgroup_ids", "adgroup_id"), ("ad_ids", "ad_id")):
+    rows = Ad.objects.filter(advertiser=advertiser).select_related("advertiser")
+    for key in id_filters:
         wanted = filtering.get(key)
         if wanted is not None:
             if not isinstance(wanted, list) or not 1 <= len(wanted) <= 100:
                 raise BusinessError(40002, f"filtering.{key}: between 1 and 100 ids.")
-            rows = rows.filter(**{f"{column}__in": [str(v) for v in wanted]})
+            rows = rows.filter(**{f"{ID_FILTERS[key]}__in": [str(v) for v in wanted]})
+    return rows, fields, filtering
+
+
+def _page_of(call: Call, listed: list[dict], fields: list) -> dict:
+    if fields:
+        listed = [{k: v for k, v in a.items() if k in fields} for a in listed]
+    page, info = call.page(listed, default_size=10, max_size=1000)
+    return {"list": page, "page_info": info}
+
+
+@endpoint("ad/get/", "GET")
+def ad_get(call: Call) -> dict:
+    rows, fields, filtering = _asked_ads(call, AD_FIELDS, ("campaign_ids", "adgroup_ids", "ad_ids"))
+    rows = rows.select_related("video", "authorization__auth_code")
     if filtering.get("primary_status", "STATUS_NOT_DELETE") not in ("STATUS_NOT_DELETE", "STATUS_ALL"):
         raise BusinessError(40002, "filtering.primary_status: the sandbox serves STATUS_NOT_DELETE and STATUS_ALL.")
     listed = [ad_fields(ad) for ad in rows.order_by("-create_time", "ad_id")]
@@ -124,10 +145,7 @@ def ad_get(call: Call) -> dict:
         listed = [a for a in listed if a["modify_time"] > after]
     if status := filtering.get("secondary_status"):
         listed = [a for a in listed if a["secondary_status"] == status]
-    if fields:
-        listed = [{k: v for k, v in a.items() if k in fields} for a in listed]
-    page, info = call.page(listed, default_size=10, max_size=1000)
-    return {"list": page, "page_info": info}
+    return _page_of(call, listed, fields)
 
 
 # --- report/integrated/get/ -----------------------------------------------------------------
@@ -327,20 +345,5 @@ def adgroup_fields(ad: Ad) -> dict:
 
 @endpoint("adgroup/get/", "GET")
 def adgroup_get(call: Call) -> dict:
-    advertiser = advertiser_for(call)
-    fields = call.list("fields")
-    if unknown := [f for f in fields if f not in ADGROUP_FIELDS]:
-        raise BusinessError(40002, f"fields: {unknown[0]} is not a valid field.")
-    filtering = call.dict("filtering")
-    rows = Ad.objects.filter(advertiser=advertiser).select_related("advertiser")
-    for key, column in (("campaign_ids", "campaign_id"), ("adgroup_ids", "adgroup_id")):
-        wanted = filtering.get(key)
-        if wanted is not None:
-            if not isinstance(wanted, list) or not 1 <= len(wanted) <= 100:
-                raise BusinessError(40002, f"filtering.{key}: between 1 and 100 ids.")
-            rows = rows.filter(**{f"{column}__in": [str(v) for v in wanted]})
-    listed = [adgroup_fields(ad) for ad in rows.order_by("-create_time", "adgroup_id")]
-    if fields:
-        listed = [{k: v for k, v in a.items() if k in fields} for a in listed]
-    page, info = call.page(listed, default_size=10, max_size=1000)
-    return {"list": page, "page_info": info}
+    rows, fields, _ = _asked_ads(call, ADGROUP_FIELDS, ("campaign_ids", "adgroup_ids"))
+    return _page_of(call, [adgroup_fields(ad) for ad in rows.order_by("-create_time", "adgroup_id")], fields)
