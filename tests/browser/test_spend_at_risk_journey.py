@@ -129,6 +129,7 @@ def test_spend_at_risk_from_five_codes_to_ads_in_two_accounts_flags_renewals_mus
     ads = {name: page.locator("#ledger tr.spark-ads-of li").filter(has_text=name) for name in budgets}
     _beat_until(page, lambda: ads["Euro boost"], "Delivering")
     expect(page.locator("#ledger .at-risk")).to_have_count(3)
+    expect(page.locator("#ledger tr.spark-ads-of li")).to_have_count(4)  # and the rejected one
     for name, account in (
         ("Big spender", "Demo Brand US"),
         ("Short run", "Demo Brand US"),
@@ -173,6 +174,7 @@ def test_spend_at_risk_from_five_codes_to_ads_in_two_accounts_flags_renewals_mus
     # the brand pauses the two running ads (so the figures hold still), and one beat later every
     # ad's lifetime spend on the ledger is the sandbox's to the cent.
     shown_before = ads["Big spender"].inner_text()
+    page.wait_for_timeout(2000)  # the worker finishes the sweep the last beat started
     started = time.monotonic()
     site.sandbox.advance(seconds=(REPORT_WINDOW + timedelta(minutes=1)).total_seconds())
     clock.forget()
