@@ -49,6 +49,21 @@ def _beat_until(page: Page, locator_fn, text: str, attempts: int = 30) -> None:
     expect(locator_fn()).to_contain_text(text)
 
 
+def _swept_at(control: Page, site, page: Page, brand, moment) -> None:
+    """TikTok's clock moves to `moment`; beats run until both ad accounts were swept there."""
+    from integrations.models import AdAccount
+    from integrations.tiktok import clock
+
+    move_sandbox_clock_to(control, site.sandbox.url, moment)
+    accounts = AdAccount.objects.filter(brand=brand, advertiser_id__in=[US, EU])
+    for _ in range(30):
+        beat_runs_every_dispatcher()
+        page.wait_for_timeout(1000)
+        if accounts.filter(next_spend_read_at__gt=clock.now() + timedelta(hours=12)).count() == 2:
+            return
+    raise AssertionError(f"the ad accounts were not swept at {moment}")
+
+
 def _paste(page: Page, code: str) -> None:
     page.get_by_label("Authorization code").fill(code)
     page.get_by_role("button", name="Check and add").click()
@@ -79,18 +94,22 @@ def test_spend_at_risk_from_five_codes_to_ads_in_two_accounts_flags_renewals_mus
     connect_tiktok(page, site, brand.slug, "demo-brand")
     assert set(AdAccount.objects.filter(brand=brand).values_list("advertiser_id", flat=True)) == {US, EU}
     posts = campaign_with_linked_posts(site, brand, TTO, 5)
-    soon, short, euro, rejected, unlicensed = (p.video_id for p in posts)
+    short, soon, euro, rejected, unlicensed = (p.video_id for p in posts)
 
     # The creator makes a code for each post on TikTok; one post's music is licensed only in GB and DE.
     site.sandbox.helper(
         "post-music", video_id=unlicensed, title="Midnight Anthem", author="The Loud Label", licensed_in=["GB", "DE"]
     )
-    days = {soon: 15, short: 3, euro: 60, rejected: 60, unlicensed: 60}
-    codes = {video: site.sandbox.helper("ad-codes", video_id=video, days=n)["auth_code"] for video, n in days.items()}
+    # Two 30-day codes (the small spender's made first, so it ends first), three of 60 days.
+    days = {short: 30, soon: 30, euro: 60, rejected: 60, unlicensed: 60}
+    codes = {}
+    for video, n in days.items():
+        codes[video] = site.sandbox.helper("ad-codes", video_id=video, days=n)["auth_code"]
+        time.sleep(1.1 if video == short else 0)  # TikTok's times are to the second
 
     # The brand pastes them: four are applied to Demo Brand US, the fifth refused with its track named.
     page.goto(site(f"/brands/{brand.slug}/spark-ads/"))
-    for video in (soon, short, euro, rejected):
+    for video in (short, soon, euro, rejected):
         _paste(page, codes[video])
         expect(page.locator(".messages")).to_contain_text("Code accepted")
     applied = len(site.sandbox.requests("/open_api/v1.3/tt_video/authorize/"))
@@ -152,8 +171,14 @@ def test_spend_at_risk_from_five_codes_to_ads_in_two_accounts_flags_renewals_mus
     page.screenshot(path="test-artifacts/spend-at-risk-journey-ledger-390.png", full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    # The renewal queue (codes ending within 14 days): the code 14 days from its end tops it,
-    # ahead of one ending sooner whose ad spends less.
+    # TikTok's clock runs on, five days at a time (each sweep reads the last seven), until the
+    # 30-day codes are 14 days from their end: the renewal queue (codes ending within 14 days)
+    # has the big spender's code on top, ahead of the one ending first whose ad spends less.
+    end = max(rows[soon].auth_end, rows[short].auth_end)
+    for days_before in (24, 19):
+        _swept_at(control, site, page, brand, end - timedelta(days=days_before))
+    _swept_at(control, site, page, brand, rows[soon].auth_end - timedelta(days=14, hours=-1))
+    page.goto(site(f"/brands/{brand.slug}/spark-ads/"))
     page.get_by_label("Ends").select_option("14")
     expect(page.locator("#ledger")).to_contain_text("most spend at risk first")
     queue = page.locator("#ledger tbody tr:not(.spark-ads-of)")
@@ -161,37 +186,42 @@ def test_spend_at_risk_from_five_codes_to_ads_in_two_accounts_flags_renewals_mus
     expect(queue.first).to_contain_text(soon)
     expect(queue.first.locator("td.window")).to_contain_text("(13 days left)")
     expect(queue.nth(1)).to_contain_text(short)
+    assert rows[short].auth_end < rows[soon].auth_end
 
-    # The short code ends unrenewed: the platform unbinds it, TikTok stops its ad, the ledger says so.
-    move_sandbox_clock_to(control, site.sandbox.url, rows[short].auth_end + timedelta(hours=1))
+    # Neither is renewed. At their end the platform unbinds them, TikTok stops their ads, and
+    # the ledger says so.
+    for days_before in (9, 4):
+        _swept_at(control, site, page, brand, end - timedelta(days=days_before))
+    move_sandbox_clock_to(control, site.sandbox.url, end + timedelta(hours=1))
     page.goto(site(f"/brands/{brand.slug}/spark-ads/"))
-    _beat_until(page, lambda: ledger[short].locator(".badge").first, "Unbound")
-    expect(ledger[short]).to_contain_text("without a renewal")
-    assert site.sandbox.ads()["Short run"]["secondary_status"] == "AD_STATUS_DISABLE"
-    _beat_until(page, lambda: ads["Short run"], "Stopped")
+    for video, name in ((short, "Short run"), (soon, "Big spender")):
+        _beat_until(page, lambda video=video: ledger[video].locator(".badge").first, "Unbound")
+        expect(ledger[video]).to_contain_text("without a renewal")
+        assert site.sandbox.ads()[name]["secondary_status"] == "AD_STATUS_DISABLE"
+        _beat_until(page, lambda name=name: ads[name], "Stopped")
+    expect(ads["Euro boost"]).to_contain_text("Delivering")
 
-    # A spend change: one REPORT_DATA_CHANGE window closes, the webhook makes both accounts due,
-    # the brand pauses the two running ads (so the figures hold still), and one beat later every
-    # ad's lifetime spend on the ledger is the sandbox's to the cent.
-    shown_before = ads["Big spender"].inner_text()
+    # A spend change: one REPORT_DATA_CHANGE window closes, the webhook makes the EU account
+    # due, the brand pauses its ad (so the figure holds still), and one beat later every ad's
+    # lifetime spend on the ledger is the sandbox's to the cent.
+    shown_before = ads["Euro boost"].inner_text()
     page.wait_for_timeout(2000)  # the worker finishes the sweep the last beat started
     started = time.monotonic()
     site.sandbox.advance(seconds=(REPORT_WINDOW + timedelta(minutes=1)).total_seconds())
     clock.forget()
-    due = AdAccount.objects.filter(brand=brand, advertiser_id__in=[US, EU])
+    due = AdAccount.objects.filter(brand=brand, advertiser_id=EU)
     for _ in range(60):
-        if due.filter(next_spend_read_at__lte=clock.now()).count() == 2:
+        if due.filter(next_spend_read_at__lte=clock.now()).exists():
             break
         time.sleep(0.25)
-    assert due.filter(next_spend_read_at__lte=clock.now()).count() == 2, "REPORT_DATA_CHANGE never arrived"
-    for name in ("Big spender", "Euro boost"):
-        ads_manager.goto(f"{site.sandbox.url}/sandbox/ads-manager/ads/")
-        ads_manager.locator("tr", has_text=name).get_by_role("button", name="Pause").click()
-        expect(ads_manager.locator(".msg")).to_contain_text(f"Paused {name}")
+    assert due.filter(next_spend_read_at__lte=clock.now()).exists(), "REPORT_DATA_CHANGE never arrived"
+    ads_manager.goto(f"{site.sandbox.url}/sandbox/ads-manager/ads/")
+    ads_manager.locator("tr", has_text="Euro boost").get_by_role("button", name="Pause").click()
+    expect(ads_manager.locator(".msg")).to_contain_text("Paused Euro boost")
     sandbox = site.sandbox.ads()
-    _beat_until(page, lambda: ads["Big spender"], _money(sandbox["Big spender"]["lifetime_spend"], "USD") + " lifetime")
+    _beat_until(page, lambda: ads["Euro boost"], _money(sandbox["Euro boost"]["lifetime_spend"], "EUR") + " lifetime")
     print(f"spend change on the ledger after {time.monotonic() - started:.1f} s of real time")
-    assert ads["Big spender"].inner_text() != shown_before
+    assert ads["Euro boost"].inner_text() != shown_before
     for name, currency in (("Big spender", "USD"), ("Short run", "USD"), ("Euro boost", "EUR")):
         spent = Decimal(sandbox[name]["lifetime_spend"])
         assert spent > 0, name
