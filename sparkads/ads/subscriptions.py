@@ -1,7 +1,8 @@
 """Webhook subscriptions of the ad accounts that may feed live codes (every ad account of a
 brand holding one): REPORT_DATA_CHANGE (every 5 minutes) and CREATIVE_FATIGUE for the account,
-AD (review status) per Spark ad. Held from the daily sweep (a worker), once per account and entity (and ad, for AD); an account whose brand's
-last live code is gone is unsubscribed by its next sweep. The deliveries: `webhooks.py`.
+AD (review status) per Spark ad. Held from the daily sweep (a worker), once per account and
+entity (and ad, for AD); an account whose brand's last live code is gone is unsubscribed by its
+next sweep. The deliveries: `webhooks.py`.
 """
 
 from __future__ import annotations
