@@ -165,11 +165,16 @@ def test_spend_at_risk_from_five_codes_to_ads_in_two_accounts_flags_renewals_mus
     _decide(control, site.sandbox.url, "Euro boost", "Fatigue")
     _beat_until(page, lambda: ledger[euro].locator(".ad-flag"), "Ad fatigued")
 
-    # The ledger with its ads column fits a desk and a phone: nothing wider than the screen.
+    # The ledger with its ads column fits a desk and a phone: nothing wider than the screen, and
+    # its table no wider than its card.
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.locator("#ledger").screenshot(path=f"test-artifacts/spend-at-risk-journey-ledger-{width}.png")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+        table, card = page.evaluate(
+            "[document.querySelector('#ledger table').scrollWidth, document.querySelector('#ledger').clientWidth]"
+        )
+        assert table <= card, f"at {width} px the ledger's table is {table} px wide in its {card} px card"
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # TikTok's clock runs on, five days at a time (each sweep reads the last seven), until the
