@@ -920,7 +920,7 @@ class SparkAdDay(models.Model):
 
 
 class AdAccountSubscription(models.Model):
-    """A webhook subscription TikTok holds for an ad account that feeds a live code:
+    """A webhook subscription TikTok holds for an ad account that may feed a live code:
     REPORT_DATA_CHANGE and CREATIVE_FATIGUE for the whole account, AD for one of its Spark ads
     (TikTok requires ``ad_id`` there). An empty ``subscription_id`` is one TikTok refused
     (``last_error``); the next sweep tries again."""

@@ -305,6 +305,7 @@ def _ad_answer(ad: Ad) -> dict:
     state = ads.delivery(ad)
     return {
         "ad_id": ad.ad_id,
+        "ad_name": ad.ad_name,
         "advertiser_id": ad.advertiser.advertiser_id,
         "identity_type": ad.identity_type,
         "identity_id": ad.identity_id,

@@ -239,11 +239,14 @@ def swept_ad_accounts() -> QuerySet[AdAccount]:
 
 
 def _feeds_live_code() -> QuerySet[AdAccount]:
-    return swept_ad_accounts().filter(pk__in=SparkAuthorization.objects.live().values("ad_account_id"))
+    """Every ad account of a brand holding a live code: the platform applies a code to one of
+    them, and the brand (or its agency) may apply the same code to its others in Ads Manager, so
+    their ads may run on it too."""
+    return swept_ad_accounts().filter(brand_id__in=SparkAuthorization.objects.live().values("brand_id"))
 
 
 def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]]:
-    """The dispatcher's claim: an account that just got a live code is due now; the due ones
+    """The dispatcher's claim: an account whose brand just got a live code is due now; the due ones
     are claimed and grouped by grant, at most five to a batch (one report call each)."""
     now = now or clock.now()
     _feeds_live_code().filter(next_spend_read_at__isnull=True).update(next_spend_read_at=now)
@@ -261,8 +264,8 @@ def claim_due_batches(limit: int, now: datetime | None = None) -> list[list[int]
 def sweep(ad_account_ids: Sequence[int]) -> int:
     """Read the ads of up to five ad accounts of one grant, their ad groups' schedules and
     their identities' ad quotas, then their spend in one report; keep the accounts' webhook
-    subscriptions as their live codes say; the next sweep is a day on while an account feeds a
-    live code (or still holds a subscription to end). Returns report rows stored."""
+    subscriptions as their brand's live codes say; the next sweep is a day on while the account's
+    brand holds a live code (or the account still holds a subscription to end). Returns report rows stored."""
     accounts = list(swept_ad_accounts().filter(pk__in=ad_account_ids).order_by("pk"))
     if not accounts:
         return 0

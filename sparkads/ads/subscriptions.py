@@ -1,7 +1,8 @@
-"""Webhook subscriptions of the ad accounts that feed live codes: REPORT_DATA_CHANGE (every 5
-minutes) and CREATIVE_FATIGUE for the account, AD (review status) per Spark ad. Held from the
-daily sweep (a worker), once per account and entity (and ad, for AD); an account whose last
-live code is gone is unsubscribed by its next sweep. The deliveries: `webhooks.py`.
+"""Webhook subscriptions of the ad accounts that may feed live codes (every ad account of a
+brand holding one): REPORT_DATA_CHANGE (every 5 minutes) and CREATIVE_FATIGUE for the account,
+AD (review status) per Spark ad. Held from the daily sweep (a worker), once per account and
+entity (and ad, for AD); an account whose brand's last live code is gone is unsubscribed by its
+next sweep. The deliveries: `webhooks.py`.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def _subscribe_one(account: AdAccount, entity: str, ad_id: str, callback: str) -
 
 
 def unsubscribe(account: AdAccount) -> int:
-    """End every subscription of an account that feeds no live code; one TikTok refuses stays
+    """End every subscription of an account that can feed no live code; one TikTok refuses stays
     (with its error) for the next sweep. Returns how many are gone."""
     gone = 0
     for sub in AdAccountSubscription.objects.filter(ad_account=account):
@@ -94,7 +95,7 @@ def unsubscribe(account: AdAccount) -> int:
 
 
 def keep(accounts: Sequence[AdAccount], live_ids: set[int]) -> None:
-    """After a sweep: accounts feeding a live code are subscribed, the others unsubscribed."""
+    """After a sweep: accounts that may feed a live code are subscribed, the others unsubscribed."""
     for account in accounts:
         if account.pk in live_ids:
             subscribe(account)

@@ -173,13 +173,16 @@ def move_sandbox_clock_to(control: Page, sandbox_url: str, moment) -> None:
 
 def create_sandbox_ad(page: Page, sandbox_url: str, persona: str, post: str, name: str, budget: str) -> None:
     """Ads Manager (the sandbox's): as business `persona`, make a Spark ad from the post whose
-    choice mentions `post`, and wait until it is listed in review."""
+    choice mentions `post` (or whose value is `post`: "advertiser_id:video_id:identity_type:bc_id"),
+    and wait until it is listed in review."""
     page.goto(f"{sandbox_url}/sandbox/ads-manager/ads/")
     if "/sandbox/business/login/" in page.url:
         pick_persona(page, persona)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url("**/sandbox/ads-manager/ads/")
-    choice = page.locator("select[name=source] option", has_text=post).first.get_attribute("value")
+    options = page.locator("select[name=source] option")
+    by_value = page.locator(f"select[name=source] option[value='{post}']")
+    choice = (by_value if by_value.count() else options.filter(has_text=post).first).get_attribute("value")
     page.get_by_label("Post").select_option(choice)
     page.get_by_label("Ad name").fill(name)
     page.get_by_label("Daily budget").fill(budget)

@@ -409,6 +409,10 @@ class Sandbox:
     def helper(self, name: str, **body) -> dict:
         return self._call("POST", f"helpers/{name}", json=body)
 
+    def ads(self) -> dict[str, dict]:
+        """Every ad the sandbox runs, by ad name: its status and spend as of now."""
+        return {ad["ad_name"]: ad for ad in self._call("GET", "helpers/ads")}
+
 
 def wait_until(predicate, *, timeout: float = 60.0, interval: float = 0.25, message: str = "condition"):
     """Poll ``predicate`` until it returns a truthy value; fail with ``message`` otherwise."""

@@ -57,8 +57,10 @@ def more_accounts(world, count: int, cred: Credential | None = None) -> list[AdA
     ]
 
 
-def test_an_ad_account_is_swept_only_while_it_feeds_a_live_code(world):
-    quiet = more_accounts(world, 1)[0]
+def test_an_ad_account_is_swept_only_while_its_brand_holds_a_live_code(world, other_brand):
+    quiet = AdAccount.objects.create(
+        advertiser_id="7300000000000000199", brand=other_brand, credential=world["cred"], tto_has_access=True
+    )
     live_code(world["ad"])
     live_code(quiet, status=SparkAuthorization.Status.EXPIRED)
 
@@ -67,6 +69,14 @@ def test_an_ad_account_is_swept_only_while_it_feeds_a_live_code(world):
     assert batches == [[world["ad"].pk]]
     quiet.refresh_from_db()
     assert quiet.next_spend_read_at is None
+
+
+def test_the_brands_other_ad_accounts_are_swept_too_since_an_agency_may_apply_the_code_there(world, other_ad_account):
+    live_code(world["ad"])  # applied by the platform to the first ad account only
+
+    batches = flows.claim_due_batches(100)
+
+    assert batches == [[world["ad"].pk, other_ad_account.pk]]
 
 
 def test_claimed_accounts_go_five_to_a_batch_and_never_mix_two_grants(world, brand):
