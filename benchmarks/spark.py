@@ -223,8 +223,8 @@ class Sandbox:
         self.base, self.session = base, requests.Session()
         self.offset = float(self.get("state")["offset_seconds"])
 
-    def get(self, path: str, **params: object) -> dict | list:
-        answer = self.session.get(f"{self.base}/sandbox/api/{path}", params=params, timeout=300)
+    def get(self, route: str, **params: object) -> dict | list:
+        answer = self.session.get(f"{self.base}/sandbox/api/{route}", params=params, timeout=300)
         answer.raise_for_status()
         return answer.json()
 
