@@ -10,7 +10,9 @@ a throwaway SQLite file (WAL) and Redis database 12 (BENCH_REDIS_URL).
 insights: a throwaway SQLite file unless DATABASE_URL is set (point it at a scratch Postgres
 database to measure that instead). load: a fresh `aspire_bench` database on the local
 PostgreSQL when one answers (100,000 creators and several polling processes writing at
-once), else a SQLite file. Environment is set here, before Django reads settings.
+once), else a SQLite file. spark: the same fresh `aspire_bench` database (a worker and
+gunicorn write while the benchmark reads), Redis database 12, the product on the sandbox's
+clock (benchmarks/spark.py). Environment is set here, before Django reads settings.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCHMARKS = ("insights", "load", "polling")
-# The polling and load benchmarks' own Redis database (broker, rate budget, counters): flushed at
+BENCHMARKS = ("insights", "load", "polling", "spark")
+# The polling, load and spark benchmarks' own Redis database (broker, rate budget, counters): flushed at
 # their start; BENCH_REDIS_URL overrides it.
 BENCH_REDIS = "redis://127.0.0.1:6379/12"
 BENCH_PG = "postgres://postgres@127.0.0.1:5432/aspire_bench"
@@ -60,11 +62,11 @@ def main(argv: list[str]) -> int:
 def _run(name: str, runs: int = 1) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="aspire-bench-"))
     os.environ.setdefault("DJANGO_ENV", "test")
-    if name == "load" and "DATABASE_URL" not in os.environ and _fresh_postgres():
+    if name in ("load", "spark") and "DATABASE_URL" not in os.environ and _fresh_postgres():
         os.environ["DATABASE_URL"] = BENCH_PG
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aspire_tiktok.settings")
-    if name in ("polling", "load"):
+    if name in ("polling", "load", "spark"):
         # Read by this process and by the worker, beat and gunicorn it starts.
         redis_url = os.environ.get("BENCH_REDIS_URL", BENCH_REDIS)
         os.environ.update(REDIS_URL=redis_url, CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url)
@@ -83,6 +85,10 @@ def _run(name: str, runs: int = 1) -> int:
         from . import polling
 
         return polling.run(scratch)
+    if name == "spark":
+        from . import spark
+
+        return spark.run(scratch)
     from . import insights
 
     return insights.run(scratch)
