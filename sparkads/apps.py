@@ -73,8 +73,10 @@ class SparkadsConfig(AppConfig):
                 spark_ads.swept_ad_accounts,
                 tasks.dispatch_spark_ad_sweeps,
                 (tasks.sweep_spark_ads,),
-                # Each account is swept daily (SWEEP_EVERY); a new live code is picked up within this.
-                every=900.0,
+                # Each account is swept daily (SWEEP_EVERY); an account a REPORT_DATA_CHANGE made
+                # due, or whose brand just got a live code, is read within this, so a spend change
+                # reaches the ledger within one 5-minute webhook window and a minute.
+                every=60.0,
                 due_field="next_spend_read_at",
             )
         )

@@ -271,6 +271,9 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
         return 0
     if len({a.credential_id for a in accounts}) != 1:
         raise ValueError("one report call reads the ad accounts of one grant")
+    # As the claim left them: a REPORT_DATA_CHANGE told during the sweep moves an account's
+    # read to now, and the day-on schedule below must not write over it.
+    claimed_until = {a.pk: a.next_spend_read_at for a in accounts}
     for account in accounts:
         read_ads(account)
         read_schedules(account)
@@ -280,9 +283,11 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
     ids = [a.pk for a in accounts]
     live = set(_feeds_live_code().filter(pk__in=ids).values_list("pk", flat=True))
     subscriptions.keep(accounts, live)
-    AdAccount.objects.filter(pk__in=ids).update(next_spend_read_at=None)
     swept_again = live | subscriptions.still_subscribed(ids)
-    AdAccount.objects.filter(pk__in=swept_again).update(next_spend_read_at=now + SWEEP_EVERY)
+    for pk in ids:
+        AdAccount.objects.filter(pk=pk, next_spend_read_at=claimed_until[pk]).update(
+            next_spend_read_at=now + SWEEP_EVERY if pk in swept_again else None
+        )
     return stored
 
 

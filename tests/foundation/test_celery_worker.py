@@ -103,7 +103,7 @@ def test_every_poller_is_on_beat_at_its_interval_beside_the_periodic_tasks():
         "sparkads.tasks.dispatch_spark_deadlines": 15.0,
         "integrations.jobs.dispatch_lost_jobs": 15.0,
         "sparkads.tasks.dispatch_ads_manager_polls": 120.0,
-        "sparkads.tasks.dispatch_spark_ad_sweeps": 900.0,
+        "sparkads.tasks.dispatch_spark_ad_sweeps": 60.0,
         "integrations.tasks.purge_webhook_deliveries": 24 * 3600.0,
         "integrations.tasks.refresh_incident_banner": 60.0,
     }

@@ -340,3 +340,30 @@ def test_the_daily_sweep_clears_a_rejection_whose_approval_webhook_was_missed(wo
 
     ad.refresh_from_db()
     assert ad.rejected_at is None and ad.flag == ""
+
+
+@responses.activate
+def test_a_spend_change_told_while_the_account_is_being_swept_is_read_at_the_next_tick_not_a_day_later(
+    world, monkeypatch
+):
+    live_code(world["ad"])
+    _sweep_responses()
+    responses.add_callback(
+        responses.POST,
+        url("subscription/subscribe/"),
+        callback=lambda request: (200, {}, json.dumps(ok({"subscription_id": "7300000000000000741"}))),
+    )
+    flows.sweep([world["ad"].pk])  # subscribed; the next read is a day on
+    assert flows.claim_due_batches(10) == []
+    read_spend = flows.read_spend
+
+    def webhook_arrives_meanwhile(accounts):
+        stored = read_spend(accounts)
+        ad_webhooks.read_due_now([ADVERTISER_ID])
+        return stored
+
+    monkeypatch.setattr(flows, "read_spend", webhook_arrives_meanwhile)
+    world["ad"].refresh_from_db()
+    flows.sweep([world["ad"].pk])
+
+    assert flows.claim_due_batches(10) == [[world["ad"].pk]]
