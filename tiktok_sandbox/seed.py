@@ -4,11 +4,10 @@ generated creators come from `random.Random(SANDBOX_SEED)` so a seed reproduces 
 from __future__ import annotations
 
 import random
-import sqlite3
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from tiktok_sandbox import clock, ids
 from tiktok_sandbox.models import (
@@ -356,25 +355,6 @@ def _seeded_campaign(users: dict[str, BusinessUser]) -> None:
     )
 
 
-# Each seed's freshly seeded database, kept by the process that seeded it: a reset copies its
-# pages back (SQLite's backup), where wiping and seeding again writes every generated creator
-# and post row by row. Tests reset the world before each example of a model, so this is most
-# of what a short example costs.
-_seeded: dict[int | None, sqlite3.Connection] = {}
-
-
 def reseed(seed: int | None = None) -> None:
-    if connection.vendor != "sqlite":
-        wipe_world()
-        seed_world(seed)
-        return
-    connection.ensure_connection()
-    live = connection.connection
-    if seed in _seeded:
-        _seeded[seed].backup(live)
-        return
     wipe_world()
     seed_world(seed)
-    copy = sqlite3.connect(":memory:", check_same_thread=False)
-    live.backup(copy)
-    _seeded[seed] = copy
