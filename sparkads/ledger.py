@@ -43,7 +43,7 @@ def refresh_from_tiktok(auth: SparkAuthorization) -> None:
     # The post's code is another one: ours was deleted and the creator made a new one since.
     replaced = auth.source == SparkAuthorization.Source.CREATOR and bool(code) and code_digest(code) != auth.code_hash
     if deleted or replaced:
-        _revoke(auth)
+        revoked_in_tiktok(auth)
         return
     new_end = parse_tiktok_time(data.get("auth_code_end_time"))
     if new_end and auth.auth_end and new_end > auth.auth_end:
@@ -103,7 +103,7 @@ def renewed(auth: SparkAuthorization, new_end: datetime) -> None:
     )
 
 
-def _revoke(auth: SparkAuthorization) -> None:
+def revoked_in_tiktok(auth: SparkAuthorization) -> None:
     end_authorization(auth, Status.REVOKED, None, "The creator cancelled the authorization on TikTok")
     auth.audit(AuditEvent.Kind.REVOKED, f"@{auth.handle} cancelled Spark Ads for {auth.post_name}")
 

@@ -163,7 +163,13 @@ def _send(proposal: ExtensionProposal, user: Any) -> str:
     except (TikTokError, FlowError) as exc:
         message = exc.message if isinstance(exc, FlowError) else _extend_error(exc)
         auth.release_write(message)
-        _close(proposal, Proposal.PROPOSED, message)
+        if isinstance(exc, TikTokError) and exc.code == ledger.CODE_DELETED:
+            # The creator deleted the code in TikTok: that is their cancellation, and there is
+            # nothing left to extend, so a second click must not ask TikTok again.
+            ledger.revoked_in_tiktok(auth)
+            _close(proposal, Proposal.WITHDRAWN, message)
+        else:
+            _close(proposal, Proposal.PROPOSED, message)
         raise FlowError(message) from exc
     auth.release_write("")
     _close(proposal, Proposal.ACCEPTED, "")

@@ -308,3 +308,22 @@ def test_twenty_concurrent_accepts_of_one_proposal_send_one_extension(made_here,
     assert sum("Already" in p for p in pages) == 19
     made_here.refresh_from_db()
     assert made_here.authorization_days == 60
+
+
+def test_accepting_an_extension_of_a_code_the_creator_deleted_in_tiktok_records_the_revoke_and_sends_once(
+    made_here, alice, creator, settings
+):
+    """TikTok answers that the post has no code any more (40007: deleted in the app): the row
+    is the creator's cancellation, the proposal is withdrawn, and a second click sends nothing."""
+    proposal = renewal.propose(made_here, alice, 30, UsageTerms(None, ""))
+    deleted = {"code": 40007, "message": "The post has no ad authorization code.", "request_id": "r", "data": {}}
+    with responses.RequestsMock() as rsps:
+        extend = rsps.post(url(settings, "business/post/authorize/"), json=deleted)
+        for _ in range(2):
+            with pytest.raises(FlowError):
+                renewal.accept(ExtensionProposal.objects.get(pk=proposal.pk), creator)
+    assert extend.call_count == 1
+    made_here.refresh_from_db()
+    proposal.refresh_from_db()
+    assert made_here.status == SparkAuthorization.Status.REVOKED
+    assert proposal.status == ExtensionProposal.Status.WITHDRAWN

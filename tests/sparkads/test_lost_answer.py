@@ -9,10 +9,13 @@ from datetime import timedelta
 
 import pytest
 import responses
+import time_machine
+from django.utils import timezone
 from responses import matchers
 
+from aspire_tiktok.celery import app
 from integrations.tiktok import TikTokError
-from sparkads import flows
+from sparkads import flows, tasks, terms
 from sparkads.models import SparkAuthorization
 from tests.sparkads.test_flows import START, _approved, info, ok, url
 
@@ -93,3 +96,51 @@ def test_an_authorize_whose_answer_arrived_asks_tiktok_for_no_list(world, settin
         rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=400), auth.video_id))
 
         assert flows.apply_approved(auth.pk) is True
+
+
+class ProcessKilled(BaseException):
+    """The process ends at this line (SIGKILL): nothing after it runs or is recorded."""
+
+
+def test_a_held_code_whose_apply_died_after_mark_paid_is_applied_by_the_poller_and_never_sent_twice(
+    world, alice, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Mark paid applies the held code in the person's request; if that process dies once TikTok
+    applied it, the poller takes the row over when the claim runs out, finds the code listed and
+    records it applied, rather than leaving it to "expire unused" at the end of its window."""
+    auth = _approved(world)
+    SparkAuthorization.objects.filter(pk=auth.pk).update(
+        fee_amount=100, fee_currency="USD", payment_status=SparkAuthorization.Payment.UNPAID, next_poll_at=None
+    )
+    terms.set_release_after_payment(world["bc"].brand, alice, True)
+    auth.refresh_from_db()
+    send = flows._authorize_once
+
+    def send_then_die(*args):
+        send(*args)
+        raise ProcessKilled
+
+    monkeypatch.setattr(flows, "_authorize_once", send_then_die)
+    with responses.RequestsMock() as rsps:
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
+        rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=400), auth.video_id))
+        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        with pytest.raises(ProcessKilled):
+            terms.mark_paid(auth, alice)
+    monkeypatch.undo()
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # the poller's task runs here
+    with (
+        time_machine.travel(timezone.now() + SparkAuthorization.CLAIM_STALE_AFTER + timedelta(seconds=1)),
+        responses.RequestsMock() as rsps,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
+        rsps.get(url(settings, "tt_video/info/"), json=info(START + timedelta(days=400), auth.video_id))
+        rsps.get(url(settings, "tt_video/list/"), json=_listed(auth.video_id, "CODE-APPROVED"))
+        tasks.dispatch_spark_polls()
+
+    assert authorize.call_count == 1
+    auth.refresh_from_db()
+    assert auth.status == Status.ACTIVE and auth.applied_at is not None
+    assert auth.payment_status == SparkAuthorization.Payment.PAID
