@@ -10,7 +10,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.utils import timezone
 
-from ..models import Brand, Campaign, CampaignPost, PostInsight
+from ..models import AdAccount, Brand, Campaign, CampaignPost, PostInsight
 
 TOTAL_FIELDS = [
     "video_views",
@@ -54,13 +54,13 @@ def brand_campaigns_with_totals(brand: Brand) -> QuerySet[Campaign]:
     return Campaign.objects.filter(brand=brand).annotate(**annotations).order_by("-created_at", "-pk")
 
 
-def with_cells(campaigns: Iterable[Campaign]) -> list[Campaign]:
+def with_cells(campaigns: Iterable[Campaign], currency: str = "") -> list[Campaign]:
     """Campaigns of `brand_campaigns_with_totals`, each with `cells`, its formatted totals."""
     rows = list(campaigns)
     for c in rows:
         totals = with_derived({f: getattr(c, f"t_{f}") for f in TOTAL_FIELDS})
         # A row attribute for the template only, not a model field.
-        c.cells = format_totals(totals, BRAND_TABLE_KEYS)  # type: ignore[attr-defined]
+        c.cells = format_totals(totals, BRAND_TABLE_KEYS, currency)  # type: ignore[attr-defined]
     return rows
 
 
@@ -183,6 +183,24 @@ TOTAL_CARDS = [
 ]
 
 
-def format_totals(totals: dict[str, Any], keys: list[str] | None = None) -> list[tuple[str, str]]:
-    """(label, shown value) for the totals cards or the brand table."""
-    return [(label, format_cell(totals.get(key), kind)) for key, label, kind in TOTAL_CARDS if not keys or key in keys]
+def format_totals(totals: dict[str, Any], keys: list[str] | None = None, currency: str = "") -> list[tuple[str, str]]:
+    """(label, shown value) for the totals cards or the brand table; money labels name the
+    currency."""
+    return [
+        (money_label(label, kind, currency), format_cell(totals.get(key), kind))
+        for key, label, kind in TOTAL_CARDS
+        if not keys or key in keys
+    ]
+
+
+def money_label(label: str, kind: str, currency: str) -> str:
+    return f"{label} ({currency})" if kind == "money" and currency else label
+
+
+def money_currency(brand: Brand) -> str:
+    """The currency of the brand's ad cost, CPM and CPC: TikTok reports a campaign's paid
+    figures in the ad account's currency, as advertiser/info gives it for the brand's Spark Ads
+    ad account. Empty while none is chosen or TikTok gave none."""
+    return (
+        AdAccount.objects.filter(brand=brand, is_active_for_spark=True).values_list("currency", flat=True).first() or ""
+    )

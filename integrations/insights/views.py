@@ -29,7 +29,8 @@ PER_PAGE = 25
 def brand_insights(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     brand = get_brand_for_user(request.user, slug)
     campaigns = paged(request, queries.brand_campaigns_with_totals(brand))
-    ctx = {"brand": brand, "paged": campaigns, "campaigns": queries.with_cells(campaigns.page)}
+    currency = queries.money_currency(brand)
+    ctx = {"brand": brand, "paged": campaigns, "campaigns": queries.with_cells(campaigns.page, currency)}
     return render(request, "integrations/insights/brand.html", ctx)
 
 
@@ -51,13 +52,14 @@ def campaign_insights(request: HtmxHttpRequest, slug: str, pk: int) -> HttpRespo
         "page": page,
         "rows": [(post, queries.format_row(queries.row_values(post))) for post in page.object_list],
         "columns": queries.COLUMNS,
+        "currency": queries.money_currency(campaign.brand),
         "can_manage": campaign.brand.can_manage(request.user),
     }
     template_name = "integrations/insights/campaign.html"
     if wants_fragment(request):
         template_name += "#table"
     else:
-        ctx["totals_cells"] = queries.format_totals(queries.campaign_totals(campaign))
+        ctx["totals_cells"] = queries.format_totals(queries.campaign_totals(campaign), currency=str(ctx["currency"]))
         ctx["charts"] = charts.campaign_charts(campaign)
     return render(request, template_name, ctx)
 
@@ -68,9 +70,10 @@ def campaign_export(request: HttpRequest, slug: str, pk: int) -> StreamingHttpRe
     """Every row the table's filters and sort give, in the table's columns, streamed."""
     campaign = _campaign(request, slug, pk)
     posts = queries.post_table(campaign, queries.table_params(request.GET)).iterator(chunk_size=1000)
+    currency = queries.money_currency(campaign.brand)
     return csvexport.streaming_csv(
         f"insights-{campaign.campaign_id or campaign.pk}.csv",
-        [c.label for c in queries.COLUMNS],
+        [queries.money_label(c.label, c.kind, currency) for c in queries.COLUMNS],
         (queries.format_row(queries.row_values(post), for_csv=True) for post in posts),
     )
 
@@ -99,7 +102,7 @@ def post_insights(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     snapshots = charts.post_series(post)
     totals = queries.with_derived({f: getattr(insight, f, None) for f in queries.TOTAL_FIELDS})
     ctx = {
-        "totals_cells": queries.format_totals(totals),
+        "totals_cells": queries.format_totals(totals, currency=queries.money_currency(brand)),
         "brand": brand,
         "post": post,
         "campaign": post.campaign,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from integrations.insights import report
 from integrations.insights.tasks import poll_campaign_report
-from integrations.models import Campaign
+from integrations.models import AdAccount, Campaign
 from integrations.tiktok import webhooks
 
 from .conftest import build_campaign_data
@@ -120,8 +120,9 @@ def test_the_brand_page_makes_the_same_queries_at_10_and_1000_campaigns_and_show
     client = client_for(bob)
     url = reverse("integrations:insights", args=[brand.slug])
     client.get(url)  # the session's first read
-    # Session, user, the brand with its role, the navigation's two, the campaigns' count and page.
-    with django_assert_num_queries(7):
+    # Session, user, the brand with its role, the navigation's two, the money's currency, the
+    # campaigns' count and page.
+    with django_assert_num_queries(8):
         html = client.get(url).content.decode()
     assert html.count("/insights/campaigns/") == min(size, 25)
     assert len(html) < 100_000
@@ -250,3 +251,20 @@ def test_a_webhook_with_a_bad_signature_is_rejected(campaign, client, monkeypatc
         client.post(reverse("integrations:insights_webhook"), raw, content_type="application/json").status_code == 400
     )
     assert sent == []
+
+
+def test_ad_cost_cpm_and_cpc_name_the_currency_of_the_brands_spark_ads_ad_account(campaign, brand, client_for, bob):
+    build_campaign_data(campaign, posts=3, days=2)
+    AdAccount.objects.create(
+        brand=brand, advertiser_id="7300000000000000901", name="Acme EU", currency="EUR", is_active_for_spark=True
+    )
+    client = client_for(bob)
+    campaign_page = client.get(reverse("integrations:insights_campaign", args=[brand.slug, campaign.pk])).content
+    brand_page = client.get(reverse("integrations:insights", args=[brand.slug])).content
+    export = client.get(reverse("integrations:insights_export", args=[brand.slug, campaign.pk]))
+    header = next(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+
+    for page in (campaign_page.decode(), brand_page.decode()):
+        assert "Ad cost (EUR)" in page
+    assert "CPM (EUR)" in campaign_page.decode()
+    assert "Ad cost (EUR)" in header
