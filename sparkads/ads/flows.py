@@ -274,12 +274,14 @@ def sweep(ad_account_ids: Sequence[int]) -> int:
     # As the claim left them: a REPORT_DATA_CHANGE told during the sweep moves an account's
     # read to now, and the day-on schedule below must not write over it.
     claimed_until = {a.pk: a.next_spend_read_at for a in accounts}
+    # The next sweep is a day after what this one reads: taken before the reads, so a clock that
+    # jumps while they run leaves the account due again, not scheduled as if it read the new day.
+    now = clock.now()
     for account in accounts:
         read_ads(account)
         read_schedules(account)
         read_quotas(account)
     stored = read_spend(accounts)
-    now = clock.now()
     ids = [a.pk for a in accounts]
     live = set(_feeds_live_code().filter(pk__in=ids).values_list("pk", flat=True))
     subscriptions.keep(accounts, live)

@@ -367,3 +367,31 @@ def test_a_spend_change_told_while_the_account_is_being_swept_is_read_at_the_nex
     flows.sweep([world["ad"].pk])
 
     assert flows.claim_due_batches(10) == [[world["ad"].pk]]
+
+
+@responses.activate
+def test_a_sweep_during_which_tiktoks_clock_jumps_leaves_the_account_due_at_the_new_time(world, settings, monkeypatch):
+    """The next read is a day after what the sweep read, not a day after the clock it ends on:
+    otherwise the days between would never be read (each read covers the last seven)."""
+    settings.TIKTOK_SANDBOX = True
+    offset = {"days": 0.0}
+    monkeypatch.setattr(clock, "_sandbox_offset", lambda: offset["days"] * 86400)
+    live_code(world["ad"])
+    _sweep_responses()
+    responses.add_callback(
+        responses.POST,
+        url("subscription/subscribe/"),
+        callback=lambda request: (200, {}, json.dumps(ok({"subscription_id": "7300000000000000751"}))),
+    )
+    read_spend = flows.read_spend
+
+    def clock_jumps_meanwhile(accounts):
+        stored = read_spend(accounts)
+        offset["days"] = 5.0
+        clock.forget()
+        return stored
+
+    monkeypatch.setattr(flows, "read_spend", clock_jumps_meanwhile)
+    flows.sweep([world["ad"].pk])
+
+    assert flows.claim_due_batches(10) == [[world["ad"].pk]]
