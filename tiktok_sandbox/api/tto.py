@@ -374,10 +374,12 @@ def creator_invite(call: Call) -> dict:
 def creator_status(call: Call) -> dict:
     tto_account_for(call)
     handles = call.list("handle_names", required=True)
-    rows = []
-    for handle in handles:
-        user = TikTokUser.objects.filter(handle=handle).first()
-        rows.append({"handle_name": handle, "status": world.marketplace_status(user) if user else "INVALID"})
+    users = {user.handle: user for user in TikTokUser.objects.filter(handle__in=handles)}
+    statuses = world.marketplace_statuses(users.values())
+    rows = [
+        {"handle_name": handle, "status": statuses[users[handle].pk] if handle in users else "INVALID"}
+        for handle in handles
+    ]
     return {"onboarding_status": rows}
 
 
