@@ -6,3 +6,15 @@ from django.apps import AppConfig
 class TiktokSandboxConfig(AppConfig):
     name = "tiktok_sandbox"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from tiktok_sandbox import traffic
+
+        def count_queries(sender, connection, **kwargs) -> None:
+            # Sent again each time a wrapper reconnects: one count per query all the same.
+            if traffic.count_query not in connection.execute_wrappers:
+                connection.execute_wrappers.append(traffic.count_query)
+
+        connection_created.connect(count_queries, weak=False, dispatch_uid="sandbox-count-queries")

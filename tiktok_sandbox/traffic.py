@@ -60,6 +60,23 @@ _app_minute: deque = deque()
 _app_day = [0, 0]  # [UTC day number, requests counted that day]
 
 
+# The database queries this process has run (count_query), for the control API's `cost`: what
+# an API call costs the sandbox. Concurrent requests may lose an increment; the figure is for
+# measuring one call at a time.
+_queries = [0]
+
+
+def count_query(execute: Callable, sql: str, params: object, many: bool, context: dict) -> object:
+    """A database execute wrapper (installed on every connection by the app's ready())."""
+    _queries[0] += 1
+    return execute(sql, params, many, context)
+
+
+def cost() -> dict:
+    """The CPU time this process has used (every thread) and the queries it has run so far."""
+    return {"cpu_seconds": time.process_time(), "queries": _queries[0]}
+
+
 def reset_windows() -> None:
     with _lock:
         _windows.clear()
