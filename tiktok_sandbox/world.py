@@ -41,7 +41,8 @@ def marketplace_statuses(users: Iterable[TikTokUser]) -> dict[int, str]:
     waiting = [u.pk for u in users if u.marketplace_status not in ("IN", "INVALID") and not _joined(u, now)]
     latest: dict[int, MarketplaceInvite] = {}
     # Oldest first, so each user's latest invite is the one left in the dict.
-    for invite in MarketplaceInvite.objects.filter(creator_id__in=waiting).order_by("requested_at", "pk"):
+    invites = MarketplaceInvite.objects.filter(creator_id__in=waiting).only("creator_id", "accepted_at")
+    for invite in invites.order_by("requested_at", "pk"):
         latest[invite.creator_id] = invite
     return {user.pk: _status(user, latest.get(user.pk), now) for user in users}
 

@@ -374,7 +374,9 @@ def creator_invite(call: Call) -> dict:
 def creator_status(call: Call) -> dict:
     tto_account_for(call)
     handles = call.list("handle_names", required=True)
-    users = {user.handle: user for user in TikTokUser.objects.filter(handle__in=handles)}
+    # Only what the status depends on (world.marketplace_statuses): a creator's row is wide.
+    found = TikTokUser.objects.filter(handle__in=handles).only("handle", "marketplace_status", "joined_in_app_at")
+    users = {user.handle: user for user in found}
     statuses = world.marketplace_statuses(users.values())
     rows = [
         {"handle_name": handle, "status": statuses[users[handle].pk] if handle in users else "INVALID"}
