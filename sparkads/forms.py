@@ -191,6 +191,15 @@ class LedgerFilterForm(forms.Form):
         return rows
 
 
+def list_campaigns_once(*campaign_fields: forms.BoundField) -> None:
+    """The brand's campaigns as the options of each of these fields (one page's forms), read in
+    one query: each field would otherwise read them again, through a server-side cursor."""
+    fields = [cast(forms.ModelChoiceField, bound.field) for bound in campaign_fields]
+    campaigns = [(c.pk, str(c)) for c in fields[0].queryset or ()]
+    for field in fields:
+        field.choices = [("", field.empty_label), *campaigns]
+
+
 class CampaignPostsForm(forms.Form):
     """Which campaign's linked posts the Spark Ads page offers for a request, and whose. Its
     fields are prefixed so they sit in one query string beside the ledger's filters."""
