@@ -88,7 +88,6 @@ def _bc_member_context(request: HttpRequest, bc: BusinessCenter, member: Busines
     if ctx["is_admin"]:
         ctx["qr"] = QrAccessRequest.objects.filter(business_center=bc).exclude(link="").first()
         ctx["qr_form"] = QrRequestForm()
-        ctx["ad_accounts"] = bcflows.ad_accounts_of(bc)
         ctx["assignments"] = paged(
             request,
             Grant.objects.filter(business_center=bc, member__isnull=False)
@@ -96,9 +95,13 @@ def _bc_member_context(request: HttpRequest, bc: BusinessCenter, member: Busines
             .order_by("asset_type", "asset_id", "pk"),
             param="assignments_page",
         )
-        # The assign form picks from every approved account and every member.
-        ctx["assignable"] = bcflows.visible_tiktok_grants(bc, member).filter(status=Grant.Status.ACTIVE)
-        ctx["bc_members"] = bc.members.order_by("role", "user_name", "pk")
+        # The assign form picks from a page of each: the approved accounts, the ad accounts and
+        # the members, found by name.
+        ctx["assign_q"] = request.GET.get("assign_q", "").strip()[:100]
+        accounts, ad_accounts, members = bcflows.assign_choices(bc, member, ctx["assign_q"])
+        ctx["assignable"] = paged(request, accounts, param="assign_accounts_page")
+        ctx["ad_accounts"] = paged(request, ad_accounts, param="assign_ad_accounts_page")
+        ctx["bc_members"] = paged(request, members, param="assign_members_page")
         ctx["tt_roles"], ctx["adv_roles"] = Grant.TikTokAccountRole.choices, Grant.AdvertiserRole.choices
         if ctx["qr"] is not None:
             ctx["qr_svg"] = bcflows.qr_svg(ctx["qr"].link)
@@ -218,7 +221,9 @@ def _approvals_refresh(user: Any, brand: Brand, bc: BusinessCenter) -> Backgroun
 @require_POST
 def bc_assign(request: HttpRequest, slug: str, bc_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
-    members = {str(m.pk): m for m in bc.members.all()}
+    # The members picked, not every member of the BC: any other id is not a choice, so refused.
+    picked = [pk for pk in request.POST.getlist("members") if pk.isdigit()]
+    members = {str(m.pk): m for m in bc.members.filter(pk__in=picked)}
     form = AssignForm(request.POST, member_choices=[(k, str(v)) for k, v in members.items()])
     try:
         if not form.is_valid():
