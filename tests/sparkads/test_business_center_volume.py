@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
+from integrations.models import AdAccount, BusinessCenter, BusinessCenterGrant, BusinessCenterMember, TikTokAccount
 
 pytestmark = pytest.mark.django_db
 Grant = BusinessCenterGrant
@@ -115,3 +115,25 @@ def test_a_member_of_another_business_center_is_no_choice_in_the_assign_form(wor
     assert response.status_code == 302
     # Another BC's member is no choice here: nothing is assigned.
     assert not Grant.objects.filter(member=other_bc_member).exists()
+
+
+# Session, user, the brand and its role, the BC and the signed-in member, the navigation's two, whether an
+# account and an ad account are there to promote with, and a count and a page of each.
+PROMOTE_PAGE_QUERIES = 14
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_the_promote_page_offers_a_page_of_the_accounts_in_the_same_queries_at_10_and_1000(
+    world, alice, client, django_assert_num_queries, size
+):
+    crowd(world, alice, size)
+    AdAccount.objects.filter(pk=world["ad"].pk).update(owner_bc=world["bc"])
+    client.force_login(alice)
+    url = reverse("sparkads:promote", args=[world["bc"].brand.slug, world["bc"].pk])
+    client.get(url)  # the session's first read
+    with django_assert_num_queries(PROMOTE_PAGE_QUERIES):
+        html = client.get(url).content.decode()
+    assert _section(html, 'name="grant"', "</select>").count("@bc.crowd") == min(size, 25)
+
+    html = client.get(url, {"q": "crowd00007"}).content.decode()
+    assert _section(html, 'name="grant"', "</select>").count("@bc.crowd") == 1
