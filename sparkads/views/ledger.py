@@ -55,10 +55,9 @@ def ledger_rows(request: HttpRequest, brand: Brand) -> tuple[LedgerFilterForm, S
     filters = LedgerFilterForm(request.GET or None, brand=brand)
     rows = filters.apply(
         spark_ads.with_spend_at_risk(
-            SparkAuthorization.objects.for_user(request.user)
-            .filter(brand=brand)
-            .select_related(
-                "brand",
+            # The brand is the user's (get_brand_for_user): its rows need no second join through
+            # its memberships, and each row gets this brand without a join to the brand table.
+            brand.spark_authorizations.select_related(
                 "post__campaign",
                 "ad_account",
                 "tiktok_account",
