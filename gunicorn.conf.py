@@ -8,6 +8,7 @@ GUNICORN_CMD_ARGS; WEB_CONCURRENCY sets the number of processes, and FORWARDED_A
 proxies whose X-Forwarded-Proto is trusted, as gunicorn documents.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -26,3 +27,10 @@ max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
+
+
+def post_worker_init(worker: object) -> None:
+    """The app is loaded: what it built at start-up lives as long as the process, so the cyclic
+    collector stops walking it. A full collection otherwise visits those ~140,000 objects each
+    time, about 70 ms of CPU inside whichever request triggered it, a page's slowest answers."""
+    gc.freeze()

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from integrations import mail
 from integrations.errors import FlowError, message_for
-from integrations.models import TikTokAccount
+from integrations.models import CampaignPost, TikTokAccount
 from integrations.polling import enqueue_on_commit
 from integrations.tiktok import TikTokError
 from integrations.tiktok.spark import SPARK_AUTH_SCOPE
@@ -54,6 +54,24 @@ def has_spark_scope(account: TikTokAccount | None) -> bool:
 
 def _owned(user: Any) -> Q:
     return Q(tiktok_account__owner=user) | Q(post__tiktok_account__owner=user)
+
+
+def own_posts(user: Any, search: str = "") -> QuerySet[CampaignPost]:
+    """The creator's campaign posts a code made in the TikTok app can be pasted for, newest
+    first; with `search`, those whose caption, campaign or brand names it, or whose id it is."""
+    posts = (
+        CampaignPost.objects.filter(tiktok_account__owner=user)
+        .select_related("campaign__brand", "tiktok_account__credential")
+        .order_by("-pk")
+    )
+    if search:
+        posts = posts.filter(
+            Q(caption__icontains=search)
+            | Q(campaign__name__icontains=search)
+            | Q(campaign__brand__name__icontains=search)
+            | Q(video_id=search)
+        )
+    return posts
 
 
 def waiting_requests(user: Any) -> QuerySet[SparkAuthorization]:

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from integrations.models import Brand, BusinessCenterGrant, Campaign, CampaignPost
 
+from .ads import flows as spark_ads
 from .models import (
     AUTHORIZATION_DAYS,
     AuditEvent,
@@ -170,9 +171,8 @@ class LedgerFilterForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = brand.campaigns.order_by("-created_at")
 
     def apply(self, rows: SparkAuthorizationQuerySet) -> SparkAuthorizationQuerySet:
-        """The rows the filters keep, in the order asked for. `rows` carry ``at_risk_rank``
-        (sparkads.ads.flows.with_spend_at_risk). The renewal queue, codes ending within some
-        days, comes with the most spend at risk first."""
+        """The rows the filters keep, in the order asked for. The renewal queue, codes ending
+        within some days, comes with the most spend at risk first."""
         if not self.is_valid():
             return rows
         data = self.cleaned_data
@@ -184,11 +184,23 @@ class LedgerFilterForm(forms.Form):
             rows = rows.filter(post__campaign=data["campaign"])
         if data["expiring_within"]:
             rows = rows.ending_within(timedelta(days=data["expiring_within"]))
+        by_risk = data["sort"] == SORT_AT_RISK or data["expiring_within"]
+        if data["at_risk"] or by_risk:
+            rows = spark_ads.with_at_risk_rank(rows)
         if data["at_risk"]:
             rows = rows.filter(at_risk_rank__gt=0)
-        if data["sort"] == SORT_AT_RISK or data["expiring_within"]:
+        if by_risk:
             rows = rows.order_by("-at_risk_rank", "auth_end", "-pk")
         return rows
+
+
+def list_campaigns_once(*campaign_fields: forms.BoundField) -> None:
+    """The brand's campaigns as the options of each of these fields (one page's forms), read in
+    one query: each field would otherwise read them again, through a server-side cursor."""
+    fields = [cast(forms.ModelChoiceField, bound.field) for bound in campaign_fields]
+    campaigns = [(c.pk, str(c)) for c in fields[0].queryset or ()]
+    for field in fields:
+        field.choices = [("", field.empty_label), *campaigns]
 
 
 class CampaignPostsForm(forms.Form):

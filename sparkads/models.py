@@ -17,8 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -83,6 +84,19 @@ class SparkAuthorizationQuerySet(BrandScopedQuerySet):
         """Live codes whose window ends within `span` from now on TikTok's clock."""
         now = clock.now()
         return self.live().filter(auth_end__gt=now, auth_end__lte=now + span)
+
+    def with_emails_of(self, *people: str) -> SparkAuthorizationQuerySet:
+        """Each row with the email of the user behind each of `people` (its foreign keys, e.g.
+        "requested_by") as ``<person>_email``, None for nobody. A subquery each, not a join: with
+        four joins of the user table, planning the ledger's query took longer than running it."""
+        return self.annotate(
+            **{
+                f"{person}_email": Subquery(
+                    get_user_model().objects.filter(pk=OuterRef(f"{person}_id")).values("email")
+                )
+                for person in people
+            }
+        )
 
 
 class SparkAuthorization(PendingWrite):
@@ -186,6 +200,10 @@ class SparkAuthorization(PendingWrite):
     objects = SparkAuthorizationQuerySet.as_manager()
     # Prefetched by sparkads.ads.flows.with_spend_at_risk: the ads the code feeds.
     ledger_ads: list[SparkAd]
+    # Annotated by SparkAuthorizationQuerySet.with_emails_of on the ledger's rows.
+    requested_by_email: str | None
+    applied_by_email: str | None
+    ended_by_email: str | None
 
     class Meta:
         constraints = [
@@ -208,6 +226,8 @@ class SparkAuthorization(PendingWrite):
                 condition=Q(status__in=["approved", "active", "expiring"]),
                 name="spark_auth_deadline_due_idx",
             ),
+            # The ledger's page, newest first: read from the index, 25 rows of a brand's thousands.
+            models.Index(fields=["brand", "-requested_at", "-id"], name="spark_auth_ledger_order_idx"),
         ]
         ordering = ["-requested_at", "-pk"]
 
@@ -373,8 +393,11 @@ class SparkAuthorization(PendingWrite):
 
     @property
     def actions(self) -> frozenset[str]:
-        """The actions the pages may offer on this row now."""
-        return frozenset(action for action in self.TRANSITIONS if self.allows(action))
+        """The actions the pages may offer on this row now. The status is checked first: most
+        actions start from other statuses, and their refusal need not be worded to be known."""
+        return frozenset(
+            action for action, starts in self.TRANSITIONS.items() if self.status in starts and self.allows(action)
+        )
 
     @property
     def extension_pending(self) -> bool:

@@ -220,8 +220,11 @@ def campaign_assets(request: HttpRequest, slug: str) -> HttpResponse:
             "brand": brand,
             "account": account,
             "job": job,
-            "profiles": BrandProfile.objects.filter(brand=brand),
-            "anchors": Anchor.objects.filter(brand=brand),
+            # Both grow with the brand's campaigns: a page of each.
+            "profiles": paged(request, BrandProfile.objects.filter(brand=brand), param="profiles_page"),
+            "anchors": paged(
+                request, Anchor.objects.filter(brand=brand).order_by("-created_at", "-pk"), param="anchors_page"
+            ),
             "profile_form": profile_form,
             "anchor_form": anchor_form,
             "can_manage": can_manage,

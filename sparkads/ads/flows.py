@@ -356,9 +356,15 @@ def ledger_ads() -> Prefetch:
 
 def with_spend_at_risk[R: QuerySet[SparkAuthorization]](rows: R) -> R:
     """The rows with their ads (``ledger_ads``; ``spend_at_risk`` per currency is read from
-    them) and ``at_risk_rank``, the largest of their per-currency amounts, to order and filter
-    by: amounts in different currencies are never added or converted. The rank is a correlated
-    subquery, right beside any other join on the rows; the ads are one more query."""
+    them): one more query."""
+    return rows.prefetch_related(ledger_ads())
+
+
+def with_at_risk_rank[R: QuerySet[SparkAuthorization]](rows: R) -> R:
+    """The rows with ``at_risk_rank``, the largest of their per-currency amounts at risk, to
+    order and filter by: amounts in different currencies are never added or converted. A
+    correlated subquery, right beside any other join on the rows; only a query that orders or
+    filters by it asks for it (building and running it is a good part of the ledger page's cost)."""
     largest = (
         SparkAd.objects.filter(authorization=OuterRef("pk"))
         .order_by()
@@ -367,8 +373,7 @@ def with_spend_at_risk[R: QuerySet[SparkAuthorization]](rows: R) -> R:
         .order_by("-total")
         .values("total")[:1]
     )
-    rank = Coalesce(Subquery(largest, output_field=MONEY), ZERO)
-    return rows.annotate(at_risk_rank=rank).prefetch_related(ledger_ads())
+    return rows.annotate(at_risk_rank=Coalesce(Subquery(largest, output_field=MONEY), ZERO))
 
 
 def spend_at_risk_total(rows: QuerySet[SparkAuthorization]) -> list[Money]:
@@ -390,6 +395,6 @@ def spend_at_risk_of(auth: SparkAuthorization) -> list[Money]:
 def biggest_at_risk_first(ids: Sequence[int]) -> list[int]:
     """The rows `ids`, the one with the most spend at risk first, then the soonest end: the
     order a renewal queue is worked in."""
-    rows = with_spend_at_risk(SparkAuthorization.objects.filter(pk__in=ids)).prefetch_related(None)
+    rows = with_at_risk_rank(SparkAuthorization.objects.filter(pk__in=ids))
     order = (F("at_risk_rank").desc(), F("auth_end").asc(), F("pk").asc())
     return list(rows.order_by(*order).values_list("pk", flat=True))

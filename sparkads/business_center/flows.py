@@ -18,7 +18,7 @@ import segno
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
@@ -446,6 +446,21 @@ def _asset_label(bc: BusinessCenter, asset_type: str, asset_id: str) -> str:
 
 def ad_accounts_of(bc: BusinessCenter) -> QuerySet[AdAccount]:
     return AdAccount.objects.filter(brand=bc.brand, owner_bc=bc).order_by("name")
+
+
+def assign_choices(
+    bc: BusinessCenter, admin: BusinessCenterMember, search: str = ""
+) -> tuple[QuerySet[BusinessCenterGrant], QuerySet[AdAccount], QuerySet[BusinessCenterMember]]:
+    """What the assign form picks from: the approved TikTok accounts, the ad accounts and the
+    members of the BC; with `search`, those whose handle, name, id or email has it."""
+    accounts = visible_tiktok_grants(bc, admin).filter(status=Grant.Status.ACTIVE)
+    ad_accounts = ad_accounts_of(bc)
+    members = bc.members.order_by("role", "user_name", "pk")
+    if search:
+        accounts = accounts.filter(Q(tiktok_account__handle__icontains=search.lstrip("@")) | Q(asset_id=search))
+        ad_accounts = ad_accounts.filter(Q(name__icontains=search) | Q(advertiser_id=search))
+        members = members.filter(Q(user_name__icontains=search) | Q(email__icontains=search))
+    return accounts, ad_accounts, members
 
 
 def _refusal(exc: FlowError | TikTokError, what: str) -> str:

@@ -17,20 +17,21 @@ PROMOTE_AD_ROLES = {Grant.AdvertiserRole.ADMIN, Grant.AdvertiserRole.OPERATOR}
 
 
 def promote_options(bc: BusinessCenter, member: BusinessCenterMember) -> dict:
-    """What the member may promote with, and exactly which permission is missing if not."""
-    accounts = list(visible_tiktok_grants(bc, member).filter(status=Grant.Status.ACTIVE))
+    """What the member may promote with (the accounts and the ad accounts, to page or to look
+    one up in), and exactly which permission is missing if not."""
+    accounts = visible_tiktok_grants(bc, member).filter(status=Grant.Status.ACTIVE)
     if member.is_admin:
-        ad_accounts = list(ad_accounts_of(bc))
+        ad_accounts = ad_accounts_of(bc)
     else:
         ids = Grant.objects.filter(business_center=bc, asset_type=ADV, member=member).values_list("asset_id", "roles")
         allowed = [aid for aid, roles in ids if set(roles) & PROMOTE_AD_ROLES]
-        ad_accounts = list(AdAccount.objects.filter(brand=bc.brand, advertiser_id__in=allowed))
+        ad_accounts = AdAccount.objects.filter(brand=bc.brand, advertiser_id__in=allowed).order_by("name")
     missing = []
-    if not accounts:
+    if not accounts.exists():
         missing.append(
             "permission on an authorized TikTok account in this Business Center (ask an admin to assign one)"
         )
-    if not ad_accounts:
+    if not ad_accounts.exists():
         missing.append("Admin or Operator access to an ad account in this Business Center")
     return {"accounts": accounts, "ad_accounts": ad_accounts, "missing": missing}
 

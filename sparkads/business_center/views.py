@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -88,7 +89,6 @@ def _bc_member_context(request: HttpRequest, bc: BusinessCenter, member: Busines
     if ctx["is_admin"]:
         ctx["qr"] = QrAccessRequest.objects.filter(business_center=bc).exclude(link="").first()
         ctx["qr_form"] = QrRequestForm()
-        ctx["ad_accounts"] = bcflows.ad_accounts_of(bc)
         ctx["assignments"] = paged(
             request,
             Grant.objects.filter(business_center=bc, member__isnull=False)
@@ -96,9 +96,13 @@ def _bc_member_context(request: HttpRequest, bc: BusinessCenter, member: Busines
             .order_by("asset_type", "asset_id", "pk"),
             param="assignments_page",
         )
-        # The assign form picks from every approved account and every member.
-        ctx["assignable"] = bcflows.visible_tiktok_grants(bc, member).filter(status=Grant.Status.ACTIVE)
-        ctx["bc_members"] = bc.members.order_by("role", "user_name", "pk")
+        # The assign form picks from a page of each: the approved accounts, the ad accounts and
+        # the members, found by name.
+        ctx["assign_q"] = request.GET.get("assign_q", "").strip()[:100]
+        accounts, ad_accounts, members = bcflows.assign_choices(bc, member, ctx["assign_q"])
+        ctx["assignable"] = paged(request, accounts, param="assign_accounts_page")
+        ctx["ad_accounts"] = paged(request, ad_accounts, param="assign_ad_accounts_page")
+        ctx["bc_members"] = paged(request, members, param="assign_members_page")
         ctx["tt_roles"], ctx["adv_roles"] = Grant.TikTokAccountRole.choices, Grant.AdvertiserRole.choices
         if ctx["qr"] is not None:
             ctx["qr_svg"] = bcflows.qr_svg(ctx["qr"].link)
@@ -218,7 +222,9 @@ def _approvals_refresh(user: Any, brand: Brand, bc: BusinessCenter) -> Backgroun
 @require_POST
 def bc_assign(request: HttpRequest, slug: str, bc_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk, admin=True)
-    members = {str(m.pk): m for m in bc.members.all()}
+    # The members picked, not every member of the BC: any other id is not a choice, so refused.
+    picked = [pk for pk in request.POST.getlist("members") if pk.isdigit()]
+    members = {str(m.pk): m for m in bc.members.filter(pk__in=picked)}
     form = AssignForm(request.POST, member_choices=[(k, str(v)) for k, v in members.items()])
     try:
         if not form.is_valid():
@@ -254,16 +260,18 @@ def bc_unassign(request: HttpRequest, slug: str, bc_pk: int, grant_pk: int) -> H
 def promote(request: HttpRequest, slug: str, bc_pk: int) -> HttpResponse:
     brand, bc, member = _bc_context(request, slug, bc_pk)
     options = promotion.promote_options(bc, member)
-    grants = {g.pk: g for g in options["accounts"]}
-    ad_accounts = {a.pk: a for a in options["ad_accounts"]}
+    grants, ad_accounts = options["accounts"], options["ad_accounts"]
     ctx = {"brand": brand, "bc": bc, "member": member, "options": options, "reference": None}
-    grant, ad_account = grants.get(_int(request.GET.get("grant"))), ad_accounts.get(_int(request.GET.get("ad_account")))
+    grant, ad_account = _one(grants, request.GET.get("grant")), _one(ad_accounts, request.GET.get("ad_account"))
     if request.method == "POST":
         form = PromoteForm(request.POST, request.FILES)
         try:
             if not form.is_valid():
                 raise FlowError("Pick an account, an ad account and a post or a video.")
-            grant, ad_account = grants.get(form.cleaned_data["grant"]), ad_accounts.get(form.cleaned_data["ad_account"])
+            grant, ad_account = (
+                _one(grants, form.cleaned_data["grant"]),
+                _one(ad_accounts, form.cleaned_data["ad_account"]),
+            )
             if grant is None or ad_account is None:
                 raise FlowError("Pick an account and an ad account you have permission for.")
             ctx["reference"] = promotion.record_promotion(
@@ -283,8 +291,25 @@ def promote(request: HttpRequest, slug: str, bc_pk: int) -> HttpResponse:
         # page shows its progress.
         params = {"bc": bc.pk, "grant": grant.pk, "ad_account": ad_account.pk}
         ctx["job"] = jobs.start_once("promote_posts", request.user, brand, **params)
-    ctx.update(grant=grant, ad_account=ad_account)
+    # Both lists grow with what the BC was given: a page of each, found by name.
+    search = request.GET.get("q", "").strip()[:100]
+    if search:
+        grants = grants.filter(tiktok_account__handle__icontains=search.lstrip("@"))
+        ad_accounts = ad_accounts.filter(Q(name__icontains=search) | Q(advertiser_id=search))
+    ctx.update(
+        grant=grant,
+        ad_account=ad_account,
+        search=search,
+        accounts_page=paged(request, grants, param="accounts_page"),
+        ad_accounts_page=paged(request, ad_accounts, param="ad_accounts_page"),
+    )
     return render(request, "sparkads/promote.html", ctx)
+
+
+def _one[M: Model](rows: QuerySet[M], pk: Any) -> M | None:
+    """The row of `rows` whose id `pk` is, if any (nothing is read for a missing or bad id)."""
+    number = _int(pk)
+    return rows.filter(pk=number).first() if number is not None else None
 
 
 def _int(value: Any) -> int | None:

@@ -32,17 +32,17 @@ def _own_row(request: HttpRequest, pk: int) -> SparkAuthorization:
 @login_required
 @require_http_methods(["GET", "POST"])
 def creator_codes_page(request: HttpRequest) -> HttpResponse:
-    own_posts = CampaignPost.objects.filter(tiktok_account__owner=request.user.pk).select_related(
-        "campaign__brand", "tiktok_account__credential"
-    )
     if request.method == "POST":
-        _paste(request, own_posts)
+        _paste(request, creator_codes.own_posts(request.user.pk))
         return redirect("sparkads:creator_codes")
-    posts = list(own_posts)
     accounts = list(TikTokAccount.objects.filter(owner=request.user.pk).select_related("credential").order_by("handle"))
     # Both lists grow with every brand the creator works with: a page of each.
     waiting_page = paged(request, creator_codes.waiting_requests(request.user), param="waiting_page")
     given_page = paged(request, creator_codes.given(request.user))
+    # A creator may have posts in many campaigns: the paste form offers a page of them, found
+    # by caption, campaign or brand.
+    post_search = request.GET.get("post_q", "").strip()[:100]
+    posts_page = paged(request, creator_codes.own_posts(request.user.pk, post_search), param="posts_page")
     # (request, whether the creator's grant lets them approve it here)
     waiting = [(req, creator_codes.has_spark_scope(req.creator_account)) for req in waiting_page.page]
     given = list(given_page.page)
@@ -60,7 +60,8 @@ def creator_codes_page(request: HttpRequest) -> HttpResponse:
         request,
         "sparkads/creator_codes.html",
         {
-            "posts": posts,
+            "posts_page": posts_page,
+            "post_search": post_search,
             "accounts": [(a, creator_codes.has_spark_scope(a)) for a in accounts],
             "waiting": waiting,
             "waiting_page": waiting_page,

@@ -176,7 +176,7 @@ def _csv_row(a: SparkAuthorization) -> list:
         "yes" if a.extension_pending else "",
         a.ad_account or "",
         a.added_as,
-        a.requested_by.email if a.requested_by else "",
+        a.requested_by_email or "",
         clock.on_clock(a.requested_at).strftime(when),
         len(a.ledger_ads),
         len([ad for ad in a.ledger_ads if ad.is_live]),

@@ -35,6 +35,7 @@ from ..forms import (
     LedgerFilterForm,
     PasteCodeForm,
     RequestPermissionForm,
+    list_campaigns_once,
 )
 from ..models import (
     MAX_REQUESTS_PER_VIDEO,
@@ -49,22 +50,21 @@ from ..models import (
 
 def ledger_rows(request: HttpRequest, brand: Brand) -> tuple[LedgerFilterForm, SparkAuthorizationQuerySet]:
     """The ledger's rows as the query string filters and orders them, each with its ads and
-    spend at risk: the page and its CSV list the same rows."""
+    spend at risk and who requested, applied and ended it (``requested_by_email``, …): the
+    page and its CSV list the same rows."""
     filters = LedgerFilterForm(request.GET or None, brand=brand)
     rows = filters.apply(
         spark_ads.with_spend_at_risk(
-            SparkAuthorization.objects.for_user(request.user)
-            .filter(brand=brand)
-            .select_related(
-                "brand",
+            # The brand is the user's (get_brand_for_user): its rows need no second join through
+            # its memberships, and each row gets this brand without a join to the brand table.
+            brand.spark_authorizations.select_related(
                 "post__campaign",
                 "ad_account",
                 "tiktok_account",
-                "requested_by",
-                "applied_by",
-                "ended_by",
+                # Its refusal of "Mark paid" names who paid; the others are only shown.
                 "paid_by",
             )
+            .with_emails_of("requested_by", "applied_by", "ended_by")
             .prefetch_related(
                 Prefetch(
                     "proposals",
@@ -106,6 +106,10 @@ def ledger(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if fragment:
         template += "#campaign-posts" if fragment == "campaign-posts" else "#ledger"
     else:
+        chooser = ctx.get("chooser")
+        list_campaigns_once(
+            filters["campaign"], *([chooser["campaign"]] if isinstance(chooser, CampaignPostsForm) else [])
+        )
         ctx |= {
             "paste_form": PasteCodeForm(),
             "last_bulk": BackgroundJob.objects.filter(kind="spark_bulk_request", brand=brand, user=request.user.pk)

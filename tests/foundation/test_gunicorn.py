@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import importlib.util
 import os
 import subprocess
 import sys
@@ -36,6 +38,18 @@ def test_requests_are_cut_at_30_seconds_and_restarts_are_graceful():
     assert config["worker_class"] == "gthread" and int(config["threads"]) >= 2
     assert int(config["workers"]) >= 2
     assert config["wsgi_app"] == "aspire_tiktok.wsgi:application"
+
+
+def test_a_worker_hides_what_it_loaded_at_start_from_the_garbage_collector():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    assert spec is not None and spec.loader is not None
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    try:
+        conf.post_worker_init(None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_the_readme_production_command_uses_the_config_file():

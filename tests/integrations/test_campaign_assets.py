@@ -16,6 +16,9 @@ from .conftest import messages_of
 pytestmark = pytest.mark.django_db
 API = "/open_api/v1.3/"
 HTMX = {"HTTP_HX_REQUEST": "true"}
+# Session, user, the brand and its role, the navigation's two, the TikTok One account, the
+# anchors' review job (is there one running), a count and a page of the profiles and of the anchors.
+ASSETS_PAGE_QUERIES = 14
 
 
 def ok(data: dict) -> dict:
@@ -204,3 +207,42 @@ def test_an_anchor_tiktok_will_not_delete_stays(account, brand, client_for, alic
         page = client_for(alice).post(reverse("integrations:delete_anchor", args=[brand.slug, anchor.pk]), follow=True)
     assert Anchor.objects.filter(pk=anchor.pk).exists()
     assert "anchor is used by a campaign" in messages_of(page)
+
+
+def crowd_of_assets(brand, account, n: int) -> None:
+    """n brand profiles and n anchors of the brand."""
+    BrandProfile.objects.bulk_create(
+        BrandProfile(
+            brand=brand, tiktok_one_account=account, brand_profile_id=f"77{i:06d}", brand_name=f"Profile {i:05d}"
+        )
+        for i in range(n)
+    )
+    Anchor.objects.bulk_create(
+        Anchor(brand=brand, tiktok_one_account=account, anchor_id=f"76{i:06d}", anchor_sub_type="DESTINATION",
+               anchor_name=f"Anchor {i:05d}", anchor_title="Visit", status="APPROVED")
+        for i in range(n)
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_the_brand_profiles_and_anchors_are_each_a_page_in_the_same_queries_at_10_and_1000(
+    account, url, brand, client_for, bob, size, django_assert_num_queries
+):
+    crowd_of_assets(brand, account, size)
+    client = client_for(bob)
+    client.get(url)  # the session's first read, and the anchors' review check started
+    with django_assert_num_queries(ASSETS_PAGE_QUERIES):
+        html = client.get(url).content.decode()
+    profiles, anchors = html.split("<h2>Anchors</h2>", 1)
+    assert profiles.count("<td>Profile ") == min(size, 25)
+    assert anchors.count("<td>Anchor ") == min(size, 25)
+    if size > 25:
+        assert "profiles_page=2" in profiles and "anchors_page=2" in anchors
+
+
+def test_each_asset_list_pages_with_its_own_links(account, url, brand, client_for, bob):
+    crowd_of_assets(brand, account, 30)
+    html = client_for(bob).get(url, {"profiles_page": "2", "anchors_page": "2"}).content.decode()
+    profiles, anchors = html.split("<h2>Anchors</h2>", 1)
+    assert profiles.count("<td>Profile ") == 5 and "<td>Profile 00029</td>" in profiles
+    assert anchors.count("<td>Anchor ") == 5 and "Page 2 of 2" in anchors

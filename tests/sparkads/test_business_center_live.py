@@ -125,7 +125,7 @@ def test_assigning_gives_a_standard_member_the_account_and_promote_records_a_pul
     assert "Admin or Operator" in promote.promote_options(bc, standard_m)["missing"][0]
     bcflows.assign(bc, admin_m, [standard_m], "ADVERTISER", ad.advertiser_id, ["OPERATOR"], bc_people["admin"])
     options = promote.promote_options(bc, standard_m)
-    assert options["missing"] == [] and options["accounts"] == [grant] and options["ad_accounts"] == [ad]
+    assert options["missing"] == [] and list(options["accounts"]) == [grant] and list(options["ad_accounts"]) == [ad]
 
     identity = promote.bc_identity(bc, ad, "bc.owner")
     post = promote.account_posts(bc, ad, identity)[0]

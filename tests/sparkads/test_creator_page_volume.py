@@ -8,16 +8,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import Credential, TikTokAccount
+from integrations.models import CampaignPost, Credential, TikTokAccount
 from sparkads.models import SparkAuthorization
 
 from .test_ledger_volume import bulk_ledger
 
 pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
-# Session, user, the creator's posts and accounts, each list's count and page, the page's open
-# extension proposals, the navigation's two.
-CREATOR_PAGE_QUERIES = 11
+# Session, user, the creator's accounts, each list's count and page (the requests waiting, the
+# authorizations given, the posts a pasted code can be for), the page's open extension
+# proposals, the navigation's two.
+CREATOR_PAGE_QUERIES = 12
 
 
 @pytest.fixture
@@ -70,3 +71,50 @@ def test_another_creators_authorizations_are_not_on_the_page(world, star, client
     client.force_login(star)
     html = client.get(reverse("sparkads:creator_codes")).content.decode()
     assert "No requests waiting." in html and "None yet." in html
+
+
+def campaign_posts_of(user, world, n: int) -> list[CampaignPost]:
+    """n linked posts of one of the creator's TikTok accounts, in the world's campaign."""
+    account = TikTokAccount.objects.create(handle="paste.star", owner=user)
+    return CampaignPost.objects.bulk_create(
+        CampaignPost(
+            campaign=world["campaign"],
+            tiktok_account=account,
+            video_id=f"paste{i:06d}",
+            link_status=CampaignPost.LinkStatus.APPROVE,
+            caption=f"Paste caption {i}",
+        )
+        for i in range(n)
+    )
+
+
+def paste_options(html: str) -> list[str]:
+    return html.split('id="spark-paste"', 1)[1].split("</select>", 1)[0].split("<option ")[1:]
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_the_paste_a_code_form_offers_a_page_of_the_creators_posts_with_the_same_queries_at_10_and_1000(
+    world, star, client, django_assert_num_queries, size
+):
+    owned_by(star, world, 10, "few")  # every list of the page has rows: 10 more posts
+    campaign_posts_of(star, world, size)
+    client.force_login(star)
+    client.get(reverse("sparkads:creator_codes"))  # the session's first read
+    with django_assert_num_queries(CREATOR_PAGE_QUERIES):
+        html = client.get(reverse("sparkads:creator_codes")).content.decode()
+    assert len(paste_options(html)) == min(size + 10, 25)
+
+
+def test_a_creator_finds_the_post_to_paste_a_code_for_by_its_caption_or_its_campaign(world, star, client):
+    posts = campaign_posts_of(star, world, 1000)
+    client.force_login(star)
+    url = reverse("sparkads:creator_codes")
+
+    options = paste_options(client.get(url, {"post_q": "caption 987"}).content.decode())
+    assert len(options) == 1 and f'value="{posts[987].pk}"' in options[0]
+
+    html = client.get(url, {"post_q": world["campaign"].name, "posts_page": "2"}).content.decode()
+    assert len(paste_options(html)) == 25 and "Page 2 of 40" in html
+
+    html = client.get(url, {"post_q": "no such post"}).content.decode()
+    assert paste_options(html) == [] and "None of your campaign posts match" in html

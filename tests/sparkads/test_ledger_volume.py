@@ -18,10 +18,10 @@ pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # The full page: session and user, the brand and its role, the navigation's two, the ledger's
-# count and page, the capability, the campaign lists of both forms, the default campaign, the
+# count and page, the capability, the campaigns both forms list (read once), the default campaign, the
 # posts' count and page, the last bulk request, the page's open extension proposals, the
 # page's ads (each with its part of the spend at risk, the flagged ones among them).
-LEDGER_PAGE_QUERIES = 18
+LEDGER_PAGE_QUERIES = 17
 # The ledger's own refresh: session, user, brand, role, the navigation's two, count and page,
 # the page's open extension proposals, the page's ads.
 LEDGER_FRAGMENT_QUERIES = 10

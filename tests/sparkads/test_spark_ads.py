@@ -171,7 +171,9 @@ def test_spend_at_risk_for_any_number_of_rows_is_two_queries(world, count):
     )
 
     with CaptureQueriesContext(connection) as queries:
-        listed = list(flows.with_spend_at_risk(SparkAuthorization.objects.filter(brand=account.brand)))
+        listed = list(
+            flows.with_at_risk_rank(flows.with_spend_at_risk(SparkAuthorization.objects.filter(brand=account.brand)))
+        )
 
     # The rows with their rank, then their ads.
     assert len(queries) == 2
@@ -200,7 +202,7 @@ def test_a_code_that_already_ended_has_nothing_left_at_risk(world):
     row.save()
     _spending_ads(row, "10.00")
 
-    annotated = flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get()
+    annotated = flows.with_at_risk_rank(flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk))).get()
     assert (annotated.spend_at_risk, annotated.at_risk_rank) == ([], 0)
 
 
@@ -211,7 +213,7 @@ def test_spend_at_risk_is_not_multiplied_by_other_joins_on_the_ledger_query(worl
         SparkAdDay.objects.bulk_create(SparkAdDay(ad=ad, day=date(2026, 3, d), spend=ad.daily_spend) for d in (8, 9))
     rows = SparkAuthorization.objects.filter(pk=row.pk).annotate(days_seen=Count("ads__days"))
 
-    annotated = flows.with_spend_at_risk(rows).get()
+    annotated = flows.with_at_risk_rank(flows.with_spend_at_risk(rows)).get()
 
     assert (annotated.days_seen, annotated.at_risk_rank) == (4, Decimal("12.50") * flows.AT_RISK_DAYS)
 
@@ -233,7 +235,7 @@ def test_a_code_whose_ads_run_in_two_currencies_has_two_amounts_at_risk_never_on
     )
     SparkAd.objects.filter(authorization=row, currency="").update(currency="USD")
 
-    annotated = flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get()
+    annotated = flows.with_at_risk_rank(flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk))).get()
 
     assert annotated.spend_at_risk == [
         Money(Decimal("10.00") * flows.AT_RISK_DAYS, "USD"),
@@ -261,7 +263,7 @@ def test_spend_at_risk_counts_the_days_the_ad_group_would_run_past_the_codes_end
     runs_until = NOW + group_ends_after_code if group_ends_after_code is not None else None
     SparkAd.objects.filter(authorization=row).update(runs_until=runs_until, currency="USD")
 
-    annotated = flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk)).get()
+    annotated = flows.with_at_risk_rank(flows.with_spend_at_risk(SparkAuthorization.objects.filter(pk=row.pk))).get()
 
     assert annotated.at_risk_rank == Decimal("10.00") * days
     assert annotated.spend_at_risk == ([Money(Decimal("10.00") * days, "USD")] if days else [])

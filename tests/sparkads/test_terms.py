@@ -193,7 +193,7 @@ def test_the_ledger_page_query_count_does_not_grow_with_rows(world, alice, clien
         )
     client.force_login(alice)
     # The same for one row: nothing per row (open proposals: one query; their ads: one query).
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         page = client.get(_ledger(world))
     assert page.content.decode().count("Mark paid") == 6
 
