@@ -16,12 +16,14 @@ from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
 from .ads import flows as spark_ads
-from .flows import capability_for, end_authorization, parse_tiktok_time, unbind
+from .flows import apply_approved, capability_for, end_authorization, parse_tiktok_time, unbind
 from .models import AuditEvent, SparkAuthorization, SparkReminder, code_digest
 
 Status = SparkAuthorization.Status
 # TikTok's answer for a post whose code was never made or was deleted (docs/sandbox.md).
 CODE_DELETED = 40007
+# auth_code_status of a code that can still be applied.
+LIVE_CODE = ("NOT_USED", "IN_USE")
 
 
 def refresh_from_tiktok(auth: SparkAuthorization) -> None:
@@ -39,13 +41,21 @@ def refresh_from_tiktok(auth: SparkAuthorization) -> None:
     if data is None:
         return
     code = str(data.get("auth_code") or "")
-    deleted = data.get("auth_code_status") == "DELETED" and code_digest(code) == auth.code_hash
+    ours = bool(code) and code_digest(code) == auth.code_hash
+    new_end = parse_tiktok_time(data.get("auth_code_end_time"))
     # The post's code is another one: ours was deleted and the creator made a new one since.
-    replaced = auth.source == SparkAuthorization.Source.CREATOR and bool(code) and code_digest(code) != auth.code_hash
-    if deleted or replaced:
+    replaced = auth.source == SparkAuthorization.Source.CREATOR and bool(code) and not ours
+    if (ours and data.get("auth_code_status") == "DELETED") or replaced:
         revoked_in_tiktok(auth)
         return
-    new_end = parse_tiktok_time(data.get("auth_code_end_time"))
+    if not ours:
+        # TikTok One's status is the post's latest request, which may name another code (a
+        # newer request's, since applied, deleted or expired): its window is not this row's.
+        # Only the extension this row asked for, approved as a new code, becomes its own.
+        later = new_end is not None and auth.auth_end is not None and new_end > auth.auth_end
+        if auth.extension_pending and later and data.get("auth_code_status") in LIVE_CODE:
+            extended_with_new_code(auth, code, new_end)
+        return
     if new_end and auth.auth_end and new_end > auth.auth_end:
         renewed(auth, new_end)
 
@@ -101,6 +111,22 @@ def renewed(auth: SparkAuthorization, new_end: datetime) -> None:
         AuditEvent.Kind.RENEWED,
         f"Spark Ads authorization for {auth.post_name} renewed until {new_end:%Y-%m-%d}",
     )
+
+
+def extended_with_new_code(auth: SparkAuthorization, code: str, new_end: datetime | None) -> None:
+    """The creator approved this row's EXTEND request in TikTok and TikTok made a new code for
+    the post. The ads run on the old code only until its own end, so the row takes the new code
+    and the one apply path authorizes the ad account with it; the row's window is then the new
+    code's as tt_video/info/ gives it. A code another row holds stays that row's."""
+    if not auth.accept_extension_code(code, new_end):
+        return
+    auth.audit(
+        AuditEvent.Kind.RENEWED,
+        f"@{auth.handle} approved the extension of {auth.post_name} in TikTok with a new code"
+        + (f" until {new_end:%Y-%m-%d}" if new_end else ""),
+    )
+    apply_approved(auth.pk)
+    auth.refresh_from_db()
 
 
 def revoked_in_tiktok(auth: SparkAuthorization) -> None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -295,6 +295,33 @@ class SparkAuthorization(PendingWrite):
             return holder
         SparkAuthorization.objects.filter(pk=holder.pk).update(code_hash="", auth_code="")
         return None
+
+    def accept_extension_code(self, code: str, end: datetime | None) -> bool:
+        """extend_accept for a requested code: the creator approved the EXTEND request in
+        TikTok, which made a new code. The row carries it from now on as an approved code for
+        the apply path. A code the ledger already has is another row's, never this row's
+        extension. Returns whether the row took it."""
+        digest = code_digest(code)
+        if SparkAuthorization.objects.filter(brand_id=self.brand_id, code_hash=digest).exists():
+            return False
+        try:
+            with transaction.atomic():
+                took = self.in_states_for("extend_accept").update(
+                    status=self.Status.APPROVED,
+                    auth_code=code.strip(),
+                    code_hash=digest,
+                    auth_end=end,
+                    extension_requested_at=None,
+                    apply_claimed_at=None,
+                    authorize_sent_at=None,
+                    next_poll_at=timezone.now(),
+                    updated_at=timezone.now(),
+                )
+        except IntegrityError:  # another row took the code in between
+            return False
+        if took:
+            self.refresh_from_db()
+        return bool(took)
 
     def set_code(self, code: str) -> None:
         self.auth_code = code.strip()
