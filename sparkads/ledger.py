@@ -16,7 +16,7 @@ from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
 from .ads import flows as spark_ads
-from .flows import apply_approved, capability_for, end_authorization, parse_tiktok_time, unbind
+from .flows import apply_approved, capability_for, parse_tiktok_time, unbind
 from .models import AuditEvent, SparkAuthorization, SparkReminder, code_digest
 
 Status = SparkAuthorization.Status
@@ -92,10 +92,8 @@ def _creator_code_status(auth: SparkAuthorization) -> Mapping[str, Any] | None:
 def renewed(auth: SparkAuthorization, new_end: datetime) -> None:
     """TikTok confirmed a longer window: the pending extension is done and the new window earns
     its own reminders."""
-    auth.auth_end, auth.extension_requested_at = new_end, None
-    auth.status = auth.lifecycle_status()
-    auth.schedule_checks()
-    auth.save(update_fields=["auth_end", "extension_requested_at", "status", "next_poll_at", "due_at", "updated_at"])
+    if not auth.accept_extension(new_end):
+        return  # the row ended meanwhile
     auth.reminders.all().delete()
     # Marks the new window is already inside were reminded about in the old one.
     now = clock.now()
@@ -130,8 +128,8 @@ def extended_with_new_code(auth: SparkAuthorization, code: str, new_end: datetim
 
 
 def revoked_in_tiktok(auth: SparkAuthorization) -> None:
-    end_authorization(auth, Status.REVOKED, None, "The creator cancelled the authorization on TikTok")
-    auth.audit(AuditEvent.Kind.REVOKED, f"@{auth.handle} cancelled Spark Ads for {auth.post_name}")
+    if auth.end("revoke", None, "The creator cancelled the authorization on TikTok"):
+        auth.audit(AuditEvent.Kind.REVOKED, f"@{auth.handle} cancelled Spark Ads for {auth.post_name}")
 
 
 def advance(auth: SparkAuthorization, now: datetime | None = None) -> None:
@@ -144,9 +142,7 @@ def advance(auth: SparkAuthorization, now: datetime | None = None) -> None:
     if status == Status.EXPIRED:
         end_of_term(auth, now)
         return
-    auth.status = status
-    auth.schedule_checks()
-    auth.save(update_fields=["status", "next_poll_at", "due_at", "updated_at", "auth_end"])
+    auth.advance(now)
 
 
 UNBIND_RETRY = timedelta(minutes=30)
@@ -173,9 +169,8 @@ def end_of_term(auth: SparkAuthorization, now: datetime) -> None:
             f"{auth.ad_account}. Ads using it stop delivering. To run it again, ask the creator for a new code.",
         )
         return
-    auth.status, auth.ended_at, auth.next_poll_at = Status.EXPIRED, now, None
-    auth.save(update_fields=["status", "ended_at", "next_poll_at", "updated_at", "auth_end"])
-    auth.audit(AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for {auth.post_name} expired")
+    if auth.expire(reason):
+        auth.audit(AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for {auth.post_name} expired")
 
 
 def due_marks(auth: SparkAuthorization, now: datetime) -> list[int]:

@@ -366,10 +366,9 @@ def _extend_requested_code(auth: SparkAuthorization, user: Any, days: int) -> No
     except FlowError:
         auth.release_write()
         raise
-    now = timezone.now()
-    SparkAuthorization.objects.filter(pk=auth.pk).update(
-        extension_requested_at=now, next_poll_at=now + flows.REQUEST_POLL_EVERY, pending_write="", pending_since=None
-    )
+    if not auth.propose_extension():
+        auth.release_write()  # the row ended while TikTok took the request
+        return
     auth.audit(
         AuditEvent.Kind.EXTENDED,
         f"Asked @{auth.handle} to extend {auth.post_name} by {days} days",
