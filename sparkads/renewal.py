@@ -33,6 +33,7 @@ from .models import (
     ExtensionProposal,
     SparkAuthorization,
     UsageTerms,
+    code_digest,
 )
 
 Source = SparkAuthorization.Source
@@ -171,6 +172,18 @@ def _send(proposal: ExtensionProposal, user: Any) -> str:
         else:
             _close(proposal, Proposal.PROPOSED, message)
         raise FlowError(message) from exc
+    answered = str(data.get("auth_code") or "")
+    if answered and code_digest(answered) != auth.code_hash:
+        # TikTok extended the post's code it has, which is not the row's: the creator deleted
+        # the row's code in the app and made another. That code's window is not this row's.
+        message = (
+            f"TikTok extended another code of {auth.post_name}: @{auth.handle} cancelled this one in TikTok, "
+            "so it was not extended here. Ask them for the new code and paste it."
+        )
+        auth.release_write(message)
+        ledger.revoked_in_tiktok(auth)
+        _close(proposal, Proposal.WITHDRAWN, message)
+        raise FlowError(message)
     auth.release_write("")
     _close(proposal, Proposal.ACCEPTED, "")
     _grow_terms(auth, proposal)
