@@ -63,9 +63,7 @@ def test_twenty_concurrent_accepts_of_one_proposal_extend_once_on_tiktok_and_the
     assert (auth.auth_start, auth.auth_end) == tiktoks_window(live_world, auth)
 
 
-def test_twenty_concurrent_mark_paid_clicks_record_one_payment_and_apply_the_held_code_once(
-    live_world, control, alice
-):
+def test_twenty_concurrent_mark_paid_clicks_record_one_payment_and_apply_the_held_code_once(live_world, control, alice):
     post = live_world["post"]
     terms.set_release_after_payment(post.campaign.brand, alice, True)
     auth = flows.request_permission(post, alice, 60, UsageTerms(Decimal("300"), "USD"))
