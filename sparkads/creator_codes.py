@@ -33,7 +33,7 @@ from integrations.tiktok.tokens import call_with_credential
 
 from . import flows
 from .ledger import CODE_DELETED
-from .models import AuditEvent, SparkAuthorization, code_digest
+from .models import AuditEvent, SparkAuthorization
 from .tasks import apply_spark_authorization
 
 Status = SparkAuthorization.Status
@@ -165,7 +165,6 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user: 
     """REQUESTED → APPROVED with the code, exactly once; returns whether this caller did it."""
     now = timezone.now()
     fields: dict[str, Any] = {
-        "status": Status.APPROVED,
         "source": Source.CREATOR,
         "decided_at": now,
         "pending_write": "",
@@ -177,10 +176,9 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user: 
         "auth_end": flows.parse_tiktok_time(data.get("auth_code_end_time")),
         "authorization_days": _days(data.get("authorization_days"), auth.authorization_days),
     }
-    base = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED)
     with transaction.atomic():
         live = auth.free_code(code)
-        won = 0 if live is not None else base.update(auth_code=code, code_hash=code_digest(code), **fields)
+        won = live is None and auth.approve(code, **fields)
     auth.release_write()
     if live is not None:
         # TikTok answered the code another live row of this ledger already carries: no new
@@ -191,7 +189,7 @@ def _record(auth: SparkAuthorization, code: str, data: Mapping[str, Any], user: 
             + (f" until {live.auth_end:%Y-%m-%d}" if live.auth_end else "")
             + "): no new code was made, so nothing changed."
         )
-        base.update(status=Status.FAILED, next_poll_at=None, decided_at=now, last_error=message[:500])
+        auth.fail(message, decided_at=now)
         auth.audit(AuditEvent.Kind.REJECTED, message, actor=user)
         raise FlowError(message)
     if not won:
@@ -253,7 +251,7 @@ def revoke(auth: SparkAuthorization, user: Any) -> SparkAuthorization:
             )
             auth.release_write(message)
             raise FlowError(message) from exc
-    flows.end_authorization(auth, Status.REVOKED, user, "The creator revoked the authorization here")
+    auth.end("revoke", user, "The creator revoked the authorization here")
     auth.release_write("")
     auth.audit(
         AuditEvent.Kind.REVOKED,

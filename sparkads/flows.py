@@ -30,15 +30,14 @@ from . import music
 from .models import (
     AUTHORIZATION_DAYS,
     MAX_REQUESTS_PER_VIDEO,
+    REQUEST_POLL_EVERY,
     AuditEvent,
     SparkAuthorization,
     UsageTerms,
-    code_digest,
 )
 
 logger = logging.getLogger("sparkads")
 Status = SparkAuthorization.Status
-REQUEST_POLL_EVERY = timedelta(minutes=5)
 # Right after the brand asked, the creator's answer is most likely: a waiting request is read
 # again this soon, then ever less often (a quarter of its wait) up to REQUEST_POLL_EVERY, so an
 # approval shows within seconds without polling old requests at that pace.
@@ -156,14 +155,7 @@ def _insert_request(
 def _fail_request(auth: SparkAuthorization, message: str) -> None:
     """TikTok refused or never got the request: the row says so and frees the post for a retry.
     It did not use one of the video's requests, so it carries no remaining count."""
-    SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED).update(
-        status=Status.FAILED,
-        pending_write="",
-        pending_since=None,
-        next_poll_at=None,
-        num_remaining_request=None,
-        last_error=message[:500],
-    )
+    auth.fail(message, pending_write="", pending_since=None, num_remaining_request=None)
 
 
 def already_requested(auth: SparkAuthorization) -> str:
@@ -205,14 +197,15 @@ def poll_request(auth_id: int) -> str | None:
     )
     remaining = data.get("num_remaining_request")
     now = timezone.now()
-    base = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED)
     if data.get("auth_status") == "REJECTED":
-        if base.update(status=Status.REJECTED, decided_at=now, next_poll_at=None, num_remaining_request=remaining):
+        if auth.reject(num_remaining_request=remaining):
             auth.audit(AuditEvent.Kind.REJECTED, f"@{auth.handle} declined Spark Ads for {auth.post_name}")
         return Status.REJECTED
     code = data.get("auth_code") or ""
     if not code:  # still WAITING
-        base.update(next_poll_at=now + next_request_poll(auth, now), num_remaining_request=remaining)
+        SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED).update(
+            next_poll_at=now + next_request_poll(auth, now), num_remaining_request=remaining
+        )
         return Status.REQUESTED
     if not _record_approval(auth, code, data, remaining, now):
         return None
@@ -226,14 +219,11 @@ def _record_approval(
     """REQUESTED → APPROVED exactly once, whoever polls; returns whether this caller did it.
     The code must be this row's to carry (SparkAuthorization.free_code): one a live row already
     has closes the request as answered by it, never an approved row without a code."""
-    base = SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED)
     with transaction.atomic():
         live = auth.free_code(code)
         if live is None:
-            won = base.update(
-                status=Status.APPROVED,
-                auth_code=code.strip(),
-                code_hash=code_digest(code),
+            won = auth.approve(
+                code,
                 decided_at=now,
                 num_remaining_request=remaining,
                 next_poll_at=now,
@@ -244,7 +234,7 @@ def _record_approval(
             f"@{auth.handle} answered with the code for {auth.post_name} that is already in the ledger "
             f"({live.get_status_display().lower()}): no new code was made."
         )
-        if base.update(status=Status.FAILED, decided_at=now, next_poll_at=None, last_error=message):
+        if auth.fail(message, decided_at=now):
             auth.audit(AuditEvent.Kind.REJECTED, message)
         return False
     if won:
@@ -289,11 +279,8 @@ def apply_approved(auth_id: int, actor: Any = None) -> bool:
         return False
     _store_window(auth, info, ad_account)
     # A music warning stays in view on the row; an earlier error does not.
-    warning = "" if auth.music_status == music.WITH_FULL_AUTHORIZATION else auth.music_note
-    auth.applied_at, auth.applied_by, auth.last_error, auth.authorize_sent_at = timezone.now(), actor, warning, None
-    auth.status = auth.lifecycle_status()
-    auth.schedule_checks()
-    auth.save()
+    if not auth.apply(actor, "" if auth.music_status == music.WITH_FULL_AUTHORIZATION else auth.music_note):
+        return False  # the row changed meanwhile (it ended or expired): nothing to record
     auth.audit(
         AuditEvent.Kind.APPLIED,
         f"{capfirst(auth.post_name)} authorized to ad account {ad_account} until {auth.auth_end:%Y-%m-%d}",
@@ -358,10 +345,7 @@ def held_for_payment(auth_id: int) -> bool:
     first = not AuditEvent.objects.filter(authorization=auth, kind=AuditEvent.Kind.HELD).exists()
     # Nothing to ask TikTok until it is paid; the deadline poller expires it when its window
     # ends on TikTok's clock.
-    SparkAuthorization.objects.filter(pk=auth_id, status=Status.APPROVED).update(
-        next_poll_at=None, due_at=auth.auth_end
-    )
-    if first:
+    if auth.hold() and first:
         auth.audit(
             AuditEvent.Kind.HELD,
             f"Code for {auth.post_name} approved; held until the fee ({auth.fee_label}) is marked paid",
@@ -373,9 +357,7 @@ def _expire_unapplied(auth: SparkAuthorization) -> None:
     unpaid = auth.payment_status == SparkAuthorization.Payment.UNPAID
     why = "while waiting for the fee to be paid" if unpaid else "before it reached the ad account"
     reason = f"The window ended on {auth.auth_end:%Y-%m-%d} {why}; the code was never used"
-    if not SparkAuthorization.objects.filter(pk=auth.pk, status=Status.APPROVED).update(
-        status=Status.EXPIRED, ended_at=timezone.now(), end_reason=reason, next_poll_at=None
-    ):
+    if not auth.expire(reason):
         return  # another worker recorded it
     auth.audit(AuditEvent.Kind.EXPIRED, f"Code for {auth.post_name} expired unused {why}")
     mail.send_later(
@@ -429,7 +411,7 @@ def unbind(auth: SparkAuthorization, user: Any, *, reason: str = "") -> None:
     except FlowError:
         auth.release_write()
         raise
-    end_authorization(auth, Status.UNBOUND, user, reason or "Unbound from the ad account")
+    auth.end("unbind", user, reason or "Unbound from the ad account")
     auth.release_write("")
     auth.audit(
         AuditEvent.Kind.UNBOUND,
@@ -437,9 +419,3 @@ def unbind(auth: SparkAuthorization, user: Any, *, reason: str = "") -> None:
         actor=user,
         ad_account=ad_account,
     )
-
-
-def end_authorization(auth: SparkAuthorization, status: str, user: Any, reason: str) -> None:
-    auth.status, auth.ended_at, auth.end_reason, auth.next_poll_at = status, timezone.now(), reason[:300], None
-    auth.ended_by = user if user is not None and getattr(user, "is_authenticated", False) else None
-    auth.save(update_fields=["status", "ended_at", "ended_by", "end_reason", "next_poll_at", "updated_at"])

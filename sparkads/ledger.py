@@ -16,12 +16,14 @@ from integrations.tiktok import TikTokError, clock
 from integrations.tiktok.tokens import call_with_credential
 
 from .ads import flows as spark_ads
-from .flows import capability_for, end_authorization, parse_tiktok_time, unbind
+from .flows import apply_approved, capability_for, parse_tiktok_time, unbind
 from .models import AuditEvent, SparkAuthorization, SparkReminder, code_digest
 
 Status = SparkAuthorization.Status
 # TikTok's answer for a post whose code was never made or was deleted (docs/sandbox.md).
 CODE_DELETED = 40007
+# auth_code_status of a code that can still be applied.
+LIVE_CODE = ("NOT_USED", "IN_USE")
 
 
 def refresh_from_tiktok(auth: SparkAuthorization) -> None:
@@ -39,13 +41,21 @@ def refresh_from_tiktok(auth: SparkAuthorization) -> None:
     if data is None:
         return
     code = str(data.get("auth_code") or "")
-    deleted = data.get("auth_code_status") == "DELETED" and code_digest(code) == auth.code_hash
+    ours = bool(code) and code_digest(code) == auth.code_hash
+    new_end = parse_tiktok_time(data.get("auth_code_end_time"))
     # The post's code is another one: ours was deleted and the creator made a new one since.
-    replaced = auth.source == SparkAuthorization.Source.CREATOR and bool(code) and code_digest(code) != auth.code_hash
-    if deleted or replaced:
+    replaced = auth.source == SparkAuthorization.Source.CREATOR and bool(code) and not ours
+    if (ours and data.get("auth_code_status") == "DELETED") or replaced:
         revoked_in_tiktok(auth)
         return
-    new_end = parse_tiktok_time(data.get("auth_code_end_time"))
+    if not ours:
+        # TikTok One's status is the post's latest request, which may name another code (a
+        # newer request's, since applied, deleted or expired): its window is not this row's.
+        # Only the extension this row asked for, approved as a new code, becomes its own.
+        later = new_end is not None and auth.auth_end is not None and new_end > auth.auth_end
+        if auth.extension_pending and later and data.get("auth_code_status") in LIVE_CODE:
+            extended_with_new_code(auth, code, new_end)
+        return
     if new_end and auth.auth_end and new_end > auth.auth_end:
         renewed(auth, new_end)
 
@@ -82,10 +92,8 @@ def _creator_code_status(auth: SparkAuthorization) -> Mapping[str, Any] | None:
 def renewed(auth: SparkAuthorization, new_end: datetime) -> None:
     """TikTok confirmed a longer window: the pending extension is done and the new window earns
     its own reminders."""
-    auth.auth_end, auth.extension_requested_at = new_end, None
-    auth.status = auth.lifecycle_status()
-    auth.schedule_checks()
-    auth.save(update_fields=["auth_end", "extension_requested_at", "status", "next_poll_at", "due_at", "updated_at"])
+    if not auth.accept_extension(new_end):
+        return  # the row ended meanwhile
     auth.reminders.all().delete()
     # Marks the new window is already inside were reminded about in the old one.
     now = clock.now()
@@ -103,9 +111,25 @@ def renewed(auth: SparkAuthorization, new_end: datetime) -> None:
     )
 
 
+def extended_with_new_code(auth: SparkAuthorization, code: str, new_end: datetime | None) -> None:
+    """The creator approved this row's EXTEND request in TikTok and TikTok made a new code for
+    the post. The ads run on the old code only until its own end, so the row takes the new code
+    and the one apply path authorizes the ad account with it; the row's window is then the new
+    code's as tt_video/info/ gives it. A code another row holds stays that row's."""
+    if not auth.accept_extension_code(code, new_end):
+        return
+    auth.audit(
+        AuditEvent.Kind.RENEWED,
+        f"@{auth.handle} approved the extension of {auth.post_name} in TikTok with a new code"
+        + (f" until {new_end:%Y-%m-%d}" if new_end else ""),
+    )
+    apply_approved(auth.pk)
+    auth.refresh_from_db()
+
+
 def revoked_in_tiktok(auth: SparkAuthorization) -> None:
-    end_authorization(auth, Status.REVOKED, None, "The creator cancelled the authorization on TikTok")
-    auth.audit(AuditEvent.Kind.REVOKED, f"@{auth.handle} cancelled Spark Ads for {auth.post_name}")
+    if auth.end("revoke", None, "The creator cancelled the authorization on TikTok"):
+        auth.audit(AuditEvent.Kind.REVOKED, f"@{auth.handle} cancelled Spark Ads for {auth.post_name}")
 
 
 def advance(auth: SparkAuthorization, now: datetime | None = None) -> None:
@@ -118,9 +142,7 @@ def advance(auth: SparkAuthorization, now: datetime | None = None) -> None:
     if status == Status.EXPIRED:
         end_of_term(auth, now)
         return
-    auth.status = status
-    auth.schedule_checks()
-    auth.save(update_fields=["status", "next_poll_at", "due_at", "updated_at", "auth_end"])
+    auth.advance(now)
 
 
 UNBIND_RETRY = timedelta(minutes=30)
@@ -147,9 +169,8 @@ def end_of_term(auth: SparkAuthorization, now: datetime) -> None:
             f"{auth.ad_account}. Ads using it stop delivering. To run it again, ask the creator for a new code.",
         )
         return
-    auth.status, auth.ended_at, auth.next_poll_at = Status.EXPIRED, now, None
-    auth.save(update_fields=["status", "ended_at", "next_poll_at", "updated_at", "auth_end"])
-    auth.audit(AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for {auth.post_name} expired")
+    if auth.expire(reason):
+        auth.audit(AuditEvent.Kind.EXPIRED, f"Spark Ads authorization for {auth.post_name} expired")
 
 
 def due_marks(auth: SparkAuthorization, now: datetime) -> list[int]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -48,6 +48,8 @@ EXPIRING_WITHIN = timedelta(days=14)
 LAST_DAY = timedelta(days=1)
 # A live authorization is read on TikTok this often (a cancellation or an extension made there).
 LIVE_CHECK_EVERY = timedelta(days=1)
+# A request waiting for the creator (or an EXTEND request) is read on TikTok at least this often.
+REQUEST_POLL_EVERY = timedelta(minutes=5)
 # TikTok allows at most this many permission requests per video.
 MAX_REQUESTS_PER_VIDEO = 30
 
@@ -239,6 +241,9 @@ class SparkAuthorization(PendingWrite):
     # its claim, so a stale page or a forged POST changes nothing.
     TRANSITIONS: dict[str, frozenset[str]] = {
         "approve": frozenset({Status.REQUESTED}),
+        # The creator declined, or the request was never sent or answered with a known code.
+        "reject": frozenset({Status.REQUESTED}),
+        "fail": frozenset({Status.REQUESTED}),
         "hold": frozenset({Status.APPROVED}),
         "apply": frozenset({Status.APPROVED}),
         "mark_paid": frozenset({Status.APPROVED, Status.ACTIVE, Status.EXPIRING, Status.EXPIRED, Status.UNBOUND}),
@@ -248,7 +253,11 @@ class SparkAuthorization(PendingWrite):
         "unbind": frozenset({Status.ACTIVE, Status.EXPIRING, Status.EXPIRED}),
         "revoke": frozenset({Status.APPROVED, Status.ACTIVE, Status.EXPIRING}),
         "expire": frozenset({Status.APPROVED, Status.ACTIVE, Status.EXPIRING}),
+        # TikTok's clock moves a live code from active to expiring.
+        "advance": frozenset({Status.ACTIVE, Status.EXPIRING}),
     }
+    # What unbind and revoke record; the other actions' target is in their methods.
+    ENDS = {"unbind": Status.UNBOUND, "revoke": Status.REVOKED}
 
     def refusal(self, action: str) -> str:
         """Why `action` is not allowed on this row now, in words for the page; "" if it is."""
@@ -315,6 +324,151 @@ class SparkAuthorization(PendingWrite):
             return holder
         SparkAuthorization.objects.filter(pk=holder.pk).update(code_hash="", auth_code="")
         return None
+
+    # --- the transitions: each a conditional UPDATE through in_states_for, so of two racing
+    # callers one wins and the other changes nothing; the winner's copy takes the new fields.
+
+    def _move(self, action: str, **fields: Any) -> bool:
+        fields["updated_at"] = timezone.now()
+        if not self.in_states_for(action).update(**fields):
+            return False
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return True
+
+    def approve(self, code: str, **fields: Any) -> bool:
+        """REQUESTED → APPROVED with the code TikTok gave, inside the caller's transaction
+        that freed the code (free_code)."""
+        return self._move(
+            "approve", status=self.Status.APPROVED, auth_code=code.strip(), code_hash=code_digest(code), **fields
+        )
+
+    def reject(self, **fields: Any) -> bool:
+        return self._move("reject", status=self.Status.REJECTED, decided_at=timezone.now(), next_poll_at=None, **fields)
+
+    def fail(self, message: str, **fields: Any) -> bool:
+        """The request was refused, never confirmed sent, or answered with a code the ledger has."""
+        return self._move("fail", status=self.Status.FAILED, next_poll_at=None, last_error=message[:500], **fields)
+
+    def hold(self) -> bool:
+        """Held until the fee is paid: nothing to ask TikTok, due when the window ends."""
+        return self._move("hold", next_poll_at=None, due_at=self.auth_end)
+
+    def mark_paid(self, user: Any) -> bool:
+        """The fee recorded as paid, once. A held code is due to the poller from then on, as
+        every approved code is: should its apply die once TikTok applied the code, the poller
+        takes the row over when the apply's claim runs out."""
+        now = timezone.now()
+        won = (
+            self.in_states_for("mark_paid")
+            .filter(payment_status=self.Payment.UNPAID)
+            .update(
+                payment_status=self.Payment.PAID,
+                paid_at=now,
+                paid_by=user,
+                next_poll_at=models.Case(
+                    models.When(status=self.Status.APPROVED, then=models.Value(now)), default=models.F("next_poll_at")
+                ),
+                updated_at=now,
+            )
+        )
+        self.refresh_from_db()
+        return bool(won)
+
+    def apply(self, actor: Any, note: str) -> bool:
+        """APPROVED → live, once TikTok applied the code: the window and the post as
+        tt_video/info/ gave them (already set on this copy), `note` the warning left in view."""
+        self.schedule_checks()
+        return self._move(
+            "apply",
+            status=self.lifecycle_status(),
+            applied_at=timezone.now(),
+            applied_by=actor,
+            last_error=note[:500],
+            authorize_sent_at=None,
+            ad_account=self.ad_account,
+            item_id=self.item_id,
+            auth_start=self.auth_start,
+            auth_end=self.auth_end,
+            caption=self.caption,
+            tiktok_name=self.tiktok_name,
+            identity_id=self.identity_id,
+            tiktok_account=self.tiktok_account,
+            next_poll_at=self.next_poll_at,
+            due_at=self.due_at,
+        )
+
+    def accept_extension(self, new_end: datetime) -> bool:
+        """extend_accept: TikTok confirmed a longer window of this row's code."""
+        self.auth_end = new_end
+        self.schedule_checks()
+        return self._move(
+            "extend_accept",
+            auth_end=new_end,
+            extension_requested_at=None,
+            status=self.lifecycle_status(),
+            next_poll_at=self.next_poll_at,
+            due_at=self.due_at,
+        )
+
+    def propose_extension(self) -> bool:
+        """extend_propose of a requested code: TikTok's EXTEND request went out; pending until
+        the live check sees TikTok's answer."""
+        now = timezone.now()
+        return self._move(
+            "extend_propose",
+            extension_requested_at=now,
+            next_poll_at=now + REQUEST_POLL_EVERY,
+            pending_write="",
+            pending_since=None,
+        )
+
+    def advance(self, now: datetime | None = None) -> bool:
+        """A live code as TikTok's clock finds it (active or expiring), with its next checks."""
+        self.schedule_checks()
+        return self._move(
+            "advance", status=self.lifecycle_status(now), next_poll_at=self.next_poll_at, due_at=self.due_at
+        )
+
+    def expire(self, reason: str = "") -> bool:
+        return self._move(
+            "expire", status=self.Status.EXPIRED, ended_at=timezone.now(), end_reason=reason[:300], next_poll_at=None
+        )
+
+    def end(self, action: str, user: Any, reason: str) -> bool:
+        """unbind or revoke: the code ends here, by `user` (None: TikTok or the platform)."""
+        return self._move(
+            action,
+            status=self.ENDS[action],
+            ended_at=timezone.now(),
+            ended_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
+            end_reason=reason[:300],
+            next_poll_at=None,
+        )
+
+    def accept_extension_code(self, code: str, end: datetime | None) -> bool:
+        """extend_accept for a requested code: the creator approved the EXTEND request in
+        TikTok, which made a new code. The row carries it from now on as an approved code for
+        the apply path. A code the ledger already has is another row's, never this row's
+        extension. Returns whether the row took it."""
+        digest = code_digest(code)
+        if SparkAuthorization.objects.filter(brand_id=self.brand_id, code_hash=digest).exists():
+            return False
+        try:
+            with transaction.atomic():
+                return self._move(
+                    "extend_accept",
+                    status=self.Status.APPROVED,
+                    auth_code=code.strip(),
+                    code_hash=digest,
+                    auth_end=end,
+                    extension_requested_at=None,
+                    apply_claimed_at=None,
+                    authorize_sent_at=None,
+                    next_poll_at=timezone.now(),
+                )
+        except IntegrityError:  # another row took the code in between
+            return False
 
     def set_code(self, code: str) -> None:
         self.auth_code = code.strip()

@@ -33,6 +33,7 @@ from .models import (
     ExtensionProposal,
     SparkAuthorization,
     UsageTerms,
+    code_digest,
 )
 
 Source = SparkAuthorization.Source
@@ -171,6 +172,18 @@ def _send(proposal: ExtensionProposal, user: Any) -> str:
         else:
             _close(proposal, Proposal.PROPOSED, message)
         raise FlowError(message) from exc
+    answered = str(data.get("auth_code") or "")
+    if answered and code_digest(answered) != auth.code_hash:
+        # TikTok extended the post's code it has, which is not the row's: the creator deleted
+        # the row's code in the app and made another. That code's window is not this row's.
+        message = (
+            f"TikTok extended another code of {auth.post_name}: @{auth.handle} cancelled this one in TikTok, "
+            "so it was not extended here. Ask them for the new code and paste it."
+        )
+        auth.release_write(message)
+        ledger.revoked_in_tiktok(auth)
+        _close(proposal, Proposal.WITHDRAWN, message)
+        raise FlowError(message)
     auth.release_write("")
     _close(proposal, Proposal.ACCEPTED, "")
     _grow_terms(auth, proposal)
@@ -366,10 +379,9 @@ def _extend_requested_code(auth: SparkAuthorization, user: Any, days: int) -> No
     except FlowError:
         auth.release_write()
         raise
-    now = timezone.now()
-    SparkAuthorization.objects.filter(pk=auth.pk).update(
-        extension_requested_at=now, next_poll_at=now + flows.REQUEST_POLL_EVERY, pending_write="", pending_since=None
-    )
+    if not auth.propose_extension():
+        auth.release_write()  # the row ended while TikTok took the request
+        return
     auth.audit(
         AuditEvent.Kind.EXTENDED,
         f"Asked @{auth.handle} to extend {auth.post_name} by {days} days",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from integrations.errors import FlowError
@@ -24,24 +23,9 @@ def mark_paid(auth: SparkAuthorization, user: Any) -> bool:
     held for the payment is applied now (the one `tt_video/authorize/` write goes through
     apply_approved's claim). Returns whether it was."""
     auth.guard("mark_paid")
-    now = timezone.now()
-    if (
-        not auth.in_states_for("mark_paid")
-        .filter(payment_status=Payment.UNPAID)
-        .update(
-            payment_status=Payment.PAID,
-            paid_at=now,
-            paid_by=user,
-            # A held code is due to the poller from now on, as every approved code is: should
-            # the apply below die with its process once TikTok applied the code, the poller
-            # takes the row over when the apply's claim runs out.
-            next_poll_at=Case(When(status=Status.APPROVED, then=Value(now)), default=F("next_poll_at")),
-        )
-    ):
-        auth.refresh_from_db()
+    if not auth.mark_paid(user):
         auth.guard("mark_paid")
         raise FlowError(f"Not possible now: the authorization of {auth.post_name} changed; reload the page.")
-    auth.refresh_from_db()
     auth.audit(AuditEvent.Kind.PAID, f"Fee of {auth.fee_label} for {auth.post_name} marked paid", actor=user)
     if auth.status != Status.APPROVED:
         return False

@@ -21,7 +21,7 @@ from integrations.tiktok import TikTokError, clock, items, iter_pages
 from integrations.tiktok.spark import identity_handle
 from integrations.tiktok.tokens import call_with_credential
 
-from ..flows import credential_id, end_authorization, unbind
+from ..flows import credential_id, unbind
 from ..models import AdsManagerLink, AuditEvent, SparkAuthorization
 
 Status = SparkAuthorization.Status
@@ -279,8 +279,6 @@ def unlink(link: AdsManagerLink, user: Any, *, reason: str = "") -> int:
         try:
             unbind(auth, user, reason=f"@{link.username} was unlinked from {link.ad_account}")
         except FlowError:
-            end_authorization(
-                auth, Status.UNBOUND, user, f"@{link.username} was unlinked; TikTok did not confirm the unbind"
-            )
+            auth.end("unbind", user, f"@{link.username} was unlinked; TikTok did not confirm the unbind")
         count += 1
     return count

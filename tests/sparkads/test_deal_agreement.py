@@ -327,3 +327,25 @@ def test_accepting_an_extension_of_a_code_the_creator_deleted_in_tiktok_records_
     proposal.refresh_from_db()
     assert made_here.status == SparkAuthorization.Status.REVOKED
     assert proposal.status == ExtensionProposal.Status.WITHDRAWN
+
+
+def test_an_extension_tiktok_answers_for_another_code_of_the_post_never_becomes_the_rows_window(
+    made_here, alice, creator, settings
+):
+    """The creator deleted the code in the app and made a new one: TikTok extends the post's
+    code it has, and answers that code. Its window is not the row's; the row's code is gone,
+    which is the creator's cancellation."""
+    proposal = renewal.propose(made_here, alice, 30, UsageTerms(None, ""))
+    window = (made_here.auth_start, made_here.auth_end)
+    answer = _extended(made_here, 30)
+    answer["data"]["auth_code"] = "CODE-MADE-IN-THE-APP"
+    with responses.RequestsMock() as rsps:
+        extend = rsps.post(url(settings, "business/post/authorize/"), json=answer)
+        with pytest.raises(FlowError, match="another code"):
+            renewal.accept(ExtensionProposal.objects.get(pk=proposal.pk), creator)
+    assert extend.call_count == 1
+    made_here.refresh_from_db()
+    proposal.refresh_from_db()
+    assert (made_here.auth_start, made_here.auth_end) == window
+    assert made_here.status == SparkAuthorization.Status.REVOKED and made_here.authorization_days == 30
+    assert proposal.status == ExtensionProposal.Status.WITHDRAWN

@@ -17,7 +17,7 @@ from django.utils.html import escape
 from integrations.models import BackgroundJob, CampaignPost
 from sparkads import creator_codes, flows, renewal, tasks, terms
 from sparkads.models import AuditEvent, SparkAuthorization, UsageTerms
-from tests.sparkads.conftest import CAMPAIGN_ID, TTO_ID
+from tests.sparkads.conftest import ADVERTISER_ID, CAMPAIGN_ID, TTO_ID
 from tiktok_sandbox.testing import link_post
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -200,3 +200,41 @@ def test_a_code_the_creator_approved_here_is_extended_only_when_the_creator_acce
     assert {"proposed", "extended", "renewed"} <= set(kinds)
     ledger_html = client_for(alice).get(reverse("sparkads:ledger", args=[live_world["campaign"].brand.slug])).content
     assert "395 days · 20.00 USD · unpaid" in ledger_html.decode()
+
+
+def test_a_live_check_keeps_the_rows_window_when_a_newer_code_of_the_post_is_cancelled_in_tiktok(
+    live_world, live_sandbox, control, alice
+):
+    """TikTok One's status names the post's latest request: once a newer row's code is cancelled
+    in TikTok, it names that code, deleted, with its later end. The older row keeps the window
+    TikTok has for its own code, and only the newer row is recorded as cancelled."""
+    import re
+
+    import requests
+
+    from integrations.tiktok import BusinessClient
+
+    post = live_world["post"]
+    rows = []
+    for days in (30, 60):
+        auth = flows.request_permission(post, alice, days)
+        control("POST", "helpers/spark/approve", {"video_id": post.video_id, "days": days})
+        tasks.poll_spark_request(auth.pk)
+        auth.refresh_from_db()
+        assert auth.status == Status.ACTIVE
+        rows.append(auth)
+    older, newer = rows
+    tiktok = requests.Session()
+    tiktok.post(f"{live_sandbox}/sandbox/login/", data={"handle": live_world["account"].handle}, timeout=60)
+    screen = tiktok.get(f"{live_sandbox}/sandbox/tiktok/authorizations/", timeout=60).text
+    found = re.search(rf"<code>{re.escape(newer.auth_code)}</code>.*?name=\"code\" value=\"(\d+)\"", screen, re.S)
+    assert found is not None
+    tiktok.post(f"{live_sandbox}/sandbox/tiktok/authorizations/", data={"code": found[1]}, timeout=60)
+
+    for auth in (older, newer):
+        tasks.check_spark_authorization(auth.pk)
+        auth.refresh_from_db()
+    assert newer.status == Status.REVOKED
+    info = BusinessClient(live_world["cred"].access_token).tt_video_info(ADVERTISER_ID, older.auth_code)["auth_info"]
+    assert older.status == Status.ACTIVE
+    assert older.auth_end == flows.parse_tiktok_time(info["auth_end_time"])

@@ -71,14 +71,14 @@ def active(world, user_factory):
     return auth
 
 
-def _status(settings, rsps, end):
+def _status(settings, rsps, end, code="CODE-ACTIVE", code_status="IN_USE"):
     rsps.get(
         url(settings, "tcm/tt_video/status/"),
         json=ok(
             {
                 "auth_status": "ACCEPTED",
-                "auth_code": "CODE-ACTIVE",
-                "auth_code_status": "IN_USE",
+                "auth_code": code,
+                "auth_code_status": code_status,
                 "auth_code_end_time": end.strftime("%Y-%m-%d %H:%M:%S"),
                 "num_remaining_request": 29,
             }

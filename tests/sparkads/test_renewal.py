@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from sparkads import ledger, tasks
 from sparkads.models import AuditEvent, SparkAuthorization, SparkReminder
-from tests.sparkads.test_flows import START, _status, ok, url
+from tests.sparkads.conftest import MUSIC_CLEARED
+from tests.sparkads.test_flows import START, _status, info, ok, url
 
 pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
@@ -149,19 +150,74 @@ def test_an_unbind_tiktok_cannot_take_now_keeps_the_row_and_is_tried_again(
     assert sixty_days.due_at == sixty_days.auth_end + timedelta(minutes=5) + ledger.UNBIND_RETRY
 
 
-def test_a_renewal_seen_on_tiktok_before_the_end_keeps_the_post_bound(
+def test_a_renewal_of_the_rows_code_seen_on_tiktok_before_the_end_keeps_the_post_bound(
     sixty_days, settings, django_capture_on_commit_callbacks
 ):
     sixty_days.extension_requested_at = START + timedelta(days=40)
     sixty_days.save()
     new_end = sixty_days.auth_end + timedelta(days=30)
     with responses.RequestsMock() as rsps:
-        _status(settings, rsps, new_end)  # the creator approved the extension
+        _status(settings, rsps, new_end, code="CODE-SIXTY")  # the creator approved the extension
         _check_at(sixty_days, sixty_days.auth_end + timedelta(minutes=5), django_capture_on_commit_callbacks)
     sixty_days.refresh_from_db()
     assert sixty_days.status == Status.ACTIVE and sixty_days.auth_end == new_end
     assert not sixty_days.extension_pending
     assert AuditEvent.objects.filter(authorization=sixty_days, kind="renewed").exists()
+
+
+def test_an_approved_extension_that_is_a_new_code_becomes_the_rows_code_and_is_applied_with_its_window(
+    sixty_days, settings, django_capture_on_commit_callbacks
+):
+    """TikTok answers an approved EXTEND request with a new code: the ads run on the old one
+    until its own end, so the row takes the new code through the one apply path, and its
+    window is the new code's as tt_video/info/ gives it."""
+    sixty_days.extension_requested_at = START + timedelta(days=40)
+    sixty_days.save()
+    new_end = sixty_days.auth_end + timedelta(days=30)
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, new_end, code="CODE-EXTENDED", code_status="NOT_USED")
+        rsps.get(url(settings, "tt_video/info/"), json=info(new_end, video_id=sixty_days.item_id))
+        rsps.get(url(settings, "identity/music/authorization/"), json=ok(MUSIC_CLEARED))
+        authorize = rsps.post(url(settings, "tt_video/authorize/"), json=ok({}))
+        _check_at(sixty_days, START + timedelta(days=45), django_capture_on_commit_callbacks)
+    assert json.loads(authorize.calls[0].request.body)["auth_code"] == "CODE-EXTENDED"
+    sixty_days.refresh_from_db()
+    assert sixty_days.auth_code == "CODE-EXTENDED" and sixty_days.status == Status.ACTIVE
+    assert (sixty_days.auth_start, sixty_days.auth_end) == (START, new_end)
+    assert not sixty_days.extension_pending
+
+
+def test_a_live_check_never_takes_the_window_of_another_code_of_the_post(
+    sixty_days, settings, django_capture_on_commit_callbacks
+):
+    """The TikTok One status is the post's latest request: after another row's code was made
+    and then deleted in TikTok, it names that code and its later end, which are not this row's."""
+    window = (sixty_days.auth_start, sixty_days.auth_end)
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, sixty_days.auth_end + timedelta(days=300), code="CODE-OTHER", code_status="DELETED")
+        _check_at(sixty_days, START + timedelta(days=10), django_capture_on_commit_callbacks)
+    sixty_days.refresh_from_db()
+    assert sixty_days.status == Status.ACTIVE and (sixty_days.auth_start, sixty_days.auth_end) == window
+    assert sixty_days.auth_code == "CODE-SIXTY"
+    assert not AuditEvent.objects.filter(authorization=sixty_days, kind__in=["renewed", "revoked"]).exists()
+
+
+def test_a_live_code_of_another_row_is_not_taken_as_this_rows_extension(
+    sixty_days, world, settings, django_capture_on_commit_callbacks
+):
+    sixty_days.extension_requested_at = START + timedelta(days=40)
+    sixty_days.save()
+    other = SparkAuthorization.objects.create(
+        brand=sixty_days.brand, post=sixty_days.post, video_id=sixty_days.video_id, status=Status.ACTIVE
+    )
+    other.set_code("CODE-OTHER")
+    other.save()
+    window = (sixty_days.auth_start, sixty_days.auth_end)
+    with responses.RequestsMock() as rsps:
+        _status(settings, rsps, sixty_days.auth_end + timedelta(days=300), code="CODE-OTHER")
+        _check_at(sixty_days, START + timedelta(days=45), django_capture_on_commit_callbacks)
+    sixty_days.refresh_from_db()
+    assert sixty_days.auth_code == "CODE-SIXTY" and (sixty_days.auth_start, sixty_days.auth_end) == window
 
 
 def test_a_requested_code_is_extended_with_action_extend_and_shows_pending_until_tiktok_confirms(
@@ -198,7 +254,7 @@ def test_a_renewed_window_does_not_repeat_marks_it_starts_inside(
 ):
     new_end = sixty_days.auth_end + timedelta(days=10)  # renewed on day 50: 20 days left
     with responses.RequestsMock() as rsps:
-        _status(settings, rsps, new_end)
+        _status(settings, rsps, new_end, code="CODE-SIXTY")
         _check_at(sixty_days, START + timedelta(days=50), django_capture_on_commit_callbacks)
     sixty_days.refresh_from_db()
     assert sixty_days.auth_end == new_end
