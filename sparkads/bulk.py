@@ -87,6 +87,9 @@ def bulk_request_job(job: BackgroundJob) -> tuple[str, dict]:
 
 def request_one(post: CampaignPost, user: Any, days: int, terms: UsageTerms) -> dict:
     """One post of the batch: skip what already has a code or an open request, else send."""
+    waiting = flows.waiting_extension(post)
+    if waiting:
+        return _state("waiting", waiting, None)
     existing = (
         SparkAuthorization.objects.filter(post=post).filter(Q(status__in=HAS_CODE) | Q(status=Status.REQUESTED)).first()
     )

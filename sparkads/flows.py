@@ -95,6 +95,9 @@ def request_permission(post: CampaignPost, user: Any, days: int, terms: UsageTer
     cap = enabled_capability(brand)
     if days not in AUTHORIZATION_DAYS:
         raise FlowError("Pick 7, 30, 60 or 365 days.")
+    waiting = waiting_extension(post)
+    if waiting:
+        raise FlowError(waiting)
     last = SparkAuthorization.objects.filter(post=post).exclude(num_remaining_request=None).first()
     if last is not None and last.num_remaining_request == 0:
         raise FlowError(f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used.")
@@ -169,6 +172,22 @@ def already_requested(auth: SparkAuthorization) -> str:
     )
 
 
+def waiting_extension(post: CampaignPost) -> str:
+    """Why no new request for `post` is sent while a live code's EXTEND request for it waits:
+    TikTok's status would answer for the new one, and the extension's answer be lost. "" if
+    none waits."""
+    extending = SparkAuthorization.objects.filter(post=post).open_requests().exclude(status=Status.REQUESTED).first()
+    if extending is None:
+        return ""
+    assert extending.extension_requested_at is not None  # an open request of a live code
+    when = timezone.localtime(clock.on_clock(extending.extension_requested_at))
+    return (
+        f"Not sent: the extension of {extending.post_name} asked for on {when:%Y-%m-%d %H:%M} is waiting for "
+        f"@{extending.handle}'s answer on TikTok, which reports on a post's latest request only. "
+        "Request again once it is answered."
+    )
+
+
 def apply_error(exc: TikTokError) -> str:
     if "maximum number" in exc.message:
         return f"TikTok allows {MAX_REQUESTS_PER_VIDEO} requests per video and all have been used."
@@ -187,6 +206,12 @@ def poll_request(auth_id: int) -> str | None:
     auth = SparkAuthorization.objects.select_related("brand", "post").filter(pk=auth_id).first()
     if auth is None or auth.status != Status.REQUESTED or auth.post_id is None:
         return None
+    if auth.waits_for_newer_request():
+        # TikTok's status answers the newer request now; this one is read once that is answered.
+        SparkAuthorization.objects.filter(pk=auth.pk, status=Status.REQUESTED).update(
+            next_poll_at=timezone.now() + REQUEST_POLL_EVERY
+        )
+        return Status.REQUESTED
     previews.fill_for(auth.post)
     cap = capability_for(auth.brand)
     tto = cap.tiktok_one_account

@@ -51,9 +51,15 @@ def refresh_from_tiktok(auth: SparkAuthorization) -> None:
     if not ours:
         # TikTok One's status is the post's latest request, which may name another code (a
         # newer request's, since applied, deleted or expired): its window is not this row's.
-        # Only the extension this row asked for, approved as a new code, becomes its own.
+        # Only the extension this row asked for, approved as a new code, becomes its own, and
+        # only while no newer request of another row is what the status answers for.
         later = new_end is not None and auth.auth_end is not None and new_end > auth.auth_end
-        if auth.extension_pending and later and data.get("auth_code_status") in LIVE_CODE:
+        if (
+            auth.extension_pending
+            and later
+            and data.get("auth_code_status") in LIVE_CODE
+            and not auth.waits_for_newer_request()
+        ):
             extended_with_new_code(auth, code, new_end)
         return
     if new_end and auth.auth_end and new_end > auth.auth_end:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, transaction
 from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -99,6 +100,30 @@ class SparkAuthorizationQuerySet(BrandScopedQuerySet):
                 for person in people
             }
         )
+
+    def open_requests(self) -> SparkAuthorizationQuerySet:
+        """Rows whose TikTok One request waits for the creator: a request, or a live code's
+        EXTEND request. TikTok's tcm/tt_video/status/ answers for a post's latest request without
+        saying which, so a post has one of them at a time (SparkAuthorization.refusal,
+        flows.request_permission)."""
+        status = SparkAuthorization.Status
+        return self.filter(
+            Q(status=status.REQUESTED)
+            | Q(status__in=[status.ACTIVE, status.EXPIRING], extension_requested_at__isnull=False)
+        )
+
+    def with_other_request_at(self) -> SparkAuthorizationQuerySet:
+        """Each row with when the newest open request of another row for its post was sent, as
+        ``other_request_at``; None for none."""
+        others = (
+            SparkAuthorization.objects.open_requests()
+            .filter(brand_id=OuterRef("brand_id"), post_id=OuterRef("post_id"))
+            .exclude(pk=OuterRef("pk"))
+            .annotate(asked=Coalesce("extension_requested_at", "requested_at"))
+            .order_by("-asked")
+            .values("asked")[:1]
+        )
+        return self.annotate(other_request_at=Subquery(others))
 
 
 class SparkAuthorization(PendingWrite):
@@ -206,6 +231,8 @@ class SparkAuthorization(PendingWrite):
     requested_by_email: str | None
     applied_by_email: str | None
     ended_by_email: str | None
+    # Annotated by SparkAuthorizationQuerySet.with_other_request_at on the ledger's rows.
+    other_request_at: datetime | None
 
     class Meta:
         constraints = [
@@ -272,6 +299,11 @@ class SparkAuthorization(PendingWrite):
                 f"The code for {self.post_name} was pasted, so it cannot be extended from here: ask "
                 f"@{self.handle} for a new code (TikTok: the post's Ad settings) and paste it."
             )
+        if action == "extend_propose" and self.source == self.Source.REQUEST and self.other_open_request_at():
+            return (
+                f"Not possible now: a request for {self.post_name} is waiting for @{self.handle}'s answer on "
+                "TikTok, which reports on a post's latest request only. Extend once it is answered."
+            )
         if action == "unbind" and not (self.item_id and self.ad_account_id):
             return "Only a post that is authorized to an ad account can be unbound."
         return ""
@@ -295,6 +327,31 @@ class SparkAuthorization(PendingWrite):
 
     def allows(self, action: str) -> bool:
         return not self.refusal(action)
+
+    def other_open_request_at(self) -> datetime | None:
+        """When another row's open TikTok One request for this post was sent (the newest); None
+        for none. The ledger's rows have it annotated; any other row reads it now."""
+        if "other_request_at" in self.__dict__:
+            return self.other_request_at
+        rows = SparkAuthorization.objects.filter(pk=self.pk).with_other_request_at()
+        return rows.values_list("other_request_at", flat=True).first()
+
+    @property
+    def open_request_at(self) -> datetime | None:
+        """When this row's own open request was sent: its request, or its code's EXTEND request."""
+        if self.status == self.Status.REQUESTED:
+            return self.requested_at
+        return self.extension_requested_at if self.extension_pending else None
+
+    def waits_for_newer_request(self) -> bool:
+        """Another row's request for the post is newer than this row's open one, so TikTok's
+        status answers that request, not this one: the answer is read once that one is answered.
+        Only rows from before a post had one open request at a time get here."""
+        mine = self.open_request_at
+        if mine is None:
+            return False
+        other = self.other_open_request_at()
+        return other is not None and other > mine
 
     def guard(self, action: str) -> None:
         """Refuse a forbidden action with the reason, before anything is changed or sent."""

@@ -65,6 +65,7 @@ def ledger_rows(request: HttpRequest, brand: Brand) -> tuple[LedgerFilterForm, S
                 "paid_by",
             )
             .with_emails_of("requested_by", "applied_by", "ended_by")
+            .with_other_request_at()
             .prefetch_related(
                 Prefetch(
                     "proposals",
