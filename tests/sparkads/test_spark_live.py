@@ -149,3 +149,24 @@ def test_the_ledger_page_requests_shows_remaining_requests_and_never_the_code(li
     audit_csv = b"".join(client.get(reverse("sparkads:audit", args=[slug]), {"format": "csv"}).streaming_content)
     assert code.encode() not in audit_csv and live_world["cred"].access_token.encode() not in audit_csv
     assert not AuditEvent.objects.filter(summary__contains=code).exists()
+
+
+def test_a_post_has_one_open_request_on_tiktok_at_a_time(live_world, control, alice):
+    """TikTok's status answers for the post's latest request: a live code's extension waits
+    while a request for the post waits, and a new request while an extension waits."""
+    post = live_world["post"]
+    live = flows.request_permission(post, alice, 30)
+    control("POST", "helpers/spark/approve", {"video_id": post.video_id, "days": 30})
+    tasks.poll_spark_request(live.pk)
+    live.refresh_from_db()
+    waiting = flows.request_permission(post, alice, 30)
+    with pytest.raises(FlowError, match="is waiting for @market.star's answer"):
+        renewal.extend(live, alice, 30)
+
+    control("POST", "helpers/spark/reject", {"video_id": post.video_id})
+    assert tasks.poll_spark_request(waiting.pk) == SparkAuthorization.Status.REJECTED
+    live.refresh_from_db()
+    renewal.extend(live, alice, 30)
+    with pytest.raises(FlowError, match="extension of .* is waiting"):
+        flows.request_permission(post, alice, 30)
+    assert control.calls("/open_api/v1.3/tcm/tt_video/apply/") == 3
