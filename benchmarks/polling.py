@@ -34,6 +34,7 @@ and its pool processes; the 1-minute load average is sampled beside every figure
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,8 @@ BURNERS = int(os.environ.get("BENCH_CPU_BURNERS", "2"))
 SPREAD_ROWS = int(os.environ.get("BENCH_SPREAD_ROWS", "100000"))
 SPREAD_OVERDUE = int(os.environ.get("BENCH_SPREAD_OVERDUE", "2000"))
 SPREAD_SECONDS = int(os.environ.get("BENCH_SPREAD_SECONDS", "300"))
+# Pool processes of the Basic scenarios' worker (and the spark benchmark's).
+CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "4"))
 ULTIMATE_CONCURRENCY = int(os.environ.get("BENCH_ULTIMATE_CONCURRENCY", "10"))
 LATENCY_MS = 100
 HANDLE_PREFIX = "bench.c"
@@ -76,7 +79,7 @@ class Scenario:
     tier: str
     creators: int
     hosts: int = 1
-    concurrency: int = 4  # pool processes per host
+    concurrency: int = CONCURRENCY  # pool processes per host
     spread: bool = False
     burners: bool = True
     insights: bool = False
@@ -165,7 +168,7 @@ def _start(args: list[str], log: Path) -> subprocess.Popen:
         return subprocess.Popen([str(CELERY), "-A", "aspire_tiktok", *args], cwd=ROOT, stdout=out, stderr=out)
 
 
-def _settle(pid: int, concurrency: int, timeout: float = 180) -> None:
+def _settle(pid: int, concurrency: int = CONCURRENCY, timeout: float = 180) -> None:
     """Wait until a worker has booted (its pool is up and its CPU stops climbing)."""
     deadline, last = time.monotonic() + timeout, -1.0
     while time.monotonic() < deadline:
@@ -215,18 +218,21 @@ def _path_count(stats: dict, path: str) -> int:
     return sum(row["count"] for p, row in stats["endpoints"].items() if path in p)
 
 
-def environment(base: str, scratch: Path, scenario: Scenario) -> None:
+def environment(base: str, scratch: Path) -> None:
     """The settings the product's processes and this one share (read by settings.py)."""
     os.environ.update(
         TIKTOK_SANDBOX_URL=base,
         TIKTOK_AUTH_BASE_URL=base,
         TIKTOK_BUSINESS_API_BASE_URL=base,
-        TIKTOK_API_TIER=scenario.tier,
-        CELERY_BEAT_SCHEDULE_FILENAME=str(scratch / f"celerybeat-{scenario.key}"),
+        CELERY_BEAT_SCHEDULE_FILENAME=str(scratch / "celerybeat-schedule"),
     )
     for name in ("SANDBOX_URL", "TIKTOK_AUTH_BASE_URL", "TIKTOK_BUSINESS_API_BASE_URL"):
         setattr(settings, name, base)
-    settings.TIKTOK_API_TIER = scenario.tier
+
+
+def _tier(tier: str) -> None:
+    """The tier this process and the workers it starts budget for."""
+    os.environ["TIKTOK_API_TIER"] = settings.TIKTOK_API_TIER = tier
 
 
 # --- Marketplace status ----------------------------------------------------------------------
@@ -447,7 +453,8 @@ def run_scenario(scenario: Scenario, scratch: Path, number: int) -> dict:
     redis.Redis.from_url(settings.REDIS_URL).flushdb()  # the benchmark's own Redis database
     name = f"{scenario.key}-{number}"
     with start_sandbox(db_path=scratch / f"sandbox-{name}.sqlite3") as base, _processes([]) as processes:
-        environment(base, scratch, scenario)
+        environment(base, scratch)
+        _tier(scenario.tier)
         control = requests.Session()
         # The sandbox enforces the tier the product is configured for, as TikTok would.
         control.post(f"{base}/sandbox/api/rate-limits/app", json={"tier": scenario.tier},
@@ -551,134 +558,116 @@ def _people(runs: list[dict]) -> str:
     )
 
 
+_BLOCK = re.compile(r"(?m)^<!-- polling:([\w-]+) -->\n")
+
+
 def write_section(results: dict[str, list[dict]], runs: int, total_seconds: float) -> Path:
+    """The polling section: what every scenario runs on, then one block per scenario. A
+    scenario that did not run this time keeps its block (which says when and at which commit
+    it ran), so scenarios can be run separately to fit the time at hand."""
+    kept = dict(zip(*[iter(_BLOCK.split(report.section("polling"))[1:])] * 2, strict=True))
+    stamp = (
+        f"`python -m benchmarks polling{f' --runs {runs}' if runs > 1 else ''}`, "
+        f"BENCH_POLLING_SCENARIOS={','.join(results)}, commit {_commit()}, {time.strftime('%Y-%m-%d %H:%M %Z')}, "
+        f"{total_seconds / 60:.0f} min for the scenarios of that run"
+    )
+    blocks = {key: _block(key, results[key], stamp) if key in results else kept.get(key) for key in SCENARIOS}
+    text = "\n".join([_head(), *(f"<!-- polling:{key} -->\n{block}" for key, block in blocks.items() if block)])
+    return report.write_section("polling", text)
+
+
+def _head() -> str:
+    share = settings.TIKTOK_RATE_RESERVED_SHARE
+    return "\n".join(
+        [
+            "## The product's own polling: beat and Celery workers against the sandbox",
+            "",
+            f"Produced by `python -m benchmarks polling` (part of `make bench`, which runs every scenario once; "
+            "`--runs N` runs each N times, BENCH_POLLING_SCENARIOS picks scenarios and each block below says which "
+            f"run wrote it). Machine: {_machine()}. Database: `{connection.vendor}`, emptied before each scenario and "
+            "shared by the benchmark, the workers and beat; a Redis database of its own, emptied too; a fresh sandbox "
+            "per scenario. With several runs every figure is the median, and (min–max) across the runs. The load "
+            "average is the 1-minute figure sampled every 5 s while the product polled, averaged (2 cores: above 2, "
+            "processes were waiting for a CPU); other sessions share the machine too.",
+            "",
+            "`celery -A aspire_tiktok worker` and `celery -A aspire_tiktok beat` run as separate processes with the "
+            "project's settings (`DJANGO_ENV=test`, the shared Redis rate budget on, people's calls first and "
+            f"{share:.0%} of the day reserved for them), against a sandbox that adds {LATENCY_MS} ms to every request "
+            "and enforces the scenario's tier (Basic: 10 QPS, 600 per minute; Ultimate: 50 QPS, 3,000 per minute). "
+            f"CPU burners: {BURNERS} busy-loop processes started by the benchmark before the workers "
+            "(BENCH_CPU_BURNERS), so the figures are taken on a loaded machine. No benchmark code polls TikTok: the "
+            "numbers are the product's. Creators wait for their invite as the product leaves them after asking TikTok "
+            "(state WAITING, due), with handles the sandbox knows (TikTok answers INVITED, so each poll stores the "
+            "status and reschedules).",
+            "",
+        ]
+    )
+
+
+def _block(key: str, runs: list[dict], stamp: str) -> str:
     from integrations.tiktok.ratelimit import TIERS
 
-    share = settings.TIKTOK_RATE_RESERVED_SHARE
-    due_now = [k for k in results if not SCENARIOS[k].spread]
+    scenario = SCENARIOS[key]
+    limits = TIERS[scenario.tier]
     lines = [
-        "## The product's own polling: beat and Celery workers against the sandbox",
+        f"### {key}: {scenario.describe()}",
         "",
-        f"Produced by `python -m benchmarks polling{f' --runs {runs}' if runs > 1 else ''}` with "
-        f"BENCH_POLLING_SCENARIOS={','.join(results)} (part of `make bench`, which runs every scenario once). "
-        f"Commit {_commit()}, {time.strftime('%Y-%m-%d %H:%M %Z')}. Machine: {_machine()}. Database: "
-        f"`{connection.vendor}` ({connection.settings_dict['NAME']}), emptied before each scenario and shared by the "
-        f"benchmark, the workers and beat; Redis database of its own, emptied too; a fresh sandbox per scenario. "
-        f"Whole run: {total_seconds / 60:.0f} min. "
-        + (
-            f"Each scenario ran {runs} times: every figure is the median, and (min–max) across the runs. "
-            if runs > 1
-            else "One run of each scenario. "
-        )  # fmt: skip
-        + "The load average is the 1-minute figure sampled every 5 s while the product polled, averaged "
-        "(2 cores: above 2, processes were waiting for a CPU); other sessions may share the machine too.",
+        f"Run by {stamp}; {len(runs)} run{'s' if len(runs) > 1 else ''} of this scenario.",
         "",
-        "`celery -A aspire_tiktok worker` and `celery -A aspire_tiktok beat` run as separate processes with the "
-        "project's settings (`DJANGO_ENV=test`, the shared Redis rate budget on, people's calls first and "
-        f"{share:.0%} of the day reserved for them), against a sandbox that adds {LATENCY_MS} ms to every request "
-        "and enforces the scenario's tier (Basic: 10 QPS, 600 per minute; Ultimate: 50 QPS, 3,000 per minute). "
-        f"CPU burners: {BURNERS} busy-loop processes started by the benchmark before the workers (BENCH_CPU_BURNERS), "
-        "so the figures are taken on a loaded machine. No benchmark code polls TikTok: the numbers are the product's. "
-        "Creators wait for their invite as the product leaves them after asking TikTok (state WAITING, due), with "
-        "handles the sandbox knows (TikTok answers INVITED, so each poll stores the status and reschedules).",
-        "",
-        "Scenarios: " + "; ".join(f"**{k}**: {SCENARIOS[k].describe()}" for k in results) + ".",
-        "",
+        "| measure | value |",
+        "|---|---|",
     ]
-    if due_now:
+    if scenario.spread:
         lines += [
-            "### Creators due now",
-            "",
-            "Rate = creators stored per second between the first and the last status stored; time for all = "
-            "from beat's start to the last status stored, over the budget time (creators / the tier's ceiling).",
-            "",
-            "| measure | " + " | ".join(due_now) + " |",
-            "|---|" + "---|" * len(due_now),
+            f"| rows due in the measured span, polled | {_fig(runs, 'polled', '{:,.0f}')} of {runs[0]['measured']:,} |",
+            f"| **lateness p50 / p95 / max** (stored − due; dispatcher every "
+            f"{settings.MARKETPLACE_DISPATCH_SECONDS:.0f} s) | {_fig(runs, 'p50', '{:.1f} s')} / "
+            f"**{_fig(runs, 'p95', '{:.1f} s')}** / {_fig(runs, 'max', '{:.1f} s')} |",
+            f"| overdue rows polled | {_fig(runs, 'overdue_polled', '{:,.0f}')} of {SPREAD_OVERDUE:,} |",
+            f"| last overdue row stored after beat started | {_fig(runs, 'overdue_done_after_beat', '{:.1f} s')} |",
+            "| rows due after beat started stored before the last overdue one (of the rows due by then) | "
+            f"{_fig(runs, 'later_before_overdue', '{:,.0f}')} ({_fig(runs, 'later_due_by_then', '{:,.0f}')}) |",
         ]
-        rows: list[tuple[str, Callable[[str, list[dict]], str]]] = [
-            ("creators polled", lambda k, r: _fig(r, "polled", "{:,.0f}") + f" of {SCENARIOS[k].creators:,}"),
-            ("first status stored after beat started", lambda k, r: _fig(r, "first_after_beat", "{:.0f} s")),
-            ("all stored after beat started", lambda k, r: _fig(r, "all_after_beat", "{:.0f} s")),
-            ("creators per second (steady)", lambda k, r: _fig(r, "rate")),
-            ("ceiling (QPS × 20)", lambda k, r: f"{_ceiling(SCENARIOS[k].tier):,}/s"),
-            ("**rate over the ceiling**", lambda k, r: "**" + _fig(r, "of_ceiling", "{:.3f}") + "**"),
-            ("**time for all over budget time**", lambda k, r: "**" + _fig(r, "over_budget_time", "{:.3f}") + " ×**"),
-            (
-                f"`{STATUS_PATH}` calls (creators per call)",
-                lambda k, r: _fig(r, "calls", "{:,.0f}") + f" ({_fig(r, 'per_call')})",
-            ),  # fmt: skip
-            ("worker CPU per call (worker and pool processes)", lambda k, r: _fig(r, "cpu_ms_per_call", "{:.1f} ms")),
-            (
-                "sandbox: most requests in any second (limit)",
-                lambda k, r: _fig(r, "max_second", "{:.0f}") + f" ({TIERS[SCENARIOS[k].tier].per_second})",
-            ),  # fmt: skip
-            (
-                "sandbox: most requests in any minute (limit)",
-                lambda k, r: _fig(r, "max_minute", "{:.0f}") + f" ({TIERS[SCENARIOS[k].tier].per_minute:,})",
-            ),  # fmt: skip
-            ("**sandbox: throttled (40100), all runs**", lambda k, r: f"**{sum(x['throttled'] for x in r)}**"),
-            ("interactive calls while polling (one per 5 s, outside Celery, all runs)", lambda k, r: _people(r)),
-            ("load average (1 min, mean while polling)", lambda k, r: _fig(r, "load")),
-        ]
-        for label, cell in rows:
-            lines.append(f"| {label} | " + " | ".join(cell(k, results[k]) for k in due_now) + " |")
-        lines.append("")
-    if "spread" in results:
-        r = results["spread"]
+    else:
+        ceiling = _ceiling(scenario.tier)
         lines += [
-            "### Rows falling due over time",
-            "",
-            f"{SCENARIOS['spread'].describe()}. Lateness = when the status was stored minus when the row fell due; "
-            f"the dispatcher runs every {settings.MARKETPLACE_DISPATCH_SECONDS:.0f} s (MARKETPLACE_DISPATCH_SECONDS). "
-            "Overdue first: the claim takes the most overdue rows first, so no row due after beat started should be "
-            "stored before the last overdue one, except rows that were already due by then.",
-            "",
-            "| measure | value |",
-            "|---|---|",
-            f"| rows due in the measured span, polled | {_fig(r, 'polled', '{:,.0f}')} of {r[0]['measured']:,} |",
-            f"| **lateness p50 / p95 / max** | {_fig(r, 'p50', '{:.1f} s')} / **{_fig(r, 'p95', '{:.1f} s')}** / "
-            f"{_fig(r, 'max', '{:.1f} s')} |",
-            f"| overdue rows polled | {_fig(r, 'overdue_polled', '{:,.0f}')} of {SPREAD_OVERDUE:,} |",
-            f"| last overdue row stored after beat started | {_fig(r, 'overdue_done_after_beat', '{:.1f} s')} |",
-            f"| rows due after beat started stored before the last overdue one (rows due by then) | "
-            f"{_fig(r, 'later_before_overdue', '{:,.0f}')} ({_fig(r, 'later_due_by_then', '{:,.0f}')}) |",
-            f"| worker CPU per call | {_fig(r, 'cpu_ms_per_call', '{:.1f} ms')} |",
-            f"| sandbox: most requests in any second / minute (limits 10 / 600) | {_fig(r, 'max_second', '{:.0f}')} / "
-            f"{_fig(r, 'max_minute', '{:.0f}')} |",
-            f"| **sandbox: throttled (40100), all runs** | **{sum(x['throttled'] for x in r)}** |",
-            f"| interactive calls while polling (all runs) | {_people(r)} |",
-            f"| load average (1 min, mean while polling) | {_fig(r, 'load')} |",
-            "",
+            f"| creators polled | {_fig(runs, 'polled', '{:,.0f}')} of {scenario.creators:,} |",
+            f"| first status stored after beat started | {_fig(runs, 'first_after_beat', '{:.0f} s')} |",
+            f"| all stored after beat started | {_fig(runs, 'all_after_beat', '{:.0f} s')} |",
+            f"| creators per second, steady (first to last status stored) | {_fig(runs, 'rate')} |",
+            f"| **over the ceiling**, {limits.per_second} QPS × 20 = {ceiling:,}/s | "
+            f"**{_fig(runs, 'of_ceiling', '{:.3f}')}** |",
+            f"| **time for all over budget time** ({scenario.creators / ceiling:.0f} s) | "
+            f"**{_fig(runs, 'over_budget_time', '{:.3f} ×')}** |",
+            f"| `{STATUS_PATH}` calls (creators per call) | {_fig(runs, 'calls', '{:,.0f}')} "
+            f"({_fig(runs, 'per_call')}) |",
         ]
-    with_insights = [x["insights"] for runs_ in results.values() for x in runs_ if "insights" in x]
-    if with_insights:
-        lines += [
-            "### Post insights",
-            "",
-            f"After basic-20k: one campaign with {VIDEOS} sponsored videos in the sandbox; the product's dispatcher "
-            "task (`dispatch_insights_polls`) sent once through the broker (beat would send it after its 5-minute "
-            "interval), the worker polling the report.",
-            "",
-            "| measure | value |",
-            "|---|---|",
-            f"| posts refreshed | {_fig(with_insights, 'posts', '{:.0f}')} in {_fig(with_insights, 'seconds', '{:.1f} s')}"
-            f"{'' if all(x['finished'] for x in with_insights) else ' (not finished in 10 min in some run)'} |",
-            f"| `{REPORT_PATH}` calls | {_fig(with_insights, 'calls', '{:.0f}')} |",
-            f"| worker CPU per refreshed post / per call | {_fig(with_insights, 'cpu_ms_per_post', '{:.2f} ms')} / "
-            f"{_fig(with_insights, 'cpu_ms_per_call', '{:.1f} ms')} |",
-            f"| load average (1 min) | {_fig(with_insights, 'load')} |",
-            "",
-        ]
-    longest = max((x for runs_ in results.values() for x in runs_), key=lambda x: x["rss"][-1][0])
-    rss = longest["rss"]
-    warm = next(((t, v) for t, v in rss if t >= 2 * SAMPLE_EVERY), rss[-1])
     lines += [
-        "### Worker RSS",
-        "",
-        f"Longest scenario run ({longest['scenario']}, {rss[-1][0]:.0f} s of polling), worker and pool processes "
-        f"together, from /proc every {SAMPLE_EVERY:.0f} s: {rss[0][1]:.0f} MiB before the first task, {warm[1]:.0f} "
-        f"MiB at {warm[0]:.0f} s (warm), {rss[-1][1]:.0f} MiB at the end, peak {max(v for _, v in rss):.0f} MiB; "
-        f"growth from warm to the end {(rss[-1][1] - warm[1]) / warm[1]:.1%}.",
-        "",
+        f"| worker CPU per call (worker and pool processes, dispatcher included) | "
+        f"{_fig(runs, 'cpu_ms_per_call', '{:.1f} ms')} |",
+        f"| sandbox: most requests in any second / minute (limits {limits.per_second} / {limits.per_minute:,}) | "
+        f"{_fig(runs, 'max_second', '{:.0f}')} / {_fig(runs, 'max_minute', '{:.0f}')} |",
+        f"| **sandbox: throttled (40100), all runs** | **{sum(r['throttled'] for r in runs)}** of "
+        f"{sum(r['requests'] for r in runs):,} requests |",
+        f"| interactive calls while polling (one per {SAMPLE_EVERY:.0f} s, outside Celery, all runs) | {_people(runs)} |",
+        f"| load average (1 min, mean while polling) | {_fig(runs, 'load')} |",
     ]
-    return report.write_section("polling", "\n".join(lines))
+    rss = max((r["rss"] for r in runs), key=lambda samples: samples[-1][0])
+    warm = next(((t, v) for t, v in rss if t >= 2 * SAMPLE_EVERY), rss[-1])
+    lines.append(
+        f"| worker RSS (longest run, {rss[-1][0]:.0f} s): before the first task, warm, end, peak | "
+        f"{rss[0][1]:.0f}, {warm[1]:.0f}, {rss[-1][1]:.0f}, {max(v for _, v in rss):.0f} MiB |"
+    )
+    posts = [r["insights"] for r in runs if "insights" in r]
+    if posts:
+        lines += [
+            "",
+            f"Then post insights: one campaign with {VIDEOS} sponsored videos in the sandbox; the product's dispatcher "
+            "task (`dispatch_insights_polls`) sent once through the broker, the worker polling the report: "
+            f"{_fig(posts, 'posts', '{:.0f}')} posts refreshed in {_fig(posts, 'seconds', '{:.1f} s')}"
+            f"{'' if all(x['finished'] for x in posts) else ' (not finished in 10 min in some run)'} with "
+            f"{_fig(posts, 'calls', '{:.0f}')} `{REPORT_PATH}` calls; worker CPU "
+            f"{_fig(posts, 'cpu_ms_per_post', '{:.2f} ms')} per refreshed post, "
+            f"{_fig(posts, 'cpu_ms_per_call', '{:.1f} ms')} per call; load {_fig(posts, 'load')}.",
+        ]
+    return "\n".join(lines) + "\n\n"
