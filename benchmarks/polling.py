@@ -567,7 +567,9 @@ def write_section(results: dict[str, list[dict]], runs: int, total_seconds: floa
         f"{total_seconds / 60:.0f} min for the scenarios of that run"
     )
     blocks = {key: _block(key, results[key], stamp) if key in results else kept.get(key) for key in SCENARIOS}
-    text = "\n".join([_head(), *(f"<!-- polling:{key} -->\n{block}" for key, block in blocks.items() if block)])
+    text = "\n".join(
+        [_head(), *(f"<!-- polling:{key} -->\n{block.rstrip()}\n" for key, block in blocks.items() if block)]
+    )
     return report.write_section("polling", text)
 
 
