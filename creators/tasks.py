@@ -7,6 +7,7 @@ Transient TikTok errors are retried by TikTokTask."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from celery import shared_task
@@ -46,9 +47,11 @@ def dispatch_onboarding_deadlines() -> int:
 
 # Nobody reads a poll's result (the rows hold what it found): not stored in the result backend.
 @shared_task(base=TikTokTask, queue="invites", time_limit=120, soft_time_limit=100, ignore_result=True)
-def poll_onboardings(onboarding_ids: list[int]) -> dict[int, str]:
-    """Check up to 20 creators' Marketplace status in one call and move their state machines."""
-    return _poll(onboarding_ids)
+def poll_onboardings(onboarding_ids: list[int]) -> dict[str, int]:
+    """Check up to 20 creators' Marketplace status in one call and move their state machines.
+    Returns how many rows are in each state after it: what the worker logs of the task (a
+    state per row cost the worker a tenth of the batch's CPU to log)."""
+    return dict(Counter(_poll(onboarding_ids).values()))
 
 
 @shared_task(base=TikTokTask, queue="invites", time_limit=120, soft_time_limit=100)

@@ -12,10 +12,18 @@ from django.utils import timezone
 
 from tiktok_sandbox.models import ClockState
 
+# The offset in memory: every API call reads the clock, often twice, and only advance() and
+# reset() in this process change it (the sandbox is one process, as its rate-limit windows
+# assume). Read from the database when the process first asks, and after a wipe.
+_offset: float | None = None
+
 
 def offset() -> float:
-    state = ClockState.objects.first()
-    return state.offset_seconds if state else 0.0
+    global _offset
+    if _offset is None:
+        state = ClockState.objects.first()
+        _offset = state.offset_seconds if state else 0.0
+    return _offset
 
 
 def now() -> datetime:
@@ -23,14 +31,24 @@ def now() -> datetime:
 
 
 def advance(seconds: float) -> datetime:
+    global _offset
     state, _ = ClockState.objects.get_or_create(pk=1)
     state.offset_seconds += max(0.0, seconds)
     state.save(update_fields=["offset_seconds"])
+    _offset = state.offset_seconds
     return now()
 
 
 def reset() -> None:
+    global _offset
     ClockState.objects.update_or_create(pk=1, defaults={"offset_seconds": 0.0})
+    _offset = 0.0
+
+
+def forget() -> None:
+    """The database's offset is read again at the next call (the world was wiped)."""
+    global _offset
+    _offset = None
 
 
 def fmt(moment: datetime | None) -> str:

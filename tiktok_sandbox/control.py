@@ -243,6 +243,11 @@ def request_stats(request, body) -> dict:
     return {"window_seconds": window, "endpoints": traffic.stats(window), "app": traffic.app_stats(window)}
 
 
+@control("GET")
+def cost(request, body) -> dict:
+    return traffic.cost()
+
+
 # --- helpers: what the screens do -----------------------------------------------------------
 
 

@@ -14,22 +14,72 @@ from decimal import Decimal
 
 import requests
 from django.conf import settings
+from django.db.models import Min, QuerySet
 
 from tiktok_sandbox import clock, envelopes
 from tiktok_sandbox.models import Ad, Incident, Subscription, Video
+
+# Every API call ticks, and nearly always nothing is due: tick() remembers the sandbox-clock
+# time of the next thing that can fall due and does nothing before it. A video or subscription
+# saved or deleted (the app's ready() connects forget() to those signals), or a wipe, makes it
+# look again; the generation keeps a tick that read before such a change from storing its stale
+# answer.
+_lock = threading.Lock()
+_quiet_until: datetime | None = None
+_generation = 0
+NOTHING_PENDING = datetime.max.replace(tzinfo=UTC)
+
+
+def forget(**kwargs: object) -> None:
+    global _quiet_until, _generation
+    with _lock:
+        _quiet_until = None
+        _generation += 1
 
 
 def tick() -> None:
     """Publish campaign videos whose content review has ended (once each); close the report
     windows that have run their time."""
+    global _quiet_until
+    now = clock.now()
+    with _lock:
+        if _quiet_until is not None and now < _quiet_until:
+            return
+        generation = _generation
     report_data_changes()
-    due = Video.objects.filter(
-        campaign__isnull=False, published_notified=False, review_until__lte=clock.now()
-    ).select_related("campaign__tto_account", "owner")
+    due = Video.objects.filter(campaign__isnull=False, published_notified=False, review_until__lte=now).select_related(
+        "campaign__tto_account", "owner"
+    )
     for video in due:
         # The conditional update claims the event so concurrent requests send it once.
         if Video.objects.filter(pk=video.pk, published_notified=False).update(published_notified=True):
             video_event(video, "tto_video_published")
+    next_due = _next_due()
+    with _lock:
+        if generation == _generation:
+            _quiet_until = next_due
+
+
+def _next_due() -> datetime:
+    """When the next campaign video leaves review or the next report window ends (sandbox clock)."""
+    reviews = Video.objects.filter(campaign__isnull=False, published_notified=False, review_until__isnull=False)
+    times = [reviews.aggregate(first=Min("review_until"))["first"] or NOTHING_PENDING]
+    for sub in _report_subscriptions():
+        times.append(_window_end(sub) or clock.now())
+    return min(times)
+
+
+def _report_subscriptions() -> QuerySet[Subscription]:
+    return Subscription.objects.filter(subscribe_entity="REPORT_DATA_CHANGE", token__revoked_at__isnull=True)
+
+
+def _window_end(sub: Subscription) -> datetime | None:
+    """When a REPORT_DATA_CHANGE subscription's window closes; None before its first opens."""
+    from tiktok_sandbox.api.business import NOTIFY_FREQUENCIES
+
+    if sub.window_started_at is None:
+        return None
+    return sub.window_started_at + timedelta(minutes=NOTIFY_FREQUENCIES.get(sub.notify_frequency, 5))
 
 
 def video_event(video: Video, event_type: str) -> None:
@@ -142,13 +192,11 @@ def report_data_changes() -> int:
     """Close each REPORT_DATA_CHANGE window that has run its time: one event naming the ad
     accounts whose figures changed in it, or none. A concurrent tick cannot close the same
     window twice: the conditional update claims it. Returns how many events were sent."""
-    from tiktok_sandbox.api.business import NOTIFY_FREQUENCIES
-
     now = clock.now()
     sent = 0
-    for sub in Subscription.objects.filter(subscribe_entity="REPORT_DATA_CHANGE", token__revoked_at__isnull=True):
-        window = timedelta(minutes=NOTIFY_FREQUENCIES.get(sub.notify_frequency, 5))
-        if sub.window_started_at is not None and now < sub.window_started_at + window:
+    for sub in _report_subscriptions():
+        window_end = _window_end(sub)
+        if window_end is not None and now < window_end:
             continue
         current = report_values(sub.advertiser_ids, now)
         claimed = Subscription.objects.filter(pk=sub.pk, window_started_at=sub.window_started_at).update(

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
-from tiktok_sandbox import clock, ids
+from tiktok_sandbox import clock, events, ids, traffic
 from tiktok_sandbox.models import (
     Advertiser,
     BCAsset,
@@ -142,6 +142,9 @@ def wipe_world() -> None:
             model.objects.all()._raw_delete(connection.alias)
             for field in model._meta.local_many_to_many:
                 field.remote_field.through.objects.all()._raw_delete(connection.alias)
+    clock.forget()
+    traffic.forget_rules()
+    events.forget()
 
 
 def _business_side() -> dict[str, BusinessUser]:
@@ -358,3 +361,4 @@ def _seeded_campaign(users: dict[str, BusinessUser]) -> None:
 def reseed(seed: int | None = None) -> None:
     wipe_world()
     seed_world(seed)
+    events.forget()  # the seed's bulk-created videos send no signal

@@ -56,6 +56,11 @@ TEMPLATES = [
 ]
 DATABASES = {"default": env.db("SANDBOX_DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'sandbox.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Each server thread keeps its connection (the product's client keeps one HTTP connection
+    # alive, so one thread serves its calls): opening SQLite, registering Django's functions and
+    # the pragmas below cost more than a status call's queries. A thread's connection closes
+    # when the thread ends.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
     # IMMEDIATE transactions take the write lock up front, so two concurrent writers (token
     # exchanges from two web workers) queue on the busy timeout instead of failing with
     # "database is locked" when a reader upgrades to a writer.

@@ -60,6 +60,23 @@ _app_minute: deque = deque()
 _app_day = [0, 0]  # [UTC day number, requests counted that day]
 
 
+# The database queries this process has run (count_query), for the control API's `cost`: what
+# an API call costs the sandbox. Concurrent requests may lose an increment; the figure is for
+# measuring one call at a time.
+_queries = [0]
+
+
+def count_query(execute: Callable, sql: str, params: object, many: bool, context: dict) -> object:
+    """A database execute wrapper (installed on every connection by the app's ready())."""
+    _queries[0] += 1
+    return execute(sql, params, many, context)
+
+
+def cost() -> dict:
+    """The CPU time this process has used (every thread) and the queries it has run so far."""
+    return {"cpu_seconds": time.process_time(), "queries": _queries[0]}
+
+
 def reset_windows() -> None:
     with _lock:
         _windows.clear()
@@ -131,9 +148,29 @@ def _caller_key(request: HttpRequest) -> str:
     return request.headers.get("Access-Token") or request.headers.get("Authorization") or "-"
 
 
+# The fault rules and rate-limit rules in memory: every API call consults both, while they
+# change only when the control API or page saves or deletes one (forget_rules, connected to
+# those signals by the app's ready()) or the world is wiped.
+_rules: tuple[list[FaultRule], list[RateLimit]] | None = None
+
+
+def _current_rules() -> tuple[list[FaultRule], list[RateLimit]]:
+    global _rules
+    rules = _rules
+    if rules is None:
+        rules = _rules = (list(FaultRule.objects.order_by("pk")), list(RateLimit.objects.order_by("pk")))
+    return rules
+
+
+def forget_rules(**kwargs: object) -> None:
+    """Read the rules from the database again at the next call."""
+    global _rules
+    _rules = None
+
+
 def _over_limit(request: HttpRequest, now: float) -> bool:
     """Sliding window: count accepted requests in the last window_seconds of real time."""
-    for rule in RateLimit.objects.all():
+    for rule in _current_rules()[1]:
         if not fnmatch.fnmatchcase(request.path, rule.pattern):
             continue
         who = _caller_key(request) if rule.per == "token" else ""
@@ -158,14 +195,16 @@ def _server_error(status: int) -> HttpResponse:
 
 def _take_fault(path: str) -> FaultRule | None:
     """The first matching rule with hits left; using a limited rule consumes one hit."""
-    for rule in FaultRule.objects.order_by("pk"):
+    for rule in _current_rules()[0]:
         if not fnmatch.fnmatchcase(path, rule.pattern):
             continue
         if rule.times is not None:
-            if rule.times <= 0:
-                continue
-            rule.times -= 1
-            FaultRule.objects.filter(pk=rule.pk).update(times=rule.times)
+            with _lock:  # concurrent requests share the rule: each hit is used once
+                if rule.times <= 0:
+                    continue
+                rule.times -= 1
+                left = rule.times
+            FaultRule.objects.filter(pk=rule.pk).update(times=left)
         return rule
     return None
 

@@ -49,6 +49,7 @@ urlpatterns = [
     path("sandbox/api/rate-limits/<int:pk>", control.rate_limit_detail),
     path("sandbox/api/requests", control.request_log),
     path("sandbox/api/requests/stats", control.request_stats),
+    path("sandbox/api/cost", control.cost),
     path("sandbox/api/helpers/authorize", control.helper_authorize),
     path("sandbox/api/helpers/portal-auth", control.helper_portal_auth),
     path("sandbox/api/helpers/invites/accept", control.helper_accept_invite),

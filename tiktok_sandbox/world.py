@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from tiktok_sandbox import clock
@@ -19,7 +20,7 @@ MIN_RECENT_POSTS = 3
 
 
 def latest_invite(user: TikTokUser) -> MarketplaceInvite | None:
-    return user.invites.order_by("-requested_at").first()
+    return user.invites.order_by("-requested_at", "-pk").first()
 
 
 def invite_delivered(invite: MarketplaceInvite, at: datetime | None = None) -> bool:
@@ -29,14 +30,35 @@ def invite_delivered(invite: MarketplaceInvite, at: datetime | None = None) -> b
 
 def marketplace_status(user: TikTokUser) -> str:
     """TikTok's onboarding status: IN / NOT_IN / INVITED / INVALID."""
+    return marketplace_statuses([user])[user.pk]
+
+
+def marketplace_statuses(users: Iterable[TikTokUser]) -> dict[int, str]:
+    """marketplace_status of many users by pk, with one query for the latest invites of those
+    whose status depends on one and one read of the clock (a status call asks for 20)."""
+    users = list(users)
+    now = clock.now()
+    waiting = [u.pk for u in users if u.marketplace_status not in ("IN", "INVALID") and not _joined(u, now)]
+    latest: dict[int, MarketplaceInvite] = {}
+    # Oldest first, so each user's latest invite is the one left in the dict.
+    invites = MarketplaceInvite.objects.filter(creator_id__in=waiting).only("creator_id", "accepted_at")
+    for invite in invites.order_by("requested_at", "pk"):
+        latest[invite.creator_id] = invite
+    return {user.pk: _status(user, latest.get(user.pk), now) for user in users}
+
+
+def _joined(user: TikTokUser, now: datetime) -> bool:
+    return user.joined_in_app_at is not None and user.joined_in_app_at + PROCESSING <= now
+
+
+def _status(user: TikTokUser, invite: MarketplaceInvite | None, now: datetime) -> str:
     if user.marketplace_status in ("IN", "INVALID"):
         return user.marketplace_status
-    if user.joined_in_app_at and user.joined_in_app_at + PROCESSING <= clock.now():
+    if _joined(user, now):
         return "IN"
-    invite = latest_invite(user)
     if invite is None:
         return "NOT_IN"
-    if invite.accepted_at and invite.accepted_at + PROCESSING <= clock.now():
+    if invite.accepted_at and invite.accepted_at + PROCESSING <= now:
         return "IN"
     return "INVITED"
 

@@ -109,8 +109,10 @@ def test_each_creator_in_a_batch_moves_by_its_own_status(internal_account):
     statuses = {joined.tiktok_account.handle: "IN", unknown.tiktok_account.handle: "INVALID"}
     with responses.RequestsMock() as mocked:
         mocked.add_callback(responses.GET, STATUS_URL, callback=_answer(statuses))
-        states = tasks.poll_onboardings([joined.pk, unknown.pk, waiting.pk])
+        counts = tasks.poll_onboardings([joined.pk, unknown.pk, waiting.pk])
         assert len(mocked.calls) == 1
+    assert counts == {State.IN_MARKETPLACE: 1, State.INVALID: 1, State.WAITING: 1}
+    states = dict(MarketplaceOnboarding.objects.values_list("pk", "state"))
     assert states == {joined.pk: State.IN_MARKETPLACE, unknown.pk: State.INVALID, waiting.pk: State.WAITING}
 
 
@@ -119,9 +121,11 @@ def test_a_batch_skips_the_rows_another_executor_holds(internal_account):
     assert [r.pk for r in marketplace.claim_polls([held.pk])] == [held.pk]  # another worker is polling it
     with responses.RequestsMock() as mocked:
         mocked.add_callback(responses.GET, STATUS_URL, callback=_answer())
-        states = tasks.poll_onboardings([free.pk, held.pk])
+        counts = tasks.poll_onboardings([free.pk, held.pk])
         assert _handles(mocked.calls[0].request) == [free.tiktok_account.handle]
-    assert set(states) == {free.pk}
+    assert counts == {State.WAITING: 1}
+    checked = MarketplaceOnboarding.objects.filter(status_checked_at__isnull=False).values_list("pk", flat=True)
+    assert list(checked) == [free.pk]
 
 
 def test_a_batch_the_rate_budget_never_sent_gives_every_row_back_at_once(internal_account, monkeypatch):

@@ -374,10 +374,14 @@ def creator_invite(call: Call) -> dict:
 def creator_status(call: Call) -> dict:
     tto_account_for(call)
     handles = call.list("handle_names", required=True)
-    rows = []
-    for handle in handles:
-        user = TikTokUser.objects.filter(handle=handle).first()
-        rows.append({"handle_name": handle, "status": world.marketplace_status(user) if user else "INVALID"})
+    # Only what the status depends on (world.marketplace_statuses): a creator's row is wide.
+    found = TikTokUser.objects.filter(handle__in=handles).only("handle", "marketplace_status", "joined_in_app_at")
+    users = {user.handle: user for user in found}
+    statuses = world.marketplace_statuses(users.values())
+    rows = [
+        {"handle_name": handle, "status": statuses[users[handle].pk] if handle in users else "INVALID"}
+        for handle in handles
+    ]
     return {"onboarding_status": rows}
 
 
