@@ -2,17 +2,21 @@
 
 `python -m benchmarks` runs all of them; `python -m benchmarks insights` or `... load` runs
 one and rewrites only its section of the file. `python -m benchmarks load --runs 3` measures
-the load benchmark's pages three times over one seed and reports the spread.
+the load benchmark's pages three times over one seed and reports the spread;
+`python -m benchmarks polling --runs 3` runs each polling scenario three times.
 
 polling: the product's beat and Celery workers against a sandbox (benchmarks/polling.py), on
-a throwaway SQLite file (WAL) and Redis database 12 (BENCH_REDIS_URL).
+a fresh PostgreSQL database (emptied again before each scenario) and Redis database 12
+(BENCH_REDIS_URL).
 
 insights: a throwaway SQLite file unless DATABASE_URL is set (point it at a scratch Postgres
-database to measure that instead). load: a fresh `aspire_bench` database on the local
-PostgreSQL when one answers (100,000 creators and several polling processes writing at
-once), else a SQLite file. spark: the same fresh `aspire_bench` database (a worker and
-gunicorn write while the benchmark reads), Redis database 12, the product on the sandbox's
-clock (benchmarks/spark.py). Environment is set here, before Django reads settings.
+database to measure that instead). load: a fresh PostgreSQL database when one answers
+(100,000 creators and several polling processes writing at once), else a SQLite file. spark:
+the same fresh database (a worker and gunicorn write while the benchmark reads), Redis
+database 12, the product on the sandbox's clock (benchmarks/spark.py). The fresh database is
+BENCH_DATABASE_URL's (default `aspire_bench` on the local PostgreSQL), dropped and created
+anew; a DATABASE_URL set in the environment is used as it is instead. Environment is set
+here, before Django reads settings.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 BENCHMARKS = ("insights", "load", "polling", "spark")
 # The polling, load and spark benchmarks' own Redis database (broker, rate budget, counters): flushed at
@@ -40,8 +45,8 @@ def main(argv: list[str]) -> int:
             print("--runs takes a number of runs, e.g. --runs 3", file=sys.stderr)
             return 2
         argv = argv[:at] + argv[at + 2 :]
-        if runs < 1 or argv != ["load"]:
-            print("--runs (1 or more) applies to the load benchmark alone: python -m benchmarks load --runs 3",
+        if runs < 1 or argv not in (["load"], ["polling"]):
+            print("--runs (1 or more) applies to one of load and polling: python -m benchmarks load --runs 3",
                   file=sys.stderr)  # fmt: skip
             return 2
     names = argv or list(BENCHMARKS)
@@ -62,8 +67,9 @@ def main(argv: list[str]) -> int:
 def _run(name: str, runs: int = 1) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="aspire-bench-"))
     os.environ.setdefault("DJANGO_ENV", "test")
-    if name in ("load", "spark") and "DATABASE_URL" not in os.environ and _fresh_postgres():
-        os.environ["DATABASE_URL"] = BENCH_PG
+    bench_db = os.environ.get("BENCH_DATABASE_URL", BENCH_PG)
+    if name in ("load", "spark", "polling") and "DATABASE_URL" not in os.environ and _fresh_postgres(bench_db):
+        os.environ["DATABASE_URL"] = bench_db
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aspire_tiktok.settings")
     if name in ("polling", "load", "spark"):
@@ -84,7 +90,7 @@ def _run(name: str, runs: int = 1) -> int:
     if name == "polling":
         from . import polling
 
-        return polling.run(scratch)
+        return polling.run(scratch, runs)
     if name == "spark":
         from . import spark
 
@@ -103,14 +109,18 @@ def _redis_up() -> bool:
         return False
 
 
-def _fresh_postgres() -> bool:
-    """Drop and recreate aspire_bench; False when no local PostgreSQL answers."""
+def _fresh_postgres(url: str) -> bool:
+    """Drop and recreate the database `url` names; False when its PostgreSQL does not answer."""
     import psycopg
+    from psycopg import sql
 
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    server = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
     try:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=3) as c:
-            c.execute("DROP DATABASE IF EXISTS aspire_bench WITH (FORCE)")
-            c.execute("CREATE DATABASE aspire_bench")
+        with psycopg.connect(server, autocommit=True, connect_timeout=3) as c:
+            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return True
     except psycopg.Error:
         return False

@@ -14,6 +14,12 @@ PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 _MARKER = re.compile(r"(?m)^<!-- section:(\w+) -->\n")
 
 
+def section(key: str, path: Path = PATH) -> str:
+    """The current text of section `key` (empty when the file has none)."""
+    parts = _MARKER.split(path.read_text() if path.exists() else "")
+    return dict(zip(parts[1::2], parts[2::2], strict=True)).get(key, "")
+
+
 def write_section(key: str, text: str, path: Path = PATH) -> Path:
     """Replace section `key` ("head" is the unmarked top of the file), keeping the others."""
     existing = path.read_text() if path.exists() else ""

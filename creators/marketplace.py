@@ -150,8 +150,9 @@ def claim_due_deadlines(limit: int) -> list[int]:
 
 def claim_due_polls(limit: int | None = None) -> list[int]:
     """The dispatcher's claim: the most overdue due rows, held for DISPATCH_LEASE, up to
-    `limit` or else as many as tops the queue up to dispatch_target(). Their ids come back in
-    no particular order (as claim_due returns them): which batch a row lands in does not matter.
+    `limit` or else as many as tops the queue up to dispatch_target(). Their ids come back the
+    most overdue first (as claim_due returns them), so the batches enqueued first, and polled
+    first, are the rows that have waited longest.
 
     What waits in the queue is counted by the claim's own marker (`claimed_until`, set by
     this claim and cleared when a task takes the row; index onboarding_queued_idx), never by

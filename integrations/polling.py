@@ -36,7 +36,7 @@ from celery.contrib.django.task import DjangoTask
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connections, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Field, Model, Q, QuerySet
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -106,22 +106,42 @@ def claim_due[M: Model](
 ) -> list[M]:
     """Claim up to `limit` rows of `queryset` whose `field` is due, the most overdue first,
     moving `field` (and `mark`, when given: a column that says the row is claimed) to
-    `now + lease`. Returns the claimed rows, in no particular order.
+    `now + lease`. Returns the claimed rows the most overdue first, so work enqueued in that
+    order reaches the longest-waiting rows first (the lease has overwritten `field`, so
+    the order cannot be found afterwards).
 
-    One statement on the due-time index: `UPDATE … WHERE pk IN (SELECT pk … ORDER BY field
-    LIMIT n FOR UPDATE SKIP LOCKED) RETURNING …`. Of concurrent callers each row goes to
-    exactly one: PostgreSQL's claimers skip the rows another holds; SQLite runs one writer
-    at a time. A NULL `field` is never due: a row is scheduled by setting it.
+    One statement on the due-time index: `WITH due AS (SELECT pk, field … ORDER BY field
+    LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … FROM due … RETURNING …, due.field`. Of
+    concurrent callers each row goes to exactly one: PostgreSQL's claimers skip the rows
+    another holds; SQLite runs one writer at a time. A NULL `field` is never due: a row is
+    scheduled by setting it.
     """
     if limit <= 0:
         return []
     now = now or timezone.now()
     until = now + lease
+    model, db = queryset.model, queryset.db
+    connection = connections[db]
+    quote = connection.ops.quote_name
     due = queryset.filter(**{f"{field}__lte": now}).order_by(field).select_for_update(skip_locked=True)
-    values = {field: until} | ({mark: until} if mark else {})
+    table, pk = quote(model._meta.db_table), quote(str(model._meta.pk.column))
+    moved = [cast(Field, model._meta.get_field(name)) for name in (field, mark) if name]
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in moved)
+    columns = ", ".join(f"{table}.{quote(str(f.column))}" for f in model._meta.concrete_fields)
     # One statement is one transaction already; Django compiles FOR UPDATE only inside one.
-    with transaction.atomic(using=queryset.db):
-        return update_returning(queryset.model._default_manager.filter(pk__in=due.values("pk")[:limit]), values)
+    with transaction.atomic(using=db):
+        try:
+            found, params = due.values_list("pk", field)[:limit].query.get_compiler(db).as_sql()
+        except EmptyResultSet:
+            return []
+        sql = (
+            f"WITH due (pk, was) AS ({found}) UPDATE {table} SET {assignments} FROM due WHERE {table}.{pk} = due.pk "
+            f"RETURNING {columns}, due.was AS claimed_due"
+        )
+        values = [f.get_db_prep_save(until, connection) for f in moved]
+        rows = list(model._default_manager.db_manager(db).raw(sql, [*params, *values]))
+    # The due time each row had before the claim, which raw() keeps as an extra attribute.
+    return sorted(rows, key=lambda row: row.__dict__["claimed_due"])
 
 
 def update_returning[M: Model](queryset: QuerySet[M], values: dict[str, Any]) -> list[M]:

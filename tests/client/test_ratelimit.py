@@ -10,6 +10,7 @@ from itertools import pairwise
 
 import pytest
 import redis
+import requests
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -198,6 +199,27 @@ def test_a_grant_the_process_sat_on_past_the_jitter_allowance_is_given_up_not_se
     BusinessClient("biz.1").bc_get()
 
     assert len(grants) == 2 and len(mocked.calls) == 1
+
+
+def test_the_request_is_built_before_its_grant_so_only_the_send_follows_it(mocked, biz, budget_on, monkeypatch):
+    budget_on.TIKTOK_RATE_QPS = 0
+    mocked.get(biz("bc/get/"), json=ok({"list": []}))
+    budget, events = default_budget(), []
+
+    def noting(event, real):
+        def call(*args, **kwargs):
+            events.append(event)
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(budget, "acquire_to_send", noting("granted", budget.acquire_to_send))
+    monkeypatch.setattr(requests.Session, "prepare_request", noting("built", requests.Session.prepare_request))
+    monkeypatch.setattr(requests.Session, "send", noting("sent", requests.Session.send))
+
+    BusinessClient("biz.1").bc_get()
+
+    assert events == ["built", "granted", "sent"]
 
 
 def _business_get(path):

@@ -36,10 +36,11 @@ class RecordingSession(requests.Session):
         super().__init__()
         self.exchanges: list[tuple[str, str, dict, dict]] = []
 
-    def request(self, method, url, *args, **kwargs):
-        response = super().request(method, url, *args, **kwargs)
-        sent = urlparse(response.request.url)
+    def send(self, request, **kwargs):
+        response = super().send(request, **kwargs)
+        sent = urlparse(request.url)
         if sent.path.startswith(PREFIX):
+            method = request.method
             if method == "GET":
                 params = {k: v[0] for k, v in parse_qs(sent.query, keep_blank_values=True).items()}
             else:

@@ -97,6 +97,13 @@ def test_45_due_creators_are_polled_in_3_calls_of_at_most_20_handles(internal_ac
         assert row.next_poll_at > timezone.now() + marketplace.CLAIM_LEASE  # rescheduled by its backoff
 
 
+def test_the_dispatcher_enqueues_the_longest_waiting_creators_first(internal_account, run_dispatch):
+    rows = _waiting(45)  # the later a row was made, the longer it has been due
+    batches = run_dispatch()
+    assert batches == [[r.pk for r in reversed(rows[25:])], [r.pk for r in reversed(rows[5:25])],
+                       [r.pk for r in reversed(rows[:5])]]  # fmt: skip
+
+
 def test_each_creator_in_a_batch_moves_by_its_own_status(internal_account):
     joined, unknown, waiting = _waiting(3)
     statuses = {joined.tiktok_account.handle: "IN", unknown.tiktok_account.handle: "INVALID"}

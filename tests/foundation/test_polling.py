@@ -38,12 +38,20 @@ def test_claim_due_takes_only_due_rows_the_most_overdue_first_up_to_the_limit(br
 
 
 @pytest.mark.django_db
+def test_claim_due_returns_the_claimed_rows_the_most_overdue_first(brand):
+    rows = _campaigns(brand, -1, -5, -60, -2, -30)
+    claimed = claim_due(Campaign.objects.all(), lease=LEASE, limit=10)
+    assert [c.pk for c in claimed] == [rows[i].pk for i in (2, 4, 1, 3, 0)]
+
+
+@pytest.mark.django_db
 def test_claim_due_is_one_statement_that_can_also_mark_the_rows_claimed(brand):
     due, later = _campaigns(brand, -1, 30)
     now = timezone.now()
     with CaptureQueriesContext(connection) as captured:
         (claimed,) = claim_due(Campaign.objects.all(), lease=LEASE, limit=10, now=now, mark="last_polled_at")
-    assert [q["sql"].split()[0] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]] == ["UPDATE"]
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1 and "UPDATE" in statements[0]
     assert claimed.pk == due.pk and claimed.next_poll_at == claimed.last_polled_at == now + LEASE
     assert claim_due(Campaign.objects.filter(pk=later.pk), lease=LEASE, limit=0) == []
 
