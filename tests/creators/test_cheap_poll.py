@@ -49,12 +49,16 @@ def _scheduled(count: int, *, within: timedelta, prefix: str) -> list[Marketplac
 
 def test_the_dispatcher_claims_overdue_rows_while_10000_rows_are_due_within_five_minutes(settings):
     settings.TIKTOK_API_TIER, settings.TIKTOK_RATE_QPS = "basic", None
-    _scheduled(10_000, within=timedelta(minutes=5), prefix="soon.")
+    soon = {row.pk: row.next_poll_at for row in _scheduled(10_000, within=timedelta(minutes=5), prefix="soon.")}
     overdue = _waiting(50, prefix="late.")
 
     claimed = marketplace.claim_due_polls()
+    claimed_at = timezone.now()
 
-    assert sorted(claimed) == sorted(row.pk for row in overdue)
+    assert set(claimed) >= {row.pk for row in overdue}
+    # On a loaded machine seeding 10,000 rows can outlast the minute's margin: a "soon" row
+    # claimed too must really have been due, never one merely scheduled within five minutes.
+    assert all(soon[pk] <= claimed_at for pk in claimed if pk in soon)
 
 
 def test_what_the_dispatcher_queued_counts_against_its_target_until_a_task_takes_it(settings):
