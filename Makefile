@@ -45,6 +45,8 @@ ifeq ($(strip $(PYTEST_ARGS)),)
 	@# The unit tests in two pytest-xdist workers (each its own test database and Redis database),
 	@# then what starts real processes (sandbox, worker, browser) one at a time, as they share ports and CPU.
 	$(BIN)/pytest -q -n 2 -m "not integration and not worker and not browser"
+	@# The claims' SQL differs per database and `make run` uses SQLite: run them on SQLite too.
+	env -u DATABASE_URL $(BIN)/pytest -q tests/foundation/test_polling.py tests/creators/test_batching.py tests/creators/test_cheap_poll.py
 	$(BIN)/pytest -q -m "integration or worker or browser"
 else
 	$(BIN)/pytest $(PYTEST_ARGS)

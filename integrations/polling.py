@@ -110,9 +110,9 @@ def claim_due[M: Model](
     order reaches the longest-waiting rows first (the lease has overwritten `field`, so
     the order cannot be found afterwards).
 
-    One statement on the due-time index: `WITH due AS (SELECT pk, field … ORDER BY field
-    LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … FROM due … RETURNING …, due.field`. Of
-    concurrent callers each row goes to exactly one: PostgreSQL's claimers skip the rows
+    On PostgreSQL one statement on the due-time index: `WITH due AS (SELECT pk, field …
+    ORDER BY field LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … FROM due … RETURNING …, due.field`.
+    Of concurrent callers each row goes to exactly one: PostgreSQL's claimers skip the rows
     another holds; SQLite runs one writer at a time. A NULL `field` is never due: a row is
     scheduled by setting it.
     """
@@ -128,6 +128,16 @@ def claim_due[M: Model](
     moved = [cast(Field, model._meta.get_field(name)) for name in (field, mark) if name]
     assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in moved)
     columns = ", ".join(f"{table}.{quote(str(f.column))}" for f in model._meta.concrete_fields)
+    if connection.vendor == "sqlite":
+        # SQLite's RETURNING may name only the updated table's columns, not the CTE's due time:
+        # read the due rows, then claim those still due. SQLite runs one writer at a time, so the
+        # UPDATE's own due check hands each row to one claimer.
+        with transaction.atomic(using=db):
+            was = dict(due.values_list("pk", field)[:limit])
+            claimed = update_returning(
+                queryset.filter(pk__in=was, **{f"{field}__lte": now}), {f.name: until for f in moved}
+            )
+        return sorted(claimed, key=lambda row: was[row.pk])
     # One statement is one transaction already; Django compiles FOR UPDATE only inside one.
     with transaction.atomic(using=db):
         try:
