@@ -15,7 +15,8 @@ from django.utils import timezone
 from integrations.errors import FlowError
 from sparkads import bulk, flows, ledger
 from sparkads.models import SparkAuthorization, UsageTerms
-from tests.sparkads.test_flows import START, ok, url
+from tests.sparkads.test_flows import ok, url
+from tests.sparkads.test_renewal import _applied
 
 pytestmark = pytest.mark.django_db
 Status = SparkAuthorization.Status
@@ -24,21 +25,7 @@ Status = SparkAuthorization.Status
 @pytest.fixture
 def live(world):
     """A live requested code of the campaign post."""
-    auth = SparkAuthorization.objects.create(
-        brand=world["bc"].brand,
-        post=world["post"],
-        video_id=world["post"].video_id,
-        status=Status.ACTIVE,
-        ad_account=world["ad"],
-        tiktok_account=world["account"],
-        item_id=world["post"].video_id,
-        authorization_days=60,
-        auth_start=START,
-        auth_end=START + timedelta(days=60),
-    )
-    auth.set_code("CODE-LIVE")
-    auth.save()
-    return auth
+    return _applied(world, 60, code="CODE-LIVE")
 
 
 def _requested(world, alice, asked_at) -> SparkAuthorization:

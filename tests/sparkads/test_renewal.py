@@ -35,7 +35,7 @@ def sixty_days(applied):
     return applied(60)
 
 
-def _applied(world, days: int) -> SparkAuthorization:
+def _applied(world, days: int, code: str = "CODE-SIXTY") -> SparkAuthorization:
     auth = SparkAuthorization.objects.create(
         brand=world["bc"].brand,
         post=world["post"],
@@ -48,7 +48,7 @@ def _applied(world, days: int) -> SparkAuthorization:
         auth_start=START,
         auth_end=START + timedelta(days=days),
     )
-    auth.set_code("CODE-SIXTY")
+    auth.set_code(code)
     auth.save()
     return auth
 
