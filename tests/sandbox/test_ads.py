@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 ADV, ADV_EU = "7300000000000000001", "7300000000000000002"
+# The seeded timezone of ADV: TikTok's report days are the advertiser's calendar days.
+ADV_TIMEZONE = ZoneInfo("America/Los_Angeles")
 VIDEO = "7700000000000000001"
 
 
@@ -49,7 +52,8 @@ def report(sandbox, token: str, **params) -> dict:
 
 
 def today(sandbox) -> date:
-    return datetime.fromisoformat(sandbox.control("GET", "state").json()["now"]).date()
+    """Today on ADV's calendar by the sandbox's clock (from 16:00 to midnight there, the UTC date is a day ahead)."""
+    return datetime.fromisoformat(sandbox.control("GET", "state").json()["now"]).astimezone(ADV_TIMEZONE).date()
 
 
 def test_an_ad_needs_the_posts_code_applied_to_its_ad_account(sandbox):
