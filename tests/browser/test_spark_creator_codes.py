@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import connect_tiktok, consent_as_creator, sign_in
+from tests.browser.steps import connect_tiktok, consent_as_creator, reload_until, sign_in
 from tests.browser.test_spark_ads import _campaign_post
 
 pytestmark = pytest.mark.browser
@@ -55,8 +55,8 @@ def test_the_creator_approves_a_brands_spark_request_in_one_click_and_revokes_it
     expect(me.locator("#spark-requests")).to_contain_text("No requests waiting")
     given = me.locator("#spark-given tbody tr").filter(has_text=post.video_id)
     expect(given).to_contain_text("Approved by the creator here")
-    me.reload()
-    expect(me.locator("#spark-given tbody tr").filter(has_text=post.video_id)).to_contain_text("Active")
+    # The worker applies the code after the approval commits: on a busy machine, after one reload.
+    reload_until(me, lambda: me.locator("#spark-given tbody tr").filter(has_text=post.video_id), text="Active")
 
     page.reload()
     ledger_row = page.locator("#ledger tbody tr").filter(has_text=post.video_id)
