@@ -7,46 +7,43 @@ A request is counted before it is sent; one over budget is never sent. The calle
 ``max_wait`` seconds for a slot, otherwise gets a transient `TikTokError` whose
 ``retry_after`` tells a Celery task when to come back.
 
-Pacing, not bursts. TikTok counts a request when it arrives, we grant it a little earlier,
-and the delay between the two varies (the process is descheduled, the connection is slow).
-If L + 1 consecutive grants span less than W + J, where J is that jitter, TikTok can count
-L + 1 in some window of W. A sliding window of L per W lets L grants go at once, and a burst
-is exactly what makes the jitter large: the L requests queue behind each other for the CPU
-and the connection pool. So grants are paced instead, on a grid with step
-T = (W + jitter + credit) / L (the largest over the windows that have a limit), and any L + 1
-consecutive grants span at least W + jitter. Paced requests leave one at a time, so the
-jitter stays a few milliseconds and a small allowance covers it: sustained throughput is
-W / (W + jitter + credit) of the ceiling (0.976 with the defaults; with a 30 ms allowance,
-0.966, measured 0.965 with four processes at 10 QPS and 0.960 with six at 50 QPS), where widening each window by a guard of
-0.25 s capped it at 0.8.
+The rule: any L + 1 consecutive grants span at least W + jitter, in every window of W with a
+limit of L. TikTok counts a request when it arrives, we grant it a little earlier, and the delay
+between the two varies (the process is descheduled, the connection is slow). A call may leave
+no later than the jitter allowance J after its grant (`fresh`), so L + 1 arrivals still span W
+and TikTok never counts L + 1 in any window of W, fixed or sliding. The budget keeps the times
+of the last L grants of each window (a list per window) and grants when the L-th latest is at
+least W + J old: sustained throughput is W / (W + J) of the ceiling (0.980 with the default
+20 ms).
 
-Waiting processes wake a little late; if every grant moved the schedule by that lateness the
-pace would drift below 1/T. The schedule is therefore kept on a grid: a grant late by up to
-``credit`` still advances the grid by exactly T, which is why the credit is part of the
-spacing above (a grant may follow the previous one after T - credit; L + 1 of them still
-span L * T - credit = W + jitter).
+Catching up, not losing slots. A fixed pace loses every slot nobody is ready to take (all the
+pool's processes busy with slow calls on a loaded machine, a grant given up): the rule above
+counts grants, not slots, so the next calls may follow each other more closely until L + 1 of
+them span W + J again. They are never closer than half the pace (W + J) / L: a burst is what
+makes the jitter large, as the requests queue behind each other for the CPU and the
+connection pool. A grant given up is taken out of the lists, so it costs no slot either.
 
 The daily quota is a counter per UTC day (TikTok resets it at 00:00 UTC).
 
 Reserved share: calls a person is waiting on (web requests, management commands) come
-first, and background calls (the ones made inside a Celery task) use what they leave. Both are
-paced on the same grid of T, so background polling alone reaches the whole paced ceiling; but a
-person's call that finds the slot taken claims the next one (field ``iwant``), and no
-background call is granted before that claim is used or lapses one interval later. Under
-saturating background polling a lone interactive call therefore waits about one or two T. The
-daily quota is where a share is set aside outright: background calls may use only
-(1 - TIKTOK_RATE_RESERVED_SHARE) of it, so polling can never spend the day a person needs.
+first, and background calls (the ones made inside a Celery task) use what they leave. Both
+follow the same rule, so background polling alone reaches the whole ceiling; but a person's call
+that finds no slot claims the next one (field ``iwant``), and no background call is granted
+before that claim is used or lapses one interval later. Under saturating background polling a
+lone interactive call therefore waits about one or two intervals. The daily quota is where a
+share is set aside outright: background calls may use only (1 - TIKTOK_RATE_RESERVED_SHARE) of
+it, so polling can never spend the day a person needs.
 
-A busy CPU. The pace holds only for calls that leave within the jitter allowance of their
+A busy CPU. The rule holds only for calls that leave within the jitter allowance of their
 grant. A process descheduled between the grant and the send would arrive bunched with the
-next grants, so the transport gives such a grant up (`fresh`) and asks again: a slot is
-wasted, no window is overrun.
+next grants, so the transport gives such a grant up (`fresh`) and asks again, handing the
+given-up grant back in the same round trip.
 
 Back-off: when TikTok answers code 40100 anyway (HTTP 200, no headers), its message names the
-window. Over the QPS, calls still arrived bunched by more than the margin (the network, or
-TikTok's own side): the throttled call takes one slot, and the margin grows by a step for
-every process, learnt from TikTok's count; it fades while TikTok stays quiet. One QPS 40100
-therefore costs one slot, not a second of every process. Over the QPM or the daily quota
+window. Over the QPS, calls still arrived bunched by more than the allowance (the network, or
+TikTok's own side): the throttled call counts as a grant again, and the allowance grows by a
+step for every process, learnt from TikTok's count; it fades while TikTok stays quiet. One QPS
+40100 therefore costs one slot, not a second of every process. Over the QPM or the daily quota
 TikTok says how long to stay away (5 min, until 00:00 UTC); `back_off` records that in the
 same Redis hash, so every process stops, not only the one that was told.
 
@@ -73,16 +70,14 @@ from .errors import RATE_BUDGET, Kind, TikTokError
 
 # API for Business "request too frequent": throttling is this code in an HTTP 200 envelope.
 THROTTLED = 40100
-# A waiting process that wakes this much late still gets its grid slot (see the docstring).
-LATE_CREDIT_SECONDS = 0.005
-# The margin learnt from QPS 40100s: each adds a step, up to a cap, and it fades by FADE per
+# The allowance learnt from QPS 40100s: each adds a step, up to a cap, and it fades by FADE per
 # second without one (100 ms fades in about 17 minutes).
 LEARNT_STEP_SECONDS = 0.01
 LEARNT_CAP_SECONDS = 0.25
 LEARNT_FADE_PER_SECOND = 0.0001
 
-# The margin learnt from QPS 40100s (see LEARNT_*): what one 40100 adds, the most it grows
-# to, and how fast it fades (µs of margin per second) while TikTok stays quiet.
+# The allowance learnt from QPS 40100s (see LEARNT_*): what one 40100 adds, the most it grows
+# to, and how fast it fades (µs of allowance per second) while TikTok stays quiet.
 _LEARNT = """
 local function learnt(s_extra, s_at, now, fade)
   local extra = tonumber(s_extra) or 0
@@ -93,84 +88,118 @@ local function learnt(s_extra, s_at, now, fade)
 end
 """
 
-# KEYS[1]: the budget's hash (fields grid, day, used, blocked, iwant, extra, extra_at; times in
-# µs of Redis time). ARGV: interval between grants (µs), late credit (µs), daily limit (0 =
-# none), 1 for a background call (0 for a person's), how long a person's claim on a slot holds
-# (µs), grants per window of the window that sets the interval, the learnt margin's fade.
-# Returns {wait_us, now_us, reason}: reason 0 = granted at now_us, 1 = pacing, 2 = daily
-# quota, 3 = backing off after a 40100. Numbers are written with %.0f: Lua's own conversion
-# keeps 14 digits and would round microsecond timestamps.
-# With a `Tally` (KEYS[2]: its prefix; ARGV[8]: its field, ARGV[9]: how long a minute's hash
-# is kept, ARGV[10]: the minute of a grant given up since, or 0) the grant counts itself in the
-# hash of its minute, so a sent call costs one round trip, not two; a grant given up is taken
-# back from its own minute.
+# The windows with a limit, each a list of its last L grant times (µs of Redis time, newest
+# first) under KEYS[2] (second) and KEYS[3] (minute). ARGV[1], ARGV[2]: L per second, per minute
+# (0 = no limit). A list expires a little longer than its window plus the largest allowance
+# after its last grant, so it never forgets a grant the rule still needs.
+_WINDOWS = """
+local function windows(per_second, per_minute)
+  local w = {}
+  if per_second > 0 then w[#w + 1] = {KEYS[2], per_second, 1000000, 3000} end
+  if per_minute > 0 then w[#w + 1] = {KEYS[3], per_minute, 60000000, 62000} end
+  return w
+end
+local function push(w, at)
+  for _, win in ipairs(w) do
+    redis.call('LPUSH', win[1], at)
+    redis.call('LTRIM', win[1], 0, win[2] - 1)
+    redis.call('PEXPIRE', win[1], win[4])
+  end
+end
+"""
+
+# KEYS[1]: the budget's hash (fields day, used, blocked, iwant, extra, extra_at; times in µs of
+# Redis time); KEYS[2], KEYS[3]: the second's and the minute's lists of grants. ARGV: L per
+# second and per minute (0 = none), the jitter allowance (µs), the closest two grants may follow
+# each other (µs), the daily limit (0 = none), 1 for a background call (0 for a person's), how
+# long a person's claim on a slot holds (µs), the learnt allowance's fade, and the time of a
+# grant given up since (0 = none). Returns {wait_us, now_us, reason}: reason 0 = granted at
+# now_us, 1 = pacing, 2 = daily quota, 3 = backing off after a 40100. Numbers are written with
+# %.0f: Lua's own conversion keeps 14 digits and would round microsecond timestamps.
+# With a `Tally` (KEYS[4]: its prefix; ARGV[10]: its field, ARGV[11]: how long a minute's hash
+# is kept) the grant counts itself in the hash of its minute, so a sent call costs one round
+# trip, not two; a grant given up is taken back from the lists, the day and its own minute.
 _TAKE = (
     _LEARNT
+    + _WINDOWS
     + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tally = ARGV[8] or ''
-if tally ~= '' and tonumber(ARGV[10]) > 0 then
-  redis.call('HINCRBY', KEYS[2] .. ':m:' .. ARGV[10], tally, -1)
+local w = windows(tonumber(ARGV[1]), tonumber(ARGV[2]))
+local tally = ARGV[10] or ''
+local given_up = tonumber(ARGV[9])
+local s = redis.call('HMGET', KEYS[1], 'blocked', 'day', 'used', 'iwant', 'extra', 'extra_at')
+local today = math.floor(now / 86400000000)
+local used = 0
+if tonumber(s[2]) == today then used = tonumber(s[3]) or 0 end
+if given_up > 0 then
+  local at = string.format('%.0f', given_up)
+  for _, win in ipairs(w) do redis.call('LREM', win[1], 1, at) end
+  if math.floor(given_up / 86400000000) == today and used > 0 then
+    used = used - 1
+    redis.call('HSET', KEYS[1], 'used', string.format('%.0f', used))
+  end
+  if tally ~= '' then
+    redis.call('HINCRBY', KEYS[4] .. ':m:' .. string.format('%.0f', math.floor(given_up / 60000000)), tally, -1)
+  end
 end
-local credit = tonumber(ARGV[2])
-local day_limit = tonumber(ARGV[3])
-local background = tonumber(ARGV[4]) == 1
-local hold = tonumber(ARGV[5])
-local s = redis.call('HMGET', KEYS[1], 'blocked', 'grid', 'day', 'used', 'iwant', 'extra', 'extra_at')
 local blocked = tonumber(s[1]) or 0
 if now < blocked then return {blocked - now, now, 3} end
--- L + 1 grants must span the window plus every margin, the learnt one included.
-local interval = tonumber(ARGV[1]) + math.floor(learnt(s[6], s[7], now, tonumber(ARGV[7])) / tonumber(ARGV[6]))
-local grid = tonumber(s[2])
-local iwant = tonumber(s[5]) or 0
-if grid and now < grid + interval then
-  local slot = grid + interval
+-- L + 1 grants must span the window plus the allowance, the learnt part included.
+local allowance = tonumber(ARGV[3]) + learnt(s[5], s[6], now, tonumber(ARGV[8]))
+local earliest = 0
+for _, win in ipairs(w) do
+  local oldest = redis.call('LINDEX', win[1], win[2] - 1)
+  if oldest and tonumber(oldest) + win[3] + allowance > earliest then earliest = tonumber(oldest) + win[3] + allowance end
+end
+if #w > 0 then
+  local last = redis.call('LINDEX', w[1][1], 0)
+  if last and tonumber(last) + tonumber(ARGV[4]) > earliest then earliest = tonumber(last) + tonumber(ARGV[4]) end
+end
+local background = tonumber(ARGV[6]) == 1
+local iwant = tonumber(s[4]) or 0
+if now < earliest then
+  local slot = earliest
   if background then
     if iwant > slot then slot = iwant end
-  elseif slot + hold > iwant then
-    redis.call('HSET', KEYS[1], 'iwant', string.format('%.0f', slot + hold))
+  elseif slot + tonumber(ARGV[7]) > iwant then
+    redis.call('HSET', KEYS[1], 'iwant', string.format('%.0f', slot + tonumber(ARGV[7])))
   end
   return {slot - now, now, 1}
 end
 if background and now < iwant then return {iwant - now, now, 1} end
-local today = math.floor(now / 86400000000)
-local used = 0
-if tonumber(s[3]) == today then used = tonumber(s[4]) or 0 end
+local day_limit = tonumber(ARGV[5])
 if day_limit > 0 and used >= day_limit then return {(today + 1) * 86400000000 - now, now, 2} end
-local next_grid = now - credit
-if grid and grid + interval > next_grid then next_grid = grid + interval end
-redis.call('HSET', KEYS[1], 'grid', string.format('%.0f', next_grid), 'day', string.format('%.0f', today),
-  'used', string.format('%.0f', used + 1))
+push(w, string.format('%.0f', now))
+redis.call('HSET', KEYS[1], 'day', string.format('%.0f', today), 'used', string.format('%.0f', used + 1))
 if not background then redis.call('HDEL', KEYS[1], 'iwant') end
 redis.call('PEXPIRE', KEYS[1], 2 * 86400 * 1000)
 if tally ~= '' then
-  local minute = KEYS[2] .. ':m:' .. string.format('%.0f', math.floor(now / 60000000))
+  local minute = KEYS[4] .. ':m:' .. string.format('%.0f', math.floor(now / 60000000))
   redis.call('HINCRBY', minute, tally, 1)
-  redis.call('EXPIRE', minute, tonumber(ARGV[9]))
+  redis.call('EXPIRE', minute, tonumber(ARGV[11]))
 end
 return {0, now, 0}
 """
 )
 
-# KEYS[1]: the budget's hash. ARGV: the interval between grants (µs), the learnt margin's
-# step, cap and fade (µs). A QPS 40100 means calls arrived bunched more than the margin
-# allows: the throttled call takes the next slot (the grid moves to now) and the margin grows
-# by one step. Returns the µs to wait: one interval.
+# KEYS as _TAKE's first three. ARGV: L per second and per minute, the interval of the pace (µs),
+# the learnt allowance's step, cap and fade (µs). A QPS 40100 means calls arrived bunched more
+# than the allowance: the throttled call counts as a grant again (now), so the next calls keep
+# the rule with it, and the allowance grows by one step. Returns the µs to wait: one interval.
 _LEARN = (
     _LEARNT
+    + _WINDOWS
     + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local s = redis.call('HMGET', KEYS[1], 'grid', 'extra', 'extra_at')
-local extra = learnt(s[2], s[3], now, tonumber(ARGV[4])) + tonumber(ARGV[2])
-if extra > tonumber(ARGV[3]) then extra = tonumber(ARGV[3]) end
-local grid = tonumber(s[1]) or now
-if now > grid then grid = now end
-redis.call('HSET', KEYS[1], 'grid', string.format('%.0f', grid), 'extra', string.format('%.0f', extra),
-  'extra_at', string.format('%.0f', now))
+local s = redis.call('HMGET', KEYS[1], 'extra', 'extra_at')
+local extra = learnt(s[1], s[2], now, tonumber(ARGV[6])) + tonumber(ARGV[4])
+if extra > tonumber(ARGV[5]) then extra = tonumber(ARGV[5]) end
+push(windows(tonumber(ARGV[1]), tonumber(ARGV[2])), string.format('%.0f', now))
+redis.call('HSET', KEYS[1], 'extra', string.format('%.0f', extra), 'extra_at', string.format('%.0f', now))
 redis.call('PEXPIRE', KEYS[1], 2 * 86400 * 1000)
-return grid + tonumber(ARGV[1]) - now
+return tonumber(ARGV[3])
 """
 )
 
@@ -211,19 +240,11 @@ class Limits:
     per_minute: int = 0
     per_day: int = 0
 
-    def interval(self, margin: float) -> float:
-        """Seconds between grants so that L + 1 consecutive grants span each window + margin."""
-        return self._pacing(margin)[0]
-
-    def paced_by(self, margin: float) -> int:
-        """L of the window that sets the interval (1 when none does): a margin added to that
-        window adds margin / L to the interval."""
-        return self._pacing(margin)[1]
-
-    def _pacing(self, margin: float) -> tuple[float, int]:
-        spans = [((1.0 + margin) / self.per_second, self.per_second)] if self.per_second else []
-        spans += [((60.0 + margin) / self.per_minute, self.per_minute)] if self.per_minute else []
-        return max(spans, default=(0.0, 1))
+    def interval(self, allowance: float) -> float:
+        """The pace: seconds between grants when L + 1 of them span each window + allowance."""
+        spans = [(1.0 + allowance) / self.per_second] if self.per_second else []
+        spans += [(60.0 + allowance) / self.per_minute] if self.per_minute else []
+        return max(spans, default=0.0)
 
 
 # API for Business tiers (portal/docs/rate-limits/v1.3; per day for the higher tiers as
@@ -310,7 +331,7 @@ def _redis(url: str) -> redis.Redis:
 
 
 class RateBudget:
-    """Paced budget in Redis; `acquire` returns when a request may be sent."""
+    """The budget in Redis; `acquire` returns when a request may be sent."""
 
     def __init__(
         self,
@@ -324,7 +345,6 @@ class RateBudget:
         self.client = _redis(redis_url)
         self.prefix = prefix
         self.max_wait = max_wait
-        self.margin = jitter + LATE_CREDIT_SECONDS
         self.reserved_share = reserved_share
         self.jitter = jitter
         # Scripts are sent once per Redis server and then called by their SHA (EVALSHA).
@@ -335,30 +355,39 @@ class RateBudget:
     def _key(self, budget: str) -> str:
         return f"{self.prefix}:{budget}"
 
+    def _keys(self, budget: str) -> list[str]:
+        """The budget's hash and its second's and minute's lists of grants."""
+        key = self._key(budget)
+        return [key, f"{key}:s", f"{key}:m"]
+
     def try_acquire(
         self, budget: str, limits: Limits, *, background: bool, tally: Tally | None = None, given_up: int = 0
     ) -> tuple[float, int, Reason]:
         """One attempt: (seconds to wait, 0.0 if granted; Redis time in µs; why). A grant
-        counts itself in `tally`; `given_up` is the minute of a counted grant never sent."""
-        interval, per_day = limits.interval(self.margin), limits.per_day
+        counts itself in `tally`; `given_up` is the Redis time of a grant never sent, which
+        is taken back."""
+        interval, per_day = limits.interval(self.jitter), limits.per_day
         if background and per_day:
             per_day = max(1, int(per_day * (1 - self.reserved_share)))
         interval_us = round(interval * 1_000_000)
-        # A person's claim on the next slot holds one interval past it: long enough for a
-        # waiter that wakes late, short enough that a caller who gave up costs one slot.
+        # Catching up, grants may follow each other at half the pace, never closer. A person's
+        # claim on the next slot holds one interval past it: long enough for a waiter that
+        # wakes late, short enough that a caller who gave up costs one slot.
         args: list[int | str] = [
-            interval_us,
-            round(LATE_CREDIT_SECONDS * 1_000_000),
+            limits.per_second,
+            limits.per_minute,
+            round(self.jitter * 1_000_000),
+            interval_us // 2,
             per_day,
             int(background),
             interval_us,
-            limits.paced_by(self.margin),
             round(LEARNT_FADE_PER_SECOND * 1_000_000),
+            given_up,
         ]
-        keys = [self._key(budget)]
+        keys = self._keys(budget)
         if tally is not None:
             keys.append(tally.prefix)
-            args += [tally.field, tally.keep_seconds, given_up]
+            args += [tally.field, tally.keep_seconds]
         wait_us, now_us, reason = self.take(keys=keys, args=args)
         return int(wait_us) / 1_000_000, int(now_us), Reason(int(reason))
 
@@ -379,7 +408,8 @@ class RateBudget:
     ) -> tuple[int, float]:
         """`acquire`, also returning when (time.monotonic()) the granting request left this
         process: the call must leave within the jitter allowance of it (`fresh`). The grant
-        counts itself in `tally`; `given_up` takes back a counted grant that was never sent."""
+        counts itself in `tally`; `given_up` (the Redis time of a grant that was never sent)
+        is taken back."""
         waited = 0.0
         while True:
             asked = time.monotonic()
@@ -414,25 +444,27 @@ class RateBudget:
         return BudgetState(used_today=used_today, blocked_for=blocked_for)
 
     def fresh(self, asked: float) -> bool:
-        """Whether a grant asked for at `asked` (time.monotonic()) may still be used: the pace
-        holds TikTok's windows only for calls that arrive within the jitter allowance of their
+        """Whether a grant asked for at `asked` (time.monotonic()) may still be used: the rule
+        holds TikTok's windows only for calls that leave within the jitter allowance of their
         grant. A process descheduled longer (a busy CPU) would arrive bunched with the next
-        grants: it gives the slot up and asks again."""
+        grants: it gives the grant up, handing it back as it asks again."""
         return time.monotonic() - asked <= self.jitter
 
     def back_off(self, budget: str, window: Window, limits: Limits | None = None) -> float:
         """After a 40100 for `window`; seconds to wait.
 
-        Over the QPS (the pace let calls arrive bunched): the throttled call costs one slot
-        and the shared margin grows, learnt from TikTok's own count (`limits` gives the pace).
+        Over the QPS (calls arrived bunched): the throttled call costs one slot and the shared
+        allowance grows, learnt from TikTok's own count (`limits` gives the windows).
         Over the QPM or the daily quota: every process stops for as long as TikTok says."""
         if window == Window.SECOND:
-            interval_us = round((limits or Limits()).interval(self.margin) * 1_000_000)
-            args = [interval_us, *(round(x * 1_000_000) for x in (LEARNT_STEP_SECONDS, LEARNT_CAP_SECONDS))]
-            return (
-                int(self.learn_script(keys=[self._key(budget)], args=[*args, round(LEARNT_FADE_PER_SECOND * 1e6)]))
-                / 1e6
-            )
+            limits = limits or Limits()
+            args = [
+                limits.per_second,
+                limits.per_minute,
+                round(limits.interval(self.jitter) * 1_000_000),
+                *(round(x * 1_000_000) for x in (LEARNT_STEP_SECONDS, LEARNT_CAP_SECONDS, LEARNT_FADE_PER_SECOND)),
+            ]
+            return int(self.learn_script(keys=self._keys(budget), args=args)) / 1_000_000
         span_us = 0 if window == Window.DAY else round(_BACK_OFF_SECONDS[window] * 1_000_000)
         return int(self.back_off_script(keys=[self._key(budget)], args=[span_us])) / 1_000_000
 

@@ -235,12 +235,13 @@ class Transport:
         limits = ratelimit.limits_for()
         tally = callstats.grant_tally() if budget is not None else None
         counted = 0  # the minute in which a grant counted this attempt as a call
+        granted_at = 0  # the Redis time of that grant, handed back if the process sat on it
         try:
             prepared, options = self._prepare(req)
             while True:
                 asked = 0.0
                 if budget is not None:
-                    given_up, counted = counted, 0
+                    given_up, granted_at, counted = granted_at, 0, 0
                     granted_at, asked = budget.acquire_to_send(
                         business_budget_key(),
                         limits,

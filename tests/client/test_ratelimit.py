@@ -1,5 +1,6 @@
-"""The shared rate budget, against the real Redis: TikTok's windows, tiers, pacing, the
-reserved share and the back-off after a 40100."""
+"""The shared rate budget, against the real Redis: TikTok's windows, tiers, the rule that
+any L + 1 grants span the window and the allowance, catching up, the reserved share and the
+back-off after a 40100."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 from integrations.tiktok import BusinessClient, Kind, TikTokError
 from integrations.tiktok.ratelimit import (
-    LATE_CREDIT_SECONDS,
     LEARNT_CAP_SECONDS,
     LEARNT_STEP_SECONDS,
     Limits,
@@ -56,6 +56,24 @@ def seconds_to_utc_midnight(redis_now_us: int) -> float:
 @pytest.fixture
 def budget(rate_prefix):
     return RateBudget(settings.REDIS_URL, prefix=rate_prefix, max_wait=0, jitter=0.03, reserved_share=0.2)
+
+
+# The budget fixture's allowance, and its pace at 10 QPS.
+JITTER = 0.03
+PACE = (1.0 + JITTER) / 10
+
+
+def redis_now_us(budget) -> int:
+    seconds, micros = budget.client.time()
+    return seconds * 1_000_000 + micros
+
+
+def granted_earlier(budget, window: str, *ago_s: float) -> None:
+    """Record grants made `ago_s` seconds ago in the budget's list for `window` ("s" or "m")."""
+    now = redis_now_us(budget)
+    budget.client.lpush(
+        f"{budget.prefix}:{APP}:{window}", *(now - round(a * 1_000_000) for a in sorted(ago_s, reverse=True))
+    )
 
 
 @pytest.fixture
@@ -111,26 +129,70 @@ def test_an_unknown_tier_is_a_configuration_error(settings):
 # --- the windows ------------------------------------------------------------------------------
 
 
-def test_the_second_window_paces_grants_a_tenth_of_a_second_apart_at_10_qps(budget):
+def test_grants_follow_each_other_no_closer_than_half_the_pace(budget):
     limits = Limits(per_second=10)
-    interval = (1.0 + 0.03 + LATE_CREDIT_SECONDS) / 10
 
     first = budget.try_acquire(APP, limits, background=False)
     wait, _, reason = budget.try_acquire(APP, limits, background=False)
 
     assert first[2] == Reason.GRANTED
     assert reason == Reason.PACING
-    assert interval - LATE_CREDIT_SECONDS - 0.02 < wait <= interval
+    assert PACE / 2 - 0.02 < wait <= PACE / 2
 
 
-def test_the_minute_window_paces_grants_when_it_is_the_tighter_one(budget):
-    limits = Limits(per_second=100, per_minute=3)
+def test_the_eleventh_grant_at_10_qps_waits_until_the_first_is_a_second_and_the_allowance_old(budget):
+    limits = Limits(per_second=10)
+    granted_earlier(budget, "s", *(0.95 - n * 0.1 for n in range(10)))  # ten grants, the first 0.95 s ago
 
-    budget.try_acquire(APP, limits, background=False)
     wait, _, reason = budget.try_acquire(APP, limits, background=False)
 
     assert reason == Reason.PACING
-    assert 19.5 < wait <= (60 + 0.03 + LATE_CREDIT_SECONDS) / 3
+    assert 1.0 + JITTER - 0.95 - 0.02 < wait <= 1.0 + JITTER - 0.95
+
+
+def test_the_minute_window_holds_when_it_is_the_tighter_one(budget):
+    limits = Limits(per_second=100, per_minute=3)
+    granted_earlier(budget, "m", 30, 20, 10)
+
+    wait, _, reason = budget.try_acquire(APP, limits, background=False)
+
+    assert reason == Reason.PACING
+    assert 30 + JITTER - 0.1 < wait <= 30 + JITTER
+
+
+def test_slots_nobody_took_are_caught_up_at_up_to_twice_the_pace(budget):
+    # One grant, then no process was free for half a second. A fixed pace would have lost
+    # those five slots: the rule only asks that 11 grants span 1.03 s, so the other nine of
+    # this second still go, half a pace apart.
+    limits = Limits(per_second=10)
+    granted_earlier(budget, "s", 0.5)
+    grants = []
+    while len(grants) < 9:
+        wait, now_us, reason = budget.try_acquire(APP, limits, background=True)
+        if reason == Reason.GRANTED:
+            grants.append(now_us)
+        else:
+            time.sleep(wait)
+
+    first = grants[0] - 500_000
+    assert (grants[-1] - first) / 1_000_000 < 1.0
+    assert min(b - a for a, b in pairwise(grants)) >= PACE / 2 * 1_000_000
+    wait, now_us, reason = budget.try_acquire(APP, limits, background=True)
+    assert reason == Reason.PACING  # the eleventh waits for the first to be 1.03 s old
+    assert (now_us + wait * 1_000_000 - first) / 1_000_000 == pytest.approx(1.0 + JITTER, abs=0.002)
+
+
+def test_a_grant_given_up_is_handed_back_and_costs_no_slot(budget):
+    limits = Limits(per_second=10, per_day=100)
+    granted_earlier(budget, "s", *(0.9 - n * 0.1 for n in range(9)))
+    last = budget.try_acquire(APP, limits, background=False)
+    assert last[2] == Reason.GRANTED and budget.state(APP).used_today == 1
+
+    wait, _, reason = budget.try_acquire(APP, limits, background=False, given_up=last[1])
+
+    # Nine grants left in the second, none of them recent: the tenth may go at once.
+    assert reason == Reason.GRANTED and wait == 0
+    assert budget.state(APP).used_today == 1
 
 
 def test_the_daily_quota_stops_grants_until_midnight_utc(budget):
@@ -201,6 +263,29 @@ def test_a_grant_the_process_sat_on_past_the_jitter_allowance_is_given_up_not_se
     assert len(grants) == 2 and len(mocked.calls) == 1
 
 
+def test_a_grant_given_up_is_handed_back_so_the_next_attempt_need_not_wait_for_another_slot(
+    mocked, biz, budget_on, monkeypatch
+):
+    budget_on.TIKTOK_RATE_QPS, budget_on.TIKTOK_RATE_QPM, budget_on.TIKTOK_RATE_BUDGET_MAX_WAIT = 1, 0, 5
+    mocked.get(biz("bc/get/"), json=ok({"list": []}))
+    budget = default_budget()
+    grants = []
+    real = budget.acquire_to_send
+
+    def descheduled_once(*args, **kwargs):
+        granted_at, asked = real(*args, **kwargs)
+        grants.append(granted_at)
+        return granted_at, asked - (1.0 if len(grants) == 1 else 0.0)
+
+    monkeypatch.setattr(budget, "acquire_to_send", descheduled_once)
+
+    BusinessClient("biz.1").bc_get()
+
+    # At 1 QPS a slot that stayed taken would hold the second grant back for a second.
+    assert len(grants) == 2 and len(mocked.calls) == 1
+    assert grants[1] - grants[0] < 200_000
+
+
 def test_the_request_is_built_before_its_grant_so_only_the_send_follows_it(mocked, biz, budget_on, monkeypatch):
     budget_on.TIKTOK_RATE_QPS = 0
     mocked.get(biz("bc/get/"), json=ok({"list": []}))
@@ -232,9 +317,9 @@ def _business_get(path):
 
 
 def test_several_processes_together_never_put_more_than_the_limit_in_any_window(rate_prefix):
-    # Four processes race for one app at 5 QPS. Paced grants must keep any L + 1 of them
-    # W + jitter apart, so a request reaching TikTok up to the jitter late still cannot make
-    # TikTok count more than L in any 1 s window.
+    # Four processes race for one app at 5 QPS. Any L + 1 grants must span W + jitter, so a
+    # request reaching TikTok up to the jitter late still cannot make TikTok count more than L
+    # in any 1 s window; and no two grants are closer than half the pace.
     limit, jitter = 5, 0.03
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         results = pool.starmap(hammer, [(settings.REDIS_URL, rate_prefix, 4, Limits(per_second=limit), jitter)] * 4)
@@ -243,7 +328,7 @@ def test_several_processes_together_never_put_more_than_the_limit_in_any_window(
     assert len(grants) == 16
     assert max_in_window(grants, 1.0 + jitter) == limit
     gaps = [b - a for a, b in pairwise(grants)]
-    assert min(gaps) >= ((1.0 + jitter + LATE_CREDIT_SECONDS) / limit - LATE_CREDIT_SECONDS) * 1_000_000
+    assert min(gaps) >= (1.0 + jitter) / limit / 2 * 1_000_000
 
 
 def test_background_and_interactive_processes_together_never_exceed_the_limit_either(rate_prefix):
@@ -279,13 +364,13 @@ def test_background_calls_alone_are_paced_as_fast_as_a_persons(budget):
 
     background_wait = budget.try_acquire(APP, limits, background=True)[0]
 
-    interval = (1.0 + 0.03 + LATE_CREDIT_SECONDS) / 10
+    interval = PACE
     assert 0 < background_wait <= interval
 
 
 def test_a_person_waiting_for_a_slot_gets_it_before_any_background_call(budget):
     limits = Limits(per_second=10)
-    interval = (1.0 + 0.03 + LATE_CREDIT_SECONDS) / 10
+    interval = PACE
     budget.try_acquire(APP, limits, background=True)
     person_wait = budget.try_acquire(APP, limits, background=False)[0]
 
@@ -303,7 +388,7 @@ def test_a_person_waiting_for_a_slot_gets_it_before_any_background_call(budget):
 
 def test_a_person_who_gave_up_holds_background_calls_back_for_one_interval_only(budget):
     limits = Limits(per_second=10)
-    interval = (1.0 + 0.03 + LATE_CREDIT_SECONDS) / 10
+    interval = PACE
     budget.try_acquire(APP, limits, background=True)
     person_wait = budget.try_acquire(APP, limits, background=False)[0]
 
@@ -402,25 +487,23 @@ def test_a_back_off_is_never_shortened_by_a_shorter_one(budget):
     assert budget.state(APP).blocked_for == pytest.approx(300, abs=0.5)
 
 
-def test_a_qps_40100_costs_one_slot_and_widens_the_pace_for_every_process(budget):
+def test_a_qps_40100_costs_one_slot_and_widens_the_allowance_for_every_process(budget):
     limits = Limits(per_second=10)
-    base = limits.interval(budget.margin)
     budget.try_acquire(APP, limits, background=False)
 
     told = budget.back_off(APP, Window.SECOND, limits)
     wait, _, reason = budget.try_acquire(APP, limits, background=True)
 
-    assert told == pytest.approx(base, abs=0.002)  # one slot, not a second
-    assert reason == Reason.PACING and wait == pytest.approx(base, abs=0.01)
-    # The grid moved to the throttled call; the next interval includes the margin learnt.
-    learnt = LEARNT_STEP_SECONDS / 10
-    budget.client.hset(f"{budget.prefix}:{APP}", "grid", 0)
-    budget.try_acquire(APP, limits, background=False)
+    assert told == pytest.approx(PACE, abs=0.002)  # one slot, not a second
+    assert reason == Reason.PACING and wait == pytest.approx(PACE / 2, abs=0.01)  # the throttled call counts again
+    # Eleven grants must now span the window, the allowance and the step learnt.
+    budget.client.delete(f"{budget.prefix}:{APP}:s")
+    granted_earlier(budget, "s", *(1.0 - n * 0.1 for n in range(10)))
     wait, _, _ = budget.try_acquire(APP, limits, background=False)
-    assert base + learnt - 0.01 < wait <= base + learnt
+    assert JITTER + LEARNT_STEP_SECONDS - 0.01 < wait <= JITTER + LEARNT_STEP_SECONDS
 
 
-def test_the_learnt_margin_grows_to_a_cap_and_fades_while_tiktok_stays_quiet(budget):
+def test_the_learnt_allowance_grows_to_a_cap_and_fades_while_tiktok_stays_quiet(budget):
     limits = Limits(per_second=10)
     for _ in range(100):
         budget.back_off(APP, Window.SECOND, limits)
@@ -428,10 +511,11 @@ def test_the_learnt_margin_grows_to_a_cap_and_fades_while_tiktok_stays_quiet(bud
     assert int(budget.client.hget(key, "extra")) == round(LEARNT_CAP_SECONDS * 1_000_000)
 
     # An hour without a 40100 has faded it (by LEARNT_FADE_PER_SECOND) back to nothing.
-    budget.client.hset(key, mapping={"extra_at": int(budget.client.hget(key, "extra_at")) - 3_600_000_000, "grid": 0})
-    budget.try_acquire(APP, limits, background=False)
+    budget.client.hset(key, "extra_at", int(budget.client.hget(key, "extra_at")) - 3_600_000_000)
+    budget.client.delete(f"{key}:s")
+    granted_earlier(budget, "s", *(1.0 - n * 0.1 for n in range(10)))
     wait, _, _ = budget.try_acquire(APP, limits, background=False)
-    assert wait <= limits.interval(budget.margin)
+    assert wait <= JITTER
 
 
 def test_without_the_shared_budget_a_40100_still_waits_as_long_as_tiktok_says(mocked, biz, sleeps, settings):
@@ -443,8 +527,10 @@ def test_without_the_shared_budget_a_40100_still_waits_as_long_as_tiktok_says(mo
 
 
 def test_budget_keys_expire_so_redis_does_not_fill_up(budget, rate_prefix):
-    budget.try_acquire(APP, Limits(per_second=10), background=False)
+    budget.try_acquire(APP, Limits(per_second=10, per_minute=600), background=False)
 
-    ttl = redis.Redis.from_url(settings.REDIS_URL).pttl(f"{rate_prefix}:{APP}")
+    client = redis.Redis.from_url(settings.REDIS_URL)
 
-    assert 0 < ttl <= 2 * 86_400_000
+    assert 0 < client.pttl(f"{rate_prefix}:{APP}") <= 2 * 86_400_000
+    assert 1_000 < client.pttl(f"{rate_prefix}:{APP}:s") <= 3_000
+    assert 60_000 < client.pttl(f"{rate_prefix}:{APP}:m") <= 62_000
