@@ -157,13 +157,18 @@ def claim_due_polls(limit: int | None = None) -> list[int]:
     What waits in the queue is counted by the claim's own marker (`claimed_until`, set by
     this claim and cleared when a task takes the row; index onboarding_queued_idx), never by
     a range of `next_poll_at`: the back-off also schedules rows a few minutes ahead, and
-    counting those as queued once starved overdue rows."""
+    counting those as queued once starved overdue rows.
+
+    A row falling due within half a dispatcher interval is claimed now: left to the next run it
+    would wait up to a whole interval, polled late by as much. A status poll a few seconds early
+    is harmless; a deadline is never claimed early (claim_due_deadlines)."""
     now = timezone.now()
     if limit is None:
         limit = dispatch_target() - MarketplaceOnboarding.objects.filter(claimed_until__gt=now).count()
     if limit <= 0:
         return []
-    claimed = claim_due(polled(), lease=DISPATCH_LEASE, limit=limit, now=now, mark="claimed_until")
+    ahead = timedelta(seconds=settings.MARKETPLACE_DISPATCH_SECONDS / 2)
+    claimed = claim_due(polled(), lease=DISPATCH_LEASE, limit=limit, now=now, mark="claimed_until", ahead=ahead)
     return [row.pk for row in claimed]
 
 

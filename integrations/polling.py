@@ -103,8 +103,10 @@ def claim_due[M: Model](
     now: datetime | None = None,
     field: str = "next_poll_at",
     mark: str | None = None,
+    ahead: timedelta = timedelta(0),
 ) -> list[M]:
-    """Claim up to `limit` rows of `queryset` whose `field` is due, the most overdue first,
+    """Claim up to `limit` rows of `queryset` whose `field` is due (by `now + ahead`: a
+    schedule, never a deadline, may be claimed a little early), the most overdue first,
     moving `field` (and `mark`, when given: a column that says the row is claimed) to
     `now + lease`. Returns the claimed rows the most overdue first, so work enqueued in that
     order reaches the longest-waiting rows first (the lease has overwritten `field`, so
@@ -123,7 +125,7 @@ def claim_due[M: Model](
     model, db = queryset.model, queryset.db
     connection = connections[db]
     quote = connection.ops.quote_name
-    due = queryset.filter(**{f"{field}__lte": now}).order_by(field).select_for_update(skip_locked=True)
+    due = queryset.filter(**{f"{field}__lte": now + ahead}).order_by(field).select_for_update(skip_locked=True)
     table, pk = quote(model._meta.db_table), quote(str(model._meta.pk.column))
     moved = [cast(Field, model._meta.get_field(name)) for name in (field, mark) if name]
     assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in moved)
@@ -135,7 +137,7 @@ def claim_due[M: Model](
         with transaction.atomic(using=db):
             was = dict(due.values_list("pk", field)[:limit])
             claimed = update_returning(
-                queryset.filter(pk__in=was, **{f"{field}__lte": now}), {f.name: until for f in moved}
+                queryset.filter(pk__in=was, **{f"{field}__lte": now + ahead}), {f.name: until for f in moved}
             )
         return sorted(claimed, key=lambda row: was[row.pk])
     # One statement is one transaction already; Django compiles FOR UPDATE only inside one.

@@ -104,6 +104,18 @@ def test_the_dispatcher_enqueues_the_longest_waiting_creators_first(internal_acc
                        [r.pk for r in reversed(rows[:5])]]  # fmt: skip
 
 
+def test_a_creator_falling_due_within_half_a_dispatch_interval_is_claimed_now_not_a_whole_interval_late(
+    internal_account, settings
+):
+    settings.MARKETPLACE_DISPATCH_SECONDS = 10.0
+    soon, later = _waiting(2)
+    now = timezone.now()
+    MarketplaceOnboarding.objects.filter(pk=soon.pk).update(next_poll_at=now + timedelta(seconds=4))
+    MarketplaceOnboarding.objects.filter(pk=later.pk).update(next_poll_at=now + timedelta(seconds=6))
+
+    assert marketplace.claim_due_polls() == [soon.pk]
+
+
 def test_each_creator_in_a_batch_moves_by_its_own_status(internal_account):
     joined, unknown, waiting = _waiting(3)
     statuses = {joined.tiktok_account.handle: "IN", unknown.tiktok_account.handle: "INVALID"}
