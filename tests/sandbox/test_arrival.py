@@ -64,3 +64,24 @@ def test_each_request_on_a_keep_alive_connection_counts_from_its_own_arrival(san
     assert len(arrivals) == 2
     for at, (first_sent, rest_sent) in zip(arrivals, (first, second), strict=True):
         assert first_sent <= at < rest_sent - 0.4
+
+
+def test_a_request_counted_after_one_that_arrived_later_leaves_the_window_when_it_is_over(sandbox):
+    # The earlier request is counted after the later one; the last request's second holds only
+    # the later one, so it passes a limit of 2.
+    sandbox.control("DELETE", "requests")
+    sandbox.control("POST", "rate-limits/app", json={"tier": "basic", "qps": 2})
+
+    with _connect(sandbox) as sock:
+        earlier_sent = time.time()
+        sock.sendall(HEAD)
+        time.sleep(0.7)
+        later = sandbox.business("GET", PATH.removeprefix("/open_api/v1.3/"))
+        sock.sendall(REST)
+        _answer(sock)
+    time.sleep(max(0.0, earlier_sent + 1.1 - time.time()))
+    last = sandbox.business("GET", PATH.removeprefix("/open_api/v1.3/"))
+
+    assert (later["code"], last["code"]) == (40104, 40104)
+    rows = sandbox.control("GET", "requests", params={"path": PATH}).json()
+    assert [row["throttled"] for row in rows] == [False, False, False]
