@@ -4,12 +4,13 @@ world events."""
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import json
 import random
 import threading
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -18,9 +19,10 @@ from django.http import HttpRequest, HttpResponse
 
 from tiktok_sandbox import envelopes
 from tiktok_sandbox.models import FaultRule, RateLimit, RequestLog
+from tiktok_sandbox.server import ARRIVED_AT
 
 _lock = threading.Lock()
-_windows: dict[tuple, deque] = defaultdict(deque)
+_windows: dict[tuple, list[float]] = defaultdict(list)  # arrivals counted, sorted
 _rng = random.Random()
 
 # TikTok's API for Business tiers: requests per second, per minute and per UTC day, counted
@@ -55,8 +57,8 @@ class AppLimits:
 
 
 _app: AppLimits | None = AppLimits.of(settings.SANDBOX_API_TIER)  # None: lifted (control API)
-_app_second: deque = deque()
-_app_minute: deque = deque()
+_app_second: list[float] = []  # arrivals counted, sorted
+_app_minute: list[float] = []
 _app_day = [0, 0]  # [UTC day number, requests counted that day]
 
 
@@ -110,6 +112,25 @@ def app_limits() -> dict:
     return limits | {"app_id": settings.SANDBOX_APP_ID, "used": used}
 
 
+def _fullest_window(counted: list[float], at: float, span: float) -> int:
+    """The most requests counted in any window of `span` seconds that a request at `at` would join.
+
+    Handler threads count arrivals slightly out of order, so requests counted already may have
+    arrived after this one: every window holding both must stay within the limit, not only the
+    one ending at `at`. `counted` is sorted.
+    """
+    later = counted[bisect.bisect_right(counted, at) : bisect.bisect_left(counted, at + span)]
+    return max(bisect.bisect_right(counted, end) - bisect.bisect_right(counted, end - span) for end in [at, *later])
+
+
+def _count(counted: list[float], at: float, span: float) -> None:
+    """Count a request at `at`, and forget what no request still to count can share a window
+    with: a window's worth before this one's is kept for requests that arrived earlier but are
+    counted after it."""
+    bisect.insort(counted, at)
+    del counted[: bisect.bisect_right(counted, at - 2 * span)]
+
+
 def _app_throttle(at: float) -> str | None:
     """Count an API for Business request against the app, or say which limit it is over.
 
@@ -122,20 +143,16 @@ def _app_throttle(at: float) -> str | None:
         return None
     app_id, today = settings.SANDBOX_APP_ID, int(at // 86_400)
     with _lock:
-        while _app_second and _app_second[0] <= at - 1:
-            _app_second.popleft()
-        while _app_minute and _app_minute[0] <= at - 60:
-            _app_minute.popleft()
-        if _app_day[0] != today:
+        if today > _app_day[0]:  # one that arrived before midnight but is counted after counts today
             _app_day[:] = [today, 0]
         if _app.per_day and _app_day[1] >= _app.per_day:
             return f"App {app_id} reaches the QPD limit {_app.per_day}, current QPD is {_app_day[1] + 1}."
-        if _app.qpm and len(_app_minute) >= _app.qpm:
-            return f"App {app_id} reaches the QPM limit {_app.qpm}, current QPM is {len(_app_minute) + 1}."
-        if _app.qps and len(_app_second) >= _app.qps:
-            return f"App {app_id} reaches the QPS limit {_app.qps}, current QPS is {len(_app_second) + 1}."
-        _app_second.append(at)
-        _app_minute.append(at)
+        if _app.qpm and (minute := _fullest_window(_app_minute, at, 60)) >= _app.qpm:
+            return f"App {app_id} reaches the QPM limit {_app.qpm}, current QPM is {minute + 1}."
+        if _app.qps and (second := _fullest_window(_app_second, at, 1)) >= _app.qps:
+            return f"App {app_id} reaches the QPS limit {_app.qps}, current QPS is {second + 1}."
+        _count(_app_second, at, 1)
+        _count(_app_minute, at, 60)
         _app_day[1] += 1
     return None
 
@@ -177,11 +194,9 @@ def _over_limit(request: HttpRequest, now: float) -> bool:
         key = (rule.pk, request.path, who)
         with _lock:
             window = _windows[key]
-            while window and window[0] <= now - rule.window_seconds:
-                window.popleft()
-            if len(window) >= rule.limit:
+            if _fullest_window(window, now, rule.window_seconds) >= rule.limit:
                 return True
-            window.append(now)
+            _count(window, now, rule.window_seconds)
     return False
 
 
@@ -262,8 +277,11 @@ class SandboxTrafficMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not is_business(request.path):
             return self.get_response(request)
-        # Limits count a request when it arrives, as TikTok does: before any work is done on it.
-        at = time.time()
+        # Limits count a request when it arrives, as TikTok does: before any work is done on it,
+        # and, when the sandbox's server stamped it, when its first bytes reached the machine, so
+        # that handler threads waiting for a loaded CPU do not bunch requests sent paced. Without
+        # a stamp (Django's test client), when this runs.
+        at = request.META.get(ARRIVED_AT) or time.time()
         from tiktok_sandbox import events
 
         events.tick()

@@ -1,11 +1,14 @@
 """`python manage.py runsandbox [addrport] [--reset]`: migrate the sandbox's own database,
-seed the world if it is empty, then serve TikTok's paths (threaded, no autoreload)."""
+seed the world if it is empty, then serve TikTok's paths (threaded, no autoreload, stamping
+each request's arrival: tiktok_sandbox/server.py)."""
 
 from __future__ import annotations
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.core.servers.basehttp import WSGIServer, get_internal_wsgi_application, run
+from django.core.servers.basehttp import get_internal_wsgi_application, run
+
+from tiktok_sandbox.server import SandboxWSGIServer
 
 
 class Command(BaseCommand):
@@ -31,4 +34,4 @@ class Command(BaseCommand):
             seed.seed_world()
         self.stdout.write(f"TikTok sandbox on http://{host}:{port}/ (control: /sandbox/control/)", ending="\n")
         self.stdout.flush()
-        run(host, int(port), get_internal_wsgi_application(), threading=True, server_cls=WSGIServer)
+        run(host, int(port), get_internal_wsgi_application(), threading=True, server_cls=SandboxWSGIServer)
