@@ -13,8 +13,8 @@ between the two varies (the process is descheduled, the connection is slow). A c
 no later than the jitter allowance J after its grant (`fresh`), so L + 1 arrivals still span W
 and TikTok never counts L + 1 in any window of W, fixed or sliding. The budget keeps the times
 of the last L grants of each window (a list per window) and grants when the L-th latest is at
-least W + J old: sustained throughput is W / (W + J) of the ceiling (0.980 with the default
-20 ms).
+least W + J old: sustained throughput is W / (W + J) of the ceiling (0.990 with the default
+10 ms).
 
 Catching up, not losing slots. A fixed pace loses every slot nobody is ready to take (all the
 pool's processes busy with slow calls on a loaded machine, a grant given up): the rule above
@@ -339,7 +339,7 @@ class RateBudget:
         *,
         prefix: str = "tiktok:rate",
         max_wait: float = 2.0,
-        jitter: float = 0.02,
+        jitter: float = 0.01,
         reserved_share: float = 0.2,
     ) -> None:
         self.client = _redis(redis_url)
