@@ -343,7 +343,7 @@ TIKTOK_RATE_RESERVED_SHARE = env.float("TIKTOK_RATE_RESERVED_SHARE", default=0.2
 # held longer before sending is handed back (integrations/tiktok/ratelimit.py). What remains is
 # the network's own variation; a QPS 40100 widens it for every process (learnt), and a link to
 # TikTok whose latency jumps by more can start wider (docs/polling.md).
-TIKTOK_RATE_JITTER_SECONDS = env.float("TIKTOK_RATE_JITTER_SECONDS", default=0.01)
+TIKTOK_RATE_JITTER_SECONDS = env.float("TIKTOK_RATE_JITTER_SECONDS", default=0.015)
 # Redis key prefix of the budgets, and how long a call may wait for a slot
 # before it raises a transient error (a Celery task then reschedules with retry_after).
 TIKTOK_RATE_BUDGET_KEY_PREFIX = env.str("TIKTOK_RATE_BUDGET_KEY_PREFIX", default="tiktok:rate")
