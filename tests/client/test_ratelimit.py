@@ -286,6 +286,13 @@ def test_a_grant_given_up_is_handed_back_so_the_next_attempt_need_not_wait_for_a
     assert grants[1] - grants[0] < 200_000
 
 
+def test_a_grant_held_past_half_the_allowance_is_not_fresh_the_other_half_is_for_the_send(budget):
+    now = time.monotonic()
+
+    assert budget.fresh(now - JITTER / 2 + 0.002)
+    assert not budget.fresh(now - JITTER / 2 - 0.002)
+
+
 def test_the_request_is_built_before_its_grant_so_only_the_send_follows_it(mocked, biz, budget_on, monkeypatch):
     budget_on.TIKTOK_RATE_QPS = 0
     mocked.get(biz("bc/get/"), json=ok({"list": []}))
