@@ -149,12 +149,12 @@ if now < blocked then return {blocked - now, now, 3} end
 local allowance = tonumber(ARGV[3]) + learnt(s[5], s[6], now, tonumber(ARGV[8]))
 local earliest = 0
 for _, win in ipairs(w) do
-  local oldest = redis.call('LINDEX', win[1], win[2] - 1)
-  if oldest and tonumber(oldest) + win[3] + allowance > earliest then earliest = tonumber(oldest) + win[3] + allowance end
+  local oldest = tonumber(redis.call('LINDEX', win[1], win[2] - 1))
+  if oldest and oldest + win[3] + allowance > earliest then earliest = oldest + win[3] + allowance end
 end
 if #w > 0 then
-  local last = redis.call('LINDEX', w[1][1], 0)
-  if last and tonumber(last) + tonumber(ARGV[4]) > earliest then earliest = tonumber(last) + tonumber(ARGV[4]) end
+  local last = tonumber(redis.call('LINDEX', w[1][1], 0))
+  if last and last + tonumber(ARGV[4]) > earliest then earliest = last + tonumber(ARGV[4]) end
 end
 local background = tonumber(ARGV[6]) == 1
 local iwant = tonumber(s[4]) or 0

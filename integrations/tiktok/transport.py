@@ -234,14 +234,15 @@ class Transport:
         budget = self.budget
         limits = ratelimit.limits_for()
         tally = callstats.grant_tally() if budget is not None else None
-        counted = 0  # the minute in which a grant counted this attempt as a call
-        granted_at = 0  # the Redis time of that grant, handed back if the process sat on it
+        # The Redis time of the grant that counted this attempt as a call (0: none), handed back
+        # if the process sat on it.
+        granted_at = 0
         try:
             prepared, options = self._prepare(req)
             while True:
                 asked = 0.0
                 if budget is not None:
-                    given_up, granted_at, counted = granted_at, 0, 0
+                    given_up, granted_at = granted_at, 0
                     granted_at, asked = budget.acquire_to_send(
                         business_budget_key(),
                         limits,
@@ -250,17 +251,21 @@ class Transport:
                         tally=tally,
                         given_up=given_up,
                     )
-                    counted = ratelimit.minute_of(granted_at) if tally is not None else 0
                 timeout = self._timeout(req)
                 # The last moment before sending: a grant this process sat on too long is given up.
                 if budget is None or budget.fresh(asked):
                     break
             result = self._exchange(req, prepared, options, budget, limits, timeout)
         except TikTokError as exc:
-            callstats.record(req.path, exc, counted_minute=counted)
+            callstats.record(req.path, exc, counted_minute=self._counted_minute(tally, granted_at))
             raise
-        callstats.record(req.path, None, counted_minute=counted)
+        callstats.record(req.path, None, counted_minute=self._counted_minute(tally, granted_at))
         return result
+
+    @staticmethod
+    def _counted_minute(tally: ratelimit.Tally | None, granted_at: int) -> int:
+        """The minute in which the grant counted the attempt as a call, or 0 if none did."""
+        return ratelimit.minute_of(granted_at) if tally is not None and granted_at else 0
 
     def _prepare(self, req: Request) -> tuple[requests.PreparedRequest, dict[str, Any]]:
         """The request as it goes on the wire, and the send options the environment gives it
